@@ -1,0 +1,86 @@
+"""The ``autocall`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+import gevent
+
+
+def _hostport(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autocall", description="Outbound voice campaigns on FreeSWITCH.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sim = sub.add_parser("simswitch", help="run the FreeSWITCH Event Socket simulator")
+    sim.add_argument("--listen", type=_hostport, default=("127.0.0.1", 8021), metavar="HOST:PORT")
+    sim.add_argument("--password", required=True, help="ESL password clients must send with 'auth'")
+    sim.add_argument("--scenario", help="YAML or JSON file of callee behaviours (docs/simswitch.md)")
+    sim.add_argument("--time-scale", type=float, default=1.0, help="multiply every call duration (0.01: 100x faster)")
+    sim.add_argument("--seed", type=int, default=None, help="seed for the outcome mix and ordering races")
+    sim.add_argument("--max-sessions", type=int, default=1000)
+    sim.add_argument("--sps", type=int, default=30, help="sessions per second")
+    sim.add_argument("--stats-file", help="JSON stats rewritten every second and at exit")
+    sim.add_argument("--heartbeat", type=float, default=20.0, help="HEARTBEAT interval in wall seconds (0: off)")
+    sim.add_argument("--races", action="store_true", help="randomise BACKGROUND_JOB placement (seeded)")
+    sim.add_argument("--hostname", default=None)
+
+    demo = sub.add_parser("demo", help="start a private Redis and the simulator, and place calls through them")
+    demo.add_argument("--calls", type=int, default=20)
+    demo.add_argument("--time-scale", type=float, default=0.05)
+    demo.add_argument("--seed", type=int, default=7)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.command == "simswitch":
+        return run_simswitch(args)
+    if args.command == "demo":
+        from dialer.demo import run_demo
+
+        return run_demo(calls=args.calls, time_scale=args.time_scale, seed=args.seed)
+    return 2
+
+
+def run_simswitch(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from dialer.simswitch import Limits, SimServer, Switch, load_scenario
+
+    try:
+        scenario = load_scenario(args.scenario)
+    except (OSError, ValueError, ValidationError) as exc:
+        print(f"autocall simswitch: bad scenario {args.scenario}: {exc}", file=sys.stderr)
+        return 2
+    switch = Switch(
+        scenario,
+        time_scale=args.time_scale,
+        seed=args.seed,
+        limits=Limits(max_sessions=args.max_sessions, sps=args.sps),
+        hostname=args.hostname,
+        races=args.races,
+    )
+    host, port = args.listen
+    server = SimServer(switch, host, port, args.password, heartbeat=args.heartbeat, stats_file=args.stats_file)
+    server.start()
+    stop = gevent.event.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        gevent.signal_handler(sig, stop.set)
+    stop.wait()
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

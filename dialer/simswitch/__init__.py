@@ -1,0 +1,12 @@
+"""autocall simswitch: an Event Socket peer that behaves like FreeSWITCH 1.10.12.
+
+See docs/simswitch.md. The pieces: ``templates`` (captured event headers),
+``calls``/``switch`` (call lifecycles, limits), ``commands`` (api),
+``listener``/``server`` (the socket side), ``scenario`` (what callees do).
+"""
+
+from dialer.simswitch.scenario import Scenario, load_scenario
+from dialer.simswitch.server import SimServer
+from dialer.simswitch.switch import Limits, Switch
+
+__all__ = ["Limits", "Scenario", "SimServer", "Switch", "load_scenario"]

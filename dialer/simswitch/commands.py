@@ -1,0 +1,188 @@
+"""``api``/``bgapi`` commands of the simulated FreeSWITCH.
+
+Replies are FreeSWITCH 1.10.12's texts as captured (api-misc, answer-uuid-kill):
+errors are ``-ERR ...\\n`` bodies of an ``api/response``, never command/replies.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from dialer.simswitch.causes import str2cause
+from dialer.simswitch.dialstring import USAGE, DialStringError, parse_originate
+from dialer.simswitch.switch import VERSION_TEXT, uptime_text
+
+if TYPE_CHECKING:
+    from dialer.simswitch.switch import Switch
+
+Reply = Callable[[str], None]
+
+SHOW_FIELDS = (
+    "uuid,direction,created,created_epoch,name,state,cid_name,cid_num,ip_addr,dest,application,"
+    "application_data,dialplan,context,read_codec,read_rate,read_bit_rate,write_codec,write_rate,"
+    "write_bit_rate,secure,hostname,presence_id,presence_data,accountcode,callstate,callee_name,"
+    "callee_num,callee_direction,call_uuid,sent_callee_name,sent_callee_num,initial_cid_name,"
+    "initial_cid_num,initial_ip_addr,initial_dest,initial_dialplan,initial_context"
+).split(",")
+
+# `sofia status` of a stock FreeSWITCH 1.10.12 configuration, as captured.
+SOFIA_STATUS = (
+    "                     Name\t   Type\t                                      Data\tState\n"
+    "=================================================================================================\n"
+    "                127.0.0.1\t  alias\t                                  internal\tALIASED\n"
+    "                 external\tprofile\t              sip:mod_sofia@127.0.0.1:5080\tRUNNING (0)\n"
+    "    external::example.com\tgateway\t                   sip:joeuser@example.com\tNOREG\n"
+    "                 internal\tprofile\t              sip:mod_sofia@127.0.0.1:5060\tRUNNING (0)\n"
+    "=================================================================================================\n"
+    "2 profiles 1 alias\n"
+)
+
+
+class Api:
+    def __init__(self, switch: "Switch"):
+        self.switch = switch
+
+    def execute(self, cmd: str, arg: str, reply: Reply, job_uuid: str | None = None) -> None:
+        """Run one api command; ``reply`` gets the body (later, for originate)."""
+        handler = getattr(self, "cmd_" + cmd, None)
+        if handler is None:
+            reply(f"-ERR {cmd} Command not found!\n")
+            return
+        if cmd == "originate":
+            handler(arg, reply, job_uuid)
+        else:
+            reply(handler(arg))
+
+    # -- calls -------------------------------------------------------------------
+    def cmd_originate(self, arg: str, reply: Reply, job_uuid: str | None) -> None:
+        try:
+            spec = parse_originate(arg)
+        except DialStringError as exc:
+            text = str(exc)
+            reply(text if text.startswith("-USAGE") else f"-ERR {text}\n")
+            return
+        if not arg.strip():
+            reply(USAGE)
+            return
+        self.switch.originate(arg, spec, reply, job_uuid)
+
+    def _channel(self, uuid: str):
+        return self.switch.channels.get(uuid.strip())
+
+    def cmd_uuid_kill(self, arg: str) -> str:
+        uuid, _, cause = arg.strip().partition(" ")
+        ch = self._channel(uuid)
+        if ch is None:
+            return "-ERR No such channel!\n"
+        self.switch.kill(ch, str2cause(cause) if cause else "NORMAL_CLEARING")
+        return "+OK\n"
+
+    def cmd_uuid_exists(self, arg: str) -> str:
+        return "true" if self._channel(arg) is not None else "false"
+
+    def cmd_uuid_setvar(self, arg: str) -> str:
+        parts = arg.strip().split(" ", 2)
+        if len(parts) < 2:
+            return "-USAGE: <uuid> <var> [value]\n"
+        ch = self._channel(parts[0])
+        if ch is None:
+            return "-ERR No such channel!\n"
+        ch.var(parts[1], parts[2] if len(parts) > 2 else "")
+        return "+OK\n"
+
+    def cmd_uuid_getvar(self, arg: str) -> str:
+        parts = arg.strip().split(" ", 1)
+        ch = self._channel(parts[0]) if parts else None
+        if ch is None or len(parts) < 2:
+            return "-ERR No such channel!\n"
+        value = ch.get_var(parts[1])
+        return "_undef_" if value is None else value
+
+    def cmd_uuid_broadcast(self, arg: str) -> str:
+        parts = arg.strip().split(" ")
+        if len(parts) < 2:
+            return "-USAGE: <uuid> <path> [aleg|bleg|both]\n"
+        ch = self._channel(parts[0])
+        if ch is None or not ch.answered:
+            return "-ERR No such channel!\n"
+        self.switch.broadcast(ch, parts[1])
+        return "+OK Message sent successfully\n"
+
+    def cmd_hupall(self, arg: str) -> str:
+        parts = arg.split()
+        cause = str2cause(parts[0]) if parts else "MANAGER_REQUEST"
+        var = parts[1:3] if len(parts) >= 3 else None
+        for ch in list(self.switch.channels.values()):
+            if var is None or ch.get_var(var[0]) == var[1]:
+                self.switch.kill(ch, cause)
+        if var:
+            return f"+OK hangup all channels matching [{var[0]}]=[{var[1]}] with cause {cause}\n"
+        return f"+OK hangup all channels with cause {cause}\n"
+
+    # -- status --------------------------------------------------------------------
+    def cmd_version(self, arg: str) -> str:
+        return VERSION_TEXT + "\n"
+
+    def cmd_status(self, arg: str) -> str:
+        sw = self.switch
+        n = len(sw.channels)
+        return (
+            f"UP {uptime_text(time.time() - sw.started)}\n"
+            "FreeSWITCH (Version 1.10.12-release  64bit) is ready\n"
+            f"{sw.since_startup} session(s) since startup\n"
+            f"{n} session(s) - peak {sw.stats.peak_concurrent}, last 5min {sw.stats.peak_concurrent} \n"
+            f"{sw.sps_last} session(s) per Sec out of max {sw.limits.sps}, peak {sw.sps_max}, last 5min {sw.sps_max} \n"
+            f"{sw.limits.max_sessions} session(s) max\n"
+            "min idle cpu 0.00/100.00\n"
+            "Current Stack Size/Max 240K/8192K\n"
+        )
+
+    def cmd_fsctl(self, arg: str) -> str:
+        parts = arg.split()
+        if len(parts) == 2 and parts[0] in ("sps", "max_sessions") and parts[1].isdigit():
+            setattr(self.switch.limits, "sps" if parts[0] == "sps" else "max_sessions", int(parts[1]))
+            return f"+OK {parts[1]}\n" if parts[0] == "sps" else f"+OK max sessions {parts[1]}\n"
+        return "-ERR Usage: fsctl sps|max_sessions <n>\n"
+
+    def cmd_sofia(self, arg: str) -> str:
+        return SOFIA_STATUS if arg.strip() == "status" else "-ERR unsupported by the simulator\n"
+
+    def cmd_show(self, arg: str) -> str:
+        words = arg.split()
+        what = words[0] if words else ""
+        rows = [self._row(ch) for ch in self.switch.channels.values() if not ch.hung_up]
+        if what == "calls":
+            rows = [r for r in rows if r["callstate"] == "ACTIVE"] if len(words) < 2 or words[1] != "count" else rows
+        if what not in ("channels", "calls"):
+            return "-USAGE: show channels|calls [count|as json]\n"
+        if "count" in words:
+            return f"\n{len(rows)} total.\n"
+        if words[-2:] == ["as", "json"]:
+            if not rows:
+                return '{"row_count": 0}\n'
+            return json.dumps({"row_count": len(rows), "rows": rows}, separators=(",", ":"))
+        if not rows:
+            return "\n0 total.\n"
+        lines = [",".join(SHOW_FIELDS)] + [",".join(r[f] for f in SHOW_FIELDS) for r in rows]
+        return "\n".join(lines) + f"\n\n{len(rows)} total.\n"
+
+    def _row(self, ch) -> dict[str, str]:
+        ctx = ch.ctx
+        created = ctx.get("created_us", 0) // 1_000_000
+        state = "CS_EXECUTE" if ch.answered else "CS_CONSUME_MEDIA"
+        callstate = "ACTIVE" if ch.answered else ("RINGING" if ctx.get("progress_us") else "DOWN")
+        row = dict.fromkeys(SHOW_FIELDS, "")
+        row.update(
+            uuid=ch.uuid, direction="outbound", created=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)),
+            created_epoch=str(created), name=ctx.get("channel_name", ch.endpoint.raw), state=state,
+            cid_name="Outbound Call", cid_num=ctx.get("dest", ""), dest=ctx.get("dest", ""), application=ch.app,
+            application_data=ctx.get("app_data", "") if ch.app else "", context="default", read_codec="PCMU",
+            read_rate="8000", read_bit_rate="64000", write_codec="PCMU", write_rate="8000", write_bit_rate="64000",
+            hostname=self.switch.hostname, callstate=callstate, callee_num=ctx.get("cid_num", ""),
+            callee_direction="RECV" if ch.answered else "", call_uuid=ch.uuid,
+            initial_cid_num=ctx.get("cid_num", ""), initial_dest=ctx.get("dest", ""), initial_context="default",
+        )  # fmt: skip
+        return row

@@ -1,0 +1,98 @@
+"""Shared fixtures: a private redis-server, the simulator on a real socket."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from dialer.simswitch import Limits, Scenario, SimServer, Switch, load_scenario
+
+HERE = Path(__file__).parent
+CAPTURES = HERE / "captures"
+CAPTURE_SCENARIO = HERE / "capture_scenario.yaml"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    if port == 6379:  # never the default Redis port
+        return free_port()
+    return port
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server on a free loopback port, in a temp dir, for the session."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed: run scripts/test (it installs it), see README")
+    workdir = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir), "--save", "",
+         "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"redis-server did not start on port {port}")
+            time.sleep(0.02)
+    yield {"host": "127.0.0.1", "port": port, "url": f"redis://127.0.0.1:{port}/0", "pid": proc.pid}
+    client.close()
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def redis_client(redis_server):
+    """A client on a clean database: flushed before each test."""
+    client = redis.Redis(host=redis_server["host"], port=redis_server["port"], decode_responses=True)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def capture_scenario() -> Scenario:
+    return load_scenario(CAPTURE_SCENARIO)
+
+
+@pytest.fixture
+def simswitch(capture_scenario):
+    """Factory: a running simulator on a free port (stopped after the test)."""
+    servers: list[SimServer] = []
+
+    def start(scenario: Scenario | None = None, *, password: str = "ClueCon", time_scale: float = 0.01,
+              seed: int = 1, limits: Limits | None = None, heartbeat: float = 0, races: bool = False,
+              stats_file: str | None = None) -> SimServer:  # fmt: skip
+        switch = Switch(scenario or capture_scenario, time_scale=time_scale, seed=seed, limits=limits,
+                        hostname="vm", races=races)  # fmt: skip
+        server = SimServer(switch, "127.0.0.1", 0, password, heartbeat=heartbeat, stats_file=stats_file)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+os.environ.setdefault("AUTOCALL_TEST", "1")
