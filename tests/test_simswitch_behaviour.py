@@ -1,0 +1,259 @@
+"""What the simulator does, one behaviour per test (simulator over a real socket)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import gevent
+import pytest
+from pydantic import ValidationError
+
+from dialer.simswitch import Limits, Scenario
+from dialer.simswitch.causes import sip_to_cause
+from tests.conftest import free_port
+from tests.eslclient import RawClient
+
+ORIG = "{{origination_uuid={u},originate_timeout={t},ignore_early_media=true,origination_caller_id_number=0281234567{extra}}}"
+
+
+def login(server, events="ALL", fmt="plain") -> RawClient:
+    client = RawClient(*server.address)
+    client.login("ClueCon")
+    client.command(f"event {fmt} {events}")
+    return client
+
+
+def originate(client, number, uuid="00000000-0000-4000-8000-000000000001", timeout=30, app="&park()", extra=""):
+    vars_ = ORIG.format(u=uuid, t=timeout, extra=extra)
+    return client.command(f"bgapi originate {vars_}sofia/gateway/gw1/{number} {app}")
+
+
+def scenario(**rule) -> Scenario:
+    return Scenario.model_validate({"rules": [{"match": ".", **rule}]})
+
+
+def test_a_client_chosen_job_uuid_is_honoured(simswitch):
+    client = login(simswitch(scenario(sip=486)))
+    reply = client.command("bgapi originate {origination_uuid=00000000-0000-4000-8000-0000000000aa}"
+                           "sofia/gateway/gw1/0913000000 &park()\nJob-UUID: my-job-1")  # fmt: skip
+    assert reply.headers["Reply-Text"] == "+OK Job-UUID: my-job-1"
+    job = client.wait_event("BACKGROUND_JOB")
+    assert job.get("Job-UUID") == "my-job-1"
+    assert job.body == "-ERR USER_BUSY\n"
+
+
+@pytest.mark.parametrize("status", [404, 408, 480, 486, 503, 603, 487, 600, 699])
+def test_a_sip_failure_maps_to_freeswitchs_cause(simswitch, status):
+    client = login(simswitch(scenario(sip=status)))
+    originate(client, "0913000000")
+    hc = client.wait_event("CHANNEL_HANGUP_COMPLETE")
+    assert hc.get("Hangup-Cause") == sip_to_cause(status)
+    assert hc.get("variable_sip_term_status") == str(status)
+    assert client.wait_event("BACKGROUND_JOB").body == f"-ERR {sip_to_cause(status)}\n"
+
+
+def test_an_answered_call_reports_talk_time_in_simulated_seconds(simswitch):
+    client = login(simswitch(scenario(ring=4, answer={"talk": 25})))
+    originate(client, "0914000000")
+    hc = client.wait_event("CHANNEL_HANGUP_COMPLETE")
+    assert hc.get("variable_billsec") == "25"
+    assert hc.get("variable_answersec") == "4"
+    assert hc.get("variable_sip_hangup_disposition") == "recv_bye"
+
+
+def test_ringing_until_originate_timeout_is_no_answer_with_cancel(simswitch):
+    client = login(simswitch(scenario(no_answer=True)))
+    originate(client, "0915000000", timeout=20)
+    hc = client.wait_event("CHANNEL_HANGUP_COMPLETE")
+    assert hc.get("Hangup-Cause") == "NO_ANSWER"
+    assert hc.get("variable_sip_hangup_disposition") == "send_cancel"
+    assert hc.get("variable_duration") == "20"
+
+
+def test_early_media_is_not_an_answer_when_ignored(simswitch):
+    client = login(simswitch(scenario(early_media=2, answer={"talk": 3})))
+    originate(client, "0916000000")
+    job = client.wait_event("BACKGROUND_JOB")
+    names = [e.name for e in client.events()]
+    assert names.index("CHANNEL_PROGRESS_MEDIA") < names.index("CHANNEL_ANSWER") < names.index("BACKGROUND_JOB")
+    assert job.body.startswith("+OK ")
+
+
+def test_dtmf_digits_arrive_after_answer(simswitch):
+    client = login(simswitch(scenario(answer={"talk": 5, "dtmf": "12"})))
+    originate(client, "0914000000")
+    client.wait_event("CHANNEL_HANGUP_COMPLETE")
+    assert [e.get("DTMF-Digit") for e in client.events() if e.name == "DTMF"] == ["1", "2"]
+
+
+def test_an_answering_machine_beeps_once_avmd_runs(simswitch):
+    server = simswitch(Scenario.model_validate({
+        "rules": [{"match": ".", "answer": {"talk": 10, "beep": True}}],
+        "dialplan": {"autocall": [{"app": "avmd_start"}, {"app": "park"}]},
+    }))  # fmt: skip
+    client = login(server, "CHANNEL_HANGUP_COMPLETE CUSTOM avmd::beep")
+    client.command("bgapi originate {origination_uuid=00000000-0000-4000-8000-0000000000bb}"
+                   "sofia/gateway/gw1/0917000000 autocall XML autocall")  # fmt: skip
+    beep = client.wait_event("CUSTOM")
+    assert beep.get("Event-Subclass") == "avmd::beep"
+    assert beep.get("Beep-Status") == "DETECTED"
+    assert beep.get("Unique-ID") == "00000000-0000-4000-8000-0000000000bb"
+
+
+def test_custom_channel_variables_are_echoed_back(simswitch):
+    client = login(simswitch(scenario(sip=486)))
+    originate(client, "0913000000", extra=",autocall_lead=L-42,autocall_campaign=c1")
+    hc = client.wait_event("CHANNEL_HANGUP_COMPLETE")
+    assert hc.get("variable_autocall_lead") == "L-42"
+    assert hc.get("variable_autocall_campaign") == "c1"
+
+
+def test_only_subscribed_events_are_sent(simswitch):
+    client = login(simswitch(scenario(answer={"talk": 1})), "CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB")
+    originate(client, "0914000000")
+    client.wait_event("CHANNEL_HANGUP_COMPLETE")
+    assert {e.name for e in client.events()} == {"CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE", "BACKGROUND_JOB"}
+
+
+def test_json_events_carry_the_same_headers(simswitch):
+    client = login(simswitch(scenario(sip=404)), "CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB", fmt="json")
+    originate(client, "0913000000")
+    hc = client.wait_event("CHANNEL_HANGUP_COMPLETE")
+    assert hc.get("Hangup-Cause") == "UNALLOCATED_NUMBER"
+    msg = next(m for m in client.messages if m.content_type == "text/event-json")
+    assert not msg.body.endswith(b"\n")
+    assert client.wait_event("BACKGROUND_JOB").body == "-ERR UNALLOCATED_NUMBER\n"
+
+
+def test_killing_a_ringing_call_is_originator_cancel(simswitch):
+    client = login(simswitch(scenario(no_answer=True)))
+    uuid = "00000000-0000-4000-8000-0000000000cc"
+    originate(client, "0915000000", uuid=uuid, timeout=60)
+    client.wait_event("CHANNEL_PROGRESS")
+    assert client.command("api uuid_exists " + uuid).body == b"true"
+    assert client.command("api uuid_kill " + uuid).body == b"+OK\n"
+    assert client.wait_event("BACKGROUND_JOB").body == "-ERR ORIGINATOR_CANCEL\n"
+    assert client.command("api uuid_exists " + uuid).body == b"false"
+
+
+def test_hupall_ends_every_call(simswitch):
+    client = login(simswitch(scenario(answer={"talk": 100})), "CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB")
+    for i in range(3):
+        originate(client, f"09140000{i:02d}", uuid=f"00000000-0000-4000-8000-0000000001{i:02d}")
+    with gevent.Timeout(5):
+        while len([e for e in client.events() if e.name == "BACKGROUND_JOB"]) < 3:
+            gevent.sleep(0.01)
+    assert client.command("api show calls count").body == b"\n3 total.\n"
+    assert client.command("api hupall MANAGER_REQUEST").body.startswith(b"+OK")
+    with gevent.Timeout(5):
+        while len([e for e in client.events() if e.name == "CHANNEL_HANGUP_COMPLETE"]) < 3:
+            gevent.sleep(0.01)
+    assert client.command("api show channels as json").body == b'{"row_count": 0}\n'
+
+
+def test_over_the_sessions_per_second_budget_originate_fails_like_freeswitch(simswitch):
+    server = simswitch(scenario(sip=486), limits=Limits(sps=3))
+    client = login(server, "BACKGROUND_JOB")
+    for i in range(5):
+        originate(client, "0913000000", uuid=f"00000000-0000-4000-8000-0000000002{i:02d}")
+    with gevent.Timeout(5):
+        while len([e for e in client.events() if e.name == "BACKGROUND_JOB"]) < 5:
+            gevent.sleep(0.01)
+    bodies = sorted(e.body for e in client.events() if e.name == "BACKGROUND_JOB")
+    assert bodies.count("-ERR DESTINATION_OUT_OF_ORDER\n") >= 2
+    assert server.switch.stats.sps_rejected >= 2
+
+
+def test_over_max_sessions_originate_fails(simswitch):
+    server = simswitch(scenario(answer={"talk": 100}), limits=Limits(max_sessions=2, sps=100))
+    client = login(server, "BACKGROUND_JOB")
+    for i in range(3):
+        originate(client, "0914000000", uuid=f"00000000-0000-4000-8000-0000000003{i:02d}")
+    with gevent.Timeout(5):
+        while len([e for e in client.events() if e.name == "BACKGROUND_JOB"]) < 3:
+            gevent.sleep(0.01)
+    bodies = [e.body for e in client.events() if e.name == "BACKGROUND_JOB"]
+    assert bodies.count("-ERR DESTINATION_OUT_OF_ORDER\n") == 1
+
+
+def test_heartbeat_reports_sessions_and_limits(simswitch):
+    server = simswitch(scenario(answer={"talk": 100}), limits=Limits(max_sessions=500, sps=40), heartbeat=0.2)
+    client = login(server, "HEARTBEAT BACKGROUND_JOB")
+    originate(client, "0914000000")
+    client.wait_event("BACKGROUND_JOB")
+    hb = client.wait_event("HEARTBEAT")
+    assert (hb.get("Session-Count"), hb.get("Max-Sessions"), hb.get("Session-Per-Sec")) == ("1", "500", "40")
+
+
+def test_an_unknown_api_command_is_not_found(simswitch):
+    client = login(simswitch())
+    assert client.command("api nosuchcommand").body == b"-ERR nosuchcommand Command not found!\n"
+
+
+def test_a_dialplan_extension_runs_the_scenarios_context(simswitch):
+    server = simswitch(Scenario.model_validate({
+        "rules": [{"match": ".", "answer": {"hangup": "local"}}],
+        "dialplan": {"autocall": [{"app": "playback", "data": "tone_stream://%(1000,0,440);loops=2"},
+                                  {"app": "hangup", "data": "NORMAL_CLEARING"}]},
+    }))  # fmt: skip
+    client = login(server)
+    client.command("bgapi originate {origination_uuid=00000000-0000-4000-8000-0000000004aa}"
+                   "sofia/gateway/gw1/0914000000 autocall XML autocall")  # fmt: skip
+    hc = client.wait_event("CHANNEL_HANGUP_COMPLETE")
+    assert [e.get("Application") for e in client.events() if e.name == "CHANNEL_EXECUTE"] == ["playback", "hangup"]
+    assert hc.get("variable_billsec") == "2"
+
+
+def test_the_default_mix_is_reproducible_with_a_seed(simswitch):
+    def run(seed):
+        client = login(simswitch(Scenario(), seed=seed), "CHANNEL_HANGUP_COMPLETE")
+        for i in range(20):
+            originate(client, f"09130000{i:02d}", uuid=f"00000000-0000-4000-8000-0000000005{i:02d}", timeout=60)
+        with gevent.Timeout(10):
+            while len([e for e in client.events() if e.name == "CHANNEL_HANGUP_COMPLETE"]) < 20:
+                gevent.sleep(0.01)
+        return sorted((e.get("Unique-ID"), e.get("Hangup-Cause")) for e in client.events())
+
+    assert run(5) == run(5)
+
+
+def test_a_scenario_rule_must_name_one_outcome():
+    with pytest.raises(ValidationError):
+        Scenario.model_validate({"rules": [{"match": ".", "sip": 486, "no_answer": True}]})
+
+
+def test_an_unknown_mix_outcome_is_refused():
+    with pytest.raises(ValidationError):
+        Scenario.model_validate({"default": {"mix": {"answerd": 1.0}}})
+
+
+def test_the_cli_serves_and_writes_its_stats_file(tmp_path):
+    port = free_port()
+    stats = tmp_path / "stats.json"
+    scen = tmp_path / "s.yaml"
+    scen.write_text('rules:\n  - match: "^(0|84)913"\n    sip: 486\n')
+    proc = subprocess.Popen([sys.executable, "-m", "dialer.cli", "simswitch", "--listen", f"127.0.0.1:{port}",
+                             "--password", "s3cret", "--scenario", str(scen), "--time-scale", "0.01",
+                             "--stats-file", str(stats)])  # fmt: skip
+    try:
+        with gevent.Timeout(10):
+            while True:
+                try:
+                    client = RawClient("127.0.0.1", port)
+                    break
+                except OSError:
+                    gevent.sleep(0.05)
+        client.login("s3cret")
+        client.command("event plain BACKGROUND_JOB")
+        originate(client, "0913123456")
+        assert client.wait_event("BACKGROUND_JOB").body == "-ERR USER_BUSY\n"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    data = json.loads(stats.read_text())
+    assert data["originated"] == 1
+    assert data["by_cause"] == {"USER_BUSY": 1}
+    assert data["attempts_by_number"] == {"0913123456": 1}
+    assert {"answered", "peak_concurrent", "concurrent", "sps_rejected"} <= data.keys()
