@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
-import logging
-import signal
-import sys
+# autocall is a gevent program: patch before anything opens a socket or a thread.
+from gevent import monkey
 
-import gevent
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+import gevent  # noqa: E402
+import gevent.event  # noqa: E402
 
 
 def _hostport(text: str) -> tuple[str, int]:
@@ -49,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from dialer.demo import run_demo
 
+        logging.getLogger().setLevel(logging.WARNING)
         return run_demo(calls=args.calls, time_scale=args.time_scale, seed=args.seed)
     return 2
 

@@ -15,7 +15,10 @@ from dialer.simswitch.causes import sip_to_cause
 from tests.conftest import free_port
 from tests.eslclient import RawClient
 
-ORIG = "{{origination_uuid={u},originate_timeout={t},ignore_early_media=true,origination_caller_id_number=0281234567{extra}}}"
+ORIG = (
+    "{{origination_uuid={u},originate_timeout={t},ignore_early_media=true,"
+    "origination_caller_id_number=0281234567{extra}}}"
+)
 
 
 def login(server, events="ALL", fmt="plain") -> RawClient:

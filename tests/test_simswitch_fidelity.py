@@ -151,7 +151,7 @@ def test_api_misc_replies_are_freeswitchs(simswitch):
     real = [m.body.decode() for m in __import__("dialer.esl.protocol", fromlist=["x"]).StreamParser().feed(
         (CAPTURES / "api-misc.plain.esl").read_bytes()) if m.content_type == "api/response"]  # fmt: skip
     assert bodies[0] == real[0]  # version
-    assert bodies[1].split("\n")[1:3] == real[1].split("\n")[1:2] + ["0 session(s) since startup"]
+    assert bodies[1].split("\n")[1:3] == [*real[1].split("\n")[1:2], "0 session(s) since startup"]
     assert bodies[2:] == real[2:]
 
 

@@ -180,11 +180,9 @@ def parse_event_body(message: Message) -> Event:
 # FreeSWITCH's switch_url_encode(): SWITCH_URL_UNSAFE plus every byte outside
 # ' '..'~'; an existing %XX escape is left alone (double_encode is off when
 # events are serialized).
-_UNSAFE = frozenset(b"\r\n #%&+:;<=>?@[\\]^`{|}\"")
+_UNSAFE = frozenset(b'\r\n #%&+:;<=>?@[\\]^`{|}"')
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
-_ENC = [
-    f"%{b:02X}" if (b < 32 or b > 126 or b in _UNSAFE) else chr(b) for b in range(256)
-]
+_ENC = [f"%{b:02X}" if (b < 32 or b > 126 or b in _UNSAFE) else chr(b) for b in range(256)]
 _SAFE_CHARS = frozenset(chr(b) for b in range(32, 127) if b not in _UNSAFE)
 
 

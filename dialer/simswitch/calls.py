@@ -49,7 +49,7 @@ LOOPS = re.compile(r"loops=(-?\d+)")
 class Channel:
     uuid: str
     endpoint: Endpoint
-    job: "OriginateJob"
+    job: OriginateJob
     outcome: Outcome
     src: str  # template source of this leg: bye | early | cancel | refuse
     ctx: dict[str, Any]
@@ -77,7 +77,7 @@ class Channel:
 class OriginateJob:
     """One ``originate``: serial groups of parallel legs, one result."""
 
-    def __init__(self, switch: "Switch", arg: str, spec: Originate, done: Callable[[str], None],
+    def __init__(self, switch: Switch, arg: str, spec: Originate, done: Callable[[str], None],
                  job_uuid: str | None) -> None:  # fmt: skip
         self.switch = switch
         self.arg = arg
@@ -184,4 +184,4 @@ def new_uuid(rng: random.Random | None = None) -> str:
     return str(uuidlib.UUID(int=rng.getrandbits(128), version=4)) if rng else str(uuidlib.uuid4())
 
 
-__all__ = ["Channel", "OriginateJob", "playback_ms", "parse_endpoint", "Leg", "q850", "str2cause", "SIP_PHRASES"]
+__all__ = ["SIP_PHRASES", "Channel", "Leg", "OriginateJob", "parse_endpoint", "playback_ms", "q850", "str2cause"]

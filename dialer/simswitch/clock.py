@@ -35,7 +35,7 @@ class SimClock:
 
 
 class Timer:
-    __slots__ = ("deadline", "fn", "args", "cancelled")
+    __slots__ = ("args", "cancelled", "deadline", "fn")
 
     def __init__(self, deadline: float, fn: Callable[..., Any], args: tuple):
         self.deadline = deadline

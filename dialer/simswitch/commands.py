@@ -42,7 +42,7 @@ SOFIA_STATUS = (
 
 
 class Api:
-    def __init__(self, switch: "Switch"):
+    def __init__(self, switch: Switch):
         self.switch = switch
 
     def execute(self, cmd: str, arg: str, reply: Reply, job_uuid: str | None = None) -> None:

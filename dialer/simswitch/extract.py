@@ -143,9 +143,7 @@ def extract(captures: Path) -> dict:
         core_uuid = events[0].headers["Core-UUID"]
         job_uuid = next(e for e in events if e.name == "BACKGROUND_JOB").headers["Job-UUID"]
         tmp = next(e.headers["Old-Unique-ID"] for e in events if e.name == "CHANNEL_UUID")
-        other = next(
-            e.headers["Unique-ID"] for e in events if e.headers.get("Unique-ID") not in (uuid, tmp, None)
-        )
+        other = next(e.headers["Unique-ID"] for e in events if e.headers.get("Unique-ID") not in (uuid, tmp, None))
         t0 = int(events[0].headers["Event-Date-Timestamp"])
         subs = [
             (re.compile(re.escape(uuid)), "@@uuid@@"),

@@ -34,7 +34,7 @@ def api_response(body: str) -> bytes:
 
 
 class Listener:
-    def __init__(self, server: "SimServer", sock, address):
+    def __init__(self, server: SimServer, sock, address):
         self.server = server
         self.switch = server.switch
         self.sock = sock

@@ -52,7 +52,7 @@ class Rule(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _one_outcome(self) -> "Rule":
+    def _one_outcome(self) -> Rule:
         chosen = [self.sip is not None, self.no_answer, self.answer is not None or self.early_media is not None]
         if sum(chosen) != 1:
             raise ValueError(f"rule {self.match!r}: give exactly one of sip, no_answer, answer/early_media")
@@ -96,7 +96,7 @@ class Scenario(BaseModel):
     # not listed parks the call.
     dialplan: dict[str, list[DialplanApp]] = {}
 
-    def outcome(self, number: str, rng: random.Random) -> "Outcome":
+    def outcome(self, number: str, rng: random.Random) -> Outcome:
         for rule in self.rules:
             if re.search(rule.match, number):
                 return _from_rule(rule, rng, self.default)

@@ -323,7 +323,9 @@ class Switch:
         elif app == "play_and_get_digits":
             args = data.split()
             ms = playback_ms(args[5], self.scenario.playback_seconds) if len(args) > 5 else 0
-            wait = ms / 1000 + (1.0 if ch.outcome.dtmf else (int(args[3]) / 1000 if len(args) > 3 and args[3].isdigit() else 5))
+            wait = ms / 1000 + (
+                1.0 if ch.outcome.dtmf else (int(args[3]) / 1000 if len(args) > 3 and args[3].isdigit() else 5)
+            )
             if ch.outcome.dtmf and len(args) > 7:
                 ch.var(args[7], ch.outcome.dtmf)
             self.after(ch, wait, self._app_done, ch)
@@ -410,9 +412,7 @@ class Switch:
         self.emit(ch, f"{src}:CHANNEL_STATE(CS_REPORTING)")
         self.emit(ch, f"{src}:CHANNEL_HANGUP_COMPLETE")
         job_here(AFTER_COMPLETE)
-        if not ch.answered and not final and not job.finished and not any(
-            not c.hung_up for c in job.legs
-        ):
+        if not ch.answered and not final and not job.finished and not any(not c.hung_up for c in job.legs):
             job.next_group()  # serial failover: the next leg starts before this one is destroyed
         self.emit(ch, f"{src}:CHANNEL_DESTROY")
         self.emit(ch, f"{src}:CHANNEL_STATE(CS_DESTROY)")

@@ -153,7 +153,7 @@ class Template:
     nested body (BACKGROUND_JOB's result).
     """
 
-    __slots__ = ("name", "event_name", "parts", "has_body")
+    __slots__ = ("event_name", "has_body", "name", "parts")
 
     def __init__(self, name: str, items: list[list[str]]):
         self.name = name
@@ -172,7 +172,12 @@ class Template:
                 pieces = _PLACEHOLDER.split(value)  # literal, key, literal, key, ...
                 parts.append((key, _formatter(pieces)))
             else:
-                parts.append(((f"{key}: {url_encode(value)}\n", f"{json.dumps(key)}:{json.dumps(value, ensure_ascii=False)}"), None))
+                parts.append(
+                    (
+                        (f"{key}: {url_encode(value)}\n", f"{json.dumps(key)}:{json.dumps(value, ensure_ascii=False)}"),
+                        None,
+                    )
+                )
         self.parts = _merge_static(parts)
 
     def values(self, ctx: Ctx) -> list[tuple[str, str, bool]]:
@@ -192,10 +197,7 @@ class Template:
         vals = self.values(ctx) if values is None else values
         body = ctx.get("body") if self.has_body else None
         if fmt == "json":
-            chunks = [
-                j if static else f"{json.dumps(a)}:{json.dumps(j, ensure_ascii=False)}"
-                for a, j, static in vals
-            ]
+            chunks = [j if static else f"{json.dumps(a)}:{json.dumps(j, ensure_ascii=False)}" for a, j, static in vals]
             if body is not None:
                 chunks.append(f'"Content-Length":"{len(body.encode())}"')
                 chunks.append(f'"_body":{json.dumps(body, ensure_ascii=False)}')
@@ -228,7 +230,13 @@ def _merge_static(parts: list[Any]) -> list[Any]:
     """Join runs of static headers into one chunk per format."""
     merged: list[Any] = []
     for head, getter in parts:
-        if getter is None and head != ORIGINATE_VARS and merged and merged[-1][1] is None and merged[-1][0] != ORIGINATE_VARS:
+        if (
+            getter is None
+            and head != ORIGINATE_VARS
+            and merged
+            and merged[-1][1] is None
+            and merged[-1][0] != ORIGINATE_VARS
+        ):
             (p0, j0), _ = merged[-1]
             merged[-1] = ((p0 + head[0], j0 + "," + head[1]), None)
         else:
@@ -237,7 +245,7 @@ def _merge_static(parts: list[Any]) -> list[Any]:
 
 
 @cache
-def library() -> "TemplateLibrary":
+def library() -> TemplateLibrary:
     return TemplateLibrary(json.loads(TEMPLATE_FILE.read_text()))
 
 
@@ -249,20 +257,39 @@ class TemplateLibrary:
             k: [(offset, Template(f"{k}#{i}", items)) for i, (offset, items) in enumerate(seq)]
             for k, seq in data["replays"].items()
         }
-        self.templates["synth:DTMF"] = Template("synth:DTMF", _synth_channel_event(
-            data["templates"]["bye:CHANNEL_CALLSTATE(ACTIVE)"], "DTMF",
-            [["DTMF-Digit", ""], ["DTMF-Duration", "2000"], ["DTMF-Source", "RTP"]]))
-        self.templates["synth:CUSTOM(avmd::beep)"] = Template("synth:CUSTOM(avmd::beep)", _synth_channel_event(
-            data["templates"]["bye:CHANNEL_CALLSTATE(ACTIVE)"], "CUSTOM",
-            [["Call-command", "avmd"], ["Beep-Status", "DETECTED"], ["Frequency", "1000.000000"],
-             ["Frequency-variance", "0.000000"], ["Amplitude", "0.500000"], ["Amplitude-variance", "0.000000"],
-             ["Detection-time", "1000"]], subclass="avmd::beep"))
+        self.templates["synth:DTMF"] = Template(
+            "synth:DTMF",
+            _synth_channel_event(
+                data["templates"]["bye:CHANNEL_CALLSTATE(ACTIVE)"],
+                "DTMF",
+                [["DTMF-Digit", ""], ["DTMF-Duration", "2000"], ["DTMF-Source", "RTP"]],
+            ),
+        )
+        self.templates["synth:CUSTOM(avmd::beep)"] = Template(
+            "synth:CUSTOM(avmd::beep)",
+            _synth_channel_event(
+                data["templates"]["bye:CHANNEL_CALLSTATE(ACTIVE)"],
+                "CUSTOM",
+                [
+                    ["Call-command", "avmd"],
+                    ["Beep-Status", "DETECTED"],
+                    ["Frequency", "1000.000000"],
+                    ["Frequency-variance", "0.000000"],
+                    ["Amplitude", "0.500000"],
+                    ["Amplitude-variance", "0.000000"],
+                    ["Detection-time", "1000"],
+                ],
+                subclass="avmd::beep",
+            ),
+        )
 
     def __getitem__(self, key: str) -> Template:
         return self.templates[key]
 
 
-def _synth_channel_event(base: list[list[str]], name: str, extra: list[list[str]], subclass: str = "") -> list[list[str]]:
+def _synth_channel_event(
+    base: list[list[str]], name: str, extra: list[list[str]], subclass: str = ""
+) -> list[list[str]]:
     """Events the captures do not contain (DTMF, avmd::beep): FreeSWITCH's
     common event header and the channel's basic data from a captured event,
     plus the event's own headers as the module's source adds them."""
