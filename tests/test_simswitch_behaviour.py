@@ -33,6 +33,13 @@ def originate(client, number, uuid="00000000-0000-4000-8000-000000000001", timeo
     return client.command(f"bgapi originate {vars_}sofia/gateway/gw1/{number} {app}")
 
 
+def wait_count(client, name: str, n: int, timeout: float = 5) -> None:
+    """Wait until ``n`` events called ``name`` have arrived."""
+    with gevent.Timeout(timeout):
+        while len([e for e in client.events() if e.name == name]) < n:
+            gevent.sleep(0.01)
+
+
 def scenario(**rule) -> Scenario:
     return Scenario.model_validate({"rules": [{"match": ".", **rule}]})
 
@@ -145,14 +152,10 @@ def test_hupall_ends_every_call(simswitch):
     client = login(simswitch(scenario(answer={"talk": 100})), "CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB")
     for i in range(3):
         originate(client, f"09140000{i:02d}", uuid=f"00000000-0000-4000-8000-0000000001{i:02d}")
-    with gevent.Timeout(5):
-        while len([e for e in client.events() if e.name == "BACKGROUND_JOB"]) < 3:
-            gevent.sleep(0.01)
+    wait_count(client, "BACKGROUND_JOB", 3, timeout=5)
     assert client.command("api show calls count").body == b"\n3 total.\n"
     assert client.command("api hupall MANAGER_REQUEST").body.startswith(b"+OK")
-    with gevent.Timeout(5):
-        while len([e for e in client.events() if e.name == "CHANNEL_HANGUP_COMPLETE"]) < 3:
-            gevent.sleep(0.01)
+    wait_count(client, "CHANNEL_HANGUP_COMPLETE", 3, timeout=5)
     assert client.command("api show channels as json").body == b'{"row_count": 0}\n'
 
 
@@ -161,9 +164,7 @@ def test_over_the_sessions_per_second_budget_originate_fails_like_freeswitch(sim
     client = login(server, "BACKGROUND_JOB")
     for i in range(5):
         originate(client, "0913000000", uuid=f"00000000-0000-4000-8000-0000000002{i:02d}")
-    with gevent.Timeout(5):
-        while len([e for e in client.events() if e.name == "BACKGROUND_JOB"]) < 5:
-            gevent.sleep(0.01)
+    wait_count(client, "BACKGROUND_JOB", 5, timeout=5)
     bodies = sorted(e.body for e in client.events() if e.name == "BACKGROUND_JOB")
     assert bodies.count("-ERR DESTINATION_OUT_OF_ORDER\n") >= 2
     assert server.switch.stats.sps_rejected >= 2
@@ -174,9 +175,7 @@ def test_over_max_sessions_originate_fails(simswitch):
     client = login(server, "BACKGROUND_JOB")
     for i in range(3):
         originate(client, "0914000000", uuid=f"00000000-0000-4000-8000-0000000003{i:02d}")
-    with gevent.Timeout(5):
-        while len([e for e in client.events() if e.name == "BACKGROUND_JOB"]) < 3:
-            gevent.sleep(0.01)
+    wait_count(client, "BACKGROUND_JOB", 3, timeout=5)
     bodies = [e.body for e in client.events() if e.name == "BACKGROUND_JOB"]
     assert bodies.count("-ERR DESTINATION_OUT_OF_ORDER\n") == 1
 
@@ -214,9 +213,7 @@ def test_the_default_mix_is_reproducible_with_a_seed(simswitch):
         client = login(simswitch(Scenario(), seed=seed), "CHANNEL_HANGUP_COMPLETE")
         for i in range(20):
             originate(client, f"09130000{i:02d}", uuid=f"00000000-0000-4000-8000-0000000005{i:02d}", timeout=60)
-        with gevent.Timeout(10):
-            while len([e for e in client.events() if e.name == "CHANNEL_HANGUP_COMPLETE"]) < 20:
-                gevent.sleep(0.01)
+        wait_count(client, "CHANNEL_HANGUP_COMPLETE", 20, timeout=10)
         return sorted((e.get("Unique-ID"), e.get("Hangup-Cause")) for e in client.events())
 
     assert run(5) == run(5)
