@@ -30,8 +30,6 @@ def channel_events(events: list[Event]) -> dict[str, list[Event]]:
         if ev.name in PERIODIC or ev.name in ("API", "BACKGROUND_JOB"):
             continue
         uid = ev.get("Unique-ID")
-        if ev.name == "CHANNEL_UUID":
-            uid = ev.get("Unique-ID")
         out.setdefault(uid or "-", []).append(ev)
     return out
 

@@ -17,16 +17,13 @@ which simulated time, following what FreeSWITCH 1.10.12 did in the captures:
 
 from __future__ import annotations
 
-import random
 import re
-import uuid as uuidlib
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dialer.simswitch.causes import SIP_PHRASES, q850, str2cause
-from dialer.simswitch.dialstring import Endpoint, Leg, Originate, parse_endpoint
+from dialer.simswitch.dialstring import Endpoint, Originate
 from dialer.simswitch.scenario import Outcome
 
 if TYPE_CHECKING:
@@ -178,10 +175,3 @@ def playback_ms(data: str, default_s: float) -> int:
             return int(wav.getnframes() * 1000 / wav.getframerate())
     except (OSError, wave.Error, EOFError, ZeroDivisionError):
         return int(default_s * 1000)
-
-
-def new_uuid(rng: random.Random | None = None) -> str:
-    return str(uuidlib.UUID(int=rng.getrandbits(128), version=4)) if rng else str(uuidlib.uuid4())
-
-
-__all__ = ["SIP_PHRASES", "Channel", "Leg", "OriginateJob", "parse_endpoint", "playback_ms", "q850", "str2cause"]
