@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--listen", type=_hostport, default=("127.0.0.1", 8021), metavar="HOST:PORT")
     sim.add_argument("--password", required=True, help="ESL password clients must send with 'auth'")
     sim.add_argument("--scenario", help="YAML or JSON file of callee behaviours (docs/simswitch.md)")
+    sim.add_argument("--dialplan", metavar="FILE",
+                     help="FreeSWITCH XML dialplan file whose contexts replace the scenario's "
+                          "(default: freeswitch-conf/dialplan/autocall.xml)")  # fmt: skip
     sim.add_argument("--time-scale", type=float, default=1.0, help="multiply every call duration (0.01: 100x faster)")
     sim.add_argument("--seed", type=int, default=None, help="seed for the outcome mix and ordering races")
     sim.add_argument("--max-sessions", type=int, default=1000)
@@ -39,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--heartbeat", type=float, default=20.0, help="HEARTBEAT interval in wall seconds (0: off)")
     sim.add_argument("--races", action="store_true", help="randomise BACKGROUND_JOB placement (seeded)")
     sim.add_argument("--hostname", default=None)
+
+    serve = sub.add_parser("serve", help="run the dialing engine (configuration: AUTOCALL_* environment, --config)")
+    serve.add_argument("--config", help="YAML or JSON settings file (environment variables override it)")
 
     demo = sub.add_parser("demo", help="start a private Redis and the simulator, and place calls through them")
     demo.add_argument("--calls", type=int, default=20)
@@ -52,6 +58,18 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.command == "simswitch":
         return run_simswitch(args)
+    if args.command == "serve":
+        from pydantic import ValidationError
+
+        from dialer.config import Settings
+        from dialer.daemon import serve
+
+        try:
+            settings = Settings.load(args.config)
+        except (OSError, ValueError, ValidationError) as exc:
+            print(f"autocall serve: bad configuration: {exc}", file=sys.stderr)
+            return 2
+        return serve(settings)
     if args.command == "demo":
         from dialer.demo import run_demo
 
@@ -64,12 +82,19 @@ def run_simswitch(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from dialer.simswitch import Limits, SimServer, Switch, load_scenario
+    from dialer.simswitch.dialplan_xml import load_dialplan_xml
 
     try:
         scenario = load_scenario(args.scenario)
     except (OSError, ValueError, ValidationError) as exc:
         print(f"autocall simswitch: bad scenario {args.scenario}: {exc}", file=sys.stderr)
         return 2
+    if args.dialplan:
+        try:
+            scenario.dialplan.update(load_dialplan_xml(args.dialplan))
+        except (OSError, ValueError, SyntaxError) as exc:  # ET.ParseError is a SyntaxError
+            print(f"autocall simswitch: bad dialplan {args.dialplan}: {exc}", file=sys.stderr)
+            return 2
     switch = Switch(
         scenario,
         time_scale=args.time_scale,

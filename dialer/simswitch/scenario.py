@@ -93,8 +93,19 @@ class Scenario(BaseModel):
     loopback: dict[str, Answer] = {"answer2s": Answer(talk=2.0, hangup="remote")}
     playback_seconds: float = 3.0  # length of a played file the simulator cannot read
     # ``originate ... EXTEN XML CONTEXT`` runs dialplan[CONTEXT]; a context
-    # not listed parks the call.
-    dialplan: dict[str, list[DialplanApp]] = {}
+    # not listed parks the call. ``autocall``, unless given here, is read from
+    # freeswitch-conf/dialplan/autocall.xml (the file FreeSWITCH runs).
+    dialplan: dict[str, list[DialplanApp]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _autocall_dialplan(self) -> Scenario:
+        if "autocall" not in self.dialplan:
+            from dialer.simswitch.dialplan_xml import autocall_context
+
+            apps = autocall_context()
+            if apps is not None:
+                self.dialplan["autocall"] = apps
+        return self
 
     def outcome(self, number: str, rng: random.Random) -> Outcome:
         for rule in self.rules:

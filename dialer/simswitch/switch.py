@@ -24,6 +24,7 @@ from dialer.simswitch.calls import (
 )
 from dialer.simswitch.causes import SIP_PHRASES, q850, sip_to_cause, str2cause
 from dialer.simswitch.clock import Scheduler, SimClock
+from dialer.simswitch.dialplan_xml import expand_variables
 from dialer.simswitch.dialstring import Leg, parse_endpoint
 from dialer.simswitch.scenario import Outcome, Scenario
 from dialer.simswitch.templates import library
@@ -302,6 +303,9 @@ class Switch:
             self.hangup(ch, "NORMAL_CLEARING", "end")
             return
         app, data = ch.apps.pop(0)
+        # switch_core_session_exec: the data is expanded when the app runs, and
+        # CHANNEL_EXECUTE's Application-Data carries the expanded text.
+        data = expand_variables(data, lambda name: self._variable(ch, name))
         ch.app = app
         ch.ctx.update(app=app, app_data=data, app_uuid=str(uuidlib.uuid4()), app_response="_none_")
         if app == "park":
@@ -334,12 +338,31 @@ class Switch:
             if ch.outcome.beep:
                 self.after(ch, 1.0, self._beep, ch)
             self._app_done(ch)
+        elif app == "avmd_stop":
+            ch.avmd = False  # no beep once the detector is removed
+            self._app_done(ch)
         elif app in ("set", "export") and "=" in data:
             k, _, v = data.partition("=")
             ch.var(k, v)
             self._app_done(ch)
         else:  # answer, pre_answer, ring_ready, log, ... : done at once
             self._app_done(ch)
+
+    def _variable(self, ch: Channel, name: str) -> str | None:
+        """switch_channel_get_variable: the channel's variables (originate
+        {}/[] ones, set/export, avmd_detect, ...), then caller-profile fields."""
+        value = ch.get_var(name)
+        if value is not None:
+            return value
+        spec = ch.job.spec
+        profile = {
+            "uuid": ch.uuid,
+            "destination_number": spec.exten or ch.endpoint.user,
+            "context": spec.context,
+            "dialplan": spec.dialplan,
+            "caller_id_number": ch.ctx.get("cid_num"),
+        }
+        return profile.get(name)
 
     def _playback_done(self, ch: Channel) -> None:
         if ch.hung_up:
