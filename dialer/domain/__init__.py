@@ -1,0 +1,1 @@
+"""The one domain model every API dialect and the engine share."""

@@ -1,0 +1,1 @@
+"""When and how fast to dial: calling windows, rate limits, the pacer."""

@@ -1,0 +1,102 @@
+"""Every Redis key autocall uses, in one place, named for humans.
+
+All keys live under one prefix (default ``autocall``). docs/redis-keys.md
+describes each one and how to inspect it with ``redis-cli``. The Lua
+scripts build the same names from the prefix (see ``lua/*.lua``); a test
+checks that both agree.
+"""
+
+from __future__ import annotations
+
+
+class Keys:
+    def __init__(self, prefix: str = "autocall") -> None:
+        if not prefix or any(c in prefix for c in " \r\n*?[]"):
+            raise ValueError(f"bad Redis key prefix {prefix!r}")
+        self.prefix = prefix
+
+    # -- registries -------------------------------------------------------
+    @property
+    def campaigns(self) -> str:  # ZSET campaign uuid -> integer id
+        return f"{self.prefix}:campaigns"
+
+    @property
+    def campaign_names(self) -> str:  # HASH campaign name -> uuid (names are unique)
+        return f"{self.prefix}:campaign-names"
+
+    @property
+    def campaign_ids(self) -> str:  # HASH integer id -> uuid
+        return f"{self.prefix}:campaign-ids"
+
+    @property
+    def running(self) -> str:  # SET uuids of campaigns with status start
+        return f"{self.prefix}:running"
+
+    @property
+    def events(self) -> str:  # pub/sub channel: "wake <uuid>", "status <uuid> <status>"
+        return f"{self.prefix}:events"
+
+    def seq(self, name: str) -> str:  # STRING counters
+        return f"{self.prefix}:seq:{name}"
+
+    # -- one campaign -----------------------------------------------------
+    def campaign(self, uuid: str) -> str:  # HASH the campaign's fields
+        return f"{self.prefix}:campaign:{uuid}"
+
+    def fresh(self, uuid: str) -> str:  # ZSET lead -> due ms: leads waiting for their first attempt
+        return f"{self.prefix}:campaign:{uuid}:fresh"
+
+    def recalls(self, uuid: str) -> str:  # ZSET lead -> due ms: scheduled recalls
+        return f"{self.prefix}:campaign:{uuid}:recalls"
+
+    def hopper(self, uuid: str) -> str:  # ZSET lead -> order: pre-loaded, dialled in order
+        return f"{self.prefix}:campaign:{uuid}:hopper"
+
+    def calls(self, uuid: str) -> str:  # ZSET call uuid -> lease expiry ms: in-flight attempts (slots)
+        return f"{self.prefix}:campaign:{uuid}:calls"
+
+    def busy(self, uuid: str) -> str:  # HASH network -> in-flight calls
+        return f"{self.prefix}:campaign:{uuid}:busy"
+
+    def cdrs(self, uuid: str) -> str:  # ZSET call uuid -> end ms: finished attempts
+        return f"{self.prefix}:campaign:{uuid}:cdrs"
+
+    def stats(self, uuid: str, hour: str) -> str:  # HASH report counters of one local hour YYYYMMDDHH
+        return f"{self.prefix}:campaign:{uuid}:stats:{hour}"
+
+    def dnc(self, uuid: str) -> str:  # SET external ids on the do-not-call list
+        return f"{self.prefix}:campaign:{uuid}:dnc"
+
+    def external(self, uuid: str) -> str:  # HASH external id -> lead uuid
+        return f"{self.prefix}:campaign:{uuid}:external"
+
+    # -- leads, calls, config ----------------------------------------------
+    def lead(self, uuid: str) -> str:  # HASH the lead
+        return f"{self.prefix}:lead:{uuid}"
+
+    def lead_calls(self, uuid: str) -> str:  # LIST the lead's attempts (call uuids), oldest first
+        return f"{self.prefix}:lead:{uuid}:calls"
+
+    def call(self, uuid: str) -> str:  # HASH one attempt: in flight, then its CDR
+        return f"{self.prefix}:call:{uuid}"
+
+    def carrier(self, uuid: str) -> str:  # HASH
+        return f"{self.prefix}:carrier:{uuid}"
+
+    def template(self, uuid: str) -> str:  # HASH
+        return f"{self.prefix}:template:{uuid}"
+
+    def node(self, name: str) -> str:  # HASH last HEARTBEAT of a FreeSWITCH node
+        return f"{self.prefix}:node:{name}"
+
+    # -- webhooks -----------------------------------------------------------
+    @property
+    def webhooks(self) -> str:  # ZSET delivery id -> due ms
+        return f"{self.prefix}:webhooks"
+
+    def webhook(self, delivery: str) -> str:  # HASH url, body, tries
+        return f"{self.prefix}:webhook:{delivery}"
+
+    @property
+    def webhooks_dead(self) -> str:  # LIST deliveries that failed for good (never silently dropped)
+        return f"{self.prefix}:webhooks:dead"

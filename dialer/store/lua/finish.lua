@@ -1,0 +1,47 @@
+-- finish.lua: record finished attempts, in one atomic step each.
+--
+-- For each attempt still holding its slot: release the slot and its network
+-- count, write the CDR into the call hash, index it, append it to the lead's
+-- history, update the lead, requeue it (recall, or retry that does not count)
+-- unless it was put on the do-not-call list meanwhile, add the report
+-- counters, and queue the webhooks. An attempt whose slot is already gone
+-- (finished before, or reaped) is skipped: no attempt is counted twice.
+--
+-- ARGV: prefix, now ms, JSON list of finishes (see dialer/store/store.py Finish)
+-- Returns the call uuids recorded.
+
+local prefix, now = ARGV[1], tonumber(ARGV[2])
+local batch = cjson.decode(ARGV[3])
+local done = {}
+for _, f in ipairs(batch) do
+  local ck = prefix .. ':campaign:' .. f.campaign
+  if redis.call('ZREM', ck .. ':calls', f.call) == 1 then
+    if redis.call('HINCRBY', ck .. ':busy', f.network, -1) < 0 then
+      redis.call('HSET', ck .. ':busy', f.network, 0)
+    end
+    if #f.cdr > 0 then redis.call('HSET', prefix .. ':call:' .. f.call, unpack(f.cdr)) end
+    redis.call('ZADD', ck .. ':cdrs', f.end_ms, f.call)
+    local lk = prefix .. ':lead:' .. f.lead
+    if f.reported then redis.call('RPUSH', lk .. ':calls', f.call) end
+    redis.call('HSET', lk, unpack(f.lead_update))
+    local dnc = redis.call('HGET', lk, 'dnc') == '1'
+    if f.requeue ~= cjson.null and f.requeue and not dnc then
+      redis.call('ZADD', ck .. ':' .. f.requeue, f.due_ms, f.lead)
+      redis.call('HSET', lk, 'state', 'queued', 'next_call', f.next_call or '')
+    else
+      redis.call('HSET', lk, 'state', 'done')
+    end
+    if f.reported then
+      local sk = ck .. ':stats:' .. f.hour
+      for i = 1, #f.stats, 2 do redis.call('HINCRBY', sk, f.stats[i], f.stats[i + 1]) end
+    end
+    for _, hook in ipairs(f.webhooks or {}) do
+      local id = redis.call('INCR', prefix .. ':seq:webhook')
+      redis.call('HSET', prefix .. ':webhook:' .. id, 'url', hook[1], 'body', hook[2], 'tries', 0,
+                 'campaign', f.campaign, 'call', f.call)
+      redis.call('ZADD', prefix .. ':webhooks', now, id)
+    end
+    done[#done + 1] = f.call
+  end
+end
+return done

@@ -1,0 +1,311 @@
+"""The store: every read and atomic write the engine and the APIs make.
+
+Single-key writes are plain commands; every multi-key change is one Lua
+script (``lua/``) or one MULTI transaction, so greenlets and processes never
+race on a read-modify-write.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib import resources
+from typing import Any
+from uuid import uuid4
+
+import redis
+
+from dialer.domain.enums import CampaignStatus, ReportKey
+from dialer.domain.models import Campaign, Carrier, Lead, Template
+from dialer.pacing.window import zone
+from dialer.store.keys import Keys
+
+REPORT_FIELDS = ("total_calls", "total_duration", "total_billsec", "total_waitsec")
+
+
+def _script(client: redis.Redis, name: str) -> Any:
+    source = resources.files("dialer.store").joinpath("lua", f"{name}.lua").read_text()
+    return client.register_script(source)
+
+
+@dataclass(slots=True)
+class Claim:
+    """A lead taken for dialling, with the slot it holds."""
+
+    campaign_uuid: str
+    lead_uuid: str
+    call_uuid: str
+    network: str
+    number_idx: int
+    numbers: list[str]
+    fields: dict[str, Any]
+    attempts: int  # attempts made before this one
+    first_attempt_ms: int
+    external_id: str
+
+
+@dataclass(slots=True)
+class Finish:
+    """Everything finish.lua writes for one attempt."""
+
+    campaign_uuid: str
+    lead_uuid: str
+    call_uuid: str
+    network: str
+    end_ms: int
+    hour: str  # local YYYYMMDDHH bucket of the report counters
+    cdr: dict[str, Any]
+    lead_update: dict[str, Any]
+    # False for an originate FreeSWITCH refused for its own limits: no call
+    # happened, so it is neither in the report nor in the lead's history.
+    reported: bool = True
+    requeue: str | None = None  # "recalls" | "fresh" | None (lead done)
+    due_ms: int = 0
+    next_call: str = ""
+    stats: dict[str, int] = field(default_factory=dict)
+    webhooks: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_lua(self) -> dict[str, Any]:
+        flat_cdr: list[str] = []
+        for k, v in self.cdr.items():
+            flat_cdr += [k, v if isinstance(v, str) else json.dumps(v) if isinstance(v, list | dict) else str(v)]
+        flat_lead: list[str] = []
+        for k, v in self.lead_update.items():
+            flat_lead += [k, str(v)]
+        stats: list[Any] = []
+        for k, v in self.stats.items():
+            stats += [k, v]
+        return {
+            "campaign": self.campaign_uuid, "lead": self.lead_uuid, "call": self.call_uuid,
+            "network": self.network, "end_ms": self.end_ms, "hour": self.hour, "cdr": flat_cdr,
+            "lead_update": flat_lead or ["updated_ms", str(self.end_ms)], "reported": self.reported,
+            "requeue": self.requeue, "due_ms": self.due_ms, "next_call": self.next_call, "stats": stats,
+            "webhooks": [list(w) for w in self.webhooks],
+        }  # fmt: skip
+
+
+class NameTaken(Exception):
+    pass
+
+
+class Store:
+    def __init__(self, client: redis.Redis, prefix: str = "autocall") -> None:
+        self.r = client
+        self.keys = Keys(prefix)
+        self.prefix = prefix
+        self._claim = _script(client, "claim")
+        self._finish = _script(client, "finish")
+        self._reap = _script(client, "reap")
+        self._create_campaign = _script(client, "create_campaign")
+        self._claim_webhooks = _script(client, "claim_webhooks")
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "autocall") -> Store:
+        return cls(redis.Redis.from_url(url, decode_responses=True, health_check_interval=30), prefix)
+
+    # -- campaigns ----------------------------------------------------------
+    def create_campaign(self, campaign: Campaign) -> Campaign:
+        now = datetime.now(zone(campaign.time_zone))
+        campaign = campaign.model_copy(update={"created_at": campaign.created_at or now, "updated_at": now})
+        fields = campaign.to_redis()
+        fields.pop("campaign_id", None)
+        args: list[str] = [self.prefix, campaign.campaign_uuid, campaign.campaign_name]
+        for k, v in fields.items():
+            args += [k, v]
+        new_id = int(self._create_campaign(args=args))
+        if new_id == 0:
+            raise NameTaken(campaign.campaign_name)
+        if campaign.status is CampaignStatus.START:
+            self.r.sadd(self.keys.running, campaign.campaign_uuid)
+        return campaign.model_copy(update={"campaign_id": new_id})
+
+    def get_campaign(self, uuid: str) -> Campaign | None:
+        data = self.r.hgetall(self.keys.campaign(uuid))
+        return Campaign.from_redis(data) if data else None
+
+    def campaign_uuids(self) -> list[str]:
+        return self.r.zrange(self.keys.campaigns, 0, -1)
+
+    def running_campaigns(self) -> set[str]:
+        return set(self.r.smembers(self.keys.running))
+
+    def set_status(self, uuid: str, status: CampaignStatus) -> None:
+        """start / pause / stop: one transaction, then a wake-up for every engine."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(self.keys.campaign(uuid), mapping={"status": status.value})
+        if status is CampaignStatus.START:
+            pipe.sadd(self.keys.running, uuid)
+        else:
+            pipe.srem(self.keys.running, uuid)
+        pipe.publish(self.keys.events, f"status {uuid} {status.value}")
+        pipe.execute()
+
+    def update_campaign_fields(self, uuid: str, **values: Any) -> None:
+        campaign = self.get_campaign(uuid)
+        if campaign is None:
+            raise KeyError(uuid)
+        updated = campaign.model_copy(update=values)
+        Campaign.model_validate(updated.model_dump())
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(self.keys.campaign(uuid), mapping=updated.to_redis())
+        pipe.publish(self.keys.events, f"changed {uuid}")
+        pipe.execute()
+
+    def wake(self, uuid: str) -> None:
+        self.r.publish(self.keys.events, f"wake {uuid}")
+
+    # -- carriers, templates -------------------------------------------------
+    def put_carrier(self, carrier: Carrier) -> None:
+        self.r.hset(self.keys.carrier(carrier.carrier_uuid), mapping={"json": carrier.model_dump_json()})
+
+    def get_carrier(self, uuid: str) -> Carrier | None:
+        raw = self.r.hget(self.keys.carrier(uuid), "json")
+        return Carrier.model_validate_json(raw) if raw else None
+
+    def put_template(self, template: Template) -> None:
+        self.r.hset(self.keys.template(template.template_uuid), mapping=template.model_dump())
+
+    def get_template(self, uuid: str) -> Template | None:
+        data = self.r.hgetall(self.keys.template(uuid))
+        return Template.model_validate(data) if data else None
+
+    # -- leads ----------------------------------------------------------------
+    def add_leads(self, leads: list[Lead], now_ms: int) -> None:
+        """Queue fresh leads (one transaction for the whole batch)."""
+        pipe = self.r.pipeline(transaction=True)
+        for lead in leads:
+            k = self.keys
+            pipe.hset(k.lead(lead.lead_uuid), mapping={
+                "campaign": lead.campaign_uuid, "external_id": lead.external_id,
+                "numbers": json.dumps(lead.numbers), "networks": json.dumps([n.value for n in lead.networks]),
+                "fields": json.dumps(lead.fields, ensure_ascii=False), "state": "queued", "attempts": 0,
+                "number_idx": 0, "next_call": lead.call_id, "first_call": lead.call_id, "created_ms": now_ms,
+            })  # fmt: skip
+            if lead.external_id:
+                pipe.hset(k.external(lead.campaign_uuid), lead.external_id, lead.lead_uuid)
+            pipe.zadd(k.fresh(lead.campaign_uuid), {lead.lead_uuid: now_ms})
+        pipe.execute()
+
+    def get_lead(self, uuid: str) -> dict[str, str]:
+        return self.r.hgetall(self.keys.lead(uuid))
+
+    def add_dnc(self, campaign_uuid: str, external_ids: list[str]) -> int:
+        """Mark customers do-not-call. A lead not yet dialled is skipped; a call
+        in progress is left alone and gets no recall. Returns leads marked."""
+        k = self.keys
+        lead_ids = self.r.hmget(k.external(campaign_uuid), external_ids) if external_ids else []
+        pipe = self.r.pipeline(transaction=True)
+        if external_ids:
+            pipe.sadd(k.dnc(campaign_uuid), *external_ids)
+        marked = 0
+        for lead in lead_ids:
+            if lead:
+                pipe.hset(k.lead(lead), "dnc", "1")
+                marked += 1
+        pipe.execute()
+        return marked
+
+    # -- the dialling cycle ------------------------------------------------------
+    def claim(self, campaign_uuid: str, want: int, node: str, now_ms: int, lease_ms: int,
+              call_uuids: list[str]) -> tuple[list[Claim], dict[str, Any]]:  # fmt: skip
+        raw = self._claim(args=[self.prefix, campaign_uuid, now_ms, want, node, lease_ms, json.dumps(call_uuids)])
+        out = json.loads(raw)
+        claims = []
+        for row in out.pop("claims") or []:
+            lead, call, net, idx, numbers, fields, attempts, first_ms, ext = row
+            claims.append(Claim(campaign_uuid, lead, call, net, int(idx), json.loads(numbers),
+                                json.loads(fields) if fields else {}, int(attempts), int(first_ms), ext))  # fmt: skip
+        return claims, out
+
+    def finish(self, batch: list[Finish], now_ms: int) -> list[str]:
+        if not batch:
+            return []
+        payload = json.dumps([f.as_lua() for f in batch], ensure_ascii=False, separators=(",", ":"))
+        return self._finish(args=[self.prefix, now_ms, payload]) or []
+
+    def queue_webhooks(self, hooks: list[tuple[str, str, str]], now_ms: int) -> None:
+        """Queue webhook deliveries (url, body, campaign) in one transaction."""
+        pipe = self.r.pipeline(transaction=True)
+        for url, body, campaign_uuid in hooks:
+            delivery = uuid4().hex
+            pipe.hset(self.keys.webhook(delivery), mapping={"url": url, "body": body, "tries": 0,
+                                                             "campaign": campaign_uuid})  # fmt: skip
+            pipe.zadd(self.keys.webhooks, {delivery: now_ms})
+        pipe.execute()
+
+    def claim_webhooks(self, now_ms: int, lease_ms: int, limit: int) -> list[str]:
+        return self._claim_webhooks(args=[self.prefix, now_ms, now_ms + lease_ms, limit]) or []
+
+    def renew(self, campaign_uuid: str, calls: list[str], until_ms: int) -> None:
+        if calls:
+            # XX: never resurrect a slot that was finished or reaped meanwhile.
+            self.r.zadd(self.keys.calls(campaign_uuid), dict.fromkeys(calls, until_ms), xx=True, gt=True)
+
+    def expired(self, campaign_uuid: str, now_ms: int, limit: int = 100) -> list[tuple[str, str, str, str, int]]:
+        return [tuple(row) for row in json.loads(self._reap(args=[self.prefix, campaign_uuid, now_ms, limit]))]
+
+    def in_flight(self, campaign_uuid: str) -> int:
+        return self.r.zcard(self.keys.calls(campaign_uuid))
+
+    def queue_sizes(self, campaign_uuid: str) -> dict[str, int]:
+        k = self.keys
+        pipe = self.r.pipeline(transaction=False)
+        for key in (k.fresh(campaign_uuid), k.recalls(campaign_uuid), k.hopper(campaign_uuid), k.calls(campaign_uuid),
+                    k.cdrs(campaign_uuid)):  # fmt: skip
+            pipe.zcard(key)
+        fresh, recalls, hopper, calls, cdrs = pipe.execute()
+        return {"fresh": fresh, "recalls": recalls, "hopper": hopper, "in_flight": calls, "finished": cdrs}
+
+    def call(self, uuid: str) -> dict[str, str]:
+        return self.r.hgetall(self.keys.call(uuid))
+
+    # -- report ------------------------------------------------------------------
+    def report(self, campaign: Campaign, start: datetime, end: datetime) -> dict[str, Any]:
+        """Counters over [start, end) in the campaign's local time.
+
+        Whole local hours are summed from the hourly counters; the partial
+        hours at either edge are summed from the CDRs, so any range is fast.
+        """
+        tz = zone(campaign.time_zone)
+        start = start.replace(tzinfo=tz) if start.tzinfo is None else start
+        end = end.replace(tzinfo=tz) if end.tzinfo is None else end
+        totals: dict[str, int] = dict.fromkeys([*REPORT_FIELDS, *(k.value for k in ReportKey)], 0)
+        first_full = start.replace(minute=0, second=0, microsecond=0)
+        if first_full < start:
+            first_full += timedelta(hours=1)
+        last_full = end.replace(minute=0, second=0, microsecond=0)
+        hours: list[str] = []
+        if first_full < last_full:
+            edges = [(start, first_full), (last_full, end)]
+            t = first_full
+            while t < last_full:
+                hours.append(t.astimezone(tz).strftime("%Y%m%d%H"))
+                t += timedelta(hours=1)
+        else:
+            edges = [(start, end)]
+        pipe = self.r.pipeline(transaction=False)
+        for hour in hours:
+            pipe.hgetall(self.keys.stats(campaign.campaign_uuid, hour))
+        for bucket in pipe.execute() if hours else []:
+            for k, v in bucket.items():
+                totals[k] = totals.get(k, 0) + int(v)
+        for lo, hi in edges:
+            if lo >= hi:
+                continue
+            ids = self.r.zrange(self.keys.cdrs(campaign.campaign_uuid), int(lo.timestamp() * 1000),
+                                f"({int(hi.timestamp() * 1000)}", byscore=True)  # fmt: skip
+            pipe = self.r.pipeline(transaction=False)
+            for call in ids:
+                pipe.hmget(self.keys.call(call), "report_key", "recall_status", "duration", "billsec", "waitsec",
+                           "reported")  # fmt: skip
+            for key, rs, duration, billsec, waitsec, reported in pipe.execute() if ids else []:
+                if reported == "0":
+                    continue
+                totals["total_calls"] += 1
+                totals["total_duration"] += int(duration or 0)
+                totals["total_billsec"] += int(billsec or 0)
+                totals["total_waitsec"] += int(waitsec or 0)
+                totals[key] = totals.get(key, 0) + 1
+                totals[f"rs:{rs}"] = totals.get(f"rs:{rs}", 0) + 1
+        return totals

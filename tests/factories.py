@@ -1,0 +1,35 @@
+"""Small builders for campaigns and leads used across the engine tests."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from dialer.domain.enums import CampaignStatus, Network
+from dialer.domain.models import Campaign, Lead
+from dialer.store.store import Store
+
+_names = itertools.count(1)
+PREFIX_NETWORK = {"098": Network.VIETTEL, "090": Network.MOBI, "091": Network.VINA, "028": Network.TEL,
+                  "092": Network.OFFNET}  # fmt: skip
+
+
+def campaign(store: Store, **fields: Any) -> Campaign:
+    fields.setdefault("campaign_name", f"campaign-{next(_names)}")
+    fields.setdefault("status", CampaignStatus.START)
+    return store.create_campaign(Campaign(**fields))
+
+
+def number(i: int, prefix: str = "098") -> str:
+    return f"{prefix}{i:07d}" if prefix != "028" else f"028{i:08d}"
+
+
+def leads(store: Store, camp: Campaign, count: int, *, now_ms: int = 1_000, prefix: str = "098",
+          numbers_per_lead: int = 1, **fields: Any) -> list[Lead]:  # fmt: skip
+    out = []
+    for i in range(count):
+        nums = [number(i * 10 + j, prefix) for j in range(numbers_per_lead)]
+        out.append(Lead(campaign_uuid=camp.campaign_uuid, external_id=f"cust-{i}", numbers=nums,
+                        networks=[PREFIX_NETWORK[prefix]] * len(nums), fields=dict(fields)))  # fmt: skip
+    store.add_leads(out, now_ms)
+    return out
