@@ -1,0 +1,211 @@
+"""greenswitch's InboundESL, extended so a dialer can rely on it.
+
+greenswitch stays the client (its connect/auth/handler API), but four of
+its parts are replaced (FREESWITCH-NOTES.md, "greenswitch sharp edges"):
+
+* **Reading**: one greenlet feeds :class:`~dialer.esl.protocol.StreamParser`
+  with large ``recv`` chunks, decodes ``text/event-json`` with the C json
+  module (the BACKGROUND_JOB result is ``_body``), and hands each event to
+  ``on_event`` *in the reader greenlet*. The handler must be quick and must
+  not block on I/O except a bounded queue: when the engine falls behind, the
+  reader stops reading and TCP pushes back on FreeSWITCH instead of an
+  unbounded queue growing here. It yields after each chunk, so a burst never
+  starves the other greenlets.
+* **Commands**: ``send`` writes with ``sendall`` under a lock and waits for
+  its reply under a timeout. A timeout or a dropped socket fails every
+  pending command with :class:`NotConnectedError` and closes the connection
+  (the reply FIFO can no longer be trusted), instead of waiting forever.
+* ``send_many`` pipelines commands (one write, replies matched in order).
+* ``connect`` gives up if FreeSWITCH never sends ``auth/request``.
+
+There is no reconnect here: :class:`dialer.esl.node.Node` supervises a
+connection and builds a new one after a drop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gevent
+import gevent.event
+import gevent.lock
+import greenswitch
+from gevent import socket
+from greenswitch.esl import NotConnectedError
+
+from dialer.esl.protocol import Message, ProtocolError, StreamParser, parse_event_body
+
+__all__ = ["CommandTimeout", "ESLConnection", "NotConnectedError", "Reply"]
+
+log = logging.getLogger("autocall.esl")
+READ_SIZE = 256 * 1024
+
+
+class CommandTimeout(NotConnectedError):
+    """No reply in time: the connection is closed (replies are matched in order)."""
+
+
+@dataclass(slots=True)
+class Reply:
+    headers: dict[str, str]
+    text: str  # Reply-Text of a command/reply, or the body of an api/response
+
+    @property
+    def ok(self) -> bool:
+        return self.text.startswith("+OK")
+
+
+EventHandler = Callable[[dict[str, Any]], None]
+
+
+class ESLConnection(greenswitch.InboundESL):
+    def __init__(self, host: str, port: int, password: str, *, on_event: EventHandler | None = None,
+                 timeout: float = 5.0, command_timeout: float = 10.0, name: str = "") -> None:  # fmt: skip
+        super().__init__(host, port, password, timeout=timeout)
+        self.name = name or f"{host}:{port}"
+        self.on_event = on_event or (lambda event: None)
+        self.command_timeout = command_timeout
+        self.closed = gevent.event.Event()
+        self._parser = StreamParser()
+        self._write_lock = gevent.lock.Semaphore()
+        self.events_received = 0
+
+    # -- connection --------------------------------------------------------
+    def connect(self) -> None:
+        try:
+            self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        except OSError as exc:
+            raise NotConnectedError(f"cannot connect to {self.name}: {exc}") from exc
+        self.sock.settimeout(None)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock_file = None
+        self.connected = True
+        self._run = True
+        self._receive_events_greenlet = gevent.spawn(self.receive_events)
+        if not self._auth_request_event.wait(self.timeout) or not self.connected:
+            self.close("no auth/request from FreeSWITCH")
+            raise NotConnectedError(f"{self.name}: FreeSWITCH sent no auth/request")
+        reply = self.send(f"auth {self.password}", timeout=self.timeout)
+        if reply.text != "+OK accepted":
+            self.close("authentication refused")
+            raise NotConnectedError(f"{self.name}: authentication refused ({reply.text})")
+
+    def close(self, why: str = "closed") -> None:
+        if self.connected:
+            log.info("esl connection closed", extra={"node": self.name, "why": why})
+        self.connected = False
+        self._run = False
+        try:
+            self.sock.close()
+        except (OSError, AttributeError):
+            pass
+        self._fail_pending(why)
+
+    def stop(self) -> None:
+        """Polite close: ``exit``, then close (never waits long)."""
+        if self.connected:
+            try:
+                self.send("exit", timeout=1.0)
+            except NotConnectedError:
+                pass
+        self.close("stopped")
+        if self._receive_events_greenlet is not None:
+            self._receive_events_greenlet.join(timeout=2)
+
+    def _fail_pending(self, why: str) -> None:
+        pending, self._commands_sent = self._commands_sent, []
+        for result in pending:
+            if not result.ready():
+                result.set_exception(NotConnectedError(f"{self.name}: {why}"))
+
+    # -- reading -------------------------------------------------------------
+    def receive_events(self) -> None:
+        sock, parser = self.sock, self._parser
+        why = "FreeSWITCH closed the connection"
+        try:
+            while self._run:
+                data = sock.recv(READ_SIZE)
+                if not data:
+                    break
+                for message in parser.feed(data):
+                    self._dispatch(message)
+                gevent.sleep(0)  # yield between chunks: a burst must not starve other greenlets
+        except ProtocolError as exc:
+            why = f"protocol error: {exc}"
+            log.error("esl protocol error", extra={"node": self.name, "error": str(exc)})
+        except OSError as exc:
+            why = f"socket error: {exc}"
+        finally:
+            self.close(why)
+            self.closed.set()
+
+    def _dispatch(self, message: Message) -> None:
+        ctype = message.headers.get("Content-Type", "")
+        if ctype == "text/event-json":
+            self.events_received += 1
+            self.on_event(json.loads(message.body))
+        elif ctype == "text/event-plain":
+            self.events_received += 1
+            event = parse_event_body(message)
+            self.on_event({**event.headers, "_body": event.body})
+        elif ctype == "command/reply":
+            self._resolve(Reply(message.headers, message.headers.get("Reply-Text", "")))
+        elif ctype == "api/response":
+            self._resolve(Reply(message.headers, message.body.decode("utf-8", "replace")))
+        elif ctype == "auth/request":
+            self._auth_request_event.set()
+        elif ctype in ("text/disconnect-notice", "text/rude-rejection"):
+            if message.headers.get("Content-Disposition") != "linger":
+                self.connected = False
+            self._auth_request_event.set()
+
+    def _resolve(self, reply: Reply) -> None:
+        if not self._commands_sent:
+            log.warning("esl reply with no command waiting", extra={"node": self.name, "reply": reply.text[:80]})
+            return
+        self._commands_sent.pop(0).set(reply)
+
+    # -- commands --------------------------------------------------------------
+    def send(self, data: str, timeout: float | None = None) -> Reply:  # type: ignore[override]
+        return self.send_many([data], timeout=timeout)[0]
+
+    def send_many(self, commands: list[str], timeout: float | None = None) -> list[Reply]:
+        """Send commands in one write; return their replies in order."""
+        results = self.send_nowait(commands)
+        try:
+            with gevent.Timeout(timeout or self.command_timeout, CommandTimeout(f"{self.name}: no reply in time")):
+                return [r.get() for r in results]
+        except CommandTimeout:
+            self.close("command timed out")
+            raise
+
+    def send_nowait(self, commands: list[str]) -> list[gevent.event.AsyncResult]:
+        if not self.connected:
+            raise NotConnectedError(f"{self.name}: not connected")
+        payload = []
+        results = []
+        for command in commands:
+            # A blank line ends an ESL command: one inside would start another.
+            if "\n\n" in command or "\r" in command or command.endswith("\n"):
+                raise ValueError(f"ESL command must not contain a blank line: {command[:60]!r}")
+            payload.append(command + "\n\n")
+            results.append(gevent.event.AsyncResult())
+        with self._write_lock:
+            self._commands_sent.extend(results)
+            try:
+                self.sock.sendall("".join(payload).encode("utf-8"))
+            except OSError as exc:
+                self.close(f"write failed: {exc}")
+                raise NotConnectedError(f"{self.name}: write failed: {exc}") from exc
+        return results
+
+    def api(self, command: str, timeout: float | None = None) -> Reply:
+        return self.send(f"api {command}", timeout=timeout)
+
+    def bgapi_command(self, command: str, job_uuid: str) -> str:
+        """The text of a bgapi with a client-chosen Job-UUID (correlated before the reply)."""
+        return f"bgapi {command}\nJob-UUID: {job_uuid}"
