@@ -47,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="YAML or JSON settings file (environment variables override it)")
 
     demo = sub.add_parser("demo", help="start a private Redis and the simulator, and place calls through them")
-    demo.add_argument("--calls", type=int, default=20)
-    demo.add_argument("--time-scale", type=float, default=0.05)
+    demo.add_argument("--calls", type=int, default=3000, help="leads to import")
+    demo.add_argument("--time-scale", type=float, default=0.01, help="simulated call time per wall second")
+    demo.add_argument("--sps", type=int, default=400, help="the simulated FreeSWITCH's sessions-per-second")
     demo.add_argument("--seed", type=int, default=7)
     return parser
 
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         from dialer.demo import run_demo
 
         logging.getLogger().setLevel(logging.WARNING)
-        return run_demo(calls=args.calls, time_scale=args.time_scale, seed=args.seed)
+        return run_demo(calls=args.calls, time_scale=args.time_scale, seed=args.seed, sps=args.sps)
     return 2
 
 

@@ -1,31 +1,40 @@
-"""``autocall demo``: the embedded default, end to end, with nothing installed by hand.
+"""``autocall demo``: the real job on the embedded default, end to end.
 
-Until the dialing engine lands (issue 3) the demo shows the two real parts
-it stands on: a private Redis and the FreeSWITCH simulator. It places calls
-through the simulator with greenswitch (the ESL client autocall uses), the
-way the engine will (bgapi with a client-chosen Job-UUID, per-call
-origination_uuid, ignore_early_media, a narrow subscription), records every
-result in Redis under the ``autocall:`` prefix, shows live progress, prints
-a summary read back from Redis, and stops everything.
+It starts a private ``redis-server``, ``autocall simswitch`` (the FreeSWITCH
+simulator) and ``autocall serve`` (the daemon) as separate processes, creates
+the campaign of ``docs/examples/demo-campaign.json`` and its audio template,
+imports a few thousand leads (numbers of every Vietnamese network), starts
+the campaign, shows live progress read from Redis (in flight, done, per
+status, calls/s), lets the recalls run, prints the final report and stops
+everything. The simulator's default outcome mix (answer, busy, no answer,
+404, 503) gives a realistic spread; its time runs faster than the wall clock.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import random
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
+import wave
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-import gevent
-import greenswitch
 import redis
 
-from dialer.simswitch import Scenario, SimServer, Switch
+from dialer.domain.enums import CampaignStatus
+from dialer.domain.models import Campaign, Lead, Template
+from dialer.routing.numbers import normalize
+from dialer.store.store import Store
 
-PREFIX = "autocall:demo"
-EVENTS = ["CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE", "BACKGROUND_JOB"]
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "demo-campaign.json"
+PREFIXES = ["098", "097", "086", "090", "093", "089", "091", "088", "083", "092", "099", "028", "024"]
 
 
 def _free_port() -> int:
@@ -44,7 +53,7 @@ def start_redis(workdir: str) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", workdir, "--save", "",
                              "--appendonly", "no"], stdout=subprocess.DEVNULL)  # fmt: skip
     client = redis.Redis(port=port)
-    for _ in range(200):
+    for _ in range(250):
         try:
             client.ping()
             return proc, port
@@ -54,80 +63,145 @@ def start_redis(workdir: str) -> tuple[subprocess.Popen, int]:
     raise SystemExit("redis-server did not start")
 
 
-def run_demo(calls: int = 20, time_scale: float = 0.05, seed: int = 7) -> int:
+def write_message(path: Path, seconds: float = 4.0, rate: int = 8000) -> None:
+    """A real 8 kHz mono PCM WAV FreeSWITCH can play: a short two-tone chime."""
+    import math
+
+    frames = bytearray()
+    for i in range(int(seconds * rate)):
+        f = 660 if (i // (rate // 2)) % 2 == 0 else 880
+        frames += int(6000 * math.sin(2 * math.pi * f * i / rate)).to_bytes(2, "little", signed=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(frames))
+
+
+def demo_numbers(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        prefix = rng.choice(PREFIXES)
+        digits = 8 if prefix.startswith("02") else 7
+        out.append(prefix + "".join(rng.choice("0123456789") for _ in range(digits)))
+    return out
+
+
+def run_demo(calls: int = 3000, time_scale: float = 0.01, seed: int = 7, sps: int = 400) -> int:
     workdir = tempfile.mkdtemp(prefix="autocall-demo-")
-    redis_proc, redis_port = start_redis(workdir)
-    password = uuid.uuid4().hex  # never the stock ClueCon, even in a demo
-    switch = Switch(Scenario(), time_scale=time_scale, seed=seed, hostname="simswitch")
-    sim = SimServer(switch, "127.0.0.1", 0, password, heartbeat=1.0)
-    sim.start()
-    host, port = sim.address
-    print(f"redis-server on 127.0.0.1:{redis_port}, simswitch (FreeSWITCH 1.10.12 simulator) on {host}:{port}")
-    print(f"placing {calls} calls; simulated time runs {1 / time_scale:.0f}x faster than the wall clock\n")
-    store = redis.Redis(port=redis_port, decode_responses=True)
-    esl = greenswitch.InboundESL(host, port, password)
-    done = gevent.event.Event()
-    results: Counter[str] = Counter()
-    jobs: dict[str, str] = {}
-    calls_placed: set[str] = set()
+    procs: list[subprocess.Popen] = []
+    try:
+        redis_proc, redis_port = start_redis(workdir)
+        procs.append(redis_proc)
+        redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        password = uuid.uuid4().hex  # never the stock ClueCon, even in a demo
+        esl_port = _free_port()
+        stats = Path(workdir) / "simswitch-stats.json"
+        me = [sys.executable, "-m", "dialer.cli"]
+        sim_log = open(Path(workdir) / "simswitch.log", "w")  # lives as long as the process
+        procs.append(subprocess.Popen([*me, "simswitch", "--listen", f"127.0.0.1:{esl_port}", "--password", password,
+                                       "--time-scale", str(time_scale), "--seed", str(seed), "--sps", str(sps),
+                                       "--max-sessions", "1000", "--heartbeat", "2", "--stats-file", str(stats),
+                                       "--hostname", "simswitch"],
+                                      stdout=subprocess.DEVNULL, stderr=sim_log))  # fmt: skip
+        audio = Path(workdir) / "audio"
+        audio.mkdir()
+        write_message(audio / "nhac-no.wav")
+        env = {**os.environ, "AUTOCALL_REDIS_URL": redis_url, "AUTOCALL_AUDIO_DIR": str(audio),
+               "AUTOCALL_FREESWITCH": f"esl://:{password}@127.0.0.1:{esl_port}?name=simswitch&sps={sps}",
+               "AUTOCALL_DEFAULT_GATEWAY": "demo", "AUTOCALL_DEFAULT_CALLER_ID": "02873001234",
+               "AUTOCALL_LOG_LEVEL": "WARNING"}  # fmt: skip
+        daemon_log = Path(workdir) / "autocall.log"
+        daemon = subprocess.Popen([*me, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=open(daemon_log, "w"))
+        procs.append(daemon)
 
-    finished: set[str] = set()
+        store = Store.from_url(redis_url)
+        template = Template(template_name="nhac_no_01", audio_file="nhac-no.wav")
+        store.put_template(template)
+        spec = json.loads(EXAMPLE.read_text())
+        campaign = store.create_campaign(Campaign(**spec, template_uuid=template.template_uuid))
+        cid = campaign.campaign_uuid
+        now_ms = int(time.time() * 1000)
+        leads = []
+        for i, raw in enumerate(demo_numbers(calls, seed)):
+            number = normalize(raw)
+            leads.append(Lead(campaign_uuid=cid, external_id=f"KH{i:05d}", numbers=[number.national],
+                              networks=[number.network], fields={"ten": f"Khách hàng {i}"}))  # fmt: skip
+        store.add_leads(leads, now_ms)
+        print(f"redis-server :{redis_port} · autocall simswitch :{esl_port} (FreeSWITCH 1.10.12 simulator, "
+              f"time x{1 / time_scale:.0f}, sps {sps}) · autocall serve (pid {daemon.pid})")  # fmt: skip
+        print(f"campaign {campaign.campaign_name!r} ({cid}): {calls} leads, concurrent_call "
+              f"{campaign.concurrent_call}, viettel cap {campaign.network.viettel}, recall_times "
+              f"{campaign.recall_times} ({campaign.schedule_recall.value})\n")  # fmt: skip
+        started = time.time()
+        store.set_status(cid, CampaignStatus.START)
+        rc = _watch(store, campaign, started, daemon)
+        _final(store, campaign, started, stats)
+        return rc
+    finally:
+        for proc in reversed(procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in reversed(procs):
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
 
-    def finish(call: str, cause: str, fields: dict[str, str]) -> None:
-        if call in finished:
-            return
-        finished.add(call)
-        pipe = store.pipeline()  # one round trip, applied atomically (MULTI)
-        pipe.hset(f"{PREFIX}:call:{call}", mapping={"cause": cause, **fields})
-        pipe.hincrby(f"{PREFIX}:by_cause", cause, 1)
-        pipe.execute()
-        results[cause] += 1
-        if len(finished) >= calls:
-            done.set()
 
-    def on_hangup(event) -> None:
-        h = event.headers
-        if h["Unique-ID"] in calls_placed:
-            finish(h["Unique-ID"], h.get("Hangup-Cause", "?"), {
-                "number": h.get("Caller-Destination-Number", ""), "sip": h.get("variable_sip_term_status", ""),
-                "billsec": h.get("variable_billsec", "0"), "duration": h.get("variable_duration", "0"),
-            })  # fmt: skip
+def _report(store: Store, campaign: Campaign, started: float) -> dict[str, int]:
+    return store.report(campaign, datetime.fromtimestamp(started - 3600, UTC), datetime.now(UTC) + timedelta(hours=1))
 
-    def on_job(event) -> None:
-        # greenswitch glues the job body onto Content-Length; read it from there.
-        body = event.headers.get("Content-Length", "").partition("\n\n")[2]
-        call = jobs.get(event.headers.get("Job-UUID", ""))
-        if call and body.startswith("-ERR"):
-            # An originate that never created a channel has no HANGUP_COMPLETE:
-            # the job result is final (give a hangup in flight a moment first).
-            gevent.spawn_later(1.0, finish, call, body[5:].strip(), {})
 
-    esl.register_handle("CHANNEL_HANGUP_COMPLETE", on_hangup)
-    esl.register_handle("BACKGROUND_JOB", on_job)
-    esl.connect()
-    esl.send("event plain " + " ".join(EVENTS))
-    started = time.monotonic()
-    for i in range(calls):
-        call, job = str(uuid.uuid4()), str(uuid.uuid4())
-        jobs[job] = call
-        calls_placed.add(call)
-        number = f"09{13 + i % 7}{i:06d}"
-        esl.send(
-            f"bgapi originate {{origination_uuid={call},originate_timeout=30,ignore_early_media=true,"
-            f"origination_caller_id_number=02812345678}}sofia/gateway/demo/{number} &park()\nJob-UUID: {job}"
-        )
-        gevent.sleep(0.05)  # 20 calls/s
-    while not done.wait(0.5):
-        print(f"\r  in flight {len(switch.channels):3d}  done {sum(results.values()):3d}/{calls}", end="", flush=True)
-    print(f"\r  in flight   0  done {calls}/{calls} in {time.monotonic() - started:.1f} s\n")
-    print(f"hangup causes (read back from Redis, HGETALL {PREFIX}:by_cause):")
-    for cause, n in sorted(store.hgetall(f"{PREFIX}:by_cause").items(), key=lambda kv: -int(kv[1])):
-        print(f"  {cause:28s} {n}")
-    talk = sum(int(store.hget(k, "billsec") or 0) for k in store.scan_iter(f"{PREFIX}:call:*"))
-    print(f"total talk time {talk} s (simulated); one call: HGETALL {PREFIX}:call:{next(iter(jobs.values()))}")
-    esl.stop()  # sends "exit"; the simulator answers +OK bye and closes, as FreeSWITCH does
-    sim.stop()
-    redis_proc.terminate()
-    redis_proc.wait(5)
-    shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+def _watch(store: Store, campaign: Campaign, started: float, daemon: subprocess.Popen) -> int:
+    cid = campaign.campaign_uuid
+    last_done, last_t = 0, started
+    deadline = started + 600
+    tty = sys.stdout.isatty()
+    while time.time() < deadline:
+        time.sleep(0.5)
+        if daemon.poll() is not None:
+            print("\nautocall serve exited unexpectedly", file=sys.stderr)
+            return 1
+        q = store.queue_sizes(cid)
+        totals = _report(store, campaign, started)
+        done = totals["total_calls"]
+        now = time.time()
+        rate = (done - last_done) / (now - last_t)
+        last_done, last_t = done, now
+        by = " ".join(f"{k} {totals[k]}" for k in ("answered", "busy", "no_answer", "not_available", "failed"))
+        line = (f"  in flight {q['in_flight']:4d} · fresh {q['fresh']:5d} · hopper {q['hopper']:4d} · recalls "
+                f"{q['recalls']:4d} · done {done:5d} ({by}) · {rate:6.0f} calls/s   ")  # fmt: skip
+        print("\r" + line if tty else line, end="" if tty else "\n", flush=True)
+        if q["in_flight"] == 0 and q["fresh"] + q["hopper"] + q["recalls"] == 0:
+            print()
+            return 0
+    print("\ndemo timed out", file=sys.stderr)
+    return 1
+
+
+def _final(store: Store, campaign: Campaign, started: float, stats: Path) -> None:
+    totals = _report(store, campaign, started)
+    took = time.time() - started
+    print(f"\nfinished in {took:.1f} s: {totals['total_calls']} calls ({totals['total_calls'] / took:.0f} calls/s)")
+    print("report (the /v1/autocall/report status keys):")
+    for key in ("answered", "busy", "not_available", "no_answer", "cancel", "failed"):
+        print(f"  {key:14s} {totals.get(key, 0)}")
+    print("recall_status of every attempt:")
+    for key in sorted(k for k in totals if k.startswith("rs:")):
+        print(f"  {key[3:]:14s} {totals[key]}")
+    print(f"  total_duration {totals['total_duration']} s, total_billsec {totals['total_billsec']} s, "
+          f"total_waitsec {totals['total_waitsec']} s (simulated time)")  # fmt: skip
+    recalled = sum(1 for v in store.r.hscan_iter(store.keys.external(campaign.campaign_uuid))
+                   if int(store.get_lead(v[1]).get("attempts") or 0) > 1)  # fmt: skip
+    print(f"leads recalled at least once: {recalled}")
+    try:
+        sim = json.loads(stats.read_text())
+        print(f"simulator: {sim['originated']} originates, peak {sim['peak_concurrent']} channels "
+              f"(cap {campaign.concurrent_call}), refused for sps {sim['sps_rejected']}")  # fmt: skip
+    except (OSError, ValueError, KeyError):
+        pass
+    print(f"inspect: redis-cli -p <port> ZRANGE {store.keys.cdrs(campaign.campaign_uuid)} 0 4 ; "
+          f"HGETALL {store.keys.prefix}:call:<uuid>")  # fmt: skip

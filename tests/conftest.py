@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+# autocall runs monkey-patched (dialer/cli.py); so do its tests, or a blocking
+# redis-py socket would stall every greenlet.
+from gevent import monkey
+
+monkey.patch_all()
+
 import os
 import shutil
 import socket

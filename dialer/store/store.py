@@ -118,6 +118,7 @@ class Store:
             raise NameTaken(campaign.campaign_name)
         if campaign.status is CampaignStatus.START:
             self.r.sadd(self.keys.running, campaign.campaign_uuid)
+        self.r.publish(self.keys.events, f"changed {campaign.campaign_uuid}")
         return campaign.model_copy(update={"campaign_id": new_id})
 
     def get_campaign(self, uuid: str) -> Campaign | None:

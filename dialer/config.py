@@ -1,0 +1,52 @@
+"""Daemon configuration: environment variables (``AUTOCALL_*``) and/or a file.
+
+``autocall serve --config FILE`` reads a YAML or JSON file of the same
+names in lower case; environment variables override it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dialer.esl.node import NodeConfig
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTOCALL_", extra="forbid")
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "autocall"
+    # Comma-separated esl://:PASSWORD@HOST:PORT[?name=&sps=&max_sessions=]
+    freeswitch: str = "esl://:ClueCon@127.0.0.1:8021"
+    audio_dir: Path = Path("/var/lib/autocall/audio")
+    default_gateway: str = ""  # for campaigns with no carrier
+    default_caller_id: str = ""
+    lease_seconds: float = Field(60.0, gt=1)
+    drain_seconds: float = Field(300.0, ge=0)
+    command_timeout: float = Field(10.0, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("freeswitch")
+    @classmethod
+    def _nodes_parse(cls, value: str) -> str:
+        for url in value.split(","):
+            NodeConfig.from_url(url)
+        return value
+
+    def nodes(self) -> list[NodeConfig]:
+        return [NodeConfig.from_url(url) for url in self.freeswitch.split(",") if url.strip()]
+
+    @classmethod
+    def load(cls, path: str | None = None, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {}
+        if path:
+            values = yaml.safe_load(Path(path).read_text()) or {}
+        values.update(overrides)
+        # Environment wins over the file: pass the file as defaults.
+        return cls(**{k: v for k, v in values.items() if f"AUTOCALL_{k.upper()}" not in os.environ})

@@ -1,0 +1,1 @@
+"""The dialing engine: in-flight calls, their outcome records, the engine."""

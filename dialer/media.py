@@ -1,0 +1,70 @@
+"""Which file a call plays, by ``type_autocall``.
+
+* ``autocall_audio``: the template's audio file, under ``AUTOCALL_AUDIO_DIR``.
+* ``autocall_voice_tts`` / ``autocall_voice_otp``: a file rendered by a
+  :class:`SpeechRenderer` (the ``tts`` package implements it) from the
+  template text and the lead's fields, or from the lead's OTP code.
+
+The path is rendered before the originate is sent, so the callee never
+hears dead air while a file is being made. The FreeSWITCH dialplan
+(freeswitch-conf/dialplan/autocall.xml) plays ``${autocall_file}``, so the
+file must be readable by FreeSWITCH at the same path (shared volume).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from dialer.domain.enums import TypeAutocall
+from dialer.domain.models import Campaign, Template
+
+
+class MessageUnavailable(Exception):
+    """The call has nothing to play; the attempt fails without dialling."""
+
+
+class SpeechRenderer(Protocol):
+    def render_text(self, template_text: str, fields: dict[str, Any]) -> Path: ...
+
+    def render_otp(self, code: str) -> Path: ...
+
+
+class NoSpeech:
+    """Until the tts package is configured: TTS campaigns cannot dial."""
+
+    def render_text(self, template_text: str, fields: dict[str, Any]) -> Path:
+        raise MessageUnavailable("no speech renderer configured for autocall_voice_tts")
+
+    def render_otp(self, code: str) -> Path:
+        raise MessageUnavailable("no speech renderer configured for autocall_voice_otp")
+
+
+class MessageFiles:
+    def __init__(self, audio_dir: Path, renderer: SpeechRenderer | None = None) -> None:
+        self.audio_dir = audio_dir.resolve()
+        self.renderer: SpeechRenderer = renderer or NoSpeech()
+
+    def audio(self, name: str) -> Path:
+        path = (self.audio_dir / name).resolve()
+        # A template may only name a file inside the audio directory.
+        if not name or self.audio_dir not in path.parents:
+            raise MessageUnavailable(f"audio file {name!r} is not inside {self.audio_dir}")
+        if not path.is_file():
+            raise MessageUnavailable(f"audio file {path} does not exist")
+        return path
+
+    def for_call(self, campaign: Campaign, template: Template | None, fields: dict[str, Any]) -> Path:
+        kind = campaign.type_autocall
+        if kind is TypeAutocall.AUDIO:
+            if template is None or not template.audio_file:
+                raise MessageUnavailable(f"campaign {campaign.campaign_uuid} has no audio template")
+            return self.audio(template.audio_file)
+        if kind is TypeAutocall.VOICE_OTP:
+            code = str(fields.get("otp") or fields.get("code") or "")
+            if not code:
+                raise MessageUnavailable("voice OTP lead has no 'otp' field")
+            return self.renderer.render_otp(code)
+        if template is None or not template.text:
+            raise MessageUnavailable(f"campaign {campaign.campaign_uuid} has no text template")
+        return self.renderer.render_text(template.text, fields)

@@ -1,0 +1,102 @@
+"""One greenlet per running campaign: start attempts as fast as every limit allows.
+
+Each turn asks, in order: is the campaign started and active; is it inside
+a calling window; which FreeSWITCH node has capacity (rate and sessions);
+then claims up to that many leads in one script (which enforces the
+campaign's ``concurrent_call`` and per-network caps atomically) and hands
+them to the engine to originate. With nothing to do it sleeps until woken:
+a slot released, a lead imported, a status change, or the next recall due.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TYPE_CHECKING
+
+import gevent
+import gevent.event
+
+from dialer.domain.enums import CampaignStatus
+from dialer.pacing.window import in_window, next_opening
+
+if TYPE_CHECKING:
+    from dialer.engine.engine import Engine
+
+log = logging.getLogger("autocall.pacer")
+IDLE_POLL = 1.0  # s: re-check even without a wake-up (other processes' releases)
+MAX_BATCH = 200
+
+
+class CampaignPacer:
+    def __init__(self, engine: Engine, campaign_uuid: str) -> None:
+        self.engine = engine
+        self.campaign_uuid = campaign_uuid
+        self._wake = gevent.event.Event()
+        self._greenlet: gevent.Greenlet | None = None
+        self.stopped = False
+
+    def start(self) -> None:
+        self._greenlet = gevent.spawn(self._run)
+
+    def stop(self) -> None:
+        self.stopped = True
+        self._wake.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._greenlet is not None:
+            self._greenlet.join(timeout)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _sleep(self, seconds: float) -> None:
+        self._wake.wait(max(0.0, seconds))
+        self._wake.clear()
+
+    def _run(self) -> None:
+        while not self.stopped:
+            try:
+                self._turn()
+            except Exception:
+                log.exception("pacer turn failed", extra={"campaign": self.campaign_uuid})
+                self._sleep(IDLE_POLL)
+
+    def _turn(self) -> None:
+        engine = self.engine
+        ctx = engine.campaign_context(self.campaign_uuid)
+        if ctx is None or ctx.campaign.status is not CampaignStatus.START or not ctx.campaign.active:
+            self.stopped = True  # the engine starts a new pacer when the campaign starts again
+            return
+        campaign = ctx.campaign
+        now = engine.clock()
+        if not in_window(campaign.schedules, campaign.time_zone, now):
+            opens = next_opening(campaign.schedules, campaign.time_zone, now)
+            self._sleep(min(30.0, (opens - now) if opens else 30.0))
+            return
+        node = engine.pick_node()
+        if node is None:
+            self._sleep(0.05)
+            return
+        want = min(MAX_BATCH, campaign.concurrent_call)
+        k = node.take(want)
+        if k == 0:
+            self._sleep(min(0.05, node.bucket.wait_time()) or 0.01)
+            return
+        try:
+            claims, info = engine.store.claim(self.campaign_uuid, k, node.name, int(now * 1000),
+                                              engine.lease_ms, [str(uuid.uuid4()) for _ in range(k)])  # fmt: skip
+        except Exception:
+            node.give_back(k)
+            raise
+        node.give_back(k - len(claims))
+        if claims:
+            engine.dial(node, ctx, claims)
+            gevent.sleep(0)
+            return
+        if info.get("busy", 0) >= info.get("cap", 1):
+            self._sleep(IDLE_POLL)  # a finished call wakes us
+            return
+        due = info.get("next_due", -1)
+        wait = IDLE_POLL if due < 0 else min(IDLE_POLL, max(0.001, due / 1000 - now))
+        self._sleep(wait)

@@ -1,0 +1,49 @@
+"""An engine wired to a real Redis and the simulator over a real socket."""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+import gevent
+
+from dialer.domain.models import Template
+from dialer.engine.engine import Engine
+from dialer.esl.node import NodeConfig
+from dialer.media import MessageFiles
+from dialer.store.store import Store
+from tests.factories import campaign
+
+
+def write_wav(path: Path, seconds: float = 0.5, rate: int = 8000) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"\x00\x00" * int(seconds * rate))
+    return path
+
+
+def audio_campaign(store: Store, **fields):
+    template = Template(template_name="hello", audio_file="hello.wav")
+    store.put_template(template)
+    return campaign(store, template_uuid=template.template_uuid, **fields)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    with gevent.Timeout(timeout, AssertionError("condition not reached in time")):
+        while not predicate():
+            gevent.sleep(0.01)
+
+
+def make_engine(store: Store, server, audio_dir: Path, *, sps: int = 1000, max_sessions: int = 1000,
+                **kw) -> Engine:  # fmt: skip
+    write_wav(audio_dir / "hello.wav", seconds=5.0)
+    node = NodeConfig("fs1", *server.address, "ClueCon", sps=sps, max_sessions=max_sessions)
+    engine = Engine(store, [node], MessageFiles(audio_dir), default_gateway="gw1", default_caller_id="02812345678",
+                    **kw)  # fmt: skip
+    engine.start()
+    assert engine.wait_connected(5)
+    return engine
