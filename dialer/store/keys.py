@@ -86,9 +86,6 @@ class Keys:
     def template(self, uuid: str) -> str:  # HASH
         return f"{self.prefix}:template:{uuid}"
 
-    def node(self, name: str) -> str:  # HASH last HEARTBEAT of a FreeSWITCH node
-        return f"{self.prefix}:node:{name}"
-
     # -- webhooks -----------------------------------------------------------
     @property
     def webhooks(self) -> str:  # ZSET delivery id -> due ms
