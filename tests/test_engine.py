@@ -289,3 +289,34 @@ def test_an_expired_slot_of_a_dead_process_is_recorded_as_lost(store, run):
     assert cdr["hangup_cause"] == "AUTOCALL_LOST" and cdr["recall_status"] == "failed"
     assert store.in_flight(camp.campaign_uuid) == 0
     assert engine.reap() == 0
+
+
+def test_a_call_still_up_after_an_esl_reconnect_is_finished_normally(store, run):
+    engine, server = run(scenario({"match": "^098", "ring": 0.05, "answer": {"talk": 1.0}}), time_scale=1.0)
+    camp = audio_campaign(store)
+    (lead,) = leads(store, camp, 1)
+    engine.wake(camp.campaign_uuid)
+    wait_until(lambda: server.switch.stats.answered == 1)
+    node = engine.nodes[0]
+    node.conn.close("test: socket dropped")
+    wait_until(lambda: node.reconnects == 1 and node.up.is_set())
+    wait_until(finished(store, camp, 1))
+    assert store.call(lead.call_id)["hangup_cause"] == "NORMAL_CLEARING"
+
+
+def test_a_call_that_ended_while_disconnected_is_recorded_as_lost(store, run):
+    from tests.eslclient import RawClient
+
+    engine, server = run(scenario({"match": "^098", "ring": 0.05, "answer": {"talk": 30}}), time_scale=1.0)
+    camp = audio_campaign(store)
+    (lead,) = leads(store, camp, 1)
+    engine.wake(camp.campaign_uuid)
+    wait_until(lambda: server.switch.stats.answered == 1)
+    node = engine.nodes[0]
+    node.conn.close("test: socket dropped")
+    other = RawClient(*server.address)
+    other.login("ClueCon")
+    other.command(f"api uuid_kill {lead.call_id}")
+    other.close()
+    wait_until(finished(store, camp, 1))
+    assert store.call(lead.call_id)["hangup_cause"] == "AUTOCALL_LOST"
