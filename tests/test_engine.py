@@ -16,6 +16,8 @@ from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import campaign, leads
 
 ANSWER = {"match": "^098", "ring": 0.2, "answer": {"talk": 1.0}}
+BUSY_THEN_ANSWER = Scenario(rules=[{"match": "^0980000000$", "sip": 486},
+                                   {"match": "^0980000001$", "ring": 0.1, "answer": {"talk": 0.5}}])
 
 
 def scenario(*rules) -> Scenario:
@@ -48,6 +50,16 @@ def cdrs(store: Store, camp) -> list[dict[str, str]]:
 
 def finished(store: Store, camp, n: int):
     return lambda: len([c for c in cdrs(store, camp) if c.get("reported") == "1"]) >= n
+
+
+def dial(store, run, scen: Scenario | None = None, *, count: int = 1, wait: int = 1, **fields):
+    """Start the engine on ``scen``, create an audio campaign, import leads, wait for ``wait`` results."""
+    engine, server = run(scen)
+    camp = audio_campaign(store, **fields)
+    batch = leads(store, camp, count, numbers_per_lead=fields.pop("numbers_per_lead", 1))
+    engine.wake(camp.campaign_uuid)
+    wait_until(finished(store, camp, wait), timeout=30)
+    return engine, server, camp, batch
 
 
 def test_an_answered_call_is_recorded_with_its_cdr(store, run):
@@ -130,45 +142,27 @@ def test_network_cap_limits_one_network_only(store, run):
 
 
 def test_serial_mode_fails_over_to_the_next_number_in_one_attempt(store, run):
-    engine, _server = run(scenario({"match": "^0980000000$", "sip": 486},
-                                  {"match": "^0980000001$", "ring": 0.1, "answer": {"talk": 0.5}}))  # fmt: skip
-    camp = audio_campaign(store, mode_call="serial")
-    leads(store, camp, 1, numbers_per_lead=2)
-    engine.wake(camp.campaign_uuid)
-    wait_until(finished(store, camp, 1))
+    _, _, camp, _ = dial(store, run, BUSY_THEN_ANSWER, numbers_per_lead=2, mode_call="serial")
     (cdr,) = cdrs(store, camp)
     assert cdr["recall_status"] == "answered" and cdr["answered_number"] == "0980000001"
     assert len(json.loads(cdr["legs"])) == 2
 
 
 def test_parallel_mode_rings_every_number_and_keeps_the_winner(store, run):
-    engine, _server = run(scenario({"match": "^0980000000$", "sip": 486},
-                                  {"match": "^0980000001$", "ring": 0.1, "answer": {"talk": 0.5}}))  # fmt: skip
-    camp = audio_campaign(store, mode_call="parallel")
-    leads(store, camp, 1, numbers_per_lead=2)
-    engine.wake(camp.campaign_uuid)
-    wait_until(finished(store, camp, 1))
+    _, _, camp, _ = dial(store, run, BUSY_THEN_ANSWER, numbers_per_lead=2, mode_call="parallel")
     (cdr,) = cdrs(store, camp)
     assert cdr["recall_status"] == "answered" and cdr["answered_number"] == "0980000001"
 
 
 def test_parallel_mode_all_failing_reports_the_job_cause(store, run):
-    engine, _server = run(scenario({"match": "^0980000000$", "sip": 486}, {"match": "^0980000001$", "sip": 404}))
-    camp = audio_campaign(store, mode_call="parallel")
-    leads(store, camp, 1, numbers_per_lead=2)
-    engine.wake(camp.campaign_uuid)
-    wait_until(finished(store, camp, 1))
+    both_fail = scenario({"match": "^0980000000$", "sip": 486}, {"match": "^0980000001$", "sip": 404})
+    _, _, camp, _ = dial(store, run, both_fail, numbers_per_lead=2, mode_call="parallel")
     (cdr,) = cdrs(store, camp)
     assert cdr["hangup_cause"] == "USER_BUSY" and cdr["job_result"] == "-ERR USER_BUSY"
 
 
 def test_direct_mode_recall_dials_the_next_number(store, run):
-    engine, _server = run(scenario({"match": "^0980000000$", "sip": 486},
-                                  {"match": "^0980000001$", "ring": 0.1, "answer": {"talk": 0.5}}))  # fmt: skip
-    camp = audio_campaign(store, mode_call="direct", recall_times=1)
-    leads(store, camp, 1, numbers_per_lead=2)
-    engine.wake(camp.campaign_uuid)
-    wait_until(finished(store, camp, 2))
+    _, _, camp, _ = dial(store, run, BUSY_THEN_ANSWER, numbers_per_lead=2, wait=2, mode_call="direct", recall_times=1)
     first, second = cdrs(store, camp)
     assert json.loads(first["numbers"]) == ["0980000000"] and first["recall_status"] == "busy"
     assert json.loads(second["numbers"]) == ["0980000001"] and second["recall_status"] == "answered"
@@ -250,20 +244,12 @@ def test_no_call_starts_outside_the_calling_window(store, run):
 
 
 def test_answering_machine_beep_is_voicemail(store, run):
-    engine, _server = run(scenario({"match": "^098", "ring": 0.1, "answer": {"talk": 3, "beep": True}}))
-    camp = audio_campaign(store)
-    leads(store, camp, 1)
-    engine.wake(camp.campaign_uuid)
-    wait_until(finished(store, camp, 1))
+    _, _, camp, _ = dial(store, run, scenario({"match": "^098", "ring": 0.1, "answer": {"talk": 3, "beep": True}}))
     assert cdrs(store, camp)[0]["recall_status"] == "voicemail"
 
 
 def test_dtmf_pressed_is_in_the_cdr(store, run):
-    engine, _server = run(scenario({"match": "^098", "ring": 0.1, "answer": {"talk": 3, "dtmf": "12#"}}))
-    camp = audio_campaign(store)
-    leads(store, camp, 1)
-    engine.wake(camp.campaign_uuid)
-    wait_until(finished(store, camp, 1))
+    _, _, camp, _ = dial(store, run, scenario({"match": "^098", "ring": 0.1, "answer": {"talk": 3, "dtmf": "12#"}}))
     assert cdrs(store, camp)[0]["dtmf"] == "12#"
 
 
