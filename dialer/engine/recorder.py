@@ -90,14 +90,12 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
     cancelled = outcome.report_key is ReportKey.CANCEL and att.cancelled
     if cancelled:
         step = recall.retry(attempts_before=claim.attempts, now_ms=now_ms, delay_ms=0)
-        next_call = ""
     else:
         step = recall.after_attempt(
             campaign, attempts_before=claim.attempts, first_attempt_ms=claim.first_attempt_ms,
             number_idx=claim.number_idx, numbers=len(claim.numbers), status=outcome.recall_status,
             start_ms=start_ms, end_ms=end_ms, call_uuid=claim.call_uuid,
         )  # fmt: skip
-        next_call = ""
     answered_number = ""
     if att.answered_leg in att.legs:
         answered_number = att.numbers[att.legs.index(att.answered_leg)]
@@ -118,7 +116,7 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
         webhooks.append((campaign.callback_url, json.dumps(cdr_payload(cdr, claim.call_uuid), ensure_ascii=False)))
     return Finish(claim.campaign_uuid, claim.lead_uuid, claim.call_uuid, claim.network, end_ms,
                   datetime.fromtimestamp(end_ms / 1000, tz).strftime("%Y%m%d%H"), cdr, step.lead_update,
-                  reported=True, requeue=step.requeue, due_ms=step.due_ms, next_call=next_call, stats=stats,
+                  reported=True, requeue=step.requeue, due_ms=step.due_ms, next_call="", stats=stats,
                   webhooks=webhooks)  # fmt: skip
 
 
