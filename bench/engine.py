@@ -259,9 +259,11 @@ class Bench:
 
     def leads_elsewhere(self, cid: str, count: int, prefix: str = "098") -> None:
         """Import in a child process, so this process's RSS baseline holds no freed Lead objects."""
-        code = ("import sys; sys.path.insert(0, sys.argv[1]); from bench.engine import Bench; "
-                "from dialer.store.store import Store; b = Bench.__new__(Bench); "
-                "b.store = Store.from_url(sys.argv[2]); b.leads(sys.argv[3], int(sys.argv[4]), sys.argv[5])")
+        code = (
+            "import sys; sys.path.insert(0, sys.argv[1]); from bench.engine import Bench; "
+            "from dialer.store.store import Store; b = Bench.__new__(Bench); "
+            "b.store = Store.from_url(sys.argv[2]); b.leads(sys.argv[3], int(sys.argv[4]), sys.argv[5])"
+        )
         subprocess.run([sys.executable, "-c", code, str(ROOT), f"redis://127.0.0.1:{self.redis_port}/0", cid,
                         str(count), prefix], check=True, cwd=str(ROOT))  # fmt: skip
 

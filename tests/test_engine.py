@@ -16,8 +16,9 @@ from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import campaign, leads
 
 ANSWER = {"match": "^098", "ring": 0.2, "answer": {"talk": 1.0}}
-BUSY_THEN_ANSWER = Scenario(rules=[{"match": "^0980000000$", "sip": 486},
-                                   {"match": "^0980000001$", "ring": 0.1, "answer": {"talk": 0.5}}])
+BUSY_THEN_ANSWER = Scenario(
+    rules=[{"match": "^0980000000$", "sip": 486}, {"match": "^0980000001$", "ring": 0.1, "answer": {"talk": 0.5}}]
+)
 
 
 def scenario(*rules) -> Scenario:

@@ -595,7 +595,7 @@ REFUSED = [
     ("a[b", "'[': FreeSWITCH finds the end of a {} or [] block by counting brackets"),
     ("${system(touch /tmp/x)}", "'{'"),
     ("$${hostname}", "'{'"),
-    ("O'Brien", "\"'\": a quote toggles quoting"),
+    ("O'Brien", '"\'": a quote toggles quoting'),
     ("a\\,b", "'\\\\': a backslash is an escape"),
     ("a|b", "'|': it separates serial legs"),
     ("a\nb", "'\\n': control and line-separator characters cannot be carried"),

@@ -80,6 +80,13 @@ def test_fresh_leads_are_dialled_in_import_order(store):
     assert [c.lead_uuid for c in claims] == [first[0].lead_uuid, second[0].lead_uuid]
 
 
+def test_a_batch_imported_in_one_millisecond_is_dialled_in_its_order(store):
+    camp = campaign(store, concurrent_call=50)
+    batch = leads(store, camp, 50, now_ms=100)
+    claims, _ = claim(store, camp, 50)
+    assert [c.lead_uuid for c in claims] == [lead.lead_uuid for lead in batch]
+
+
 def test_the_first_attempt_carries_the_imported_call_id(store):
     camp = campaign(store)
     (lead,) = leads(store, camp, 1)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any, ClassVar
-from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -26,13 +25,10 @@ from dialer.domain.enums import (
     ScheduleRecall,
     TypeAutocall,
 )
+from dialer.domain.ids import new_uuid
 
 DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_RECALL_STATUS = [s for s in RecallStatus if s is not RecallStatus.ANSWERED]
-
-
-def new_uuid() -> str:
-    return str(uuid4())
 
 
 class NetworkCaps(BaseModel):

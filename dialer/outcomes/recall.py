@@ -36,8 +36,18 @@ class NextStep:
     recall_at_ms: int = 0  # for the CDR: when the recall is due (0: none)
 
 
-def after_attempt(campaign: Campaign, *, attempts_before: int, first_attempt_ms: int, number_idx: int,
-                  numbers: int, status: RecallStatus, start_ms: int, end_ms: int, call_uuid: str) -> NextStep:
+def after_attempt(
+    campaign: Campaign,
+    *,
+    attempts_before: int,
+    first_attempt_ms: int,
+    number_idx: int,
+    numbers: int,
+    status: RecallStatus,
+    start_ms: int,
+    end_ms: int,
+    call_uuid: str,
+) -> NextStep:
     """A counted attempt ended with ``status``: recall or finish the lead."""
     attempts = attempts_before + 1
     first = first_attempt_ms or start_ms

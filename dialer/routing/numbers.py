@@ -135,9 +135,7 @@ def _national_form(text: str, compact: str) -> str:
         return _after_country_code(text, digits[2:])
     if digits.startswith("0"):
         return digits
-    raise _invalid(
-        text, "it must start with 0, 84, +84 or 0084 (a spreadsheet may have dropped the leading 0)"
-    )
+    raise _invalid(text, "it must start with 0, 84, +84 or 0084 (a spreadsheet may have dropped the leading 0)")
 
 
 def _after_country_code(text: str, significant: str) -> str:
