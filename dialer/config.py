@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     drain_seconds: float = Field(300.0, ge=0)
     command_timeout: float = Field(10.0, gt=0)
     log_level: str = "INFO"
+    # HTTP API
+    listen: str = "127.0.0.1:8080"  # HOST:PORT of the API
+    api_tokens: str = ""  # comma-separated bearer tokens; serve refuses to start without one
+    domain_uuid: str = ""  # the tenant id the v3 dialect shows as domain_uuid
+    max_import_bytes: int = Field(64 << 20, ge=1 << 20)  # bulk import and audio upload bodies
+    api: bool = True  # false: engine only (e.g. a second dialer process sharing the Redis)
 
     @field_validator("freeswitch")
     @classmethod
@@ -38,6 +44,17 @@ class Settings(BaseSettings):
         for url in value.split(","):
             NodeConfig.from_url(url)
         return value
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_parses(cls, value: str) -> str:
+        from dialer.api.server import parse_listen
+
+        parse_listen(value)
+        return value
+
+    def tokens(self) -> list[str]:
+        return [t.strip() for t in self.api_tokens.split(",") if t.strip()]
 
     def nodes(self) -> list[NodeConfig]:
         return [NodeConfig.from_url(url) for url in self.freeswitch.split(",") if url.strip()]

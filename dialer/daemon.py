@@ -1,4 +1,4 @@
-"""``autocall serve``: the engine (and, with the API issue, the HTTP API) in one gevent process.
+"""``autocall serve``: the HTTP API and the engine in one gevent process.
 
 SIGTERM / SIGINT drain: pacers stop starting calls, calls in flight finish
 and are recorded (up to ``AUTOCALL_DRAIN_SECONDS``), queued writes reach
@@ -32,18 +32,54 @@ def build_engine(settings: Settings) -> tuple[Store, Engine, WebhookSender]:
     return store, engine, WebhookSender(store)
 
 
+def build_api(settings: Settings, store: Store):
+    from dialer.api.app import build_app
+    from dialer.api.server import make_server
+    from dialer.service.context import Services
+
+    services = Services(store, settings.audio_dir, domain_uuid=settings.domain_uuid,
+                        max_import_bytes=settings.max_import_bytes)  # fmt: skip
+    return make_server(build_app(services, settings.tokens()), settings.listen)
+
+
 def serve(settings: Settings) -> int:
     setup_logging(settings.log_level)
-    _store, engine, webhooks = build_engine(settings)
+    if settings.api and not settings.tokens():
+        log.error("AUTOCALL_API_TOKENS is empty: set at least one bearer token (or AUTOCALL_API=false)")
+        return 2
+    store, engine, webhooks = build_engine(settings)
+    server = build_api(settings, store) if settings.api else None
     stop = gevent.event.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(sig, stop.set)
+    if server is not None:
+        try:
+            server.start()
+        except OSError as exc:
+            log.error("cannot listen", extra={"listen": settings.listen, "error": str(exc)})
+            return 2
     engine.start()
     webhooks.start()
-    log.info("autocall engine started", extra={"nodes": [n.name for n in engine.nodes], "redis": settings.redis_url})
+    janitor = gevent.spawn(_janitor, store)
+    log.info("autocall started", extra={"nodes": [n.name for n in engine.nodes], "redis": settings.redis_url,
+                                        "listen": settings.listen if server else None})  # fmt: skip
     stop.wait()
+    if server is not None:
+        server.stop(timeout=5)  # no new requests; requests in progress finish
+    janitor.kill()
     log.info("draining: no new calls; waiting for calls in flight", extra={"in_flight": engine.tracker.count()})
     engine.stop(drain_timeout=settings.drain_seconds)
     webhooks.stop()
     log.info("autocall engine stopped")
     return 0
+
+
+def _janitor(store: Store, idle_s: float = 30.0) -> None:
+    """Purge deleted campaigns' data in small batches, once their calls have ended."""
+    while True:
+        try:
+            busy = store.purge_deleted() > 0
+        except Exception as exc:  # never let housekeeping take the daemon down
+            log.error("purge of deleted campaigns failed", extra={"error": str(exc)})
+            busy = False
+        gevent.sleep(0.01 if busy else idle_s)

@@ -111,7 +111,8 @@ def run_demo(calls: int = 3000, time_scale: float = 0.01, seed: int = 7, sps: in
         env = {**os.environ, "AUTOCALL_REDIS_URL": redis_url, "AUTOCALL_AUDIO_DIR": str(audio),
                "AUTOCALL_FREESWITCH": f"esl://:{password}@127.0.0.1:{esl_port}?name=simswitch&sps={sps}",
                "AUTOCALL_DEFAULT_GATEWAY": "demo", "AUTOCALL_DEFAULT_CALLER_ID": "02873001234",
-               "AUTOCALL_LOG_LEVEL": "WARNING"}  # fmt: skip
+               "AUTOCALL_LOG_LEVEL": "WARNING", "AUTOCALL_API_TOKENS": "demo",
+               "AUTOCALL_LISTEN": f"127.0.0.1:{_free_port()}"}  # fmt: skip
         daemon_log = Path(workdir) / "autocall.log"
         daemon = subprocess.Popen([*me, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=open(daemon_log, "w"))
         procs.append(daemon)

@@ -102,3 +102,4 @@ def simswitch(capture_scenario):
 
 
 os.environ.setdefault("AUTOCALL_TEST", "1")
+pytest_plugins = ["tests.api_fixtures"]

@@ -11,6 +11,7 @@ import gevent
 
 from dialer.simswitch import Scenario
 from dialer.store.store import Store
+from tests.conftest import free_port
 from tests.engine_fixtures import audio_campaign, wait_until, write_wav
 from tests.factories import leads
 
@@ -32,7 +33,8 @@ def test_sigterm_drains_calls_in_flight_and_records_them(redis_client, redis_ser
     write_wav(tmp_path / "audio" / "hello.wav", seconds=5)
     host, port = server.address
     proc = serve({"AUTOCALL_REDIS_URL": redis_server["url"], "AUTOCALL_FREESWITCH": f"esl://:ClueCon@{host}:{port}",
-                  "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"), "AUTOCALL_DEFAULT_GATEWAY": "gw1"})  # fmt: skip
+                  "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"), "AUTOCALL_DEFAULT_GATEWAY": "gw1",
+                  "AUTOCALL_API_TOKENS": "t", "AUTOCALL_LISTEN": f"127.0.0.1:{free_port()}"})  # fmt: skip
     camp = audio_campaign(store, concurrent_call=3)
     leads(store, camp, 10)
     store.wake(camp.campaign_uuid)

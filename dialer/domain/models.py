@@ -57,6 +57,9 @@ class Schedule(BaseModel):
     """
 
     model_config = ConfigDict(extra="ignore")
+    id: str = ""  # set by autocall when stored (the v3 GET shows it)
+    domain_uuid: str = ""
+    campaign_uuid: str = ""
     monday_start_time: int | None = None
     monday_end_time: int | None = None
     tuesday_start_time: int | None = None
@@ -103,13 +106,25 @@ class Carrier(BaseModel):
 
 
 class Template(BaseModel):
-    """The script: an audio file, or text with ``{{field}}`` placeholders."""
+    """The script: an audio file, text with ``{{field}}`` placeholders, or the
+    voice-OTP settings (which ``param`` field holds the code, how often it is read)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
     template_uuid: str = Field(default_factory=new_uuid)
     template_name: str = ""
     text: str = ""
     audio_file: str = ""  # a file name under AUTOCALL_AUDIO_DIR
+    otp_field: str = "otp"  # the import ``param`` key whose value is the code
+    otp_repeat: int = Field(2, ge=1, le=5)  # times the code is read
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def to_redis(self) -> dict[str, str]:
+        return {k: "" if v is None else str(v) for k, v in self.model_dump(mode="json").items()}
+
+    @classmethod
+    def from_redis(cls, data: dict[str, str]) -> Template:
+        return cls.model_validate({k: (None if v == "" and k.endswith("_at") else v) for k, v in data.items()})
 
 
 class Campaign(BaseModel):

@@ -36,6 +36,18 @@ class Keys:
     def events(self) -> str:  # pub/sub channel: "wake <uuid>", "status <uuid> <status>"
         return f"{self.prefix}:events"
 
+    @property
+    def deleted(self) -> str:  # ZSET campaign uuid -> deletion ms: deleted campaigns whose data awaits the janitor
+        return f"{self.prefix}:deleted"
+
+    @property
+    def carriers(self) -> str:  # ZSET carrier uuid -> creation ms
+        return f"{self.prefix}:carriers"
+
+    @property
+    def templates(self) -> str:  # ZSET template uuid -> creation ms
+        return f"{self.prefix}:templates"
+
     def seq(self, name: str) -> str:  # STRING counters
         return f"{self.prefix}:seq:{name}"
 
@@ -45,6 +57,9 @@ class Keys:
 
     def fresh(self, uuid: str) -> str:  # ZSET lead -> due ms: leads waiting for their first attempt
         return f"{self.prefix}:campaign:{uuid}:fresh"
+
+    def leads(self, uuid: str) -> str:  # ZSET lead -> import ms: every lead of the campaign
+        return f"{self.prefix}:campaign:{uuid}:leads"
 
     def recalls(self, uuid: str) -> str:  # ZSET lead -> due ms: scheduled recalls
         return f"{self.prefix}:campaign:{uuid}:recalls"

@@ -99,6 +99,8 @@ class Store:
         self._reap = _script(client, "reap")
         self._create_campaign = _script(client, "create_campaign")
         self._claim_webhooks = _script(client, "claim_webhooks")
+        self._update_campaign = _script(client, "update_campaign")
+        self._delete_campaign = _script(client, "delete_campaign")
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "autocall") -> Store:
@@ -123,10 +125,68 @@ class Store:
 
     def get_campaign(self, uuid: str) -> Campaign | None:
         data = self.r.hgetall(self.keys.campaign(uuid))
-        return Campaign.from_redis(data) if data else None
+        if not data or data.get("deleted") == "1":
+            return None
+        return Campaign.from_redis(data)
+
+    def get_campaigns(self, uuids: list[str]) -> list[Campaign]:
+        """Several campaigns in one round trip (deleted or missing ones left out)."""
+        pipe = self.r.pipeline(transaction=False)
+        for uuid in uuids:
+            pipe.hgetall(self.keys.campaign(uuid))
+        return [Campaign.from_redis(d) for d in pipe.execute() if d and d.get("deleted") != "1"]
 
     def campaign_uuids(self) -> list[str]:
         return self.r.zrange(self.keys.campaigns, 0, -1)
+
+    def update_campaign(self, uuid: str, fields: dict[str, str], new_name: str = "") -> None:
+        """Write these campaign fields (and rename) in one step; wakes every engine."""
+        args: list[str] = [self.prefix, uuid, new_name]
+        for k, v in fields.items():
+            args += [k, v]
+        result = self._update_campaign(args=args)
+        if result == "missing":
+            raise KeyError(uuid)
+        if result == "taken":
+            raise NameTaken(new_name)
+
+    def delete_campaign(self, uuid: str, now_ms: int) -> str:
+        """'ok', 'missing' or 'active'. The data stays for :meth:`purge_deleted`."""
+        return self._delete_campaign(args=[self.prefix, uuid, now_ms])
+
+    def purge_deleted(self, batch: int = 1000) -> int:
+        """Unlink the data of deleted campaigns whose calls have all ended.
+
+        Works in batches of ``batch`` leads so a campaign of millions never
+        blocks Redis; returns how many keys were unlinked (0 = nothing to do).
+        """
+        k = self.keys
+        removed = 0
+        for uuid in self.r.zrange(k.deleted, 0, -1):
+            if self.r.zcard(k.calls(uuid)):
+                continue  # results still to be recorded: purge later
+            leads = self.r.zrange(k.leads(uuid), 0, batch - 1)
+            if leads:
+                pipe = self.r.pipeline(transaction=False)
+                for lead in leads:
+                    pipe.lrange(k.lead_calls(lead), 0, -1)
+                calls = [c for cs in pipe.execute() for c in cs]
+                doomed = [k.lead(x) for x in leads] + [k.lead_calls(x) for x in leads] + [k.call(c) for c in calls]
+                pipe = self.r.pipeline(transaction=True)
+                pipe.unlink(*doomed)
+                pipe.zrem(k.leads(uuid), *leads)
+                pipe.execute()
+                removed += len(doomed)
+                continue
+            stats = list(self.r.scan_iter(match=f"{k.campaign(uuid)}:stats:*", count=1000))
+            doomed = [k.campaign(uuid), k.fresh(uuid), k.recalls(uuid), k.hopper(uuid), f"{k.hopper(uuid)}-seq",
+                      k.calls(uuid), k.busy(uuid), k.cdrs(uuid), k.dnc(uuid), k.external(uuid), *stats]  # fmt: skip
+            pipe = self.r.pipeline(transaction=True)
+            pipe.unlink(*doomed)
+            pipe.zrem(k.deleted, uuid)
+            pipe.execute()
+            removed += len(doomed)
+        return removed
 
     def running_campaigns(self) -> set[str]:
         return set(self.r.smembers(self.keys.running))
@@ -157,19 +217,43 @@ class Store:
         self.r.publish(self.keys.events, f"wake {uuid}")
 
     # -- carriers, templates -------------------------------------------------
-    def put_carrier(self, carrier: Carrier) -> None:
-        self.r.hset(self.keys.carrier(carrier.carrier_uuid), mapping={"json": carrier.model_dump_json()})
+    def put_carrier(self, carrier: Carrier, now_ms: int = 0) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(self.keys.carrier(carrier.carrier_uuid), mapping={"json": carrier.model_dump_json()})
+        pipe.zadd(self.keys.carriers, {carrier.carrier_uuid: now_ms}, nx=True)
+        pipe.execute()
+
+    def carrier_uuids(self) -> list[str]:
+        return self.r.zrange(self.keys.carriers, 0, -1)
+
+    def delete_carrier(self, uuid: str) -> bool:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.delete(self.keys.carrier(uuid))
+        pipe.zrem(self.keys.carriers, uuid)
+        return bool(pipe.execute()[0])
+
+    def template_uuids(self) -> list[str]:
+        return self.r.zrange(self.keys.templates, 0, -1)
+
+    def delete_template(self, uuid: str) -> bool:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.delete(self.keys.template(uuid))
+        pipe.zrem(self.keys.templates, uuid)
+        return bool(pipe.execute()[0])
 
     def get_carrier(self, uuid: str) -> Carrier | None:
         raw = self.r.hget(self.keys.carrier(uuid), "json")
         return Carrier.model_validate_json(raw) if raw else None
 
-    def put_template(self, template: Template) -> None:
-        self.r.hset(self.keys.template(template.template_uuid), mapping=template.model_dump())
+    def put_template(self, template: Template, now_ms: int = 0) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(self.keys.template(template.template_uuid), mapping=template.to_redis())
+        pipe.zadd(self.keys.templates, {template.template_uuid: now_ms}, nx=True)
+        pipe.execute()
 
     def get_template(self, uuid: str) -> Template | None:
         data = self.r.hgetall(self.keys.template(uuid))
-        return Template.model_validate(data) if data else None
+        return Template.from_redis(data) if data else None
 
     # -- leads ----------------------------------------------------------------
     def add_leads(self, leads: list[Lead], now_ms: int) -> None:
@@ -186,6 +270,7 @@ class Store:
             if lead.external_id:
                 pipe.hset(k.external(lead.campaign_uuid), lead.external_id, lead.lead_uuid)
             pipe.zadd(k.fresh(lead.campaign_uuid), {lead.lead_uuid: now_ms})
+            pipe.zadd(k.leads(lead.campaign_uuid), {lead.lead_uuid: now_ms})
         pipe.execute()
 
     def get_lead(self, uuid: str) -> dict[str, str]:

@@ -1,0 +1,189 @@
+"""Build the WSGI app: every dialect's routes, bearer auth, body limits, and one
+error path that always answers in the dialect's shape (never a bare 500 page)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import uuid
+from collections import defaultdict
+from http import HTTPStatus
+from typing import Any
+
+import falcon
+import redis
+from pydantic import BaseModel, ValidationError
+
+from dialer.api import openapi
+from dialer.api.routes import Call, Dialect, Reply, Route
+from dialer.api.schema_errors import schema_errors
+from dialer.api.v3.types import UUID_PATTERN
+from dialer.service.context import Services
+from dialer.service.errors import Invalid, NotFound, ServiceError
+
+log = logging.getLogger("autocall.api")
+UUID = re.compile(UUID_PATTERN)
+
+
+class HttpError(Exception):
+    """An answer decided before the handler runs (auth, size, parse)."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+def all_routes() -> list[Route]:
+    from dialer.api import v3
+
+    return [*v3.table(), *openapi.routes()]
+
+
+def _dump(body: Any) -> bytes:
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json")
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class Endpoint:
+    """Falcon responder for one path: dispatches each method to its Route."""
+
+    def __init__(self, api: Api, routes: dict[str, Route]) -> None:
+        self.api = api
+        self.routes = routes
+        for method in routes:
+            setattr(self, f"on_{method.lower()}", self.respond)
+
+    def respond(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        self.api.serve(self.routes[req.method], req, resp, params)
+
+
+class Api:
+    def __init__(self, services: Services, tokens: list[str], routes: list[Route] | None = None) -> None:
+        self.services = services
+        self.tokens = [t.encode() for t in tokens if t]
+        self.routes = routes if routes is not None else all_routes()
+        self.dialects: list[Dialect] = []
+        for route in self.routes:
+            if route.dialect not in self.dialects:
+                self.dialects.append(route.dialect)
+        self.app = falcon.App(request_type=falcon.Request, response_type=falcon.Response)
+        self.app.req_options.strip_url_path_trailing_slash = True
+        self.app.req_options.keep_blank_qs_values = False
+        by_path: dict[str, dict[str, Route]] = defaultdict(dict)
+        for route in self.routes:
+            by_path[route.path][route.method] = route
+        for path, methods in by_path.items():
+            self.app.add_route(path, Endpoint(self, methods))
+        self.app.add_error_handler(falcon.HTTPError, self._falcon_error)
+        self.document = openapi.document(self.routes)
+
+    # -- dispatch ------------------------------------------------------------
+    def dialect(self, path: str) -> Dialect:
+        for dialect in self.dialects:
+            if path.startswith(dialect.prefixes):
+                return dialect
+        return self.dialects[0] if self.dialects else Dialect()
+
+    def serve(self, route: Route, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
+        dialect = route.dialect
+        try:
+            if not route.public:
+                self._authorize(req)
+            call = self._call(route, req, params)
+            result = route.handler(call)
+            self._render(resp, route, result)
+        except HttpError as exc:
+            self._send(resp, exc.status, dialect.error(exc.status, exc.message), exc.headers)
+        except Invalid as exc:
+            self._send(resp, 400, dialect.invalid(exc.errors))
+        except ServiceError as exc:
+            self._send(resp, exc.status, dialect.error(exc.status, exc.message))
+        except redis.RedisError as exc:
+            log.error("storage unavailable", extra={"path": req.path, "error": str(exc)})
+            self._send(resp, 503, dialect.error(503, "storage unavailable; retry later"))
+        except Exception:
+            incident = uuid.uuid4().hex[:12]
+            log.exception("request failed", extra={"path": req.path, "method": req.method, "incident": incident})
+            self._send(resp, 500, dialect.error(500, f"internal error (incident {incident}); see the server log"))
+
+    def _authorize(self, req: falcon.Request) -> None:
+        scheme, _, token = (req.get_header("Authorization") or "").partition(" ")
+        given = token.strip().encode()
+        # Compare with every token, always: no early exit leaks which prefix matched.
+        ok = False
+        for known in self.tokens:
+            ok |= hmac.compare_digest(given, known)
+        if scheme.lower() != "bearer" or not given or not ok:
+            raise HttpError(401, "Unauthorized", {"WWW-Authenticate": 'Bearer realm="autocall"'})
+
+    def _call(self, route: Route, req: falcon.Request, params: dict[str, str]) -> Call:
+        for name, value in params.items():
+            # Ids become Redis key names: anything but a uuid names nothing.
+            if name.endswith("_uuid") and not UUID.match(value):
+                raise NotFound()
+            params[name] = value.lower() if name.endswith("_uuid") else value
+        raw = b""
+        if req.method in ("POST", "PUT", "PATCH"):
+            length = req.content_length
+            if length is not None and length > route.max_body:
+                raise HttpError(413, f"request body is larger than {route.max_body} bytes")
+            raw = req.bounded_stream.read(route.max_body + 1)
+            if len(raw) > route.max_body:
+                raise HttpError(413, f"request body is larger than {route.max_body} bytes")
+        call = Call(self.services, params, raw=raw, content_type=req.content_type or "",
+                    headers={k.lower(): v for k, v in req.headers.items()})  # fmt: skip
+        if route.query is not None:
+            values = {k: v for k, v in req.params.items() if v != ""}
+            try:
+                call.query = route.query.model_validate(values)
+            except ValidationError as exc:
+                raise Invalid(schema_errors(exc)) from None
+        if route.body is not None and not route.raw_body:
+            if not raw.strip():
+                raise HttpError(400, "request body is empty; a JSON object is expected")
+            try:
+                call.body = route.body.model_validate_json(raw)
+            except ValidationError as exc:
+                errors = schema_errors(exc)
+                if errors and errors[0][1].startswith("invalid JSON"):
+                    raise HttpError(400, f"request body is not valid JSON: {errors[0][1][14:]}") from None
+                raise Invalid(errors) from None
+        return call
+
+    # -- answers -------------------------------------------------------------
+    def _render(self, resp: falcon.Response, route: Route, result: Any) -> None:
+        if isinstance(result, Reply):
+            resp.status = result.status
+            resp.content_type = result.content_type
+            for k, v in result.headers.items():
+                resp.set_header(k, v)
+            if result.stream is not None:
+                resp.stream = result.stream
+            elif isinstance(result.body, bytes | str):
+                resp.data = result.body.encode() if isinstance(result.body, str) else result.body
+            else:
+                resp.data = _dump(result.body)
+            return
+        self._send(resp, route.status, result)
+
+    @staticmethod
+    def _send(resp: falcon.Response, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        resp.status = status
+        resp.content_type = "application/json; charset=utf-8"
+        for k, v in (headers or {}).items():
+            resp.set_header(k, v)
+        resp.data = _dump(body)
+
+    def _falcon_error(self, req: falcon.Request, resp: falcon.Response, exc: falcon.HTTPError, params: Any) -> None:
+        """Falcon's own refusals (no such path, method not allowed) in the dialect's shape."""
+        status = exc.status_code if hasattr(exc, "status_code") else int(str(exc.status).split()[0])
+        message = HTTPStatus(status).phrase
+        headers = dict(exc.headers or {})
+        self._send(resp, status, self.dialect(req.path).error(status, message), headers)
+
+
+def build_app(services: Services, tokens: list[str]) -> falcon.App:
+    return Api(services, tokens).app

@@ -1,0 +1,138 @@
+"""``/openapi.json`` (OpenAPI 3.1) and ``/docs``, built from the route table and its pydantic models.
+
+The same Route objects build the app, so the document cannot drift from
+what is served. ``/healthz`` lives here too: the three are the only routes
+without a bearer token (they hold no customer data).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+import jinja2
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from dialer.api.routes import Call, Dialect, Reply, Route, Routes
+
+META = Routes(Dialect())
+REF = "#/components/schemas/{model}"
+
+
+def _models(routes: list[Route]) -> list[tuple[type[BaseModel], str]]:
+    seen: dict[type[BaseModel], str] = {}
+    for r in routes:
+        if r.body is not None:
+            seen.setdefault(r.body, "validation")
+        if r.response is not None:
+            seen.setdefault(r.response, "serialization")
+    return list(seen.items())
+
+
+def _parameters(route: Route) -> list[dict[str, Any]]:
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+              for n in re.findall(r"{(\w+)}", route.path)]  # fmt: skip
+    if route.query is not None:
+        schema = route.query.model_json_schema()
+        for name, prop in schema.get("properties", {}).items():
+            params.append({"name": name, "in": "query", "required": name in schema.get("required", []),
+                           "schema": {k: v for k, v in prop.items() if k != "title"}})  # fmt: skip
+    return params
+
+
+def document(routes: list[Route]) -> dict[str, Any]:
+    keyed, defs = models_json_schema(_models(routes), ref_template=REF)
+    schemas = dict(defs.get("$defs", {}))
+    paths: dict[str, dict[str, Any]] = {}
+    for r in routes:
+        if r.public:
+            continue
+        op: dict[str, Any] = {"summary": r.summary, "tags": [r.tag or r.dialect.name],
+                              "operationId": f"{r.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', r.path.lower())}",
+                              "parameters": _parameters(r), "security": [{"bearer": []}]}  # fmt: skip
+        if r.body is not None:
+            body_schema = keyed[(r.body, "validation")]
+            op["requestBody"] = {"required": True, "content": {t: {"schema": body_schema} for t in r.body_types}}
+        elif r.raw_body:
+            op["requestBody"] = {"required": True, "content": {t: {"schema": {}} for t in r.body_types}}
+        ok: dict[str, Any] = {"description": "success"}
+        if r.response is not None:
+            ok["content"] = {"application/json": {"schema": keyed[(r.response, "serialization")]}}
+        responses: dict[str, Any] = {str(r.status): ok}
+        error_name = f"{r.dialect.name}_error"
+        error_ref = {"application/json": {"schema": {"$ref": REF.format(model=error_name)}}}
+        schemas.setdefault(error_name, r.dialect.error_schema())
+        for status in r.errors:
+            responses[str(status)] = {"description": _ERROR_TEXT.get(status, "error"),
+                                      "content": error_ref}  # fmt: skip
+        op["responses"] = responses
+        paths.setdefault(r.path, {})[r.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "autocall",
+            "version": "1",
+            "description": "Outbound voice campaigns on FreeSWITCH. "
+            "Three dialects of one API: v3 (/v3, /v1), VBot (/api) and the queue API (/v2).",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+_ERROR_TEXT = {400: "invalid request (nothing was written)", 401: "missing or wrong bearer token",
+               404: "no such object", 409: "refused in the current state", 413: "body too large"}  # fmt: skip
+
+
+@functools.cache
+def _cached_document() -> dict[str, Any]:
+    from dialer.api.app import all_routes
+
+    return document(all_routes())
+
+
+@META.route("GET", "/openapi.json", "The OpenAPI document", public=True, errors=())
+def openapi_json(call: Call) -> dict[str, Any]:
+    return _cached_document()
+
+
+_PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
+<html><head><meta charset="utf-8"><title>autocall API</title>
+<style>body{font:15px/1.45 system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}
+code,pre{background:#f4f4f4;padding:.1em .3em}h2{margin-top:2em}.m{font-weight:bold;width:5em;display:inline-block}
+table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:left}</style></head>
+<body><h1>{{ doc.info.title }} API</h1><p>{{ doc.info.description }}</p>
+<p>Every endpoint below needs <code>Authorization: Bearer &lt;token&gt;</code>.
+The machine-readable document is <a href="/openapi.json">/openapi.json</a>.</p>
+{% for tag, ops in groups.items() %}<h2>{{ tag }}</h2>
+{% for path, method, op in ops %}<h3><span class="m">{{ method|upper }}</span><code>{{ path }}</code></h3>
+<p>{{ op.summary }}</p>{% if op.parameters %}<table><tr><th>parameter</th><th>in</th><th>schema</th></tr>
+{% for p in op.parameters %}<tr><td>{{ p.name }}</td><td>{{ p.in }}</td><td><code>{{ p.schema|tojson }}</code></td></tr>
+{% endfor %}</table>{% endif %}
+<p>Answers: {% for status, r in op.responses.items() %}<code>{{ status }}</code> {{ r.description }}{% if not loop.last %}, {% endif %}{% endfor %}</p>
+{% endfor %}{% endfor %}</body></html>""")  # noqa: E501
+
+
+@META.route("GET", "/docs", "This API, as a page", public=True, errors=())
+def docs_page(call: Call) -> Reply:
+    doc = _cached_document()
+    groups: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+    for path, methods in doc["paths"].items():
+        for method, op in methods.items():
+            groups.setdefault(op["tags"][0], []).append((path, method, op))
+    return Reply(body=_PAGE.render(doc=doc, groups=groups), content_type="text/html; charset=utf-8")
+
+
+@META.route("GET", "/healthz", "Liveness: Redis answers", public=True, errors=())
+def healthz(call: Call) -> dict[str, Any]:
+    call.services.store.r.ping()
+    return {"status": "ok"}
+
+
+def routes() -> list[Route]:
+    return META.table

@@ -1,0 +1,13 @@
+"""The v3 dialect (seeds 000, 001, 002): ``/v3/...`` and ``/v1/...`` paths, ``{"error": ...}`` errors."""
+
+from __future__ import annotations
+
+from dialer.api.routes import Route
+
+
+def table() -> list[Route]:
+    """Every v3 route (importing a module registers its routes)."""
+    from dialer.api.v3 import campaigns  # noqa: F401
+    from dialer.api.v3.dialect import routes
+
+    return routes.table

@@ -1,0 +1,200 @@
+"""Request and response bodies of ``/v3/campaign`` (seed 000), field for field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dialer.api.v3.types import Name, Text, Url, Uuid
+from dialer.domain.enums import CampaignStatus, CampaignType, PriorityRecall, RecallStatus, ScheduleRecall, TypeAutocall
+from dialer.domain.models import NS_PER_DAY
+
+Ns = Field(None, ge=0, le=NS_PER_DAY)
+STRICT = ConfigDict(strict=True, extra="forbid")
+
+
+class NetworkBody(BaseModel):
+    """Per-network cap of simultaneous calls; 0 = no cap beyond ``concurrent_call``."""
+
+    model_config = STRICT
+    viettel: int = Field(0, ge=0)
+    mobi: int = Field(0, ge=0)
+    vina: int = Field(0, ge=0)
+    tel: int = Field(0, ge=0)
+    offnet: int = Field(0, ge=0)
+
+
+class ScheduleBody(BaseModel):
+    """Calling window per weekday in nanoseconds since local midnight (28800000000000 = 08:00)."""
+
+    model_config = STRICT
+    id: str | None = None
+    domain_uuid: str | None = None
+    campaign_uuid: str | None = None
+    monday_start_time: int | None = Ns
+    monday_end_time: int | None = Ns
+    tuesday_start_time: int | None = Ns
+    tuesday_end_time: int | None = Ns
+    wednesday_start_time: int | None = Ns
+    wednesday_end_time: int | None = Ns
+    thursday_start_time: int | None = Ns
+    thursday_end_time: int | None = Ns
+    friday_start_time: int | None = Ns
+    friday_end_time: int | None = Ns
+    saturday_start_time: int | None = Ns
+    saturday_end_time: int | None = Ns
+    sunday_start_time: int | None = Ns
+    sunday_end_time: int | None = Ns
+
+
+class CampaignBody(BaseModel):
+    """POST and PUT ``/v3/campaign``: every field of the seed. ``campaign_name`` and ``type``
+    are required; any other field left out (or null) keeps its current value (PUT) or
+    default (POST). Fields autocall sets itself (uuid, timestamps, names, domain) are
+    accepted, so a GET body can be sent back, and ignored."""
+
+    model_config = STRICT
+    campaign_name: Name
+    type: CampaignType
+    campaign_uuid: Uuid | None = None
+    description: Text | None = None
+    active: bool | None = None
+    concurrent_call: int | None = Field(None, ge=1, le=100_000)
+    ratio: int | None = Field(None, ge=0, le=1000)
+    carrier_uuid: Uuid | None = None
+    call_center_queue_uuid: str | None = Field(None, max_length=64)
+    template_uuid: Uuid | None = None
+    recall_times: int | None = Field(None, ge=0, le=100)
+    limit_recall_duration: int | None = Field(None, ge=0)
+    schedule_recall: ScheduleRecall | None = None
+    schedule_recall_duration: int | None = Field(None, ge=0, le=525_600)
+    hopper: int | None = Field(None, ge=0, le=100_000)
+    answer_callback_url: Url | None = None
+    local_start_time: str | None = Field(None, max_length=16)
+    local_end_time: str | None = Field(None, max_length=16)
+    customer_order: str | None = Field(None, max_length=64)
+    allow_manual_dial: bool | None = None
+    allow_search_lead: bool | None = None
+    enable_callback_alert: bool | None = None
+    default_list_uuid: str | None = Field(None, max_length=64)
+    script_uuid: str | None = Field(None, max_length=64)
+    status: CampaignStatus | None = None
+    created_at: str | None = Field(None, max_length=64)
+    updated_at: str | None = Field(None, max_length=64)
+    call_center_queue_strategy: str | None = Field(None, max_length=64)
+    template_name: str | None = Field(None, max_length=255)
+    carrier_name: str | None = Field(None, max_length=255)
+    mode_call: Literal["direct", "serial", "parralel", "parallel"] | None = None
+    network: NetworkBody | None = None
+    run_id: str | None = Field(None, max_length=64)
+    type_autocall: TypeAutocall | None = None
+    call_timeout: int | None = Field(None, ge=1, le=600)
+    domain_uuid: str | None = Field(None, max_length=64)
+    domain_name: str | None = Field(None, max_length=255)
+    users: list[Any] | None = Field(None, max_length=1000)
+    groups: list[Any] | None = Field(None, max_length=1000)
+    statuses: list[Any] | None = Field(None, max_length=1000)
+    schedules: list[ScheduleBody] | None = Field(None, max_length=7)
+    priority_recall: PriorityRecall | None = None
+    recall_status: list[RecallStatus] | None = Field(None, max_length=9)
+    enable_encrypt: bool | None = None
+    callback_url: Url | None = None
+    orig_campaign_uuid: str | None = Field(None, max_length=64)
+    # autocall's own
+    time_zone: str | None = Field(None, max_length=64, description="IANA zone of the schedules; Asia/Ho_Chi_Minh")
+    min_recall_duration: int | None = Field(None, ge=0, description="answered calls shorter than this (s) recall")
+    webhook_format: Literal["native", "vbot"] | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The fields the client sent with a value (null counts as not sent)."""
+        return {k: v for k, v in self.model_dump(mode="json", exclude_unset=True).items() if v is not None}
+
+
+class ActiveBody(BaseModel):
+    model_config = STRICT
+    active: bool | None = None
+
+
+class Created(BaseModel):
+    campaign_uuid: str
+    created: bool = True
+
+
+class CampaignRef(BaseModel):
+    campaign_uuid: str
+
+
+class ActiveState(BaseModel):
+    active: bool
+    campaign_uuid: str
+
+
+class CampaignView(BaseModel):
+    """A campaign as ``GET /v3/campaign`` shows it, in the seed's field order, plus autocall's own."""
+
+    domain_uuid: str
+    campaign_uuid: str
+    campaign_name: str
+    type: str
+    description: str
+    active: bool
+    concurrent_call: int
+    ratio: int
+    carrier_uuid: str
+    call_center_queue_uuid: str
+    template_uuid: str
+    recall_times: int
+    limit_recall_duration: int
+    schedule_recall: str
+    schedule_recall_duration: int
+    hopper: int
+    answer_callback_url: str
+    local_start_time: str
+    local_end_time: str
+    customer_order: str
+    allow_manual_dial: bool
+    allow_search_lead: bool
+    enable_callback_alert: bool
+    default_list_uuid: str
+    script_uuid: str
+    status: str
+    created_at: datetime | None
+    updated_at: datetime | None
+    call_center_queue_strategy: str
+    template_name: str
+    carrier_name: str
+    mode_call: str
+    network: dict[str, int]
+    run_id: str
+    type_autocall: str
+    call_timeout: int
+    domain_name: str
+    users: list[Any] | None
+    groups: list[Any] | None
+    statuses: list[Any] | None
+    schedules: list[dict[str, Any]] | None
+    priority_recall: str
+    recall_status: list[str]
+    enable_encrypt: bool
+    callback_url: str
+    orig_campaign_uuid: str
+    campaign_id: int = Field(description="autocall: the stable integer id (VBot dialect)")
+    time_zone: str
+    min_recall_duration: int
+    webhook_format: str
+
+
+class CampaignPage(BaseModel):
+    data: list[CampaignView]
+    limit: int
+    offset: int
+    total: int
+
+
+class CampaignQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: CampaignType | None = None
+    limit: int = Field(10, ge=1, le=1000)
+    offset: int = Field(0, ge=0)

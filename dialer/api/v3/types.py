@@ -1,0 +1,29 @@
+"""Field types shared by the v3 request models."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+def _uuid_or_empty(value: str) -> str:
+    import re
+
+    if value and not re.match(UUID_PATTERN, value):
+        raise ValueError("Does not match format 'uuid'")
+    return value.lower()
+
+
+def _url_or_empty(value: str) -> str:
+    if value and not value.startswith(("http://", "https://")):
+        raise ValueError("Does not match format 'uri' (an http:// or https:// URL)")
+    return value
+
+
+Uuid = Annotated[str, Field(max_length=36), AfterValidator(_uuid_or_empty)]  # a uuid, or "" for none
+Url = Annotated[str, Field(max_length=2048), AfterValidator(_url_or_empty)]
+Name = Annotated[str, Field(min_length=1, max_length=255)]
+Text = Annotated[str, Field(max_length=4000)]

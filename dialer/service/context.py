@@ -1,0 +1,22 @@
+"""What every operation needs: the store, where audio lives, the clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dialer.store.store import Store
+
+
+@dataclass(slots=True)
+class Services:
+    store: Store
+    audio_dir: Path
+    clock: Callable[[], float] = field(default=time.time)
+    domain_uuid: str = ""  # the tenant id the v3 dialect echoes (AUTOCALL_DOMAIN_UUID)
+    max_import_bytes: int = 64 << 20
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
