@@ -10,6 +10,7 @@ from dialer.domain.models import Campaign, Lead
 from dialer.store.store import Store
 
 _names = itertools.count(1)
+_customers = itertools.count(1)
 PREFIX_NETWORK = {"098": Network.VIETTEL, "090": Network.MOBI, "091": Network.VINA, "028": Network.TEL,
                   "092": Network.OFFNET}  # fmt: skip
 
@@ -29,7 +30,7 @@ def leads(store: Store, camp: Campaign, count: int, *, now_ms: int = 1_000, pref
     out = []
     for i in range(count):
         nums = [number(i * 10 + j, prefix) for j in range(numbers_per_lead)]
-        out.append(Lead(campaign_uuid=camp.campaign_uuid, external_id=f"cust-{i}", numbers=nums,
+        out.append(Lead(campaign_uuid=camp.campaign_uuid, external_id=f"cust-{next(_customers)}", numbers=nums,
                         networks=[PREFIX_NETWORK[prefix]] * len(nums), fields=dict(fields)))  # fmt: skip
     store.add_leads(out, now_ms)
     return out

@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from dialer.domain.enums import CampaignStatus, PriorityRecall, ScheduleRecall
+from dialer.domain.enums import CampaignStatus, Network, PriorityRecall, ScheduleRecall
+from dialer.domain.models import Lead
 from dialer.store.store import Finish, NameTaken, Store
 from tests.factories import campaign, leads
 
@@ -236,3 +237,20 @@ def test_several_processes_never_exceed_the_cap_or_dial_a_lead_twice(store, redi
     calls = store.r.hvals(store.keys.stats(camp.campaign_uuid, "2026112309"))
     dialled = [store.get_lead(lead)["attempts"] for lead in store.r.hvals(store.keys.external(camp.campaign_uuid))]
     assert set(dialled) <= {"0", "1"} and int(calls[0]) == dialled.count("1")
+
+
+def test_a_customer_imported_twice_is_queued_once(store):
+    camp = campaign(store)
+    (first,) = leads(store, camp, 1)
+    again = Lead(campaign_uuid=camp.campaign_uuid, external_id=first.external_id, numbers=["0980000009"],
+                 networks=[Network.VIETTEL])  # fmt: skip
+    assert store.add_leads([again], 1_000) == {0: first.lead_uuid}
+    assert store.queue_sizes(camp.campaign_uuid)["fresh"] == 1 and store.get_lead(again.lead_uuid) == {}
+
+
+def test_a_customer_already_on_the_do_not_call_list_is_never_dialled(store):
+    camp = campaign(store)
+    store.add_dnc(camp.campaign_uuid, ["blocked"])
+    store.add_leads([Lead(campaign_uuid=camp.campaign_uuid, external_id="blocked", numbers=["0980000009"],
+                          networks=[Network.VIETTEL])], 1_000)  # fmt: skip
+    assert claim(store, camp, 1)[0] == []

@@ -127,12 +127,13 @@ class Api:
             params[name] = value.lower() if name.endswith("_uuid") else value
         raw = b""
         if req.method in ("POST", "PUT", "PATCH"):
+            limit = self.services.max_import_bytes if route.bulk else route.max_body
             length = req.content_length
-            if length is not None and length > route.max_body:
-                raise HttpError(413, f"request body is larger than {route.max_body} bytes")
-            raw = req.bounded_stream.read(route.max_body + 1)
-            if len(raw) > route.max_body:
-                raise HttpError(413, f"request body is larger than {route.max_body} bytes")
+            if length is not None and length > limit:
+                raise HttpError(413, f"request body is larger than {limit} bytes")
+            raw = req.bounded_stream.read(limit + 1)
+            if len(raw) > limit:
+                raise HttpError(413, f"request body is larger than {limit} bytes")
         call = Call(self.services, params, raw=raw, content_type=req.content_type or "",
                     headers={k.lower(): v for k, v in req.headers.items()})  # fmt: skip
         if route.query is not None:

@@ -73,6 +73,7 @@ class Route:
     status: int = 200
     max_body: int = DEFAULT_MAX_BODY
     raw_body: bool = False  # the handler parses the body itself (CSV, uploads)
+    bulk: bool = False  # body limit is AUTOCALL_MAX_IMPORT_BYTES instead of max_body
     body_types: tuple[str, ...] = ("application/json",)  # documented request content types
     tag: str = ""
     public: bool = False  # no bearer token (the OpenAPI document and health check only)

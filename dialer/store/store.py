@@ -100,6 +100,7 @@ class Store:
         self._create_campaign = _script(client, "create_campaign")
         self._claim_webhooks = _script(client, "claim_webhooks")
         self._update_campaign = _script(client, "update_campaign")
+        self._add_leads = _script(client, "add_leads")
         self._delete_campaign = _script(client, "delete_campaign")
 
     @classmethod
@@ -256,22 +257,22 @@ class Store:
         return Template.from_redis(data) if data else None
 
     # -- leads ----------------------------------------------------------------
-    def add_leads(self, leads: list[Lead], now_ms: int) -> None:
-        """Queue fresh leads (one transaction for the whole batch)."""
-        pipe = self.r.pipeline(transaction=True)
-        for lead in leads:
-            k = self.keys
-            pipe.hset(k.lead(lead.lead_uuid), mapping={
-                "campaign": lead.campaign_uuid, "external_id": lead.external_id,
-                "numbers": json.dumps(lead.numbers), "networks": json.dumps([n.value for n in lead.networks]),
-                "fields": json.dumps(lead.fields, ensure_ascii=False), "state": "queued", "attempts": 0,
-                "number_idx": 0, "next_call": lead.call_id, "first_call": lead.call_id, "created_ms": now_ms,
-            })  # fmt: skip
-            if lead.external_id:
-                pipe.hset(k.external(lead.campaign_uuid), lead.external_id, lead.lead_uuid)
-            pipe.zadd(k.fresh(lead.campaign_uuid), {lead.lead_uuid: now_ms})
-            pipe.zadd(k.leads(lead.campaign_uuid), {lead.lead_uuid: now_ms})
-        pipe.execute()
+    def add_leads(self, leads: list[Lead], now_ms: int, batch: int = 2000) -> dict[int, str]:
+        """Queue fresh leads, ``batch`` per script call (each call atomic).
+
+        Returns the duplicates: index in ``leads`` → the lead already queued
+        for that customer id, which were not added again.
+        """
+        duplicates: dict[int, str] = {}
+        for base in range(0, len(leads), batch):
+            chunk = [{"lead": x.lead_uuid, "campaign": x.campaign_uuid, "ext": x.external_id,
+                      "numbers": json.dumps(x.numbers), "networks": json.dumps([n.value for n in x.networks]),
+                      "fields": json.dumps(x.fields, ensure_ascii=False), "call": x.call_id}
+                     for x in leads[base : base + batch]]  # fmt: skip
+            payload = json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
+            for index, existing in json.loads(self._add_leads(args=[self.prefix, now_ms, payload])):
+                duplicates[base + index - 1] = existing
+        return duplicates
 
     def get_lead(self, uuid: str) -> dict[str, str]:
         return self.r.hgetall(self.keys.lead(uuid))

@@ -1,1 +1,118 @@
-"""(being written)"""
+"""``POST /v3/autocall/import`` (seed 001) and ``POST /v3/autocall/import/bulk`` (CSV or JSON)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from dialer.api.routes import Call
+from dialer.api.schema_errors import schema_errors
+from dialer.api.v3.dialect import routes
+from dialer.api.v3.lead_models import BulkBody, BulkImported, BulkQuery, BulkRow, ImportBody, Imported
+from dialer.service import leads
+from dialer.service.errors import BadRequest, Invalid
+from dialer.service.leads import Row
+
+TAG = "leads"
+MAX_ROWS = 1_000_000
+MAX_ERRORS_SHOWN = 1000
+PHONE_COLUMNS = ("phone_number", "phone_numbers", "phone", "sdt", "so_dien_thoai", "mobile", "mobiles")
+EXTERNAL_COLUMNS = ("external_id", "customer_id")
+_row = TypeAdapter(BulkRow)
+
+
+@routes.route("POST", "/v3/autocall/import", "Import one lead and dial it as soon as the campaign allows",
+              body=ImportBody, response=Imported, tag=TAG, errors=(400, 401, 404))  # fmt: skip
+def import_one(call: Call) -> Imported:
+    b: ImportBody = call.body
+    lead = leads.import_one(call.services, b.campaign_uuid, Row([b.phone_number], b.param, b.external_id))
+    return Imported(call_id=lead.call_id, lead_uuid=lead.lead_uuid)
+
+
+@routes.route("POST", "/v3/autocall/import/bulk", "Import many leads: JSON {campaign_uuid, leads: [...]} or a CSV "
+              "(?campaign_uuid=; a phone_number column, optional external_id, every other column is a param)",
+              query=BulkQuery, response=BulkImported, tag=TAG, raw_body=True, bulk=True,
+              body_types=("application/json", "text/csv"), errors=(400, 401, 404, 413))  # fmt: skip
+def import_bulk(call: Call) -> dict[str, Any]:
+    q: BulkQuery = call.query
+    if "csv" in call.content_type.lower():
+        campaign_uuid, rows = q.campaign_uuid, _csv_rows(call.raw)
+    else:
+        campaign_uuid, rows = _json_rows(call.raw, q.campaign_uuid)
+    if not campaign_uuid:
+        raise Invalid.one("(root)", "campaign_uuid is required")
+    campaign = leads.campaign_for_import(call.services, campaign_uuid)
+    result = leads.import_many(call.services, campaign, rows)
+    errors = sorted(result.errors)
+    body: dict[str, Any] = {
+        "campaign_uuid": campaign_uuid, "total": len(rows), "imported": len(result.imported),
+        "duplicates": [{"row": i + 1, "external_id": ext, "lead_uuid": lead} for i, ext, lead in result.duplicates],
+        "errors": [{"row": i + 1, "error": [{f: m} for f, m in errs]} for i, errs in errors[:MAX_ERRORS_SHOWN]],
+        "errors_total": len(errors), "message": "success" if not errors else "partial",
+    }  # fmt: skip
+    if q.with_leads:
+        body["leads"] = [{"row": i + 1, "lead_uuid": x.lead_uuid, "call_id": x.call_id} for i, x in result.imported]
+    return body
+
+
+def _json_rows(raw: bytes, campaign_uuid: str | None) -> tuple[str | None, list[Row | list[tuple[str, str]]]]:
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise BadRequest(f"request body is not valid JSON: {exc}") from None
+    if isinstance(data, list):  # a bare list of rows, campaign in the query
+        data = {"leads": data}
+    try:
+        body = BulkBody.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid(schema_errors(exc)) from None
+    rows: list[Row | list[tuple[str, str]]] = []
+    for item in body.leads:
+        try:
+            r = _row.validate_python(item, strict=True)
+        except ValidationError as exc:
+            rows.append(schema_errors(exc))
+            continue
+        numbers = list(r.phone_numbers or []) + ([r.phone_number] if r.phone_number else [])
+        rows.append(Row(numbers, r.param, r.external_id))
+    return body.campaign_uuid or campaign_uuid, rows
+
+
+def _csv_rows(raw: bytes) -> list[Row | list[tuple[str, str]]]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadRequest("the CSV must be UTF-8 text (Excel: Save As 'CSV UTF-8')") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if not header:
+        raise BadRequest("the CSV is empty: a header row is expected (phone_number,...)")
+    names = [h.strip() for h in header]
+    lowered = [h.lower() for h in names]
+    if len(set(lowered)) != len(lowered):
+        raise Invalid.one("(root)", "the CSV header names a column twice")
+    phone_col = next((lowered.index(c) for c in PHONE_COLUMNS if c in lowered), None)
+    if phone_col is None:
+        raise Invalid.one("(root)", "the CSV needs a phone_number column (or phone, sdt, mobile)")
+    ext_col = next((lowered.index(c) for c in EXTERNAL_COLUMNS if c in lowered), None)
+    params = [(i, n) for i, n in enumerate(names) if i not in (phone_col, ext_col) and n]
+    rows: list[Row | list[tuple[str, str]]] = []
+    try:
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue  # blank lines are not rows
+            if len(rows) >= MAX_ROWS:
+                raise BadRequest(f"at most {MAX_ROWS} rows per import")
+            if len(cells) != len(names):
+                rows.append([("(root)", f"the row has {len(cells)} cells; the header has {len(names)}")])
+                continue
+            numbers = [n for n in (x.strip() for x in cells[phone_col].split(";")) if n]
+            rows.append(Row(numbers, {n: cells[i] for i, n in params},
+                            cells[ext_col].strip() if ext_col is not None else ""))  # fmt: skip
+    except csv.Error as exc:
+        raise BadRequest(f"the CSV cannot be read at line {reader.line_num}: {exc}") from None
+    return rows

@@ -1,1 +1,52 @@
-"""(being written)"""
+"""``GET /v1/autocall/report`` (seed 001): a campaign's counters over a local-time range."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dialer.api.routes import Call
+from dialer.api.v3.dialect import routes
+from dialer.api.v3.types import UUID_PATTERN
+from dialer.service import reports
+
+_UUID = re.compile(UUID_PATTERN)
+
+
+class ReportQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    campaign_uuid: str = Field(max_length=64)
+    start_date: str | None = Field(None, max_length=32, description="YYYY-MM-DD HH:MM:SS, campaign local time")
+    end_date: str | None = Field(None, max_length=32, description="inclusive to the second")
+
+
+class ReportStatus(BaseModel):
+    answered: int
+    busy: int
+    not_available: int
+    no_answer: int
+    cancel: int
+    failed: int
+
+
+class ReportData(BaseModel):
+    status: ReportStatus
+    total_calls: int
+    total_duration: int = Field(description="seconds from originate to hangup")
+    total_billsec: int = Field(description="seconds talking")
+    total_waitsec: int = Field(description="seconds ringing before answer or give-up")
+    recall_status: dict[str, int] = Field(description="autocall: the finer statuses, beside the seed's six")
+
+
+class Report(BaseModel):
+    data: ReportData
+
+
+@routes.route("GET", "/v1/autocall/report", "Campaign report over a time range", query=ReportQuery,
+              response=Report, tag="report", errors=(400, 401, 404))  # fmt: skip
+def report(call: Call) -> dict[str, Any]:
+    q: ReportQuery = call.query
+    uuid = q.campaign_uuid.lower() if _UUID.match(q.campaign_uuid) else ""
+    return {"data": reports.report(call.services, uuid, q.start_date, q.end_date)}

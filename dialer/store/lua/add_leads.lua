@@ -1,0 +1,30 @@
+-- add_leads.lua: queue a batch of fresh leads in one step.
+-- A lead whose customer id (external_id) the campaign already has is a
+-- duplicate: it is skipped and reported, so an import retried after a
+-- timeout does not dial anyone twice. A customer already on the campaign's
+-- do-not-call list is stored but marked, and never dialled.
+-- ARGV: prefix, now ms, JSON list of {lead, campaign, ext, numbers, networks, fields, call}
+-- Returns JSON list of [index (1-based), existing lead uuid] for the duplicates.
+local prefix, now = ARGV[1], tonumber(ARGV[2])
+local batch = cjson.decode(ARGV[3])
+local skipped = {}
+for i, l in ipairs(batch) do
+  local ck = prefix .. ':campaign:' .. l.campaign
+  local existing = false
+  if l.ext ~= '' then existing = redis.call('HGET', ck .. ':external', l.ext) end
+  if existing then
+    skipped[#skipped + 1] = {i, existing}
+  else
+    local lk = prefix .. ':lead:' .. l.lead
+    redis.call('HSET', lk, 'campaign', l.campaign, 'external_id', l.ext, 'numbers', l.numbers,
+               'networks', l.networks, 'fields', l.fields, 'state', 'queued', 'attempts', 0, 'number_idx', 0,
+               'next_call', l.call, 'first_call', l.call, 'created_ms', now)
+    if l.ext ~= '' then
+      redis.call('HSET', ck .. ':external', l.ext, l.lead)
+      if redis.call('SISMEMBER', ck .. ':dnc', l.ext) == 1 then redis.call('HSET', lk, 'dnc', '1') end
+    end
+    redis.call('ZADD', ck .. ':fresh', now, l.lead)
+    redis.call('ZADD', ck .. ':leads', now, l.lead)
+  end
+end
+return cjson.encode(skipped)

@@ -1,0 +1,174 @@
+"""POST /v3/autocall/import (seed 001) and the bulk import: every seed example, verbatim."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dialer.domain.enums import TypeAutocall
+from dialer.domain.models import Template
+from tests.api_fixtures import snapshot
+from tests.engine_fixtures import audio_campaign, make_engine, wait_until
+from tests.factories import campaign
+from tests.seed_examples import examples
+
+EX = examples("001_1839b865664e4e5a.txt")["Import Lead & Run Autocall"]
+SEED_CAMPAIGN = "e43b3104-5e7a-45bb-91ee-4364201c83c0"
+TTS_TEXT = "Chào bạn {{customer_name}} vui lòng thanh toán khoản nợ {{due_amount}} trước ngày {{due_date}}"
+
+
+@pytest.fixture
+def seed_campaign(store):
+    return campaign(store, campaign_uuid=SEED_CAMPAIGN)
+
+
+def tts_campaign(store, **fields):
+    template = Template(template_name="no", text=TTS_TEXT)
+    store.put_template(template)
+    return campaign(store, template_uuid=template.template_uuid, type_autocall=TypeAutocall.VOICE_TTS, **fields)
+
+
+def test_seed_example_queues_the_lead_and_answers_the_seed_shape(api, store, seed_campaign):
+    res = api(EX.method, EX.path, body=EX.data)
+    assert res.status_code == 200
+    assert list(res.json) == list(EX.responses[0]) and res.json["message"] == "success"
+    lead = store.get_lead(res.json["lead_uuid"])
+    assert json.loads(lead["numbers"]) == ["0331111111"] and json.loads(lead["networks"]) == ["viettel"]
+    assert json.loads(lead["fields"]) == {"ten": "Nguyễn Văn A", "sdt": "0331111111"}
+    assert lead["next_call"] == res.json["call_id"]
+
+
+def test_sample_data_is_the_same_request(api, seed_campaign):
+    assert api("POST", EX.path, json=EX.samples[0]).json["message"] == "success"
+
+
+@pytest.mark.parametrize(("missing", "error"), [("campaign_uuid", 0), ("phone_number", 1), ("param", 2)])
+def test_each_missing_field_answers_the_seed_error(api, redis_client, seed_campaign, missing, error):
+    body = json.loads(EX.data)
+    del body[missing]
+    before = snapshot(redis_client)
+    res = api("POST", EX.path, json=body)
+    assert res.status_code == 400 and res.json == EX.errors[error]
+    assert snapshot(redis_client) == before
+
+
+@pytest.mark.parametrize("form", ["84331111111", "+84 33 111 1111", "0084331111111", "033.111.1111"])
+def test_every_accepted_number_form_is_stored_in_one_normal_form(api, store, seed_campaign, form):
+    res = api("POST", EX.path, json={**EX.samples[0], "phone_number": form})
+    assert json.loads(store.get_lead(res.json["lead_uuid"])["numbers"]) == ["0331111111"]
+
+
+def test_an_invalid_number_is_refused_with_its_reason_and_nothing_written(api, redis_client, seed_campaign):
+    before = snapshot(redis_client)
+    res = api("POST", EX.path, json={**EX.samples[0], "phone_number": "12345"})
+    assert res.status_code == 400 and list(res.json["error"][0]) == ["phone_number"]
+    assert "12345" in res.json["error"][0]["phone_number"]
+    assert snapshot(redis_client) == before
+
+
+def test_an_unknown_campaign_is_not_found(api):
+    res = api("POST", EX.path, body=EX.data)
+    assert res.status_code == 404 and res.json == {"error": "campaign is not found"}
+
+
+def test_a_template_field_missing_from_param_is_named(api, store, redis_client):
+    camp = tts_campaign(store)
+    before = snapshot(redis_client)
+    res = api("POST", EX.path, json={"campaign_uuid": camp.campaign_uuid, "phone_number": "0982596021",
+                                     "param": {"customer_name": "Nguyễn Văn A", "due_amount": "10410000"}})  # fmt: skip
+    assert res.status_code == 400
+    assert res.json == {"error": [{"param": "due_date is required (the campaign's template says {{due_date}})"}]}
+    assert snapshot(redis_client) == before
+
+
+def test_a_voice_otp_lead_needs_its_code(api, store):
+    camp = campaign(store, type_autocall=TypeAutocall.VOICE_OTP)
+    body = {"campaign_uuid": camp.campaign_uuid, "phone_number": "0982596021", "param": {"otp": "12ab"}}
+    assert api("POST", EX.path, json=body).json == {"error": [{"param": "otp must be the OTP code: 3 to 12 digits"}]}
+    body["param"]["otp"] = "482915"
+    assert api("POST", EX.path, json=body).status_code == 200
+
+
+def test_param_values_must_be_scalars(api, seed_campaign):
+    res = api("POST", EX.path, json={**EX.samples[0], "param": {"ten": {"nested": 1}}})
+    assert res.json == {"error": [{"param.ten": "Invalid type. Expected: string, given: object"}]}
+
+
+def test_the_same_customer_id_is_not_queued_twice(api, seed_campaign):
+    body = {**EX.samples[0], "external_id": "kh-1"}
+    first = api("POST", EX.path, json=body).json
+    res = api("POST", EX.path, json=body)
+    assert res.status_code == 400
+    message = f"customer kh-1 is already in this campaign (lead {first['lead_uuid']})"
+    assert res.json == {"error": [{"external_id": message}]}
+
+
+def test_an_imported_lead_is_dialled_at_once_with_its_call_id(api, store, simswitch, tmp_path):
+    server = simswitch(time_scale=0.01)
+    engine = make_engine(store, server, tmp_path / "engine-audio")
+    try:
+        camp = audio_campaign(store)
+        res = api("POST", EX.path, json={"campaign_uuid": camp.campaign_uuid, "phone_number": "0982596021",
+                                         "param": {}})  # fmt: skip
+        wait_until(lambda: store.call(res.json["call_id"]).get("state") == "done")
+        assert store.call(res.json["call_id"])["lead"] == res.json["lead_uuid"]
+    finally:
+        engine.stop(drain_timeout=5)
+
+
+# -- bulk ------------------------------------------------------------------------------
+BULK = "/v3/autocall/import/bulk"
+
+
+def test_bulk_json_imports_the_good_rows_and_names_the_bad_ones(api, store, seed_campaign):
+    rows = [{"phone_number": "0982596021", "param": {"ten": "A"}, "external_id": "1"},
+            {"phone_number": "12", "param": {}},
+            {"phone_numbers": ["0912345678", "0981234567"], "external_id": "3"},
+            {"phone_number": 982596021},
+            {"phone_number": "0982596022", "external_id": "1"}]  # fmt: skip
+    res = api("POST", BULK, json={"campaign_uuid": SEED_CAMPAIGN, "leads": rows})
+    body = res.json
+    assert res.status_code == 200 and body["total"] == 5 and body["imported"] == 2 and body["message"] == "partial"
+    assert [e["row"] for e in body["errors"]] == [2, 4] and body["errors_total"] == 2
+    assert body["errors"][1]["error"] == [{"phone_number": "Invalid type. Expected: string, given: integer"}]
+    assert [d["row"] for d in body["duplicates"]] == [5]
+    assert store.queue_sizes(SEED_CAMPAIGN)["fresh"] == 2
+
+
+def test_bulk_csv_maps_columns_to_param(api, store, seed_campaign):
+    csv_text = "\ufeffphone_number,external_id,customer_name,due_amount\n0982596021,kh1,Nguyễn Văn A,10410000\n\n" \
+               "84912345678;0381234567,kh2,\"Trần, B\",5000\n"  # fmt: skip
+    res = api("POST", BULK, body=csv_text.encode(), headers={"Content-Type": "text/csv"},
+              query_string=f"campaign_uuid={SEED_CAMPAIGN}&with_leads=true")  # fmt: skip
+    assert res.json["imported"] == 2 and res.json["message"] == "success"
+    second = store.get_lead(res.json["leads"][1]["lead_uuid"])
+    assert json.loads(second["numbers"]) == ["0912345678", "0381234567"]
+    assert json.loads(second["fields"]) == {"customer_name": "Trần, B", "due_amount": "5000"}
+    assert second["external_id"] == "kh2"
+
+
+def test_bulk_csv_needs_a_phone_column(api, seed_campaign):
+    res = api("POST", BULK, body=b"name\nA\n", headers={"Content-Type": "text/csv"},
+              query_string=f"campaign_uuid={SEED_CAMPAIGN}")  # fmt: skip
+    assert res.json == {"error": [{"(root)": "the CSV needs a phone_number column (or phone, sdt, mobile)"}]}
+
+
+def test_bulk_csv_that_is_not_utf8_is_refused(api, seed_campaign):
+    res = api("POST", BULK, body="phone\n0982596021,Tr\u1ea7n\n".encode("utf-16"), headers={"Content-Type": "text/csv"},
+              query_string=f"campaign_uuid={SEED_CAMPAIGN}")  # fmt: skip
+    assert res.status_code == 400 and "UTF-8" in res.json["error"]
+
+
+def test_bulk_without_a_campaign_is_a_root_error(api):
+    res = api("POST", BULK, json={"leads": []})
+    assert res.json == {"error": [{"(root)": "campaign_uuid is required"}]}
+
+
+def test_bulk_checks_template_fields_row_by_row(api, store):
+    camp = tts_campaign(store)
+    rows = [{"phone_number": "0982596021", "param": {"customer_name": "A", "due_amount": "1", "due_date": "1/1/2026"}},
+            {"phone_number": "0982596022", "param": {"customer_name": "B"}}]  # fmt: skip
+    res = api("POST", BULK, json={"campaign_uuid": camp.campaign_uuid, "leads": rows})
+    assert res.json["imported"] == 1 and [e["row"] for e in res.json["errors"]] == [2]
+    assert len(res.json["errors"][0]["error"]) == 2

@@ -1,0 +1,99 @@
+"""GET /v1/autocall/report: the seed's example and shape, local-time ranges, errors."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import pytest
+
+from dialer.pacing.window import zone
+from dialer.store.store import Finish
+from tests.factories import campaign, leads
+from tests.seed_examples import examples
+
+EX = examples("001_1839b865664e4e5a.txt")["Báo cáo chiến dịch autocall"]
+SEED_UUID = "0b0e7a52-1111-2222-3333-eeeeeeeeeeee"
+TZ = zone("Asia/Ho_Chi_Minh")
+
+
+def attempt(store, camp, when: str, key: str, status: str, duration: int, billsec: int) -> None:
+    """One finished, reported attempt that ended at local time ``when``."""
+    end = datetime.strptime(when, "%Y-%m-%d %H:%M:%S").replace(tzinfo=TZ)
+    end_ms = int(end.timestamp() * 1000)
+    (lead,) = leads(store, camp, 1, now_ms=end_ms - 60_000)
+    (c,) = store.claim(camp.campaign_uuid, 1, "fs1", end_ms - 60_000, 600_000, [str(uuid.uuid4())])[0]
+    waitsec = duration - billsec
+    cdr = {"report_key": key, "recall_status": status, "duration": duration, "billsec": billsec, "waitsec": waitsec,
+           "reported": "1"}  # fmt: skip
+    stats = {"total_calls": 1, "total_duration": duration, "total_billsec": billsec, "total_waitsec": waitsec,
+             key: 1, f"rs:{status}": 1}  # fmt: skip
+    store.finish([Finish(camp.campaign_uuid, lead.lead_uuid, c.call_uuid, c.network, end_ms, end.strftime("%Y%m%d%H"),
+                         cdr, {"attempts": 1}, stats=stats)], end_ms)  # fmt: skip
+
+
+@pytest.fixture
+def seed_campaign(store):
+    camp = campaign(store, campaign_uuid=SEED_UUID, created_at=datetime(2021, 12, 1, tzinfo=TZ))
+    for when, billsec in (("2022-01-01 10:00:00", 3), ("2022-01-01 10:30:10", 3), ("2022-01-01 11:59:59", 4)):
+        attempt(store, camp, when, "answered", "answered", 10 + billsec, billsec)
+    attempt(store, camp, "2022-01-01 11:00:00", "busy", "busy", 3, 0)
+    attempt(store, camp, "2022-01-01 12:00:01", "busy", "busy", 3, 0)  # just outside the seed's range
+    attempt(store, camp, "2022-01-01 09:59:59", "busy", "busy", 3, 0)  # just before it
+    return camp
+
+
+def test_seed_example_answers_the_seed_shape_and_figures(api, seed_campaign):
+    res = api("GET", EX.path, query_string=EX.query.replace("avavavav-1111-2222-3333-eeeeeeee", SEED_UUID))
+    assert res.status_code == 200
+    seed = EX.responses[0]
+    assert list(res.json) == list(seed) and list(res.json["data"]["status"]) == list(seed["data"]["status"])
+    assert set(seed["data"]) <= set(res.json["data"])
+    data = res.json["data"]
+    assert data["status"] == {"answered": 3, "busy": 1, "not_available": 0, "no_answer": 0, "cancel": 0, "failed": 0}
+    totals = (data["total_calls"], data["total_duration"], data["total_billsec"], data["total_waitsec"])
+    assert totals == (4, 43, 10, 33)
+    assert data["recall_status"]["answered"] == 3 and data["recall_status"]["busy"] == 1
+
+
+def test_seed_campaign_uuid_that_is_no_uuid_answers_the_seed_error(api):
+    res = api("GET", EX.path, query_string=EX.query)
+    assert res.status_code == 404 and res.json == EX.errors[0]
+
+
+def test_unknown_campaign_answers_campaign_is_not_found(api):
+    res = api("GET", "/v1/autocall/report", query_string=f"campaign_uuid={SEED_UUID}")
+    assert res.json == {"error": "campaign is not found"}
+
+
+def test_without_dates_the_report_covers_the_whole_campaign(api, seed_campaign):
+    res = api("GET", "/v1/autocall/report", query_string=f"campaign_uuid={SEED_UUID}")
+    assert res.json["data"]["total_calls"] == 6 and res.json["data"]["status"]["busy"] == 3
+
+
+def test_whole_days_may_be_given_as_dates(api, seed_campaign):
+    q = f"campaign_uuid={SEED_UUID}&start_date=2022-01-01&end_date=2022-01-01"
+    assert api("GET", "/v1/autocall/report", query_string=q).json["data"]["total_calls"] == 6
+
+
+def test_a_range_across_whole_hours_matches_the_cdrs(api, seed_campaign):
+    q = f"campaign_uuid={SEED_UUID}&start_date=2021-12-31 00:00:00&end_date=2022-01-02 23:59:59"
+    assert api("GET", "/v1/autocall/report", query_string=q).json["data"]["total_calls"] == 6
+
+
+def test_missing_campaign_uuid_is_a_root_error(api):
+    res = api("GET", "/v1/autocall/report")
+    assert res.status_code == 400 and res.json == {"error": [{"(root)": "campaign_uuid is required"}]}
+
+
+def test_bad_dates_name_their_field(api, seed_campaign):
+    q = f"campaign_uuid={SEED_UUID}&start_date=01/01/2022&end_date=2022-13-01 00:00:00"
+    assert api("GET", "/v1/autocall/report", query_string=q).json == {"error": [
+        {"start_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"},
+        {"end_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"}]}  # fmt: skip
+
+
+def test_an_end_before_the_start_is_refused(api, seed_campaign):
+    q = f"campaign_uuid={SEED_UUID}&start_date=2022-01-02 00:00:00&end_date=2022-01-01 00:00:00"
+    assert api("GET", "/v1/autocall/report", query_string=q).json == {"error": [
+        {"end_date": "end_date is before start_date"}]}  # fmt: skip
