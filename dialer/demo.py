@@ -21,16 +21,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
 import wave
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import redis
 
-from dialer.domain.enums import CampaignStatus
-from dialer.domain.models import Campaign, Lead, Template
-from dialer.routing.numbers import normalize
+from dialer.domain.models import Campaign, Template
 from dialer.store.store import Store
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "demo-campaign.json"
@@ -43,6 +44,35 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class ApiClient:
+    """The demo's HTTP client: what a customer's integration does, with urllib."""
+
+    def __init__(self, base: str, token: str) -> None:
+        self.base, self.token = base, token
+
+    def call(self, method: str, path: str, body: Any = None, content_type: str = "application/json") -> Any:
+        data = body if isinstance(body, bytes) else None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers={
+            "Authorization": f"Bearer {self.token}", "Content-Type": content_type})  # fmt: skip
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise SystemExit(f"{method} {path}: {exc.code} {exc.read().decode()[:500]}") from None
+
+    def wait_up(self, daemon: subprocess.Popen, timeout: float = 30.0) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if daemon.poll() is not None:
+                raise SystemExit("autocall serve exited at start: see its log")
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("the autocall API did not come up")
 
 
 def start_redis(workdir: str) -> tuple[subprocess.Popen, int]:
@@ -118,27 +148,29 @@ def run_demo(calls: int = 3000, time_scale: float = 0.01, seed: int = 7, sps: in
         procs.append(daemon)
 
         store = Store.from_url(redis_url)
+        api = ApiClient(f"http://{env['AUTOCALL_LISTEN']}", env["AUTOCALL_API_TOKENS"])
+        api.wait_up(daemon)
         template = Template(template_name="nhac_no_01", audio_file="nhac-no.wav")
         store.put_template(template)
         spec = json.loads(EXAMPLE.read_text())
-        campaign = store.create_campaign(Campaign(**spec, template_uuid=template.template_uuid))
-        cid = campaign.campaign_uuid
-        now_ms = int(time.time() * 1000)
-        leads = []
-        for i, raw in enumerate(demo_numbers(calls, seed)):
-            number = normalize(raw)
-            leads.append(Lead(campaign_uuid=cid, external_id=f"KH{i:05d}", numbers=[number.national],
-                              networks=[number.network], fields={"ten": f"Khách hàng {i}"}))  # fmt: skip
-        store.add_leads(leads, now_ms)
+        # Everything else goes through the HTTP API, as a customer's integration would.
+        cid = api.call("POST", "/v3/campaign", {**spec, "template_uuid": template.template_uuid})["campaign_uuid"]
+        rows = "".join(f"{raw},KH{i:05d},Khách hàng {i}\n" for i, raw in enumerate(demo_numbers(calls, seed)))
+        imported = api.call("POST", f"/v3/autocall/import/bulk?campaign_uuid={cid}",
+                            ("phone_number,external_id,ten\n" + rows).encode(), "text/csv")  # fmt: skip
+        campaign = store.get_campaign(cid)
+        assert campaign is not None and imported["imported"] == calls, imported
         print(f"redis-server :{redis_port} · autocall simswitch :{esl_port} (FreeSWITCH 1.10.12 simulator, "
               f"time x{1 / time_scale:.0f}, sps {sps}) · autocall serve (pid {daemon.pid})")  # fmt: skip
         print(f"campaign {campaign.campaign_name!r} ({cid}): {calls} leads, concurrent_call "
               f"{campaign.concurrent_call}, viettel cap {campaign.network.viettel}, recall_times "
               f"{campaign.recall_times} ({campaign.schedule_recall.value})\n")  # fmt: skip
+        print(f"API http://{env['AUTOCALL_LISTEN']} (token {env['AUTOCALL_API_TOKENS']!r}): POST /v3/campaign, "
+              f"POST /v3/autocall/import/bulk ({imported['imported']} rows), POST /v1/campaign/{cid}/run/start\n")
         started = time.time()
-        store.set_status(cid, CampaignStatus.START)
+        api.call("POST", f"/v1/campaign/{cid}/run/start", {})
         rc = _watch(store, campaign, started, daemon)
-        _final(store, campaign, started, stats)
+        _final(store, campaign, started, stats, api)
         return rc
     finally:
         for proc in reversed(procs):
@@ -183,18 +215,19 @@ def _watch(store: Store, campaign: Campaign, started: float, daemon: subprocess.
     return 1
 
 
-def _final(store: Store, campaign: Campaign, started: float, stats: Path) -> None:
-    totals = _report(store, campaign, started)
+def _final(store: Store, campaign: Campaign, started: float, stats: Path, api: ApiClient) -> None:
+    report = api.call("GET", f"/v1/autocall/report?campaign_uuid={campaign.campaign_uuid}")["data"]
     took = time.time() - started
-    print(f"\nfinished in {took:.1f} s: {totals['total_calls']} calls ({totals['total_calls'] / took:.0f} calls/s)")
-    print("report (the /v1/autocall/report status keys):")
-    for key in ("answered", "busy", "not_available", "no_answer", "cancel", "failed"):
-        print(f"  {key:14s} {totals.get(key, 0)}")
+    print(f"\nfinished in {took:.1f} s: {report['total_calls']} calls ({report['total_calls'] / took:.0f} calls/s)")
+    print("GET /v1/autocall/report:")
+    for key, value in report["status"].items():
+        print(f"  {key:14s} {value}")
     print("recall_status of every attempt:")
-    for key in sorted(k for k in totals if k.startswith("rs:")):
-        print(f"  {key[3:]:14s} {totals[key]}")
-    print(f"  total_duration {totals['total_duration']} s, total_billsec {totals['total_billsec']} s, "
-          f"total_waitsec {totals['total_waitsec']} s (simulated time)")  # fmt: skip
+    for key, value in report["recall_status"].items():
+        if value:
+            print(f"  {key:14s} {value}")
+    print(f"  total_duration {report['total_duration']} s, total_billsec {report['total_billsec']} s, "
+          f"total_waitsec {report['total_waitsec']} s (simulated time)")  # fmt: skip
     recalled = sum(1 for v in store.r.hscan_iter(store.keys.external(campaign.campaign_uuid))
                    if int(store.get_lead(v[1]).get("attempts") or 0) > 1)  # fmt: skip
     print(f"leads recalled at least once: {recalled}")
