@@ -12,7 +12,7 @@ def test_the_demo_runs_a_campaign_through_the_daemon_and_the_simulator():
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "finished in" in proc.stdout and "report (the /v1/autocall/report status keys)" in proc.stdout
+    assert "finished in" in proc.stdout and "GET /v1/autocall/report:" in proc.stdout
     answered = next(line for line in proc.stdout.splitlines() if line.strip().startswith("answered"))
     assert int(answered.split()[-1]) > 0
     assert "leads recalled at least once" in proc.stdout
