@@ -31,11 +31,12 @@ def _models(routes: list[Route]) -> list[tuple[type[BaseModel], str]]:
     return list(seen.items())
 
 
-def _parameters(route: Route) -> list[dict[str, Any]]:
+def _parameters(route: Route, schemas: dict[str, Any]) -> list[dict[str, Any]]:
     params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
               for n in re.findall(r"{(\w+)}", route.path)]  # fmt: skip
     if route.query is not None:
-        schema = route.query.model_json_schema()
+        schema = route.query.model_json_schema(ref_template=REF)
+        schemas.update(schema.get("$defs", {}))
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in schema.get("required", []),
                            "schema": {k: v for k, v in prop.items() if k != "title"}})  # fmt: skip
@@ -51,7 +52,7 @@ def document(routes: list[Route]) -> dict[str, Any]:
             continue
         op: dict[str, Any] = {"summary": r.summary, "tags": [r.tag or r.dialect.name],
                               "operationId": f"{r.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', r.path.lower())}",
-                              "parameters": _parameters(r), "security": [{"bearer": []}]}  # fmt: skip
+                              "parameters": _parameters(r, schemas), "security": [{"bearer": []}]}  # fmt: skip
         if r.body is not None:
             body_schema = keyed[(r.body, "validation")]
             op["requestBody"] = {"required": True, "content": {t: {"schema": body_schema} for t in r.body_types}}

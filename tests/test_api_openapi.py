@@ -1,0 +1,39 @@
+"""/openapi.json describes every route from the same table the app serves; /docs and /healthz."""
+
+from __future__ import annotations
+
+from openapi_spec_validator import validate
+
+from dialer.api.app import all_routes
+
+
+def test_the_openapi_document_is_valid_openapi_3_1(api):
+    res = api("GET", "/openapi.json", auth=False)
+    assert res.status_code == 200 and res.json["openapi"] == "3.1.0"
+    validate(res.json)
+
+
+def test_every_authenticated_route_is_documented_with_its_method(api):
+    paths = api("GET", "/openapi.json").json["paths"]
+    for route in all_routes():
+        if not route.public:
+            assert route.method.lower() in paths[route.path], (route.method, route.path)
+
+
+def test_request_and_response_models_are_in_the_document(api):
+    doc = api("GET", "/openapi.json").json
+    create = doc["paths"]["/v3/campaign"]["post"]
+    body = create["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/CampaignBody"}
+    assert "campaign_name" in doc["components"]["schemas"]["CampaignBody"]["required"]
+    assert "409" in create["responses"] and doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_the_docs_page_lists_the_endpoints_without_a_token(api):
+    res = api("GET", "/docs", auth=False)
+    assert res.status_code == 200 and res.headers["content-type"].startswith("text/html")
+    assert "/v3/autocall/import" in res.text and "/v1/autocall/report" in res.text
+
+
+def test_healthz_needs_no_token_and_checks_redis(api):
+    assert api("GET", "/healthz", auth=False).json == {"status": "ok"}
