@@ -270,6 +270,7 @@ class Store:
                       "fields": json.dumps(x.fields, ensure_ascii=False), "call": x.call_id}
                      for x in leads[base : base + batch]]  # fmt: skip
             payload = json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
+            # Encoding a batch is CPU work in the hub; the script call below yields to it.
             for index, existing in json.loads(self._add_leads(args=[self.prefix, now_ms, payload])):
                 duplicates[base + index - 1] = existing
         return duplicates

@@ -15,7 +15,7 @@ from dialer.api.v3.dialect import routes
 from dialer.api.v3.lead_models import BulkBody, BulkImported, BulkQuery, BulkRow, ImportBody, Imported
 from dialer.service import leads
 from dialer.service.errors import BadRequest, Invalid
-from dialer.service.leads import Row
+from dialer.service.leads import YIELD_EVERY, Row, yield_to_io
 
 TAG = "leads"
 MAX_ROWS = 1_000_000
@@ -38,6 +38,11 @@ def import_one(call: Call) -> Imported:
               query=BulkQuery, response=BulkImported, tag=TAG, raw_body=True, bulk=True,
               body_types=("application/json", "text/csv"), errors=(400, 401, 404, 413))  # fmt: skip
 def import_bulk(call: Call) -> dict[str, Any]:
+    with leads.cyclic_gc_paused():
+        return _import_bulk(call)
+
+
+def _import_bulk(call: Call) -> dict[str, Any]:
     q: BulkQuery = call.query
     if "csv" in call.content_type.lower():
         campaign_uuid, rows = q.campaign_uuid, _csv_rows(call.raw)
@@ -71,7 +76,9 @@ def _json_rows(raw: bytes, campaign_uuid: str | None) -> tuple[str | None, list[
     except ValidationError as exc:
         raise Invalid(schema_errors(exc)) from None
     rows: list[Row | list[tuple[str, str]]] = []
-    for item in body.leads:
+    for n, item in enumerate(body.leads):
+        if n % YIELD_EVERY == YIELD_EVERY - 1:
+            yield_to_io()
         try:
             r = _row.validate_python(item, strict=True)
         except ValidationError as exc:
@@ -102,7 +109,9 @@ def _csv_rows(raw: bytes) -> list[Row | list[tuple[str, str]]]:
     params = [(i, n) for i, n in enumerate(names) if i not in (phone_col, ext_col) and n]
     rows: list[Row | list[tuple[str, str]]] = []
     try:
-        for cells in reader:
+        for n, cells in enumerate(reader):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:
+                yield_to_io()
             if not any(c.strip() for c in cells):
                 continue  # blank lines are not rows
             if len(rows) >= MAX_ROWS:
