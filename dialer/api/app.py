@@ -142,7 +142,7 @@ class Api:
                 call.query = route.query.model_validate(values)
             except ValidationError as exc:
                 raise Invalid(schema_errors(exc)) from None
-        if route.body is not None and not route.raw_body:
+        if route.body is not None and not route.raw_body and not (route.body_optional and not raw.strip()):
             if not raw.strip():
                 raise HttpError(400, "request body is empty; a JSON object is expected")
             try:

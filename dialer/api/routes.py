@@ -74,6 +74,7 @@ class Route:
     max_body: int = DEFAULT_MAX_BODY
     raw_body: bool = False  # the handler parses the body itself (CSV, uploads)
     bulk: bool = False  # body limit is AUTOCALL_MAX_IMPORT_BYTES instead of max_body
+    body_optional: bool = False  # an empty body is accepted (call.body is None)
     body_types: tuple[str, ...] = ("application/json",)  # documented request content types
     tag: str = ""
     public: bool = False  # no bearer token (the OpenAPI document and health check only)

@@ -117,6 +117,12 @@ class ActiveBody(BaseModel):
     active: bool | None = None
 
 
+class RunBody(BaseModel):
+    """``/run/*`` takes ``{}`` (as the seed sends) or no body at all."""
+
+    model_config = STRICT
+
+
 class Created(BaseModel):
     campaign_uuid: str
     created: bool = True

@@ -8,6 +8,7 @@ from dialer.api.routes import Call
 from dialer.api.v3.campaign_models import (
     ActiveBody,
     ActiveState,
+    RunBody,
     CampaignBody,
     CampaignPage,
     CampaignQuery,
@@ -93,7 +94,7 @@ def delete(call: Call) -> CampaignRef:
 
 def _run(status: CampaignStatus, summary: str) -> None:
     @routes.route("POST", f"/v1/campaign/{{campaign_uuid}}/run/{status.value}", summary, response=CampaignRef,
-                  tag=TAG, errors=(401, 404), max_body=65_536)  # fmt: skip
+                  body=RunBody, body_optional=True, tag=TAG, errors=(400, 401, 404), max_body=65_536)  # fmt: skip
     def run(call: Call) -> CampaignRef:
         campaigns.run(call.services, call.params["campaign_uuid"], status)
         return CampaignRef(campaign_uuid=call.params["campaign_uuid"])
