@@ -8,13 +8,13 @@ from dialer.api.routes import Call
 from dialer.api.v3.campaign_models import (
     ActiveBody,
     ActiveState,
-    RunBody,
     CampaignBody,
     CampaignPage,
     CampaignQuery,
     CampaignRef,
     CampaignView,
     Created,
+    RunBody,
 )
 from dialer.api.v3.dialect import routes
 from dialer.domain.enums import CampaignStatus
