@@ -7,6 +7,7 @@ import hmac
 import json
 import logging
 import re
+import time
 import uuid
 from collections import defaultdict
 from http import HTTPStatus
@@ -88,6 +89,19 @@ class Api:
         return self.dialects[0] if self.dialects else Dialect()
 
     def serve(self, route: Route, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
+        started = time.perf_counter()
+        try:
+            self._serve(route, req, resp, params)
+        finally:
+            # One structured line per change (reads at debug): who changed which campaign, and the answer.
+            level = logging.DEBUG if req.method == "GET" else logging.INFO
+            if log.isEnabledFor(level):
+                campaign = params.get("campaign_uuid") or req.get_param("campaign_uuid") or None
+                log.log(level, "api request", extra={"method": req.method, "path": req.path, "status": resp.status,
+                                                     "ms": round((time.perf_counter() - started) * 1000, 2),
+                                                     "campaign": campaign, "remote": req.remote_addr})  # fmt: skip
+
+    def _serve(self, route: Route, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
         dialect = route.dialect
         try:
             if not route.public:
