@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     domain_uuid: str = ""  # the tenant id the v3 dialect shows as domain_uuid
     max_import_bytes: int = Field(64 << 20, ge=1 << 20)  # bulk import and audio upload bodies
     api: bool = True  # false: engine only (e.g. a second dialer process sharing the Redis)
+    webhook_secret: str = ""  # HMAC-SHA256 key for the X-Autocall-Signature header (docs/api-cdrs-webhooks.md)
 
     @field_validator("freeswitch")
     @classmethod

@@ -29,7 +29,7 @@ def build_engine(settings: Settings) -> tuple[Store, Engine, WebhookSender]:
     engine = Engine(store, settings.nodes(), MessageFiles(settings.audio_dir), default_gateway=settings.default_gateway,
                     default_caller_id=settings.default_caller_id, lease_s=settings.lease_seconds,
                     command_timeout=settings.command_timeout)  # fmt: skip
-    return store, engine, WebhookSender(store)
+    return store, engine, WebhookSender(store, secret=settings.webhook_secret)
 
 
 def build_api(settings: Settings, store: Store):

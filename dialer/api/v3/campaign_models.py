@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dialer.api.v3.types import Name, Text, Url, Uuid
+from dialer.api.v3.types import EmptyBody, Name, Text, Url, Uuid
 from dialer.domain.enums import CampaignStatus, CampaignType, PriorityRecall, RecallStatus, ScheduleRecall, TypeAutocall
 from dialer.domain.models import NS_PER_DAY
 
@@ -117,10 +117,8 @@ class ActiveBody(BaseModel):
     active: bool | None = None
 
 
-class RunBody(BaseModel):
+class RunBody(EmptyBody):
     """``/run/*`` takes ``{}`` (as the seed sends) or no body at all."""
-
-    model_config = STRICT
 
 
 class Created(BaseModel):

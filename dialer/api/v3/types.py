@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
@@ -27,3 +27,9 @@ Uuid = Annotated[str, Field(max_length=36), AfterValidator(_uuid_or_empty)]  # a
 Url = Annotated[str, Field(max_length=2048), AfterValidator(_url_or_empty)]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 Text = Annotated[str, Field(max_length=4000)]
+
+
+class EmptyBody(BaseModel):
+    """An action's body: ``{}`` or nothing (with ``body_optional``); any field is refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
