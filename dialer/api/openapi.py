@@ -60,7 +60,9 @@ def document(routes: list[Route]) -> dict[str, Any]:
             op["requestBody"] = {"required": True, "content": {t: {"schema": {}} for t in r.body_types}}
         ok: dict[str, Any] = {"description": "success"}
         if r.response is not None:
-            ok["content"] = {"application/json": {"schema": keyed[(r.response, "serialization")]}}
+            ok["content"] = {r.response_type: {"schema": keyed[(r.response, "serialization")]}}
+        elif r.response_type != "application/json":
+            ok["content"] = {r.response_type: {"schema": {"type": "string"}}}
         responses: dict[str, Any] = {str(r.status): ok}
         error_name = f"{r.dialect.name}_error"
         error_ref = {"application/json": {"schema": {"$ref": REF.format(model=error_name)}}}

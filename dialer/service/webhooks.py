@@ -8,9 +8,9 @@ takes it at once and retries it with the usual back-off. Every move is one
 MULTI transaction guarded by WATCH: a delivery is never both dead and queued,
 and one the sender (or another request) moves meanwhile is left alone.
 
-Delivery ids are the 32 hex digits of :meth:`Store.queue_webhooks` or the
-decimal counter of ``finish.lua``; nothing else is accepted, so no request
-text ever reaches a Redis key name.
+Delivery ids are decimal numbers from the ``seq:webhook`` counter (used by
+both ``finish.lua`` and :meth:`Store.queue_webhooks`); nothing else is
+accepted, so no request text ever reaches a Redis key name.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import redis
 from dialer.service.context import Services
 from dialer.service.errors import NotFound
 
-DELIVERY_ID = re.compile(r"^(?:[0-9a-f]{32}|[1-9][0-9]{0,18})$")
+DELIVERY_ID = re.compile(r"^[1-9][0-9]{0,18}$")
 BATCH = 500  # deliveries moved per transaction by requeue_all
 WATCH_RETRIES = 20
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
-from uuid import uuid4
 
 import redis
 
@@ -313,10 +312,17 @@ class Store:
         return self._finish(args=[self.prefix, now_ms, payload]) or []
 
     def queue_webhooks(self, hooks: list[tuple[str, str, str]], now_ms: int) -> None:
-        """Queue webhook deliveries (url, body, campaign) in one transaction."""
+        """Queue webhook deliveries (url, body, campaign) in one transaction.
+
+        Ids come from the same counter finish.lua uses (``seq:webhook``), so
+        every delivery id is a decimal number.
+        """
+        if not hooks:
+            return
+        last = self.r.incrby(self.keys.seq("webhook"), len(hooks))
         pipe = self.r.pipeline(transaction=True)
-        for url, body, campaign_uuid in hooks:
-            delivery = uuid4().hex
+        for n, (url, body, campaign_uuid) in enumerate(hooks):
+            delivery = str(last - len(hooks) + 1 + n)
             pipe.hset(self.keys.webhook(delivery), mapping={"url": url, "body": body, "tries": 0,
                                                              "campaign": campaign_uuid})  # fmt: skip
             pipe.zadd(self.keys.webhooks, {delivery: now_ms})

@@ -29,7 +29,7 @@ def page(call: Call) -> dict[str, Any]:
 
 
 @routes.route("GET", "/v3/autocall/cdr.csv", "Every CDR of a campaign over a local-time range, as CSV (streamed)",
-              query=CsvQuery, tag=TAG, errors=(400, 401, 404))  # fmt: skip
+              query=CsvQuery, tag=TAG, errors=(400, 401, 404), response_type="text/csv")  # fmt: skip
 def export(call: Call) -> Reply:
     q: CsvQuery = call.query
     uuid = _campaign(q.campaign_uuid)

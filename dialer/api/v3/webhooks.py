@@ -21,7 +21,7 @@ class DeadQuery(BaseModel):
 
 
 class DeadDelivery(BaseModel):
-    delivery_id: str = Field(description="32 hex digits, or a decimal counter; sent as X-Autocall-Delivery")
+    delivery_id: str = Field(description="a decimal number; sent as X-Autocall-Delivery")
     url: str
     campaign_uuid: str
     call_id: str = Field(description="the call the body reports")
