@@ -6,6 +6,7 @@ import json
 import time
 
 import gevent
+import gevent.event
 import pytest
 
 from dialer.domain.enums import CampaignStatus
@@ -291,7 +292,8 @@ def test_a_call_still_up_after_an_esl_reconnect_is_finished_normally(store, run)
     assert store.call(lead.call_id)["hangup_cause"] == "NORMAL_CLEARING"
 
 
-def test_a_call_that_ended_while_disconnected_is_recorded_as_lost(store, run):
+def test_a_call_that_ended_while_disconnected_is_recorded_as_lost(store, run, monkeypatch):
+    from dialer.esl import node as node_module
     from tests.eslclient import RawClient
 
     engine, server = run(scenario({"match": "^098", "ring": 0.05, "answer": {"talk": 30}}), time_scale=1.0)
@@ -299,11 +301,19 @@ def test_a_call_that_ended_while_disconnected_is_recorded_as_lost(store, run):
     (lead,) = leads(store, camp, 1)
     engine.wake(camp.campaign_uuid)
     wait_until(lambda: server.switch.stats.answered == 1)
-    node = engine.nodes[0]
-    node.conn.close("test: socket dropped")
+    reconnect = gevent.event.Event()  # the engine stays disconnected until the call has ended
+
+    class GatedConnection(node_module.ESLConnection):
+        def connect(self) -> None:
+            reconnect.wait()
+            super().connect()
+
+    monkeypatch.setattr(node_module, "ESLConnection", GatedConnection)
+    engine.nodes[0].conn.close("test: socket dropped")
     other = RawClient(*server.address)
     other.login("ClueCon")
     other.command(f"api uuid_kill {lead.call_id}")
     other.close()
+    reconnect.set()
     wait_until(finished(store, camp, 1))
     assert store.call(lead.call_id)["hangup_cause"] == "AUTOCALL_LOST"

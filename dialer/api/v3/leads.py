@@ -69,6 +69,8 @@ def _json_rows(raw: bytes, campaign_uuid: str | None) -> tuple[str | None, list[
         data = json.loads(raw)
     except ValueError as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest("request body is nested too deeply") from None
     if isinstance(data, list):  # a bare list of rows, campaign in the query
         data = {"leads": data}
     try:

@@ -1,0 +1,82 @@
+"""Request and response bodies of ``/v3/template`` (autocall's own; the seeds only refer to templates)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dialer.api.v3.types import Name, Text, Uuid
+
+STRICT = ConfigDict(strict=True, extra="forbid")
+
+
+class TemplateUpdate(BaseModel):
+    """PUT ``/v3/template/{template_uuid}``: any field left out (or null) keeps its value.
+    Fields autocall sets itself (timestamps, ``placeholders``) are accepted, so a GET
+    body can be sent back, and ignored."""
+
+    model_config = STRICT
+    template_name: Name | None = None
+    template_uuid: Uuid | None = Field(None, description="POST: your own uuid for the template (409 if taken)")
+    text: Text | None = Field(None, description="TTS text; plain text and {{ field }} placeholders only, "
+                              "filled from the lead's param")  # fmt: skip
+    audio_file: str | None = Field(None, max_length=255, description="a WAV file name in AUTOCALL_AUDIO_DIR "
+                                   "(PCM 16-bit mono, 8 or 16 kHz); \"\" for none")  # fmt: skip
+    otp_field: str | None = Field(None, min_length=1, max_length=64,
+                                  description="voice OTP: the param key holding the code (default otp)")  # fmt: skip
+    otp_repeat: int | None = Field(None, ge=1, le=5, description="voice OTP: times the code is read (default 2)")
+    created_at: str | None = Field(None, max_length=64)
+    updated_at: str | None = Field(None, max_length=64)
+    placeholders: list[Any] | None = Field(None, max_length=1000)
+
+    def given(self) -> dict[str, Any]:
+        """The fields the client sent with a value (null counts as not sent)."""
+        return {k: v for k, v in self.model_dump(mode="json", exclude_unset=True).items() if v is not None}
+
+
+class TemplateBody(TemplateUpdate):
+    """POST ``/v3/template``: ``template_name`` is required; every other field has a default."""
+
+    template_name: Name
+
+
+class TemplateCreated(BaseModel):
+    template_uuid: str
+    created: bool = True
+
+
+class TemplateRef(BaseModel):
+    template_uuid: str
+
+
+class TemplateAudio(BaseModel):
+    template_uuid: str
+    audio_file: str = Field(description="template-<uuid>.wav, in AUTOCALL_AUDIO_DIR")
+    seconds: float = Field(description="the audio's length")
+
+
+class TemplateView(BaseModel):
+    template_uuid: str
+    template_name: str
+    text: str
+    placeholders: list[str] = Field(description="the fields the text uses, sorted: an import must give each in param")
+    audio_file: str
+    otp_field: str
+    otp_repeat: int
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class TemplatePage(BaseModel):
+    data: list[TemplateView]
+    limit: int
+    offset: int
+    total: int
+
+
+class TemplateQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    limit: int = Field(10, ge=1, le=1000)
+    offset: int = Field(0, ge=0)

@@ -1,0 +1,410 @@
+"""Template operations: create, update, list, read, delete, audio upload.
+
+A template is what a call says: an audio file under ``AUTOCALL_AUDIO_DIR``
+(``autocall_audio``), a text with ``{{field}}`` placeholders the TTS renderer
+fills from the lead's ``param`` (``autocall_voice_tts``), or the voice-OTP
+settings. Everything a template names is checked when it is written, so a
+campaign never finds out at dial time that its script cannot be played:
+
+* ``text`` must be a Jinja2 template (sandboxed) made of plain text and
+  ``{{ name }}`` placeholders only: no ``{% %}`` statements, filters,
+  attribute or item access, calls or constants. :func:`placeholders` lists the
+  names; the lead import requires each of them in ``param``.
+* ``audio_file`` must be a plain file name in the audio directory holding a
+  WAV FreeSWITCH plays without surprises: PCM 16-bit, mono, 8 or 16 kHz,
+  0.1 s to 10 min (:func:`wav_seconds`). Uploads obey the same rules and are
+  stored as ``template-<uuid>.wav``, written atomically.
+
+Writes are atomic: create refuses a taken uuid, update and delete refuse a
+template deleted meanwhile, and delete refuses a template a campaign uses,
+each in one Redis transaction (WATCH/MULTI). :func:`create_new`,
+:func:`rewrite` and :func:`delete_unused` are shared with the carriers.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import tempfile
+import wave
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import redis
+from jinja2 import TemplateSyntaxError, nodes
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import ValidationError
+
+from dialer.api.schema_errors import schema_errors
+from dialer.domain.ids import new_uuid
+from dialer.domain.models import DEFAULT_TIME_ZONE, Template
+from dialer.pacing.window import zone
+from dialer.routing.dialstring import UnsafeValue, escape_value
+from dialer.service.context import Services
+from dialer.service.errors import Conflict, Invalid, NotFound, ServiceError
+
+log = logging.getLogger("autocall.templates")
+
+UUID_TAKEN = "template_uuid is already taken"
+# Set by autocall, never by a request: a body may carry them (echoing a GET), they are ignored.
+READ_ONLY = frozenset({"created_at", "updated_at", "placeholders"})
+MAX_UPLOAD = 32 << 20  # bytes: 10 min of 16 kHz 16-bit mono is 19.2 MB
+MIN_SECONDS = 0.1
+MAX_SECONDS = 600.0
+RATES = (8000, 16000)
+_WAV_FORMATS = {3: "IEEE float", 6: "A-law", 7: "µ-law", 17: "IMA ADPCM", 85: "MP3", 0xFFFE: "WAVE_FORMAT_EXTENSIBLE"}
+_RESAVE = "re-save it as 16-bit PCM mono, e.g. sox in.wav -b 16 -c 1 -r 8000 out.wav"
+_RETRIES = 20  # WATCH conflicts in a row before giving up (each one means another client wrote)
+
+
+class StorageProblem(ServiceError):
+    """The audio directory cannot be written: a deployment problem, not the client's."""
+
+    status = 503
+
+
+class AudioRefused(ValueError):
+    """A WAV autocall will not play; ``reasons`` says why, one problem each."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+# -- text -------------------------------------------------------------------------
+_ENV = SandboxedEnvironment()
+_PLACEHOLDER = re.compile(r"{{-?\s*([^\W\d]\w*)\s*-?}}")
+
+
+class TextRefused(ValueError):
+    """A template text that is not plain text with ``{{ name }}`` placeholders."""
+
+
+def _describe(node: nodes.Node) -> str:
+    if isinstance(node, nodes.Filter):
+        return f"a filter (|{node.name})"
+    if isinstance(node, nodes.Getattr):
+        return f"attribute access (.{node.attr})"
+    if isinstance(node, nodes.Getitem):
+        return "item access ([...])"
+    if isinstance(node, nodes.Call):
+        return "a call (...())"
+    if isinstance(node, nodes.Const):
+        return f"a constant ({node.value!r})"
+    if isinstance(node, nodes.Name):
+        return f"a name used as {node.ctx}"
+    return f"an expression ({type(node).__name__})"
+
+
+def check_text(text: str) -> set[str]:
+    """The placeholder names of ``text``; :class:`TextRefused` unless it is plain text
+    and ``{{ name }}`` placeholders (what the TTS renderer fills from ``param``)."""
+    only = "only plain {{ field }} placeholders are allowed"
+    try:
+        for lineno, kind, _ in _ENV.lex(text):
+            if kind in ("block_begin", "raw_begin", "line_statement_begin"):
+                raise TextRefused(f"line {lineno} has a {{% ... %}} statement; {only}")
+        tree = _ENV.parse(text)
+    except TemplateSyntaxError as exc:
+        raise TextRefused(f"is not a valid template: {exc.message} (line {exc.lineno})") from None
+    names: set[str] = set()
+    for top in tree.body:
+        if not isinstance(top, nodes.Output):  # the lexer check above makes this unreachable
+            raise TextRefused(f"line {top.lineno} has a {{% ... %}} statement; {only}")
+        for node in top.nodes:
+            if isinstance(node, nodes.TemplateData):
+                continue
+            if isinstance(node, nodes.Name) and node.ctx == "load":
+                names.add(node.name)
+                continue
+            raise TextRefused(f"line {node.lineno} uses {_describe(node)}; {only}")
+    return names
+
+
+def placeholders(text: str) -> set[str]:
+    """The field names ``text`` uses as ``{{ name }}``: what a lead's ``param`` must hold.
+
+    Never raises: texts written through the API are checked (:func:`check_text`);
+    for a text that is not (written to Redis by hand) the plain ``{{ name }}``
+    placeholders found in it are returned.
+    """
+    try:
+        return check_text(text)
+    except TextRefused:
+        return set(_PLACEHOLDER.findall(text))
+
+
+# -- audio ------------------------------------------------------------------------
+def wav_seconds(source: BinaryIO) -> float:
+    """The length of a WAV autocall plays as is, or :class:`AudioRefused` with every reason."""
+    try:
+        with wave.open(source, "rb") as w:
+            channels, width, rate, frames = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
+            reasons = []
+            if width != 2:
+                reasons.append(f"must be 16-bit PCM; this file has {8 * width}-bit samples ({_RESAVE})")
+            if channels != 1:
+                reasons.append(f"must be mono; this file has {channels} channels ({_RESAVE})")
+            if rate not in RATES:
+                reasons.append(f"must be sampled at 8000 or 16000 Hz; this file is {rate} Hz ({_RESAVE})")
+            seconds = frames / rate if rate else 0.0
+            if seconds < MIN_SECONDS:
+                reasons.append(f"must be at least {MIN_SECONDS} s long; this file is {seconds:.3f} s")
+            if seconds > MAX_SECONDS:
+                reasons.append(f"must be at most {MAX_SECONDS / 60:.0f} minutes long; this file is {seconds:.1f} s")
+            if reasons:
+                raise AudioRefused(reasons)
+            held = len(w.readframes(frames)) // (width * channels)
+            if held < frames:
+                raise AudioRefused([f"is truncated: its header announces {frames} samples, it holds {held}"])
+            return round(frames / rate, 3)
+    except wave.Error as exc:
+        raise AudioRefused([_wave_error(str(exc))]) from None
+    except EOFError:
+        raise AudioRefused(["is not a WAV file: it ends inside its header"]) from None
+
+
+def _wave_error(message: str) -> str:
+    if "RIFF" in message:
+        return "is not a WAV file: it does not start with 'RIFF'"
+    if "WAVE" in message:
+        return "is not a WAV file: its RIFF type is not 'WAVE'"
+    found = re.match(r"unknown format: (\d+)", message)
+    if found:
+        code = int(found.group(1))
+        name = _WAV_FORMATS.get(code, f"format {code}")
+        return f"must be PCM (WAV format 1); this file is {name} ({_RESAVE})"
+    return f"is not a valid WAV file: {message}"
+
+
+def audio_file_errors(svc: Services, name: str) -> list[str]:
+    """Why ``name`` cannot be a template's ``audio_file`` ([] when it can)."""
+    if "/" in name or "\\" in name or "\x00" in name or ".." in name or name in (".", ""):
+        return ["must be a plain file name in the audio directory (no '/', '\\', '..' or NUL)"]
+    try:
+        escape_value(name)  # the path reaches FreeSWITCH in the originate's variables
+    except UnsafeValue as exc:
+        return [f"cannot be passed to FreeSWITCH: {exc}"]
+    root = svc.audio_dir.resolve()
+    path = (svc.audio_dir / name).resolve()
+    if path.parent != root:
+        return ["must be a file in the audio directory (a link out of it is refused)"]
+    if not path.is_file():
+        return [f"{name} is not a file in the audio directory; upload it with PUT /v3/template/{{template_uuid}}/audio"]
+    try:
+        with path.open("rb") as f:
+            wav_seconds(f)
+    except AudioRefused as exc:
+        return [f"{name} {reason}" for reason in exc.reasons]
+    except OSError as exc:
+        return [f"{name} cannot be read: {exc.strerror}"]
+    return []
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Readers (FreeSWITCH) see the old file or the new one, never half of one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; FreeSWITCH may run as another user
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -- atomic writes, shared with the carriers ----------------------------------------
+def create_new(svc: Services, key: str, index: str, uuid: str, mapping: dict[str, str]) -> bool:
+    """Write the hash ``key`` and index ``uuid`` unless the key exists; False if it does."""
+    with svc.store.r.pipeline(transaction=True) as pipe:
+        for _ in range(_RETRIES):
+            try:
+                pipe.watch(key)
+                if pipe.exists(key):
+                    return False
+                pipe.multi()
+                pipe.hset(key, mapping=mapping)
+                pipe.zadd(index, {uuid: svc.now_ms()}, nx=True)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                continue
+    raise redis.RedisError(f"{key} kept changing; gave up after {_RETRIES} attempts")
+
+
+def rewrite(svc: Services, key: str, change: Callable[[dict[str, str]], dict[str, str]]) -> dict[str, str]:
+    """Replace the existing hash ``key`` with ``change(current)`` in one transaction.
+
+    :class:`NotFound` if the key does not exist (never resurrects a deleted
+    object); whatever ``change`` raises (validation) writes nothing.
+    """
+    with svc.store.r.pipeline(transaction=True) as pipe:
+        for _ in range(_RETRIES):
+            try:
+                pipe.watch(key)
+                current = pipe.hgetall(key)
+                if not current:
+                    raise NotFound()
+                new = change(current)
+                pipe.multi()
+                pipe.delete(key)
+                pipe.hset(key, mapping=new)
+                pipe.execute()
+                return new
+            except redis.WatchError:
+                continue
+    raise redis.RedisError(f"{key} kept changing; gave up after {_RETRIES} attempts")
+
+
+def delete_unused(svc: Services, key: str, index: str, uuid: str, what: str) -> None:
+    """Delete ``key`` and its index entry unless a campaign's ``<what>_uuid`` is ``uuid``.
+
+    The campaign registry and every campaign hash are watched, so a campaign
+    created or changed to use the object meanwhile makes the transaction retry.
+    """
+    keys = svc.store.keys
+    with svc.store.r.pipeline(transaction=True) as pipe:
+        for _ in range(_RETRIES):
+            try:
+                pipe.watch(key, keys.campaigns)
+                if not pipe.exists(key):
+                    raise NotFound()
+                uuids = pipe.zrange(keys.campaigns, 0, -1)
+                if uuids:
+                    pipe.watch(*[keys.campaign(u) for u in uuids])
+                for campaign in svc.store.get_campaigns(uuids):
+                    if getattr(campaign, f"{what}_uuid") == uuid:
+                        raise Conflict(f"{what} is used by campaign {campaign.campaign_name}")
+                pipe.multi()
+                pipe.delete(key)
+                pipe.zrem(index, uuid)
+                pipe.execute()
+                return
+            except redis.WatchError:
+                continue
+    raise redis.RedisError(f"{key} kept changing; gave up after {_RETRIES} attempts")
+
+
+def hashes(svc: Services, keys: list[str]) -> list[dict[str, str]]:
+    """Several hashes in one round trip (missing ones come back empty)."""
+    pipe = svc.store.r.pipeline(transaction=False)
+    for key in keys:
+        pipe.hgetall(key)
+    return pipe.execute()
+
+
+# -- operations -------------------------------------------------------------------
+def _now(svc: Services) -> datetime:
+    return datetime.fromtimestamp(svc.clock(), zone(DEFAULT_TIME_ZONE))
+
+
+def _validated(values: dict[str, Any]) -> Template:
+    try:
+        return Template.model_validate(values)
+    except ValidationError as exc:
+        raise Invalid(schema_errors(exc)) from None
+
+
+def _check(svc: Services, values: dict[str, Any], current: Template | None) -> None:
+    errors: list[tuple[str, str]] = []
+    if "text" in values:
+        try:
+            check_text(values["text"])
+        except TextRefused as exc:
+            errors.append(("text", str(exc)))
+    name = values.get("audio_file")
+    # An unchanged name is not checked again: a GET body sent back is always accepted.
+    if name and (current is None or name != current.audio_file):
+        errors += [("audio_file", message) for message in audio_file_errors(svc, name)]
+    if errors:
+        raise Invalid(errors)
+
+
+def create(svc: Services, values: dict[str, Any]) -> Template:
+    """A new template; ``template_uuid`` may be chosen by the client (409 if taken)."""
+    values = {k: v for k, v in values.items() if k not in READ_ONLY}
+    uuid = values.pop("template_uuid", "") or new_uuid()
+    _check(svc, values, None)
+    now = _now(svc)
+    template = _validated({**values, "template_uuid": uuid, "created_at": now, "updated_at": now})
+    keys = svc.store.keys
+    if not create_new(svc, keys.template(uuid), keys.templates, uuid, template.to_redis()):
+        raise Conflict(UUID_TAKEN)
+    return template
+
+
+def get(svc: Services, uuid: str) -> Template:
+    template = svc.store.get_template(uuid)
+    if template is None:
+        raise NotFound()
+    return template
+
+
+def page(svc: Services, *, limit: int, offset: int) -> tuple[list[Template], int]:
+    """Templates in creation order: (the page, total)."""
+    uuids = svc.store.template_uuids()
+    keys = svc.store.keys
+    found = hashes(svc, [keys.template(u) for u in uuids[offset : offset + limit]])
+    return [Template.from_redis(data) for data in found if data], len(uuids)
+
+
+def update(svc: Services, uuid: str, values: dict[str, Any]) -> Template:
+    """Change the fields given (a field left out keeps its value)."""
+    body_uuid = values.get("template_uuid")
+    if body_uuid and body_uuid != uuid:
+        raise Invalid.one("template_uuid", "template_uuid in the body differs from the one in the URL")
+    values = {k: v for k, v in values.items() if k not in READ_ONLY and k != "template_uuid"}
+    now = _now(svc)
+
+    def change(current_raw: dict[str, str]) -> dict[str, str]:
+        current = Template.from_redis(current_raw)
+        _check(svc, values, current)
+        return _validated({**current.model_dump(), **values, "updated_at": now}).to_redis()
+
+    return Template.from_redis(rewrite(svc, svc.store.keys.template(uuid), change))
+
+
+def set_audio(svc: Services, uuid: str, data: bytes) -> tuple[Template, float]:
+    """Store an uploaded WAV as ``template-<uuid>.wav`` and make it the template's audio."""
+    get(svc, uuid)
+    if not data:
+        raise Invalid.one("audio", "the body is empty; send the WAV file itself as the body")
+    try:
+        seconds = wav_seconds(io.BytesIO(data))
+    except AudioRefused as exc:
+        raise Invalid([("audio", reason) for reason in exc.reasons]) from None
+    name = f"template-{uuid}.wav"
+    try:
+        _write_atomically(svc.audio_dir / name, data)
+    except OSError as exc:
+        log.error("cannot store audio", extra={"path": str(svc.audio_dir / name), "error": str(exc)})
+        raise StorageProblem(f"cannot store the audio file: {exc.strerror} (check AUTOCALL_AUDIO_DIR)") from None
+    now = _now(svc)
+
+    def change(current_raw: dict[str, str]) -> dict[str, str]:
+        current = Template.from_redis(current_raw)
+        return current.model_copy(update={"audio_file": name, "updated_at": now}).to_redis()
+
+    try:
+        stored = rewrite(svc, svc.store.keys.template(uuid), change)
+    except NotFound:
+        (svc.audio_dir / name).unlink(missing_ok=True)  # deleted while uploading: keep no orphan
+        raise
+    return Template.from_redis(stored), seconds
+
+
+def delete(svc: Services, uuid: str) -> None:
+    """Delete a template no campaign uses; its uploaded audio goes too unless another template names it."""
+    keys = svc.store.keys
+    delete_unused(svc, keys.template(uuid), keys.templates, uuid, "template")
+    name = f"template-{uuid}.wav"
+    others = hashes(svc, [keys.template(u) for u in svc.store.template_uuids()])
+    if all(data.get("audio_file") != name for data in others):
+        (svc.audio_dir / name).unlink(missing_ok=True)
