@@ -317,3 +317,27 @@ def test_a_call_that_ended_while_disconnected_is_recorded_as_lost(store, run, mo
     reconnect.set()
     wait_until(finished(store, camp, 1))
     assert store.call(lead.call_id)["hangup_cause"] == "AUTOCALL_LOST"
+
+
+def test_a_campaign_whose_carrier_is_gone_dials_nothing_rather_than_the_default_trunk(store, run):
+    engine, server = run()
+    camp = audio_campaign(store, carrier_uuid="0b0e7a52-0000-4000-8000-000000000000")
+    (lead,) = leads(store, camp, 1)
+    engine.wake(camp.campaign_uuid)
+    wait_until(finished(store, camp, 1))
+    assert store.call(lead.call_id)["hangup_cause"] == "INVALID_GATEWAY"
+    assert server.switch.stats.originated == 0
+
+
+def test_a_carrier_without_a_gateway_for_the_network_dials_nothing(store, run):
+    from dialer.domain.models import Carrier
+
+    engine, server = run()
+    carrier = Carrier(carrier_name="vina only", gateways={"vina": "gw-vina"})
+    store.put_carrier(carrier)
+    camp = audio_campaign(store, carrier_uuid=carrier.carrier_uuid)
+    (lead,) = leads(store, camp, 1)  # a Viettel number
+    engine.wake(camp.campaign_uuid)
+    wait_until(finished(store, camp, 1))
+    assert store.call(lead.call_id)["hangup_cause"] == "INVALID_GATEWAY"
+    assert server.switch.stats.originated == 0

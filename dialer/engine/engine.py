@@ -224,8 +224,16 @@ class Engine:
         legs: list[Leg] = []
         for i, number in enumerate(numbers):
             network = normalize(number).network
-            route = ctx.carrier.route(network) if ctx.carrier else None
-            gateway, caller_id = route or (self.default_gateway, self.default_caller_id)
+            if campaign.carrier_uuid:
+                # A named carrier is the only way out: never leak its calls to the default trunk.
+                if ctx.carrier is None:
+                    raise ValueError(f"carrier {campaign.carrier_uuid} does not exist: no gateway")
+                route = ctx.carrier.route(network)
+                if route is None:
+                    raise ValueError(f"carrier {ctx.carrier.carrier_name!r} has no gateway for {network.value}")
+                gateway, caller_id = route
+            else:
+                gateway, caller_id = self.default_gateway, self.default_caller_id
             if not gateway:
                 raise ValueError(f"no gateway for network {network.value}")
             leg_uuid = claim.call_uuid if i == 0 else str(uuid.uuid4())
