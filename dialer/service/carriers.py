@@ -27,7 +27,7 @@ from dialer.domain.models import Carrier
 from dialer.routing.dialstring import Leg, UnsafeValue
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
-from dialer.service.templates import create_new, delete_unused, hashes, rewrite
+from dialer.service.templates import delete_unused, rewrite
 
 UUID_TAKEN = "carrier_uuid is already taken"
 GATEWAY = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -79,7 +79,8 @@ def create(svc: Services, values: dict[str, Any]) -> Carrier:
     uuid = values.pop("carrier_uuid", "") or new_uuid()
     carrier = _validated({**values, "carrier_uuid": uuid})
     keys = svc.store.keys
-    if not create_new(svc, keys.carrier(uuid), keys.carriers, uuid, {"json": carrier.model_dump_json()}):
+    mapping = {"json": carrier.model_dump_json()}
+    if not svc.store.create_hash(keys.carrier(uuid), keys.carriers, uuid, mapping, svc.now_ms()):
         raise Conflict(UUID_TAKEN)
     return carrier
 
@@ -95,7 +96,7 @@ def page(svc: Services, *, limit: int, offset: int) -> tuple[list[Carrier], int]
     """Carriers in creation order: (the page, total)."""
     uuids = svc.store.carrier_uuids()
     keys = svc.store.keys
-    found = hashes(svc, [keys.carrier(u) for u in uuids[offset : offset + limit]])
+    found = svc.store.hashes([keys.carrier(u) for u in uuids[offset : offset + limit]])
     return [_from_hash(data) for data in found if data.get("json")], len(uuids)
 
 

@@ -17,8 +17,8 @@ campaign never finds out at dial time that its script cannot be played:
 
 Writes are atomic: create refuses a taken uuid, update and delete refuse a
 template deleted meanwhile, and delete refuses a template a campaign uses,
-each in one Redis transaction (WATCH/MULTI). :func:`create_new`,
-:func:`rewrite` and :func:`delete_unused` are shared with the carriers.
+each in one Redis transaction (WATCH/MULTI). :meth:`Store.create_hash`,
+:meth:`Store.rewrite_hash` and :meth:`Store.delete_unused` serve the carriers too.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import redis
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
@@ -46,6 +45,7 @@ from dialer.pacing.window import zone
 from dialer.routing.dialstring import UnsafeValue, escape_value
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound, ServiceError
+from dialer.store.store import InUse
 
 log = logging.getLogger("autocall.templates")
 
@@ -58,7 +58,6 @@ MAX_SECONDS = 600.0
 RATES = (8000, 16000)
 _WAV_FORMATS = {3: "IEEE float", 6: "A-law", 7: "µ-law", 17: "IMA ADPCM", 85: "MP3", 0xFFFE: "WAVE_FORMAT_EXTENSIBLE"}
 _RESAVE = "re-save it as 16-bit PCM mono, e.g. sox in.wav -b 16 -c 1 -r 8000 out.wav"
-_RETRIES = 20  # WATCH conflicts in a row before giving up (each one means another client wrote)
 
 
 class StorageProblem(ServiceError):
@@ -220,84 +219,21 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-# -- atomic writes, shared with the carriers ----------------------------------------
-def create_new(svc: Services, key: str, index: str, uuid: str, mapping: dict[str, str]) -> bool:
-    """Write the hash ``key`` and index ``uuid`` unless the key exists; False if it does."""
-    with svc.store.r.pipeline(transaction=True) as pipe:
-        for _ in range(_RETRIES):
-            try:
-                pipe.watch(key)
-                if pipe.exists(key):
-                    return False
-                pipe.multi()
-                pipe.hset(key, mapping=mapping)
-                pipe.zadd(index, {uuid: svc.now_ms()}, nx=True)
-                pipe.execute()
-                return True
-            except redis.WatchError:
-                continue
-    raise redis.RedisError(f"{key} kept changing; gave up after {_RETRIES} attempts")
-
-
+# -- store calls, with the store's refusals told as service errors ------------------
 def rewrite(svc: Services, key: str, change: Callable[[dict[str, str]], dict[str, str]]) -> dict[str, str]:
-    """Replace the existing hash ``key`` with ``change(current)`` in one transaction.
-
-    :class:`NotFound` if the key does not exist (never resurrects a deleted
-    object); whatever ``change`` raises (validation) writes nothing.
-    """
-    with svc.store.r.pipeline(transaction=True) as pipe:
-        for _ in range(_RETRIES):
-            try:
-                pipe.watch(key)
-                current = pipe.hgetall(key)
-                if not current:
-                    raise NotFound()
-                new = change(current)
-                pipe.multi()
-                pipe.delete(key)
-                pipe.hset(key, mapping=new)
-                pipe.execute()
-                return new
-            except redis.WatchError:
-                continue
-    raise redis.RedisError(f"{key} kept changing; gave up after {_RETRIES} attempts")
+    try:
+        return svc.store.rewrite_hash(key, change)
+    except KeyError:
+        raise NotFound() from None
 
 
 def delete_unused(svc: Services, key: str, index: str, uuid: str, what: str) -> None:
-    """Delete ``key`` and its index entry unless a campaign's ``<what>_uuid`` is ``uuid``.
-
-    The campaign registry and every campaign hash are watched, so a campaign
-    created or changed to use the object meanwhile makes the transaction retry.
-    """
-    keys = svc.store.keys
-    with svc.store.r.pipeline(transaction=True) as pipe:
-        for _ in range(_RETRIES):
-            try:
-                pipe.watch(key, keys.campaigns)
-                if not pipe.exists(key):
-                    raise NotFound()
-                uuids = pipe.zrange(keys.campaigns, 0, -1)
-                if uuids:
-                    pipe.watch(*[keys.campaign(u) for u in uuids])
-                for campaign in svc.store.get_campaigns(uuids):
-                    if getattr(campaign, f"{what}_uuid") == uuid:
-                        raise Conflict(f"{what} is used by campaign {campaign.campaign_name}")
-                pipe.multi()
-                pipe.delete(key)
-                pipe.zrem(index, uuid)
-                pipe.execute()
-                return
-            except redis.WatchError:
-                continue
-    raise redis.RedisError(f"{key} kept changing; gave up after {_RETRIES} attempts")
-
-
-def hashes(svc: Services, keys: list[str]) -> list[dict[str, str]]:
-    """Several hashes in one round trip (missing ones come back empty)."""
-    pipe = svc.store.r.pipeline(transaction=False)
-    for key in keys:
-        pipe.hgetall(key)
-    return pipe.execute()
+    try:
+        svc.store.delete_unused(key, index, uuid, f"{what}_uuid")
+    except KeyError:
+        raise NotFound() from None
+    except InUse as exc:
+        raise Conflict(f"{what} is used by campaign {exc.campaign_name}") from None
 
 
 # -- operations -------------------------------------------------------------------
@@ -335,7 +271,7 @@ def create(svc: Services, values: dict[str, Any]) -> Template:
     now = _now(svc)
     template = _validated({**values, "template_uuid": uuid, "created_at": now, "updated_at": now})
     keys = svc.store.keys
-    if not create_new(svc, keys.template(uuid), keys.templates, uuid, template.to_redis()):
+    if not svc.store.create_hash(keys.template(uuid), keys.templates, uuid, template.to_redis(), svc.now_ms()):
         raise Conflict(UUID_TAKEN)
     return template
 
@@ -351,7 +287,7 @@ def page(svc: Services, *, limit: int, offset: int) -> tuple[list[Template], int
     """Templates in creation order: (the page, total)."""
     uuids = svc.store.template_uuids()
     keys = svc.store.keys
-    found = hashes(svc, [keys.template(u) for u in uuids[offset : offset + limit]])
+    found = svc.store.hashes([keys.template(u) for u in uuids[offset : offset + limit]])
     return [Template.from_redis(data) for data in found if data], len(uuids)
 
 
@@ -405,6 +341,6 @@ def delete(svc: Services, uuid: str) -> None:
     keys = svc.store.keys
     delete_unused(svc, keys.template(uuid), keys.templates, uuid, "template")
     name = f"template-{uuid}.wav"
-    others = hashes(svc, [keys.template(u) for u in svc.store.template_uuids()])
+    others = svc.store.hashes([keys.template(u) for u in svc.store.template_uuids()])
     if all(data.get("audio_file") != name for data in others):
         (svc.audio_dir / name).unlink(missing_ok=True)

@@ -8,6 +8,7 @@ race on a read-modify-write.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
@@ -86,6 +87,17 @@ class Finish:
 
 class NameTaken(Exception):
     pass
+
+
+class InUse(Exception):
+    """An object a campaign still refers to."""
+
+    def __init__(self, campaign_name: str) -> None:
+        super().__init__(campaign_name)
+        self.campaign_name = campaign_name
+
+
+WATCH_RETRIES = 20  # WATCH conflicts in a row before giving up (each one means another client wrote)
 
 
 class Store:
@@ -231,6 +243,82 @@ class Store:
         pipe.delete(self.keys.carrier(uuid))
         pipe.zrem(self.keys.carriers, uuid)
         return bool(pipe.execute()[0])
+
+    # -- objects kept as one hash plus a registry entry (templates, carriers) ----------
+    def create_hash(self, key: str, index: str, uuid: str, mapping: dict[str, str], now_ms: int) -> bool:
+        """Write the hash ``key`` and index ``uuid`` unless the key exists; False if it does."""
+        with self.r.pipeline(transaction=True) as pipe:
+            for _ in range(WATCH_RETRIES):
+                try:
+                    pipe.watch(key)
+                    if pipe.exists(key):
+                        return False
+                    pipe.multi()
+                    pipe.hset(key, mapping=mapping)
+                    pipe.zadd(index, {uuid: now_ms}, nx=True)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
+        raise redis.RedisError(f"{key} kept changing; gave up after {WATCH_RETRIES} attempts")
+
+    def rewrite_hash(self, key: str, change: Callable[[dict[str, str]], dict[str, str]]) -> dict[str, str]:
+        """Replace the existing hash ``key`` with ``change(current)`` in one transaction.
+
+        KeyError if it does not exist (a deleted object is never resurrected);
+        whatever ``change`` raises (validation) writes nothing.
+        """
+        with self.r.pipeline(transaction=True) as pipe:
+            for _ in range(WATCH_RETRIES):
+                try:
+                    pipe.watch(key)
+                    current = pipe.hgetall(key)
+                    if not current:
+                        raise KeyError(key)
+                    new = change(current)
+                    pipe.multi()
+                    pipe.delete(key)
+                    pipe.hset(key, mapping=new)
+                    pipe.execute()
+                    return new
+                except redis.WatchError:
+                    continue
+        raise redis.RedisError(f"{key} kept changing; gave up after {WATCH_RETRIES} attempts")
+
+    def delete_unused(self, key: str, index: str, uuid: str, field: str) -> None:
+        """Delete ``key`` and its index entry unless a campaign's ``field`` is ``uuid``.
+
+        The campaign registry and every campaign hash are watched, so a campaign
+        created or changed to use the object meanwhile makes the transaction
+        retry. KeyError if it does not exist; :class:`InUse` if a campaign uses it.
+        """
+        with self.r.pipeline(transaction=True) as pipe:
+            for _ in range(WATCH_RETRIES):
+                try:
+                    pipe.watch(key, self.keys.campaigns)
+                    if not pipe.exists(key):
+                        raise KeyError(key)
+                    uuids = pipe.zrange(self.keys.campaigns, 0, -1)
+                    if uuids:
+                        pipe.watch(*[self.keys.campaign(u) for u in uuids])
+                    for campaign in self.get_campaigns(uuids):
+                        if getattr(campaign, field) == uuid:
+                            raise InUse(campaign.campaign_name)
+                    pipe.multi()
+                    pipe.delete(key)
+                    pipe.zrem(index, uuid)
+                    pipe.execute()
+                    return
+                except redis.WatchError:
+                    continue
+        raise redis.RedisError(f"{key} kept changing; gave up after {WATCH_RETRIES} attempts")
+
+    def hashes(self, keys: list[str]) -> list[dict[str, str]]:
+        """Several hashes in one round trip (missing ones come back empty)."""
+        pipe = self.r.pipeline(transaction=False)
+        for key in keys:
+            pipe.hgetall(key)
+        return pipe.execute()
 
     def template_uuids(self) -> list[str]:
         return self.r.zrange(self.keys.templates, 0, -1)
