@@ -254,3 +254,21 @@ def test_a_customer_already_on_the_do_not_call_list_is_never_dialled(store):
     store.add_leads([Lead(campaign_uuid=camp.campaign_uuid, external_id="blocked", numbers=["0980000009"],
                           networks=[Network.VIETTEL])], 1_000)  # fmt: skip
     assert claim(store, camp, 1)[0] == []
+
+
+def test_a_campaign_cannot_be_stored_naming_a_template_that_is_gone(store):
+    from dialer.domain.models import Campaign
+    from dialer.store.store import MissingReference
+
+    with pytest.raises(MissingReference, match="template_uuid"):
+        store.create_campaign(Campaign(campaign_name="x", template_uuid="0b0e7a52-0000-4000-8000-000000000000"))
+    assert store.campaign_uuids() == [] and store.r.hgetall(store.keys.campaign_names) == {}
+
+
+def test_an_update_cannot_point_a_campaign_at_a_carrier_that_is_gone(store):
+    from dialer.store.store import MissingReference
+
+    camp = campaign(store)
+    with pytest.raises(MissingReference, match="carrier_uuid"):
+        store.update_campaign(camp.campaign_uuid, {"carrier_uuid": "0b0e7a52-0000-4000-8000-000000000000"})
+    assert store.get_campaign(camp.campaign_uuid).carrier_uuid == ""

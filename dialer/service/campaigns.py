@@ -14,7 +14,7 @@ from dialer.domain.models import Campaign
 from dialer.pacing.window import zone
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
-from dialer.store.store import NameTaken
+from dialer.store.store import MissingReference, NameTaken
 
 NAME_TAKEN = "campaign_name is already taken"
 MUST_BE_INACTIVE = "campaign must be deactive"  # the seed's wording
@@ -28,6 +28,12 @@ def _validated(values: dict[str, Any]) -> Campaign:
         return Campaign.model_validate(values)
     except ValidationError as exc:
         raise Invalid(schema_errors(exc)) from None
+
+
+def _missing(campaign: Campaign, field: str) -> Invalid:
+    """Deleted between our check and the write (the store's script re-checks atomically)."""
+    what = field.removesuffix("_uuid")
+    return Invalid.one(field, f"{what} {getattr(campaign, field)} does not exist")
 
 
 def _check_references(svc: Services, campaign: Campaign, changed: set[str]) -> None:
@@ -66,6 +72,8 @@ def create(svc: Services, values: dict[str, Any]) -> Campaign:
         return svc.store.create_campaign(campaign)
     except NameTaken:
         raise Conflict(NAME_TAKEN) from None
+    except MissingReference as exc:
+        raise _missing(campaign, str(exc)) from None
 
 
 def get(svc: Services, uuid: str) -> Campaign:
@@ -94,6 +102,8 @@ def update(svc: Services, uuid: str, values: dict[str, Any]) -> Campaign:
         svc.store.update_campaign(uuid, fields, new_name)
     except NameTaken:
         raise Conflict(NAME_TAKEN) from None
+    except MissingReference as exc:
+        raise _missing(merged, str(exc)) from None
     except KeyError:
         raise NotFound() from None
     return merged

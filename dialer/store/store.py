@@ -89,6 +89,10 @@ class NameTaken(Exception):
     pass
 
 
+class MissingReference(Exception):
+    """A campaign names a template or carrier that does not exist (the field's name)."""
+
+
 class InUse(Exception):
     """An object a campaign still refers to."""
 
@@ -130,6 +134,8 @@ class Store:
         new_id = int(self._create_campaign(args=args))
         if new_id == 0:
             raise NameTaken(campaign.campaign_name)
+        if new_id < 0:
+            raise MissingReference("template_uuid" if new_id == -1 else "carrier_uuid")
         if campaign.status is CampaignStatus.START:
             self.r.sadd(self.keys.running, campaign.campaign_uuid)
         self.r.publish(self.keys.events, f"changed {campaign.campaign_uuid}")
@@ -161,6 +167,8 @@ class Store:
             raise KeyError(uuid)
         if result == "taken":
             raise NameTaken(new_name)
+        if result in ("no-template", "no-carrier"):
+            raise MissingReference("template_uuid" if result == "no-template" else "carrier_uuid")
 
     def delete_campaign(self, uuid: str, now_ms: int) -> str:
         """'ok', 'missing' or 'active'. The data stays for :meth:`purge_deleted`."""
