@@ -320,8 +320,13 @@ def test_a_call_that_ended_while_disconnected_is_recorded_as_lost(store, run, mo
 
 
 def test_a_campaign_whose_carrier_is_gone_dials_nothing_rather_than_the_default_trunk(store, run):
+    from dialer.domain.models import Carrier
+
     engine, server = run()
-    camp = audio_campaign(store, carrier_uuid="0b0e7a52-0000-4000-8000-000000000000")
+    carrier = Carrier(carrier_name="gone", gateways={"offnet": "gw-gone"})
+    store.put_carrier(carrier)
+    camp = audio_campaign(store, carrier_uuid=carrier.carrier_uuid)
+    store.r.delete(store.keys.carrier(carrier.carrier_uuid))  # removed behind the API's back
     (lead,) = leads(store, camp, 1)
     engine.wake(camp.campaign_uuid)
     wait_until(finished(store, camp, 1))
