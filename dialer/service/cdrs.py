@@ -26,7 +26,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,8 +35,8 @@ import redis
 from dialer.domain.models import Campaign
 from dialer.pacing.window import zone
 from dialer.service.context import Services
-from dialer.service.errors import Invalid, NotFound
-from dialer.service.reports import CAMPAIGN_NOT_FOUND, parse_local
+from dialer.service.errors import NotFound
+from dialer.service.reports import CAMPAIGN_NOT_FOUND, parse_range
 
 log = logging.getLogger("autocall.api")
 
@@ -85,24 +85,9 @@ def resolve(svc: Services, campaign_uuid: str, start: str | None, end: str | Non
     if campaign is None:
         raise NotFound(CAMPAIGN_NOT_FOUND)
     tz = zone(campaign.time_zone)
-    errors: list[tuple[str, str]] = []
-    lo_ms, hi_ms = 0, FOREVER_MS
-    for name, text, is_end in (("start_date", start, False), ("end_date", end, True)):
-        if not text:
-            continue
-        try:
-            value = parse_local(name, text, end=is_end).replace(tzinfo=tz)
-        except Invalid as exc:
-            errors += exc.errors
-            continue
-        if is_end:
-            hi_ms = int((value + timedelta(seconds=1)).timestamp() * 1000)
-        else:
-            lo_ms = int(value.timestamp() * 1000)
-    if errors:
-        raise Invalid(errors)
-    if hi_ms <= lo_ms:
-        raise Invalid.one("end_date", "end_date is before start_date")
+    lo, hi = parse_range(campaign.time_zone, start, end)
+    lo_ms = int(lo.timestamp() * 1000) if lo else 0
+    hi_ms = int(hi.timestamp() * 1000) if hi else FOREVER_MS
     return Range(campaign, tz, lo_ms, hi_ms)
 
 

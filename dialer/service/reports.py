@@ -35,11 +35,11 @@ def parse_local(field: str, text: str, *, end: bool) -> datetime:
     raise Invalid.one(field, "Does not match format 'YYYY-MM-DD HH:MM:SS'")
 
 
-def local_range(svc: Services, time_zone: str, created: datetime | None, start: str | None,
-                end: str | None) -> tuple[datetime, datetime]:  # fmt: skip
-    """[start, end) as aware datetimes in the campaign's zone."""
+def parse_range(time_zone: str, start: str | None, end: str | None) -> tuple[datetime | None, datetime | None]:
+    """``start_date`` / ``end_date`` → [lo, hi) as aware datetimes in ``time_zone``; None for a
+    date left out. ``end`` is inclusive to the second. Every bad date is named in one error."""
     tz = zone(time_zone)
-    errors = []
+    errors: list[tuple[str, str]] = []
     lo = hi = None
     for name, text, is_end in (("start_date", start, False), ("end_date", end, True)):
         if not text:
@@ -55,6 +55,16 @@ def local_range(svc: Services, time_zone: str, created: datetime | None, start: 
             lo = value
     if errors:
         raise Invalid(errors)
+    if lo is not None and hi is not None and hi <= lo:
+        raise Invalid.one("end_date", "end_date is before start_date")
+    return lo, hi
+
+
+def local_range(svc: Services, time_zone: str, created: datetime | None, start: str | None,
+                end: str | None) -> tuple[datetime, datetime]:  # fmt: skip
+    """[start, end) with the report's defaults: the campaign's creation, and now."""
+    lo, hi = parse_range(time_zone, start, end)
+    tz = zone(time_zone)
     now = datetime.fromtimestamp(svc.clock(), tz)
     lo = lo or (created.astimezone(tz) if created else now - timedelta(days=366))
     hi = hi or now + timedelta(seconds=1)
