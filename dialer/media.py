@@ -27,7 +27,7 @@ class MessageUnavailable(Exception):
 class SpeechRenderer(Protocol):
     def render_text(self, template_text: str, fields: dict[str, Any]) -> Path: ...
 
-    def render_otp(self, code: str) -> Path: ...
+    def render_otp(self, code: str, repeat: int = 2) -> Path: ...
 
 
 class NoSpeech:
@@ -36,7 +36,7 @@ class NoSpeech:
     def render_text(self, template_text: str, fields: dict[str, Any]) -> Path:
         raise MessageUnavailable("no speech renderer configured for autocall_voice_tts")
 
-    def render_otp(self, code: str) -> Path:
+    def render_otp(self, code: str, repeat: int = 2) -> Path:
         raise MessageUnavailable("no speech renderer configured for autocall_voice_otp")
 
 
@@ -61,10 +61,12 @@ class MessageFiles:
                 raise MessageUnavailable(f"campaign {campaign.campaign_uuid} has no audio template")
             return self.audio(template.audio_file)
         if kind is TypeAutocall.VOICE_OTP:
-            code = str(fields.get("otp") or fields.get("code") or "")
+            # The template says which param holds the code and how often it is read.
+            name = template.otp_field if template is not None else "otp"
+            code = str(fields.get(name) or "")
             if not code:
-                raise MessageUnavailable("voice OTP lead has no 'otp' field")
-            return self.renderer.render_otp(code)
+                raise MessageUnavailable(f"voice OTP lead has no {name!r} field")
+            return self.renderer.render_otp(code, template.otp_repeat if template is not None else 2)
         if template is None or not template.text:
             raise MessageUnavailable(f"campaign {campaign.campaign_uuid} has no text template")
         return self.renderer.render_text(template.text, fields)

@@ -10,15 +10,23 @@ from __future__ import annotations
 import logging
 import socket
 
+from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
 log = logging.getLogger("autocall.api")
 
 
+MAX_CONNECTIONS = 1000  # beyond this, new connections wait in the kernel's backlog
+IDLE_SECONDS = 60.0  # a connection that sends nothing for this long (slowloris, idle keep-alive) is closed
+
+
 class NoDelayHandler(WSGIHandler):
+    idle_seconds = IDLE_SECONDS
+
     def handle(self) -> None:
         try:
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.socket.settimeout(self.idle_seconds)
         except OSError:
             pass
         super().handle()
@@ -38,6 +46,11 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def make_server(app, listen: str) -> WSGIServer:
+def make_server(app, listen: str, *, idle_seconds: float = IDLE_SECONDS,
+                max_connections: int = MAX_CONNECTIONS) -> WSGIServer:  # fmt: skip
     host, port = parse_listen(listen)
-    return WSGIServer((host, port), app, handler_class=NoDelayHandler, log=_AccessLog(), error_log=log)
+    handler = type("Handler", (NoDelayHandler,), {"idle_seconds": idle_seconds})
+    # A bounded pool: half-open connections can never use up the file descriptors
+    # the ESL and Redis connections need.
+    return WSGIServer((host, port), app, handler_class=handler, log=_AccessLog(), error_log=log,
+                      spawn=Pool(max_connections))  # fmt: skip

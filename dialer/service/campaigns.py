@@ -97,7 +97,9 @@ def update(svc: Services, uuid: str, values: dict[str, Any]) -> Campaign:
     merged = merged.model_copy(update={"updated_at": now})
     stored = merged.to_redis()
     fields = {k: stored[k] for k in (*values, "updated_at") if k in stored}
-    new_name = merged.campaign_name if merged.campaign_name != current.campaign_name else ""
+    # Always the body's name (the script compares it with the stored one): a name read
+    # before another client's rename must rename back, index included.
+    new_name = merged.campaign_name if "campaign_name" in values else ""
     try:
         svc.store.update_campaign(uuid, fields, new_name)
     except NameTaken:

@@ -112,7 +112,7 @@ def update(svc: Services, uuid: str, values: dict[str, Any]) -> Carrier:
         merged = _validated({**current.model_dump(), **values})
         return {"json": merged.model_dump_json()}
 
-    return _from_hash(rewrite(svc, svc.store.keys.carrier(uuid), change))
+    return _from_hash(rewrite(svc, svc.store.keys.carrier(uuid), change, "carrier_uuid", uuid))
 
 
 def delete(svc: Services, uuid: str) -> None:

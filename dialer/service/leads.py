@@ -148,7 +148,10 @@ def import_one(svc: Services, campaign_uuid: str, row: Row) -> Lead:
     if errors:
         raise Invalid(errors)
     assert lead is not None
-    duplicates = svc.store.add_leads([lead], svc.now_ms())
+    try:
+        duplicates = svc.store.add_leads([lead], svc.now_ms())
+    except KeyError:
+        raise NotFound(CAMPAIGN_NOT_FOUND) from None
     if duplicates:
         raise Invalid.one("external_id", f"customer {row.external_id} is already in this campaign "
                                          f"(lead {duplicates[0]})")  # fmt: skip
@@ -173,7 +176,10 @@ def import_many(svc: Services, campaign: Campaign, rows: list[Row | list[tuple[s
             result.errors.append((index, errors))
         else:
             valid.append((index, lead))  # type: ignore[arg-type]
-    duplicates = svc.store.add_leads([lead for _, lead in valid], svc.now_ms()) if valid else {}
+    try:
+        duplicates = svc.store.add_leads([lead for _, lead in valid], svc.now_ms()) if valid else {}
+    except KeyError:  # deleted while the rows were checked
+        raise NotFound(CAMPAIGN_NOT_FOUND) from None
     for position, (index, lead) in enumerate(valid):
         if position in duplicates:
             result.duplicates.append((index, lead.external_id, duplicates[position]))

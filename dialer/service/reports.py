@@ -20,6 +20,7 @@ from dialer.store.store import REPORT_FIELDS
 
 CAMPAIGN_NOT_FOUND = "campaign is not found"  # the seed's wording
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
+MIN_YEAR, MAX_YEAR = 2000, 2999  # any real call; and no overflow adding a day to 9999-12-31
 
 
 def parse_local(field: str, text: str, *, end: bool) -> datetime:
@@ -29,6 +30,8 @@ def parse_local(field: str, text: str, *, end: bool) -> datetime:
             value = datetime.strptime(text.strip(), fmt)
         except ValueError:
             continue
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise Invalid.one(field, f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
         if fmt == "%Y-%m-%d" and end:
             return value + timedelta(days=1) - timedelta(seconds=1)
         return value
@@ -78,9 +81,11 @@ def report(svc: Services, campaign_uuid: str, start: str | None, end: str | None
     if campaign is None:
         raise NotFound(CAMPAIGN_NOT_FOUND)
     lo, hi = local_range(svc, campaign.time_zone, campaign.created_at, start, end)
-    # Nothing ended before the campaign existed: skip those hours.
+    # Nothing ended before the campaign existed or after now: only those hours are read,
+    # so "end_date=2999-12-31" costs what "until now" costs.
     if campaign.created_at and lo < campaign.created_at:
         lo = max(lo, campaign.created_at.replace(minute=0, second=0, microsecond=0))
+    hi = min(hi, datetime.fromtimestamp(svc.clock(), lo.tzinfo) + timedelta(hours=1))
     totals = svc.store.report(campaign, lo, hi) if lo < hi else {}
     return {
         "status": {k.value: int(totals.get(k.value, 0)) for k in ReportKey},

@@ -110,6 +110,8 @@ def check_text(text: str) -> set[str]:
         tree = _ENV.parse(text)
     except TemplateSyntaxError as exc:
         raise TextRefused(f"is not a valid template: {exc.message} (line {exc.lineno})") from None
+    except RecursionError:
+        raise TextRefused(f"is nested too deeply; {only}") from None
     names: set[str] = set()
     for top in tree.body:
         if not isinstance(top, nodes.Output):  # the lexer check above makes this unreachable
@@ -220,11 +222,18 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 # -- store calls, with the store's refusals told as service errors ------------------
-def rewrite(svc: Services, key: str, change: Callable[[dict[str, str]], dict[str, str]]) -> dict[str, str]:
+def rewrite(svc: Services, key: str, change: Callable[[dict[str, str]], dict[str, str]],
+            field: str, uuid: str) -> dict[str, str]:  # fmt: skip
+    """Rewrite the object, then have every engine reload the campaigns whose ``field`` names it
+    (a new text, audio file or gateway takes effect on running campaigns at once)."""
     try:
-        return svc.store.rewrite_hash(key, change)
+        new = svc.store.rewrite_hash(key, change)
     except KeyError:
         raise NotFound() from None
+    users = [c.campaign_uuid for c in svc.store.get_campaigns(svc.store.campaign_uuids()) if getattr(c, field) == uuid]
+    if users:
+        svc.store.announce_changed(users)
+    return new
 
 
 def delete_unused(svc: Services, key: str, index: str, uuid: str, what: str) -> None:
@@ -304,7 +313,7 @@ def update(svc: Services, uuid: str, values: dict[str, Any]) -> Template:
         _check(svc, values, current)
         return _validated({**current.model_dump(), **values, "updated_at": now}).to_redis()
 
-    return Template.from_redis(rewrite(svc, svc.store.keys.template(uuid), change))
+    return Template.from_redis(rewrite(svc, svc.store.keys.template(uuid), change, "template_uuid", uuid))
 
 
 def set_audio(svc: Services, uuid: str, data: bytes) -> tuple[Template, float]:
@@ -329,7 +338,7 @@ def set_audio(svc: Services, uuid: str, data: bytes) -> tuple[Template, float]:
         return current.model_copy(update={"audio_file": name, "updated_at": now}).to_redis()
 
     try:
-        stored = rewrite(svc, svc.store.keys.template(uuid), change)
+        stored = rewrite(svc, svc.store.keys.template(uuid), change, "template_uuid", uuid)
     except NotFound:
         (svc.audio_dir / name).unlink(missing_ok=True)  # deleted while uploading: keep no orphan
         raise

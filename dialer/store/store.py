@@ -190,8 +190,10 @@ class Store:
                 pipe = self.r.pipeline(transaction=False)
                 for lead in leads:
                     pipe.lrange(k.lead_calls(lead), 0, -1)
-                calls = [c for cs in pipe.execute() for c in cs]
-                doomed = [k.lead(x) for x in leads] + [k.lead_calls(x) for x in leads] + [k.call(c) for c in calls]
+                    pipe.hmget(k.lead(lead), "call", "next_call")  # also attempts never reported
+                calls = {c for cs in pipe.execute() for c in cs if c}
+                doomed = [k.lead(x) for x in leads] + [k.lead_calls(x) for x in leads]
+                doomed += [k.call(c) for c in sorted(calls)]
                 pipe = self.r.pipeline(transaction=True)
                 pipe.unlink(*doomed)
                 pipe.zrem(k.leads(uuid), *leads)
@@ -235,6 +237,13 @@ class Store:
 
     def wake(self, uuid: str) -> None:
         self.r.publish(self.keys.events, f"wake {uuid}")
+
+    def announce_changed(self, uuids: list[str]) -> None:
+        """Tell every engine to reload these campaigns (their template or carrier changed)."""
+        pipe = self.r.pipeline(transaction=False)
+        for uuid in uuids:
+            pipe.publish(self.keys.events, f"changed {uuid}")
+        pipe.execute()
 
     # -- carriers, templates -------------------------------------------------
     def put_carrier(self, carrier: Carrier, now_ms: int = 0) -> None:
@@ -356,7 +365,8 @@ class Store:
         """Queue fresh leads, ``batch`` per script call (each call atomic).
 
         Returns the duplicates: index in ``leads`` → the lead already queued
-        for that customer id, which were not added again.
+        for that customer id, which were not added again. KeyError if a
+        campaign does not exist (or was deleted): that batch writes nothing.
         """
         duplicates: dict[int, str] = {}
         for base in range(0, len(leads), batch):
@@ -366,7 +376,10 @@ class Store:
                      for x in leads[base : base + batch]]  # fmt: skip
             payload = json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
             # Encoding a batch is CPU work in the hub; the script call below yields to it.
-            for index, existing in json.loads(self._add_leads(args=[self.prefix, now_ms, payload])):
+            answer = json.loads(self._add_leads(args=[self.prefix, now_ms, payload]))
+            if isinstance(answer, dict) and "missing" in answer:
+                raise KeyError(answer["missing"])  # deleted meanwhile: this batch wrote nothing
+            for index, existing in answer:
                 duplicates[base + index - 1] = existing
         return duplicates
 

@@ -17,7 +17,7 @@ TAG = "webhooks"
 class DeadQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10**9)  # Redis list indexes are 64-bit: never pass it a bigger one
 
 
 class DeadDelivery(BaseModel):

@@ -4,9 +4,19 @@
 -- timeout does not dial anyone twice. A customer already on the campaign's
 -- do-not-call list is stored but marked, and never dialled.
 -- ARGV: prefix, now ms, JSON list of {lead, campaign, ext, numbers, networks, fields, call}
--- Returns JSON list of [index (1-based), existing lead uuid] for the duplicates.
+-- Returns JSON list of [index (1-based), existing lead uuid] for the duplicates,
+-- or {"missing": campaign} (and writes nothing) if a campaign is gone.
 local prefix, now = ARGV[1], tonumber(ARGV[2])
 local batch = cjson.decode(ARGV[3])
+-- Every campaign of the batch must exist and not be deleted, or nothing is written.
+local checked = {}
+for _, l in ipairs(batch) do
+  if not checked[l.campaign] then
+    local c = redis.call('HMGET', prefix .. ':campaign:' .. l.campaign, 'campaign_name', 'deleted')
+    if not c[1] or c[2] == '1' then return cjson.encode({missing = l.campaign}) end
+    checked[l.campaign] = true
+  end
+end
 local skipped = {}
 for i, l in ipairs(batch) do
   local ck = prefix .. ':campaign:' .. l.campaign
