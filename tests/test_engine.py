@@ -99,6 +99,17 @@ def test_busy_lead_is_recalled_up_to_recall_times(store, run):
     assert store.r.llen(store.keys.lead_calls(lead.lead_uuid)) == 3
 
 
+def test_a_leads_own_attempt_cap_replaces_recall_times(store, run):
+    engine, _server = run(scenario({"match": "^098", "sip": 486}))
+    camp = audio_campaign(store, recall_times=5, schedule_recall_duration=0)
+    lead = Lead(campaign_uuid=camp.campaign_uuid, numbers=["0980000001"], networks=[Network.VIETTEL], max_attempts=2)
+    store.add_leads([lead], 1_000)
+    engine.wake(camp.campaign_uuid)
+    wait_until(finished(store, camp, 2))
+    wait_until(lambda: store.get_lead(lead.lead_uuid)["state"] == "done")
+    assert store.get_lead(lead.lead_uuid)["attempts"] == "2"
+
+
 def test_no_recall_for_a_status_not_in_recall_status(store, run):
     engine, _server = run(scenario({"match": "^098", "sip": 486}))
     camp = audio_campaign(store, recall_times=3, recall_status=["no-answered"])

@@ -37,9 +37,9 @@ class HttpError(Exception):
 
 
 def all_routes() -> list[Route]:
-    from dialer.api import v3
+    from dialer.api import queue, v3, vbot
 
-    return [*v3.table(), *openapi.routes()]
+    return [*v3.table(), *queue.table(), *vbot.table(), *openapi.routes()]
 
 
 def _dump(body: Any) -> bytes:
@@ -110,18 +110,19 @@ class Api:
             result = route.handler(call)
             self._render(resp, route, result)
         except HttpError as exc:
-            self._send(resp, exc.status, dialect.error(exc.status, exc.message), exc.headers)
+            self._send(resp, dialect.http_status(exc.status), dialect.error(exc.status, exc.message), exc.headers)
         except Invalid as exc:
-            self._send(resp, 400, dialect.invalid(exc.errors))
+            self._send(resp, dialect.http_status(400), dialect.invalid(exc.errors))
         except ServiceError as exc:
-            self._send(resp, exc.status, dialect.error(exc.status, exc.message))
+            self._send(resp, dialect.http_status(exc.status), dialect.error(exc.status, exc.message))
         except redis.RedisError as exc:
             log.error("storage unavailable", extra={"path": req.path, "error": str(exc)})
-            self._send(resp, 503, dialect.error(503, "storage unavailable; retry later"))
+            self._send(resp, dialect.http_status(503), dialect.error(503, "storage unavailable; retry later"))
         except Exception:
             incident = uuid.uuid4().hex[:12]
             log.exception("request failed", extra={"path": req.path, "method": req.method, "incident": incident})
-            self._send(resp, 500, dialect.error(500, f"internal error (incident {incident}); see the server log"))
+            message = f"internal error (incident {incident}); see the server log"
+            self._send(resp, dialect.http_status(500), dialect.error(500, message))
 
     def _authorize(self, req: falcon.Request) -> None:
         scheme, _, token = (req.get_header("Authorization") or "").partition(" ")
@@ -197,7 +198,8 @@ class Api:
         status = exc.status_code if hasattr(exc, "status_code") else int(str(exc.status).split()[0])
         message = HTTPStatus(status).phrase
         headers = dict(exc.headers or {})
-        self._send(resp, status, self.dialect(req.path).error(status, message), headers)
+        dialect = self.dialect(req.path)
+        self._send(resp, dialect.http_status(status), dialect.error(status, message), headers)
 
 
 def build_app(services: Services, tokens: list[str]) -> falcon.App:

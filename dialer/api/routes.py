@@ -31,6 +31,10 @@ class Dialect:
     def invalid(self, errors: list[tuple[str, str]]) -> dict[str, Any]:
         return {"error": [{f: m} for f, m in errors]}
 
+    def http_status(self, status: int) -> int:
+        """The HTTP status an error is sent with (VBot answers refusals with 200)."""
+        return status
+
     def error_schema(self) -> dict[str, Any]:
         """The JSON schema of this dialect's error body, for the OpenAPI document."""
         return {"type": "object", "properties": {"error": {}}, "required": ["error"]}

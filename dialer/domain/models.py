@@ -242,6 +242,7 @@ class Lead(BaseModel):
     networks: list[Network]
     fields: dict[str, Any] = Field(default_factory=dict)
     call_id: str = Field(default_factory=new_uuid)  # origination uuid of the first attempt
+    max_attempts: int = Field(0, ge=0, le=101)  # VBot numberCall: this lead's attempts; 0 = recall_times + 1
 
 
 class Attempt(BaseModel):

@@ -91,6 +91,8 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
     if cancelled:
         step = recall.retry(attempts_before=claim.attempts, now_ms=now_ms, delay_ms=0)
     else:
+        if claim.max_attempts:  # the lead's own cap (VBot numberCall) replaces the campaign's recall_times
+            campaign = campaign.model_copy(update={"recall_times": claim.max_attempts - 1})
         step = recall.after_attempt(
             campaign, attempts_before=claim.attempts, first_attempt_ms=claim.first_attempt_ms,
             number_idx=claim.number_idx, numbers=len(claim.numbers), status=outcome.recall_status,

@@ -43,6 +43,7 @@ class Claim:
     attempts: int  # attempts made before this one
     first_attempt_ms: int
     external_id: str
+    max_attempts: int = 0  # this lead's own cap on attempts (VBot numberCall); 0 = the campaign's
 
 
 @dataclass(slots=True)
@@ -170,9 +171,24 @@ class Store:
         if result in ("no-template", "no-carrier"):
             raise MissingReference("template_uuid" if result == "no-template" else "carrier_uuid")
 
-    def delete_campaign(self, uuid: str, now_ms: int) -> str:
-        """'ok', 'missing' or 'active'. The data stays for :meth:`purge_deleted`."""
-        return self._delete_campaign(args=[self.prefix, uuid, now_ms])
+    def delete_campaign(self, uuid: str, now_ms: int, rule: str = "inactive") -> str:
+        """'ok', 'missing', 'active' (rule 'inactive': v3 needs active=false) or 'running'
+        (rule 'stopped': the queue API needs a campaign that is not started).
+        The data stays for :meth:`purge_deleted`."""
+        return self._delete_campaign(args=[self.prefix, uuid, now_ms, rule])
+
+    def campaign_uuid_by_name(self, name: str) -> str | None:
+        return self.r.hget(self.keys.campaign_names, name)
+
+    def campaign_uuid_by_id(self, campaign_id: int) -> str | None:
+        return self.r.hget(self.keys.campaign_ids, str(campaign_id))
+
+    def dnc_members(self, campaign_uuid: str, external_ids: list[str]) -> set[str]:
+        """Which of these customer ids are on the campaign's do-not-call list."""
+        if not external_ids:
+            return set()
+        flags = self.r.smismember(self.keys.dnc(campaign_uuid), external_ids)
+        return {x for x, on in zip(external_ids, flags, strict=True) if on}
 
     def purge_deleted(self, batch: int = 1000) -> int:
         """Unlink the data of deleted campaigns whose calls have all ended.
@@ -372,7 +388,7 @@ class Store:
         for base in range(0, len(leads), batch):
             chunk = [{"lead": x.lead_uuid, "campaign": x.campaign_uuid, "ext": x.external_id,
                       "numbers": json.dumps(x.numbers), "networks": json.dumps([n.value for n in x.networks]),
-                      "fields": json.dumps(x.fields, ensure_ascii=False), "call": x.call_id}
+                      "fields": json.dumps(x.fields, ensure_ascii=False), "call": x.call_id, "max": x.max_attempts}
                      for x in leads[base : base + batch]]  # fmt: skip
             payload = json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
             # Encoding a batch is CPU work in the hub; the script call below yields to it.
@@ -409,9 +425,10 @@ class Store:
         out = json.loads(raw)
         claims = []
         for row in out.pop("claims") or []:
-            lead, call, net, idx, numbers, fields, attempts, first_ms, ext = row
+            lead, call, net, idx, numbers, fields, attempts, first_ms, ext, max_attempts = row
             claims.append(Claim(campaign_uuid, lead, call, net, int(idx), json.loads(numbers),
-                                json.loads(fields) if fields else {}, int(attempts), int(first_ms), ext))  # fmt: skip
+                                json.loads(fields) if fields else {}, int(attempts), int(first_ms), ext,
+                                int(max_attempts)))  # fmt: skip
         return claims, out
 
     def finish(self, batch: list[Finish], now_ms: int) -> list[str]:

@@ -3,7 +3,7 @@
 -- duplicate: it is skipped and reported, so an import retried after a
 -- timeout does not dial anyone twice. A customer already on the campaign's
 -- do-not-call list is stored but marked, and never dialled.
--- ARGV: prefix, now ms, JSON list of {lead, campaign, ext, numbers, networks, fields, call}
+-- ARGV: prefix, now ms, JSON list of {lead, campaign, ext, numbers, networks, fields, call, max}
 -- Returns JSON list of [index (1-based), existing lead uuid] for the duplicates,
 -- or {"missing": campaign} (and writes nothing) if a campaign is gone.
 local prefix, now = ARGV[1], tonumber(ARGV[2])
@@ -28,7 +28,7 @@ for i, l in ipairs(batch) do
     local lk = prefix .. ':lead:' .. l.lead
     redis.call('HSET', lk, 'campaign', l.campaign, 'external_id', l.ext, 'numbers', l.numbers,
                'networks', l.networks, 'fields', l.fields, 'state', 'queued', 'attempts', 0, 'number_idx', 0,
-               'next_call', l.call, 'first_call', l.call, 'created_ms', now)
+               'next_call', l.call, 'first_call', l.call, 'created_ms', now, 'max_attempts', l.max or 0)
     if l.ext ~= '' then
       redis.call('HSET', ck .. ':external', l.ext, l.lead)
       if redis.call('SISMEMBER', ck .. ':dnc', l.ext) == 1 then redis.call('HSET', lk, 'dnc', '1') end

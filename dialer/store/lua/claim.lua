@@ -97,9 +97,10 @@ for _, lead in ipairs(ids) do
       redis.call('HSET', lk, 'state', 'dialing', 'call', call, 'next_call', '')
       redis.call('HSET', prefix .. ':call:' .. call, 'campaign', camp, 'lead', lead, 'network', net,
                  'node', node, 'state', 'dialing', 'start_ms', now)
-      local d = redis.call('HMGET', lk, 'numbers', 'fields', 'attempts', 'first_attempt_ms', 'external_id')
+      local d = redis.call('HMGET', lk, 'numbers', 'fields', 'attempts', 'first_attempt_ms', 'external_id',
+                           'max_attempts')
       claims[#claims + 1] = {lead, call, net, idx, d[1], d[2], tonumber(d[3]) or 0,
-                             tonumber(d[4]) or 0, d[5] or ''}
+                             tonumber(d[4]) or 0, d[5] or '', tonumber(d[6]) or 0}
       n = n + 1
     end
   end

@@ -1,0 +1,31 @@
+"""The queue service's answer shapes (seed 004) and its route table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dialer.api.routes import Dialect, Routes
+
+
+class Queue(Dialect):
+    """``{"code": 404, "content": "queue not found"}``; the HTTP status is the body's ``code``."""
+
+    name = "queue"
+    prefixes = ("/v2/",)
+
+    def error(self, status: int, message: str) -> dict[str, Any]:
+        return {"code": status, "content": message}
+
+    def invalid(self, errors: list[tuple[str, str]]) -> dict[str, Any]:
+        text = "; ".join(m if f == "(root)" else f"{f}: {m}" for f, m in errors)
+        return {"code": 400, "content": text, "errors": [{f: m} for f, m in errors]}
+
+    def error_schema(self) -> dict[str, Any]:
+        field_errors = {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}}
+        return {"type": "object", "required": ["code", "content"], "properties": {
+            "code": {"type": "integer", "example": 404}, "content": {"type": "string", "example": "queue not found"},
+            "errors": field_errors}}  # fmt: skip
+
+
+QUEUE_DIALECT = Queue()
+routes = Routes(QUEUE_DIALECT)
