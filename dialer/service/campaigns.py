@@ -137,3 +137,18 @@ def run(svc: Services, uuid: str, status: CampaignStatus) -> None:
         svc.store.update_campaign(uuid, {"status": status.value})  # one script: refuses a deleted campaign
     except KeyError:
         raise NotFound() from None
+
+
+# Set per campaign, never copied from the campaign a new one is cloned from.
+NOT_CLONED = frozenset({"campaign_uuid", "campaign_id", "campaign_name", "created_at", "updated_at", "status",
+                        "run_id", "orig_campaign_uuid", "schedules"})  # fmt: skip
+
+
+def clone(svc: Services, source: Campaign, name: str, status: CampaignStatus = CampaignStatus.START) -> Campaign:
+    """A new campaign with ``source``'s settings (script, carrier, caps, recall rules,
+    schedules, webhooks) under a new name; ``orig_campaign_uuid`` records the source."""
+    values = {k: v for k, v in source.model_dump(mode="json").items() if k not in NOT_CLONED}
+    schedules = [s.model_dump(exclude={"id", "campaign_uuid"}) for s in source.schedules or []]
+    values.update(campaign_name=name, orig_campaign_uuid=source.campaign_uuid, status=status.value,
+                  schedules=schedules or None)  # fmt: skip
+    return create(svc, values)

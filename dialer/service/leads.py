@@ -159,9 +159,11 @@ def import_one(svc: Services, campaign_uuid: str, row: Row) -> Lead:
     return lead
 
 
-def import_many(svc: Services, campaign: Campaign, rows: list[Row | list[tuple[str, str]]]) -> ImportResult:
+def import_many(svc: Services, campaign: Campaign, rows: list[Row | list[tuple[str, str]]],
+                max_attempts: list[int] | None = None) -> ImportResult:  # fmt: skip
     """Check every row, queue the valid ones, report the rest. A row may arrive
-    already refused by its dialect's parser (a list of field errors)."""
+    already refused by its dialect's parser (a list of field errors).
+    ``max_attempts`` gives rows their own attempt cap (VBot ``numberCall``)."""
     rules = LeadRules(svc, campaign)
     result = ImportResult()
     valid: list[tuple[int, Lead]] = []
@@ -175,6 +177,8 @@ def import_many(svc: Services, campaign: Campaign, rows: list[Row | list[tuple[s
         if errors:
             result.errors.append((index, errors))
         else:
+            if max_attempts and max_attempts[index]:
+                lead = lead.model_copy(update={"max_attempts": max_attempts[index]})  # type: ignore[union-attr]
             valid.append((index, lead))  # type: ignore[arg-type]
     try:
         duplicates = svc.store.add_leads([lead for _, lead in valid], svc.now_ms()) if valid else {}

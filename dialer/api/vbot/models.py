@@ -1,0 +1,42 @@
+"""The body of VBot's ``POST /api/campaign/create`` (seed 003).
+
+The seed's JSON example spells the fields ``vbotId``, ``groupCode``,
+``campaignId``; its table spells them ``vbot_id``, ``project_code``,
+``campaignID``. Both spellings are accepted.
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+STRICT = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
+
+
+class PhoneField(BaseModel):
+    model_config = STRICT
+    key: str = Field(min_length=1, max_length=64)
+    value: str | int | float | bool | None = None
+
+
+class Phone(BaseModel):
+    """One callee: ``phone`` (required), ``description``, ``numberCall`` (attempts), template fields."""
+
+    model_config = STRICT
+    fields: list[PhoneField] = Field(max_length=100)
+
+
+class CreateCampaign(BaseModel):
+    model_config = STRICT
+    vbot_id: str | int = Field(validation_alias=AliasChoices("vbotId", "vbot_id"))
+    group_code: str = Field(validation_alias=AliasChoices("groupCode", "project_code"), max_length=128)
+    campaign_id: int | str = Field(validation_alias=AliasChoices("campaignId", "campaignID"),
+                                   description="the integer id of the campaign used as the template")  # fmt: skip
+    name: str = Field(min_length=1, max_length=255)
+    phones: list[Phone] = Field(min_length=1, max_length=100_000)
+
+
+class Created(BaseModel):
+    status: int = 1
+    error: int = 0
+    msg: str = "success"
+    data: int = Field(description="the new campaign's integer id")

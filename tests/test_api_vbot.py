@@ -1,0 +1,123 @@
+"""POST /api/campaign/create (seed 003): clone a template campaign, load its phones, start it."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from dialer.domain.enums import CampaignStatus
+from dialer.domain.models import Schedule, Template
+from tests.api_fixtures import snapshot
+from tests.factories import campaign
+from tests.seed_examples import SEEDS
+
+SEED = (SEEDS / "003_ed9b73e28e69af7c.txt").read_text()
+SEED_BODY = SEED.split("``` JSON\n", 1)[1].split("```", 1)[0]  # the request example, verbatim
+SEED_OK = json.loads(SEED.split("```JSON\n", 1)[1].split("```", 1)[0])
+PATH = "/api/campaign/create"
+
+
+@pytest.fixture
+def template_campaign(store):
+    """The seed's template campaign, id 2932."""
+    store.r.set(store.keys.seq("campaign"), 2931)
+    template = Template(template_name="nhac_no", audio_file="a.wav")
+    store.put_template(template)
+    return campaign(store, campaign_name="mau", template_uuid=template.template_uuid, concurrent_call=7,
+                    recall_times=2, status=CampaignStatus.STOP, callback_url="https://crm.example/cdr",
+                    webhook_format="vbot", schedules=[Schedule(monday_start_time=8 * 3600 * 10**9)])  # fmt: skip
+
+
+def unmasked(body: str = SEED_BODY) -> str:
+    return body.replace("0366255xxx", "0366255123")
+
+
+def test_seed_example_with_its_masked_number_is_refused_as_an_invalid_parameter(api, redis_client, template_campaign):
+    before = snapshot(redis_client)
+    res = api("POST", PATH, body=SEED_BODY)
+    assert res.status_code == 200 and res.json["status"] == 0 and res.json["error"] == 201
+    assert res.json["data"] == "-1" and "0366255xxx" in res.json["msg"]
+    assert snapshot(redis_client) == before
+
+
+def test_seed_example_creates_a_started_clone_and_answers_its_id(api, store, template_campaign):
+    res = api("POST", PATH, body=unmasked())
+    assert res.status_code == 200 and list(res.json) == list(SEED_OK)
+    assert res.json["status"] == 1 and res.json["error"] == 0 and res.json["msg"] == "success"
+    new_id = res.json["data"]
+    assert isinstance(new_id, int) and new_id != 2932
+    clone = store.get_campaign(store.campaign_uuid_by_id(new_id))
+    assert clone.campaign_name == "campaign_name_new" and clone.status is CampaignStatus.START
+    assert clone.orig_campaign_uuid == template_campaign.campaign_uuid
+    assert (clone.template_uuid, clone.concurrent_call, clone.recall_times, clone.webhook_format) == (
+        template_campaign.template_uuid, 7, 2, "vbot")
+    assert clone.schedules[0].monday_start_time == 8 * 3600 * 10**9
+    assert store.queue_sizes(clone.campaign_uuid)["fresh"] == 1
+
+
+def test_phone_fields_become_the_leads_numbers_fields_and_attempt_cap(api, store, template_campaign):
+    body = json.loads(unmasked())
+    body["phones"][0]["fields"] += [{"key": "numberCall", "value": 2}, {"key": "description", "value": "VIP"}]
+    new_id = api("POST", PATH, json=body).json["data"]
+    cid = store.campaign_uuid_by_id(new_id)
+    (lead_uuid,) = store.r.zrange(store.keys.fresh(cid), 0, -1)
+    lead = store.get_lead(lead_uuid)
+    assert json.loads(lead["numbers"]) == ["0366255123"] and lead["max_attempts"] == "2"
+    assert json.loads(lead["fields"]) == {"name": "Nguyễn Văn x", "description": "VIP"}
+
+
+def test_the_tables_spellings_are_accepted_too(api, template_campaign):
+    body = json.loads(unmasked())
+    body["vbot_id"], body["project_code"] = body.pop("vbotId"), body.pop("groupCode")
+    body["campaignID"] = str(body.pop("campaignId"))
+    assert api("POST", PATH, json=body).json["status"] == 1
+
+
+@pytest.mark.parametrize("field", ["vbotId", "groupCode", "campaignId", "name", "phones"])
+def test_each_required_field_missing_is_an_invalid_parameter(api, redis_client, template_campaign, field):
+    body = json.loads(unmasked())
+    del body[field]
+    before = snapshot(redis_client)
+    res = api("POST", PATH, json=body)
+    assert res.status_code == 200 and res.json["status"] == 0 and res.json["error"] == 201
+    assert res.json["data"] == "-1" and field in res.json["msg"]
+    assert snapshot(redis_client) == before
+
+
+def test_an_unknown_template_campaign_is_an_invalid_parameter(api, template_campaign):
+    body = json.loads(unmasked())
+    body["campaignId"] = 1
+    res = api("POST", PATH, json=body)
+    assert res.json == {"status": 0, "error": 201, "msg": "campaignId 1: no such template campaign", "data": "-1"}
+
+
+def test_a_phone_without_a_number_names_its_row(api, template_campaign):
+    body = json.loads(unmasked())
+    body["phones"].append({"fields": [{"key": "name", "value": "B"}]})
+    res = api("POST", PATH, json=body)
+    assert res.json["error"] == 201 and res.json["msg"] == "phones[1]: phone is required"
+
+
+def test_a_taken_name_is_refused(api, template_campaign):
+    body = json.loads(unmasked())
+    body["name"] = "mau"
+    res = api("POST", PATH, json=body)
+    assert res.json == {"status": 0, "error": 201, "msg": "campaign_name is already taken", "data": "-1"}
+
+
+def test_without_a_token_the_answer_is_vbot_shaped_401(api):
+    res = api("POST", PATH, body=unmasked(), auth=False)
+    assert res.status_code == 401 and res.json == {"status": 0, "error": 401, "msg": "Unauthorized", "data": "-1"}
+
+
+def test_bad_json_is_an_invalid_parameter(api):
+    res = api("POST", PATH, body="{nope")
+    assert res.status_code == 200 and res.json["error"] == 201 and res.json["status"] == 0
+
+
+def test_the_clone_does_not_touch_the_template_campaign(api, store, template_campaign):
+    before = copy.deepcopy(store.r.hgetall(store.keys.campaign(template_campaign.campaign_uuid)))
+    api("POST", PATH, body=unmasked())
+    assert store.r.hgetall(store.keys.campaign(template_campaign.campaign_uuid)) == before
