@@ -26,7 +26,18 @@ from dialer.outcomes import (
     sip_to_cause,
     vbot_status,
 )
-from dialer.outcomes.table import CAUSE_MARKERS, SIP_MARKERS, cause_table, embedded, sip_table, splice
+from dialer.outcomes.table import (
+    CAUSE_MARKERS,
+    SIP_MARKERS,
+    VBOT_MARKERS,
+    cause_table,
+    embedded,
+    sip_table,
+    splice,
+    vbot_cases,
+    vbot_table,
+)
+from dialer.outcomes.vbot import NEVER_SENT, Disposition, vbot_disposition
 from tests.conftest import CAPTURES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -476,6 +487,66 @@ def test_every_cause_has_a_vbot_status_from_the_seed(cause):
     assert vbot_status(classify(cause=cause, answered=False)) in {200, 2, 3, 4, 100, 101, 102, 104, 106}
 
 
+# The call-history dispositions seed 003 lists.
+SEED_DISPOSITIONS = {"MORE", "MISSCALL", "ANSWER", "BUSY", "NOANSWER", "CANCEL", "SOMEONEANSWERED", "LOGOUT",
+                     "INCALL", "CONGESTION", "CHANUNAVAIL", "DONTCALL", "TORTURE", "INVALIDARGS",
+                     "NORMAL_CLEARING"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "disposition"),
+    [
+        ({"cause": "NORMAL_CLEARING", "answered": True, "billsec": 9}, "ANSWER"),
+        ({"cause": "NORMAL_CLEARING", "answered": True, "billsec": 9, "beep": True}, "ANSWER"),
+        ({"cause": "NORMAL_CLEARING", "answered": True, "billsec": 1, "min_answered_seconds": 5}, "ANSWER"),
+        ({"cause": "NO_ANSWER", "answered": False}, "NOANSWER"),
+        ({"cause": None, "answered": False, "beep": True}, "NOANSWER"),
+        ({"cause": "NORMAL_CLEARING", "answered": False, "disposition": "recv_refuse"}, "NOANSWER"),
+        ({"cause": "NO_USER_RESPONSE", "answered": False, "sip_status": "480"}, "CHANUNAVAIL"),
+        ({"cause": "USER_BUSY", "answered": False, "sip_status": "486"}, "BUSY"),
+        ({"cause": "CALL_REJECTED", "answered": False, "sip_status": "603"}, "BUSY"),
+        ({"cause": "UNWANTED", "answered": False}, "BUSY"),
+        ({"cause": "ORIGINATOR_CANCEL", "answered": False, "cancelled_by_us": True}, "CANCEL"),
+        ({"cause": "NORMAL_CLEARING", "answered": False, "disposition": "send_cancel"}, "CANCEL"),
+        ({"cause": "NORMAL_TEMPORARY_FAILURE", "answered": False, "sip_status": "503"}, "CONGESTION"),
+        ({"cause": "NORMAL_UNSPECIFIED", "answered": False, "sip_status": "429"}, "CONGESTION"),
+        ({"cause": "GATEWAY_DOWN", "answered": False}, "CONGESTION"),
+        ({"cause": "UNALLOCATED_NUMBER", "answered": False, "sip_status": "404"}, "CHANUNAVAIL"),
+        ({"cause": "CALL_REJECTED", "answered": False, "sip_status": "403"}, "CHANUNAVAIL"),
+        ({"cause": "OUTGOING_CALL_BARRED", "answered": False}, "CHANUNAVAIL"),
+        ({"cause": "INVALID_GATEWAY", "answered": False}, "CHANUNAVAIL"),
+        ({"cause": "NO_ROUTE_TRANSIT_NET", "answered": False}, "CHANUNAVAIL"),
+        ({"cause": "INVALID_PROFILE", "answered": False}, "NORMAL_CLEARING"),
+        ({"cause": "CRASH", "answered": False}, "NORMAL_CLEARING"),
+        ({"cause": "AUTOCALL_LOST", "answered": False}, "NORMAL_CLEARING"),
+        ({"cause": None, "answered": False}, "NORMAL_CLEARING"),
+    ],
+)
+def test_vbot_disposition(kwargs: dict[str, Any], disposition):
+    assert vbot_disposition(classify(**kwargs)).value == disposition
+
+
+@pytest.mark.parametrize("cause", sorted(Q850))
+def test_every_cause_has_a_disposition_the_seed_lists_and_an_outbound_call_can_have(cause):
+    disposition = vbot_disposition(classify(cause=cause, answered=False))
+    assert disposition.value in SEED_DISPOSITIONS and disposition not in NEVER_SENT
+
+
+def test_the_disposition_enum_is_the_seeds_list():
+    assert {d.value for d in Disposition} == SEED_DISPOSITIONS
+
+
+def test_the_two_vbot_mappings_agree_with_each_other_and_the_report():
+    """Every outcome of the VBot table: answered ⇔ 200 ⇔ ANSWER, and the callee's states line up."""
+    pairs = {(vbot_status(o), vbot_disposition(o).value, o.report_key) for _, o in vbot_cases()}
+    for status, disposition, key in pairs:
+        assert (status == 200) == (disposition == "ANSWER") == (key is ReportKey.ANSWERED)
+        assert (status == 3) == (disposition == "BUSY")
+        assert (status == 4) == (disposition == "CANCEL")
+        if status == 2:
+            assert disposition in ("NOANSWER", "CHANUNAVAIL")
+
+
 # ---------------------------------------------------------------------------- the README table
 
 
@@ -606,6 +677,28 @@ def test_docs_cause_table_is_the_generated_one():
 def test_docs_sip_table_is_the_generated_one():
     doc = DOC.read_text(encoding="utf-8")
     assert embedded(doc, SIP_MARKERS) == sip_table(), REGENERATE
+
+
+def test_docs_vbot_table_is_the_generated_one():
+    doc = DOC.read_text(encoding="utf-8")
+    assert embedded(doc, VBOT_MARKERS) == vbot_table(), REGENERATE
+
+
+def test_the_vbot_table_names_every_cause_once():
+    rows = vbot_table().splitlines()[2:]
+    named = [w.strip() for row in rows for w in row.strip("|").split("|")[4].split(",")]
+    assert sorted(c for c in named if c in Q850) == sorted(Q850)
+    for row in rows:
+        key, status, code, disposition, when = [c.strip() for c in row.strip("|").split("|")]
+        assert ReportKey(key) and RecallStatus(status) and int(code.split()[0]) in {200, 2, 3, 4, 100, 101, 102,
+                                                                                      104, 106}  # fmt: skip
+        assert disposition in SEED_DISPOSITIONS and when
+
+
+def test_the_module_prints_the_vbot_table():
+    run = subprocess.run([sys.executable, "-m", "dialer.outcomes.table", "--vbot"], capture_output=True, text=True,
+                         cwd=ROOT, check=True)  # fmt: skip
+    assert run.stdout == vbot_table()
 
 
 def test_the_generated_cause_table_has_one_row_per_cause():

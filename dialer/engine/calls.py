@@ -59,6 +59,7 @@ class InFlight:
     problem: str = ""
     done: bool = False
     timer: gevent.Greenlet | None = None
+    caller_ids: list[str] = field(default_factory=list)  # the caller ID (hotline) of each leg, in leg order
 
     @property
     def call_uuid(self) -> str:

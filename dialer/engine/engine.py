@@ -31,7 +31,7 @@ import redis
 from dialer.domain.enums import CampaignStatus
 from dialer.domain.models import Campaign, Carrier, Template
 from dialer.engine.calls import CallTracker, InFlight
-from dialer.engine.recorder import build_finish, is_throttled
+from dialer.engine.recorder import answer_body, build_finish, is_throttled
 from dialer.esl.connection import NotConnectedError
 from dialer.esl.node import Node, NodeConfig
 from dialer.media import MessageFiles, MessageUnavailable
@@ -240,6 +240,7 @@ class Engine:
             legs.append(Leg(uuid=leg_uuid, gateway=gateway, number=number, caller_id=caller_id))
         att.legs = [leg.uuid for leg in legs]
         att.numbers = numbers
+        att.caller_ids = [leg.caller_id for leg in legs]
         path = self.files.for_call(campaign, ctx.template, claim.fields)
         variables = {"autocall_campaign": campaign.campaign_uuid, "autocall_lead": claim.lead_uuid,
                      "autocall_call": claim.call_uuid, "autocall_file": str(path)}  # fmt: skip
@@ -254,10 +255,7 @@ class Engine:
     def _answered(self, att: InFlight) -> None:
         url = att.campaign.answer_callback_url
         if url:
-            body = {"call_id": att.call_uuid, "campaign_uuid": att.claim.campaign_uuid,
-                    "lead_uuid": att.claim.lead_uuid, "external_id": att.claim.external_id,
-                    "phone_number": att.numbers[att.legs.index(att.answered_leg)] if att.answered_leg in att.legs
-                    else "", "answer_ms": att.answered_ms}  # fmt: skip
+            body = answer_body(att)  # in the campaign's webhook_format
             self._writes.put(("answer", url, json.dumps(body, ensure_ascii=False), att.claim.campaign_uuid))
 
     def _ended(self, att: InFlight) -> None:

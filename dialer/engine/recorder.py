@@ -14,7 +14,7 @@ from typing import Any
 
 from dialer.domain.enums import ReportKey
 from dialer.engine.calls import InFlight
-from dialer.outcomes import recall
+from dialer.outcomes import recall, vbot
 from dialer.outcomes.classify import Outcome, classify
 from dialer.pacing.window import zone
 from dialer.store.store import Finish
@@ -104,7 +104,8 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
     cdr: dict[str, Any] = {
         "state": "done", "campaign": claim.campaign_uuid, "lead": claim.lead_uuid, "external_id": claim.external_id,
         "attempt": claim.attempts + (0 if cancelled else 1), "numbers": att.numbers, "legs": att.legs,
-        "network": claim.network, "answered_number": answered_number, "node": att.node.name,
+        "network": claim.network, "answered_number": answered_number, "caller_id": hotline(att),
+        "node": att.node.name,
         "start_ms": start_ms, "answer_ms": answer_ms, "end_ms": end_ms, "duration": duration, "billsec": billsec,
         "waitsec": waitsec, "hangup_cause": outcome.cause, "sip_status": hang.get("variable_sip_term_status", ""),
         "job_result": att.job_text, "recall_status": outcome.recall_status.value,
@@ -115,7 +116,7 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
              outcome.report_key.value: 1, f"rs:{outcome.recall_status.value}": 1}  # fmt: skip
     webhooks = []
     if campaign.callback_url:
-        webhooks.append((campaign.callback_url, json.dumps(cdr_payload(cdr, claim.call_uuid), ensure_ascii=False)))
+        webhooks.append((campaign.callback_url, json.dumps(end_body(att, cdr, outcome), ensure_ascii=False)))
     return Finish(claim.campaign_uuid, claim.lead_uuid, claim.call_uuid, claim.network, end_ms,
                   datetime.fromtimestamp(end_ms / 1000, tz).strftime("%Y%m%d%H"), cdr, step.lead_update,
                   reported=True, requeue=step.requeue, due_ms=step.due_ms, next_call="", stats=stats,
@@ -125,3 +126,76 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
 def cdr_payload(cdr: dict[str, Any], call_uuid: str) -> dict[str, Any]:
     """The native webhook body: the CDR with its call uuid (``call_id``)."""
     return {"call_id": call_uuid, **{k: v for k, v in cdr.items() if k not in ("state", "reported")}}
+
+
+# -- webhook bodies -----------------------------------------------------------------------------
+def hotline(att: InFlight) -> str:
+    """The caller ID (VBot's hotline) the attempt went out with: the answering leg's, else the first leg's."""
+    ids = att.caller_ids
+    if att.answered_leg in att.legs and len(ids) == len(att.legs):
+        return ids[att.legs.index(att.answered_leg)]
+    return ids[0] if ids else ""
+
+
+def dialled(att: InFlight) -> list[str]:
+    """The numbers of the attempt; when it failed before the originate was built, the ones it would have dialled."""
+    if att.numbers:
+        return list(att.numbers)
+    numbers = att.claim.numbers
+    if not numbers:
+        return []
+    if att.campaign.mode_call.value == "direct":
+        return [numbers[att.claim.number_idx % len(numbers)]]
+    return list(numbers)
+
+
+def _action_log(cdr: dict[str, Any], outcome: Outcome, tz: Any) -> str:
+    """VBot's ``action_log``: the attempt, what happened, the keys pressed, the recall planned."""
+    parts = [f"attempt {cdr['attempt']}", outcome.reason]
+    if outcome.cause not in ("NORMAL_CLEARING", "NONE") and outcome.cause not in outcome.reason:
+        parts.append(f"cause {outcome.cause}")
+    if cdr.get("dtmf"):
+        parts.append(f"dtmf {cdr['dtmf']}")
+    if cdr.get("recall_at_ms"):
+        parts.append(f"recall at {vbot.local_time(cdr['recall_at_ms'], tz)}")
+    return "; ".join(parts)
+
+
+def end_body(att: InFlight, cdr: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
+    """The ``callback_url`` body of an ended attempt, in the campaign's ``webhook_format``."""
+    fmt = vbot.webhook_format(att.campaign.webhook_format)
+    if fmt is vbot.WebhookFormat.NATIVE:
+        return cdr_payload(cdr, att.call_uuid)
+    tz = zone(att.campaign.time_zone)
+    numbers = dialled(att)
+    answered = cdr.get("answered_number", "")
+    facts = vbot.CallFacts(
+        call_id=att.call_uuid, campaign_id=att.campaign.campaign_id, start=vbot.local_time(cdr["start_ms"], tz),
+        hotline=cdr.get("caller_id", ""), phone=answered or (numbers[0] if numbers else ""),
+        callees=[answered] if answered else numbers, billsec=int(cdr["billsec"]),
+        action_log=_action_log(cdr, outcome, tz), event=vbot.EVENT_HANGUP, **vbot.fields_facts(att.claim.fields),
+    )  # fmt: skip
+    return vbot.body(fmt, facts, outcome)
+
+
+def answer_body(att: InFlight) -> dict[str, Any]:
+    """The ``answer_callback_url`` body, queued when the call is answered, in the campaign's ``webhook_format``.
+
+    VBot formats: the same body as the call's end, as it stands at the answer
+    (status 200 / disposition ANSWER, ``time_call`` 0, ``event_data`` "answer").
+    """
+    claim = att.claim
+    answered = att.numbers[att.legs.index(att.answered_leg)] if att.answered_leg in att.legs else ""
+    fmt = vbot.webhook_format(att.campaign.webhook_format)
+    if fmt is vbot.WebhookFormat.NATIVE:
+        return {"call_id": att.call_uuid, "campaign_uuid": claim.campaign_uuid, "lead_uuid": claim.lead_uuid,
+                "external_id": claim.external_id, "phone_number": answered, "answer_ms": att.answered_ms}  # fmt: skip
+    tz = zone(att.campaign.time_zone)
+    numbers = [answered] if answered else dialled(att)
+    facts = vbot.CallFacts(
+        call_id=att.call_uuid, campaign_id=att.campaign.campaign_id, start=vbot.local_time(att.start_ms, tz),
+        hotline=hotline(att), phone=numbers[0] if numbers else "", callees=numbers,
+        action_log=f"attempt {claim.attempts + 1}; answered", event=vbot.EVENT_ANSWER,
+        **vbot.fields_facts(claim.fields),
+    )  # fmt: skip
+    return vbot.body(fmt, facts, vbot.ANSWERED)

@@ -1,8 +1,10 @@
 """Print the outcome tables of docs/outcomes.md, generated from the code.
 
 ``python -m dialer.outcomes.table`` prints the cause table (every FreeSWITCH
-cause, by Q.850 number); ``--sip`` prints the SIP status table;
-``--update docs/outcomes.md`` rewrites both in place. The document embeds them
+cause, by Q.850 number); ``--sip`` prints the SIP status table; ``--vbot``
+prints the VBot table (every outcome the classifier gives → VBot's
+autocall-history ``status`` and call-history ``disposition``);
+``--update docs/outcomes.md`` rewrites all three in place. The document embeds them
 between ``<!-- BEGIN … -->`` / ``<!-- END … -->`` markers and a test fails when
 they drift, so the document can never disagree with the classifier.
 """
@@ -12,13 +14,27 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from dialer.domain.enums import RecallStatus, ReportKey
 from dialer.outcomes.causes import Q850, SIP_PHRASES, SIP_TO_CAUSE, sip_to_cause
-from dialer.outcomes.classify import CAUSE_RULES, SIP_OVERRIDES
+from dialer.outcomes.classify import CAUSE_RULES, SIP_OVERRIDES, Outcome, VBotStatus, classify, vbot_status
+from dialer.outcomes.vbot import vbot_disposition
 
-__all__ = ["CAUSE_MARKERS", "SIP_MARKERS", "cause_table", "embedded", "main", "sip_table", "splice"]
+__all__ = [
+    "CAUSE_MARKERS",
+    "SIP_MARKERS",
+    "VBOT_MARKERS",
+    "cause_table",
+    "embedded",
+    "main",
+    "sip_table",
+    "splice",
+    "vbot_cases",
+    "vbot_table",
+]
 
 CAUSE_MARKERS = ("<!-- BEGIN CAUSE TABLE: python -m dialer.outcomes.table -->", "<!-- END CAUSE TABLE -->")
 SIP_MARKERS = ("<!-- BEGIN SIP TABLE: python -m dialer.outcomes.table --sip -->", "<!-- END SIP TABLE -->")
+VBOT_MARKERS = ("<!-- BEGIN VBOT TABLE: python -m dialer.outcomes.table --vbot -->", "<!-- END VBOT TABLE -->")
 
 
 def _cell(text: str) -> str:
@@ -59,6 +75,54 @@ def sip_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def vbot_cases() -> list[tuple[str, Outcome]]:
+    """Every kind of outcome the classifier gives, each with a label saying when: the VBot table's input.
+
+    The outcomes come from :func:`classify` itself, so the table cannot drift from it.
+    """
+    cases = [
+        ("answered", classify(cause="NORMAL_CLEARING", answered=True, billsec=30)),
+        ("answered by a machine (avmd beep)", classify(cause="NORMAL_CLEARING", answered=True, billsec=30, beep=True)),
+        ("answered, talk time below min_recall_duration",
+         classify(cause="NORMAL_CLEARING", answered=True, billsec=1, min_answered_seconds=5)),
+        ("avmd beep before answer (carrier voicemail in early media)", classify(cause=None, answered=False, beep=True)),
+        ("the engine cancelled it while ringing (campaign stopped)",
+         classify(cause="ORIGINATOR_CANCEL", answered=False, cancelled_by_us=True)),
+        ("NORMAL_CLEARING / send_cancel", classify(cause="NORMAL_CLEARING", answered=False, disposition="send_cancel")),
+        ("ORIGINATOR_CANCEL / recv_refuse",
+         classify(cause="ORIGINATOR_CANCEL", answered=False, disposition="recv_refuse")),
+    ]  # fmt: skip
+    for cause, _ in sorted(Q850.items(), key=lambda item: item[1]):
+        cases.append((cause, classify(cause=cause, answered=False)))
+    for code in sorted(SIP_OVERRIDES):
+        cases.append((f"SIP {code}", classify(cause=sip_to_cause(code), answered=False, sip_status=str(code))))
+    cases.append(("no cause, SIP status or job result", classify(cause=None, answered=False)))
+    cases.append(("a cause FreeSWITCH does not have (AUTOCALL_LOST, AUTOCALL_NO_MESSAGE…)",
+                  classify(cause="AUTOCALL_LOST", answered=False)))  # fmt: skip
+    return cases
+
+
+def vbot_table() -> str:
+    """The markdown table: recall_status, report key → VBot status, disposition, and when each row applies."""
+    keys, statuses = list(ReportKey), list(RecallStatus)
+    rows: dict[tuple[int, int, int, str], list[str]] = {}
+    for label, outcome in vbot_cases():
+        status = vbot_status(outcome)
+        row = (keys.index(outcome.report_key), statuses.index(outcome.recall_status), int(status),
+               vbot_disposition(outcome).value)  # fmt: skip
+        rows.setdefault(row, []).append(label)
+    lines = [
+        "| report key | recall_status | VBot status | disposition | when |",
+        "|---|---|---|---|---|",
+    ]
+    for key, recall_status, status, disposition in sorted(rows):
+        code = VBotStatus(status)
+        when = ", ".join(rows[(key, recall_status, status, disposition)])
+        lines.append(f"| {keys[key].value} | {statuses[recall_status].value} | {code.value} {code.name} "
+                     f"| {disposition} | {_cell(when)} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
 def embedded(doc: str, markers: tuple[str, str]) -> str:
     """The text between a pair of markers (what the generator wrote there)."""
     begin, end = markers
@@ -79,9 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     if "--update" in args:
         path = Path(args[args.index("--update") + 1])
         doc = splice(path.read_text(encoding="utf-8"), CAUSE_MARKERS, cause_table())
-        path.write_text(splice(doc, SIP_MARKERS, sip_table()), encoding="utf-8")
+        doc = splice(doc, SIP_MARKERS, sip_table())
+        path.write_text(splice(doc, VBOT_MARKERS, vbot_table()), encoding="utf-8")
         return 0
-    sys.stdout.write(sip_table() if "--sip" in args else cause_table())
+    sys.stdout.write(sip_table() if "--sip" in args else vbot_table() if "--vbot" in args else cause_table())
     return 0
 
 
