@@ -182,7 +182,7 @@ class Campaign(BaseModel):
     # autocall's own fields
     time_zone: str = DEFAULT_TIME_ZONE
     min_recall_duration: int = Field(0, ge=0)  # 004: answered but shorter than this → recall-eligible
-    webhook_format: str = "native"  # or "vbot"
+    webhook_format: str = "native"  # "native" | "vbot" | "vbot_call" (docs/webhooks-vbot.md)
 
     JSON_FIELDS: ClassVar[frozenset[str]] = frozenset(
         {"network", "users", "groups", "statuses", "schedules", "recall_status"}

@@ -187,7 +187,10 @@ class Engine:
                 log.error("cannot originate", extra={**att.log_extra(), "error": str(exc)})
                 att.legs = att.legs or [claim.call_uuid]
                 self.tracker.add(att)
-                cause = "INVALID_GATEWAY" if "gateway" in str(exc) else "AUTOCALL_NO_MESSAGE"
+                if isinstance(exc, InvalidNumber):
+                    cause = "INVALID_NUMBER_FORMAT"  # an invalid-number outcome (VBot 101), not a system error
+                else:
+                    cause = "INVALID_GATEWAY" if "gateway" in str(exc) else "AUTOCALL_NO_MESSAGE"
                 self.tracker.fail(att, cause)
                 continue
             self.tracker.add(att)

@@ -49,8 +49,8 @@ BOM = "\ufeff".encode()
 FOREVER_MS = 2**53  # an end for "no end_date": beyond any ms timestamp
 # The fields of one CDR, in order: the JSON object's keys and the CSV's columns.
 FIELDS = ("call_id", "campaign_uuid", "lead_uuid", "external_id", "attempt", "phone_numbers", "answered_number",
-          "network", "start", "answer", "end", "start_ms", "answer_ms", "end_ms", "duration", "billsec", "waitsec",
-          "hangup_cause", "sip_status", "recall_status", "status", "reason", "dtmf", "recall_at",
+          "caller_id", "network", "start", "answer", "end", "start_ms", "answer_ms", "end_ms", "duration", "billsec",
+          "waitsec", "hangup_cause", "sip_status", "recall_status", "status", "reason", "dtmf", "recall_at",
           "recall_at_ms")  # fmt: skip
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -116,6 +116,7 @@ def view(call_uuid: str, cdr: dict[str, str], tz: ZoneInfo) -> dict[str, Any]:
         "attempt": _int(cdr.get("attempt")),
         "phone_numbers": _numbers(cdr.get("numbers")),
         "answered_number": cdr.get("answered_number", ""),
+        "caller_id": cdr.get("caller_id", ""),
         "network": cdr.get("network", ""),
         "start": _local(start_ms, tz),
         "answer": _local(answer_ms, tz),

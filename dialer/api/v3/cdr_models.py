@@ -48,6 +48,7 @@ class Cdr(BaseModel):
     attempt: int = Field(description="1 = first attempt, 2 = first recall, ...")
     phone_numbers: list[str]
     answered_number: str
+    caller_id: str = Field(description="the caller ID (hotline) the call showed")
     network: str
     start: str = Field(description="YYYY-MM-DD HH:MM:SS, campaign local time")
     answer: str = Field(description="empty when not answered")
