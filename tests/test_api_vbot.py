@@ -121,3 +121,68 @@ def test_the_clone_does_not_touch_the_template_campaign(api, store, template_cam
     before = copy.deepcopy(store.r.hgetall(store.keys.campaign(template_campaign.campaign_uuid)))
     api("POST", PATH, body=unmasked())
     assert store.r.hgetall(store.keys.campaign(template_campaign.campaign_uuid)) == before
+
+
+def test_a_campaign_created_over_http_runs_to_completion_with_vbot_webhooks(services, store, simswitch, tmp_path):
+    import urllib.request
+
+    import gevent.pywsgi
+
+    from dialer.api.app import build_app
+    from dialer.api.server import make_server
+    from dialer.domain.models import Carrier
+    from dialer.simswitch import Scenario
+    from dialer.webhooks import WebhookSender
+    from tests.api_fixtures import TOKEN
+    from tests.conftest import free_port
+    from tests.engine_fixtures import make_engine, wait_until
+
+    got: list[dict] = []
+
+    def receiver(environ, start_response):
+        got.append(json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    hook = gevent.pywsgi.WSGIServer(("127.0.0.1", 0), receiver, log=None)
+    hook.start()
+    listen = f"127.0.0.1:{free_port()}"
+    api_server = make_server(build_app(services, [TOKEN]), listen)
+    api_server.start()
+    scenario = Scenario(rules=[{"match": "^0980000001$", "ring": 0.1, "answer": {"talk": 1.0}},
+                               {"match": "^0980000002$", "sip": 486}])  # fmt: skip
+    engine = make_engine(store, simswitch(scenario, time_scale=0.1), tmp_path / "engine-audio")
+    sender = WebhookSender(store)
+    sender.start()
+    try:
+        template = Template(template_name="nhac_no", audio_file="hello.wav")
+        store.put_template(template)
+        carrier = Carrier(carrier_name="vbot", gateways={"offnet": "gw"}, caller_ids={"offnet": "02873001234"})
+        store.put_carrier(carrier)
+        source = campaign(store, campaign_name="mau", template_uuid=template.template_uuid,
+                          carrier_uuid=carrier.carrier_uuid, status=CampaignStatus.STOP, webhook_format="vbot",
+                          recall_times=3, schedule_recall_duration=0,
+                          callback_url=f"http://127.0.0.1:{hook.server_port}/cdr")  # fmt: skip
+        body = {"vbotId": "44634", "groupCode": "PR1", "campaignId": source.campaign_id, "name": "dot-1",
+                "phones": [{"fields": [{"key": "phone", "value": "0980000001"}, {"key": "name", "value": "An"}]},
+                           {"fields": [{"key": "phone", "value": "0980000002"}, {"key": "name", "value": "Bình"},
+                                       {"key": "numberCall", "value": 1}]}]}  # fmt: skip
+        request = urllib.request.Request(f"http://{listen}{PATH}", data=json.dumps(body).encode(), method="POST",
+                                         headers={"Authorization": f"Bearer {TOKEN}",
+                                                  "Content-Type": "application/json"})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=10) as res:
+            answer = json.loads(res.read())
+        assert answer["status"] == 1
+        cid = store.campaign_uuid_by_id(answer["data"])
+        wait_until(lambda: store.queue_sizes(cid)["finished"] == 2 and store.in_flight(cid) == 0, timeout=30)
+        wait_until(lambda: len(got) == 2, timeout=30)
+        assert store.queue_sizes(cid)["recalls"] == 0  # numberCall 1 overrides the template's recall_times 3
+        by_phone = {b["phone"]: b for b in got}
+        assert by_phone["0980000001"]["status"] == 200 and by_phone["0980000001"]["name"] == "An"
+        assert by_phone["0980000002"]["status"] == 3 and by_phone["0980000002"]["name"] == "Bình"
+        assert {b["campaign_id"] for b in got} == {answer["data"]} and {b["hotline"] for b in got} == {"02873001234"}
+    finally:
+        sender.stop()
+        engine.stop(drain_timeout=5)
+        api_server.stop()
+        hook.stop()
