@@ -36,7 +36,7 @@ def _curl(text: str, ex: Example) -> None:
             ex.method = args[i + 1]
         elif a in ("--data", "--data-raw", "-d"):
             ex.data = args[i + 1]
-        elif a.startswith("https://"):
+        elif a.startswith(("https://", "http://")):
             url = urlsplit(a.replace("{{API_HOST}}", "host").replace("{{base_url}}", "host"))
             ex.path, ex.query = url.path, url.query
     if ex.data is not None and ex.method == "GET":

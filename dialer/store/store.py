@@ -183,12 +183,23 @@ class Store:
     def campaign_uuid_by_id(self, campaign_id: int) -> str | None:
         return self.r.hget(self.keys.campaign_ids, str(campaign_id))
 
-    def dnc_members(self, campaign_uuid: str, external_ids: list[str]) -> set[str]:
+    def dnc_members(self, campaign_uuid: str, external_ids: list[str], chunk: int = 10_000) -> set[str]:
         """Which of these customer ids are on the campaign's do-not-call list."""
-        if not external_ids:
-            return set()
-        flags = self.r.smismember(self.keys.dnc(campaign_uuid), external_ids)
-        return {x for x, on in zip(external_ids, flags, strict=True) if on}
+        out: set[str] = set()
+        for base in range(0, len(external_ids), chunk):
+            ids = external_ids[base : base + chunk]
+            flags = self.r.smismember(self.keys.dnc(campaign_uuid), ids)
+            out.update(x for x, on in zip(ids, flags, strict=True) if on)
+        return out
+
+    def queued_ids(self, campaign_uuid: str, external_ids: list[str], chunk: int = 10_000) -> set[str]:
+        """Which of these customer ids the campaign already holds a lead for."""
+        out: set[str] = set()
+        for base in range(0, len(external_ids), chunk):
+            ids = external_ids[base : base + chunk]
+            out.update(x for x, lead in zip(ids, self.r.hmget(self.keys.external(campaign_uuid), ids), strict=True)
+                       if lead)  # fmt: skip
+        return out
 
     def purge_deleted(self, batch: int = 1000) -> int:
         """Unlink the data of deleted campaigns whose calls have all ended.

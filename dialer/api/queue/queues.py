@@ -1,1 +1,68 @@
-"""(being written)"""
+"""``/v2/autocall/queue`` and its ``/dnc``, ``/stop``, ``/start``, ``/delete`` (seed 004)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dialer.api.queue.dialect import routes
+from dialer.api.queue.models import DncBody, Done, PushAnswer, PushBody, QueueBody
+from dialer.api.routes import Call, Reply
+from dialer.service import leads, queues
+
+TAG = "queue"
+PATH = "/v2/autocall/queue"
+OK = "successfully"
+IMPORT_FAIL = "import fail"
+
+
+def _done() -> dict[str, Any]:
+    return {"code": 200, "content": OK}
+
+
+@routes.route("POST", PATH, "Push a queue: create it on first use (dialling at once) or update its settings, "
+              "append its customers", body=PushBody, response=PushAnswer, tag=TAG, bulk=True,
+              errors=(400, 401, 404, 409, 413))  # fmt: skip
+def push(call: Call) -> Any:
+    b: PushBody = call.body
+    settings = queues.Settings(b.queue_code, b.template, b.concurrent_call, b.max_recall_count,
+                               b.min_recall_duration, b.mode_call)  # fmt: skip
+    customers = [queues.Customer(c.id, c.mobiles or [], dict(c.model_extra or {})) for c in b.customers]
+    with leads.cyclic_gc_paused():
+        out = queues.push(call.services, settings, customers)
+    data = {"fail": out.fail, "success": out.success, "reasons": out.reasons, "warnings": out.warnings}
+    if not out.success:
+        return Reply(
+            {"code": 400, "content": IMPORT_FAIL, "data": data},
+            status=400,
+            content_type="application/json; charset=utf-8",
+        )
+    return {"code": 200, "content": OK, "data": data}
+
+
+@routes.route("POST", f"{PATH}/dnc", "Do not call these customers: skipped if not yet dialled; a call in progress "
+              "is not cut", body=DncBody, response=Done, tag=TAG, bulk=True, errors=(400, 401, 404, 413))  # fmt: skip
+def dnc(call: Call) -> dict[str, Any]:
+    b: DncBody = call.body
+    queues.do_not_call(call.services, b.queue_code, [c.id for c in b.customers])
+    return _done()
+
+
+@routes.route("POST", f"{PATH}/stop", "Pause a queue: no new call starts, calls in progress finish",
+              body=QueueBody, response=Done, tag=TAG, errors=(400, 401, 404), max_body=65_536)  # fmt: skip
+def stop(call: Call) -> dict[str, Any]:
+    queues.stop(call.services, call.body.queue_code)
+    return _done()
+
+
+@routes.route("POST", f"{PATH}/start", "Resume a paused queue", body=QueueBody, response=Done, tag=TAG,
+              errors=(400, 401, 404), max_body=65_536)  # fmt: skip
+def start(call: Call) -> dict[str, Any]:
+    queues.start(call.services, call.body.queue_code)
+    return _done()
+
+
+@routes.route("POST", f"{PATH}/delete", "Delete a stopped queue (a running one is refused)", body=QueueBody,
+              response=Done, tag=TAG, errors=(400, 401, 404, 409), max_body=65_536)  # fmt: skip
+def delete(call: Call) -> dict[str, Any]:
+    queues.delete(call.services, call.body.queue_code)
+    return _done()
