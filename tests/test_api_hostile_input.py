@@ -33,7 +33,8 @@ def fill(path: str, real: str) -> str:
 
 @pytest.mark.parametrize("route", WRITERS, ids=[f"{r.method} {r.path}" for r in WRITERS])
 @pytest.mark.parametrize("name", list(BODIES))
-def test_garbage_bodies_are_refused_cleanly(api, store, redis_client, route, name):
+def test_garbage_bodies_are_refused_cleanly(api_inproc, store, redis_client, route, name):
+    api = api_inproc
     existing = campaign(store, active=False)
     before = snapshot(redis_client)
     for path in (fill(route.path, existing.campaign_uuid), fill(route.path, str(uuid.uuid4()))):
