@@ -356,8 +356,9 @@ class Engine:
                 if ctx is None or not data:
                     continue
                 claim = Claim(campaign_uuid, lead, call, network, int(data.get("number_idx") or 0),
-                              json.loads(data.get("numbers") or "[]"), {}, int(data.get("attempts") or 0),
-                              int(data.get("first_attempt_ms") or 0), data.get("external_id", ""))  # fmt: skip
+                              json.loads(data.get("numbers") or "[]"), json.loads(data.get("fields") or "{}"),
+                              int(data.get("attempts") or 0), int(data.get("first_attempt_ms") or 0),
+                              data.get("external_id", ""), int(data.get("max_attempts") or 0))  # fmt: skip
                 ghost = Node(NodeConfig(node_name or "?", "", 0, ""), on_event=lambda n, e: None)
                 att = InFlight(claim, ctx.campaign, ghost, "", [call], claim.numbers[:1], start_ms,
                                problem="AUTOCALL_LOST", done=True)  # fmt: skip
