@@ -291,7 +291,8 @@ def test_a_missing_required_field_is_named(api, ivr):
     body = json.loads(PUSH.data)
     del body["template"]
     res = api("POST", path(PUSH), json=body)
-    assert res.json == {"code": 400, "content": "template is required", "errors": [{"(root)": "template is required"}]}
+    assert res.json == {"code": 400, "content": "template is required", "errors": [{"(root)": "template is required"}],
+                        "data": {"fail": [], "success": []}}  # fmt: skip
 
 
 def test_no_token_is_401_in_the_queue_shape(api):
@@ -480,6 +481,10 @@ def test_min_recall_duration_recalls_an_answered_call_that_was_too_short(api, st
     engine, server = engine_on(Scenario(rules=[ANSWER]), time_scale=0.05)
     push(api, queue_code="Q", max_recall_count=1, min_recall_duration=3, customers=[customer("A", "0981000001")])
     camp = queue_campaign(store, "Q")
+    recalls = store.keys.recalls(camp.campaign_uuid)
+    wait_until(lambda: store.r.zcard(recalls) == 1)  # planned 5 minutes out (a new queue's default) ...
+    store.r.zadd(recalls, {store.r.zrange(recalls, 0, 0)[0]: 0})  # ... made due now
+    engine.wake(camp.campaign_uuid)
     wait_until(reported(store, camp, 2))
     engine.flush()
     first, second = cdrs(store, camp)
@@ -499,3 +504,8 @@ def test_several_mobiles_follow_the_queues_mode_call(api, store, ivr, engine_on)
     (cdr,) = cdrs(store, camp)
     assert cdr["recall_status"] == "answered" and cdr["answered_number"] == "0980000001"
     assert dict(server.switch.stats.attempts_by_number) == {"0980000000": 1, "0980000001": 1}
+
+
+def test_a_new_queue_waits_five_minutes_before_a_recall(api, store, ivr):
+    push(api, queue_code="Q5", customers=[customer("A", "0981000001")])
+    assert queue_campaign(store, "Q5").schedule_recall_duration == 5

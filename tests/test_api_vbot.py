@@ -52,7 +52,11 @@ def test_seed_example_creates_a_started_clone_and_answers_its_id(api, store, tem
     assert clone.campaign_name == "campaign_name_new" and clone.status is CampaignStatus.START
     assert clone.orig_campaign_uuid == template_campaign.campaign_uuid
     assert (clone.template_uuid, clone.concurrent_call, clone.recall_times, clone.webhook_format) == (
-        template_campaign.template_uuid, 7, 2, "vbot")
+        template_campaign.template_uuid,
+        7,
+        2,
+        "vbot",
+    )
     assert clone.schedules[0].monday_start_time == 8 * 3600 * 10**9
     assert store.queue_sizes(clone.campaign_uuid)["fresh"] == 1
 
@@ -186,3 +190,22 @@ def test_a_campaign_created_over_http_runs_to_completion_with_vbot_webhooks(serv
         engine.stop(drain_timeout=5)
         api_server.stop()
         hook.stop()
+
+
+def test_an_inactive_template_campaign_gives_an_active_clone(api, store, template_campaign):
+    store.update_campaign(template_campaign.campaign_uuid, {"active": "false"})
+    new_id = api("POST", PATH, body=unmasked()).json["data"]
+    clone = store.get_campaign(store.campaign_uuid_by_id(new_id))
+    assert clone.active and clone.campaign_uuid in store.running_campaigns()
+
+
+def test_a_failure_while_loading_phones_leaves_no_campaign_behind(api, store, template_campaign, monkeypatch):
+    from dialer.service import leads
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated failure while loading")
+
+    monkeypatch.setattr(leads, "import_many", broken)
+    res = api("POST", PATH, body=unmasked())
+    assert res.json["status"] == 0
+    assert store.campaign_uuid_by_name("campaign_name_new") is None and store.running_campaigns() == set()

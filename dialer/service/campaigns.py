@@ -141,7 +141,7 @@ def run(svc: Services, uuid: str, status: CampaignStatus) -> None:
 
 # Set per campaign, never copied from the campaign a new one is cloned from.
 NOT_CLONED = frozenset({"campaign_uuid", "campaign_id", "campaign_name", "created_at", "updated_at", "status",
-                        "run_id", "orig_campaign_uuid", "schedules"})  # fmt: skip
+                        "active", "run_id", "orig_campaign_uuid", "schedules"})  # fmt: skip
 
 
 def clone(svc: Services, source: Campaign, name: str, status: CampaignStatus = CampaignStatus.START) -> Campaign:
@@ -149,6 +149,14 @@ def clone(svc: Services, source: Campaign, name: str, status: CampaignStatus = C
     schedules, webhooks) under a new name; ``orig_campaign_uuid`` records the source."""
     values = {k: v for k, v in source.model_dump(mode="json").items() if k not in NOT_CLONED}
     schedules = [s.model_dump(exclude={"id", "campaign_uuid"}) for s in source.schedules or []]
-    values.update(campaign_name=name, orig_campaign_uuid=source.campaign_uuid, status=status.value,
+    # A template campaign is often kept inactive; its clone is a live campaign.
+    values.update(campaign_name=name, orig_campaign_uuid=source.campaign_uuid, status=status.value, active=True,
                   schedules=schedules or None)  # fmt: skip
     return create(svc, values)
+
+
+def discard(svc: Services, uuid: str) -> None:
+    """Undo a campaign made moments ago by a request that then failed (no call was placed:
+    it was never started). Its name is free again; the janitor purges any lead it got."""
+    svc.store.update_campaign(uuid, {"active": "false", "status": CampaignStatus.STOP.value})
+    svc.store.delete_campaign(uuid, svc.now_ms())

@@ -127,6 +127,9 @@ def type_autocall(template: Template) -> TypeAutocall:
                      "nor a text: a queue plays the one or speaks the other")  # fmt: skip
 
 
+NEW_QUEUE_RECALL_MINUTES = 5
+
+
 # -- push ------------------------------------------------------------------------------
 def _changes(settings: Settings, template: Template, current: Campaign | None) -> dict[str, Any]:
     """The campaign fields this push sets (all of them for a new queue)."""
@@ -138,8 +141,10 @@ def _changes(settings: Settings, template: Template, current: Campaign | None) -
              "min_recall_duration": settings.min_recall_duration, "mode_call": settings.mode_call}  # fmt: skip
     values.update({k: v for k, v in given.items() if v is not None})
     if current is None:
+        # Seed 004 has no recall interval: a busy customer is tried again after
+        # NEW_QUEUE_RECALL_MINUTES, not seconds later (change it with PUT /v3/campaign).
         values.update(campaign_name=settings.queue_code, type=CampaignType.AUTOCALL.value,
-                      status=CampaignStatus.START.value)  # fmt: skip
+                      status=CampaignStatus.START.value, schedule_recall_duration=NEW_QUEUE_RECALL_MINUTES)  # fmt: skip
     return values
 
 

@@ -117,6 +117,7 @@ class Store:
         self._claim_webhooks = _script(client, "claim_webhooks")
         self._update_campaign = _script(client, "update_campaign")
         self._add_leads = _script(client, "add_leads")
+        self._add_dnc = _script(client, "add_dnc")
         self._delete_campaign = _script(client, "delete_campaign")
 
     @classmethod
@@ -416,18 +417,9 @@ class Store:
     def add_dnc(self, campaign_uuid: str, external_ids: list[str]) -> int:
         """Mark customers do-not-call. A lead not yet dialled is skipped; a call
         in progress is left alone and gets no recall. Returns leads marked."""
-        k = self.keys
-        lead_ids = self.r.hmget(k.external(campaign_uuid), external_ids) if external_ids else []
-        pipe = self.r.pipeline(transaction=True)
-        if external_ids:
-            pipe.sadd(k.dnc(campaign_uuid), *external_ids)
-        marked = 0
-        for lead in lead_ids:
-            if lead:
-                pipe.hset(k.lead(lead), "dnc", "1")
-                marked += 1
-        pipe.execute()
-        return marked
+        if not external_ids:
+            return 0
+        return int(self._add_dnc(args=[self.prefix, campaign_uuid, *external_ids]))
 
     # -- the dialling cycle ------------------------------------------------------
     def claim(self, campaign_uuid: str, want: int, node: str, now_ms: int, lease_ms: int,

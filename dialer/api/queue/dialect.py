@@ -18,7 +18,9 @@ class Queue(Dialect):
 
     def invalid(self, errors: list[tuple[str, str]]) -> dict[str, Any]:
         text = "; ".join(m if f == "(root)" else f"{f}: {m}" for f, m in errors)
-        return {"code": 400, "content": text, "errors": [{f: m} for f, m in errors]}
+        # "data" as the seed's push error carries it, so a client reading data.fail never breaks.
+        return {"code": 400, "content": text, "errors": [{f: m} for f, m in errors],
+                "data": {"fail": [], "success": []}}  # fmt: skip
 
     def error_schema(self) -> dict[str, Any]:
         field_errors = {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}}

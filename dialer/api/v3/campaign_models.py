@@ -106,7 +106,8 @@ class CampaignBody(BaseModel):
     time_zone: str | None = Field(None, max_length=64, description="IANA zone of the schedules; Asia/Ho_Chi_Minh")
     min_recall_duration: int | None = Field(None, ge=0, description="answered calls shorter than this (s) recall")
     webhook_format: Literal["native", "vbot", "vbot_call"] | None = Field(
-        None, description="native (the CDR), vbot (VBot autocall history), vbot_call (VBot call history)")
+        None, description="native (the CDR), vbot (VBot autocall history), vbot_call (VBot call history)"
+    )
 
     def given(self) -> dict[str, Any]:
         """The fields the client sent with a value (null counts as not sent)."""

@@ -18,7 +18,7 @@ class ImportBody(BaseModel):
     model_config = STRICT
     campaign_uuid: Uuid
     phone_number: str = Phone
-    param: dict[str, Any] = Field(description="template fields, e.g. {\"ten\": \"Nguyễn Văn A\"}")
+    param: dict[str, Any] = Field(description='template fields, e.g. {"ten": "Nguyễn Văn A"}')
     external_id: str = Field("", max_length=128, description="autocall: your customer id; a second import of "
                              "the same id in the campaign is refused as a duplicate")  # fmt: skip
 

@@ -7,6 +7,7 @@ from typing import Any
 from dialer.api.routes import Call
 from dialer.api.vbot.dialect import routes
 from dialer.api.vbot.models import CreateCampaign, Created, Phone
+from dialer.domain.enums import CampaignStatus
 from dialer.service import campaigns, leads
 from dialer.service.errors import BadRequest, Invalid, NotFound
 from dialer.service.leads import LeadRules, Row
@@ -54,6 +55,8 @@ def create(call: Call) -> Created:
     rules = LeadRules(svc, source)
     rows, caps, errors = [], [], []
     for i, phone in enumerate(b.phones):
+        if i % leads.YIELD_EVERY == leads.YIELD_EVERY - 1:
+            leads.yield_to_io()  # the ESL readers share this hub
         row, cap, problems = _row(i, phone)
         if not problems:
             _, checked = rules.check(row)
@@ -63,9 +66,15 @@ def create(call: Call) -> Created:
         caps.append(cap)
     if errors:
         raise Invalid(errors[:20])
-    with leads.cyclic_gc_paused():
-        campaign = campaigns.clone(svc, source, b.name)
-        result = leads.import_many(svc, campaign, rows, max_attempts=caps)
-    if result.errors:  # cannot happen after the check above, unless the template changed meanwhile
-        raise BadRequest(f"{len(result.errors)} phones could not be loaded")
+    # Created stopped, loaded, then started: a failure in between leaves no half-made campaign.
+    campaign = campaigns.clone(svc, source, b.name, status=CampaignStatus.STOP)
+    try:
+        with leads.cyclic_gc_paused():
+            result = leads.import_many(svc, campaign, rows, max_attempts=caps)
+        if result.errors:  # only if the template changed since the check above
+            raise BadRequest(f"{len(result.errors)} phones could not be loaded: the template campaign changed")
+    except Exception:
+        campaigns.discard(svc, campaign.campaign_uuid)
+        raise
+    campaigns.run(svc, campaign.campaign_uuid, CampaignStatus.START)
     return Created(data=campaign.campaign_id)
