@@ -12,10 +12,11 @@ import pytest
 from dialer.domain.enums import TypeAutocall
 from dialer.domain.models import Template
 from dialer.service import templates as service
-from dialer.service.templates import MAX_UPLOAD, placeholders
+from dialer.service.templates import MAX_UPLOAD
 from tests.api_fixtures import snapshot
 from tests.engine_fixtures import write_wav
 from tests.factories import campaign
+from tts.template import placeholders
 
 UUID = "5f427552-857e-4939-8edf-cbd0f1ef6842"
 WAV = {"Content-Type": "audio/wav"}

@@ -22,6 +22,7 @@ from dialer.domain.models import Campaign, Lead
 from dialer.routing.numbers import InvalidNumber, normalize
 from dialer.service.context import Services
 from dialer.service.errors import Invalid, NotFound
+from tts.template import placeholders
 
 CAMPAIGN_NOT_FOUND = "campaign is not found"
 MAX_NUMBERS = 5
@@ -90,8 +91,6 @@ class LeadRules:
         self.otp_field = ""
         template = svc.store.get_template(campaign.template_uuid) if campaign.template_uuid else None
         if template is not None and campaign.type_autocall is TypeAutocall.VOICE_TTS and template.text:
-            from dialer.service.templates import placeholders
-
             self.required = sorted(placeholders(template.text))
         if campaign.type_autocall is TypeAutocall.VOICE_OTP:
             self.otp_field = template.otp_field if template is not None else "otp"

@@ -34,8 +34,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from jinja2 import TemplateSyntaxError, nodes
-from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
 from dialer.api.schema_errors import schema_errors
@@ -46,6 +44,7 @@ from dialer.routing.dialstring import UnsafeValue, escape_value
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound, ServiceError
 from dialer.store.store import InUse
+from tts.template import TextRefused, check_text
 
 log = logging.getLogger("autocall.templates")
 
@@ -74,71 +73,7 @@ class AudioRefused(ValueError):
         self.reasons = reasons
 
 
-# -- text -------------------------------------------------------------------------
-_ENV = SandboxedEnvironment()
-_PLACEHOLDER = re.compile(r"{{-?\s*([^\W\d]\w*)\s*-?}}")
-
-
-class TextRefused(ValueError):
-    """A template text that is not plain text with ``{{ name }}`` placeholders."""
-
-
-def _describe(node: nodes.Node) -> str:
-    if isinstance(node, nodes.Filter):
-        return f"a filter (|{node.name})"
-    if isinstance(node, nodes.Getattr):
-        return f"attribute access (.{node.attr})"
-    if isinstance(node, nodes.Getitem):
-        return "item access ([...])"
-    if isinstance(node, nodes.Call):
-        return "a call (...())"
-    if isinstance(node, nodes.Const):
-        return f"a constant ({node.value!r})"
-    if isinstance(node, nodes.Name):
-        return f"a name used as {node.ctx}"
-    return f"an expression ({type(node).__name__})"
-
-
-def check_text(text: str) -> set[str]:
-    """The placeholder names of ``text``; :class:`TextRefused` unless it is plain text
-    and ``{{ name }}`` placeholders (what the TTS renderer fills from ``param``)."""
-    only = "only plain {{ field }} placeholders are allowed"
-    try:
-        for lineno, kind, _ in _ENV.lex(text):
-            if kind in ("block_begin", "raw_begin", "line_statement_begin"):
-                raise TextRefused(f"line {lineno} has a {{% ... %}} statement; {only}")
-        tree = _ENV.parse(text)
-    except TemplateSyntaxError as exc:
-        raise TextRefused(f"is not a valid template: {exc.message} (line {exc.lineno})") from None
-    except RecursionError:
-        raise TextRefused(f"is nested too deeply; {only}") from None
-    names: set[str] = set()
-    for top in tree.body:
-        if not isinstance(top, nodes.Output):  # the lexer check above makes this unreachable
-            raise TextRefused(f"line {top.lineno} has a {{% ... %}} statement; {only}")
-        for node in top.nodes:
-            if isinstance(node, nodes.TemplateData):
-                continue
-            if isinstance(node, nodes.Name) and node.ctx == "load":
-                names.add(node.name)
-                continue
-            raise TextRefused(f"line {node.lineno} uses {_describe(node)}; {only}")
-    return names
-
-
-def placeholders(text: str) -> set[str]:
-    """The field names ``text`` uses as ``{{ name }}``: what a lead's ``param`` must hold.
-
-    Never raises: texts written through the API are checked (:func:`check_text`);
-    for a text that is not (written to Redis by hand) the plain ``{{ name }}``
-    placeholders found in it are returned.
-    """
-    try:
-        return check_text(text)
-    except TextRefused:
-        return set(_PLACEHOLDER.findall(text))
-
-
+# -- text: the rules live in tts.template (the renderer applies the same ones) ------------
 # -- audio ------------------------------------------------------------------------
 def wav_seconds(source: BinaryIO) -> float:
     """The length of a WAV autocall plays as is, or :class:`AudioRefused` with every reason."""

@@ -19,6 +19,7 @@ from dialer.api.v3.template_models import (
 from dialer.domain.models import Template
 from dialer.service import templates
 from dialer.service.errors import ServiceError
+from tts.template import placeholders
 
 TAG = "templates"
 AUDIO_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "application/octet-stream")
@@ -30,7 +31,7 @@ class UnsupportedMediaType(ServiceError):
 
 def view(template: Template) -> dict[str, Any]:
     data = template.model_dump(mode="json")
-    data["placeholders"] = sorted(templates.placeholders(template.text))
+    data["placeholders"] = sorted(placeholders(template.text))
     return TemplateView.model_validate(data).model_dump(mode="json")
 
 

@@ -1,0 +1,1 @@
+"""tts: Vietnamese message templates, reading rules, speech synthesis and voice OTP (independent of dialer)."""

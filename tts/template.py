@@ -1,0 +1,123 @@
+"""Message templates: plain text with ``{{ field }}`` placeholders, rendered in a sandbox.
+
+Template text is user input. It may hold only text and plain ``{{ name }}``
+placeholders: statements, filters, attribute or item access, calls and
+constants are refused when the template is saved (:func:`check_text`), and
+rendering runs in Jinja2's ``SandboxedEnvironment`` with ``StrictUndefined``
+anyway (defence in depth). Each value goes through the Vietnamese reading
+rules (:func:`tts.reading.speak_value`) as it is inserted: ``10410000`` is
+spoken as an amount, ``30/01/2021`` as a date; the template's own words are
+left as written.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+MAX_TEXT = 4000  # characters of template text (the API's limit too)
+MAX_SPOKEN = 10_000  # characters of rendered text handed to an engine
+_PLACEHOLDER = re.compile(r"{{-?\s*([^\W\d]\w*)\s*-?}}")
+
+
+class TextRefused(ValueError):
+    """A template text that is not plain text with ``{{ name }}`` placeholders."""
+
+
+class MissingFields(ValueError):
+    """The lead lacks fields the template names."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(f"the template needs {', '.join(names)}, which the lead does not have")
+        self.names = names
+
+
+def _speak(value: Any) -> str:
+    from tts.reading import speak_value
+
+    return speak_value(value)
+
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, finalize=_speak, cache_size=1000,
+                            keep_trailing_newline=False)  # fmt: skip
+
+
+# Names Jinja2 resolves itself (globals, the template's own objects): never a field.
+_RESERVED = frozenset(_ENV.globals) | {"self", "loop", "super", "caller", "varargs", "kwargs"}
+
+
+def _describe(node: nodes.Node) -> str:
+    if isinstance(node, nodes.Filter):
+        return f"a filter (|{node.name})"
+    if isinstance(node, nodes.Getattr):
+        return f"attribute access (.{node.attr})"
+    if isinstance(node, nodes.Getitem):
+        return "item access ([...])"
+    if isinstance(node, nodes.Call):
+        return "a call (...())"
+    if isinstance(node, nodes.Const):
+        return f"a constant ({node.value!r})"
+    if isinstance(node, nodes.Name):
+        return f"a name used as {node.ctx}"
+    return f"an expression ({type(node).__name__})"
+
+
+def check_text(text: str) -> set[str]:
+    """The placeholder names of ``text``; :class:`TextRefused` unless it is plain text
+    and ``{{ name }}`` placeholders."""
+    only = "only plain {{ field }} placeholders are allowed"
+    if len(text) > MAX_TEXT:
+        raise TextRefused(f"is {len(text)} characters long; at most {MAX_TEXT}")
+    try:
+        for lineno, kind, _ in _ENV.lex(text):
+            if kind in ("block_begin", "raw_begin", "line_statement_begin"):
+                raise TextRefused(f"line {lineno} has a {{% ... %}} statement; {only}")
+        tree = _ENV.parse(text)
+    except TemplateSyntaxError as exc:
+        raise TextRefused(f"is not a valid template: {exc.message} (line {exc.lineno})") from None
+    except RecursionError:
+        raise TextRefused(f"is nested too deeply; {only}") from None
+    names: set[str] = set()
+    for top in tree.body:
+        if not isinstance(top, nodes.Output):  # the lexer check above makes this unreachable
+            raise TextRefused(f"line {top.lineno} has a {{% ... %}} statement; {only}")
+        for node in top.nodes:
+            if isinstance(node, nodes.TemplateData):
+                continue
+            if isinstance(node, nodes.Name) and node.ctx == "load":
+                if node.name in _RESERVED:
+                    raise TextRefused(f"line {node.lineno} uses {node.name!r}, a name Jinja2 reserves: rename it")
+                names.add(node.name)
+                continue
+            raise TextRefused(f"line {node.lineno} uses {_describe(node)}; {only}")
+    return names
+
+
+def placeholders(text: str) -> set[str]:
+    """The field names ``text`` uses. Never raises: for a text that was never checked
+    (written to Redis by hand) the plain ``{{ name }}`` placeholders found in it."""
+    try:
+        return check_text(text)
+    except TextRefused:
+        return set(_PLACEHOLDER.findall(text))
+
+
+def render(text: str, fields: dict[str, Any]) -> str:
+    """The words to speak: ``text`` with each placeholder replaced by its field's value,
+    read by the Vietnamese reading rules. :class:`TextRefused` for a text that is not
+    plain placeholders, :class:`MissingFields` when the lead lacks one."""
+    names = check_text(text)
+    missing = sorted(n for n in names if fields.get(n) is None)
+    if missing:
+        raise MissingFields(missing)
+    try:
+        spoken = _ENV.from_string(text).render({n: fields[n] for n in names})
+    except UndefinedError as exc:  # unreachable after the check above; kept as the sandbox's own guard
+        raise MissingFields([str(exc)]) from None
+    spoken = " ".join(spoken.split())  # newlines and runs of spaces: one space
+    if len(spoken) > MAX_SPOKEN:
+        raise TextRefused(f"renders to {len(spoken)} characters; at most {MAX_SPOKEN}")
+    return spoken
