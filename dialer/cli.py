@@ -46,6 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the dialing engine (configuration: AUTOCALL_* environment, --config)")
     serve.add_argument("--config", help="YAML or JSON settings file (environment variables override it)")
 
+    tts = sub.add_parser("tts", help="hear a message before a campaign runs")
+    tts_sub = tts.add_subparsers(dest="tts_command", required=True)
+    render = tts_sub.add_parser("render", help="render a template with a lead's fields to a WAV (or its text)")
+    render.add_argument("--template", required=True, metavar="FILE", help="the template text, {{field}} placeholders")
+    render.add_argument("--fields", default="{}", metavar="JSON", help="a JSON object, or a path to one")
+    render.add_argument("--out", metavar="WAV", help="where to write the WAV (required unless --text-only)")
+    render.add_argument("--text-only", action="store_true", help="print the exact spoken text; synthesise nothing")
+    render.add_argument("--rate", type=int, choices=(8000, 16000), default=8000)
+    render.add_argument("--voice", default="vi", help="espeak-ng voice")
+
     demo = sub.add_parser("demo", help="start a private Redis and the simulator, and place calls through them")
     demo.add_argument("--calls", type=int, default=3000, help="leads to import")
     demo.add_argument("--time-scale", type=float, default=0.01, help="simulated call time per wall second")
@@ -71,12 +81,55 @@ def main(argv: list[str] | None = None) -> int:
             print(f"autocall serve: bad configuration: {exc}", file=sys.stderr)
             return 2
         return serve(settings)
+    if args.command == "tts":
+        return run_tts_render(args)
     if args.command == "demo":
         from dialer.demo import run_demo
 
         logging.getLogger().setLevel(logging.WARNING)
         return run_demo(calls=args.calls, time_scale=args.time_scale, seed=args.seed, sps=args.sps)
     return 2
+
+
+def run_tts_render(args: argparse.Namespace) -> int:
+    """``autocall tts render``: what a lead will hear, before the campaign runs."""
+    import json
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tts.template import render
+
+    try:
+        text = Path(args.template).read_text(encoding="utf-8")
+        raw = args.fields
+        fields = json.loads(Path(raw).read_text(encoding="utf-8") if not raw.lstrip().startswith("{") else raw)
+        if not isinstance(fields, dict):
+            raise ValueError("--fields must be a JSON object")
+        spoken = render(text, fields)
+    except (OSError, ValueError) as exc:
+        print(f"autocall tts render: {exc}", file=sys.stderr)
+        return 2
+    if args.text_only:
+        print(spoken)
+        return 0
+    if not args.out:
+        print("autocall tts render: --out is required (or --text-only)", file=sys.stderr)
+        return 2
+    from tts.cache import AudioCache
+    from tts.engines.espeak import EspeakEngine
+    from tts.synth import Synthesizer
+
+    with tempfile.TemporaryDirectory(prefix="autocall-tts-") as scratch:
+        synth = Synthesizer(EspeakEngine(args.voice), AudioCache(Path(scratch)), args.rate)
+        try:
+            made = synth.speak(spoken)
+        except Exception as exc:  # SynthesisError: espeak-ng missing or failing
+            print(f"autocall tts render: {exc}", file=sys.stderr)
+            return 1
+        shutil.copyfile(made, args.out)
+    print(f"{args.out}: {spoken}")
+    return 0
 
 
 def run_simswitch(args: argparse.Namespace) -> int:

@@ -38,12 +38,27 @@ class Settings(BaseSettings):
     max_import_bytes: int = Field(64 << 20, ge=1 << 20)  # bulk import and audio upload bodies
     api: bool = True  # false: engine only (e.g. a second dialer process sharing the Redis)
     webhook_secret: str = ""  # HMAC-SHA256 key for the X-Autocall-Signature header (docs/api-cdrs-webhooks.md)
+    # Speech (tts package): the engine that speaks autocall_voice_tts / _otp messages
+    tts_engine: str = Field("espeak", pattern="^(espeak|http|none)$")
+    tts_voice: str = ""  # espeak: "vi" when empty; http: the vendor's voice name
+    tts_url: str = ""  # http engine: where to POST {"text", "voice"}
+    tts_key: str = ""  # http engine: sent as Authorization: Bearer <key>
+    tts_rate: int = Field(8000, description="8000 or 16000 Hz")
+    tts_cache_bytes: int = Field(512 << 20, ge=1 << 20)  # bound of <audio_dir>/tts
+    otp_pause_ms: int = Field(600, ge=100, le=3000)  # silence between OTP digits
 
     @field_validator("freeswitch")
     @classmethod
     def _nodes_parse(cls, value: str) -> str:
         for url in value.split(","):
             NodeConfig.from_url(url)
+        return value
+
+    @field_validator("tts_rate")
+    @classmethod
+    def _rate(cls, value: int) -> int:
+        if value not in (8000, 16000):
+            raise ValueError("AUTOCALL_TTS_RATE must be 8000 or 16000")
         return value
 
     @field_validator("listen")

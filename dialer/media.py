@@ -27,7 +27,7 @@ class MessageUnavailable(Exception):
 class SpeechRenderer(Protocol):
     def render_text(self, template_text: str, fields: dict[str, Any]) -> Path: ...
 
-    def render_otp(self, code: str, repeat: int = 2) -> Path: ...
+    def render_otp(self, code: str, repeat: int = 2, intro: str = "") -> Path: ...
 
 
 class NoSpeech:
@@ -36,7 +36,7 @@ class NoSpeech:
     def render_text(self, template_text: str, fields: dict[str, Any]) -> Path:
         raise MessageUnavailable("no speech renderer configured for autocall_voice_tts")
 
-    def render_otp(self, code: str, repeat: int = 2) -> Path:
+    def render_otp(self, code: str, repeat: int = 2, intro: str = "") -> Path:
         raise MessageUnavailable("no speech renderer configured for autocall_voice_otp")
 
 
@@ -66,7 +66,20 @@ class MessageFiles:
             code = str(fields.get(name) or "")
             if not code:
                 raise MessageUnavailable(f"voice OTP lead has no {name!r} field")
-            return self.renderer.render_otp(code, template.otp_repeat if template is not None else 2)
+            repeat = template.otp_repeat if template is not None else 2
+            intro = template.text if template is not None else ""
+            return self._rendered(lambda: self.renderer.render_otp(code, repeat, intro))
         if template is None or not template.text:
             raise MessageUnavailable(f"campaign {campaign.campaign_uuid} has no text template")
-        return self.renderer.render_text(template.text, fields)
+        return self._rendered(lambda: self.renderer.render_text(template.text, fields))
+
+    @staticmethod
+    def _rendered(make) -> Path:
+        """A renderer's failure (template, missing field, engine down) fails the attempt
+        with the reason in its CDR; it never reaches the engine as a crash."""
+        try:
+            return make()
+        except MessageUnavailable:
+            raise
+        except Exception as exc:
+            raise MessageUnavailable(f"tts: {exc}") from exc

@@ -116,7 +116,7 @@ def test_voice_otp_reads_the_templates_otp_field_as_often_as_it_says(tmp_path):
     heard = []
 
     class Renderer:
-        def render_otp(self, code, repeat=2):
+        def render_otp(self, code, repeat=2, intro=""):
             heard.append((code, repeat))
             return tmp_path / "otp.wav"
 

@@ -21,14 +21,16 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gevent
 import gevent.event
+import gevent.pool
 import gevent.queue
 import redis
 
-from dialer.domain.enums import CampaignStatus
+from dialer.domain.enums import CampaignStatus, TypeAutocall
 from dialer.domain.models import Campaign, Carrier, Template
 from dialer.engine.calls import CallTracker, InFlight
 from dialer.engine.recorder import answer_body, build_finish, is_throttled
@@ -55,7 +57,8 @@ class CampaignContext:
 class Engine:
     def __init__(self, store: Store, nodes: list[NodeConfig], files: MessageFiles, *, default_gateway: str = "",
                  default_caller_id: str = "", clock: Callable[[], float] = time.time, lease_s: float = 60.0,
-                 grace_s: float = 2.0, queue_size: int = 20_000, command_timeout: float = 10.0) -> None:  # fmt: skip
+                 grace_s: float = 2.0, queue_size: int = 20_000, command_timeout: float = 10.0,
+                 render_concurrency: int = 8) -> None:  # fmt: skip
         self.store = store
         self.files = files
         self.default_gateway = default_gateway
@@ -69,6 +72,7 @@ class Engine:
         self._contexts: dict[str, CampaignContext] = {}
         self._writes: gevent.queue.Queue = gevent.queue.Queue(maxsize=queue_size)
         self._greenlets: list[gevent.Greenlet] = []
+        self._render_pool = gevent.pool.Pool(render_concurrency)  # TTS/OTP messages rendered at once
         self.stopping = False
         self.finished = 0
         self.writes_idle = gevent.event.Event()
@@ -179,10 +183,11 @@ class Engine:
         commands: list[str] = []
         sent: list[InFlight] = []
         now_ms = int(self.clock() * 1000)
+        messages = self._messages(ctx, claims)
         for claim in claims:
             att = InFlight(claim, ctx.campaign, node, str(uuid.uuid4()), [], [], now_ms)
             try:
-                commands.append(self._originate(att, ctx))
+                commands.append(self._originate(att, ctx, messages.get(claim.call_uuid)))
             except (MessageUnavailable, UnsafeValue, InvalidNumber, ValueError) as exc:
                 log.error("cannot originate", extra={**att.log_extra(), "error": str(exc)})
                 att.legs = att.legs or [claim.call_uuid]
@@ -217,7 +222,21 @@ class Engine:
             if not ok:
                 self.tracker.fail(att, "not-sent")
 
-    def _originate(self, att: InFlight, ctx: CampaignContext) -> str:
+    def _messages(self, ctx: CampaignContext, claims: list[Claim]) -> dict[str, Path | Exception]:
+        """Spoken messages (TTS, OTP) of a batch, rendered concurrently before any originate:
+        a callee never waits for synthesis, and one slow render does not hold the others."""
+        if ctx.campaign.type_autocall is TypeAutocall.AUDIO or not claims:
+            return {}
+
+        def one(claim: Claim) -> tuple[str, Path | Exception]:
+            try:
+                return claim.call_uuid, self.files.for_call(ctx.campaign, ctx.template, claim.fields)
+            except Exception as exc:  # MessageUnavailable, or anything a renderer raised
+                return claim.call_uuid, exc
+
+        return dict(self._render_pool.imap_unordered(one, claims))
+
+    def _originate(self, att: InFlight, ctx: CampaignContext, message: Path | Exception | None = None) -> str:
         claim, campaign = att.claim, ctx.campaign
         mode = campaign.mode_call
         if mode.value == "direct":
@@ -244,7 +263,9 @@ class Engine:
         att.legs = [leg.uuid for leg in legs]
         att.numbers = numbers
         att.caller_ids = [leg.caller_id for leg in legs]
-        path = self.files.for_call(campaign, ctx.template, claim.fields)
+        if isinstance(message, Exception):
+            raise message if isinstance(message, MessageUnavailable) else MessageUnavailable(str(message))
+        path = message or self.files.for_call(campaign, ctx.template, claim.fields)
         variables = {"autocall_campaign": campaign.campaign_uuid, "autocall_lead": claim.lead_uuid,
                      "autocall_call": claim.call_uuid, "autocall_file": str(path)}  # fmt: skip
         arg = build_originate(legs, mode, timeout=campaign.call_timeout, global_vars=variables,
