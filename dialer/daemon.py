@@ -24,9 +24,31 @@ from dialer.webhooks import WebhookSender
 log = logging.getLogger("autocall.daemon")
 
 
+def build_renderer(settings: Settings):
+    """The speech renderer for TTS and OTP campaigns (None: such campaigns cannot dial)."""
+    if settings.tts_engine == "none":
+        return None
+    from tts.cache import AudioCache
+    from tts.otp import OtpReader
+    from tts.renderer import TtsRenderer
+    from tts.synth import Synthesizer
+
+    if settings.tts_engine == "http":
+        from tts.engines.http import HttpEngine
+
+        engine = HttpEngine(settings.tts_url, settings.tts_key, settings.tts_voice)
+    else:
+        from tts.engines.espeak import EspeakEngine
+
+        engine = EspeakEngine(settings.tts_voice or "vi")
+    synth = Synthesizer(engine, AudioCache(settings.audio_dir / "tts", settings.tts_cache_bytes), settings.tts_rate)
+    return TtsRenderer(synth, OtpReader(synth, pause_ms=settings.otp_pause_ms))
+
+
 def build_engine(settings: Settings) -> tuple[Store, Engine, WebhookSender]:
     store = Store.from_url(settings.redis_url, settings.redis_prefix)
-    engine = Engine(store, settings.nodes(), MessageFiles(settings.audio_dir), default_gateway=settings.default_gateway,
+    files = MessageFiles(settings.audio_dir, renderer=build_renderer(settings))
+    engine = Engine(store, settings.nodes(), files, default_gateway=settings.default_gateway,
                     default_caller_id=settings.default_caller_id, lease_s=settings.lease_seconds,
                     command_timeout=settings.command_timeout)  # fmt: skip
     return store, engine, WebhookSender(store, secret=settings.webhook_secret)
