@@ -84,44 +84,41 @@ def test_otp_pause_is_configurable(engine, tmp_path):
     assert long - short == pytest.approx(5 * 1.0, abs=0.05)  # intro + 4 digits, 1 s more pause each
 
 
-def test_a_tts_campaign_dials_with_its_rendered_message(store, simswitch, tmp_path):
+@pytest.fixture
+def tts_dialer(store, simswitch, tmp_path):
+    """An engine with the espeak renderer, against a simulator that answers 098 numbers."""
     audio = tmp_path / "audio"
     server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 1.0}}]), time_scale=0.01)
     eng = make_engine(store, server, audio)
     eng.files.renderer = TtsRenderer(Synthesizer(EspeakEngine("vi"), AudioCache(audio / "tts"), 8000))
-    try:
+
+    def dial(fields: dict) -> dict:
         template = Template(template_name="no", text=SEED_TEMPLATE)
         store.put_template(template)
         camp = campaign(store, template_uuid=template.template_uuid, type_autocall=TypeAutocall.VOICE_TTS)
         lead = Lead(campaign_uuid=camp.campaign_uuid, numbers=["0982596021"], networks=[Network.VIETTEL],
-                    fields=FIELDS)  # fmt: skip
-        store.add_leads([lead], 1_000)
+                    fields=fields)  # fmt: skip
+        store.add_leads([lead], 1_000)  # straight into the store: the import would refuse a missing field
         eng.wake(camp.campaign_uuid)
         wait_until(lambda: store.call(lead.call_id).get("state") == "done", timeout=20)
-        assert store.call(lead.call_id)["recall_status"] == "answered"
-        assert list((audio / "tts").rglob("*.wav"))
-    finally:
-        eng.stop(drain_timeout=5)
+        return store.call(lead.call_id)
+
+    yield dial, server, audio
+    eng.stop(drain_timeout=5)
 
 
-def test_a_lead_missing_a_template_field_fails_with_the_reason_and_is_not_dialled(store, simswitch, tmp_path):
-    audio = tmp_path / "audio"
-    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 1.0}}]), time_scale=0.01)
-    eng = make_engine(store, server, audio)
-    eng.files.renderer = TtsRenderer(Synthesizer(EspeakEngine("vi"), AudioCache(audio / "tts"), 8000))
-    try:
-        template = Template(template_name="no", text=SEED_TEMPLATE)
-        store.put_template(template)
-        camp = campaign(store, template_uuid=template.template_uuid, type_autocall=TypeAutocall.VOICE_TTS)
-        lead = Lead(campaign_uuid=camp.campaign_uuid, numbers=["0982596021"], networks=[Network.VIETTEL],
-                    fields={"customer_name": "A"})  # written behind the API's back: the import would refuse it
-        store.add_leads([lead], 1_000)
-        eng.wake(camp.campaign_uuid)
-        wait_until(lambda: store.call(lead.call_id).get("state") == "done", timeout=20)
-        cdr = store.call(lead.call_id)
-        assert cdr["hangup_cause"] == "AUTOCALL_NO_MESSAGE" and server.switch.stats.originated == 0
-    finally:
-        eng.stop(drain_timeout=5)
+def test_a_tts_campaign_dials_with_its_rendered_message(tts_dialer):
+    dial, _server, audio = tts_dialer
+    assert dial(FIELDS)["recall_status"] == "answered"
+    assert list((audio / "tts").rglob("*.wav"))
+
+
+def test_a_lead_missing_a_template_field_fails_with_the_reason_and_is_not_dialled(tts_dialer):
+    dial, server, _audio = tts_dialer
+    cdr = dial({"customer_name": "A"})
+    assert cdr["hangup_cause"] == "AUTOCALL_NO_MESSAGE"
+    assert cdr["reason"].startswith("tts: the template needs due_amount")
+    assert server.switch.stats.originated == 0
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -60,6 +60,7 @@ class InFlight:
     done: bool = False
     timer: gevent.Greenlet | None = None
     caller_ids: list[str] = field(default_factory=list)  # the caller ID (hotline) of each leg, in leg order
+    detail: str = ""  # why autocall itself ended it (e.g. the tts error): the CDR's reason
 
     @property
     def call_uuid(self) -> str:

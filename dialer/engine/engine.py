@@ -191,6 +191,7 @@ class Engine:
             except (MessageUnavailable, UnsafeValue, InvalidNumber, ValueError) as exc:
                 log.error("cannot originate", extra={**att.log_extra(), "error": str(exc)})
                 att.legs = att.legs or [claim.call_uuid]
+                att.detail = str(exc)
                 self.tracker.add(att)
                 if isinstance(exc, InvalidNumber):
                     cause = "INVALID_NUMBER_FORMAT"  # an invalid-number outcome (VBot 101), not a system error

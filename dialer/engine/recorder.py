@@ -109,7 +109,7 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
         "start_ms": start_ms, "answer_ms": answer_ms, "end_ms": end_ms, "duration": duration, "billsec": billsec,
         "waitsec": waitsec, "hangup_cause": outcome.cause, "sip_status": hang.get("variable_sip_term_status", ""),
         "job_result": att.job_text, "recall_status": outcome.recall_status.value,
-        "report_key": outcome.report_key.value, "reason": outcome.reason, "dtmf": att.dtmf,
+        "report_key": outcome.report_key.value, "reason": att.detail or outcome.reason, "dtmf": att.dtmf,
         "recall_at_ms": step.recall_at_ms, "reported": "1",
     }  # fmt: skip
     stats = {"total_calls": 1, "total_duration": duration, "total_billsec": billsec, "total_waitsec": waitsec,
