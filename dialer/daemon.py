@@ -42,7 +42,8 @@ def build_renderer(settings: Settings):
 
         engine = EspeakEngine(settings.tts_voice or "vi")
     synth = Synthesizer(engine, AudioCache(settings.audio_dir / "tts", settings.tts_cache_bytes), settings.tts_rate)
-    return TtsRenderer(synth, OtpReader(synth, pause_ms=settings.otp_pause_ms))
+    codes = AudioCache(settings.audio_dir / "tts-otp", 64 << 20)  # one file per code: kept apart, small bound
+    return TtsRenderer(synth, OtpReader(synth, pause_ms=settings.otp_pause_ms, output=codes))
 
 
 def build_engine(settings: Settings) -> tuple[Store, Engine, WebhookSender]:

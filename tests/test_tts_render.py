@@ -147,3 +147,39 @@ def test_cli_names_a_missing_field(tmp_path):
     (tmp_path / "t.txt").write_text(SEED_TEMPLATE)
     out = run_cli("--template", str(tmp_path / "t.txt"), "--fields", "{}", "--text-only")
     assert out.returncode == 2 and "customer_name" in out.stderr
+
+
+def test_a_message_not_ready_within_a_third_of_the_lease_fails_instead_of_outliving_it(store, simswitch, tmp_path):
+    import gevent
+
+    class Stuck:
+        def render_text(self, text, fields):
+            gevent.sleep(30)  # an HTTP engine that hangs
+
+        def render_otp(self, code, repeat=2, intro=""):
+            gevent.sleep(30)
+
+    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 1.0}}]), time_scale=0.01)
+    eng = make_engine(store, server, tmp_path / "audio", lease_s=3)
+    eng.files.renderer = Stuck()
+    try:
+        template = Template(template_name="no", text=SEED_TEMPLATE)
+        store.put_template(template)
+        camp = campaign(store, template_uuid=template.template_uuid, type_autocall=TypeAutocall.VOICE_TTS)
+        lead = Lead(campaign_uuid=camp.campaign_uuid, numbers=["0982596021"], networks=[Network.VIETTEL],
+                    fields=FIELDS)  # fmt: skip
+        store.add_leads([lead], 1_000)
+        eng.wake(camp.campaign_uuid)
+        wait_until(lambda: store.call(lead.call_id).get("state") == "done", timeout=10)
+        cdr = store.call(lead.call_id)
+        assert cdr["hangup_cause"] == "AUTOCALL_NO_MESSAGE" and "not ready within 1 s" in cdr["reason"]
+        assert server.switch.stats.originated == 0
+    finally:
+        eng.stop(drain_timeout=5)
+
+
+def test_assembled_otp_codes_go_to_their_own_cache(engine, tmp_path):
+    synth = Synthesizer(engine, AudioCache(tmp_path / "tts"), 8000)
+    codes = AudioCache(tmp_path / "otp")
+    path = OtpReader(synth, output=codes).render("482915", 1)
+    assert path.is_relative_to(tmp_path / "otp") and len(codes) == 1

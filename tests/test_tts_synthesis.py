@@ -339,11 +339,22 @@ def test_rate_must_be_8k_or_16k(cache):
         Synthesizer(CountingEngine(), cache).speak("  ")
 
 
+def test_a_file_another_process_handed_out_recently_is_not_evicted(tmp_path):
+    engine = CountingEngine()
+    size = Synthesizer(engine, AudioCache(tmp_path / "probe")).speak("x").stat().st_size
+    theirs = AudioCache(tmp_path / "tts", max_bytes=int(size * 1.5))
+    playing = Synthesizer(engine, theirs).speak("a")  # the other process's call plays this file
+    mine = AudioCache(tmp_path / "tts", max_bytes=int(size * 1.5))
+    assert len(mine) == 1  # its index holds "a", the least recently used file
+    Synthesizer(engine, mine).speak("b")  # over the bound: LRU alone would delete "a" now
+    assert playing.exists() and mine.evictions == 0
+
+
 def test_lru_eviction_under_a_tiny_bound(tmp_path):
     engine = CountingEngine()
     probe = AudioCache(tmp_path / "probe")
     size = Synthesizer(engine, probe).speak("x").stat().st_size  # every fake render has the same size
-    cache = AudioCache(tmp_path / "tts", max_bytes=int(size * 2.5))
+    cache = AudioCache(tmp_path / "tts", max_bytes=int(size * 2.5), min_age_seconds=0)
     synth = Synthesizer(engine, cache)
     a = synth.speak("a")
     b = synth.speak("b")
@@ -356,7 +367,7 @@ def test_lru_eviction_under_a_tiny_bound(tmp_path):
     again = AudioCache(tmp_path / "tts", max_bytes=int(size * 2.5))
     assert len(again) == 2 and again.total_bytes == 2 * size
     # a bound below one file still keeps the file just written
-    tiny = AudioCache(tmp_path / "tiny", max_bytes=10)
+    tiny = AudioCache(tmp_path / "tiny", max_bytes=10, min_age_seconds=0)
     one = Synthesizer(engine, tiny).speak("one")
     two = Synthesizer(engine, tiny).speak("two")
     assert two.exists() and not one.exists() and len(tiny) == 1

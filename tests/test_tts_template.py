@@ -61,3 +61,8 @@ def test_a_template_text_has_a_size_limit():
 
 def test_placeholders_lists_the_fields_a_lead_must_have():
     assert placeholders(SEED_TEMPLATE) == {"customer_name", "due_amount", "due_date"}
+
+
+def test_a_huge_field_value_is_refused_before_it_is_read():
+    with pytest.raises(TextRefused, match="at most 2000"):
+        render("Nợ {{so_tien}}", {"so_tien": "1 " * 5000})

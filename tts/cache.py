@@ -45,12 +45,14 @@ STALE_TMP_SECONDS = 3600.0
 
 
 class AudioCache:
-    def __init__(self, directory: Path, max_bytes: int = 512 << 20, rescan_seconds: float = 300.0) -> None:
+    def __init__(self, directory: Path, max_bytes: int = 512 << 20, rescan_seconds: float = 300.0,
+                 min_age_seconds: float = 900.0) -> None:  # fmt: skip
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
         self.directory = Path(directory).resolve()
         self.max_bytes = int(max_bytes)
         self.rescan_seconds = rescan_seconds
+        self.min_age_seconds = min_age_seconds  # a file used this recently is never evicted (it may be playing)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._files: OrderedDict[str, int] = OrderedDict()  # key -> size, least recently used first
         self._total = 0
@@ -118,16 +120,26 @@ class AudioCache:
     def _evict(self, keep: str) -> None:
         if self.rescan_seconds is not None and time.monotonic() - self._scanned_at > self.rescan_seconds:
             self.rescan()
-        while self._total > self.max_bytes and len(self._files) > 1:
+        passes = len(self._files)  # one look at each file at most: if all are in use, stay over the bound
+        while self._total > self.max_bytes and len(self._files) > 1 and passes > 0:
+            passes -= 1
             key, size = next(iter(self._files.items()))
-            if key == keep:  # never the file just written (it is the most recent anyway)
+            path = self.path_for(key)
+            try:
+                # Another process sharing the directory may have handed this file out
+                # (a hit touches its mtime): a file used within MIN_AGE_SECONDS may be
+                # playing, so it stays whatever this process's index says.
+                recent = time.time() - os.stat(path).st_mtime < self.min_age_seconds
+            except FileNotFoundError:
+                recent = False
+            if key == keep or recent:
                 self._files.move_to_end(key)
                 continue
             del self._files[key]
             self._total -= size
             self.evictions += 1
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path_for(key))
+                os.unlink(path)
 
     # -- the one entry point --------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tts.audio import read_wav, write_wav
+from tts.cache import AudioCache
 from tts.reading import otp_words
 from tts.synth import Synthesizer
 
@@ -21,10 +22,14 @@ AGAIN = "Xin nhắc lại"
 
 
 class OtpReader:
-    def __init__(self, synth: Synthesizer, *, pause_ms: int = 600, gap_ms: int = 1000) -> None:
+    def __init__(self, synth: Synthesizer, *, pause_ms: int = 600, gap_ms: int = 1000,
+                 output: AudioCache | None = None) -> None:  # fmt: skip
         if not (100 <= pause_ms <= 3000 and 100 <= gap_ms <= 5000):
             raise ValueError("pause_ms must be 100-3000 and gap_ms 100-5000")
         self.synth = synth
+        # Assembled codes go to their own small cache (every code is new): they never push
+        # the reusable prompts and digit clips out of the synthesizer's cache.
+        self.output = output if output is not None else synth.cache  # (an empty cache is falsy)
         self.pause_ms = pause_ms
         self.gap_ms = gap_ms
 
@@ -42,7 +47,7 @@ class OtpReader:
             raise ValueError("repeat must be 1 to 5")
         intro = " ".join((intro or DEFAULT_INTRO).split())
         engine = self.synth.engine
-        key = self.synth.cache.key("otp", engine.name, engine.voice, str(self.synth.rate), intro, code, str(repeat),
+        key = self.output.key("otp", engine.name, engine.voice, str(self.synth.rate), intro, code, str(repeat),
                                    str(self.pause_ms), str(self.gap_ms))  # fmt: skip
 
         def make(path: Path) -> None:
@@ -57,4 +62,4 @@ class OtpReader:
             parts.append(self._silence(300))
             write_wav(path, b"".join(parts), self.synth.rate)
 
-        return self.synth.cache.get_or_make(key, make)
+        return self.output.get_or_make(key, make)

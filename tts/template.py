@@ -20,6 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 MAX_TEXT = 4000  # characters of template text (the API's limit too)
 MAX_SPOKEN = 10_000  # characters of rendered text handed to an engine
+MAX_VALUE = 2000  # characters of one field value (the import's limit too): checked before it is read
 _PLACEHOLDER = re.compile(r"{{-?\s*([^\W\d]\w*)\s*-?}}")
 
 
@@ -113,6 +114,9 @@ def render(text: str, fields: dict[str, Any]) -> str:
     missing = sorted(n for n in names if fields.get(n) is None)
     if missing:
         raise MissingFields(missing)
+    for n in names:
+        if len(str(fields[n])) > MAX_VALUE:  # reading a megabyte of digits would hold the hub
+            raise TextRefused(f"field {n} is {len(str(fields[n]))} characters long; at most {MAX_VALUE}")
     try:
         spoken = _ENV.from_string(text).render({n: fields[n] for n in names})
     except UndefinedError as exc:  # unreachable after the check above; kept as the sandbox's own guard

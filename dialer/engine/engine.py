@@ -47,6 +47,10 @@ DESTINATION = "autocall XML autocall"  # freeswitch-conf/dialplan/autocall.xml
 WRITE_BATCH = 500
 
 
+class NoRoute(ValueError):
+    """No gateway to send this number to: the attempt fails as INVALID_GATEWAY."""
+
+
 @dataclass(slots=True)
 class CampaignContext:
     campaign: Campaign
@@ -196,7 +200,7 @@ class Engine:
                 if isinstance(exc, InvalidNumber):
                     cause = "INVALID_NUMBER_FORMAT"  # an invalid-number outcome (VBot 101), not a system error
                 else:
-                    cause = "INVALID_GATEWAY" if "gateway" in str(exc) else "AUTOCALL_NO_MESSAGE"
+                    cause = "INVALID_GATEWAY" if isinstance(exc, NoRoute) else "AUTOCALL_NO_MESSAGE"
                 self.tracker.fail(att, cause)
                 continue
             self.tracker.add(att)
@@ -224,18 +228,28 @@ class Engine:
                 self.tracker.fail(att, "not-sent")
 
     def _messages(self, ctx: CampaignContext, claims: list[Claim]) -> dict[str, Path | Exception]:
-        """Spoken messages (TTS, OTP) of a batch, rendered concurrently before any originate:
-        a callee never waits for synthesis, and one slow render does not hold the others."""
+        """Spoken messages (TTS, OTP) of a batch, rendered concurrently before any originate,
+        so a callee never waits for synthesis. The batch's claims are not tracked yet (their
+        leases are not renewed): rendering gets a third of the lease, and a message not ready
+        by then fails its attempt, so a slow or dead TTS engine can never outlive a lease."""
         if ctx.campaign.type_autocall is TypeAutocall.AUDIO or not claims:
             return {}
+        out: dict[str, Path | Exception] = {}
 
-        def one(claim: Claim) -> tuple[str, Path | Exception]:
+        def one(claim: Claim) -> None:
             try:
-                return claim.call_uuid, self.files.for_call(ctx.campaign, ctx.template, claim.fields)
+                out[claim.call_uuid] = self.files.for_call(ctx.campaign, ctx.template, claim.fields)
             except Exception as exc:  # MessageUnavailable, or anything a renderer raised
-                return claim.call_uuid, exc
+                out[claim.call_uuid] = exc
 
-        return dict(self._render_pool.imap_unordered(one, claims))
+        group = [self._render_pool.spawn(one, claim) for claim in claims]
+        gevent.joinall(group, timeout=self.lease_ms / 3000)
+        late = [g for g in group if not g.dead]
+        gevent.killall(late, block=True)
+        for claim in claims:
+            out.setdefault(claim.call_uuid, MessageUnavailable(
+                f"tts: the message was not ready within {self.lease_ms / 3000:.0f} s"))  # fmt: skip
+        return out
 
     def _originate(self, att: InFlight, ctx: CampaignContext, message: Path | Exception | None = None) -> str:
         claim, campaign = att.claim, ctx.campaign
@@ -250,15 +264,15 @@ class Engine:
             if campaign.carrier_uuid:
                 # A named carrier is the only way out: never leak its calls to the default trunk.
                 if ctx.carrier is None:
-                    raise ValueError(f"carrier {campaign.carrier_uuid} does not exist: no gateway")
+                    raise NoRoute(f"carrier {campaign.carrier_uuid} does not exist: no gateway")
                 route = ctx.carrier.route(network)
                 if route is None:
-                    raise ValueError(f"carrier {ctx.carrier.carrier_name!r} has no gateway for {network.value}")
+                    raise NoRoute(f"carrier {ctx.carrier.carrier_name!r} has no gateway for {network.value}")
                 gateway, caller_id = route
             else:
                 gateway, caller_id = self.default_gateway, self.default_caller_id
             if not gateway:
-                raise ValueError(f"no gateway for network {network.value}")
+                raise NoRoute(f"no gateway for network {network.value}")
             leg_uuid = claim.call_uuid if i == 0 else str(uuid.uuid4())
             legs.append(Leg(uuid=leg_uuid, gateway=gateway, number=number, caller_id=caller_id))
         att.legs = [leg.uuid for leg in legs]
