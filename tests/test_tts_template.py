@@ -27,7 +27,12 @@ def test_extra_fields_are_ignored():
 
 
 def test_the_templates_own_words_are_left_as_written():
-    assert render("Gọi lại 1900 1234 cho {{ten}}", {"ten": "An"}) == "Gọi lại 1900 1234 cho An"
+    assert render("Xin chào quý khách {{ten}}!", {"ten": "An"}) == "Xin chào quý khách An!"
+
+
+def test_numbers_in_the_templates_own_words_follow_the_same_rules():
+    spoken = render("Hạn chót ngày 15, gọi 1 9 0 0 1 2 3 4 cho {{ten}}", {"ten": "An"})
+    assert spoken == "Hạn chót ngày mười lăm, gọi một chín không không một hai ba bốn cho An"
 
 
 def test_line_breaks_and_runs_of_spaces_become_one_space():

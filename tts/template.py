@@ -6,8 +6,8 @@ constants are refused when the template is saved (:func:`check_text`), and
 rendering runs in Jinja2's ``SandboxedEnvironment`` with ``StrictUndefined``
 anyway (defence in depth). Each value goes through the Vietnamese reading
 rules (:func:`tts.reading.speak_value`) as it is inserted: ``10410000`` is
-spoken as an amount, ``30/01/2021`` as a date; the template's own words are
-left as written.
+spoken as an amount, ``30/01/2021`` as a date; numbers in the template's own
+words follow the same rules (other words are left as written).
 """
 
 from __future__ import annotations
@@ -106,6 +106,15 @@ def placeholders(text: str) -> set[str]:
         return set(_PLACEHOLDER.findall(text))
 
 
+def _read_literal(data: str) -> str:
+    from tts.reading import speak_value
+
+    if not any(c.isdigit() for c in data):
+        return data
+    core = data.strip()
+    return data[: len(data) - len(data.lstrip())] + speak_value(core) + data[len(data.rstrip()) :]
+
+
 def render(text: str, fields: dict[str, Any]) -> str:
     """The words to speak: ``text`` with each placeholder replaced by its field's value,
     read by the Vietnamese reading rules. :class:`TextRefused` for a text that is not
@@ -117,8 +126,13 @@ def render(text: str, fields: dict[str, Any]) -> str:
     for n in names:
         if len(str(fields[n])) > MAX_VALUE:  # reading a megabyte of digits would hold the hub
             raise TextRefused(f"field {n} is {len(str(fields[n]))} characters long; at most {MAX_VALUE}")
+    # The template's own words follow the same rules as the values ("ngày 15" is "ngày mười
+    # lăm", never espeak's own digit reading): each literal run is read, its edges kept.
+    tree = _ENV.parse(text)
+    for node in tree.find_all(nodes.TemplateData):
+        node.data = _read_literal(node.data)
     try:
-        spoken = _ENV.from_string(text).render({n: fields[n] for n in names})
+        spoken = _ENV.from_string(tree).render({n: fields[n] for n in names})
     except UndefinedError as exc:  # unreachable after the check above; kept as the sandbox's own guard
         raise MissingFields([str(exc)]) from None
     spoken = " ".join(spoken.split())  # newlines and runs of spaces: one space
