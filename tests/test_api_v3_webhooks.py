@@ -10,6 +10,7 @@ import pytest
 from dialer.service import webhooks
 from dialer.webhooks import MAX_TRIES, WebhookSender
 from tests.api_fixtures import snapshot
+from tests.receivers import WebhookReceiver
 
 DEAD = "/v3/webhook/dead"
 GONE = "http://127.0.0.1:9/cdr"  # nothing listens on the discard port: the connection is refused
@@ -17,19 +18,8 @@ GONE = "http://127.0.0.1:9/cdr"  # nothing listens on the discard port: the conn
 
 @pytest.fixture
 def receiver():
-    got: list[tuple[str, dict]] = []
-    status = {"code": "200 OK"}
-
-    def app(environ, start_response):
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        got.append((environ.get("HTTP_X_AUTOCALL_DELIVERY", ""), json.loads(body)))
-        start_response(status["code"], [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-    server = gevent.pywsgi.WSGIServer(("127.0.0.1", 0), app, log=None)
-    server.start()
-    yield f"http://127.0.0.1:{server.server_port}", got, status
-    server.stop()
+    with WebhookReceiver() as r:
+        yield r.url, r.record(lambda q: (q.headers.get("x-autocall-delivery", ""), q.json())), r.status
 
 
 def kill(store, url: str = GONE, call: str = "call-1") -> str:

@@ -130,8 +130,6 @@ def test_the_clone_does_not_touch_the_template_campaign(api, store, template_cam
 def test_a_campaign_created_over_http_runs_to_completion_with_vbot_webhooks(services, store, simswitch, tmp_path):
     import urllib.request
 
-    import gevent.pywsgi
-
     from dialer.api.app import build_app
     from dialer.api.server import make_server
     from dialer.domain.models import Carrier
@@ -140,16 +138,10 @@ def test_a_campaign_created_over_http_runs_to_completion_with_vbot_webhooks(serv
     from tests.api_fixtures import TOKEN
     from tests.conftest import free_port
     from tests.engine_fixtures import make_engine, wait_until
+    from tests.receivers import WebhookReceiver
 
-    got: list[dict] = []
-
-    def receiver(environ, start_response):
-        got.append(json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))))
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-    hook = gevent.pywsgi.WSGIServer(("127.0.0.1", 0), receiver, log=None)
-    hook.start()
+    hook = WebhookReceiver().__enter__()
+    got = hook.record(lambda q: q.json())
     listen = f"127.0.0.1:{free_port()}"
     api_server = make_server(build_app(services, [TOKEN]), listen)
     api_server.start()
@@ -166,7 +158,7 @@ def test_a_campaign_created_over_http_runs_to_completion_with_vbot_webhooks(serv
         source = campaign(store, campaign_name="mau", template_uuid=template.template_uuid,
                           carrier_uuid=carrier.carrier_uuid, status=CampaignStatus.STOP, webhook_format="vbot",
                           recall_times=3, schedule_recall_duration=0,
-                          callback_url=f"http://127.0.0.1:{hook.server_port}/cdr")  # fmt: skip
+                          callback_url=f"{hook.url}/cdr")  # fmt: skip
         body = {"vbotId": "44634", "groupCode": "PR1", "campaignId": source.campaign_id, "name": "dot-1",
                 "phones": [{"fields": [{"key": "phone", "value": "0980000001"}, {"key": "name", "value": "An"}]},
                            {"fields": [{"key": "phone", "value": "0980000002"}, {"key": "name", "value": "Bình"},
@@ -189,7 +181,7 @@ def test_a_campaign_created_over_http_runs_to_completion_with_vbot_webhooks(serv
         sender.stop()
         engine.stop(drain_timeout=5)
         api_server.stop()
-        hook.stop()
+        hook.__exit__()
 
 
 def test_an_inactive_template_campaign_gives_an_active_clone(api, store, template_campaign):

@@ -8,8 +8,6 @@ import json
 import re
 from pathlib import Path
 
-import gevent
-import gevent.pywsgi
 import pytest
 
 from dialer.simswitch import Scenario
@@ -17,6 +15,7 @@ from dialer.store.store import Store
 from dialer.webhooks import DELIVERY_HEADER, MAX_TRIES, SIGNATURE_HEADER, WebhookSender, backoff_ms, signature
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads
+from tests.receivers import WebhookReceiver
 
 
 @pytest.fixture
@@ -26,19 +25,8 @@ def store(redis_client) -> Store:
 
 @pytest.fixture
 def receiver():
-    got: list[tuple[str, dict]] = []
-    status = {"code": "200 OK"}
-
-    def app(environ, start_response):
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        got.append((environ["PATH_INFO"], json.loads(body)))
-        start_response(status["code"], [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-    server = gevent.pywsgi.WSGIServer(("127.0.0.1", 0), app, log=None)
-    server.start()
-    yield f"http://127.0.0.1:{server.server_port}", got, status
-    server.stop()
+    with WebhookReceiver() as r:
+        yield r.url, r.record(lambda q: (q.path, q.json())), r.status
 
 
 def test_answer_and_cdr_webhooks_are_delivered(store, simswitch, tmp_path, receiver):
@@ -103,21 +91,8 @@ def documented_verify():
 
 @pytest.fixture
 def raw_receiver():
-    """A receiver that keeps each request's headers and raw body bytes."""
-    got: list[tuple[dict[str, str], bytes]] = []
-    status = {"code": "200 OK"}
-
-    def app(environ, start_response):
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
-        got.append((headers, body))
-        start_response(status["code"], [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-    server = gevent.pywsgi.WSGIServer(("127.0.0.1", 0), app, log=None)
-    server.start()
-    yield f"http://127.0.0.1:{server.server_port}", got, status
-    server.stop()
+    with WebhookReceiver() as r:
+        yield r.url, r.record(lambda q: (q.headers, q.body)), r.status
 
 
 def test_a_signed_delivery_verifies_with_the_documented_recipe(store, raw_receiver):

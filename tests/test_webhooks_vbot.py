@@ -13,7 +13,6 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import gevent.pywsgi
 import pytest
 
 from dialer.domain.enums import CampaignStatus, RecallStatus
@@ -35,6 +34,7 @@ from dialer.store.store import Store
 from dialer.webhooks import WebhookSender
 from tests.engine_fixtures import make_engine, wait_until
 from tests.factories import campaign
+from tests.receivers import WebhookReceiver
 from tests.seed_examples import SEEDS
 
 SEED = (SEEDS / "003_ed9b73e28e69af7c.txt").read_text()
@@ -130,18 +130,8 @@ def store(redis_client) -> Store:
 
 @pytest.fixture
 def receiver():
-    got: list[tuple[str, dict]] = []
-
-    def app(environ, start_response):
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        got.append((environ["PATH_INFO"], json.loads(body)))
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-    server = gevent.pywsgi.WSGIServer(("127.0.0.1", 0), app, log=None)
-    server.start()
-    yield f"http://127.0.0.1:{server.server_port}", got
-    server.stop()
+    with WebhookReceiver() as r:
+        yield r.url, r.record(lambda q: (q.path, q.json()))
 
 
 def vbot_campaign(store: Store, url: str, fmt: str) -> Campaign:
