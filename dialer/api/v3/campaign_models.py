@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dialer.api.v3.types import EmptyBody, Name, Text, Url, Uuid
+from dialer.api.v3.types import EmptyBody, Name, PageQuery, Text, Url, Uuid
 from dialer.domain.enums import CampaignStatus, CampaignType, PriorityRecall, RecallStatus, ScheduleRecall, TypeAutocall
 from dialer.domain.models import NS_PER_DAY
 
@@ -199,8 +199,5 @@ class CampaignPage(BaseModel):
     total: int
 
 
-class CampaignQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class CampaignQuery(PageQuery):
     type: CampaignType | None = None
-    limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dialer.api.v3.types import Name, Uuid
+from dialer.api.v3.types import Name, PageQuery, Uuid
 
 STRICT = ConfigDict(strict=True, extra="forbid")
 NETWORKS = ("gateways", "caller_ids")
@@ -74,7 +74,5 @@ class CarrierPage(BaseModel):
     total: int
 
 
-class CarrierQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+class CarrierQuery(PageQuery):
+    pass

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dialer.api.v3.types import Name, Text, Uuid
+from dialer.api.v3.types import Name, PageQuery, Text, Uuid
 
 STRICT = ConfigDict(strict=True, extra="forbid")
 
@@ -76,7 +76,5 @@ class TemplatePage(BaseModel):
     total: int
 
 
-class TemplateQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+class TemplateQuery(PageQuery):
+    pass

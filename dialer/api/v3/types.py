@@ -33,3 +33,11 @@ class EmptyBody(BaseModel):
     """An action's body: ``{}`` or nothing (with ``body_optional``); any field is refused."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class PageQuery(BaseModel):
+    """``?limit=&offset=`` of every v3 listing (campaigns, templates, carriers)."""
+
+    model_config = ConfigDict(extra="ignore")
+    limit: int = Field(10, ge=1, le=1000)
+    offset: int = Field(0, ge=0)
