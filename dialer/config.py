@@ -11,38 +11,51 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dialer.esl.node import NodeConfig
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="AUTOCALL_", extra="forbid")
+    # Errors name the setting, never echo its value: some are secrets (keys, tokens).
+    model_config = SettingsConfigDict(env_prefix="AUTOCALL_", extra="forbid", hide_input_in_errors=True)
 
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Settings that may carry a secret are left out of repr(): a logged Settings shows none.
+    redis_url: str = Field("redis://127.0.0.1:6379/0", repr=False)
     redis_prefix: str = "autocall"
-    # Comma-separated esl://:PASSWORD@HOST:PORT[?name=&sps=&max_sessions=]
-    freeswitch: str = "esl://:ClueCon@127.0.0.1:8021"
+    # Comma-separated esl://:PASSWORD@HOST:PORT[?name=&sps=&max_sessions=]; required: nothing ships
+    # with a password (serve refuses FreeSWITCH's stock ClueCon unless allow_default_esl_password)
+    freeswitch: str = Field("", repr=False)
+    allow_default_esl_password: bool = False  # a test setup may use ClueCon
     audio_dir: Path = Path("/var/lib/autocall/audio")
     default_gateway: str = ""  # for campaigns with no carrier
     default_caller_id: str = ""
     lease_seconds: float = Field(60.0, gt=1)
     drain_seconds: float = Field(300.0, ge=0)
     command_timeout: float = Field(10.0, gt=0)
+    # A call still up after this long is asked about and hung up (ALLOTTED_TIMEOUT); one on a FreeSWITCH
+    # unreachable that long is recorded lost. Keep it above the dialplan's sched_hangup.
+    max_call_seconds: float = Field(3600.0, ge=60)
     log_level: str = "INFO"
     # HTTP API
     listen: str = "127.0.0.1:8080"  # HOST:PORT of the API
-    api_tokens: str = ""  # comma-separated bearer tokens; serve refuses to start without one
+    api_tokens: str = Field("", repr=False)  # comma-separated bearer tokens; serve refuses to start without one
+    public_docs: bool = False  # /openapi.json and /docs without a token
+    http_client_timeout: float = Field(30.0, gt=0)  # idle wait, headers deadline, body grace (dialer/api/server.py)
     domain_uuid: str = ""  # the tenant id the v3 dialect shows as domain_uuid
     max_import_bytes: int = Field(64 << 20, ge=1 << 20)  # bulk import and audio upload bodies
     api: bool = True  # false: engine only (e.g. a second dialer process sharing the Redis)
-    webhook_secret: str = ""  # HMAC-SHA256 key for the X-Autocall-Signature header (docs/api-cdrs-webhooks.md)
+    # HMAC-SHA256 key for the X-Autocall-Signature header (docs/api-cdrs-webhooks.md)
+    webhook_secret: str = Field("", repr=False)
+    # enable_encrypt campaigns: base64 of 32 random bytes (dialer/store/sealing.py); old keys only open
+    encryption_key: SecretStr = SecretStr("")
+    encryption_old_keys: SecretStr = SecretStr("")  # comma-separated, after a rotation
     # Speech (tts package): the engine that speaks autocall_voice_tts / _otp messages
     tts_engine: str = Field("espeak", pattern="^(espeak|http|none)$")
     tts_voice: str = ""  # espeak: "vi" when empty; http: the vendor's voice name
     tts_url: str = ""  # http engine: where to POST {"text", "voice"}
-    tts_key: str = ""  # http engine: sent as Authorization: Bearer <key>
+    tts_key: str = Field("", repr=False)  # http engine: sent as Authorization: Bearer <key>
     tts_rate: int = Field(8000, description="8000 or 16000 Hz")
     tts_cache_bytes: int = Field(512 << 20, ge=1 << 20)  # bound of <audio_dir>/tts
     otp_pause_ms: int = Field(600, ge=100, le=3000)  # silence between OTP digits
@@ -51,7 +64,25 @@ class Settings(BaseSettings):
     @classmethod
     def _nodes_parse(cls, value: str) -> str:
         for url in value.split(","):
-            NodeConfig.from_url(url)
+            if url.strip():
+                NodeConfig.from_url(url)
+        return value
+
+    @field_validator("encryption_key", "encryption_old_keys")
+    @classmethod
+    def _keys_parse(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        from dialer.store.sealing import parse_key
+
+        name = f"AUTOCALL_{str(info.field_name).upper()}"
+        text = value.get_secret_value()
+        if info.field_name == "encryption_key":
+            if "," in text:
+                raise ValueError(f"{name} is one key; old keys go in AUTOCALL_ENCRYPTION_OLD_KEYS")
+            if text.strip():
+                parse_key(text, name)
+        else:
+            for n, key in enumerate(k for k in text.split(",") if k.strip()):
+                parse_key(key, f"{name}[{n}]")
         return value
 
     @field_validator("tts_rate")
@@ -74,6 +105,17 @@ class Settings(BaseSettings):
 
     def nodes(self) -> list[NodeConfig]:
         return [NodeConfig.from_url(url) for url in self.freeswitch.split(",") if url.strip()]
+
+    def secrets(self) -> list[str]:
+        """Every secret these settings hold, for the log scrubber (dialer/logs.py)."""
+        from urllib.parse import unquote, urlsplit
+
+        keys = [self.encryption_key.get_secret_value(), *self.encryption_old_keys.get_secret_value().split(",")]
+        found = [*self.tokens(), self.webhook_secret, self.tts_key, *(n.password for n in self.nodes()), *keys]
+        password = urlsplit(self.redis_url).password
+        if password:
+            found += [password, unquote(password)]
+        return [s.strip() for s in found if s.strip()]
 
     @classmethod
     def load(cls, path: str | None = None, **overrides: Any) -> Settings:

@@ -16,8 +16,9 @@ import gevent.event
 
 from dialer.config import Settings
 from dialer.engine.engine import Engine
-from dialer.logs import setup_logging
+from dialer.logs import redact_url, setup_logging
 from dialer.media import MessageFiles
+from dialer.store.sealing import Sealer
 from dialer.store.store import Store
 from dialer.webhooks import WebhookSender
 
@@ -47,11 +48,12 @@ def build_renderer(settings: Settings):
 
 
 def build_engine(settings: Settings) -> tuple[Store, Engine, WebhookSender]:
-    store = Store.from_url(settings.redis_url, settings.redis_prefix)
+    # The API and the engine share this store, so both seal and open with the same keys.
+    store = Store.from_url(settings.redis_url, settings.redis_prefix, Sealer.from_settings(settings))
     files = MessageFiles(settings.audio_dir, renderer=build_renderer(settings))
     engine = Engine(store, settings.nodes(), files, default_gateway=settings.default_gateway,
                     default_caller_id=settings.default_caller_id, lease_s=settings.lease_seconds,
-                    command_timeout=settings.command_timeout)  # fmt: skip
+                    command_timeout=settings.command_timeout, max_call_s=settings.max_call_seconds)  # fmt: skip
     return store, engine, WebhookSender(store, secret=settings.webhook_secret)
 
 
@@ -62,13 +64,39 @@ def build_api(settings: Settings, store: Store):
 
     services = Services(store, settings.audio_dir, domain_uuid=settings.domain_uuid,
                         max_import_bytes=settings.max_import_bytes)  # fmt: skip
-    return make_server(build_app(services, settings.tokens()), settings.listen)
+    app = build_app(services, settings.tokens(), public_docs=settings.public_docs)
+    return make_server(app, settings.listen, client_timeout=settings.http_client_timeout)
+
+
+DEFAULT_ESL_PASSWORD = "ClueCon"  # FreeSWITCH's stock event_socket.conf.xml password
+
+
+def check_nodes(settings: Settings) -> bool:
+    """No FreeSWITCH node, or one with the stock password (unless a test setup says so): refuse."""
+    nodes = settings.nodes()
+    if not nodes:
+        log.error("AUTOCALL_FREESWITCH is empty: set esl://:PASSWORD@HOST:PORT, one per FreeSWITCH node")
+        return False
+    for node in nodes:
+        if node.password != DEFAULT_ESL_PASSWORD:  # case-sensitive, as FreeSWITCH compares it
+            continue
+        if not settings.allow_default_esl_password:
+            log.error("FreeSWITCH node uses the stock ESL password ClueCon: set a real one in its "
+                      "event_socket.conf.xml and AUTOCALL_FREESWITCH (AUTOCALL_ALLOW_DEFAULT_ESL_PASSWORD=true "
+                      "for a test setup)", extra={"node": node.name})  # fmt: skip
+            return False
+        log.warning("FreeSWITCH node uses the stock ESL password ClueCon (AUTOCALL_ALLOW_DEFAULT_ESL_PASSWORD)",
+                    extra={"node": node.name})  # fmt: skip
+    return True
 
 
 def serve(settings: Settings) -> int:
-    setup_logging(settings.log_level)
+    # No token or password in any log line (the stock ClueCon is public: the refusal below names it).
+    setup_logging(settings.log_level, secrets=[s for s in settings.secrets() if s != DEFAULT_ESL_PASSWORD])
     if settings.api and not settings.tokens():
         log.error("AUTOCALL_API_TOKENS is empty: set at least one bearer token (or AUTOCALL_API=false)")
+        return 2
+    if not check_nodes(settings):
         return 2
     store, engine, webhooks = build_engine(settings)
     server = build_api(settings, store) if settings.api else None
@@ -84,7 +112,8 @@ def serve(settings: Settings) -> int:
     engine.start()
     webhooks.start()
     janitor = gevent.spawn(_janitor, store)
-    log.info("autocall started", extra={"nodes": [n.name for n in engine.nodes], "redis": settings.redis_url,
+    log.info("autocall started", extra={"nodes": [n.name for n in engine.nodes],
+                                        "redis": redact_url(settings.redis_url),  # never its password
                                         "listen": settings.listen if server else None})  # fmt: skip
     stop.wait()
     if server is not None:

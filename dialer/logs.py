@@ -1,27 +1,79 @@
-"""Structured logs: one JSON object per line, with campaign, lead and call uuid when known."""
+"""Structured logs: one JSON object per line, with campaign, lead and call uuid when known.
+
+Secrets never reach a log line: URLs are logged through :func:`redact_url`,
+request lines and query strings through :func:`redact_query`, and the daemon
+gives :func:`setup_logging` every secret it knows (API tokens, ESL and Redis
+passwords, webhook and TTS keys) so that a line that would still carry one
+(an exception text, a library's debug output) shows ``***`` instead.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+from collections.abc import Iterable
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
+# scheme://user:PASSWORD@host — the password, up to the last @ (a comma ends a URL in a list of
+# them): a password with an unencoded @ or / is masked whole, and more rather than less
+_URL_PASSWORD = re.compile(r"(\b[a-zA-Z][\w+.-]*://[^:/@\s,]*:)[^\s,]*@")
+# name=value where the name says secret: ?token=, &api_key=, password=, auth=, sig=...
+_SECRET_PARAM = re.compile(
+    r"(?i)((?:^|[?&;\s])[\w.-]*(?:token|key|secret|passw(?:or)?d|pwd|auth|sig(?:nature)?|session)[\w.-]*=)"
+    r"[^&;\s\"']*"
+)
+# a URL's query: its values are a client's free text (a token sent by mistake) unless ids or numbers
+_QUERY = re.compile(r"\?([^\s\"'#]*)")
+_PLAIN_VALUE = re.compile(r"(?i)^(?:[0-9a-f]{8}-?(?:[0-9a-f]{4}-?){3}[0-9a-f]{12}|\d{1,10})$")
+MIN_SCRUBBED = 6  # shorter secrets are not searched for in log lines (they would garble them)
+
+
+def redact_url(url: str) -> str:
+    """``redis://:s3cret@host:6379/0`` → ``redis://:***@host:6379/0`` (every URL in the text)."""
+    return _URL_PASSWORD.sub(r"\1***@", url)
+
+
+def _mask_query(match: re.Match[str]) -> str:
+    pairs = []
+    for pair in match.group(1).split("&"):
+        name, eq, value = pair.partition("=")
+        pairs.append(name + eq + (value if not value or _PLAIN_VALUE.match(value) else "***"))
+    return "?" + "&".join(pairs)
+
+
+def redact_query(text: str) -> str:
+    """Request lines for a log: a query keeps its names, uuids and numbers; every other value
+    becomes ``***``, and so does any secret-looking ``token=``, ``api_key=``, ``password=`` value."""
+    return _SECRET_PARAM.sub(r"\1***", _QUERY.sub(_mask_query, text))
+
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        forms: set[str] = set()
+        for secret in secrets:
+            if secret and len(secret) >= MIN_SCRUBBED:
+                forms |= {secret, json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(secret)[1:-1]}
+        self.secrets = sorted(forms, key=len, reverse=True)
+
     def format(self, record: logging.LogRecord) -> str:
         out = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
                "msg": record.getMessage()}  # fmt: skip
         out.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False, default=str)
+        line = json.dumps(out, ensure_ascii=False, default=str)
+        for secret in self.secrets:
+            line = line.replace(secret, "***")
+        return line
 
 
-def setup_logging(level: str = "INFO", stream=sys.stderr) -> None:
+def setup_logging(level: str = "INFO", stream=sys.stderr, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(JsonFormatter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import gevent
@@ -18,9 +19,13 @@ from tests.conftest import free_port
 from tests.engine_fixtures import audio_campaign, wait_until, write_wav
 from tests.factories import leads
 
+ESL_PASSWORD = "esl-Pa55word-for-tests"  # never FreeSWITCH's stock ClueCon: serve refuses it
+
 
 def serve(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "dialer.cli", "serve"], env={**os.environ, **env},
+    # Only the test's AUTOCALL_* settings: none from the environment pytest runs in.
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCALL_") or k == "AUTOCALL_TEST"}
+    return subprocess.Popen([sys.executable, "-m", "dialer.cli", "serve"], env={**base, **env},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
 
 
@@ -32,10 +37,11 @@ def test_a_bad_freeswitch_url_is_refused_with_a_clear_message():
 
 def test_sigterm_drains_calls_in_flight_and_records_them(redis_client, redis_server, simswitch, tmp_path):
     store = Store(redis_client)
-    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 1.5}}]), time_scale=1.0)
+    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 1.5}}]), time_scale=1.0,
+                       password=ESL_PASSWORD)  # fmt: skip
     write_wav(tmp_path / "audio" / "hello.wav", seconds=5)
     host, port = server.address
-    proc = serve({"AUTOCALL_REDIS_URL": redis_server["url"], "AUTOCALL_FREESWITCH": f"esl://:ClueCon@{host}:{port}",
+    proc = serve({"AUTOCALL_REDIS_URL": redis_server["url"], "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@{host}:{port}",
                   "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"), "AUTOCALL_DEFAULT_GATEWAY": "gw1",
                   "AUTOCALL_API_TOKENS": "t", "AUTOCALL_LISTEN": f"127.0.0.1:{free_port()}"})  # fmt: skip
     camp = audio_campaign(store, concurrent_call=3)
@@ -60,11 +66,12 @@ def test_serve_refuses_to_start_the_api_without_a_token(redis_server):
 
 def test_serve_answers_the_api_on_autocall_listen_and_dials_what_it_imports(redis_client, redis_server, simswitch,
                                                                               tmp_path):  # fmt: skip
-    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 0.2}}]), time_scale=0.1)
+    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 0.2}}]), time_scale=0.1,
+                       password=ESL_PASSWORD)  # fmt: skip
     write_wav(tmp_path / "audio" / "hello.wav", seconds=1)
     host, port = server.address
     listen = f"127.0.0.1:{free_port()}"
-    proc = serve({"AUTOCALL_REDIS_URL": redis_server["url"], "AUTOCALL_FREESWITCH": f"esl://:ClueCon@{host}:{port}",
+    proc = serve({"AUTOCALL_REDIS_URL": redis_server["url"], "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@{host}:{port}",
                   "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"), "AUTOCALL_DEFAULT_GATEWAY": "gw1",
                   "AUTOCALL_API_TOKENS": "one,two", "AUTOCALL_LISTEN": listen})  # fmt: skip
     try:
@@ -97,3 +104,121 @@ def test_serve_answers_the_api_on_autocall_listen_and_dials_what_it_imports(redi
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+# -- the ESL password: required, and never FreeSWITCH's stock ClueCon ---------------------------
+def test_serve_refuses_the_stock_esl_password_and_names_the_node():
+    proc = serve({"AUTOCALL_API_TOKENS": "t", "AUTOCALL_LISTEN": f"127.0.0.1:{free_port()}",
+                  "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@127.0.0.1:1?name=fs-a,"
+                                         "esl://:ClueCon@127.0.0.1:2?name=fs-b"})  # fmt: skip
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2, err
+    line = next(json.loads(x) for x in err.splitlines() if "ClueCon" in x)
+    assert line["level"] == "error" and line["node"] == "fs-b" and "AUTOCALL_ALLOW_DEFAULT_ESL_PASSWORD" in line["msg"]
+
+
+def test_the_stock_password_is_compared_case_sensitively_and_can_be_allowed(caplog):
+    from dialer.config import Settings
+    from dialer.daemon import check_nodes
+
+    def settings(password: str, **kw) -> Settings:
+        return Settings(freeswitch=f"esl://:{password}@127.0.0.1:8021?name=fs1", api_tokens="t", **kw)
+
+    assert not check_nodes(settings("ClueCon"))
+    assert check_nodes(settings("cluecon")) and check_nodes(settings("ClueCon2"))  # FreeSWITCH's strcmp
+    caplog.clear()
+    assert check_nodes(settings("ClueCon", allow_default_esl_password=True))
+    assert [(r.levelname, r.node) for r in caplog.records] == [("WARNING", "fs1")]
+    assert Settings().freeswitch == "" and not check_nodes(Settings(api_tokens="t"))  # nothing ships a password
+
+
+def test_serve_starts_with_the_stock_password_when_a_test_setup_allows_it(redis_server, simswitch):
+    server = simswitch(password="ClueCon")
+    host, port = server.address
+    listen = f"127.0.0.1:{free_port()}"
+    proc = serve({"AUTOCALL_REDIS_URL": redis_server["url"], "AUTOCALL_FREESWITCH": f"esl://:ClueCon@{host}:{port}",
+                  "AUTOCALL_ALLOW_DEFAULT_ESL_PASSWORD": "true", "AUTOCALL_API_TOKENS": "t",
+                  "AUTOCALL_LISTEN": listen})  # fmt: skip
+    try:
+        wait_until(lambda: _healthy(listen), timeout=20)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "stock ESL password" in err
+
+
+def _healthy(listen: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{listen}/healthz", timeout=2) as res:
+            return res.status == 200
+    except OSError:
+        return False
+
+
+def test_an_esl_url_without_a_password_is_refused():
+    proc = serve({"AUTOCALL_API_TOKENS": "t", "AUTOCALL_FREESWITCH": "esl://127.0.0.1:8021"})
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and "127.0.0.1:8021 has no ESL password" in err
+
+
+def test_serve_refuses_to_start_without_a_freeswitch_node():
+    proc = serve({"AUTOCALL_API_TOKENS": "t"})
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and "AUTOCALL_FREESWITCH is empty" in err
+
+
+# -- secrets never reach the daemon's log ------------------------------------------------------
+def _private_redis(workdir, password: str) -> tuple[subprocess.Popen, int]:
+    import shutil
+
+    import redis
+
+    port = free_port()
+    proc = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
+                             "--dir", str(workdir), "--save", "", "--appendonly", "no", "--requirepass", password],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    client = redis.Redis(host="127.0.0.1", port=port, password=password)
+
+    def up() -> bool:
+        try:
+            return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+
+    wait_until(up, timeout=10)
+    client.close()
+    return proc, port
+
+
+def test_the_daemon_never_logs_a_token_or_a_password(simswitch, tmp_path):
+    redis_password, token, wrong = "redis-Pa55-9c1e", "api-token-4f0b2d", "wrong-token-77aa"
+    redis_proc, redis_port = _private_redis(tmp_path, redis_password)
+    server = simswitch(password=ESL_PASSWORD)
+    host, port = server.address
+    listen = f"127.0.0.1:{free_port()}"
+    proc = serve({"AUTOCALL_REDIS_URL": f"redis://:{redis_password}@127.0.0.1:{redis_port}/0",
+                  "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@{host}:{port}?name=fs1",
+                  "AUTOCALL_API_TOKENS": token, "AUTOCALL_LISTEN": listen, "AUTOCALL_LOG_LEVEL": "DEBUG",
+                  "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"), "AUTOCALL_TTS_ENGINE": "none"})  # fmt: skip
+    try:
+        wait_until(lambda: _healthy(listen), timeout=20)
+        for headers, query in (({"Authorization": f"Bearer {token}"}, ""), ({"Authorization": f"Bearer {wrong}"}, ""),
+                               ({"X-Api-Key": token}, ""), ({}, f"?token={token}"), ({}, f"?token={wrong}"),
+                               ({"Authorization": f"Bearer {token}"}, f"?campaign_uuid={token}")):  # fmt: skip
+            req = urllib.request.Request(f"http://{listen}/v3/campaign{query}", headers=headers)
+            try:
+                urllib.request.urlopen(req, timeout=10).close()
+            except urllib.error.HTTPError:
+                pass
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        redis_proc.terminate()
+        redis_proc.wait(10)
+    assert proc.returncode == 0, err
+    started = next(json.loads(x) for x in err.splitlines() if "autocall started" in x)
+    assert started["redis"] == f"redis://:***@127.0.0.1:{redis_port}/0"
+    assert '"access"' in err  # debug logs were on
+    for secret in (redis_password, ESL_PASSWORD, token, wrong):
+        assert secret not in err, secret

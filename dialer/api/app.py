@@ -62,9 +62,11 @@ class Endpoint:
 
 
 class Api:
-    def __init__(self, services: Services, tokens: list[str], routes: list[Route] | None = None) -> None:
+    def __init__(self, services: Services, tokens: list[str], routes: list[Route] | None = None, *,
+                 public_docs: bool = False) -> None:  # fmt: skip
         self.services = services
         self.tokens = [t.encode() for t in tokens if t]
+        self.public_docs = public_docs  # AUTOCALL_PUBLIC_DOCS: /openapi.json and /docs without a token
         self.routes = routes if routes is not None else all_routes()
         self.dialects: list[Dialect] = []
         for route in self.routes:
@@ -97,6 +99,7 @@ class Api:
             level = logging.DEBUG if req.method == "GET" else logging.INFO
             if log.isEnabledFor(level):
                 campaign = params.get("campaign_uuid") or req.get_param("campaign_uuid") or None
+                campaign = campaign if campaign and UUID.match(campaign) else None  # never a client's free text
                 log.log(level, "api request", extra={"method": req.method, "path": req.path, "status": resp.status,
                                                      "ms": round((time.perf_counter() - started) * 1000, 2),
                                                      "campaign": campaign, "remote": req.remote_addr})  # fmt: skip
@@ -104,7 +107,7 @@ class Api:
     def _serve(self, route: Route, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
         dialect = route.dialect
         try:
-            if not route.public:
+            if not (route.public or (route.docs and self.public_docs)):
                 self._authorize(req)
             call = self._call(route, req, params)
             result = route.handler(call)
@@ -115,6 +118,8 @@ class Api:
             self._send(resp, dialect.http_status(400), dialect.invalid(exc.errors))
         except ServiceError as exc:
             self._send(resp, dialect.http_status(exc.status), dialect.error(exc.status, exc.message))
+        except falcon.HTTPError:
+            raise  # falcon's own refusals (a malformed header): _falcon_error answers in the dialect's shape
         except redis.RedisError as exc:
             log.error("storage unavailable", extra={"path": req.path, "error": str(exc)})
             self._send(resp, dialect.http_status(503), dialect.error(503, "storage unavailable; retry later"))
@@ -125,6 +130,7 @@ class Api:
             self._send(resp, dialect.http_status(500), dialect.error(500, message))
 
     def _authorize(self, req: falcon.Request) -> None:
+        """Only ``Authorization: Bearer <token>``: never a query parameter, another header or scheme."""
         scheme, _, token = (req.get_header("Authorization") or "").partition(" ")
         given = token.strip().encode()
         # Compare with every token, always: no early exit leaks which prefix matched.
@@ -146,7 +152,14 @@ class Api:
             length = req.content_length
             if length is not None and length > limit:
                 raise HttpError(413, f"request body is larger than {limit} bytes")
-            raw = req.bounded_stream.read(limit + 1)
+            # A chunked body has no length: it is read from the server's self-terminating input, to the limit.
+            chunked = length is None and req.env.get("wsgi.input_terminated")
+            try:
+                raw = (req.stream if chunked else req.bounded_stream).read(limit + 1)
+            except TimeoutError:  # dialer/api/server.py: the body came too slowly
+                raise HttpError(408, "request body not received in time") from None
+            except OSError:  # the client stopped sending, or a malformed chunked encoding
+                raise HttpError(400, "request body ended early or is malformed") from None
             if len(raw) > limit:
                 raise HttpError(413, f"request body is larger than {limit} bytes")
         call = Call(self.services, params, raw=raw, content_type=req.content_type or "",
@@ -202,5 +215,5 @@ class Api:
         self._send(resp, dialect.http_status(status), dialect.error(status, message), headers)
 
 
-def build_app(services: Services, tokens: list[str]) -> falcon.App:
-    return Api(services, tokens).app
+def build_app(services: Services, tokens: list[str], *, public_docs: bool = False) -> falcon.App:
+    return Api(services, tokens, public_docs=public_docs).app

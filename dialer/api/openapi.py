@@ -1,8 +1,10 @@
 """``/openapi.json`` (OpenAPI 3.1) and ``/docs``, built from the route table and its pydantic models.
 
 The same Route objects build the app, so the document cannot drift from
-what is served. ``/healthz`` lives here too: the three are the only routes
-without a bearer token (they hold no customer data).
+what is served. ``/healthz`` lives here too: it is the only route without a
+bearer token (a liveness probe carries none; it answers ``{"status": "ok"}``
+or a 503, nothing else). The document and the page need the token unless
+``AUTOCALL_PUBLIC_DOCS`` is true.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def document(routes: list[Route]) -> dict[str, Any]:
     schemas = dict(defs.get("$defs", {}))
     paths: dict[str, dict[str, Any]] = {}
     for r in routes:
-        if r.public:
+        if r.public or r.docs:
             continue
         op: dict[str, Any] = {"summary": r.summary, "tags": [r.tag or r.dialect.name],
                               "operationId": f"{r.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', r.path.lower())}",
@@ -59,12 +61,16 @@ def document(routes: list[Route]) -> dict[str, Any]:
         elif r.raw_body:
             op["requestBody"] = {"required": True, "content": {t: {"schema": {}} for t in r.body_types}}
         ok: dict[str, Any] = {"description": "success"}
+        error_name = f"{r.dialect.name}_error"
         if r.response is not None:
-            ok["content"] = {r.response_type: {"schema": keyed[(r.response, "serialization")]}}
+            success = keyed[(r.response, "serialization")]
+            if r.dialect.http_status(400) == r.status:  # VBot refuses with HTTP 200: the body says which it is
+                ok["description"] = "success, or a refusal in the error shape (status 0)"
+                success = {"anyOf": [success, {"$ref": REF.format(model=error_name)}]}
+            ok["content"] = {r.response_type: {"schema": success}}
         elif r.response_type != "application/json":
             ok["content"] = {r.response_type: {"schema": {"type": "string"}}}
         responses: dict[str, Any] = {str(r.status): ok}
-        error_name = f"{r.dialect.name}_error"
         error_ref = {"application/json": {"schema": {"$ref": REF.format(model=error_name)}}}
         schemas.setdefault(error_name, r.dialect.error_schema())
         for status in r.errors:
@@ -99,7 +105,7 @@ def _cached_document() -> dict[str, Any]:
     return document(all_routes())
 
 
-@META.route("GET", "/openapi.json", "The OpenAPI document", public=True, errors=())
+@META.route("GET", "/openapi.json", "The OpenAPI document", docs=True, errors=())
 def openapi_json(call: Call) -> dict[str, Any]:
     return _cached_document()
 
@@ -121,7 +127,7 @@ The machine-readable document is <a href="/openapi.json">/openapi.json</a>.</p>
 {% endfor %}{% endfor %}</body></html>""")  # noqa: E501
 
 
-@META.route("GET", "/docs", "This API, as a page", public=True, errors=())
+@META.route("GET", "/docs", "This API, as a page", docs=True, errors=())
 def docs_page(call: Call) -> Reply:
     doc = _cached_document()
     groups: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}

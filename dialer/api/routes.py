@@ -82,7 +82,8 @@ class Route:
     response_type: str = "application/json"  # documented content type of a success
     body_types: tuple[str, ...] = ("application/json",)  # documented request content types
     tag: str = ""
-    public: bool = False  # no bearer token (the OpenAPI document and health check only)
+    public: bool = False  # no bearer token (the health check only)
+    docs: bool = False  # /openapi.json, /docs: the bearer token unless AUTOCALL_PUBLIC_DOCS (not documented)
     errors: tuple[int, ...] = (400, 401)
 
 

@@ -40,3 +40,19 @@ def uuid7(now_ms: int | None = None) -> uuid.UUID:
 
 def new_uuid() -> str:
     return str(uuid7())
+
+
+# Every id of an attempt derives from its call uuid, so a process that takes
+# over a dead one's calls (engine adoption) can name their legs and their
+# originate job without anything else having been written down.
+_LEGS = uuid.UUID("6d1b8f3e-2c4a-4f7e-9a51-0c3e5b7d9f21")  # a fixed namespace of autocall's
+
+
+def leg_uuid(call_uuid: str, index: int) -> str:
+    """The origination uuid of leg ``index`` of an attempt (leg 0 is the call uuid itself)."""
+    return call_uuid if index == 0 else str(uuid.uuid5(_LEGS, f"{call_uuid}/leg/{index}"))
+
+
+def job_uuid(call_uuid: str) -> str:
+    """The Job-UUID of the attempt's ``bgapi originate``."""
+    return str(uuid.uuid5(_LEGS, f"{call_uuid}/job"))

@@ -61,6 +61,12 @@ class InFlight:
     timer: gevent.Greenlet | None = None
     caller_ids: list[str] = field(default_factory=list)  # the caller ID (hotline) of each leg, in leg order
     detail: str = ""  # why autocall itself ended it (e.g. the tts error): the CDR's reason
+    # The originate's job result may never arrive: the originate was sent but not
+    # acknowledged (the connection broke), or the call was adopted from an engine
+    # that died. Such an attempt ends when its answered leg hangs up, or when
+    # every leg FreeSWITCH still had (``live_legs``) has hung up.
+    unknown_job: bool = False
+    live_legs: set[str] = field(default_factory=set)
 
     @property
     def call_uuid(self) -> str:
@@ -73,9 +79,11 @@ class InFlight:
 
 class CallTracker:
     def __init__(self, on_end: Callable[[InFlight], None], *, on_answer: Callable[[InFlight], None] | None = None,
-                 grace: float = 2.0, clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+                 on_orphan: Callable[[str, str, str, dict[str, str]], None] | None = None, grace: float = 2.0,
+                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
         self.on_end = on_end
         self.on_answer = on_answer or (lambda att: None)
+        self.on_orphan = on_orphan or (lambda campaign, call, leg, hangup: None)
         self.grace = grace
         self.clock = clock
         self.by_leg: dict[str, InFlight] = {}
@@ -127,15 +135,29 @@ class CallTracker:
     def _hangup(self, event: dict[str, Any]) -> None:
         leg = event.get("Unique-ID", "")
         att = self.by_leg.get(leg)
-        if att is None or att.done:
+        if att is None:
+            call, campaign = event.get("variable_autocall_call"), event.get("variable_autocall_campaign")
+            if call and campaign:  # one of autocall's, not tracked (yet): keep it for its adopter
+                self.on_orphan(campaign, call, leg, {k: event[k] for k in HANGUP_FIELDS if k in event})
             return
-        att.hangups[leg] = {k: event[k] for k in HANGUP_FIELDS if k in event}
-        if event.get("variable_avmd_detect") == "TRUE":
+        if not att.done:
+            self.hung_up(att, leg, {k: event[k] for k in HANGUP_FIELDS if k in event})
+
+    def hung_up(self, att: InFlight, leg: str, hangup: dict[str, str]) -> None:
+        """One leg's CHANNEL_HANGUP_COMPLETE (live, or kept while nobody tracked the call)."""
+        att.hangups[leg] = hangup
+        if hangup.get("variable_avmd_detect") == "TRUE":
             att.beep = True
         if len(att.legs) == 1 or leg == att.winner or leg == att.answered_leg:
             self.end(att)
         elif att.job_ok is False and all(x in att.hangups for x in att.legs):
             self.end(att)
+        elif att.unknown_job and att.job_ok is None:
+            if hangup.get("variable_answer_uepoch", "0") not in ("", "0"):
+                att.answered_leg = att.answered_leg or leg  # the leg that answered is the winner
+                self.end(att)
+            elif att.live_legs and all(x in att.hangups for x in att.live_legs):
+                self.end(att)
 
     def _job(self, event: dict[str, Any]) -> None:
         att = self.by_job.pop(event.get("Job-UUID", ""), None)

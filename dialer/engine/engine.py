@@ -19,6 +19,7 @@ import json
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +32,11 @@ import gevent.queue
 import redis
 
 from dialer.domain.enums import CampaignStatus, TypeAutocall
+from dialer.domain.ids import job_uuid, leg_uuid
 from dialer.domain.models import Campaign, Carrier, Template
 from dialer.engine.calls import CallTracker, InFlight
 from dialer.engine.recorder import answer_body, build_finish, is_throttled
-from dialer.esl.connection import NotConnectedError
+from dialer.esl.connection import NotConnectedError, WriteFailed
 from dialer.esl.node import Node, NodeConfig
 from dialer.media import MessageFiles, MessageUnavailable
 from dialer.pacing.pacer import CampaignPacer
@@ -45,6 +47,10 @@ from dialer.store.store import Claim, Finish, Store
 log = logging.getLogger("autocall.engine")
 DESTINATION = "autocall XML autocall"  # freeswitch-conf/dialplan/autocall.xml
 WRITE_BATCH = 500
+BEAT_S = 1.0  # the engine's liveness key is refreshed this often...
+BEAT_TTL_MS = 5000  # ...and expires this long after the last refresh: then its calls are adopted
+ORPHANS_MAX = 50_000  # hangups of untracked autocall calls kept for adoption (by leg uuid)
+ORPHAN_AGE_S = 600.0
 
 
 class NoRoute(ValueError):
@@ -62,16 +68,24 @@ class Engine:
     def __init__(self, store: Store, nodes: list[NodeConfig], files: MessageFiles, *, default_gateway: str = "",
                  default_caller_id: str = "", clock: Callable[[], float] = time.time, lease_s: float = 60.0,
                  grace_s: float = 2.0, queue_size: int = 20_000, command_timeout: float = 10.0,
-                 render_concurrency: int = 8) -> None:  # fmt: skip
+                 render_concurrency: int = 8, max_call_s: float = 3600.0, keepalive_s: float = 5.0,
+                 adopt_every_s: float = 2.0) -> None:  # fmt: skip
         self.store = store
+        self.engine_id = uuid.uuid4().hex  # owner of the slots this process claims (adoption)
+        self.max_call_ms = int(max_call_s * 1000)
+        self.adopt_every_s = adopt_every_s
         self.files = files
         self.default_gateway = default_gateway
         self.default_caller_id = default_caller_id
         self.clock = clock
         self.lease_ms = int(lease_s * 1000)
-        self.nodes = [Node(c, on_event=self._on_event, on_up=self._node_up, command_timeout=command_timeout)
-                      for c in nodes]  # fmt: skip
-        self.tracker = CallTracker(self._ended, on_answer=self._answered, grace=grace_s, clock=clock)
+        self.nodes = [Node(c, on_event=self._on_event, on_up=self._node_up, command_timeout=command_timeout,
+                           keepalive=keepalive_s) for c in nodes]  # fmt: skip
+        self.tracker = CallTracker(self._ended, on_answer=self._answered, on_orphan=self._orphan, grace=grace_s,
+                                   clock=clock)  # fmt: skip
+        self._orphans: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()
+        self.adopted = 0
+        self.lost = 0
         self.pacers: dict[str, CampaignPacer] = {}
         self._contexts: dict[str, CampaignContext] = {}
         self._writes: gevent.queue.Queue = gevent.queue.Queue(maxsize=queue_size)
@@ -84,12 +98,34 @@ class Engine:
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
+        self._greenlets = [gevent.spawn(self._beat), gevent.spawn(self._writer), gevent.spawn(self._renew_leases),
+                           gevent.spawn(self._reap_loop), gevent.spawn(self._listen),
+                           gevent.spawn(self._start_campaigns)]  # fmt: skip
         for node in self.nodes:
             node.start()
-        self._greenlets = [gevent.spawn(self._writer), gevent.spawn(self._renew_leases),
-                           gevent.spawn(self._reap_loop), gevent.spawn(self._listen)]  # fmt: skip
-        for campaign_uuid in self.store.running_campaigns():
+
+    def _start_campaigns(self) -> None:
+        """Pacers for the running campaigns; waits for Redis if it is down."""
+        delay = 0.1
+        while True:
+            try:
+                running = self.store.running_campaigns()
+                break
+            except redis.RedisError as exc:
+                log.error("redis unavailable at start; retrying", extra={"error": str(exc)})
+                gevent.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        for campaign_uuid in running:
             self.campaign_changed(campaign_uuid)
+
+    def _beat(self) -> None:
+        """Keep ``engine:<id>`` alive: while it exists nobody adopts our calls."""
+        while True:
+            try:
+                self.store.beat(self.engine_id, BEAT_TTL_MS, json.dumps({"nodes": [n.name for n in self.nodes]}))
+            except redis.RedisError as exc:
+                log.error("engine heartbeat failed", extra={"error": str(exc)})
+            gevent.sleep(BEAT_S)
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
         return all(node.up.wait(timeout) for node in self.nodes)
@@ -103,12 +139,17 @@ class Engine:
         while self.tracker.count() and time.monotonic() < deadline:
             gevent.sleep(0.05)
         for att in [a for calls in list(self.tracker.by_campaign.values()) for a in calls.values()]:
-            log.warning("call still up at shutdown; its slot lease will expire", extra=att.log_extra())
+            log.warning("call still up at shutdown; the next engine on its FreeSWITCH adopts it",
+                        extra=att.log_extra())  # fmt: skip
         self.flush()
         for g in self._greenlets:
             g.kill()
         for node in self.nodes:
             node.stop()
+        try:  # our calls still up (if any) can be adopted at once by another engine
+            self.store.forget_engine(self.engine_id)
+        except redis.RedisError:
+            pass
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until every queued write reached Redis."""
@@ -189,7 +230,7 @@ class Engine:
         now_ms = int(self.clock() * 1000)
         messages = self._messages(ctx, claims)
         for claim in claims:
-            att = InFlight(claim, ctx.campaign, node, str(uuid.uuid4()), [], [], now_ms)
+            att = InFlight(claim, ctx.campaign, node, job_uuid(claim.call_uuid), [], [], now_ms)
             try:
                 commands.append(self._originate(att, ctx, messages.get(claim.call_uuid)))
             except (MessageUnavailable, UnsafeValue, InvalidNumber, ValueError) as exc:
@@ -209,23 +250,38 @@ class Engine:
             return
         try:
             results = node.conn.send_nowait(commands) if node.conn else None
+        except WriteFailed:
+            # Some of the batch may have reached FreeSWITCH: never send it again
+            # (at most one originate per attempt); the reconnect settles each one.
+            self._unacknowledged(sent, "the connection broke while sending")
+            return
         except NotConnectedError:
             results = None
-        if results is None:
+        if results is None:  # nothing was written: the attempts are retried, not counted
             for att in sent:
                 self.tracker.fail(att, "not-sent")
             return
         gevent.spawn(self._check_replies, node, sent, results)
 
     def _check_replies(self, node: Node, sent: list[InFlight], results: list[Any]) -> None:
+        unacked: list[InFlight] = []
         for att, result in zip(sent, results, strict=True):
             try:
                 reply = result.get(timeout=node.command_timeout)
-                ok = reply.ok
             except (NotConnectedError, gevent.Timeout):
-                ok = False
-            if not ok:
+                unacked.append(att)  # written, but was it run? the reconnect will tell
+                continue
+            if not reply.ok:  # FreeSWITCH refused the command itself: no call was placed
                 self.tracker.fail(att, "not-sent")
+        if unacked:
+            self._unacknowledged(unacked, "no reply to the originate")
+
+    def _unacknowledged(self, atts: list[InFlight], why: str) -> None:
+        for att in atts:
+            if not att.done:
+                att.unknown_job = True
+                log.warning("originate not acknowledged; it is settled after the reconnect",
+                            extra={**att.log_extra(), "why": why})  # fmt: skip
 
     def _messages(self, ctx: CampaignContext, claims: list[Claim]) -> dict[str, Path | Exception]:
         """Spoken messages (TTS, OTP) of a batch, rendered concurrently before any originate,
@@ -251,10 +307,10 @@ class Engine:
                 f"tts: the message was not ready within {self.lease_ms / 3000:.0f} s"))  # fmt: skip
         return out
 
-    def _originate(self, att: InFlight, ctx: CampaignContext, message: Path | Exception | None = None) -> str:
-        claim, campaign = att.claim, ctx.campaign
-        mode = campaign.mode_call
-        if mode.value == "direct":
+    def _route(self, claim: Claim, ctx: CampaignContext) -> list[Leg]:
+        """The legs of an attempt: numbers to dial, each with its gateway and caller ID."""
+        campaign = ctx.campaign
+        if campaign.mode_call.value == "direct":
             numbers = [claim.numbers[claim.number_idx % len(claim.numbers)]]
         else:
             numbers = list(claim.numbers)
@@ -273,10 +329,15 @@ class Engine:
                 gateway, caller_id = self.default_gateway, self.default_caller_id
             if not gateway:
                 raise NoRoute(f"no gateway for network {network.value}")
-            leg_uuid = claim.call_uuid if i == 0 else str(uuid.uuid4())
-            legs.append(Leg(uuid=leg_uuid, gateway=gateway, number=number, caller_id=caller_id))
+            legs.append(Leg(uuid=leg_uuid(claim.call_uuid, i), gateway=gateway, number=number, caller_id=caller_id))
+        return legs
+
+    def _originate(self, att: InFlight, ctx: CampaignContext, message: Path | Exception | None = None) -> str:
+        claim, campaign = att.claim, ctx.campaign
+        mode = campaign.mode_call
+        legs = self._route(claim, ctx)
         att.legs = [leg.uuid for leg in legs]
-        att.numbers = numbers
+        att.numbers = [leg.number for leg in legs]
         att.caller_ids = [leg.caller_id for leg in legs]
         if isinstance(message, Exception):
             raise message if isinstance(message, MessageUnavailable) else MessageUnavailable(str(message))
@@ -306,26 +367,147 @@ class Engine:
                                           "recall_status": finish.cdr.get("recall_status")})  # fmt: skip
         self._writes.put(finish)
 
+    # -- crashes: reconnects, adoption, lost calls (docs/engine.md, "Crashes") -----------
     def _node_up(self, node: Node) -> None:
-        """After a reconnect: calls we track on this node whose channels are gone
-        ended while we were not listening; record them as lost."""
-        if node.reconnects == 0:
-            return
+        """Connected (first time or again): settle what happened while we were not listening."""
         gevent.spawn(self._reconcile, node)
 
+    def _orphan(self, campaign_uuid: str, call: str, leg: str, hangup: dict[str, str]) -> None:
+        """An autocall call we do not track hung up (its engine died, or it is another
+        engine's): keep the hangup in memory for our own adoption, and in the call's hash
+        (keep_hangups.lua) for whichever engine adopts it, even after we die too."""
+        hangup = {k: v for k, v in hangup.items() if k != "Caller-Destination-Number"}  # no number at rest
+        self._writes.put(("hangup", campaign_uuid, call, leg, hangup))
+        now = time.monotonic()
+        self._orphans[leg] = (now, hangup)
+        while self._orphans:
+            first = next(iter(self._orphans.values()))
+            if len(self._orphans) <= ORPHANS_MAX and now - first[0] < ORPHAN_AGE_S:
+                break
+            self._orphans.popitem(last=False)
+
     def _reconcile(self, node: Node) -> None:
-        for att in self.tracker.of_node(node):
-            alive = False
-            for leg in att.legs:
+        """After a (re)connect: adopt the calls of engines that died, and settle every
+        call on this node whose events we may have missed, from FreeSWITCH's channels."""
+        try:
+            adopted = self._adopt(node)
+        except redis.RedisError as exc:
+            log.error("adoption failed; retried later", extra={"node": node.name, "error": str(exc)})
+            adopted = []
+        self._settle([a for a in self.tracker.of_node(node) if not a.done], node)
+        if adopted:
+            log.info("adopted calls of a dead engine", extra={"node": node.name, "calls": len(adopted)})
+
+    def _adopt(self, node: Node) -> list[InFlight]:
+        """Re-own the slots on ``node`` whose engine died; track their calls from now on.
+        Hangups that arrived while nobody tracked them are applied at once."""
+        now_ms = int(self.clock() * 1000)
+        adopted: list[InFlight] = []
+        for campaign_uuid in self.store.campaign_uuids():
+            rows = self.store.adopt(campaign_uuid, now_ms, self.engine_id, self.lease_ms, [node.name])
+            for call, lead, network, _node_name, start_ms, kept in rows:
+                att = self._rebuild(campaign_uuid, lead, call, network, node, start_ms)
+                if att is None:
+                    continue
+                att.unknown_job = True
+                self.tracker.add(att)
+                self.adopted += 1
+                adopted.append(att)
+                for leg in att.legs:
+                    memory = self._orphans.pop(leg, None)
+                    hangup = memory[1] if memory is not None else kept.get(leg)
+                    if hangup is not None and not att.done:
+                        att.live_legs.update(x for x in att.legs if x not in att.hangups)
+                        self.tracker.hung_up(att, leg, hangup)
+        return adopted
+
+    def _rebuild(self, campaign_uuid: str, lead: str, call: str, network: str, node: Node,
+                 start_ms: int) -> InFlight | None:  # fmt: skip
+        """An attempt another process started, as the tracker needs it (legs derive from the call uuid)."""
+        ctx = self.campaign_context(campaign_uuid)
+        claim = self.store.rebuild_claim(campaign_uuid, lead, call, network) if ctx else None
+        if ctx is None or claim is None:
+            return None
+        att = InFlight(claim, ctx.campaign, node, job_uuid(call), [call], [], start_ms)
+        try:
+            legs = self._route(claim, ctx)
+            att.legs = [leg.uuid for leg in legs]
+            att.numbers = [leg.number for leg in legs]
+            att.caller_ids = [leg.caller_id for leg in legs]
+        except (NoRoute, InvalidNumber, ValueError, IndexError):
+            pass  # it was never originated (no route): one leg, the call uuid
+        return att
+
+    def _live_channels(self, node: Node) -> set[str] | None:
+        """The uuids of every channel FreeSWITCH has now (``show channels as json``)."""
+        try:
+            text = node.conn.api("show channels as json").text if node.conn else ""
+        except NotConnectedError:
+            return None
+        try:
+            rows = json.loads(text).get("rows") or []
+        except (ValueError, AttributeError):
+            log.error("unexpected 'show channels' answer", extra={"node": node.name, "answer": text[:200]})
+            return None
+        return {row.get("uuid", "") for row in rows}
+
+    def _settle(self, atts: list[InFlight], node: Node) -> None:
+        """Each attempt keeps going if FreeSWITCH still has one of its legs; one with no
+        leg left ended while nobody listened and is recorded as lost (counted: it may
+        have rung). Events delivered before the ``show channels`` answer are already
+        applied (FreeSWITCH writes them first on the same socket)."""
+        if not atts:
+            return
+        live = self._live_channels(node)
+        if live is None:
+            return  # the connection dropped again: the next reconnect settles them
+        for att in atts:
+            if att.done:
+                continue
+            alive = [leg for leg in att.legs if leg in live]
+            if alive:
+                if att.job_ok is None:
+                    att.unknown_job = True
+                att.live_legs = set(alive)
+                continue
+            if att.hangups:  # every leg is gone, and we hold the hangup of some: that is the result
+                self.tracker.end(att)
+                continue
+            self.lost += 1
+            log.warning("call ended while autocall was not listening: recorded as lost", extra=att.log_extra())
+            att.detail = att.detail or "the call ended while autocall was disconnected from FreeSWITCH"
+            self.tracker.fail(att, "AUTOCALL_LOST")
+
+    def _check_long_calls(self) -> None:
+        """A call older than max_call_s (the dialplan's sched_hangup should have ended it):
+        asked about on its node; one FreeSWITCH no longer has is recorded lost, one it
+        still has is hung up. On a node down that long, it is recorded lost."""
+        now_ms = int(self.clock() * 1000)
+        old = [a for calls in list(self.tracker.by_campaign.values()) for a in calls.values()
+               if now_ms - a.start_ms > self.max_call_ms + a.campaign.call_timeout * 1000]  # fmt: skip
+        by_node: dict[Node, list[InFlight]] = {}
+        for att in old:
+            by_node.setdefault(att.node, []).append(att)
+        for node, atts in by_node.items():
+            if not node.up.is_set():
+                for att in atts:
+                    att.detail = "FreeSWITCH unreachable for longer than the longest call"
+                    self.tracker.fail(att, "AUTOCALL_LOST")
+                continue
+            live = self._live_channels(node)
+            if live is None:
+                continue
+            for att in atts:
+                alive = [leg for leg in att.legs if leg in live]
+                if not alive:
+                    att.detail = "the call ended but its hangup never arrived"
+                    self.tracker.fail(att, "AUTOCALL_LOST")
+                    continue
+                log.warning("call longer than AUTOCALL_MAX_CALL_SECONDS: hanging it up", extra=att.log_extra())
                 try:
-                    alive = node.conn.api(f"uuid_exists {leg}").text.strip() == "true"
+                    node.conn.send_nowait([f"bgapi uuid_kill {leg} ALLOTTED_TIMEOUT" for leg in alive])
                 except NotConnectedError:
-                    return
-                if alive:
-                    break
-            if not alive and not att.done:
-                log.warning("call ended while disconnected from FreeSWITCH", extra=att.log_extra())
-                self.tracker.fail(att, "AUTOCALL_LOST")
+                    pass
 
     # -- background work -------------------------------------------------------------
     def _writer(self) -> None:
@@ -339,10 +521,12 @@ class Engine:
                 except gevent.queue.Empty:
                     break
             finishes = [b for b in batch if isinstance(b, Finish)]
-            answers = [b for b in batch if not isinstance(b, Finish)]
+            answers = [b for b in batch if not isinstance(b, Finish) and b[0] == "answer"]
+            hangups = [b[1:] for b in batch if not isinstance(b, Finish) and b[0] == "hangup"]
             delay = 0.05
             while True:
                 try:
+                    self.store.keep_hangups(hangups)
                     self.store.finish(finishes, int(self.clock() * 1000))
                     if answers:
                         self.store.queue_webhooks([(url, body, camp) for _, url, body, camp in answers],
@@ -371,10 +555,24 @@ class Engine:
                     log.error("lease renewal failed", extra={"campaign": campaign_uuid, "error": str(exc)})
 
     def _reap_loop(self) -> None:
+        """Every few seconds: adopt the calls of an engine that died meanwhile (its
+        liveness key expired), check calls that outlived the longest call, and
+        record slots of dead engines on other FreeSWITCH nodes once their lease expired."""
+        last_reap = time.monotonic()
         while True:
-            gevent.sleep(max(1.0, self.lease_ms / 4000))
+            gevent.sleep(self.adopt_every_s)
             try:
-                self.reap()
+                for node in self.nodes:
+                    if node.up.is_set():
+                        adopted = self._adopt(node)
+                        if adopted:
+                            log.info("adopted calls of a dead engine", extra={"node": node.name,
+                                                                               "calls": len(adopted)})  # fmt: skip
+                            self._settle(adopted, node)
+                self._check_long_calls()
+                if time.monotonic() - last_reap >= max(1.0, self.lease_ms / 4000):
+                    last_reap = time.monotonic()
+                    self.reap()
             except redis.RedisError as exc:
                 log.error("reaping failed", extra={"error": str(exc)})
 
@@ -382,22 +580,22 @@ class Engine:
         """Record attempts whose slot lease expired (their process died)."""
         now_ms = int(self.clock() * 1000)
         reaped = 0
+        ours = {node.name for node in self.nodes}
         for campaign_uuid in self.store.campaign_uuids():
             mine = self.tracker.by_campaign.get(campaign_uuid, {})
             for call, lead, network, node_name, start_ms in self.store.expired(campaign_uuid, now_ms):
                 if call in mine:
                     continue
+                if node_name in ours and now_ms - start_ms < self.max_call_ms:
+                    continue  # on our FreeSWITCH: adoption asks it what became of the call
                 ctx = self.campaign_context(campaign_uuid)
-                data = self.store.get_lead(lead)
-                if ctx is None or not data:
+                claim = self.store.rebuild_claim(campaign_uuid, lead, call, network) if ctx else None
+                if ctx is None or claim is None:
                     continue
-                claim = Claim(campaign_uuid, lead, call, network, int(data.get("number_idx") or 0),
-                              json.loads(data.get("numbers") or "[]"), json.loads(data.get("fields") or "{}"),
-                              int(data.get("attempts") or 0), int(data.get("first_attempt_ms") or 0),
-                              data.get("external_id", ""), int(data.get("max_attempts") or 0))  # fmt: skip
-                ghost = Node(NodeConfig(node_name or "?", "", 0, ""), on_event=lambda n, e: None)
+                ghost = Node(NodeConfig(node_name or "?", "", 0, "-"), on_event=lambda n, e: None)
                 att = InFlight(claim, ctx.campaign, ghost, "", [call], claim.numbers[:1], start_ms,
-                               problem="AUTOCALL_LOST", done=True)  # fmt: skip
+                               problem="AUTOCALL_LOST", done=True,
+                               detail="its engine died and its FreeSWITCH is not one of this engine's")  # fmt: skip
                 log.warning("slot lease expired: recording the call as lost", extra=att.log_extra())
                 self._writes.put(build_finish(att, now_ms))
                 reaped += 1

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +40,7 @@ from greenswitch.esl import NotConnectedError
 
 from dialer.esl.protocol import Message, ProtocolError, StreamParser, parse_event_body
 
-__all__ = ["CommandTimeout", "ESLConnection", "NotConnectedError", "Reply"]
+__all__ = ["CommandTimeout", "ESLConnection", "NotConnectedError", "Reply", "WriteFailed"]
 
 log = logging.getLogger("autocall.esl")
 READ_SIZE = 256 * 1024
@@ -47,6 +48,11 @@ READ_SIZE = 256 * 1024
 
 class CommandTimeout(NotConnectedError):
     """No reply in time: the connection is closed (replies are matched in order)."""
+
+
+class WriteFailed(NotConnectedError):
+    """The socket broke while commands were being written: FreeSWITCH may have
+    received some of them (the engine must not assume they were not run)."""
 
 
 @dataclass(slots=True)
@@ -73,6 +79,7 @@ class ESLConnection(greenswitch.InboundESL):
         self._parser = StreamParser()
         self._write_lock = gevent.lock.Semaphore()
         self.events_received = 0
+        self.last_rx = time.monotonic()  # when FreeSWITCH last sent anything (the node's stall watchdog)
 
     # -- connection --------------------------------------------------------
     def connect(self) -> None:
@@ -131,6 +138,7 @@ class ESLConnection(greenswitch.InboundESL):
                 data = sock.recv(READ_SIZE)
                 if not data:
                     break
+                self.last_rx = time.monotonic()
                 for message in parser.feed(data):
                     self._dispatch(message)
                 gevent.sleep(0)  # yield between chunks: a burst must not starve other greenlets
@@ -142,6 +150,7 @@ class ESLConnection(greenswitch.InboundESL):
         finally:
             self.close(why)
             self.closed.set()
+            self._auth_request_event.set()  # a connect() waiting for auth/request learns at once
 
     def _dispatch(self, message: Message) -> None:
         ctype = message.headers.get("Content-Type", "")
@@ -200,7 +209,7 @@ class ESLConnection(greenswitch.InboundESL):
                 self.sock.sendall("".join(payload).encode("utf-8"))
             except OSError as exc:
                 self.close(f"write failed: {exc}")
-                raise NotConnectedError(f"{self.name}: write failed: {exc}") from exc
+                raise WriteFailed(f"{self.name}: write failed: {exc}") from exc
         return results
 
     def api(self, command: str, timeout: float | None = None) -> Reply:

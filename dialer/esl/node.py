@@ -19,7 +19,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -41,23 +41,31 @@ class NodeConfig:
     name: str
     host: str
     port: int
-    password: str
+    password: str = field(repr=False)  # never in a repr, so never in a log line
     sps: int = 30  # switch.conf.xml defaults until a HEARTBEAT says otherwise
     max_sessions: int = 1000
 
     @classmethod
     def from_url(cls, url: str) -> NodeConfig:
-        """``esl://:PASSWORD@HOST:PORT[?name=N&sps=30&max_sessions=1000]``"""
+        """``esl://:PASSWORD@HOST:PORT[?name=N&sps=30&max_sessions=1000]``; the password is required."""
+        from dialer.logs import redact_url
+
         parts = urlsplit(url.strip())
         if parts.scheme != "esl" or not parts.hostname:
-            raise ValueError(f"expected esl://:PASSWORD@HOST:PORT, got {url!r}")
+            raise ValueError(f"expected esl://:PASSWORD@HOST:PORT, got {redact_url(url.strip())!r}")
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         port = parts.port or 8021
+        if not parts.password:
+            raise ValueError(f"FreeSWITCH node {parts.hostname}:{port} has no ESL password: write esl://:PASSWORD"
+                             "@HOST:PORT with the password of FreeSWITCH's event_socket.conf.xml")  # fmt: skip
+        if any(ord(c) < 32 or ord(c) == 127 for c in unquote(parts.password)):
+            # It is sent as "auth PASSWORD\n\n": a line break would end the command early.
+            raise ValueError(f"FreeSWITCH node {parts.hostname}:{port}: the ESL password has a control character")
         return cls(
             name=query.get("name", f"{parts.hostname}:{port}"),
             host=parts.hostname,
             port=port,
-            password=unquote(parts.password or "ClueCon"),
+            password=unquote(parts.password),
             sps=int(query.get("sps", 30)),
             max_sessions=int(query.get("max_sessions", 1000)),
         )
@@ -91,8 +99,9 @@ class TokenBucket:
 class Node:
     def __init__(self, config: NodeConfig, *, on_event: Callable[[Node, dict[str, Any]], None],
                  on_up: Callable[[Node], None] | None = None, on_down: Callable[[Node], None] | None = None,
-                 command_timeout: float = 10.0) -> None:  # fmt: skip
+                 command_timeout: float = 10.0, keepalive: float = 5.0) -> None:  # fmt: skip
         self.config = config
+        self.keepalive = keepalive  # probe a silent connection this often (a stalled FreeSWITCH)
         self.name = config.name
         self._on_event = on_event
         self._on_up = on_up or (lambda node: None)
@@ -108,6 +117,7 @@ class Node:
         self.legs = 0  # legs of ours alive on this node now
         self._legs_at_hb = 0
         self.reconnects = 0
+        self.down_since = time.monotonic()  # while not up: since when
         self._greenlet: gevent.Greenlet | None = None
         self._stopping = False
 
@@ -187,12 +197,15 @@ class Node:
             self.conn = conn
             self.up.set()
             log.info("freeswitch connected", extra={"node": self.name})
+            watchdog = gevent.spawn(self._watch, conn)
             try:
                 self._on_up(self)
             except Exception:
                 log.exception("on_up failed", extra={"node": self.name})
             conn.closed.wait()
+            watchdog.kill()
             self.up.clear()
+            self.down_since = time.monotonic()
             if self._stopping:
                 return
             self.reconnects += 1
@@ -201,6 +214,20 @@ class Node:
                 self._on_down(self)
             except Exception:
                 log.exception("on_down failed", extra={"node": self.name})
+
+    def _watch(self, conn: ESLConnection) -> None:
+        """A connection that stays silent is probed; no reply within the command
+        timeout closes it (the supervisor reconnects). A stalled FreeSWITCH is
+        found even when the engine has no command to send."""
+        while not conn.closed.is_set():
+            gevent.sleep(self.keepalive)
+            if time.monotonic() - conn.last_rx >= self.keepalive and not conn.closed.is_set():
+                try:
+                    conn.send("api version")
+                except NotConnectedError as exc:
+                    log.warning("freeswitch stopped answering; reconnecting",
+                                extra={"node": self.name, "error": str(exc)})  # fmt: skip
+                    return
 
     def _dispatch(self, event: dict[str, Any]) -> None:
         if event.get("Event-Name") == "HEARTBEAT":

@@ -6,11 +6,19 @@ then claims up to that many leads in one script (which enforces the
 campaign's ``concurrent_call`` and per-network caps atomically) and hands
 them to the engine to originate. With nothing to do it sleeps until woken:
 a slot released, a lead imported, a status change, or the next recall due.
+
+``enable_encrypt`` (docs/api-v3.md): an engine without
+``AUTOCALL_ENCRYPTION_KEY`` claims nothing of such a campaign (it is held,
+with an error logged every minute), so no lead is dialled, used up or
+recorded in the clear; a claimed lead whose numbers cannot be opened (a key
+this engine does not have, a changed value) fails its attempt at once with
+cause ``AUTOCALL_UNREADABLE`` and the reason in the CDR.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import TYPE_CHECKING
 
@@ -18,14 +26,20 @@ import gevent
 import gevent.event
 
 from dialer.domain.enums import CampaignStatus
+from dialer.engine.calls import InFlight
 from dialer.pacing.window import in_window, next_opening
 
 if TYPE_CHECKING:
-    from dialer.engine.engine import Engine
+    from dialer.engine.engine import CampaignContext, Engine
+    from dialer.esl.node import Node
+    from dialer.store.store import Claim
 
 log = logging.getLogger("autocall.pacer")
 IDLE_POLL = 1.0  # s: re-check even without a wake-up (other processes' releases)
 MAX_BATCH = 200
+NO_KEY_POLL = 5.0  # s: an enable_encrypt campaign without a key is looked at again this often
+NO_KEY_LOG_EVERY = 60.0  # s: and said so at most this often
+UNREADABLE_CAUSE = "AUTOCALL_UNREADABLE"  # the lead's sealed numbers and fields cannot be opened
 
 
 class CampaignPacer:
@@ -35,6 +49,7 @@ class CampaignPacer:
         self._wake = gevent.event.Event()
         self._greenlet: gevent.Greenlet | None = None
         self.stopped = False
+        self._no_key_logged = float("-inf")
 
     def start(self) -> None:
         self._greenlet = gevent.spawn(self._run)
@@ -74,6 +89,9 @@ class CampaignPacer:
             opens = next_opening(campaign.schedules, campaign.time_zone, now)
             self._sleep(min(30.0, (opens - now) if opens else 30.0))
             return
+        if campaign.enable_encrypt and not engine.store.sealer.ready:
+            self._hold_without_key()
+            return
         node = engine.pick_node()
         if node is None:
             self._sleep(0.05)
@@ -85,13 +103,20 @@ class CampaignPacer:
             return
         try:
             claims, info = engine.store.claim(self.campaign_uuid, k, node.name, int(now * 1000),
-                                              engine.lease_ms, [str(uuid.uuid4()) for _ in range(k)])  # fmt: skip
+                                              engine.lease_ms, [str(uuid.uuid4()) for _ in range(k)],
+                                              owner=engine.engine_id)  # fmt: skip
         except Exception:
             node.give_back(k)
             raise
         node.give_back(k - len(claims))
         if claims:
-            engine.dial(node, ctx, claims)
+            unreadable = [c for c in claims if c.unreadable]
+            if unreadable:
+                node.give_back(len(unreadable))  # nothing is sent for them
+                self._fail_unreadable(ctx, node, unreadable)
+                claims = [c for c in claims if not c.unreadable]
+            if claims:
+                engine.dial(node, ctx, claims)
             gevent.sleep(0)
             return
         if info.get("busy", 0) >= info.get("cap", 1):
@@ -100,3 +125,24 @@ class CampaignPacer:
         due = info.get("next_due", -1)
         wait = IDLE_POLL if due < 0 else min(IDLE_POLL, max(0.001, due / 1000 - now))
         self._sleep(wait)
+
+    def _hold_without_key(self) -> None:
+        """enable_encrypt and no AUTOCALL_ENCRYPTION_KEY: claim nothing until the key is configured."""
+        now = time.monotonic()
+        if now - self._no_key_logged >= NO_KEY_LOG_EVERY:
+            self._no_key_logged = now
+            log.error("enable_encrypt campaign not dialled: this engine has no AUTOCALL_ENCRYPTION_KEY",
+                      extra={"campaign": self.campaign_uuid})  # fmt: skip
+        self._sleep(NO_KEY_POLL)
+
+    def _fail_unreadable(self, ctx: CampaignContext, node: Node, claims: list[Claim]) -> None:
+        """Attempts whose lead cannot be opened end at once (cause AUTOCALL_UNREADABLE, recall_status
+        failed): recorded like any attempt autocall itself ended, never originated."""
+        engine = self.engine
+        now_ms = int(engine.clock() * 1000)
+        for claim in claims:
+            att = InFlight(claim, ctx.campaign, node, str(uuid.uuid4()), [claim.call_uuid], [], now_ms,
+                           detail=f"the lead cannot be opened: {claim.unreadable}")  # fmt: skip
+            log.error("lead cannot be opened: attempt failed", extra={**att.log_extra(), "error": claim.unreadable})
+            engine.tracker.add(att)
+            engine.tracker.fail(att, UNREADABLE_CAUSE)

@@ -18,6 +18,8 @@ from dialer.store.store import MissingReference, NameTaken
 
 NAME_TAKEN = "campaign_name is already taken"
 MUST_BE_INACTIVE = "campaign must be deactive"  # the seed's wording
+NO_ENCRYPTION_KEY = ("enable_encrypt needs AUTOCALL_ENCRYPTION_KEY, which this server does not have: "
+                     "set it (docs/configuration.md) before turning encryption on")  # fmt: skip
 # Set by autocall, never by a request: a body may carry them (echoing a GET), they are ignored.
 READ_ONLY = frozenset({"campaign_uuid", "campaign_id", "created_at", "updated_at", "template_name", "carrier_name",
                        "domain_uuid", "domain_name", "run_id"})  # fmt: skip
@@ -50,6 +52,8 @@ def _check_references(svc: Services, campaign: Campaign, changed: set[str]) -> N
         zone(campaign.time_zone)
     except Exception:
         errors.append(("time_zone", f"unknown time zone {campaign.time_zone!r} (an IANA name, e.g. Asia/Ho_Chi_Minh)"))
+    if "enable_encrypt" in changed and campaign.enable_encrypt and not svc.store.sealer.ready:
+        errors.append(("enable_encrypt", NO_ENCRYPTION_KEY))  # its leads could not be stored sealed
     if errors:
         raise Invalid(errors)
 

@@ -194,6 +194,7 @@ def _scan(svc: Services, rng: Range, after: tuple[int, str] | None, batch: int) 
     when the attempt is not reported). Reads ``batch`` entries per round trip."""
     r, key = svc.store.r, _key(svc, rng)
     pos = after if after is not None and after[0] >= rng.lo_ms else None
+    warned = False
     if pos is not None and pos[0] >= rng.hi_ms:
         return
     while True:
@@ -207,7 +208,15 @@ def _scan(svc: Services, rng: Range, after: tuple[int, str] | None, batch: int) 
             for _, call in rows:
                 pipe.hgetall(svc.store.keys.call(call))
             for (ms, call), cdr in zip(rows, pipe.execute(), strict=True):
-                yield ms, call, (cdr if cdr.get("reported") == "1" else {})
+                if cdr.get("reported") != "1":
+                    yield ms, call, {}
+                    continue
+                cdr = svc.store.open_cdr(call, cdr)  # enable_encrypt: numbers, answered_number, reason
+                if "unreadable" in cdr and not warned:
+                    warned = True  # shown as stored (sealed); said once per listing, not per CDR
+                    extra = {"campaign": rng.campaign.campaign_uuid, "call": call, "error": cdr["unreadable"]}
+                    log.error("CDR fields cannot be opened", extra=extra)
+                yield ms, call, cdr
             pos = rows[-1]
         if done:
             return

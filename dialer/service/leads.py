@@ -21,7 +21,8 @@ from dialer.domain.enums import TypeAutocall
 from dialer.domain.models import Campaign, Lead
 from dialer.routing.numbers import InvalidNumber, normalize
 from dialer.service.context import Services
-from dialer.service.errors import Invalid, NotFound
+from dialer.service.errors import Conflict, Invalid, NotFound
+from dialer.store.sealing import NoKey
 from tts.template import placeholders
 
 CAMPAIGN_NOT_FOUND = "campaign is not found"
@@ -140,9 +141,21 @@ def campaign_for_import(svc: Services, campaign_uuid: str) -> Campaign:
     return campaign
 
 
+def no_encryption_key(campaign_uuid: str) -> Conflict:
+    return Conflict(f"campaign {campaign_uuid} has enable_encrypt on and this server has no "
+                    "AUTOCALL_ENCRYPTION_KEY: its leads cannot be stored encrypted, none was stored")  # fmt: skip
+
+
+def check_sealable(svc: Services, campaign: Campaign) -> None:
+    """An enable_encrypt campaign's leads are stored sealed: refused (409) without a key."""
+    if campaign.enable_encrypt and not svc.store.sealer.ready:
+        raise no_encryption_key(campaign.campaign_uuid)
+
+
 def import_one(svc: Services, campaign_uuid: str, row: Row) -> Lead:
     """Queue one lead and wake the campaign's pacer: dialled as soon as the caps allow."""
     campaign = campaign_for_import(svc, campaign_uuid)
+    check_sealable(svc, campaign)
     lead, errors = LeadRules(svc, campaign).check(row)
     if errors:
         raise Invalid(errors)
@@ -151,6 +164,8 @@ def import_one(svc: Services, campaign_uuid: str, row: Row) -> Lead:
         duplicates = svc.store.add_leads([lead], svc.now_ms())
     except KeyError:
         raise NotFound(CAMPAIGN_NOT_FOUND) from None
+    except NoKey:  # encryption turned on (by another server) while the row was checked
+        raise no_encryption_key(campaign_uuid) from None
     if duplicates:
         raise Invalid.one("external_id", f"customer {row.external_id} is already in this campaign "
                                          f"(lead {duplicates[0]})")  # fmt: skip
@@ -163,6 +178,7 @@ def import_many(svc: Services, campaign: Campaign, rows: list[Row | list[tuple[s
     """Check every row, queue the valid ones, report the rest. A row may arrive
     already refused by its dialect's parser (a list of field errors).
     ``max_attempts`` gives rows their own attempt cap (VBot ``numberCall``)."""
+    check_sealable(svc, campaign)
     rules = LeadRules(svc, campaign)
     result = ImportResult()
     valid: list[tuple[int, Lead]] = []
@@ -183,6 +199,8 @@ def import_many(svc: Services, campaign: Campaign, rows: list[Row | list[tuple[s
         duplicates = svc.store.add_leads([lead for _, lead in valid], svc.now_ms()) if valid else {}
     except KeyError:  # deleted while the rows were checked
         raise NotFound(CAMPAIGN_NOT_FOUND) from None
+    except NoKey:  # encryption turned on (by another server) while the rows were checked
+        raise no_encryption_key(campaign.campaign_uuid) from None
     for position, (index, lead) in enumerate(valid):
         if position in duplicates:
             result.duplicates.append((index, lead.external_id, duplicates[position]))

@@ -15,6 +15,7 @@ accepted, so no request text ever reaches a Redis key name.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -22,6 +23,10 @@ import redis
 
 from dialer.service.context import Services
 from dialer.service.errors import NotFound
+from dialer.store.sealing import SealError
+from dialer.store.store import Store
+
+log = logging.getLogger("autocall.api")
 
 DELIVERY_ID = re.compile(r"^[1-9][0-9]{0,18}$")
 BATCH = 500  # deliveries moved per transaction by requeue_all
@@ -47,7 +52,16 @@ def stats(svc: Services) -> dict[str, int]:
     return {"queued": int(queued), "due": int(due), "dead": int(dead)}
 
 
-def _view(delivery: str, data: dict[str, str]) -> dict[str, Any]:
+def _body(store: Store, delivery: str, data: dict[str, str]) -> str:
+    """The body as it is POSTed (enable_encrypt: opened); one that cannot be opened is shown as stored."""
+    try:
+        return store.open_webhook_body(data)
+    except SealError as exc:
+        log.error("webhook body cannot be opened", extra={"delivery": delivery, "error": str(exc)})
+        return data.get("body", "")
+
+
+def _view(store: Store, delivery: str, data: dict[str, str]) -> dict[str, Any]:
     return {
         "delivery_id": delivery,
         "url": data.get("url", ""),
@@ -55,7 +69,7 @@ def _view(delivery: str, data: dict[str, str]) -> dict[str, Any]:
         "call_id": data.get("call", ""),
         "tries": int(data.get("tries") or 0),
         "last_error": data.get("last_error", ""),
-        "body": data.get("body", ""),
+        "body": _body(store, delivery, data),
     }
 
 
@@ -70,7 +84,7 @@ def dead(svc: Services, *, limit: int, offset: int) -> tuple[list[dict[str, Any]
     for delivery in ids:
         pipe.hgetall(k.webhook(delivery))
     hashes = pipe.execute() if ids else []
-    return [_view(d, h) for d, h in zip(ids, hashes, strict=True)], int(total)
+    return [_view(svc.store, d, h) for d, h in zip(ids, hashes, strict=True)], int(total)
 
 
 def _watched(svc: Services, keys: list[str], step: Any) -> Any:

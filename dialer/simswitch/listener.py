@@ -8,6 +8,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 import gevent
+from gevent import socket
 from gevent.event import AsyncResult, Event
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class Listener:
         self._queued_events = 0
         self.lost = 0
         self._ready = Event()
+        self._flowing = Event()  # cleared while a stall fault holds the connection
+        self._flowing.set()
         # While a blocking ``api`` runs, mod_event_socket's listener thread is
         # busy: events queue and follow the api/response (captures:
         # api-originate-bad-profile).
@@ -105,6 +108,7 @@ class Listener:
                     self._ready.clear()
                     self._ready.wait()
                     continue
+                self._flowing.wait()
                 chunks = []
                 while self._out:
                     chunks.append(self._out.popleft())
@@ -135,9 +139,27 @@ class Listener:
                         return
                     buf += more
                 buf = buf[length:]
+                self._flowing.wait()
                 self.handle(lines[0], headers)
                 if self.closed:
                     return
+
+    # -- faults (faults.py) --------------------------------------------------
+    def abort(self) -> None:
+        """The TCP connection breaks: no disconnect notice, queued bytes lost."""
+        self._out.clear()
+        self.close()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def stall(self, seconds: float) -> None:
+        self._flowing.clear()
+        gevent.spawn_later(seconds, self._flowing.set)
+
+    def inject(self, data: bytes) -> None:
+        self._send(data)
 
     def close(self) -> None:
         if self.closed:

@@ -29,6 +29,7 @@ class SimServer:
         self.listeners: list[Listener] = []
         self._server = StreamServer((host, port), self._handle)
         self._loops: list[gevent.Greenlet] = []
+        self.refusing = False  # down during a simulated restart (faults.py)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -59,6 +60,9 @@ class SimServer:
             self.stop()
 
     def _handle(self, sock, address) -> None:
+        if self.refusing:
+            sock.close()
+            return
         listener = Listener(self, sock, address)
         self.listeners.append(listener)
         self.switch.bus.listeners.append(listener)

@@ -7,6 +7,7 @@ import socket
 import time
 import uuid as uuidlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +92,15 @@ class Switch:
         self.sps_last = 0
         self.sps_max = 0
         self.session_ids = iter(range(1, 1 << 62))
+        self.restarts = 0
+        # Per-lead bookkeeping for the crash tests: a lead (the autocall_lead
+        # variable) originated while a channel of it is still up is an overlap.
+        self.live_leads: Counter[str] = Counter()
+        self.overlaps: list[str] = []
+        self.first_legs_by_call: Counter[str] = Counter()  # channels created as an attempt's first leg
+        # first leg's uuid -> (monotonic time, whether any listener took its CHANNEL_HANGUP_COMPLETE)
+        self.first_leg_hangups: dict[str, tuple[float, bool]] = {}
+        self.on_originate: list[Callable[[int], None]] = []  # fault hooks (faults.py), called with the count
 
     # -- sessions and limits -------------------------------------------------
     def _take_session(self) -> bool:
@@ -114,8 +124,13 @@ class Switch:
     # -- originate ------------------------------------------------------------
     def originate(self, arg: str, spec, done, job_uuid: str | None) -> OriginateJob:
         self.stats.originated += 1
+        tags = dict(spec.global_vars)
+        if tags.get("autocall_lead") and self.live_leads[tags["autocall_lead"]] > 0:
+            self.overlaps.append(tags["autocall_lead"])
         job = OriginateJob(self, arg, spec, done, job_uuid)
         job.start()
+        for hook in self.on_originate:
+            hook(self.stats.originated)
         return job
 
     def _ctx(self, ch_uuid: str, ep, job: OriginateJob, leg: Leg) -> dict[str, Any]:
@@ -189,13 +204,21 @@ class Switch:
 
     def _add(self, ch: Channel) -> None:
         self.channels[ch.uuid] = ch
+        lead = ch.get_var("autocall_lead")
+        if lead:
+            self.live_leads[lead] += 1
+        if ch.uuid == ch.get_var("autocall_call"):
+            self.first_legs_by_call[ch.uuid] += 1
         ch.job.legs.append(ch)
         self.stats.legs += 1
         self.stats.concurrent = len(self.channels)
         self.stats.peak_concurrent = max(self.stats.peak_concurrent, self.stats.concurrent)
 
     def _remove(self, ch: Channel) -> None:
-        self.channels.pop(ch.uuid, None)
+        if self.channels.pop(ch.uuid, None) is not None:
+            lead = ch.get_var("autocall_lead")
+            if lead:
+                self.live_leads[lead] -= 1
         self.stats.concurrent = len(self.channels)
 
     def _dialplan(self, exten: str, context: str) -> list[tuple[str, str]]:
@@ -433,6 +456,8 @@ class Switch:
         self.emit(ch, f"{src}:CHANNEL_STATE(CS_HANGUP)")
         self.emit(ch, f"{src}:CHANNEL_CALLSTATE(HANGUP)")
         self.emit(ch, f"{src}:CHANNEL_STATE(CS_REPORTING)")
+        if ch.uuid == ch.get_var("autocall_call"):
+            self.first_leg_hangups[ch.uuid] = (time.monotonic(), self.bus.wants("CHANNEL_HANGUP_COMPLETE"))
         self.emit(ch, f"{src}:CHANNEL_HANGUP_COMPLETE")
         job_here(AFTER_COMPLETE)
         if not ch.answered and not final and not job.finished and not any(not c.hung_up for c in job.legs):

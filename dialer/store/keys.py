@@ -95,6 +95,9 @@ class Keys:
     def call(self, uuid: str) -> str:  # HASH one attempt: in flight, then its CDR
         return f"{self.prefix}:call:{uuid}"
 
+    def engine(self, uuid: str) -> str:  # STRING a running engine's liveness (expires: the engine died)
+        return f"{self.prefix}:engine:{uuid}"
+
     def carrier(self, uuid: str) -> str:  # HASH
         return f"{self.prefix}:carrier:{uuid}"
 

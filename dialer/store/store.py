@@ -8,8 +8,9 @@ race on a read-modify-write.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -20,8 +21,16 @@ from dialer.domain.enums import CampaignStatus, ReportKey
 from dialer.domain.models import Campaign, Carrier, Lead, Template
 from dialer.pacing.window import zone
 from dialer.store.keys import Keys
+from dialer.store.sealing import NoKey, Sealer, SealError
 
+log = logging.getLogger("autocall.store")
 REPORT_FIELDS = ("total_calls", "total_duration", "total_billsec", "total_waitsec")
+# enable_encrypt (docs/redis-keys.md, "Sealed fields"): the fields sealed in a lead hash and in a CDR
+LEAD_SEALED = ("numbers", "fields")
+CDR_SEALED = ("numbers", "answered_number", "reason")
+# What a lead that cannot be opened reads as: one empty number (it routes nowhere: dialling it
+# fails as an invalid number, never divides by zero) and no fields; ``unreadable`` says why.
+UNREADABLE_NUMBERS = '[""]'
 
 
 def _script(client: redis.Redis, name: str) -> Any:
@@ -44,6 +53,8 @@ class Claim:
     first_attempt_ms: int
     external_id: str
     max_attempts: int = 0  # this lead's own cap on attempts (VBot numberCall); 0 = the campaign's
+    # Why the lead's sealed numbers and fields cannot be opened (wrong key, changed value); "" = readable
+    unreadable: str = ""
 
 
 @dataclass(slots=True)
@@ -106,13 +117,16 @@ WATCH_RETRIES = 20  # WATCH conflicts in a row before giving up (each one means 
 
 
 class Store:
-    def __init__(self, client: redis.Redis, prefix: str = "autocall") -> None:
+    def __init__(self, client: redis.Redis, prefix: str = "autocall", sealer: Sealer | None = None) -> None:
         self.r = client
         self.keys = Keys(prefix)
         self.prefix = prefix
+        self.sealer = sealer or Sealer()  # no key: plain campaigns only (enable_encrypt ones are refused)
         self._claim = _script(client, "claim")
         self._finish = _script(client, "finish")
         self._reap = _script(client, "reap")
+        self._adopt = _script(client, "adopt")
+        self._keep_hangups = _script(client, "keep_hangups")
         self._create_campaign = _script(client, "create_campaign")
         self._claim_webhooks = _script(client, "claim_webhooks")
         self._update_campaign = _script(client, "update_campaign")
@@ -121,8 +135,79 @@ class Store:
         self._delete_campaign = _script(client, "delete_campaign")
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "autocall") -> Store:
-        return cls(redis.Redis.from_url(url, decode_responses=True, health_check_interval=30), prefix)
+    def from_url(cls, url: str, prefix: str = "autocall", sealer: Sealer | None = None) -> Store:
+        return cls(redis.Redis.from_url(url, decode_responses=True, health_check_interval=30), prefix, sealer)
+
+    # -- sealing: enable_encrypt campaigns (dialer/store/sealing.py) ----------------
+    def sealed_campaigns(self, uuids: Iterable[str]) -> set[str]:
+        """Which of these campaigns have ``enable_encrypt`` on (one round trip)."""
+        unique = list(dict.fromkeys(uuids))
+        if not unique:
+            return set()
+        pipe = self.r.pipeline(transaction=False)
+        for uuid in unique:
+            pipe.hget(self.keys.campaign(uuid), "enable_encrypt")
+        return {u for u, flag in zip(unique, pipe.execute(), strict=True) if flag == "true"}
+
+    def open_lead(self, uuid: str, data: dict[str, str]) -> dict[str, str]:
+        """A lead hash with ``numbers`` and ``fields`` opened. One that cannot be opened reads as
+        ``UNREADABLE_NUMBERS`` and ``{}``, with ``unreadable`` saying why (logged)."""
+        if not any(data.get(name, "").startswith("enc:") for name in LEAD_SEALED):
+            return data
+        out = dict(data)
+        try:
+            for name in LEAD_SEALED:
+                if name in out:
+                    out[name] = self.sealer.open(out[name], f"lead:{uuid}:{name}")
+        except SealError as exc:
+            log.error("lead cannot be opened", extra={"lead": uuid, "error": str(exc)})
+            out.update(numbers=UNREADABLE_NUMBERS, fields="{}", unreadable=str(exc))
+        return out
+
+    def open_cdr(self, call_uuid: str, data: dict[str, str]) -> dict[str, str]:
+        """A call hash (CDR) with its sealed fields opened; a field that cannot be opened is
+        left sealed (shown as it is stored, never altered) and ``unreadable`` says why."""
+        if not any(data.get(name, "").startswith("enc:") for name in CDR_SEALED):
+            return data
+        out = dict(data)
+        for name in CDR_SEALED:
+            if name in out:
+                try:
+                    out[name] = self.sealer.open(out[name], f"call:{call_uuid}:{name}")
+                except SealError as exc:
+                    out["unreadable"] = str(exc)
+        return out
+
+    def open_webhook_body(self, data: dict[str, str]) -> str:
+        """The body of a webhook delivery hash, opened; :class:`SealError` if it cannot be."""
+        return self.sealer.open(data.get("body", ""), f"webhook:{data.get('campaign', '')}:body")
+
+    def _seal_lead(self, row: dict[str, Any]) -> dict[str, Any]:
+        for name in LEAD_SEALED:
+            row[name] = self.sealer.seal(row[name], f"lead:{row['lead']}:{name}")
+        return row
+
+    def _seal_finish(self, f: Finish) -> Finish:
+        """The finish with its CDR's number-bearing fields and its webhook bodies sealed.
+
+        Without a key (only a call reaped or adopted by an engine that lacks it: such an engine
+        claims nothing of an enable_encrypt campaign) they are dropped, never written in the clear.
+        """
+        cdr = dict(f.cdr)
+        try:
+            for name in CDR_SEALED:
+                value = cdr.get(name)
+                if value is None or value == "":
+                    continue
+                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                cdr[name] = self.sealer.seal(text, f"call:{f.call_uuid}:{name}")
+            hooks = [(url, self.sealer.seal(body, f"webhook:{f.campaign_uuid}:body")) for url, body in f.webhooks]
+        except NoKey as exc:
+            log.error("result of an enable_encrypt campaign written without its numbers and webhooks",
+                      extra={"campaign": f.campaign_uuid, "call": f.call_uuid, "error": str(exc)})  # fmt: skip
+            cdr.update({name: "" for name in CDR_SEALED if name in cdr})
+            hooks = []
+        return replace(f, cdr=cdr, webhooks=hooks)
 
     # -- campaigns ----------------------------------------------------------
     def create_campaign(self, campaign: Campaign) -> Campaign:
@@ -397,11 +482,17 @@ class Store:
         campaign does not exist (or was deleted): that batch writes nothing.
         """
         duplicates: dict[int, str] = {}
+        # enable_encrypt: numbers and fields are sealed here; the script stores them opaque.
+        sealed = self.sealed_campaigns(x.campaign_uuid for x in leads)
+        if sealed and not self.sealer.ready:
+            raise NoKey("AUTOCALL_ENCRYPTION_KEY is not set: leads of an enable_encrypt campaign cannot be stored")
         for base in range(0, len(leads), batch):
             chunk = [{"lead": x.lead_uuid, "campaign": x.campaign_uuid, "ext": x.external_id,
                       "numbers": json.dumps(x.numbers), "networks": json.dumps([n.value for n in x.networks]),
                       "fields": json.dumps(x.fields, ensure_ascii=False), "call": x.call_id, "max": x.max_attempts}
                      for x in leads[base : base + batch]]  # fmt: skip
+            if sealed:
+                chunk = [self._seal_lead(row) if row["campaign"] in sealed else row for row in chunk]
             payload = json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
             # Encoding a batch is CPU work in the hub; the script call below yields to it.
             answer = json.loads(self._add_leads(args=[self.prefix, now_ms, payload]))
@@ -412,7 +503,8 @@ class Store:
         return duplicates
 
     def get_lead(self, uuid: str) -> dict[str, str]:
-        return self.r.hgetall(self.keys.lead(uuid))
+        """The lead hash, ``numbers`` and ``fields`` opened (see :meth:`open_lead`)."""
+        return self.open_lead(uuid, self.r.hgetall(self.keys.lead(uuid)))
 
     def add_dnc(self, campaign_uuid: str, external_ids: list[str]) -> int:
         """Mark customers do-not-call. A lead not yet dialled is skipped; a call
@@ -423,20 +515,28 @@ class Store:
 
     # -- the dialling cycle ------------------------------------------------------
     def claim(self, campaign_uuid: str, want: int, node: str, now_ms: int, lease_ms: int,
-              call_uuids: list[str]) -> tuple[list[Claim], dict[str, Any]]:  # fmt: skip
-        raw = self._claim(args=[self.prefix, campaign_uuid, now_ms, want, node, lease_ms, json.dumps(call_uuids)])
+              call_uuids: list[str], owner: str = "") -> tuple[list[Claim], dict[str, Any]]:  # fmt: skip
+        raw = self._claim(args=[self.prefix, campaign_uuid, now_ms, want, node, lease_ms, json.dumps(call_uuids),
+                                owner])  # fmt: skip
         out = json.loads(raw)
         claims = []
         for row in out.pop("claims") or []:
             lead, call, net, idx, numbers, fields, attempts, first_ms, ext, max_attempts = row
+            unreadable = ""
+            if numbers.startswith("enc:") or (fields or "").startswith("enc:"):
+                opened = self.open_lead(lead, {"numbers": numbers, "fields": fields or "{}"})
+                numbers, fields, unreadable = opened["numbers"], opened["fields"], opened.get("unreadable", "")
             claims.append(Claim(campaign_uuid, lead, call, net, int(idx), json.loads(numbers),
                                 json.loads(fields) if fields else {}, int(attempts), int(first_ms), ext,
-                                int(max_attempts)))  # fmt: skip
+                                int(max_attempts), unreadable))  # fmt: skip
         return claims, out
 
     def finish(self, batch: list[Finish], now_ms: int) -> list[str]:
         if not batch:
             return []
+        sealed = self.sealed_campaigns(f.campaign_uuid for f in batch)
+        if sealed:
+            batch = [self._seal_finish(f) if f.campaign_uuid in sealed else f for f in batch]
         payload = json.dumps([f.as_lua() for f in batch], ensure_ascii=False, separators=(",", ":"))
         return self._finish(args=[self.prefix, now_ms, payload]) or []
 
@@ -448,6 +548,21 @@ class Store:
         """
         if not hooks:
             return
+        sealed = self.sealed_campaigns(campaign for _, _, campaign in hooks)
+        if sealed:
+            kept = []
+            for url, body, campaign in hooks:
+                if campaign in sealed:
+                    try:
+                        body = self.sealer.seal(body, f"webhook:{campaign}:body")
+                    except NoKey as exc:
+                        log.error("webhook of an enable_encrypt campaign dropped", extra={"campaign": campaign,
+                                                                                        "error": str(exc)})  # fmt: skip
+                        continue
+                kept.append((url, body, campaign))
+            hooks = kept
+            if not hooks:
+                return
         last = self.r.incrby(self.keys.seq("webhook"), len(hooks))
         pipe = self.r.pipeline(transaction=True)
         for n, (url, body, campaign_uuid) in enumerate(hooks):
@@ -468,6 +583,40 @@ class Store:
     def expired(self, campaign_uuid: str, now_ms: int, limit: int = 100) -> list[tuple[str, str, str, str, int]]:
         return [tuple(row) for row in json.loads(self._reap(args=[self.prefix, campaign_uuid, now_ms, limit]))]
 
+    # -- engines: liveness and adoption of a dead engine's calls ------------------------
+    def beat(self, engine_id: str, ttl_ms: int, info: str = "") -> None:
+        """This engine is alive for ``ttl_ms`` more (docs/engine.md, "Crashes")."""
+        self.r.set(self.keys.engine(engine_id), info or "1", px=ttl_ms)
+
+    def forget_engine(self, engine_id: str) -> None:
+        self.r.delete(self.keys.engine(engine_id))
+
+    def adopt(self, campaign_uuid: str, now_ms: int, engine_id: str, lease_ms: int, nodes: list[str],
+              limit: int = 1000) -> list[tuple[str, str, str, str, int, dict[str, dict[str, str]]]]:  # fmt: skip
+        """Re-own (atomically) this campaign's slots on ``nodes`` whose engine died, with
+        the hangups other engines kept for them (leg -> CDR fields)."""
+        raw = self._adopt(args=[self.prefix, campaign_uuid, now_ms, engine_id, lease_ms, json.dumps(nodes), limit])
+        return [(c, lead, net, node, int(start), {leg: json.loads(h) for leg, h in hangups.items()})
+                for c, lead, net, node, start, hangups in json.loads(raw)]  # fmt: skip
+
+    def keep_hangups(self, hangups: list[tuple[str, str, str, dict[str, str]]]) -> int:
+        """Keep (campaign, call, leg, CDR fields) of untracked calls for their adopter."""
+        if not hangups:
+            return 0
+        payload = json.dumps([[c, call, leg, json.dumps(h)] for c, call, leg, h in hangups])
+        return int(self._keep_hangups(args=[self.prefix, payload]))
+
+    def rebuild_claim(self, campaign_uuid: str, lead_uuid: str, call_uuid: str, network: str) -> Claim | None:
+        """The claim of an attempt another process made (reaping, adoption), from the lead hash."""
+        data = self.get_lead(lead_uuid)
+        if not data:
+            return None
+        return Claim(campaign_uuid, lead_uuid, call_uuid, network, int(data.get("number_idx") or 0),
+                     json.loads(data.get("numbers") or "[]"), json.loads(data.get("fields") or "{}"),
+                     int(data.get("attempts") or 0), int(data.get("first_attempt_ms") or 0),
+                     data.get("external_id", ""), int(data.get("max_attempts") or 0),
+                     data.get("unreadable", ""))  # fmt: skip
+
     def in_flight(self, campaign_uuid: str) -> int:
         return self.r.zcard(self.keys.calls(campaign_uuid))
 
@@ -481,7 +630,8 @@ class Store:
         return {"fresh": fresh, "recalls": recalls, "hopper": hopper, "in_flight": calls, "finished": cdrs}
 
     def call(self, uuid: str) -> dict[str, str]:
-        return self.r.hgetall(self.keys.call(uuid))
+        """The call hash (the CDR once finished), its sealed fields opened (see :meth:`open_cdr`)."""
+        return self.open_cdr(uuid, self.r.hgetall(self.keys.call(uuid)))
 
     # -- report ------------------------------------------------------------------
     def report(self, campaign: Campaign, start: datetime, end: datetime) -> dict[str, Any]:

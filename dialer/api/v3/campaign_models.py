@@ -99,7 +99,8 @@ class CampaignBody(BaseModel):
     schedules: list[ScheduleBody] | None = Field(None, max_length=7)
     priority_recall: PriorityRecall | None = None
     recall_status: list[RecallStatus] | None = Field(None, max_length=9)
-    enable_encrypt: bool | None = None
+    enable_encrypt: bool | None = Field(None, description="lead numbers and fields encrypted at rest in Redis; "
+                                        "refused unless the server has AUTOCALL_ENCRYPTION_KEY")  # fmt: skip
     callback_url: Url | None = None
     orig_campaign_uuid: str | None = Field(None, max_length=64)
     # autocall's own

@@ -6,12 +6,14 @@
 -- and create the call hash. Leads never exist outside a queue, the hopper,
 -- or :calls, so a crash between two scripts cannot lose one.
 --
--- ARGV: prefix, campaign uuid, now ms, max claims, node, lease ms, JSON list of fresh call uuids
+-- ARGV: prefix, campaign uuid, now ms, max claims, node, lease ms, JSON list of fresh call uuids,
+--       owner (the claiming engine's id: engine adoption, docs/engine.md)
 -- Returns JSON {busy=<in flight after>, cap=<cap>, next_due=<ms or -1>, claims=[...]}
 
 local prefix, camp = ARGV[1], ARGV[2]
 local now, want, node, lease = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local uuids = cjson.decode(ARGV[7])
+local owner = ARGV[8] or ''
 
 local ck = prefix .. ':campaign:' .. camp
 local c = redis.call('HMGET', ck, 'status', 'active', 'concurrent_call', 'network', 'hopper',
@@ -96,7 +98,7 @@ for _, lead in ipairs(ids) do
       redis.call('HINCRBY', busy_k, net, 1)
       redis.call('HSET', lk, 'state', 'dialing', 'call', call, 'next_call', '')
       redis.call('HSET', prefix .. ':call:' .. call, 'campaign', camp, 'lead', lead, 'network', net,
-                 'node', node, 'state', 'dialing', 'start_ms', now)
+                 'node', node, 'owner', owner, 'state', 'dialing', 'start_ms', now)
       local d = redis.call('HMGET', lk, 'numbers', 'fields', 'attempts', 'first_attempt_ms', 'external_id',
                            'max_attempts')
       claims[#claims + 1] = {lead, call, net, idx, d[1], d[2], tonumber(d[3]) or 0,

@@ -19,7 +19,11 @@ for _, f in ipairs(batch) do
     if redis.call('HINCRBY', ck .. ':busy', f.network, -1) < 0 then
       redis.call('HSET', ck .. ':busy', f.network, 0)
     end
-    if #f.cdr > 0 then redis.call('HSET', prefix .. ':call:' .. f.call, unpack(f.cdr)) end
+    local callk = prefix .. ':call:' .. f.call
+    for _, field in ipairs(redis.call('HKEYS', callk)) do  -- hangups kept for an adopter (keep_hangups.lua)
+      if string.sub(field, 1, 7) == 'hangup:' then redis.call('HDEL', callk, field) end
+    end
+    if #f.cdr > 0 then redis.call('HSET', callk, unpack(f.cdr)) end
     redis.call('ZADD', ck .. ':cdrs', f.end_ms, f.call)
     local lk = prefix .. ':lead:' .. f.lead
     if f.reported then redis.call('RPUSH', lk .. ':calls', f.call) end

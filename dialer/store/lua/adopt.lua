@@ -1,0 +1,34 @@
+-- adopt.lua: take over the in-flight attempts of engines that died.
+--
+-- A slot (a member of :calls) belongs to the engine named by its call
+-- hash's `owner`; a live engine keeps `engine:<id>` alive. Slots on one of
+-- the given FreeSWITCH nodes whose owner is gone are re-owned by ARGV[4]
+-- and their lease renewed, in one step, so two surviving engines never
+-- adopt the same call. The adopter then asks FreeSWITCH what became of each.
+--
+-- ARGV: prefix, campaign uuid, now ms, new owner, lease ms, JSON list of node names, limit
+-- Returns JSON [[call, lead, network, node, start_ms, {leg: hangup JSON}], ...] (hangups kept by
+-- keep_hangups.lua while nobody tracked the call)
+local prefix, camp, now, me = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local lease, limit = tonumber(ARGV[5]), tonumber(ARGV[7])
+local nodes = {}
+for _, name in ipairs(cjson.decode(ARGV[6])) do nodes[name] = true end
+local calls_k = prefix .. ':campaign:' .. camp .. ':calls'
+local out = {}
+for _, call in ipairs(redis.call('ZRANGE', calls_k, 0, -1)) do
+  if #out >= limit then break end
+  local ck = prefix .. ':call:' .. call
+  local h = redis.call('HMGET', ck, 'owner', 'node', 'lead', 'network', 'start_ms')
+  local owner = h[1] or ''
+  if owner ~= me and nodes[h[2] or ''] and (owner == '' or redis.call('EXISTS', prefix .. ':engine:' .. owner) == 0) then
+    redis.call('HSET', ck, 'owner', me)
+    redis.call('ZADD', calls_k, 'XX', now + lease, call)
+    local hangups = {}
+    for _, field in ipairs(redis.call('HKEYS', ck)) do
+      if string.sub(field, 1, 7) == 'hangup:' then hangups[string.sub(field, 8)] = redis.call('HGET', ck, field) end
+    end
+    if next(hangups) == nil then hangups = cjson.decode('{}') end
+    out[#out + 1] = {call, h[3] or '', h[4] or 'offnet', h[2], tonumber(h[5]) or 0, hangups}
+  end
+end
+return cjson.encode(out)

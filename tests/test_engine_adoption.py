@@ -1,0 +1,102 @@
+"""A second engine adopts the calls of one that died (docs/engine.md, "Crashes")."""
+
+from __future__ import annotations
+
+import gevent
+import pytest
+
+from dialer.simswitch import Scenario
+from dialer.store.store import Store
+from tests.engine_fixtures import audio_campaign, make_engine, wait_until
+from tests.factories import leads
+
+LONG = Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 2.0}}])
+
+
+@pytest.fixture
+def store(redis_client) -> Store:
+    return Store(redis_client)
+
+
+def crash(engine) -> None:
+    """What kill -9 leaves: no greenlet, no socket, the liveness key left to expire (here: expired)."""
+    for greenlet in engine._greenlets:
+        greenlet.kill()
+    for pacer in engine.pacers.values():
+        pacer.stop()
+    for node in engine.nodes:
+        node._stopping = True
+        if node._greenlet is not None:
+            node._greenlet.kill()
+        if node.conn is not None:
+            node.conn.close("crashed")
+    engine.store.forget_engine(engine.engine_id)
+
+
+def only_cdr(store, lead):
+    (call,) = store.r.lrange(store.keys.lead_calls(lead.lead_uuid), 0, -1)
+    return store.call(call)
+
+
+def test_a_call_of_a_dead_engine_is_adopted_and_gets_its_real_result(store, simswitch, tmp_path):
+    server = simswitch(LONG, time_scale=1.0)
+    first = make_engine(store, server, tmp_path / "audio")
+    camp = audio_campaign(store)
+    (lead,) = leads(store, camp, 1)
+    first.wake(camp.campaign_uuid)
+    wait_until(lambda: server.switch.stats.answered == 1)
+    crash(first)
+    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1)
+    try:
+        wait_until(lambda: second.adopted == 1, timeout=5)
+        wait_until(lambda: store.in_flight(camp.campaign_uuid) == 0, timeout=5)
+        second.flush()
+        cdr = only_cdr(store, lead)
+        assert cdr["hangup_cause"] == "NORMAL_CLEARING" and cdr["recall_status"] == "answered"
+        assert server.switch.stats.originated == 1
+    finally:
+        second.stop(drain_timeout=2)
+
+
+def test_a_hangup_that_arrives_before_the_adoption_is_kept_for_it(store, simswitch, tmp_path):
+    server = simswitch(LONG, time_scale=1.0)
+    first = make_engine(store, server, tmp_path / "audio")
+    camp = audio_campaign(store)
+    (lead,) = leads(store, camp, 1)
+    first.wake(camp.campaign_uuid)
+    wait_until(lambda: server.switch.stats.answered == 1)
+    crash(first)
+    store.beat(first.engine_id, 60_000)  # the dead engine still looks alive: nobody may adopt yet
+    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1)
+    try:
+        wait_until(lambda: not server.switch.channels, timeout=5)  # the call ends: nobody tracks it
+        gevent.sleep(0.3)
+        assert second.adopted == 0
+        store.forget_engine(first.engine_id)  # its liveness expires
+        wait_until(lambda: store.in_flight(camp.campaign_uuid) == 0, timeout=5)
+        second.flush()
+        cdr = only_cdr(store, lead)
+        assert cdr["hangup_cause"] == "NORMAL_CLEARING" and cdr["recall_status"] == "answered"
+        assert second.lost == 0
+    finally:
+        second.stop(drain_timeout=2)
+
+
+def test_a_call_that_ended_while_no_engine_listened_is_recorded_lost_once(store, simswitch, tmp_path):
+    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 0.5}}]), time_scale=1.0)
+    first = make_engine(store, server, tmp_path / "audio")
+    camp = audio_campaign(store)
+    (lead,) = leads(store, camp, 1)
+    first.wake(camp.campaign_uuid)
+    wait_until(lambda: server.switch.stats.answered == 1)
+    crash(first)
+    wait_until(lambda: not server.switch.channels, timeout=5)
+    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1)
+    try:
+        wait_until(lambda: store.in_flight(camp.campaign_uuid) == 0, timeout=5)
+        second.flush()
+        cdr = only_cdr(store, lead)
+        assert cdr["hangup_cause"] == "AUTOCALL_LOST" and "disconnected" in cdr["reason"]
+        assert second.lost == 1 and server.switch.stats.originated == 1
+    finally:
+        second.stop(drain_timeout=2)

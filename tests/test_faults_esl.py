@@ -1,0 +1,115 @@
+"""The Event Socket fails under a running campaign: the engine holds.
+
+The simulator cuts the connection, stalls, sends garbage, or restarts (all
+channels gone) at seeded moments; the campaign must still end with every
+lead accounted for, no slot stuck, no originate sent twice, and every call
+FreeSWITCH saw recorded (tests/crash_checks.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dialer.simswitch import Limits, Scenario
+from dialer.simswitch.faults import Fault, FaultPlan
+from dialer.store.store import Store
+from tests.crash_checks import campaign_settled, check_nothing_lost
+from tests.engine_fixtures import audio_campaign, make_engine, wait_until
+from tests.factories import leads
+
+MIXED = Scenario(
+    rules=[],
+    default={"mix": {"answer": 0.5, "sip486": 0.15, "no_answer": 0.15, "sip404": 0.1, "sip503": 0.1},
+             "talk": [5, 40], "ring": [1, 10]},
+)  # fmt: skip
+LEADS = 200
+
+
+@pytest.fixture
+def store(redis_client) -> Store:
+    return Store(redis_client)
+
+
+def run_campaign_with(store, simswitch, tmp_path, plan: FaultPlan, seed: int):
+    server = simswitch(MIXED, time_scale=0.03, seed=seed, limits=Limits(sps=400))
+    plan.attach(server)
+    engine = make_engine(store, server, tmp_path / "audio", command_timeout=0.5, keepalive_s=0.3, max_call_s=60)
+    try:
+        camp = audio_campaign(store, concurrent_call=50, call_timeout=20)
+        batch = leads(store, camp, LEADS)
+        engine.wake(camp.campaign_uuid)
+        wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=60)
+        engine.flush()
+        return engine, server, check_nothing_lost(store, server.switch, camp.campaign_uuid,
+                                                  [x.lead_uuid for x in batch])  # fmt: skip
+    finally:
+        engine.stop(drain_timeout=2)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("kind", ["drop", "stall", "garbage", "restart"])
+def test_a_campaign_survives_esl_faults_at_seeded_moments(store, simswitch, tmp_path, kind, seed):
+    # a stall longer than keepalive + command timeout; a restart down for half a second
+    plan = FaultPlan.seeded(seed, (kind,), count=2, span=(20, LEADS - 40), seconds=2.0 if kind == "stall" else 0.5)
+    engine, server, _result = run_campaign_with(store, simswitch, tmp_path, plan, seed)
+    assert len(plan.fired) == 2
+    assert engine.nodes[0].reconnects >= 1
+    assert engine.tracker.count() == 0
+    if kind == "restart":
+        assert server.switch.restarts == 2
+
+
+def test_a_campaign_survives_every_fault_in_one_run(store, simswitch, tmp_path):
+    plan = FaultPlan([Fault(30, "drop"), Fault(60, "garbage"), Fault(90, "stall", 2.0), Fault(120, "restart", 0.5)])
+    engine, _server, result = run_campaign_with(store, simswitch, tmp_path, plan, seed=3)
+    assert [f.kind for f in plan.fired] == ["drop", "garbage", "stall", "restart"]
+    assert engine.nodes[0].reconnects >= 4 and engine.tracker.count() == 0
+    assert result["done"] == LEADS
+
+
+def test_calls_that_end_while_disconnected_are_recorded_lost_and_counted(store, simswitch, tmp_path):
+    """A restart takes the calls with it and sends no event: each is recorded once, as lost."""
+    plan = FaultPlan([Fault(50, "restart", 1.0)])
+    engine, _server, result = run_campaign_with(store, simswitch, tmp_path, plan, seed=4)
+    assert result["lost"] >= 1 and engine.lost == result["lost"]
+
+
+def long_call(store, simswitch, tmp_path, talk: float = 3.0):
+    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": talk}}]), time_scale=1.0)
+    engine = make_engine(store, server, tmp_path / "audio", command_timeout=0.5, keepalive_s=0.3)
+    camp = audio_campaign(store)
+    (lead,) = leads(store, camp, 1)
+    engine.wake(camp.campaign_uuid)
+    wait_until(lambda: server.switch.stats.answered == 1)
+    return engine, server, camp, lead
+
+
+def test_a_call_that_outlives_a_dropped_connection_gets_its_real_result(store, simswitch, tmp_path):
+    from dialer.simswitch import faults
+
+    engine, server, camp, lead = long_call(store, simswitch, tmp_path)
+    try:
+        faults.drop(server)
+        wait_until(lambda: engine.nodes[0].reconnects == 1 and engine.nodes[0].up.is_set())
+        wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=10)
+        engine.flush()
+        (call,) = store.r.lrange(store.keys.lead_calls(lead.lead_uuid), 0, -1)
+        cdr = store.call(call)
+        assert cdr["hangup_cause"] == "NORMAL_CLEARING" and cdr["recall_status"] == "answered"
+    finally:
+        engine.stop(drain_timeout=2)
+
+
+def test_a_stalled_freeswitch_is_noticed_without_any_command_to_send(store, simswitch, tmp_path):
+    from dialer.simswitch import faults
+
+    engine, server, camp, lead = long_call(store, simswitch, tmp_path, talk=5.0)
+    try:
+        faults.stall(server, 2.0)  # longer than keepalive + command timeout
+        wait_until(lambda: engine.nodes[0].reconnects == 1, timeout=5)
+        wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=10)
+        engine.flush()
+        (call,) = store.r.lrange(store.keys.lead_calls(lead.lead_uuid), 0, -1)
+        assert store.call(call)["recall_status"] == "answered"
+    finally:
+        engine.stop(drain_timeout=2)
