@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import gevent
 import gevent.pywsgi
 
 
@@ -25,7 +26,7 @@ class WebhookReceiver:
     made by :meth:`record`, each in the shape its spec reads."""
 
     def __init__(self) -> None:
-        self.status = {"code": "200 OK"}
+        self.status: dict[str, Any] = {"code": "200 OK"}  # "hang": seconds to wait before answering
         self._sinks: list[tuple[list, Callable[[Request], Any]]] = []
         self.server = gevent.pywsgi.WSGIServer(("127.0.0.1", 0), self._app, log=None)
 
@@ -44,6 +45,8 @@ class WebhookReceiver:
         request = Request(environ["PATH_INFO"], headers, body)
         for sink, shape in self._sinks:
             sink.append(shape(request))
+        if self.status.get("hang"):  # a receiver that takes forever to answer
+            gevent.sleep(float(self.status["hang"]))
         start_response(self.status["code"], [("Content-Type", "text/plain")])
         return [b"ok"]
 

@@ -8,6 +8,7 @@ FreeSWITCH saw recorded (tests/crash_checks.py).
 
 from __future__ import annotations
 
+import gevent
 import pytest
 
 from dialer.simswitch import Limits, Scenario
@@ -111,5 +112,43 @@ def test_a_stalled_freeswitch_is_noticed_without_any_command_to_send(store, sims
         engine.flush()
         (call,) = store.r.lrange(store.keys.lead_calls(lead.lead_uuid), 0, -1)
         assert store.call(call)["recall_status"] == "answered"
+    finally:
+        engine.stop(drain_timeout=2)
+
+
+def test_an_originate_run_but_never_acknowledged_is_not_sent_again(store, simswitch, tmp_path):
+    """At most one originate per attempt: the reply was lost, so the engine cannot know
+    whether FreeSWITCH ran it; it asks after the reconnect instead of sending it again."""
+    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.2, "answer": {"talk": 1.0}}]), time_scale=1.0)
+    server.cut_before_reply = 1
+    engine = make_engine(store, server, tmp_path / "audio", command_timeout=0.5, keepalive_s=0.3)
+    try:
+        camp = audio_campaign(store)
+        (lead,) = leads(store, camp, 1)
+        engine.wake(camp.campaign_uuid)
+        wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=10)
+        engine.flush()
+        assert server.switch.stats.originated == 1 and engine.nodes[0].reconnects == 1
+        (call,) = store.r.lrange(store.keys.lead_calls(lead.lead_uuid), 0, -1)
+        assert store.call(call)["recall_status"] == "answered"  # it ran, and was followed to its end
+    finally:
+        engine.stop(drain_timeout=2)
+
+
+def test_an_unacknowledged_originate_whose_call_is_gone_is_recorded_lost_not_retried(store, simswitch, tmp_path):
+    server = simswitch(Scenario(rules=[{"match": "^098", "sip": 486}]), time_scale=1.0)
+    engine = make_engine(store, server, tmp_path / "audio", command_timeout=0.5, keepalive_s=0.3)
+    try:
+        server.cut_before_reply = 1
+        server.refusing = True  # no reconnect until the call (0.2 s) and its job are over
+        gevent.spawn_later(1.0, setattr, server, "refusing", False)
+        camp = audio_campaign(store)
+        (lead,) = leads(store, camp, 1)
+        engine.wake(camp.campaign_uuid)
+        wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=10)
+        engine.flush()
+        assert server.switch.stats.originated == 1
+        (call,) = store.r.lrange(store.keys.lead_calls(lead.lead_uuid), 0, -1)
+        assert store.call(call)["hangup_cause"] == "AUTOCALL_LOST"
     finally:
         engine.stop(drain_timeout=2)

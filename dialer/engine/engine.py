@@ -405,7 +405,10 @@ class Engine:
         adopted: list[InFlight] = []
         for campaign_uuid in self.store.campaign_uuids():
             rows = self.store.adopt(campaign_uuid, now_ms, self.engine_id, self.lease_ms, [node.name])
+            tracked = self.tracker.by_campaign.get(campaign_uuid, {})
             for call, lead, network, _node_name, start_ms, kept in rows:
+                if call in tracked:
+                    continue  # ours, its renewal was only late (Redis was away); adopt.lua renewed it
                 att = self._rebuild(campaign_uuid, lead, call, network, node, start_ms)
                 if att is None:
                     continue

@@ -8,6 +8,8 @@ What a dialer meets in production, on purpose and at a chosen moment:
   existing connections for a while (events and replies are held, then
   delivered). A dialer must notice with its command timeout.
 * ``garbage``: bytes that are not ESL arrive (a corrupt or foreign peer).
+* ``cut_before_reply`` (server attribute): the next bgapi is run but the
+  connection breaks before its reply: the client cannot know whether it ran.
 * ``restart``: FreeSWITCH dies and comes back: connections are cut, every
   channel vanishes without a single event (a crash sends none), new
   connections are refused for ``down_s``, then it listens again with a new

@@ -140,6 +140,8 @@ class Listener:
                     buf += more
                 buf = buf[length:]
                 self._flowing.wait()
+                if self.authed:  # exactly what the client sent (tests read it; never the auth line)
+                    self.server.received.append(raw.decode("utf-8", "replace"))
                 self.handle(lines[0], headers)
                 if self.closed:
                     return
@@ -270,7 +272,11 @@ class Listener:
     def _bgapi(self, arg: str, job_uuid: str | None) -> None:
         job_uuid = job_uuid or str(uuidlib.uuid4())
         cmd, _, rest = arg.partition(" ")
-        self._send(command_reply(f"+OK Job-UUID: {job_uuid}", f"Job-UUID: {job_uuid}\n"))
+        if self.server.cut_before_reply > 0:  # fault: run it, but the connection breaks before the reply
+            self.server.cut_before_reply -= 1
+            self.abort()
+        else:
+            self._send(command_reply(f"+OK Job-UUID: {job_uuid}", f"Job-UUID: {job_uuid}\n"))
 
         def done(body: str) -> None:
             self.server.emit_api_event(cmd, rest)

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import tempfile
+from collections import deque
 from pathlib import Path
 
 import gevent
@@ -30,6 +31,8 @@ class SimServer:
         self._server = StreamServer((host, port), self._handle)
         self._loops: list[gevent.Greenlet] = []
         self.refusing = False  # down during a simulated restart (faults.py)
+        self.received: deque[str] = deque(maxlen=10_000)  # the last commands clients sent, as sent
+        self.cut_before_reply = 0  # fault: the next N bgapi run, but their connection breaks before the reply
 
     @property
     def address(self) -> tuple[str, int]:

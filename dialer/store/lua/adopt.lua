@@ -4,7 +4,8 @@
 -- hash's `owner`; a live engine keeps `engine:<id>` alive. Slots on one of
 -- the given FreeSWITCH nodes whose owner is gone are re-owned by ARGV[4]
 -- and their lease renewed, in one step, so two surviving engines never
--- adopt the same call. The adopter then asks FreeSWITCH what became of each.
+-- adopt the same call. A slot of ARGV[4]'s own whose lease expired is
+-- returned too: its engine no longer tracks it (the caller skips the ones it does). The adopter then asks FreeSWITCH what became of each.
 --
 -- ARGV: prefix, campaign uuid, now ms, new owner, lease ms, JSON list of node names, limit
 -- Returns JSON [[call, lead, network, node, start_ms, {leg: hangup JSON}], ...] (hangups kept by
@@ -15,12 +16,20 @@ local nodes = {}
 for _, name in ipairs(cjson.decode(ARGV[6])) do nodes[name] = true end
 local calls_k = prefix .. ':campaign:' .. camp .. ':calls'
 local out = {}
-for _, call in ipairs(redis.call('ZRANGE', calls_k, 0, -1)) do
+local slots = redis.call('ZRANGE', calls_k, 0, -1, 'WITHSCORES')
+for i = 1, #slots, 2 do
   if #out >= limit then break end
+  local call, lease_end = slots[i], tonumber(slots[i + 1])
   local ck = prefix .. ':call:' .. call
   local h = redis.call('HMGET', ck, 'owner', 'node', 'lead', 'network', 'start_ms')
   local owner = h[1] or ''
-  if owner ~= me and nodes[h[2] or ''] and (owner == '' or redis.call('EXISTS', prefix .. ':engine:' .. owner) == 0) then
+  local orphaned
+  if owner == me then
+    orphaned = lease_end < now  -- ours, but nobody renews it: we lost track (e.g. Redis lost a write)
+  else
+    orphaned = owner == '' or redis.call('EXISTS', prefix .. ':engine:' .. owner) == 0
+  end
+  if nodes[h[2] or ''] and orphaned then
     redis.call('HSET', ck, 'owner', me)
     redis.call('ZADD', calls_k, 'XX', now + lease, call)
     local hangups = {}
