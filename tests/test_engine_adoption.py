@@ -100,3 +100,27 @@ def test_a_call_that_ended_while_no_engine_listened_is_recorded_lost_once(store,
         assert second.lost == 1 and server.switch.stats.originated == 1
     finally:
         second.stop(drain_timeout=2)
+
+
+def test_a_dead_engines_call_in_a_campaign_deleted_since_is_still_recorded(store, simswitch, tmp_path):
+    """Else its slot would stay forever, and the janitor never purges a campaign with a slot."""
+    server = simswitch(LONG, time_scale=1.0)
+    first = make_engine(store, server, tmp_path / "audio")
+    camp = audio_campaign(store)
+    leads(store, camp, 1)
+    first.wake(camp.campaign_uuid)
+    wait_until(lambda: server.switch.stats.answered == 1)
+    crash(first)
+    store.update_campaign_fields(camp.campaign_uuid, active=False)
+    assert store.delete_campaign(camp.campaign_uuid, 0) == "ok"
+    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1)
+    try:
+        wait_until(lambda: store.in_flight(camp.campaign_uuid) == 0, timeout=5)
+        second.flush()
+        (call,) = store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)
+        assert store.call(call)["recall_status"] == "answered"
+        while store.purge_deleted():
+            pass
+        assert not store.r.exists(store.keys.campaign(camp.campaign_uuid))
+    finally:
+        second.stop(drain_timeout=2)

@@ -403,7 +403,7 @@ class Engine:
         Hangups that arrived while nobody tracked them are applied at once."""
         now_ms = int(self.clock() * 1000)
         adopted: list[InFlight] = []
-        for campaign_uuid in self.store.campaign_uuids():
+        for campaign_uuid in self.store.campaigns_with_slots():
             rows = self.store.adopt(campaign_uuid, now_ms, self.engine_id, self.lease_ms, [node.name])
             tracked = self.tracker.by_campaign.get(campaign_uuid, {})
             for call, lead, network, _node_name, start_ms, kept in rows:
@@ -427,7 +427,7 @@ class Engine:
     def _rebuild(self, campaign_uuid: str, lead: str, call: str, network: str, node: Node,
                  start_ms: int) -> InFlight | None:  # fmt: skip
         """An attempt another process started, as the tracker needs it (legs derive from the call uuid)."""
-        ctx = self.campaign_context(campaign_uuid)
+        ctx = self._context_to_record(campaign_uuid)
         claim = self.store.rebuild_claim(campaign_uuid, lead, call, network) if ctx else None
         if ctx is None or claim is None:
             return None
@@ -440,6 +440,15 @@ class Engine:
         except (NoRoute, InvalidNumber, ValueError, IndexError):
             pass  # it was never originated (no route): one leg, the call uuid
         return att
+
+    def _context_to_record(self, campaign_uuid: str) -> CampaignContext | None:
+        """The campaign of a call another process started, even if deleted since: its
+        slot must still be recorded (the janitor purges a campaign only once it has none)."""
+        ctx = self.campaign_context(campaign_uuid)
+        if ctx is not None:
+            return ctx
+        campaign = self.store.get_campaign(campaign_uuid, deleted_too=True)
+        return CampaignContext(campaign, None, None) if campaign is not None else None
 
     def _live_channels(self, node: Node) -> set[str] | None:
         """The uuids of every channel FreeSWITCH has now (``show channels as json``)."""
@@ -584,14 +593,14 @@ class Engine:
         now_ms = int(self.clock() * 1000)
         reaped = 0
         ours = {node.name for node in self.nodes}
-        for campaign_uuid in self.store.campaign_uuids():
+        for campaign_uuid in self.store.campaigns_with_slots():
             mine = self.tracker.by_campaign.get(campaign_uuid, {})
             for call, lead, network, node_name, start_ms in self.store.expired(campaign_uuid, now_ms):
                 if call in mine:
                     continue
                 if node_name in ours and now_ms - start_ms < self.max_call_ms:
                     continue  # on our FreeSWITCH: adoption asks it what became of the call
-                ctx = self.campaign_context(campaign_uuid)
+                ctx = self._context_to_record(campaign_uuid)
                 claim = self.store.rebuild_claim(campaign_uuid, lead, call, network) if ctx else None
                 if ctx is None or claim is None:
                     continue

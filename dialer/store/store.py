@@ -228,9 +228,11 @@ class Store:
         self.r.publish(self.keys.events, f"changed {campaign.campaign_uuid}")
         return campaign.model_copy(update={"campaign_id": new_id})
 
-    def get_campaign(self, uuid: str) -> Campaign | None:
+    def get_campaign(self, uuid: str, *, deleted_too: bool = False) -> Campaign | None:
+        """The campaign; a deleted one only with ``deleted_too`` (its calls in flight
+        still get recorded before the janitor purges it)."""
         data = self.r.hgetall(self.keys.campaign(uuid))
-        if not data or data.get("deleted") == "1":
+        if not data or (data.get("deleted") == "1" and not deleted_too):
             return None
         return Campaign.from_redis(data)
 
@@ -243,6 +245,14 @@ class Store:
 
     def campaign_uuids(self) -> list[str]:
         return self.r.zrange(self.keys.campaigns, 0, -1)
+
+    def campaigns_with_slots(self) -> list[str]:
+        """Every campaign that may hold a slot: the live ones and the deleted ones not purged yet."""
+        pipe = self.r.pipeline(transaction=False)
+        pipe.zrange(self.keys.campaigns, 0, -1)
+        pipe.zrange(self.keys.deleted, 0, -1)
+        live, deleted = pipe.execute()
+        return live + [u for u in deleted if u not in set(live)]
 
     def update_campaign(self, uuid: str, fields: dict[str, str], new_name: str = "") -> None:
         """Write these campaign fields (and rename) in one step; wakes every engine."""
