@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--rate", type=int, choices=(8000, 16000), default=8000)
     render.add_argument("--voice", default="vi", help="espeak-ng voice")
 
+    status = sub.add_parser("status", help="campaigns, engines (and their FreeSWITCH nodes) and queues, from Redis")
+    status.add_argument("--config", help="YAML or JSON settings file (AUTOCALL_REDIS_URL, AUTOCALL_REDIS_PREFIX)")
+    status.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
     demo = sub.add_parser("demo", help="start a private Redis and the simulator, and place calls through them")
     demo.add_argument("--calls", type=int, default=3000, help="leads to import")
     demo.add_argument("--time-scale", type=float, default=0.01, help="simulated call time per wall second")
@@ -83,12 +87,47 @@ def main(argv: list[str] | None = None) -> int:
         return serve(settings)
     if args.command == "tts":
         return run_tts_render(args)
+    if args.command == "status":
+        return run_status(args)
     if args.command == "demo":
         from dialer.demo import run_demo
 
         logging.getLogger().setLevel(logging.WARNING)
         return run_demo(calls=args.calls, time_scale=args.time_scale, seed=args.seed, sps=args.sps)
     return 2
+
+
+def _settings(args: argparse.Namespace, command: str):
+    from pydantic import ValidationError
+
+    from dialer.config import Settings
+
+    try:
+        return Settings.load(args.config)
+    except (OSError, ValueError, ValidationError) as exc:
+        print(f"autocall {command}: bad configuration: {exc}", file=sys.stderr)
+        return None
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """``autocall status``: what Redis says about campaigns, engines and queues."""
+    import json
+
+    import redis
+
+    from dialer.status import gather, render
+    from dialer.store.store import Store
+
+    settings = _settings(args, "status")
+    if settings is None:
+        return 2
+    try:
+        status = gather(Store.from_url(settings.redis_url, settings.redis_prefix))
+    except redis.RedisError as exc:
+        print(f"autocall status: Redis unavailable: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(status, ensure_ascii=False, indent=2) if args.json else render(status))
+    return 0
 
 
 def run_tts_render(args: argparse.Namespace) -> int:

@@ -57,13 +57,13 @@ def build_engine(settings: Settings) -> tuple[Store, Engine, WebhookSender]:
     return store, engine, WebhookSender(store, secret=settings.webhook_secret)
 
 
-def build_api(settings: Settings, store: Store):
+def build_api(settings: Settings, store: Store, engine: Engine | None = None):
     from dialer.api.app import build_app
     from dialer.api.server import make_server
     from dialer.service.context import Services
 
     services = Services(store, settings.audio_dir, domain_uuid=settings.domain_uuid,
-                        max_import_bytes=settings.max_import_bytes)  # fmt: skip
+                        max_import_bytes=settings.max_import_bytes, engine=engine)  # fmt: skip
     app = build_app(services, settings.tokens(), public_docs=settings.public_docs)
     return make_server(app, settings.listen, client_timeout=settings.http_client_timeout)
 
@@ -99,7 +99,7 @@ def serve(settings: Settings) -> int:
     if not check_nodes(settings):
         return 2
     store, engine, webhooks = build_engine(settings)
-    server = build_api(settings, store) if settings.api else None
+    server = build_api(settings, store, engine) if settings.api else None
     stop = gevent.event.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(sig, stop.set)

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,23 @@ class NoRoute(ValueError):
 
 
 @dataclass(slots=True)
+class Counts:
+    """Plain counters for /metrics (dialer/metrics.py reads them at scrape time)."""
+
+    attempts: dict[tuple[str, str], int] = field(default_factory=dict)  # (campaign, node) -> originates sent
+    outcomes: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (campaign, recall_status, cause)
+
+    def attempt(self, campaign_uuid: str, node: str, n: int) -> None:
+        self.attempts[(campaign_uuid, node)] = self.attempts.get((campaign_uuid, node), 0) + n
+
+    def outcome(self, finish: Finish) -> None:
+        if finish.reported:
+            cdr = finish.cdr
+            key = (finish.campaign_uuid, str(cdr.get("recall_status", "")), str(cdr.get("hangup_cause", "")))
+            self.outcomes[key] = self.outcomes.get(key, 0) + 1
+
+
+@dataclass(slots=True)
 class CampaignContext:
     campaign: Campaign
     carrier: Carrier | None
@@ -72,6 +91,7 @@ class Engine:
                  adopt_every_s: float = 2.0) -> None:  # fmt: skip
         self.store = store
         self.engine_id = uuid.uuid4().hex  # owner of the slots this process claims (adoption)
+        self.started = int(time.time())
         self.max_call_ms = int(max_call_s * 1000)
         self.adopt_every_s = adopt_every_s
         self.files = files
@@ -86,6 +106,7 @@ class Engine:
         self._orphans: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()
         self.adopted = 0
         self.lost = 0
+        self.counts = Counts()
         self.pacers: dict[str, CampaignPacer] = {}
         self._contexts: dict[str, CampaignContext] = {}
         self._writes: gevent.queue.Queue = gevent.queue.Queue(maxsize=queue_size)
@@ -118,11 +139,17 @@ class Engine:
         for campaign_uuid in running:
             self.campaign_changed(campaign_uuid)
 
+    def beat_info(self) -> dict[str, Any]:
+        """What ``engine:<id>`` says about this engine (``autocall status`` shows it)."""
+        return {"host": socket.gethostname(), "pid": os.getpid(), "started": self.started,
+                "nodes": {n.name: "up" if n.up.is_set() else "down" for n in self.nodes},
+                "in_flight": self.tracker.count(), "pacing": sorted(self.pacers)}  # fmt: skip
+
     def _beat(self) -> None:
         """Keep ``engine:<id>`` alive: while it exists nobody adopts our calls."""
         while True:
             try:
-                self.store.beat(self.engine_id, BEAT_TTL_MS, json.dumps({"nodes": [n.name for n in self.nodes]}))
+                self.store.beat(self.engine_id, BEAT_TTL_MS, json.dumps(self.beat_info()))
             except redis.RedisError as exc:
                 log.error("engine heartbeat failed", extra={"error": str(exc)})
             gevent.sleep(BEAT_S)
@@ -150,6 +177,9 @@ class Engine:
             self.store.forget_engine(self.engine_id)
         except redis.RedisError:
             pass
+
+    def write_queue_size(self) -> int:
+        return self._writes.qsize()
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until every queued write reached Redis."""
@@ -261,6 +291,7 @@ class Engine:
             for att in sent:
                 self.tracker.fail(att, "not-sent")
             return
+        self.counts.attempt(ctx.campaign.campaign_uuid, node.name, len(sent))
         gevent.spawn(self._check_replies, node, sent, results)
 
     def _check_replies(self, node: Node, sent: list[InFlight], results: list[Any]) -> None:
@@ -362,6 +393,7 @@ class Engine:
         if is_throttled(att):
             att.node.throttled()
         finish = build_finish(att, int(self.clock() * 1000))
+        self.counts.outcome(finish)
         if finish.reported:
             log.info("call ended", extra={**att.log_extra(), "cause": finish.cdr.get("hangup_cause"),
                                           "recall_status": finish.cdr.get("recall_status")})  # fmt: skip
@@ -609,7 +641,9 @@ class Engine:
                                problem="AUTOCALL_LOST", done=True,
                                detail="its engine died and its FreeSWITCH is not one of this engine's")  # fmt: skip
                 log.warning("slot lease expired: recording the call as lost", extra=att.log_extra())
-                self._writes.put(build_finish(att, now_ms))
+                finish = build_finish(att, now_ms)
+                self.counts.outcome(finish)
+                self._writes.put(finish)
                 reaped += 1
         return reaped
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dialer.store.store import Store
 
@@ -17,6 +18,7 @@ class Services:
     clock: Callable[[], float] = field(default=time.time)
     domain_uuid: str = ""  # the tenant id the v3 dialect echoes (AUTOCALL_DOMAIN_UUID)
     max_import_bytes: int = 64 << 20
+    engine: Any = None  # the engine of this process, when it dials (/metrics, /readyz); None in API-only tests
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)

@@ -1,0 +1,43 @@
+"""Operations routes: Prometheus ``/metrics`` and the ``/readyz`` probe (``/healthz`` is in openapi.py).
+
+``/metrics`` needs the bearer token like every data route (Prometheus sends
+it: ``authorization: {credentials: ...}`` in the scrape config). ``/readyz``
+is public like ``/healthz``: a readiness probe carries no token, and it
+shows only up/down per dependency.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+from dialer.api.routes import Call, Dialect, Reply, Routes
+from dialer.metrics import CONTENT_TYPE, exposition
+
+OPS = Routes(Dialect())
+
+
+@OPS.route("GET", "/metrics", "Prometheus metrics (text exposition format)", response_type=CONTENT_TYPE)
+def metrics(call: Call) -> Reply:
+    return Reply(body=exposition(call.services.store, call.services.engine), content_type=CONTENT_TYPE)
+
+
+@OPS.route("GET", "/readyz", "Readiness: Redis answers and a FreeSWITCH node is connected", public=True, errors=())
+def readyz(call: Call) -> Reply:
+    """Ready when Redis answers and (in a process that dials) at least one FreeSWITCH node is up."""
+    checks: dict[str, Any] = {}
+    try:
+        call.services.store.r.ping()
+        checks["redis"] = "up"
+    except redis.RedisError:
+        checks["redis"] = "down"
+    engine = call.services.engine
+    if engine is not None:
+        checks["freeswitch"] = {node.name: "up" if node.up.is_set() else "down" for node in engine.nodes}
+    ready = checks["redis"] == "up" and (engine is None or "up" in checks["freeswitch"].values())
+    return Reply(body={"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503)
+
+
+def routes() -> list:
+    return OPS.table

@@ -1,0 +1,110 @@
+"""Prometheus metrics (``GET /metrics``): what the engine counts, and what Redis holds.
+
+Nothing here runs per call: the engine keeps plain dict counters (a dict
+increment in the hot path), and the collectors below turn them, and a few
+Redis reads, into metric families only when Prometheus scrapes. Queue
+metrics come from Redis, so they are right whichever process dials.
+
+Rates are PromQL's job: attempts/s is ``rate(autocall_attempts_total[1m])``.
+Names and labels: docs/observability.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from dialer.engine.engine import Engine
+    from dialer.store.store import Store
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class EngineCollector(Collector):
+    """Calls in flight, attempts, outcomes and FreeSWITCH connections of this process's engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        engine = self.engine
+        in_flight = GaugeMetricFamily("autocall_calls_in_flight", "Calls this engine is following now",
+                                      labels=["campaign", "node"])  # fmt: skip
+        counts: dict[tuple[str, str], int] = {}
+        for campaign_uuid, calls in list(engine.tracker.by_campaign.items()):
+            for att in list(calls.values()):
+                key = (campaign_uuid, att.node.name)
+                counts[key] = counts.get(key, 0) + 1
+        for (campaign_uuid, node), n in sorted(counts.items()):
+            in_flight.add_metric([campaign_uuid, node], n)
+        yield in_flight
+        attempts = CounterMetricFamily("autocall_attempts", "Originates sent to FreeSWITCH",
+                                       labels=["campaign", "node"])  # fmt: skip
+        for (campaign_uuid, node), n in sorted(engine.counts.attempts.items()):
+            attempts.add_metric([campaign_uuid, node], n)
+        yield attempts
+        outcomes = CounterMetricFamily("autocall_outcomes", "Attempts recorded, by recall status and hangup cause",
+                                       labels=["campaign", "recall_status", "cause"])  # fmt: skip
+        for (campaign_uuid, status, cause), n in sorted(engine.counts.outcomes.items()):
+            outcomes.add_metric([campaign_uuid, status, cause], n)
+        yield outcomes
+        up = GaugeMetricFamily("autocall_freeswitch_up", "1 while the Event Socket connection is up", labels=["node"])
+        reconnects = CounterMetricFamily("autocall_esl_reconnects", "Event Socket connections lost and re-made",
+                                         labels=["node"])  # fmt: skip
+        free = GaugeMetricFamily("autocall_freeswitch_free_sessions", "Sessions autocall may still start",
+                                 labels=["node"])  # fmt: skip
+        for node in engine.nodes:
+            up.add_metric([node.name], 1 if node.up.is_set() else 0)
+            reconnects.add_metric([node.name], node.reconnects)
+            free.add_metric([node.name], max(0, node.free_sessions()))
+        yield from (up, reconnects, free)
+        yield CounterMetricFamily("autocall_calls_adopted", "Calls of dead engines taken over", value=engine.adopted)
+        yield CounterMetricFamily("autocall_calls_lost", "Calls that ended unheard (AUTOCALL_LOST)", value=engine.lost)
+        yield GaugeMetricFamily("autocall_write_queue", "Results waiting to be written to Redis",
+                                value=engine.write_queue_size())  # fmt: skip
+
+
+class StoreCollector(Collector):
+    """Queues as Redis holds them: per-campaign hopper, fresh, recalls and slots; webhook backlog."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[Metric]:
+        store, k = self.store, self.store.keys
+        def per_campaign(name: str, text: str) -> GaugeMetricFamily:
+            return GaugeMetricFamily(name, text, labels=["campaign"])
+
+        families = {
+            "hopper": per_campaign("autocall_hopper_depth", "Leads pre-loaded for dialling"),
+            "fresh": per_campaign("autocall_fresh_leads", "Leads waiting for a first attempt"),
+            "recalls": per_campaign("autocall_recall_backlog", "Recalls scheduled"),
+            "in_flight": per_campaign("autocall_slots_taken", "Call slots held, every process"),
+        }
+        running = store.running_campaigns()
+        for campaign_uuid in sorted(running):
+            sizes = store.queue_sizes(campaign_uuid)
+            for name, family in families.items():
+                family.add_metric([campaign_uuid], sizes[name])
+        yield from families.values()
+        pipe = store.r.pipeline(transaction=False)
+        pipe.zcard(k.webhooks)
+        pipe.llen(k.webhooks_dead)
+        backlog, dead = pipe.execute()
+        yield GaugeMetricFamily("autocall_webhook_backlog", "Webhook deliveries waiting or retrying", value=backlog)
+        yield GaugeMetricFamily("autocall_webhooks_dead", "Webhook deliveries that failed for good", value=dead)
+        yield GaugeMetricFamily("autocall_campaigns_running", "Campaigns with status start", value=len(running))
+
+
+def exposition(store: Store, engine: Engine | None) -> bytes:
+    """The text Prometheus scrapes (a fresh registry each time: nothing global)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StoreCollector(store))
+    if engine is not None:
+        registry.register(EngineCollector(engine))
+    return generate_latest(registry)

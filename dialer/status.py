@@ -1,0 +1,72 @@
+"""``autocall status``: campaigns, engines (with their FreeSWITCH nodes) and queues, from Redis.
+
+It reads only Redis, so it shows every engine sharing it and works while
+the daemon is stuck or gone (a dead engine simply has no ``engine:<id>``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from dialer.store.store import Store
+
+
+def gather(store: Store, now: float | None = None) -> dict[str, Any]:
+    now = time.time() if now is None else now
+    k = store.keys
+    running = store.running_campaigns()
+    campaigns = []
+    for campaign in store.get_campaigns(store.campaign_uuids()):
+        uuid = campaign.campaign_uuid
+        sizes = store.queue_sizes(uuid)
+        due = store.r.zcount(k.recalls(uuid), "-inf", int(now * 1000))
+        campaigns.append({
+            "name": campaign.campaign_name, "uuid": uuid, "status": campaign.status.value,
+            "active": campaign.active, "running": uuid in running, "in_flight": sizes["in_flight"],
+            "cap": campaign.concurrent_call, "fresh": sizes["fresh"], "hopper": sizes["hopper"],
+            "recalls": sizes["recalls"], "recalls_due": due, "finished": sizes["finished"],
+        })  # fmt: skip
+    engines = []
+    prefix = k.engine("")
+    for key in sorted(store.r.scan_iter(match=f"{prefix}*", count=1000)):
+        raw = store.r.get(key)
+        try:
+            info = json.loads(raw) if raw else {}
+        except ValueError:
+            info = {}
+        engines.append({"id": key[len(prefix):], **(info if isinstance(info, dict) else {})})
+    pipe = store.r.pipeline(transaction=False)
+    pipe.zcard(k.webhooks)
+    pipe.zcount(k.webhooks, "-inf", int(now * 1000))
+    pipe.llen(k.webhooks_dead)
+    backlog, due, dead = pipe.execute()
+    return {"campaigns": campaigns, "engines": engines,
+            "webhooks": {"queued": backlog, "due": due, "dead": dead}}  # fmt: skip
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+
+
+def render(status: dict[str, Any]) -> str:
+    out = []
+    rows = [["CAMPAIGN", "STATUS", "IN FLIGHT", "FRESH", "HOPPER", "RECALLS (DUE)", "FINISHED", "UUID"]]
+    for c in status["campaigns"]:
+        state = c["status"] if c["active"] else f"{c['status']} (inactive)"
+        rows.append([c["name"][:40], state, f"{c['in_flight']}/{c['cap']}", str(c["fresh"]), str(c["hopper"]),
+                     f"{c['recalls']} ({c['recalls_due']})", str(c["finished"]), c["uuid"]])  # fmt: skip
+    out.append(_table(rows) if len(rows) > 1 else "no campaigns")
+    out.append("")
+    rows = [["ENGINE", "HOST", "PID", "IN FLIGHT", "FREESWITCH NODES"]]
+    for e in status["engines"]:
+        nodes = ", ".join(f"{name} {state}" for name, state in sorted((e.get("nodes") or {}).items()))
+        rows.append([e["id"][:12], str(e.get("host", "?")), str(e.get("pid", "?")), str(e.get("in_flight", "?")),
+                     nodes or "-"])  # fmt: skip
+    out.append(_table(rows) if len(rows) > 1 else "no engine running (none has refreshed its liveness key)")
+    out.append("")
+    w = status["webhooks"]
+    out.append(f"webhooks: {w['queued']} queued ({w['due']} due now), {w['dead']} dead")
+    return "\n".join(out)
