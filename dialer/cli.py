@@ -56,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--rate", type=int, choices=(8000, 16000), default=8000)
     render.add_argument("--voice", default="vi", help="espeak-ng voice")
 
+    call = sub.add_parser("test-call", help="ring a softphone (a FreeSWITCH directory user) through the engine")
+    call.add_argument("extension", help="the directory user to ring, e.g. 1000 (freeswitch-conf/directory/)")
+    call.add_argument("--config", help="YAML or JSON settings file (environment variables override it)")
+    call.add_argument("--text", help="template text to speak (TTS); {{ten}} and {{gio}} are filled in")
+    call.add_argument("--audio", help="play this file of AUTOCALL_AUDIO_DIR instead of TTS")
+    call.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the call to end")
+
     status = sub.add_parser("status", help="campaigns, engines (and their FreeSWITCH nodes) and queues, from Redis")
     status.add_argument("--config", help="YAML or JSON settings file (AUTOCALL_REDIS_URL, AUTOCALL_REDIS_PREFIX)")
     status.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -89,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         return run_tts_render(args)
     if args.command == "status":
         return run_status(args)
+    if args.command == "test-call":
+        from dialer.testcall import DEFAULT_TEXT, run_test_call
+
+        settings = _settings(args, "test-call")
+        if settings is None:
+            return 2
+        return run_test_call(settings, args.extension, text=args.text or DEFAULT_TEXT, audio=args.audio or "",
+                             timeout_s=args.timeout)  # fmt: skip
     if args.command == "demo":
         from dialer.demo import run_demo
 

@@ -81,6 +81,7 @@ class CampaignContext:
     campaign: Campaign
     carrier: Carrier | None
     template: Template | None
+    directory_user: bool = False  # dial user/<number> (autocall test-call), not a gateway
 
 
 class Engine:
@@ -107,6 +108,7 @@ class Engine:
         self.adopted = 0
         self.lost = 0
         self.counts = Counts()
+        self.adopting = True  # False: a one-off process (test-call) that must not take over others' calls
         self.pacers: dict[str, CampaignPacer] = {}
         self._contexts: dict[str, CampaignContext] = {}
         self._writes: gevent.queue.Queue = gevent.queue.Queue(maxsize=queue_size)
@@ -345,6 +347,9 @@ class Engine:
             numbers = [claim.numbers[claim.number_idx % len(claim.numbers)]]
         else:
             numbers = list(claim.numbers)
+        if ctx.directory_user:
+            return [Leg(uuid=leg_uuid(claim.call_uuid, i), gateway="", number=number, caller_id=self.default_caller_id,
+                        directory_user=True) for i, number in enumerate(numbers)]  # fmt: skip
         legs: list[Leg] = []
         for i, number in enumerate(numbers):
             network = normalize(number).network
@@ -422,7 +427,7 @@ class Engine:
         """After a (re)connect: adopt the calls of engines that died, and settle every
         call on this node whose events we may have missed, from FreeSWITCH's channels."""
         try:
-            adopted = self._adopt(node)
+            adopted = self._adopt(node) if self.adopting else []
         except redis.RedisError as exc:
             log.error("adoption failed; retried later", extra={"node": node.name, "error": str(exc)})
             adopted = []

@@ -164,17 +164,23 @@ def _check_name(value: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Leg:
-    """One endpoint of an originate: ``sofia/gateway/<gateway>/<number>`` with its own uuid."""
+    """One endpoint of an originate: ``sofia/gateway/<gateway>/<number>`` with its own uuid,
+    or ``user/<number>`` (a user of FreeSWITCH's directory: ``autocall test-call``)."""
 
     uuid: str  # canonical lowercase UUID; becomes the leg's channel uuid
-    gateway: str
+    gateway: str  # "" for a directory user
     number: str  # digits, optionally a leading '+'
     caller_id: str  # digits, may be empty (the gateway's default then applies)
     variables: Mapping[str, str] = field(default_factory=dict, hash=False)  # this leg only
+    directory_user: bool = False
 
     def __post_init__(self) -> None:
         _require(_UUID, self.uuid, "uuid", "a canonical lowercase UUID (8-4-4-4-12 hex digits)")
-        _require(_GATEWAY, self.gateway, "gateway", "letters, digits, '_', '.' and '-' only")
+        if self.directory_user:
+            if self.gateway:
+                raise UnsafeValue("a directory user is dialled without a gateway")
+        else:
+            _require(_GATEWAY, self.gateway, "gateway", "letters, digits, '_', '.' and '-' only")
         _require(_NUMBER, self.number, "number", "3 to 20 digits, optionally after a leading '+'")
         _require(_CALLER_ID, self.caller_id, "caller_id", "up to 20 digits")
         # A private read-only copy: the caller's dict may change after validation.
@@ -262,7 +268,8 @@ def _leg_text(leg: Leg, global_names: set[str]) -> str:
     head = [("origination_uuid", leg.uuid)]
     if leg.caller_id:  # "origination_caller_id_number=" would be ignored anyway
         head.append(("origination_caller_id_number", leg.caller_id))
-    return f"[{_block(head, leg.variables.items())}]sofia/gateway/{leg.gateway}/{leg.number}"
+    endpoint = f"user/{leg.number}" if leg.directory_user else f"sofia/gateway/{leg.gateway}/{leg.number}"
+    return f"[{_block(head, leg.variables.items())}]{endpoint}"
 
 
 def _block(head: list[tuple[str, str]], variables: Iterable[tuple[str, str]]) -> str:

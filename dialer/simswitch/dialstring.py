@@ -197,6 +197,9 @@ def parse_endpoint(text: str) -> Endpoint:
         user, _, hostport = target.partition("@")
         host, _, port = hostport.partition(":")
         return Endpoint("sofia", profile=profile, user=user, host=host or "127.0.0.1", port=port or "5060", raw=text)
+    if tech == "user":  # a directory user: FreeSWITCH dials its registered contact on the internal profile
+        user, _, _domain = rest.partition("@")
+        return Endpoint("sofia", profile="internal", user=user, raw=text)
     if tech == "loopback":
         exten, _, context = rest.partition("/")
         return Endpoint("loopback", user=exten, profile=context or "default", raw=text)

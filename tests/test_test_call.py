@@ -1,0 +1,67 @@
+"""``autocall test-call 1000``: a softphone rung through the engine's own path."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from dialer import cli
+from dialer.simswitch import Scenario
+from tests.engine_fixtures import write_wav
+
+PASSWORD = "test-call-esl-password"
+SOFTPHONE = Scenario(rules=[{"match": "^1000$", "ring": 0.2, "answer": {"talk": 1.5, "dtmf": "5"}},
+                            {"match": "^1001$", "sip": 486}])  # fmt: skip
+
+
+def ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, *args: str) -> tuple[int, str]:
+    server = simswitch(SOFTPHONE, time_scale=1.0, password=PASSWORD)
+    host, port = server.address
+    for name in [n for n in list(__import__("os").environ) if n.startswith("AUTOCALL_") and n != "AUTOCALL_TEST"]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AUTOCALL_FREESWITCH", f"esl://:{PASSWORD}@{host}:{port}?name=fs1")
+    monkeypatch.setenv("AUTOCALL_AUDIO_DIR", str(tmp_path / "audio"))
+    monkeypatch.setenv("AUTOCALL_REDIS_URL", redis_server["url"])
+    monkeypatch.setenv("AUTOCALL_DEFAULT_CALLER_ID", "02812345678")
+    code = cli.main(["test-call", *args])
+    return code, capsys.readouterr().out, server
+
+
+def originate(server) -> str:
+    (command,) = [c for c in server.received if c.startswith("bgapi originate")]
+    return command
+
+
+def test_a_test_call_rings_the_directory_user_and_reports_the_answer(monkeypatch, capsys, simswitch, tmp_path,
+                                                                      redis_server, redis_client):  # fmt: skip
+    write_wav(tmp_path / "audio" / "hello.wav", seconds=3)  # the softphone presses 5 after 1 s, hangs up at 1.5 s
+    code, out, server = ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, "1000", "--audio",
+                                  "hello.wav")  # fmt: skip
+    assert code == 0, out
+    assert "ringing user/1000 on fs1" in out and "answered after" in out and "DTMF pressed: 5" in out
+    assert "ended: NORMAL_CLEARING" in out and "recall_status answered" in out
+    command = originate(server)
+    assert "]user/1000 autocall XML autocall\nJob-UUID: " in command
+    assert f"autocall_file={tmp_path / 'audio' / 'hello.wav'}" in command
+    assert redis_client.dbsize() == 0, "a test call writes nothing to Redis"
+
+
+def test_a_busy_softphone_is_reported_and_exits_1(monkeypatch, capsys, simswitch, tmp_path, redis_server):
+    write_wav(tmp_path / "audio" / "hello.wav")
+    code, out, _ = ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, "1001", "--audio", "hello.wav")
+    assert code == 1 and "USER_BUSY" in out and "recall_status busy" in out
+
+
+def test_a_bad_extension_is_refused(monkeypatch, capsys, simswitch, tmp_path, redis_server):
+    code, out, server = ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, "10}00")
+    assert code == 2 and "not an extension" in out and not server.received
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (scripts/bootstrap)")
+def test_a_test_call_speaks_the_template_with_tts(monkeypatch, capsys, simswitch, tmp_path, redis_server):
+    code, out, server = ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, "1000")
+    assert code == 0, out
+    assert "message: Xin chào bạn. Đây là cuộc gọi thử của autocall lúc" in out
+    path = out.split("file: ", 1)[1].split("\n", 1)[0]
+    assert path.endswith(".wav") and f"autocall_file={path}" in originate(server)
