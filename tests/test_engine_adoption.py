@@ -46,7 +46,7 @@ def test_a_call_of_a_dead_engine_is_adopted_and_gets_its_real_result(store, sims
     first.wake(camp.campaign_uuid)
     wait_until(lambda: server.switch.stats.answered == 1)
     crash(first)
-    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1)
+    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1, beat_s=0.1, beat_ttl_s=0.5)
     try:
         wait_until(lambda: second.adopted == 1, timeout=5)
         wait_until(lambda: store.in_flight(camp.campaign_uuid) == 0, timeout=5)
@@ -67,7 +67,7 @@ def test_a_hangup_that_arrives_before_the_adoption_is_kept_for_it(store, simswit
     wait_until(lambda: server.switch.stats.answered == 1)
     crash(first)
     store.beat(first.engine_id, 60_000)  # the dead engine still looks alive: nobody may adopt yet
-    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1)
+    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1, beat_s=0.1, beat_ttl_s=0.5)
     try:
         wait_until(lambda: not server.switch.channels, timeout=5)  # the call ends: nobody tracks it
         gevent.sleep(0.3)
@@ -91,7 +91,7 @@ def test_a_call_that_ended_while_no_engine_listened_is_recorded_lost_once(store,
     wait_until(lambda: server.switch.stats.answered == 1)
     crash(first)
     wait_until(lambda: not server.switch.channels, timeout=5)
-    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1)
+    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1, beat_s=0.1, beat_ttl_s=0.5)
     try:
         wait_until(lambda: store.in_flight(camp.campaign_uuid) == 0, timeout=5)
         second.flush()
@@ -113,7 +113,7 @@ def test_a_dead_engines_call_in_a_campaign_deleted_since_is_still_recorded(store
     crash(first)
     store.update_campaign_fields(camp.campaign_uuid, active=False)
     assert store.delete_campaign(camp.campaign_uuid, 0) == "ok"
-    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1)
+    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1, beat_s=0.1, beat_ttl_s=0.5)
     try:
         wait_until(lambda: store.in_flight(camp.campaign_uuid) == 0, timeout=5)
         second.flush()
@@ -122,5 +122,29 @@ def test_a_dead_engines_call_in_a_campaign_deleted_since_is_still_recorded(store
         while store.purge_deleted():
             pass
         assert not store.r.exists(store.keys.campaign(camp.campaign_uuid))
+    finally:
+        second.stop(drain_timeout=2)
+
+
+def test_a_dead_engines_call_whose_carrier_route_is_gone_is_still_recorded(store, simswitch, tmp_path):
+    """Regression: the rebuilt attempt has no route; recording it must not crash the reader."""
+    from dialer.domain.models import Carrier, Network
+
+    server = simswitch(LONG, time_scale=1.0)
+    first = make_engine(store, server, tmp_path / "audio")
+    carrier = Carrier(carrier_name="c", gateways={Network.VIETTEL: "gw1"})
+    store.put_carrier(carrier)
+    camp = audio_campaign(store, carrier_uuid=carrier.carrier_uuid)
+    (lead,) = leads(store, camp, 1)
+    first.wake(camp.campaign_uuid)
+    wait_until(lambda: server.switch.stats.answered == 1)
+    crash(first)
+    store.delete_carrier(carrier.carrier_uuid)  # removed behind the API's back (redis-cli)
+    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1, beat_s=0.1, beat_ttl_s=0.5)
+    try:
+        wait_until(lambda: store.in_flight(camp.campaign_uuid) == 0, timeout=8)
+        second.flush()
+        assert only_cdr(store, lead)["recall_status"] == "answered"
+        assert second.nodes[0].reconnects == 0
     finally:
         second.stop(drain_timeout=2)

@@ -16,8 +16,10 @@ ACCEPTED = b"Content-Type: command/reply\nReply-Text: +OK accepted\n\n"
 class FakeSwitch:
     """A scripted peer: sends auth/request (or not), accepts auth, then does what it is told."""
 
-    def __init__(self, *, greet: bool = True, reply_after_auth: bool = True, close_after_auth: bool = False):
+    def __init__(self, *, greet: bool = True, reply_after_auth: bool = True, close_after_auth: bool = False,
+                 stop_reading: bool = False):  # fmt: skip
         self.greet, self.reply_after_auth, self.close_after_auth = greet, reply_after_auth, close_after_auth
+        self.stop_reading = stop_reading  # after auth: never read again (the socket buffers fill up)
         self.connections = 0
         self.server = gevent.server.StreamServer(("127.0.0.1", 0), self._handle)
         self.server.start()
@@ -39,6 +41,9 @@ class FakeSwitch:
         sock.sendall(ACCEPTED)
         if self.close_after_auth:
             sock.close()
+            return
+        if self.stop_reading:
+            gevent.sleep(60)
             return
         while sock.recv(4096):
             if self.reply_after_auth:
@@ -174,3 +179,40 @@ def test_node_reads_limits_from_heartbeat(simswitch):
             gevent.sleep(0.02)
     assert node.sps_limit == 12
     node.stop()
+
+
+def test_a_peer_that_stops_reading_cannot_block_a_write_forever(fake):
+    """FreeSWITCH stalled with full socket buffers: the write gives up after the command
+    timeout and closes the connection, instead of every sender waiting forever."""
+    from dialer.esl.connection import WriteFailed
+
+    server = fake(stop_reading=True)
+    conn = ESLConnection("127.0.0.1", server.port, "x", command_timeout=0.5)
+    conn.connect()
+    command = "api " + "x" * 60_000
+    with gevent.Timeout(10), pytest.raises(WriteFailed):
+        for _ in range(2_000):  # ~120 MB: far more than the socket buffers hold
+            conn.send_nowait([command])
+    assert not conn.connected
+
+
+def test_a_writer_that_waited_for_a_failed_write_is_told_nothing_was_sent(fake):
+    """Only the batch whose bytes may have gone out is 'maybe sent' (WriteFailed); one still
+    waiting for the lock when the connection closed was certainly not sent."""
+    from dialer.esl.connection import WriteFailed
+
+    server = fake(stop_reading=True)
+    conn = ESLConnection("127.0.0.1", server.port, "x", command_timeout=0.5)
+    conn.connect()
+    outcomes = []
+
+    def writer() -> None:
+        try:
+            for _ in range(2_000):
+                conn.send_nowait(["api " + "x" * 60_000])
+        except NotConnectedError as exc:
+            outcomes.append(type(exc))
+
+    gevent.joinall([gevent.spawn(writer), gevent.spawn(writer)], timeout=10)
+    assert sorted(t.__name__ for t in outcomes) == ["NotConnectedError", "WriteFailed"]
+    assert WriteFailed in outcomes

@@ -152,3 +152,31 @@ def test_an_unacknowledged_originate_whose_call_is_gone_is_recorded_lost_not_ret
         assert store.call(call)["hangup_cause"] == "AUTOCALL_LOST"
     finally:
         engine.stop(drain_timeout=2)
+
+
+SERIAL = Scenario(rules=[{"match": "^0980000000$", "ring": 0.6, "sip": 486},
+                         {"match": "^0980000001$", "ring": 0.2, "answer": {"talk": 1.0}}])  # fmt: skip
+
+
+def test_a_serial_call_cut_off_while_its_first_number_rings_ends_with_the_answer_of_the_second(
+        store, simswitch, tmp_path):  # fmt: skip
+    """Regression: after a reconnect its job result is unknown; the first number's busy must
+    not end the attempt while FreeSWITCH moves on to the second (which answers)."""
+    from dialer.simswitch import faults
+
+    server = simswitch(SERIAL, time_scale=1.0)
+    engine = make_engine(store, server, tmp_path / "audio", command_timeout=0.5, keepalive_s=0.3)
+    try:
+        camp = audio_campaign(store, mode_call="serial", recall_times=3, schedule_recall="after")
+        (lead,) = leads(store, camp, 1, numbers_per_lead=2)
+        engine.wake(camp.campaign_uuid)
+        wait_until(lambda: server.switch.channels)
+        faults.drop(server)  # leg 0 is ringing
+        wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=10)
+        engine.flush()
+        (call,) = store.r.lrange(store.keys.lead_calls(lead.lead_uuid), 0, -1)
+        cdr = store.call(call)
+        assert (cdr["recall_status"], cdr["answered_number"]) == ("answered", "0980000001")
+        assert server.switch.overlaps == [] and server.switch.stats.originated == 1
+    finally:
+        engine.stop(drain_timeout=2)

@@ -84,6 +84,7 @@ class CallTracker:
         self.on_end = on_end
         self.on_answer = on_answer or (lambda att: None)
         self.on_orphan = on_orphan or (lambda campaign, call, leg, hangup: None)
+        self.on_undecided: Callable[[InFlight], None] = lambda att: self.end(att)
         self.grace = grace
         self.clock = clock
         self.by_leg: dict[str, InFlight] = {}
@@ -157,7 +158,11 @@ class CallTracker:
                 att.answered_leg = att.answered_leg or leg  # the leg that answered is the winner
                 self.end(att)
             elif att.live_legs and all(x in att.hangups for x in att.live_legs):
-                self.end(att)
+                if att.campaign.mode_call.value == "serial" and leg != att.legs[-1]:
+                    # FreeSWITCH may be starting the next number: ask it again after a moment
+                    self.on_undecided(att)
+                else:
+                    self.end(att)
 
     def _job(self, event: dict[str, Any]) -> None:
         att = self.by_job.pop(event.get("Job-UUID", ""), None)

@@ -37,7 +37,7 @@ from dialer.domain.enums import CampaignStatus, TypeAutocall
 from dialer.domain.ids import job_uuid, leg_uuid
 from dialer.domain.models import Campaign, Carrier, Template
 from dialer.engine.calls import CallTracker, InFlight
-from dialer.engine.recorder import answer_body, build_finish, is_throttled
+from dialer.engine.recorder import answer_body, build_finish, dialled, is_throttled
 from dialer.esl.connection import NotConnectedError, WriteFailed
 from dialer.esl.node import Node, NodeConfig
 from dialer.media import MessageFiles, MessageUnavailable
@@ -89,12 +89,14 @@ class Engine:
                  default_caller_id: str = "", clock: Callable[[], float] = time.time, lease_s: float = 60.0,
                  grace_s: float = 2.0, queue_size: int = 20_000, command_timeout: float = 10.0,
                  render_concurrency: int = 8, max_call_s: float = 3600.0, keepalive_s: float = 5.0,
-                 adopt_every_s: float = 2.0) -> None:  # fmt: skip
+                 adopt_every_s: float = 2.0, beat_s: float = BEAT_S,
+                 beat_ttl_s: float = BEAT_TTL_MS / 1000) -> None:  # fmt: skip
         self.store = store
         self.engine_id = uuid.uuid4().hex  # owner of the slots this process claims (adoption)
         self.started = int(time.time())
         self.max_call_ms = int(max_call_s * 1000)
         self.adopt_every_s = adopt_every_s
+        self.beat_s, self.beat_ttl_ms = beat_s, int(beat_ttl_s * 1000)
         self.files = files
         self.default_gateway = default_gateway
         self.default_caller_id = default_caller_id
@@ -104,11 +106,14 @@ class Engine:
                            keepalive=keepalive_s) for c in nodes]  # fmt: skip
         self.tracker = CallTracker(self._ended, on_answer=self._answered, on_orphan=self._orphan, grace=grace_s,
                                    clock=clock)  # fmt: skip
+        self.tracker.on_undecided = lambda att: gevent.spawn(self._resettle, att)
         self._orphans: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()
         self.adopted = 0
         self.lost = 0
         self.counts = Counts()
         self.adopting = True  # False: a one-off process (test-call) that must not take over others' calls
+        self._in_touch_since: float | None = None  # since when every heartbeat reached Redis
+        self._killed: dict[str, float] = {}  # over-long calls we sent uuid_kill (monotonic time)
         self.pacers: dict[str, CampaignPacer] = {}
         self._contexts: dict[str, CampaignContext] = {}
         self._writes: gevent.queue.Queue = gevent.queue.Queue(maxsize=queue_size)
@@ -151,10 +156,20 @@ class Engine:
         """Keep ``engine:<id>`` alive: while it exists nobody adopts our calls."""
         while True:
             try:
-                self.store.beat(self.engine_id, BEAT_TTL_MS, json.dumps(self.beat_info()))
+                self.store.beat(self.engine_id, self.beat_ttl_ms, json.dumps(self.beat_info()))
+                if self._in_touch_since is None:
+                    self._in_touch_since = time.monotonic()
             except redis.RedisError as exc:
+                self._in_touch_since = None
                 log.error("engine heartbeat failed", extra={"error": str(exc)})
-            gevent.sleep(BEAT_S)
+            gevent.sleep(self.beat_s)
+
+    def may_judge_others(self) -> bool:
+        """True once this engine has beaten without a break for longer than a liveness key
+        lives: after a Redis outage every engine's key is gone, and one must give the
+        others time to beat again before it takes any of their calls for dead."""
+        since = self._in_touch_since
+        return since is not None and time.monotonic() - since >= self.beat_ttl_ms / 1000 + self.beat_s
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
         return all(node.up.wait(timeout) for node in self.nodes)
@@ -298,11 +313,15 @@ class Engine:
 
     def _check_replies(self, node: Node, sent: list[InFlight], results: list[Any]) -> None:
         unacked: list[InFlight] = []
+        deadline = time.monotonic() + node.command_timeout  # one wait for the whole batch
+        conn = node.conn
         for att, result in zip(sent, results, strict=True):
             try:
-                reply = result.get(timeout=node.command_timeout)
+                reply = result.get(timeout=max(0.0, deadline - time.monotonic()))
             except (NotConnectedError, gevent.Timeout):
                 unacked.append(att)  # written, but was it run? the reconnect will tell
+                if conn is not None:
+                    conn.close("no reply to an originate")  # replies match in order: it cannot be trusted
                 continue
             if not reply.ok:  # FreeSWITCH refused the command itself: no call was placed
                 self.tracker.fail(att, "not-sent")
@@ -386,7 +405,11 @@ class Engine:
 
     # -- events and endings -------------------------------------------------------
     def _on_event(self, node: Node, event: dict[str, Any]) -> None:
-        self.tracker.on_event(event)
+        try:
+            self.tracker.on_event(event)
+        except Exception:  # a bug with one call must not take the connection (and every call) down
+            log.exception("event handling failed", extra={"node": node.name, "event": event.get("Event-Name"),
+                                                          "uuid": event.get("Unique-ID")})  # fmt: skip
 
     def _answered(self, att: InFlight) -> None:
         url = att.campaign.answer_callback_url
@@ -406,13 +429,18 @@ class Engine:
 
     # -- crashes: reconnects, adoption, lost calls (docs/engine.md, "Crashes") -----------
     def _node_up(self, node: Node) -> None:
-        """Connected (first time or again): settle what happened while we were not listening."""
-        gevent.spawn(self._reconcile, node)
+        """Connected (first time or again): settle what happened while we were not listening.
+        Only the attempts started before this connection (taken now, before any pacer can
+        dial on it): one dialled on the new connection is followed normally."""
+        before = [a for a in self.tracker.of_node(node) if not a.done]
+        gevent.spawn(self._reconcile, node, before)
 
     def _orphan(self, campaign_uuid: str, call: str, leg: str, hangup: dict[str, str]) -> None:
         """An autocall call we do not track hung up (its engine died, or it is another
         engine's): keep the hangup in memory for our own adoption, and in the call's hash
         (keep_hangups.lua) for whichever engine adopts it, even after we die too."""
+        if not self.adopting:  # a one-off process (test-call) keeps nothing for others
+            return
         hangup = {k: v for k, v in hangup.items() if k != "Caller-Destination-Number"}  # no number at rest
         self._writes.put(("hangup", campaign_uuid, call, leg, hangup))
         now = time.monotonic()
@@ -423,17 +451,24 @@ class Engine:
                 break
             self._orphans.popitem(last=False)
 
-    def _reconcile(self, node: Node) -> None:
-        """After a (re)connect: adopt the calls of engines that died, and settle every
-        call on this node whose events we may have missed, from FreeSWITCH's channels."""
+    def _reconcile(self, node: Node, before: list[InFlight]) -> None:
+        """After a (re)connect: settle the calls on this node whose events we may have
+        missed, from FreeSWITCH's channels (adoption of dead engines' calls is the reap
+        loop's, once this engine has been in touch with Redis long enough)."""
         try:
-            adopted = self._adopt(node) if self.adopting else []
-        except redis.RedisError as exc:
-            log.error("adoption failed; retried later", extra={"node": node.name, "error": str(exc)})
-            adopted = []
-        self._settle([a for a in self.tracker.of_node(node) if not a.done], node)
-        if adopted:
-            log.info("adopted calls of a dead engine", extra={"node": node.name, "calls": len(adopted)})
+            self._settle(before, node)
+        except Exception:  # never let one bad record stop the others being settled
+            log.exception("settling calls after a reconnect failed", extra={"node": node.name})
+
+    def _resettle(self, att: InFlight) -> None:
+        """A serial attempt whose result is unknown lost its live leg unanswered: after a
+        moment, FreeSWITCH either has its next leg up, or the attempt is over."""
+        gevent.sleep(self.tracker.grace)
+        if not att.done:
+            try:
+                self._settle([att], att.node, recheck=False)
+            except Exception:
+                log.exception("settling a call failed", extra=att.log_extra())
 
     def _adopt(self, node: Node) -> list[InFlight]:
         """Re-own the slots on ``node`` whose engine died; track their calls from now on.
@@ -441,13 +476,20 @@ class Engine:
         now_ms = int(self.clock() * 1000)
         adopted: list[InFlight] = []
         for campaign_uuid in self.store.campaigns_with_slots():
-            rows = self.store.adopt(campaign_uuid, now_ms, self.engine_id, self.lease_ms, [node.name])
+            try:
+                rows = self.store.adopt(campaign_uuid, now_ms, self.engine_id, self.lease_ms, [node.name])
+            except redis.RedisError as exc:  # keep what was adopted so far: it must be settled
+                log.error("adoption failed; retried later", extra={"node": node.name, "error": str(exc)})
+                break
             tracked = self.tracker.by_campaign.get(campaign_uuid, {})
             for call, lead, network, _node_name, start_ms, kept in rows:
                 if call in tracked:
                     continue  # ours, its renewal was only late (Redis was away); adopt.lua renewed it
                 att = self._rebuild(campaign_uuid, lead, call, network, node, start_ms)
-                if att is None:
+                if att is None:  # its lead or campaign is gone: nothing to record it against
+                    log.warning("slot with no lead or campaign released", extra={"campaign": campaign_uuid,
+                                                                                  "call": call})  # fmt: skip
+                    self.store.release_slot(campaign_uuid, call, network)
                     continue
                 att.unknown_job = True
                 self.tracker.add(att)
@@ -475,7 +517,9 @@ class Engine:
             att.numbers = [leg.number for leg in legs]
             att.caller_ids = [leg.caller_id for leg in legs]
         except (NoRoute, InvalidNumber, ValueError, IndexError):
-            pass  # it was never originated (no route): one leg, the call uuid
+            # The route changed since (or there never was one): one leg, the call uuid, and
+            # the number it would have dialled.
+            att.numbers = dialled(att)[:1]
         return att
 
     def _context_to_record(self, campaign_uuid: str) -> CampaignContext | None:
@@ -485,10 +529,13 @@ class Engine:
         if ctx is not None:
             return ctx
         campaign = self.store.get_campaign(campaign_uuid, deleted_too=True)
-        return CampaignContext(campaign, None, None) if campaign is not None else None
+        if campaign is None:
+            return None
+        carrier = self.store.get_carrier(campaign.carrier_uuid) if campaign.carrier_uuid else None
+        return CampaignContext(campaign, carrier, None)
 
-    def _live_channels(self, node: Node) -> set[str] | None:
-        """The uuids of every channel FreeSWITCH has now (``show channels as json``)."""
+    def _live_channels(self, node: Node) -> dict[str, str] | None:
+        """Every channel FreeSWITCH has now (``show channels as json``): uuid -> callstate."""
         try:
             text = node.conn.api("show channels as json").text if node.conn else ""
         except NotConnectedError:
@@ -498,26 +545,43 @@ class Engine:
         except (ValueError, AttributeError):
             log.error("unexpected 'show channels' answer", extra={"node": node.name, "answer": text[:200]})
             return None
-        return {row.get("uuid", "") for row in rows}
+        return {row.get("uuid", ""): row.get("callstate", "") for row in rows}
 
-    def _settle(self, atts: list[InFlight], node: Node) -> None:
-        """Each attempt keeps going if FreeSWITCH still has one of its legs; one with no
-        leg left ended while nobody listened and is recorded as lost (counted: it may
-        have rung). Events delivered before the ``show channels`` answer are already
-        applied (FreeSWITCH writes them first on the same socket)."""
+    def _settle(self, atts: list[InFlight], node: Node, *, recheck: bool = True) -> None:
+        """Each attempt keeps going if FreeSWITCH still has one of its legs (an ACTIVE one
+        is the answered leg). One with no leg is asked about once more after a moment (a
+        just-sent originate may not have its channel yet, a serial one may be between two
+        numbers, its job result may still come); still none: its kept hangups are the
+        result, and with none it ended while nobody listened and is recorded lost (counted:
+        it may have rung). Events FreeSWITCH sent before the ``show channels`` answer are
+        already applied (it writes them first on the same socket)."""
+        atts = [a for a in atts if not a.done]
         if not atts:
             return
         live = self._live_channels(node)
         if live is None:
             return  # the connection dropped again: the next reconnect settles them
+        absent: list[InFlight] = []
+        now_ms = int(self.clock() * 1000)
         for att in atts:
             if att.done:
                 continue
             alive = [leg for leg in att.legs if leg in live]
-            if alive:
-                if att.job_ok is None:
-                    att.unknown_job = True
-                att.live_legs = set(alive)
+            if not alive:
+                absent.append(att)
+                continue
+            if att.job_ok is None and len(att.legs) > 1:
+                att.unknown_job = True  # its job result may have gone by while we were away
+            att.live_legs = set(alive)
+            up = next((leg for leg in alive if live[leg] == "ACTIVE"), None)
+            if up and not att.answered_ms:  # answered while we were away: stop must not cancel it
+                att.answered_ms, att.answered_leg = now_ms, up
+        if absent and recheck:
+            gevent.sleep(self.tracker.grace)
+            self._settle(absent, node, recheck=False)
+            return
+        for att in absent:
+            if att.done:
                 continue
             if att.hangups:  # every leg is gone, and we hold the hangup of some: that is the result
                 self.tracker.end(att)
@@ -539,6 +603,8 @@ class Engine:
             by_node.setdefault(att.node, []).append(att)
         for node, atts in by_node.items():
             if not node.up.is_set():
+                if time.monotonic() - node.down_since < self.max_call_ms / 1000:
+                    continue  # down, but not for that long: the reconnect settles them
                 for att in atts:
                     att.detail = "FreeSWITCH unreachable for longer than the longest call"
                     self.tracker.fail(att, "AUTOCALL_LOST")
@@ -552,6 +618,9 @@ class Engine:
                     att.detail = "the call ended but its hangup never arrived"
                     self.tracker.fail(att, "AUTOCALL_LOST")
                     continue
+                if time.monotonic() - self._killed.get(att.call_uuid, -1e9) < 60:
+                    continue  # asked to hang up less than a minute ago
+                self._killed[att.call_uuid] = time.monotonic()
                 log.warning("call longer than AUTOCALL_MAX_CALL_SECONDS: hanging it up", extra=att.log_extra())
                 try:
                     node.conn.send_nowait([f"bgapi uuid_kill {leg} ALLOTTED_TIMEOUT" for leg in alive])
@@ -611,19 +680,23 @@ class Engine:
         while True:
             gevent.sleep(self.adopt_every_s)
             try:
+                self._check_long_calls()
+                if not self.may_judge_others():
+                    continue
                 for node in self.nodes:
-                    if node.up.is_set():
+                    if self.adopting and node.up.is_set():
                         adopted = self._adopt(node)
                         if adopted:
                             log.info("adopted calls of a dead engine", extra={"node": node.name,
                                                                                "calls": len(adopted)})  # fmt: skip
-                            self._settle(adopted, node)
-                self._check_long_calls()
+                            gevent.spawn(self._settle, adopted, node)
                 if time.monotonic() - last_reap >= max(1.0, self.lease_ms / 4000):
                     last_reap = time.monotonic()
                     self.reap()
             except redis.RedisError as exc:
                 log.error("reaping failed", extra={"error": str(exc)})
+            except Exception:  # this loop must outlive any bug in one record
+                log.exception("reap loop turn failed")
 
     def reap(self) -> int:
         """Record attempts whose slot lease expired (their process died)."""
@@ -639,7 +712,8 @@ class Engine:
                     continue  # on our FreeSWITCH: adoption asks it what became of the call
                 ctx = self._context_to_record(campaign_uuid)
                 claim = self.store.rebuild_claim(campaign_uuid, lead, call, network) if ctx else None
-                if ctx is None or claim is None:
+                if ctx is None or claim is None:  # nothing to record it against: free the slot
+                    self.store.release_slot(campaign_uuid, call, network)
                     continue
                 ghost = Node(NodeConfig(node_name or "?", "", 0, "-"), on_event=lambda n, e: None)
                 att = InFlight(claim, ctx.campaign, ghost, "", [call], claim.numbers[:1], start_ms,

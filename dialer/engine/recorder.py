@@ -29,6 +29,15 @@ def _int(value: str | None) -> int:
         return 0
 
 
+def answered_number(att: InFlight) -> str:
+    """The number of the leg that answered ("" if none, or if it is not known)."""
+    if att.answered_leg in att.legs:
+        i = att.legs.index(att.answered_leg)
+        if i < len(att.numbers):
+            return att.numbers[i]
+    return ""
+
+
 def is_throttled(att: InFlight) -> bool:
     """FreeSWITCH refused the session itself (sps / max-sessions): no channel ever existed."""
     return att.job_ok is False and att.job_text == f"-ERR {THROTTLE_CAUSE}" and not att.hangups
@@ -98,13 +107,11 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
             number_idx=claim.number_idx, numbers=len(claim.numbers), status=outcome.recall_status,
             start_ms=start_ms, end_ms=end_ms, call_uuid=claim.call_uuid,
         )  # fmt: skip
-    answered_number = ""
-    if att.answered_leg in att.legs:
-        answered_number = att.numbers[att.legs.index(att.answered_leg)]
+    answered = answered_number(att)
     cdr: dict[str, Any] = {
         "state": "done", "campaign": claim.campaign_uuid, "lead": claim.lead_uuid, "external_id": claim.external_id,
         "attempt": claim.attempts + (0 if cancelled else 1), "numbers": att.numbers, "legs": att.legs,
-        "network": claim.network, "answered_number": answered_number, "caller_id": hotline(att),
+        "network": claim.network, "answered_number": answered, "caller_id": hotline(att),
         "node": att.node.name,
         "start_ms": start_ms, "answer_ms": answer_ms, "end_ms": end_ms, "duration": duration, "billsec": billsec,
         "waitsec": waitsec, "hangup_cause": outcome.cause, "sip_status": hang.get("variable_sip_term_status", ""),
@@ -185,7 +192,7 @@ def answer_body(att: InFlight) -> dict[str, Any]:
     (status 200 / disposition ANSWER, ``time_call`` 0, ``event_data`` "answer").
     """
     claim = att.claim
-    answered = att.numbers[att.legs.index(att.answered_leg)] if att.answered_leg in att.legs else ""
+    answered = answered_number(att) if att.answered_leg in att.legs else ""
     fmt = vbot.webhook_format(att.campaign.webhook_format)
     if fmt is vbot.WebhookFormat.NATIVE:
         return {"call_id": att.call_uuid, "campaign_uuid": claim.campaign_uuid, "lead_uuid": claim.lead_uuid,

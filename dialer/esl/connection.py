@@ -203,11 +203,17 @@ class ESLConnection(greenswitch.InboundESL):
                 raise ValueError(f"ESL command must not contain a blank line: {command[:60]!r}")
             payload.append(command + "\n\n")
             results.append(gevent.event.AsyncResult())
+        data = "".join(payload).encode("utf-8")
         with self._write_lock:
+            if not self.connected:  # closed while we waited for the lock: nothing of ours was written
+                raise NotConnectedError(f"{self.name}: not connected")
             self._commands_sent.extend(results)
             try:
-                self.sock.sendall("".join(payload).encode("utf-8"))
-            except OSError as exc:
+                # A FreeSWITCH that stops reading fills the socket buffer: a write never blocks
+                # longer than a command may take (then the connection is given up).
+                with gevent.Timeout(self.command_timeout, CommandTimeout(f"{self.name}: write stalled")):
+                    self.sock.sendall(data)
+            except (OSError, CommandTimeout) as exc:
                 self.close(f"write failed: {exc}")
                 raise WriteFailed(f"{self.name}: write failed: {exc}") from exc
         return results

@@ -221,13 +221,21 @@ class Node:
         found even when the engine has no command to send."""
         while not conn.closed.is_set():
             gevent.sleep(self.keepalive)
-            if time.monotonic() - conn.last_rx >= self.keepalive and not conn.closed.is_set():
-                try:
-                    conn.send("api version")
-                except NotConnectedError as exc:
-                    log.warning("freeswitch stopped answering; reconnecting",
-                                extra={"node": self.name, "error": str(exc)})  # fmt: skip
-                    return
+            silent = time.monotonic() - conn.last_rx
+            if conn.closed.is_set() or silent < self.keepalive:
+                continue
+            if silent >= self.keepalive + self.command_timeout:
+                # Our probe is stuck behind a blocked write, or lost: give the connection up here.
+                log.warning("freeswitch silent; reconnecting", extra={"node": self.name, "silent_s": round(silent, 1)})
+                conn.close("silent for too long")
+                return
+            gevent.spawn(self._probe, conn)
+
+    def _probe(self, conn: ESLConnection) -> None:
+        try:
+            conn.send("api version")
+        except NotConnectedError as exc:
+            log.warning("freeswitch stopped answering; reconnecting", extra={"node": self.name, "error": str(exc)})
 
     def _dispatch(self, event: dict[str, Any]) -> None:
         if event.get("Event-Name") == "HEARTBEAT":

@@ -113,6 +113,14 @@ class InUse(Exception):
         self.campaign_name = campaign_name
 
 
+# Only a slot still held is released (and counted down once), as in finish.lua.
+_RELEASE = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  if redis.call('HINCRBY', KEYS[2], ARGV[2], -1) < 0 then redis.call('HSET', KEYS[2], ARGV[2], 0) end
+  redis.call('HSET', KEYS[3], 'state', 'released')
+end
+return 1
+"""
 WATCH_RETRIES = 20  # WATCH conflicts in a row before giving up (each one means another client wrote)
 
 
@@ -247,12 +255,21 @@ class Store:
         return self.r.zrange(self.keys.campaigns, 0, -1)
 
     def campaigns_with_slots(self) -> list[str]:
-        """Every campaign that may hold a slot: the live ones and the deleted ones not purged yet."""
+        """The campaigns holding a slot now, deleted ones (not purged yet) included."""
         pipe = self.r.pipeline(transaction=False)
         pipe.zrange(self.keys.campaigns, 0, -1)
         pipe.zrange(self.keys.deleted, 0, -1)
         live, deleted = pipe.execute()
-        return live + [u for u in deleted if u not in set(live)]
+        uuids = list(dict.fromkeys(live + deleted))
+        pipe = self.r.pipeline(transaction=False)
+        for uuid in uuids:
+            pipe.zcard(self.keys.calls(uuid))
+        return [u for u, n in zip(uuids, pipe.execute(), strict=True) if n]
+
+    def release_slot(self, campaign_uuid: str, call: str, network: str) -> None:
+        """Free a slot nothing can be recorded against (its lead or campaign is gone)."""
+        self.r.eval(_RELEASE, 3, self.keys.calls(campaign_uuid), self.keys.busy(campaign_uuid), self.keys.call(call),
+                    call, network)  # fmt: skip
 
     def update_campaign(self, uuid: str, fields: dict[str, str], new_name: str = "") -> None:
         """Write these campaign fields (and rename) in one step; wakes every engine."""
