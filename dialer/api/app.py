@@ -37,9 +37,9 @@ class HttpError(Exception):
 
 
 def all_routes() -> list[Route]:
-    from dialer.api import ops, queue, v3, vbot
+    from dialer.api import live, ops, queue, v3, vbot
 
-    return [*v3.table(), *queue.table(), *vbot.table(), *openapi.routes(), *ops.routes()]
+    return [*v3.table(), *queue.table(), *vbot.table(), *openapi.routes(), *ops.routes(), *live.routes()]
 
 
 def _dump(body: Any) -> bytes:

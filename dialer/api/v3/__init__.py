@@ -7,7 +7,7 @@ from dialer.api.routes import Route
 
 def table() -> list[Route]:
     """Every v3 route (importing a module registers its routes)."""
-    from dialer.api.v3 import campaigns, carriers, cdrs, leads, report, templates, webhooks  # noqa: F401
+    from dialer.api.v3 import campaigns, carriers, cdrs, leads, live, report, templates, webhooks  # noqa: F401
     from dialer.api.v3.dialect import routes
 
     return routes.table
