@@ -38,15 +38,26 @@ def only_cdr(store, lead):
     return store.call(call)
 
 
-def test_a_call_of_a_dead_engine_is_adopted_and_gets_its_real_result(store, simswitch, tmp_path):
-    server = simswitch(LONG, time_scale=1.0)
+def answered_then_crashed(store, server, tmp_path, **fields):
+    """One lead dialled by a first engine, answered, then that engine dies (kill -9)."""
     first = make_engine(store, server, tmp_path / "audio")
-    camp = audio_campaign(store)
+    camp = audio_campaign(store, **fields)
     (lead,) = leads(store, camp, 1)
     first.wake(camp.campaign_uuid)
     wait_until(lambda: server.switch.stats.answered == 1)
     crash(first)
-    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1, beat_s=0.1, beat_ttl_s=0.5)
+    return first, camp, lead
+
+
+def survivor(store, server, tmp_path):
+    """A second engine that judges others quickly (short liveness keys)."""
+    return make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1, beat_s=0.1, beat_ttl_s=0.5)
+
+
+def test_a_call_of_a_dead_engine_is_adopted_and_gets_its_real_result(store, simswitch, tmp_path):
+    server = simswitch(LONG, time_scale=1.0)
+    _first, camp, lead = answered_then_crashed(store, server, tmp_path)
+    second = survivor(store, server, tmp_path)
     try:
         wait_until(lambda: second.adopted == 1, timeout=5)
         wait_until(lambda: store.in_flight(camp.campaign_uuid) == 0, timeout=5)
@@ -60,14 +71,9 @@ def test_a_call_of_a_dead_engine_is_adopted_and_gets_its_real_result(store, sims
 
 def test_a_hangup_that_arrives_before_the_adoption_is_kept_for_it(store, simswitch, tmp_path):
     server = simswitch(LONG, time_scale=1.0)
-    first = make_engine(store, server, tmp_path / "audio")
-    camp = audio_campaign(store)
-    (lead,) = leads(store, camp, 1)
-    first.wake(camp.campaign_uuid)
-    wait_until(lambda: server.switch.stats.answered == 1)
-    crash(first)
+    first, camp, lead = answered_then_crashed(store, server, tmp_path)
     store.beat(first.engine_id, 60_000)  # the dead engine still looks alive: nobody may adopt yet
-    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1, beat_s=0.1, beat_ttl_s=0.5)
+    second = survivor(store, server, tmp_path)
     try:
         wait_until(lambda: not server.switch.channels, timeout=5)  # the call ends: nobody tracks it
         gevent.sleep(0.3)
@@ -84,14 +90,9 @@ def test_a_hangup_that_arrives_before_the_adoption_is_kept_for_it(store, simswit
 
 def test_a_call_that_ended_while_no_engine_listened_is_recorded_lost_once(store, simswitch, tmp_path):
     server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 0.5}}]), time_scale=1.0)
-    first = make_engine(store, server, tmp_path / "audio")
-    camp = audio_campaign(store)
-    (lead,) = leads(store, camp, 1)
-    first.wake(camp.campaign_uuid)
-    wait_until(lambda: server.switch.stats.answered == 1)
-    crash(first)
+    _first, camp, lead = answered_then_crashed(store, server, tmp_path)
     wait_until(lambda: not server.switch.channels, timeout=5)
-    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1, beat_s=0.1, beat_ttl_s=0.5)
+    second = survivor(store, server, tmp_path)
     try:
         wait_until(lambda: store.in_flight(camp.campaign_uuid) == 0, timeout=5)
         second.flush()
@@ -105,15 +106,10 @@ def test_a_call_that_ended_while_no_engine_listened_is_recorded_lost_once(store,
 def test_a_dead_engines_call_in_a_campaign_deleted_since_is_still_recorded(store, simswitch, tmp_path):
     """Else its slot would stay forever, and the janitor never purges a campaign with a slot."""
     server = simswitch(LONG, time_scale=1.0)
-    first = make_engine(store, server, tmp_path / "audio")
-    camp = audio_campaign(store)
-    leads(store, camp, 1)
-    first.wake(camp.campaign_uuid)
-    wait_until(lambda: server.switch.stats.answered == 1)
-    crash(first)
+    _, camp, _ = answered_then_crashed(store, server, tmp_path)
     store.update_campaign_fields(camp.campaign_uuid, active=False)
     assert store.delete_campaign(camp.campaign_uuid, 0) == "ok"
-    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1, beat_s=0.1, beat_ttl_s=0.5)
+    second = survivor(store, server, tmp_path)
     try:
         wait_until(lambda: store.in_flight(camp.campaign_uuid) == 0, timeout=5)
         second.flush()
@@ -131,16 +127,11 @@ def test_a_dead_engines_call_whose_carrier_route_is_gone_is_still_recorded(store
     from dialer.domain.models import Carrier, Network
 
     server = simswitch(LONG, time_scale=1.0)
-    first = make_engine(store, server, tmp_path / "audio")
     carrier = Carrier(carrier_name="c", gateways={Network.VIETTEL: "gw1"})
     store.put_carrier(carrier)
-    camp = audio_campaign(store, carrier_uuid=carrier.carrier_uuid)
-    (lead,) = leads(store, camp, 1)
-    first.wake(camp.campaign_uuid)
-    wait_until(lambda: server.switch.stats.answered == 1)
-    crash(first)
+    _, camp, lead = answered_then_crashed(store, server, tmp_path, carrier_uuid=carrier.carrier_uuid)
     store.delete_carrier(carrier.carrier_uuid)  # removed behind the API's back (redis-cli)
-    second = make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1, beat_s=0.1, beat_ttl_s=0.5)
+    second = survivor(store, server, tmp_path)
     try:
         wait_until(lambda: store.in_flight(camp.campaign_uuid) == 0, timeout=8)
         second.flush()
