@@ -19,18 +19,29 @@ from tests.conftest import free_port
 from tests.eslclient import RawClient
 
 CALL = "00000000-0000-4000-8000-00000000d001"
+AVMD = {"field": "${autocall_avmd}", "expression": "^false$", "anti": True}
 SHIPPED = [
-    DialplanApp(app="avmd_start"),
+    DialplanApp(app="sched_hangup", data="+600 ALLOTTED_TIMEOUT"),
+    DialplanApp(app="answer"),
+    DialplanApp(app="avmd_start", **AVMD),
     DialplanApp(app="playback", data="${autocall_file}"),
-    DialplanApp(app="avmd_stop"),
+    DialplanApp(
+        app="play_and_get_digits",
+        data="1 1 1 $1 # silence_stream://250 silence_stream://250 autocall_dtmf ^[0-9*]$ $1",
+        field="${autocall_dtmf_ms}",
+        expression="^([1-9][0-9]{2,4})$",
+    ),
+    DialplanApp(app="avmd_stop", **AVMD),
     DialplanApp(app="hangup", data="NORMAL_CLEARING"),
 ]
 
 
-def engine_originate(client: RawClient, wav: str, uuid: str = CALL, dest: str = "autocall XML autocall") -> None:
-    """The originate the dialer engine sends, byte for byte."""
+def engine_originate(
+    client: RawClient, wav: str, uuid: str = CALL, dest: str = "autocall XML autocall", extra: str = ""
+) -> None:
+    """The originate the dialer engine sends, byte for byte (``extra``: more {} variables)."""
     client.command(
-        "bgapi originate {originate_timeout=30,ignore_early_media=true,"
+        f"bgapi originate {{originate_timeout=30,ignore_early_media=true,{extra}"
         "autocall_campaign=00000000-0000-4000-8000-0000000000c1,autocall_lead=00000000-0000-4000-8000-0000000000a1,"
         f"autocall_call={uuid},autocall_file={wav}}}"
         f"[origination_uuid={uuid},origination_caller_id_number=02812345678]sofia/gateway/gw1/0914000000 {dest}"
@@ -118,8 +129,8 @@ def test_an_engine_call_runs_the_shipped_dialplan_for_the_wavs_length(simswitch,
     engine_originate(client, wav)
     hc = client.wait_event("CHANNEL_HANGUP_COMPLETE")
     wall = time.monotonic() - started
-    assert executed(client) == [("avmd_start", ""), ("playback", wav), ("avmd_stop", ""),
-                                ("hangup", "NORMAL_CLEARING")]  # fmt: skip
+    assert executed(client) == [("sched_hangup", "+600 ALLOTTED_TIMEOUT"), ("answer", ""), ("avmd_start", ""),
+                                ("playback", wav), ("avmd_stop", ""), ("hangup", "NORMAL_CLEARING")]  # fmt: skip
     start = client.wait_event("PLAYBACK_START")
     assert start.get("Playback-File-Path") == wav
     assert start.get("variable_current_application_data") == wav

@@ -162,7 +162,11 @@ def _var(pairs: list[tuple[str, str]], name: str) -> str | None:
 
 def playback_ms(data: str, default_s: float) -> int:
     """How long FreeSWITCH would play ``data``: tone_stream on/off times x
-    loops, a readable WAV file's length, else the scenario's default."""
+    loops, silence_stream://MS, a readable WAV file's length, else the
+    scenario's default."""
+    silence = re.match(r"silence_stream://(\d+)", data)
+    if silence:
+        return int(silence.group(1))
     if data.startswith("tone_stream://"):
         spans = TONE.findall(data)
         loops = LOOPS.search(data)

@@ -6,11 +6,17 @@ application data>`` — the shape of ``freeswitch-conf/dialplan/autocall.xml``
 — into ``{context: [DialplanApp, ...]}``, the scenario's ``dialplan`` format.
 
 Simplification: the simulator's dialplan is one list of apps per context, so
-each context keeps only its **first extension** (all the ``<action>`` s of its
+each context keeps only its **first extension** (the ``<action>`` s of its
 conditions, in order), whatever extension number the originate names.
-``anti-action``, ``continue``, ``inline`` and pre-processing are not
-interpreted. The shipped file has one extension per context, so this is
-exact for it.
+A condition on a channel variable (``field="${name}"``) is kept as a guard on
+its apps, decided when the call is routed (``route``): its ``<action>`` s run
+if the expanded variable matches ``expression`` (``$1``.. take its groups),
+its ``<anti-action>`` s if not — as mod_dialplan_xml does. Any other condition
+(``destination_number``, no field) is taken as matched: its actions always
+run, its anti-actions never. ``break`` is not interpreted (every condition is
+evaluated), nor are ``continue``, ``inline`` and pre-processing. The shipped
+file has one extension, and its variable conditions are ``break="never"``, so
+this is exact for it.
 
 ``expand_variables`` is FreeSWITCH's run-time ``${name}`` expansion of an
 application's data (``switch_channel_expand_variables``): a variable the
@@ -51,13 +57,19 @@ def load_dialplan_xml(path: str | Path) -> dict[str, list[DialplanApp]]:
         extension = context.find("extension")
         if extension is None or name in out:
             continue
-        out[name] = [
-            DialplanApp(app=action.get("application", ""), data=action.get("data", ""))
-            for condition in extension.iter("condition")
-            for action in condition.findall("action")
-            if action.get("application")
-        ]
+        out[name] = [app for condition in extension.iter("condition") for app in _condition_apps(condition)]
     return out
+
+
+def _condition_apps(condition: ET.Element) -> list[DialplanApp]:
+    field = condition.get("field", "")
+    guard = {"field": field, "expression": condition.get("expression", "")} if field.startswith("${") else {}
+    apps = [DialplanApp(app=a.get("application", ""), data=a.get("data", ""), **guard)
+            for a in condition.findall("action") if a.get("application")]  # fmt: skip
+    if guard:  # a condition the simulator takes as matched never runs its anti-actions
+        apps += [DialplanApp(app=a.get("application", ""), data=a.get("data", ""), anti=True, **guard)
+                 for a in condition.findall("anti-action") if a.get("application")]  # fmt: skip
+    return apps
 
 
 @lru_cache(maxsize=1)
@@ -76,6 +88,33 @@ def autocall_context() -> list[DialplanApp] | None:
     (None if the file is not there, e.g. a non-editable install)."""
     apps = _autocall_apps()
     return [app.model_copy() for app in apps] if apps is not None else None
+
+
+def route(apps: list[DialplanApp], lookup: Callable[[str], str | None]) -> list[tuple[str, str]]:
+    """The ``(app, data)`` s a call runs: each guarded app's condition decided
+    on the channel's variables, like mod_dialplan_xml at routing time."""
+    out = []
+    for app in apps:
+        if not app.field:
+            out.append((app.app, app.data))
+            continue
+        match = re.search(app.expression, expand_variables(app.field, lookup))
+        if bool(match) == app.anti:
+            continue
+        # mod_dialplan_xml substitutes an action's data when the expression has a group
+        substitute = match is not None and "(" in app.expression
+        out.append((app.app, _substitute(app.data, match) if substitute else app.data))
+    return out
+
+
+def _substitute(data: str, match: re.Match[str]) -> str:
+    """switch_perform_substitution: ``$1``..``$9`` become the expression's groups."""
+
+    def group(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        return (match.group(n) or "") if n <= (match.re.groups or 0) else ""
+
+    return re.sub(r"\$(\d)", group, data)
 
 
 def expand_variables(data: str, lookup: Callable[[str], str | None]) -> str:

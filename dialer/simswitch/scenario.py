@@ -84,6 +84,22 @@ class DialplanApp(BaseModel):
     model_config = ConfigDict(extra="forbid")
     app: str
     data: str = ""
+    # Optional guard, an XML dialplan <condition> on a channel variable: the app
+    # runs only if ``field`` (``${name}``, expanded when the call is routed)
+    # matches ``expression``; with ``anti`` (an <anti-action>) only if it does
+    # not. ``$1``..``$9`` in ``data`` take the expression's groups.
+    field: str = ""
+    expression: str = ""
+    anti: bool = False
+
+    @field_validator("expression")
+    @classmethod
+    def _regex_compiles(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"bad condition expression {v!r}: {exc}") from None
+        return v
 
 
 class Scenario(BaseModel):

@@ -25,7 +25,7 @@ from dialer.simswitch.calls import (
 )
 from dialer.simswitch.causes import SIP_PHRASES, q850, sip_to_cause, str2cause
 from dialer.simswitch.clock import Scheduler, SimClock
-from dialer.simswitch.dialplan_xml import expand_variables
+from dialer.simswitch.dialplan_xml import expand_variables, route
 from dialer.simswitch.dialstring import Leg, parse_endpoint
 from dialer.simswitch.scenario import Outcome, Scenario
 from dialer.simswitch.templates import library
@@ -196,7 +196,7 @@ class Switch:
         if job.spec.app:
             ch.apps = [(job.spec.app, job.spec.app_data)]
         else:
-            ch.apps = self._dialplan(job.spec.exten or "", job.spec.context)
+            ch.apps = self._dialplan(ch, job.spec.context)
         self._add(ch)
         for slot in SETUP:
             self.emit(ch, slot)
@@ -221,11 +221,13 @@ class Switch:
                 self.live_leads[lead] -= 1
         self.stats.concurrent = len(self.channels)
 
-    def _dialplan(self, exten: str, context: str) -> list[tuple[str, str]]:
+    def _dialplan(self, ch: Channel, context: str) -> list[tuple[str, str]]:
         # A dialplan extension runs the scenario's dialplan for that context,
         # else it parks (the call lasts until the far end or uuid_kill ends it).
+        # Conditions on channel variables are decided now, from the originate's
+        # variables, as mod_dialplan_xml decides them when the call is routed.
         apps = self.scenario.dialplan.get(context)
-        return [(a.app, a.data) for a in apps] if apps else [("park", "")]
+        return route(apps, lambda name: self._variable(ch, name)) if apps else [("park", "")]
 
     def emit(self, ch: Channel, slot: str, subclass: str = "") -> None:
         key = slot if ":" in slot else f"{ch.src}:{slot}"
@@ -364,12 +366,25 @@ class Switch:
         elif app == "avmd_stop":
             ch.avmd = False  # no beep once the detector is removed
             self._app_done(ch)
+        elif app == "sched_hangup":
+            # sched_hangup [+]<seconds> [<cause>]: +N from now, else an epoch time.
+            when, _, cause = data.strip().partition(" ")
+            if when.lstrip("+").isdigit():
+                now = self.clock.now_us() / 1e6
+                delay = int(when[1:]) if when.startswith("+") else int(when) - now
+                cause = str2cause(cause) if cause.strip() else "ALLOTTED_TIMEOUT"
+                self.after(ch, max(0.0, delay), self._sched_hangup, ch, cause)
+            self._app_done(ch)
         elif app in ("set", "export") and "=" in data:
             k, _, v = data.partition("=")
             ch.var(k, v)
             self._app_done(ch)
         else:  # answer, pre_answer, ring_ready, log, ... : done at once
             self._app_done(ch)
+
+    def _sched_hangup(self, ch: Channel, cause: str) -> None:
+        if not ch.hung_up:
+            self.hangup(ch, cause, "kill")  # a local hangup, like uuid_kill
 
     def _variable(self, ch: Channel, name: str) -> str | None:
         """switch_channel_get_variable: the channel's variables (originate
