@@ -357,3 +357,22 @@ def test_a_carrier_without_a_gateway_for_the_network_dials_nothing(store, run):
     wait_until(finished(store, camp, 1))
     assert store.call(lead.call_id)["hangup_cause"] == "INVALID_GATEWAY"
     assert server.switch.stats.originated == 0
+
+
+def test_without_voicemail_detection_the_dialplan_runs_no_avmd_and_no_beep_is_seen(store, run):
+    engine, server, camp, _ = dial(store, run, scenario({"match": "^098", "ring": 0.1,
+                                                         "answer": {"talk": 3, "beep": True}}),
+                                   voicemail_detection=False)  # fmt: skip
+    assert cdrs(store, camp)[0]["recall_status"] == "answered"
+    (command,) = [c for c in server.received if c.startswith("bgapi originate")]
+    assert ",autocall_avmd=false}" in command
+
+
+def test_a_dtmf_wait_keeps_the_line_open_for_a_key_after_the_message(store, run):
+    engine, server, camp, _ = dial(store, run, scenario({"match": "^098", "ring": 0.1,
+                                                         "answer": {"talk": 30, "dtmf": "7"}}),
+                                   dtmf_wait_ms=3000)  # fmt: skip
+    (cdr,) = cdrs(store, camp)
+    assert cdr["dtmf"] == "7" and cdr["recall_status"] == "answered"
+    (command,) = [c for c in server.received if c.startswith("bgapi originate")]
+    assert ",autocall_dtmf_ms=3000}" in command

@@ -183,6 +183,10 @@ class Campaign(BaseModel):
     time_zone: str = DEFAULT_TIME_ZONE
     min_recall_duration: int = Field(0, ge=0)  # 004: answered but shorter than this → recall-eligible
     webhook_format: str = "native"  # "native" | "vbot" | "vbot_call" (docs/webhooks-vbot.md)
+    # freeswitch-conf/dialplan/autocall.xml: avmd (beep detection) while the message plays, and how
+    # long to wait for a key after it (0: hang up when the message ends; keys during it count anyway)
+    voicemail_detection: bool = True
+    dtmf_wait_ms: int = Field(0, ge=0, le=60_000)
 
     JSON_FIELDS: ClassVar[frozenset[str]] = frozenset(
         {"network", "users", "groups", "statuses", "schedules", "recall_status"}

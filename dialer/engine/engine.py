@@ -399,6 +399,10 @@ class Engine:
         path = message or self.files.for_call(campaign, ctx.template, claim.fields)
         variables = {"autocall_campaign": campaign.campaign_uuid, "autocall_lead": claim.lead_uuid,
                      "autocall_call": claim.call_uuid, "autocall_file": str(path)}  # fmt: skip
+        if not campaign.voicemail_detection:  # the dialplan skips avmd_start/avmd_stop
+            variables["autocall_avmd"] = "false"
+        if campaign.dtmf_wait_ms:  # the dialplan waits for a key after the message
+            variables["autocall_dtmf_ms"] = str(campaign.dtmf_wait_ms)
         arg = build_originate(legs, mode, timeout=campaign.call_timeout, global_vars=variables,
                               destination=DESTINATION)  # fmt: skip
         return f"bgapi originate {arg}\nJob-UUID: {att.job_uuid}"

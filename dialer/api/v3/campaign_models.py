@@ -109,6 +109,9 @@ class CampaignBody(BaseModel):
     webhook_format: Literal["native", "vbot", "vbot_call"] | None = Field(
         None, description="native (the CDR), vbot (VBot autocall history), vbot_call (VBot call history)"
     )
+    voicemail_detection: bool | None = Field(None, description="detect a voicemail beep (FreeSWITCH avmd); true")
+    dtmf_wait_ms: int | None = Field(None, ge=0, le=60_000, description="after the message, wait this long (ms) "
+                                     "for a key; 0: hang up at once (keys during the message count anyway)")
 
     def given(self) -> dict[str, Any]:
         """The fields the client sent with a value (null counts as not sent)."""
@@ -191,6 +194,8 @@ class CampaignView(BaseModel):
     time_zone: str
     min_recall_duration: int
     webhook_format: str
+    voicemail_detection: bool
+    dtmf_wait_ms: int
 
 
 class CampaignPage(BaseModel):
