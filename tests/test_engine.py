@@ -360,7 +360,7 @@ def test_a_carrier_without_a_gateway_for_the_network_dials_nothing(store, run):
 
 
 def test_without_voicemail_detection_the_dialplan_runs_no_avmd_and_no_beep_is_seen(store, run):
-    engine, server, camp, _ = dial(store, run, scenario({"match": "^098", "ring": 0.1,
+    _engine, server, camp, _ = dial(store, run, scenario({"match": "^098", "ring": 0.1,
                                                          "answer": {"talk": 3, "beep": True}}),
                                    voicemail_detection=False)  # fmt: skip
     assert cdrs(store, camp)[0]["recall_status"] == "answered"
@@ -369,7 +369,7 @@ def test_without_voicemail_detection_the_dialplan_runs_no_avmd_and_no_beep_is_se
 
 
 def test_a_dtmf_wait_keeps_the_line_open_for_a_key_after_the_message(store, run):
-    engine, server, camp, _ = dial(store, run, scenario({"match": "^098", "ring": 0.1,
+    _engine, server, camp, _ = dial(store, run, scenario({"match": "^098", "ring": 0.1,
                                                          "answer": {"talk": 30, "dtmf": "7"}}),
                                    dtmf_wait_ms=3000)  # fmt: skip
     (cdr,) = cdrs(store, camp)
