@@ -7,8 +7,9 @@ Calls of the dead process go on in the simulator: the new process adopts
 them once the dead one's liveness key expires (docs/engine.md, "Crashes"),
 and their hangups, buffered meanwhile, give them their real results.
 
-AUTOCALL_SOAK_KILLS / AUTOCALL_SOAK_LEADS run a longer variant
-(e.g. ``AUTOCALL_SOAK_KILLS=20 AUTOCALL_SOAK_LEADS=20000 scripts/test -k kill``).
+AUTOCALL_SOAK_KILLS / AUTOCALL_SOAK_LEADS / AUTOCALL_SOAK_SEEDS run a longer
+variant (e.g. ``AUTOCALL_SOAK_KILLS=20 AUTOCALL_SOAK_LEADS=20000
+AUTOCALL_SOAK_SEEDS=11,12,13 scripts/test -k kill9``).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class Daemon:
                 self.proc.kill()
 
 
-@pytest.mark.parametrize("seed", [11, 12])
+@pytest.mark.parametrize("seed", [int(x) for x in os.environ.get("AUTOCALL_SOAK_SEEDS", "11").split(",")])
 def test_kill9_at_seeded_moments_loses_nothing_and_dials_nothing_twice(redis_client, redis_server, simswitch,
                                                                         tmp_path, seed):  # fmt: skip
     store = Store(redis_client)
