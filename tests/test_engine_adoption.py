@@ -139,3 +139,16 @@ def test_a_dead_engines_call_whose_carrier_route_is_gone_is_still_recorded(store
         assert second.nodes[0].reconnects == 0
     finally:
         second.stop(drain_timeout=2)
+
+
+def test_an_engine_that_died_is_noticed_and_forgotten_once_its_calls_are_taken(store, simswitch, tmp_path):
+    server = simswitch(LONG, time_scale=1.0)
+    first, camp, _ = answered_then_crashed(store, server, tmp_path)
+    assert store.dead_engines() == [first.engine_id]
+    second = survivor(store, server, tmp_path)
+    try:
+        wait_until(lambda: second.adopted == 1, timeout=5)
+        wait_until(lambda: store.dead_engines() == [], timeout=5)
+        assert store.r.smembers(store.keys.engines) == {second.engine_id}
+    finally:
+        second.stop(drain_timeout=2)

@@ -681,20 +681,27 @@ class Engine:
         liveness key expired), check calls that outlived the longest call, and
         record slots of dead engines on other FreeSWITCH nodes once their lease expired."""
         last_reap = time.monotonic()
+        every = max(1.0, self.lease_ms / 4000)
         while True:
             gevent.sleep(self.adopt_every_s)
             try:
                 self._check_long_calls()
                 if not self.may_judge_others():
                     continue
-                for node in self.nodes:
-                    if self.adopting and node.up.is_set():
-                        adopted = self._adopt(node)
-                        if adopted:
-                            log.info("adopted calls of a dead engine", extra={"node": node.name,
-                                                                               "calls": len(adopted)})  # fmt: skip
-                            gevent.spawn(self._settle, adopted, node)
-                if time.monotonic() - last_reap >= max(1.0, self.lease_ms / 4000):
+                # Slots are scanned when an engine just died, and anyway once per reap period
+                # (ownerless slots, our own we stopped renewing); not every 2 s for nothing.
+                dead = self.store.dead_engines()
+                periodic = time.monotonic() - last_reap >= every
+                if self.adopting and (dead or periodic):
+                    for node in self.nodes:
+                        if node.up.is_set():
+                            adopted = self._adopt(node)
+                            if adopted:
+                                log.info("adopted calls of a dead engine",
+                                         extra={"node": node.name, "calls": len(adopted)})  # fmt: skip
+                                gevent.spawn(self._settle, adopted, node)
+                    self.store.bury_engines(dead)
+                if periodic:
                     last_reap = time.monotonic()
                     self.reap()
             except redis.RedisError as exc:

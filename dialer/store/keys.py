@@ -95,6 +95,10 @@ class Keys:
     def call(self, uuid: str) -> str:  # HASH one attempt: in flight, then its CDR
         return f"{self.prefix}:call:{uuid}"
 
+    @property
+    def engines(self) -> str:  # SET ids of engines that have beaten (a member without engine:<id> died)
+        return f"{self.prefix}:engines"
+
     def engine(self, uuid: str) -> str:  # STRING a running engine's liveness (expires: the engine died)
         return f"{self.prefix}:engine:{uuid}"
 

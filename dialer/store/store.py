@@ -613,7 +613,25 @@ class Store:
     # -- engines: liveness and adoption of a dead engine's calls ------------------------
     def beat(self, engine_id: str, ttl_ms: int, info: str = "") -> None:
         """This engine is alive for ``ttl_ms`` more (docs/engine.md, "Crashes")."""
-        self.r.set(self.keys.engine(engine_id), info or "1", px=ttl_ms)
+        pipe = self.r.pipeline(transaction=False)
+        pipe.set(self.keys.engine(engine_id), info or "1", px=ttl_ms)
+        pipe.sadd(self.keys.engines, engine_id)
+        pipe.execute()
+
+    def dead_engines(self) -> list[str]:
+        """Engines that beat once and whose liveness key has expired since (their calls are orphans)."""
+        ids = sorted(self.r.smembers(self.keys.engines))
+        if not ids:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for engine_id in ids:
+            pipe.exists(self.keys.engine(engine_id))
+        return [e for e, alive in zip(ids, pipe.execute(), strict=True) if not alive]
+
+    def bury_engines(self, engine_ids: list[str]) -> None:
+        """Dead engines whose calls were taken over: no longer a reason to look for orphans."""
+        if engine_ids:
+            self.r.srem(self.keys.engines, *engine_ids)
 
     def forget_engine(self, engine_id: str) -> None:
         self.r.delete(self.keys.engine(engine_id))
