@@ -29,6 +29,7 @@ from tests.test_simswitch_dialplan import answering, engine_originate, executed,
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "freeswitch-conf"
+VARS_TEXT = (CONF / "autoload_configs" / "00_autocall_vars.xml").read_text()
 README = (CONF / "README.md").read_text()
 VARS = CONF / "autoload_configs" / "00_autocall_vars.xml"
 FILES = sorted(CONF.rglob("*.xml"))
@@ -217,6 +218,19 @@ def test_every_password_comes_from_a_variable():
         for param in root.iter("param"):
             if "password" in (param.get("name") or ""):
                 assert re.fullmatch(r"\$\$\{[a-z_]+\}", param.get("value", "")), (rel(path), param.attrib)
+
+
+def test_every_password_variable_has_a_random_value_before_the_environment_is_read():
+    """An empty password lets anyone in (sofia_reg_parse_auth), and a variable FreeSWITCH sets
+    only after reading its configuration (core_uuid) is empty while it is read: every password
+    variable is drawn at random by exec-set first, so it is never empty."""
+    drawn = set(re.findall(r'cmd="exec-set" data="([a-z_]+)=cat /proc/sys/kernel/random/uuid"', VARS_TEXT))
+    for path in FILES:
+        root = ET.parse(path).getroot()
+        for param in root.iter("param"):
+            if "password" in (param.get("name") or ""):
+                name = param.get("value", "")[3:-1]
+                assert name in drawn, (rel(path), name)
 
 
 # -- the Event Socket, limits, modules ----------------------------------------------------------
