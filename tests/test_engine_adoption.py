@@ -143,7 +143,7 @@ def test_a_dead_engines_call_whose_carrier_route_is_gone_is_still_recorded(store
 
 def test_an_engine_that_died_is_noticed_and_forgotten_once_its_calls_are_taken(store, simswitch, tmp_path):
     server = simswitch(LONG, time_scale=1.0)
-    first, camp, _ = answered_then_crashed(store, server, tmp_path)
+    first, _, _ = answered_then_crashed(store, server, tmp_path)
     assert store.dead_engines() == [first.engine_id]
     second = survivor(store, server, tmp_path)
     try:
