@@ -186,7 +186,9 @@ def test_heartbeat_reports_sessions_and_limits(simswitch):
     originate(client, "0914000000")
     client.wait_event("BACKGROUND_JOB")
     hb = client.wait_event("HEARTBEAT")
-    assert (hb.get("Session-Count"), hb.get("Max-Sessions"), hb.get("Session-Per-Sec")) == ("1", "500", "40")
+    assert (hb.get("Session-Count"), hb.get("Max-Sessions")) == ("1", "500")
+    # What is left of the one-second window, not the limit: 39 in the originate's window, 40 after.
+    assert hb.get("Session-Per-Sec") in ("39", "40")
 
 
 def test_an_unknown_api_command_is_not_found(simswitch):

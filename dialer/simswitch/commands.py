@@ -16,9 +16,18 @@ from dialer.simswitch.dialstring import USAGE, DialStringError, parse_originate
 from dialer.simswitch.switch import VERSION_TEXT, uptime_text
 
 if TYPE_CHECKING:
+    from dialer.simswitch.server import SimServer
     from dialer.simswitch.switch import Switch
 
 Reply = Callable[[str], None]
+
+# mod_commands.c's CTL_SYNTAX, the text of fsctl's usage answers.
+CTL_SYNTAX = (
+    "[api_expansion [on|off]|recover|send_sighup|hupall|pause [inbound|outbound]|resume [inbound|outbound]|"
+    "shutdown [cancel|elegant|asap|now|restart]|sps|sps_peak_reset|sync_clock|sync_clock_when_idle|reclaim_mem|"
+    "max_sessions|min_dtmf_duration [num]|max_dtmf_duration [num]|default_dtmf_duration [num]|min_idle_cpu|"
+    "loglevel [level]|debug_level [level]|mdns_resolve [enable|disable]]"
+)
 
 SHOW_FIELDS = (
     "uuid,direction,created,created_epoch,name,state,cid_name,cid_num,ip_addr,dest,application,"
@@ -42,8 +51,9 @@ SOFIA_STATUS = (
 
 
 class Api:
-    def __init__(self, switch: Switch):
+    def __init__(self, switch: Switch, server: SimServer | None = None):
         self.switch = switch
+        self.server = server  # for fsctl shutdown (it closes the server's sockets)
 
     def execute(self, cmd: str, arg: str, reply: Reply, job_uuid: str | None = None) -> None:
         """Run one api command; ``reply`` gets the body (later, for originate)."""
@@ -53,6 +63,9 @@ class Api:
             return
         if cmd == "originate":
             handler(arg, reply, job_uuid)
+        elif cmd == "fsctl" and self._drain_mode(arg):
+            # fsctl shutdown asap|elegant answers when the drain ends (it blocks an ``api``)
+            self.shutdown(arg.split()[1:], lambda: reply("+OK\n"))
         else:
             reply(handler(arg))
 
@@ -128,24 +141,109 @@ class Api:
 
     def cmd_status(self, arg: str) -> str:
         sw = self.switch
+        ss = sw.sessions
         n = len(sw.channels)
         return (
             f"UP {uptime_text(time.time() - sw.started)}\n"
             "FreeSWITCH (Version 1.10.12-release  64bit) is ready\n"
             f"{sw.since_startup} session(s) since startup\n"
             f"{n} session(s) - peak {sw.stats.peak_concurrent}, last 5min {sw.stats.peak_concurrent} \n"
-            f"{sw.sps_last} session(s) per Sec out of max {sw.limits.sps}, peak {sw.sps_max}, last 5min {sw.sps_max} \n"
-            f"{sw.limits.max_sessions} session(s) max\n"
+            f"{ss.last()} session(s) per Sec out of max {ss.sps_total}, peak {ss.sps_peak}, "
+            f"last 5min {ss.sps_peak_fivemin} \n"
+            f"{ss.max_sessions} session(s) max\n"
             "min idle cpu 0.00/100.00\n"
             "Current Stack Size/Max 240K/8192K\n"
         )
 
     def cmd_fsctl(self, arg: str) -> str:
-        parts = arg.split()
-        if len(parts) == 2 and parts[0] in ("sps", "max_sessions") and parts[1].isdigit():
-            setattr(self.switch.limits, "sps" if parts[0] == "sps" else "max_sessions", int(parts[1]))
-            return f"+OK {parts[1]}\n" if parts[0] == "sps" else f"+OK max sessions {parts[1]}\n"
-        return "-ERR Usage: fsctl sps|max_sessions <n>\n"
+        """mod_commands' ctl_function, for the controls a dialer uses; the replies are its texts."""
+        words = arg.split()
+        if not words:
+            return f"-USAGE: {CTL_SYNTAX}\n"
+        what, rest = words[0].lower(), words[1:]
+        sw, ss = self.switch, self.switch.sessions
+
+        def number() -> int:  # atoi(): a bad number is 0, which leaves the value as it is
+            digits = rest[0].lstrip("+-") if rest else ""
+            return int(rest[0]) if digits.isdigit() else 0
+
+        if what == "sps":
+            return f"+OK sessions per second: {ss.set_sps(number())}\n"
+        if what == "max_sessions":
+            return f"+OK max sessions: {ss.set_max_sessions(number())}\n"
+        if what == "last_sps":
+            return f"+OK last sessions per second: {ss.last()}\n"
+        if what == "sps_peak_reset":
+            ss.peak_reset()
+            return "+OK max sessions per second counter reset\n"
+        if what in ("pause", "resume"):
+            on = what == "pause"
+            where = rest[0].lower() if rest else ""
+            if where == "outbound":
+                sw.no_new_outbound = on
+            elif where != "inbound":  # inbound calls are not simulated
+                sw.no_new_sessions = on
+            return "+OK\n"
+        if what == "pause_check":
+            where = rest[0].lower() if rest else ""
+            paused = {"outbound": sw.no_new_outbound, "inbound": False}.get(where, sw.no_new_sessions)
+            return "true" if paused else "false"
+        if what == "ready_check":
+            return "false" if sw.stopping else "true"
+        if what == "shutdown_check":
+            return "true" if sw.shutdown_requested else "false"
+        if what == "shutdown":
+            return self.shutdown(rest)
+        if what == "hupall":
+            for ch in list(sw.channels.values()):
+                sw.kill(ch, "MANAGER_REQUEST")
+            return "+OK\n"
+        return f"-ERR Invalid command\nUSAGE: fsctl {CTL_SYNTAX}\n"
+
+    @staticmethod
+    def _shutdown_mode(words: list[str]) -> str:
+        mode = "plain"
+        for word in (w.lower() for w in words):
+            if word == "cancel":
+                return "cancel"
+            if word in ("elegant", "asap"):
+                mode = word
+        return mode
+
+    def _drain_mode(self, arg: str) -> bool:
+        words = arg.split()
+        return bool(words) and words[0].lower() == "shutdown" and self._shutdown_mode(words[1:]) in ("asap", "elegant")
+
+    def shutdown(self, words: list[str], on_drained: Callable[[], None] | None = None) -> str:
+        """``fsctl shutdown [cancel|elegant|asap]`` (shutdown.py runs it)."""
+        from dialer.simswitch.shutdown import Shutdown
+
+        mode = self._shutdown_mode(words)
+        if mode == "cancel":
+            self.switch.shutdown_requested = False
+        elif self.server is not None:
+            Shutdown.request(self.server, mode, on_drained)
+        return "+OK\n"
+
+    def cmd_global_getvar(self, arg: str) -> str:
+        name = arg.strip()
+        return self.switch.global_vars().get(name, "") if name else ""
+
+    def cmd_module_exists(self, arg: str) -> str:
+        name = arg.strip()
+        return ("true" if name in self.switch.modules else "false") if name else ""
+
+    def cmd_xml_locate(self, arg: str) -> str:
+        """``xml_locate dialplan context name <ctx>``: the context's XML, or FreeSWITCH's
+        "can't find anything" (only the dialplan section is simulated)."""
+        words = arg.split()
+        if len(words) not in (1, 4):
+            return "-ERR bad args\n"
+        if len(words) == 4 and words[0] == "dialplan" and words[1] == "context" and words[2] == "name":
+            xml = self.switch.context_xml(words[3])
+            if xml is not None:
+                return xml
+        return "can't find anything\n"
 
     def cmd_sofia(self, arg: str) -> str:
         return SOFIA_STATUS if arg.strip() == "status" else "-ERR unsupported by the simulator\n"

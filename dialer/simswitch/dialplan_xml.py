@@ -31,6 +31,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from xml.sax.saxutils import escape as _escape
 
 from dialer.simswitch.scenario import DialplanApp
 
@@ -122,3 +123,23 @@ def expand_variables(data: str, lookup: Callable[[str], str | None]) -> str:
     if "${" not in data:
         return data
     return VAR.sub(lambda m: lookup(m.group(1)) or "", data)
+
+
+def escape(text: str) -> str:
+    return _escape(text, {'"': "&quot;"})
+
+
+def context_xml(name: str, apps: list[DialplanApp]) -> str:
+    """The context as ``xml_locate dialplan context name <name>`` prints it: one extension
+    whose conditions carry the apps (the simulator keeps no more of a dialplan than that)."""
+    conditions = []
+    for app in apps:
+        tag = "anti-action" if app.anti else "action"
+        field = app.field or "destination_number"
+        expression = app.expression or f"^{name}$"
+        conditions.append(
+            f'<condition field="{escape(field)}" expression="{escape(expression)}">'
+            f'<{tag} application="{escape(app.app)}" data="{escape(app.data)}"/></condition>'
+        )
+    body = "".join(conditions)
+    return f'<context name="{escape(name)}"><extension name="{escape(name)}">{body}</extension></context>'

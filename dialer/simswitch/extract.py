@@ -165,6 +165,7 @@ def extract(captures: Path) -> dict:
         if ev.name == "API" and ev.headers.get("API-Command") == "status":
             templates["core:API"] = _parameterise(ev.items, [], [], ev.headers["Core-UUID"], "")
             break
+    _shutdown_templates(captures / "batch2", templates, replays)
     busy = list(_events(captures / "busy-486.plain.esl"))
     job = next(e for e in busy if e.name == "BACKGROUND_JOB")
     templates["core:BACKGROUND_JOB"] = _parameterise(
@@ -172,10 +173,30 @@ def extract(captures: Path) -> dict:
     )
     return {
         "freeswitch_version": "1.10.12-release~64bit",
-        "source": "shared/esl-captures (FreeSWITCH 1.10.12, SIPp UAS)",
+        "source": "shared/esl-captures and its batch2 (FreeSWITCH 1.10.12, SIPp UAS, sofia far end)",
         "templates": templates,
         "replays": replays,
     }
+
+
+def _shutdown_templates(batch2: Path, templates: dict[str, list], replays: dict[str, list]) -> None:
+    """SHUTDOWN, SHUTDOWN_REQUESTED (ASAP, elegant) and the MODULE_UNLOAD run of a
+    shutdown (batch2: a real fsctl shutdown, asap and -elegant-term), for shutdown.py."""
+    for key, stem, name in (
+        ("core:SHUTDOWN", "shutdown-fsctl.dialer.plain", "SHUTDOWN"),
+        ("core:SHUTDOWN_REQUESTED(ASAP)", "shutdown-asap.dialer.plain", "SHUTDOWN_REQUESTED"),
+        ("core:SHUTDOWN_REQUESTED(elegant)", "shutdown-sigterm-elegant.dialer.plain", "SHUTDOWN_REQUESTED"),
+    ):
+        ev = next(e for e in _events(batch2 / f"{stem}.esl") if e.name == name)
+        templates[key] = _parameterise(ev.items, [], [], ev.headers["Core-UUID"], "")
+    unloads = [e for e in _events(batch2 / "shutdown-fsctl.dialer.plain.esl") if e.name == "MODULE_UNLOAD"]
+    t0 = int(unloads[0].headers["Event-Date-Timestamp"])
+    sofia = next(i for i, e in enumerate(unloads) if (e.get("type"), e.get("name")) == ("endpoint", "sofia"))
+    for key, part in (("module_unload", unloads[:sofia]), ("module_unload_sofia", unloads[sofia:])):
+        replays[key] = [
+            [int(e.headers["Event-Date-Timestamp"]) - t0, _parameterise(e.items, [], [], e.headers["Core-UUID"], "")]
+            for e in part
+        ]
 
 
 def main(argv: list[str]) -> int:

@@ -14,6 +14,9 @@ What a dialer meets in production, on purpose and at a chosen moment:
   channel vanishes without a single event (a crash sends none), new
   connections are refused for ``down_s``, then it listens again with a new
   Core-UUID.
+* ``shutdown``: FreeSWITCH shuts down the way a real one does
+  (``fsctl shutdown``, SIGTERM, ``asap``, ``elegant``: shutdown.py), and
+  comes back with a new Core-UUID after a while, or stays down.
 
 A :class:`FaultPlan` fires faults at seeded moments counted in originates
 (``after the 137th originate``), so a failing run is replayed exactly.
@@ -23,19 +26,20 @@ from __future__ import annotations
 
 import logging
 import random
-import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import gevent
 
+from dialer.simswitch.shutdown import Shutdown
+
 if TYPE_CHECKING:
     from dialer.simswitch.server import SimServer
 
 log = logging.getLogger("autocall.simswitch")
 
-KINDS = ("drop", "stall", "garbage", "restart")
+KINDS = ("drop", "stall", "garbage", "restart", "shutdown")
 GARBAGE = b"Content-Type: text/event-json\nContent-Length: x7\n\n\x00\xff{not esl at all\n\n"
 
 
@@ -62,20 +66,23 @@ def restart(server: SimServer, down_s: float = 0.5) -> None:
     switch = server.switch
     server.refusing = True
     drop(server)
-    for ch in list(switch.channels.values()):
-        ch.hung_up = True
-        for t in ch.timers:
-            t.cancel()
-        switch._remove(ch)
-    switch.restarts += 1
-    switch.core_uuid = str(uuidlib.UUID(int=switch.rng.getrandbits(128), version=4))
-    switch.bus.base["core_uuid"] = switch.core_uuid
+    switch.reincarnate()  # the channels vanish without an event, a new Core-UUID
 
     def back() -> None:
         server.refusing = False
         log.info("simswitch restarted (core %s)", switch.core_uuid)
 
     gevent.spawn_later(down_s, back)
+
+
+def shutdown(server: SimServer, mode: str = "sigterm", *, scale: float = 1.0, restart_after: float | None = None,
+             on_drained: Callable[[], None] | None = None) -> Shutdown | None:  # fmt: skip
+    """FreeSWITCH shuts down as a real one does (shutdown.py): ``mode`` is ``fsctl``,
+    ``sigterm``, ``asap`` or ``elegant``; it comes back ``restart_after`` seconds after
+    its socket closed (None: it stays down)."""
+    server.shutdown_scale = scale
+    server.restart_after = restart_after
+    return Shutdown.request(server, {"fsctl": "plain"}.get(mode, mode), on_drained)
 
 
 @dataclass(slots=True)
@@ -118,4 +125,6 @@ FIRE: dict[str, Callable[[SimServer, float], None]] = {
     "stall": stall,
     "garbage": lambda server, s: garbage(server),
     "restart": restart,
+    # a systemctl restart: SIGTERM's sequence, back ``s`` seconds after the socket closed
+    "shutdown": lambda server, s: shutdown(server, "sigterm", restart_after=s),
 }

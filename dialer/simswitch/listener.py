@@ -114,6 +114,8 @@ class Listener:
                     chunks.append(self._out.popleft())
                 self._queued_events = 0
                 self.sock.sendall(b"".join(chunks))
+            # Closed and everything sent: end the connection (the reader may be blocked in recv).
+            self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             self.closed = True
 
@@ -166,6 +168,13 @@ class Listener:
     def close(self) -> None:
         if self.closed:
             return
+        self.closed = True
+        self._ready.set()
+        self.server.detach(self)
+
+    def disconnect(self, notice: bytes) -> None:
+        """``text/disconnect-notice`` with ``notice``, then close (a shutting-down FreeSWITCH)."""
+        self._send(b"Content-Type: text/disconnect-notice\nContent-Length: %d\n\n%b" % (len(notice), notice))
         self.closed = True
         self._ready.set()
         self.server.detach(self)

@@ -108,14 +108,20 @@ class Scenario(BaseModel):
     default: Default = Default()
     loopback: dict[str, Answer] = {"answer2s": Answer(talk=2.0, hangup="remote")}
     playback_seconds: float = 3.0  # length of a played file the simulator cannot read
-    # ``originate ... EXTEN XML CONTEXT`` runs dialplan[CONTEXT]; a context
-    # not listed parks the call. ``autocall``, unless given here, is read from
-    # freeswitch-conf/dialplan/autocall.xml (the file FreeSWITCH runs).
+    # ``originate ... EXTEN XML CONTEXT`` runs dialplan[CONTEXT] (an empty list
+    # parks the call); a context not listed does not exist: the answered call is
+    # hung up NO_ROUTE_DESTINATION, as FreeSWITCH does. ``autocall``, unless given
+    # here, is read from freeswitch-conf/dialplan/autocall.xml (the file FreeSWITCH
+    # runs); ``autocall_dialplan: false`` leaves it out (a stock configuration).
     dialplan: dict[str, list[DialplanApp]] = Field(default_factory=dict)
+    autocall_dialplan: bool = True
+    # Modules this FreeSWITCH lacks (``module_exists`` says false; their applications
+    # are invalid: a call that runs one is hung up DESTINATION_OUT_OF_ORDER).
+    missing_modules: list[str] = []
 
     @model_validator(mode="after")
     def _autocall_dialplan(self) -> Scenario:
-        if "autocall" not in self.dialplan:
+        if "autocall" not in self.dialplan and self.autocall_dialplan:
             from dialer.simswitch.dialplan_xml import autocall_context
 
             apps = autocall_context()

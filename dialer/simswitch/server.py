@@ -24,7 +24,7 @@ class SimServer:
                  heartbeat: float = 20.0, stats_file: str | None = None) -> None:  # fmt: skip
         self.switch = switch
         self.password = password
-        self.api = Api(switch)
+        self.api = Api(switch, self)
         self.heartbeat_interval = heartbeat
         self.stats_file = Path(stats_file) if stats_file else None
         self.listeners: list[Listener] = []
@@ -33,6 +33,10 @@ class SimServer:
         self.refusing = False  # down during a simulated restart (faults.py)
         self.received: deque[str] = deque(maxlen=10_000)  # the last commands clients sent, as sent
         self.cut_before_reply = 0  # fault: the next N bgapi run, but their connection breaks before the reply
+        # fsctl shutdown (shutdown.py): its delays times this, and whether (after how long) it comes back
+        self.shutdown_scale = 1.0
+        self.restart_after: float | None = None
+        self.heartbeats_paused = False  # a shut-down FreeSWITCH sends none
 
     @property
     def address(self) -> tuple[str, int]:
@@ -95,7 +99,8 @@ class SimServer:
     def _heartbeat_loop(self) -> None:
         while True:
             gevent.sleep(self.heartbeat_interval)
-            self.heartbeat()
+            if not self.heartbeats_paused:
+                self.heartbeat()
 
     def _stats_loop(self) -> None:
         while True:

@@ -8,7 +8,6 @@ import time
 import uuid as uuidlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from dialer.simswitch.bus import EventBus
@@ -25,19 +24,22 @@ from dialer.simswitch.calls import (
 )
 from dialer.simswitch.causes import SIP_PHRASES, q850, sip_to_cause, str2cause
 from dialer.simswitch.clock import Scheduler, SimClock
-from dialer.simswitch.dialplan_xml import expand_variables, route
+from dialer.simswitch.dialplan_xml import context_xml, expand_variables, route
 from dialer.simswitch.dialstring import Leg, parse_endpoint
+from dialer.simswitch.limits import Limits, SessionLimits
 from dialer.simswitch.scenario import Outcome, Scenario
 from dialer.simswitch.templates import library
 
 VERSION_TEXT = "FreeSWITCH Version 1.10.12-release~64bit ( 64bit)"
 RING_DELAY = 0.02  # the 180 arrived 20 ms after the INVITE in the captures
-
-
-@dataclass
-class Limits:
-    max_sessions: int = 1000  # switch.conf.xml defaults
-    sps: int = 30
+NO_ROUTE = "@no_route"  # not an application: the dialplan found nothing for the call
+APP_MODULES = {"avmd_start": "mod_avmd", "avmd_stop": "mod_avmd", "avmd": "mod_avmd"}
+# The modules of a FreeSWITCH built for autocall (FREESWITCH-BUILD.md), as ``module_exists`` names them.
+MODULES = frozenset({
+    "mod_console", "mod_logfile", "mod_event_socket", "mod_sofia", "mod_loopback", "mod_commands", "mod_dptools",
+    "mod_db", "mod_hash", "mod_expr", "mod_avmd", "mod_dialplan_xml", "mod_sndfile", "mod_native_file",
+    "mod_tone_stream",
+})  # fmt: skip
 
 
 class Stats:
@@ -53,6 +55,7 @@ class Stats:
         self.concurrent = 0
         self.sps_rejected = 0
         self.sessions_rejected = 0
+        self.shutdown_rejected = 0  # refused while shutting down or paused (no new outbound sessions)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class Stats:
             "attempts_by_number": dict(self.attempts_by_number),
             "sps_rejected": self.sps_rejected,
             "sessions_rejected": self.sessions_rejected,
+            "shutdown_rejected": self.shutdown_rejected,
         }
 
 
@@ -77,20 +81,28 @@ class Switch:
         self.sched = Scheduler(self.clock)
         self.rng = random.Random(seed)
         self.race_rng = random.Random(seed) if races else None
-        self.limits = limits or Limits()
+        self.limits = limits or Limits()  # as configured: what a restart comes back with
+        self.sessions = SessionLimits(self.limits)  # the running values (fsctl changes them)
         self.profiles = profiles
         self.templates = library()
         self.core_uuid = str(uuidlib.UUID(int=self.rng.getrandbits(128), version=4))
+        self.modules = set(MODULES) - set(self.scenario.missing_modules)
         self.hostname = hostname or socket.gethostname()
         self.bus = EventBus(self.clock, self.core_uuid, self.hostname)
         self.channels: dict[str, Channel] = {}
         self.stats = Stats()
         self.started = time.time()
         self.since_startup = 0
-        self._sps_window = int(time.monotonic())
-        self._sps_used = 0
-        self.sps_last = 0
-        self.sps_max = 0
+        # The core's flags (switch_core.c): fsctl pause [outbound], and a shutdown in
+        # progress (shutdown.py), during which no outbound session can be created.
+        self.no_new_sessions = False
+        self.no_new_outbound = False
+        self.shutdown_requested = False  # fsctl shutdown elegant|asap, until it runs or is cancelled
+        self.stopping = False  # the plain shutdown runs: the core accepts no session any more
+        # While mod_sofia unloads, an originate waits for its endpoint and then gets
+        # CHAN_NOT_IMPLEMENTED; once unloaded, at once (shutdown.py).
+        self.endpoints_waiting: list[Callable[[], None]] | None = None
+        self.endpoints_gone = False
         self.session_ids = iter(range(1, 1 << 62))
         self.restarts = 0
         # Per-lead bookkeeping for the crash tests: a lead (the autocall_lead
@@ -103,21 +115,24 @@ class Switch:
         self.on_originate: list[Callable[[int], None]] = []  # fault hooks (faults.py), called with the count
 
     # -- sessions and limits -------------------------------------------------
+    def ready_outbound(self) -> bool:
+        """switch_core_ready_outbound(): false while paused or shutting down."""
+        return not (self.no_new_sessions or self.no_new_outbound or self.stopping)
+
     def _take_session(self) -> bool:
-        """switch_core_session_request(): over max-sessions or over the
-        sessions-per-second budget, the session is refused."""
-        now = int(time.monotonic())
-        if now != self._sps_window:
-            self.sps_last = self._sps_used
-            self._sps_window, self._sps_used = now, 0
-        if len(self.channels) >= self.limits.max_sessions:
-            self.stats.sessions_rejected += 1
+        """switch_core_session_request_uuid(): not while the core refuses outbound
+        sessions ("The system cannot create any outbound sessions at this time."),
+        then the sessions-per-second budget, then max-sessions (limits.py)."""
+        if not self.ready_outbound():
+            self.stats.shutdown_rejected += 1
             return False
-        if self._sps_used >= self.limits.sps:
-            self.stats.sps_rejected += 1
+        refused = self.sessions.request(len(self.channels))
+        if refused == "sps":
+            self.stats.sps_rejected += 1  # Throttle Error!
             return False
-        self._sps_used += 1
-        self.sps_max = max(self.sps_max, self._sps_used)
+        if refused == "max":
+            self.stats.sessions_rejected += 1  # Over Session Limit!
+            return False
         self.since_startup += 1
         return True
 
@@ -128,7 +143,10 @@ class Switch:
         if tags.get("autocall_lead") and self.live_leads[tags["autocall_lead"]] > 0:
             self.overlaps.append(tags["autocall_lead"])
         job = OriginateJob(self, arg, spec, done, job_uuid)
-        job.start()
+        if self.endpoints_waiting is not None:
+            self.endpoints_waiting.append(job.start)  # mod_sofia is unloading: wait for it
+        else:
+            job.start()
         for hook in self.on_originate:
             hook(self.stats.originated)
         return job
@@ -164,8 +182,8 @@ class Switch:
         early_cause = None
         if ep.kind == "error":
             early_cause = str2cause(ep.user)
-        elif ep.kind == "unknown":
-            early_cause = "CHAN_NOT_IMPLEMENTED"
+        elif ep.kind == "unknown" or (self.endpoints_gone and ep.kind != "loopback"):
+            early_cause = "CHAN_NOT_IMPLEMENTED"  # no such endpoint (or mod_sofia unloaded at shutdown)
         elif ep.kind == "sofia" and not ep.gateway and ep.profile not in self.profiles:
             self._lone_destroy(job, ch_uuid, index, "INVALID_PROFILE")
             return
@@ -227,6 +245,8 @@ class Switch:
         # Conditions on channel variables are decided now, from the originate's
         # variables, as mod_dialplan_xml decides them when the call is routed.
         apps = self.scenario.dialplan.get(context)
+        if apps is None:
+            return [(NO_ROUTE, "")]  # no such context: hung up NO_ROUTE_DESTINATION when routed
         return route(apps, lambda name: self._variable(ch, name)) if apps else [("park", "")]
 
     def emit(self, ch: Channel, slot: str, subclass: str = "") -> None:
@@ -292,12 +312,22 @@ class Switch:
         ch.answered = True
         ch.ctx["answered_us"] = self.clock.now_us()
         self.stats.answered += 1
-        for slot in ANSWER:
-            self.emit(ch, slot)
         job = ch.job
+        # ``&app(...)``: CALL_UPDATE, then the job. ``EXTEN XML CONTEXT``: the job, then the
+        # leg goes back to CS_ROUTING for the dialplan, then CALL_UPDATE (batch2 captures).
+        dialplan = not job.spec.app
+        for slot in ANSWER[:-1] if dialplan else ANSWER:
+            self.emit(ch, slot)
         if not job.finished:
             job.leg_answered(ch)
             job.finish(f"+OK {ch.uuid}\n")
+        if dialplan:
+            self.emit(ch, "CHANNEL_STATE(CS_ROUTING)")
+            if ch.apps and ch.apps[0][0] == NO_ROUTE:  # mod_dialplan_xml found no extension
+                ch.apps = []
+                self.hangup(ch, "NO_ROUTE_DESTINATION", "noroute")
+                return
+            self.emit(ch, ANSWER[-1])
         self.emit(ch, "CHANNEL_STATE(CS_EXECUTE)")
         o = ch.outcome
         if o.hangup == "remote":
@@ -328,6 +358,11 @@ class Switch:
             self.hangup(ch, "NORMAL_CLEARING", "end")
             return
         app, data = ch.apps.pop(0)
+        if APP_MODULES.get(app, "mod_dptools") not in self.modules:
+            # switch_core_session_execute_application: "Invalid Application", hung up
+            ch.apps = []
+            self.hangup(ch, "DESTINATION_OUT_OF_ORDER", "end")
+            return
         # switch_core_session_exec: the data is expanded when the app runs, and
         # CHANNEL_EXECUTE's Application-Data carries the expanded text.
         data = expand_variables(data, lambda name: self._variable(ch, name))
@@ -451,7 +486,8 @@ class Switch:
                 ch.ctx.setdefault("sip_fail_phrase", "CANCEL")
             final = job.leg_failed(ch.index, cause, ch)
         self.stats.by_cause[cause] += 1
-        src = {"refuse": "refuse", "cancel": "cancel", "bye": "bye", "kill": "kill", "end": "early"}[kind]
+        src = {"refuse": "refuse", "cancel": "cancel", "bye": "bye", "kill": "kill", "end": "early",
+               "noroute": "early"}[kind]  # fmt: skip
         position = self._job_position(kind) if final else None
 
         def job_here(where: str) -> None:
@@ -521,6 +557,7 @@ class Switch:
             # (the a-leg parks; the b-leg runs answer, sleep, hangup).
             "cause": cause,
             "q850": q850(cause),
+            "replay": True,
         }
         talk = (answer.talk if isinstance(answer.talk, float) else answer.talk[0]) if answer else 2.0
         stretch = talk / 2.0  # the captured extension sleeps 2 s
@@ -553,6 +590,47 @@ class Switch:
             self.stats.by_cause[ctx["cause"]] += 1
             self._remove(ch)
 
+    # -- the core's own events, life and globals ---------------------------------------
+    def emit_core(self, name: str, info: str = "") -> None:
+        """SHUTDOWN or SHUTDOWN_REQUESTED (``info``: ASAP | elegant), as captured."""
+        key = f"core:{name}({info})" if name == "SHUTDOWN_REQUESTED" else f"core:{name}"
+        self.bus.emit(self.templates[key], {**self.bus.base})
+
+    def emit_module_unloads(self, *, first: bool) -> None:
+        """The MODULE_UNLOAD run of a shutdown: ``first`` the modules before mod_sofia's
+        endpoint, else the rest (mod_sofia's interfaces and what follows)."""
+        for _, template in self.templates.replays["module_unload" if first else "module_unload_sofia"]:
+            self.bus.emit(template, {**self.bus.base})
+
+    def reincarnate(self) -> None:
+        """A new FreeSWITCH process: new Core-UUID, configured limits, no channels (none
+        of the old ones sends an event), counters and flags from zero."""
+        for ch in list(self.channels.values()):
+            ch.hung_up = True
+            for t in ch.timers:
+                t.cancel()
+            self._remove(ch)
+        self.restarts += 1
+        self.core_uuid = str(uuidlib.UUID(int=self.rng.getrandbits(128), version=4))
+        self.bus.base["core_uuid"] = self.core_uuid
+        self.sessions = SessionLimits(self.limits)
+        self.started = time.time()
+        self.since_startup = 0
+        self.no_new_sessions = self.no_new_outbound = False
+        self.shutdown_requested = self.stopping = False
+        self.endpoints_waiting = None
+        self.endpoints_gone = False
+
+    def global_vars(self) -> dict[str, str]:
+        """``global_getvar``: the globals a dialer asks for (no newline in the answer)."""
+        return {"core_uuid": self.core_uuid, "hostname": self.hostname, "switchname": self.hostname}
+
+    def context_xml(self, name: str) -> str | None:
+        """What ``xml_locate dialplan context name <name>`` prints, or None if there is no such context."""
+        if name not in self.scenario.dialplan:
+            return None
+        return context_xml(name, self.scenario.dialplan[name])
+
     # -- api helpers --------------------------------------------------------------
     def kill(self, ch: Channel, cause: str = "NORMAL_CLEARING") -> None:
         if cause == "NORMAL_CLEARING" and not ch.answered:
@@ -566,11 +644,7 @@ class Switch:
             "uptime_text": uptime_text(up),
             "uptime_ms": int(up * 1000),
             "session_count": len(self.channels),
-            "max_sessions": self.limits.max_sessions,
-            "sps": self.limits.sps,
-            "sps_last": self.sps_last,
-            "sps_max": self.sps_max,
-            "sps_fivemin": self.sps_max,
+            **self.sessions.heartbeat(),
             "since_startup": self.since_startup,
             "peak_max": self.stats.peak_concurrent,
             "peak_fivemin": self.stats.peak_concurrent,

@@ -135,6 +135,16 @@ RULES: dict[str, Rule] = {
     "Task-Runtime": _key("task_runtime"),
     "DTMF-Digit": _key("dtmf_digit"),
 }
+# Channel variables FreeSWITCH sets only once something happened: a captured template
+# carries them, but a call where it did not happen (no application ran, nothing was
+# played: a missing dialplan) has no such header. header -> the context key it needs.
+OPTIONAL = {
+    **dict.fromkeys(("variable_current_application", "variable_last_app", "variable_current_application_data",
+                     "variable_last_arg", "variable_current_application_response"), "app"),
+    **dict.fromkeys(("variable_playback_seconds", "variable_playback_ms", "variable_playback_samples",
+                     "variable_playback_last_offset_pos"), "playback_ms"),
+}  # fmt: skip
+
 for _unit, _div in (("sec", 1_000_000), ("msec", 1000), ("usec", 1)):
     _m = {"sec": "", "msec": "m", "usec": "u"}[_unit]
     RULES[f"variable_{_m}duration" if _m else "variable_duration"] = _span("hangup_us", "created_us", _div)
@@ -165,6 +175,8 @@ class Template:
                 continue  # re-added after the body is known
             if key == ORIGINATE_VARS:
                 parts.append((ORIGINATE_VARS, None))
+            elif key in RULES and key in OPTIONAL:
+                parts.append((key, _optional(RULES[key], value, OPTIONAL[key])))
             elif key in RULES:
                 rule = RULES[key]
                 parts.append((key, (lambda r, s: lambda ctx: r(ctx, s))(rule, value)))
@@ -190,7 +202,9 @@ class Template:
             elif getter is None:
                 out.append((head[0], head[1], True))
             else:
-                out.append((head, getter(ctx), False))
+                value = getter(ctx)
+                if value is not None:  # None: an OPTIONAL header this call does not have
+                    out.append((head, value, False))
         return out
 
     def render(self, ctx: Ctx, fmt: str, values: list[tuple[str, str, bool]] | None = None) -> bytes:
@@ -210,6 +224,11 @@ class Template:
         else:
             payload = (text + "\n").encode()
         return b"Content-Length: %d\nContent-Type: text/event-plain\n\n%b" % (len(payload), payload)
+
+
+def _optional(rule: Rule, static: str, need: str) -> Callable[[Ctx], str | None]:
+    # A whole-call replay (loopback) keeps the captured call's values.
+    return lambda ctx: rule(ctx, static) if need in ctx or "replay" in ctx else None
 
 
 def _formatter(pieces: list[str]) -> Callable[[Ctx], str]:
