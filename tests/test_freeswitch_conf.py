@@ -353,7 +353,7 @@ def test_the_readme_says_where_each_file_goes():
 
 def apps_for(variables: dict[str, str]) -> list[tuple[str, str]]:
     apps = load_dialplan_xml(AUTOCALL_DIALPLAN)["autocall"]
-    return route(apps, variables.get)
+    return route(apps, {"destination_number": "autocall", **variables}.get)
 
 
 def test_routing_decides_the_conditions_like_mod_dialplan_xml():

@@ -83,7 +83,7 @@ def test_a_greenswitch_client_originates_through_the_simulator_and_sees_the_call
                      "CHANNEL_EXECUTE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"]  # fmt: skip
     assert all(e.headers.get("Unique-ID") == uuid for e in got if e.headers["Event-Name"] != "BACKGROUND_JOB")
     hc = got[-1].headers
-    assert hc["Channel-Name"] == "sofia/gateway/viettel/1001"
+    assert hc["Channel-Name"] == "sofia/external/1001"  # a gateway call is named after its profile
     assert hc["variable_billsec"] == "3"  # the scenario's talk time, in simulated seconds
     assert hc["Hangup-Cause"] == "NORMAL_CLEARING"
     esl.stop()

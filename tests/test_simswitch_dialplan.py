@@ -13,18 +13,19 @@ import gevent
 import pytest
 
 from dialer.simswitch import Scenario, load_scenario
-from dialer.simswitch.dialplan_xml import AUTOCALL_DIALPLAN, expand_variables, load_dialplan_xml
+from dialer.simswitch.dialplan_xml import AUTOCALL_DIALPLAN, NO_ROUTE, expand_variables, load_dialplan_xml, route
 from dialer.simswitch.scenario import DialplanApp
 from tests.conftest import free_port
 from tests.eslclient import RawClient
 
 CALL = "00000000-0000-4000-8000-00000000d001"
 AVMD = {"field": "${autocall_avmd}", "expression": "^false$", "anti": True}
+EXTEN = {"field": "destination_number", "expression": "^autocall$"}
 SHIPPED = [
-    DialplanApp(app="sched_hangup", data="+600 ALLOTTED_TIMEOUT"),
-    DialplanApp(app="answer"),
+    DialplanApp(app="sched_hangup", data="+600 ALLOTTED_TIMEOUT", **EXTEN),
+    DialplanApp(app="answer", **EXTEN),
     DialplanApp(app="avmd_start", **AVMD),
-    DialplanApp(app="playback", data="${autocall_file}"),
+    DialplanApp(app="playback", data="${autocall_file}", **EXTEN),
     DialplanApp(
         app="play_and_get_digits",
         data="1 1 1 $1 # silence_stream://250 silence_stream://250 autocall_dtmf ^[0-9*]$ $1",
@@ -32,7 +33,7 @@ SHIPPED = [
         expression="^([1-9][0-9]{2,4})$",
     ),
     DialplanApp(app="avmd_stop", **AVMD),
-    DialplanApp(app="hangup", data="NORMAL_CLEARING"),
+    DialplanApp(app="hangup", data="NORMAL_CLEARING", **EXTEN),
 ]
 
 
@@ -99,7 +100,15 @@ def test_the_loader_keeps_each_contexts_first_extension(tmp_path):
       </context>
       <context name="b"/>
     </include>""")
-    assert load_dialplan_xml(path) == {"a": [DialplanApp(app="answer"), DialplanApp(app="sleep", data="500")]}
+    assert load_dialplan_xml(path) == {"a": [DialplanApp(app="answer", field="destination_number", expression="^1$"),
+                                             DialplanApp(app="sleep", data="500")]}  # fmt: skip
+
+
+def test_an_extension_whose_destination_does_not_match_finds_no_route():
+    """``nosuchext XML autocall`` on a real switch (batch2 "no-context"): NO_ROUTE_DESTINATION."""
+    apps = load_dialplan_xml(AUTOCALL_DIALPLAN)["autocall"]
+    assert route(apps, {"destination_number": "nosuchext"}.get) == [(NO_ROUTE, "")]
+    assert route(apps, {"destination_number": "autocall"}.get)[0] == ("sched_hangup", "+600 ALLOTTED_TIMEOUT")
 
 
 def test_every_scenario_gets_the_autocall_context_unless_it_has_its_own(tmp_path):
@@ -129,8 +138,9 @@ def test_an_engine_call_runs_the_shipped_dialplan_for_the_wavs_length(simswitch,
     engine_originate(client, wav)
     hc = client.wait_event("CHANNEL_HANGUP_COMPLETE")
     wall = time.monotonic() - started
-    assert executed(client) == [("sched_hangup", "+600 ALLOTTED_TIMEOUT"), ("answer", ""), ("avmd_start", ""),
-                                ("playback", wav), ("avmd_stop", ""), ("hangup", "NORMAL_CLEARING")]  # fmt: skip
+    # An application run without data has no Application-Data header (batch2 captures).
+    assert executed(client) == [("sched_hangup", "+600 ALLOTTED_TIMEOUT"), ("answer", None), ("avmd_start", None),
+                                ("playback", wav), ("avmd_stop", None), ("hangup", "NORMAL_CLEARING")]  # fmt: skip
     start = client.wait_event("PLAYBACK_START")
     assert start.get("Playback-File-Path") == wav
     assert start.get("variable_current_application_data") == wav

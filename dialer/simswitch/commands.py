@@ -188,8 +188,8 @@ class Api:
             where = rest[0].lower() if rest else ""
             paused = {"outbound": sw.no_new_outbound, "inbound": False}.get(where, sw.no_new_sessions)
             return "true" if paused else "false"
-        if what == "ready_check":
-            return "false" if sw.stopping else "true"
+        if what == "ready_check":  # switch_core_ready(): not shutting down, not paused both ways
+            return "false" if sw.stopping or sw.no_new_sessions else "true"
         if what == "shutdown_check":
             return "true" if sw.shutdown_requested else "false"
         if what == "shutdown":

@@ -8,15 +8,18 @@ application data>`` — the shape of ``freeswitch-conf/dialplan/autocall.xml``
 Simplification: the simulator's dialplan is one list of apps per context, so
 each context keeps only its **first extension** (the ``<action>`` s of its
 conditions, in order), whatever extension number the originate names.
-A condition on a channel variable (``field="${name}"``) is kept as a guard on
-its apps, decided when the call is routed (``route``): its ``<action>`` s run
-if the expanded variable matches ``expression`` (``$1``.. take its groups),
-its ``<anti-action>`` s if not — as mod_dialplan_xml does. Any other condition
-(``destination_number``, no field) is taken as matched: its actions always
-run, its anti-actions never. ``break`` is not interpreted (every condition is
-evaluated), nor are ``continue``, ``inline`` and pre-processing. The shipped
-file has one extension, and its variable conditions are ``break="never"``, so
-this is exact for it.
+A condition on a channel variable (``field="${name}"``) or on
+``destination_number`` is kept as a guard on its apps, decided when the call
+is routed (``route``): its ``<action>`` s run if the field matches
+``expression`` (``$1``.. take its groups), its ``<anti-action>`` s if not —
+as mod_dialplan_xml does. When the extension's first condition is on
+``destination_number`` and fails, the extension does not match and the call
+finds no route (NO_ROUTE_DESTINATION), as ``nosuchext XML autocall`` does on
+a real switch. Any other condition (no field) is taken as matched. ``break``
+is not otherwise interpreted (every condition is evaluated), nor are
+``continue``, ``inline`` and pre-processing. The shipped file has one
+extension, and its variable conditions are ``break="never"``, so this is
+exact for it.
 
 ``expand_variables`` is FreeSWITCH's run-time ``${name}`` expansion of an
 application's data (``switch_channel_expand_variables``): a variable the
@@ -44,6 +47,8 @@ AUTOCALL_CONTEXT = "autocall"
 AUTOCALL_DIALPLAN = Path(__file__).resolve().parents[2] / "freeswitch-conf" / "dialplan" / "autocall.xml"
 
 VAR = re.compile(r"\$\{([^${}]+)\}")
+DESTINATION = "destination_number"
+NO_ROUTE = "@no_route"  # not an application: the dialplan has no extension for the call
 
 
 def load_dialplan_xml(path: str | Path) -> dict[str, list[DialplanApp]]:
@@ -64,7 +69,8 @@ def load_dialplan_xml(path: str | Path) -> dict[str, list[DialplanApp]]:
 
 def _condition_apps(condition: ET.Element) -> list[DialplanApp]:
     field = condition.get("field", "")
-    guard = {"field": field, "expression": condition.get("expression", "")} if field.startswith("${") else {}
+    guarded = field.startswith("${") or field == DESTINATION
+    guard = {"field": field, "expression": condition.get("expression", "")} if guarded else {}
     apps = [DialplanApp(app=a.get("application", ""), data=a.get("data", ""), **guard)
             for a in condition.findall("action") if a.get("application")]  # fmt: skip
     if guard:  # a condition the simulator takes as matched never runs its anti-actions
@@ -95,11 +101,14 @@ def route(apps: list[DialplanApp], lookup: Callable[[str], str | None]) -> list[
     """The ``(app, data)`` s a call runs: each guarded app's condition decided
     on the channel's variables, like mod_dialplan_xml at routing time."""
     out = []
-    for app in apps:
+    for i, app in enumerate(apps):
         if not app.field:
             out.append((app.app, app.data))
             continue
-        match = re.search(app.expression, expand_variables(app.field, lookup))
+        value = lookup(DESTINATION) or "" if app.field == DESTINATION else expand_variables(app.field, lookup)
+        match = re.search(app.expression, value)
+        if i == 0 and app.field == DESTINATION and not match and not app.anti:
+            return [(NO_ROUTE, "")]  # the extension's first condition fails: no extension matches
         if bool(match) == app.anti:
             continue
         # mod_dialplan_xml substitutes an action's data when the expression has a group

@@ -180,8 +180,8 @@ class Endpoint:
 
     @property
     def channel_name(self) -> str:
-        if self.kind == "sofia" and self.gateway:
-            return f"sofia/gateway/{self.gateway}/{self.user}"
+        if self.kind == "sofia" and self.gateway:  # a gateway call is named after its profile (batch2)
+            return f"sofia/{self.profile}/{self.user}"
         if self.kind == "sofia":
             return f"sofia/{self.profile}/{self.user}@{self.host}:{self.port}"
         return self.raw

@@ -33,6 +33,13 @@ SOURCES = {
     "loopback": "loopback-answer",
     "loopback_noroute": "loopback-no-route",
 }
+# Calls through a gateway into the XML dialplan (batch2: autocall's own originates):
+# source -> (capture stem, number the call dialled).
+GATEWAY_SOURCES = {
+    "gwdp": ("batch2/throttle", "200000001"),  # 100, 180, 200; the autocall dialplan plays, then hangs up
+    "gwrefuse": ("batch2/throttle", "486000001"),  # 100, 486 Busy Here
+    "gwnoroute": ("batch2/no-context", "0979000001"),  # answered into a context that does not exist
+}
 PERIODIC = ("HEARTBEAT", "RE_SCHEDULE")
 CALLER_ID = "0900000000"
 
@@ -81,13 +88,17 @@ def _parameterise(items, subs, origin_vars, core_uuid: str, job_uuid: str):
     i = 0
     while i < len(items):
         name, value = items[i]
-        # The originate's own variables become one splice point.
-        if origin_vars and name == f"variable_{origin_vars[0]}":
-            run = [f"variable_{n}" for n in origin_vars]
-            if [n for n, _ in items[i : i + len(run)]] == run:
-                out.append(["@@originate_vars@@", ""])
-                i += len(run)
-                continue
+        # The originate's own variables become one splice point: the run of them, in whatever
+        # order FreeSWITCH lists them (a gateway call lists the [leg] ones first, and drops
+        # ignore_early_media).
+        if origin_vars and name in {f"variable_{n}" for n in origin_vars} and "@@originate_vars@@" not in {
+            n for n, _ in out
+        }:
+            run = {f"variable_{n}" for n in origin_vars}
+            while i < len(items) and items[i][0] in run:
+                i += 1
+            out.append(["@@originate_vars@@", ""])
+            continue
         value = value.replace(core_uuid, "@@core_uuid@@")
         if job_uuid:
             value = value.replace(job_uuid, "@@job_uuid@@")
@@ -129,6 +140,7 @@ def extract(captures: Path) -> dict:
             seen[key] = n + 1
             slot = f"{source}:{key}" + (f"#{n + 1}" if n else "")
             templates[slot] = _parameterise(ev.items, subs, origin_vars, core_uuid, job_uuid)
+    _gateway_templates(captures, templates)
     # Whole-call replays (loopback): every event of the call, channel
     # uuids replaced by @@uuid@@ (the originated leg), @@uuid_b@@ and
     # @@uuid_tmp@@, with the offset of each event from the originate.
@@ -177,6 +189,49 @@ def extract(captures: Path) -> dict:
         "templates": templates,
         "replays": replays,
     }
+
+
+def _gateway_templates(captures: Path, templates: dict[str, list]) -> None:
+    """Every event of one call per GATEWAY_SOURCES path: ``sofia/gateway/<gw>/<number>`` into
+    ``autocall XML <context>``, as autocall originates (its Channel-Name is sofia/external/<number>)."""
+    for source, (stem, number) in GATEWAY_SOURCES.items():
+        cmd = (captures / f"{stem}.plain.cmd").read_text()
+        originate = next(line for line in cmd.split("\n") if f"/{number} " in line and "originate" in line)
+        origin_vars = _originate_vars(originate)
+        uuid = re.search(r"origination_uuid=([0-9a-f-]{36})", originate).group(1)
+        gateway = re.search(r"sofia/gateway/([^/]+)/", originate).group(1)
+        exten, _, context = originate.rsplit(" ", 3)[1:]  # "<exten> XML <context>"
+        events = [e for e in _events(captures / f"{stem}.plain.esl") if e.headers.get("Unique-ID") == uuid]
+        port = next(m.group(1) for e in events for _, v in e.items
+                    for m in [re.search(rf"{number}@127\.0\.0\.1:(\d+)", v)] if m)  # fmt: skip
+        core_uuid = events[0].headers["Core-UUID"]
+        subs = [
+            (re.compile(rf"(?<![\w-]){re.escape(gateway)}(?![\w-])"), "@@gateway@@"),
+            *_substitutions(number, port, uuid),
+        ]
+        seen: dict[str, int] = {}
+        for ev in events:
+            key = slot_key(ev.items)
+            n = seen.get(key, 0)
+            seen[key] = n + 1
+            slot = f"{source}:{key}" + (f"#{n + 1}" if n else "")
+            templates[slot] = _routed(_parameterise(ev.items, subs, origin_vars, core_uuid, ""), exten, context)
+
+
+def _routed(items: list[list[str]], exten: str, context: str) -> list[list[str]]:
+    """Once the answered leg is routed, its caller profile names the dialplan's extension
+    and context (and the transfer that took it there): placeholders for the call's own."""
+    transfer = f"bl_xfer:{exten}/{context}/"
+    out = []
+    for name, value in items:
+        if name == "Caller-Destination-Number" and value == exten:
+            value = "@@exten@@"
+        elif name == "Caller-Context" and value == context:
+            value = "@@context@@"
+        elif transfer in value:
+            value = value.replace(transfer, "bl_xfer:@@exten@@/@@context@@/")
+        out.append([name, value])
+    return out
 
 
 def _shutdown_templates(batch2: Path, templates: dict[str, list], replays: dict[str, list]) -> None:

@@ -84,10 +84,12 @@ class DialplanApp(BaseModel):
     model_config = ConfigDict(extra="forbid")
     app: str
     data: str = ""
-    # Optional guard, an XML dialplan <condition> on a channel variable: the app
-    # runs only if ``field`` (``${name}``, expanded when the call is routed)
-    # matches ``expression``; with ``anti`` (an <anti-action>) only if it does
-    # not. ``$1``..``$9`` in ``data`` take the expression's groups.
+    # Optional guard, an XML dialplan <condition> on a channel variable or on
+    # destination_number: the app runs only if ``field`` (``${name}``, expanded
+    # when the call is routed, or ``destination_number``) matches ``expression``;
+    # with ``anti`` (an <anti-action>) only if it does not. ``$1``..``$9`` in
+    # ``data`` take the expression's groups. A failing destination_number guard
+    # on a context's first app means the extension does not match (no route).
     field: str = ""
     expression: str = ""
     anti: bool = False

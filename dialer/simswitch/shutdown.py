@@ -126,6 +126,7 @@ class Shutdown:
                 sw.no_new_sessions = False
                 self.drained.set()
                 return
+            sw.no_new_sessions = True  # the core takes no session from here on (ready_check false)
             self.timings = AFTER_DRAIN.scaled(self.scale)
             self.drained.set()
             self._run()

@@ -24,7 +24,7 @@ from dialer.simswitch.calls import (
 )
 from dialer.simswitch.causes import SIP_PHRASES, q850, sip_to_cause, str2cause
 from dialer.simswitch.clock import Scheduler, SimClock
-from dialer.simswitch.dialplan_xml import context_xml, expand_variables, route
+from dialer.simswitch.dialplan_xml import NO_ROUTE, context_xml, expand_variables, route
 from dialer.simswitch.dialstring import Leg, parse_endpoint
 from dialer.simswitch.limits import Limits, SessionLimits
 from dialer.simswitch.scenario import Outcome, Scenario
@@ -32,7 +32,6 @@ from dialer.simswitch.templates import library
 
 VERSION_TEXT = "FreeSWITCH Version 1.10.12-release~64bit ( 64bit)"
 RING_DELAY = 0.02  # the 180 arrived 20 ms after the INVITE in the captures
-NO_ROUTE = "@no_route"  # not an application: the dialplan found nothing for the call
 APP_MODULES = {"avmd_start": "mod_avmd", "avmd_stop": "mod_avmd", "avmd": "mod_avmd"}
 # The modules of a FreeSWITCH built for autocall (FREESWITCH-BUILD.md), as ``module_exists`` names them.
 MODULES = frozenset({
@@ -165,6 +164,9 @@ class Switch:
             "sip_port": ep.port,
             "sip_hostport": f"{ep.host}:{ep.port}",
             "sip_uri": f"{ep.user}@{ep.host}:{ep.port}",
+            "gateway": ep.gateway,
+            "exten": spec.exten or "",
+            "context": spec.context or "",
             "cid_num": cid,
             "originate_vars": list(variables),
             "session_id": next(self.session_ids),
@@ -215,6 +217,9 @@ class Switch:
             ch.apps = [(job.spec.app, job.spec.app_data)]
         else:
             ch.apps = self._dialplan(ch, job.spec.context)
+            if ep.gateway:  # autocall's own call: gateway into the dialplan (batch2 templates)
+                routed = "gwnoroute" if ch.apps[:1] == [(NO_ROUTE, "")] else "gwdp"
+                ch.src = {"refuse": "gwrefuse", "bye": routed}.get(src, src)
         self._add(ch)
         for slot in SETUP:
             self.emit(ch, slot)
@@ -322,7 +327,8 @@ class Switch:
             job.leg_answered(ch)
             job.finish(f"+OK {ch.uuid}\n")
         if dialplan:
-            self.emit(ch, "CHANNEL_STATE(CS_ROUTING)")
+            routing = f"{ch.src}:CHANNEL_STATE(CS_ROUTING)#2"  # the second CS_ROUTING of a captured call
+            self.emit(ch, routing if routing in self.templates.templates else "CHANNEL_STATE(CS_ROUTING)")
             if ch.apps and ch.apps[0][0] == NO_ROUTE:  # mod_dialplan_xml found no extension
                 ch.apps = []
                 self.hangup(ch, "NO_ROUTE_DESTINATION", "noroute")
@@ -365,19 +371,21 @@ class Switch:
             return
         # switch_core_session_exec: the data is expanded when the app runs, and
         # CHANNEL_EXECUTE's Application-Data carries the expanded text.
+        no_data = not data
         data = expand_variables(data, lambda name: self._variable(ch, name))
         ch.app = app
-        ch.ctx.update(app=app, app_data=data, app_uuid=str(uuidlib.uuid4()), app_response="_none_")
+        ch.ctx.update(app=app, app_data=data, app_uuid=str(uuidlib.uuid4()), app_response="_none_", app_no_data=no_data)
         if app == "park":
             self.emit(ch, "bye:CHANNEL_EXECUTE(park)")
             self.emit(ch, "bye:CHANNEL_PARK")
             return
-        self.emit(ch, "early:CHANNEL_EXECUTE(playback)")
+        apps = self._apps_family(ch)
+        self.emit(ch, self._app_slot(apps, "CHANNEL_EXECUTE", app))
         if app == "playback":
             ms = playback_ms(data, self.scenario.playback_seconds)
             ch.ctx["playback_ms"] = ms
             ch.ctx["playback_type"] = data.split("://", 1)[0] if "://" in data else "native"
-            self.emit(ch, "early:PLAYBACK_START")
+            self.emit(ch, f"{apps}:PLAYBACK_START")
             self.after(ch, ms / 1000, self._playback_done, ch)
         elif app == "sleep":
             ms = int(data) if data.strip().isdigit() else 0
@@ -417,6 +425,20 @@ class Switch:
         else:  # answer, pre_answer, ring_ready, log, ... : done at once
             self._app_done(ch)
 
+    @staticmethod
+    def _apps_family(ch: Channel) -> str:
+        """The templates of a leg's applications: captured for gateway calls into the dialplan
+        (batch2), else from the early-media capture's playback."""
+        return "gwdp" if ch.src == "gwdp" else "early"
+
+    def _app_slot(self, family: str, event: str, app: str) -> str:
+        """CHANNEL_EXECUTE[_COMPLETE] of ``app``: its own template if captured, else the family's
+        template that has every header (the values are the application's, OPTIONAL ones dropped)."""
+        own = f"{family}:{event}({app})"
+        if own in self.templates.templates:
+            return own
+        return f"{family}:{event}(hangup)" if family == "gwdp" else f"{family}:{event}(playback)"
+
     def _sched_hangup(self, ch: Channel, cause: str) -> None:
         if not ch.hung_up:
             self.hangup(ch, cause, "kill")  # a local hangup, like uuid_kill
@@ -441,13 +463,13 @@ class Switch:
         if ch.hung_up:
             return
         ch.ctx["app_response"] = "FILE PLAYED"
-        self.emit(ch, "early:PLAYBACK_STOP")
+        self.emit(ch, f"{self._apps_family(ch)}:PLAYBACK_STOP")
         self._app_done(ch)
 
     def _app_done(self, ch: Channel) -> None:
         if ch.hung_up:
             return
-        self.emit(ch, "early:CHANNEL_EXECUTE_COMPLETE(playback)")
+        self.emit(ch, self._app_slot(self._apps_family(ch), "CHANNEL_EXECUTE_COMPLETE", ch.app))
         ch.app = ""
         self._next_app(ch)
 
@@ -488,6 +510,8 @@ class Switch:
         self.stats.by_cause[cause] += 1
         src = {"refuse": "refuse", "cancel": "cancel", "bye": "bye", "kill": "kill", "end": "early",
                "noroute": "early"}[kind]  # fmt: skip
+        if ch.src.startswith("gw") and kind in ("refuse", "end", "noroute"):
+            src = ch.src  # the captured gateway call's own hangup (busy; the dialplan's end; no route)
         position = self._job_position(kind) if final else None
 
         def job_here(where: str) -> None:
@@ -499,10 +523,10 @@ class Switch:
             self.emit(ch, f"{src}:CHANNEL_UNPARK")
             self.emit(ch, f"{src}:CHANNEL_EXECUTE_COMPLETE(park)")
         elif ch.app == "playback":
-            self.emit(ch, "early:PLAYBACK_STOP")
-            self.emit(ch, "early:CHANNEL_EXECUTE_COMPLETE(playback)")
+            self.emit(ch, f"{self._apps_family(ch)}:PLAYBACK_STOP")
+            self.emit(ch, self._app_slot(self._apps_family(ch), "CHANNEL_EXECUTE_COMPLETE", ch.app))
         elif ch.app:
-            self.emit(ch, "early:CHANNEL_EXECUTE_COMPLETE(playback)")
+            self.emit(ch, self._app_slot(self._apps_family(ch), "CHANNEL_EXECUTE_COMPLETE", ch.app))
         job_here(BETWEEN)
         self.emit(ch, f"{src}:CHANNEL_STATE(CS_HANGUP)")
         self.emit(ch, f"{src}:CHANNEL_CALLSTATE(HANGUP)")

@@ -143,7 +143,11 @@ OPTIONAL = {
                      "variable_last_arg", "variable_current_application_response"), "app"),
     **dict.fromkeys(("variable_playback_seconds", "variable_playback_ms", "variable_playback_samples",
                      "variable_playback_last_offset_pos"), "playback_ms"),
+    "Hangup-Cause": "cause",  # an event of a channel that has not hung up carries none
 }  # fmt: skip
+# ...and those FreeSWITCH leaves out when the application ran without data (NULL, not "":
+# ``hangup ${unset}`` has an empty Application-Data, ``answer`` has none).
+NON_EMPTY = frozenset({"Application-Data", "variable_current_application_data", "variable_last_arg"})
 
 for _unit, _div in (("sec", 1_000_000), ("msec", 1000), ("usec", 1)):
     _m = {"sec": "", "msec": "m", "usec": "u"}[_unit]
@@ -175,11 +179,13 @@ class Template:
                 continue  # re-added after the body is known
             if key == ORIGINATE_VARS:
                 parts.append((ORIGINATE_VARS, None))
-            elif key in RULES and key in OPTIONAL:
-                parts.append((key, _optional(RULES[key], value, OPTIONAL[key])))
             elif key in RULES:
-                rule = RULES[key]
-                parts.append((key, (lambda r, s: lambda ctx: r(ctx, s))(rule, value)))
+                getter = (lambda r, s: lambda ctx: r(ctx, s))(RULES[key], value)
+                if key in OPTIONAL:
+                    getter = _optional(getter, OPTIONAL[key])
+                if key in NON_EMPTY:
+                    getter = _non_empty(getter)
+                parts.append((key, getter))
             elif _PLACEHOLDER.search(value):
                 pieces = _PLACEHOLDER.split(value)  # literal, key, literal, key, ...
                 parts.append((key, _formatter(pieces)))
@@ -226,9 +232,13 @@ class Template:
         return b"Content-Length: %d\nContent-Type: text/event-plain\n\n%b" % (len(payload), payload)
 
 
-def _optional(rule: Rule, static: str, need: str) -> Callable[[Ctx], str | None]:
+def _optional(getter: Callable[[Ctx], str | None], need: str) -> Callable[[Ctx], str | None]:
     # A whole-call replay (loopback) keeps the captured call's values.
-    return lambda ctx: rule(ctx, static) if need in ctx or "replay" in ctx else None
+    return lambda ctx: getter(ctx) if need in ctx or "replay" in ctx else None
+
+
+def _non_empty(getter: Callable[[Ctx], str | None]) -> Callable[[Ctx], str | None]:
+    return lambda ctx: None if ctx.get("app_no_data") else getter(ctx)
 
 
 def _formatter(pieces: list[str]) -> Callable[[Ctx], str]:
