@@ -58,11 +58,29 @@ class EngineCollector(Collector):
                                          labels=["node"])  # fmt: skip
         free = GaugeMetricFamily("autocall_freeswitch_free_sessions", "Sessions autocall may still start",
                                  labels=["node"])  # fmt: skip
+        ready = GaugeMetricFamily("autocall_freeswitch_ready", "1 while the node is connected and may be dialled",
+                                  labels=["node"])  # fmt: skip
+        problem = GaugeMetricFamily("autocall_freeswitch_problem", "1 for each reason the node is not dialled "
+                                    "(dialplan, sofia, shutdown, paused, limits)",
+                                    labels=["node", "problem"])  # fmt: skip
+        sps = GaugeMetricFamily("autocall_freeswitch_sps_limit", "FreeSWITCH's sessions-per-second (fsctl sps)",
+                                labels=["node"])  # fmt: skip
+        rate = GaugeMetricFamily("autocall_originate_rate", "Originates per second autocall allows itself now",
+                                 labels=["node"])  # fmt: skip
+        refusals = CounterMetricFamily("autocall_freeswitch_refusals", "Originates FreeSWITCH refused without a "
+                                       "channel (retried, not counted)", labels=["node"])  # fmt: skip
         for node in engine.nodes:
             up.add_metric([node.name], 1 if node.up.is_set() else 0)
             reconnects.add_metric([node.name], node.reconnects)
             free.add_metric([node.name], max(0, node.free_sessions()))
-        yield from (up, reconnects, free)
+            ready.add_metric([node.name], 1 if node.status() == "up" else 0)
+            for kind in sorted(node.problems if node.up.is_set() else ()):
+                problem.add_metric([node.name, kind], 1)
+            if node.sps_limit is not None:
+                sps.add_metric([node.name], node.sps_limit)
+            rate.add_metric([node.name], round(node.capacity.bucket.rate, 3) if node.sps_limit is not None else 0)
+            refusals.add_metric([node.name], node.capacity.refusals)
+        yield from (up, reconnects, free, ready, problem, sps, rate, refusals)
         yield CounterMetricFamily("autocall_calls_adopted", "Calls of dead engines taken over", value=engine.adopted)
         yield CounterMetricFamily("autocall_calls_lost", "Calls that ended unheard (AUTOCALL_LOST)", value=engine.lost)
         yield GaugeMetricFamily("autocall_write_queue", "Results waiting to be written to Redis",

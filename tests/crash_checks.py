@@ -48,8 +48,9 @@ def check_nothing_lost(store: Store, switch: Switch, campaign_uuid: str, lead_uu
     reported = sum(store.r.llen(k.lead_calls(lead)) for lead in lead_uuids)
     counted = sum(1 for c in cdr_ids if store.call(c).get("reported") == "1")
     assert reported == counted, "a lead's history and the CDRs disagree"
-    return {**states, "attempts": reported, "lost": sum(1 for c in cdr_ids if store.call(c).get("hangup_cause") ==
-                                                          "AUTOCALL_LOST")}  # fmt: skip
+    causes = [store.call(c).get("hangup_cause") for c in cdr_ids]
+    return {**states, "attempts": reported, "lost": causes.count("AUTOCALL_LOST"),
+            "switch_lost": causes.count("AUTOCALL_SWITCH_LOST")}  # fmt: skip
 
 
 def numbers_of(store: Store, lead_uuids: list[str]) -> list[list[str]]:

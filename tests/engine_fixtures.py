@@ -38,7 +38,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
             gevent.sleep(0.01)
 
 
-def make_engine(store: Store, server, audio_dir: Path, *, sps: int = 1000, max_sessions: int = 1000,
+def make_engine(store: Store, server, audio_dir: Path, *, sps: int | None = 1000, max_sessions: int | None = 1000,
                 **kw) -> Engine:  # fmt: skip
     write_wav(audio_dir / "hello.wav", seconds=5.0)
     node = NodeConfig("fs1", *server.address, "ClueCon", sps=sps, max_sessions=max_sessions)

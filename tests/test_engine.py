@@ -182,8 +182,10 @@ def test_direct_mode_recall_dials_the_next_number(store, run):
 
 
 def test_throttled_originates_are_retried_and_not_blamed_on_the_lead(store, run):
-    # The engine believes FreeSWITCH allows 1000 sessions/s; it allows 5.
-    engine, server = run(limits=Limits(sps=5, max_sessions=1000), sps=1000)
+    engine, server = run(limits=Limits(sps=1000, max_sessions=1000))
+    sessions = server.switch.sessions
+    sessions.set_sps(5)  # an operator's "fsctl sps 5" after autocall read the limit...
+    wait_until(lambda: sessions.roll() or sessions.sps == 5)  # ...in force from FreeSWITCH's next second
     camp = audio_campaign(store, concurrent_call=30, recall_times=0)
     batch = leads(store, camp, 20)
     engine.wake(camp.campaign_uuid)
@@ -191,6 +193,7 @@ def test_throttled_originates_are_retried_and_not_blamed_on_the_lead(store, run)
     assert server.switch.stats.sps_rejected > 0
     assert {c["recall_status"] for c in cdrs(store, camp) if c.get("reported") == "1"} == {"answered"}
     assert all(store.get_lead(lead.lead_uuid)["attempts"] == "1" for lead in batch)
+    assert engine.nodes[0].sps_limit == 5  # a refusal made the node read the limit again
 
 
 def test_stop_cancels_ringing_calls_and_requeues_their_leads(store, run):

@@ -6,8 +6,9 @@ import gevent
 import gevent.server
 import pytest
 
+from dialer.esl.capacity import TokenBucket
 from dialer.esl.connection import CommandTimeout, ESLConnection, NotConnectedError
-from dialer.esl.node import Node, NodeConfig, TokenBucket
+from dialer.esl.node import Node, NodeConfig
 
 AUTH_REQUEST = b"Content-Type: auth/request\n\n"
 ACCEPTED = b"Content-Type: command/reply\nReply-Text: +OK accepted\n\n"
@@ -168,16 +169,14 @@ def test_node_keeps_reconnecting_while_the_connection_drops(fake):
     assert not node.up.is_set()
 
 
-def test_node_reads_limits_from_heartbeat(simswitch):
+def test_node_learns_the_limits_from_fsctl_not_from_the_heartbeat(simswitch):
     from dialer.simswitch import Limits
 
-    server = simswitch(limits=Limits(max_sessions=40, sps=12), heartbeat=0.1)
+    server = simswitch(limits=Limits(max_sessions=40, sps=12))  # no HEARTBEAT at all
     node = Node(NodeConfig("fs", *server.address, "ClueCon"), on_event=lambda n, e: None)
     node.start()
-    with gevent.Timeout(5):
-        while node.max_sessions != 40:
-            gevent.sleep(0.02)
-    assert node.sps_limit == 12
+    assert node.up.wait(5)
+    assert (node.sps_limit, node.max_sessions) == (12, 40)
     node.stop()
 
 

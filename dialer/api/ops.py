@@ -23,9 +23,12 @@ def metrics(call: Call) -> Reply:
     return Reply(body=exposition(call.services.store, call.services.engine), content_type=CONTENT_TYPE)
 
 
-@OPS.route("GET", "/readyz", "Readiness: Redis answers and a FreeSWITCH node is connected", public=True, errors=())
+@OPS.route("GET", "/readyz", "Readiness: Redis answers and a FreeSWITCH node can be dialled", public=True,
+           errors=())  # fmt: skip
 def readyz(call: Call) -> Reply:
-    """Ready when Redis answers and (in a process that dials) at least one FreeSWITCH node is up."""
+    """Ready when Redis answers and (in a process that dials) at least one FreeSWITCH node is up
+    and can take calls; each node shows ``up``, ``down`` or ``not ready: <why>`` (no autocall
+    dialplan context, shutting down, paused…)."""
     checks: dict[str, Any] = {}
     try:
         call.services.store.r.ping()
@@ -34,7 +37,7 @@ def readyz(call: Call) -> Reply:
         checks["redis"] = "down"
     engine = call.services.engine
     if engine is not None:
-        checks["freeswitch"] = {node.name: "up" if node.up.is_set() else "down" for node in engine.nodes}
+        checks["freeswitch"] = {node.name: node.status() for node in engine.nodes}
     ready = checks["redis"] == "up" and (engine is None or "up" in checks["freeswitch"].values())
     return Reply(body={"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503)
 

@@ -33,6 +33,8 @@ HANGUP_FIELDS = (
     "Unique-ID", "Hangup-Cause", "variable_sip_term_status", "variable_sip_hangup_disposition",
     "variable_billsec", "variable_duration", "variable_start_uepoch", "variable_answer_uepoch",
     "variable_end_uepoch", "variable_hangup_cause_q850", "Caller-Destination-Number", "variable_avmd_detect",
+    # Absent when the dialplan never ran an application / never played the message (no context).
+    "variable_last_app", "variable_playback_ms",
 )  # fmt: skip
 
 
@@ -67,6 +69,9 @@ class InFlight:
     # every leg FreeSWITCH still had (``live_legs``) has hung up.
     unknown_job: bool = False
     live_legs: set[str] = field(default_factory=set)
+    # FreeSWITCH itself died under the call (it came back with a new Core-UUID): when
+    # the call ended (the connection dropped), for its CDR; 0 when the call's own hangup says.
+    ended_ms: int = 0
 
     @property
     def call_uuid(self) -> str:

@@ -37,7 +37,7 @@ from dialer.domain.enums import CampaignStatus, TypeAutocall
 from dialer.domain.ids import job_uuid, leg_uuid
 from dialer.domain.models import Campaign, Carrier, Template
 from dialer.engine.calls import CallTracker, InFlight
-from dialer.engine.recorder import answer_body, build_finish, dialled, is_throttled
+from dialer.engine.recorder import SWITCH_LOST, answer_body, build_finish, dialled, refused
 from dialer.esl.connection import NotConnectedError, WriteFailed
 from dialer.esl.node import Node, NodeConfig
 from dialer.media import MessageFiles, MessageUnavailable
@@ -103,7 +103,7 @@ class Engine:
         self.clock = clock
         self.lease_ms = int(lease_s * 1000)
         self.nodes = [Node(c, on_event=self._on_event, on_up=self._node_up, command_timeout=command_timeout,
-                           keepalive=keepalive_s) for c in nodes]  # fmt: skip
+                           keepalive=keepalive_s, clock=clock) for c in nodes]  # fmt: skip
         self.tracker = CallTracker(self._ended, on_answer=self._answered, on_orphan=self._orphan, grace=grace_s,
                                    clock=clock)  # fmt: skip
         self.tracker.on_undecided = lambda att: gevent.spawn(self._resettle, att)
@@ -149,7 +149,7 @@ class Engine:
     def beat_info(self) -> dict[str, Any]:
         """What ``engine:<id>`` says about this engine (``autocall status`` shows it)."""
         return {"host": socket.gethostname(), "pid": os.getpid(), "started": self.started,
-                "nodes": {n.name: "up" if n.up.is_set() else "down" for n in self.nodes},
+                "nodes": {n.name: n.status() for n in self.nodes},
                 "in_flight": self.tracker.count(), "pacing": sorted(self.pacers)}  # fmt: skip
 
     def _beat(self) -> None:
@@ -262,10 +262,11 @@ class Engine:
                 pass
 
     # -- dialling ------------------------------------------------------------
-    def pick_node(self) -> Node | None:
+    def pick_node(self, voicemail_detection: bool = False) -> Node | None:
+        """The node with the most free sessions among those a campaign may be dialled on now."""
         best, room = None, 0
         for node in self.nodes:
-            if node.up.is_set():
+            if node.dialable(voicemail_detection) is None:
                 free = node.free_sessions()
                 if free > room:
                     best, room = node, free
@@ -422,8 +423,15 @@ class Engine:
             self._writes.put(("answer", url, json.dumps(body, ensure_ascii=False), att.claim.campaign_uuid))
 
     def _ended(self, att: InFlight) -> None:
-        if is_throttled(att):
-            att.node.throttled()
+        cause = refused(att)
+        if cause is not None:  # not dialled: the lead goes back to its queue (build_finish)
+            att.node.refused(cause)
+        elif att.answered_ms and att.hangups and not att.problem:
+            hang = att.hangups.get(att.answered_leg) or {}
+            if hang.get("Hangup-Cause") == "NO_ROUTE_DESTINATION" and "variable_last_app" not in hang:
+                # Answered into no dialplan: every call would end so until the context is back.
+                att.node.suspect("dialplan", "an answered call found no dialplan (NO_ROUTE_DESTINATION, nothing "
+                                             "played): checking the 'autocall' context")  # fmt: skip
         finish = build_finish(att, int(self.clock() * 1000))
         self.counts.outcome(finish)
         if finish.reported:
@@ -435,9 +443,26 @@ class Engine:
     def _node_up(self, node: Node) -> None:
         """Connected (first time or again): settle what happened while we were not listening.
         Only the attempts started before this connection (taken now, before any pacer can
-        dial on it): one dialled on the new connection is followed normally."""
+        dial on it): one dialled on the new connection is followed normally. A new Core-UUID
+        means FreeSWITCH itself restarted: none of the old calls exists any more, and each
+        is settled at once, ended when the connection dropped."""
         before = [a for a in self.tracker.of_node(node) if not a.done]
+        if node.previous_core and node.core_uuid and node.previous_core != node.core_uuid:
+            log.warning("freeswitch restarted (new Core-UUID): its calls ended when the connection dropped",
+                        extra={"node": node.name, "calls": len(before), "core": node.core_uuid})  # fmt: skip
+            for att in before:
+                self._switch_lost(att, node.dropped_ms, "FreeSWITCH restarted under the call (new Core-UUID)")
+            return
         gevent.spawn(self._reconcile, node, before)
+
+    def _switch_lost(self, att: InFlight, ended_ms: int, why: str) -> None:
+        """The call's FreeSWITCH died: recorded as ended at ``ended_ms`` (talk time until
+        then if it was answered), recalled without using up an attempt (recorder.py)."""
+        if att.done:
+            return
+        att.ended_ms = max(att.start_ms, ended_ms or att.start_ms)
+        att.detail = att.detail or why
+        self.tracker.fail(att, SWITCH_LOST)
 
     def _orphan(self, campaign_uuid: str, call: str, leg: str, hangup: dict[str, str]) -> None:
         """An autocall call we do not track hung up (its engine died, or it is another
@@ -589,6 +614,12 @@ class Engine:
                 continue
             if att.hangups:  # every leg is gone, and we hold the hangup of some: that is the result
                 self.tracker.end(att)
+                continue
+            if node.core_started_ms > att.start_ms:
+                # Placed on an earlier FreeSWITCH process of this node (an adopted call, or one
+                # whose restart we did not see): it died with that process.
+                ended = node.dropped_ms if att.start_ms < node.dropped_ms <= node.core_started_ms else 0
+                self._switch_lost(att, ended or node.core_started_ms, "FreeSWITCH restarted under the call")
                 continue
             self.lost += 1
             log.warning("call ended while autocall was not listening: recorded as lost", extra=att.log_extra())

@@ -19,7 +19,12 @@ from dialer.outcomes.classify import Outcome, classify
 from dialer.pacing.window import zone
 from dialer.store.store import Finish
 
-THROTTLE_CAUSE = "DESTINATION_OUT_OF_ORDER"
+# FreeSWITCH could not create the session, so nothing was dialled: over sessions-per-second or
+# max-sessions, paused, early in a shutdown (DESTINATION_OUT_OF_ORDER), or mod_sofia unloading at
+# a shutdown (CHAN_NOT_IMPLEMENTED). The job result is the only record: no channel, no CDR.
+REFUSALS = frozenset({"DESTINATION_OUT_OF_ORDER", "CHAN_NOT_IMPLEMENTED"})
+SWITCH_LOST = "AUTOCALL_SWITCH_LOST"  # the FreeSWITCH of the call died (it came back as a new process)
+SWITCH_DEATH = frozenset({"SYSTEM_SHUTDOWN", SWITCH_LOST})
 
 
 def _int(value: str | None) -> int:
@@ -38,9 +43,31 @@ def answered_number(att: InFlight) -> str:
     return ""
 
 
-def is_throttled(att: InFlight) -> bool:
-    """FreeSWITCH refused the session itself (sps / max-sessions): no channel ever existed."""
-    return att.job_ok is False and att.job_text == f"-ERR {THROTTLE_CAUSE}" and not att.hangups
+def refused(att: InFlight) -> str | None:
+    """The cause, when FreeSWITCH refused the originate before any channel existed (REFUSALS)."""
+    if att.job_ok is False and not att.hangups and att.job_text.startswith("-ERR "):
+        cause = att.job_text[5:].strip()
+        if cause in REFUSALS:
+            return cause
+    return None
+
+
+def cut_by_switch(att: InFlight) -> bool:
+    """The call ended because its FreeSWITCH went away: hung up SYSTEM_SHUTDOWN by a shutdown
+    (or its job says so), or gone with a FreeSWITCH that died and came back (SWITCH_LOST)."""
+    if att.problem == SWITCH_LOST:
+        return True
+    cause = final_hangup(att).get("Hangup-Cause")
+    if cause is None and att.job_text.startswith("-ERR "):
+        cause = att.job_text[5:].strip()
+    return cause in SWITCH_DEATH
+
+
+def message_played(hang: dict[str, str]) -> bool | None:
+    """Whether the dialplan played the message (None: no hangup to tell)."""
+    if not hang:
+        return None
+    return "variable_playback_ms" in hang
 
 
 def final_hangup(att: InFlight) -> dict[str, str]:
@@ -60,6 +87,8 @@ def outcome_of(att: InFlight) -> tuple[Outcome, dict[str, Any]]:
         cause = job_error  # the job names the attempt's cause across its legs
     billsec = _int(hang.get("variable_billsec"))
     answered = bool(att.answered_ms) or billsec > 0
+    if not hang and att.ended_ms and att.answered_ms:  # FreeSWITCH died under it: talk time until then
+        billsec = max(0, att.ended_ms - att.answered_ms) // 1000
     outcome = classify(
         cause=cause or job_error or att.problem or None,
         answered=answered,
@@ -70,6 +99,7 @@ def outcome_of(att: InFlight) -> tuple[Outcome, dict[str, Any]]:
         job_error=job_error,
         cancelled_by_us=att.cancelled and not answered,
         min_answered_seconds=att.campaign.min_recall_duration,
+        message_played=message_played(hang),
     )
     return outcome, hang
 
@@ -77,7 +107,7 @@ def outcome_of(att: InFlight) -> tuple[Outcome, dict[str, Any]]:
 def build_finish(att: InFlight, now_ms: int) -> Finish:
     claim, campaign = att.claim, att.campaign
     tz = zone(campaign.time_zone)
-    if att.problem == "not-sent" or is_throttled(att):
+    if att.problem == "not-sent" or refused(att):
         step = recall.retry(attempts_before=claim.attempts, now_ms=now_ms)
         cdr = {"state": "retry", "hangup_cause": att.job_text[5:].strip() or att.problem, "reported": "0",
                "end_ms": now_ms}  # fmt: skip
@@ -87,7 +117,7 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
     outcome, hang = outcome_of(att)
     # Times on autocall's clock (FreeSWITCH's may differ, and the simulator's
     # runs scaled); call lengths from FreeSWITCH's CDR when there is one.
-    start_ms, end_ms = att.start_ms, now_ms
+    start_ms, end_ms = att.start_ms, att.ended_ms or now_ms
     answer_ms = att.answered_ms
     if hang:
         duration = _int(hang.get("variable_duration"))
@@ -97,8 +127,15 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
         billsec = max(0, end_ms - answer_ms) // 1000 if answer_ms else 0
     waitsec = max(0, duration - billsec)
     cancelled = outcome.report_key is ReportKey.CANCEL and att.cancelled
+    switch_died = not cancelled and cut_by_switch(att)
     if cancelled:
         step = recall.retry(attempts_before=claim.attempts, now_ms=now_ms, delay_ms=0)
+    elif switch_died:
+        step = recall.after_switch_death(
+            campaign, attempts_before=claim.attempts, first_attempt_ms=claim.first_attempt_ms,
+            status=outcome.recall_status, answered=outcome.report_key is ReportKey.ANSWERED, start_ms=start_ms,
+            end_ms=end_ms, call_uuid=claim.call_uuid,
+        )  # fmt: skip
     else:
         if claim.max_attempts:  # the lead's own cap (VBot numberCall) replaces the campaign's recall_times
             campaign = campaign.model_copy(update={"recall_times": claim.max_attempts - 1})
@@ -107,6 +144,9 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
             number_idx=claim.number_idx, numbers=len(claim.numbers), status=outcome.recall_status,
             start_ms=start_ms, end_ms=end_ms, call_uuid=claim.call_uuid,
         )  # fmt: skip
+    reason = att.detail or outcome.reason
+    if switch_died and step.requeue:
+        reason += "; cut short by FreeSWITCH going away: recalled, not counted as an attempt"
     answered = answered_number(att)
     cdr: dict[str, Any] = {
         "state": "done", "campaign": claim.campaign_uuid, "lead": claim.lead_uuid, "external_id": claim.external_id,
@@ -116,7 +156,7 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
         "start_ms": start_ms, "answer_ms": answer_ms, "end_ms": end_ms, "duration": duration, "billsec": billsec,
         "waitsec": waitsec, "hangup_cause": outcome.cause, "sip_status": hang.get("variable_sip_term_status", ""),
         "job_result": att.job_text, "recall_status": outcome.recall_status.value,
-        "report_key": outcome.report_key.value, "reason": att.detail or outcome.reason, "dtmf": att.dtmf,
+        "report_key": outcome.report_key.value, "reason": reason, "dtmf": att.dtmf,
         "recall_at_ms": step.recall_at_ms, "reported": "1",
     }  # fmt: skip
     stats = {"total_calls": 1, "total_duration": duration, "total_billsec": billsec, "total_waitsec": waitsec,

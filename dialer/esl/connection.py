@@ -80,6 +80,7 @@ class ESLConnection(greenswitch.InboundESL):
         self._write_lock = gevent.lock.Semaphore()
         self.events_received = 0
         self.last_rx = time.monotonic()  # when FreeSWITCH last sent anything (the node's stall watchdog)
+        self.disconnect_notice = ""  # what FreeSWITCH said when it hung up on us ("The system is being shut down.")
 
     # -- connection --------------------------------------------------------
     def connect(self) -> None:
@@ -168,6 +169,7 @@ class ESLConnection(greenswitch.InboundESL):
         elif ctype == "auth/request":
             self._auth_request_event.set()
         elif ctype in ("text/disconnect-notice", "text/rude-rejection"):
+            self.disconnect_notice = message.body.decode("utf-8", "replace").strip()
             if message.headers.get("Content-Disposition") != "linger":
                 self.connected = False
             self._auth_request_event.set()

@@ -1,16 +1,19 @@
-"""One FreeSWITCH node: a supervised ESL connection and its free capacity.
+"""One FreeSWITCH node: a supervised ESL connection, what the switch says about itself, its capacity.
 
 The supervisor connects with exponential back-off (jittered), subscribes
-narrowly, reports up/down to the engine (which reconciles live calls after a
-reconnect), and starts over when the connection drops.
+narrowly, asks FreeSWITCH who it is, what its limits are and whether it can
+place autocall's calls (checks.py), reports up/down to the engine (which
+settles the calls it may have missed: the reconnect, or a new Core-UUID when
+FreeSWITCH itself restarted), and starts over when the connection drops.
 
-Capacity: FreeSWITCH refuses new sessions over ``sessions-per-second`` (per
-calendar second) and ``max-sessions``, and fails the originate with
-``DESTINATION_OUT_OF_ORDER`` — not the lead's fault, but a wasted attempt.
-The node keeps a token bucket under the rate (burst + rate <= limit, so no
-FreeSWITCH second can overflow) and counts sessions from the last HEARTBEAT
-plus the legs this process started since. A throttle error halves the rate
-for a while (multiplicative decrease, additive recovery).
+A node is *dialled* only while it is up and has no problem: the ``autocall``
+context and mod_sofia exist, no shutdown is under way, it is not paused.
+Campaigns with voicemail detection also need mod_avmd. The checks run again
+every ``check_every`` seconds (every second while a problem may clear by
+itself), so a node comes back on its own after ``reloadxml`` or
+``fsctl shutdown cancel``. A shutdown is seen at once: the subscription has
+SHUTDOWN and SHUTDOWN_REQUESTED, and FreeSWITCH's refusal of an originate
+makes the node look again.
 """
 
 from __future__ import annotations
@@ -26,14 +29,21 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import gevent
 import gevent.event
 
+from dialer.esl.capacity import Capacity
+from dialer.esl.checks import SwitchState, read_state
 from dialer.esl.connection import ESLConnection, NotConnectedError
 
 log = logging.getLogger("autocall.esl")
 
-# A narrow subscription: the events a dialer needs, nothing per-state.
-SUBSCRIPTION = "event json CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB HEARTBEAT DTMF CUSTOM avmd::beep"
-RATE_SHARE = 0.85  # of FreeSWITCH's sps kept for us: inbound calls count against it too
-BURST_SHARE = 0.1
+# A narrow subscription: the events a dialer needs, nothing per-state. SHUTDOWN and
+# SHUTDOWN_REQUESTED come once per shutdown; a plain subscription without them hears
+# of a shutdown only from refused originates (esl-captures batch2).
+SUBSCRIPTION = ("event json CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB HEARTBEAT DTMF SHUTDOWN "
+                "SHUTDOWN_REQUESTED CUSTOM avmd::beep")  # fmt: skip
+CHECK_EVERY_S = 10.0  # re-read the limits and re-check the node this often
+RECHECK_S = 1.0  # ...and this often while it has a problem, or right after a refusal
+SIGNED = 1 << 31
+SHUTTING_DOWN = "FreeSWITCH is shutting down (SHUTDOWN): no new calls until it is back"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +52,13 @@ class NodeConfig:
     host: str
     port: int
     password: str = field(repr=False)  # never in a repr, so never in a log line
-    sps: int = 30  # switch.conf.xml defaults until a HEARTBEAT says otherwise
-    max_sessions: int = 1000
+    sps: int | None = None  # a cap on FreeSWITCH's own sessions-per-second (None: FreeSWITCH's)
+    max_sessions: int | None = None  # a cap on its max-sessions
 
     @classmethod
     def from_url(cls, url: str) -> NodeConfig:
-        """``esl://:PASSWORD@HOST:PORT[?name=N&sps=30&max_sessions=1000]``; the password is required."""
+        """``esl://:PASSWORD@HOST:PORT[?name=N&sps=30&max_sessions=1000]``; the password is required.
+        ``sps``/``max_sessions`` cap what FreeSWITCH itself allows (``fsctl sps``)."""
         from dialer.logs import redact_url
 
         parts = urlsplit(url.strip())
@@ -66,103 +77,165 @@ class NodeConfig:
             host=parts.hostname,
             port=port,
             password=unquote(parts.password),
-            sps=int(query.get("sps", 30)),
-            max_sessions=int(query.get("max_sessions", 1000)),
+            sps=int(query["sps"]) if query.get("sps") else None,
+            max_sessions=int(query["max_sessions"]) if query.get("max_sessions") else None,
         )
 
 
-class TokenBucket:
-    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate, self.burst, self.clock = rate, burst, clock
-        self.tokens = burst
-        self.stamp = clock()
-
-    def _refill(self) -> None:
-        now = self.clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-
-    def take(self, n: int) -> int:
-        self._refill()
-        k = min(n, int(self.tokens))
-        self.tokens -= k
-        return k
-
-    def give_back(self, n: int) -> None:
-        self.tokens = min(self.burst, self.tokens + n)
-
-    def wait_time(self) -> float:
-        self._refill()
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+def _signed(value: str | None) -> int | None:
+    """A HEARTBEAT counter FreeSWITCH printed with %u (4294967294 is -2)."""
+    try:
+        n = int(value or "")
+    except ValueError:
+        return None
+    return n - (1 << 32) if n >= SIGNED else n
 
 
 class Node:
     def __init__(self, config: NodeConfig, *, on_event: Callable[[Node, dict[str, Any]], None],
                  on_up: Callable[[Node], None] | None = None, on_down: Callable[[Node], None] | None = None,
-                 command_timeout: float = 10.0, keepalive: float = 5.0) -> None:  # fmt: skip
+                 command_timeout: float = 10.0, keepalive: float = 5.0, check_every: float = CHECK_EVERY_S,
+                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
         self.config = config
         self.keepalive = keepalive  # probe a silent connection this often (a stalled FreeSWITCH)
+        self.check_every = check_every
+        self.clock = clock  # wall clock (the engine's): when the connection dropped
         self.name = config.name
         self._on_event = on_event
         self._on_up = on_up or (lambda node: None)
         self._on_down = on_down or (lambda node: None)
         self.command_timeout = command_timeout
         self.conn: ESLConnection | None = None
-        self.up = gevent.event.Event()
-        self.sps_limit = config.sps
-        self.max_sessions = config.max_sessions
-        self.bucket = TokenBucket(*self._rates(config.sps))
-        self.throttled_until = 0.0
-        self.hb_sessions = 0  # Session-Count at the last HEARTBEAT
-        self.legs = 0  # legs of ours alive on this node now
-        self._legs_at_hb = 0
+        self.up = gevent.event.Event()  # connected, and FreeSWITCH answered the checks
+        self.capacity = Capacity(sps_cap=config.sps, max_sessions_cap=config.max_sessions)
+        self.state = SwitchState()
+        self.problems: dict[str, str] = {}  # why this node is not dialled now (checks, events)
+        self.core_uuid = ""  # FreeSWITCH's Core-UUID on this connection
+        self.previous_core = ""  # ...and on the one before (a different one: FreeSWITCH restarted)
+        self.core_started_ms = 0  # when that FreeSWITCH process started (engine clock, from its uptime)
+        self.dropped_ms = 0  # when the last connection dropped (engine clock)
         self.reconnects = 0
         self.down_since = time.monotonic()  # while not up: since when
         self._greenlet: gevent.Greenlet | None = None
         self._stopping = False
+        self._recheck = gevent.event.Event()
+        self._shutdown_final = False  # SHUTDOWN came: this connection will not dial again
 
-    @staticmethod
-    def _rates(sps: int) -> tuple[float, float]:
-        burst = max(1.0, sps * BURST_SHARE)
-        return max(0.5, sps * RATE_SHARE - burst), burst
+    # -- capacity (capacity.py) -----------------------------------------------------
+    @property
+    def legs(self) -> int:
+        return self.capacity.legs
 
-    # -- capacity ------------------------------------------------------------
+    @legs.setter
+    def legs(self, value: int) -> None:
+        self.capacity.legs = value
+
+    @property
+    def sps_limit(self) -> int | None:
+        return self.capacity.sps_limit
+
+    @property
+    def max_sessions(self) -> int | None:
+        return self.capacity.max_sessions
+
     def free_sessions(self) -> int:
-        others = max(0, self.hb_sessions - self._legs_at_hb)  # sessions that are not ours
-        return self.max_sessions - others - self.legs - max(1, self.max_sessions // 50)
+        return self.capacity.free_sessions()
 
     def take(self, want: int) -> int:
-        """Reserve up to ``want`` originates now (rate and session count)."""
-        if not self.up.is_set():
+        """Reserve up to ``want`` originates now (rate and session count); 0 while not dialled."""
+        if not self.up.is_set() or self.problems:
             return 0
-        return self.bucket.take(max(0, min(want, self.free_sessions())))
+        return self.capacity.take(want)
 
     def give_back(self, n: int) -> None:
-        if n > 0:
-            self.bucket.give_back(n)
+        self.capacity.give_back(n)
 
-    def throttled(self) -> None:
-        """FreeSWITCH refused a session for its limits: slow down."""
-        now = time.monotonic()
-        if now > self.throttled_until:
-            self.bucket.rate = max(0.5, self.bucket.rate * 0.5)
-            self.throttled_until = now + 2.0
-            log.warning("freeswitch throttled us; halving the originate rate",
-                        extra={"node": self.name, "rate": round(self.bucket.rate, 1)})  # fmt: skip
+    def wait_time(self) -> float:
+        return self.capacity.bucket.wait_time()
+
+    def refused(self, cause: str) -> None:
+        """FreeSWITCH refused an originate without a channel (limits, a shutdown, mod_sofia
+        gone: the job cause cannot tell them apart): slow down, and look again now."""
+        if self.capacity.refused():
+            rate = round(self.capacity.bucket.rate, 1)
+            log.warning("freeswitch refused a call; halving the originate rate and checking why",
+                        extra={"node": self.name, "cause": cause, "rate": rate})  # fmt: skip
+        self._recheck.set()
+
+    def recheck(self) -> None:
+        """Look at FreeSWITCH again now (something suggests its state changed)."""
+        self._recheck.set()
+
+    def suspect(self, kind: str, why: str) -> None:
+        """A call showed a problem (e.g. answered into no dialplan): stop dialling here at once,
+        until the next check (now) confirms it or finds the node fine."""
+        before = dict(self.problems)
+        self.problems.setdefault(kind, why)
+        self._log_problems(before)
+        self._recheck.set()
+
+    # -- dialling -----------------------------------------------------------------------
+    def dialable(self, voicemail_detection: bool = False) -> str | None:
+        """None if a call may be placed here now, else why not."""
+        if not self.up.is_set():
+            return "not connected"
+        if self.problems:
+            return "; ".join(self.problems.values())
+        if voicemail_detection and not self.state.avmd:
+            return ("mod_avmd is not loaded ('module_exists mod_avmd' is false): campaigns with voicemail_detection "
+                    "are not dialled here (load mod_avmd, or turn voicemail_detection off)")  # fmt: skip
+        return None
+
+    def status(self) -> str:
+        """``up``, ``down`` or ``not ready: <why>`` (autocall status, /readyz)."""
+        if not self.up.is_set():
+            return "down"
+        return f"not ready: {'; '.join(self.problems.values())}" if self.problems else "up"
+
+    # -- what FreeSWITCH says -------------------------------------------------------------
+    def apply_state(self, state: SwitchState) -> None:
+        """Take in the answers to the checks (checks.py)."""
+        before = dict(self.problems)
+        self.state = state
+        self.problems = dict(state.problems)
+        if self._shutdown_final:  # a plain shutdown sets no flag fsctl shutdown_check could show
+            self.problems["shutdown"] = SHUTTING_DOWN
+        if self.capacity.limits(state.sps, state.max_sessions):
+            log.info("freeswitch limits", extra={"node": self.name, "sps": self.capacity.sps_limit,
+                                                  "max_sessions": self.capacity.max_sessions,
+                                                  "rate": round(self.capacity.target, 1)})  # fmt: skip
+        self._log_problems(before)
+
+    def _log_problems(self, before: dict[str, str]) -> None:
+        for kind, why in self.problems.items():
+            if before.get(kind) != why:
+                log.error("freeswitch node not dialled", extra={"node": self.name, "problem": kind, "why": why})
+        for kind in before:
+            if kind not in self.problems:
+                log.info("freeswitch node dialled again", extra={"node": self.name, "problem": kind})
 
     def heartbeat(self, event: dict[str, Any]) -> None:
-        try:
-            sps = int(event.get("Session-Per-Sec") or self.sps_limit)
-            self.max_sessions = int(event.get("Max-Sessions") or self.max_sessions)
-            self.hb_sessions = int(event.get("Session-Count") or 0)
-        except ValueError:
-            return
-        self._legs_at_hb = self.legs
-        rate, burst = self._rates(min(sps, self.config.sps) if self.config.sps else sps)
-        self.sps_limit = sps
-        self.bucket.burst = burst
-        if time.monotonic() > self.throttled_until:
-            self.bucket.rate = min(rate, self.bucket.rate + max(1.0, rate * 0.1)) if self.bucket.rate < rate else rate
+        """Session-Count and Max-Sessions are what they say. Session-Per-Sec is what is left of
+        FreeSWITCH's current second: above the limit we know, the limit rose; Session-Per-Sec-Last
+        below zero (new - old) says it was lowered. Either way: read it again."""
+        count, maximum = _signed(event.get("Session-Count")), _signed(event.get("Max-Sessions"))
+        self.capacity.sessions(count or 0, maximum if maximum and maximum > 0 else None)
+        left, last = _signed(event.get("Session-Per-Sec")), _signed(event.get("Session-Per-Sec-Last"))
+        limit = self.capacity.sps_limit
+        if limit is not None and ((left is not None and left > limit) or (last is not None and last < 0)):
+            self._recheck.set()
+
+    def _shutdown_event(self, event: dict[str, Any]) -> None:
+        if event.get("Event-Name") == "SHUTDOWN":
+            self._shutdown_final = True
+            why = SHUTTING_DOWN
+        else:
+            why = (f"FreeSWITCH shutdown requested ({event.get('Event-Info', '?')}): no new calls "
+                   "unless it is cancelled")  # fmt: skip
+        before = dict(self.problems)
+        self.problems["shutdown"] = why
+        self._log_problems(before)
+        self._recheck.set()
 
     # -- supervision -------------------------------------------------------------
     def start(self) -> None:
@@ -175,45 +248,78 @@ class Node:
         if self._greenlet is not None:
             self._greenlet.kill()
 
+    def _connect(self) -> ESLConnection:
+        conn = ESLConnection(self.config.host, self.config.port, self.config.password, on_event=self._dispatch,
+                             command_timeout=self.command_timeout, name=self.name)  # fmt: skip
+        try:
+            conn.connect()
+            reply = conn.send(SUBSCRIPTION)
+            if not reply.ok:
+                raise NotConnectedError(f"subscription refused: {reply.text}")
+            self.conn = conn
+            state = read_state(conn)
+        except (NotConnectedError, OSError):
+            conn.close("connect failed")
+            raise
+        self._shutdown_final = False
+        self.problems = {}
+        self.previous_core, self.core_uuid = self.core_uuid, state.core_uuid
+        if state.uptime_ms is not None:
+            self.core_started_ms = int(self.clock() * 1000) - state.uptime_ms
+        self.apply_state(state)
+        return conn
+
     def _supervise(self) -> None:
         delay = 0.2
         while not self._stopping:
-            conn = ESLConnection(self.config.host, self.config.port, self.config.password,
-                                 on_event=self._dispatch, command_timeout=self.command_timeout,
-                                 name=self.name)  # fmt: skip
             try:
-                conn.connect()
-                reply = conn.send(SUBSCRIPTION)
-                if not reply.ok:
-                    raise NotConnectedError(f"subscription refused: {reply.text}")
+                conn = self._connect()
             except (NotConnectedError, OSError) as exc:
-                conn.close(str(exc))
                 log.warning("freeswitch unreachable; retrying",
                             extra={"node": self.name, "error": str(exc), "retry_in": round(delay, 2)})  # fmt: skip
                 gevent.sleep(delay * random.uniform(0.8, 1.2))
                 delay = min(delay * 2, 30.0)
                 continue
             delay = 0.2
-            self.conn = conn
             self.up.set()
-            log.info("freeswitch connected", extra={"node": self.name})
-            watchdog = gevent.spawn(self._watch, conn)
+            log.info("freeswitch connected", extra={"node": self.name, "core": self.core_uuid,
+                                                     "restarted": bool(self.previous_core)
+                                                     and self.previous_core != self.core_uuid})  # fmt: skip
+            helpers = [gevent.spawn(self._watch, conn), gevent.spawn(self._check_loop, conn)]
             try:
                 self._on_up(self)
             except Exception:
                 log.exception("on_up failed", extra={"node": self.name})
             conn.closed.wait()
-            watchdog.kill()
+            gevent.killall(helpers)
+            self.dropped_ms = int(self.clock() * 1000)
             self.up.clear()
             self.down_since = time.monotonic()
             if self._stopping:
                 return
             self.reconnects += 1
-            log.warning("freeswitch connection lost; reconnecting", extra={"node": self.name})
+            why = conn.disconnect_notice or "the connection dropped"
+            log.warning("freeswitch connection lost; reconnecting", extra={"node": self.name, "why": why})
             try:
                 self._on_down(self)
             except Exception:
                 log.exception("on_down failed", extra={"node": self.name})
+
+    def _check_loop(self, conn: ESLConnection) -> None:
+        """Re-read the limits and re-check the node every ``check_every`` s; every
+        second while it has a problem; at once after a refusal or a telling HEARTBEAT."""
+        last = time.monotonic()
+        while not conn.closed.is_set():
+            wait = RECHECK_S if self.problems else self.check_every
+            self._recheck.wait(max(0.0, last + wait - time.monotonic()))
+            if time.monotonic() - last < RECHECK_S:  # at most one look per second
+                gevent.sleep(RECHECK_S - (time.monotonic() - last))
+            self._recheck.clear()
+            last = time.monotonic()
+            try:
+                self.apply_state(read_state(conn))
+            except NotConnectedError:
+                return
 
     def _watch(self, conn: ESLConnection) -> None:
         """A connection that stays silent is probed; no reply within the command
@@ -238,6 +344,9 @@ class Node:
             log.warning("freeswitch stopped answering; reconnecting", extra={"node": self.name, "error": str(exc)})
 
     def _dispatch(self, event: dict[str, Any]) -> None:
-        if event.get("Event-Name") == "HEARTBEAT":
+        name = event.get("Event-Name")
+        if name == "HEARTBEAT":
             self.heartbeat(event)
+        elif name in ("SHUTDOWN", "SHUTDOWN_REQUESTED"):
+            self._shutdown_event(event)
         self._on_event(self, event)

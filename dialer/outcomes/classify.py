@@ -277,6 +277,14 @@ _OUR_CANCEL = frozenset({"ORIGINATOR_CANCEL", "NORMAL_CLEARING", "NORMAL_UNSPECI
 _WHO_ENDED = frozenset({"NORMAL_CLEARING", "ORIGINATOR_CANCEL"})
 # A BYE either way means a confirmed dialog: the call was answered (FreeSWITCH CANCELs an unanswered leg).
 _BYE = frozenset({"recv_bye", "send_bye"})
+# Answered calls the dialplan hung up before the message (rule 0), and why.
+_DIALPLAN_FAILED = {
+    "NO_ROUTE_DESTINATION": "answered, but FreeSWITCH found no dialplan for the call (the 'autocall' context or "
+                            "extension is missing): nothing was played",
+    "DESTINATION_OUT_OF_ORDER": "answered, but the dialplan failed before the message (an application it runs is "
+                                "missing, e.g. mod_avmd's avmd_start): nothing was played",
+}  # fmt: skip
+
 # VBot "undetermined error": causes that carry no information.
 _UNDETERMINED = frozenset({"NONE", "NORMAL_UNSPECIFIED", "INTERWORKING"})
 
@@ -383,12 +391,14 @@ def classify(
     job_error: str | None = None,
     cancelled_by_us: bool = False,
     min_answered_seconds: int = 0,
+    message_played: bool | None = None,
 ) -> Outcome:
     """Classify one finished attempt; total (never raises). See the module docstring for the rule order.
 
     ``cause``: Hangup-Cause (a name, or the q850 number); ``sip_status``:
     sip_term_status or proto_specific_hangup_cause; ``disposition``:
-    sip_hangup_disposition; ``job_error``: the BACKGROUND_JOB body or its cause name.
+    sip_hangup_disposition; ``job_error``: the BACKGROUND_JOB body or its cause name;
+    ``message_played``: whether the dialplan played the message (None: not known).
     """
     channel = _cause_name(cause)
     job = _job_cause(job_error)
@@ -397,6 +407,10 @@ def classify(
     billsec = max(billsec, 0)
 
     if answered or billsec > 0 or sip == 200 or disp in _BYE:
+        if message_played is False and channel in _DIALPLAN_FAILED:
+            # Rule 0: the callee picked up, FreeSWITCH had nothing to run (no autocall context, an
+            # invalid application) and hung up at once: the message never played. Not answered.
+            return Outcome(R.FAILED, K.FAILED, channel, _DIALPLAN_FAILED[channel])
         return _answered(channel, billsec, beep, min_answered_seconds)
 
     base, sip_agrees = _resolve(channel, job, sip)

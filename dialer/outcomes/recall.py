@@ -72,3 +72,36 @@ def retry(*, attempts_before: int, now_ms: int, delay_ms: int = RETRY_DELAY_MS) 
     """The attempt did not count: put the lead back where it came from."""
     queue = "fresh" if attempts_before == 0 else "recalls"
     return NextStep(queue, now_ms + delay_ms, {"updated_ms": now_ms})
+
+
+def after_switch_death(
+    campaign: Campaign,
+    *,
+    attempts_before: int,
+    first_attempt_ms: int,
+    status: RecallStatus,
+    answered: bool,
+    start_ms: int,
+    end_ms: int,
+    call_uuid: str,
+) -> NextStep:
+    """FreeSWITCH's own death cut the attempt short (a shutdown's SYSTEM_SHUTDOWN, or a
+    restart: docs/engine.md): not the callee's doing, so it uses up none of the lead's
+    attempts (``recall_times``, VBot's ``numberCall``), and ``direct`` mode keeps the
+    same number. A call cut while ringing is recalled whatever its status; an answered
+    one as the campaign's ``recall_status`` says. When: as a recall would be
+    (``schedule_recall``), never later than ``limit_recall_duration``. A lead that
+    is not recalled is done, and then the attempt is counted like any other."""
+    first = first_attempt_ms or start_ms
+    update: dict[str, Any] = {"first_attempt_ms": first, "last_status": status.value, "last_call": call_uuid,
+                              "updated_ms": end_ms}  # fmt: skip
+    done = {**update, "attempts": attempts_before + 1}
+    if answered and status not in campaign.recall_status:
+        return NextStep(None, lead_update=done)
+    if campaign.schedule_recall is ScheduleRecall.MINUTE:
+        due = end_ms + campaign.schedule_recall_duration * 60_000
+    else:
+        due = end_ms
+    if campaign.limit_recall_duration and due - first > campaign.limit_recall_duration * 1000:
+        return NextStep(None, lead_update=done)
+    return NextStep("recalls", due, update, recall_at_ms=due)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("autocall.pacer")
 IDLE_POLL = 1.0  # s: re-check even without a wake-up (other processes' releases)
 MAX_BATCH = 200
+NO_NODE_POLL = 0.1  # s: no FreeSWITCH may be dialled now (down, shutting down, no dialplan): look again
 NO_KEY_POLL = 5.0  # s: an enable_encrypt campaign without a key is looked at again this often
 NO_KEY_LOG_EVERY = 60.0  # s: and said so at most this often
 UNREADABLE_CAUSE = "AUTOCALL_UNREADABLE"  # the lead's sealed numbers and fields cannot be opened
@@ -92,14 +93,14 @@ class CampaignPacer:
         if campaign.enable_encrypt and not engine.store.sealer.ready:
             self._hold_without_key()
             return
-        node = engine.pick_node()
-        if node is None:
-            self._sleep(0.05)
+        node = engine.pick_node(campaign.voicemail_detection)
+        if node is None:  # none connected, or none may take this campaign's calls now (node.dialable)
+            self._sleep(NO_NODE_POLL)
             return
         want = min(MAX_BATCH, campaign.concurrent_call)
         k = node.take(want)
         if k == 0:
-            self._sleep(min(0.05, node.bucket.wait_time()) or 0.01)
+            self._sleep(min(0.05, node.wait_time()) or 0.01)
             return
         try:
             claims, info = engine.store.claim(self.campaign_uuid, k, node.name, int(now * 1000),
