@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--text", help="template text to speak (TTS); {{ten}} and {{gio}} are filled in")
     call.add_argument("--audio", help="play this file of AUTOCALL_AUDIO_DIR instead of TTS")
     call.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the call to end")
+    call.add_argument("--time-zone", default="Asia/Ho_Chi_Minh",
+                      help="the zone {{gio}} is spoken in, as a campaign's time_zone (not the server's)")  # fmt: skip
 
     status = sub.add_parser("status", help="campaigns, engines (and their FreeSWITCH nodes) and queues, from Redis")
     status.add_argument("--config", help="YAML or JSON settings file (AUTOCALL_REDIS_URL, AUTOCALL_REDIS_PREFIX)")
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         if settings is None:
             return 2
         return run_test_call(settings, args.extension, text=args.text or DEFAULT_TEXT, audio=args.audio or "",
-                             timeout_s=args.timeout)  # fmt: skip
+                             timeout_s=args.timeout, time_zone=args.time_zone)  # fmt: skip
     if args.command == "demo":
         from dialer.demo import run_demo
 

@@ -106,3 +106,20 @@ def test_readyz_is_ready_with_redis_and_a_connected_freeswitch(store, simswitch,
 def test_readyz_without_an_engine_needs_only_redis(store, tmp_path):
     client = TestClient(build_app(Services(store, tmp_path), ["tok"]))
     assert client.simulate_get("/readyz").json == {"status": "ready", "redis": "up"}
+
+
+def test_a_node_without_the_autocall_context_is_not_ready_and_says_why(store, simswitch, tmp_path):
+    server = simswitch(Scenario(autocall_dialplan=False))
+    engine = make_engine(store, server, tmp_path / "audio")
+    client = TestClient(build_app(Services(store, tmp_path / "audio", engine=engine), ["tok"]))
+    try:
+        res = client.simulate_get("/readyz")
+        assert res.status_code == 503
+        assert res.json["freeswitch"]["fs1"].startswith("not ready: FreeSWITCH has no dialplan context 'autocall'")
+        m = samples(client.simulate_get("/metrics", headers=AUTH).text)
+        assert total(m, "autocall_freeswitch_ready", node="fs1") == 0
+        assert total(m, "autocall_freeswitch_problem", node="fs1", problem="dialplan") == 1
+        assert total(m, "autocall_freeswitch_up", node="fs1") == 1
+        assert total(m, "autocall_freeswitch_sps_limit", node="fs1") == 1000
+    finally:
+        engine.stop(drain_timeout=0)

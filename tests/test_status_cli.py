@@ -47,6 +47,19 @@ def test_status_shows_campaigns_engines_nodes_and_queues(redis_client, redis_ser
         engine.stop(drain_timeout=0)
 
 
+def test_status_shows_why_a_freeswitch_node_is_not_dialled(redis_client, redis_server, simswitch, tmp_path,
+                                                           monkeypatch, capsys):  # fmt: skip
+    store = Store(redis_client)
+    engine = make_engine(store, simswitch(Scenario(autocall_dialplan=False)), tmp_path / "audio")
+    try:
+        wait_until(lambda: "not ready" in (store.r.get(store.keys.engine(engine.engine_id)) or ""))
+        (e,) = json.loads(run_status(monkeypatch, capsys, redis_server, "--json"))["engines"]
+        assert e["nodes"]["fs1"].startswith("not ready: FreeSWITCH has no dialplan context 'autocall'")
+        assert "fs1 not ready: FreeSWITCH has no dialplan context" in run_status(monkeypatch, capsys, redis_server)
+    finally:
+        engine.stop(drain_timeout=0)
+
+
 def test_status_with_nothing_says_so(redis_client, redis_server, monkeypatch, capsys):
     text = run_status(monkeypatch, capsys, redis_server)
     assert "no campaigns" in text and "no engine running" in text

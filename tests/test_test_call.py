@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 
@@ -65,3 +66,29 @@ def test_a_test_call_speaks_the_template_with_tts(monkeypatch, capsys, simswitch
     assert "message: Xin chào bạn. Đây là cuộc gọi thử của autocall lúc" in out
     path = out.split("file: ", 1)[1].split("\n", 1)[0]
     assert path.endswith(".wav") and f"autocall_file={path}" in originate(server)
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (scripts/bootstrap)")
+def test_the_time_spoken_is_the_campaigns_zone_not_the_servers(monkeypatch, simswitch, tmp_path, redis_server):
+    from dialer.config import Settings
+    from dialer.testcall import run_test_call
+
+    server = simswitch(SOFTPHONE, time_scale=1.0, password=PASSWORD)
+    host, port = server.address
+    monkeypatch.setenv("TZ", "UTC")  # the server's own zone
+    time.tzset()
+    settings = Settings(freeswitch=f"esl://:{PASSWORD}@{host}:{port}?name=fs1", audio_dir=str(tmp_path / "audio"),
+                        redis_url=redis_server["url"], default_caller_id="02812345678")  # fmt: skip
+    lines: list[str] = []
+    try:
+        code = run_test_call(settings, "1000", out=lines.append, clock=lambda: 1796195100.0)  # 07:05 UTC
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert code == 0, lines
+    assert any("lúc 14:05." in line for line in lines), lines  # Asia/Ho_Chi_Minh, as the CDRs say
+
+
+def test_an_unknown_time_zone_is_refused(monkeypatch, capsys, simswitch, tmp_path, redis_server):
+    code, out, server = ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, "1000", "--time-zone", "Mars/Base")
+    assert code == 2 and "unknown time zone 'Mars/Base'" in out and not server.received

@@ -91,6 +91,12 @@ def vbot_cases() -> list[tuple[str, Outcome]]:
         ("NORMAL_CLEARING / send_cancel", classify(cause="NORMAL_CLEARING", answered=False, disposition="send_cancel")),
         ("ORIGINATOR_CANCEL / recv_refuse",
          classify(cause="ORIGINATOR_CANCEL", answered=False, disposition="recv_refuse")),
+        ("answered into no dialplan (NO_ROUTE_DESTINATION, nothing played)",
+         classify(cause="NO_ROUTE_DESTINATION", answered=True, message_played=False)),
+        ("answered, the dialplan failed before the message (DESTINATION_OUT_OF_ORDER, nothing played)",
+         classify(cause="DESTINATION_OUT_OF_ORDER", answered=True, message_played=False)),
+        ("answered, then FreeSWITCH died (AUTOCALL_SWITCH_LOST; not counted, see docs/engine.md)",
+         classify(cause="AUTOCALL_SWITCH_LOST", answered=True, billsec=12)),
     ]  # fmt: skip
     for cause, _ in sorted(Q850.items(), key=lambda item: item[1]):
         cases.append((cause, classify(cause=cause, answered=False)))
