@@ -135,12 +135,16 @@ def test_a_restarted_freeswitch_has_a_new_core_uuid_and_its_configured_limits(si
     assert again.command("api show channels as json").body == b'{"row_count": 0}\n'
 
 
-def test_asap_refuses_new_calls_lets_the_calls_up_finish_then_shuts_down(simswitch):
+def one_call_up(simswitch):
+    """A simulator with one answered call, the dialer's connection and an admin's."""
     server = simswitch(scenario(), time_scale=1.0)
     client = login(server)
-    answered = send(client, "0979000001", 1)
-    assert wait_job(client, answered).startswith("+OK")
-    admin = login(server)
+    assert wait_job(client, send(client, "0979000001", 1)).startswith("+OK")
+    return server, client, login(server)
+
+
+def test_asap_refuses_new_calls_lets_the_calls_up_finish_then_shuts_down(simswitch):
+    _, client, admin = one_call_up(simswitch)
     admin.command("bgapi fsctl shutdown asap")
     client.wait_event("SHUTDOWN_REQUESTED", **{"Event_Info": "ASAP"})
     assert admin.command("api fsctl shutdown_check").body == b"true"
@@ -152,11 +156,7 @@ def test_asap_refuses_new_calls_lets_the_calls_up_finish_then_shuts_down(simswit
 
 
 def test_elegant_keeps_accepting_calls_and_cancel_stops_the_shutdown(simswitch):
-    server = simswitch(scenario(), time_scale=1.0)
-    client = login(server)
-    answered = send(client, "0979000001", 1)
-    assert wait_job(client, answered).startswith("+OK")
-    admin = login(server)
+    _, client, admin = one_call_up(simswitch)
     admin.command("bgapi fsctl shutdown elegant\nJob-UUID: drain")
     client.wait_event("SHUTDOWN_REQUESTED", **{"Event_Info": "elegant"})
     accepted = send(client, "0979000002", 2)

@@ -56,16 +56,24 @@ def after_attempt(
     recalls_made = attempts - 1
     if status not in campaign.recall_status or recalls_made >= campaign.recall_times:
         return NextStep(None, lead_update=update)
-    if campaign.schedule_recall is ScheduleRecall.MINUTE:
-        due = end_ms + campaign.schedule_recall_duration * 60_000
-    else:
-        due = end_ms
-    if campaign.limit_recall_duration and due - first > campaign.limit_recall_duration * 1000:
-        update["last_status"] = status.value
+    due = recall_due(campaign, end_ms=end_ms, first_attempt_ms=first)
+    if due is None:
         return NextStep(None, lead_update=update)
     if campaign.mode_call is ModeCall.DIRECT and numbers > 1:
         update["number_idx"] = (number_idx + 1) % numbers
     return NextStep("recalls", due, update, recall_at_ms=due)
+
+
+def recall_due(campaign: Campaign, *, end_ms: int, first_attempt_ms: int) -> int | None:
+    """When a recall of an attempt that ended at ``end_ms`` is due (``schedule_recall``), or None
+    when that is later than ``limit_recall_duration`` after the lead's first attempt."""
+    if campaign.schedule_recall is ScheduleRecall.MINUTE:
+        due = end_ms + campaign.schedule_recall_duration * 60_000
+    else:
+        due = end_ms
+    if campaign.limit_recall_duration and due - first_attempt_ms > campaign.limit_recall_duration * 1000:
+        return None
+    return due
 
 
 def retry(*, attempts_before: int, now_ms: int, delay_ms: int = RETRY_DELAY_MS) -> NextStep:
@@ -98,10 +106,7 @@ def after_switch_death(
     done = {**update, "attempts": attempts_before + 1}
     if answered and status not in campaign.recall_status:
         return NextStep(None, lead_update=done)
-    if campaign.schedule_recall is ScheduleRecall.MINUTE:
-        due = end_ms + campaign.schedule_recall_duration * 60_000
-    else:
-        due = end_ms
-    if campaign.limit_recall_duration and due - first > campaign.limit_recall_duration * 1000:
+    due = recall_due(campaign, end_ms=end_ms, first_attempt_ms=first)
+    if due is None:
         return NextStep(None, lead_update=done)
     return NextStep("recalls", due, update, recall_at_ms=due)
