@@ -8,7 +8,7 @@ import pytest
 from dialer.domain.enums import RecallStatus, ReportKey, ScheduleRecall
 from dialer.domain.models import Campaign
 from dialer.outcomes import classify
-from dialer.outcomes.recall import after_switch_death
+from dialer.outcomes.recall import SWITCH_CUTS_MAX, after_attempt, after_switch_death
 
 R = RecallStatus
 
@@ -35,15 +35,29 @@ def campaign(**fields) -> Campaign:
     return Campaign(**{**base, **fields})
 
 
-def cut(camp: Campaign, status: RecallStatus, *, answered: bool, attempts_before: int = 0, first: int = 0):
+def cut(camp: Campaign, status: RecallStatus, *, answered: bool, attempts_before: int = 0, first: int = 0,
+        cuts_before: int = 0):  # fmt: skip
     return after_switch_death(camp, attempts_before=attempts_before, first_attempt_ms=first, status=status,
-                              answered=answered, start_ms=1_000, end_ms=61_000, call_uuid="c1")  # fmt: skip
+                              answered=answered, start_ms=1_000, end_ms=61_000, call_uuid="c1",
+                              cuts_before=cuts_before)  # fmt: skip
 
 
 def test_a_call_cut_while_ringing_is_recalled_without_using_up_an_attempt():
     step = cut(campaign(), R.FAILED, answered=False)  # failed is not in recall_status, and recall_times is 0
     assert step.requeue == "recalls" and step.due_ms == 61_000
     assert "attempts" not in step.lead_update and step.lead_update["first_attempt_ms"] == 1_000
+    assert step.lead_update["switch_cuts"] == 1
+
+
+def test_a_lead_cut_short_three_times_in_a_row_counts_the_third():
+    assert cut(campaign(), R.FAILED, answered=False, cuts_before=1).lead_update["switch_cuts"] == 2
+    assert cut(campaign(), R.FAILED, answered=False, cuts_before=SWITCH_CUTS_MAX - 1) is None  # after_attempt's
+
+
+def test_an_attempt_that_was_not_cut_resets_the_count():
+    step = after_attempt(campaign(), attempts_before=0, first_attempt_ms=0, number_idx=0, numbers=1,
+                         status=R.BUSY, start_ms=0, end_ms=1, call_uuid="c")  # fmt: skip
+    assert step.lead_update["switch_cuts"] == 0
 
 
 def test_the_recall_is_due_as_the_campaigns_schedule_says():
@@ -62,3 +76,30 @@ def test_an_answered_call_cut_short_is_done_unless_its_status_is_recalled():
     assert done.requeue is None and done.lead_update["attempts"] == 2
     again = cut(campaign(recall_status=[R.NO_ANSWERED]), R.NO_ANSWERED, answered=True)  # short: min_recall_duration
     assert again.requeue == "recalls" and "attempts" not in again.lead_update
+
+
+def attempt(cuts_before: int, cause: str = "SYSTEM_SHUTDOWN"):
+    """A ringing attempt FreeSWITCH's shutdown hung up, as the tracker hands it to the recorder."""
+    from dialer.engine.calls import InFlight
+    from dialer.esl.node import Node, NodeConfig
+    from dialer.store.store import Claim
+
+    camp = campaign()
+    claim = Claim(camp.campaign_uuid, "lead-1", "call-1", "viettel", 0, ["0980000001"], {}, 1, 1_000, "ext-1",
+                  switch_cuts=cuts_before)  # fmt: skip
+    node = Node(NodeConfig("fs1", "127.0.0.1", 8021, "x"), on_event=lambda n, e: None)
+    att = InFlight(claim, camp, node, "job-1", ["call-1"], ["0980000001"], 2_000, job_ok=False,
+                   job_text=f"-ERR {cause}")  # fmt: skip
+    att.hangups["call-1"] = {"Hangup-Cause": cause, "variable_sip_hangup_disposition": "send_cancel"}
+    return att
+
+
+def test_the_recorder_recalls_a_cut_call_uncounted_and_counts_the_third_cut_in_a_row():
+    from dialer.engine.recorder import build_finish
+
+    first = build_finish(attempt(cuts_before=0), 5_000)
+    assert first.requeue == "recalls" and "attempts" not in first.lead_update
+    assert "recalled, not counted" in first.cdr["reason"]
+    third = build_finish(attempt(cuts_before=SWITCH_CUTS_MAX - 1), 5_000)
+    assert third.lead_update["attempts"] == 2 and third.lead_update["switch_cuts"] == 0
+    assert f"{SWITCH_CUTS_MAX} times in a row: counted" in third.cdr["reason"]

@@ -127,16 +127,18 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
         billsec = max(0, end_ms - answer_ms) // 1000 if answer_ms else 0
     waitsec = max(0, duration - billsec)
     cancelled = outcome.report_key is ReportKey.CANCEL and att.cancelled
-    switch_died = not cancelled and cut_by_switch(att)
+    step: recall.NextStep | None = None
+    cut = not cancelled and cut_by_switch(att)
     if cancelled:
         step = recall.retry(attempts_before=claim.attempts, now_ms=now_ms, delay_ms=0)
-    elif switch_died:
+    elif cut:
         step = recall.after_switch_death(
             campaign, attempts_before=claim.attempts, first_attempt_ms=claim.first_attempt_ms,
             status=outcome.recall_status, answered=outcome.report_key is ReportKey.ANSWERED, start_ms=start_ms,
-            end_ms=end_ms, call_uuid=claim.call_uuid,
+            end_ms=end_ms, call_uuid=claim.call_uuid, cuts_before=claim.switch_cuts,
         )  # fmt: skip
-    else:
+    switch_died = cut and step is not None
+    if step is None:
         if claim.max_attempts:  # the lead's own cap (VBot numberCall) replaces the campaign's recall_times
             campaign = campaign.model_copy(update={"recall_times": claim.max_attempts - 1})
         step = recall.after_attempt(
@@ -147,6 +149,9 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
     reason = att.detail or outcome.reason
     if switch_died and step.requeue:
         reason += "; cut short by FreeSWITCH going away: recalled, not counted as an attempt"
+    elif cut and not switch_died:
+        reason += (f"; cut short by FreeSWITCH going away {recall.SWITCH_CUTS_MAX} times in a row: "
+                   "counted as an attempt this time")  # fmt: skip
     answered = answered_number(att)
     cdr: dict[str, Any] = {
         "state": "done", "campaign": claim.campaign_uuid, "lead": claim.lead_uuid, "external_id": claim.external_id,

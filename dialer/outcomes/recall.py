@@ -26,6 +26,9 @@ from dialer.domain.enums import ModeCall, RecallStatus, ScheduleRecall
 from dialer.domain.models import Campaign
 
 RETRY_DELAY_MS = 1_000
+# A lead whose calls FreeSWITCH's death cut short this many times in a row counts the next such
+# attempt: a switch that keeps dying on one lead's calls must not recall it forever.
+SWITCH_CUTS_MAX = 3
 
 
 @dataclass(slots=True)
@@ -52,7 +55,7 @@ def after_attempt(
     attempts = attempts_before + 1
     first = first_attempt_ms or start_ms
     update: dict[str, Any] = {"attempts": attempts, "first_attempt_ms": first, "last_status": status.value,
-                              "last_call": call_uuid, "updated_ms": end_ms}  # fmt: skip
+                              "last_call": call_uuid, "updated_ms": end_ms, "switch_cuts": 0}  # fmt: skip
     recalls_made = attempts - 1
     if status not in campaign.recall_status or recalls_made >= campaign.recall_times:
         return NextStep(None, lead_update=update)
@@ -92,18 +95,24 @@ def after_switch_death(
     start_ms: int,
     end_ms: int,
     call_uuid: str,
-) -> NextStep:
+    cuts_before: int = 0,
+) -> NextStep | None:
     """FreeSWITCH's own death cut the attempt short (a shutdown's SYSTEM_SHUTDOWN, or a
     restart: docs/engine.md): not the callee's doing, so it uses up none of the lead's
     attempts (``recall_times``, VBot's ``numberCall``), and ``direct`` mode keeps the
     same number. A call cut while ringing is recalled whatever its status; an answered
     one as the campaign's ``recall_status`` says. When: as a recall would be
     (``schedule_recall``), never later than ``limit_recall_duration``. A lead that
-    is not recalled is done, and then the attempt is counted like any other."""
+    is not recalled is done, and then the attempt is counted like any other.
+
+    None: the lead's calls were cut ``SWITCH_CUTS_MAX`` times in a row; this attempt
+    counts (:func:`after_attempt`), so a switch dying on one lead cannot recall it forever."""
+    if cuts_before + 1 >= SWITCH_CUTS_MAX:
+        return None
     first = first_attempt_ms or start_ms
     update: dict[str, Any] = {"first_attempt_ms": first, "last_status": status.value, "last_call": call_uuid,
-                              "updated_ms": end_ms}  # fmt: skip
-    done = {**update, "attempts": attempts_before + 1}
+                              "updated_ms": end_ms, "switch_cuts": cuts_before + 1}  # fmt: skip
+    done = {**update, "attempts": attempts_before + 1, "switch_cuts": 0}
     if answered and status not in campaign.recall_status:
         return NextStep(None, lead_update=done)
     due = recall_due(campaign, end_ms=end_ms, first_attempt_ms=first)

@@ -55,6 +55,7 @@ class Claim:
     max_attempts: int = 0  # this lead's own cap on attempts (VBot numberCall); 0 = the campaign's
     # Why the lead's sealed numbers and fields cannot be opened (wrong key, changed value); "" = readable
     unreadable: str = ""
+    switch_cuts: int = 0  # the lead's last attempts in a row cut short by FreeSWITCH going away (not counted)
 
 
 @dataclass(slots=True)
@@ -548,14 +549,14 @@ class Store:
         out = json.loads(raw)
         claims = []
         for row in out.pop("claims") or []:
-            lead, call, net, idx, numbers, fields, attempts, first_ms, ext, max_attempts = row
+            lead, call, net, idx, numbers, fields, attempts, first_ms, ext, max_attempts, cuts = row
             unreadable = ""
             if numbers.startswith("enc:") or (fields or "").startswith("enc:"):
                 opened = self.open_lead(lead, {"numbers": numbers, "fields": fields or "{}"})
                 numbers, fields, unreadable = opened["numbers"], opened["fields"], opened.get("unreadable", "")
             claims.append(Claim(campaign_uuid, lead, call, net, int(idx), json.loads(numbers),
                                 json.loads(fields) if fields else {}, int(attempts), int(first_ms), ext,
-                                int(max_attempts), unreadable))  # fmt: skip
+                                int(max_attempts), unreadable, int(cuts)))  # fmt: skip
         return claims, out
 
     def finish(self, batch: list[Finish], now_ms: int) -> list[str]:
@@ -660,7 +661,7 @@ class Store:
                      json.loads(data.get("numbers") or "[]"), json.loads(data.get("fields") or "{}"),
                      int(data.get("attempts") or 0), int(data.get("first_attempt_ms") or 0),
                      data.get("external_id", ""), int(data.get("max_attempts") or 0),
-                     data.get("unreadable", ""))  # fmt: skip
+                     data.get("unreadable", ""), int(data.get("switch_cuts") or 0))  # fmt: skip
 
     def in_flight(self, campaign_uuid: str) -> int:
         return self.r.zcard(self.keys.calls(campaign_uuid))

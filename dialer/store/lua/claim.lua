@@ -100,9 +100,9 @@ for _, lead in ipairs(ids) do
       redis.call('HSET', prefix .. ':call:' .. call, 'campaign', camp, 'lead', lead, 'network', net,
                  'node', node, 'owner', owner, 'state', 'dialing', 'start_ms', now)
       local d = redis.call('HMGET', lk, 'numbers', 'fields', 'attempts', 'first_attempt_ms', 'external_id',
-                           'max_attempts')
+                           'max_attempts', 'switch_cuts')
       claims[#claims + 1] = {lead, call, net, idx, d[1], d[2], tonumber(d[3]) or 0,
-                             tonumber(d[4]) or 0, d[5] or '', tonumber(d[6]) or 0}
+                             tonumber(d[4]) or 0, d[5] or '', tonumber(d[6]) or 0, tonumber(d[7]) or 0}
       n = n + 1
     end
   end
