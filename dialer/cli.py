@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--heartbeat", type=float, default=20.0, help="HEARTBEAT interval in wall seconds (0: off)")
     sim.add_argument("--races", action="store_true", help="randomise BACKGROUND_JOB placement (seeded)")
     sim.add_argument("--hostname", default=None)
+    sim.add_argument("--restart-after", type=float, default=None, metavar="SECONDS",
+                     help="after an 'fsctl shutdown', come back this much later as a new FreeSWITCH (new "
+                          "Core-UUID), as systemd would restart it; default: stay down")  # fmt: skip
 
     serve = sub.add_parser("serve", help="run the dialing engine (configuration: AUTOCALL_* environment, --config)")
     serve.add_argument("--config", help="YAML or JSON settings file (environment variables override it)")
@@ -215,6 +218,7 @@ def run_simswitch(args: argparse.Namespace) -> int:
     )
     host, port = args.listen
     server = SimServer(switch, host, port, args.password, heartbeat=args.heartbeat, stats_file=args.stats_file)
+    server.restart_after = args.restart_after
     server.start()
     stop = gevent.event.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

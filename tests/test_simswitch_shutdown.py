@@ -169,3 +169,39 @@ def test_elegant_keeps_accepting_calls_and_cancel_stops_the_shutdown(simswitch):
     assert admin.command("api fsctl ready_check").body == b"true"
     assert wait_job(client, send(client, "0979000003", 3)).startswith("+OK")
     assert not [e for e in client.events() if e.name == "SHUTDOWN"]
+
+
+def test_the_cli_simulator_comes_back_after_fsctl_shutdown_as_a_new_freeswitch(tmp_path):
+    """``autocall simswitch --restart-after``: systemd's restart of a FreeSWITCH shut down with fsctl."""
+    import subprocess
+    import sys
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "dialer.cli", "simswitch", "--listen", f"127.0.0.1:{port}",
+                             "--password", "s3cret", "--restart-after", "0.2"])  # fmt: skip
+
+    def connect() -> RawClient:
+        with gevent.Timeout(15):
+            while True:
+                try:
+                    client = RawClient("127.0.0.1", port)
+                    client.login("s3cret")
+                    return client
+                except (OSError, AssertionError):
+                    gevent.sleep(0.05)
+
+    try:
+        first = connect()
+        before = first.command("api global_getvar core_uuid").body
+        assert first.command("api fsctl shutdown").body == b"+OK\n"
+        with gevent.Timeout(10):
+            while not first.closed:
+                gevent.sleep(0.02)
+        assert first.messages[-1].body == b"The system is being shut down.\n"
+        after = connect().command("api global_getvar core_uuid").body
+        assert after != before and len(after) == 36
+    finally:
+        proc.terminate()
+        proc.wait(10)
