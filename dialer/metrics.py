@@ -61,7 +61,8 @@ class EngineCollector(Collector):
         ready = GaugeMetricFamily("autocall_freeswitch_ready", "1 while the node is connected and may be dialled",
                                   labels=["node"])  # fmt: skip
         problem = GaugeMetricFamily("autocall_freeswitch_problem", "1 for each reason the node is not dialled "
-                                    "(dialplan, sofia, shutdown, paused, limits)",
+                                    "(dialplan, sofia, shutdown, paused, limits; avmd: only campaigns with "
+                                    "voicemail detection wait)",
                                     labels=["node", "problem"])  # fmt: skip
         sps = GaugeMetricFamily("autocall_freeswitch_sps_limit", "FreeSWITCH's sessions-per-second (fsctl sps)",
                                 labels=["node"])  # fmt: skip
@@ -73,9 +74,11 @@ class EngineCollector(Collector):
             up.add_metric([node.name], 1 if node.up.is_set() else 0)
             reconnects.add_metric([node.name], node.reconnects)
             free.add_metric([node.name], max(0, node.free_sessions()))
-            ready.add_metric([node.name], 1 if node.status() == "up" else 0)
+            ready.add_metric([node.name], 1 if node.status().split(" ", 1)[0] == "up" else 0)
             for kind in sorted(node.problems if node.up.is_set() else ()):
                 problem.add_metric([node.name, kind], 1)
+            if node.up.is_set() and not node.state.avmd:  # campaigns with voicemail_detection wait
+                problem.add_metric([node.name, "avmd"], 1)
             if node.sps_limit is not None:
                 sps.add_metric([node.name], node.sps_limit)
             rate.add_metric([node.name], round(node.capacity.bucket.rate, 3) if node.sps_limit is not None else 0)

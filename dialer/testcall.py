@@ -71,6 +71,10 @@ def run_test_call(settings: Settings, extension: str, *, text: str = DEFAULT_TEX
         if not node.up.wait(10):
             out(f"autocall test-call: cannot reach FreeSWITCH {node.name} (AUTOCALL_FREESWITCH)")
             return 1
+        why = node.dialable(campaign.voicemail_detection)
+        if why is not None:  # what a campaign would meet: say it rather than ring into it
+            out(f"autocall test-call: FreeSWITCH {node.name} is not ready: {why}")
+            return 1
         call = str(uuid.uuid4())
         fields = {"ten": "bạn", "gio": datetime.fromtimestamp(clock(), tz).strftime("%H:%M")}
         claim = Claim(campaign.campaign_uuid, str(uuid.uuid4()), call, "offnet", 0, [extension], fields, 0, 0,

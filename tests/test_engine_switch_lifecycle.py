@@ -82,10 +82,16 @@ def test_a_restart_settles_the_old_calls_at_once_with_their_real_talk_time(store
     answered_at = time.monotonic()
     wait_until(lambda: time.monotonic() - answered_at >= 1.3)  # it talks for a while
     faults.restart(server, down_s=2.0)
+    node = engine.nodes[0]
+    wait_until(lambda: node.reconnects == 1 and node.up.is_set(), timeout=20)
+    back_ms = int(time.time() * 1000)  # the new FreeSWITCH is connected: the outage is over
     wait_until(lambda: all_done(store, [talker, ringer]), timeout=20)
     engine.flush()
     (talk,) = lead_cdrs(store, talker)
-    assert (talk["recall_status"], talk["hangup_cause"], talk["billsec"]) == ("answered", "AUTOCALL_SWITCH_LOST", "1")
+    assert (talk["recall_status"], talk["hangup_cause"]) == ("answered", "AUTOCALL_SWITCH_LOST")
+    # Ended when the connection dropped, not when the new FreeSWITCH answered 2 s later.
+    assert int(talk["end_ms"]) == node.dropped_ms < back_ms - 1000
+    assert int(talk["billsec"]) == (int(talk["end_ms"]) - int(talk["answer_ms"])) // 1000 >= 1
     first, second = lead_cdrs(store, ringer)
     assert first["hangup_cause"] == "AUTOCALL_SWITCH_LOST" and "recalled, not counted" in first["reason"]
     assert (second["recall_status"], second["attempt"]) == ("no-answered", "1")
@@ -137,6 +143,8 @@ def test_campaigns_with_voicemail_detection_wait_for_mod_avmd(store, simswitch, 
     engine = make_engine(store, server, tmp_path / "audio")
     node = engine.nodes[0]
     assert "mod_avmd" in node.dialable(voicemail_detection=True) and node.dialable(voicemail_detection=False) is None
+    assert node.status() == "up (mod_avmd not loaded: campaigns with voicemail_detection are not dialled here)"
+    assert engine.why_not_dialled(voicemail_detection=True).startswith("fs1: mod_avmd is not loaded")
     detecting = audio_campaign(store, voicemail_detection=True)
     plain = audio_campaign(store, voicemail_detection=False)
     waiting, _ = leads(store, detecting, 2), leads(store, plain, 2)
@@ -159,10 +167,48 @@ def test_an_asap_shutdown_stops_the_dialling_and_a_cancel_resumes_it(store, sims
     wait_until(lambda: server.switch.stats.answered == 2)
     ops = admin(server)
     ops.command("bgapi fsctl shutdown asap")
-    wait_until(lambda: node.status().startswith("not ready: FreeSWITCH shutdown requested (ASAP)"))
+    wait_until(lambda: "shutdown requested (ASAP)" in node.status())  # SHUTDOWN_REQUESTED's own words
     ops.command("api fsctl shutdown cancel")
     wait_until(lambda: node.status() == "up", timeout=5)
     wait_until(lambda: all_done(store, batch), timeout=20)
     assert all(store.get_lead(x.lead_uuid)["attempts"] == "1" for x in batch)
     assert {c["recall_status"] for c in cdrs(store, camp)} == {"answered"}
+    engine.stop(drain_timeout=2)
+
+
+def test_a_paused_freeswitch_refuses_calls_that_are_retried_uncounted_until_it_resumes(store, simswitch, tmp_path):
+    """``fsctl pause outbound``: no event says so; refusals (DESTINATION_OUT_OF_ORDER, no channel)
+    make the node look, and it waits for ``fsctl resume``."""
+    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.05, "answer": {"talk": 0.1}}]))
+    engine = make_engine(store, server, tmp_path / "audio")
+    node = engine.nodes[0]
+    ops = admin(server)
+    ops.command("api fsctl pause outbound")
+    camp = audio_campaign(store, concurrent_call=5, recall_times=0)
+    batch = leads(store, camp, 10)
+    engine.wake(camp.campaign_uuid)
+    wait_until(lambda: node.status().startswith("not ready: FreeSWITCH refuses new outbound sessions"))
+    assert server.switch.stats.shutdown_rejected >= 1 and node.capacity.refusals >= 1
+    ops.command("api fsctl resume outbound")
+    wait_until(lambda: all_done(store, batch), timeout=20)
+    assert all(store.get_lead(x.lead_uuid)["attempts"] == "1" for x in batch)
+    assert {c["recall_status"] for c in cdrs(store, camp)} == {"answered"}
+    engine.stop(drain_timeout=2)
+
+
+def test_mod_sofia_gone_refuses_calls_chan_not_implemented_and_none_is_counted(store, simswitch, tmp_path):
+    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.05, "answer": {"talk": 0.1}}]))
+    engine = make_engine(store, server, tmp_path / "audio")
+    node = engine.nodes[0]
+    server.switch.unload_sofia()  # as at a shutdown, before the SHUTDOWN event would come
+    camp = audio_campaign(store, concurrent_call=5, recall_times=0)
+    batch = leads(store, camp, 10)
+    engine.wake(camp.campaign_uuid)
+    wait_until(lambda: node.status().startswith("not ready: mod_sofia is not loaded"))
+    assert server.switch.stats.by_cause["CHAN_NOT_IMPLEMENTED"] >= 1
+    server.switch.endpoints_gone = False  # load mod_sofia
+    server.switch.modules.add("mod_sofia")
+    wait_until(lambda: all_done(store, batch), timeout=20)
+    assert all(store.get_lead(x.lead_uuid)["attempts"] == "1" for x in batch)
+    assert not [c for c in cdrs(store, camp) if c["hangup_cause"] == "CHAN_NOT_IMPLEMENTED"]
     engine.stop(drain_timeout=2)

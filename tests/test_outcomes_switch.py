@@ -103,3 +103,39 @@ def test_the_recorder_recalls_a_cut_call_uncounted_and_counts_the_third_cut_in_a
     third = build_finish(attempt(cuts_before=SWITCH_CUTS_MAX - 1), 5_000)
     assert third.lead_update["attempts"] == 2 and third.lead_update["switch_cuts"] == 0
     assert f"{SWITCH_CUTS_MAX} times in a row: counted" in third.cdr["reason"]
+
+
+def two_legs(mode: str = "serial"):
+    """An attempt dialling two numbers (serial or parallel), as the tracker holds it."""
+    from dialer.engine.calls import InFlight
+    from dialer.esl.node import Node, NodeConfig
+    from dialer.store.store import Claim
+
+    camp = campaign(mode_call=mode, recall_status=[R.NO_ANSWERED, R.FAILED], recall_times=3)
+    claim = Claim(camp.campaign_uuid, "lead-1", "call-1", "viettel", 0, ["0980000001", "0980000002"], {}, 0, 0, "e")
+    node = Node(NodeConfig("fs1", "127.0.0.1", 8021, "x"), on_event=lambda n, e: None)
+    return InFlight(claim, camp, node, "job-1", ["call-1", "leg-2"], ["0980000001", "0980000002"], 1_000)
+
+
+@pytest.mark.parametrize("mode", ["serial", "parralel"])
+def test_a_call_answered_on_its_second_number_then_lost_with_freeswitch_keeps_its_talk_time(mode):
+    from dialer.engine.recorder import SWITCH_LOST, build_finish
+
+    att = two_legs(mode)  # the first number was busy (or lost the race); the second answered...
+    att.hangups["call-1"] = {"Hangup-Cause": "USER_BUSY" if mode == "serial" else "LOSE_RACE"}
+    att.answered_ms, att.answered_leg = 3_000, "leg-2"
+    att.ended_ms, att.problem = 33_000, SWITCH_LOST  # ...and FreeSWITCH died 30 s into the talk
+    finish = build_finish(att, 40_000)
+    cdr = finish.cdr
+    assert (cdr["recall_status"], cdr["hangup_cause"], cdr["billsec"]) == ("answered", SWITCH_LOST, 30)
+    assert cdr["answered_number"] == "0980000002"
+
+
+def test_a_serial_attempt_whose_second_number_was_refused_is_retried_whole_and_not_counted():
+    from dialer.engine.recorder import build_finish
+
+    att = two_legs("serial")
+    att.hangups["call-1"] = {"Hangup-Cause": "NO_ANSWER", "variable_sip_hangup_disposition": "send_cancel"}
+    att.job_ok, att.job_text = False, "-ERR DESTINATION_OUT_OF_ORDER"  # no channel for the second number
+    finish = build_finish(att, 5_000)
+    assert not finish.reported and finish.requeue == "fresh" and "attempts" not in finish.lead_update

@@ -101,11 +101,11 @@ def replay_throttle(simswitch, fmt: str) -> RawClient:
     return client
 
 
-_sent: dict[int, list[str]] = {}
-
-
 def client_sent(client: RawClient) -> list[str]:
-    return _sent.setdefault(id(client), [])
+    """The commands a replay sent so far on ``client``."""
+    if not hasattr(client, "sent"):
+        client.sent = []
+    return client.sent
 
 
 @pytest.mark.parametrize("fmt", ["plain", "json"])

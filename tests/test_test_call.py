@@ -16,8 +16,8 @@ SOFTPHONE = Scenario(rules=[{"match": "^1000$", "ring": 0.2, "answer": {"talk": 
                             {"match": "^1001$", "sip": 486}])  # fmt: skip
 
 
-def ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, *args: str) -> tuple[int, str]:
-    server = simswitch(SOFTPHONE, time_scale=1.0, password=PASSWORD)
+def ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, *args: str, scenario=SOFTPHONE) -> tuple[int, str]:
+    server = simswitch(scenario, time_scale=1.0, password=PASSWORD)
     host, port = server.address
     for name in [n for n in list(__import__("os").environ) if n.startswith("AUTOCALL_") and n != "AUTOCALL_TEST"]:
         monkeypatch.delenv(name)
@@ -92,3 +92,13 @@ def test_the_time_spoken_is_the_campaigns_zone_not_the_servers(monkeypatch, sims
 def test_an_unknown_time_zone_is_refused(monkeypatch, capsys, simswitch, tmp_path, redis_server):
     code, out, server = ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, "1000", "--time-zone", "Mars/Base")
     assert code == 2 and "unknown time zone 'Mars/Base'" in out and not server.received
+
+
+def test_a_freeswitch_without_the_autocall_context_is_reported_and_not_rung(monkeypatch, capsys, simswitch, tmp_path,
+                                                                              redis_server):  # fmt: skip
+    write_wav(tmp_path / "audio" / "hello.wav")
+    stock = SOFTPHONE.model_copy(update={"autocall_dialplan": False, "dialplan": {}})
+    code, out, server = ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, "1000", "--audio", "hello.wav",
+                             scenario=stock)  # fmt: skip
+    assert code == 1 and "is not ready: FreeSWITCH has no dialplan context 'autocall'" in out
+    assert not [c for c in server.received if "originate" in c]

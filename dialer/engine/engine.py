@@ -37,7 +37,7 @@ from dialer.domain.enums import CampaignStatus, TypeAutocall
 from dialer.domain.ids import job_uuid, leg_uuid
 from dialer.domain.models import Campaign, Carrier, Template
 from dialer.engine.calls import CallTracker, InFlight
-from dialer.engine.recorder import SWITCH_LOST, answer_body, build_finish, dialled, refused
+from dialer.engine.recorder import REFUSALS, SWITCH_LOST, answer_body, build_finish, dialled, refused
 from dialer.esl.connection import NotConnectedError, WriteFailed
 from dialer.esl.node import Node, NodeConfig
 from dialer.media import MessageFiles, MessageUnavailable
@@ -272,6 +272,13 @@ class Engine:
                     best, room = node, free
         return best
 
+    def why_not_dialled(self, voicemail_detection: bool = False) -> str:
+        """Why no node may take a campaign's calls now (each node's reason), "" if one may."""
+        reasons = [(node.name, node.dialable(voicemail_detection)) for node in self.nodes]
+        if any(why is None for _, why in reasons):
+            return ""
+        return "; ".join(f"{name}: {why}" for name, why in reasons)
+
     def dial(self, node: Node, ctx: CampaignContext, claims: list[Claim]) -> None:
         commands: list[str] = []
         sent: list[InFlight] = []
@@ -297,7 +304,10 @@ class Engine:
         if not commands:
             return
         try:
-            results = node.conn.send_nowait(commands) if node.conn else None
+            # Tokens taken before a drop must not send on the next connection before it is checked
+            # (and before the calls of the one before are settled): those are retried, not counted.
+            usable = node.conn is not None and node.up.is_set() and not node.problems
+            results = node.conn.send_nowait(commands) if usable else None
         except WriteFailed:
             # Some of the batch may have reached FreeSWITCH: never send it again
             # (at most one originate per attempt); the reconnect settles each one.
@@ -411,6 +421,10 @@ class Engine:
     # -- events and endings -------------------------------------------------------
     def _on_event(self, node: Node, event: dict[str, Any]) -> None:
         try:
+            if event.get("Event-Name") == "BACKGROUND_JOB":
+                cause = (event.get("_body") or "").strip().removeprefix("-ERR ").strip()
+                if cause in REFUSALS and self.tracker.by_job.get(event.get("Job-UUID", "")) is not None:
+                    node.refused(cause)  # slow down and look at the switch now, not after the job's grace
             self.tracker.on_event(event)
         except Exception:  # a bug with one call must not take the connection (and every call) down
             log.exception("event handling failed", extra={"node": node.name, "event": event.get("Event-Name"),
@@ -423,15 +437,16 @@ class Engine:
             self._writes.put(("answer", url, json.dumps(body, ensure_ascii=False), att.claim.campaign_uuid))
 
     def _ended(self, att: InFlight) -> None:
-        cause = refused(att)
-        if cause is not None:  # not dialled: the lead goes back to its queue (build_finish)
-            att.node.refused(cause)
-        elif att.answered_ms and att.hangups and not att.problem:
+        # A refusal (not dialled: the lead goes back to its queue, build_finish) slowed the node
+        # when its job came (_on_event).
+        if refused(att) is None and att.answered_ms and att.hangups and not att.problem:
             hang = att.hangups.get(att.answered_leg) or {}
             if hang.get("Hangup-Cause") == "NO_ROUTE_DESTINATION" and "variable_last_app" not in hang:
                 # Answered into no dialplan: every call would end so until the context is back.
                 att.node.suspect("dialplan", "an answered call found no dialplan (NO_ROUTE_DESTINATION, nothing "
                                              "played): checking the 'autocall' context")  # fmt: skip
+            elif hang.get("Hangup-Cause") == "DESTINATION_OUT_OF_ORDER" and "variable_playback_ms" not in hang:
+                att.node.recheck()  # an application of the dialplan is missing (mod_avmd unloaded?)
         finish = build_finish(att, int(self.clock() * 1000))
         self.counts.outcome(finish)
         if finish.reported:
@@ -446,12 +461,17 @@ class Engine:
         dial on it): one dialled on the new connection is followed normally. A new Core-UUID
         means FreeSWITCH itself restarted: none of the old calls exists any more, and each
         is settled at once, ended when the connection dropped."""
+        # dial() sends nothing before this runs (the node is not up until its checks are answered), so
+        # every attempt here was sent on an earlier connection.
         before = [a for a in self.tracker.of_node(node) if not a.done]
         if node.previous_core and node.core_uuid and node.previous_core != node.core_uuid:
             log.warning("freeswitch restarted (new Core-UUID): its calls ended when the connection dropped",
                         extra={"node": node.name, "calls": len(before), "core": node.core_uuid})  # fmt: skip
             for att in before:
-                self._switch_lost(att, node.dropped_ms, "FreeSWITCH restarted under the call (new Core-UUID)")
+                try:
+                    self._switch_lost(att, node.dropped_ms, "FreeSWITCH restarted under the call (new Core-UUID)")
+                except Exception:  # one bad record must not leave the others unsettled
+                    log.exception("settling a call of a restarted FreeSWITCH failed", extra=att.log_extra())
             return
         gevent.spawn(self._reconcile, node, before)
 

@@ -44,10 +44,12 @@ def answered_number(att: InFlight) -> str:
 
 
 def refused(att: InFlight) -> str | None:
-    """The cause, when FreeSWITCH refused the originate before any channel existed (REFUSALS)."""
-    if att.job_ok is False and not att.hangups and att.job_text.startswith("-ERR "):
+    """The cause, when FreeSWITCH refused the originate (REFUSALS) and some leg of it never had a
+    channel: the attempt was not (fully) dialled. A serial attempt whose first number rang out and
+    whose second was refused is retried whole, like one refused outright."""
+    if att.job_ok is False and att.job_text.startswith("-ERR "):
         cause = att.job_text[5:].strip()
-        if cause in REFUSALS:
+        if cause in REFUSALS and any(leg not in att.hangups for leg in att.legs):
             return cause
     return None
 
@@ -71,10 +73,13 @@ def message_played(hang: dict[str, str]) -> bool | None:
 
 
 def final_hangup(att: InFlight) -> dict[str, str]:
-    for leg in (att.answered_leg, att.winner):
-        if leg and leg in att.hangups:
-            return att.hangups[leg]
-    if att.hangups:  # the last leg tried (serial) / the last to end (parallel)
+    """The hangup that tells how the attempt ended: the answered leg's (nothing if it never came:
+    a busy first number or a losing leg says nothing about the call that was answered), else the
+    last leg tried (serial) / the last to end (parallel)."""
+    answered = att.answered_leg or att.winner
+    if answered:
+        return att.hangups.get(answered, {})
+    if att.hangups:
         return list(att.hangups.values())[-1]
     return {}
 
@@ -127,17 +132,19 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
         billsec = max(0, end_ms - answer_ms) // 1000 if answer_ms else 0
     waitsec = max(0, duration - billsec)
     cancelled = outcome.report_key is ReportKey.CANCEL and att.cancelled
+    # Not the callee's doing: FreeSWITCH went away under the call, or its dialplan played nothing.
+    fault = "" if cancelled else ("FreeSWITCH going away" if cut_by_switch(att) else
+                                  "FreeSWITCH's dialplan playing nothing" if outcome.switch_fault else "")  # fmt: skip
     step: recall.NextStep | None = None
-    cut = not cancelled and cut_by_switch(att)
     if cancelled:
         step = recall.retry(attempts_before=claim.attempts, now_ms=now_ms, delay_ms=0)
-    elif cut:
+    elif fault:
         step = recall.after_switch_death(
             campaign, attempts_before=claim.attempts, first_attempt_ms=claim.first_attempt_ms,
             status=outcome.recall_status, answered=outcome.report_key is ReportKey.ANSWERED, start_ms=start_ms,
             end_ms=end_ms, call_uuid=claim.call_uuid, cuts_before=claim.switch_cuts,
         )  # fmt: skip
-    switch_died = cut and step is not None
+    uncounted = bool(fault) and step is not None
     if step is None:
         if claim.max_attempts:  # the lead's own cap (VBot numberCall) replaces the campaign's recall_times
             campaign = campaign.model_copy(update={"recall_times": claim.max_attempts - 1})
@@ -147,10 +154,10 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
             start_ms=start_ms, end_ms=end_ms, call_uuid=claim.call_uuid,
         )  # fmt: skip
     reason = att.detail or outcome.reason
-    if switch_died and step.requeue:
-        reason += "; cut short by FreeSWITCH going away: recalled, not counted as an attempt"
-    elif cut and not switch_died:
-        reason += (f"; cut short by FreeSWITCH going away {recall.SWITCH_CUTS_MAX} times in a row: "
+    if uncounted and step.requeue:
+        reason += f"; cut short by {fault}: recalled, not counted as an attempt"
+    elif fault and not uncounted:
+        reason += (f"; cut short by {fault} {recall.SWITCH_CUTS_MAX} times in a row: "
                    "counted as an attempt this time")  # fmt: skip
     answered = answered_number(att)
     cdr: dict[str, Any] = {

@@ -11,7 +11,8 @@ taken for the limit.
 
 The originates go through a token bucket whose burst + rate stays within
 ``min(85 % of the limit, limit - 1)`` in any second, so no FreeSWITCH window
-can overflow whatever its phase, and 15 % stays for inbound calls. A refusal
+can overflow whatever its phase, and 15 % stays for inbound calls; every
+number of a serial or parallel attempt is charged (``charge``). A refusal
 all the same (another dialer, inbound calls, a lowered limit) halves the rate
 for a while; it then climbs back by a tenth of the target per second.
 """
@@ -46,6 +47,10 @@ class TokenBucket:
 
     def give_back(self, n: int) -> None:
         self.tokens = min(self.burst, self.tokens + n)
+
+    def charge(self, n: int) -> None:
+        """Spend ``n`` more tokens than were taken (the bucket may go below zero: later takes wait)."""
+        self.tokens -= n
 
     def wait_time(self) -> float:
         self._refill()
@@ -119,6 +124,12 @@ class Capacity:
     def give_back(self, n: int) -> None:
         if n > 0:
             self.bucket.give_back(n)
+
+    def charge(self, legs: int) -> None:
+        """Sessions an attempt requests beyond its first (serial and parallel numbers): each is a
+        session request against FreeSWITCH's per-second budget like the first."""
+        if legs > 0:
+            self.bucket.charge(legs)
 
     def throttled(self) -> bool:
         return self.clock() < self.throttled_until

@@ -52,6 +52,7 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 UPTIME_UNITS = {"years": 365 * 86_400_000, "days": 86_400_000, "hours": 3_600_000, "minutes": 60_000,
                 "seconds": 1000, "milliseconds": 1}  # fmt: skip
 UPTIME = re.compile(r"(\d+) (year|day|hour|minute|second|millisecond)s?\b")
+SESSIONS = re.compile(r"^(\d+) session\(s\) - peak", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class SwitchState:
     uptime_ms: int | None = None
     sps: int | None = None  # the sessions-per-second limit, as fsctl says it
     max_sessions: int | None = None
+    sessions: int | None = None  # sessions up now, every direction (status: "N session(s) - peak …")
     avmd: bool = False  # mod_avmd loaded (voicemail detection possible)
     # Why no call may be placed through this switch now ({kind: operator-facing reason}).
     problems: dict[str, str] = field(default_factory=dict)
@@ -100,25 +102,31 @@ def parse(answers: dict[str, str]) -> SwitchState:
     if "sps" in answers and (sps is None or max_sessions is None):
         problems["limits"] = ("cannot read the session limits: " + _said(COMMANDS["sps"], answers["sps"])
                               + ", " + _said(COMMANDS["max_sessions"], answers.get("max_sessions", "")))  # fmt: skip
-    if answers.get("shutdown", "").strip() == "true":
-        problems["shutdown"] = "FreeSWITCH is shutting down ('fsctl shutdown_check' is true): no new calls"
-    elif answers.get("ready", "").strip() == "false":
-        # A drain that found no call up stops the core at once, and shutdown_check is false
-        # again by then (batch3 "shutdown-elegant-idle"); ready_check still tells.
-        problems["shutdown"] = "FreeSWITCH takes no new sessions ('fsctl ready_check' is false): shutting down"
+    shutdown = answers.get("shutdown", "").strip() == "true"
     paused = answers.get("paused", "").strip() == "true" or answers.get("paused_outbound", "").strip() == "true"
-    if paused:
+    if shutdown:  # an asap drain also pauses the core: the shutdown is what the operator must know
+        problems["shutdown"] = "FreeSWITCH is shutting down ('fsctl shutdown_check' is true): no new calls"
+    elif paused:
         problems["paused"] = ("FreeSWITCH refuses new outbound sessions ('fsctl pause_check' is true): "
                               "'fsctl resume' lets calls out again")  # fmt: skip
+    elif answers.get("ready", "").strip() == "false":
+        # Not paused, yet no new session: the core is stopping. A drain that found no call up stops
+        # it at once, and shutdown_check can be false by then (batch3 "shutdown-elegant-idle").
+        problems["shutdown"] = "FreeSWITCH takes no new sessions ('fsctl ready_check' is false): shutting down"
+    if sps is not None and sps <= 1:
+        problems["limits"] = (f"FreeSWITCH's sessions-per-second is {sps}: it admits sps - 1 sessions a second, "
+                              "so none ('fsctl sps N' or switch.conf.xml)")  # fmt: skip
     if "dialplan" in answers and not answers["dialplan"].lstrip().startswith("<context"):
         problems["dialplan"] = (f"FreeSWITCH has no dialplan context {CONTEXT!r}: "
                                 f"{_said(COMMANDS['dialplan'], answers['dialplan'])}; install "
                                 "freeswitch-conf/dialplan/autocall.xml and run 'reloadxml'")  # fmt: skip
     if "sofia" in answers and answers["sofia"].strip() != "true":
         problems["sofia"] = f"mod_sofia is not loaded ({_said(COMMANDS['sofia'], answers['sofia'])}): no SIP calls"
+    count = SESSIONS.search(answers.get("status", ""))
     return SwitchState(
         core_uuid=core if UUID.match(core) else "",
         uptime_ms=uptime_ms(answers.get("status", "")),
+        sessions=int(count.group(1)) if count else None,
         sps=sps,
         max_sessions=max_sessions,
         avmd=answers.get("avmd", "").strip() == "true",

@@ -44,6 +44,7 @@ CHECK_EVERY_S = 10.0  # re-read the limits and re-check the node this often
 RECHECK_S = 1.0  # ...and this often while it has a problem, or right after a refusal
 SIGNED = 1 << 31
 SHUTTING_DOWN = "FreeSWITCH is shutting down (SHUTDOWN): no new calls until it is back"
+NO_AVMD = "mod_avmd not loaded: campaigns with voicemail_detection are not dialled here"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,7 @@ class Node:
         self._stopping = False
         self._recheck = gevent.event.Event()
         self._shutdown_final = False  # SHUTDOWN came: this connection will not dial again
+        self._shutdown_events = 0  # SHUTDOWN/SHUTDOWN_REQUESTED events seen (a check's answers may be older)
 
     # -- capacity (capacity.py) -----------------------------------------------------
     @property
@@ -149,6 +151,9 @@ class Node:
 
     def give_back(self, n: int) -> None:
         self.capacity.give_back(n)
+
+    def charge(self, legs: int) -> None:
+        self.capacity.charge(legs)
 
     def wait_time(self) -> float:
         return self.capacity.bucket.wait_time()
@@ -187,24 +192,39 @@ class Node:
         return None
 
     def status(self) -> str:
-        """``up``, ``down`` or ``not ready: <why>`` (autocall status, /readyz)."""
+        """``up``, ``down`` or ``not ready: <why>`` (autocall status, /readyz); ``up (…)`` while
+        campaigns with voicemail detection are not dialled here (no mod_avmd)."""
         if not self.up.is_set():
             return "down"
-        return f"not ready: {'; '.join(self.problems.values())}" if self.problems else "up"
+        if self.problems:
+            return f"not ready: {'; '.join(self.problems.values())}"
+        return "up" if self.state.avmd else f"up ({NO_AVMD})"
 
     # -- what FreeSWITCH says -------------------------------------------------------------
-    def apply_state(self, state: SwitchState) -> None:
-        """Take in the answers to the checks (checks.py)."""
+    def apply_state(self, state: SwitchState, events_before: int | None = None, *, connecting: bool = False) -> None:
+        """Take in the answers to the checks (checks.py). ``events_before``: the count of shutdown
+        events when the checks were sent; one that came since is newer than their answers."""
         before = dict(self.problems)
+        had_avmd = self.state.avmd
         self.state = state
         self.problems = dict(state.problems)
         if self._shutdown_final:  # a plain shutdown sets no flag fsctl shutdown_check could show
             self.problems["shutdown"] = SHUTTING_DOWN
+        elif "shutdown" in before and (
+            (events_before is not None and events_before != self._shutdown_events) or "shutdown" in self.problems
+        ):
+            # A SHUTDOWN_REQUESTED newer than these answers, or still going on: keep what the event said.
+            self.problems["shutdown"] = before["shutdown"]
         if self.capacity.limits(state.sps, state.max_sessions):
             log.info("freeswitch limits", extra={"node": self.name, "sps": self.capacity.sps_limit,
                                                   "max_sessions": self.capacity.max_sessions,
                                                   "rate": round(self.capacity.target, 1)})  # fmt: skip
+        if state.sessions is not None:
+            self.capacity.sessions(state.sessions, None)
         self._log_problems(before)
+        if had_avmd != state.avmd or connecting:
+            (log.info if state.avmd else log.warning)(
+                "freeswitch mod_avmd loaded" if state.avmd else f"freeswitch {NO_AVMD}", extra={"node": self.name})
 
     def _log_problems(self, before: dict[str, str]) -> None:
         for kind, why in self.problems.items():
@@ -233,6 +253,7 @@ class Node:
             why = (f"FreeSWITCH shutdown requested ({event.get('Event-Info', '?')}): no new calls "
                    "unless it is cancelled")  # fmt: skip
         before = dict(self.problems)
+        self._shutdown_events += 1
         self.problems["shutdown"] = why
         self._log_problems(before)
         self._recheck.set()
@@ -251,22 +272,25 @@ class Node:
     def _connect(self) -> ESLConnection:
         conn = ESLConnection(self.config.host, self.config.port, self.config.password, on_event=self._dispatch,
                              command_timeout=self.command_timeout, name=self.name)  # fmt: skip
+        # A new connection starts clean; a shutdown event on it (even during the checks) counts.
+        self._shutdown_final = False
+        self.problems = {}
+        self.capacity.sessions(0, None)  # a restarted FreeSWITCH has none; the checks say how many
         try:
             conn.connect()
             reply = conn.send(SUBSCRIPTION)
             if not reply.ok:
                 raise NotConnectedError(f"subscription refused: {reply.text}")
             self.conn = conn
+            events = self._shutdown_events
             state = read_state(conn)
         except (NotConnectedError, OSError):
             conn.close("connect failed")
             raise
-        self._shutdown_final = False
-        self.problems = {}
         self.previous_core, self.core_uuid = self.core_uuid, state.core_uuid
         if state.uptime_ms is not None:
             self.core_started_ms = int(self.clock() * 1000) - state.uptime_ms
-        self.apply_state(state)
+        self.apply_state(state, events, connecting=True)
         return conn
 
     def _supervise(self) -> None:
@@ -316,8 +340,9 @@ class Node:
                 gevent.sleep(RECHECK_S - (time.monotonic() - last))
             self._recheck.clear()
             last = time.monotonic()
+            events = self._shutdown_events
             try:
-                self.apply_state(read_state(conn))
+                self.apply_state(read_state(conn), events)
             except NotConnectedError:
                 return
 

@@ -59,6 +59,7 @@ class Outcome:
     report_key: ReportKey
     cause: str  # the FreeSWITCH cause name the decision used ("NONE" when there was none)
     reason: str  # short English explanation for CDRs and operators
+    switch_fault: bool = False  # FreeSWITCH's doing, not the callee's (rule 0: the dialplan played nothing)
 
 
 class CauseRule(NamedTuple):
@@ -410,7 +411,7 @@ def classify(
         if message_played is False and channel in _DIALPLAN_FAILED:
             # Rule 0: the callee picked up, FreeSWITCH had nothing to run (no autocall context, an
             # invalid application) and hung up at once: the message never played. Not answered.
-            return Outcome(R.FAILED, K.FAILED, channel, _DIALPLAN_FAILED[channel])
+            return Outcome(R.FAILED, K.FAILED, channel, _DIALPLAN_FAILED[channel], switch_fault=True)
         return _answered(channel, billsec, beep, min_answered_seconds)
 
     base, sip_agrees = _resolve(channel, job, sip)

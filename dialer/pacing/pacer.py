@@ -51,6 +51,8 @@ class CampaignPacer:
         self._greenlet: gevent.Greenlet | None = None
         self.stopped = False
         self._no_key_logged = float("-inf")
+        self._why_not = ""  # why no node may take this campaign's calls (logged when it changes)
+        self._why_not_logged = float("-inf")
 
     def start(self) -> None:
         self._greenlet = gevent.spawn(self._run)
@@ -95,8 +97,10 @@ class CampaignPacer:
             return
         node = engine.pick_node(campaign.voicemail_detection)
         if node is None:  # none connected, or none may take this campaign's calls now (node.dialable)
+            self._say_why_not(engine.why_not_dialled(campaign.voicemail_detection))
             self._sleep(NO_NODE_POLL)
             return
+        self._say_why_not("")
         want = min(MAX_BATCH, campaign.concurrent_call)
         k = node.take(want)
         if k == 0:
@@ -117,6 +121,8 @@ class CampaignPacer:
                 self._fail_unreadable(ctx, node, unreadable)
                 claims = [c for c in claims if not c.unreadable]
             if claims:
+                if campaign.mode_call.value != "direct":  # each further number is a session request too
+                    node.charge(sum(len(c.numbers) - 1 for c in claims))
                 engine.dial(node, ctx, claims)
             gevent.sleep(0)
             return
@@ -126,6 +132,17 @@ class CampaignPacer:
         due = info.get("next_due", -1)
         wait = IDLE_POLL if due < 0 else min(IDLE_POLL, max(0.001, due / 1000 - now))
         self._sleep(wait)
+
+    def _say_why_not(self, why: str) -> None:
+        """Log once (and once a minute while it lasts) why no FreeSWITCH may take this campaign's calls."""
+        now = time.monotonic()
+        if why and (why != self._why_not or now - self._why_not_logged >= NO_KEY_LOG_EVERY):
+            log.error("campaign not dialled: no FreeSWITCH node may take its calls now",
+                      extra={"campaign": self.campaign_uuid, "why": why})  # fmt: skip
+            self._why_not_logged = now
+        elif not why and self._why_not:
+            log.info("campaign dialled again", extra={"campaign": self.campaign_uuid})
+        self._why_not = why
 
     def _hold_without_key(self) -> None:
         """enable_encrypt and no AUTOCALL_ENCRYPTION_KEY: claim nothing until the key is configured."""

@@ -179,14 +179,14 @@ class Api:
         if what in ("pause", "resume"):
             on = what == "pause"
             where = rest[0].lower() if rest else ""
-            if where == "outbound":
+            if where != "inbound":
                 sw.no_new_outbound = on
-            elif where != "inbound":  # inbound calls are not simulated
-                sw.no_new_sessions = on
+            if where != "outbound":
+                sw.no_new_inbound = on
             return "+OK\n"
         if what == "pause_check":
             where = rest[0].lower() if rest else ""
-            paused = {"outbound": sw.no_new_outbound, "inbound": False}.get(where, sw.no_new_sessions)
+            paused = {"outbound": sw.no_new_outbound, "inbound": sw.no_new_inbound}.get(where, sw.no_new_sessions)
             return "true" if paused else "false"
         if what == "ready_check":  # switch_core_ready(): not shutting down, not paused both ways
             return "false" if sw.stopping or sw.no_new_sessions else "true"

@@ -156,8 +156,7 @@ class Shutdown:
 
     def stop(self) -> None:
         sw = self.switch
-        sw.stopping = True
-        sw.shutdown_requested = True
+        sw.stopping = True  # SCF_SHUTTING_DOWN; SCF_SHUTDOWN_REQUESTED stays as it was (shutdown_check)
         sw.emit_core("SHUTDOWN")
         for ch in list(sw.channels.values()):
             sw.hangup(ch, "SYSTEM_SHUTDOWN", "kill")
@@ -169,7 +168,7 @@ class Shutdown:
     def sofia_gone(self) -> None:
         sw = self.switch
         waiting, sw.endpoints_waiting = sw.endpoints_waiting or [], None
-        sw.endpoints_gone = True
+        sw.unload_sofia()
         sw.emit_module_unloads(first=False)
         for start_job in waiting:
             start_job()

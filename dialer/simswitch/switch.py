@@ -94,9 +94,11 @@ class Switch:
         self.since_startup = 0
         # The core's flags (switch_core.c): fsctl pause [outbound], and a shutdown in
         # progress (shutdown.py), during which no outbound session can be created.
-        self.no_new_sessions = False
+        # SCF_NO_NEW_INBOUND_SESSIONS / _OUTBOUND_: fsctl pause sets both (SCF_NO_NEW_SESSIONS), as does
+        # a shutdown asap; fsctl pause|resume outbound one.
+        self.no_new_inbound = False
         self.no_new_outbound = False
-        self.shutdown_requested = False  # fsctl shutdown elegant|asap, until it runs or is cancelled
+        self.shutdown_requested = False  # SCF_SHUTDOWN_REQUESTED: fsctl shutdown elegant|asap, until cancelled
         self.stopping = False  # the plain shutdown runs: the core accepts no session any more
         # While mod_sofia unloads, an originate waits for its endpoint and then gets
         # CHAN_NOT_IMPLEMENTED; once unloaded, at once (shutdown.py).
@@ -114,9 +116,18 @@ class Switch:
         self.on_originate: list[Callable[[int], None]] = []  # fault hooks (faults.py), called with the count
 
     # -- sessions and limits -------------------------------------------------
+    @property
+    def no_new_sessions(self) -> bool:
+        """SCF_NO_NEW_SESSIONS: both directions refused (switch_core_ready() is false)."""
+        return self.no_new_inbound and self.no_new_outbound
+
+    @no_new_sessions.setter
+    def no_new_sessions(self, on: bool) -> None:
+        self.no_new_inbound = self.no_new_outbound = on
+
     def ready_outbound(self) -> bool:
-        """switch_core_ready_outbound(): false while paused or shutting down."""
-        return not (self.no_new_sessions or self.no_new_outbound or self.stopping)
+        """switch_core_ready_outbound(): false while outbound is paused or the core is shutting down."""
+        return not (self.no_new_outbound or self.stopping)
 
     def _take_session(self) -> bool:
         """switch_core_session_request_uuid(): not while the core refuses outbound
@@ -626,6 +637,12 @@ class Switch:
         for _, template in self.templates.replays["module_unload" if first else "module_unload_sofia"]:
             self.bus.emit(template, {**self.bus.base})
 
+    def unload_sofia(self) -> None:
+        """mod_sofia is gone (a shutdown unloads it; so does ``unload mod_sofia``): originates of
+        its endpoints fail CHAN_NOT_IMPLEMENTED and ``module_exists mod_sofia`` is false."""
+        self.endpoints_gone = True
+        self.modules.discard("mod_sofia")
+
     def reincarnate(self) -> None:
         """A new FreeSWITCH process: new Core-UUID, configured limits, no channels (none
         of the old ones sends an event), counters and flags from zero."""
@@ -640,10 +657,11 @@ class Switch:
         self.sessions = SessionLimits(self.limits)
         self.started = time.time()
         self.since_startup = 0
-        self.no_new_sessions = self.no_new_outbound = False
+        self.no_new_sessions = False
         self.shutdown_requested = self.stopping = False
         self.endpoints_waiting = None
         self.endpoints_gone = False
+        self.modules = set(MODULES) - set(self.scenario.missing_modules)
 
     def global_vars(self) -> dict[str, str]:
         """``global_getvar``: the globals a dialer asks for (no newline in the answer)."""
