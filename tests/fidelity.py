@@ -58,3 +58,21 @@ def job_position(events: list[Event], uuid: str) -> str:
 def normalise_reply(text: str) -> str:
     text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>", text)
     return text
+
+
+SPAN_MOMENTS = {"bill": ("end", "answer"), "answer": ("answer", "start"), "": ("end", "start")}
+
+
+def assert_span(headers, span: str, seconds: float) -> None:
+    """A CDR span of a CHANNEL_HANGUP_COMPLETE (``bill`` → billsec/billmsec, ``answer``, ``""`` →
+    duration/mduration) is what FreeSWITCH computes (switch_channel_set_timestamps): the difference
+    of the two moments each truncated to the unit, so a call of ``seconds`` has a ``*sec`` of
+    ``seconds`` or one more, equal to the difference of its ``*_epoch`` values."""
+    end, start = SPAN_MOMENTS[span]
+    name = f"variable_{span}sec" if span else "variable_duration"
+    msec = f"variable_{span}msec" if span else "variable_mduration"
+    get = headers.get if hasattr(headers, "get") else headers.__getitem__
+    sec = int(get(name))
+    assert sec == int(get(f"variable_{end}_epoch")) - int(get(f"variable_{start}_epoch")), name
+    assert int(seconds) <= sec <= int(seconds) + 1, (name, sec, seconds)
+    assert seconds * 1000 <= int(get(msec)) <= seconds * 1000 + 1000, (msec, get(msec), seconds)

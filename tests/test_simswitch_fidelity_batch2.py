@@ -21,7 +21,7 @@ from dialer.simswitch.limits import SessionLimits
 from dialer.simswitch.shutdown import FSCTL, SIGTERM, Shutdown
 from tests.conftest import CAPTURES
 from tests.eslclient import RawClient
-from tests.fidelity import IGNORED_HEADERS, capture_commands, capture_events, keys, normalise_reply
+from tests.fidelity import IGNORED_HEADERS, assert_span, capture_commands, capture_events, keys, normalise_reply
 
 B2 = CAPTURES / "batch2"
 # The lab's far ends (batch2 README "Setup"): uas 200… answers after 0.2 s, 486… is busy;
@@ -161,9 +161,12 @@ def test_a_missing_context_or_extension_answers_then_hangs_up_no_route(simswitch
         assert keys(sim[u]) == keys(real[u])
         (rh,) = [e for e in real[u] if e.name == "CHANNEL_HANGUP_COMPLETE"]
         (sh,) = [e for e in sim[u] if e.name == "CHANNEL_HANGUP_COMPLETE"]
-        for name in ("Hangup-Cause", "variable_hangup_cause_q850", "variable_billsec",
-                     "variable_sip_hangup_disposition", "variable_last_app", "variable_playback_ms"):  # fmt: skip
+        for name in ("Hangup-Cause", "variable_hangup_cause_q850", "variable_sip_hangup_disposition",
+                     "variable_last_app", "variable_playback_ms"):  # fmt: skip
             assert sh.get(name) == rh.get(name), name
+        # Answered, then hung up at once: billsec 0 (1 if the two moments straddle a clock second).
+        assert rh.get("variable_billsec") == "0"
+        assert_span(sh, "bill", 0)
 
 
 # -- shutdowns -----------------------------------------------------------------------------------------

@@ -203,3 +203,12 @@ def test_the_cli_simulator_comes_back_after_fsctl_shutdown_as_a_new_freeswitch(t
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_switch_shutting_down_answers_every_fsctl_with_zero(shut):
+    """switch_core_session_ctl refuses everything once the core stops (found on a real switch)."""
+    _, client, shutdown, _ = shut()
+    shutdown.advance()  # stop
+    assert client.command("api fsctl sps").body == b"+OK sessions per second: 0\n"
+    assert client.command("api fsctl max_sessions").body == b"+OK max sessions: 0\n"
+    assert client.command("api fsctl ready_check").body == b"false"

@@ -102,14 +102,21 @@ def parse(answers: dict[str, str]) -> SwitchState:
     if "sps" in answers and (sps is None or max_sessions is None):
         problems["limits"] = ("cannot read the session limits: " + _said(COMMANDS["sps"], answers["sps"])
                               + ", " + _said(COMMANDS["max_sessions"], answers.get("max_sessions", "")))  # fmt: skip
+    if sps == 0 and max_sessions == 0:
+        # A core shutting down answers every fsctl with 0 (switch_core_session_ctl refuses them):
+        # not limits to pace by.
+        sps = max_sessions = None
+        problems["shutdown"] = "FreeSWITCH is shutting down (fsctl answers 0 sessions per second, 0 max sessions)"
     shutdown = answers.get("shutdown", "").strip() == "true"
     paused = answers.get("paused", "").strip() == "true" or answers.get("paused_outbound", "").strip() == "true"
+    if "shutdown" in problems:
+        shutdown = paused = False  # already known (above)
     if shutdown:  # an asap drain also pauses the core: the shutdown is what the operator must know
         problems["shutdown"] = "FreeSWITCH is shutting down ('fsctl shutdown_check' is true): no new calls"
     elif paused:
         problems["paused"] = ("FreeSWITCH refuses new outbound sessions ('fsctl pause_check' is true): "
                               "'fsctl resume' lets calls out again")  # fmt: skip
-    elif answers.get("ready", "").strip() == "false":
+    elif answers.get("ready", "").strip() == "false" and "shutdown" not in problems:
         # Not paused, yet no new session: the core is stopping. A drain that found no call up stops
         # it at once, and shutdown_check can be false by then (batch3 "shutdown-elegant-idle").
         problems["shutdown"] = "FreeSWITCH takes no new sessions ('fsctl ready_check' is false): shutting down"
@@ -122,6 +129,8 @@ def parse(answers: dict[str, str]) -> SwitchState:
                                 "freeswitch-conf/dialplan/autocall.xml and run 'reloadxml'")  # fmt: skip
     if "sofia" in answers and answers["sofia"].strip() != "true":
         problems["sofia"] = f"mod_sofia is not loaded ({_said(COMMANDS['sofia'], answers['sofia'])}): no SIP calls"
+    if "shutdown" in problems:  # modules unloading say nothing about the node once it is back
+        problems = {"shutdown": problems["shutdown"]}
     count = SESSIONS.search(answers.get("status", ""))
     return SwitchState(
         core_uuid=core if UUID.match(core) else "",

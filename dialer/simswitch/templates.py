@@ -49,14 +49,15 @@ def _stamp_of(name: str) -> Rule:
 
 
 def _span(end: str, start: str, div: int, need: str | None = None) -> Rule:
-    """FreeSWITCH's CDR spans (switch_channel_set_timestamps): end - start,
-    0 when ``need`` (the moment that makes it meaningful) never happened."""
+    """FreeSWITCH's CDR spans (switch_channel_set_timestamps): the difference of the two moments
+    each truncated to the unit (``billsec = end_epoch - answer_epoch``: whole clock seconds, so a
+    1.5 s call bills 1 or 2), 0 when ``need`` (the moment that makes it meaningful) never happened."""
 
     def rule(ctx: Ctx, static: str) -> str:
         if need and not ctx.get(need):
             return "0"
         a, b = ctx.get(end, 0), ctx.get(start, 0)
-        return str(max(0, a - b) // div) if a and b else "0"
+        return str(max(0, a // div - b // div)) if a and b else "0"
 
     return rule
 
