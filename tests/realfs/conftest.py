@@ -6,6 +6,9 @@ Fixtures:
                              far end, HEARTBEAT every 1 s; stopped at the end of the test module
   realfs_factory  (function) make(**options) -> a started RealFreeSwitch with other options
                              (autocall_context=False, avmd=False, sps=..., ...); all stopped afterwards
+  autocall_factory (function) make(freeswitch_url, env=None) -> a started ``autocall serve`` on the
+                             test's clean Redis (tests/conftest.py's redis_server); all stopped afterwards
+  store           (function) dialer.store.store.Store on that Redis
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from dialer.store.store import Store
+from tests.realfs.autocall_serve import AutocallServe
 from tests.realfs.fsharness import ENV_PREFIX, RealFreeSwitch, prefix_problem
 
 HERE = Path(__file__).resolve().parent
@@ -71,3 +76,22 @@ def realfs_factory(realfs_prefix, tmp_path_factory):
             fs.stop()
         finally:
             fs.cleanup()
+
+
+@pytest.fixture
+def store(redis_client) -> Store:
+    return Store(redis_client)
+
+
+@pytest.fixture
+def autocall_factory(redis_server, redis_client, tmp_path_factory):
+    made: list[AutocallServe] = []
+
+    def make(freeswitch_url: str, env: dict[str, str] | None = None) -> AutocallServe:
+        autocall = AutocallServe(tmp_path_factory.mktemp("autocall"), redis_server["url"], freeswitch_url, env=env)
+        made.append(autocall)
+        return autocall.start()
+
+    yield make
+    for autocall in made:
+        autocall.stop()
