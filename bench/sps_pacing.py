@@ -14,9 +14,11 @@ Two engines per limit, measured in the same run:
 
 * **current**: the limit from ``fsctl sps`` (dialer/esl/checks.py); the target is
   ``capacity.rates(S)`` (22.5/s at S=30: min(85 %, S-1) minus the burst);
-* **baseline**: the same engine, but its node takes HEARTBEAT's
-  ``Session-Per-Sec`` for the limit, as autocall did before (the field report:
-  3.6-13 calls/s at S=30).
+* **baseline**: the same engine, but its node paces as autocall's did before
+  (c05c335): the limit is HEARTBEAT's ``Session-Per-Sec`` capped by the URL's
+  ``sps`` (S here), recomputed at each HEARTBEAT, recovering only then (the
+  field report: 3.6-13 calls/s at S=30 with 20 s HEARTBEATs at an arbitrary
+  phase; here they come every second, which flatters the baseline).
 
 Printed: target, achieved (calls/s), achieved/target, refusals (``Throttle
 Error!``), baseline achieved, current/baseline, and FreeSWITCH's own ceiling S-1.
@@ -54,7 +56,7 @@ from dialer.domain.enums import CampaignStatus  # noqa: E402
 from dialer.domain.models import Campaign, Lead, Template  # noqa: E402
 from dialer.engine.engine import Engine  # noqa: E402
 from dialer.esl.capacity import rates  # noqa: E402
-from dialer.esl.node import Node, NodeConfig, _signed  # noqa: E402
+from dialer.esl.node import Node, NodeConfig  # noqa: E402
 from dialer.media import MessageFiles  # noqa: E402
 from dialer.routing.numbers import normalize  # noqa: E402
 from dialer.store.store import Store  # noqa: E402
@@ -81,21 +83,44 @@ def wait_port(port: int, what: str) -> None:
 
 
 class HeartbeatLimitNode(Node):
-    """The baseline: the node before this change, which took HEARTBEAT's Session-Per-Sec for the limit."""
+    """The baseline: autocall's node before this change, which took HEARTBEAT's Session-Per-Sec for
+    the limit (dialer/esl/node.py at c05c335, its heartbeat() and _rates() verbatim in effect): the
+    rate is recomputed from each HEARTBEAT and recovers only then; the URL's sps (here S, as an
+    operator would write it) caps it; fsctl is never asked."""
+
+    def __init__(self, *args: Any, cap: int, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.cap = cap
+        self.capacity._recover = lambda: None  # the old bucket recovered only at a HEARTBEAT
+        self._old_limits(cap)
+
+    def _old_limits(self, sps: int) -> tuple[float, float]:
+        burst = max(1.0, sps * 0.1)
+        return max(0.5, sps * 0.85 - burst), burst
 
     def heartbeat(self, event: dict[str, Any]) -> None:
-        super().heartbeat(event)
-        seen = _signed(event.get("Session-Per-Sec"))
-        if seen is not None:
-            self.capacity.sps_limit = None  # force limits() to take it
-            self.capacity.limits(max(1, seen), None)
+        cap = self.capacity
+        try:
+            sps = int(event.get("Session-Per-Sec") or self.cap)  # as printed: 4294967294 when over
+            cap.max_sessions = int(event.get("Max-Sessions") or cap.max_sessions or 1000)
+            cap.sessions(int(event.get("Session-Count") or 0), None)
+        except ValueError:
+            return
+        rate, burst = self._old_limits(min(sps, self.cap))
+        cap.sps_limit, cap.target, cap.bucket.burst = sps, rate, burst
+        if time.monotonic() > cap.throttled_until:
+            cap.bucket.rate = min(rate, cap.bucket.rate + max(1.0, rate * 0.1)) if cap.bucket.rate < rate else rate
 
-    def apply_state(self, state) -> None:  # fsctl's answer is ignored, as it was
-        keep = self.capacity.sps_limit
-        super().apply_state(state)
-        if keep is not None:
-            self.capacity.sps_limit = None
-            self.capacity.limits(keep, None)
+    def apply_state(self, state, *args: Any, **kw: Any) -> None:  # fsctl's limits were never asked
+        keep = (self.capacity.sps_limit, self.capacity.target, self.capacity.bucket.rate, self.capacity.bucket.burst)
+        super().apply_state(state, *args, **kw)
+        if keep[0] is not None:
+            cap = self.capacity
+            cap.sps_limit, cap.target, cap.bucket.rate, cap.bucket.burst = keep
+        else:  # before the first HEARTBEAT: the URL's sps
+            rate, burst = self._old_limits(self.cap)
+            self.capacity.sps_limit, self.capacity.target = self.cap, rate
+            self.capacity.bucket.rate, self.capacity.bucket.burst = rate, burst
 
 
 def run(sps: int, window: float, baseline: bool, redis_port: int, work: Path) -> dict[str, float]:
@@ -116,7 +141,7 @@ def run(sps: int, window: float, baseline: bool, redis_port: int, work: Path) ->
         if baseline:
             old = engine.nodes[0]
             engine.nodes = [HeartbeatLimitNode(old.config, on_event=engine._on_event, on_up=engine._node_up,
-                                               clock=engine.clock)]  # fmt: skip
+                                               clock=engine.clock, cap=sps)]  # fmt: skip
         engine.start()
         if not engine.wait_connected(10):
             raise SystemExit("engine did not connect")
