@@ -74,7 +74,7 @@ class EngineCollector(Collector):
             up.add_metric([node.name], 1 if node.up.is_set() else 0)
             reconnects.add_metric([node.name], node.reconnects)
             free.add_metric([node.name], max(0, node.free_sessions()))
-            ready.add_metric([node.name], 1 if node.status().split(" ", 1)[0] == "up" else 0)
+            ready.add_metric([node.name], 1 if node.ready else 0)
             for kind in sorted(node.problems if node.up.is_set() else ()):
                 problem.add_metric([node.name, kind], 1)
             if node.up.is_set() and not node.state.avmd:  # campaigns with voicemail_detection wait

@@ -38,9 +38,7 @@ def readyz(call: Call) -> Reply:
     engine = call.services.engine
     if engine is not None:
         checks["freeswitch"] = {node.name: node.status() for node in engine.nodes}
-    ready = checks["redis"] == "up" and (
-        engine is None or any(state.split(" ", 1)[0] == "up" for state in checks["freeswitch"].values())
-    )
+    ready = checks["redis"] == "up" and (engine is None or any(node.ready for node in engine.nodes))
     return Reply(body={"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503)
 
 

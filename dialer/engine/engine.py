@@ -37,7 +37,7 @@ from dialer.domain.enums import CampaignStatus, TypeAutocall
 from dialer.domain.ids import job_uuid, leg_uuid
 from dialer.domain.models import Campaign, Carrier, Template
 from dialer.engine.calls import CallTracker, InFlight
-from dialer.engine.recorder import REFUSALS, SWITCH_LOST, answer_body, build_finish, dialled, refused
+from dialer.engine.recorder import REFUSALS, SWITCH_LOST, answer_body, build_finish, dialled, message_played
 from dialer.esl.connection import NotConnectedError, WriteFailed
 from dialer.esl.node import Node, NodeConfig
 from dialer.media import MessageFiles, MessageUnavailable
@@ -306,8 +306,7 @@ class Engine:
         try:
             # Tokens taken before a drop must not send on the next connection before it is checked
             # (and before the calls of the one before are settled): those are retried, not counted.
-            usable = node.conn is not None and node.up.is_set() and not node.problems
-            results = node.conn.send_nowait(commands) if usable else None
+            results = node.conn.send_nowait(commands) if node.ready and node.conn is not None else None
         except WriteFailed:
             # Some of the batch may have reached FreeSWITCH: never send it again
             # (at most one originate per attempt); the reconnect settles each one.
@@ -439,13 +438,13 @@ class Engine:
     def _ended(self, att: InFlight) -> None:
         # A refusal (not dialled: the lead goes back to its queue, build_finish) slowed the node
         # when its job came (_on_event).
-        if refused(att) is None and att.answered_ms and att.hangups and not att.problem:
-            hang = att.hangups.get(att.answered_leg) or {}
-            if hang.get("Hangup-Cause") == "NO_ROUTE_DESTINATION" and "variable_last_app" not in hang:
+        hang = att.hangups.get(att.answered_leg) or {}
+        if att.answered_ms and message_played(hang) is False:  # answered, and the dialplan played nothing
+            if hang.get("Hangup-Cause") == "NO_ROUTE_DESTINATION":
                 # Answered into no dialplan: every call would end so until the context is back.
                 att.node.suspect("dialplan", "an answered call found no dialplan (NO_ROUTE_DESTINATION, nothing "
                                              "played): checking the 'autocall' context")  # fmt: skip
-            elif hang.get("Hangup-Cause") == "DESTINATION_OUT_OF_ORDER" and "variable_playback_ms" not in hang:
+            elif hang.get("Hangup-Cause") == "DESTINATION_OUT_OF_ORDER":
                 att.node.recheck()  # an application of the dialplan is missing (mod_avmd unloaded?)
         finish = build_finish(att, int(self.clock() * 1000))
         self.counts.outcome(finish)

@@ -143,11 +143,14 @@ class Node:
     def free_sessions(self) -> int:
         return self.capacity.free_sessions()
 
+    @property
+    def ready(self) -> bool:
+        """Connected, checked, and nothing stops calls here (campaign needs aside: ``dialable``)."""
+        return self.up.is_set() and not self.problems
+
     def take(self, want: int) -> int:
         """Reserve up to ``want`` originates now (rate and session count); 0 while not dialled."""
-        if not self.up.is_set() or self.problems:
-            return 0
-        return self.capacity.take(want)
+        return self.capacity.take(want) if self.ready else 0
 
     def give_back(self, n: int) -> None:
         self.capacity.give_back(n)
@@ -165,7 +168,7 @@ class Node:
             rate = round(self.capacity.bucket.rate, 1)
             log.warning("freeswitch refused a call; halving the originate rate and checking why",
                         extra={"node": self.name, "cause": cause, "rate": rate})  # fmt: skip
-        self._recheck.set()
+        self.recheck()
 
     def recheck(self) -> None:
         """Look at FreeSWITCH again now (something suggests its state changed)."""
@@ -177,7 +180,7 @@ class Node:
         before = dict(self.problems)
         self.problems.setdefault(kind, why)
         self._log_problems(before)
-        self._recheck.set()
+        self.recheck()
 
     # -- dialling -----------------------------------------------------------------------
     def dialable(self, voicemail_detection: bool = False) -> str | None:

@@ -39,7 +39,7 @@ IDLE_POLL = 1.0  # s: re-check even without a wake-up (other processes' releases
 MAX_BATCH = 200
 NO_NODE_POLL = 0.1  # s: no FreeSWITCH may be dialled now (down, shutting down, no dialplan): look again
 NO_KEY_POLL = 5.0  # s: an enable_encrypt campaign without a key is looked at again this often
-NO_KEY_LOG_EVERY = 60.0  # s: and said so at most this often
+REPEAT_LOG_EVERY = 60.0  # s: a campaign held (no key, no FreeSWITCH to take it) is said so at most this often
 UNREADABLE_CAUSE = "AUTOCALL_UNREADABLE"  # the lead's sealed numbers and fields cannot be opened
 
 
@@ -136,7 +136,7 @@ class CampaignPacer:
     def _say_why_not(self, why: str) -> None:
         """Log once (and once a minute while it lasts) why no FreeSWITCH may take this campaign's calls."""
         now = time.monotonic()
-        if why and (why != self._why_not or now - self._why_not_logged >= NO_KEY_LOG_EVERY):
+        if why and (why != self._why_not or now - self._why_not_logged >= REPEAT_LOG_EVERY):
             log.error("campaign not dialled: no FreeSWITCH node may take its calls now",
                       extra={"campaign": self.campaign_uuid, "why": why})  # fmt: skip
             self._why_not_logged = now
@@ -147,7 +147,7 @@ class CampaignPacer:
     def _hold_without_key(self) -> None:
         """enable_encrypt and no AUTOCALL_ENCRYPTION_KEY: claim nothing until the key is configured."""
         now = time.monotonic()
-        if now - self._no_key_logged >= NO_KEY_LOG_EVERY:
+        if now - self._no_key_logged >= REPEAT_LOG_EVERY:
             self._no_key_logged = now
             log.error("enable_encrypt campaign not dialled: this engine has no AUTOCALL_ENCRYPTION_KEY",
                       extra={"campaign": self.campaign_uuid})  # fmt: skip
