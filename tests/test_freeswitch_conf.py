@@ -143,7 +143,7 @@ def test_the_vars_file_only_sets_reads_the_environment_and_draws_random_secrets(
             assert value[1:].lower() == "autocall_fs_" + name.removeprefix("autocall_"), (name, value)
         seen.setdefault(name, []).append(cmd)
     for name, cmds in seen.items():
-        if name.endswith("_password"):
+        if name.endswith(("_password", "_secret")):
             # Never written down: a random value first, the environment's over it.
             assert cmds == ["exec-set", "env-set"], name
         else:
@@ -270,10 +270,19 @@ def test_the_safety_hangup_stays_below_autocalls_own_guard():
     assert seconds < Settings.model_fields["max_call_seconds"].default
 
 
-def test_mod_avmd_is_loaded_after_the_stock_modules():
+def test_mod_avmd_and_mod_json_cdr_are_loaded_after_the_stock_modules():
     root = ET.parse(CONF / "autoload_configs" / "post_load_modules.conf.xml").getroot()
     assert root.get("name") == "post_load_modules.conf"
-    assert [m.get("module") for m in root.iter("load")] == ["mod_avmd"]
+    assert [m.get("module") for m in root.iter("load")] == ["mod_avmd", "mod_json_cdr"]
+
+
+def test_json_cdr_posts_every_leg_to_autocall_queued_with_the_shared_secret():
+    settings = params(ET.parse(CONF / "autoload_configs" / "json_cdr.conf.xml").getroot())
+    assert settings["url"] == "$${autocall_cdr_url}"
+    assert settings["cred"] == "freeswitch:$${autocall_cdr_secret}" and settings["auth-scheme"] == "basic"
+    assert settings["encode"] == "false"  # the body is the JSON itself (application/json)
+    assert int(settings["queue-capacity"]) > 0  # never delays CHANNEL_HANGUP_COMPLETE (batch2 README, 6)
+    assert settings["retries"] == "$${autocall_cdr_retries}" and int(settings["delay"]) >= 1
 
 
 # -- gateways and users ------------------------------------------------------------------------
