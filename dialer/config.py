@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     api: bool = True  # false: engine only (e.g. a second dialer process sharing the Redis)
     # HMAC-SHA256 key for the X-Autocall-Signature header (docs/api-cdrs-webhooks.md)
     webhook_secret: str = Field("", repr=False)
+    # FreeSWITCH's CDRs (mod_json_cdr, freeswitch-conf/autoload_configs/json_cdr.conf.xml): the password of
+    # its Basic auth on POST /freeswitch/cdr; empty: CDRs are refused and unheard calls recorded lost
+    cdr_secret: str = Field("", repr=False)
+    # How long a call with no channel left waits for its CDR before it is judged never run (docs/engine.md)
+    cdr_wait_seconds: float = Field(20.0, ge=1, le=600)
     # enable_encrypt campaigns: base64 of 32 random bytes (dialer/store/sealing.py); old keys only open
     encryption_key: SecretStr = SecretStr("")
     encryption_old_keys: SecretStr = SecretStr("")  # comma-separated, after a rotation
@@ -111,7 +116,8 @@ class Settings(BaseSettings):
         from urllib.parse import unquote, urlsplit
 
         keys = [self.encryption_key.get_secret_value(), *self.encryption_old_keys.get_secret_value().split(",")]
-        found = [*self.tokens(), self.webhook_secret, self.tts_key, *(n.password for n in self.nodes()), *keys]
+        found = [*self.tokens(), self.webhook_secret, self.cdr_secret, self.tts_key,
+                 *(n.password for n in self.nodes()), *keys]  # fmt: skip
         password = urlsplit(self.redis_url).password
         if password:
             found += [password, unquote(password)]

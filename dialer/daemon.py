@@ -53,7 +53,8 @@ def build_engine(settings: Settings) -> tuple[Store, Engine, WebhookSender]:
     files = MessageFiles(settings.audio_dir, renderer=build_renderer(settings))
     engine = Engine(store, settings.nodes(), files, default_gateway=settings.default_gateway,
                     default_caller_id=settings.default_caller_id, lease_s=settings.lease_seconds,
-                    command_timeout=settings.command_timeout, max_call_s=settings.max_call_seconds)  # fmt: skip
+                    command_timeout=settings.command_timeout, max_call_s=settings.max_call_seconds,
+                    switch_cdrs=bool(settings.cdr_secret), cdr_wait_s=settings.cdr_wait_seconds)  # fmt: skip
     return store, engine, WebhookSender(store, secret=settings.webhook_secret)
 
 
@@ -63,7 +64,8 @@ def build_api(settings: Settings, store: Store, engine: Engine | None = None):
     from dialer.service.context import Services
 
     services = Services(store, settings.audio_dir, domain_uuid=settings.domain_uuid,
-                        max_import_bytes=settings.max_import_bytes, engine=engine)  # fmt: skip
+                        max_import_bytes=settings.max_import_bytes, engine=engine,
+                        cdr_secret=settings.cdr_secret)  # fmt: skip
     app = build_app(services, settings.tokens(), public_docs=settings.public_docs)
     return make_server(app, settings.listen, client_timeout=settings.http_client_timeout)
 

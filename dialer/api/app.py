@@ -37,9 +37,10 @@ class HttpError(Exception):
 
 
 def all_routes() -> list[Route]:
-    from dialer.api import live, ops, queue, v3, vbot
+    from dialer.api import freeswitch, live, ops, queue, v3, vbot
 
-    return [*v3.table(), *queue.table(), *vbot.table(), *openapi.routes(), *ops.routes(), *live.routes()]
+    return [*v3.table(), *queue.table(), *vbot.table(), *openapi.routes(), *ops.routes(), *live.routes(),
+            *freeswitch.routes()]  # fmt: skip
 
 
 def _dump(body: Any) -> bytes:

@@ -25,17 +25,9 @@ from typing import Any
 import gevent
 
 from dialer.domain.models import Campaign
+from dialer.esl.json_cdr import HANGUP_FIELDS
 from dialer.esl.node import Node
 from dialer.store.store import Claim
-
-# The fields of CHANNEL_HANGUP_COMPLETE a CDR needs (the event has ~150).
-HANGUP_FIELDS = (
-    "Unique-ID", "Hangup-Cause", "variable_sip_term_status", "variable_sip_hangup_disposition",
-    "variable_billsec", "variable_duration", "variable_start_uepoch", "variable_answer_uepoch",
-    "variable_end_uepoch", "variable_hangup_cause_q850", "Caller-Destination-Number", "variable_avmd_detect",
-    # Absent when the dialplan never ran an application / never played the message (no context).
-    "variable_last_app", "variable_playback_ms",
-)  # fmt: skip
 
 
 @dataclass(slots=True, eq=False)

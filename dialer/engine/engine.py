@@ -37,14 +37,17 @@ from dialer.domain.enums import CampaignStatus, TypeAutocall
 from dialer.domain.ids import job_uuid, leg_uuid
 from dialer.domain.models import Campaign, Carrier, Template
 from dialer.engine.calls import CallTracker, InFlight
-from dialer.engine.recorder import REFUSALS, SWITCH_LOST, answer_body, build_finish, dialled, message_played
+from dialer.engine.cdr_wait import CdrWait
+from dialer.engine.recorder import REFUSALS, answer_body, build_finish, dialled, message_played
 from dialer.esl.connection import NotConnectedError, WriteFailed
 from dialer.esl.node import Node, NodeConfig
 from dialer.media import MessageFiles, MessageUnavailable
+from dialer.outcomes.own_causes import LOST, NOT_RUN, SWITCH_LOST
 from dialer.pacing.pacer import CampaignPacer
 from dialer.routing.dialstring import Leg, UnsafeValue, build_originate
 from dialer.routing.numbers import InvalidNumber, normalize
 from dialer.store.store import Claim, Finish, Store
+from dialer.store.switch_cdrs import SwitchCdrs
 
 log = logging.getLogger("autocall.engine")
 DESTINATION = "autocall XML autocall"  # freeswitch-conf/dialplan/autocall.xml
@@ -89,8 +92,9 @@ class Engine:
                  default_caller_id: str = "", clock: Callable[[], float] = time.time, lease_s: float = 60.0,
                  grace_s: float = 2.0, queue_size: int = 20_000, command_timeout: float = 10.0,
                  render_concurrency: int = 8, max_call_s: float = 3600.0, keepalive_s: float = 5.0,
-                 adopt_every_s: float = 2.0, beat_s: float = BEAT_S,
-                 beat_ttl_s: float = BEAT_TTL_MS / 1000) -> None:  # fmt: skip
+                 adopt_every_s: float = 2.0, beat_s: float = BEAT_S, beat_ttl_s: float = BEAT_TTL_MS / 1000,
+                 switch_cdrs: bool = False, cdr_wait_s: float = 20.0,
+                 cdr_max_wait_s: float = 120.0) -> None:  # fmt: skip
         self.store = store
         self.engine_id = uuid.uuid4().hex  # owner of the slots this process claims (adoption)
         self.started = int(time.time())
@@ -107,6 +111,9 @@ class Engine:
         self.tracker = CallTracker(self._ended, on_answer=self._answered, on_orphan=self._orphan, grace=grace_s,
                                    clock=clock)  # fmt: skip
         self.tracker.on_undecided = lambda att: gevent.spawn(self._resettle, att)
+        # FreeSWITCH's CDRs (AUTOCALL_CDR_SECRET): results of calls nobody heard end, originates never run
+        self.cdrs = CdrWait(SwitchCdrs(store), self.tracker, enabled=switch_cdrs, wait_s=cdr_wait_s,
+                            max_wait_s=cdr_max_wait_s, clock=clock)  # fmt: skip
         self._orphans: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()
         self.adopted = 0
         self.lost = 0
@@ -466,13 +473,24 @@ class Engine:
         if node.previous_core and node.core_uuid and node.previous_core != node.core_uuid:
             log.warning("freeswitch restarted (new Core-UUID): its calls ended when the connection dropped",
                         extra={"node": node.name, "calls": len(before), "core": node.core_uuid})  # fmt: skip
-            for att in before:
-                try:
-                    self._switch_lost(att, node.dropped_ms, "FreeSWITCH restarted under the call (new Core-UUID)")
-                except Exception:  # one bad record must not leave the others unsettled
-                    log.exception("settling a call of a restarted FreeSWITCH failed", extra=att.log_extra())
+            gevent.spawn(self._dead_core, node, before, node.dropped_ms)
             return
         gevent.spawn(self._reconcile, node, before)
+
+    def _dead_core(self, node: Node, atts: list[InFlight], dropped_ms: int) -> None:
+        """The calls of a FreeSWITCH process that is gone: those whose CDR came (they ended before it
+        went, e.g. in a shutdown) are settled from it, the others ended when the connection dropped."""
+        try:
+            self.cdrs.apply_kept(atts)
+        except redis.RedisError as exc:
+            log.error("reading kept hangups failed; settling without them", extra={"error": str(exc)})
+        for att in atts:
+            try:
+                if att.hangups and not att.done:
+                    self.tracker.end(att)
+                self._switch_lost(att, dropped_ms, "FreeSWITCH restarted under the call (new Core-UUID)")
+            except Exception:  # one bad record must not leave the others unsettled
+                log.exception("settling a call of a restarted FreeSWITCH failed", extra=att.log_extra())
 
     def _switch_lost(self, att: InFlight, ended_ms: int, why: str) -> None:
         """The call's FreeSWITCH died: recorded as ended at ``ended_ms`` (talk time until
@@ -628,6 +646,8 @@ class Engine:
             gevent.sleep(self.tracker.grace)
             self._settle(absent, node, recheck=False)
             return
+        self.cdrs.apply_kept(absent)  # hangups kept in Redis: FreeSWITCH's CDRs, other engines' hangups
+        unheard: list[InFlight] = []
         for att in absent:
             if att.done:
                 continue
@@ -640,10 +660,22 @@ class Engine:
                 ended = node.dropped_ms if att.start_ms < node.dropped_ms <= node.core_started_ms else 0
                 self._switch_lost(att, ended or node.core_started_ms, "FreeSWITCH restarted under the call")
                 continue
+            unheard.append(att)
+        core = node.core_uuid
+        not_run, lost = self.cdrs.settle(unheard, node)
+        if node.core_uuid != core:  # FreeSWITCH restarted while we waited for their CDRs
+            for att in lost:
+                self._switch_lost(att, node.dropped_ms, "FreeSWITCH restarted under the call")
+            lost = []
+        for att in not_run:
+            log.warning("originate never ran (no channel, no CDR): dialled again, not counted", extra=att.log_extra())
+            att.detail = att.detail or "FreeSWITCH has no channel and no CDR of the call: the originate never ran"
+            self.tracker.fail(att, NOT_RUN)
+        for att in lost:
             self.lost += 1
             log.warning("call ended while autocall was not listening: recorded as lost", extra=att.log_extra())
             att.detail = att.detail or "the call ended while autocall was disconnected from FreeSWITCH"
-            self.tracker.fail(att, "AUTOCALL_LOST")
+            self.tracker.fail(att, LOST)
 
     def _check_long_calls(self) -> None:
         """A call older than max_call_s (the dialplan's sched_hangup should have ended it):
@@ -661,16 +693,22 @@ class Engine:
                     continue  # down, but not for that long: the reconnect settles them
                 for att in atts:
                     att.detail = "FreeSWITCH unreachable for longer than the longest call"
-                    self.tracker.fail(att, "AUTOCALL_LOST")
+                    self.tracker.fail(att, LOST)
                 continue
             live = self._live_channels(node)
             if live is None:
                 continue
+            self.cdrs.apply_kept([a for a in atts if not any(leg in live for leg in a.legs)])
             for att in atts:
+                if att.done:
+                    continue
                 alive = [leg for leg in att.legs if leg in live]
                 if not alive:
-                    att.detail = "the call ended but its hangup never arrived"
-                    self.tracker.fail(att, "AUTOCALL_LOST")
+                    if att.hangups:
+                        self.tracker.end(att)
+                        continue
+                    att.detail = "the call ended but neither its hangup nor its CDR arrived"
+                    self.tracker.fail(att, LOST)
                     continue
                 if time.monotonic() - self._killed.get(att.call_uuid, -1e9) < 60:
                     continue  # asked to hang up less than a minute ago
@@ -777,10 +815,12 @@ class Engine:
                     self.store.release_slot(campaign_uuid, call, network)
                     continue
                 ghost = Node(NodeConfig(node_name or "?", "", 0, "-"), on_event=lambda n, e: None)
-                att = InFlight(claim, ctx.campaign, ghost, "", [call], claim.numbers[:1], start_ms,
-                               problem="AUTOCALL_LOST", done=True,
+                kept = self.cdrs.cdrs.kept([call]).get(call, {})  # its CDR, if FreeSWITCH's came
+                att = InFlight(claim, ctx.campaign, ghost, "", list(kept) or [call], claim.numbers[:1], start_ms,
+                               problem="" if kept else LOST, done=True, hangups=kept,
                                detail="its engine died and its FreeSWITCH is not one of this engine's")  # fmt: skip
-                log.warning("slot lease expired: recording the call as lost", extra=att.log_extra())
+                log.warning("slot lease expired: recording the call" + (" from its CDR" if kept else " as lost"),
+                            extra=att.log_extra())  # fmt: skip
                 finish = build_finish(att, now_ms)
                 self.counts.outcome(finish)
                 self._writes.put(finish)

@@ -16,6 +16,7 @@ from dialer.domain.enums import ReportKey
 from dialer.engine.calls import InFlight
 from dialer.outcomes import recall, vbot
 from dialer.outcomes.classify import Outcome, classify
+from dialer.outcomes.own_causes import NOT_RUN, SWITCH_LOST
 from dialer.pacing.window import zone
 from dialer.store.store import Finish
 
@@ -23,7 +24,6 @@ from dialer.store.store import Finish
 # max-sessions, paused, early in a shutdown (DESTINATION_OUT_OF_ORDER), or mod_sofia unloading at
 # a shutdown (CHAN_NOT_IMPLEMENTED). The job result is the only record: no channel, no CDR.
 REFUSALS = frozenset({"DESTINATION_OUT_OF_ORDER", "CHAN_NOT_IMPLEMENTED"})
-SWITCH_LOST = "AUTOCALL_SWITCH_LOST"  # the FreeSWITCH of the call died (it came back as a new process)
 SWITCH_DEATH = frozenset({"SYSTEM_SHUTDOWN", SWITCH_LOST})
 
 
@@ -112,7 +112,7 @@ def outcome_of(att: InFlight) -> tuple[Outcome, dict[str, Any]]:
 def build_finish(att: InFlight, now_ms: int) -> Finish:
     claim, campaign = att.claim, att.campaign
     tz = zone(campaign.time_zone)
-    if att.problem == "not-sent" or refused(att):
+    if att.problem in ("not-sent", NOT_RUN) or refused(att):
         step = recall.retry(attempts_before=claim.attempts, now_ms=now_ms)
         cdr = {"state": "retry", "hangup_cause": att.job_text[5:].strip() or att.problem, "reported": "0",
                "end_ms": now_ms}  # fmt: skip

@@ -19,6 +19,7 @@ class Services:
     domain_uuid: str = ""  # the tenant id the v3 dialect echoes (AUTOCALL_DOMAIN_UUID)
     max_import_bytes: int = 64 << 20
     engine: Any = None  # the engine of this process, when it dials (/metrics, /readyz); None in API-only tests
+    cdr_secret: str = field(default="", repr=False)  # AUTOCALL_CDR_SECRET: FreeSWITCH's CDRs (mod_json_cdr)
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)

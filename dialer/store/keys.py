@@ -102,6 +102,10 @@ class Keys:
     def engine(self, uuid: str) -> str:  # STRING a running engine's liveness (expires: the engine died)
         return f"{self.prefix}:engine:{uuid}"
 
+    @property
+    def switch_cdrs(self) -> str:  # HASH FreeSWITCH Core-UUID -> ms its last CDR came in (mod_json_cdr works)
+        return f"{self.prefix}:freeswitch:cdrs"
+
     def carrier(self, uuid: str) -> str:  # HASH
         return f"{self.prefix}:carrier:{uuid}"
 

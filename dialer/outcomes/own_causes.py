@@ -1,0 +1,16 @@
+"""autocall's own causes: what an attempt ended with when FreeSWITCH gave no hangup cause for it.
+
+They sit beside FreeSWITCH's causes in a CDR's ``hangup_cause``; the
+``AUTOCALL_`` prefix keeps them apart (docs/engine.md, "Crashes").
+"""
+
+from __future__ import annotations
+
+# The call ended while no autocall engine listened, and neither its hangup nor its CDR came:
+# counted as an attempt (it may have rung).
+LOST = "AUTOCALL_LOST"
+# The call's FreeSWITCH died (it came back as a new process): recalled, not counted.
+SWITCH_LOST = "AUTOCALL_SWITCH_LOST"
+# FreeSWITCH had neither a channel nor a CDR for the call after the wait, while it delivers CDRs:
+# the originate never ran, nobody rang. The lead is dialled again; no attempt is counted.
+NOT_RUN = "AUTOCALL_NOT_RUN"
