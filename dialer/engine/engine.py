@@ -93,13 +93,14 @@ class Engine:
                  grace_s: float = 2.0, queue_size: int = 20_000, command_timeout: float = 10.0,
                  render_concurrency: int = 8, max_call_s: float = 3600.0, keepalive_s: float = 5.0,
                  adopt_every_s: float = 2.0, beat_s: float = BEAT_S, beat_ttl_s: float = BEAT_TTL_MS / 1000,
-                 switch_cdrs: bool = False, cdr_wait_s: float = 20.0,
-                 cdr_max_wait_s: float = 120.0) -> None:  # fmt: skip
+                 switch_cdrs: bool = False, cdr_wait_s: float = 20.0, cdr_max_wait_s: float = 120.0,
+                 reconcile_every_s: float = 30.0) -> None:  # fmt: skip
         self.store = store
         self.engine_id = uuid.uuid4().hex  # owner of the slots this process claims (adoption)
         self.started = int(time.time())
         self.max_call_ms = int(max_call_s * 1000)
         self.adopt_every_s = adopt_every_s
+        self.reconcile_every_s = reconcile_every_s  # campaigns re-read from Redis (missed pub/sub messages)
         self.beat_s, self.beat_ttl_ms = beat_s, int(beat_ttl_s * 1000)
         self.files = files
         self.default_gateway = default_gateway
@@ -135,7 +136,7 @@ class Engine:
     def start(self) -> None:
         self._greenlets = [gevent.spawn(self._beat), gevent.spawn(self._writer), gevent.spawn(self._renew_leases),
                            gevent.spawn(self._reap_loop), gevent.spawn(self._listen),
-                           gevent.spawn(self._start_campaigns)]  # fmt: skip
+                           gevent.spawn(self._start_campaigns), gevent.spawn(self._reconcile_loop)]  # fmt: skip
         for node in self.nodes:
             node.start()
 
@@ -246,6 +247,37 @@ class Engine:
             self.pacers.pop(campaign_uuid, None)
         if status is CampaignStatus.STOP or (ctx is not None and not ctx.campaign.active):
             self.cancel_ringing(campaign_uuid)
+
+    def reconcile_campaigns(self) -> int:
+        """Re-read every campaign this engine runs, has loaded or should run, and act as if each had
+        just changed: pub/sub messages published while the subscription was down (a Redis outage, a
+        dropped connection) are lost, and a campaign started, stopped or re-routed meanwhile must not
+        stay as it was. Returns how many campaigns were looked at."""
+        uuids = self.store.running_campaigns() | set(self.pacers) | set(self._contexts)
+        for campaign_uuid in sorted(uuids):
+            self.campaign_changed(campaign_uuid)
+        return len(uuids)
+
+    def _resubscribed(self, _connection: Any) -> None:
+        """What was published while we were not subscribed is lost: re-read it."""
+        log.info("event subscription back; reconciling campaigns with Redis")
+        gevent.spawn(self._reconcile_once)
+
+    def _reconcile_once(self) -> None:
+        try:
+            self.reconcile_campaigns()
+        except redis.RedisError as exc:  # the periodic reconcile tries again
+            log.error("reconciling campaigns failed; retried later", extra={"error": str(exc)})
+
+    def _reconcile_loop(self) -> None:
+        while True:
+            gevent.sleep(self.reconcile_every_s)
+            try:
+                self.reconcile_campaigns()
+            except redis.RedisError as exc:
+                log.error("reconciling campaigns failed; retried later", extra={"error": str(exc)})
+            except Exception:  # this loop must outlive any bug in one campaign
+                log.exception("reconciling campaigns failed")
 
     def wake(self, campaign_uuid: str) -> None:
         pacer = self.pacers.get(campaign_uuid)
@@ -830,11 +862,18 @@ class Engine:
     def _listen(self) -> None:
         """Status changes and wake-ups published by any process (the API, another engine)."""
         delay = 0.1
+        first = True
         while True:
             pubsub = self.store.r.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(self.store.keys.events)
+                # redis-py reconnects and resubscribes by itself after a dropped connection, silently:
+                # this callback (run after its resubscription) is how we learn of it.
+                pubsub.connection.register_connect_callback(self._resubscribed)
                 delay = 0.1
+                if not first:
+                    self._resubscribed(None)
+                first = False
                 for message in pubsub.listen():
                     kind, _, rest = str(message.get("data", "")).partition(" ")
                     campaign_uuid = rest.split(" ", 1)[0]
