@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--config", help="YAML or JSON settings file (AUTOCALL_REDIS_URL, AUTOCALL_REDIS_PREFIX)")
     status.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
+    spool = sub.add_parser("cdr-spool", help="deliver the CDRs FreeSWITCH's mod_json_cdr could not post "
+                                              "(its err-log-dir, e.g. /var/log/freeswitch/json_cdr_err)")  # fmt: skip
+    spool.add_argument("directory", help="mod_json_cdr's err-log-dir")
+    spool.add_argument("--config", help="YAML or JSON settings file (AUTOCALL_REDIS_URL, AUTOCALL_REDIS_PREFIX)")
+    spool.add_argument("--keep", action="store_true", help="leave the files in place (default: remove each one taken)")
+
     demo = sub.add_parser("demo", help="start a private Redis and the simulator, and place calls through them")
     demo.add_argument("--calls", type=int, default=3000, help="leads to import")
     demo.add_argument("--time-scale", type=float, default=0.01, help="simulated call time per wall second")
@@ -109,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return run_test_call(settings, args.extension, text=args.text or DEFAULT_TEXT, audio=args.audio or "",
                              timeout_s=args.timeout, time_zone=args.time_zone)  # fmt: skip
+    if args.command == "cdr-spool":
+        from dialer import cdr_spool
+
+        settings = _settings(args, "cdr-spool")
+        return 2 if settings is None else cdr_spool.run(settings, args.directory, keep=args.keep)
     if args.command == "demo":
         from dialer.demo import run_demo
 
