@@ -113,6 +113,8 @@ class Engine:
                                    clock=clock)  # fmt: skip
         self.tracker.on_undecided = lambda att: gevent.spawn(self._resettle, att)
         # FreeSWITCH's CDRs (AUTOCALL_CDR_SECRET): results of calls nobody heard end, originates never run
+        for node in self.nodes:
+            node.expects_cdrs = switch_cdrs
         self.cdrs = CdrWait(SwitchCdrs(store), self.tracker, enabled=switch_cdrs, wait_s=cdr_wait_s,
                             max_wait_s=cdr_max_wait_s, clock=clock)  # fmt: skip
         self._orphans: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()

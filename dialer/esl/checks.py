@@ -14,7 +14,8 @@ batch2 and batch3):
   ``fsctl pause_check outbound`` (``fsctl pause``), ``module_exists mod_sofia``;
 * whether what autocall originates into exists: ``xml_locate dialplan context
   name autocall`` (the context's XML, or ``can't find anything``), and
-  ``module_exists mod_avmd`` for campaigns with voicemail detection.
+  ``module_exists mod_avmd`` for campaigns with voicemail detection;
+  ``module_exists mod_json_cdr`` where autocall takes FreeSWITCH's CDRs in.
 
 Without the context, FreeSWITCH still says ``+OK`` to the originate and the
 callee answers, then hears nothing: the call is hung up NO_ROUTE_DESTINATION.
@@ -47,6 +48,7 @@ COMMANDS: dict[str, str] = {
     "dialplan": f"xml_locate dialplan context name {CONTEXT}",
     "sofia": "module_exists mod_sofia",
     "avmd": "module_exists mod_avmd",
+    "json_cdr": "module_exists mod_json_cdr",
 }
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 UPTIME_UNITS = {"years": 365 * 86_400_000, "days": 86_400_000, "hours": 3_600_000, "minutes": 60_000,
@@ -63,6 +65,7 @@ class SwitchState:
     max_sessions: int | None = None
     sessions: int | None = None  # sessions up now, every direction (status: "N session(s) - peak …")
     avmd: bool = False  # mod_avmd loaded (voicemail detection possible)
+    json_cdr: bool = False  # mod_json_cdr loaded (CDRs of calls that end while autocall is away)
     # Why no call may be placed through this switch now ({kind: operator-facing reason}).
     problems: dict[str, str] = field(default_factory=dict)
 
@@ -139,6 +142,7 @@ def parse(answers: dict[str, str]) -> SwitchState:
         sps=sps,
         max_sessions=max_sessions,
         avmd=answers.get("avmd", "").strip() == "true",
+        json_cdr=answers.get("json_cdr", "").strip() == "true",
         problems=problems,
     )
 

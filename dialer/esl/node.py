@@ -45,6 +45,8 @@ RECHECK_S = 1.0  # ...and this often while it has a problem, or right after a re
 SIGNED = 1 << 31
 SHUTTING_DOWN = "FreeSWITCH is shutting down (SHUTDOWN): no new calls until it is back"
 NO_AVMD = "mod_avmd not loaded: campaigns with voicemail_detection are not dialled here"
+NO_JSON_CDR = ("mod_json_cdr not loaded: a call that ends while autocall is away is recorded lost, "
+               "and an originate that may not have run counts as an attempt")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,7 @@ class Node:
         self.up = gevent.event.Event()  # connected, and FreeSWITCH answered the checks
         self.capacity = Capacity(sps_cap=config.sps, max_sessions_cap=config.max_sessions)
         self.state = SwitchState()
+        self.expects_cdrs = False  # AUTOCALL_CDR_SECRET is set: FreeSWITCH should load mod_json_cdr
         self.problems: dict[str, str] = {}  # why this node is not dialled now (checks, events)
         self.core_uuid = ""  # FreeSWITCH's Core-UUID on this connection
         self.previous_core = ""  # ...and on the one before (a different one: FreeSWITCH restarted)
@@ -196,19 +199,23 @@ class Node:
 
     def status(self) -> str:
         """``up``, ``down`` or ``not ready: <why>`` (autocall status, /readyz); ``up (…)`` while
-        campaigns with voicemail detection are not dialled here (no mod_avmd)."""
+        campaigns with voicemail detection are not dialled here (no mod_avmd), or while FreeSWITCH
+        sends no CDRs autocall expects (no mod_json_cdr)."""
         if not self.up.is_set():
             return "down"
         if self.problems:
             return f"not ready: {'; '.join(self.problems.values())}"
-        return "up" if self.state.avmd else f"up ({NO_AVMD})"
+        notes = [] if self.state.avmd else [NO_AVMD]
+        if self.expects_cdrs and not self.state.json_cdr:
+            notes.append(NO_JSON_CDR)
+        return f"up ({'; '.join(notes)})" if notes else "up"
 
     # -- what FreeSWITCH says -------------------------------------------------------------
     def apply_state(self, state: SwitchState, events_before: int | None = None, *, connecting: bool = False) -> None:
         """Take in the answers to the checks (checks.py). ``events_before``: the count of shutdown
         events when the checks were sent; one that came since is newer than their answers."""
         before = dict(self.problems)
-        had_avmd = self.state.avmd
+        had_avmd, had_json_cdr = self.state.avmd, self.state.json_cdr
         self.state = state
         self.problems = dict(state.problems)
         if self._shutdown_final:  # a plain shutdown sets no flag fsctl shutdown_check could show
@@ -228,6 +235,10 @@ class Node:
         if had_avmd != state.avmd or connecting:
             (log.info if state.avmd else log.warning)(
                 "freeswitch mod_avmd loaded" if state.avmd else f"freeswitch {NO_AVMD}", extra={"node": self.name})
+        if self.expects_cdrs and (had_json_cdr != state.json_cdr or connecting):
+            (log.info if state.json_cdr else log.warning)(
+                "freeswitch mod_json_cdr loaded" if state.json_cdr else f"freeswitch {NO_JSON_CDR}",
+                extra={"node": self.name})  # fmt: skip
 
     def _log_problems(self, before: dict[str, str]) -> None:
         for kind, why in self.problems.items():

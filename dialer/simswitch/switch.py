@@ -37,7 +37,7 @@ APP_MODULES = {"avmd_start": "mod_avmd", "avmd_stop": "mod_avmd", "avmd": "mod_a
 MODULES = frozenset({
     "mod_console", "mod_logfile", "mod_event_socket", "mod_sofia", "mod_loopback", "mod_commands", "mod_dptools",
     "mod_db", "mod_hash", "mod_expr", "mod_avmd", "mod_dialplan_xml", "mod_sndfile", "mod_native_file",
-    "mod_tone_stream",
+    "mod_tone_stream", "mod_json_cdr",
 })  # fmt: skip
 
 
