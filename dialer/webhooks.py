@@ -121,13 +121,13 @@ class WebhookSender:
 
     def _run(self) -> None:
         while True:
+            self._freed.clear()  # before claiming: a slot freed meanwhile wakes the wait below at once
             try:
                 sent = self.deliver_due()
             except redis.RedisError as exc:
                 log.error("webhook queue unreachable", extra={"error": str(exc)})
                 sent = 0
             self._freed.wait(0.05 if sent else 0.5)
-            self._freed.clear()
 
     def deliver_due(self, limit: int = 100) -> int:
         """Claim as many due deliveries as there are free slots (never more than ``per_host`` in flight
