@@ -8,6 +8,21 @@ retries with exponential back-off (1 s doubling to 10 min). After
 (``autocall:webhooks:dead``) with its last error: never silently dropped
 (``dialer.service.webhooks`` lists, requeues and deletes dead deliveries).
 
+One bad receiver cannot stop the others:
+
+* each POST has one total deadline (``timeout``: connect, send and every read
+  together), so a receiver that drips its answer a byte at a time is cut off;
+* the sender claims only as many deliveries as it has free slots, so a claimed
+  delivery is sent at once (never waiting for a slot while its lease runs);
+* at most ``per_host`` deliveries are in flight to one receiver (``host:port``);
+  the others for it wait in the queue (no try counted) while other receivers
+  are served.
+
+Every failure counts as a try, whatever it is (an HTTP status other than 2xx,
+the deadline, a refused or reset connection, an answer that is not HTTP, a body
+that cannot be opened), and logs exactly one line without a traceback: the
+delivery, campaign, receiver, tries and error.
+
 Every POST carries ``X-Autocall-Delivery`` (the delivery id: the same on every
 retry, so a receiver can drop duplicates) and, when the sender has a secret,
 ``X-Autocall-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">``
@@ -21,10 +36,13 @@ import hmac
 import logging
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
 
 import gevent
+import gevent.event
 import gevent.pool
 import redis
 
@@ -33,6 +51,7 @@ from dialer.store.store import Store
 log = logging.getLogger("autocall.webhooks")
 MAX_TRIES = 15
 LEASE_MS = 60_000
+PER_HOST = 4  # deliveries in flight to one receiver (host:port) per sender
 USER_AGENT = "autocall-webhooks/1"
 SIGNATURE_HEADER = "X-Autocall-Signature"
 DELIVERY_HEADER = "X-Autocall-Delivery"
@@ -52,14 +71,41 @@ def signature(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
+class DeadlineExceeded(Exception):
+    """The whole POST (connect, send, every read) took longer than the sender's deadline."""
+
+
+def receiver_of(url: str) -> str:
+    """``host:port`` of a URL, as logged (never its path, query or credentials)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        return ""
+    return f"{parts.hostname or ''}:{port}"
+
+
+def describe(exc: BaseException) -> str:
+    """An error as stored in ``last_error`` and logged: its kind and text, on one line, at most 200 characters."""
+    text = " ".join(str(exc).split())
+    kind = type(exc).__name__
+    return (f"{kind}: {text}" if text else kind)[:200]
+
+
 class WebhookSender:
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, timeout: float = 10.0,
-                 concurrency: int = 20, secret: str = "") -> None:  # fmt: skip
+                 concurrency: int = 20, per_host: int = PER_HOST, max_tries: int = MAX_TRIES,
+                 secret: str = "") -> None:  # fmt: skip
         self.store = store
         self.clock = clock
-        self.timeout = timeout
+        self.timeout = timeout  # the whole POST's deadline, seconds
+        self.per_host = per_host  # deliveries in flight to one receiver (host:port) at most
+        self.max_tries = max_tries
         self.secret = secret  # "" = unsigned (AUTOCALL_WEBHOOK_SECRET)
+        self.lease_ms = max(LEASE_MS, int(3000 * timeout))  # a claimed delivery is sent well within its lease
         self.pool = gevent.pool.Pool(concurrency)
+        self.in_flight: Counter[str] = Counter()  # receiver -> deliveries being sent to it now
+        self._freed = gevent.event.Event()  # a slot was freed: claim again without waiting
         self._greenlet: gevent.Greenlet | None = None
 
     def start(self) -> None:
@@ -68,22 +114,46 @@ class WebhookSender:
     def stop(self) -> None:
         if self._greenlet is not None:
             self._greenlet.kill()
+        # A POST ends within its deadline; one still running after it (writing to Redis) is stopped:
+        # its delivery stays leased and is taken again when the lease ends.
         self.pool.join(timeout=self.timeout)
+        self.pool.kill()
 
     def _run(self) -> None:
         while True:
+            self._freed.clear()  # before claiming: a slot freed meanwhile wakes the wait below at once
             try:
                 sent = self.deliver_due()
             except redis.RedisError as exc:
                 log.error("webhook queue unreachable", extra={"error": str(exc)})
                 sent = 0
-            gevent.sleep(0.05 if sent else 0.5)
+            self._freed.wait(0.05 if sent else 0.5)
 
     def deliver_due(self, limit: int = 100) -> int:
-        ids = self.store.claim_webhooks(int(self.clock() * 1000), LEASE_MS, limit)
-        for delivery in ids:
-            self.pool.spawn(self.deliver, delivery)
-        return len(ids)
+        """Claim as many due deliveries as there are free slots (never more than ``per_host`` in flight
+        to one receiver) and start sending them. Never waits for a slot. Returns how many were claimed."""
+        free = min(limit, self.pool.free_count())
+        if free <= 0:
+            return 0
+        busy = {host: n for host, n in self.in_flight.items() if n > 0}
+        claimed = self.store.claim_webhooks_capped(int(self.clock() * 1000), self.lease_ms, free,
+                                                   per_host=self.per_host, busy=busy)  # fmt: skip
+        for delivery, host in claimed:
+            self.in_flight[host] += 1
+            self.pool.spawn(self._send, delivery, host)
+        return len(claimed)
+
+    def _send(self, delivery: str, host: str) -> None:
+        try:
+            self.deliver(delivery)
+        except Exception as exc:  # Redis unreachable (or a bug): the lease brings the delivery back later
+            message = "webhook queue unreachable" if isinstance(exc, redis.RedisError) else "webhook sender error"
+            log.error(message, extra={"delivery": delivery, "host": host, "error": describe(exc)})
+        finally:
+            self.in_flight[host] -= 1
+            if self.in_flight[host] <= 0:
+                del self.in_flight[host]
+            self._freed.set()
 
     def headers(self, body: bytes, delivery: str = "") -> dict[str, str]:
         """The headers of one POST: content type, user agent, delivery id and, with a secret, the signature."""
@@ -95,36 +165,41 @@ class WebhookSender:
         return headers
 
     def post(self, url: str, body: str, delivery: str = "") -> None:
+        """POST and read the status within one deadline; anything but a 2xx in time raises."""
         data = body.encode("utf-8")
         request = urllib.request.Request(url, data=data, method="POST", headers=self.headers(data, delivery))
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+        deadline = DeadlineExceeded(f"no complete answer within {self.timeout:g} s")
+        # ``timeout`` alone bounds each socket operation; gevent.Timeout bounds the whole exchange.
+        with gevent.Timeout(self.timeout, deadline), urllib.request.urlopen(request, timeout=self.timeout) as response:
             if not 200 <= response.status < 300:
                 raise urllib.error.HTTPError(url, response.status, "not 2xx", response.headers, None)
 
     def deliver(self, delivery: str) -> bool:
-        keys, r = self.store.keys, self.store.r
-        data = r.hgetall(keys.webhook(delivery))
+        """Send one delivery: True when delivered; on any failure, one more try (back-off or, at
+        ``max_tries``, the dead list) and one log line. Raises only when Redis cannot be reached."""
+        data = self.store.webhook(delivery)
         if not data:
-            r.zrem(keys.webhooks, delivery)
+            self.store.webhook_delivered(delivery)  # its hash is gone: nothing to send
             return False
         try:
             # enable_encrypt: the body is stored sealed; one that cannot be opened (SealError,
             # a ValueError) counts as a failed try and ends in the dead list with the reason.
-            self.post(data["url"], self.store.open_webhook_body(data), delivery)
-        except (OSError, ValueError) as exc:
-            tries = int(data.get("tries") or 0) + 1
-            pipe = r.pipeline(transaction=True)
-            pipe.hset(keys.webhook(delivery), mapping={"tries": tries, "last_error": str(exc)[:200]})
-            if tries >= MAX_TRIES:
-                pipe.zrem(keys.webhooks, delivery)
-                pipe.lpush(keys.webhooks_dead, delivery)
-                log.error("webhook failed for good", extra={"delivery": delivery, "url": data["url"]})
-            else:
-                pipe.zadd(keys.webhooks, {delivery: int(self.clock() * 1000) + backoff_ms(tries)})
-            pipe.execute()
+            self.post(data.get("url", ""), self.store.open_webhook_body(data), delivery)
+        except Exception as exc:  # every failure is a try: status, deadline, socket, protocol garbage...
+            self._failed(delivery, data, exc)
             return False
-        pipe = r.pipeline(transaction=True)
-        pipe.delete(keys.webhook(delivery))
-        pipe.zrem(keys.webhooks, delivery)
-        pipe.execute()
+        self.store.webhook_delivered(delivery)
         return True
+
+    def _failed(self, delivery: str, data: dict[str, str], exc: Exception) -> None:
+        tries = int(data.get("tries") or 0) + 1
+        error = describe(exc)
+        dead = tries >= self.max_tries
+        retry_in = backoff_ms(tries)
+        self.store.webhook_failed(delivery, tries, error, None if dead else int(self.clock() * 1000) + retry_in)
+        extra = {"delivery": delivery, "campaign": data.get("campaign", ""), "host": receiver_of(data.get("url", "")),
+                 "tries": tries, "error": error}  # fmt: skip
+        if dead:
+            log.error("webhook failed for good", extra=extra)
+        else:
+            log.warning("webhook delivery failed", extra=extra | {"retry_in_s": retry_in / 1000})

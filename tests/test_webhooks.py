@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import re
 from pathlib import Path
 
 import pytest
 
+from dialer.logs import JsonFormatter
 from dialer.simswitch import Scenario
 from dialer.store.store import Store
 from dialer.webhooks import DELIVERY_HEADER, MAX_TRIES, SIGNATURE_HEADER, WebhookSender, backoff_ms, signature
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads
-from tests.receivers import WebhookReceiver
+from tests.receivers import DripReceiver, GarbageReceiver, WebhookReceiver
 
 
 @pytest.fixture
@@ -147,3 +150,106 @@ def test_a_retry_carries_the_same_delivery_id_signed_anew(store, raw_receiver):
     assert first["x-autocall-delivery"] == second["x-autocall-delivery"] == delivery
     assert first["x-autocall-signature"] != second["x-autocall-signature"]
     assert second["x-autocall-signature"].startswith("t=1700000001,")
+
+
+# -- hostile receivers: a total deadline, free-slot claims, a cap per receiver, every failure a try --------
+def queued(store) -> list[str]:
+    return store.r.zrange(store.keys.webhooks, 0, -1)
+
+
+def test_dripping_receivers_do_not_stop_another_campaigns_deliveries(store):
+    drippers = [DripReceiver(interval=0.05) for _ in range(25)]
+    with WebhookReceiver() as good, contextlib.ExitStack() as stack:
+        for drip in drippers:
+            stack.enter_context(drip)
+        got = good.record(lambda q: q.headers["x-autocall-delivery"])
+        store.queue_webhooks([(f"{d.url}/cdr", "{}", "camp-a") for d in drippers for _ in range(2)], 0)
+        store.queue_webhooks([(f"{good.url}/cdr", "{}", "camp-b") for _ in range(100)], 1)
+        expected = set(queued(store)) - {d for d in queued(store) if store.webhook(d)["campaign"] == "camp-a"}
+        sender = WebhookSender(store, timeout=0.5)  # 20 slots: more drippers than slots
+        sender.start()
+        try:
+            wait_until(lambda: len(got) == 100, timeout=60)
+        finally:
+            sender.stop()
+    assert sorted(got) == sorted(expected)
+    assert all(d.connections for d in drippers)  # every dripper held a slot, and was cut off
+
+
+def test_a_dripping_answer_is_cut_at_the_deadline_and_counted_as_a_try(store):
+    with DripReceiver(interval=0.05) as drip:  # a byte every 0.05 s: each read is in time, the answer never ends
+        store.queue_webhooks([(f"{drip.url}/cdr", "{}", "c1")], 0)
+        (delivery,) = store.claim_webhooks(0, 1, 1)
+        assert WebhookSender(store, clock=lambda: 0.0, timeout=0.5).deliver(delivery) is False
+        wait_until(lambda: drip.hung_up == 1)  # the sender hung up
+    data = store.webhook(delivery)
+    assert data["tries"] == "1" and data["last_error"] == "DeadlineExceeded: no complete answer within 0.5 s"
+    assert store.r.zscore(store.keys.webhooks, delivery) == backoff_ms(1)
+
+
+@pytest.mark.parametrize("reply", [b"garbage\r\n\r\n", b""], ids=["BadStatusLine", "RemoteDisconnected"])
+def test_a_garbage_answer_is_a_try_each_time_until_the_dead_list_with_one_log_line_each(store, caplog, reply):
+    caplog.set_level(logging.INFO, logger="autocall.webhooks")
+    now = [1_000.0]
+    with GarbageReceiver(reply) as garbage:
+        store.queue_webhooks([(f"{garbage.url}/cdr", "{}", "camp-g")], 0)
+        (delivery,) = queued(store)
+        sender = WebhookSender(store, clock=lambda: now[0], max_tries=3)
+        tries = []
+        for _ in range(3):
+            assert sender.deliver_due() == 1
+            sender.pool.join()
+            tries.append(store.webhook(delivery)["tries"])
+            now[0] += backoff_ms(3) / 1000  # the next try is due
+        assert garbage.connections == 3
+    assert tries == ["1", "2", "3"]
+    assert store.r.lrange(store.keys.webhooks_dead, 0, -1) == [delivery] and queued(store) == []
+    assert store.webhook(delivery)["last_error"].startswith(("BadStatusLine", "RemoteDisconnected"))
+    records = [r for r in caplog.records if r.name == "autocall.webhooks"]
+    lines = [json.loads(JsonFormatter().format(r)) for r in records]
+    assert [line["msg"] for line in lines] == ["webhook delivery failed"] * 2 + ["webhook failed for good"]
+    port = garbage.server.server_port
+    for n, line in enumerate(lines, 1):
+        assert line["delivery"] == delivery and line["campaign"] == "camp-g" and line["host"] == f"127.0.0.1:{port}"
+        assert line["tries"] == n and line["error"] == store.webhook(delivery)["last_error"]
+        assert "exc" not in line and all(r.exc_info is None for r in records)
+
+
+def test_no_more_than_the_cap_are_in_flight_to_one_receiver_while_another_is_served(store):
+    with WebhookReceiver() as slow, WebhookReceiver() as fast:
+        slow.gate.clear()  # the slow receiver answers nothing until the spec lets it
+        slow_got, fast_got = slow.record(lambda q: q.path), fast.record(lambda q: q.path)
+        store.queue_webhooks([(f"{slow.url}/cdr", "{}", "camp-a") for _ in range(10)], 0)
+        store.queue_webhooks([(f"{fast.url}/cdr", "{}", "camp-b") for _ in range(5)], 1)
+        sender = WebhookSender(store, per_host=4)
+        sender.start()
+        try:
+            wait_until(lambda: len(fast_got) == 5 and slow.in_flight == 4)
+            assert slow.max_in_flight == 4 and len(slow_got) == 4
+            slow.gate.set()
+            wait_until(lambda: len(slow_got) == 10 and queued(store) == [])
+        finally:
+            sender.stop()
+    assert slow.max_in_flight == 4
+
+
+def test_a_backlog_for_a_receiver_at_its_cap_does_not_hide_the_deliveries_behind_it(store):
+    store.queue_webhooks([("http://slow.example/cdr", "{}", "camp-a") for _ in range(250)], 0)
+    store.queue_webhooks([("http://fast.example/cdr", "{}", "camp-b")], 1)
+    claims = []
+    while not any(host == "fast.example:80" for _, host in claims):
+        assert len(claims) < 4, claims  # each claim moves the scanned capped ones behind the rest
+        claims += store.claim_webhooks_capped(5, 60_000, 20, per_host=4, busy={"slow.example:80": 4}, scan=100)
+    assert [host for _, host in claims] == ["fast.example:80"]
+    assert store.r.zcount(store.keys.webhooks, "-inf", 5) == 250  # still due, nothing counted as a try
+    assert {store.webhook(d)["tries"] for d in queued(store)} == {"0"}
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [("http://user:pw@Example.COM/cdr?x=1", "example.com:80"), ("https://h.example/", "h.example:443"),
+     ("http://127.0.0.1:8080/a", "127.0.0.1:8080"), ("https://[::1]:9/", "[::1]:9")],
+)  # fmt: skip
+def test_the_cap_is_per_receiver_host_and_port(store, url, host):
+    store.queue_webhooks([(url, "{}", "c1")], 0)
+    assert [h for _, h in store.claim_webhooks_capped(0, 60_000, 10, per_host=1)] == [host]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from importlib import resources
@@ -601,7 +601,48 @@ class Store:
         pipe.execute()
 
     def claim_webhooks(self, now_ms: int, lease_ms: int, limit: int) -> list[str]:
-        return self._claim_webhooks(args=[self.prefix, now_ms, now_ms + lease_ms, limit]) or []
+        """Up to ``limit`` due deliveries, leased until ``now_ms + lease_ms`` (no per-receiver cap)."""
+        return [delivery for delivery, _ in self.claim_webhooks_capped(now_ms, lease_ms, limit)]
+
+    def claim_webhooks_capped(self, now_ms: int, lease_ms: int, limit: int, *, per_host: int = 0,
+                              busy: Mapping[str, int] | None = None,
+                              scan: int = 100) -> list[tuple[str, str]]:  # fmt: skip
+        """Up to ``limit`` due deliveries as (id, receiver ``host:port``), leased until ``now_ms + lease_ms``,
+        at most ``per_host`` in flight per receiver counting ``busy`` (what the sender is sending now).
+
+        Of the first ``scan`` due deliveries, one whose receiver is at its cap is not claimed but moved to
+        the back of the due line (due ``now_ms``; no try counted), so the next claim sees the ones behind it.
+        """
+        if limit <= 0:
+            return []
+        args: list[Any] = [self.prefix, now_ms, now_ms + lease_ms, limit, per_host, max(scan, limit)]
+        for host, n in (busy or {}).items():
+            args += [host, n]
+        flat = self._claim_webhooks(args=args) or []
+        return list(zip(flat[::2], flat[1::2], strict=True))
+
+    def webhook(self, delivery: str) -> dict[str, str]:
+        """One delivery's hash (url, body, tries, last_error, campaign, call); {} if it is gone."""
+        return self.r.hgetall(self.keys.webhook(delivery))
+
+    def webhook_delivered(self, delivery: str) -> None:
+        """Forget a delivery: it was delivered (or its hash is gone, so there is nothing to send)."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.delete(self.keys.webhook(delivery))
+        pipe.zrem(self.keys.webhooks, delivery)
+        pipe.execute()
+
+    def webhook_failed(self, delivery: str, tries: int, error: str, retry_at_ms: int | None) -> None:
+        """Record a failed try: ``tries`` and ``last_error``, then due again at ``retry_at_ms`` or,
+        when that is None, moved to the dead list (one transaction)."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(self.keys.webhook(delivery), mapping={"tries": tries, "last_error": error})
+        if retry_at_ms is None:
+            pipe.zrem(self.keys.webhooks, delivery)
+            pipe.lpush(self.keys.webhooks_dead, delivery)
+        else:
+            pipe.zadd(self.keys.webhooks, {delivery: retry_at_ms})
+        pipe.execute()
 
     def renew(self, campaign_uuid: str, calls: list[str], until_ms: int) -> None:
         if calls:
