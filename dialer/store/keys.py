@@ -102,6 +102,10 @@ class Keys:
     def engine(self, uuid: str) -> str:  # STRING a running engine's liveness (expires: the engine died)
         return f"{self.prefix}:engine:{uuid}"
 
+    @property
+    def probe(self) -> str:  # STRING /readyz's write probe: "1", expires after 10 s
+        return f"{self.prefix}:probe"
+
     def carrier(self, uuid: str) -> str:  # HASH
         return f"{self.prefix}:carrier:{uuid}"
 
