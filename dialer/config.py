@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     api_tokens: str = Field("", repr=False)  # comma-separated bearer tokens; serve refuses to start without one
     public_docs: bool = False  # /openapi.json and /docs without a token
     http_client_timeout: float = Field(30.0, gt=0)  # idle wait, headers deadline, body grace (dialer/api/server.py)
+    # connections the API holds at once; near it, the longest-idle ones are closed (dialer/api/server.py)
+    http_max_connections: int = Field(1000, ge=16)
+    probe_listen: str = ""  # HOST:PORT of a listener serving only /healthz and /readyz; "" = none
     domain_uuid: str = ""  # the tenant id the v3 dialect shows as domain_uuid
     max_import_bytes: int = Field(64 << 20, ge=1 << 20)  # bulk import and audio upload bodies
     api: bool = True  # false: engine only (e.g. a second dialer process sharing the Redis)
@@ -97,12 +100,13 @@ class Settings(BaseSettings):
             raise ValueError("AUTOCALL_TTS_RATE must be 8000 or 16000")
         return value
 
-    @field_validator("listen")
+    @field_validator("listen", "probe_listen")
     @classmethod
-    def _listen_parses(cls, value: str) -> str:
+    def _listen_parses(cls, value: str, info: ValidationInfo) -> str:
         from dialer.api.server import parse_listen
 
-        parse_listen(value)
+        if value or info.field_name == "listen":
+            parse_listen(value, f"AUTOCALL_{str(info.field_name).upper()}")
         return value
 
     def tokens(self) -> list[str]:

@@ -59,15 +59,28 @@ def build_engine(settings: Settings) -> tuple[Store, Engine, WebhookSender]:
 
 
 def build_api(settings: Settings, store: Store, engine: Engine | None = None):
-    from dialer.api.app import build_app
-    from dialer.api.server import make_server
+    """The API's server, and the probe listener's (None unless ``AUTOCALL_PROBE_LISTEN``)."""
+    from dialer.api.app import Api, all_routes
+    from dialer.api.server import PROBE_CONNECTIONS, make_server
     from dialer.service.context import Services
 
     services = Services(store, settings.audio_dir, domain_uuid=settings.domain_uuid,
                         max_import_bytes=settings.max_import_bytes, engine=engine,
                         cdr_secret=settings.cdr_secret)  # fmt: skip
-    app = build_app(services, settings.tokens(), public_docs=settings.public_docs)
-    return make_server(app, settings.listen, client_timeout=settings.http_client_timeout)
+    app = Api(services, settings.tokens(), public_docs=settings.public_docs).app
+    server = make_server(app, settings.listen, client_timeout=settings.http_client_timeout,
+                         max_connections=settings.http_max_connections)  # fmt: skip
+    if not settings.probe_listen:
+        return server, None
+    # Only the probes, on a listener of their own: busy API connections never delay them.
+    probes = [r for r in all_routes() if r.method == "GET" and r.path in PROBE_PATHS]
+    probe_app = Api(services, [], routes=probes).app
+    probe = make_server(probe_app, settings.probe_listen, client_timeout=min(settings.http_client_timeout, 5.0),
+                        max_connections=PROBE_CONNECTIONS, name="probe")  # fmt: skip
+    return server, probe
+
+
+PROBE_PATHS = ("/healthz", "/readyz")
 
 
 DEFAULT_ESL_PASSWORD = "ClueCon"  # FreeSWITCH's stock event_socket.conf.xml password
@@ -92,6 +105,25 @@ def check_nodes(settings: Settings) -> bool:
     return True
 
 
+def check_redis(store: Store) -> str | None:
+    """At start, once: warn (one JSON line) unless Redis's ``maxmemory-policy`` is ``noeviction``
+    (docs/deploy.md, "Redis"). Never stops the daemon: Redis may be away for now, or the policy
+    unreadable on a managed Redis. Returns the policy (None: unknown)."""
+    import redis
+
+    from dialer.status import policy_problem
+
+    try:
+        policy = store.eviction_policy()
+    except redis.RedisError as exc:
+        log.warning("cannot check Redis's maxmemory-policy now (it must be noeviction)", extra={"error": str(exc)})
+        return None
+    problem = policy_problem(policy)
+    if problem:
+        log.warning(problem, extra={"maxmemory_policy": policy})
+    return policy
+
+
 def serve(settings: Settings) -> int:
     # No token or password in any log line (the stock ClueCon is public: the refusal below names it).
     setup_logging(settings.log_level, secrets=[s for s in settings.secrets() if s != DEFAULT_ESL_PASSWORD])
@@ -101,25 +133,36 @@ def serve(settings: Settings) -> int:
     if not check_nodes(settings):
         return 2
     store, engine, webhooks = build_engine(settings)
-    server = build_api(settings, store, engine) if settings.api else None
+    policy = check_redis(store)
+    from dialer.api.server import raise_fd_limit
+
+    fd_limit = raise_fd_limit()  # idle HTTP connections hold a descriptor each (dialer/api/server.py)
+    server, probe = build_api(settings, store, engine) if settings.api else (None, None)
     stop = gevent.event.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(sig, stop.set)
-    if server is not None:
+    for listener, address in ((server, settings.listen), (probe, settings.probe_listen)):
+        if listener is None:
+            continue
         try:
-            server.start()
+            listener.start()
         except OSError as exc:
-            log.error("cannot listen", extra={"listen": settings.listen, "error": str(exc)})
+            log.error("cannot listen", extra={"listen": address, "error": str(exc)})
             return 2
     engine.start()
     webhooks.start()
     janitor = gevent.spawn(_janitor, store)
     log.info("autocall started", extra={"nodes": [n.name for n in engine.nodes],
                                         "redis": redact_url(settings.redis_url),  # never its password
-                                        "listen": settings.listen if server else None})  # fmt: skip
+                                        "redis_maxmemory_policy": policy,
+                                        "listen": settings.listen if server else None,
+                                        "probe_listen": settings.probe_listen if probe else None,
+                                        "http_max_connections": server.pool.size if server else None,
+                                        "fd_limit": fd_limit})  # fmt: skip
     stop.wait()
-    if server is not None:
-        server.stop(timeout=5)  # no new requests; requests in progress finish
+    for listener in (server, probe):
+        if listener is not None:
+            listener.stop(timeout=5)  # no new requests; requests in progress finish
     janitor.kill()
     log.info("draining: no new calls; waiting for calls in flight", extra={"in_flight": engine.tracker.count()})
     engine.stop(drain_timeout=settings.drain_seconds)

@@ -2,6 +2,8 @@
 
 It reads only Redis, so it shows every engine sharing it and works while
 the daemon is stuck or gone (a dead engine simply has no ``engine:<id>``).
+It also checks Redis itself: ``maxmemory-policy`` must be ``noeviction``,
+and Redis must take a write (one expiring ``probe`` key, as ``/readyz``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,34 @@ import time
 from typing import Any
 
 from dialer.store.store import Store
+
+REQUIRED_POLICY = "noeviction"
+
+
+def policy_problem(policy: str | None) -> str:
+    """Why this ``maxmemory-policy`` puts autocall's state at risk ("" when it does not)."""
+    if policy == REQUIRED_POLICY:
+        return ""
+    if policy is None:
+        return ("Redis maxmemory-policy unknown (INFO and CONFIG GET refused): make sure it is noeviction, "
+                "or a full Redis may evict autocall's keys")  # fmt: skip
+    if policy.startswith("allkeys-"):
+        why = "when full, Redis evicts any key: leads, queues and CDRs would vanish without an error"
+    elif policy.startswith("volatile-"):
+        why = ("when full, Redis evicts only keys with a TTL: leads, queues and CDRs have none (writes then fail as "
+               "with noeviction), but an engine's liveness key has one, and once it is evicted other engines "
+               "take that live engine's calls in flight for a dead one's")  # fmt: skip
+    else:
+        why = "not autocall's requirement"
+    return f"Redis maxmemory-policy is {policy}, not noeviction: {why}; set maxmemory-policy noeviction"
+
+
+def redis_health(store: Store) -> dict[str, Any]:
+    """The Redis facts autocall needs: its eviction policy and whether it takes writes, with the problems."""
+    policy = store.eviction_policy()
+    refusal = store.write_refusal()
+    problems = [p for p in (policy_problem(policy), f"Redis {refusal}" if refusal else "") if p]
+    return {"maxmemory_policy": policy, "writable": not refusal, "problems": problems}
 
 
 def gather(store: Store, now: float | None = None) -> dict[str, Any]:
@@ -36,14 +66,14 @@ def gather(store: Store, now: float | None = None) -> dict[str, Any]:
             info = json.loads(raw) if raw else {}
         except ValueError:
             info = {}
-        engines.append({"id": key[len(prefix):], **(info if isinstance(info, dict) else {})})
+        engines.append({"id": key[len(prefix) :], **(info if isinstance(info, dict) else {})})
     pipe = store.r.pipeline(transaction=False)
     pipe.zcard(k.webhooks)
     pipe.zcount(k.webhooks, "-inf", int(now * 1000))
     pipe.llen(k.webhooks_dead)
     backlog, due, dead = pipe.execute()
     return {"campaigns": campaigns, "engines": engines,
-            "webhooks": {"queued": backlog, "due": due, "dead": dead}}  # fmt: skip
+            "webhooks": {"queued": backlog, "due": due, "dead": dead}, "redis": redis_health(store)}  # fmt: skip
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -69,4 +99,8 @@ def render(status: dict[str, Any]) -> str:
     out.append("")
     w = status["webhooks"]
     out.append(f"webhooks: {w['queued']} queued ({w['due']} due now), {w['dead']} dead")
+    r = status["redis"]
+    out.append(f"redis: maxmemory-policy {r['maxmemory_policy'] or 'unknown'}, "
+               f"{'takes writes' if r['writable'] else 'NOT WRITABLE'}")  # fmt: skip
+    out.extend(f"PROBLEM: {p}" for p in r["problems"])
     return "\n".join(out)

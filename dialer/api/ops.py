@@ -23,16 +23,18 @@ def metrics(call: Call) -> Reply:
     return Reply(body=exposition(call.services.store, call.services.engine), content_type=CONTENT_TYPE)
 
 
-@OPS.route("GET", "/readyz", "Readiness: Redis answers and a FreeSWITCH node can be dialled", public=True,
+@OPS.route("GET", "/readyz", "Readiness: Redis takes writes and a FreeSWITCH node can be dialled", public=True,
            errors=())  # fmt: skip
 def readyz(call: Call) -> Reply:
-    """Ready when Redis answers and (in a process that dials) at least one FreeSWITCH node is up
-    and can take calls; each node shows ``up``, ``down`` or ``not ready: <why>`` (no autocall
-    dialplan context, shutting down, paused…)."""
+    """Ready when Redis takes a write and (in a process that dials) at least one FreeSWITCH node is
+    up and can take calls. Redis shows ``up``, ``down`` or ``not ready: refuses writes: <Redis's
+    error>`` (a read-only replica, a failed snapshot...) or ``not ready: full: …`` (less than
+    1 MiB left under ``maxmemory`` and no lead may be evicted: ``noeviction``); each node
+    ``up``, ``down`` or ``not ready: <why>`` (no autocall dialplan context, shutting down, paused…)."""
     checks: dict[str, Any] = {}
     try:
-        call.services.store.r.ping()
-        checks["redis"] = "up"
+        refusal = call.services.store.write_refusal()  # a SET of an expiring 1-byte key and INFO memory
+        checks["redis"] = f"not ready: {refusal}" if refusal else "up"
     except redis.RedisError:
         checks["redis"] = "down"
     engine = call.services.engine

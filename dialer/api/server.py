@@ -17,12 +17,33 @@ A body the app did not read (413, 401, 404...) is not drained if it is large
 or of unknown length (chunked): the answer says ``Connection: close``, the
 server stops writing, reads and drops what the client still sends for at most
 ``LINGER_SECONDS`` (so the answer is not lost to a reset), and closes.
+
+Idle connections cannot lock the API out (``AUTOCALL_HTTP_MAX_CONNECTIONS``).
+pywsgi serves each connection in its own greenlet, from a bounded pool; once
+the pool was full, the server stopped accepting, so 1,000 clients that
+connected and sent nothing (or idle keep-alives) kept every other request,
+``/healthz`` included, in the kernel's backlog until their timeout. Now:
+
+* a connection waiting for a request to start (never a byte yet, or a
+  keep-alive between requests) is *idle*; near the cap (fewer than
+  ``spare`` free slots) the longest-idle ones are shut down, oldest first,
+  so a new connection always finds a slot. Closing a keep-alive between
+  requests is ordinary HTTP (nginx does the same when it runs short);
+* a connection that has begun a request keeps its slot until the answer
+  (its deadlines above bound that); only when every slot is busy so do new
+  connections wait in the backlog. ``AUTOCALL_PROBE_LISTEN`` gives the
+  probes a listener of their own for that case;
+* the cap never exceeds what the file-descriptor limit allows:
+  :func:`raise_fd_limit` raises the soft ``RLIMIT_NOFILE`` to the hard one at
+  start, and ``FD_RESERVE`` descriptors are left for Redis, the Event Socket
+  and files (an ``accept`` failing with ``EMFILE`` would stall the listener).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import resource
 import socket
 import time
 
@@ -34,7 +55,10 @@ from dialer.logs import redact_query
 log = logging.getLogger("autocall.api")
 
 
-MAX_CONNECTIONS = 1000  # beyond this, new connections wait in the kernel's backlog
+MAX_CONNECTIONS = 1000  # AUTOCALL_HTTP_MAX_CONNECTIONS; near it, the longest-idle connections are closed
+PROBE_CONNECTIONS = 64  # the probe listener's cap (AUTOCALL_PROBE_LISTEN)
+FD_RESERVE = 256  # descriptors left for Redis, the Event Socket, webhooks, files: the cap stays below the limit
+BACKLOG = 1024  # the kernel's accept queue (capped by net.core.somaxconn)
 CLIENT_TIMEOUT = 30.0  # seconds; AUTOCALL_HTTP_CLIENT_TIMEOUT
 IDLE_SECONDS = CLIENT_TIMEOUT  # the former name
 MIN_BODY_RATE = 8 << 10  # bytes/s a request body must average, after CLIENT_TIMEOUT of grace
@@ -52,9 +76,12 @@ _BAD_RESPONSE = b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Lengt
 class ClientStream(io.RawIOBase):
     """The read side of one connection, with the deadlines above (pywsgi reads through it)."""
 
-    def __init__(self, sock: socket.socket, timeout: float, rate: float) -> None:
+    def __init__(
+        self, sock: socket.socket, timeout: float, rate: float, connections: Connections | None = None
+    ) -> None:
         super().__init__()
         self.sock, self.timeout, self.rate = sock, timeout, rate
+        self.connections = connections
         self.phase = "head"
         self.deadline: float | None = None  # monotonic time the current read must finish by
         self.timed_out = False
@@ -76,6 +103,9 @@ class ClientStream(io.RawIOBase):
             if wait <= 0:
                 self.timed_out = True
                 raise TimeoutError(f"client too slow (request {self.phase})")
+        idle = self.phase == "head" and self.deadline is None and self.connections is not None
+        if idle:
+            self.connections.idle(self)  # waiting for a request to start: may be closed near the cap
         self.sock.settimeout(wait)
         try:
             n = self.sock.recv_into(buffer)
@@ -83,6 +113,8 @@ class ClientStream(io.RawIOBase):
             self.timed_out = True
             raise
         finally:
+            if idle:
+                self.connections.busy(self)
             self.sock.settimeout(self.timeout)  # writes keep the plain timeout
         if self.phase == "head" and self.deadline is None and n:
             self.deadline = time.monotonic() + self.timeout
@@ -91,12 +123,65 @@ class ClientStream(io.RawIOBase):
         return n
 
 
+class Connections:
+    """The connections of one server that wait for a request to start, longest-idle first."""
+
+    def __init__(self, pool: Pool, spare: int, name: str = "http") -> None:
+        self.pool, self.spare, self.name = pool, spare, name
+        self.waiting: dict[ClientStream, None] = {}  # insertion order: the longest idle first
+        self.closed = 0  # connections closed to make room (for the log and tests)
+        self._logged = 0.0
+
+    def idle(self, stream: ClientStream) -> None:
+        self.waiting[stream] = None
+        self.make_room()
+
+    def busy(self, stream: ClientStream) -> None:
+        self.waiting.pop(stream, None)
+
+    def make_room(self) -> None:
+        """Near the cap, shut down the longest-idle connections until ``spare`` slots are free again
+        (their greenlets see end-of-file, return, and free their slots)."""
+        excess = self.spare + 1 - self.pool.free_count()
+        closed = 0
+        while excess > 0 and self.waiting:
+            stream = next(iter(self.waiting))
+            del self.waiting[stream]
+            try:
+                stream.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            excess -= 1
+            closed += 1
+        if closed:
+            self.closed += closed
+            now = time.monotonic()
+            if now - self._logged > 60:
+                self._logged = now
+                extra = {"listener": self.name, "cap": self.pool.size, "closed_total": self.closed}
+                log.warning("http connections near the cap: closing the longest-idle ones", extra=extra)
+
+
+class CappedServer(WSGIServer):
+    """A pywsgi server whose pool never stays full of idle connections (see the module's docstring)."""
+
+    def __init__(self, *args, max_connections: int, name: str = "http", **kwargs) -> None:
+        pool = Pool(max_connections)
+        super().__init__(*args, spawn=pool, backlog=BACKLOG, **kwargs)
+        self.connections = Connections(pool, spare=max(1, max_connections // 50), name=name)
+        self.full = self._full  # gevent's set_spawn put pool.full here
+
+    def _full(self) -> bool:
+        self.connections.make_room()
+        return self.pool.full()
+
+
 class NoDelayHandler(WSGIHandler):
     client_timeout = CLIENT_TIMEOUT
     min_body_rate = MIN_BODY_RATE
 
     def __init__(self, sock, address, server, rfile=None) -> None:
-        self.stream = ClientStream(sock, self.client_timeout, self.min_body_rate)
+        self.stream = ClientStream(sock, self.client_timeout, self.min_body_rate, getattr(server, "connections", None))
         super().__init__(sock, address, server, rfile=rfile or io.BufferedReader(self.stream))
 
     def handle(self) -> None:
@@ -206,21 +291,46 @@ class _ErrorLog:
         pass
 
 
-def parse_listen(text: str) -> tuple[str, int]:
+def parse_listen(text: str, name: str = "AUTOCALL_LISTEN") -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"AUTOCALL_LISTEN must be HOST:PORT, got {text!r}")
+        raise ValueError(f"{name} must be HOST:PORT, got {text!r}")
     return host.strip("[]"), int(port)
 
 
+def raise_fd_limit() -> int:
+    """Raise this process's soft ``RLIMIT_NOFILE`` to its hard limit (1,048,576 when unlimited);
+    returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:
+            log.warning("cannot raise the file-descriptor limit", extra={"soft": soft, "hard": hard, "error": str(exc)})
+    return soft
+
+
+def connection_cap(wanted: int, reserve: int = FD_RESERVE) -> int:
+    """``wanted``, lowered to what the file-descriptor limit leaves after ``reserve``."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, soft - reserve))
+
+
 def make_server(app, listen: str, *, client_timeout: float = CLIENT_TIMEOUT, idle_seconds: float | None = None,
-                min_body_rate: float = MIN_BODY_RATE,
-                max_connections: int = MAX_CONNECTIONS) -> WSGIServer:  # fmt: skip
+                min_body_rate: float = MIN_BODY_RATE, max_connections: int = MAX_CONNECTIONS,
+                name: str = "http") -> CappedServer:  # fmt: skip
     """``idle_seconds`` is the former name of ``client_timeout``."""
     host, port = parse_listen(listen)
     timeout = idle_seconds if idle_seconds is not None else client_timeout
     handler = type("Handler", (NoDelayHandler,), {"client_timeout": timeout, "min_body_rate": min_body_rate})
-    # A bounded pool: half-open connections can never use up the file descriptors
-    # the ESL and Redis connections need.
-    return WSGIServer((host, port), app, handler_class=handler, log=_AccessLog(), error_log=_ErrorLog(),
-                      spawn=Pool(max_connections))  # fmt: skip
+    cap = connection_cap(max_connections)
+    if cap < max_connections:
+        log.warning("http connection cap lowered to fit the file-descriptor limit (ulimit -n)",
+                    extra={"listener": name, "wanted": max_connections, "cap": cap})  # fmt: skip
+    # A bounded pool: connections can never use up the file descriptors the ESL and Redis connections need.
+    return CappedServer((host, port), app, handler_class=handler, log=_AccessLog(), error_log=_ErrorLog(),
+                        max_connections=cap, name=name)  # fmt: skip

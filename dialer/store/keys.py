@@ -106,6 +106,10 @@ class Keys:
     def switch_cdrs(self) -> str:  # HASH FreeSWITCH Core-UUID -> ms its last CDR came in (mod_json_cdr works)
         return f"{self.prefix}:freeswitch:cdrs"
 
+    @property
+    def probe(self) -> str:  # STRING /readyz's write probe: "1", expires after 10 s
+        return f"{self.prefix}:probe"
+
     def carrier(self, uuid: str) -> str:  # HASH
         return f"{self.prefix}:carrier:{uuid}"
 
