@@ -48,8 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="after an 'fsctl shutdown', come back this much later as a new FreeSWITCH (new "
                           "Core-UUID), as systemd would restart it; default: stay down")  # fmt: skip
     sim.add_argument("--cdr-url", default=os.environ.get("AUTOCALL_FS_CDR_URL", ""), metavar="URL",
-                     help="mod_json_cdr posts every channel's CDR here, with freeswitch-conf's json_cdr.conf.xml "
-                          "(default: AUTOCALL_FS_CDR_URL; AUTOCALL_FS_CDR_SECRET, AUTOCALL_FS_CDR_RETRIES as there)")  # fmt: skip
+                     help="mod_json_cdr posts each channel's CDR here, as freeswitch-conf's json_cdr.conf.xml says "
+                          "(default: AUTOCALL_FS_CDR_URL; AUTOCALL_FS_CDR_SECRET, _RETRIES as there)")  # fmt: skip
     sim.add_argument("--cdr-log-dir", default=os.path.join(tempfile.gettempdir(), "autocall-simswitch-log"),
                      metavar="DIR", help="FreeSWITCH's log_dir: undelivered CDRs go to its json_cdr_err")  # fmt: skip
 
