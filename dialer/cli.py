@@ -9,8 +9,10 @@ monkey.patch_all()
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
@@ -45,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--restart-after", type=float, default=None, metavar="SECONDS",
                      help="after an 'fsctl shutdown', come back this much later as a new FreeSWITCH (new "
                           "Core-UUID), as systemd would restart it; default: stay down")  # fmt: skip
+    sim.add_argument("--cdr-url", default=os.environ.get("AUTOCALL_FS_CDR_URL", ""), metavar="URL",
+                     help="mod_json_cdr posts each channel's CDR here, as freeswitch-conf's json_cdr.conf.xml says "
+                          "(default: AUTOCALL_FS_CDR_URL; AUTOCALL_FS_CDR_SECRET, _RETRIES as there)")  # fmt: skip
+    sim.add_argument("--cdr-log-dir", default=os.path.join(tempfile.gettempdir(), "autocall-simswitch-log"),
+                     metavar="DIR", help="FreeSWITCH's log_dir: undelivered CDRs go to its json_cdr_err")  # fmt: skip
 
     serve = sub.add_parser("serve", help="run the dialing engine (configuration: AUTOCALL_* environment, --config)")
     serve.add_argument("--config", help="YAML or JSON settings file (environment variables override it)")
@@ -207,6 +214,7 @@ def run_simswitch(args: argparse.Namespace) -> int:
 
     from dialer.simswitch import Limits, SimServer, Switch, load_scenario
     from dialer.simswitch.dialplan_xml import load_dialplan_xml
+    from dialer.simswitch.json_cdr import autocall_settings
 
     try:
         scenario = load_scenario(args.scenario)
@@ -226,6 +234,7 @@ def run_simswitch(args: argparse.Namespace) -> int:
         limits=Limits(max_sessions=args.max_sessions, sps=args.sps),
         hostname=args.hostname,
         races=args.races,
+        json_cdr=autocall_settings(args.cdr_url, dict(os.environ), args.cdr_log_dir) if args.cdr_url else None,
     )
     host, port = args.listen
     server = SimServer(switch, host, port, args.password, heartbeat=args.heartbeat, stats_file=args.stats_file)

@@ -19,6 +19,7 @@ import pytest
 import redis
 
 from dialer.simswitch import Limits, Scenario, SimServer, Switch, load_scenario
+from dialer.simswitch.json_cdr import JsonCdrSettings
 
 HERE = Path(__file__).parent
 CAPTURES = HERE / "captures"
@@ -88,12 +89,12 @@ def simswitch(capture_scenario):
 
     def start(scenario: Scenario | None = None, *, password: str = "ClueCon", time_scale: float = 0.01,
               seed: int = 1, limits: Limits | None = None, heartbeat: float = 0, races: bool = False,
-              stats_file: str | None = None) -> SimServer:  # fmt: skip
+              stats_file: str | None = None, json_cdr: JsonCdrSettings | None = None) -> SimServer:  # fmt: skip
         # A switch configured for fast tests unless a test says otherwise: FreeSWITCH's own default
         # (30 sessions per second) would pace every engine test at 22.5 calls/s.
         limits = limits or Limits(max_sessions=1000, sps=1000)
         switch = Switch(scenario or capture_scenario, time_scale=time_scale, seed=seed, limits=limits,
-                        hostname="vm", races=races)  # fmt: skip
+                        hostname="vm", races=races, json_cdr=json_cdr)  # fmt: skip
         server = SimServer(switch, "127.0.0.1", 0, password, heartbeat=heartbeat, stats_file=stats_file)
         server.start()
         servers.append(server)

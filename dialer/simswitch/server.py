@@ -57,6 +57,8 @@ class SimServer:
             listener.close()
         gevent.killall(self._loops)
         self.switch.sched.stop()
+        if self.switch.json_cdr is not None:
+            self.switch.json_cdr.die()
         self.write_stats()
 
     def serve_forever(self) -> None:

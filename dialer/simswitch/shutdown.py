@@ -177,6 +177,8 @@ class Shutdown:
         sw, server = self.switch, self.server
         server.refusing = True
         server.heartbeats_paused = True
+        if sw.json_cdr is not None:
+            sw.json_cdr.unload()  # queued CDRs are dropped; one being posted runs to its end
         for listener in list(server.listeners):
             listener.disconnect(SHUTDOWN_NOTICE)
         log.info("simswitch: shut down (core %s)", sw.core_uuid)

@@ -26,6 +26,8 @@ from dialer.simswitch.causes import SIP_PHRASES, q850, sip_to_cause, str2cause
 from dialer.simswitch.clock import Scheduler, SimClock
 from dialer.simswitch.dialplan_xml import NO_ROUTE, context_xml, expand_variables, route
 from dialer.simswitch.dialstring import Leg, parse_endpoint
+from dialer.simswitch.json_cdr import Cdr, JsonCdr, JsonCdrSettings
+from dialer.simswitch.json_cdr_doc import channel_cdr
 from dialer.simswitch.limits import Limits, SessionLimits
 from dialer.simswitch.scenario import Outcome, Scenario
 from dialer.simswitch.templates import library
@@ -74,7 +76,8 @@ class Stats:
 class Switch:
     def __init__(self, scenario: Scenario | None = None, *, time_scale: float = 1.0, seed: int | None = None,
                  limits: Limits | None = None, hostname: str | None = None, races: bool = False,
-                 profiles: tuple[str, ...] = ("internal", "external")) -> None:  # fmt: skip
+                 profiles: tuple[str, ...] = ("internal", "external"),
+                 json_cdr: JsonCdrSettings | None = None) -> None:  # fmt: skip
         self.scenario = scenario or Scenario()
         self.clock = SimClock(time_scale)
         self.sched = Scheduler(self.clock)
@@ -114,6 +117,7 @@ class Switch:
         # first leg's uuid -> (monotonic time, whether any listener took its CHANNEL_HANGUP_COMPLETE)
         self.first_leg_hangups: dict[str, tuple[float, bool]] = {}
         self.on_originate: list[Callable[[int], None]] = []  # fault hooks (faults.py), called with the count
+        self.json_cdr = JsonCdr(json_cdr) if json_cdr is not None else None  # mod_json_cdr, when loaded
 
     # -- sessions and limits -------------------------------------------------
     @property
@@ -228,6 +232,8 @@ class Switch:
             ch.apps = [(job.spec.app, job.spec.app_data)]
         else:
             ch.apps = self._dialplan(ch, job.spec.context)
+            if ch.apps[:1] != [(NO_ROUTE, "")]:
+                ch.ctx["extension"] = list(ch.apps)  # the CDR's callflow lists the extension's applications
             if ep.gateway:  # autocall's own call: gateway into the dialplan (batch2 templates)
                 routed = "gwnoroute" if ch.apps[:1] == [(NO_ROUTE, "")] else "gwdp"
                 ch.src = {"refuse": "gwrefuse", "bye": routed}.get(src, src)
@@ -338,6 +344,7 @@ class Switch:
             job.leg_answered(ch)
             job.finish(f"+OK {ch.uuid}\n")
         if dialplan:
+            ch.ctx["profile_created_us"] = self.clock.now_us()  # the transfer into the dialplan (bl_xfer)
             routing = f"{ch.src}:CHANNEL_STATE(CS_ROUTING)#2"  # the second CS_ROUTING of a captured call
             self.emit(ch, routing if routing in self.templates.templates else "CHANNEL_STATE(CS_ROUTING)")
             if ch.apps and ch.apps[0][0] == NO_ROUTE:  # mod_dialplan_xml found no extension
@@ -386,6 +393,7 @@ class Switch:
         data = expand_variables(data, lambda name: self._variable(ch, name))
         ch.app = app
         ch.ctx.update(app=app, app_data=data, app_uuid=str(uuidlib.uuid4()), app_response="_none_", app_no_data=no_data)
+        ch.ctx.setdefault("app_log", []).append((app, data, self.clock.now_us()))  # the CDR's app_log
         if app == "park":
             self.emit(ch, "bye:CHANNEL_EXECUTE(park)")
             self.emit(ch, "bye:CHANNEL_PARK")
@@ -542,16 +550,44 @@ class Switch:
         self.emit(ch, f"{src}:CHANNEL_STATE(CS_HANGUP)")
         self.emit(ch, f"{src}:CHANNEL_CALLSTATE(HANGUP)")
         self.emit(ch, f"{src}:CHANNEL_STATE(CS_REPORTING)")
+        # serial failover: the next leg starts before this one is destroyed
+        failover = not ch.answered and not final and not job.finished and not any(not c.hung_up for c in job.legs)
+        mod = self.json_cdr
+        cdr = self._cdr(self.templates[f"{src}:CHANNEL_HANGUP_COMPLETE"], ch.ctx) if mod is not None else None
+        if mod is not None and mod.holds_hangup():
+            # mod_json_cdr posts in the channel's thread before HANGUP_COMPLETE; the originate does
+            # not wait for it (json_cdr/J3: a busy call's -ERR came 2 s before its HANGUP_COMPLETE).
+            job_here(AFTER_COMPLETE)
+            job_here(AFTER_DESTROY)
+            if failover:
+                job.next_group()
+            mod.on_reporting(cdr, then=lambda: self._complete(ch, src))
+            return
+        if mod is not None:
+            mod.on_reporting(cdr)
+        self._complete(ch, src, job_here, failover)
+
+    def _cdr(self, template, ctx: dict[str, Any]) -> Cdr | None:
+        """The CDR of the channel whose CHANNEL_HANGUP_COMPLETE is ``template`` (None: none made)."""
+        if self.json_cdr is None or self.json_cdr.shutdown:
+            return None
+        return Cdr(*channel_cdr(template, ctx, encode_values=self.json_cdr.settings.encode_values))
+
+    def _complete(self, ch: Channel, src: str, job_here: Callable[[str], None] | None = None,
+                  failover: bool = False) -> None:  # fmt: skip
+        """The end of a hangup, from CHANNEL_HANGUP_COMPLETE on."""
         if ch.uuid == ch.get_var("autocall_call"):
             self.first_leg_hangups[ch.uuid] = (time.monotonic(), self.bus.wants("CHANNEL_HANGUP_COMPLETE"))
         self.emit(ch, f"{src}:CHANNEL_HANGUP_COMPLETE")
-        job_here(AFTER_COMPLETE)
-        if not ch.answered and not final and not job.finished and not any(not c.hung_up for c in job.legs):
-            job.next_group()  # serial failover: the next leg starts before this one is destroyed
+        if job_here is not None:
+            job_here(AFTER_COMPLETE)
+        if failover:
+            ch.job.next_group()
         self.emit(ch, f"{src}:CHANNEL_DESTROY")
         self.emit(ch, f"{src}:CHANNEL_STATE(CS_DESTROY)")
         self._remove(ch)
-        job_here(AFTER_DESTROY)
+        if job_here is not None:
+            job_here(AFTER_DESTROY)
 
     def _job_position(self, kind: str) -> str:
         if kind == "cancel":  # originate_timeout / cancel: 6 of 6 captures
@@ -619,6 +655,8 @@ class Switch:
             ctx.setdefault("answered_us", self.clock.now_us())
         elif name == "CHANNEL_HANGUP":
             ctx.setdefault("hangup_us", self.clock.now_us())
+        elif name == "CHANNEL_HANGUP_COMPLETE" and self.json_cdr is not None and not self.json_cdr.shutdown:
+            self.json_cdr.on_reporting(self._cdr(template, ctx))
         self.bus.emit(template, ctx)
         if last:
             ch.hung_up = True
@@ -645,7 +683,9 @@ class Switch:
 
     def reincarnate(self) -> None:
         """A new FreeSWITCH process: new Core-UUID, configured limits, no channels (none
-        of the old ones sends an event), counters and flags from zero."""
+        of the old ones sends an event, none gets a CDR), counters and flags from zero."""
+        if self.json_cdr is not None:
+            self.json_cdr.die()
         for ch in list(self.channels.values()):
             ch.hung_up = True
             for t in ch.timers:

@@ -67,7 +67,8 @@ RULES: dict[str, Rule] = {
     "Event-Date-Local": lambda c, s: _stamp(c["now_us"]),
     "Event-Date-GMT": lambda c, s: _gmt(c["now_us"]),
     "Event-Sequence": _key("seq"),
-    "Caller-Profile-Created-Time": _time("created_us"),
+    # the dialplan's caller profile of a leg transferred into it at the answer is created then
+    "Caller-Profile-Created-Time": lambda c, s: str(c.get("profile_created_us", c.get("created_us", 0))),
     "Caller-Channel-Created-Time": _time("created_us"),
     "Caller-Channel-Answered-Time": _time("answered_us"),
     "Caller-Channel-Progress-Time": _time("progress_us"),
