@@ -54,8 +54,8 @@ class Settings(BaseSettings):
     # FreeSWITCH's CDRs (mod_json_cdr, freeswitch-conf/autoload_configs/json_cdr.conf.xml): the password of
     # its Basic auth on POST /freeswitch/cdr; empty: CDRs are refused and unheard calls recorded lost
     cdr_secret: str = Field("", repr=False)
-    # How long a call with no channel left waits for its CDR before it is judged never run (docs/engine.md)
-    cdr_wait_seconds: float = Field(20.0, ge=1, le=600)
+    # How long a call with no channel left waits for FreeSWITCH's CDR barrier before it is recorded lost
+    cdr_wait_seconds: float = Field(60.0, ge=1, le=3600)
     # enable_encrypt campaigns: base64 of 32 random bytes (dialer/store/sealing.py); old keys only open
     encryption_key: SecretStr = SecretStr("")
     encryption_old_keys: SecretStr = SecretStr("")  # comma-separated, after a rotation

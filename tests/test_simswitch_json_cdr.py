@@ -343,3 +343,38 @@ def test_retries_with_no_delay_wait_five_seconds_as_the_module_does():
     xml = '<configuration><settings><param name="retries" value="2"/><param name="delay" value="0"/></settings>'
     xml += "</configuration>"
     assert JsonCdrSettings.from_xml(xml, {}, "/log").delay == 5
+
+
+# -- the null endpoint: autocall's CDR barrier (tests/captures/batch3/null-probe) ------------------------
+PROBE = "bgapi originate {{origination_uuid={u},autocall_cdr_probe=true}}null/autocall-cdr-probe &hangup()"
+
+
+def test_a_null_channel_answers_hangs_up_and_its_cdr_comes_after_those_queued_before_it(simswitch, receiver,
+                                                                                        tmp_path):  # fmt: skip
+    rx = receiver(200)
+    rx.gate = gevent.event.Event()  # the receiver holds the first POST: the others queue behind it
+    server, client = start(simswitch, settings(tmp_path, url=rx.url, queue_capacity=10))
+    first, second = call(client, "486000001", 1), call(client, "486000002", 2)
+    hangup_complete(client, first), hangup_complete(client, second)
+    probe = "20000000-0000-4000-8000-000000000001"
+    client.command(PROBE.format(u=probe))
+    wait_for(lambda: f"+OK {probe}\n" in [e.body for e in client.events() if e.name == "BACKGROUND_JOB"])
+    rx.gate.set()
+    wait_for(lambda: server.switch.json_cdr.posted == [first, second, probe])
+    doc = json.loads(rx.raw[-1].split(b"\r\n\r\n", 1)[1])
+    variables = doc["variables"]
+    assert variables["uuid"] == probe and variables["autocall_cdr_probe"] == "true"
+    assert variables["hangup_cause"] == "NORMAL_CLEARING" and doc["core-uuid"] == server.switch.core_uuid
+
+
+def test_a_null_channel_refused_by_the_session_rate_gets_no_cdr(simswitch, receiver, tmp_path):
+    rx = receiver(200)
+    server, client = start(simswitch, settings(tmp_path, url=rx.url, queue_capacity=10), limits=Limits(sps=2))
+    probes = [f"20000000-0000-4000-8000-00000000000{i}" for i in range(4)]
+    for u in probes:
+        client.command(PROBE.format(u=u))
+    wait_for(lambda: len([e for e in client.events() if e.name == "BACKGROUND_JOB"]) == 4)
+    jobs = [e.body for e in client.events() if e.name == "BACKGROUND_JOB"]
+    assert "-ERR DESTINATION_OUT_OF_ORDER\n" in jobs  # sps 2 admits one session a second
+    admitted = [u for u in probes if f"+OK {u}\n" in jobs]
+    wait_for(lambda: server.switch.json_cdr.posted == admitted)

@@ -93,7 +93,7 @@ class Engine:
                  grace_s: float = 2.0, queue_size: int = 20_000, command_timeout: float = 10.0,
                  render_concurrency: int = 8, max_call_s: float = 3600.0, keepalive_s: float = 5.0,
                  adopt_every_s: float = 2.0, beat_s: float = BEAT_S, beat_ttl_s: float = BEAT_TTL_MS / 1000,
-                 switch_cdrs: bool = False, cdr_wait_s: float = 20.0, cdr_max_wait_s: float = 120.0,
+                 switch_cdrs: bool = False, cdr_wait_s: float = 60.0,
                  reconcile_every_s: float = 30.0) -> None:  # fmt: skip
         self.store = store
         self.engine_id = uuid.uuid4().hex  # owner of the slots this process claims (adoption)
@@ -115,8 +115,7 @@ class Engine:
         # FreeSWITCH's CDRs (AUTOCALL_CDR_SECRET): results of calls nobody heard end, originates never run
         for node in self.nodes:
             node.expects_cdrs = switch_cdrs
-        self.cdrs = CdrWait(SwitchCdrs(store), self.tracker, enabled=switch_cdrs, wait_s=cdr_wait_s,
-                            max_wait_s=cdr_max_wait_s, clock=clock)  # fmt: skip
+        self.cdrs = CdrWait(SwitchCdrs(store), self.tracker, enabled=switch_cdrs, wait_s=cdr_wait_s, clock=clock)
         self._orphans: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()
         self.adopted = 0
         self.lost = 0

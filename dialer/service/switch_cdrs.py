@@ -58,11 +58,10 @@ def accept_post(svc: Services, raw: bytes, content_type: str, authorization: str
 
 
 def take(svc: Services, cdrs: list[SwitchCdr]) -> int:
-    """Keep the CDRs of calls in flight; note which FreeSWITCH processes deliver CDRs."""
+    """Keep the CDRs of calls in flight; note the CDR barriers that came."""
     ours = [c for c in cdrs if c.ours]
-    cores = {c.core_uuid: svc.now_ms() for c in cdrs if c.core_uuid}
     store = SwitchCdrs(svc.store)
-    kept = store.keep([(c.campaign, c.call, c.leg, c.hangup) for c in ours], cores)
+    kept = store.keep([(c.campaign, c.call, c.leg, c.hangup) for c in ours], [c.leg for c in cdrs if c.probe])
     if kept < len(ours):
         for cdr in ours:
             if store.recorded_cause(cdr.call) == NOT_RUN:

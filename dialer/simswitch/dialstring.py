@@ -170,7 +170,7 @@ def parse_originate(arg: str) -> Originate:
 
 @dataclass(slots=True)
 class Endpoint:
-    kind: str  # sofia | loopback | error | unknown
+    kind: str  # sofia | loopback | null | error | unknown
     profile: str = ""
     gateway: str = ""
     user: str = ""  # the dialled number: what scenario rules match
@@ -205,4 +205,6 @@ def parse_endpoint(text: str) -> Endpoint:
         return Endpoint("loopback", user=exten, profile=context or "default", raw=text)
     if tech == "error":
         return Endpoint("error", user=rest, raw=text)
+    if tech == "null":  # mod_loopback's null endpoint: answers at once, no media, no network
+        return Endpoint("null", user=rest, raw=text)
     return Endpoint("unknown", user=rest, raw=text)

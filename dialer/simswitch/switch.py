@@ -29,6 +29,7 @@ from dialer.simswitch.dialstring import Leg, parse_endpoint
 from dialer.simswitch.json_cdr import Cdr, JsonCdr, JsonCdrSettings
 from dialer.simswitch.json_cdr_doc import channel_cdr
 from dialer.simswitch.limits import Limits, SessionLimits
+from dialer.simswitch.null_endpoint import null_channel
 from dialer.simswitch.scenario import Outcome, Scenario
 from dialer.simswitch.templates import library
 
@@ -219,6 +220,9 @@ class Switch:
         job.used_uuids.add(ch_uuid)
         if ep.kind == "loopback":
             self._loopback(job, ep, leg, ch_uuid, index)
+            return
+        if ep.kind == "null":
+            null_channel(self, job, ep, variables, ch_uuid)
             return
         outcome = self.scenario.outcome(ep.user, self.rng)
         if outcome.kind == "answer":

@@ -102,9 +102,8 @@ class Keys:
     def engine(self, uuid: str) -> str:  # STRING a running engine's liveness (expires: the engine died)
         return f"{self.prefix}:engine:{uuid}"
 
-    @property
-    def switch_cdrs(self) -> str:  # HASH FreeSWITCH Core-UUID -> ms its last CDR came in (mod_json_cdr works)
-        return f"{self.prefix}:freeswitch:cdrs"
+    def cdr_probe(self, uuid: str) -> str:  # STRING "1": the CDR of this barrier channel came (expires in 1 h)
+        return f"{self.prefix}:freeswitch:cdr-probe:{uuid}"
 
     @property
     def probe(self) -> str:  # STRING /readyz's write probe: "1", expires after 10 s

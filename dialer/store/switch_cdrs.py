@@ -16,6 +16,8 @@ import json
 
 from dialer.store.store import Store
 
+PROBE_TTL_MS = 3_600_000  # a barrier's CDR is looked for within minutes of it being sent
+
 
 class SwitchCdrs:
     def __init__(self, store: Store) -> None:
@@ -23,13 +25,18 @@ class SwitchCdrs:
         self.r = store.r
         self.keys = store.keys
 
-    def keep(self, cdrs: list[tuple[str, str, str, dict[str, str]]], cores: dict[str, int]) -> int:
-        """Keep (campaign, call, leg, hangup fields) of calls still in flight, and note when each
-        FreeSWITCH process (Core-UUID -> ms) last delivered a CDR. Returns how many were kept."""
+    def keep(self, cdrs: list[tuple[str, str, str, dict[str, str]]], probes: list[str] | None = None) -> int:
+        """Keep (campaign, call, leg, hangup fields) of calls still in flight, and note that the CDRs
+        of the barrier channels ``probes`` came (after every CDR before them). Returns how many
+        CDRs were kept."""
         kept = self.store.keep_hangups(cdrs) if cdrs else 0
-        if cores:
-            self.r.hset(self.keys.switch_cdrs, mapping={core: str(ms) for core, ms in cores.items()})
+        for probe in probes or ():
+            self.r.set(self.keys.cdr_probe(probe), "1", px=PROBE_TTL_MS)
         return kept
+
+    def probe_came(self, probe: str) -> bool:
+        """Whether the CDR of the barrier channel ``probe`` came."""
+        return bool(self.r.exists(self.keys.cdr_probe(probe)))
 
     def kept(self, calls: list[str]) -> dict[str, dict[str, dict[str, str]]]:
         """The hangups kept for these calls: call -> leg -> hangup fields (calls with none left out)."""
@@ -44,12 +51,6 @@ class SwitchCdrs:
             if legs:
                 out[call] = legs
         return out
-
-    def last_cdr_ms(self, core_uuid: str) -> int:
-        """When the FreeSWITCH process ``core_uuid`` last delivered a CDR (0: never)."""
-        if not core_uuid:
-            return 0
-        return int(self.r.hget(self.keys.switch_cdrs, core_uuid) or 0)
 
     def recorded_cause(self, call: str) -> str:
         """The hangup cause recorded for a finished call ("" while it is in flight or unknown)."""
