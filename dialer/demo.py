@@ -129,11 +129,15 @@ def run_demo(calls: int = 3000, time_scale: float = 0.01, seed: int = 7, sps: in
         esl_port = _free_port()
         stats = Path(workdir) / "simswitch-stats.json"
         me = [sys.executable, "-m", "dialer.cli"]
+        api_listen = f"127.0.0.1:{_free_port()}"
+        cdr_secret = uuid.uuid4().hex  # FreeSWITCH's CDRs (mod_json_cdr) to autocall, as freeswitch-conf ships it
         sim_log = open(Path(workdir) / "simswitch.log", "w")  # lives as long as the process
         procs.append(subprocess.Popen([*me, "simswitch", "--listen", f"127.0.0.1:{esl_port}", "--password", password,
                                        "--time-scale", str(time_scale), "--seed", str(seed), "--sps", str(sps),
                                        "--max-sessions", "1000", "--heartbeat", "2", "--stats-file", str(stats),
-                                       "--hostname", "simswitch"],
+                                       "--hostname", "simswitch", "--cdr-url", f"http://{api_listen}/freeswitch/cdr",
+                                       "--cdr-log-dir", str(Path(workdir) / "freeswitch-log")],
+                                      env={**os.environ, "AUTOCALL_FS_CDR_SECRET": cdr_secret},
                                       stdout=subprocess.DEVNULL, stderr=sim_log))  # fmt: skip
         audio = Path(workdir) / "audio"
         audio.mkdir()
@@ -141,8 +145,8 @@ def run_demo(calls: int = 3000, time_scale: float = 0.01, seed: int = 7, sps: in
         env = {**os.environ, "AUTOCALL_REDIS_URL": redis_url, "AUTOCALL_AUDIO_DIR": str(audio),
                "AUTOCALL_FREESWITCH": f"esl://:{password}@127.0.0.1:{esl_port}?name=simswitch&sps={sps}",
                "AUTOCALL_DEFAULT_GATEWAY": "demo", "AUTOCALL_DEFAULT_CALLER_ID": "02873001234",
-               "AUTOCALL_LOG_LEVEL": "WARNING", "AUTOCALL_API_TOKENS": "demo",
-               "AUTOCALL_LISTEN": f"127.0.0.1:{_free_port()}"}  # fmt: skip
+               "AUTOCALL_LOG_LEVEL": "WARNING", "AUTOCALL_API_TOKENS": "demo", "AUTOCALL_LISTEN": api_listen,
+               "AUTOCALL_CDR_SECRET": cdr_secret}  # fmt: skip
         daemon_log = Path(workdir) / "autocall.log"
         daemon = subprocess.Popen([*me, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=open(daemon_log, "w"))
         procs.append(daemon)
