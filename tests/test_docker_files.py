@@ -130,11 +130,23 @@ def test_the_esl_password_is_required_and_the_same_on_both_sides():
             interpolate(env_of(service)[name], {"AUTOCALL_FS_ESL_PASSWORD": "", "AUTOCALL_API_TOKENS": "t"})
 
 
+def test_the_cdr_secret_is_required_and_the_same_on_both_sides_and_the_url_follows_the_listen_address():
+    shell = {"AUTOCALL_FS_ESL_PASSWORD": "0123abcd", "AUTOCALL_API_TOKENS": "t", "AUTOCALL_CDR_SECRET": "cafe42",
+             "AUTOCALL_LISTEN": "127.0.0.1:9090"}  # fmt: skip
+    fs, ours = env_of("freeswitch"), env_of("autocall")
+    secrets = {interpolate(fs["AUTOCALL_FS_CDR_SECRET"], shell), interpolate(ours["AUTOCALL_CDR_SECRET"], shell)}
+    assert secrets == {"cafe42"}
+    assert interpolate(fs["AUTOCALL_FS_CDR_URL"], shell) == "http://127.0.0.1:9090/freeswitch/cdr"
+    for env, name in ((fs, "AUTOCALL_FS_CDR_SECRET"), (ours, "AUTOCALL_CDR_SECRET")):
+        with pytest.raises(LookupError):
+            interpolate(env[name], {**shell, "AUTOCALL_CDR_SECRET": ""})
+
+
 def test_autocalls_environment_is_real_settings_that_validate():
     env = env_of("autocall")
     for name in env:
         assert name.startswith("AUTOCALL_") and name.removeprefix("AUTOCALL_").lower() in Settings.model_fields, name
-    shell = {"AUTOCALL_FS_ESL_PASSWORD": "0123abcd", "AUTOCALL_API_TOKENS": "tok1,tok2"}
+    shell = {"AUTOCALL_FS_ESL_PASSWORD": "0123abcd", "AUTOCALL_API_TOKENS": "tok1,tok2", "AUTOCALL_CDR_SECRET": "s"}
     values = {k.removeprefix("AUTOCALL_").lower(): interpolate(v, shell) for k, v in env.items()}
     settings = Settings(**values)
     assert settings.tokens() == ["tok1", "tok2"]
