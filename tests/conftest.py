@@ -26,6 +26,29 @@ CAPTURES = HERE / "captures"
 CAPTURE_SCENARIO = HERE / "capture_scenario.yaml"
 
 
+def private_redis(workdir, *args: str, password: str | None = None):
+    """A redis-server of a test's own (settings that must not touch the session's Redis), up and
+    answering: (process, client, url). ``args`` are extra redis-server options."""
+    port = free_port()
+    extra = [*args, *(["--requirepass", password] if password else [])]
+    proc = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
+                             "--dir", str(workdir), "--save", "", "--appendonly", "no", *extra],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    client = redis.Redis(host="127.0.0.1", port=port, password=password, decode_responses=True)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise
+            time.sleep(0.02)
+    auth = f":{password}@" if password else ""
+    return proc, client, f"redis://{auth}127.0.0.1:{port}/0"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

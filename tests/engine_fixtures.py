@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import gevent
+import gevent.event
 
 from dialer.domain.models import Template
 from dialer.engine.engine import Engine
@@ -47,3 +48,25 @@ def make_engine(store: Store, server, audio_dir: Path, *, sps: int | None = 1000
     engine.start()
     assert engine.wait_connected(5)
     return engine
+
+
+def disconnect_and_kill(engine: Engine, server, monkeypatch, call_uuid: str) -> gevent.event.Event:
+    """Cut the engine's connection and hang ``call_uuid`` up (another ESL client's uuid_kill) while
+    the engine cannot reconnect: the call ends unheard. Set the returned event to let it back."""
+    from dialer.esl import node as node_module
+    from tests.eslclient import RawClient
+
+    reconnect = gevent.event.Event()
+
+    class GatedConnection(node_module.ESLConnection):
+        def connect(self) -> None:
+            reconnect.wait()
+            super().connect()
+
+    monkeypatch.setattr(node_module, "ESLConnection", GatedConnection)
+    engine.nodes[0].conn.close("test: socket dropped")
+    other = RawClient(*server.address)
+    other.login("ClueCon")
+    other.command(f"api uuid_kill {call_uuid}")
+    other.close()
+    return reconnect

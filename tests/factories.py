@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from typing import Any
 
 from dialer.domain.enums import CampaignStatus, Network
 from dialer.domain.models import Campaign, Lead
-from dialer.store.store import Store
+from dialer.store.store import Claim, Store
 
 _names = itertools.count(1)
 _customers = itertools.count(1)
@@ -34,3 +35,11 @@ def leads(store: Store, camp: Campaign, count: int, *, now_ms: int = 1_000, pref
                         networks=[PREFIX_NETWORK[prefix]] * len(nums), fields=dict(fields)))  # fmt: skip
     store.add_leads(out, now_ms)
     return out
+
+
+def in_flight(store: Store) -> Claim:
+    """One call holding its slot, as the engine leaves it between the originate and the result."""
+    camp = campaign(store)
+    leads(store, camp, 1)
+    claims, _ = store.claim(camp.campaign_uuid, 1, "fs1", 1_000, 60_000, [str(uuid.uuid4())])
+    return claims[0]

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import json
 import resource
-import shutil
 import signal
 import socket
-import subprocess
 import urllib.error
 import urllib.request
 
@@ -31,29 +29,11 @@ from dialer.api.server import make_server
 from dialer.service.context import Services
 from dialer.store.store import Store
 from tests.api_fixtures import TOKEN
-from tests.conftest import free_port
+from tests.conftest import free_port, private_redis
 from tests.engine_fixtures import wait_until
 from tests.test_daemon import ESL_PASSWORD, serve
 
 IDLE = 5000
-
-
-def private_redis(workdir, *args: str):
-    """A redis-server of this test's own: its memory settings must not touch the session's Redis."""
-    port = free_port()
-    proc = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
-                             "--dir", str(workdir), "--save", "", "--appendonly", "no", *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
-    client = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
-
-    def up() -> bool:
-        try:
-            return bool(client.ping())
-        except redis.ConnectionError:
-            return False
-
-    wait_until(up, timeout=10)
-    return proc, client, f"redis://127.0.0.1:{port}/0"
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -12,7 +11,7 @@ import pytest
 
 from dialer.cdr_spool import deliver
 from dialer.store.switch_cdrs import SwitchCdrs
-from tests.factories import campaign, leads
+from tests import factories
 
 # A real err-log-dir file (FreeSWITCH 1.10.12, the receiver answered 500 three times): the body plus "\n".
 SPOOLED = (Path(__file__).parent / "captures" / "batch2" / "json_cdr" / "J1-disk" / "log-dir"
@@ -21,10 +20,7 @@ SPOOLED = (Path(__file__).parent / "captures" / "batch2" / "json_cdr" / "J1-disk
 
 @pytest.fixture
 def in_flight(store):
-    camp = campaign(store)
-    leads(store, camp, 1)
-    claims, _ = store.claim(camp.campaign_uuid, 1, "fs1", 1_000, 60_000, [str(uuid.uuid4())])
-    return claims[0]
+    return factories.in_flight(store)
 
 
 def spool_file(directory: Path, claim) -> Path:

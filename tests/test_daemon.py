@@ -15,7 +15,7 @@ import gevent
 from dialer.domain.models import Template
 from dialer.simswitch import Scenario
 from dialer.store.store import Store
-from tests.conftest import free_port
+from tests.conftest import free_port, private_redis
 from tests.engine_fixtures import audio_campaign, wait_until, write_wav
 from tests.factories import leads
 
@@ -169,31 +169,11 @@ def test_serve_refuses_to_start_without_a_freeswitch_node():
 
 
 # -- secrets never reach the daemon's log ------------------------------------------------------
-def _private_redis(workdir, password: str) -> tuple[subprocess.Popen, int]:
-    import shutil
-
-    import redis
-
-    port = free_port()
-    proc = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
-                             "--dir", str(workdir), "--save", "", "--appendonly", "no", "--requirepass", password],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
-    client = redis.Redis(host="127.0.0.1", port=port, password=password)
-
-    def up() -> bool:
-        try:
-            return bool(client.ping())
-        except redis.ConnectionError:
-            return False
-
-    wait_until(up, timeout=10)
-    client.close()
-    return proc, port
-
-
 def test_the_daemon_never_logs_a_token_or_a_password(simswitch, tmp_path):
     redis_password, token, wrong = "redis-Pa55-9c1e", "api-token-4f0b2d", "wrong-token-77aa"
-    redis_proc, redis_port = _private_redis(tmp_path, redis_password)
+    redis_proc, redis_client, _ = private_redis(tmp_path, password=redis_password)
+    redis_port = redis_client.connection_pool.connection_kwargs["port"]
+    redis_client.close()
     server = simswitch(password=ESL_PASSWORD)
     host, port = server.address
     listen = f"127.0.0.1:{free_port()}"

@@ -13,7 +13,7 @@ from dialer.domain.enums import CampaignStatus
 from dialer.domain.models import Lead, Network, Schedule
 from dialer.simswitch import Limits, Scenario
 from dialer.store.store import Store
-from tests.engine_fixtures import audio_campaign, make_engine, wait_until
+from tests.engine_fixtures import audio_campaign, disconnect_and_kill, make_engine, wait_until
 from tests.factories import campaign, leads
 
 ANSWER = {"match": "^098", "ring": 0.2, "answer": {"talk": 1.0}}
@@ -307,27 +307,12 @@ def test_a_call_still_up_after_an_esl_reconnect_is_finished_normally(store, run)
 
 
 def test_a_call_that_ended_while_disconnected_is_recorded_as_lost(store, run, monkeypatch):
-    from dialer.esl import node as node_module
-    from tests.eslclient import RawClient
-
     engine, server = run(scenario({"match": "^098", "ring": 0.05, "answer": {"talk": 30}}), time_scale=1.0)
     camp = audio_campaign(store)
     (lead,) = leads(store, camp, 1)
     engine.wake(camp.campaign_uuid)
     wait_until(lambda: server.switch.stats.answered == 1)
-    reconnect = gevent.event.Event()  # the engine stays disconnected until the call has ended
-
-    class GatedConnection(node_module.ESLConnection):
-        def connect(self) -> None:
-            reconnect.wait()
-            super().connect()
-
-    monkeypatch.setattr(node_module, "ESLConnection", GatedConnection)
-    engine.nodes[0].conn.close("test: socket dropped")
-    other = RawClient(*server.address)
-    other.login("ClueCon")
-    other.command(f"api uuid_kill {lead.call_id}")
-    other.close()
+    reconnect = disconnect_and_kill(engine, server, monkeypatch, lead.call_id)  # no CDRs here: nothing tells
     reconnect.set()
     wait_until(finished(store, camp, 1))
     assert store.call(lead.call_id)["hangup_cause"] == "AUTOCALL_LOST"

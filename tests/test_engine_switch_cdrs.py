@@ -6,8 +6,6 @@ it) to a real API server in this process; the engine takes them from Redis.
 
 from __future__ import annotations
 
-import gevent
-import gevent.event
 import pytest
 
 from dialer.api.app import build_app
@@ -17,8 +15,7 @@ from dialer.simswitch import JsonCdrSettings, Scenario
 from dialer.simswitch.faults import drop
 from tests.conftest import free_port
 from tests.crash_checks import check_nothing_lost
-from tests.engine_fixtures import audio_campaign, make_engine, wait_until
-from tests.eslclient import RawClient
+from tests.engine_fixtures import audio_campaign, disconnect_and_kill, make_engine, wait_until
 from tests.factories import leads
 
 SECRET = "engine-cdr-secret"
@@ -87,8 +84,6 @@ def test_without_cdrs_the_same_cut_is_recorded_lost_and_counted(store, simswitch
 
 def test_a_call_that_ended_while_disconnected_is_settled_from_its_cdr(store, simswitch, tmp_path, cdr_url, engines,
                                                                       monkeypatch):  # fmt: skip
-    from dialer.esl import node as node_module
-
     server = simswitch(TALK, time_scale=1.0, json_cdr=posting(cdr_url, tmp_path))
     engine = make_engine(store, server, tmp_path / "audio", switch_cdrs=True, cdr_wait_s=1)
     engines.append(engine)
@@ -96,19 +91,7 @@ def test_a_call_that_ended_while_disconnected_is_settled_from_its_cdr(store, sim
     (lead,) = leads(store, camp, 1)
     engine.wake(camp.campaign_uuid)
     wait_until(lambda: server.switch.stats.answered == 1)
-    reconnect = gevent.event.Event()  # the engine stays disconnected until the call has ended
-
-    class GatedConnection(node_module.ESLConnection):
-        def connect(self) -> None:
-            reconnect.wait()
-            super().connect()
-
-    monkeypatch.setattr(node_module, "ESLConnection", GatedConnection)
-    engine.nodes[0].conn.close("test: socket dropped")
-    other = RawClient(*server.address)
-    other.login("ClueCon")
-    other.command(f"api uuid_kill {lead.call_id}")  # hung up while nobody listened: only the CDR tells
-    other.close()
+    reconnect = disconnect_and_kill(engine, server, monkeypatch, lead.call_id)  # only the CDR tells
     wait_until(lambda: lead.call_id in server.switch.json_cdr.posted)
     reconnect.set()
     wait_until(lambda: store.call(lead.call_id).get("reported") == "1")

@@ -50,6 +50,7 @@ class Daemon:
         self.env = {**base, **env}
         self.proc: subprocess.Popen | None = None
         self.starts = 0
+        self.pending_kills: list[int] = []  # originate counts still to kill at (kill_at_originates)
         self.log = open(os.environ.get("KILL9_LOG", os.devnull), "ab")
 
     def start(self) -> None:
@@ -61,6 +62,26 @@ class Daemon:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
+
+    def kill_at_originates(self, switch, moments: list[int]) -> list[tuple[int, float, float]]:
+        """kill -9 and restart at once when the simulator receives each of these originate counts.
+        Returns the kills as they happen: (originate count, monotonic time, epoch ms)."""
+        pending = sorted(moments)
+        kills: list[tuple[int, float, float]] = []
+
+        def restart(n: int) -> None:
+            kills.append((n, time.monotonic(), time.time() * 1000))
+            self.kill9()
+            self.start()
+
+        def maybe_kill(n: int) -> None:
+            if pending and n >= pending[0]:
+                pending.pop(0)
+                gevent.spawn(restart, n)
+
+        switch.on_originate.append(maybe_kill)
+        self.pending_kills = pending
+        return kills
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -86,31 +107,16 @@ def test_kill9_at_seeded_moments_loses_nothing_and_dials_nothing_twice(redis_cli
     camp = audio_campaign(store, concurrent_call=300, call_timeout=20)
     batch = leads(store, camp, LEADS)
     rng = random.Random(seed)
-    moments = sorted(rng.sample(range(100, LEADS - 200), KILLS))  # originate counts at which to kill
-    killed: list[int] = []
-    kill_times: list[float] = []
-    kill_walls: list[float] = []  # the same moments, in ms since the epoch (a CDR's start_ms)
-
-    def maybe_kill(n: int) -> None:
-        if moments and n >= moments[0]:
-            moments.pop(0)
-            killed.append(n)
-            gevent.spawn(restart)
-
-    def restart() -> None:
-        kill_times.append(time.monotonic())
-        kill_walls.append(time.time() * 1000)
-        daemon.kill9()
-        daemon.start()
-
-    server.switch.on_originate.append(maybe_kill)
+    kills = daemon.kill_at_originates(server.switch, rng.sample(range(100, LEADS - 200), KILLS))
     daemon.start()
     try:
-        wait_until(lambda: campaign_settled(store, camp.campaign_uuid) and not moments, timeout=120)
+        wait_until(lambda: campaign_settled(store, camp.campaign_uuid) and not daemon.pending_kills, timeout=120)
     finally:
         daemon.stop()
+    kill_times = [t for _, t, _ in kills]
+    kill_walls = [w for _, _, w in kills]  # the same moments, in ms since the epoch (a CDR's start_ms)
     result = check_nothing_lost(store, server.switch, camp.campaign_uuid, [x.lead_uuid for x in batch])
-    assert len(killed) == KILLS and daemon.starts == KILLS + 1
+    assert len(kills) == KILLS and daemon.starts == KILLS + 1
     assert result["done"] == LEADS
     # The dead processes' calls were adopted, not given up: their hangups gave real results.
     # Only calls that ended while no autocall was connected (FreeSWITCH told nobody) are

@@ -16,7 +16,6 @@ import os
 import random
 import time
 
-import gevent
 import pytest
 
 from dialer.simswitch import JsonCdrSettings, Limits
@@ -54,28 +53,15 @@ def test_kill9_with_freeswitch_cdrs_loses_no_result_and_burns_no_lead(redis_clie
     camp = audio_campaign(store, concurrent_call=300, call_timeout=20)
     batch = leads(store, camp, LEADS)
     rng = random.Random(seed)
-    moments = sorted(rng.sample(range(100, LEADS - 200), KILLS))
-    killed: list[int] = []
-
-    def maybe_kill(n: int) -> None:
-        if moments and n >= moments[0]:
-            moments.pop(0)
-            killed.append(n)
-            gevent.spawn(restart)
-
-    def restart() -> None:
-        daemon.kill9()
-        daemon.start()
-
-    server.switch.on_originate.append(maybe_kill)
+    kills = daemon.kill_at_originates(server.switch, rng.sample(range(100, LEADS - 200), KILLS))
     started = time.monotonic()
     daemon.start()
     try:
-        wait_until(lambda: campaign_settled(store, camp.campaign_uuid) and not moments, timeout=180)
+        wait_until(lambda: campaign_settled(store, camp.campaign_uuid) and not daemon.pending_kills, timeout=180)
     finally:
         daemon.stop()
     result = check_nothing_lost(store, server.switch, camp.campaign_uuid, [x.lead_uuid for x in batch])
-    assert len(killed) == KILLS and daemon.starts == KILLS + 1
+    assert len(kills) == KILLS and daemon.starts == KILLS + 1
     assert result["done"] == LEADS
     calls = {c: store.call(c) for c in store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)}
     causes = [c.get("hangup_cause") for c in calls.values()]

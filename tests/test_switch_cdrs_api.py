@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,8 +16,8 @@ import pytest
 from dialer.api.app import build_app
 from dialer.esl.json_cdr import HANGUP_FIELDS, BadCdr, decode_body, read
 from dialer.store.switch_cdrs import SwitchCdrs
+from tests import factories
 from tests.api_fixtures import TOKEN, Client, snapshot
-from tests.factories import campaign, leads
 from tests.fidelity import capture_events
 
 CAPTURES = Path(__file__).parent / "captures" / "batch2" / "json_cdr"
@@ -40,11 +39,7 @@ def cdr_api(services):
 
 @pytest.fixture
 def in_flight(store):
-    """One call holding its slot, as the engine leaves it between the originate and the result."""
-    camp = campaign(store)
-    leads(store, camp, 1)
-    claims, _ = store.claim(camp.campaign_uuid, 1, "fs1", 1_000, 60_000, [str(uuid.uuid4())])
-    return claims[0]
+    return factories.in_flight(store)
 
 
 def cdr_of(path: Path, claim=None, leg: str | None = None) -> dict:
