@@ -41,7 +41,7 @@ def private_redis(workdir, *args: str, password: str | None = None):
             client.ping()
             break
         except redis.ConnectionError:
-            if time.monotonic() > deadline:
+            if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 raise
             time.sleep(0.02)
@@ -61,28 +61,15 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """A real redis-server on a free loopback port, in a temp dir, for the session."""
-    binary = shutil.which("redis-server")
-    if binary is None:
+    if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed: run scripts/test (it installs it), see README")
-    workdir = tmp_path_factory.mktemp("redis")
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir), "--save", "",
-         "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    client = redis.Redis(host="127.0.0.1", port=port)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"redis-server did not start on port {port}")
-            time.sleep(0.02)
-    yield {"host": "127.0.0.1", "port": port, "url": f"redis://127.0.0.1:{port}/0", "pid": proc.pid}
+    try:
+        proc, client, url = private_redis(tmp_path_factory.mktemp("redis"), "--daemonize", "no",
+                                          "--protected-mode", "yes")  # fmt: skip
+    except redis.ConnectionError:
+        pytest.fail("redis-server did not start")
+    port = client.connection_pool.connection_kwargs["port"]
+    yield {"host": "127.0.0.1", "port": port, "url": url, "pid": proc.pid}
     client.close()
     proc.terminate()
     try:
