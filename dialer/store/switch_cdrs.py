@@ -25,18 +25,25 @@ class SwitchCdrs:
         self.r = store.r
         self.keys = store.keys
 
-    def keep(self, cdrs: list[tuple[str, str, str, dict[str, str]]], probes: list[str] | None = None) -> int:
+    def keep(self, cdrs: list[tuple[str, str, str, dict[str, str]]],
+             probes: list[str] | None = None) -> tuple[int, list[str]]:  # fmt: skip
         """Keep (campaign, call, leg, hangup fields) of calls still in flight, and note that the CDRs
-        of the barrier channels ``probes`` came (after every CDR before them). Returns how many
-        CDRs were kept."""
-        kept = self.store.keep_hangups(cdrs) if cdrs else 0
+        of the barrier channels ``probes`` came (after every CDR before them). One round trip.
+        Returns how many CDRs were kept, and the cause recorded for each CDR's call ("" in flight)."""
+        pipe = self.r.pipeline(transaction=False)
+        if cdrs:
+            payload = json.dumps([[c, call, leg, json.dumps(h)] for c, call, leg, h in cdrs])
+            self.store._keep_hangups(args=[self.store.prefix, payload], client=pipe)
+        for _, call, _, _ in cdrs:
+            pipe.hget(self.keys.call(call), "hangup_cause")
         for probe in probes or ():
-            self.r.set(self.keys.cdr_probe(probe), "1", px=PROBE_TTL_MS)
-        return kept
-
-    def probe_came(self, probe: str) -> bool:
-        """Whether the CDR of the barrier channel ``probe`` came."""
-        return bool(self.r.exists(self.keys.cdr_probe(probe)))
+            pipe.set(self.keys.cdr_probe(probe), "1", px=PROBE_TTL_MS)
+        if not cdrs and not probes:
+            return 0, []
+        answers = pipe.execute()
+        kept = int(answers[0]) if cdrs else 0
+        causes = [str(c or "") for c in answers[1 : 1 + len(cdrs)]] if cdrs else []
+        return kept, causes
 
     def kept(self, calls: list[str]) -> dict[str, dict[str, dict[str, str]]]:
         """The hangups kept for these calls: call -> leg -> hangup fields (calls with none left out)."""
@@ -52,6 +59,6 @@ class SwitchCdrs:
                 out[call] = legs
         return out
 
-    def recorded_cause(self, call: str) -> str:
-        """The hangup cause recorded for a finished call ("" while it is in flight or unknown)."""
-        return str(self.r.hget(self.keys.call(call), "hangup_cause") or "")
+    def probe_came(self, probe: str) -> bool:
+        """Whether the CDR of the barrier channel ``probe`` came."""
+        return bool(self.r.exists(self.keys.cdr_probe(probe)))
