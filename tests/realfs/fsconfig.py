@@ -333,6 +333,10 @@ class FreeSwitchConfig:
         )
         if self.cdr:
             env.update(AUTOCALL_FS_CDR_URL=self.cdr_url, AUTOCALL_FS_CDR_SECRET=self.cdr_secret)
+        elif "AUTOCALL_FS_CDR_URL" not in self.extra_env:
+            # Nobody takes the CDRs (freeswitch-conf's default URL, 127.0.0.1:8080): one try each, not two
+            # minutes of retries, which a SIGTERM shutdown would wait for (stop() would time out).
+            env["AUTOCALL_FS_CDR_RETRIES"] = "0"
         proxy = self.gateway_proxy or (self.farend_proxy if self.farend else None)
         if proxy:
             for net in NETWORKS:
