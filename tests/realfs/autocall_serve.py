@@ -58,7 +58,8 @@ class AutocallServe:
         self.audio_dir = audio_dir or self.workdir / "audio"
         self.audio_dir.mkdir(parents=True, exist_ok=True)
         self.token = secrets.token_hex(16)
-        self.listen = f"127.0.0.1:{free_port()}"
+        # AUTOCALL_LISTEN in env: that address (a FreeSWITCH built with cdr=True posts its CDRs there)
+        self.listen = (env or {}).get("AUTOCALL_LISTEN") or f"127.0.0.1:{free_port()}"
         self.base = f"http://{self.listen}"
         self.redis_url = redis_url
         base = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCALL_")}
@@ -110,6 +111,12 @@ class AutocallServe:
             self.proc.kill()
             self.proc.wait(10)
             raise AssertionError(f"autocall serve did not exit {timeout} s after SIGTERM\n{self.log_tail()}") from None
+
+    def kill9(self) -> None:
+        """SIGKILL and reap: no drain, no goodbye; its liveness key is left to expire (docs/engine.md, "Crashes")."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
 
     # -- HTTP ----------------------------------------------------------------------------------
     def request(self, method: str, path: str, body: Any = None, content_type: str = "application/json",

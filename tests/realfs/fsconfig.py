@@ -20,7 +20,9 @@ with any other FreeSWITCH on the machine:
 * a far end: a second sofia profile ``farend`` on 127.0.0.1 and a dialplan context ``farend`` that
   answers, rings or refuses by number (``FAREND_NUMBERS``), and the five carrier gateways
   ``autocall-{viettel,mobi,vina,tel,offnet}`` point at it through ``AUTOCALL_FS_GW_<NET>_PROXY`` (or at
-  another instance's far end: ``gateway_proxy``).
+  another instance's far end: ``gateway_proxy``);
+* with ``cdr=True``, mod_json_cdr posts to ``cdr_url`` with ``cdr_secret`` (AUTOCALL_FS_CDR_URL /
+  AUTOCALL_FS_CDR_SECRET): the autocall started with ``autocall_env()`` listens there with that secret.
 
 Everything FreeSWITCH writes (logs, db, run, temp, cache, ...) stays in the working directory.
 Running the process is fsharness.py's job.
@@ -53,6 +55,7 @@ FAREND_NUMBERS = {
     "0985…": "503 Service Unavailable (NORMAL_TEMPORARY_FAILURE)",
     "098…": "rings, answers after 1 s, hangs up (BYE) 3 s later",
     "0979…": "rings, answers after 1 s, hangs up (BYE) 30 s later",
+    "0977…": "rings 2 s, then 486 Busy Here (USER_BUSY after ringing)",
 }
 
 FAREND_DIALPLAN = """\
@@ -77,6 +80,9 @@ FAREND_DIALPLAN = """\
       <action application="ring_ready"/><action application="sleep" data="1000"/>
       <action application="answer"/><action application="sleep" data="30000"/>
       <action application="hangup" data="NORMAL_CLEARING"/></condition></extension>
+    <extension name="busy-late"><condition field="destination_number" expression="^(0|84)?977">
+      <action application="ring_ready"/><action application="sleep" data="2000"/>
+      <action application="respond" data="486 Busy Here"/></condition></extension>
   </context>
 </include>
 """
@@ -178,6 +184,7 @@ class FreeSwitchConfig:
         password: str | None = None,
         extra_env: dict[str, str] | None = None,
         workdir: str | os.PathLike | None = None,
+        cdr: bool = False,
         fsconf: str | os.PathLike = FSCONF,
     ):
         prefix = prefix or os.environ.get(ENV_PREFIX)
@@ -211,11 +218,28 @@ class FreeSwitchConfig:
             self.sip_ports[profile] = free_port(used)
             used.add(self.sip_ports[profile])
         self.rtp_range = free_udp_range(rtp_ports, used)
+        # cdr=True: mod_json_cdr posts to the autocall this test runs (autocall_env() gives it the same
+        # listen address and secret); otherwise freeswitch-conf's defaults (127.0.0.1:8080, a random secret).
+        self.cdr = cdr
+        self.cdr_listen = f"127.0.0.1:{free_port(used)}" if cdr else None
+        self.cdr_secret = secrets.token_hex(16) if cdr else None
         self.build()
 
     @property
     def esl_url(self) -> str:
         return f"esl://:{self.password}@{self.host}:{self.port}"
+
+    @property
+    def cdr_url(self) -> str | None:
+        """Where mod_json_cdr posts (cdr=True): the /freeswitch/cdr endpoint of the autocall on ``cdr_listen``."""
+        return f"http://{self.cdr_listen}/freeswitch/cdr" if self.cdr else None
+
+    def autocall_env(self) -> dict[str, str]:
+        """What ``autocall serve`` needs to take this FreeSWITCH's CDRs (cdr=True): AUTOCALL_LISTEN on
+        ``cdr_listen`` and AUTOCALL_CDR_SECRET = the secret FreeSWITCH sends. Empty without cdr."""
+        if not self.cdr:
+            return {}
+        return {"AUTOCALL_LISTEN": self.cdr_listen, "AUTOCALL_CDR_SECRET": self.cdr_secret}
 
     @property
     def farend_proxy(self) -> str:
@@ -307,6 +331,12 @@ class FreeSwitchConfig:
             AUTOCALL_FS_ESL_LISTEN_PORT=str(self.port),
             AUTOCALL_FS_ESL_ACL="127.0.0.1/32",
         )
+        if self.cdr:
+            env.update(AUTOCALL_FS_CDR_URL=self.cdr_url, AUTOCALL_FS_CDR_SECRET=self.cdr_secret)
+        elif "AUTOCALL_FS_CDR_URL" not in self.extra_env:
+            # Nobody takes the CDRs (freeswitch-conf's default URL, 127.0.0.1:8080): one try each, not two
+            # minutes of retries, which a SIGTERM shutdown would wait for (stop() would time out).
+            env["AUTOCALL_FS_CDR_RETRIES"] = "0"
         proxy = self.gateway_proxy or (self.farend_proxy if self.farend else None)
         if proxy:
             for net in NETWORKS:
