@@ -137,23 +137,9 @@ class Engine:
     def start(self) -> None:
         self._greenlets = [gevent.spawn(self._beat), gevent.spawn(self._writer), gevent.spawn(self._renew_leases),
                            gevent.spawn(self._reap_loop), gevent.spawn(self._listen),
-                           gevent.spawn(self._start_campaigns), gevent.spawn(self._reconcile_loop)]  # fmt: skip
+                           gevent.spawn(self._reconcile_loop)]  # fmt: skip
         for node in self.nodes:
             node.start()
-
-    def _start_campaigns(self) -> None:
-        """Pacers for the running campaigns; waits for Redis if it is down."""
-        delay = 0.1
-        while True:
-            try:
-                running = self.store.running_campaigns()
-                break
-            except redis.RedisError as exc:
-                log.error("redis unavailable at start; retrying", extra={"error": str(exc)})
-                gevent.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        for campaign_uuid in running:
-            self.campaign_changed(campaign_uuid)
 
     def beat_info(self) -> dict[str, Any]:
         """What ``engine:<id>`` says about this engine (``autocall status`` shows it)."""
@@ -259,16 +245,22 @@ class Engine:
             self.campaign_changed(campaign_uuid)
         return len(uuids)
 
-    def _resubscribed(self, _connection: Any) -> None:
-        """What was published while we were not subscribed is lost: re-read it."""
-        log.info("event subscription back; reconciling campaigns with Redis")
+    def _resubscribed(self, _connection: Any, first: bool = False) -> None:
+        """What was published while we were not subscribed is lost: re-read it (at start: the
+        campaigns already running)."""
+        if not first:
+            log.info("event subscription back; reconciling campaigns with Redis")
         gevent.spawn(self._reconcile_once)
 
     def _reconcile_once(self) -> None:
+        if self.stopping:
+            return
         try:
             self.reconcile_campaigns()
         except redis.RedisError as exc:  # the periodic reconcile tries again
             log.error("reconciling campaigns failed; retried later", extra={"error": str(exc)})
+        except Exception:  # e.g. a client closed under it at shutdown: never an unhandled greenlet error
+            log.exception("reconciling campaigns failed")
 
     def _reconcile_loop(self) -> None:
         while True:
@@ -866,14 +858,17 @@ class Engine:
         first = True
         while True:
             pubsub = self.store.r.pubsub(ignore_subscribe_messages=True)
+            watched = None
             try:
                 pubsub.subscribe(self.store.keys.events)
                 # redis-py reconnects and resubscribes by itself after a dropped connection, silently:
                 # this callback (run after its resubscription) is how we learn of it.
-                pubsub.connection.register_connect_callback(self._resubscribed)
+                watched = pubsub.connection
+                watched.register_connect_callback(self._resubscribed)
                 delay = 0.1
-                if not first:
-                    self._resubscribed(None)
+                # Subscribed first, then read: a campaign started at any moment is either in what the
+                # reconcile reads or in a message we now receive (at start too: no gap between the two).
+                self._resubscribed(None, first)
                 first = False
                 for message in pubsub.listen():
                     kind, _, rest = str(message.get("data", "")).partition(" ")
@@ -887,4 +882,6 @@ class Engine:
                 gevent.sleep(delay)
                 delay = min(delay * 2, 5.0)
             finally:
+                if watched is not None:  # the connection goes back to the shared pool: not ours to watch
+                    watched.deregister_connect_callback(self._resubscribed)
                 pubsub.close()
