@@ -7,99 +7,15 @@ next originate after that, so each time to dial again is one fault's alone.
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import gevent
-import redis
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return free_port() if port == 6379 else port  # never the default Redis port
-
-
-class Daemon:
-    """``autocall serve`` as a real process, killed with SIGKILL and started again at will."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        base = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCALL_")}
-        self.env = {**base, "PYTHONPATH": str(ROOT), **env}
-        self.log = open(log_path, "ab")  # open for the whole run
-        self.proc: subprocess.Popen | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "dialer.cli", "serve"], env=self.env, cwd=ROOT,
-                                     stdout=subprocess.DEVNULL, stderr=self.log)  # fmt: skip
-        self.starts += 1
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
-
-
-class AofRedis:
-    """A private redis-server (free port, appendonly yes, appendfsync everysec) restarted as systemd does:
-    SIGTERM (it fsyncs its AOF and exits), then started again on the same port and directory."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir, self.port = workdir, free_port()
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            sys.exit("redis-server is not installed (scripts/test installs it)")
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir), "--save", "",
-             "--appendonly", "yes", "--appendfsync", "everysec", "--protected-mode", "yes"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
-        client = redis.Redis(port=self.port)
-        with gevent.Timeout(30):
-            while True:
-                try:
-                    client.ping()
-                    break
-                except (redis.ConnectionError, redis.BusyLoadingError):
-                    gevent.sleep(0.02)
-        client.close()
-
-    def stop(self) -> None:
-        assert self.proc is not None
-        self.proc.terminate()
-        self.proc.wait(30)
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
+from tests.conftest import free_port  # noqa: F401 - soak.py takes it from here
+from tests.processes import AofRedis, Daemon  # noqa: F401 - soak.py takes them from here
 
 
 @dataclass

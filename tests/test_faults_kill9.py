@@ -18,12 +18,7 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
-import sys
-import time
 
-import gevent
 import pytest
 
 from dialer.simswitch import Limits, Scenario
@@ -31,6 +26,7 @@ from dialer.store.store import Store
 from tests.crash_checks import campaign_settled, check_nothing_lost
 from tests.engine_fixtures import audio_campaign, wait_until, write_wav
 from tests.factories import leads
+from tests.processes import Daemon
 
 PASSWORD = "kill9-esl-password"
 MIXED = Scenario(
@@ -40,56 +36,6 @@ MIXED = Scenario(
 )  # fmt: skip
 KILLS = int(os.environ.get("AUTOCALL_SOAK_KILLS", "3"))
 LEADS = int(os.environ.get("AUTOCALL_SOAK_LEADS", "2000"))
-
-
-class Daemon:
-    """``autocall serve`` (engine only) restarted at will."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        base = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCALL_") or k == "AUTOCALL_TEST"}
-        self.env = {**base, **env}
-        self.proc: subprocess.Popen | None = None
-        self.starts = 0
-        self.pending_kills: list[int] = []  # originate counts still to kill at (kill_at_originates)
-        self.log = open(os.environ.get("KILL9_LOG", os.devnull), "ab")
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "dialer.cli", "serve"], env=self.env,
-                                     stdout=subprocess.DEVNULL, stderr=self.log)  # fmt: skip
-        self.starts += 1
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def kill_at_originates(self, switch, moments: list[int]) -> list[tuple[int, float, float]]:
-        """kill -9 and restart at once when the simulator receives each of these originate counts.
-        Returns the kills as they happen: (originate count, monotonic time, epoch ms)."""
-        pending = sorted(moments)
-        kills: list[tuple[int, float, float]] = []
-
-        def restart(n: int) -> None:
-            kills.append((n, time.monotonic(), time.time() * 1000))
-            self.kill9()
-            self.start()
-
-        def maybe_kill(n: int) -> None:
-            if pending and n >= pending[0]:
-                pending.pop(0)
-                gevent.spawn(restart, n)
-
-        switch.on_originate.append(maybe_kill)
-        self.pending_kills = pending
-        return kills
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 @pytest.mark.parametrize("seed", [int(x) for x in os.environ.get("AUTOCALL_SOAK_SEEDS", "11").split(",")])

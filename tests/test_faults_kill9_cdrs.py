@@ -24,7 +24,8 @@ from tests.conftest import free_port
 from tests.crash_checks import campaign_settled, check_nothing_lost
 from tests.engine_fixtures import audio_campaign, wait_until, write_wav
 from tests.factories import leads
-from tests.test_faults_kill9 import MIXED, PASSWORD, Daemon
+from tests.processes import Daemon
+from tests.test_faults_kill9 import MIXED, PASSWORD
 
 KILLS = int(os.environ.get("AUTOCALL_SOAK_KILLS", "3"))
 LEADS = int(os.environ.get("AUTOCALL_SOAK_LEADS", "2000"))
@@ -48,8 +49,8 @@ def test_kill9_with_freeswitch_cdrs_loses_no_result_and_burns_no_lead(redis_clie
                      "AUTOCALL_FREESWITCH": f"esl://:{PASSWORD}@{host}:{port}?name=fs1&sps=400",
                      "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"), "AUTOCALL_DEFAULT_GATEWAY": "gw1",
                      "AUTOCALL_TTS_ENGINE": "none",
-                     "AUTOCALL_LOG_LEVEL": os.environ.get("KILL9_LEVEL", "WARNING")})  # fmt: skip
-    daemon.log = open(tmp_path / "daemon.log", "ab")
+                     "AUTOCALL_LOG_LEVEL": os.environ.get("KILL9_LEVEL", "WARNING")},
+                    tmp_path / "daemon.log")  # fmt: skip
     camp = audio_campaign(store, concurrent_call=300, call_timeout=20)
     batch = leads(store, camp, LEADS)
     rng = random.Random(seed)

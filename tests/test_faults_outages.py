@@ -4,10 +4,7 @@ daemon shares the Redis by mistake. Each ends with the crash checks
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
-from pathlib import Path
 
 import gevent
 import pytest
@@ -19,10 +16,10 @@ from dialer.service.context import Services
 from dialer.simswitch import Limits, Scenario
 from dialer.store.store import Store
 from dialer.webhooks import WebhookSender
-from tests.conftest import free_port
 from tests.crash_checks import campaign_settled, check_nothing_lost
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads
+from tests.processes import AofRedis
 from tests.receivers import WebhookReceiver
 
 MIXED = Scenario(
@@ -30,39 +27,6 @@ MIXED = Scenario(
     default={"mix": {"answer": 0.6, "sip486": 0.2, "no_answer": 0.1, "sip404": 0.1}, "talk": [20, 60],
              "ring": [2, 10]},
 )  # fmt: skip
-
-
-class AofRedis:
-    """A redis-server with appendonly yes / appendfsync everysec that can be restarted."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir, self.port = workdir, free_port()
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir),
-             "--save", "", "--appendonly", "yes", "--appendfsync", "everysec"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
-        client = redis.Redis(port=self.port)
-        with gevent.Timeout(10):
-            while True:
-                try:
-                    client.ping()
-                    break
-                except redis.ConnectionError:
-                    gevent.sleep(0.02)
-        client.close()
-
-    def stop(self) -> None:
-        """A restart, as systemd does it: SIGTERM (Redis fsyncs its AOF and exits)."""
-        assert self.proc is not None
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 @pytest.fixture
