@@ -245,3 +245,32 @@ def test_volatile_policies_are_a_problem_too_and_noeviction_is_none():
     assert policy_problem("noeviction") == ""
     assert "an engine's liveness key has one" in policy_problem("volatile-lru")
     assert "evicts any key" in policy_problem("allkeys-lfu")
+
+
+def test_a_connection_whose_request_came_but_is_not_read_yet_is_never_closed_as_idle():
+    """Under a flood the handler of a connection may not have run yet when its request arrives: it
+    is still marked idle, but it is not (its bytes wait), so room is made elsewhere."""
+    from types import SimpleNamespace
+
+    from dialer.api.server import Connections
+
+    pairs = [socket.socketpair() for _ in range(3)]
+    try:
+        full = SimpleNamespace(free_count=lambda: 0, size=3)
+        connections = Connections(full, spare=1)  # needs 2 slots freed
+        class Stream:  # what Connections needs of a ClientStream: its socket (hashable, by identity)
+            def __init__(self, sock: socket.socket) -> None:
+                self.sock = sock
+
+        streams = [Stream(server) for server, _ in pairs]
+        pairs[0][1].sendall(b"GET /healthz HTTP/1.1\r\n\r\n")  # the oldest: its request came
+        for stream in streams:
+            connections.waiting[stream] = None
+        connections.make_room()
+        assert pairs[0][0].recv(4, socket.MSG_PEEK) == b"GET "  # still open, its request intact
+        for _, client in pairs[1:]:  # the two truly idle ones were closed
+            assert client.recv(1) == b""
+    finally:
+        for a, b in pairs:
+            a.close()
+            b.close()

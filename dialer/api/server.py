@@ -123,6 +123,17 @@ class ClientStream(io.RawIOBase):
         return n
 
 
+def _has_bytes(sock: socket.socket) -> bool:
+    """Whether bytes wait to be read: a peek on the OS socket under gevent's (which would wait)."""
+    raw = getattr(sock, "_sock", sock)
+    try:
+        return bool(raw.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:  # reset by the peer: nothing to keep
+        return False
+
+
 class Connections:
     """The connections of one server that wait for a request to start, longest-idle first."""
 
@@ -144,9 +155,12 @@ class Connections:
         (their greenlets see end-of-file, return, and free their slots)."""
         excess = self.spare + 1 - self.pool.free_count()
         closed = 0
-        while excess > 0 and self.waiting:
-            stream = next(iter(self.waiting))
+        for stream in list(self.waiting):
+            if excess <= 0:
+                break
             del self.waiting[stream]
+            if _has_bytes(stream.sock):  # its request came, its greenlet has not read it yet: not idle
+                continue
             try:
                 stream.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
