@@ -87,7 +87,6 @@ class CdrWait:
         atts = [a for a in atts if not a.done]
         if not atts:
             return [], []
-        self.apply_kept(atts)
         started = sent = time.monotonic()
         probes = [self.barrier(node)] if self.enabled else []
         passed = False

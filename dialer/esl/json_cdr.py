@@ -45,9 +45,8 @@ class BadCdr(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SwitchCdr:
-    """One channel's CDR: which FreeSWITCH wrote it and, for autocall's calls, what the hangup said."""
+    """One channel's CDR: whose call it is and what its hangup said."""
 
-    core_uuid: str
     leg: str  # the channel uuid (our origination_uuid)
     campaign: str  # autocall_campaign ("" for a channel autocall did not originate)
     call: str  # autocall_call
@@ -93,6 +92,6 @@ def read(doc: dict[str, Any]) -> SwitchCdr:
         v = value(_HEADER_VARIABLES.get(field) or field.removeprefix("variable_"))
         if v is not None and field != "Caller-Destination-Number":  # never kept: no number at rest
             hangup[field] = v
-    return SwitchCdr(core_uuid=str(doc.get("core-uuid") or ""), leg=hangup["Unique-ID"],
+    return SwitchCdr(leg=hangup["Unique-ID"],
                      campaign=value("autocall_campaign") or "", call=value("autocall_call") or "",
                      hangup=hangup, probe=value(PROBE_VARIABLE) == "true")  # fmt: skip

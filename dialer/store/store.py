@@ -692,12 +692,14 @@ class Store:
         return [(c, lead, net, node, int(start), {leg: json.loads(h) for leg, h in hangups.items()})
                 for c, lead, net, node, start, hangups in json.loads(raw)]  # fmt: skip
 
-    def keep_hangups(self, hangups: list[tuple[str, str, str, dict[str, str]]]) -> int:
-        """Keep (campaign, call, leg, CDR fields) of untracked calls for their adopter."""
+    def keep_hangups(self, hangups: list[tuple[str, str, str, dict[str, str]]], client: Any = None) -> int:
+        """Keep (campaign, call, leg, CDR fields) of untracked calls for their adopter. With a
+        pipeline as ``client`` the script is only queued (its count comes with the pipeline's answers)."""
         if not hangups:
             return 0
         payload = json.dumps([[c, call, leg, json.dumps(h)] for c, call, leg, h in hangups])
-        return int(self._keep_hangups(args=[self.prefix, payload]))
+        result = self._keep_hangups(args=[self.prefix, payload], client=client or self.r)
+        return 0 if client is not None else int(result)
 
     def rebuild_claim(self, campaign_uuid: str, lead_uuid: str, call_uuid: str, network: str) -> Claim | None:
         """The claim of an attempt another process made (reaping, adoption), from the lead hash."""

@@ -30,16 +30,14 @@ class SwitchCdrs:
         """Keep (campaign, call, leg, hangup fields) of calls still in flight, and note that the CDRs
         of the barrier channels ``probes`` came (after every CDR before them). One round trip.
         Returns how many CDRs were kept, and the cause recorded for each CDR's call ("" in flight)."""
+        if not cdrs and not probes:
+            return 0, []
         pipe = self.r.pipeline(transaction=False)
-        if cdrs:
-            payload = json.dumps([[c, call, leg, json.dumps(h)] for c, call, leg, h in cdrs])
-            self.store._keep_hangups(args=[self.store.prefix, payload], client=pipe)
+        self.store.keep_hangups(cdrs, client=pipe)
         for _, call, _, _ in cdrs:
             pipe.hget(self.keys.call(call), "hangup_cause")
         for probe in probes or ():
             pipe.set(self.keys.cdr_probe(probe), "1", px=PROBE_TTL_MS)
-        if not cdrs and not probes:
-            return 0, []
         answers = pipe.execute()
         kept = int(answers[0]) if cdrs else 0
         causes = [str(c or "") for c in answers[1 : 1 + len(cdrs)]] if cdrs else []
