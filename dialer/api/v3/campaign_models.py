@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dialer.api.v3.types import EmptyBody, Int, Name, PageQuery, Text, Url, Uuid
 from dialer.domain.enums import CampaignStatus, CampaignType, PriorityRecall, RecallStatus, ScheduleRecall, TypeAutocall
-from dialer.domain.models import NS_PER_DAY
+from dialer.domain.models import MAX_CAMPAIGN_ID, NS_PER_DAY
 
 Ns = Int(ge=0, le=NS_PER_DAY)  # nanoseconds since local midnight
 STRICT = ConfigDict(strict=True, extra="forbid")
@@ -52,13 +52,18 @@ class ScheduleBody(BaseModel):
 class CampaignBody(BaseModel):
     """POST and PUT ``/v3/campaign``: every field of the seed. ``campaign_name`` and ``type``
     are required; any other field left out (or null) keeps its current value (PUT) or
-    default (POST). Fields autocall sets itself (uuid, timestamps, names, domain) are
-    accepted, so a GET body can be sent back, and ignored."""
+    default (POST). Every field GET answers is accepted, so a GET body can be sent back:
+    the ids (``campaign_uuid``, ``campaign_id``) may be chosen on POST and must match on
+    PUT; the fields autocall sets itself (timestamps, names, domain, ``run_id``) are ignored."""
 
     model_config = STRICT
     campaign_name: Name
     type: CampaignType
-    campaign_uuid: Uuid | None = None
+    campaign_uuid: Uuid | None = Field(None, description="POST: your own uuid for the campaign (409 if taken); "
+                                       "PUT: must be the one in the URL")  # fmt: skip
+    campaign_id: Int(ge=1, le=MAX_CAMPAIGN_ID) | None = Field(None, description="autocall: POST: your own integer "
+                                                              "id (VBot's campaignId; 409 if taken); PUT: must be "
+                                                              "the campaign's")  # fmt: skip
     description: Text | None = None
     active: bool | None = None
     concurrent_call: Int(ge=1, le=100_000) | None = None
