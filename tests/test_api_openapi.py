@@ -4,6 +4,7 @@ Who may read them without a token is tests/test_api_auth.py's subject."""
 
 from __future__ import annotations
 
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from dialer.api.app import all_routes
@@ -39,3 +40,22 @@ def test_the_docs_page_lists_the_endpoints(api):
 
 def test_healthz_needs_no_token_and_checks_redis(api):
     assert api("GET", "/healthz", auth=False).json == {"status": "ok"}
+
+
+def test_every_field_get_answers_is_a_field_put_takes(api):
+    schemas = api("GET", "/openapi.json").json["components"]["schemas"]
+    for view, body in (("CampaignView", "CampaignBody"), ("TemplateView", "TemplateUpdate"),
+                       ("CarrierView", "CarrierUpdate")):  # fmt: skip
+        assert set(schemas[view]["properties"]) <= set(schemas[body]["properties"]), view
+
+
+def test_the_document_says_integral_numbers_are_integers_and_names_hold_no_control(api):
+    body = api("GET", "/openapi.json").json["components"]["schemas"]["CampaignBody"]["properties"]
+    concurrent = Draft202012Validator(body["concurrent_call"])
+    assert concurrent.is_valid(2.0) and not concurrent.is_valid(2.5) and not concurrent.is_valid("2")
+    campaign_id = Draft202012Validator(body["campaign_id"])
+    assert campaign_id.is_valid(2932) and not campaign_id.is_valid(0) and not campaign_id.is_valid(2**31)
+    name = Draft202012Validator(body["campaign_name"])
+    assert name.is_valid("Nhắc nợ tháng 5") and not name.is_valid("Nhắc\x00nợ") and not name.is_valid("a\u2028b")
+    description = Draft202012Validator(body["description"])
+    assert description.is_valid("a\tb\r\nc") and not description.is_valid("a\x07b")

@@ -73,6 +73,23 @@ def test_create_refers_only_to_existing_templates(api):
     assert res.json == {"error": [{"template_uuid": f"template {SEED_TEMPLATE} does not exist"}]}
 
 
+def test_a_new_campaign_has_the_defaults_of_the_seeds_freshly_created_ones(api):
+    """The seed's "Get Campaign By Id" campaign was never updated (created_at == updated_at): every
+    field its create body could not have set shows the service's default. autocall's match, but
+    three documented ones (docs/api-v3.md, "Defaults of a new campaign")."""
+    seed = V3["Get Campaign By Id"].responses[0]
+    assert seed["created_at"] == seed["updated_at"]
+    res = api("POST", "/v3/campaign", json={"campaign_name": seed["campaign_name"], "type": "autocall",
+                                            "concurrent_call": seed["concurrent_call"],
+                                            "type_autocall": seed["type_autocall"]})  # fmt: skip
+    got = api("GET", f"/v3/campaign/{res.json['campaign_uuid']}").json
+    own = {"campaign_uuid", "created_at", "updated_at", "carrier_uuid", "carrier_name"}  # this campaign's, not defaults
+    differ = {"hopper": (20, 0), "recall_status": (seed["recall_status"], seed["recall_status"][1:]),
+              "schedules": (seed["schedules"], None)}  # fmt: skip
+    assert {k: (v, got[k]) for k, v in seed.items() if k not in own and got[k] != v} == differ
+    assert seed["recall_status"][0] == "answered"
+
+
 # -- update ---------------------------------------------------------------------
 def test_update_seed_example_answers_the_seed_response(api, store, seed_world):
     ex = V3["Update Campaign"]

@@ -17,7 +17,7 @@ import falcon
 import redis
 from pydantic import BaseModel, ValidationError
 
-from dialer.api import openapi
+from dialer.api import json_body, openapi
 from dialer.api.routes import Call, Dialect, Reply, Route
 from dialer.api.schema_errors import schema_errors
 from dialer.api.v3.types import UUID_PATTERN
@@ -174,6 +174,7 @@ class Api:
         if route.body is not None and not route.raw_body and not (route.body_optional and not raw.strip()):
             if not raw.strip():
                 raise HttpError(400, "request body is empty; a JSON object is expected")
+            json_body.refuse_duplicate_keys(raw)
             try:
                 call.body = route.body.model_validate_json(raw)
             except ValidationError as exc:

@@ -29,6 +29,8 @@ from dialer.domain.ids import new_uuid
 
 DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_RECALL_STATUS = [s for s in RecallStatus if s is not RecallStatus.ANSWERED]
+# Campaign ids are VBot's integers (seed 003: campaignId) and must stay exact in Redis' Lua (doubles): int32.
+MAX_CAMPAIGN_ID = 2**31 - 1
 
 
 class NetworkCaps(BaseModel):

@@ -14,15 +14,19 @@ from dialer.domain.models import Campaign
 from dialer.pacing.window import zone
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
-from dialer.store.store import MissingReference, NameTaken
+from dialer.store.store import MissingReference, NameTaken, Taken
 
 NAME_TAKEN = "campaign_name is already taken"
+TAKEN = {"campaign_uuid": "campaign_uuid is already taken", "campaign_id": "campaign_id is already taken"}
 MUST_BE_INACTIVE = "campaign must be deactive"  # the seed's wording
 NO_ENCRYPTION_KEY = ("enable_encrypt needs AUTOCALL_ENCRYPTION_KEY, which this server does not have: "
                      "set it (docs/configuration.md) before turning encryption on")  # fmt: skip
-# Set by autocall, never by a request: a body may carry them (echoing a GET), they are ignored.
-READ_ONLY = frozenset({"campaign_uuid", "campaign_id", "created_at", "updated_at", "template_name", "carrier_name",
-                       "domain_uuid", "domain_name", "run_id"})  # fmt: skip
+# Set by autocall, never by a request: a body may carry them (echoing a GET), they are ignored
+# (a differing value is expected: updated_at moves, a template is renamed, a customer's old domain).
+READ_ONLY = frozenset({"created_at", "updated_at", "template_name", "carrier_name", "domain_uuid", "domain_name",
+                       "run_id"})  # fmt: skip
+# A campaign's identity: chosen (or allocated) on create, never changed; a PUT must repeat it or leave it out.
+IDS = ("campaign_uuid", "campaign_id")
 
 
 def _validated(values: dict[str, Any]) -> Campaign:
@@ -68,7 +72,9 @@ def _stamp_schedules(campaign: Campaign, domain_uuid: str) -> Campaign:
 
 
 def create(svc: Services, values: dict[str, Any]) -> Campaign:
-    values = {k: v for k, v in values.items() if k not in READ_ONLY}
+    """A new campaign; ``campaign_uuid`` and ``campaign_id`` may be chosen by the client
+    (a migrating customer keeps its ids), 409 if another campaign holds one."""
+    values = {k: v for k, v in values.items() if k not in READ_ONLY and not (k in IDS and not v)}
     campaign = _validated(values)
     _check_references(svc, campaign, set(values))
     campaign = _stamp_schedules(campaign, svc.domain_uuid)
@@ -76,6 +82,8 @@ def create(svc: Services, values: dict[str, Any]) -> Campaign:
         return svc.store.create_campaign(campaign)
     except NameTaken:
         raise Conflict(NAME_TAKEN) from None
+    except Taken as exc:
+        raise Conflict(TAKEN[str(exc)]) from None
     except MissingReference as exc:
         raise _missing(campaign, str(exc)) from None
 
@@ -93,7 +101,10 @@ def update(svc: Services, uuid: str, values: dict[str, Any]) -> Campaign:
     if body_uuid and body_uuid != uuid:
         raise Invalid.one("campaign_uuid", "campaign_uuid in the body differs from the one in the URL")
     current = get(svc, uuid)
-    values = {k: v for k, v in values.items() if k not in READ_ONLY}
+    body_id = values.get("campaign_id")
+    if body_id and body_id != current.campaign_id:
+        raise Invalid.one("campaign_id", f"campaign_id cannot be changed: this campaign's is {current.campaign_id}")
+    values = {k: v for k, v in values.items() if k not in READ_ONLY and k not in IDS}
     merged = _validated({**current.model_dump(), **values})
     _check_references(svc, merged, set(values))
     merged = _stamp_schedules(merged, svc.domain_uuid)

@@ -108,6 +108,10 @@ class NameTaken(Exception):
     pass
 
 
+class Taken(Exception):
+    """A campaign's chosen ``campaign_uuid`` or ``campaign_id`` belongs to another (the field's name)."""
+
+
 class MissingReference(Exception):
     """A campaign names a template or carrier that does not exist (the field's name)."""
 
@@ -230,14 +234,17 @@ class Store:
         campaign = campaign.model_copy(update={"created_at": campaign.created_at or now, "updated_at": now})
         fields = campaign.to_redis()
         fields.pop("campaign_id", None)
-        args: list[str] = [self.prefix, campaign.campaign_uuid, campaign.campaign_name]
+        # campaign_id 0: the script allocates one; else the client's own (unique).
+        args: list[str] = [self.prefix, campaign.campaign_uuid, campaign.campaign_name, str(campaign.campaign_id)]
         for k, v in fields.items():
             args += [k, v]
         new_id = int(self._create_campaign(args=args))
         if new_id == 0:
             raise NameTaken(campaign.campaign_name)
-        if new_id < 0:
+        if new_id in (-1, -2):
             raise MissingReference("template_uuid" if new_id == -1 else "carrier_uuid")
+        if new_id in (-3, -4):
+            raise Taken("campaign_uuid" if new_id == -3 else "campaign_id")
         if campaign.status is CampaignStatus.START:
             self.r.sadd(self.keys.running, campaign.campaign_uuid)
         self.r.publish(self.keys.events, f"changed {campaign.campaign_uuid}")

@@ -11,12 +11,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from dialer.api.fields import Int, Name, integral
+
 STRICT = ConfigDict(strict=True, extra="forbid")
 MAX_CUSTOMERS = 1_000_000
 
 
 def _id_text(value: Any) -> Any:
-    """Customer ids are text; an integer id (``"id": 1234``) is taken as its digits."""
+    """Customer ids are text; an integer id (``"id": 1234``, or ``1234.0``) is taken as its digits."""
+    value = integral(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value
@@ -24,7 +27,7 @@ def _id_text(value: Any) -> Any:
 
 CustomerId = Annotated[str, Field(min_length=1, max_length=128, description="the customer's id (text or integer)"),
                        BeforeValidator(_id_text)]  # fmt: skip
-QueueCode = Annotated[str, Field(min_length=1, max_length=255, description="the queue (a campaign of that name)")]
+QueueCode = Annotated[Name, Field(description="the queue (a campaign of that name)")]
 
 
 class Customer(BaseModel):
@@ -41,11 +44,11 @@ class PushBody(BaseModel):
 
     model_config = STRICT
     queue_code: QueueCode
-    template: str = Field(min_length=1, max_length=255, description="the template's template_name")
-    concurrent_call: int | None = Field(None, ge=1, le=100_000)
-    max_recall_count: int | None = Field(None, ge=0, le=100, description="recalls after the first attempt")
-    min_recall_duration: int | None = Field(None, ge=0, le=86_400, description="an answered call with less talk "
-                                            "time (s) is recalled")  # fmt: skip
+    template: Name = Field(description="the template's template_name")
+    concurrent_call: Int(ge=1, le=100_000) | None = None
+    max_recall_count: Int(ge=0, le=100) | None = Field(None, description="recalls after the first attempt")
+    min_recall_duration: Int(ge=0, le=86_400) | None = Field(None, description="an answered call with less talk "
+                                                             "time (s) is recalled")  # fmt: skip
     mode_call: Literal["direct", "serial", "parralel", "parallel"] | None = Field(
         None, description="autocall: how several mobiles are dialled (default direct)"
     )

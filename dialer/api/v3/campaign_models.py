@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dialer.api.v3.types import EmptyBody, Name, PageQuery, Text, Url, Uuid
+from dialer.api.v3.types import EmptyBody, Int, Name, PageQuery, Text, Url, Uuid
 from dialer.domain.enums import CampaignStatus, CampaignType, PriorityRecall, RecallStatus, ScheduleRecall, TypeAutocall
-from dialer.domain.models import NS_PER_DAY
+from dialer.domain.models import MAX_CAMPAIGN_ID, NS_PER_DAY
 
-Ns = Field(None, ge=0, le=NS_PER_DAY)
+Ns = Int(ge=0, le=NS_PER_DAY)  # nanoseconds since local midnight
 STRICT = ConfigDict(strict=True, extra="forbid")
 
 
@@ -19,11 +19,11 @@ class NetworkBody(BaseModel):
     """Per-network cap of simultaneous calls; 0 = no cap beyond ``concurrent_call``."""
 
     model_config = STRICT
-    viettel: int = Field(0, ge=0)
-    mobi: int = Field(0, ge=0)
-    vina: int = Field(0, ge=0)
-    tel: int = Field(0, ge=0)
-    offnet: int = Field(0, ge=0)
+    viettel: Int(ge=0) = 0
+    mobi: Int(ge=0) = 0
+    vina: Int(ge=0) = 0
+    tel: Int(ge=0) = 0
+    offnet: Int(ge=0) = 0
 
 
 class ScheduleBody(BaseModel):
@@ -33,44 +33,49 @@ class ScheduleBody(BaseModel):
     id: str | None = None
     domain_uuid: str | None = None
     campaign_uuid: str | None = None
-    monday_start_time: int | None = Ns
-    monday_end_time: int | None = Ns
-    tuesday_start_time: int | None = Ns
-    tuesday_end_time: int | None = Ns
-    wednesday_start_time: int | None = Ns
-    wednesday_end_time: int | None = Ns
-    thursday_start_time: int | None = Ns
-    thursday_end_time: int | None = Ns
-    friday_start_time: int | None = Ns
-    friday_end_time: int | None = Ns
-    saturday_start_time: int | None = Ns
-    saturday_end_time: int | None = Ns
-    sunday_start_time: int | None = Ns
-    sunday_end_time: int | None = Ns
+    monday_start_time: Ns | None = None
+    monday_end_time: Ns | None = None
+    tuesday_start_time: Ns | None = None
+    tuesday_end_time: Ns | None = None
+    wednesday_start_time: Ns | None = None
+    wednesday_end_time: Ns | None = None
+    thursday_start_time: Ns | None = None
+    thursday_end_time: Ns | None = None
+    friday_start_time: Ns | None = None
+    friday_end_time: Ns | None = None
+    saturday_start_time: Ns | None = None
+    saturday_end_time: Ns | None = None
+    sunday_start_time: Ns | None = None
+    sunday_end_time: Ns | None = None
 
 
 class CampaignBody(BaseModel):
     """POST and PUT ``/v3/campaign``: every field of the seed. ``campaign_name`` and ``type``
     are required; any other field left out (or null) keeps its current value (PUT) or
-    default (POST). Fields autocall sets itself (uuid, timestamps, names, domain) are
-    accepted, so a GET body can be sent back, and ignored."""
+    default (POST). Every field GET answers is accepted, so a GET body can be sent back:
+    the ids (``campaign_uuid``, ``campaign_id``) may be chosen on POST and must match on
+    PUT; the fields autocall sets itself (timestamps, names, domain, ``run_id``) are ignored."""
 
     model_config = STRICT
     campaign_name: Name
     type: CampaignType
-    campaign_uuid: Uuid | None = None
+    campaign_uuid: Uuid | None = Field(None, description="POST: your own uuid for the campaign (409 if taken); "
+                                       "PUT: must be the one in the URL")  # fmt: skip
+    campaign_id: Int(ge=1, le=MAX_CAMPAIGN_ID) | None = Field(None, description="autocall: POST: your own integer "
+                                                              "id (VBot's campaignId; 409 if taken); PUT: must be "
+                                                              "the campaign's")  # fmt: skip
     description: Text | None = None
     active: bool | None = None
-    concurrent_call: int | None = Field(None, ge=1, le=100_000)
-    ratio: int | None = Field(None, ge=0, le=1000)
+    concurrent_call: Int(ge=1, le=100_000) | None = None
+    ratio: Int(ge=0, le=1000) | None = None
     carrier_uuid: Uuid | None = None
     call_center_queue_uuid: str | None = Field(None, max_length=64)
     template_uuid: Uuid | None = None
-    recall_times: int | None = Field(None, ge=0, le=100)
-    limit_recall_duration: int | None = Field(None, ge=0)
+    recall_times: Int(ge=0, le=100) | None = None
+    limit_recall_duration: Int(ge=0) | None = None
     schedule_recall: ScheduleRecall | None = None
-    schedule_recall_duration: int | None = Field(None, ge=0, le=525_600)
-    hopper: int | None = Field(None, ge=0, le=100_000)
+    schedule_recall_duration: Int(ge=0, le=525_600) | None = None
+    hopper: Int(ge=0, le=100_000) | None = None
     answer_callback_url: Url | None = None
     local_start_time: str | None = Field(None, max_length=16)
     local_end_time: str | None = Field(None, max_length=16)
@@ -90,7 +95,7 @@ class CampaignBody(BaseModel):
     network: NetworkBody | None = None
     run_id: str | None = Field(None, max_length=64)
     type_autocall: TypeAutocall | None = None
-    call_timeout: int | None = Field(None, ge=1, le=600)
+    call_timeout: Int(ge=1, le=600) | None = None
     domain_uuid: str | None = Field(None, max_length=64)
     domain_name: str | None = Field(None, max_length=255)
     users: list[Any] | None = Field(None, max_length=1000)
@@ -105,13 +110,14 @@ class CampaignBody(BaseModel):
     orig_campaign_uuid: str | None = Field(None, max_length=64)
     # autocall's own
     time_zone: str | None = Field(None, max_length=64, description="IANA zone of the schedules; Asia/Ho_Chi_Minh")
-    min_recall_duration: int | None = Field(None, ge=0, description="answered calls shorter than this (s) recall")
+    min_recall_duration: Int(ge=0) | None = Field(None, description="answered calls shorter than this (s) recall")
     webhook_format: Literal["native", "vbot", "vbot_call"] | None = Field(
         None, description="native (the CDR), vbot (VBot autocall history), vbot_call (VBot call history)"
     )
     voicemail_detection: bool | None = Field(None, description="detect a voicemail beep (FreeSWITCH avmd); true")
-    dtmf_wait_ms: int | None = Field(None, ge=0, le=60_000, description="after the message, wait this long (ms) "
-                                     "for a key; 0: hang up at once (keys during the message count anyway)")
+    dtmf_wait_ms: Int(ge=0, le=60_000) | None = Field(None, description="after the message, wait this long (ms) "
+                                                       "for a key; 0: hang up at once (keys during the message count "
+                                                       "anyway)")
 
     def given(self) -> dict[str, Any]:
         """The fields the client sent with a value (null counts as not sent)."""

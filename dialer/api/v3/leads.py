@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from dialer.api import json_body
 from dialer.api.routes import Call
 from dialer.api.schema_errors import schema_errors
 from dialer.api.v3.dialect import routes
@@ -66,7 +66,9 @@ def _import_bulk(call: Call) -> dict[str, Any]:
 
 def _json_rows(raw: bytes, campaign_uuid: str | None) -> tuple[str | None, list[Row | list[tuple[str, str]]]]:
     try:
-        data = json.loads(raw)
+        data = json_body.loads(raw)
+    except json_body.DuplicateKey as exc:
+        raise exc.refusal() from None
     except ValueError as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from None
     except RecursionError:

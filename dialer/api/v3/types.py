@@ -6,6 +6,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from dialer.api.fields import Int, Name, Text
+
+__all__ = ["UUID_PATTERN", "EmptyBody", "Int", "Name", "PageQuery", "Text", "Url", "Uuid"]
+
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
@@ -25,8 +29,6 @@ def _url_or_empty(value: str) -> str:
 
 Uuid = Annotated[str, Field(max_length=36), AfterValidator(_uuid_or_empty)]  # a uuid, or "" for none
 Url = Annotated[str, Field(max_length=2048), AfterValidator(_url_or_empty)]
-Name = Annotated[str, Field(min_length=1, max_length=255)]
-Text = Annotated[str, Field(max_length=4000)]
 
 
 class EmptyBody(BaseModel):

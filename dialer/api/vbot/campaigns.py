@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dialer.api.fields import integral
 from dialer.api.routes import Call
 from dialer.api.vbot.dialect import routes
 from dialer.api.vbot.models import CreateCampaign, Created, Phone
@@ -30,7 +31,7 @@ def _row(index: int, phone: Phone) -> tuple[Row, int, list[tuple[str, str]]]:
     cap = 0
     if attempts not in (None, ""):
         try:
-            cap = int(str(attempts))
+            cap = int(str(integral(attempts)))  # 3 or 3.0 (an integer to a JSON schema), or "3"
         except ValueError:
             cap = -1
         if not 1 <= cap <= 101:

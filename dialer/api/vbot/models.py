@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from dialer.api.fields import Int, Name
+
 STRICT = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
 
 
@@ -27,11 +29,11 @@ class Phone(BaseModel):
 
 class CreateCampaign(BaseModel):
     model_config = STRICT
-    vbot_id: str | int = Field(validation_alias=AliasChoices("vbotId", "vbot_id"))
+    vbot_id: str | Int() = Field(validation_alias=AliasChoices("vbotId", "vbot_id"))
     group_code: str = Field(validation_alias=AliasChoices("groupCode", "project_code"), max_length=128)
-    campaign_id: int | str = Field(validation_alias=AliasChoices("campaignId", "campaignID"),
+    campaign_id: Int() | str = Field(validation_alias=AliasChoices("campaignId", "campaignID"),
                                    description="the integer id of the campaign used as the template")  # fmt: skip
-    name: str = Field(min_length=1, max_length=255)
+    name: Name
     phones: list[Phone] = Field(min_length=1, max_length=100_000)
 
 

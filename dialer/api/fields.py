@@ -1,0 +1,54 @@
+"""Field types every dialect's request models share.
+
+* :func:`Int`: an integer as JSON Schema (and the seed's gojsonschema) counts
+  one: ``2`` and ``2.0`` are the integer 2, ``2.5``, ``"2"`` and ``true`` are
+  not. The models are strict, and pydantic's strict int refuses every float;
+  the before-validator turns an integral float into its int first.
+* :data:`Name`: a name (campaign, template, carrier, queue): 1–255 characters
+  and no control character (NUL, C0/C1 controls, DEL, line and paragraph
+  separators). A name ends up in logs, CSV exports, the live page and
+  FreeSWITCH variables, where such characters break lines or strings.
+* :data:`Text`: free text (a description, a TTS text): tab, CR and LF are
+  allowed, every other control character is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+_NAME_CONTROLS = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+_TEXT_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+
+
+def integral(value: Any) -> Any:
+    """``2.0`` → ``2``; anything else unchanged (the strict int then judges it)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def Int(ge: int | None = None, le: int | None = None) -> Any:  # a type factory: reads as a type
+    """An integer field, optionally bounded. The bounds come before the validator in the
+    metadata, so pydantic puts them on the integer schema (OpenAPI ``minimum``/``maximum``)."""
+    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(integral)]
+
+
+def _no_controls(controls: str, what: str) -> Any:
+    """Refuses a string holding one of ``controls`` (a regex class body), naming the first;
+    the OpenAPI document says the same as a ``pattern``."""
+    found = re.compile(f"[{controls}]").search
+
+    def check(value: str) -> str:
+        bad = found(value)
+        if bad:
+            raise ValueError(f"control character U+{ord(bad.group()):04X} is not allowed in {what}")
+        return value
+
+    return Annotated[str, Field(json_schema_extra={"pattern": f"^[^{controls}]*$"}), AfterValidator(check)]
+
+
+Name = Annotated[_no_controls(_NAME_CONTROLS, "a name"), Field(min_length=1, max_length=255)]
+Text = Annotated[_no_controls(_TEXT_CONTROLS, "a text (tab and newlines are)"), Field(max_length=4000)]
