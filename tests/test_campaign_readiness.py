@@ -4,15 +4,22 @@ counted), shown in /v3/live, ``autocall status`` and one log line, and dials aga
 
 from __future__ import annotations
 
+import json
+import logging
+
 import pytest
 
 from dialer.domain.models import Carrier, Template
+from dialer.logs import JsonFormatter
+from dialer.simswitch import Scenario
+from dialer.status import gather, render
 from tests.api_fixtures import snapshot
-from tests.engine_fixtures import write_wav
+from tests.engine_fixtures import make_engine, wait_until, write_wav
 from tests.seed_examples import examples
 
 V3 = examples("000_808eb0c90d7a3116.txt")
 START = "/v1/campaign/{}/run/start"
+ANSWER = Scenario(rules=[{"match": "^098", "ring": 0.05, "answer": {"talk": 0.1}}])
 
 
 @pytest.fixture
@@ -163,3 +170,129 @@ def test_the_openapi_document_lists_the_refusals(api):
     assert "409" in paths["/v1/campaign/{campaign_uuid}/run/start"]["post"]["responses"]
     assert "409" in paths["/v3/campaign/{campaign_uuid}/active"]["patch"]["responses"]
     assert "409" in paths["/v2/autocall/queue/start"]["post"]["responses"]
+
+
+# -- a running campaign that loses what it needs is held ------------------------------------------------------
+@pytest.fixture
+def dialer(store, services, simswitch):
+    engines = []
+
+    def start(**kw):
+        server = simswitch(ANSWER, time_scale=0.1)
+        engine = make_engine(store, server, services.audio_dir, **kw)
+        engines.append(engine)
+        return engine, server
+
+    yield start
+    for engine in engines:
+        engine.stop(drain_timeout=5)
+
+
+def import_leads(api, uuid: str, *numbers: str) -> list[str]:
+    return [api("POST", "/v3/autocall/import", json={"campaign_uuid": uuid, "phone_number": n, "param": {}}).json[
+        "lead_uuid"] for n in numbers]  # fmt: skip
+
+
+def live_row(api, uuid: str) -> dict:
+    (row,) = [c for c in api("GET", "/v3/live").json["campaigns"] if c["campaign_uuid"] == uuid]
+    return row
+
+
+def a_turn_later(engine, uuid: str) -> None:
+    """Wait for a pacer turn that began after now and found the campaign held: had it not been held,
+    that turn would have claimed what is queued now."""
+    seen = engine.holds.held_turns.get(uuid, 0)
+    engine.wake(uuid)
+    wait_until(lambda: engine.holds.held_turns.get(uuid, 0) > seen)
+
+
+def untouched(store, leads: list[str]) -> bool:
+    return all(store.get_lead(x)["state"] == "queued" and store.get_lead(x)["attempts"] == "0" for x in leads)
+
+
+def test_a_running_campaign_whose_audio_vanishes_is_held_shows_why_and_resumes_when_it_is_back(
+        api, store, services, dialer, audio_template, caplog):  # fmt: skip
+    caplog.set_level(logging.INFO, logger="autocall.engine")
+    engine, server = dialer(hold_check_s=0.05)  # the audio directory is looked at again every 50 ms
+    uuid = create(api, campaign_name="Nhắc nợ", template_uuid=audio_template.template_uuid)
+    assert api("POST", START.format(uuid), json={}).status_code == 200
+    (first,) = import_leads(api, uuid, "0981000001")
+    wait_until(lambda: store.get_lead(first)["state"] == "done")
+    wait_until(lambda: server.switch.stats.originated == 1)
+
+    audio = services.audio_dir / "nhac-no.wav"
+    audio.unlink()
+    why = [f"template 'nhac_no': audio file {audio.resolve()} does not exist"]
+    wait_until(lambda: live_row(api, uuid)["held"] == why)
+    waiting = import_leads(api, uuid, "0981000002", "0981000003", "0981000004")
+    for _ in range(3):
+        a_turn_later(engine, uuid)
+    engine.flush()
+    assert untouched(store, waiting) and store.queue_sizes(uuid)["in_flight"] == 0
+    report = api("GET", f"/v1/autocall/report?campaign_uuid={uuid}").json["data"]
+    assert report["total_calls"] == 1 and server.switch.stats.originated == 1  # no attempt counted, none dialled
+
+    row = live_row(api, uuid)
+    assert row["held_since_ms"] > 0 and api("GET", "/v3/live").json["totals"]["held"] == 1
+    (shown,) = [c for c in gather(store)["campaigns"] if c["uuid"] == uuid]
+    assert shown["held"] == why
+    assert f"HELD: Nhắc nợ: {why[0]}" in render(gather(store)) and "start (held)" in render(gather(store))
+    lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records if "held" in r.getMessage()]
+    held = ("campaign held: it cannot place a call, and no lead is claimed until it can", uuid, why[0])
+    assert [(x["msg"], x["campaign"], x["why"]) for x in lines] == [held]  # once, however many turns
+
+    write_wav(audio)  # fixed: it dials again by itself
+    wait_until(lambda: all(store.get_lead(x)["state"] == "done" for x in waiting))
+    wait_until(lambda: live_row(api, uuid)["held"] == [])
+    assert server.switch.stats.originated == 4
+    assert [r.getMessage() for r in caplog.records if "no longer held" in r.getMessage()] == [
+        "campaign no longer held: dialling again"]  # fmt: skip
+
+
+def test_a_put_that_takes_a_running_campaigns_template_away_holds_it_until_a_put_gives_one_back(
+        api, store, dialer, audio_template):  # fmt: skip
+    engine, server = dialer()
+    uuid = create(api, template_uuid=audio_template.template_uuid)
+    assert api("POST", START.format(uuid), json={}).status_code == 200
+    body = {"campaign_name": "c", "type": "autocall", "template_uuid": ""}
+    assert api("PUT", f"/v3/campaign/{uuid}", json=body).status_code == 200  # allowed: the engine holds it
+    wait_until(lambda: live_row(api, uuid)["held"] == [
+        "no template: autocall_audio plays its template's audio file (set template_uuid)"])  # fmt: skip
+    waiting = import_leads(api, uuid, "0981000002", "0981000003")
+    a_turn_later(engine, uuid)
+    assert untouched(store, waiting) and server.switch.stats.originated == 0
+    body["template_uuid"] = audio_template.template_uuid
+    assert api("PUT", f"/v3/campaign/{uuid}", json=body).status_code == 200
+    wait_until(lambda: all(store.get_lead(x)["state"] == "done" for x in waiting))
+    assert live_row(api, uuid)["held"] == []
+
+
+def test_a_file_gone_between_two_looks_costs_the_lead_no_attempt(api, store, services, dialer, audio_template):
+    """The engine last looked a while ago (an hour here): the attempt that finds the file gone holds the
+    campaign on the spot, and its lead goes back to wait, not counted, with no CDR."""
+    engine, server = dialer(hold_check_s=3600)
+    uuid = create(api, template_uuid=audio_template.template_uuid)
+    assert api("POST", START.format(uuid), json={}).status_code == 200
+    (first,) = import_leads(api, uuid, "0981000001")
+    wait_until(lambda: store.get_lead(first)["state"] == "done")
+    (services.audio_dir / "nhac-no.wav").unlink()
+    (lead,) = import_leads(api, uuid, "0981000002")
+    wait_until(lambda: live_row(api, uuid)["held"] != [])
+    engine.flush()
+    a_turn_later(engine, uuid)
+    assert untouched(store, [lead]) and server.switch.stats.originated == 1
+    cdrs = api("GET", f"/v3/autocall/cdr?campaign_uuid={uuid}").json["data"]
+    assert [c["lead_uuid"] for c in cdrs] == [first]
+
+
+def test_a_running_campaign_of_a_type_the_engine_does_not_run_is_held(api, store, dialer, audio_template):
+    engine, server = dialer()
+    uuid = create(api, template_uuid=audio_template.template_uuid)
+    assert api("POST", START.format(uuid), json={}).status_code == 200
+    body = {"campaign_name": "c", "type": "autodialer"}
+    assert api("PUT", f"/v3/campaign/{uuid}", json=body).status_code == 200
+    wait_until(lambda: live_row(api, uuid)["held"] == [
+        "type autodialer is not supported yet: autocall dials campaigns of type autocall"])  # fmt: skip
+    waiting = import_leads(api, uuid, "0981000002")
+    a_turn_later(engine, uuid)
+    assert untouched(store, waiting) and server.switch.stats.originated == 0
