@@ -66,7 +66,8 @@ def build_api(settings: Settings, store: Store, engine: Engine | None = None):
 
     services = Services(store, settings.audio_dir, domain_uuid=settings.domain_uuid,
                         max_import_bytes=settings.max_import_bytes, engine=engine,
-                        cdr_secret=settings.cdr_secret)  # fmt: skip
+                        cdr_secret=settings.cdr_secret, default_gateway=settings.default_gateway,
+                        speech=settings.tts_engine != "none")  # fmt: skip
     app = Api(services, settings.tokens(), public_docs=settings.public_docs).app
     server = make_server(app, settings.listen, client_timeout=settings.http_client_timeout,
                          max_connections=settings.http_max_connections)  # fmt: skip

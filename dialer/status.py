@@ -12,6 +12,7 @@ import json
 import time
 from typing import Any
 
+from dialer.store.holds import HeldCampaigns
 from dialer.store.store import Store
 
 REQUIRED_POLICY = "noeviction"
@@ -48,7 +49,9 @@ def gather(store: Store, now: float | None = None) -> dict[str, Any]:
     k = store.keys
     running = store.running_campaigns()
     campaigns = []
-    for campaign in store.get_campaigns(store.campaign_uuids()):
+    every = store.get_campaigns(store.campaign_uuids())
+    holds = HeldCampaigns(store).of([c.campaign_uuid for c in every if c.campaign_uuid in running and c.active])
+    for campaign in every:
         uuid = campaign.campaign_uuid
         sizes = store.queue_sizes(uuid)
         due = store.r.zcount(k.recalls(uuid), "-inf", int(now * 1000))
@@ -57,6 +60,8 @@ def gather(store: Store, now: float | None = None) -> dict[str, Any]:
             "active": campaign.active, "running": uuid in running, "in_flight": sizes["in_flight"],
             "cap": campaign.concurrent_call, "fresh": sizes["fresh"], "hopper": sizes["hopper"],
             "recalls": sizes["recalls"], "recalls_due": due, "finished": sizes["finished"],
+            # why an engine holds it (it cannot place a call: dialer/engine/holds.py); [] while it may dial
+            "held": holds.get(uuid, {}).get("why", []), "held_since_ms": holds.get(uuid, {}).get("since_ms", 0),
         })  # fmt: skip
     engines = []
     prefix = k.engine("")
@@ -85,10 +90,12 @@ def render(status: dict[str, Any]) -> str:
     out = []
     rows = [["CAMPAIGN", "STATUS", "IN FLIGHT", "FRESH", "HOPPER", "RECALLS (DUE)", "FINISHED", "UUID"]]
     for c in status["campaigns"]:
-        state = c["status"] if c["active"] else f"{c['status']} (inactive)"
+        note = " (inactive)" if not c["active"] else " (held)" if c["held"] else ""
+        state = c["status"] + note
         rows.append([c["name"][:40], state, f"{c['in_flight']}/{c['cap']}", str(c["fresh"]), str(c["hopper"]),
                      f"{c['recalls']} ({c['recalls_due']})", str(c["finished"]), c["uuid"]])  # fmt: skip
     out.append(_table(rows) if len(rows) > 1 else "no campaigns")
+    out.extend(f"HELD: {c['name']}: {'; '.join(c['held'])}" for c in status["campaigns"] if c["held"])
     out.append("")
     rows = [["ENGINE", "HOST", "PID", "IN FLIGHT", "FREESWITCH NODES"]]
     for e in status["engines"]:

@@ -98,7 +98,8 @@ def store(redis_client) -> Store:
 def services(store, tmp_path) -> Services:
     audio = tmp_path / "audio"
     audio.mkdir()
-    return Services(store, audio, domain_uuid="b6b796aa-370f-4f57-8f44-5c82414c652b")
+    # default_gateway: the server dials as tests.engine_fixtures.make_engine's engine does (a start needs a way out)
+    return Services(store, audio, domain_uuid="b6b796aa-370f-4f57-8f44-5c82414c652b", default_gateway="gw1")
 
 
 @pytest.fixture

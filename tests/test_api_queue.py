@@ -19,7 +19,7 @@ from dialer.domain.models import Template
 from dialer.simswitch import Scenario
 from tests.api_fixtures import TOKEN, snapshot
 from tests.conftest import free_port
-from tests.engine_fixtures import make_engine, wait_until
+from tests.engine_fixtures import make_engine, wait_until, write_wav
 from tests.seed_examples import SEEDS, examples
 
 SEED = "004_af2ae1348c1de947.txt"
@@ -68,9 +68,10 @@ def seed_shape(body: dict[str, Any], seed: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def ivr(store) -> Template:
+def ivr(store, services) -> Template:
     template = Template(template_name="IVR-1", audio_file="hello.wav")
     store.put_template(template)
+    write_wav(services.audio_dir / "hello.wav")  # a queue starts only with a file to play
     return template
 
 

@@ -10,6 +10,7 @@ import pytest
 from dialer.domain.enums import CampaignStatus
 from dialer.domain.models import Carrier, Template
 from tests.api_fixtures import snapshot
+from tests.engine_fixtures import write_wav
 from tests.factories import campaign
 from tests.seed_examples import SEEDS, examples
 
@@ -242,9 +243,12 @@ def test_a_deleted_campaigns_data_is_purged_once_its_calls_have_ended(api, store
 
 
 # -- run control --------------------------------------------------------------------
-def test_run_start_seed_example(api, store):
+def test_run_start_seed_example(api, store, services):
     ex = RUN["Khởi chạy chiến dịch - Run campaign autocall"]
-    campaign(store, campaign_uuid=SEED_UUID, status=CampaignStatus.STOP)
+    # A campaign that can place a call (tests/test_campaign_readiness.py: one that cannot is refused)
+    store.put_template(Template(template_uuid=SEED_TEMPLATE, template_name="thong_bao", audio_file="a.wav"))
+    write_wav(services.audio_dir / "a.wav")
+    campaign(store, campaign_uuid=SEED_UUID, status=CampaignStatus.STOP, template_uuid=SEED_TEMPLATE)
     res = api(ex.method, ex.path, body=ex.data)
     assert res.status_code == 200 and res.json == ex.responses[0]
     assert store.get_campaign(SEED_UUID).status is CampaignStatus.START

@@ -303,3 +303,25 @@ def test_the_csv_is_streamed_a_batch_at_a_time(services, store, camp, monkeypatc
     chunks += list(stream)
     assert [c.count(b"\r\n") for c in chunks] == [1, 3, 3, 1]
     assert len(reads) >= 3  # the CDRs were read batch by batch, as the chunks went out
+
+
+def test_an_attempt_no_gateway_could_take_shows_its_phone_numbers(api, store, services, simswitch):
+    """INVALID_GATEWAY (the carrier has no gateway for the number's network) fails the attempt before any
+    originate is built: its CDR still names the number it was for (it used to be empty)."""
+    from dialer.domain.models import Carrier
+    from dialer.simswitch import Scenario
+    from tests.engine_fixtures import audio_campaign, make_engine, wait_until
+
+    engine = make_engine(store, simswitch(Scenario(rules=[])), services.audio_dir)
+    try:
+        carrier = Carrier(carrier_name="vina only", gateways={"vina": "gw-vina"})
+        store.put_carrier(carrier)
+        camp = audio_campaign(store, carrier_uuid=carrier.carrier_uuid)
+        (lead,) = leads(store, camp, 1)  # a Viettel number
+        engine.wake(camp.campaign_uuid)
+        wait_until(lambda: api("GET", CDR, query_string=q(camp)).json["total"] == 1)
+    finally:
+        engine.stop(drain_timeout=5)
+    (cdr,) = api("GET", CDR, query_string=q(camp)).json["data"]
+    assert (cdr["hangup_cause"], cdr["status"], cdr["network"]) == ("INVALID_GATEWAY", "failed", "viettel")
+    assert cdr["phone_numbers"] == lead.numbers and cdr["answered_number"] == ""

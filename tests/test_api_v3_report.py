@@ -97,3 +97,27 @@ def test_an_end_before_the_start_is_refused(api, seed_campaign):
     q = f"campaign_uuid={SEED_UUID}&start_date=2022-01-02 00:00:00&end_date=2022-01-01 00:00:00"
     assert api("GET", "/v1/autocall/report", query_string=q).json == {"error": [
         {"end_date": "end_date is before start_date"}]}  # fmt: skip
+
+
+def test_a_call_cancelled_while_ringing_is_cancel_in_status_and_in_recall_status(api, store, services, simswitch):
+    """Stopping a campaign cancels its ringing calls: the report counts each as ``cancel`` in both its seed
+    ``status`` and its ``recall_status`` breakdown (it used to say ``failed`` in the latter)."""
+    from dialer.simswitch import Scenario
+    from tests.engine_fixtures import audio_campaign, make_engine, wait_until
+
+    server = simswitch(Scenario(rules=[{"match": "^098", "no_answer": True}]), time_scale=1.0)
+    engine = make_engine(store, server, services.audio_dir)
+    path = "/v1/autocall/report"
+    try:
+        camp = audio_campaign(store, call_timeout=60)
+        leads(store, camp, 1)
+        engine.wake(camp.campaign_uuid)
+        wait_until(lambda: len(server.switch.channels) == 1)  # ringing
+        assert api("POST", f"/v1/campaign/{camp.campaign_uuid}/run/stop", json={}).status_code == 200
+        query = f"campaign_uuid={camp.campaign_uuid}"
+        wait_until(lambda: api("GET", path, query_string=query).json["data"]["total_calls"] == 1)
+    finally:
+        engine.stop(drain_timeout=5)
+    data = api("GET", path, query_string=query).json["data"]
+    assert data["status"] == {"answered": 0, "busy": 0, "not_available": 0, "no_answer": 0, "cancel": 1, "failed": 0}
+    assert data["recall_status"]["cancel"] == 1 and sum(data["recall_status"].values()) == 1

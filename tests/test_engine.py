@@ -12,6 +12,7 @@ import pytest
 from dialer.domain.enums import CampaignStatus
 from dialer.domain.models import Lead, Network, Schedule
 from dialer.simswitch import Limits, Scenario
+from dialer.store.holds import HeldCampaigns
 from dialer.store.store import Store
 from tests.engine_fixtures import audio_campaign, disconnect_and_kill, make_engine, wait_until
 from tests.factories import campaign, leads
@@ -269,13 +270,16 @@ def test_dtmf_pressed_is_in_the_cdr(store, run):
     assert cdrs(store, camp)[0]["dtmf"] == "12#"
 
 
-def test_a_campaign_without_a_playable_message_fails_its_attempts_without_dialling(store, run):
+def test_a_campaign_without_a_playable_message_is_held_and_uses_up_no_lead(store, run):
+    """It used to fail every attempt AUTOCALL_NO_MESSAGE (and every recall): now nothing is claimed
+    (tests/test_campaign_readiness.py: the same over HTTP, shown in /v3/live and resumed)."""
     engine, server = run()
     camp = campaign(store)  # autocall_audio with no template
-    leads(store, camp, 1)
+    (lead,) = leads(store, camp, 1)
+    seen = engine.holds.held_turns.get(camp.campaign_uuid, 0)
     engine.wake(camp.campaign_uuid)
-    wait_until(finished(store, camp, 1))
-    assert cdrs(store, camp)[0]["hangup_cause"] == "AUTOCALL_NO_MESSAGE"
+    wait_until(lambda: engine.holds.held_turns.get(camp.campaign_uuid, 0) > seen)  # a turn with the lead queued
+    assert store.get_lead(lead.lead_uuid)["attempts"] == "0" and cdrs(store, camp) == []
     assert server.switch.stats.originated == 0
 
 
@@ -327,10 +331,14 @@ def test_a_campaign_whose_carrier_is_gone_dials_nothing_rather_than_the_default_
     camp = audio_campaign(store, carrier_uuid=carrier.carrier_uuid)
     store.r.delete(store.keys.carrier(carrier.carrier_uuid))  # removed behind the API's back
     (lead,) = leads(store, camp, 1)
+    engine.reconcile_campaigns()  # the engine reads the campaign again (as every 30 s): its carrier is gone
+    seen = engine.holds.held_turns.get(camp.campaign_uuid, 0)
     engine.wake(camp.campaign_uuid)
-    wait_until(finished(store, camp, 1))
-    assert store.call(lead.call_id)["hangup_cause"] == "INVALID_GATEWAY"
-    assert server.switch.stats.originated == 0
+    wait_until(lambda: engine.holds.held_turns.get(camp.campaign_uuid, 0) > seen)
+    # Held (it used to fail each attempt INVALID_GATEWAY): no lead used up, and never the default trunk
+    held = HeldCampaigns(store).of([camp.campaign_uuid])[camp.campaign_uuid]
+    assert held["why"] == [f"carrier {carrier.carrier_uuid} does not exist"]
+    assert store.get_lead(lead.lead_uuid)["attempts"] == "0" and server.switch.stats.originated == 0
 
 
 def test_a_carrier_without_a_gateway_for_the_network_dials_nothing(store, run):

@@ -33,6 +33,7 @@ from dialer.domain.enums import CampaignStatus, RecallStatus
 from dialer.domain.models import Schedule
 from dialer.service import live, reports
 from dialer.simswitch import Scenario
+from dialer.store.holds import HeldCampaigns
 from dialer.store.store import Finish, Store
 from tests import factories
 from tests.api_fixtures import TOKEN
@@ -43,6 +44,7 @@ NOW = datetime(2026, 11, 23, 14, 30, 5, tzinfo=HCM).timestamp()  # a Monday; 08:
 NOW_MS = int(NOW * 1000)
 LEASE = 60_000
 H = 3_600_000
+HELD_WHY = "no carrier and no default gateway (set carrier_uuid, or AUTOCALL_DEFAULT_GATEWAY on the server)"
 
 
 def at(tz: ZoneInfo, *fields: int) -> int:
@@ -99,12 +101,14 @@ def world(store, services):
            due_ms=NOW_MS + 60_000)  # fmt: skip
 
     d = factories.campaign(store, campaign_name="inactive", concurrent_call=2, active=False)
+    # An engine holds the Paris campaign: it cannot place a call (dialer/engine/holds.py writes this)
+    HeldCampaigns(store).hold(b.campaign_uuid, [HELD_WHY], NOW_MS - 60_000, "engine-1")
     return {"a": a, "b": b, "d": d, "stopped": stopped}
 
 
 def zero_rs(**counts: int) -> dict[str, int]:
     out = {s: 0 for s in ("answered", "busy", "failed", "no-answered", "not-available", "voicemail", "invalid-number",
-                          "phone-block", "congestion")}  # fmt: skip
+                          "phone-block", "congestion", "cancel")}  # fmt: skip
     return {**out, **counts}
 
 
@@ -118,26 +122,29 @@ def expected(world) -> dict[str, Any]:
     return {
         "now_ms": NOW_MS,
         "totals": {
-            "campaigns": 3, "in_flight": 1, "concurrent_call": 13, "calls_10s": 3, "calls_60s": 6, "cps_10s": 0.3,
-            "cps_60s": 0.1, "recalls": 4, "recalls_due": 2, "fresh": 21, "hopper": 4,
+            "campaigns": 3, "held": 1, "in_flight": 1, "concurrent_call": 13, "calls_10s": 3, "calls_60s": 6,
+            "cps_10s": 0.3, "cps_60s": 0.1, "recalls": 4, "recalls_due": 2, "fresh": 21, "hopper": 4,
             "today": outcomes(6, 49, zero_rs(answered=3, busy=1, failed=1, **{"no-answered": 1}),
                               answered=3, busy=1, no_answer=1, failed=1),
         },
         "campaigns": [
             {"campaign_uuid": a.campaign_uuid, "campaign_id": a.campaign_id, "campaign_name": a.campaign_name,
              "status": "start", "active": True, "in_window": True, "time_zone": "Asia/Ho_Chi_Minh",
-             "day": "2026-11-23", "in_flight": 1, "concurrent_call": 8, "calls_10s": 3, "calls_60s": 5,
+             "day": "2026-11-23", "held": [], "held_since_ms": 0, "in_flight": 1, "concurrent_call": 8,
+             "calls_10s": 3, "calls_60s": 5,
              "cps_10s": 0.3, "cps_60s": 0.08, "recalls": 3, "recalls_due": 2, "fresh": 21, "hopper": 2,
              "today": outcomes(5, 42, zero_rs(answered=2, busy=1, failed=1, **{"no-answered": 1}),
                                answered=2, busy=1, no_answer=1, failed=1)},
             {"campaign_uuid": b.campaign_uuid, "campaign_id": b.campaign_id, "campaign_name": "Paris",
              "status": "start", "active": True, "in_window": False, "time_zone": "Europe/Paris",
-             "day": "2026-11-23", "in_flight": 0, "concurrent_call": 3, "calls_10s": 0, "calls_60s": 1,
+             "day": "2026-11-23", "held": [HELD_WHY], "held_since_ms": NOW_MS - 60_000, "in_flight": 0,
+             "concurrent_call": 3, "calls_10s": 0, "calls_60s": 1,
              "cps_10s": 0.0, "cps_60s": 0.02, "recalls": 1, "recalls_due": 0, "fresh": 0, "hopper": 2,
              "today": outcomes(1, 7, zero_rs(answered=1), answered=1)},
             {"campaign_uuid": d.campaign_uuid, "campaign_id": d.campaign_id, "campaign_name": "inactive",
              "status": "start", "active": False, "in_window": True, "time_zone": "Asia/Ho_Chi_Minh",
-             "day": "2026-11-23", "in_flight": 0, "concurrent_call": 2, "calls_10s": 0, "calls_60s": 0,
+             "day": "2026-11-23", "held": [], "held_since_ms": 0, "in_flight": 0, "concurrent_call": 2,
+             "calls_10s": 0, "calls_60s": 0,
              "cps_10s": 0.0, "cps_60s": 0.0, "recalls": 0, "recalls_due": 0, "fresh": 0, "hopper": 0,
              "today": outcomes(0, 0, zero_rs())},
         ],
@@ -252,8 +259,8 @@ def test_the_page_is_public_self_contained_and_holds_no_data(world, api):
 WIDTH, HEIGHT = 1280, 900
 # The chart's colours, in its order (dialer/api/live.html OUTCOMES); the bars' full scale and height.
 BARS = {"answered": "2f9e44", "no-answered": "f0a202", "busy": "e8590c", "not-available": "7048e8",
-        "voicemail": "1c7ed6", "failed": "e03131", "invalid-number": "868e96", "phone-block": "495057",
-        "congestion": "c2255c"}  # fmt: skip
+        "voicemail": "1c7ed6", "cancel": "0c8599", "failed": "e03131", "invalid-number": "868e96",
+        "phone-block": "495057", "congestion": "c2255c"}  # fmt: skip
 BAR_H, BAR_PITCH = 18, 28
 BANNER, LIVE_DOT = "b42318", "12b76a"
 
@@ -451,7 +458,9 @@ def test_the_page_shows_the_apis_numbers_in_a_real_browser(world, api, chromium,
         shown(dom, p + "today-total_calls", c["today"]["total_calls"])
         shown(dom, p + "today-answered", c["today"]["status"]["answered"])
     states = [dom.text(f"c-{c['campaign_uuid']}-state") for c in snap["campaigns"]]
-    assert states == ["dialing", "outside hours", "inactive"] and dom.text("total-dialing") == "1"
+    assert states == ["dialing", "held", "inactive"] and dom.text("total-dialing") == "1"
+    assert dom.text(f"c-{world['b'].campaign_uuid}-held") == HELD_WHY and dom.text("total-held") == "1"
+    assert f"c-{world['a'].campaign_uuid}-held" not in dom.found
     assert f"c-{world['stopped'].campaign_uuid}-name" not in dom.found
     counts = t["today"]["recall_status"]
     top = max(counts.values())

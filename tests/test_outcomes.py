@@ -46,9 +46,9 @@ REGENERATE = "regenerate with: python -m dialer.outcomes.table --update docs/out
 
 ANSWERED, BUSY, FAILED, NO_ANSWERED = (RecallStatus.ANSWERED, RecallStatus.BUSY, RecallStatus.FAILED,
                                        RecallStatus.NO_ANSWERED)  # fmt: skip
-NOT_AVAILABLE, VOICEMAIL, INVALID, BLOCK, CONGESTION = (
+NOT_AVAILABLE, VOICEMAIL, INVALID, BLOCK, CONGESTION, CANCEL = (
     RecallStatus.NOT_AVAILABLE, RecallStatus.VOICEMAIL, RecallStatus.INVALID_NUMBER, RecallStatus.PHONE_BLOCK,
-    RecallStatus.CONGESTION,
+    RecallStatus.CONGESTION, RecallStatus.CANCEL,
 )  # fmt: skip
 K_ANSWERED, K_BUSY, K_NOT_AVAILABLE, K_NO_ANSWER, K_CANCEL, K_FAILED = (
     ReportKey.ANSWERED, ReportKey.BUSY, ReportKey.NOT_AVAILABLE, ReportKey.NO_ANSWER, ReportKey.CANCEL,
@@ -106,11 +106,11 @@ EXPECTED: dict[str, tuple[int, RecallStatus, ReportKey]] = {
     "MANDATORY_IE_LENGTH_ERROR": (103, FAILED, K_FAILED),
     "PROTOCOL_ERROR": (111, FAILED, K_FAILED),
     "INTERWORKING": (127, FAILED, K_FAILED),
-    "ORIGINATOR_CANCEL": (487, FAILED, K_CANCEL),
+    "ORIGINATOR_CANCEL": (487, CANCEL, K_CANCEL),
     "CRASH": (700, FAILED, K_FAILED),
     "SYSTEM_SHUTDOWN": (701, FAILED, K_FAILED),
     "LOSE_RACE": (702, FAILED, K_FAILED),
-    "MANAGER_REQUEST": (703, FAILED, K_CANCEL),
+    "MANAGER_REQUEST": (703, CANCEL, K_CANCEL),
     "BLIND_TRANSFER": (800, FAILED, K_FAILED),
     "ATTENDED_TRANSFER": (801, FAILED, K_FAILED),
     "ALLOTTED_TIMEOUT": (802, NO_ANSWERED, K_NO_ANSWER),
@@ -224,7 +224,7 @@ def test_sip_mapping_is_mod_sofias():
         ("407", FAILED, K_FAILED, "CALL_REJECTED"),
         ("488", FAILED, K_FAILED, "INCOMPATIBLE_DESTINATION"),
         ("482", CONGESTION, K_FAILED, "EXCHANGE_ROUTING_ERROR"),
-        ("487", FAILED, K_CANCEL, "ORIGINATOR_CANCEL"),
+        ("487", CANCEL, K_CANCEL, "ORIGINATOR_CANCEL"),
         ("699", FAILED, K_FAILED, "NORMAL_UNSPECIFIED"),
         ("sip:486", BUSY, K_BUSY, "USER_BUSY"),
         (" 480 ", NOT_AVAILABLE, K_NOT_AVAILABLE, "NO_USER_RESPONSE"),
@@ -358,9 +358,9 @@ def test_a_short_call_says_why_in_its_reason():
         (None, None, None),
     ],
 )
-def test_our_own_cancel_is_reported_cancel_and_recalls_as_failed(cause, disposition, job):
+def test_our_own_cancel_is_cancel_in_both_the_report_key_and_the_recall_status(cause, disposition, job):
     outcome = classify(cause=cause, answered=False, disposition=disposition, job_error=job, cancelled_by_us=True)
-    assert pair(outcome) == (FAILED, K_CANCEL)
+    assert pair(outcome) == (CANCEL, K_CANCEL)
     assert outcome.cause == (cause or "ORIGINATOR_CANCEL")
     assert vbot_status(outcome) == 4
 
@@ -381,9 +381,9 @@ def test_cancelled_by_us_after_answer_is_answered():
 
 def test_a_cancel_from_our_side_that_the_engine_did_not_send_is_still_a_cancel():
     outcome = classify(cause="NORMAL_CLEARING", answered=False, disposition="send_cancel")
-    assert pair(outcome) == (FAILED, K_CANCEL)
+    assert pair(outcome) == (CANCEL, K_CANCEL)
     outcome = classify(cause="ORIGINATOR_CANCEL", answered=False, disposition="send_cancel")
-    assert pair(outcome) == (FAILED, K_CANCEL)
+    assert pair(outcome) == (CANCEL, K_CANCEL)
 
 
 def test_a_487_the_far_end_sent_by_itself_is_no_answer():
@@ -722,3 +722,18 @@ def test_the_module_prints_the_table():
     run = subprocess.run([sys.executable, "-m", "dialer.outcomes.table"], capture_output=True, text=True,
                          cwd=ROOT, check=True)  # fmt: skip
     assert run.stdout == cause_table()
+
+
+@pytest.mark.parametrize(("listed", "recalled"), [
+    (["cancel"], True),
+    (["failed"], True),  # the seeds' lists know no cancel: such a call was failed, and is still recalled
+    (["busy", "no-answered"], False),
+])  # fmt: skip
+def test_a_counted_cancel_is_recalled_when_recall_status_names_cancel_or_failed(listed, recalled):
+    from dialer.domain.models import Campaign
+    from dialer.outcomes.recall import after_attempt
+
+    camp = Campaign(campaign_name="c", recall_times=1, recall_status=listed)
+    step = after_attempt(camp, attempts_before=0, first_attempt_ms=0, number_idx=0, numbers=1, status=CANCEL,
+                         start_ms=1_000, end_ms=2_000, call_uuid="call-1")  # fmt: skip
+    assert (step.requeue == "recalls") is recalled

@@ -63,3 +63,22 @@ def test_status_shows_why_a_freeswitch_node_is_not_dialled(redis_client, redis_s
 def test_status_with_nothing_says_so(redis_client, redis_server, monkeypatch, capsys):
     text = run_status(monkeypatch, capsys, redis_server)
     assert "no campaigns" in text and "no engine running" in text
+
+
+def test_status_shows_why_a_running_campaign_is_held(redis_client, redis_server, simswitch, tmp_path, monkeypatch,
+                                                     capsys):  # fmt: skip
+    from tests.factories import campaign
+
+    store = Store(redis_client)
+    engine = make_engine(store, simswitch(LONG), tmp_path / "audio")
+    try:
+        camp = campaign(store, campaign_name="Chưa có kịch bản")  # started, autocall_audio, no template
+        why = "no template: autocall_audio plays its template's audio file (set template_uuid)"
+        wait_until(lambda: why in (store.r.hget(store.keys.held, camp.campaign_uuid) or ""))
+        text = run_status(monkeypatch, capsys, redis_server)
+        row = next(line for line in text.splitlines() if line.startswith("Chưa có kịch bản"))
+        assert "start (held)" in row and f"HELD: Chưa có kịch bản: {why}" in text
+        (c,) = json.loads(run_status(monkeypatch, capsys, redis_server, "--json"))["campaigns"]
+        assert c["held"] == [why] and c["held_since_ms"] > 0
+    finally:
+        engine.stop(drain_timeout=0)

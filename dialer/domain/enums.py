@@ -27,6 +27,9 @@ class RecallStatus(StrEnum):
     INVALID_NUMBER = "invalid-number"
     PHONE_BLOCK = "phone-block"
     CONGESTION = "congestion"
+    # autocall: cancelled on our side while ringing (the report's ``cancel``). Not in the seeds' list,
+    # where such a call was ``failed``: a campaign whose recall_status names failed recalls it too.
+    CANCEL = "cancel"
 
 
 class ReportKey(StrEnum):

@@ -28,7 +28,8 @@ from dialer.domain.enums import (
 from dialer.domain.ids import new_uuid
 
 DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
-DEFAULT_RECALL_STATUS = [s for s in RecallStatus if s is not RecallStatus.ANSWERED]
+# Every status but answered (cancel is not named: failed covers it, as in the seeds' lists).
+DEFAULT_RECALL_STATUS = [s for s in RecallStatus if s not in (RecallStatus.ANSWERED, RecallStatus.CANCEL)]
 # Campaign ids are VBot's integers (seed 003: campaignId) and must stay exact in Redis' Lua (doubles): int32.
 MAX_CAMPAIGN_ID = 2**31 - 1
 
@@ -205,6 +206,11 @@ class Campaign(BaseModel):
         return self.hopper or max(20, 2 * self.concurrent_call)
 
     def recalls_on(self, status: RecallStatus) -> bool:
+        """Whether an attempt that ended ``status`` is recalled. ``cancel`` is also recalled when ``failed`` is
+        listed: the seeds' lists know no cancel (such a call was failed), and a list sent before autocall told
+        them apart keeps recalling them."""
+        if status is RecallStatus.CANCEL and RecallStatus.FAILED in self.recall_status:
+            return True
         return status in self.recall_status
 
     def to_redis(self) -> dict[str, str]:

@@ -38,14 +38,16 @@ from dialer.domain.ids import job_uuid, leg_uuid
 from dialer.domain.models import Campaign, Carrier, Template
 from dialer.engine.calls import CallTracker, InFlight
 from dialer.engine.cdr_wait import CdrWait
+from dialer.engine.holds import EVERY_S, Holds
 from dialer.engine.recorder import REFUSALS, answer_body, build_finish, dialled, message_played
 from dialer.esl.connection import NotConnectedError, WriteFailed
 from dialer.esl.node import Node, NodeConfig
-from dialer.media import MessageFiles, MessageUnavailable
+from dialer.media import MessageFiles, MessageUnavailable, NoSpeech
 from dialer.outcomes.own_causes import LOST, NOT_RUN, SWITCH_LOST
 from dialer.pacing.pacer import CampaignPacer
 from dialer.routing.dialstring import Leg, UnsafeValue, build_originate
 from dialer.routing.numbers import InvalidNumber, normalize
+from dialer.service.readiness import Means
 from dialer.store.store import Claim, Finish, Store
 from dialer.store.switch_cdrs import SwitchCdrs
 
@@ -94,7 +96,7 @@ class Engine:
                  render_concurrency: int = 8, max_call_s: float = 3600.0, keepalive_s: float = 5.0,
                  adopt_every_s: float = 2.0, beat_s: float = BEAT_S, beat_ttl_s: float = BEAT_TTL_MS / 1000,
                  switch_cdrs: bool = False, cdr_wait_s: float = 60.0,
-                 reconcile_every_s: float = 30.0) -> None:  # fmt: skip
+                 reconcile_every_s: float = 30.0, hold_check_s: float = EVERY_S) -> None:  # fmt: skip
         self.store = store
         self.engine_id = uuid.uuid4().hex  # owner of the slots this process claims (adoption)
         self.started = int(time.time())
@@ -124,6 +126,7 @@ class Engine:
         self._in_touch_since: float | None = None  # since when every heartbeat reached Redis
         self._killed: dict[str, float] = {}  # over-long calls we sent uuid_kill (monotonic time)
         self.pacers: dict[str, CampaignPacer] = {}
+        self.holds = Holds(store, self._means, self.engine_id, every_s=hold_check_s, clock=clock)
         self._contexts: dict[str, CampaignContext] = {}
         self._writes: gevent.queue.Queue = gevent.queue.Queue(maxsize=queue_size)
         self._greenlets: list[gevent.Greenlet] = []
@@ -200,6 +203,9 @@ class Engine:
             gevent.sleep(0.005)
 
     # -- campaigns ---------------------------------------------------------
+    def _means(self) -> Means:
+        return Means(self.files, self.default_gateway, not isinstance(self.files.renderer, NoSpeech))
+
     def campaign_context(self, campaign_uuid: str) -> CampaignContext | None:
         ctx = self._contexts.get(campaign_uuid)
         if ctx is None:
@@ -232,6 +238,7 @@ class Engine:
         if pacer is not None:
             pacer.stop()
             self.pacers.pop(campaign_uuid, None)
+            self.holds.forget(campaign_uuid)
         if status is CampaignStatus.STOP or (ctx is not None and not ctx.campaign.active):
             self.cancel_ringing(campaign_uuid)
 
@@ -320,6 +327,9 @@ class Engine:
                 att.legs = att.legs or [claim.call_uuid]
                 att.detail = str(exc)
                 self.tracker.add(att)
+                if not isinstance(exc, InvalidNumber) and not ctx.directory_user and self.holds.recheck(ctx):
+                    self.tracker.fail(att, "not-sent")  # the campaign itself lost what it needs: held, not counted
+                    continue
                 if isinstance(exc, InvalidNumber):
                     cause = "INVALID_NUMBER_FORMAT"  # an invalid-number outcome (VBot 101), not a system error
                 else:

@@ -162,7 +162,8 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
     answered = answered_number(att)
     cdr: dict[str, Any] = {
         "state": "done", "campaign": claim.campaign_uuid, "lead": claim.lead_uuid, "external_id": claim.external_id,
-        "attempt": claim.attempts + (0 if cancelled else 1), "numbers": att.numbers, "legs": att.legs,
+        # An attempt that failed before its originate was built (INVALID_GATEWAY: no route) still names its numbers
+        "attempt": claim.attempts + (0 if cancelled else 1), "numbers": dialled(att), "legs": att.legs,
         "network": claim.network, "answered_number": answered, "caller_id": hotline(att),
         "node": att.node.name,
         "start_ms": start_ms, "answer_ms": answer_ms, "end_ms": end_ms, "duration": duration, "billsec": billsec,

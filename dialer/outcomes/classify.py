@@ -17,7 +17,7 @@ Order of the rules (docs/outcomes.md explains each decision):
 3. The cause is resolved: a known, specific channel cause, else a known,
    specific job cause, else the cause mod_sofia derives from the SIP status,
    else whatever generic/unknown cause there is.
-4. ``cancelled_by_us`` with a cause our own cancel produces → ``failed`` /
+4. ``cancelled_by_us`` with a cause our own cancel produces → ``cancel`` /
    ``cancel`` (the engine requeues without counting the attempt). A definite
    far-end answer that won the race (486, 404…) is kept instead.
 5. CAUSE_RULES (total over Q850), refined by the disposition for the causes
@@ -185,17 +185,17 @@ CAUSE_RULES: dict[str, CauseRule] = {
     "INTERWORKING": CauseRule(R.FAILED, K.FAILED, "interworking, unspecified",
                               "413/414/416/420/421/423/505/513: the far side could not handle our request; the SIP "
                               "status decides when present"),
-    "ORIGINATOR_CANCEL": CauseRule(R.FAILED, K.CANCEL, "cancelled by the calling side while ringing",
+    "ORIGINATOR_CANCEL": CauseRule(R.CANCEL, K.CANCEL, "cancelled by the calling side while ringing",
                                    "our side cancelled before answer but the engine did not (fs_cli, another ESL "
-                                   "client): report cancel, recall as failed; a 487 the far end sent by itself "
-                                   "(recv_refuse) is no-answered"),
+                                   "client): a cancel, recalled when recall_status names cancel or failed; a 487 "
+                                   "the far end sent by itself (recv_refuse) is no-answered"),
     "CRASH": CauseRule(R.FAILED, K.FAILED, "FreeSWITCH crashed", "our system failed; the lead is not at fault"),
     "SYSTEM_SHUTDOWN": CauseRule(R.FAILED, K.FAILED, "FreeSWITCH shutting down",
                                  "our system stopped the call; the lead is not at fault"),
     "LOSE_RACE": CauseRule(R.FAILED, K.FAILED, "another leg answered first",
                            "only a fork's losing leg ends this way; the attempt is the winner's, so if this reaches "
                            "the classifier nothing is known about the callee"),
-    "MANAGER_REQUEST": CauseRule(R.FAILED, K.CANCEL, "hung up by an API request",
+    "MANAGER_REQUEST": CauseRule(R.CANCEL, K.CANCEL, "hung up by an API request",
                                  "an operator or tool (hupall, uuid_kill) ended a ringing call on our side: a cancel"),
     "BLIND_TRANSFER": CauseRule(R.FAILED, K.FAILED, "blind transfer",
                                 "transfers end a leg only after answer; unanswered it is unexpected"),
@@ -422,9 +422,9 @@ def classify(
         return Outcome(R.VOICEMAIL, K.NO_ANSWER, base or "NONE", "avmd beep before answer: voicemail in early media")
 
     if cancelled_by_us and (base is None or base in _OUR_CANCEL):
-        # Recall status failed: the engine requeues such leads without counting the
-        # attempt; should any path count it, "failed" is in every usual recall list.
-        return Outcome(R.FAILED, K.CANCEL, base or "ORIGINATOR_CANCEL", "cancelled by the engine while ringing")
+        # The engine requeues such leads without counting the attempt; should any path
+        # count it, a cancel is recalled as the campaign's recall_status says (failed covers it).
+        return Outcome(R.CANCEL, K.CANCEL, base or "ORIGINATOR_CANCEL", "cancelled by the engine while ringing")
 
     if base is None:
         return Outcome(R.FAILED, K.FAILED, "NONE", "no hangup cause, SIP status or job result")
@@ -435,7 +435,7 @@ def classify(
     status, key, reason = rule.recall_status, rule.report_key, rule.reason
     if base in _WHO_ENDED and disp is not None:
         if disp == "send_cancel":
-            status, key, reason = R.FAILED, K.CANCEL, "cancelled by our side while ringing (not by the engine)"
+            status, key, reason = R.CANCEL, K.CANCEL, "cancelled by our side while ringing (not by the engine)"
         elif disp in ("recv_refuse", "recv_cancel"):
             status, key, reason = R.NO_ANSWERED, K.NO_ANSWER, "ended by the far end before answer"
 

@@ -57,7 +57,7 @@ def after_attempt(
     update: dict[str, Any] = {"attempts": attempts, "first_attempt_ms": first, "last_status": status.value,
                               "last_call": call_uuid, "updated_ms": end_ms, "switch_cuts": 0}  # fmt: skip
     recalls_made = attempts - 1
-    if status not in campaign.recall_status or recalls_made >= campaign.recall_times:
+    if not campaign.recalls_on(status) or recalls_made >= campaign.recall_times:
         return NextStep(None, lead_update=update)
     due = recall_due(campaign, end_ms=end_ms, first_attempt_ms=first)
     if due is None:
@@ -113,7 +113,7 @@ def after_switch_death(
     update: dict[str, Any] = {"first_attempt_ms": first, "last_status": status.value, "last_call": call_uuid,
                               "updated_ms": end_ms, "switch_cuts": cuts_before + 1}  # fmt: skip
     done = {**update, "attempts": attempts_before + 1, "switch_cuts": 0}
-    if answered and status not in campaign.recall_status:
+    if answered and not campaign.recalls_on(status):
         return NextStep(None, lead_update=done)
     due = recall_due(campaign, end_ms=end_ms, first_attempt_ms=first)
     if due is None:

@@ -7,6 +7,10 @@ campaign's ``concurrent_call`` and per-network caps atomically) and hands
 them to the engine to originate. With nothing to do it sleeps until woken:
 a slot released, a lead imported, a status change, or the next recall due.
 
+A campaign that cannot place a call (no usable template, no way out, a type
+the engine does not run: dialer/service/readiness.py) is held: nothing is
+claimed until it can (dialer/engine/holds.py).
+
 ``enable_encrypt`` (docs/api-v3.md): an engine without
 ``AUTOCALL_ENCRYPTION_KEY`` claims nothing of such a campaign (it is held,
 with an error logged every minute), so no lead is dialled, used up or
@@ -85,6 +89,9 @@ class CampaignPacer:
         ctx = engine.campaign_context(self.campaign_uuid)
         if ctx is None or ctx.campaign.status is not CampaignStatus.START or not ctx.campaign.active:
             self.stopped = True  # the engine starts a new pacer when the campaign starts again
+            return
+        if engine.holds.why(ctx):  # it cannot place a call (dialer/engine/holds.py): claim nothing
+            self._sleep(engine.holds.every_s)  # a change of the campaign wakes us at once
             return
         campaign = ctx.campaign
         now = engine.clock()

@@ -12,6 +12,7 @@ from dialer.domain.enums import CampaignStatus, CampaignType
 from dialer.domain.ids import new_uuid
 from dialer.domain.models import Campaign
 from dialer.pacing.window import zone
+from dialer.service import readiness
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
 from dialer.store.store import MissingReference, NameTaken, Taken
@@ -21,6 +22,8 @@ TAKEN = {"campaign_uuid": "campaign_uuid is already taken", "campaign_id": "camp
 MUST_BE_INACTIVE = "campaign must be deactive"  # the seed's wording
 NO_ENCRYPTION_KEY = ("enable_encrypt needs AUTOCALL_ENCRYPTION_KEY, which this server does not have: "
                      "set it (docs/configuration.md) before turning encryption on")  # fmt: skip
+INACTIVE = ('campaign is inactive: activate it first (PATCH /v3/campaign/{uuid}/active with {{"active": true}}), '
+            "then start it")  # fmt: skip
 # Set by autocall, never by a request: a body may carry them (echoing a GET), they are ignored
 # (a differing value is expected: updated_at moves, a template is renamed, a customer's old domain).
 READ_ONLY = frozenset({"created_at", "updated_at", "template_name", "carrier_name", "domain_uuid", "domain_name",
@@ -95,8 +98,29 @@ def get(svc: Services, uuid: str) -> Campaign:
     return campaign
 
 
-def update(svc: Services, uuid: str, values: dict[str, Any]) -> Campaign:
-    """Change the fields given (a field left out keeps its value)."""
+def _can_dial(svc: Services, campaign: Campaign) -> None:
+    """A start (or an activation of a started campaign) is refused when no call could be placed."""
+    why = readiness.problems(svc, campaign)
+    if why:
+        raise Conflict(readiness.explain(why))
+
+
+def _starts(current: Campaign, merged: Campaign) -> bool:
+    """Whether an update makes the campaign dial: status start set on one not started (then it must be
+    active), or active set on a started one. Any other update is allowed, even one that leaves a running
+    campaign unable to dial: the engine holds it (claims nothing) and says why until it is fixed."""
+    if merged.status is not CampaignStatus.START:
+        return False
+    if current.status is not CampaignStatus.START:
+        if not merged.active:
+            raise Conflict(INACTIVE.format(uuid=merged.campaign_uuid))
+        return True
+    return merged.active and not current.active
+
+
+def update(svc: Services, uuid: str, values: dict[str, Any], *, activating: bool = False) -> Campaign:
+    """Change the fields given (a field left out keeps its value). ``activating``: an explicit
+    activation, checked like a start even when the campaign was active already."""
     body_uuid = values.get("campaign_uuid")
     if body_uuid and body_uuid != uuid:
         raise Invalid.one("campaign_uuid", "campaign_uuid in the body differs from the one in the URL")
@@ -107,6 +131,8 @@ def update(svc: Services, uuid: str, values: dict[str, Any]) -> Campaign:
     values = {k: v for k, v in values.items() if k not in READ_ONLY and k not in IDS}
     merged = _validated({**current.model_dump(), **values})
     _check_references(svc, merged, set(values))
+    if _starts(current, merged) or (activating and merged.status is CampaignStatus.START):
+        _can_dial(svc, merged)
     merged = _stamp_schedules(merged, svc.domain_uuid)
     now = datetime.now(zone(merged.time_zone))
     merged = merged.model_copy(update={"updated_at": now})
@@ -135,7 +161,7 @@ def page(svc: Services, *, type: CampaignType | None, limit: int, offset: int) -
 
 
 def set_active(svc: Services, uuid: str, active: bool) -> Campaign:
-    return update(svc, uuid, {"active": active})
+    return update(svc, uuid, {"active": active}, activating=active)
 
 
 def delete(svc: Services, uuid: str) -> None:
@@ -146,8 +172,15 @@ def delete(svc: Services, uuid: str) -> None:
         raise Conflict(MUST_BE_INACTIVE)
 
 
-def run(svc: Services, uuid: str, status: CampaignStatus) -> None:
-    """start / pause / stop. The engines hear it at once (Redis pub/sub)."""
+def run(svc: Services, uuid: str, status: CampaignStatus, *, checked: bool = True) -> None:
+    """start / pause / stop. The engines hear it at once (Redis pub/sub). A start is refused when the
+    campaign is inactive or cannot place a call (``checked=False``: a creation that starts the campaign
+    it just made, which the engine holds if it cannot dial)."""
+    if status is CampaignStatus.START and checked:
+        campaign = get(svc, uuid)
+        if not campaign.active:
+            raise Conflict(INACTIVE.format(uuid=uuid))
+        _can_dial(svc, campaign)
     try:
         svc.store.update_campaign(uuid, {"status": status.value})  # one script: refuses a deleted campaign
     except KeyError:

@@ -20,6 +20,10 @@ class Services:
     max_import_bytes: int = 64 << 20
     engine: Any = None  # the engine of this process, when it dials (/metrics, /readyz); None in API-only tests
     cdr_secret: str = field(default="", repr=False)  # AUTOCALL_CDR_SECRET: FreeSWITCH's CDRs (mod_json_cdr)
+    # What the engines dial with (AUTOCALL_DEFAULT_GATEWAY, AUTOCALL_TTS_ENGINE): a start is refused
+    # when the campaign could not place a call with them (dialer/service/readiness.py)
+    default_gateway: str = ""
+    speech: bool = True
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)

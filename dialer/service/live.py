@@ -18,6 +18,9 @@ HGETALLs of a few fields).
   each campaign's own today.
 * **recalls** (``:recalls``) and how many of them are due now; **fresh**
   (leads never dialled) and **hopper** (pre-loaded, next to dial).
+* **held**: why an engine holds the campaign (it cannot place a call, so it
+  claims nothing: dialer/engine/holds.py), from the ``held`` hash; empty
+  while it dials.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from dialer.domain.enums import RecallStatus, ReportKey
 from dialer.domain.models import Campaign
 from dialer.pacing.window import in_window, zone
 from dialer.service.context import Services
+from dialer.store.holds import parse
 
 WINDOWS_S = (10, 60)  # the calls/s windows, seconds
 
@@ -87,6 +91,9 @@ class CampaignInfo(BaseModel):
     in_window: bool = Field(description="now is inside the campaign's calling schedules")
     time_zone: str
     day: str = Field(description="the campaign's local date that 'today' counts (YYYY-MM-DD)")
+    held: list[str] = Field(default_factory=list, description="why the engine holds the campaign: what it needs "
+                            "to place a call (it claims no lead until then); empty while it may dial")  # fmt: skip
+    held_since_ms: int = Field(0, description="since when it is held (epoch ms); 0 when it is not")
 
 
 class LiveCampaign(Counts, CampaignInfo):  # (bases in this order: the JSON names the campaign first)
@@ -95,6 +102,7 @@ class LiveCampaign(Counts, CampaignInfo):  # (bases in this order: the JSON name
 
 class TotalsInfo(BaseModel):
     campaigns: int = Field(0, description="running campaigns")
+    held: int = Field(0, description="running campaigns held: they cannot place a call")
 
 
 class LiveTotals(Counts, TotalsInfo):
@@ -161,18 +169,22 @@ def snapshot(svc: Services) -> LiveSnapshot:
         for hour in hours:
             pipe.hgetall(k.stats(uuid, hour))
         plans.append((c, day, len(hours)))
+    if plans:
+        pipe.hmget(k.held, [c.campaign_uuid for c, _, _ in plans])
     replies: list[Any] = pipe.execute() if plans else []
-    totals = LiveTotals(campaigns=len(plans))
+    holds = [parse(raw) or {} for raw in replies.pop()] if plans else []
+    totals = LiveTotals(campaigns=len(plans), held=sum(1 for h in holds if h))
     rows: list[LiveCampaign] = []
     at = 0
-    for c, day, n_hours in plans:
+    for (c, day, n_hours), hold in zip(plans, holds, strict=True):
         in_flight, calls_10s, calls_60s, recalls, recalls_due, fresh, hopper = replies[at : at + 7]
         buckets = replies[at + 7 : at + 7 + n_hours]
         at += 7 + n_hours
         row = LiveCampaign(
             campaign_uuid=c.campaign_uuid, campaign_id=c.campaign_id, campaign_name=c.campaign_name,
             status=c.status.value, active=c.active, in_window=in_window(c.schedules, c.time_zone, now_s),
-            time_zone=c.time_zone, day=day, in_flight=in_flight, concurrent_call=c.concurrent_call,
+            time_zone=c.time_zone, day=day, held=hold.get("why", []), held_since_ms=hold.get("since_ms", 0),
+            in_flight=in_flight, concurrent_call=c.concurrent_call,
             calls_10s=calls_10s, calls_60s=calls_60s, cps_10s=_rate(calls_10s, 10), cps_60s=_rate(calls_60s, 60),
             today=_outcomes(buckets), recalls=recalls, recalls_due=recalls_due, fresh=fresh, hopper=hopper,
         )  # fmt: skip

@@ -33,6 +33,10 @@ class Keys:
         return f"{self.prefix}:running"
 
     @property
+    def held(self) -> str:  # HASH campaign uuid -> JSON: why an engine holds this running campaign (claims nothing)
+        return f"{self.prefix}:held"
+
+    @property
     def events(self) -> str:  # pub/sub channel: "wake <uuid>", "status <uuid> <status>"
         return f"{self.prefix}:events"
 

@@ -54,8 +54,8 @@ def stop(call: Call) -> dict[str, Any]:
     return _done()
 
 
-@routes.route("POST", f"{PATH}/start", "Resume a paused queue", body=QueueBody, response=Done, tag=TAG,
-              errors=(400, 401, 404), max_body=65_536)  # fmt: skip
+@routes.route("POST", f"{PATH}/start", "Resume a paused queue (409: it cannot place a call, and says why)",
+              body=QueueBody, response=Done, tag=TAG, errors=(400, 401, 404, 409), max_body=65_536)  # fmt: skip
 def start(call: Call) -> dict[str, Any]:
     queues.start(call.services, call.body.queue_code)
     return _done()

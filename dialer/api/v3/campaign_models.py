@@ -103,7 +103,7 @@ class CampaignBody(BaseModel):
     statuses: list[Any] | None = Field(None, max_length=1000)
     schedules: list[ScheduleBody] | None = Field(None, max_length=7)
     priority_recall: PriorityRecall | None = None
-    recall_status: list[RecallStatus] | None = Field(None, max_length=9)
+    recall_status: list[RecallStatus] | None = Field(None, max_length=len(RecallStatus))
     enable_encrypt: bool | None = Field(None, description="lead numbers and fields encrypted at rest in Redis; "
                                         "refused unless the server has AUTOCALL_ENCRYPTION_KEY")  # fmt: skip
     callback_url: Url | None = None

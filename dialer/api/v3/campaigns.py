@@ -84,7 +84,7 @@ def get(call: Call) -> dict[str, Any]:
 
 
 @routes.route("PATCH", "/v3/campaign/{campaign_uuid}/active", "Activate or deactivate a campaign",
-              body=ActiveBody, response=ActiveState, tag=TAG, errors=(400, 401, 404))  # fmt: skip
+              body=ActiveBody, response=ActiveState, tag=TAG, errors=(400, 401, 404, 409))  # fmt: skip
 def patch_active(call: Call) -> ActiveState:
     if call.body.active is None:
         raise BadRequest("active is missing")
@@ -99,9 +99,14 @@ def delete(call: Call) -> CampaignRef:
     return CampaignRef(campaign_uuid=call.params["campaign_uuid"])
 
 
+def _errors(status: CampaignStatus) -> tuple[int, ...]:
+    # 409: a start of a campaign that is inactive or cannot place a call (the error names what is missing)
+    return (400, 401, 404, 409) if status is CampaignStatus.START else (400, 401, 404)
+
+
 def _run(status: CampaignStatus, summary: str) -> None:
     @routes.route("POST", f"/v1/campaign/{{campaign_uuid}}/run/{status.value}", summary, response=CampaignRef,
-                  body=RunBody, body_optional=True, tag=TAG, errors=(400, 401, 404), max_body=65_536)  # fmt: skip
+                  body=RunBody, body_optional=True, tag=TAG, errors=_errors(status), max_body=65_536)  # fmt: skip
     def run(call: Call) -> CampaignRef:
         campaigns.run(call.services, call.params["campaign_uuid"], status)
         return CampaignRef(campaign_uuid=call.params["campaign_uuid"])

@@ -77,5 +77,6 @@ def create(call: Call) -> Created:
     except Exception:
         campaigns.discard(svc, campaign.campaign_uuid)
         raise
-    campaigns.run(svc, campaign.campaign_uuid, CampaignStatus.START)
+    # A creation, not a start: a clone that cannot dial is held by the engine (and says why) until fixed.
+    campaigns.run(svc, campaign.campaign_uuid, CampaignStatus.START, checked=False)
     return Created(data=campaign.campaign_id)
