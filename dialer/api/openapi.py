@@ -63,19 +63,15 @@ def document(routes: list[Route]) -> dict[str, Any]:
         ok: dict[str, Any] = {"description": "success"}
         error_name = f"{r.dialect.name}_error"
         if r.response is not None:
-            success = keyed[(r.response, "serialization")]
-            if r.dialect.http_status(400) == r.status:  # VBot refuses with HTTP 200: the body says which it is
-                ok["description"] = "success, or a refusal in the error shape (status 0)"
-                success = {"anyOf": [success, {"$ref": REF.format(model=error_name)}]}
-            ok["content"] = {r.response_type: {"schema": success}}
+            ok["content"] = {r.response_type: {"schema": keyed[(r.response, "serialization")]}}
         elif r.response_type != "application/json":
             ok["content"] = {r.response_type: {"schema": {"type": "string"}}}
         responses: dict[str, Any] = {str(r.status): ok}
         error_ref = {"application/json": {"schema": {"$ref": REF.format(model=error_name)}}}
         schemas.setdefault(error_name, r.dialect.error_schema())
-        for status in r.errors:
-            responses[str(status)] = {"description": _ERROR_TEXT.get(status, "error"),
-                                      "content": error_ref}  # fmt: skip
+        for status in r.errors:  # as sent: VBot answers a refusal with HTTP 500
+            text = r.dialect.error_text(status) or _ERROR_TEXT.get(status, "error")
+            responses.setdefault(str(r.dialect.http_status(status)), {"description": text, "content": error_ref})
         op["responses"] = responses
         paths.setdefault(r.path, {})[r.method.lower()] = op
     return {
