@@ -18,14 +18,15 @@ def _cursor(value: str) -> str:
     return value
 
 
-Date = Field(None, max_length=32, description="YYYY-MM-DD HH:MM:SS (or YYYY-MM-DD) in the campaign's time zone")
+Date = Field(None, max_length=40, description="YYYY-MM-DD HH:MM:SS (or YYYY-MM-DD) in the campaign's time zone, "
+             "or ISO 8601 with an offset (2026-12-01T00:00:00+07:00, Z)")
 
 
 class CdrRange(BaseModel):
     model_config = ConfigDict(extra="ignore")
     campaign_uuid: str = Field(max_length=64)
     start_date: str | None = Date
-    end_date: str | None = Field(None, max_length=32, description="inclusive to the second; a bare date: the whole day")
+    end_date: str | None = Field(None, max_length=40, description="inclusive to the second; a bare date: the whole day")
 
 
 class CdrQuery(CdrRange):
