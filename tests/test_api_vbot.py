@@ -94,7 +94,8 @@ def test_an_unknown_template_campaign_is_an_invalid_parameter(api, template_camp
     body = json.loads(unmasked())
     body["campaignId"] = 1
     res = api("POST", PATH, json=body)
-    assert res.status_code == 500 and res.json == {"status": 0, "error": 201, "msg": "campaignId 1: no such template campaign", "data": "-1"}
+    assert res.status_code == 500
+    assert res.json == {"status": 0, "error": 201, "msg": "campaignId 1: no such template campaign", "data": "-1"}
 
 
 def test_a_phone_without_a_number_names_its_row(api, template_campaign):
@@ -108,7 +109,8 @@ def test_a_taken_name_is_refused(api, template_campaign):
     body = json.loads(unmasked())
     body["name"] = "mau"
     res = api("POST", PATH, json=body)
-    assert res.status_code == 500 and res.json == {"status": 0, "error": 201, "msg": "campaign_name is already taken", "data": "-1"}
+    assert res.status_code == 500
+    assert res.json == {"status": 0, "error": 201, "msg": "campaign_name is already taken", "data": "-1"}
 
 
 def test_without_a_token_the_answer_is_vbot_shaped_401(api):
