@@ -20,6 +20,7 @@ class Services:
     max_import_bytes: int = 64 << 20
     engine: Any = None  # the engine of this process, when it dials (/metrics, /readyz); None in API-only tests
     cdr_secret: str = field(default="", repr=False)  # AUTOCALL_CDR_SECRET: FreeSWITCH's CDRs (mod_json_cdr)
+    webhook_allow_private: bool = False  # AUTOCALL_WEBHOOK_ALLOW_PRIVATE: webhook URLs may name internal addresses
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)

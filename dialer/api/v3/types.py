@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from dialer.domain.webhook_targets import control_problem
+
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
@@ -20,6 +22,9 @@ def _uuid_or_empty(value: str) -> str:
 def _url_or_empty(value: str) -> str:
     if value and not value.startswith(("http://", "https://")):
         raise ValueError("Does not match format 'uri' (an http:// or https:// URL)")
+    problem = control_problem(value)  # a CR/LF would split the webhook's request line
+    if problem:
+        raise ValueError(problem)
     return value
 
 
