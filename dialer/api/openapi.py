@@ -85,7 +85,8 @@ def document(routes: list[Route]) -> dict[str, Any]:
                               "parameters": _parameters(r, schemas), "security": [{"bearer": []}]}  # fmt: skip
         if r.body is not None:
             body_schema = keyed[(r.body, "validation")]
-            op["requestBody"] = {"required": True, "content": {t: {"schema": body_schema} for t in r.body_types}}
+            op["requestBody"] = {"required": not r.body_optional,  # /run/*: {} or no body at all
+                                 "content": {t: {"schema": body_schema} for t in r.body_types}}  # fmt: skip
         elif r.raw_body:
             op["requestBody"] = {"required": True, "content": {t: {"schema": {}} for t in r.body_types}}
         ok: dict[str, Any] = {"description": "success"}
