@@ -20,7 +20,7 @@ import socket
 import urllib.request
 from typing import Any
 
-from dialer.domain.webhook_targets import ALLOW_SETTING, address_problem
+from dialer.domain.webhook_targets import ALLOW_SETTING, address_problem, literal_address
 
 
 class AddressRefused(Exception):
@@ -34,12 +34,12 @@ def connect(address: tuple[str, int], timeout: Any = DEFAULT_TIMEOUT, source_add
             *, allow_private: bool = False) -> socket.socket:  # fmt: skip
     """``socket.create_connection`` that skips refused addresses (all of them allowed with ``allow_private``)."""
     host, port = address
-    refused: list[str] = []
+    refused: list[tuple[str, str]] = []
     error: OSError | None = None
     for family, kind, proto, _, sockaddr in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
         problem = None if allow_private else address_problem(str(sockaddr[0]))
         if problem:
-            refused.append(f"{sockaddr[0]} ({problem})")
+            refused.append((str(sockaddr[0]), problem))
             continue
         sock = socket.socket(family, kind, proto)
         try:
@@ -56,8 +56,9 @@ def connect(address: tuple[str, int], timeout: Any = DEFAULT_TIMEOUT, source_add
         raise error
     if not refused:
         raise OSError(f"getaddrinfo returned no address for {host}")
-    raise AddressRefused(f"{host} resolves to {', '.join(dict.fromkeys(refused))}: not allowed for webhooks "
-                         f"({ALLOW_SETTING} is off)")  # fmt: skip
+    what = f"is a {refused[0][1]} address" if literal_address(host) else "resolves to " + ", ".join(
+        dict.fromkeys(f"{address} ({problem})" for address, problem in refused))
+    raise AddressRefused(f"{host} {what}: not allowed for webhooks ({ALLOW_SETTING} is off)")
 
 
 class _Guarded:
