@@ -56,8 +56,11 @@ def connect(address: tuple[str, int], timeout: Any = DEFAULT_TIMEOUT, source_add
         raise error
     if not refused:
         raise OSError(f"getaddrinfo returned no address for {host}")
-    what = f"is a {refused[0][1]} address" if literal_address(host) else "resolves to " + ", ".join(
-        dict.fromkeys(f"{address} ({problem})" for address, problem in refused))
+    what = (
+        f"is a {refused[0][1]} address"
+        if literal_address(host)
+        else "resolves to " + ", ".join(dict.fromkeys(f"{address} ({problem})" for address, problem in refused))
+    )
     raise AddressRefused(f"{host} {what}: not allowed for webhooks ({ALLOW_SETTING} is off)")
 
 
