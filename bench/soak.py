@@ -130,7 +130,8 @@ def soak(args: argparse.Namespace, work: Path, red: AofRedis, receiver: WebhookR
     env = {"AUTOCALL_REDIS_URL": red.url, "AUTOCALL_LISTEN": f"127.0.0.1:{api_port}", "AUTOCALL_API_TOKENS": "soak",
            "AUTOCALL_FREESWITCH": f"esl://:{PASSWORD}@{host}:{port}?name=fs1&sps=400",
            "AUTOCALL_AUDIO_DIR": str(work / "audio"), "AUTOCALL_DEFAULT_GATEWAY": "gw1", "AUTOCALL_TTS_ENGINE": "none",
-           "AUTOCALL_LOG_LEVEL": "WARNING"}  # fmt: skip
+           "AUTOCALL_LOG_LEVEL": "WARNING",
+           "AUTOCALL_WEBHOOK_ALLOW_PRIVATE": "true"}  # the webhook receiver is on 127.0.0.1; fmt: skip
     if cdrs is not None:
         env.update(AUTOCALL_CDR_SECRET=SECRET, AUTOCALL_CDR_WAIT_SECONDS=str(args.cdr_wait))
     daemon = Daemon(env, work / "daemon.log")

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     api: bool = True  # false: engine only (e.g. a second dialer process sharing the Redis)
     # HMAC-SHA256 key for the X-Autocall-Signature header (docs/api-cdrs-webhooks.md)
     webhook_secret: str = Field("", repr=False)
+    # callback_url / answer_callback_url may reach loopback, link-local and private addresses (a receiver
+    # on the LAN, tests, the demo); off, the API refuses such URLs and the sender such resolved addresses
+    webhook_allow_private: bool = False
     # FreeSWITCH's CDRs (mod_json_cdr, freeswitch-conf/autoload_configs/json_cdr.conf.xml): the password of
     # its Basic auth on POST /freeswitch/cdr; empty: CDRs are refused and unheard calls recorded lost
     cdr_secret: str = Field("", repr=False)

@@ -55,7 +55,8 @@ def build_engine(settings: Settings) -> tuple[Store, Engine, WebhookSender]:
                     default_caller_id=settings.default_caller_id, lease_s=settings.lease_seconds,
                     command_timeout=settings.command_timeout, max_call_s=settings.max_call_seconds,
                     switch_cdrs=bool(settings.cdr_secret), cdr_wait_s=settings.cdr_wait_seconds)  # fmt: skip
-    return store, engine, WebhookSender(store, secret=settings.webhook_secret)
+    sender = WebhookSender(store, secret=settings.webhook_secret, allow_private=settings.webhook_allow_private)
+    return store, engine, sender
 
 
 def build_api(settings: Settings, store: Store, engine: Engine | None = None):
@@ -67,7 +68,8 @@ def build_api(settings: Settings, store: Store, engine: Engine | None = None):
     services = Services(store, settings.audio_dir, domain_uuid=settings.domain_uuid,
                         max_import_bytes=settings.max_import_bytes, engine=engine,
                         cdr_secret=settings.cdr_secret, default_gateway=settings.default_gateway,
-                        speech=settings.tts_engine != "none")  # fmt: skip
+                        speech=settings.tts_engine != "none",
+                        webhook_allow_private=settings.webhook_allow_private)  # fmt: skip
     app = Api(services, settings.tokens(), public_docs=settings.public_docs).app
     server = make_server(app, settings.listen, client_timeout=settings.http_client_timeout,
                          max_connections=settings.http_max_connections)  # fmt: skip

@@ -23,6 +23,12 @@ the deadline, a refused or reset connection, an answer that is not HTTP, a body
 that cannot be opened), and logs exactly one line without a traceback: the
 delivery, campaign, receiver, tries and error.
 
+Only globally routable receivers are reached unless ``allow_private``
+(``AUTOCALL_WEBHOOK_ALLOW_PRIVATE``): every connection checks the addresses
+its name resolves to and connects to one it checked (:mod:`dialer.webhook_guard`).
+A refused receiver is a failed try like any other, logged
+``webhook delivery refused`` with the addresses and why.
+
 Every POST carries ``X-Autocall-Delivery`` (the delivery id: the same on every
 retry, so a receiver can drop duplicates) and, when the sender has a secret,
 ``X-Autocall-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">``
@@ -47,6 +53,7 @@ import gevent.pool
 import redis
 
 from dialer.store.store import Store
+from dialer.webhook_guard import AddressRefused, opener
 
 log = logging.getLogger("autocall.webhooks")
 MAX_TRIES = 15
@@ -95,13 +102,14 @@ def describe(exc: BaseException) -> str:
 class WebhookSender:
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, timeout: float = 10.0,
                  concurrency: int = 20, per_host: int = PER_HOST, max_tries: int = MAX_TRIES,
-                 secret: str = "") -> None:  # fmt: skip
+                 secret: str = "", allow_private: bool = False) -> None:  # fmt: skip
         self.store = store
         self.clock = clock
         self.timeout = timeout  # the whole POST's deadline, seconds
         self.per_host = per_host  # deliveries in flight to one receiver (host:port) at most
         self.max_tries = max_tries
         self.secret = secret  # "" = unsigned (AUTOCALL_WEBHOOK_SECRET)
+        self.opener = opener(allow_private)  # AUTOCALL_WEBHOOK_ALLOW_PRIVATE: loopback/private receivers too
         self.lease_ms = max(LEASE_MS, int(3000 * timeout))  # a claimed delivery is sent well within its lease
         self.pool = gevent.pool.Pool(concurrency)
         self.in_flight: Counter[str] = Counter()  # receiver -> deliveries being sent to it now
@@ -170,7 +178,7 @@ class WebhookSender:
         request = urllib.request.Request(url, data=data, method="POST", headers=self.headers(data, delivery))
         deadline = DeadlineExceeded(f"no complete answer within {self.timeout:g} s")
         # ``timeout`` alone bounds each socket operation; gevent.Timeout bounds the whole exchange.
-        with gevent.Timeout(self.timeout, deadline), urllib.request.urlopen(request, timeout=self.timeout) as response:
+        with gevent.Timeout(self.timeout, deadline), self.opener.open(request, timeout=self.timeout) as response:
             if not 200 <= response.status < 300:
                 raise urllib.error.HTTPError(url, response.status, "not 2xx", response.headers, None)
 
@@ -201,5 +209,7 @@ class WebhookSender:
                  "tries": tries, "error": error}  # fmt: skip
         if dead:
             log.error("webhook failed for good", extra=extra)
+        elif isinstance(exc, AddressRefused):  # said apart: retrying helps only once the name or setting changes
+            log.warning("webhook delivery refused", extra=extra | {"retry_in_s": retry_in / 1000})
         else:
             log.warning("webhook delivery failed", extra=extra | {"retry_in_s": retry_in / 1000})

@@ -76,10 +76,11 @@ def queue_error(status: int, body: Any) -> bool:
 
 
 def vbot_error(status: int, body: Any) -> bool:
-    """``{"status": 0, "error": 201, "msg": "why", "data": "-1"}``: HTTP 200 for a refusal; 401, 405 and 5xx as such."""
+    """``{"status": 0, "error": 201, "msg": "why", "data": "-1"}``: HTTP 500 for a refusal (seed 003's error
+    status); 401, 405 and 503 as such."""
     return (isinstance(body, dict) and set(body) == {"status", "error", "msg", "data"} and body["status"] == 0
             and isinstance(body["error"], int) and isinstance(body["msg"], str) and body["msg"] != ""
-            and body["data"] == "-1" and (status in (200, 401, 405) or status >= 500))  # fmt: skip
+            and body["data"] == "-1" and (status in (401, 405) or status >= 500))  # fmt: skip
 
 
 # The meta routes (/metrics) answer errors as v3 does.
@@ -87,10 +88,19 @@ SHAPES = {"v3": v3_error, "queue": queue_error, "vbot": vbot_error, "base": v3_e
 DIALECTS = {route.path: route.dialect.name for route in all_routes()}  # every method of a path has one dialect
 
 
+def vbot_refusal(status: int, body: Any) -> bool:
+    """VBot turns a request down with HTTP 500 and ``error`` 201 (invalid parameter); a crash is 500 with
+    ``error`` 400 (dialer/api/vbot/dialect.py)."""
+    return status == 500 and isinstance(body, dict) and body.get("status") == 0 and body.get("error") == 201
+
+
+def crashed(dialect: str, status: int, body: Any) -> bool:
+    """A 5xx that is not a VBot refusal: the server failed."""
+    return status >= 500 and not (dialect == "vbot" and vbot_refusal(status, body))
+
+
 def refused(dialect: str, status: int, body: Any) -> bool:
-    """The request was turned down (VBot says so in the body, with HTTP 200)."""
-    if dialect == "vbot" and status == 200:
-        return isinstance(body, dict) and body.get("status") == 0
+    """The request was turned down."""
     return status >= 400
 
 
@@ -101,9 +111,19 @@ def test_the_shape_checks_tell_each_dialect_apart():
     import_fail = {"fail": ["1"], "success": [], "reasons": {"1": "no valid mobile"}, "warnings": {}}
     assert queue_error(400, {"code": 400, "content": "import fail", "data": import_fail})
     assert not queue_error(400, {"code": 404, "content": "queue not found"}) and not queue_error(404, {"error": "x"})
-    assert vbot_error(200, {"status": 0, "error": 201, "msg": "phones is required", "data": "-1"})
+    assert vbot_error(500, {"status": 0, "error": 201, "msg": "phones is required", "data": "-1"})
     assert not vbot_error(400, {"status": 0, "error": 201, "msg": "phones is required", "data": "-1"})
+    assert not vbot_error(200, {"status": 0, "error": 201, "msg": "phones is required", "data": "-1"})
     assert not vbot_error(200, {"status": 1, "error": 0, "msg": "success", "data": 7})
+
+
+def test_a_vbot_refusal_is_not_a_crash_but_a_vbot_500_with_error_400_is():
+    refusal = {"status": 0, "error": 201, "msg": "phones is required", "data": "-1"}
+    crash = {"status": 0, "error": 400, "msg": "internal error (incident 0123456789ab); see the server log",
+             "data": "-1"}  # fmt: skip
+    assert not crashed("vbot", 500, refusal) and refused("vbot", 500, refusal)
+    assert crashed("vbot", 500, crash) and crashed("v3", 500, {"error": "x"}) and crashed("v3", 500, refusal)
+    assert not crashed("vbot", 200, {"status": 1, "error": 0, "msg": "success", "data": 7})
 
 
 # -- real objects, and swapping them in -----------------------------------------------------
@@ -176,7 +196,9 @@ def test_fuzz(case: schemathesis.Case, known, api_inproc, redis_client, services
     status, dialect = response.status_code, DIALECTS[case.path]
     what = f"{case.method} {case.formatted_path} query={case.query} body={str(case.body)[:300]}"
     answer = f"{what} → {status} {response.text[:500]}"
-    assert status < 500, answer
+    # No crash: no 5xx but VBot's refusal, a 500 whose body says error 201 (seed 003's error status).
+    json_body = response.content and response.headers.get("content-type", [""])[0].startswith("application/json")
+    assert not crashed(dialect, status, json.loads(response.content) if json_body else None), answer
     # Falcon's own OPTIONS answer is 200 with no body; every other JSON answer has one.
     json_answer = response.headers.get("content-type", [""])[0].startswith("application/json") and response.content
     assert json_answer or status < 400, answer
@@ -188,12 +210,12 @@ def test_fuzz(case: schemathesis.Case, known, api_inproc, redis_client, services
 
 
 # -- what the fuzz found ----------------------------------------------------------------------
-def test_a_vbot_refusal_is_the_documented_200_answer(api_inproc):
-    """VBot refuses with HTTP 200; the document described a 200 as the success body only (``data`` an
-    integer), so a client generated from it failed on every refusal. Found by response_schema_conformance
-    on ``POST /api/campaign/create`` with no body."""
+def test_a_vbot_refusal_is_the_documented_500_answer(api_inproc):
+    """VBot refuses with HTTP 500 (seed 003's error status) in its error shape, as the document says
+    (it once said 200 and only the success body). Found by response_schema_conformance on
+    ``POST /api/campaign/create`` with no body."""
     case = SCHEMA["/api/campaign/create"]["POST"].Case(body={"vbotId": 1, "groupCode": "g", "campaignId": 999,
                                                              "name": "n", "phones": [{"fields": []}]})  # fmt: skip
     response = case.call(app=api_inproc.raw.app, headers=AUTH)
-    assert response.status_code == 200 and response.json()["status"] == 0, response.text
-    case.validate_response(response, checks=[response_schema_conformance], headers=AUTH)
+    assert response.status_code == 500 and response.json()["error"] == 201, response.text
+    case.validate_response(response, checks=[response_schema_conformance, status_code_conformance], headers=AUTH)

@@ -59,3 +59,65 @@ def test_the_document_says_integral_numbers_are_integers_and_names_hold_no_contr
     assert name.is_valid("Nhắc nợ tháng 5") and not name.is_valid("Nhắc\x00nợ") and not name.is_valid("a\u2028b")
     description = Draft202012Validator(body["description"])
     assert description.is_valid("a\tb\r\nc") and not description.is_valid("a\x07b")
+
+
+# -- answers the document once left out (issue 15) ----------------------------------------------------
+def documented(doc: dict, method: str, path: str, status: int, body: object) -> None:
+    """``body`` is an answer the document gives for ``status`` of that operation (its schema validates it)."""
+    from jsonschema import Draft202012Validator
+
+    responses = doc["paths"][path][method.lower()]["responses"]
+    assert str(status) in responses, f"{method} {path} answers {status}, undocumented: {sorted(responses)}"
+    schema = responses[str(status)]["content"]["application/json"]["schema"]
+    Draft202012Validator({**schema, "components": doc["components"]}).validate(body)
+
+
+def test_an_import_refused_for_its_campaigns_encryption_is_the_documented_409(api, redis_client):
+    """A server without AUTOCALL_ENCRYPTION_KEY refuses imports into an enable_encrypt campaign: 409."""
+    import base64
+
+    from dialer.domain.models import Campaign
+    from dialer.store.sealing import Sealer
+    from dialer.store.store import Store
+
+    sealed = Store(redis_client, sealer=Sealer(base64.b64encode(bytes(32)).decode()))
+    camp = sealed.create_campaign(Campaign(campaign_name="kin", enable_encrypt=True))
+    doc = api("GET", "/openapi.json").json
+    one = api("POST", "/v3/autocall/import", json={"campaign_uuid": camp.campaign_uuid, "phone_number": "0982596021",
+                                                   "param": {}})  # fmt: skip
+    assert one.status_code == 409, one.text
+    documented(doc, "POST", "/v3/autocall/import", 409, one.json)
+    bulk = api("POST", "/v3/autocall/import/bulk", json={"campaign_uuid": camp.campaign_uuid,
+                                                         "leads": [{"phone_number": "0982596021"}]})  # fmt: skip
+    assert bulk.status_code == 409, bulk.text
+    documented(doc, "POST", "/v3/autocall/import/bulk", 409, bulk.json)
+
+
+def test_a_queue_push_that_takes_no_one_is_the_documented_import_fail_answer(api, store):
+    from dialer.domain.models import Template
+
+    store.put_template(Template(template_name="nhac_no", text="Xin chào"))
+    res = api("POST", "/v2/autocall/queue", json={"queue_code": "q1", "template": "nhac_no",
+                                                  "customers": [{"id": 1, "mobiles": ["12"]}]})  # fmt: skip
+    assert res.status_code == 400 and res.json["content"] == "import fail" and res.json["data"]["fail"] == ["1"]
+    doc = api("GET", "/openapi.json").json
+    documented(doc, "POST", "/v2/autocall/queue", 400, res.json)
+    data = doc["components"]["schemas"]["queue_error"]["properties"]["data"]
+    assert data["required"] == ["fail", "success"] and data["properties"]["reasons"]["type"] == "object"
+    assert "import fail" in doc["paths"]["/v2/autocall/queue"]["post"]["responses"]["400"]["description"]
+
+
+def test_a_vbot_refusal_is_documented_as_its_500(api):
+    doc = api("GET", "/openapi.json").json
+    res = api("POST", "/api/campaign/create", json={"vbotId": 1, "groupCode": "g", "campaignId": 424242, "name": "n",
+                                                    "phones": [{"fields": [{"key": "phone", "value": "0982596021"}]}]})
+    assert res.status_code == 500 and res.json["error"] == 201
+    documented(doc, "POST", "/api/campaign/create", 500, res.json)
+    assert "200" in doc["paths"]["/api/campaign/create"]["post"]["responses"]  # success alone, no anyOf
+
+
+def test_bodies_that_may_be_left_out_are_documented_as_optional(api):
+    paths = api("GET", "/openapi.json").json["paths"]
+    assert paths["/v1/campaign/{campaign_uuid}/run/start"]["post"]["requestBody"]["required"] is False
+    assert paths["/v3/webhook/dead/retry"]["post"]["requestBody"]["required"] is False
+    assert paths["/v3/campaign"]["post"]["requestBody"]["required"] is True

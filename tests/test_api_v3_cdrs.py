@@ -159,6 +159,14 @@ def test_dates_are_read_in_the_campaigns_own_time_zone(api, store):
     assert api("GET", CDR, query_string=q(utc, end_date="2022-01-01 02:59:59")).json["data"] == []
 
 
+def test_dates_may_be_iso_8601_with_an_offset_as_in_the_report(api, day):
+    res = api("GET", CDR, query_string=q(day, start_date="2022-01-01T03:00:00Z",
+                                         end_date="2022-01-01T12:00:00%2B07:00"))  # fmt: skip
+    assert [c["end"] for c in res.json["data"]] == ["2022-01-01 10:00:00", "2022-01-01 10:30:10",
+                                                    "2022-01-01 11:59:59", "2022-01-01 12:00:00"]  # fmt: skip
+    assert res.json["total"] == 4
+
+
 # -- paging ----------------------------------------------------------------------------
 def test_the_cursor_walks_every_cdr_once_in_end_order_even_with_ties(api, store, camp):
     calls = [attempt(store, camp, "2022-01-01 10:00:00", extra_ms=i % 3) for i in range(9)]

@@ -121,3 +121,64 @@ def test_a_call_cancelled_while_ringing_is_cancel_in_status_and_in_recall_status
     data = api("GET", path, query_string=query).json["data"]
     assert data["status"] == {"answered": 0, "busy": 0, "not_available": 0, "no_answer": 0, "cancel": 1, "failed": 0}
     assert data["recall_status"]["cancel"] == 1 and sum(data["recall_status"].values()) == 1
+
+
+# -- ISO 8601 dates with an offset, and the zone the answer says it used (issue 15) -----------------
+REPORT = "/v1/autocall/report"
+
+
+def report_of(api, start: str, end: str) -> dict:
+    res = api("GET", REPORT, query_string=f"campaign_uuid={SEED_UUID}&start_date={start}&end_date={end}")
+    assert res.status_code == 200, res.text
+    return res.json["data"]
+
+
+def figures(data: dict) -> tuple:
+    return data["status"], data["total_calls"], data["total_duration"], data["recall_status"]
+
+
+def test_iso_8601_dates_with_the_campaigns_offset_count_what_the_seeds_local_dates_count(api, seed_campaign):
+    local = report_of(api, "2022-01-01 10:00:00", "2022-01-01 12:00:00")
+    iso = report_of(api, "2022-01-01T10:00:00%2B07:00", "2022-01-01T12:00:00%2B07:00")
+    assert figures(iso) == figures(local) and iso["total_calls"] == 4
+
+
+def test_utc_dates_ending_in_z_are_the_same_instants(api, seed_campaign):
+    utc = report_of(api, "2022-01-01T03:00:00Z", "2022-01-01T05:00:00Z")
+    assert figures(utc) == figures(report_of(api, "2022-01-01 10:00:00", "2022-01-01 12:00:00"))
+
+
+def test_an_offset_that_is_not_on_the_campaigns_hours_still_counts_exactly(api, seed_campaign):
+    """+05:30: 08:30 there is 10:00 in Ho Chi Minh City. The hourly counters are the campaign's
+    local hours; a range read in another zone's hours would count the wrong ones."""
+    data = report_of(api, "2022-01-01T08:30:00%2B05:30", "2022-01-01T10:30:00%2B05:30")
+    assert data["total_calls"] == 4 and data["status"]["busy"] == 1
+    just_inside = report_of(api, "2022-01-01T08:29:59%2B05:30", "2022-01-01T10:30:01%2B05:30")
+    assert just_inside["total_calls"] == 6  # 09:59:59 and 12:00:01 local
+
+
+def test_the_answer_names_the_time_zone_and_the_range_it_counted(api, seed_campaign):
+    data = report_of(api, "2022-01-01T03:00:00Z", "2022-01-01T05:00:00Z")
+    assert data["time_zone"] == "Asia/Ho_Chi_Minh"
+    assert (data["start_date"], data["end_date"]) == ("2022-01-01T10:00:00+07:00", "2022-01-01T12:00:00+07:00")
+    local = report_of(api, "2022-01-01", "2022-01-01")  # the seed's format: read in the campaign's zone
+    assert (local["start_date"], local["end_date"]) == ("2022-01-01T00:00:00+07:00", "2022-01-01T23:59:59+07:00")
+
+
+def test_a_plus_sent_unencoded_in_the_query_still_reads_as_the_offset(api, seed_campaign):
+    """``?start_date=2022-01-01T10:00:00+07:00`` typed as is: the query decodes ``+`` to a space."""
+    data = report_of(api, "2022-01-01T10:00:00%2007:00", "2022-01-01T12:00:00%2007:00")
+    assert data["total_calls"] == 4 and data["start_date"] == "2022-01-01T10:00:00+07:00"
+
+
+def test_fractions_of_a_second_and_compact_offsets_are_read(api, seed_campaign):
+    data = report_of(api, "2022-01-01T10:00:00.500000001%2B0700", "2022-01-01T12:00:00.999%2B07")
+    assert data["total_calls"] == 3  # 10:00:00.5 is after the call that ended at 10:00:00
+    assert data["end_date"] == "2022-01-01T12:00:00+07:00"  # inclusive to the second, as without a fraction
+
+
+def test_a_malformed_offset_or_date_is_refused_naming_its_field(api, seed_campaign):
+    q = f"campaign_uuid={SEED_UUID}&start_date=2022-01-01T10:00:00%2B25:00&end_date=2022-01-01T12:00:00X"
+    assert api("GET", REPORT, query_string=q).json == {"error": [
+        {"start_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"},
+        {"end_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"}]}  # fmt: skip

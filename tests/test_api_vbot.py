@@ -37,7 +37,7 @@ def unmasked(body: str = SEED_BODY) -> str:
 def test_seed_example_with_its_masked_number_is_refused_as_an_invalid_parameter(api, redis_client, template_campaign):
     before = snapshot(redis_client)
     res = api("POST", PATH, body=SEED_BODY)
-    assert res.status_code == 200 and res.json["status"] == 0 and res.json["error"] == 201
+    assert res.status_code == 500 and res.json["status"] == 0 and res.json["error"] == 201
     assert res.json["data"] == "-1" and "0366255xxx" in res.json["msg"]
     assert snapshot(redis_client) == before
 
@@ -85,7 +85,7 @@ def test_each_required_field_missing_is_an_invalid_parameter(api, redis_client, 
     del body[field]
     before = snapshot(redis_client)
     res = api("POST", PATH, json=body)
-    assert res.status_code == 200 and res.json["status"] == 0 and res.json["error"] == 201
+    assert res.status_code == 500 and res.json["status"] == 0 and res.json["error"] == 201
     assert res.json["data"] == "-1" and field in res.json["msg"]
     assert snapshot(redis_client) == before
 
@@ -94,6 +94,7 @@ def test_an_unknown_template_campaign_is_an_invalid_parameter(api, template_camp
     body = json.loads(unmasked())
     body["campaignId"] = 1
     res = api("POST", PATH, json=body)
+    assert res.status_code == 500
     assert res.json == {"status": 0, "error": 201, "msg": "campaignId 1: no such template campaign", "data": "-1"}
 
 
@@ -108,6 +109,7 @@ def test_a_taken_name_is_refused(api, template_campaign):
     body = json.loads(unmasked())
     body["name"] = "mau"
     res = api("POST", PATH, json=body)
+    assert res.status_code == 500
     assert res.json == {"status": 0, "error": 201, "msg": "campaign_name is already taken", "data": "-1"}
 
 
@@ -118,7 +120,28 @@ def test_without_a_token_the_answer_is_vbot_shaped_401(api):
 
 def test_bad_json_is_an_invalid_parameter(api):
     res = api("POST", PATH, body="{nope")
-    assert res.status_code == 200 and res.json["error"] == 201 and res.json["status"] == 0
+    assert res.status_code == 500 and res.json["error"] == 201 and res.json["status"] == 0
+
+
+def test_a_refusal_is_the_seeds_error_status_so_a_client_checking_http_never_reads_minus_one_as_an_id(api):
+    """Seed 003's status table: 200 success, 500 error. A client that checks the HTTP status
+    (as most do) must not take ``data: "-1"`` for the id of a new campaign."""
+    res = api("POST", PATH, json=json.loads(unmasked()))  # campaignId 2932 does not exist here
+    assert res.status_code == 500
+    assert res.json == {"status": 0, "error": 201, "msg": "campaignId 2932: no such template campaign", "data": "-1"}
+
+
+def test_an_internal_error_is_500_too_but_error_400_not_201(api, template_campaign, monkeypatch):
+    """How a client (and the fuzz test) tells a refusal from a crash: ``error`` 201 vs 400."""
+    from dialer.api.vbot import campaigns as vbot_campaigns
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(vbot_campaigns.campaigns, "clone", broken)
+    res = api("POST", PATH, body=unmasked())
+    assert res.status_code == 500 and res.json["status"] == 0 and res.json["error"] == 400
+    assert res.json["data"] == "-1" and res.json["msg"].startswith("internal error (incident ")
 
 
 def test_the_clone_does_not_touch_the_template_campaign(api, store, template_campaign):
@@ -140,6 +163,7 @@ def test_a_campaign_created_over_http_runs_to_completion_with_vbot_webhooks(serv
     from tests.engine_fixtures import make_engine, wait_until
     from tests.receivers import WebhookReceiver
 
+    services.webhook_allow_private = True  # the webhook receiver is on 127.0.0.1
     hook = WebhookReceiver().__enter__()
     got = hook.record(lambda q: q.json())
     listen = f"127.0.0.1:{free_port()}"
@@ -148,7 +172,7 @@ def test_a_campaign_created_over_http_runs_to_completion_with_vbot_webhooks(serv
     scenario = Scenario(rules=[{"match": "^0980000001$", "ring": 0.1, "answer": {"talk": 1.0}},
                                {"match": "^0980000002$", "sip": 486}])  # fmt: skip
     engine = make_engine(store, simswitch(scenario, time_scale=0.1), tmp_path / "engine-audio")
-    sender = WebhookSender(store)
+    sender = WebhookSender(store, allow_private=True)
     sender.start()
     try:
         template = Template(template_name="nhac_no", audio_file="hello.wav")

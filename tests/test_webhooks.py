@@ -36,7 +36,7 @@ def test_answer_and_cdr_webhooks_are_delivered(store, simswitch, tmp_path, recei
     url, got, _ = receiver
     answers = Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 1.0}}])
     engine = make_engine(store, simswitch(answers), tmp_path / "audio")
-    sender = WebhookSender(store)
+    sender = WebhookSender(store, allow_private=True)
     sender.start()
     camp = audio_campaign(store, answer_callback_url=f"{url}/answer", callback_url=f"{url}/cdr")
     (lead,) = leads(store, camp, 1, prefix="098")
@@ -46,7 +46,7 @@ def test_answer_and_cdr_webhooks_are_delivered(store, simswitch, tmp_path, recei
     engine.stop(drain_timeout=5)
     paths = dict(got)
     assert paths["/answer"]["call_id"] == lead.call_id
-    assert paths["/cdr"]["call_id"] == lead.call_id and paths["/cdr"]["report_key"] == "answered"
+    assert paths["/cdr"]["call_id"] == lead.call_id and paths["/cdr"]["status"] == "answered"
     assert store.r.zcard(store.keys.webhooks) == 0
 
 
@@ -54,7 +54,7 @@ def test_a_failing_endpoint_is_retried_with_backoff(store, receiver):
     url, _got, status = receiver
     status["code"] = "500 Internal Server Error"
     store.queue_webhooks([(f"{url}/cdr", "{}", "c1")], 0)
-    sender = WebhookSender(store, clock=lambda: 0.0)
+    sender = WebhookSender(store, allow_private=True, clock=lambda: 0.0)
     (delivery,) = store.claim_webhooks(0, 1, 10)
     assert sender.deliver(delivery) is False
     assert store.r.zscore(store.keys.webhooks, delivery) == backoff_ms(1)
@@ -65,7 +65,7 @@ def test_a_delivery_that_keeps_failing_goes_to_the_dead_list(store, receiver):
     url, _got, status = receiver
     status["code"] = "500 Internal Server Error"
     store.queue_webhooks([(f"{url}/cdr", "{}", "c1")], 0)
-    sender = WebhookSender(store, clock=lambda: 0.0)
+    sender = WebhookSender(store, allow_private=True, clock=lambda: 0.0)
     (delivery,) = store.claim_webhooks(0, 1, 10)
     store.r.hset(store.keys.webhook(delivery), "tries", MAX_TRIES - 1)
     sender.deliver(delivery)
@@ -102,7 +102,7 @@ def test_a_signed_delivery_verifies_with_the_documented_recipe(store, raw_receiv
     url, got, _ = raw_receiver
     body = json.dumps({"call_id": "c1", "external_id": "Nguyễn Văn Ánh"}, ensure_ascii=False)
     store.queue_webhooks([(f"{url}/cdr", body, "c1")], 0)
-    sender = WebhookSender(store, secret="s3cret")
+    sender = WebhookSender(store, allow_private=True, secret="s3cret")
     (delivery,) = store.claim_webhooks(0, 60_000, 10)
     assert sender.deliver(delivery) is True
     ((headers, raw),) = got
@@ -130,7 +130,7 @@ def test_without_a_secret_nothing_is_signed_but_the_delivery_id_is_sent(store, r
     url, got, _ = raw_receiver
     store.queue_webhooks([(f"{url}/cdr", "{}", "c1")], 0)
     (delivery,) = store.claim_webhooks(0, 60_000, 10)
-    assert WebhookSender(store).deliver(delivery) is True
+    assert WebhookSender(store, allow_private=True).deliver(delivery) is True
     ((headers, _),) = got
     assert "x-autocall-signature" not in headers and headers["x-autocall-delivery"] == delivery
 
@@ -140,7 +140,7 @@ def test_a_retry_carries_the_same_delivery_id_signed_anew(store, raw_receiver):
     status["code"] = "503 Service Unavailable"
     store.queue_webhooks([(f"{url}/cdr", "{}", "c1")], 0)
     now = [1_700_000_000.0]
-    sender = WebhookSender(store, clock=lambda: now[0], secret="k")
+    sender = WebhookSender(store, allow_private=True, clock=lambda: now[0], secret="k")
     (delivery,) = store.claim_webhooks(1_700_000_000_000, 1, 10)
     assert sender.deliver(delivery) is False
     status["code"] = "202 Accepted"
@@ -166,7 +166,7 @@ def test_dripping_receivers_do_not_stop_another_campaigns_deliveries(store):
         store.queue_webhooks([(f"{d.url}/cdr", "{}", "camp-a") for d in drippers for _ in range(2)], 0)
         store.queue_webhooks([(f"{good.url}/cdr", "{}", "camp-b") for _ in range(100)], 1)
         expected = set(queued(store)) - {d for d in queued(store) if store.webhook(d)["campaign"] == "camp-a"}
-        sender = WebhookSender(store, timeout=0.5)  # 20 slots: more drippers than slots
+        sender = WebhookSender(store, allow_private=True, timeout=0.5)  # 20 slots: more drippers than slots
         sender.start()
         try:
             wait_until(lambda: len(got) == 100, timeout=60)
@@ -180,7 +180,7 @@ def test_a_dripping_answer_is_cut_at_the_deadline_and_counted_as_a_try(store):
     with DripReceiver(interval=0.05) as drip:  # a byte every 0.05 s: each read is in time, the answer never ends
         store.queue_webhooks([(f"{drip.url}/cdr", "{}", "c1")], 0)
         (delivery,) = store.claim_webhooks(0, 1, 1)
-        assert WebhookSender(store, clock=lambda: 0.0, timeout=0.5).deliver(delivery) is False
+        assert WebhookSender(store, allow_private=True, clock=lambda: 0.0, timeout=0.5).deliver(delivery) is False
         wait_until(lambda: drip.hung_up == 1)  # the sender hung up
     data = store.webhook(delivery)
     assert data["tries"] == "1" and data["last_error"] == "DeadlineExceeded: no complete answer within 0.5 s"
@@ -194,7 +194,7 @@ def test_a_garbage_answer_is_a_try_each_time_until_the_dead_list_with_one_log_li
     with GarbageReceiver(reply) as garbage:
         store.queue_webhooks([(f"{garbage.url}/cdr", "{}", "camp-g")], 0)
         (delivery,) = queued(store)
-        sender = WebhookSender(store, clock=lambda: now[0], max_tries=3)
+        sender = WebhookSender(store, allow_private=True, clock=lambda: now[0], max_tries=3)
         tries = []
         for _ in range(3):
             assert sender.deliver_due() == 1
@@ -221,7 +221,7 @@ def test_no_more_than_the_cap_are_in_flight_to_one_receiver_while_another_is_ser
         slow_got, fast_got = slow.record(lambda q: q.path), fast.record(lambda q: q.path)
         store.queue_webhooks([(f"{slow.url}/cdr", "{}", "camp-a") for _ in range(10)], 0)
         store.queue_webhooks([(f"{fast.url}/cdr", "{}", "camp-b") for _ in range(5)], 1)
-        sender = WebhookSender(store, per_host=4)
+        sender = WebhookSender(store, allow_private=True, per_host=4)
         sender.start()
         try:
             wait_until(lambda: len(fast_got) == 5 and slow.in_flight == 4)

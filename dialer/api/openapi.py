@@ -18,13 +18,41 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from dialer.api.routes import Call, Dialect, Reply, Route, Routes
+from dialer.domain.cdr import AnswerEvent, Cdr
 
 META = Routes(Dialect())
 REF = "#/components/schemas/{model}"
 
 
+# What autocall POSTs to a campaign's URLs with the native webhook_format (VBot's: docs/webhooks-vbot.md).
+WEBHOOKS: tuple[tuple[str, type[BaseModel], str, str], ...] = (
+    ("cdr", Cdr, "A call ended: its CDR, POSTed to the campaign's callback_url",
+     "The very object GET /v3/autocall/cdr shows for this call. Campaigns with webhook_format vbot or vbot_call "
+     "get VBot's bodies instead (docs/webhooks-vbot.md)."),
+    ("answer", AnswerEvent, "A call was answered, POSTed to the campaign's answer_callback_url",
+     "The CDR's fields known at the answer, under the CDR's names."),
+)  # fmt: skip
+_WEBHOOK_HEADERS = [
+    {"name": "X-Autocall-Delivery", "in": "header", "required": True, "schema": {"type": "string"},
+     "description": "the delivery id, the same on every retry (drop duplicates by it)"},
+    {"name": "X-Autocall-Signature", "in": "header", "required": False, "schema": {"type": "string"},
+     "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">, when AUTOCALL_WEBHOOK_SECRET is set"},
+]  # fmt: skip
+
+
+def _webhooks(keyed: dict[tuple[type[BaseModel], str], Any]) -> dict[str, Any]:
+    """OpenAPI 3.1 ``webhooks``: the native bodies autocall POSTs (docs/api-cdrs-webhooks.md)."""
+    return {name: {"post": {
+        "summary": summary, "description": text, "operationId": f"webhook_{name}", "tags": ["webhooks"],
+        "parameters": _WEBHOOK_HEADERS,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": keyed[(model, "validation")]}}},
+        "responses": {"2XX": {"description": "delivered; any other answer, or none within 10 s, is retried with "
+                                             "back-off (15 tries, then the dead list)"}},
+    }} for name, model, summary, text in WEBHOOKS}  # fmt: skip
+
+
 def _models(routes: list[Route]) -> list[tuple[type[BaseModel], str]]:
-    seen: dict[type[BaseModel], str] = {}
+    seen: dict[type[BaseModel], str] = {model: "validation" for _, model, _, _ in WEBHOOKS}
     for r in routes:
         if r.body is not None:
             seen.setdefault(r.body, "validation")
@@ -57,25 +85,22 @@ def document(routes: list[Route]) -> dict[str, Any]:
                               "parameters": _parameters(r, schemas), "security": [{"bearer": []}]}  # fmt: skip
         if r.body is not None:
             body_schema = keyed[(r.body, "validation")]
-            op["requestBody"] = {"required": True, "content": {t: {"schema": body_schema} for t in r.body_types}}
+            op["requestBody"] = {"required": not r.body_optional,  # /run/*: {} or no body at all
+                                 "content": {t: {"schema": body_schema} for t in r.body_types}}  # fmt: skip
         elif r.raw_body:
             op["requestBody"] = {"required": True, "content": {t: {"schema": {}} for t in r.body_types}}
         ok: dict[str, Any] = {"description": "success"}
         error_name = f"{r.dialect.name}_error"
         if r.response is not None:
-            success = keyed[(r.response, "serialization")]
-            if r.dialect.http_status(400) == r.status:  # VBot refuses with HTTP 200: the body says which it is
-                ok["description"] = "success, or a refusal in the error shape (status 0)"
-                success = {"anyOf": [success, {"$ref": REF.format(model=error_name)}]}
-            ok["content"] = {r.response_type: {"schema": success}}
+            ok["content"] = {r.response_type: {"schema": keyed[(r.response, "serialization")]}}
         elif r.response_type != "application/json":
             ok["content"] = {r.response_type: {"schema": {"type": "string"}}}
         responses: dict[str, Any] = {str(r.status): ok}
         error_ref = {"application/json": {"schema": {"$ref": REF.format(model=error_name)}}}
         schemas.setdefault(error_name, r.dialect.error_schema())
-        for status in r.errors:
-            responses[str(status)] = {"description": _ERROR_TEXT.get(status, "error"),
-                                      "content": error_ref}  # fmt: skip
+        for status in r.errors:  # as sent: VBot answers a refusal with HTTP 500
+            text = r.dialect.error_text(status) or _ERROR_TEXT.get(status, "error")
+            responses.setdefault(str(r.dialect.http_status(status)), {"description": text, "content": error_ref})
         op["responses"] = responses
         paths.setdefault(r.path, {})[r.method.lower()] = op
     return {
@@ -87,6 +112,7 @@ def document(routes: list[Route]) -> dict[str, Any]:
             "Three dialects of one API: v3 (/v3, /v1), VBot (/api) and the queue API (/v2).",
         },
         "paths": paths,
+        "webhooks": _webhooks(keyed),
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -32,8 +32,12 @@ class Dialect:
         return {"error": [{f: m} for f, m in errors]}
 
     def http_status(self, status: int) -> int:
-        """The HTTP status an error is sent with (VBot answers refusals with 200)."""
+        """The HTTP status an error is sent with (VBot answers refusals with 500)."""
         return status
+
+    def error_text(self, status: int) -> str | None:
+        """How the OpenAPI document describes an error answer (None: the usual text for the status)."""
+        return None
 
     def error_schema(self) -> dict[str, Any]:
         """The JSON schema of this dialect's error body, for the OpenAPI document."""

@@ -12,6 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from dialer.domain.cdr import answer_object, cdr_object
 from dialer.domain.enums import ReportKey
 from dialer.engine.calls import InFlight
 from dialer.outcomes import recall, vbot
@@ -183,11 +184,6 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
                   webhooks=webhooks)  # fmt: skip
 
 
-def cdr_payload(cdr: dict[str, Any], call_uuid: str) -> dict[str, Any]:
-    """The native webhook body: the CDR with its call uuid (``call_id``)."""
-    return {"call_id": call_uuid, **{k: v for k, v in cdr.items() if k not in ("state", "reported")}}
-
-
 # -- webhook bodies -----------------------------------------------------------------------------
 def hotline(att: InFlight) -> str:
     """The caller ID (VBot's hotline) the attempt went out with: the answering leg's, else the first leg's."""
@@ -224,9 +220,9 @@ def _action_log(cdr: dict[str, Any], outcome: Outcome, tz: Any) -> str:
 def end_body(att: InFlight, cdr: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
     """The ``callback_url`` body of an ended attempt, in the campaign's ``webhook_format``."""
     fmt = vbot.webhook_format(att.campaign.webhook_format)
-    if fmt is vbot.WebhookFormat.NATIVE:
-        return cdr_payload(cdr, att.call_uuid)
     tz = zone(att.campaign.time_zone)
+    if fmt is vbot.WebhookFormat.NATIVE:
+        return cdr_object(att.call_uuid, cdr, tz)  # exactly GET /v3/autocall/cdr's object for this call
     numbers = dialled(att)
     answered = cdr.get("answered_number", "")
     facts = vbot.CallFacts(
@@ -241,16 +237,20 @@ def end_body(att: InFlight, cdr: dict[str, Any], outcome: Outcome) -> dict[str, 
 def answer_body(att: InFlight) -> dict[str, Any]:
     """The ``answer_callback_url`` body, queued when the call is answered, in the campaign's ``webhook_format``.
 
+    Native: the CDR's fields known at the answer (:data:`dialer.domain.cdr.ANSWER_FIELDS`).
     VBot formats: the same body as the call's end, as it stands at the answer
     (status 200 / disposition ANSWER, ``time_call`` 0, ``event_data`` "answer").
     """
     claim = att.claim
     answered = answered_number(att) if att.answered_leg in att.legs else ""
     fmt = vbot.webhook_format(att.campaign.webhook_format)
-    if fmt is vbot.WebhookFormat.NATIVE:
-        return {"call_id": att.call_uuid, "campaign_uuid": claim.campaign_uuid, "lead_uuid": claim.lead_uuid,
-                "external_id": claim.external_id, "phone_number": answered, "answer_ms": att.answered_ms}  # fmt: skip
     tz = zone(att.campaign.time_zone)
+    if fmt is vbot.WebhookFormat.NATIVE:  # the CDR's fields known now, under the CDR's names
+        known = {"campaign": claim.campaign_uuid, "lead": claim.lead_uuid, "external_id": claim.external_id,
+                 "attempt": claim.attempts + 1, "numbers": dialled(att), "answered_number": answered,
+                 "caller_id": hotline(att), "network": claim.network, "start_ms": att.start_ms,
+                 "answer_ms": att.answered_ms}  # fmt: skip
+        return answer_object(att.call_uuid, known, tz)
     numbers = [answered] if answered else dialled(att)
     facts = vbot.CallFacts(
         call_id=att.call_uuid, campaign_id=att.campaign.campaign_id, start=vbot.local_time(att.start_ms, tz),

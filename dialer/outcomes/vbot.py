@@ -3,7 +3,7 @@
 A campaign's ``webhook_format`` picks the body of its ``callback_url`` and
 ``answer_callback_url`` POSTs (docs/webhooks-vbot.md):
 
-* ``native``: autocall's CDR JSON (``dialer.engine.recorder.cdr_payload``);
+* ``native``: autocall's CDR object, as ``GET /v3/autocall/cdr`` shows it (``dialer.domain.cdr``);
 * ``vbot``: VBot's "autocall history" (*Lịch sử cuộc gọi tự động*) with its
   ``status`` codes (:func:`dialer.outcomes.classify.vbot_status`);
 * ``vbot_call``: VBot's "call history" (*Lịch sử cuộc gọi*) with its

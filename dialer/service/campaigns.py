@@ -11,6 +11,7 @@ from dialer.api.schema_errors import schema_errors
 from dialer.domain.enums import CampaignStatus, CampaignType
 from dialer.domain.ids import new_uuid
 from dialer.domain.models import Campaign
+from dialer.domain.webhook_targets import host_problem
 from dialer.pacing.window import zone
 from dialer.service import readiness
 from dialer.service.context import Services
@@ -22,6 +23,7 @@ TAKEN = {"campaign_uuid": "campaign_uuid is already taken", "campaign_id": "camp
 MUST_BE_INACTIVE = "campaign must be deactive"  # the seed's wording
 NO_ENCRYPTION_KEY = ("enable_encrypt needs AUTOCALL_ENCRYPTION_KEY, which this server does not have: "
                      "set it (docs/configuration.md) before turning encryption on")  # fmt: skip
+WEBHOOK_URLS = ("answer_callback_url", "callback_url")
 INACTIVE = ('campaign is inactive: activate it first (PATCH /v3/campaign/{uuid}/active with {{"active": true}}), '
             "then start it")  # fmt: skip
 # Set by autocall, never by a request: a body may carry them (echoing a GET), they are ignored
@@ -59,6 +61,11 @@ def _check_references(svc: Services, campaign: Campaign, changed: set[str]) -> N
         zone(campaign.time_zone)
     except Exception:
         errors.append(("time_zone", f"unknown time zone {campaign.time_zone!r} (an IANA name, e.g. Asia/Ho_Chi_Minh)"))
+    for name in WEBHOOK_URLS:  # literal internal addresses; what a name resolves to is checked when sent
+        url = getattr(campaign, name)
+        problem = host_problem(url) if name in changed and url and not svc.webhook_allow_private else None
+        if problem:
+            errors.append((name, f"{name} {problem}"))
     if "enable_encrypt" in changed and campaign.enable_encrypt and not svc.store.sealer.ready:
         errors.append(("enable_encrypt", NO_ENCRYPTION_KEY))  # its leads could not be stored sealed
     if errors:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 
+from dialer.domain.cdr import FIELDS, cdr_object
 from dialer.domain.models import Campaign
 from dialer.pacing.window import zone
 from dialer.service.context import Services
@@ -44,14 +44,8 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 10_000
 EXPORT_BATCH = 1000  # CDRs read (and written to the CSV) per round trip
-LOCAL = "%Y-%m-%d %H:%M:%S"
 BOM = "\ufeff".encode()
 FOREVER_MS = 2**53  # an end for "no end_date": beyond any ms timestamp
-# The fields of one CDR, in order: the JSON object's keys and the CSV's columns.
-FIELDS = ("call_id", "campaign_uuid", "lead_uuid", "external_id", "attempt", "phone_numbers", "answered_number",
-          "caller_id", "network", "start", "answer", "end", "start_ms", "answer_ms", "end_ms", "duration", "billsec",
-          "waitsec", "hangup_cause", "sip_status", "recall_status", "status", "reason", "dtmf", "recall_at",
-          "recall_at_ms")  # fmt: skip
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -70,13 +64,6 @@ def _key(svc: Services, rng: Range) -> str:
     return svc.store.keys.cdrs(rng.campaign.campaign_uuid)
 
 
-def _int(value: str | None) -> int:
-    try:
-        return int(value or 0)
-    except ValueError:
-        return 0
-
-
 def resolve(svc: Services, campaign_uuid: str, start: str | None, end: str | None) -> Range:
     """The campaign (404 ``campaign is not found``) and its range: ``start`` inclusive, ``end``
     inclusive to the second, both ``YYYY-MM-DD HH:MM:SS`` (or a bare date) in its time zone.
@@ -92,50 +79,9 @@ def resolve(svc: Services, campaign_uuid: str, start: str | None, end: str | Non
 
 
 # -- one CDR ---------------------------------------------------------------------
-def _local(ms: int, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz).strftime(LOCAL) if ms else ""
-
-
-def _numbers(raw: str | None) -> list[str]:
-    try:
-        value = json.loads(raw or "[]")
-    except ValueError:
-        return [raw] if raw else []
-    return [str(n) for n in value] if isinstance(value, list) else [str(value)]
-
-
 def view(call_uuid: str, cdr: dict[str, str], tz: ZoneInfo) -> dict[str, Any]:
-    """A stored CDR hash as the API shows it: local times beside the ms, the report key as ``status``."""
-    start_ms, answer_ms, end_ms = _int(cdr.get("start_ms")), _int(cdr.get("answer_ms")), _int(cdr.get("end_ms"))
-    recall_at_ms = _int(cdr.get("recall_at_ms"))
-    return {
-        "call_id": call_uuid,
-        "campaign_uuid": cdr.get("campaign", ""),
-        "lead_uuid": cdr.get("lead", ""),
-        "external_id": cdr.get("external_id", ""),
-        "attempt": _int(cdr.get("attempt")),
-        "phone_numbers": _numbers(cdr.get("numbers")),
-        "answered_number": cdr.get("answered_number", ""),
-        "caller_id": cdr.get("caller_id", ""),
-        "network": cdr.get("network", ""),
-        "start": _local(start_ms, tz),
-        "answer": _local(answer_ms, tz),
-        "end": _local(end_ms, tz),
-        "start_ms": start_ms,
-        "answer_ms": answer_ms,
-        "end_ms": end_ms,
-        "duration": _int(cdr.get("duration")),
-        "billsec": _int(cdr.get("billsec")),
-        "waitsec": _int(cdr.get("waitsec")),
-        "hangup_cause": cdr.get("hangup_cause", ""),
-        "sip_status": cdr.get("sip_status", ""),
-        "recall_status": cdr.get("recall_status", ""),
-        "status": cdr.get("report_key", ""),
-        "reason": cdr.get("reason", ""),
-        "dtmf": cdr.get("dtmf", ""),
-        "recall_at": _local(recall_at_ms, tz),
-        "recall_at_ms": recall_at_ms,
-    }
+    """A stored CDR hash as the API shows it: the same object the native ``callback_url`` POSTs."""
+    return cdr_object(call_uuid, cdr, tz)
 
 
 # -- walking the ZSET --------------------------------------------------------------

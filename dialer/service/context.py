@@ -24,6 +24,7 @@ class Services:
     # when the campaign could not place a call with them (dialer/service/readiness.py)
     default_gateway: str = ""
     speech: bool = True
+    webhook_allow_private: bool = False  # AUTOCALL_WEBHOOK_ALLOW_PRIVATE: webhook URLs may name internal addresses
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)

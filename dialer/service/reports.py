@@ -1,5 +1,9 @@
 """The campaign report: counters of finished attempts over a local-time range.
 
+Dates are ``YYYY-MM-DD HH:MM:SS`` in the campaign's time zone (the seed's
+format), or ISO 8601 with an offset (an instant, converted to that zone); the
+answer names the zone and the range it counted.
+
 Attempts count by the time they ended. ``end`` is inclusive to the second
 ("until 12:00:00" includes a call that ended at 12:00:00.4). Without dates the
 range is the campaign's whole life. Whole hours come from hourly counters
@@ -9,8 +13,10 @@ pipelined HGETALLs, never a scan of the CDRs.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dialer.domain.enums import RecallStatus, ReportKey
 from dialer.pacing.window import zone
@@ -21,21 +27,51 @@ from dialer.store.store import REPORT_FIELDS
 CAMPAIGN_NOT_FOUND = "campaign is not found"  # the seed's wording
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 MIN_YEAR, MAX_YEAR = 2000, 2999  # any real call; and no overflow adding a day to 9999-12-31
+# ISO 8601 with an offset: 2026-12-01T00:00:00+07:00, ...Z, fractions of a second, +0700 or +07.
+# A "+" sent unencoded in a query string arrives as a space: " 07:00" is read as "+07:00".
+_WITH_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
+                          r"(Z|z|[+\- ]\d{2}(?::?\d{2})?)$")  # fmt: skip
+BAD_FORMAT = "Does not match format 'YYYY-MM-DD HH:MM:SS'"  # unchanged: clients may match on it
 
 
-def parse_local(field: str, text: str, *, end: bool) -> datetime:
-    """``YYYY-MM-DD HH:MM:SS`` (or a bare date: the whole day) → naive local datetime."""
-    for fmt in DATE_FORMATS:
-        try:
-            value = datetime.strptime(text.strip(), fmt)
-        except ValueError:
-            continue
-        if not MIN_YEAR <= value.year <= MAX_YEAR:
-            raise Invalid.one(field, f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
-        if fmt == "%Y-%m-%d" and end:
-            return value + timedelta(days=1) - timedelta(seconds=1)
-        return value
-    raise Invalid.one(field, "Does not match format 'YYYY-MM-DD HH:MM:SS'")
+def _with_offset(text: str) -> datetime | None:
+    """An ISO 8601 date-time with an offset (an instant, whatever the campaign's zone), else None."""
+    match = _WITH_OFFSET.match(text)
+    if match is None:
+        return None
+    when, offset = match.groups()
+    offset = "+" + offset[1:] if offset.startswith(" ") else offset
+    when = re.sub(r"(\.\d{6})\d+$", r"\1", when)  # nanoseconds (Go's RFC 3339): microseconds are enough
+    try:
+        return datetime.fromisoformat(when + ("+00:00" if offset in ("Z", "z") else offset))
+    except ValueError:
+        return None
+
+
+def parse_date(field: str, text: str, tz: ZoneInfo, *, end: bool) -> datetime:
+    """``YYYY-MM-DD HH:MM:SS`` in ``tz`` (or a bare date: the whole day), or ISO 8601 with an
+    offset (``2026-12-01T00:00:00+07:00``, ``...Z``) → an aware datetime in ``tz``. An ``end``
+    is the last second counted (a bare date's 23:59:59; fractions of a second dropped)."""
+    text = text.strip()
+    value = _with_offset(text)
+    bare_date = False
+    if value is None:
+        for fmt in DATE_FORMATS:
+            try:
+                value = datetime.strptime(text, fmt).replace(tzinfo=tz)
+            except ValueError:
+                continue
+            bare_date = fmt == "%Y-%m-%d"
+            break
+    if value is None:
+        raise Invalid.one(field, BAD_FORMAT)
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise Invalid.one(field, f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
+    # In the campaign's zone: its hourly counters are local hours (an offset of +05:30 must not shift them).
+    value = value.astimezone(tz)
+    if end:
+        value = value.replace(microsecond=0)
+    return value + timedelta(days=1) - timedelta(seconds=1) if bare_date and end else value
 
 
 def parse_range(time_zone: str, start: str | None, end: str | None) -> tuple[datetime | None, datetime | None]:
@@ -48,7 +84,7 @@ def parse_range(time_zone: str, start: str | None, end: str | None) -> tuple[dat
         if not text:
             continue
         try:
-            value = parse_local(name, text, end=is_end).replace(tzinfo=tz)
+            value = parse_date(name, text, tz, end=is_end)
         except Invalid as exc:
             errors += exc.errors
             continue
@@ -81,6 +117,9 @@ def report(svc: Services, campaign_uuid: str, start: str | None, end: str | None
     if campaign is None:
         raise NotFound(CAMPAIGN_NOT_FOUND)
     lo, hi = local_range(svc, campaign.time_zone, campaign.created_at, start, end)
+    # autocall: the zone dates without an offset were read in, and the range counted (end inclusive)
+    used = {"time_zone": campaign.time_zone, "start_date": lo.isoformat(timespec="seconds"),
+            "end_date": (hi - timedelta(seconds=1)).replace(microsecond=0).isoformat(timespec="seconds")}  # fmt: skip
     # Nothing ended before the campaign existed or after now: only those hours are read,
     # so "end_date=2999-12-31" costs what "until now" costs.
     if campaign.created_at and lo < campaign.created_at:
@@ -92,4 +131,5 @@ def report(svc: Services, campaign_uuid: str, start: str | None, end: str | None
         **{f: int(totals.get(f, 0)) for f in REPORT_FIELDS},
         # autocall: the finer statuses the seed's six fold, beside them
         "recall_status": {s.value: int(totals.get(f"rs:{s.value}", 0)) for s in RecallStatus},
+        **used,
     }

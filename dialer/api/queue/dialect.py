@@ -24,9 +24,22 @@ class Queue(Dialect):
 
     def error_schema(self) -> dict[str, Any]:
         field_errors = {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}}
+        texts = {"type": "object", "additionalProperties": {"type": "string"}}
+        ids = {"type": "array", "items": {"type": "string"}}
+        # A push that takes no customer: {"code": 400, "content": "import fail", "data": {"fail": [...], ...}};
+        # a validation error carries an empty data too.
+        data = {"type": "object", "required": ["fail", "success"], "description": "push only: the customers refused "
+                "(fail) and why (reasons); content \"import fail\" when none was taken", "properties": {
+                    "fail": ids, "success": ids, "reasons": texts, "warnings": texts}}  # fmt: skip
         return {"type": "object", "required": ["code", "content"], "properties": {
             "code": {"type": "integer", "example": 404}, "content": {"type": "string", "example": "queue not found"},
-            "errors": field_errors}}  # fmt: skip
+            "errors": field_errors, "data": data}}  # fmt: skip
+
+    def error_text(self, status: int) -> str | None:
+        if status == 400:
+            return ('invalid request (nothing was written); a push none of whose customers was taken answers '
+                    'content "import fail" with data.fail and data.reasons')  # fmt: skip
+        return None
 
 
 QUEUE_DIALECT = Queue()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from dialer.api.fields import Int, Name, integral
 
@@ -26,7 +26,11 @@ def _id_text(value: Any) -> Any:
 
 
 CustomerId = Annotated[str, Field(min_length=1, max_length=128, description="the customer's id (text or integer)"),
-                       BeforeValidator(_id_text)]  # fmt: skip
+                       BeforeValidator(_id_text),
+                       WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1, "maxLength": 128},
+                                                 {"type": "integer"}],
+                                       "description": "the customer's id: text, or an integer (taken as its digits)"},
+                                      mode="validation")]  # fmt: skip
 QueueCode = Annotated[Name, Field(description="the queue (a campaign of that name)")]
 
 

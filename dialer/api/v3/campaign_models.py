@@ -124,8 +124,15 @@ class CampaignBody(BaseModel):
         return {k: v for k, v in self.model_dump(mode="json", exclude_unset=True).items() if v is not None}
 
 
+def _active_required(schema: dict[str, Any]) -> None:
+    """Documented as it is served: ``active`` required, a boolean (without it, or null: 400 "active is missing")."""
+    schema["required"] = ["active"]
+    schema["properties"]["active"] = {"type": "boolean", "title": "Active"}
+
+
 class ActiveBody(BaseModel):
-    model_config = STRICT
+    # Optional here so that a missing or null active gets the seed's own error from the handler.
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra=_active_required)
     active: bool | None = None
 
 

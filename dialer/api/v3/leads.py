@@ -26,7 +26,7 @@ _row = TypeAdapter(BulkRow)
 
 
 @routes.route("POST", "/v3/autocall/import", "Import one lead and dial it as soon as the campaign allows",
-              body=ImportBody, response=Imported, tag=TAG, errors=(400, 401, 404))  # fmt: skip
+              body=ImportBody, response=Imported, tag=TAG, errors=(400, 401, 404, 409))  # fmt: skip
 def import_one(call: Call) -> Imported:
     b: ImportBody = call.body
     lead = leads.import_one(call.services, b.campaign_uuid, Row([b.phone_number], b.param, b.external_id))
@@ -36,7 +36,7 @@ def import_one(call: Call) -> Imported:
 @routes.route("POST", "/v3/autocall/import/bulk", "Import many leads: JSON {campaign_uuid, leads: [...]} or a CSV "
               "(?campaign_uuid=; a phone_number column, optional external_id, every other column is a param)",
               query=BulkQuery, response=BulkImported, tag=TAG, raw_body=True, bulk=True,
-              body_types=("application/json", "text/csv"), errors=(400, 401, 404, 413))  # fmt: skip
+              body_types=("application/json", "text/csv"), errors=(400, 401, 404, 409, 413))  # fmt: skip
 def import_bulk(call: Call) -> dict[str, Any]:
     with leads.cyclic_gc_paused():
         return _import_bulk(call)

@@ -18,8 +18,9 @@ _UUID = re.compile(UUID_PATTERN)
 class ReportQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     campaign_uuid: str = Field(max_length=64)
-    start_date: str | None = Field(None, max_length=32, description="YYYY-MM-DD HH:MM:SS, campaign local time")
-    end_date: str | None = Field(None, max_length=32, description="inclusive to the second")
+    start_date: str | None = Field(None, max_length=40, description="YYYY-MM-DD HH:MM:SS (or YYYY-MM-DD) in the "
+                                   "campaign's time zone, or ISO 8601 with an offset (2026-12-01T00:00:00+07:00, Z)")
+    end_date: str | None = Field(None, max_length=40, description="same formats; inclusive to the second")
 
 
 class ReportStatus(BaseModel):
@@ -38,6 +39,10 @@ class ReportData(BaseModel):
     total_billsec: int = Field(description="seconds talking")
     total_waitsec: int = Field(description="seconds ringing before answer or give-up")
     recall_status: dict[str, int] = Field(description="autocall: the finer statuses, beside the seed's six")
+    time_zone: str = Field(description="autocall: the campaign's IANA time zone, in which dates without an offset "
+                           "were read and hours are counted")  # fmt: skip
+    start_date: str = Field(description="autocall: the range counted, from (ISO 8601, the campaign's offset)")
+    end_date: str = Field(description="autocall: the range counted, to (inclusive to the second)")
 
 
 class Report(BaseModel):

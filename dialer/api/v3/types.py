@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from dialer.api.fields import Int, Name, Text
+from dialer.domain.webhook_targets import control_problem
 
 __all__ = ["UUID_PATTERN", "EmptyBody", "Int", "Name", "PageQuery", "Text", "Url", "Uuid"]
 
@@ -24,6 +25,9 @@ def _uuid_or_empty(value: str) -> str:
 def _url_or_empty(value: str) -> str:
     if value and not value.startswith(("http://", "https://")):
         raise ValueError("Does not match format 'uri' (an http:// or https:// URL)")
+    problem = control_problem(value)  # a CR/LF would split the webhook's request line
+    if problem:
+        raise ValueError(problem)
     return value
 
 

@@ -40,7 +40,7 @@ def _row(index: int, phone: Phone) -> tuple[Row, int, list[tuple[str, str]]]:
 
 
 @routes.route("POST", "/api/campaign/create", "Create a campaign from a template campaign, load its phones, start it",
-              body=CreateCampaign, response=Created, tag="vbot", bulk=True, errors=(401,))  # fmt: skip
+              body=CreateCampaign, response=Created, tag="vbot", bulk=True, errors=(400, 401))  # fmt: skip
 def create(call: Call) -> Created:
     b: CreateCampaign = call.body
     svc = call.services

@@ -8,21 +8,24 @@ from dialer.api.routes import Dialect, Routes
 
 INVALID_PARAMETER = 201  # seed 003 "Tham số không hợp lệ"
 FAILURE = 400  # seed 003 "Lỗi"
+REFUSALS = frozenset({400, 404, 409, 413, 415})  # the request's fault: error 201, HTTP 500
 
 
 class VBot(Dialect):
     """``{"status": 0, "error": 201, "msg": "<why>", "data": "-1"}``.
 
-    Seed 003 lists HTTP 200 (success) and 500 (error) only, and puts the outcome
-    in the body: refusals answer HTTP 200 with ``status`` 0, as VBot does;
-    a missing token is still 401 and an internal error 500.
+    Seed 003's status table is 200 (success) and 500 (error): a refusal answers
+    HTTP 500 with ``error`` 201, so a client that checks the HTTP status never
+    reads ``data: "-1"`` as a campaign id. An internal error is also 500 but
+    ``error`` 400 (that is how a refusal is told from a crash); a missing token
+    is still 401, Redis unreachable 503.
     """
 
     name = "vbot"
     prefixes = ("/api/",)
 
     def error(self, status: int, message: str) -> dict[str, Any]:
-        code = INVALID_PARAMETER if status in (400, 404, 409, 413, 415) else FAILURE if status >= 500 else status
+        code = INVALID_PARAMETER if status in REFUSALS else FAILURE if status >= 500 else status
         return {"status": 0, "error": code, "msg": message, "data": "-1"}
 
     def invalid(self, errors: list[tuple[str, str]]) -> dict[str, Any]:
@@ -30,7 +33,13 @@ class VBot(Dialect):
         return {"status": 0, "error": INVALID_PARAMETER, "msg": text, "data": "-1"}
 
     def http_status(self, status: int) -> int:
-        return 200 if status in (400, 404, 409, 413, 415) else status
+        return 500 if status in REFUSALS else status
+
+    def error_text(self, status: int) -> str | None:
+        if status in REFUSALS:
+            return ("refused, error 201 (invalid parameter: a field missing or wrong, unknown campaignId, name taken, "
+                    "bad JSON; nothing was written); or an internal error, error 400")  # fmt: skip
+        return None
 
     def error_schema(self) -> dict[str, Any]:
         return {"type": "object", "required": ["status", "error", "msg", "data"], "properties": {

@@ -2,16 +2,30 @@
 
 The seed's JSON example spells the fields ``vbotId``, ``groupCode``,
 ``campaignId``; its table spells them ``vbot_id``, ``project_code``,
-``campaignID``. Both spellings are accepted.
+``campaignID``. Either spelling of each is accepted (one, not both), and the
+OpenAPI document says so.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from dialer.api.fields import Int, Name
 
-STRICT = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
+STRICT = ConfigDict(strict=True, extra="forbid")
+SPELLINGS = (("vbotId", "vbot_id"), ("groupCode", "project_code"), ("campaignId", "campaignID"))  # example, table
+
+
+def _both_spellings(schema: dict[str, Any]) -> None:
+    """The JSON schema lists the table's spelling beside the example's: exactly one of each pair is required."""
+    properties = schema["properties"]
+    for example, table in SPELLINGS:
+        text = f"the seed table's spelling of {example} (send one of the two)"
+        properties[table] = {**properties[example], "title": table, "description": text}
+    schema["required"] = [name for name in schema["required"] if name not in dict(SPELLINGS)]
+    schema["allOf"] = [{"oneOf": [{"required": [example]}, {"required": [table]}]} for example, table in SPELLINGS]
 
 
 class PhoneField(BaseModel):
@@ -28,7 +42,7 @@ class Phone(BaseModel):
 
 
 class CreateCampaign(BaseModel):
-    model_config = STRICT
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra=_both_spellings)
     vbot_id: str | Int() = Field(validation_alias=AliasChoices("vbotId", "vbot_id"))
     group_code: str = Field(validation_alias=AliasChoices("groupCode", "project_code"), max_length=128)
     campaign_id: Int() | str = Field(validation_alias=AliasChoices("campaignId", "campaignID"),
