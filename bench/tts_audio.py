@@ -80,7 +80,7 @@ def row(label: str, before: list[float], after: list[float]) -> None:
     b, a = statistics.median(before), statistics.median(after)
     print(
         f"{label:<32} {b * 1e3:8.2f} ms [{min(before) * 1e3:6.2f}]   {a * 1e3:7.3f} ms [{min(after) * 1e3:6.3f}]"
-        f"   {b / a:6.1f}x"
+        f"   {b / a:6.{2 if b < a else 1}f}x"
     )
 
 
