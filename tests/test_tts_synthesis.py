@@ -11,6 +11,7 @@ from array import array
 from pathlib import Path
 
 import gevent
+import numpy as np
 import pytest
 from gevent import pywsgi
 
@@ -181,6 +182,8 @@ def test_read_wav_streaming_header_and_extra_chunks():
     )
     assert read_wav(header + pcm) == (pcm, 16000, 1)
     assert read_wav(header + pcm + b"\x01") == (pcm, 16000, 1)  # a torn last sample is dropped
+    unsized = header[:4] + bytes(4) + header[8:]  # a RIFF size left at 0 by a streaming writer
+    assert read_wav(unsized + pcm) == (pcm, 16000, 1)
     stereo = tone(440, 8000, 0.1, channels=2)
     assert read_wav(wav_bytes(stereo, 8000, channels=2)) == (stereo, 8000, 2)
 
@@ -192,6 +195,8 @@ def test_read_wav_streaming_header_and_extra_chunks():
         (b"RIFF\x00\x00\x00\x00WAVEfmt ", "no fmt"),
         (wav_bytes(b"", 8000)[:36], "no data"),
         (wav_bytes(b"\0" * 8, 8000).replace(struct.pack("<HH", 2, 16), struct.pack("<HH", 2, 8)), "16"),
+        (wav_bytes(b"\0" * 8, 8000)[:28], "truncated fmt"),
+        (wav_bytes(b"\0" * 8, 8000).replace(struct.pack("<HH", 1, 1), struct.pack("<HH", 3, 1), 1), "integer PCM"),
     ],
 )
 def test_read_wav_rejects(data, message):
@@ -208,6 +213,22 @@ def test_resample_length_ratio_and_band(src, dst):
     if src > dst:  # a tone above the new Nyquist frequency is filtered out, not aliased
         alias = resample(tone(dst * 0.75, src, 0.5), src, dst)
         assert rms(alias) < 16000 / math.sqrt(2) / 100  # below -40 dB
+
+
+@pytest.mark.parametrize(
+    "dst, freq, above", [(8000, 1000, 6000), (8000, 3400, 4600), (16000, 1000, 10000), (16000, 7000, 9000)]
+)
+def test_resampled_tone_keeps_frequency_and_level_and_nothing_else_is_audible(dst, freq, above):
+    out = np.frombuffer(resample(tone(freq, 22050, 1.0), 22050, dst), np.int16)[dst // 4 : 3 * dst // 4]
+    window = np.hanning(len(out))
+    spectrum = np.abs(np.fft.rfft(out * window)) / (window.sum() / 2)  # a sine of amplitude A reads A
+    k = int(spectrum.argmax())
+    assert k * 2 == freq  # half a second: 2 Hz bins, and the peak's bin is the tone's
+    assert 20 * math.log10(spectrum[k] / 16000) == pytest.approx(0.0, abs=0.05)
+    rest = np.delete(spectrum, range(k - 8, k + 9))  # the Hann window's main lobe, with room
+    assert 20 * math.log10(rest.max() / 16000) < -80  # spurs: at the 16-bit noise floor, not the old -38 dB
+    alias = resample(tone(above, 22050, 1.0), 22050, dst)  # above the new Nyquist frequency
+    assert rms(alias) < 16000 / math.sqrt(2) * 10 ** (-80 / 20)
 
 
 def test_resample_edges():

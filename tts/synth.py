@@ -10,14 +10,16 @@ On a miss, inside a semaphore of ``concurrency`` renders:
 
 1. ``engine.synthesize(text)``: cooperative (espeak-ng via ``gevent.subprocess``,
    the HTTP engine on gevent sockets);
-2. resample + normalise (``tts.audio.convert``, rounded once) on the hub,
-   yielding to the event loop whenever 2 ms of work have passed (the work
-   comes in C chunks of at most about 3 ms): the conversion is 20-40 ms of CPU
-   for a 7 s message, and no other greenlet, timer or socket waits longer
-   than one chunk or two. Measured alternatives: gevent's thread pool (its
-   worker holds the GIL for whole switch intervals: the hub stalled 75 ms with
-   four renders at once) and ``gevent.sleep(0)`` between chunks (it runs ready
-   greenlets but not timers or I/O: the hub stalled for the whole conversion).
+2. resample + normalise (``tts.audio.convert``: libsoxr, rounded once) on the
+   hub, yielding to the event loop whenever 2 ms of work have passed (the work
+   comes in chunks of about 0.3 ms): the conversion is about 1 ms of CPU for a
+   7 s message, so only messages over about 15 s yield at all, and no
+   other greenlet, timer or socket waits longer than a few ms. Measured
+   alternatives (with the earlier 20-40 ms pure-Python conversion): gevent's
+   thread pool (its worker holds the GIL for whole switch intervals: the hub
+   stalled 75 ms with four renders at once) and ``gevent.sleep(0)`` between
+   chunks (it runs ready greenlets but not timers or I/O: the hub stalled for
+   the whole conversion).
    The yield is ``gevent.sleep(1e-6)``, a real loop iteration. Conversions
    run one at a time per process (they share one CPU anyway; interleaving
    several would multiply the wait of everything else on the hub).
@@ -42,7 +44,8 @@ RATES = (8000, 16000)
 PEAK_DBFS = -1.0
 # Everything about the output format that is not the rate: change it when the conversion changes, so old files
 # are not served for new settings.
-FORMAT = f"wav-pcm16-mono-peak{PEAK_DBFS:+.1f}dBFS-v1"
+# v2: libsoxr resampling (issue 16); a v1 file differs from v2 by about -40 dB (the old resampler's spurs).
+FORMAT = f"wav-pcm16-mono-peak{PEAK_DBFS:+.1f}dBFS-v2"
 # One conversion at a time per process (engines still run ``concurrency`` at once): conversions are CPU work on
 # the one hub thread, so running several interleaved only multiplies how long other greenlets wait for the hub.
 _CPU = BoundedSemaphore(1)

@@ -4,8 +4,8 @@ Debian package ``espeak-ng`` (the project's bootstrap installs it). The text goe
 to the process on stdin (``--stdin``: no argument-length limit, and text
 starting with ``-`` is not read as an option); the WAV comes back on stdout.
 espeak-ng writes a *streaming* WAV header there (placeholder sizes near 2 GiB),
-so the RIFF chunks are parsed by hand (:func:`tts.audio.read_wav`) and only the
-bytes actually present are taken. Output is mono 16-bit at 22,050 Hz with
+so :func:`tts.audio.read_wav` takes the bytes actually present, whatever the
+header's sizes say. Output is mono 16-bit at 22,050 Hz with
 peaks near full scale; the synthesizer resamples and normalises it.
 
 ``gevent.subprocess`` makes the wait cooperative: while espeak-ng runs (about
