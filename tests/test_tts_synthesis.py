@@ -188,6 +188,24 @@ def test_read_wav_streaming_header_and_extra_chunks():
     assert read_wav(wav_bytes(stereo, 8000, channels=2)) == (stereo, 8000, 2)
 
 
+def extensible_wav(pcm: bytes, rate: int, subformat: int) -> bytes:
+    """A WAVE_FORMAT_EXTENSIBLE file (as some cloud TTS and sox write): tag 0xFFFE, the codec in a GUID."""
+    guid = subformat.to_bytes(2, "little") + bytes.fromhex("000000001000800000aa00389b71")
+    fmt = struct.pack("<HHIIHHHHI", 0xFFFE, 1, rate, 2 * rate, 2, 16, 22, 16, 4) + guid
+    body = b"WAVE" + b"fmt " + len(fmt).to_bytes(4, "little") + fmt + b"data" + len(pcm).to_bytes(4, "little") + pcm
+    return b"RIFF" + len(body).to_bytes(4, "little") + body
+
+
+def test_read_wav_takes_extensible_pcm_as_pcm():
+    pcm = tone(440, 16000, 0.1)
+    assert read_wav(extensible_wav(pcm, 16000, subformat=1)) == (pcm, 16000, 1)
+
+
+def test_read_wav_refuses_extensible_float():
+    with pytest.raises(ValueError, match="integer PCM"):
+        read_wav(extensible_wav(b"\0" * 8, 16000, subformat=3))
+
+
 @pytest.mark.parametrize(
     "data, message",
     [

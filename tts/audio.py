@@ -45,6 +45,7 @@ def _parse_wav(data: bytes) -> tuple[bytes, int, int, int]:
     # the RIFF size to the bytes present makes it read the data actually there, however it is declared.
     fixed = bytearray(data)
     fixed[4:8] = min(len(data) - 8, 0xFFFFFFFF).to_bytes(4, "little")
+    _extensible_as_pcm(fixed)
     try:
         with wave.open(io.BytesIO(fixed)) as w:
             rate, channels, width = w.getframerate(), w.getnchannels(), w.getsampwidth()
@@ -57,6 +58,25 @@ def _parse_wav(data: bytes) -> tuple[bytes, int, int, int]:
         raise ValueError(f"bad WAV format: {channels} channels at {rate} Hz")
     frame = channels * width
     return pcm[: len(pcm) - len(pcm) % frame], rate, channels, width  # a torn last frame is dropped
+
+
+_EXTENSIBLE = 0xFFFE
+_PCM_GUID_TAIL = bytes.fromhex("000000001000800000aa00389b71")  # KSDATAFORMAT_SUBTYPE_PCM after its 2-byte tag
+
+
+def _extensible_as_pcm(data: bytearray) -> None:
+    """WAVE_FORMAT_EXTENSIBLE holding integer PCM (what cloud TTS and sox write for some layouts) is
+    PCM: ``wave`` reads it only from Python 3.12, so its fmt tag is rewritten to plain PCM (1) here."""
+    at = 12
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at + 4 : at + 8], "little")
+        if data[at : at + 4] == b"fmt ":
+            body = data[at + 8 : at + 8 + size]
+            tag = int.from_bytes(body[0:2], "little")
+            if tag == _EXTENSIBLE and len(body) >= 40 and body[24:26] == b"\x01\x00" and body[26:40] == _PCM_GUID_TAIL:
+                data[at + 8 : at + 10] = (1).to_bytes(2, "little")
+            return
+        at += 8 + size + (size & 1)
 
 
 def _wave_error(message: str) -> str:
