@@ -212,9 +212,9 @@ def run_tts_render(args: argparse.Namespace) -> int:
 def run_simswitch(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from dialer.simswitch import Limits, SimServer, Switch, load_scenario
-    from dialer.simswitch.dialplan_xml import load_dialplan_xml
-    from dialer.simswitch.json_cdr import autocall_settings
+    from simswitch import Limits, SimServer, Switch, load_scenario
+    from simswitch.dialplan_xml import load_dialplan_xml
+    from simswitch.json_cdr import autocall_settings
 
     try:
         scenario = load_scenario(args.scenario)

@@ -23,8 +23,8 @@ import pytest
 from dialer.config import Settings
 from dialer.domain.enums import Network
 from dialer.service.carriers import GATEWAY
-from dialer.simswitch import Scenario
-from dialer.simswitch.dialplan_xml import AUTOCALL_DIALPLAN, load_dialplan_xml, route
+from simswitch import Scenario
+from simswitch.dialplan_xml import AUTOCALL_DIALPLAN, load_dialplan_xml, route
 from tests.fidelity import assert_span
 from tests.test_simswitch_dialplan import answering, engine_originate, executed, login, write_wav
 

@@ -36,7 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape as _escape
 
-from dialer.simswitch.scenario import DialplanApp
+from simswitch.scenario import DialplanApp
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ AUTOCALL_CONTEXT = "autocall"
 # The file operators install in FreeSWITCH's conf/dialplan/. It is read from
 # the source tree (the package is used from a checkout: pip install -e .), so
 # the simulator and a real FreeSWITCH run the very same file.
-AUTOCALL_DIALPLAN = Path(__file__).resolve().parents[2] / "freeswitch-conf" / "dialplan" / "autocall.xml"
+AUTOCALL_DIALPLAN = Path(__file__).resolve().parents[1] / "freeswitch-conf" / "dialplan" / "autocall.xml"
 
 VAR = re.compile(r"\$\{([^${}]+)\}")
 DESTINATION = "destination_number"

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dialer.simswitch.causes import sip_to_cause
+from simswitch.causes import sip_to_cause
 
 Seconds = float | tuple[float, float]
 
@@ -124,7 +124,7 @@ class Scenario(BaseModel):
     @model_validator(mode="after")
     def _autocall_dialplan(self) -> Scenario:
         if "autocall" not in self.dialplan and self.autocall_dialplan:
-            from dialer.simswitch.dialplan_xml import autocall_context
+            from simswitch.dialplan_xml import autocall_context
 
             apps = autocall_context()
             if apps is not None:

@@ -296,7 +296,7 @@ def _post(conn: http.client.HTTPConnection, s: JsonCdrSettings, dest: str, body:
         return 0
 
 
-AUTOCALL_CONF = Path(__file__).resolve().parents[2] / "freeswitch-conf" / "autoload_configs" / "json_cdr.conf.xml"
+AUTOCALL_CONF = Path(__file__).resolve().parents[1] / "freeswitch-conf" / "autoload_configs" / "json_cdr.conf.xml"
 
 
 def autocall_settings(url: str, env: dict[str, str], fs_log_dir: str) -> JsonCdrSettings:
