@@ -113,8 +113,9 @@ class Scenario(BaseModel):
     # ``originate ... EXTEN XML CONTEXT`` runs dialplan[CONTEXT] (an empty list
     # parks the call); a context not listed does not exist: the answered call is
     # hung up NO_ROUTE_DESTINATION, as FreeSWITCH does. ``autocall``, unless given
-    # here, is read from freeswitch-conf/dialplan/autocall.xml (the file FreeSWITCH
-    # runs); ``autocall_dialplan: false`` leaves it out (a stock configuration).
+    # here, is freeswitch-conf/dialplan/autocall.xml (the file FreeSWITCH runs, shipped
+    # in the package; missing, the scenario is refused); ``autocall_dialplan: false``
+    # leaves it out (a stock configuration).
     dialplan: dict[str, list[DialplanApp]] = Field(default_factory=dict)
     autocall_dialplan: bool = True
     # Modules this FreeSWITCH lacks (``module_exists`` says false; their applications
@@ -126,9 +127,7 @@ class Scenario(BaseModel):
         if "autocall" not in self.dialplan and self.autocall_dialplan:
             from simswitch.dialplan_xml import autocall_context
 
-            apps = autocall_context()
-            if apps is not None:
-                self.dialplan["autocall"] = apps
+            self.dialplan["autocall"] = autocall_context()
         return self
 
     def outcome(self, number: str, rng: random.Random) -> Outcome:
