@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from simswitch.causes import str2cause
 from simswitch.dialstring import USAGE, DialStringError, parse_originate
+from simswitch.shutdown import Shutdown
 from simswitch.switch import VERSION_TEXT, uptime_text
 
 if TYPE_CHECKING:
@@ -222,8 +223,6 @@ class Api:
 
     def shutdown(self, words: list[str], on_drained: Callable[[], None] | None = None) -> str:
         """``fsctl shutdown [cancel|elegant|asap]`` (shutdown.py runs it)."""
-        from simswitch.shutdown import Shutdown
-
         mode = self._shutdown_mode(words)
         if mode == "cancel":
             self.switch.shutdown_requested = False

@@ -35,18 +35,44 @@ from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape as _escape
 
+from pydantic import BaseModel, ConfigDict, field_validator
+
 from simswitch import package_data
-from simswitch.scenario import DialplanApp
 
 AUTOCALL_CONTEXT = "autocall"
 # freeswitch-conf/dialplan/autocall.xml, the file operators install in FreeSWITCH's
 # conf/dialplan/, as the package ships it (package_data.py): the simulator and a real
 # FreeSWITCH run the very same file, from a checkout or a wheel.
 AUTOCALL_DIALPLAN = package_data.AUTOCALL_DIALPLAN
-
 VAR = re.compile(r"\$\{([^${}]+)\}")
 DESTINATION = "destination_number"
 NO_ROUTE = "@no_route"  # not an application: the dialplan has no extension for the call
+
+
+class DialplanApp(BaseModel):
+    """One application of a context: a scenario's ``dialplan:`` entry, or an XML ``<action>``."""
+
+    model_config = ConfigDict(extra="forbid")
+    app: str
+    data: str = ""
+    # Optional guard, an XML dialplan <condition> on a channel variable or on
+    # destination_number: the app runs only if ``field`` (``${name}``, expanded
+    # when the call is routed, or ``destination_number``) matches ``expression``;
+    # with ``anti`` (an <anti-action>) only if it does not. ``$1``..``$9`` in
+    # ``data`` take the expression's groups. A failing destination_number guard
+    # on a context's first app means the extension does not match (no route).
+    field: str = ""
+    expression: str = ""
+    anti: bool = False
+
+    @field_validator("expression")
+    @classmethod
+    def _regex_compiles(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"bad condition expression {v!r}: {exc}") from None
+        return v
 
 
 def load_dialplan_xml(path: str | Path) -> dict[str, list[DialplanApp]]:

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simswitch.causes import sip_to_cause
+from simswitch.dialplan_xml import DialplanApp, autocall_context
 
 Seconds = float | tuple[float, float]
 
@@ -80,30 +81,6 @@ class Default(BaseModel):
         return v
 
 
-class DialplanApp(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    app: str
-    data: str = ""
-    # Optional guard, an XML dialplan <condition> on a channel variable or on
-    # destination_number: the app runs only if ``field`` (``${name}``, expanded
-    # when the call is routed, or ``destination_number``) matches ``expression``;
-    # with ``anti`` (an <anti-action>) only if it does not. ``$1``..``$9`` in
-    # ``data`` take the expression's groups. A failing destination_number guard
-    # on a context's first app means the extension does not match (no route).
-    field: str = ""
-    expression: str = ""
-    anti: bool = False
-
-    @field_validator("expression")
-    @classmethod
-    def _regex_compiles(cls, v: str) -> str:
-        try:
-            re.compile(v)
-        except re.error as exc:
-            raise ValueError(f"bad condition expression {v!r}: {exc}") from None
-        return v
-
-
 class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rules: list[Rule] = []
@@ -125,8 +102,6 @@ class Scenario(BaseModel):
     @model_validator(mode="after")
     def _autocall_dialplan(self) -> Scenario:
         if "autocall" not in self.dialplan and self.autocall_dialplan:
-            from simswitch.dialplan_xml import autocall_context
-
             self.dialplan["autocall"] = autocall_context()
         return self
 

@@ -13,8 +13,7 @@ import gevent
 import pytest
 
 from simswitch import Scenario, load_scenario
-from simswitch.dialplan_xml import AUTOCALL_DIALPLAN, NO_ROUTE, expand_variables, load_dialplan_xml, route
-from simswitch.scenario import DialplanApp
+from simswitch.dialplan_xml import AUTOCALL_DIALPLAN, NO_ROUTE, DialplanApp, expand_variables, load_dialplan_xml, route
 from tests.conftest import free_port
 from tests.eslclient import RawClient
 from tests.fidelity import assert_span
