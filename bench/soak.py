@@ -66,9 +66,9 @@ import gevent  # noqa: E402
 import redis  # noqa: E402
 from soak_faults import AofRedis, Daemon, Fault, Schedule, free_port  # noqa: E402
 
-from dialer.simswitch import JsonCdrSettings, Limits, Scenario, SimServer, Switch  # noqa: E402
-from dialer.simswitch import faults as simfaults  # noqa: E402
 from dialer.store.store import Store  # noqa: E402
+from simswitch import JsonCdrSettings, Limits, Scenario, SimServer, Switch  # noqa: E402
+from simswitch import faults as simfaults  # noqa: E402
 from tests.engine_fixtures import audio_campaign, write_wav  # noqa: E402
 from tests.factories import leads  # noqa: E402
 from tests.receivers import WebhookReceiver  # noqa: E402

@@ -1,6 +1,6 @@
 """Helpers of bench/soak.py: the daemon as a process, a restartable Redis with AOF, the fault schedule.
 
-Each fault fires at a seeded originate count (as dialer/simswitch/faults.py's FaultPlan), but never
+Each fault fires at a seeded originate count (as simswitch/faults.py's FaultPlan), but never
 before autocall dials again after the previous one: a fault whose moment comes meanwhile waits for the
 next originate after that, so each time to dial again is one fault's alone.
 """

@@ -212,12 +212,17 @@ def run_tts_render(args: argparse.Namespace) -> int:
 def run_simswitch(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from dialer.simswitch import Limits, SimServer, Switch, load_scenario
-    from dialer.simswitch.dialplan_xml import load_dialplan_xml
-    from dialer.simswitch.json_cdr import autocall_settings
+    from simswitch import Limits, SimServer, Switch, load_scenario
+    from simswitch.dialplan_xml import load_dialplan_xml
+    from simswitch.json_cdr import autocall_settings
+    from simswitch.package_data import PackageDataError
 
     try:
         scenario = load_scenario(args.scenario)
+        json_cdr = autocall_settings(args.cdr_url, dict(os.environ), args.cdr_log_dir) if args.cdr_url else None
+    except PackageDataError as exc:  # a broken install: refuse to start rather than park every call
+        print(f"autocall simswitch: {exc}", file=sys.stderr)
+        return 2
     except (OSError, ValueError, ValidationError) as exc:
         print(f"autocall simswitch: bad scenario {args.scenario}: {exc}", file=sys.stderr)
         return 2
@@ -234,7 +239,7 @@ def run_simswitch(args: argparse.Namespace) -> int:
         limits=Limits(max_sessions=args.max_sessions, sps=args.sps),
         hostname=args.hostname,
         races=args.races,
-        json_cdr=autocall_settings(args.cdr_url, dict(os.environ), args.cdr_log_dir) if args.cdr_url else None,
+        json_cdr=json_cdr,
     )
     host, port = args.listen
     server = SimServer(switch, host, port, args.password, heartbeat=args.heartbeat, stats_file=args.stats_file)

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from dialer.simswitch import Limits, Scenario, SimServer, Switch, load_scenario
-from dialer.simswitch.json_cdr import JsonCdrSettings
+from simswitch import Limits, Scenario, SimServer, Switch, load_scenario
+from simswitch.json_cdr import JsonCdrSettings
 
 HERE = Path(__file__).parent
 CAPTURES = HERE / "captures"

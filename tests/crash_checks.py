@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 
-from dialer.simswitch import Switch
 from dialer.store.store import Store
+from simswitch import Switch
 
 
 def campaign_settled(store: Store, campaign_uuid: str) -> bool:

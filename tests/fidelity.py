@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from dialer.esl.protocol import Event, StreamParser, parse_event_body
-from dialer.simswitch.extract import slot_key
+from simswitch.extract import slot_key
 
 PERIODIC = {"HEARTBEAT", "RE_SCHEDULE", "TRAP"}
 

@@ -16,7 +16,7 @@ from dialer.api.app import build_app
 from dialer.api.server import make_server
 from dialer.domain.enums import CampaignStatus, TypeAutocall
 from dialer.domain.models import Template
-from dialer.simswitch import Scenario
+from simswitch import Scenario
 from tests.api_fixtures import TOKEN, snapshot
 from tests.conftest import free_port
 from tests.engine_fixtures import make_engine, wait_until, write_wav

@@ -317,7 +317,7 @@ def test_an_attempt_no_gateway_could_take_shows_its_phone_numbers(api, store, se
     """INVALID_GATEWAY (the carrier has no gateway for the number's network) fails the attempt before any
     originate is built: its CDR still names the number it was for (it used to be empty)."""
     from dialer.domain.models import Carrier
-    from dialer.simswitch import Scenario
+    from simswitch import Scenario
     from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 
     engine = make_engine(store, simswitch(Scenario(rules=[])), services.audio_dir)

@@ -102,7 +102,7 @@ def test_an_end_before_the_start_is_refused(api, seed_campaign):
 def test_a_call_cancelled_while_ringing_is_cancel_in_status_and_in_recall_status(api, store, services, simswitch):
     """Stopping a campaign cancels its ringing calls: the report counts each as ``cancel`` in both its seed
     ``status`` and its ``recall_status`` breakdown (it used to say ``failed`` in the latter)."""
-    from dialer.simswitch import Scenario
+    from simswitch import Scenario
     from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 
     server = simswitch(Scenario(rules=[{"match": "^098", "no_answer": True}]), time_scale=1.0)

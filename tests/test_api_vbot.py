@@ -156,8 +156,8 @@ def test_a_campaign_created_over_http_runs_to_completion_with_vbot_webhooks(serv
     from dialer.api.app import build_app
     from dialer.api.server import make_server
     from dialer.domain.models import Carrier
-    from dialer.simswitch import Scenario
     from dialer.webhooks import WebhookSender
+    from simswitch import Scenario
     from tests.api_fixtures import TOKEN
     from tests.conftest import free_port
     from tests.engine_fixtures import make_engine, wait_until

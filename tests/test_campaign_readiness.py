@@ -11,8 +11,8 @@ import pytest
 
 from dialer.domain.models import Carrier, Template
 from dialer.logs import JsonFormatter
-from dialer.simswitch import Scenario
 from dialer.status import gather, render
+from simswitch import Scenario
 from tests.api_fixtures import snapshot
 from tests.engine_fixtures import make_engine, wait_until, write_wav
 from tests.seed_examples import examples

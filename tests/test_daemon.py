@@ -13,8 +13,8 @@ import urllib.request
 import gevent
 
 from dialer.domain.models import Template
-from dialer.simswitch import Scenario
 from dialer.store.store import Store
+from simswitch import Scenario
 from tests.conftest import free_port, private_redis
 from tests.engine_fixtures import audio_campaign, wait_until, write_wav
 from tests.factories import leads

@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import threading
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -230,8 +231,14 @@ def test_everything_the_dockerfile_copies_exists_and_passes_its_dockerignore():
         for source in sources:
             assert (ROOT / source).exists(), source
             assert any(source.rstrip("/") == a or source.startswith(a + "/") for a in allowed), source
-    # The package's data files (Lua scripts, the simulator's JSON, HTML) are inside dialer/.
-    assert "dialer" in allowed and "tts" in allowed and "pyproject.toml" in allowed and "README.md" in allowed
+    # Every package pyproject ships (with its data: Lua scripts, the simulator's JSON and XML, HTML) is copied.
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = [p.rstrip("*") for p in setuptools["packages"]["find"]["include"]]
+    assert packages == ["dialer", "simswitch", "tts"]
+    copied = {rest.split()[0] for keyword, rest in instructions() if keyword == "COPY"}
+    for package in packages:
+        assert package in allowed and package in copied, package
+    assert "pyproject.toml" in allowed and "README.md" in allowed
 
 
 # -- docker/healthcheck.py -----------------------------------------------------------------------

@@ -20,10 +20,10 @@ from dialer.api.app import build_app
 from dialer.config import Settings
 from dialer.domain.models import Lead, Network, Template
 from dialer.service.context import Services
-from dialer.simswitch import Scenario
 from dialer.store.sealing import CannotOpen, NoKey, Sealer, key_id, parse_key
 from dialer.store.store import Finish, Store
 from dialer.webhooks import MAX_TRIES, WebhookSender
+from simswitch import Scenario
 from tests.api_fixtures import TOKEN, Client, snapshot
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import campaign

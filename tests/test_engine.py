@@ -11,9 +11,9 @@ import pytest
 
 from dialer.domain.enums import CampaignStatus
 from dialer.domain.models import Lead, Network, Schedule
-from dialer.simswitch import Limits, Scenario
 from dialer.store.holds import HeldCampaigns
 from dialer.store.store import Store
+from simswitch import Limits, Scenario
 from tests.engine_fixtures import audio_campaign, disconnect_and_kill, make_engine, wait_until
 from tests.factories import campaign, leads
 

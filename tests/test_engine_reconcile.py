@@ -12,9 +12,9 @@ import pytest
 
 from dialer.domain.enums import CampaignStatus
 from dialer.domain.models import Carrier
-from dialer.simswitch import Scenario
 from dialer.store.keys import Keys
 from dialer.store.store import Store
+from simswitch import Scenario
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads
 

@@ -11,8 +11,8 @@ import pytest
 from dialer.api.app import build_app
 from dialer.api.server import make_server
 from dialer.service.context import Services
-from dialer.simswitch import JsonCdrSettings, Scenario
-from dialer.simswitch.faults import drop
+from simswitch import JsonCdrSettings, Scenario
+from simswitch.faults import drop
 from tests.conftest import free_port
 from tests.crash_checks import check_nothing_lost
 from tests.engine_fixtures import audio_campaign, disconnect_and_kill, make_engine, wait_until

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from dialer.simswitch import Scenario, faults
-from dialer.simswitch.dialplan_xml import autocall_context
 from dialer.store.store import Store
+from simswitch import Scenario, faults
+from simswitch.dialplan_xml import autocall_context
 from tests.crash_checks import campaign_settled, check_nothing_lost
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.eslclient import RawClient

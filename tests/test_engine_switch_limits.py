@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from dialer.esl.capacity import rates
-from dialer.simswitch import Limits, Scenario
 from dialer.store.store import Store
+from simswitch import Limits, Scenario
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads
 

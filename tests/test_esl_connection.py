@@ -170,7 +170,7 @@ def test_node_keeps_reconnecting_while_the_connection_drops(fake):
 
 
 def test_node_learns_the_limits_from_fsctl_not_from_the_heartbeat(simswitch):
-    from dialer.simswitch import Limits
+    from simswitch import Limits
 
     server = simswitch(limits=Limits(max_sessions=40, sps=12))  # no HEARTBEAT at all
     node = Node(NodeConfig("fs", *server.address, "ClueCon"), on_event=lambda n, e: None)

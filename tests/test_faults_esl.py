@@ -11,9 +11,9 @@ from __future__ import annotations
 import gevent
 import pytest
 
-from dialer.simswitch import Limits, Scenario
-from dialer.simswitch.faults import Fault, FaultPlan
 from dialer.store.store import Store
+from simswitch import Limits, Scenario
+from simswitch.faults import Fault, FaultPlan
 from tests.crash_checks import campaign_settled, check_nothing_lost
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads
@@ -87,7 +87,7 @@ def long_call(store, simswitch, tmp_path, talk: float = 3.0):
 
 
 def test_a_call_that_outlives_a_dropped_connection_gets_its_real_result(store, simswitch, tmp_path):
-    from dialer.simswitch import faults
+    from simswitch import faults
 
     engine, server, camp, lead = long_call(store, simswitch, tmp_path)
     try:
@@ -103,7 +103,7 @@ def test_a_call_that_outlives_a_dropped_connection_gets_its_real_result(store, s
 
 
 def test_a_stalled_freeswitch_is_noticed_without_any_command_to_send(store, simswitch, tmp_path):
-    from dialer.simswitch import faults
+    from simswitch import faults
 
     engine, server, camp, lead = long_call(store, simswitch, tmp_path, talk=5.0)
     try:
@@ -163,7 +163,7 @@ def test_a_serial_call_cut_off_while_its_first_number_rings_ends_with_the_answer
         store, simswitch, tmp_path):  # fmt: skip
     """Regression: after a reconnect its job result is unknown; the first number's busy must
     not end the attempt while FreeSWITCH moves on to the second (which answers)."""
-    from dialer.simswitch import faults
+    from simswitch import faults
 
     server = simswitch(SERIAL, time_scale=1.0)
     engine = make_engine(store, server, tmp_path / "audio", command_timeout=0.5, keepalive_s=0.3)

@@ -21,8 +21,8 @@ import random
 
 import pytest
 
-from dialer.simswitch import Limits, Scenario
 from dialer.store.store import Store
+from simswitch import Limits, Scenario
 from tests.crash_checks import campaign_settled, check_nothing_lost
 from tests.engine_fixtures import audio_campaign, wait_until, write_wav
 from tests.factories import leads

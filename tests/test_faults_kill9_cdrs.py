@@ -18,8 +18,8 @@ import time
 
 import pytest
 
-from dialer.simswitch import JsonCdrSettings, Limits
 from dialer.store.store import Store
+from simswitch import JsonCdrSettings, Limits
 from tests.conftest import free_port
 from tests.crash_checks import campaign_settled, check_nothing_lost
 from tests.engine_fixtures import audio_campaign, wait_until, write_wav

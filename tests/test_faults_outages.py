@@ -13,9 +13,9 @@ from falcon.testing import TestClient
 
 from dialer.api.app import build_app
 from dialer.service.context import Services
-from dialer.simswitch import Limits, Scenario
 from dialer.store.store import Store
 from dialer.webhooks import WebhookSender
+from simswitch import Limits, Scenario
 from tests.crash_checks import campaign_settled, check_nothing_lost
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads

@@ -23,8 +23,8 @@ import pytest
 from dialer.config import Settings
 from dialer.domain.enums import Network
 from dialer.service.carriers import GATEWAY
-from dialer.simswitch import Scenario
-from dialer.simswitch.dialplan_xml import AUTOCALL_DIALPLAN, load_dialplan_xml, route
+from simswitch import Scenario
+from simswitch.dialplan_xml import AUTOCALL_DIALPLAN, load_dialplan_xml, route
 from tests.fidelity import assert_span
 from tests.test_simswitch_dialplan import answering, engine_originate, executed, login, write_wav
 
@@ -33,6 +33,7 @@ CONF = ROOT / "freeswitch-conf"
 VARS_TEXT = (CONF / "autoload_configs" / "00_autocall_vars.xml").read_text()
 README = (CONF / "README.md").read_text()
 VARS = CONF / "autoload_configs" / "00_autocall_vars.xml"
+DIALPLAN = CONF / "dialplan" / "autocall.xml"
 FILES = sorted(CONF.rglob("*.xml"))
 # Globals the stock configuration or the core defines before any file is read
 # (conf/vanilla/vars.xml; core_uuid and local_ip_v4 are computed at start).
@@ -96,7 +97,8 @@ def test_the_files_mirror_freeswitchs_conf_directory():
     assert FILES, "no configuration files"
     for path in FILES:
         assert rel(path).split("/")[0] in {"autoload_configs", "dialplan", "directory", "sip_profiles"}, path
-    assert (CONF / "dialplan" / "autocall.xml") == AUTOCALL_DIALPLAN
+    # The simulator runs this very dialplan (its packaged copy: tests/test_simswitch_package.py).
+    assert AUTOCALL_DIALPLAN.read_bytes() == DIALPLAN.read_bytes()
 
 
 @pytest.mark.parametrize("path", FILES, ids=rel)
@@ -158,7 +160,7 @@ def test_every_global_variable_used_is_defined():
     used = {name for path in FILES for name in GLOBAL_REF.findall(path.read_text())}
     assert used - defined <= STOCK_GLOBALS, used - defined - STOCK_GLOBALS
     # Every autocall global is read somewhere (autocall_avmd by the dialplan, as a channel variable's fallback).
-    dialplan = AUTOCALL_DIALPLAN.read_text()
+    dialplan = DIALPLAN.read_text()
     assert {n for n in defined if n not in used and f"${{{n}}}" not in dialplan} == set()
 
 
@@ -188,7 +190,7 @@ def test_every_channel_variable_the_dialplans_read_is_set_by_the_engine_or_docum
     for path in (CONF / "dialplan").glob("*.xml"):
         used = set(CHANNEL_REF.findall(path.read_text()))
         assert used <= engine | OPTIONAL_CHANNEL_VARS, (path, used - engine - OPTIONAL_CHANNEL_VARS)
-    assert "${autocall_file}" in AUTOCALL_DIALPLAN.read_text()
+    assert "${autocall_file}" in DIALPLAN.read_text()
     for name in OPTIONAL_CHANNEL_VARS:
         assert f"`{name}`" in README, name
 
@@ -265,7 +267,7 @@ def test_switch_conf_limits_fit_autocalls_pacing():
 
 
 def test_the_safety_hangup_stays_below_autocalls_own_guard():
-    data = next(a.data for a in load_dialplan_xml(AUTOCALL_DIALPLAN)["autocall"] if a.app == "sched_hangup")
+    data = next(a.data for a in load_dialplan_xml(DIALPLAN)["autocall"] if a.app == "sched_hangup")
     seconds = int(re.fullmatch(r"\+(\d+) ALLOTTED_TIMEOUT", data).group(1))
     assert seconds < Settings.model_fields["max_call_seconds"].default
 
@@ -362,7 +364,7 @@ def test_the_readme_says_where_each_file_goes():
 
 
 def apps_for(variables: dict[str, str]) -> list[tuple[str, str]]:
-    apps = load_dialplan_xml(AUTOCALL_DIALPLAN)["autocall"]
+    apps = load_dialplan_xml(DIALPLAN)["autocall"]
     return route(apps, {"destination_number": "autocall", **variables}.get)
 
 
@@ -382,7 +384,7 @@ def test_routing_decides_the_conditions_like_mod_dialplan_xml():
 
 
 def test_the_dialplan_expressions_are_plain_pcre():
-    for condition in ET.parse(AUTOCALL_DIALPLAN).getroot().iter("condition"):
+    for condition in ET.parse(DIALPLAN).getroot().iter("condition"):
         re.compile(condition.get("expression"))
         assert condition.get("break", "on-false") in {"on-false", "never"}
         if condition.get("field", "").startswith("${"):

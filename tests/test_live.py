@@ -32,9 +32,9 @@ import redis
 from dialer.domain.enums import CampaignStatus, RecallStatus
 from dialer.domain.models import Schedule
 from dialer.service import live, reports
-from dialer.simswitch import Scenario
 from dialer.store.holds import HeldCampaigns
 from dialer.store.store import Finish, Store
+from simswitch import Scenario
 from tests import factories
 from tests.api_fixtures import TOKEN
 from tests.engine_fixtures import audio_campaign, make_engine

@@ -8,8 +8,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from dialer.api.app import build_app
 from dialer.service.context import Services
-from dialer.simswitch import Limits, Scenario
 from dialer.store.store import Store
+from simswitch import Limits, Scenario
 from tests.crash_checks import campaign_settled
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads

@@ -154,7 +154,7 @@ def test_q850_lists_every_freeswitch_cause_with_its_number():
 
 
 def test_q850_agrees_with_the_simulator():
-    from dialer.simswitch.causes import CAUSES
+    from simswitch.causes import CAUSES
 
     assert {k: v for k, v in CAUSES.items() if k != "NONE"} == Q850
 
@@ -190,7 +190,7 @@ def test_cause_names_are_case_and_space_insensitive():
 
 
 def test_sip_mapping_is_mod_sofias():
-    from dialer.simswitch.causes import sip_to_cause as simulated
+    from simswitch.causes import sip_to_cause as simulated
 
     for code in range(300, 700):
         assert sip_to_cause(code) == simulated(code), code

@@ -24,7 +24,7 @@ import pytest
 
 from dialer.domain.enums import ModeCall
 from dialer.routing import Leg, UnsafeValue, build_originate, escape_value
-from dialer.simswitch.dialstring import parse_originate as simswitch_parse
+from simswitch.dialstring import parse_originate as simswitch_parse
 
 # --- FreeSWITCH's passes, ported ----------------------------------------------------------------
 

@@ -10,8 +10,8 @@ import gevent
 import pytest
 from pydantic import ValidationError
 
-from dialer.simswitch import Limits, Scenario
-from dialer.simswitch.causes import sip_to_cause
+from simswitch import Limits, Scenario
+from simswitch.causes import sip_to_cause
 from tests.conftest import free_port
 from tests.eslclient import RawClient
 from tests.fidelity import assert_span

@@ -12,9 +12,8 @@ import xml.etree.ElementTree as ET
 import gevent
 import pytest
 
-from dialer.simswitch import Scenario, load_scenario
-from dialer.simswitch.dialplan_xml import AUTOCALL_DIALPLAN, NO_ROUTE, expand_variables, load_dialplan_xml, route
-from dialer.simswitch.scenario import DialplanApp
+from simswitch import Scenario, load_scenario
+from simswitch.dialplan_xml import AUTOCALL_DIALPLAN, NO_ROUTE, DialplanApp, expand_variables, load_dialplan_xml, route
 from tests.conftest import free_port
 from tests.eslclient import RawClient
 from tests.fidelity import assert_span

@@ -16,9 +16,9 @@ import gevent
 import pytest
 
 from dialer.esl.protocol import StreamParser
-from dialer.simswitch import Limits, Scenario
-from dialer.simswitch.limits import SessionLimits
-from dialer.simswitch.shutdown import FSCTL, SIGTERM, Shutdown
+from simswitch import Limits, Scenario
+from simswitch.limits import SessionLimits
+from simswitch.shutdown import FSCTL, SIGTERM, Shutdown
 from tests.conftest import CAPTURES
 from tests.eslclient import RawClient
 from tests.fidelity import IGNORED_HEADERS, assert_span, capture_commands, capture_events, keys, normalise_reply

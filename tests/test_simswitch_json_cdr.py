@@ -16,11 +16,11 @@ import pytest
 from gevent.server import StreamServer
 
 from dialer.esl.protocol import url_encode
-from dialer.simswitch import JsonCdrSettings, Limits, Scenario
-from dialer.simswitch.faults import restart
-from dialer.simswitch.json_cdr import autocall_settings
-from dialer.simswitch.json_cdr_doc import cdr_text
-from dialer.simswitch.shutdown import FSCTL, Shutdown
+from simswitch import JsonCdrSettings, Limits, Scenario
+from simswitch.faults import restart
+from simswitch.json_cdr import autocall_settings
+from simswitch.json_cdr_doc import cdr_text
+from simswitch.shutdown import FSCTL, Shutdown
 from tests.fidelity import capture_events
 from tests.test_simswitch_behaviour import login
 

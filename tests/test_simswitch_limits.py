@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.simswitch import Limits, Scenario
-from dialer.simswitch.limits import SessionLimits
+from simswitch import Limits, Scenario
+from simswitch.limits import SessionLimits
 from tests.test_simswitch_behaviour import login, originate, wait_count
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import gevent
 import pytest
 
-from dialer.simswitch import Limits, Scenario
-from dialer.simswitch.shutdown import FSCTL, SIGTERM, Shutdown
+from simswitch import Limits, Scenario
+from simswitch.shutdown import FSCTL, SIGTERM, Shutdown
 from tests.eslclient import RawClient
 from tests.test_simswitch_behaviour import login, wait_count
 

@@ -2,8 +2,8 @@
 
 import json
 
-from dialer.simswitch.extract import extract
-from dialer.simswitch.templates import TEMPLATE_FILE, library
+from simswitch.extract import extract
+from simswitch.templates import TEMPLATE_FILE, library
 from tests.conftest import CAPTURES
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from dialer import cli
-from dialer.simswitch import Scenario
 from dialer.store.store import Store
+from simswitch import Scenario
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from dialer import cli
-from dialer.simswitch import Scenario
+from simswitch import Scenario
 from tests.engine_fixtures import write_wav
 
 PASSWORD = "test-call-esl-password"

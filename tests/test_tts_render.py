@@ -11,7 +11,7 @@ import pytest
 
 from dialer.domain.enums import TypeAutocall
 from dialer.domain.models import Lead, Network, Template
-from dialer.simswitch import Scenario
+from simswitch import Scenario
 from tests.engine_fixtures import make_engine, wait_until
 from tests.factories import campaign
 from tts.audio import wav_info

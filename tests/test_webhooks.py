@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from dialer.logs import JsonFormatter
-from dialer.simswitch import Scenario
 from dialer.store.store import Store
 from dialer.webhooks import DELIVERY_HEADER, MAX_TRIES, SIGNATURE_HEADER, WebhookSender, backoff_ms, signature
+from simswitch import Scenario
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads
 from tests.receivers import DripReceiver, GarbageReceiver, WebhookReceiver

@@ -17,8 +17,8 @@ from jsonschema import Draft202012Validator
 from dialer.domain import cdr
 from dialer.domain.enums import RecallStatus
 from dialer.domain.models import Template
-from dialer.simswitch import Scenario
 from dialer.webhooks import WebhookSender
+from simswitch import Scenario
 from tests.engine_fixtures import make_engine, wait_until
 from tests.receivers import WebhookReceiver
 

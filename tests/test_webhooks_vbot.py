@@ -30,9 +30,9 @@ from dialer.outcomes.vbot import (
     webhook_format,
 )
 from dialer.routing.numbers import normalize
-from dialer.simswitch import Scenario
 from dialer.store.store import Store
 from dialer.webhooks import WebhookSender
+from simswitch import Scenario
 from tests.engine_fixtures import make_engine, wait_until
 from tests.factories import campaign
 from tests.receivers import WebhookReceiver

@@ -3,7 +3,7 @@
 Source: FreeSWITCH 1.10.12 ``switch_types.h`` / ``switch_channel.c`` (the cause
 table) and mod_sofia's ``sofia_glue_sip_cause_to_freeswitch()``, as written down
 in shared/FREESWITCH-NOTES.md ("Hangup causes and SIP"). The dialer keeps its own
-copy rather than importing the simulator's (``dialer.simswitch.causes``): the
+copy rather than importing the simulator's (``simswitch.causes``): the
 production classifier must not depend on the test double; a test checks that
 the two agree.
 

@@ -41,7 +41,7 @@ import gevent
 import gevent.event
 
 if TYPE_CHECKING:
-    from dialer.simswitch.server import SimServer
+    from simswitch.server import SimServer
 
 log = logging.getLogger("autocall.simswitch")
 

@@ -5,9 +5,9 @@ See docs/simswitch.md. The pieces: ``templates`` (captured event headers),
 ``listener``/``server`` (the socket side), ``scenario`` (what callees do).
 """
 
-from dialer.simswitch.json_cdr import JsonCdrSettings
-from dialer.simswitch.scenario import Scenario, load_scenario
-from dialer.simswitch.server import SimServer
-from dialer.simswitch.switch import Limits, Switch
+from simswitch.json_cdr import JsonCdrSettings
+from simswitch.scenario import Scenario, load_scenario
+from simswitch.server import SimServer
+from simswitch.switch import Limits, Switch
 
 __all__ = ["JsonCdrSettings", "Limits", "Scenario", "SimServer", "Switch", "load_scenario"]

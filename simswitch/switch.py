@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from dialer.simswitch.bus import EventBus
-from dialer.simswitch.calls import (
+from simswitch.bus import EventBus
+from simswitch.calls import (
     AFTER_COMPLETE,
     AFTER_DESTROY,
     ANSWER,
@@ -22,16 +22,16 @@ from dialer.simswitch.calls import (
     OriginateJob,
     playback_ms,
 )
-from dialer.simswitch.causes import SIP_PHRASES, q850, sip_to_cause, str2cause
-from dialer.simswitch.clock import Scheduler, SimClock
-from dialer.simswitch.dialplan_xml import NO_ROUTE, context_xml, expand_variables, route
-from dialer.simswitch.dialstring import Leg, parse_endpoint
-from dialer.simswitch.json_cdr import Cdr, JsonCdr, JsonCdrSettings
-from dialer.simswitch.json_cdr_doc import channel_cdr
-from dialer.simswitch.limits import Limits, SessionLimits
-from dialer.simswitch.null_endpoint import null_channel
-from dialer.simswitch.scenario import Outcome, Scenario
-from dialer.simswitch.templates import library
+from simswitch.causes import SIP_PHRASES, q850, sip_to_cause, str2cause
+from simswitch.clock import Scheduler, SimClock
+from simswitch.dialplan_xml import NO_ROUTE, context_xml, expand_variables, route
+from simswitch.dialstring import Leg, parse_endpoint
+from simswitch.json_cdr import Cdr, JsonCdr, JsonCdrSettings
+from simswitch.json_cdr_doc import channel_cdr
+from simswitch.limits import Limits, SessionLimits
+from simswitch.null_endpoint import null_channel
+from simswitch.scenario import Outcome, Scenario
+from simswitch.templates import library
 
 VERSION_TEXT = "FreeSWITCH Version 1.10.12-release~64bit ( 64bit)"
 RING_DELAY = 0.02  # the 180 arrived 20 ms after the INVITE in the captures

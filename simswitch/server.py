@@ -12,9 +12,9 @@ from pathlib import Path
 import gevent
 from gevent.server import StreamServer
 
-from dialer.simswitch.commands import Api
-from dialer.simswitch.listener import Listener
-from dialer.simswitch.switch import Switch
+from simswitch.commands import Api
+from simswitch.listener import Listener
+from simswitch.switch import Switch
 
 log = logging.getLogger("autocall.simswitch")
 

@@ -39,6 +39,7 @@ import gevent
 import gevent.event
 
 from dialer.esl.protocol import url_encode
+from simswitch import package_data
 
 log = logging.getLogger("autocall.simswitch")
 USER_AGENT = "freeswitch-json/1.0"
@@ -296,7 +297,8 @@ def _post(conn: http.client.HTTPConnection, s: JsonCdrSettings, dest: str, body:
         return 0
 
 
-AUTOCALL_CONF = Path(__file__).resolve().parents[2] / "freeswitch-conf" / "autoload_configs" / "json_cdr.conf.xml"
+# freeswitch-conf/autoload_configs/json_cdr.conf.xml as the package ships it (package_data.py).
+AUTOCALL_CONF = package_data.JSON_CDR_CONF
 
 
 def autocall_settings(url: str, env: dict[str, str], fs_log_dir: str) -> JsonCdrSettings:
@@ -307,4 +309,4 @@ def autocall_settings(url: str, env: dict[str, str], fs_log_dir: str) -> JsonCdr
         "autocall_cdr_secret": env.get("AUTOCALL_FS_CDR_SECRET", ""),
         "autocall_cdr_retries": env.get("AUTOCALL_FS_CDR_RETRIES") or "120",
     }
-    return JsonCdrSettings.from_xml(AUTOCALL_CONF.read_text(), variables, fs_log_dir)
+    return JsonCdrSettings.from_xml(package_data.read_text(AUTOCALL_CONF), variables, fs_log_dir)

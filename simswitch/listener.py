@@ -12,7 +12,7 @@ from gevent import socket
 from gevent.event import AsyncResult, Event
 
 if TYPE_CHECKING:
-    from dialer.simswitch.server import SimServer
+    from simswitch.server import SimServer
 
 log = logging.getLogger("autocall.simswitch")
 

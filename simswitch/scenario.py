@@ -16,7 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dialer.simswitch.causes import sip_to_cause
+from simswitch.causes import sip_to_cause
+from simswitch.dialplan_xml import DialplanApp, autocall_context
 
 Seconds = float | tuple[float, float]
 
@@ -80,30 +81,6 @@ class Default(BaseModel):
         return v
 
 
-class DialplanApp(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    app: str
-    data: str = ""
-    # Optional guard, an XML dialplan <condition> on a channel variable or on
-    # destination_number: the app runs only if ``field`` (``${name}``, expanded
-    # when the call is routed, or ``destination_number``) matches ``expression``;
-    # with ``anti`` (an <anti-action>) only if it does not. ``$1``..``$9`` in
-    # ``data`` take the expression's groups. A failing destination_number guard
-    # on a context's first app means the extension does not match (no route).
-    field: str = ""
-    expression: str = ""
-    anti: bool = False
-
-    @field_validator("expression")
-    @classmethod
-    def _regex_compiles(cls, v: str) -> str:
-        try:
-            re.compile(v)
-        except re.error as exc:
-            raise ValueError(f"bad condition expression {v!r}: {exc}") from None
-        return v
-
-
 class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rules: list[Rule] = []
@@ -113,8 +90,9 @@ class Scenario(BaseModel):
     # ``originate ... EXTEN XML CONTEXT`` runs dialplan[CONTEXT] (an empty list
     # parks the call); a context not listed does not exist: the answered call is
     # hung up NO_ROUTE_DESTINATION, as FreeSWITCH does. ``autocall``, unless given
-    # here, is read from freeswitch-conf/dialplan/autocall.xml (the file FreeSWITCH
-    # runs); ``autocall_dialplan: false`` leaves it out (a stock configuration).
+    # here, is freeswitch-conf/dialplan/autocall.xml (the file FreeSWITCH runs, shipped
+    # in the package; missing, the scenario is refused); ``autocall_dialplan: false``
+    # leaves it out (a stock configuration).
     dialplan: dict[str, list[DialplanApp]] = Field(default_factory=dict)
     autocall_dialplan: bool = True
     # Modules this FreeSWITCH lacks (``module_exists`` says false; their applications
@@ -124,11 +102,7 @@ class Scenario(BaseModel):
     @model_validator(mode="after")
     def _autocall_dialplan(self) -> Scenario:
         if "autocall" not in self.dialplan and self.autocall_dialplan:
-            from dialer.simswitch.dialplan_xml import autocall_context
-
-            apps = autocall_context()
-            if apps is not None:
-                self.dialplan["autocall"] = apps
+            self.dialplan["autocall"] = autocall_context()
         return self
 
     def outcome(self, number: str, rng: random.Random) -> Outcome:

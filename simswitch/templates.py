@@ -15,12 +15,12 @@ import re
 import time
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from dialer.esl.protocol import url_encode
+from simswitch import package_data
 
-TEMPLATE_FILE = Path(__file__).with_name("fs_1_10_12.json")
+TEMPLATE_FILE = package_data.TEMPLATES
 _PLACEHOLDER = re.compile(r"@@([a-z_]+)@@")
 ORIGINATE_VARS = "@@originate_vars@@"
 
@@ -277,7 +277,7 @@ def _merge_static(parts: list[Any]) -> list[Any]:
 
 @cache
 def library() -> TemplateLibrary:
-    return TemplateLibrary(json.loads(TEMPLATE_FILE.read_text()))
+    return TemplateLibrary(json.loads(package_data.read_bytes(TEMPLATE_FILE)))
 
 
 class TemplateLibrary:

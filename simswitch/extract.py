@@ -1,6 +1,6 @@
 """Build the simulator's event templates from real FreeSWITCH captures.
 
-    python -m dialer.simswitch.extract tests/captures > dialer/simswitch/fs_1_10_12.json
+    python -m simswitch.extract tests/captures > simswitch/fs_1_10_12.json
 
 Every channel event the simulator sends is one of these templates: the exact
 header names, in the exact order, of an event FreeSWITCH 1.10.12 sent in a

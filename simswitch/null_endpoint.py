@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dialer.simswitch.json_cdr import Cdr
-from dialer.simswitch.json_cdr_doc import cdr_text
+from simswitch.json_cdr import Cdr
+from simswitch.json_cdr_doc import cdr_text
 
 if TYPE_CHECKING:
-    from dialer.simswitch.calls import OriginateJob
-    from dialer.simswitch.dialstring import Endpoint
-    from dialer.simswitch.switch import Switch
+    from simswitch.calls import OriginateJob
+    from simswitch.dialstring import Endpoint
+    from simswitch.switch import Switch
 
 
 def null_channel(switch: Switch, job: OriginateJob, endpoint: Endpoint, variables: list[tuple[str, str]],

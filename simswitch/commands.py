@@ -11,13 +11,14 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from dialer.simswitch.causes import str2cause
-from dialer.simswitch.dialstring import USAGE, DialStringError, parse_originate
-from dialer.simswitch.switch import VERSION_TEXT, uptime_text
+from simswitch.causes import str2cause
+from simswitch.dialstring import USAGE, DialStringError, parse_originate
+from simswitch.shutdown import Shutdown
+from simswitch.switch import VERSION_TEXT, uptime_text
 
 if TYPE_CHECKING:
-    from dialer.simswitch.server import SimServer
-    from dialer.simswitch.switch import Switch
+    from simswitch.server import SimServer
+    from simswitch.switch import Switch
 
 Reply = Callable[[str], None]
 
@@ -222,8 +223,6 @@ class Api:
 
     def shutdown(self, words: list[str], on_drained: Callable[[], None] | None = None) -> str:
         """``fsctl shutdown [cancel|elegant|asap]`` (shutdown.py runs it)."""
-        from dialer.simswitch.shutdown import Shutdown
-
         mode = self._shutdown_mode(words)
         if mode == "cancel":
             self.switch.shutdown_requested = False

@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING
 
 import gevent
 
-from dialer.simswitch.shutdown import Shutdown
+from simswitch.shutdown import Shutdown
 
 if TYPE_CHECKING:
-    from dialer.simswitch.server import SimServer
+    from simswitch.server import SimServer
 
 log = logging.getLogger("autocall.simswitch")
 

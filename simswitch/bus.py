@@ -10,8 +10,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, Protocol
 
-from dialer.simswitch.clock import SimClock
-from dialer.simswitch.templates import Template
+from simswitch.clock import SimClock
+from simswitch.templates import Template
 
 
 class Subscriber(Protocol):

@@ -23,11 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dialer.simswitch.dialstring import Endpoint, Originate
-from dialer.simswitch.scenario import Outcome
+from simswitch.dialstring import Endpoint, Originate
+from simswitch.scenario import Outcome
 
 if TYPE_CHECKING:
-    from dialer.simswitch.switch import Switch
+    from simswitch.switch import Switch
 
 # Where a failed originate's API + BACKGROUND_JOB fell relative to the last
 # leg's hangup events in the captures (README table): after

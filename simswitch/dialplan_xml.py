@@ -28,7 +28,6 @@ channel does not have expands to the empty string.
 
 from __future__ import annotations
 
-import logging
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -36,24 +35,54 @@ from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape as _escape
 
-from dialer.simswitch.scenario import DialplanApp
+from pydantic import BaseModel, ConfigDict, field_validator
 
-log = logging.getLogger(__name__)
+from simswitch import package_data
 
 AUTOCALL_CONTEXT = "autocall"
-# The file operators install in FreeSWITCH's conf/dialplan/. It is read from
-# the source tree (the package is used from a checkout: pip install -e .), so
-# the simulator and a real FreeSWITCH run the very same file.
-AUTOCALL_DIALPLAN = Path(__file__).resolve().parents[2] / "freeswitch-conf" / "dialplan" / "autocall.xml"
-
+# freeswitch-conf/dialplan/autocall.xml, the file operators install in FreeSWITCH's
+# conf/dialplan/, as the package ships it (package_data.py): the simulator and a real
+# FreeSWITCH run the very same file, from a checkout or a wheel.
+AUTOCALL_DIALPLAN = package_data.AUTOCALL_DIALPLAN
 VAR = re.compile(r"\$\{([^${}]+)\}")
 DESTINATION = "destination_number"
 NO_ROUTE = "@no_route"  # not an application: the dialplan has no extension for the call
 
 
+class DialplanApp(BaseModel):
+    """One application of a context: a scenario's ``dialplan:`` entry, or an XML ``<action>``."""
+
+    model_config = ConfigDict(extra="forbid")
+    app: str
+    data: str = ""
+    # Optional guard, an XML dialplan <condition> on a channel variable or on
+    # destination_number: the app runs only if ``field`` (``${name}``, expanded
+    # when the call is routed, or ``destination_number``) matches ``expression``;
+    # with ``anti`` (an <anti-action>) only if it does not. ``$1``..``$9`` in
+    # ``data`` take the expression's groups. A failing destination_number guard
+    # on a context's first app means the extension does not match (no route).
+    field: str = ""
+    expression: str = ""
+    anti: bool = False
+
+    @field_validator("expression")
+    @classmethod
+    def _regex_compiles(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"bad condition expression {v!r}: {exc}") from None
+        return v
+
+
 def load_dialplan_xml(path: str | Path) -> dict[str, list[DialplanApp]]:
     """``{context name: apps of its first extension}`` from a dialplan XML file."""
-    root = ET.parse(path).getroot()
+    return parse_dialplan_xml(Path(path).read_bytes(), str(path))
+
+
+def parse_dialplan_xml(text: bytes, path: str) -> dict[str, list[DialplanApp]]:
+    """``load_dialplan_xml`` of a file's content (``path`` names it in errors)."""
+    root = ET.fromstring(text)
     contexts = [root] if root.tag == "context" else root.iter("context")
     out: dict[str, list[DialplanApp]] = {}
     for context in contexts:
@@ -80,21 +109,22 @@ def _condition_apps(condition: ET.Element) -> list[DialplanApp]:
 
 
 @lru_cache(maxsize=1)
-def _autocall_apps() -> tuple[DialplanApp, ...] | None:
+def _autocall_apps() -> tuple[DialplanApp, ...]:
+    text = package_data.read_bytes(AUTOCALL_DIALPLAN)
     try:
-        contexts = load_dialplan_xml(AUTOCALL_DIALPLAN)
-    except (OSError, ET.ParseError) as exc:
-        log.warning("no autocall dialplan (%s): 'XML autocall' calls will park", exc)
-        return None
-    apps = contexts.get(AUTOCALL_CONTEXT)
-    return tuple(apps) if apps is not None else None
+        apps = parse_dialplan_xml(text, str(AUTOCALL_DIALPLAN)).get(AUTOCALL_CONTEXT)
+    except (ET.ParseError, ValueError) as exc:
+        raise package_data.PackageDataError(f"the packaged autocall dialplan is broken: {exc}") from exc
+    if apps is None:
+        raise package_data.PackageDataError(f'{AUTOCALL_DIALPLAN} has no <context name="{AUTOCALL_CONTEXT}">')
+    return tuple(apps)
 
 
-def autocall_context() -> list[DialplanApp] | None:
-    """The ``autocall`` context of the repository's freeswitch-conf file
-    (None if the file is not there, e.g. a non-editable install)."""
-    apps = _autocall_apps()
-    return [app.model_copy() for app in apps] if apps is not None else None
+def autocall_context() -> list[DialplanApp]:
+    """The ``autocall`` context the package ships (freeswitch-conf's file). Raises
+    PackageDataError when it is not there or not a dialplan: 'XML autocall' calls
+    must never park quietly because an install lost the file."""
+    return [app.model_copy() for app in _autocall_apps()]
 
 
 def route(apps: list[DialplanApp], lookup: Callable[[str], str | None]) -> list[tuple[str, str]]:
