@@ -37,9 +37,9 @@ ENV = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOM
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """autocall's wheel, built by pip from pyproject.toml, README.md and the packages pyproject ships."""
+    """autocall's wheel, built by pip from pyproject.toml, README.md, LICENSE and the packages pyproject ships."""
     src = tmp_path_factory.mktemp("src")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, src / name)
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     for pattern in setuptools["packages"]["find"]["include"]:
