@@ -1,63 +1,15 @@
-"""FreeSWITCH hangup causes and mod_sofia's SIP-status mapping.
+"""How the simulated switch names its hangup causes.
 
-Source: FreeSWITCH 1.10 switch_types.h / switch_channel.c (cause table) and
-mod_sofia's sofia_glue_sip_cause_to_freeswitch(); see
-shared FREESWITCH-NOTES.md.
+The cause table and mod_sofia's SIP → cause mapping are FreeSWITCH's, kept once in
+``dialer.esl.causes`` (the classifier reads the same table); here only what the
+simulator adds: the far end's reason phrases and ``switch_channel_str2cause()``.
 """
 
 from __future__ import annotations
 
-CAUSES: dict[str, int] = {
-    "NONE": 0, "UNALLOCATED_NUMBER": 1, "NO_ROUTE_TRANSIT_NET": 2, "NO_ROUTE_DESTINATION": 3,
-    "CHANNEL_UNACCEPTABLE": 6, "CALL_AWARDED_DELIVERED": 7, "NORMAL_CLEARING": 16,
-    "USER_BUSY": 17, "NO_USER_RESPONSE": 18, "NO_ANSWER": 19, "SUBSCRIBER_ABSENT": 20,
-    "CALL_REJECTED": 21, "NUMBER_CHANGED": 22, "REDIRECTION_TO_NEW_DESTINATION": 23,
-    "EXCHANGE_ROUTING_ERROR": 25, "DESTINATION_OUT_OF_ORDER": 27, "INVALID_NUMBER_FORMAT": 28,
-    "FACILITY_REJECTED": 29, "RESPONSE_TO_STATUS_ENQUIRY": 30, "NORMAL_UNSPECIFIED": 31,
-    "NORMAL_CIRCUIT_CONGESTION": 34, "NETWORK_OUT_OF_ORDER": 38, "NORMAL_TEMPORARY_FAILURE": 41,
-    "SWITCH_CONGESTION": 42, "ACCESS_INFO_DISCARDED": 43, "REQUESTED_CHAN_UNAVAIL": 44,
-    "PRE_EMPTED": 45, "FACILITY_NOT_SUBSCRIBED": 50, "OUTGOING_CALL_BARRED": 52,
-    "INCOMING_CALL_BARRED": 54, "BEARERCAPABILITY_NOTAUTH": 57, "BEARERCAPABILITY_NOTAVAIL": 58,
-    "SERVICE_UNAVAILABLE": 63, "BEARERCAPABILITY_NOTIMPL": 65, "CHAN_NOT_IMPLEMENTED": 66,
-    "FACILITY_NOT_IMPLEMENTED": 69, "SERVICE_NOT_IMPLEMENTED": 79, "INVALID_CALL_REFERENCE": 81,
-    "INCOMPATIBLE_DESTINATION": 88, "INVALID_MSG_UNSPECIFIED": 95, "MANDATORY_IE_MISSING": 96,
-    "MESSAGE_TYPE_NONEXIST": 97, "WRONG_MESSAGE": 98, "IE_NONEXIST": 99, "INVALID_IE_CONTENTS": 100,
-    "WRONG_CALL_STATE": 101, "RECOVERY_ON_TIMER_EXPIRE": 102, "MANDATORY_IE_LENGTH_ERROR": 103,
-    "PROTOCOL_ERROR": 111, "INTERWORKING": 127, "ORIGINATOR_CANCEL": 487, "CRASH": 700,
-    "SYSTEM_SHUTDOWN": 701, "LOSE_RACE": 702, "MANAGER_REQUEST": 703, "BLIND_TRANSFER": 800,
-    "ATTENDED_TRANSFER": 801, "ALLOTTED_TIMEOUT": 802, "USER_CHALLENGE": 803, "MEDIA_TIMEOUT": 804,
-    "PICKED_OFF": 805, "USER_NOT_REGISTERED": 806, "PROGRESS_TIMEOUT": 807, "INVALID_GATEWAY": 808,
-    "GATEWAY_DOWN": 809, "INVALID_URL": 810, "INVALID_PROFILE": 811, "NO_PICKUP": 812,
-    "SRTP_READ_ERROR": 813, "BOWOUT": 814, "BUSY_EVERYWHERE": 815, "DECLINE": 816,
-    "DOES_NOT_EXIST_ANYWHERE": 817, "NOT_ACCEPTABLE": 818, "UNWANTED": 819, "NO_IDENTITY": 820,
-    "BAD_IDENTITY_INFO": 821, "UNSUPPORTED_CERTIFICATE": 822, "INVALID_IDENTITY": 823,
-    "STALE_DATE": 824, "REJECT_ALL": 825,
-}  # fmt: skip
+from dialer.esl.causes import Q850, cause_from_q850, sip_to_cause
 
-_BY_CODE = {code: name for name, code in CAUSES.items()}
-
-_SIP: dict[int, str] = {}
-for _codes, _cause in (
-    ((401, 402, 403, 407, 603, 608), "CALL_REJECTED"),
-    ((404,), "UNALLOCATED_NUMBER"),
-    ((485, 604), "NO_ROUTE_DESTINATION"),
-    ((408, 504), "RECOVERY_ON_TIMER_EXPIRE"),
-    ((410,), "NUMBER_CHANGED"),
-    ((480,), "NO_USER_RESPONSE"),
-    ((400, 481, 500, 503), "NORMAL_TEMPORARY_FAILURE"),
-    ((486, 600), "USER_BUSY"),
-    ((484,), "INVALID_NUMBER_FORMAT"),
-    ((488, 606), "INCOMPATIBLE_DESTINATION"),
-    ((502,), "NETWORK_OUT_OF_ORDER"),
-    ((405,), "SERVICE_UNAVAILABLE"),
-    ((406, 415, 501), "SERVICE_NOT_IMPLEMENTED"),
-    ((482, 483), "EXCHANGE_ROUTING_ERROR"),
-    ((487,), "ORIGINATOR_CANCEL"),
-    ((607,), "UNWANTED"),
-    ((413, 414, 416, 420, 421, 423, 505, 513), "INTERWORKING"),
-):
-    for _c in _codes:
-        _SIP[_c] = _cause
+__all__ = ["SIP_PHRASES", "q850", "sip_to_cause", "str2cause"]
 
 # Reason phrases as SIPp (RFC 3261 defaults) sends them.
 SIP_PHRASES = {
@@ -75,21 +27,17 @@ SIP_PHRASES = {
 }  # fmt: skip
 
 
-def sip_to_cause(status: int) -> str:
-    """mod_sofia's mapping of a final SIP response to a hangup cause."""
-    return _SIP.get(status, "NORMAL_UNSPECIFIED")
-
-
 def q850(cause: str) -> int:
-    return CAUSES[cause]
+    """The Q.850 number of a cause name; NONE (no cause yet) is 0."""
+    return 0 if cause == "NONE" else Q850[cause]
 
 
 def str2cause(text: str) -> str:
     """switch_channel_str2cause(): a cause name (any case) or its number;
     error/<unknown> gives USER_BUSY as mod_dptools' error endpoint does."""
     name = text.strip().upper()
-    if name in CAUSES and name != "NONE":
+    if name in Q850:
         return name
-    if name.isdigit() and int(name) in _BY_CODE and int(name):
-        return _BY_CODE[int(name)]
+    if name.isdigit():
+        return cause_from_q850(int(name)) or "USER_BUSY"
     return "USER_BUSY"

@@ -4,7 +4,7 @@ See docs/outcomes.md for the full table and every decision. ``recall`` (what
 happens to the lead afterwards) lives beside it and is imported on its own.
 """
 
-from dialer.outcomes.causes import Q850, SIP_PHRASES, SIP_TO_CAUSE, cause_from_q850, sip_to_cause
+from dialer.esl.causes import Q850, SIP_PHRASES, SIP_TO_CAUSE, cause_from_q850, sip_to_cause
 from dialer.outcomes.classify import (
     CAUSE_RULES,
     CAUSE_TABLE,

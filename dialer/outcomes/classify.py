@@ -33,7 +33,7 @@ from enum import IntEnum
 from typing import NamedTuple
 
 from dialer.domain.enums import RecallStatus, ReportKey
-from dialer.outcomes.causes import SIP_PHRASES, cause_from_q850, sip_to_cause
+from dialer.esl.causes import SIP_PHRASES, cause_from_q850, sip_to_cause
 
 __all__ = [
     "CAUSE_RULES",

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from dialer.domain.enums import RecallStatus, ReportKey
-from dialer.outcomes.causes import Q850, SIP_PHRASES, SIP_TO_CAUSE, sip_to_cause
+from dialer.esl.causes import Q850, SIP_PHRASES, SIP_TO_CAUSE, sip_to_cause
 from dialer.outcomes.classify import CAUSE_RULES, SIP_OVERRIDES, Outcome, VBotStatus, classify, vbot_status
 from dialer.outcomes.vbot import vbot_disposition
 

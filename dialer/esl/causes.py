@@ -2,10 +2,9 @@
 
 Source: FreeSWITCH 1.10.12 ``switch_types.h`` / ``switch_channel.c`` (the cause
 table) and mod_sofia's ``sofia_glue_sip_cause_to_freeswitch()``, as written down
-in shared/FREESWITCH-NOTES.md ("Hangup causes and SIP"). The dialer keeps its own
-copy rather than importing the simulator's (``simswitch.causes``): the
-production classifier must not depend on the test double; a test checks that
-the two agree.
+in shared/FREESWITCH-NOTES.md ("Hangup causes and SIP"). One table for the whole
+project: the outcomes classify with it and the simulator (``simswitch.causes``)
+hangs up with it, so the two cannot disagree.
 
 ``NONE`` (cause 0, "no cause yet") is deliberately absent: it is never a final
 cause, and the classifier treats it like a missing cause.
