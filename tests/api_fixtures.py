@@ -16,7 +16,6 @@ import pytest
 from dialer.api.app import build_app
 from dialer.api.server import make_server
 from dialer.service.context import Services
-from dialer.store.store import Store
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -87,11 +86,6 @@ class LiveClient:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
             self.conn.request(method, url, body=data, headers=h)
             return LiveResult(self.conn.getresponse())
-
-
-@pytest.fixture
-def store(redis_client) -> Store:
-    return Store(redis_client)
 
 
 @pytest.fixture

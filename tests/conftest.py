@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from dialer.store.store import Store
 from simswitch import Limits, Scenario, SimServer, Switch, load_scenario
 from simswitch.json_cdr import JsonCdrSettings
 
@@ -85,6 +86,12 @@ def redis_client(redis_server):
     client.flushall()
     yield client
     client.close()
+
+
+@pytest.fixture
+def store(redis_client) -> Store:
+    """The one Store of a test, on the clean database (a test file may override it, e.g. sealed)."""
+    return Store(redis_client)
 
 
 @pytest.fixture

@@ -28,11 +28,6 @@ def scenario(*rules) -> Scenario:
 
 
 @pytest.fixture
-def store(redis_client) -> Store:
-    return Store(redis_client)
-
-
-@pytest.fixture
 def run(store, simswitch, tmp_path):
     engines = []
 

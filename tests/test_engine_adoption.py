@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import gevent
-import pytest
 
-from dialer.store.store import Store
 from simswitch import Scenario
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads
 
 LONG = Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 2.0}}])
-
-
-@pytest.fixture
-def store(redis_client) -> Store:
-    return Store(redis_client)
 
 
 def crash(engine) -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from dialer.store.store import Store
 from simswitch import Scenario, faults
 from simswitch.dialplan_xml import autocall_context
@@ -17,11 +15,6 @@ from tests.eslclient import RawClient
 from tests.factories import leads
 
 ANSWER = {"match": "^098", "ring": 0.1, "answer": {"talk": 30.0}}
-
-
-@pytest.fixture
-def store(redis_client) -> Store:
-    return Store(redis_client)
 
 
 def cdrs(store: Store, camp) -> list[dict[str, str]]:

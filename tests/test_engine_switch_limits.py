@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from dialer.esl.capacity import rates
 from dialer.store.store import Store
 from simswitch import Limits, Scenario
@@ -12,11 +10,6 @@ from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads
 
 QUICK = Scenario(rules=[{"match": "^098", "sip": 486}])
-
-
-@pytest.fixture
-def store(redis_client) -> Store:
-    return Store(redis_client)
 
 
 def done(store: Store, camp, n: int):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gevent
 import pytest
 
-from dialer.store.store import Store
 from simswitch import Limits, Scenario
 from simswitch.faults import Fault, FaultPlan
 from tests.crash_checks import campaign_settled, check_nothing_lost
@@ -24,11 +23,6 @@ MIXED = Scenario(
              "talk": [5, 40], "ring": [1, 10]},
 )  # fmt: skip
 LEADS = 200
-
-
-@pytest.fixture
-def store(redis_client) -> Store:
-    return Store(redis_client)
 
 
 def run_campaign_with(store, simswitch, tmp_path, plan: FaultPlan, seed: int):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from falcon.testing import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from dialer.api.app import build_app
 from dialer.service.context import Services
-from dialer.store.store import Store
 from simswitch import Limits, Scenario
 from tests.crash_checks import campaign_settled
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
@@ -16,11 +14,6 @@ from tests.factories import leads
 
 AUTH = {"Authorization": "Bearer tok"}
 MIX = Scenario(rules=[], default={"mix": {"answer": 0.5, "sip486": 0.5}, "talk": [1, 2], "ring": [1, 2]})
-
-
-@pytest.fixture
-def store(redis_client) -> Store:
-    return Store(redis_client)
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -14,11 +14,6 @@ from tests.factories import campaign, leads
 LEASE = 60_000
 
 
-@pytest.fixture
-def store(redis_client) -> Store:
-    return Store(redis_client)
-
-
 def claim(store: Store, camp, n: int, now_ms: int = 2_000):
     claims, info = store.claim(camp.campaign_uuid, n, "fs1", now_ms, LEASE, [str(uuid.uuid4()) for _ in range(n)])
     return claims, info

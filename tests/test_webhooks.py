@@ -13,17 +13,11 @@ from pathlib import Path
 import pytest
 
 from dialer.logs import JsonFormatter
-from dialer.store.store import Store
 from dialer.webhooks import DELIVERY_HEADER, MAX_TRIES, SIGNATURE_HEADER, WebhookSender, backoff_ms, signature
 from simswitch import Scenario
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads
 from tests.receivers import DripReceiver, GarbageReceiver, WebhookReceiver
-
-
-@pytest.fixture
-def store(redis_client) -> Store:
-    return Store(redis_client)
 
 
 @pytest.fixture

@@ -125,11 +125,6 @@ def test_the_disposition_of_an_unreachable_handset_keeps_it_apart_from_no_answer
 
 # ------------------------------------------------------------------------------------------ end to end
 @pytest.fixture
-def store(redis_client) -> Store:
-    return Store(redis_client)
-
-
-@pytest.fixture
 def receiver():
     with WebhookReceiver() as r:
         yield r.url, r.record(lambda q: (q.path, q.json()))

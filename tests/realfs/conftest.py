@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from dialer.store.store import Store
 from tests.realfs.autocall_serve import AutocallServe
 from tests.realfs.fsharness import ENV_PREFIX, RealFreeSwitch, prefix_problem
 
@@ -76,11 +75,6 @@ def realfs_factory(realfs_prefix, tmp_path_factory):
             fs.stop()
         finally:
             fs.cleanup()
-
-
-@pytest.fixture
-def store(redis_client) -> Store:
-    return Store(redis_client)
 
 
 @pytest.fixture
