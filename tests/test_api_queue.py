@@ -166,7 +166,7 @@ def test_a_partial_push_takes_the_good_customers_and_says_why_for_the_others(api
     data = res.json["data"]
     assert data["success"] == ["new"] and data["fail"] == ["new", "old", "blocked", "bad"]  # request order
     assert data["reasons"] == {
-        "old": "duplicate id: this customer is already in the queue",
+        "old": "duplicate id: this customer is already in the queue, with calls pending",
         "blocked": "do not call: this customer is on the queue's do-not-call list",
         "new": "duplicate id: this customer is given more than once in the request (only the first one counts)",
         "bad": "no valid mobile: 0123456789 is not a Vietnamese phone number: prefix 012 is not assigned to "
