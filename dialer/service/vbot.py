@@ -45,20 +45,21 @@ def create(svc: Services, source: Campaign, name: str, rows: list[Row], caps: li
             result = leads.import_many(svc, campaign, rows, max_attempts=caps, whole=True, remember=remember,
                                        start=True)  # fmt: skip
         if result.replayed is not None:  # an identical request landed meanwhile
-            _discard(svc, campaign.campaign_uuid)
+            _undo(svc, name)
             return result.replayed
         if result.errors or result.duplicates:  # only if the template changed since the rows were checked
             raise BadRequest(f"{len(result.errors) + len(result.duplicates)} phones could not be loaded: "
                              "the template campaign changed")  # fmt: skip
     except Exception:
-        _discard(svc, campaign.campaign_uuid)
+        _undo(svc, name)
         raise
     return campaign.campaign_id
 
 
-def _discard(svc: Services, uuid: str) -> None:
-    """Undo the clone; when Redis does not answer, a retry of the request removes it (see above)."""
+def _undo(svc: Services, name: str) -> None:
+    """Delete the clone unless its commit landed (then it is started: a commit whose answer was lost
+    on the way must stand). When Redis does not answer, a retry of the request does it (see above)."""
     try:
-        campaigns.discard(svc, uuid)
+        svc.store.imports.reclaim(name, svc.now_ms())
     except redis.RedisError as exc:
-        log.warning("unfinished creation left for its retry", extra={"campaign": uuid, "error": str(exc)})
+        log.warning("unfinished creation left for its retry", extra={"campaign_name": name, "error": str(exc)})
