@@ -66,6 +66,7 @@ def build_api(settings: Settings, store: Store, engine: Engine | None = None):
 
     services = Services(store, settings.audio_dir, domain_uuid=settings.domain_uuid,
                         max_import_bytes=settings.max_import_bytes, engine=engine,
+                        import_staging_s=settings.import_staging_seconds, idempotency_s=settings.idempotency_seconds,
                         cdr_secret=settings.cdr_secret)  # fmt: skip
     app = Api(services, settings.tokens(), public_docs=settings.public_docs).app
     server = make_server(app, settings.listen, client_timeout=settings.http_client_timeout,
