@@ -7,11 +7,13 @@ campaign's pause / start; delete is the campaign delete with the queue API's
 rule (a running queue is refused); the do-not-call list is the store's.
 
 A push sorts its customers before anything is written: a customer whose id
-the request repeats, the queue already holds or the do-not-call list names,
-one with no valid mobile, and one the campaign's template rules refuse
-(:class:`~dialer.service.leads.LeadRules`) goes to ``fail`` with its reason.
-When no customer is left nothing is written at all (no queue created, no
-setting changed). See docs/api-queue.md.
+the request repeats, the queue holds with calls pending (a customer whose
+lead is done is taken again: seed 004's id is a customer) or the do-not-call
+list names, one with no valid mobile, one the campaign's template rules
+refuse (:class:`~dialer.service.leads.LeadRules`) and one sharing a mobile
+with a customer with calls pending goes to ``fail`` with its reason. When no
+customer is left nothing is written at all (no queue created, no setting
+changed); the customers taken land all or none. See docs/api-queue.md.
 """
 
 from __future__ import annotations

@@ -518,7 +518,9 @@ class Store:
 
     # -- leads ----------------------------------------------------------------
     def add_leads(self, leads: list[Lead], now_ms: int, batch: int = 2000) -> dict[int, str]:
-        """Queue fresh leads, ``batch`` per script call (each call atomic).
+        """Queue fresh leads, ``batch`` per script call (each call atomic): the seeding used by tests
+        and benchmarks. The API's imports land whole or not at all through :attr:`imports`
+        (dialer/store/imports.py), which also keeps the duplicate index of numbers.
 
         Returns the duplicates: index in ``leads`` → the lead already queued
         for that customer id, which were not added again. KeyError if a
