@@ -94,9 +94,7 @@ def land(svc: Services, campaign_uuid: str, valid: list[tuple[int, Lead]], resul
         if len(leads) > STAGE_BATCH:
             ttl_ms = int(svc.import_staging_s * 1000)
             import_id = imports.begin(campaign_uuid, ttl_ms)
-            for base in range(0, len(leads), STAGE_BATCH):
-                imports.stage(import_id, leads[base : base + STAGE_BATCH], now, ttl_ms)
-                yield_to_io()
+            imports.stage(import_id, leads, now, ttl_ms, pause=yield_to_io)
         _commit(svc, campaign_uuid, valid, result, import_id, now, pending_only=pending_only, whole=whole,
                 remember=remember, start=start)  # fmt: skip
     except BaseException:

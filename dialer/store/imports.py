@@ -1,7 +1,7 @@
 """Imports that land whole or not at all (docs/api-v3.md, "Bulk import"; docs/redis-keys.md).
 
 A small import is one script (``lua/commit_leads.lua``) that writes its leads and queues them.
-A bigger one is *staged* first, :data:`STAGE_BATCH` leads per transaction: each lead hash is
+A bigger one is *staged* first, :data:`STAGE_BATCH` leads per script call: each lead hash is
 written with a TTL and reachable from no queue, so no engine can claim it (claim.lua only takes
 what ``:fresh`` / ``:recalls`` / ``:hopper`` hold), under a marker key ``import:<id>`` that
 expires before them. Then one script makes every row dialable at once, or none when a row turns
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,7 @@ class LeadImports:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.keys = store.keys
+        self._stage = _script(store.r, "stage_leads")
         self._commit = _script(store.r, "commit_leads")
         self._abandon = _script(store.r, "abandon_import")
         self._reclaim = _script(store.r, "reclaim_creation")
@@ -82,19 +84,18 @@ class LeadImports:
             raise NoKey("AUTOCALL_ENCRYPTION_KEY is not set: leads of an enable_encrypt campaign cannot be stored")
         return sealed
 
-    def _hash(self, lead: Lead, now_ms: int, sealed: bool) -> dict[str, Any]:
-        row = {"lead": lead.lead_uuid, "numbers": json.dumps(lead.numbers),
-               "fields": json.dumps(lead.fields, ensure_ascii=False)}  # fmt: skip
+    def _row(self, lead: Lead, sealed: bool) -> list[Any]:
+        """The lead hash's own values, in stage_leads.lua's order (numbers and fields sealed when asked)."""
+        numbers, fields = json.dumps(lead.numbers), json.dumps(lead.fields, ensure_ascii=False)
         if sealed:
-            self.store._seal_lead(row)
-        return {"campaign": lead.campaign_uuid, "external_id": lead.external_id, "numbers": row["numbers"],
-                "networks": json.dumps([n.value for n in lead.networks]), "fields": row["fields"],
-                "state": "queued", "attempts": 0, "number_idx": 0, "next_call": lead.call_id,
-                "first_call": lead.call_id, "created_ms": now_ms, "max_attempts": lead.max_attempts}  # fmt: skip
+            numbers = self.store.sealer.seal(numbers, f"lead:{lead.lead_uuid}:numbers")
+            fields = self.store.sealer.seal(fields, f"lead:{lead.lead_uuid}:fields")
+        return [lead.lead_uuid, lead.external_id, numbers, json.dumps([n.value for n in lead.networks]), fields,
+                lead.call_id, lead.max_attempts]  # fmt: skip
 
-    def _index(self, lead: Lead, sealed: bool) -> list[str]:
-        """The lead's entries in the duplicate index: its numbers, or their digests when sealed."""
-        return [self.store.sealer.digest(n) for n in lead.numbers] if sealed else list(lead.numbers)
+    def _index(self, lead: Lead, sealed: bool) -> str:
+        """The lead's entries in the duplicate index, space-separated: its numbers, or their digests when sealed."""
+        return " ".join(self.store.sealer.digest(n) for n in lead.numbers) if sealed else " ".join(lead.numbers)
 
     # -- staging ---------------------------------------------------------------------------
     def begin(self, campaign_uuid: str, ttl_ms: int) -> str:
@@ -103,21 +104,26 @@ class LeadImports:
         self.store.r.set(self.keys.staged(import_id), campaign_uuid, px=ttl_ms)
         return import_id
 
-    def stage(self, import_id: str, leads: list[Lead], now_ms: int, ttl_ms: int) -> None:
-        """Write the lead hashes, each with a TTL, :data:`STAGE_BATCH` per transaction."""
-        sealed = self._sealed(leads[0].campaign_uuid) if leads else False
+    def stage(self, import_id: str, leads: list[Lead], now_ms: int, ttl_ms: int,
+              pause: Callable[[], None] | None = None) -> None:  # fmt: skip
+        """Write the lead hashes, each with a TTL, :data:`STAGE_BATCH` per script call; ``pause``
+        runs between two calls (the API yields to its event loop there)."""
+        if not leads:
+            return
+        campaign_uuid, sealed = leads[0].campaign_uuid, self._sealed(leads[0].campaign_uuid)
         for base in range(0, len(leads), STAGE_BATCH):
-            self.stage_batch(import_id, [self._hash(x, now_ms, sealed) | {"lead": x.lead_uuid}
-                                         for x in leads[base : base + STAGE_BATCH]], ttl_ms)  # fmt: skip
+            if base and pause is not None:
+                pause()
+            rows = [self._row(x, sealed) for x in leads[base : base + STAGE_BATCH]]
+            self.stage_batch(import_id, campaign_uuid, rows, now_ms, ttl_ms)
 
-    def stage_batch(self, import_id: str, rows: list[dict[str, Any]], ttl_ms: int) -> None:
-        """One transaction: a lead hash and its TTL are written together or not at all."""
-        pipe = self.store.r.pipeline(transaction=True)
-        for row in rows:
-            key = self.keys.lead(row.pop("lead"))
-            pipe.hset(key, mapping=row)
-            pipe.pexpire(key, ttl_ms)
-        pipe.execute()
+    def stage_batch(self, import_id: str, campaign_uuid: str, rows: list[list[Any]], now_ms: int,
+                    ttl_ms: int) -> None:  # fmt: skip
+        """One script call: each lead hash is written with its TTL, or none of the batch."""
+        payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+        if not self._stage(args=[self.store.prefix, import_id, ttl_ms, campaign_uuid, now_ms, payload]):
+            raise StagingLost("the import's staging expired before all its rows were written "
+                              "(AUTOCALL_IMPORT_STAGING_SECONDS); nothing was written")  # fmt: skip
 
     def abandon(self, import_id: str, leads: list[Lead]) -> None:
         """Unlink what an import staged, unless it was committed. Best effort: when Redis does
@@ -138,14 +144,13 @@ class LeadImports:
         the leads are written here (at most :data:`STAGE_BATCH`); with it they were staged.
         KeyError if the campaign is gone; :class:`StagingLost` if the staging expired."""
         sealed = self._sealed(campaign_uuid)
-        hashes = "" if import_id else json.dumps([[v for kv in self._hash(x, now_ms, sealed).items() for v in kv]
-                                                  for x in leads], ensure_ascii=False)  # fmt: skip
+        hashes = "" if import_id else json.dumps([self._row(x, sealed) for x in leads], ensure_ascii=False)
         args: list[Any] = [self.store.prefix, campaign_uuid, import_id, now_ms, "1" if pending_only else "0",
                            len(leads), json.dumps(drop or []), answer.key if answer else "",
                            answer.text if answer else "", answer.ttl_ms if answer else 0, "1" if start else "0",
                            hashes]  # fmt: skip
         for x in leads:
-            args += [x.lead_uuid, x.external_id, " ".join(self._index(x, sealed))]
+            args += [x.lead_uuid, x.external_id, self._index(x, sealed)]
         out = json.loads(self._commit(args=args))
         if "missing" in out:
             raise KeyError(out["missing"])

@@ -23,7 +23,7 @@
 -- ARGV: prefix, campaign uuid, import id ('' = rows given whole), now ms, pending_only ('1'/'0'),
 --       row count, JSON list of staged leads to drop, idempotency key ('' = none), answer,
 --       answer TTL ms, start ('1': set the campaign's status to start),
---       JSON list of each row's hash fields [field, value, ...] ('' when staged),
+--       JSON list of each row's hash values as stage_leads.lua takes them ('' when staged),
 --       then per row: lead uuid, customer id, its number index fields separated by spaces.
 -- Returns JSON: {ok = n} | {replay = answer} | {missing = campaign} | {expired = id} | {lost = n} |
 --   {clashes = [[row (0-based), lead, 'external_id' | 'phone_number', number index (0-based), its customer id]]}
@@ -123,8 +123,13 @@ if import ~= '' then
     for _, lead in ipairs(kept) do redis.call('PEXPIRE', prefix .. ':lead:' .. lead, ttl) end
     return cjson.encode({lost = count - #kept})
   end
-elseif count > 0 then
-  for i = 1, count do redis.call('HSET', prefix .. ':lead:' .. lead_of[i], unpack(hashes[i])) end
+elseif count > 0 then -- the hash stage_leads.lua writes
+  for i = 1, count do
+    local l = hashes[i]
+    redis.call('HSET', prefix .. ':lead:' .. lead_of[i], 'campaign', camp, 'external_id', l[2], 'numbers', l[3],
+               'networks', l[4], 'fields', l[5], 'state', 'queued', 'attempts', 0, 'number_idx', 0,
+               'next_call', l[6], 'first_call', l[6], 'created_ms', now, 'max_attempts', l[7])
+  end
 end
 
 local function zadd(key)
