@@ -18,7 +18,7 @@
 -- Idempotency-Key, the campaign started when asked (a VBot creation: its mark in
 -- campaigns-creating goes too), and the engines woken.
 --
--- It holds Redis for about 0.4 s per 100,000 rows (docs/api-v3.md, "Bulk import").
+-- It holds Redis for about 0.5 s per 100,000 rows (docs/api-v3.md, "Bulk import").
 --
 -- ARGV: prefix, campaign uuid, import id ('' = rows given whole), now ms, pending_only ('1'/'0'),
 --       row count, JSON list of staged leads to drop, idempotency key ('' = none), answer,
