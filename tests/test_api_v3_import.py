@@ -230,3 +230,30 @@ def test_a_number_whose_lead_is_done_can_be_imported_again(api, store, simswitch
         wait_until(lambda: store.call(second.json["call_id"]).get("state") == "done")
     finally:
         engine.stop(drain_timeout=5)
+
+
+def test_a_row_another_request_queued_meanwhile_is_a_duplicate_and_the_rest_lands(api, store, services,
+                                                                                  seed_campaign):  # fmt: skip
+    """Between the staging and the commit of a big import, another request queues one of its people:
+    the commit writes nothing, that row becomes a duplicate (its staged hash unlinked) and the rest lands."""
+    from dialer.service import leads as lead_service
+
+    rows = [{"phone_number": f"098{i:07d}", "param": {}} for i in range(2500)]  # staged: more than 2,000 rows
+    original, other = store.imports.commit, {}
+
+    def commit(*args, **kwargs):
+        if not other:
+            other["lead"] = ""  # the other request's own commit goes straight through
+            result = lead_service.import_one(services, SEED_CAMPAIGN, lead_service.Row(["+84 98 000 0010"], {}))
+            other["lead"] = result.imported[0][1].lead_uuid
+        return original(*args, **kwargs)
+
+    store.imports.commit = commit
+    res = api("POST", BULK, json={"campaign_uuid": SEED_CAMPAIGN, "leads": rows})
+    assert res.json["imported"] == 2499
+    assert res.json["duplicates"] == [
+        {"row": 11, "external_id": "", "lead_uuid": other["lead"], "phone_number": "0980000010"}
+    ]
+    assert store.queue_sizes(SEED_CAMPAIGN)["fresh"] == 2500
+    lead_keys = [k for k in store.r.scan_iter(match=f"{store.prefix}:lead:*", count=10_000) if k.count(":") == 2]
+    assert len(lead_keys) == 2500 and all(store.r.pttl(k) == -1 for k in lead_keys)
