@@ -37,7 +37,11 @@ def create(svc: Services, source: Campaign, name: str, rows: list[Row], caps: li
         log.warning("unfinished creation removed", extra={"campaign": reclaimed})
     uuid = new_uuid()
     svc.store.imports.mark_creating(name, uuid)
-    campaign = campaigns.clone(svc, source, name, status=CampaignStatus.STOP, uuid=uuid)
+    try:
+        campaign = campaigns.clone(svc, source, name, status=CampaignStatus.STOP, uuid=uuid)
+    except Exception:
+        _undo(svc, name)  # e.g. the name is taken: only the mark goes
+        raise
     if remember is not None and answer is not None:
         remember.render = lambda _result: answer(campaign.campaign_id)
     try:
