@@ -53,7 +53,7 @@ body = open(body_file, "rb").read() if body_file != "-" else None
 conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=600)
 times = []
 for i in range(repeat):
-    b = body.replace(b"@N@", str(i).encode()) if body else None
+    b = body.replace(b"@N@", str(i).encode()).replace(b"@P@", b"%07d" % i) if body else None
     t = time.perf_counter()
     conn.request(method, path, body=b, headers={"Authorization": "Bearer bench", "Content-Type": ctype})
     r = conn.getresponse(); data = r.read()
@@ -166,7 +166,8 @@ def main() -> None:
         # single import latency
         camp = store.create_campaign(Campaign(campaign_name="single"))
         one = work / "one.json"
-        one.write_text(json.dumps({"campaign_uuid": camp.campaign_uuid, "phone_number": "0982596021",
+        # A number per request: a number of a lead with calls pending is a duplicate.
+        one.write_text(json.dumps({"campaign_uuid": camp.campaign_uuid, "phone_number": "097@P@",
                                    "param": {"otp": "@N@"}}))  # fmt: skip
         singles = client(port, "POST", "/v3/autocall/import", "application/json", one, args.singles)["times"]
 

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     probe_listen: str = ""  # HOST:PORT of a listener serving only /healthz and /readyz; "" = none
     domain_uuid: str = ""  # the tenant id the v3 dialect shows as domain_uuid
     max_import_bytes: int = Field(64 << 20, ge=1 << 20)  # bulk import and audio upload bodies
+    # A bulk import's staged rows (not dialable yet) must be committed within this; a failed import's expire after it
+    import_staging_seconds: float = Field(600.0, ge=10, le=86_400)
+    idempotency_seconds: float = Field(86_400.0, ge=60, le=30 * 86_400)  # how long an Idempotency-Key's answer is kept
     api: bool = True  # false: engine only (e.g. a second dialer process sharing the Redis)
     # HMAC-SHA256 key for the X-Autocall-Signature header (docs/api-cdrs-webhooks.md)
     webhook_secret: str = Field("", repr=False)

@@ -67,6 +67,7 @@ def build_api(settings: Settings, store: Store, engine: Engine | None = None):
 
     services = Services(store, settings.audio_dir, domain_uuid=settings.domain_uuid,
                         max_import_bytes=settings.max_import_bytes, engine=engine,
+                        import_staging_s=settings.import_staging_seconds, idempotency_s=settings.idempotency_seconds,
                         cdr_secret=settings.cdr_secret, default_gateway=settings.default_gateway,
                         speech=settings.tts_engine != "none",
                         webhook_allow_private=settings.webhook_allow_private)  # fmt: skip

@@ -167,7 +167,7 @@ def test_a_partial_push_takes_the_good_customers_and_says_why_for_the_others(api
     data = res.json["data"]
     assert data["success"] == ["new"] and data["fail"] == ["new", "old", "blocked", "bad"]  # request order
     assert data["reasons"] == {
-        "old": "duplicate id: this customer is already in the queue",
+        "old": "duplicate id: this customer is already in the queue, with calls pending",
         "blocked": "do not call: this customer is on the queue's do-not-call list",
         "new": "duplicate id: this customer is given more than once in the request (only the first one counts)",
         "bad": "no valid mobile: 0123456789 is not a Vietnamese phone number: prefix 012 is not assigned to "
@@ -510,3 +510,51 @@ def test_several_mobiles_follow_the_queues_mode_call(api, store, ivr, engine_on)
 def test_a_new_queue_waits_five_minutes_before_a_recall(api, store, ivr):
     push(api, queue_code="Q5", customers=[customer("A", "0981000001")])
     assert queue_campaign(store, "Q5").schedule_recall_duration == 5
+
+
+# -- a customer is pushed again once its calls are done (issue 15) --------------------------------------
+QUEUED = "duplicate id: this customer is already in the queue, with calls pending"
+
+
+def test_a_customer_whose_calls_are_done_gets_a_new_lead_when_pushed_again(api, store, ivr, engine_on):
+    _engine, server = engine_on(Scenario(rules=[ANSWER]), time_scale=0.05)
+    push(api, queue_code="Q", max_recall_count=0, customers=[customer("A", "0981000001", month="01")])
+    camp = queue_campaign(store, "Q")
+    wait_until(reported(store, camp, 1))
+    wait_until(lambda: queued_leads(store, camp)["A"]["state"] == "done")
+    res = push(api, queue_code="Q", customers=[customer("A", "0981000001", month="02")])  # next month's reminder
+    assert res.status_code == 200 and res.json["data"]["success"] == ["A"] and res.json["data"]["fail"] == []
+    wait_until(reported(store, camp, 2))
+    assert server.switch.stats.attempts_by_number["0981000001"] == 2
+    assert store.r.zcard(store.keys.leads(camp.campaign_uuid)) == 2
+    assert json.loads(queued_leads(store, camp)["A"]["fields"]) == {"month": "02"}  # the id names the new lead
+
+
+def test_a_customer_with_a_recall_due_is_still_in_the_queue(api, store, ivr, engine_on):
+    _engine, _server = engine_on(Scenario(rules=[{"match": "^098", "ring": 0.1, "sip": 486}]), time_scale=0.05)
+    push(api, queue_code="Q", max_recall_count=1, customers=[customer("A", "0981000001")])
+    camp = queue_campaign(store, "Q")
+    wait_until(lambda: store.r.zcard(store.keys.recalls(camp.campaign_uuid)) == 1)  # busy: recalled in 5 minutes
+    res = push(api, queue_code="Q", customers=[customer("A", "0981000002")])
+    assert res.status_code == 400 and res.json["content"] == "import fail"
+    assert res.json["data"]["reasons"] == {"A": QUEUED}
+
+
+def test_a_customer_not_dialled_yet_is_still_in_the_queue(api, store, ivr):
+    push(api, customers=[customer("A", "0981000001")])
+    res = push(api, customers=[customer("A", "0981000002"), customer("B", "0981000003")])
+    assert res.json["data"]["success"] == ["B"] and res.json["data"]["reasons"] == {"A": QUEUED}
+
+
+# -- the same person is one lead (issue 15) -----------------------------------------------------------
+def test_a_mobile_of_a_customer_with_calls_pending_is_a_duplicate(api, store, ivr):
+    push(api, customers=[customer("A", "0981234567")])
+    res = push(api, customers=[customer("B", "+84 98-123.4567"), customer("C", "(098) 123 4567"),
+                               customer("D", "0981000009")])  # fmt: skip
+    data = res.json["data"]
+    assert data["success"] == ["D"] and data["fail"] == ["B", "C"]
+    assert data["reasons"] == {
+        "B": "duplicate mobile: 0981234567 is already in the queue for customer A, with calls pending",
+        "C": "duplicate mobile: 0981234567 is also customer B's, earlier in this request",
+    }
+    assert set(queued_leads(store, queue_campaign(store))) == {"A", "D"}

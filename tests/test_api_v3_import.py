@@ -172,3 +172,88 @@ def test_bulk_checks_template_fields_row_by_row(api, store):
     res = api("POST", BULK, json={"campaign_uuid": camp.campaign_uuid, "leads": rows})
     assert res.json["imported"] == 1 and [e["row"] for e in res.json["errors"]] == [2]
     assert len(res.json["errors"][0]["error"]) == 2
+
+
+# -- the same person is one lead (issue 15) --------------------------------------------------------
+SAME_PERSON = ["0981234567", "+84 98-123.4567", "(098) 123 4567"]
+
+
+def test_bulk_rows_whose_numbers_normalise_alike_are_one_lead(api, store, seed_campaign):
+    rows = [{"phone_number": n, "param": {}} for n in SAME_PERSON] + [{"phone_number": "0912345678", "param": {}}]
+    res = api("POST", BULK, json={"campaign_uuid": SEED_CAMPAIGN, "leads": rows}, query_string="with_leads=true")
+    first = res.json["leads"][0]["lead_uuid"]
+    assert res.status_code == 200 and res.json["imported"] == 2 and res.json["message"] == "success"
+    assert res.json["duplicates"] == [
+        {"row": 2, "external_id": "", "lead_uuid": first, "phone_number": "0981234567"},
+        {"row": 3, "external_id": "", "lead_uuid": first, "phone_number": "0981234567"},
+    ]
+    assert store.queue_sizes(SEED_CAMPAIGN)["fresh"] == 2
+
+
+def test_a_number_of_a_pending_lead_is_a_duplicate_in_csv_and_in_a_single_import(api, store, seed_campaign):
+    first = api("POST", EX.path, json={**EX.samples[0], "phone_number": SAME_PERSON[0]}).json["lead_uuid"]
+    csv_text = f'phone_number,external_id\n"{SAME_PERSON[2]}",kh9\n0912345678,kh10\n'
+    res = api("POST", BULK, body=csv_text, headers={"Content-Type": "text/csv"},
+              query_string=f"campaign_uuid={SEED_CAMPAIGN}")  # fmt: skip
+    assert res.json["imported"] == 1
+    dup = {"row": 1, "external_id": "kh9", "lead_uuid": first, "phone_number": "0981234567"}
+    assert res.json["duplicates"] == [dup]
+    again = api("POST", EX.path, json={**EX.samples[0], "phone_number": SAME_PERSON[1]})
+    assert again.status_code == 400
+    assert again.json == {"error": [{"phone_number": f"0981234567 is already in this campaign with calls pending "
+                                                     f"(lead {first})"}]}  # fmt: skip
+    assert store.queue_sizes(SEED_CAMPAIGN)["fresh"] == 2
+
+
+def test_a_leads_own_numbers_are_kept_once_in_their_first_order(api, store, seed_campaign):
+    row = {"phone_numbers": ["0912345678", *SAME_PERSON], "param": {}}
+    res = api("POST", BULK, json={"campaign_uuid": SEED_CAMPAIGN, "leads": [row]}, query_string="with_leads=true")
+    lead = store.get_lead(res.json["leads"][0]["lead_uuid"])
+    assert json.loads(lead["numbers"]) == ["0912345678", "0981234567"]
+    assert json.loads(lead["networks"]) == ["vina", "viettel"]
+    csv_text = "phone_number\n0381234567;038.123.4567;0381234568\n"
+    res = api("POST", BULK, body=csv_text, headers={"Content-Type": "text/csv"},
+              query_string=f"campaign_uuid={SEED_CAMPAIGN}&with_leads=true")  # fmt: skip
+    assert json.loads(store.get_lead(res.json["leads"][0]["lead_uuid"])["numbers"]) == ["0381234567", "0381234568"]
+
+
+def test_a_number_whose_lead_is_done_can_be_imported_again(api, store, simswitch, tmp_path):
+    server = simswitch(time_scale=0.01)
+    engine = make_engine(store, server, tmp_path / "engine-audio")
+    try:
+        camp = audio_campaign(store)
+        body = {"campaign_uuid": camp.campaign_uuid, "phone_number": SAME_PERSON[0], "param": {}}
+        first = api("POST", EX.path, json=body).json
+        wait_until(lambda: store.get_lead(first["lead_uuid"]).get("state") == "done")
+        second = api("POST", EX.path, json={**body, "phone_number": SAME_PERSON[2]})
+        assert second.status_code == 200 and second.json["lead_uuid"] != first["lead_uuid"]
+        wait_until(lambda: store.call(second.json["call_id"]).get("state") == "done")
+    finally:
+        engine.stop(drain_timeout=5)
+
+
+def test_a_row_another_request_queued_meanwhile_is_a_duplicate_and_the_rest_lands(api, store, services,
+                                                                                  seed_campaign):  # fmt: skip
+    """Between the staging and the commit of a big import, another request queues one of its people:
+    the commit writes nothing, that row becomes a duplicate (its staged hash unlinked) and the rest lands."""
+    from dialer.service import leads as lead_service
+
+    rows = [{"phone_number": f"098{i:07d}", "param": {}} for i in range(2500)]  # staged: more than 2,000 rows
+    original, other = store.imports.commit, {}
+
+    def commit(*args, **kwargs):
+        if not other:
+            other["lead"] = ""  # the other request's own commit goes straight through
+            result = lead_service.import_one(services, SEED_CAMPAIGN, lead_service.Row(["+84 98 000 0010"], {}))
+            other["lead"] = result.imported[0][1].lead_uuid
+        return original(*args, **kwargs)
+
+    store.imports.commit = commit
+    res = api("POST", BULK, json={"campaign_uuid": SEED_CAMPAIGN, "leads": rows})
+    assert res.json["imported"] == 2499
+    assert res.json["duplicates"] == [
+        {"row": 11, "external_id": "", "lead_uuid": other["lead"], "phone_number": "0980000010"}
+    ]
+    assert store.queue_sizes(SEED_CAMPAIGN)["fresh"] == 2500
+    lead_keys = [k for k in store.r.scan_iter(match=f"{store.prefix}:lead:*", count=10_000) if k.count(":") == 2]
+    assert len(lead_keys) == 2500 and all(store.r.pttl(k) == -1 for k in lead_keys)

@@ -225,3 +225,31 @@ def test_a_failure_while_loading_phones_leaves_no_campaign_behind(api, store, te
     res = api("POST", PATH, body=unmasked())
     assert res.json["status"] == 0
     assert store.campaign_uuid_by_name("campaign_name_new") is None and store.running_campaigns() == set()
+
+
+def test_two_phones_of_the_same_person_refuse_the_creation_and_name_both(api, redis_client, template_campaign):
+    """The same person is one lead (issue 15); VBot's answer has no shape for "created without row 2"."""
+    body = json.loads(unmasked())
+    for n, form in enumerate(["0981234567", "+84 98-123.4567", "(098) 123 4567"]):
+        body["phones"].append({"fields": [{"key": "phone", "value": form}, {"key": "name", "value": f"B{n}"}]})
+    before = snapshot(redis_client)
+    res = api("POST", PATH, json=body)
+    assert res.json == {"status": 0, "error": 201, "data": "-1",
+                        "msg": "phones[2].phone: 0981234567 is the same number as phones[1]'s; "
+                               "phones[3].phone: 0981234567 is the same number as phones[1]'s"}  # fmt: skip
+    assert snapshot(redis_client) == before
+
+
+def test_a_creation_refused_for_its_name_leaves_no_mark_behind(api, store, template_campaign):
+    body = json.loads(unmasked())
+    body["name"] = "mau"
+    assert api("POST", PATH, json=body).json["msg"] == "campaign_name is already taken"
+    assert store.r.hlen(store.keys.creating) == 0
+    assert store.get_campaign(template_campaign.campaign_uuid) is not None
+
+
+def test_a_creation_that_landed_leaves_no_mark_and_its_name_stays_taken(api, store, template_campaign):
+    assert api("POST", PATH, body=unmasked()).json["status"] == 1
+    assert store.r.hlen(store.keys.creating) == 0
+    again = api("POST", PATH, body=unmasked())
+    assert again.json == {"status": 0, "error": 201, "msg": "campaign_name is already taken", "data": "-1"}

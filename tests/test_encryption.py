@@ -398,3 +398,13 @@ def test_settings_check_the_keys_without_echoing_them(redis_server):
 
     store, _, _ = build_engine(Settings(encryption_key=KEY, redis_url=redis_server["url"], tts_engine="none"))
     assert store.sealer.ready and store.sealer.key_id == key_id(parse_key(KEY))
+
+
+def test_a_sealed_campaigns_duplicate_index_holds_digests_and_still_finds_the_same_person(api, store, redis_client):
+    camp = create(api, store)
+    first = api("POST", "/v3/autocall/import", json={"campaign_uuid": camp, "phone_number": BUSY, "param": {}})
+    again = api("POST", "/v3/autocall/import", json={"campaign_uuid": camp, "phone_number": "+84" + BUSY[1:],
+                                                     "param": {}})  # fmt: skip
+    assert again.status_code == 400 and first.json["lead_uuid"] in again.json["error"][0]["phone_number"]
+    (field,) = redis_client.hkeys(store.keys.numbers(camp))
+    assert field.startswith(f"h:{store.sealer.key_id}:") and leaked(redis_client) == []

@@ -22,6 +22,8 @@ from dialer.domain.cdr import AnswerEvent, Cdr
 
 META = Routes(Dialect())
 REF = "#/components/schemas/{model}"
+_IDEMPOTENCY = ("a key of yours (e.g. a UUID): a retry with it is answered what the first request was answered, "
+                "and writes nothing (docs/api-v3.md, 'Retrying an import')")  # fmt: skip
 
 
 # What autocall POSTs to a campaign's URLs with the native webhook_format (VBot's: docs/webhooks-vbot.md).
@@ -70,6 +72,10 @@ def _parameters(route: Route, schemas: dict[str, Any]) -> list[dict[str, Any]]:
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in schema.get("required", []),
                            "schema": {k: v for k, v in prop.items() if k != "title"}})  # fmt: skip
+    if route.idempotent:
+        key = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
+        params.append({"name": "Idempotency-Key", "in": "header", "required": False, "description": _IDEMPOTENCY,
+                       "schema": key})  # fmt: skip
     return params
 
 

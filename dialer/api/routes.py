@@ -83,6 +83,7 @@ class Route:
     raw_body: bool = False  # the handler parses the body itself (CSV, uploads)
     bulk: bool = False  # body limit is AUTOCALL_MAX_IMPORT_BYTES instead of max_body
     body_optional: bool = False  # an empty body is accepted (call.body is None)
+    idempotent: bool = False  # takes an Idempotency-Key header (dialer/api/idempotency.py)
     response_type: str = "application/json"  # documented content type of a success
     body_types: tuple[str, ...] = ("application/json",)  # documented request content types
     tag: str = ""

@@ -81,10 +81,13 @@ def _stamp_schedules(campaign: Campaign, domain_uuid: str) -> Campaign:
     return campaign.model_copy(update={"schedules": stamped})
 
 
-def create(svc: Services, values: dict[str, Any]) -> Campaign:
+def create(svc: Services, values: dict[str, Any], *, uuid: str = "") -> Campaign:
     """A new campaign; ``campaign_uuid`` and ``campaign_id`` may be chosen by the client
-    (a migrating customer keeps its ids), 409 if another campaign holds one."""
+    (a migrating customer keeps its ids), 409 if another campaign holds one. ``uuid``, when
+    given, is the campaign_uuid a caller chose first (a VBot creation marks it before it clones)."""
     values = {k: v for k, v in values.items() if k not in READ_ONLY and not (k in IDS and not v)}
+    if uuid:
+        values["campaign_uuid"] = uuid
     campaign = _validated(values)
     _check_references(svc, campaign, set(values))
     campaign = _stamp_schedules(campaign, svc.domain_uuid)
@@ -199,7 +202,8 @@ NOT_CLONED = frozenset({"campaign_uuid", "campaign_id", "campaign_name", "create
                         "active", "run_id", "orig_campaign_uuid", "schedules"})  # fmt: skip
 
 
-def clone(svc: Services, source: Campaign, name: str, status: CampaignStatus = CampaignStatus.START) -> Campaign:
+def clone(svc: Services, source: Campaign, name: str, status: CampaignStatus = CampaignStatus.START, *,
+          uuid: str = "") -> Campaign:  # fmt: skip
     """A new campaign with ``source``'s settings (script, carrier, caps, recall rules,
     schedules, webhooks) under a new name; ``orig_campaign_uuid`` records the source."""
     values = {k: v for k, v in source.model_dump(mode="json").items() if k not in NOT_CLONED}
@@ -207,7 +211,7 @@ def clone(svc: Services, source: Campaign, name: str, status: CampaignStatus = C
     # A template campaign is often kept inactive; its clone is a live campaign.
     values.update(campaign_name=name, orig_campaign_uuid=source.campaign_uuid, status=status.value, active=True,
                   schedules=schedules or None)  # fmt: skip
-    return create(svc, values)
+    return create(svc, values, uuid=uuid)
 
 
 def discard(svc: Services, uuid: str) -> None:

@@ -1,70 +1,38 @@
 """Lead import: one lead (the voice-OTP path) or many (CSV / JSON), with per-row errors.
 
 Every row is checked before anything is written: its number must be a
-Vietnamese number (stored in one normal form) and its ``param`` must hold
-every field the campaign's script needs. Valid rows are queued in atomic
-batches; a row whose customer id (``external_id``) the campaign already has
-is a duplicate and is not queued again, so a retried import dials nobody twice.
+Vietnamese number (stored in one normal form, each number once) and its
+``param`` must hold every field the campaign's script needs. A row is a
+duplicate when its customer id (``external_id``) is already in the campaign,
+or when one of its numbers is the number of a lead that still has calls
+pending (or of an earlier row of the same request): the same person is one
+lead. The valid rows land whole or not at all (:mod:`dialer.service.landing`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-
-import gevent
 
 from dialer.domain.enums import TypeAutocall
 from dialer.domain.models import Campaign, Lead
 from dialer.routing.numbers import InvalidNumber, normalize
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
+from dialer.service.hub import YIELD_EVERY, cyclic_gc_paused, yield_to_io
+from dialer.service.landing import Duplicate, ImportResult, Remember, land
 from dialer.store.sealing import NoKey
 from tts.template import placeholders
+
+__all__ = ["YIELD_EVERY", "Duplicate", "ImportResult", "LeadRules", "Remember", "Row", "cyclic_gc_paused",
+           "import_many", "import_one", "yield_to_io"]  # fmt: skip
 
 CAMPAIGN_NOT_FOUND = "campaign is not found"
 MAX_NUMBERS = 5
 MAX_PARAMS = 100
 MAX_PARAM_CHARS = 2000
 OTP_CODE = re.compile(r"^[0-9]{3,12}$")
-YIELD_EVERY = 500  # rows handled between two yields to the hub (about 10 ms of work)
-
-
-_gc_holds = 0
-
-
-@contextlib.contextmanager
-def cyclic_gc_paused():
-    """No cyclic-GC pass while a bulk import builds its rows.
-
-    A 100,000-row import allocates ~10^6 objects that live until it ends, so
-    full collections kept firing and each held the hub 100-200 ms (ESL events
-    waited). The rows hold no reference cycles: reference counting frees
-    them. Re-entrant across concurrent imports; collection resumes after.
-    """
-    global _gc_holds
-    _gc_holds += 1
-    if _gc_holds == 1:
-        gc.disable()
-    try:
-        yield
-    finally:
-        _gc_holds -= 1
-        if _gc_holds == 0:
-            gc.enable()
-
-
-def yield_to_io() -> None:
-    """Let the hub poll sockets (ESL readers, other requests) in the middle of a long import.
-
-    ``gevent.sleep(0)`` only runs ready greenlets and does not poll I/O, so a
-    100,000-row import yielding that way still held ESL events back for
-    ~450 ms at a time; a 1 ms timer forces a loop iteration with a poll.
-    """
-    gevent.sleep(0.001)
 
 
 @dataclass(slots=True)
@@ -74,13 +42,6 @@ class Row:
     numbers: list[str]
     param: dict[str, Any]
     external_id: str = ""
-
-
-@dataclass(slots=True)
-class ImportResult:
-    imported: list[tuple[int, Lead]] = field(default_factory=list)  # (row index, lead)
-    duplicates: list[tuple[int, str, str]] = field(default_factory=list)  # (row index, external id, existing lead)
-    errors: list[tuple[int, list[tuple[str, str]]]] = field(default_factory=list)  # (row index, field errors)
 
 
 class LeadRules:
@@ -100,14 +61,18 @@ class LeadRules:
         errors: list[tuple[str, str]] = []
         if not row.numbers:
             errors.append(("(root)", "phone_number is required"))
-        if len(row.numbers) > MAX_NUMBERS:
-            errors.append(("phone_number", f"at most {MAX_NUMBERS} numbers per lead"))
-        parsed = []
-        for raw in row.numbers[:MAX_NUMBERS]:
+        parsed, seen = [], set()
+        for raw in row.numbers[: 2 * MAX_NUMBERS]:  # a number given twice counts once
             try:
-                parsed.append(normalize(raw))
+                number = normalize(raw)
             except InvalidNumber as exc:
                 errors.append(("phone_number", exc.reason))
+                continue
+            if number.national not in seen:
+                seen.add(number.national)
+                parsed.append(number)
+        if len(parsed) > MAX_NUMBERS or len(row.numbers) > 2 * MAX_NUMBERS:
+            errors.append(("phone_number", f"at most {MAX_NUMBERS} numbers per lead"))
         if len(row.param) > MAX_PARAMS:
             errors.append(("param", f"at most {MAX_PARAMS} fields"))
         for key, value in row.param.items():
@@ -152,36 +117,65 @@ def check_sealable(svc: Services, campaign: Campaign) -> None:
         raise no_encryption_key(campaign.campaign_uuid)
 
 
-def import_one(svc: Services, campaign_uuid: str, row: Row) -> Lead:
-    """Queue one lead and wake the campaign's pacer: dialled as soon as the caps allow."""
+def import_one(svc: Services, campaign_uuid: str, row: Row, remember: Remember | None = None) -> ImportResult:
+    """Queue one lead and wake the campaign's pacer: dialled as soon as the caps allow.
+    The result holds the lead, or the answer this Idempotency-Key already got."""
     campaign = campaign_for_import(svc, campaign_uuid)
     check_sealable(svc, campaign)
     lead, errors = LeadRules(svc, campaign).check(row)
     if errors:
         raise Invalid(errors)
     assert lead is not None
-    try:
-        duplicates = svc.store.add_leads([lead], svc.now_ms())
-    except KeyError:
-        raise NotFound(CAMPAIGN_NOT_FOUND) from None
-    except NoKey:  # encryption turned on (by another server) while the row was checked
-        raise no_encryption_key(campaign_uuid) from None
-    if duplicates:
-        raise Invalid.one("external_id", f"customer {row.external_id} is already in this campaign "
-                                         f"(lead {duplicates[0]})")  # fmt: skip
-    svc.store.wake(campaign_uuid)
-    return lead
+    result = ImportResult()
+    _land(svc, campaign_uuid, [(0, lead)], result, whole=True, remember=remember)
+    if result.duplicates:
+        raise Invalid([duplicate_error(result.duplicates[0])])
+    return result
+
+
+def duplicate_error(dup: Duplicate) -> tuple[str, str]:
+    """A duplicate as a field error (the single import refuses it)."""
+    if dup.phone_number:
+        return ("phone_number", f"{dup.phone_number} is already in this campaign with calls pending "
+                                f"(lead {dup.lead_uuid})")  # fmt: skip
+    return ("external_id", f"customer {dup.external_id} is already in this campaign (lead {dup.lead_uuid})")
+
+
+class _Seen:
+    """The customers and numbers of the rows taken so far: a later row sharing one is a duplicate."""
+
+    def __init__(self) -> None:
+        self.customers: dict[str, Lead] = {}
+        self.numbers: dict[str, Lead] = {}
+
+    def duplicate(self, index: int, lead: Lead) -> Duplicate | None:
+        first = self.customers.get(lead.external_id) if lead.external_id else None
+        if first is not None:
+            return Duplicate(index, lead.external_id, first.lead_uuid, owner=first.external_id, in_request=True)
+        for number in lead.numbers:
+            first = self.numbers.get(number)
+            if first is not None:
+                return Duplicate(index, lead.external_id, first.lead_uuid, number, first.external_id, True)
+        if lead.external_id:
+            self.customers[lead.external_id] = lead
+        for number in lead.numbers:
+            self.numbers[number] = lead
+        return None
 
 
 def import_many(svc: Services, campaign: Campaign, rows: list[Row | list[tuple[str, str]]],
-                max_attempts: list[int] | None = None) -> ImportResult:  # fmt: skip
-    """Check every row, queue the valid ones, report the rest. A row may arrive
+                max_attempts: list[int] | None = None, *, pending_only: bool = False, whole: bool = False,
+                remember: Remember | None = None, start: bool = False) -> ImportResult:  # fmt: skip
+    """Check every row, land the valid ones (all or none), report the rest. A row may arrive
     already refused by its dialect's parser (a list of field errors).
-    ``max_attempts`` gives rows their own attempt cap (VBot ``numberCall``)."""
+    ``max_attempts`` gives rows their own attempt cap (VBot ``numberCall``); ``pending_only``,
+    ``whole``, ``remember`` and ``start`` are :func:`dialer.service.landing.land`'s; with
+    ``whole`` a refused or duplicate row lands nothing."""
     check_sealable(svc, campaign)
     rules = LeadRules(svc, campaign)
     result = ImportResult()
     valid: list[tuple[int, Lead]] = []
+    seen = _Seen()
     for index, row in enumerate(rows):
         if index % YIELD_EVERY == YIELD_EVERY - 1:
             yield_to_io()
@@ -191,21 +185,27 @@ def import_many(svc: Services, campaign: Campaign, rows: list[Row | list[tuple[s
         lead, errors = rules.check(row)
         if errors:
             result.errors.append((index, errors))
+            continue
+        assert lead is not None
+        if max_attempts and max_attempts[index]:
+            lead = lead.model_copy(update={"max_attempts": max_attempts[index]})
+        duplicate = seen.duplicate(index, lead)
+        if duplicate is not None:
+            result.duplicates.append(duplicate)
         else:
-            if max_attempts and max_attempts[index]:
-                lead = lead.model_copy(update={"max_attempts": max_attempts[index]})  # type: ignore[union-attr]
-            valid.append((index, lead))  # type: ignore[arg-type]
+            valid.append((index, lead))
+    if whole and (result.errors or result.duplicates):
+        return result
+    _land(svc, campaign.campaign_uuid, valid, result, pending_only=pending_only, whole=whole, remember=remember,
+          start=start)  # fmt: skip
+    return result
+
+
+def _land(svc: Services, campaign_uuid: str, valid: list[tuple[int, Lead]], result: ImportResult,
+          **options: Any) -> None:  # fmt: skip
     try:
-        duplicates = svc.store.add_leads([lead for _, lead in valid], svc.now_ms()) if valid else {}
+        land(svc, campaign_uuid, valid, result, **options)
     except KeyError:  # deleted while the rows were checked
         raise NotFound(CAMPAIGN_NOT_FOUND) from None
     except NoKey:  # encryption turned on (by another server) while the rows were checked
-        raise no_encryption_key(campaign.campaign_uuid) from None
-    for position, (index, lead) in enumerate(valid):
-        if position in duplicates:
-            result.duplicates.append((index, lead.external_id, duplicates[position]))
-        else:
-            result.imported.append((index, lead))
-    if result.imported:
-        svc.store.wake(campaign.campaign_uuid)
-    return result
+        raise no_encryption_key(campaign_uuid) from None

@@ -7,15 +7,18 @@ campaign's pause / start; delete is the campaign delete with the queue API's
 rule (a running queue is refused); the do-not-call list is the store's.
 
 A push sorts its customers before anything is written: a customer whose id
-the request repeats, the queue already holds or the do-not-call list names,
-one with no valid mobile, and one the campaign's template rules refuse
-(:class:`~dialer.service.leads.LeadRules`) goes to ``fail`` with its reason.
-When no customer is left nothing is written at all (no queue created, no
-setting changed). See docs/api-queue.md.
+the request repeats, the queue holds with calls pending (a customer whose
+lead is done is taken again: seed 004's id is a customer) or the do-not-call
+list names, one with no valid mobile, one the campaign's template rules
+refuse (:class:`~dialer.service.leads.LeadRules`) and one sharing a mobile
+with a customer with calls pending goes to ``fail`` with its reason. When no
+customer is left nothing is written at all (no queue created, no setting
+changed); the customers taken land all or none. See docs/api-queue.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,14 +31,14 @@ from dialer.routing.numbers import InvalidNumber, normalize
 from dialer.service import campaigns, leads
 from dialer.service.context import Services
 from dialer.service.errors import BadRequest, Conflict, Invalid, NotFound
-from dialer.service.leads import LeadRules, Row
+from dialer.service.leads import Duplicate, ImportResult, LeadRules, Remember, Row
 
 QUEUE_NOT_FOUND = "queue not found"
 TEMPLATE_NOT_FOUND = "template not found"
 QUEUE_RUNNING = "queue is running: stop it first (POST /v2/autocall/queue/stop)"
 
 REPEATED = "duplicate id: this customer is given more than once in the request (only the first one counts)"
-QUEUED = "duplicate id: this customer is already in the queue"
+QUEUED = "duplicate id: this customer is already in the queue, with calls pending"
 DO_NOT_CALL = "do not call: this customer is on the queue's do-not-call list"
 NO_MOBILE = "no valid mobile"
 CHUNK = 10_000  # customer ids per Redis round trip
@@ -73,6 +76,7 @@ class Pushed:
     fail: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
     warnings: dict[str, str] = field(default_factory=dict)
+    replayed: tuple[int, Any] | None = None  # the answer this Idempotency-Key already got (nothing done)
 
     def refuse(self, customer_id: str, reason: str) -> None:
         if customer_id not in self.reasons:
@@ -248,8 +252,31 @@ def _in_request_order(out: Pushed, customers: list[Customer]) -> Pushed:
     return out
 
 
-def push(svc: Services, settings: Settings, customers: list[Customer]) -> Pushed:
-    """Create or update the queue, append its customers. Nothing is written when none is taken."""
+def _duplicate_reason(dup: Duplicate) -> str:
+    if not dup.phone_number:
+        return QUEUED
+    if dup.in_request:
+        return f"duplicate mobile: {dup.phone_number} is also customer {dup.owner}'s, earlier in this request"
+    who = f"customer {dup.owner}" if dup.owner else f"lead {dup.lead_uuid}"
+    return f"duplicate mobile: {dup.phone_number} is already in the queue for {who}, with calls pending"
+
+
+def _outcome(sorted_out: Pushed, rows: list[Row], result: ImportResult, customers: list[Customer]) -> Pushed:
+    """The push's answer once the import said which rows landed (``sorted_out`` is left as it is)."""
+    out = Pushed(sorted_out.campaign_uuid, sorted_out.created, [], list(sorted_out.fail), dict(sorted_out.reasons),
+                 dict(sorted_out.warnings))  # fmt: skip
+    for index, errors in result.errors:
+        out.refuse(rows[index].external_id, _reason(errors))
+    for dup in result.duplicates:  # a mobile of another customer, or pushed by another request since the sort
+        out.refuse(rows[dup.row].external_id, _duplicate_reason(dup))
+    out.success = [rows[index].external_id for index, _ in sorted(result.imported, key=lambda x: x[0])]
+    return _in_request_order(out, customers)
+
+
+def push(svc: Services, settings: Settings, customers: list[Customer], remember: Remember | None = None,
+         answer: Callable[[Pushed], tuple[int, Any]] | None = None) -> Pushed:  # fmt: skip
+    """Create or update the queue, append its customers (all or none of those taken). Nothing is
+    written when none is taken. With an Idempotency-Key, ``answer`` renders what is remembered."""
     template = template_by_name(svc, settings.template)
     for _ in range(ATTEMPTS):
         uuid = svc.store.campaign_uuid_by_name(settings.queue_code)
@@ -269,16 +296,16 @@ def push(svc: Services, settings: Settings, customers: list[Customer]) -> Pushed
                 raise
             continue  # created, renamed or deleted by another request meanwhile: sort again
         out.campaign_uuid = campaign.campaign_uuid
+        if remember is not None and answer is not None:
+            remember.render = lambda result, out=out, rows=rows: answer(_outcome(out, rows, result, customers))
         try:
-            result = leads.import_many(svc, campaign, rows)
+            # A customer whose earlier lead is done (no call pending) is taken again: seed 004's id is a customer.
+            result = leads.import_many(svc, campaign, rows, pending_only=True, remember=remember)
         except NotFound:
             raise NotFound(QUEUE_NOT_FOUND) from None  # deleted while importing
-        for index, errors in result.errors:
-            out.refuse(rows[index].external_id, _reason(errors))
-        for index, _, _ in result.duplicates:  # pushed by another request since the sort
-            out.refuse(rows[index].external_id, QUEUED)
-        out.success = [rows[index].external_id for index, _ in sorted(result.imported, key=lambda x: x[0])]
-        return _in_request_order(out, customers)
+        if result.replayed is not None:
+            return Pushed(replayed=result.replayed)
+        return _outcome(out, rows, result, customers)
     raise Conflict("the queue kept changing while this push was sorted; retry")
 
 

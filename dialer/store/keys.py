@@ -29,6 +29,10 @@ class Keys:
         return f"{self.prefix}:campaign-ids"
 
     @property
+    def creating(self) -> str:  # HASH campaign name -> uuid: a VBot creation not finished (not started yet)
+        return f"{self.prefix}:campaigns-creating"
+
+    @property
     def running(self) -> str:  # SET uuids of campaigns with status start
         return f"{self.prefix}:running"
 
@@ -88,6 +92,16 @@ class Keys:
 
     def external(self, uuid: str) -> str:  # HASH external id -> lead uuid
         return f"{self.prefix}:campaign:{uuid}:external"
+
+    def numbers(self, uuid: str) -> str:  # HASH number (or its digest) -> the last lead imported with it
+        return f"{self.prefix}:campaign:{uuid}:numbers"
+
+    # -- bulk imports (dialer/store/imports.py) -----------------------------------
+    def staged(self, uuid: str) -> str:  # STRING campaign uuid: an import staging its leads (expires)
+        return f"{self.prefix}:import:{uuid}"
+
+    def idempotency(self, name: str) -> str:  # STRING JSON answer of a request with an Idempotency-Key (expires)
+        return f"{self.prefix}:idempotency:{name}"
 
     # -- leads, calls, config ----------------------------------------------
     def lead(self, uuid: str) -> str:  # HASH the lead

@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 import re
 from collections.abc import Iterable
@@ -39,6 +40,7 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 _SEALED = re.compile(r"^enc:v1:([0-9a-f]{8}):([A-Za-z0-9_-]+={0,2})$")
 _KID_LABEL = b"autocall sealing key id\x00"
+_DIGEST_LABEL = b"autocall index key\x00"
 KEY_HELP = ("32 random bytes in base64, e.g. from "
             "`python3 -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`"
             " or `openssl rand -base64 32`")  # fmt: skip
@@ -91,6 +93,7 @@ class Sealer:
     def __init__(self, key: str | bytes | None = None, old_keys: Iterable[str | bytes] = ()) -> None:
         self._ciphers: dict[str, AESGCM] = {}
         self._current: tuple[str, AESGCM] | None = None
+        self._digest_key = b""
         for n, k in enumerate(old_keys):
             raw = parse_key(k, f"AUTOCALL_ENCRYPTION_OLD_KEYS[{n}]") if isinstance(k, str) else k
             self._ciphers[key_id(raw)] = AESGCM(raw)
@@ -100,6 +103,7 @@ class Sealer:
                 raise ValueError(f"AUTOCALL_ENCRYPTION_KEY must be {KEY_BYTES} bytes")
             kid = key_id(raw)
             self._current = (kid, AESGCM(raw))
+            self._digest_key = hashlib.sha256(_DIGEST_LABEL + raw).digest()  # never the sealing key itself
             self._ciphers[kid] = self._current[1]
 
     @classmethod
@@ -133,6 +137,16 @@ class Sealer:
         nonce = os.urandom(NONCE_BYTES)
         blob = nonce + cipher.encrypt(nonce, text.encode("utf-8"), self._aad(kid, context))
         return f"{PREFIX}{VERSION}:{kid}:{base64.urlsafe_b64encode(blob).decode('ascii')}"
+
+    def digest(self, text: str) -> str:
+        """A keyed fingerprint of ``text`` (HMAC-SHA256 under a key derived from the current one):
+        equal texts give equal digests, and the text cannot be read back. Used where a sealed value
+        must still be found by equality (a lead's numbers in the duplicate index). A digest made
+        before a key rotation does not match one made after it."""
+        if self._current is None:
+            raise NoKey("AUTOCALL_ENCRYPTION_KEY is not set: values of an enable_encrypt campaign cannot be indexed")
+        mac = hmac.new(self._digest_key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        return f"h:{self._current[0]}:{mac}"
 
     def open(self, value: str, context: str) -> str:
         """The plain text of ``value``; a value that is not sealed is returned as it is."""

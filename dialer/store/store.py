@@ -20,6 +20,7 @@ import redis
 from dialer.domain.enums import CampaignStatus, ReportKey
 from dialer.domain.models import Campaign, Carrier, Lead, Template
 from dialer.pacing.window import zone
+from dialer.store.imports import LeadImports
 from dialer.store.keys import Keys
 from dialer.store.sealing import NoKey, Sealer, SealError
 
@@ -152,6 +153,7 @@ class Store:
         self._add_leads = _script(client, "add_leads")
         self._add_dnc = _script(client, "add_dnc")
         self._delete_campaign = _script(client, "delete_campaign")
+        self.imports = LeadImports(self)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "autocall", sealer: Sealer | None = None) -> Store:
@@ -320,12 +322,18 @@ class Store:
         return out
 
     def queued_ids(self, campaign_uuid: str, external_ids: list[str], chunk: int = 10_000) -> set[str]:
-        """Which of these customer ids the campaign already holds a lead for."""
+        """Which of these customer ids the campaign holds a lead for that still has calls pending
+        (state queued or dialing); a customer whose lead is done can be queued again."""
         out: set[str] = set()
         for base in range(0, len(external_ids), chunk):
             ids = external_ids[base : base + chunk]
-            out.update(x for x, lead in zip(ids, self.r.hmget(self.keys.external(campaign_uuid), ids), strict=True)
-                       if lead)  # fmt: skip
+            found = [(x, lead) for x, lead in zip(ids, self.r.hmget(self.keys.external(campaign_uuid), ids),
+                                                  strict=True) if lead]  # fmt: skip
+            pipe = self.r.pipeline(transaction=False)
+            for _, lead in found:
+                pipe.hget(self.keys.lead(lead), "state")
+            states = pipe.execute() if found else []
+            out.update(x for (x, _), state in zip(found, states, strict=True) if state in ("queued", "dialing"))
         return out
 
     def purge_deleted(self, batch: int = 1000) -> int:
@@ -356,7 +364,8 @@ class Store:
                 continue
             stats = list(self.r.scan_iter(match=f"{k.campaign(uuid)}:stats:*", count=1000))
             doomed = [k.campaign(uuid), k.fresh(uuid), k.recalls(uuid), k.hopper(uuid), f"{k.hopper(uuid)}-seq",
-                      k.calls(uuid), k.busy(uuid), k.cdrs(uuid), k.dnc(uuid), k.external(uuid), *stats]  # fmt: skip
+                      k.calls(uuid), k.busy(uuid), k.cdrs(uuid), k.dnc(uuid), k.external(uuid), k.numbers(uuid),
+                      *stats]  # fmt: skip
             pipe = self.r.pipeline(transaction=True)
             pipe.unlink(*doomed)
             pipe.zrem(k.deleted, uuid)
@@ -516,7 +525,9 @@ class Store:
 
     # -- leads ----------------------------------------------------------------
     def add_leads(self, leads: list[Lead], now_ms: int, batch: int = 2000) -> dict[int, str]:
-        """Queue fresh leads, ``batch`` per script call (each call atomic).
+        """Queue fresh leads, ``batch`` per script call (each call atomic): the seeding used by tests
+        and benchmarks. The API's imports land whole or not at all through :attr:`imports`
+        (dialer/store/imports.py), which also keeps the duplicate index of numbers.
 
         Returns the duplicates: index in ``leads`` → the lead already queued
         for that customer id, which were not added again. KeyError if a

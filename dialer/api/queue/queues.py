@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dialer.api import idempotency
 from dialer.api.queue.dialect import routes
 from dialer.api.queue.models import DncBody, Done, PushAnswer, PushBody, QueueBody
 from dialer.api.routes import Call, Reply
@@ -20,23 +21,31 @@ def _done() -> dict[str, Any]:
 
 
 @routes.route("POST", PATH, "Push a queue: create it on first use (dialling at once) or update its settings, "
-              "append its customers", body=PushBody, response=PushAnswer, tag=TAG, bulk=True,
-              errors=(400, 401, 404, 409, 413))  # fmt: skip
+              "append its customers (all those taken, or none)", body=PushBody, response=PushAnswer, tag=TAG,
+              bulk=True, idempotent=True, errors=(400, 401, 404, 409, 413))  # fmt: skip
 def push(call: Call) -> Any:
     b: PushBody = call.body
+    remember = idempotency.requested(call, PATH)
+    if (prior := idempotency.prior(call, remember)) is not None:
+        return prior
     settings = queues.Settings(b.queue_code, b.template, b.concurrent_call, b.max_recall_count,
                                b.min_recall_duration, b.mode_call)  # fmt: skip
     customers = [queues.Customer(c.id, c.mobiles or [], dict(c.model_extra or {})) for c in b.customers]
     with leads.cyclic_gc_paused():
-        out = queues.push(call.services, settings, customers)
+        out = queues.push(call.services, settings, customers, remember, _answer)
+    if out.replayed is not None:
+        return idempotency.replay(out.replayed)
+    status, body = _answer(out)
+    if status != 200:
+        return Reply(body, status=status, content_type="application/json; charset=utf-8")
+    return body
+
+
+def _answer(out: queues.Pushed) -> tuple[int, dict[str, Any]]:
     data = {"fail": out.fail, "success": out.success, "reasons": out.reasons, "warnings": out.warnings}
     if not out.success:
-        return Reply(
-            {"code": 400, "content": IMPORT_FAIL, "data": data},
-            status=400,
-            content_type="application/json; charset=utf-8",
-        )
-    return {"code": 200, "content": OK, "data": data}
+        return 400, {"code": 400, "content": IMPORT_FAIL, "data": data}
+    return 200, {"code": 200, "content": OK, "data": data}
 
 
 @routes.route("POST", f"{PATH}/dnc", "Do not call these customers: skipped if not yet dialled; a call in progress "

@@ -20,7 +20,8 @@ class ImportBody(BaseModel):
     phone_number: str = Phone
     param: dict[str, Any] = Field(description='template fields, e.g. {"ten": "Nguyễn Văn A"}')
     external_id: str = Field("", max_length=128, description="autocall: your customer id; a second import of "
-                             "the same id in the campaign is refused as a duplicate")  # fmt: skip
+                             "the same id in the campaign is refused as a duplicate (so is a number "
+                             "of a lead with calls pending)")  # fmt: skip
 
 
 class Imported(BaseModel):
@@ -58,9 +59,14 @@ class RowError(BaseModel):
 
 
 class Duplicate(BaseModel):
+    """A row not imported: its customer id is in the campaign, or one of its numbers belongs to a
+    lead with calls pending (or to an earlier row): the same person is one lead."""
+
     row: int
     external_id: str
-    lead_uuid: str = Field(description="the lead already queued for this customer")
+    lead_uuid: str = Field(description="the lead that already has this customer or number")
+    phone_number: str | None = Field(None, description="only when a number is the duplicate: that number "
+                                     "(national form)")  # fmt: skip
 
 
 class RowLead(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from dialer.api import json_body
+from dialer.api import idempotency, json_body
 from dialer.api.routes import Call
 from dialer.api.schema_errors import schema_errors
 from dialer.api.v3.dialect import routes
@@ -25,24 +25,44 @@ EXTERNAL_COLUMNS = ("external_id", "customer_id")
 _row = TypeAdapter(BulkRow)
 
 
-@routes.route("POST", "/v3/autocall/import", "Import one lead and dial it as soon as the campaign allows",
-              body=ImportBody, response=Imported, tag=TAG, errors=(400, 401, 404, 409))  # fmt: skip
-def import_one(call: Call) -> Imported:
+IMPORT_ONE = "/v3/autocall/import"
+IMPORT_BULK = "/v3/autocall/import/bulk"
+
+
+@routes.route("POST", IMPORT_ONE, "Import one lead and dial it as soon as the campaign allows",
+              body=ImportBody, response=Imported, tag=TAG, errors=(400, 401, 404, 409), idempotent=True)  # fmt: skip
+def import_one(call: Call) -> Any:
     b: ImportBody = call.body
-    lead = leads.import_one(call.services, b.campaign_uuid, Row([b.phone_number], b.param, b.external_id))
+    remember = idempotency.requested(call, IMPORT_ONE)
+    if (prior := idempotency.prior(call, remember)) is not None:
+        return prior
+    if remember is not None:
+        remember.render = lambda result: (200, _imported(result).model_dump())
+    result = leads.import_one(call.services, b.campaign_uuid, Row([b.phone_number], b.param, b.external_id),
+                              remember)  # fmt: skip
+    if result.replayed is not None:
+        return idempotency.replay(result.replayed)
+    return _imported(result)
+
+
+def _imported(result: leads.ImportResult) -> Imported:
+    lead = result.imported[0][1]
     return Imported(call_id=lead.call_id, lead_uuid=lead.lead_uuid)
 
 
-@routes.route("POST", "/v3/autocall/import/bulk", "Import many leads: JSON {campaign_uuid, leads: [...]} or a CSV "
-              "(?campaign_uuid=; a phone_number column, optional external_id, every other column is a param)",
-              query=BulkQuery, response=BulkImported, tag=TAG, raw_body=True, bulk=True,
+@routes.route("POST", IMPORT_BULK, "Import many leads, all of them or none: JSON {campaign_uuid, leads: [...]} or a "
+              "CSV (?campaign_uuid=; a phone_number column, optional external_id, every other column is a param)",
+              query=BulkQuery, response=BulkImported, tag=TAG, raw_body=True, bulk=True, idempotent=True,
               body_types=("application/json", "text/csv"), errors=(400, 401, 404, 409, 413))  # fmt: skip
-def import_bulk(call: Call) -> dict[str, Any]:
+def import_bulk(call: Call) -> Any:
+    remember = idempotency.requested(call, IMPORT_BULK)
+    if (prior := idempotency.prior(call, remember)) is not None:
+        return prior
     with leads.cyclic_gc_paused():
-        return _import_bulk(call)
+        return _import_bulk(call, remember)
 
 
-def _import_bulk(call: Call) -> dict[str, Any]:
+def _import_bulk(call: Call, remember: leads.Remember | None) -> Any:
     q: BulkQuery = call.query
     if "csv" in call.content_type.lower():
         campaign_uuid, rows = q.campaign_uuid, _csv_rows(call.raw)
@@ -51,17 +71,36 @@ def _import_bulk(call: Call) -> dict[str, Any]:
     if not campaign_uuid:
         raise Invalid.one("(root)", "campaign_uuid is required")
     campaign = leads.campaign_for_import(call.services, campaign_uuid)
-    result = leads.import_many(call.services, campaign, rows)
+
+    def render(result: leads.ImportResult) -> tuple[int, dict[str, Any]]:
+        return 200, _bulk_answer(campaign_uuid, len(rows), result, q.with_leads)
+
+    if remember is not None:
+        remember.render = render
+    result = leads.import_many(call.services, campaign, rows, remember=remember)
+    if result.replayed is not None:
+        return idempotency.replay(result.replayed)
+    return render(result)[1]
+
+
+def _bulk_answer(campaign_uuid: str, total: int, result: leads.ImportResult, with_leads: bool) -> dict[str, Any]:
     errors = sorted(result.errors)
     body: dict[str, Any] = {
-        "campaign_uuid": campaign_uuid, "total": len(rows), "imported": len(result.imported),
-        "duplicates": [{"row": i + 1, "external_id": ext, "lead_uuid": lead} for i, ext, lead in result.duplicates],
+        "campaign_uuid": campaign_uuid, "total": total, "imported": len(result.imported),
+        "duplicates": [_duplicate(d) for d in result.duplicates],
         "errors": [{"row": i + 1, "error": [{f: m} for f, m in errs]} for i, errs in errors[:MAX_ERRORS_SHOWN]],
         "errors_total": len(errors), "message": "success" if not errors else "partial",
     }  # fmt: skip
-    if q.with_leads:
+    if with_leads:
         body["leads"] = [{"row": i + 1, "lead_uuid": x.lead_uuid, "call_id": x.call_id} for i, x in result.imported]
     return body
+
+
+def _duplicate(d: leads.Duplicate) -> dict[str, Any]:
+    out = {"row": d.row + 1, "external_id": d.external_id, "lead_uuid": d.lead_uuid}
+    if d.phone_number:
+        out["phone_number"] = d.phone_number
+    return out
 
 
 def _json_rows(raw: bytes, campaign_uuid: str | None) -> tuple[str | None, list[Row | list[tuple[str, str]]]]:

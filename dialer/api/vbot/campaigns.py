@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from dialer.api import idempotency
 from dialer.api.fields import integral
 from dialer.api.routes import Call
 from dialer.api.vbot.dialect import routes
 from dialer.api.vbot.models import CreateCampaign, Created, Phone
-from dialer.domain.enums import CampaignStatus
-from dialer.service import campaigns, leads
-from dialer.service.errors import BadRequest, Invalid, NotFound
+from dialer.service import leads, vbot
+from dialer.service.errors import Invalid, NotFound
 from dialer.service.leads import LeadRules, Row
 
 RESERVED = {"phone", "description", "numberCall"}
@@ -39,11 +39,18 @@ def _row(index: int, phone: Phone) -> tuple[Row, int, list[tuple[str, str]]]:
     return Row([str(number)] if number not in (None, "") else [], values), max(cap, 0), errors
 
 
-@routes.route("POST", "/api/campaign/create", "Create a campaign from a template campaign, load its phones, start it",
-              body=CreateCampaign, response=Created, tag="vbot", bulk=True, errors=(400, 401))  # fmt: skip
-def create(call: Call) -> Created:
+PATH = "/api/campaign/create"
+
+
+@routes.route("POST", PATH, "Create a campaign from a template campaign, load its phones, start it (all or nothing)",
+              body=CreateCampaign, response=Created, tag="vbot", bulk=True, idempotent=True,
+              errors=(400, 401))  # fmt: skip
+def create(call: Call) -> Any:
     b: CreateCampaign = call.body
     svc = call.services
+    remember = idempotency.requested(call, PATH)
+    if (prior := idempotency.prior(call, remember)) is not None:
+        return prior
     try:
         template_id = int(str(b.campaign_id))
     except ValueError:
@@ -55,28 +62,28 @@ def create(call: Call) -> Created:
     # Every phone is checked against the template's rules before anything is written.
     rules = LeadRules(svc, source)
     rows, caps, errors = [], [], []
+    first: dict[str, int] = {}  # number -> the phone that has it first: the same person is one lead
     for i, phone in enumerate(b.phones):
         if i % leads.YIELD_EVERY == leads.YIELD_EVERY - 1:
             leads.yield_to_io()  # the ESL readers share this hub
         row, cap, problems = _row(i, phone)
         if not problems:
-            _, checked = rules.check(row)
+            lead, checked = rules.check(row)
             problems = [(f"phones[{i}].{f}" if f != "(root)" else f"phones[{i}]", m) for f, m in checked]
+            for number in lead.numbers if lead is not None else []:
+                if number in first:
+                    problems.append((f"phones[{i}].phone", f"{number} is the same number as phones[{first[number]}]'s"))
+                first.setdefault(number, i)
         errors += problems
         rows.append(row)
         caps.append(cap)
     if errors:
         raise Invalid(errors[:20])
-    # Created stopped, loaded, then started: a failure in between leaves no half-made campaign.
-    campaign = campaigns.clone(svc, source, b.name, status=CampaignStatus.STOP)
-    try:
-        with leads.cyclic_gc_paused():
-            result = leads.import_many(svc, campaign, rows, max_attempts=caps)
-        if result.errors:  # only if the template changed since the check above
-            raise BadRequest(f"{len(result.errors)} phones could not be loaded: the template campaign changed")
-    except Exception:
-        campaigns.discard(svc, campaign.campaign_uuid)
-        raise
-    # A creation, not a start: a clone that cannot dial is held by the engine (and says why) until fixed.
-    campaigns.run(svc, campaign.campaign_uuid, CampaignStatus.START, checked=False)
-    return Created(data=campaign.campaign_id)
+    outcome = vbot.create(svc, source, b.name, rows, caps, remember, _answer)
+    if isinstance(outcome, tuple):
+        return idempotency.replay(outcome)
+    return Created(data=outcome)
+
+
+def _answer(campaign_id: int) -> tuple[int, Any]:
+    return 200, Created(data=campaign_id).model_dump()

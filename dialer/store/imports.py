@@ -1,0 +1,177 @@
+"""Imports that land whole or not at all (docs/api-v3.md, "Bulk import"; docs/redis-keys.md).
+
+A small import is one script (``lua/commit_leads.lua``) that writes its leads and queues them.
+A bigger one is *staged* first, :data:`STAGE_BATCH` leads per script call: each lead hash is
+written with a TTL and reachable from no queue, so no engine can claim it (claim.lua only takes
+what ``:fresh`` / ``:recalls`` / ``:hopper`` hold), under a marker key ``import:<id>`` that
+expires before them. Then one script makes every row dialable at once, or none when a row turns
+out to be a duplicate (the caller drops those rows and commits again). An import that fails on
+the way unlinks what it staged (``lua/abandon_import.lua``); when Redis itself is away, the
+staged hashes expire on their own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import redis
+
+from dialer.domain.ids import new_uuid
+from dialer.domain.models import Lead
+from dialer.store.sealing import NoKey
+
+if TYPE_CHECKING:
+    from dialer.store.store import Store
+
+log = logging.getLogger("autocall.store")
+STAGE_BATCH = 2000  # leads per staging transaction, and the most a commit takes whole (unstaged)
+ABANDON_BATCH = 1000  # staged hashes unlinked per script call
+
+
+class StagingLost(redis.RedisError):
+    """The staged rows expired (or were evicted) before the commit: nothing was written."""
+
+
+@dataclass(slots=True, frozen=True)
+class Clash:
+    """A row the commit refused: its customer id or one of its numbers is taken."""
+
+    position: int  # the row's index in the leads committed
+    lead: str  # the lead that holds the customer or the number
+    field: str  # "external_id" | "phone_number"
+    number: int  # phone_number: which of the row's numbers
+    owner: str  # the customer id of ``lead``
+
+
+@dataclass(slots=True)
+class Committed:
+    count: int = 0  # rows made dialable
+    clashes: list[Clash] = field(default_factory=list)  # nothing written: drop these rows, commit again
+    replay: str | None = None  # the answer already given to this Idempotency-Key (nothing written)
+
+
+@dataclass(slots=True, frozen=True)
+class Answer:
+    """The answer to remember under an Idempotency-Key, written by the commit itself."""
+
+    key: str  # the Redis key (Keys.idempotency)
+    text: str
+    ttl_ms: int
+
+
+def _script(client: redis.Redis, name: str) -> Any:
+    return client.register_script(resources.files("dialer.store").joinpath("lua", f"{name}.lua").read_text())
+
+
+class LeadImports:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.keys = store.keys
+        self._stage = _script(store.r, "stage_leads")
+        self._commit = _script(store.r, "commit_leads")
+        self._abandon = _script(store.r, "abandon_import")
+        self._reclaim = _script(store.r, "reclaim_creation")
+
+    # -- rows ------------------------------------------------------------------------------
+    def _sealed(self, campaign_uuid: str) -> bool:
+        sealed = bool(self.store.sealed_campaigns([campaign_uuid]))
+        if sealed and not self.store.sealer.ready:
+            raise NoKey("AUTOCALL_ENCRYPTION_KEY is not set: leads of an enable_encrypt campaign cannot be stored")
+        return sealed
+
+    def _row(self, lead: Lead, sealed: bool) -> list[Any]:
+        """The lead hash's own values, in stage_leads.lua's order (numbers and fields sealed when asked)."""
+        numbers, fields = json.dumps(lead.numbers), json.dumps(lead.fields, ensure_ascii=False)
+        if sealed:
+            numbers = self.store.sealer.seal(numbers, f"lead:{lead.lead_uuid}:numbers")
+            fields = self.store.sealer.seal(fields, f"lead:{lead.lead_uuid}:fields")
+        return [lead.lead_uuid, lead.external_id, numbers, json.dumps([n.value for n in lead.networks]), fields,
+                lead.call_id, lead.max_attempts]  # fmt: skip
+
+    def _index(self, lead: Lead, sealed: bool) -> str:
+        """The lead's entries in the duplicate index, space-separated: its numbers, or their digests when sealed."""
+        return " ".join(self.store.sealer.digest(n) for n in lead.numbers) if sealed else " ".join(lead.numbers)
+
+    # -- staging ---------------------------------------------------------------------------
+    def begin(self, campaign_uuid: str, ttl_ms: int) -> str:
+        """A new import's id, its marker written (it expires before any lead staged after it)."""
+        import_id = new_uuid()
+        self.store.r.set(self.keys.staged(import_id), campaign_uuid, px=ttl_ms)
+        return import_id
+
+    def stage(self, import_id: str, leads: list[Lead], now_ms: int, ttl_ms: int,
+              pause: Callable[[], None] | None = None) -> None:  # fmt: skip
+        """Write the lead hashes, each with a TTL, :data:`STAGE_BATCH` per script call; ``pause``
+        runs between two calls (the API yields to its event loop there)."""
+        if not leads:
+            return
+        campaign_uuid, sealed = leads[0].campaign_uuid, self._sealed(leads[0].campaign_uuid)
+        for base in range(0, len(leads), STAGE_BATCH):
+            if base and pause is not None:
+                pause()
+            rows = [self._row(x, sealed) for x in leads[base : base + STAGE_BATCH]]
+            self.stage_batch(import_id, campaign_uuid, rows, now_ms, ttl_ms)
+
+    def stage_batch(self, import_id: str, campaign_uuid: str, rows: list[list[Any]], now_ms: int,
+                    ttl_ms: int) -> None:  # fmt: skip
+        """One script call: each lead hash is written with its TTL, or none of the batch."""
+        payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+        if not self._stage(args=[self.store.prefix, import_id, ttl_ms, campaign_uuid, now_ms, payload]):
+            raise StagingLost("the import's staging expired before all its rows were written "
+                              "(AUTOCALL_IMPORT_STAGING_SECONDS); nothing was written")  # fmt: skip
+
+    def abandon(self, import_id: str, leads: list[Lead]) -> None:
+        """Unlink what an import staged, unless it was committed. Best effort: when Redis does
+        not answer, the staged hashes expire by themselves."""
+        uuids = [x.lead_uuid for x in leads]
+        try:
+            for base in range(0, max(len(uuids), 1), ABANDON_BATCH):
+                last = "1" if base + ABANDON_BATCH >= len(uuids) else "0"
+                self._abandon(args=[self.store.prefix, import_id, last, *uuids[base : base + ABANDON_BATCH]])
+        except redis.RedisError as exc:
+            log.warning("staged leads left to expire", extra={"import": import_id, "error": str(exc)})
+
+    # -- the commit ---------------------------------------------------------------------------
+    def commit(self, campaign_uuid: str, leads: list[Lead], now_ms: int, *, import_id: str = "",
+               pending_only: bool = False, drop: list[str] | None = None, answer: Answer | None = None,
+               start: bool = False) -> Committed:  # fmt: skip
+        """Make ``leads`` dialable in one step (see lua/commit_leads.lua). Without ``import_id``
+        the leads are written here (at most :data:`STAGE_BATCH`); with it they were staged.
+        KeyError if the campaign is gone; :class:`StagingLost` if the staging expired."""
+        sealed = self._sealed(campaign_uuid)
+        hashes = "" if import_id else json.dumps([self._row(x, sealed) for x in leads], ensure_ascii=False)
+        args: list[Any] = [self.store.prefix, campaign_uuid, import_id, now_ms, "1" if pending_only else "0",
+                           len(leads), json.dumps(drop or []), answer.key if answer else "",
+                           answer.text if answer else "", answer.ttl_ms if answer else 0, "1" if start else "0",
+                           hashes]  # fmt: skip
+        for x in leads:
+            args += [x.lead_uuid, x.external_id, self._index(x, sealed)]
+        out = json.loads(self._commit(args=args))
+        if "missing" in out:
+            raise KeyError(out["missing"])
+        if "expired" in out or "lost" in out:
+            raise StagingLost("the staged rows expired before the commit (AUTOCALL_IMPORT_STAGING_SECONDS); "
+                              "nothing was written")  # fmt: skip
+        if "replay" in out:
+            return Committed(replay=out["replay"])
+        if "clashes" in out:
+            return Committed(clashes=[Clash(*c) for c in out["clashes"]])
+        return Committed(count=int(out["ok"]))
+
+    def remembered(self, key: str) -> str | None:
+        """The answer kept under an Idempotency-Key (``Keys.idempotency``), if any."""
+        return self.store.r.get(key)
+
+    # -- VBot creations: a campaign made for an import, started by its commit ----------------------
+    def mark_creating(self, name: str, campaign_uuid: str) -> None:
+        self.store.r.hset(self.keys.creating, name, campaign_uuid)
+
+    def reclaim(self, name: str, now_ms: int) -> str:
+        """Delete the campaign of an unfinished creation under ``name`` (never started, never
+        dialled) so the name is free again; its uuid, or "" when there is none."""
+        return self._reclaim(args=[self.store.prefix, name, now_ms]) or ""
