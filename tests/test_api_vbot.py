@@ -133,12 +133,12 @@ def test_a_refusal_is_the_seeds_error_status_so_a_client_checking_http_never_rea
 
 def test_an_internal_error_is_500_too_but_error_400_not_201(api, template_campaign, monkeypatch):
     """How a client (and the fuzz test) tells a refusal from a crash: ``error`` 201 vs 400."""
-    from dialer.api.vbot import campaigns as vbot_campaigns
+    from dialer.service import vbot
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(vbot_campaigns.campaigns, "clone", broken)
+    monkeypatch.setattr(vbot.campaigns, "clone", broken)
     res = api("POST", PATH, body=unmasked())
     assert res.status_code == 500 and res.json["status"] == 0 and res.json["error"] == 400
     assert res.json["data"] == "-1" and res.json["msg"].startswith("internal error (incident ")
