@@ -20,10 +20,11 @@ from datetime import datetime
 import gevent
 
 from dialer.config import Settings
+from dialer.domain.context import CampaignContext
 from dialer.domain.enums import TypeAutocall
 from dialer.domain.models import DEFAULT_TIME_ZONE, Campaign, Template
 from dialer.engine.calls import InFlight
-from dialer.engine.engine import CampaignContext, Engine
+from dialer.engine.engine import Engine
 from dialer.engine.recorder import outcome_of
 from dialer.pacing.window import zone
 from dialer.store.store import Claim, Store

@@ -33,9 +33,9 @@ import gevent.pool
 import gevent.queue
 import redis
 
+from dialer.domain.context import CampaignContext
 from dialer.domain.enums import CampaignStatus, TypeAutocall
 from dialer.domain.ids import job_uuid, leg_uuid
-from dialer.domain.models import Campaign, Carrier, Template
 from dialer.engine.calls import CallTracker, InFlight
 from dialer.engine.cdr_wait import CdrWait
 from dialer.engine.holds import EVERY_S, Holds
@@ -43,8 +43,8 @@ from dialer.engine.recorder import REFUSALS, answer_body, build_finish, dialled,
 from dialer.esl.connection import NotConnectedError, WriteFailed
 from dialer.esl.node import Node, NodeConfig
 from dialer.media import MessageFiles, MessageUnavailable, NoSpeech
-from dialer.outcomes.own_causes import LOST, NOT_RUN, SWITCH_LOST
-from dialer.pacing.pacer import CampaignPacer
+from dialer.outcomes.own_causes import LOST, NOT_RUN, SWITCH_LOST, UNREADABLE
+from dialer.pacing.pacer import CampaignPacer, PacerPorts
 from dialer.routing.dialstring import Leg, UnsafeValue, build_originate
 from dialer.routing.numbers import InvalidNumber, normalize
 from dialer.service.readiness import Means
@@ -79,14 +79,6 @@ class Counts:
             cdr = finish.cdr
             key = (finish.campaign_uuid, str(cdr.get("recall_status", "")), str(cdr.get("hangup_cause", "")))
             self.outcomes[key] = self.outcomes.get(key, 0) + 1
-
-
-@dataclass(slots=True)
-class CampaignContext:
-    campaign: Campaign
-    carrier: Carrier | None
-    template: Template | None
-    directory_user: bool = False  # dial user/<number> (autocall test-call), not a gateway
 
 
 class Engine:
@@ -135,6 +127,11 @@ class Engine:
         self.finished = 0
         self.writes_idle = gevent.event.Event()
         self.writes_idle.set()
+        self.pacer_ports = PacerPorts(
+            context=self.campaign_context, held=self.holds.why, hold_every_s=self.holds.every_s, clock=clock,
+            can_open_sealed=lambda: store.sealer.ready, pick_node=self.pick_node,
+            why_not_dialled=self.why_not_dialled, claim=self._claim, dial=self.dial,
+            fail_unreadable=self.fail_unreadable)  # fmt: skip
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
@@ -231,7 +228,7 @@ class Engine:
         pacer = self.pacers.get(campaign_uuid)
         if running and not self.stopping:
             if pacer is None or pacer.stopped:
-                pacer = self.pacers[campaign_uuid] = CampaignPacer(self, campaign_uuid)
+                pacer = self.pacers[campaign_uuid] = CampaignPacer(self.pacer_ports, campaign_uuid)
                 pacer.start()
             pacer.wake()
             return
@@ -357,6 +354,22 @@ class Engine:
             return
         self.counts.attempt(ctx.campaign.campaign_uuid, node.name, len(sent))
         gevent.spawn(self._check_replies, node, sent, results)
+
+    def _claim(self, campaign_uuid: str, want: int, node: str, now_ms: int,
+               call_uuids: list[str]) -> tuple[list[Claim], dict[str, Any]]:  # fmt: skip
+        """claim.lua for a pacer: the slots are leased for lease_s and owned by this engine."""
+        return self.store.claim(campaign_uuid, want, node, now_ms, self.lease_ms, call_uuids, owner=self.engine_id)
+
+    def fail_unreadable(self, ctx: CampaignContext, node: Node, claims: list[Claim]) -> None:
+        """Attempts whose lead cannot be opened end at once (cause AUTOCALL_UNREADABLE, recall_status
+        failed): recorded like any attempt autocall itself ended, never originated."""
+        now_ms = int(self.clock() * 1000)
+        for claim in claims:
+            att = InFlight(claim, ctx.campaign, node, str(uuid.uuid4()), [claim.call_uuid], [], now_ms,
+                           detail=f"the lead cannot be opened: {claim.unreadable}")  # fmt: skip
+            log.error("lead cannot be opened: attempt failed", extra={**att.log_extra(), "error": claim.unreadable})
+            self.tracker.add(att)
+            self.tracker.fail(att, UNREADABLE)
 
     def _check_replies(self, node: Node, sent: list[InFlight], results: list[Any]) -> None:
         unacked: list[InFlight] = []

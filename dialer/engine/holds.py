@@ -20,16 +20,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import redis
 
+from dialer.domain.context import CampaignContext
 from dialer.service.readiness import Means, missing
 from dialer.store.holds import HeldCampaigns
-
-if TYPE_CHECKING:
-    from dialer.engine.engine import CampaignContext
-    from dialer.store.store import Store
+from dialer.store.store import Store
 
 log = logging.getLogger("autocall.engine")
 EVERY_S = 2.0  # a held (or dialling) campaign is looked at again this often without any change

@@ -14,3 +14,6 @@ SWITCH_LOST = "AUTOCALL_SWITCH_LOST"
 # FreeSWITCH had neither a channel nor a CDR for the call after the wait, while it delivers CDRs:
 # the originate never ran, nobody rang. The lead is dialled again; no attempt is counted.
 NOT_RUN = "AUTOCALL_NOT_RUN"
+# The lead's sealed numbers and fields cannot be opened (enable_encrypt, a key this engine does not
+# have): failed at once, never originated.
+UNREADABLE = "AUTOCALL_UNREADABLE"
