@@ -27,7 +27,7 @@ from dialer.engine.calls import InFlight
 from dialer.engine.engine import Engine
 from dialer.engine.recorder import outcome_of
 from dialer.pacing.window import zone
-from dialer.store.store import Claim, Store
+from dialer.store.store import Claim, Finish, Store
 
 DEFAULT_TEXT = "Xin chào {{ ten }}. Đây là cuộc gọi thử của autocall lúc {{ gio }}. Bấm một phím rồi gác máy."
 
@@ -110,11 +110,11 @@ def run_test_call(settings: Settings, extension: str, *, text: str = DEFAULT_TEX
         node.stop()
 
 
-def _find(engine: Engine, call: str) -> InFlight | None:
+def _find(engine: Engine, call: str) -> InFlight | Finish | None:
     for calls in engine.tracker.by_campaign.values():
         if call in calls:
             return calls[call]
-    ended = [a for a in engine._writes.queue if getattr(a, "call_uuid", None) == call]  # failed before sending
+    ended = [a for a in engine.writer.pending() if isinstance(a, Finish) and a.call_uuid == call]  # not sent
     return ended[0] if ended else None
 
 

@@ -48,7 +48,7 @@ class InFlight:
     dtmf: str = ""
     beep: bool = False
     cancelled: bool = False  # ringing when the operator stopped the campaign
-    # "not-sent" (never reached FreeSWITCH: retried), or an AUTOCALL_* cause
+    # NOT_SENT (never reached FreeSWITCH: retried), or an AUTOCALL_* cause (outcomes/own_causes.py)
     # when autocall itself ended the attempt (no gateway, no message, lost).
     problem: str = ""
     done: bool = False

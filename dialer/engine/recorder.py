@@ -17,7 +17,7 @@ from dialer.domain.enums import ReportKey
 from dialer.engine.calls import InFlight
 from dialer.outcomes import recall, vbot
 from dialer.outcomes.classify import Outcome, classify
-from dialer.outcomes.own_causes import NOT_RUN, SWITCH_LOST
+from dialer.outcomes.own_causes import NOT_RUN, NOT_SENT, SWITCH_LOST
 from dialer.pacing.window import zone
 from dialer.store.store import Finish
 
@@ -113,7 +113,7 @@ def outcome_of(att: InFlight) -> tuple[Outcome, dict[str, Any]]:
 def build_finish(att: InFlight, now_ms: int) -> Finish:
     claim, campaign = att.claim, att.campaign
     tz = zone(campaign.time_zone)
-    if att.problem in ("not-sent", NOT_RUN) or refused(att):
+    if att.problem in (NOT_SENT, NOT_RUN) or refused(att):
         step = recall.retry(attempts_before=claim.attempts, now_ms=now_ms)
         cdr = {"state": "retry", "hangup_cause": att.job_text[5:].strip() or att.problem, "reported": "0",
                "end_ms": now_ms}  # fmt: skip
