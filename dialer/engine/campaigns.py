@@ -17,14 +17,17 @@ from typing import Any
 
 import gevent
 import redis
+from redis.client import PubSub
 
 from dialer.domain.context import CampaignContext
 from dialer.domain.enums import CampaignStatus
 from dialer.engine.holds import Holds
 from dialer.pacing.pacer import CampaignPacer
+from dialer.retry import redis_forever
 from dialer.store.store import Store
 
 log = logging.getLogger("autocall.engine")
+SUBSCRIBE_FIRST_S, SUBSCRIBE_CAP_S = 0.1, 5.0  # the subscription is made again after 0.1 s, doubling to 5 s
 
 
 class Campaigns:
@@ -38,6 +41,7 @@ class Campaigns:
         self.pacers: dict[str, CampaignPacer] = {}
         self.stopping = False  # the engine drains: no pacer is started any more
         self._contexts: dict[str, CampaignContext] = {}
+        self._retry = redis_forever(SUBSCRIBE_FIRST_S, SUBSCRIBE_CAP_S)
 
     # -- contexts ---------------------------------------------------------------------
     def context(self, campaign_uuid: str) -> CampaignContext | None:
@@ -144,18 +148,11 @@ class Campaigns:
 
     def listen(self) -> None:
         """Status changes and wake-ups published by any process (the API, another engine)."""
-        delay = 0.1
         first = True
         while True:
-            pubsub = self.store.r.pubsub(ignore_subscribe_messages=True)
-            watched = None
+            # While Redis is away: subscribing again after 0.1 s, doubling to 5 s.
+            pubsub, watched = self._retry.call_with_retry(self._subscribe, self._lost)
             try:
-                pubsub.subscribe(self.store.keys.events)
-                # redis-py reconnects and resubscribes by itself after a dropped connection, silently:
-                # this callback (run after its resubscription) is how we learn of it.
-                watched = pubsub.connection
-                watched.register_connect_callback(self._resubscribed)
-                delay = 0.1
                 # Subscribed first, then read: a campaign started at any moment is either in what the
                 # reconcile reads or in a message we now receive (at start too: no gap between the two).
                 self._resubscribed(None, first)
@@ -168,10 +165,24 @@ class Campaigns:
                     elif kind in ("status", "changed"):
                         self.changed(campaign_uuid)
             except redis.RedisError as exc:
-                log.error("event subscription lost; resubscribing", extra={"error": str(exc)})
-                gevent.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                self._lost(exc)
+                gevent.sleep(SUBSCRIBE_FIRST_S)  # the back-off's first step: never a busy loop
             finally:
-                if watched is not None:  # the connection goes back to the shared pool: not ours to watch
-                    watched.deregister_connect_callback(self._resubscribed)
+                watched.deregister_connect_callback(self._resubscribed)  # back to the shared pool: not ours
                 pubsub.close()
+
+    def _subscribe(self) -> tuple[PubSub, Any]:
+        pubsub = self.store.r.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(self.store.keys.events)
+        except BaseException:
+            pubsub.close()
+            raise
+        # redis-py reconnects and resubscribes by itself after a dropped connection, silently:
+        # this callback (run after its resubscription) is how we learn of it.
+        watched = pubsub.connection
+        watched.register_connect_callback(self._resubscribed)
+        return pubsub, watched
+
+    def _lost(self, exc: Exception) -> None:
+        log.error("event subscription lost; resubscribing", extra={"error": str(exc)})

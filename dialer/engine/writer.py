@@ -21,12 +21,13 @@ from dataclasses import dataclass
 import gevent
 import gevent.event
 import gevent.queue
-import redis
 
+from dialer.retry import redis_forever
 from dialer.store.store import Finish, Store
 
 log = logging.getLogger("autocall.engine")
 WRITE_BATCH = 500
+RETRY_FIRST_S, RETRY_CAP_S = 0.05, 5.0  # a failed batch is written again after 0.05 s, doubling to 5 s
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class Writer:
         self.idle = gevent.event.Event()  # set while nothing taken from the queue is being written
         self.idle.set()
         self.finished = 0  # attempts recorded (reported ones: not the originates FreeSWITCH refused)
+        self._retry = redis_forever(RETRY_FIRST_S, RETRY_CAP_S)
 
     def put(self, item: Write) -> None:
         """Queue a write; blocks while the queue is full (Redis is behind)."""
@@ -101,15 +103,14 @@ class Writer:
     def _write(self, batch: list[Write], finishes: list[Finish]) -> None:
         answers = [(b.url, b.body, b.campaign_uuid) for b in batch if isinstance(b, AnswerHook)]
         hangups = [(b.campaign_uuid, b.call_uuid, b.leg, b.hangup) for b in batch if isinstance(b, KeptHangup)]
-        delay = 0.05
-        while True:
-            try:
-                self.store.keep_hangups(hangups)
-                self.store.finish(finishes, int(self.clock() * 1000))
-                if answers:
-                    self.store.queue_webhooks(answers, int(self.clock() * 1000))
-                return
-            except redis.RedisError as exc:  # never drop a result: retry until Redis is back
-                log.error("redis write failed; retrying", extra={"error": str(exc), "batch": len(batch)})
-                gevent.sleep(delay)
-                delay = min(delay * 2, 5.0)
+
+        def write() -> None:
+            self.store.keep_hangups(hangups)
+            self.store.finish(finishes, int(self.clock() * 1000))
+            if answers:
+                self.store.queue_webhooks(answers, int(self.clock() * 1000))
+
+        def failed(exc: Exception) -> None:
+            log.error("redis write failed; retrying", extra={"error": str(exc), "batch": len(batch)})
+
+        self._retry.call_with_retry(write, failed)  # never drop a result: retried until Redis is back
