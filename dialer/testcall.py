@@ -21,7 +21,7 @@ import gevent
 
 from dialer.config import Settings
 from dialer.domain.context import CampaignContext
-from dialer.domain.enums import TypeAutocall
+from dialer.domain.enums import RecallStatus, TypeAutocall
 from dialer.domain.models import DEFAULT_TIME_ZONE, Campaign, Template
 from dialer.engine.calls import InFlight
 from dialer.engine.engine import Engine
@@ -98,13 +98,15 @@ def run_test_call(settings: Settings, extension: str, *, text: str = DEFAULT_TEX
         if att is None:
             out("autocall test-call: the call was not placed")
             return 1
-        with gevent.Timeout(timeout_s, False):
-            while not att.done:
-                gevent.sleep(0.05)
-        if not att.done:
-            out(f"still up after {timeout_s:.0f} s: hanging it up")
-            node.conn.send_nowait([f"bgapi uuid_kill {leg} ALLOTTED_TIMEOUT" for leg in att.legs])
-            return 1
+        if isinstance(att, InFlight):  # placed (a Finish: it failed at once, before reaching FreeSWITCH)
+            with gevent.Timeout(timeout_s, False):
+                while not att.done:
+                    gevent.sleep(0.05)
+            if not att.done:
+                out(f"still up after {timeout_s:.0f} s: hanging it up")
+                if node.conn is not None:
+                    node.conn.send_nowait([f"bgapi uuid_kill {leg} ALLOTTED_TIMEOUT" for leg in att.legs])
+                return 1
         return _report(att, started, out)
     finally:
         node.stop()
@@ -138,4 +140,4 @@ def _report(att, started: float, out: Callable[[str], None]) -> int:
     billsec = hang.get("variable_billsec", "0")
     out(f"ended: {cause} after {time.monotonic() - started:.1f} s, billsec {billsec}; "
         f"recall_status {outcome.recall_status.value}, report {outcome.report_key.value}")  # fmt: skip
-    return 0 if outcome.recall_status.value == "answered" else 1
+    return 0 if outcome.recall_status is RecallStatus.ANSWERED else 1
