@@ -40,11 +40,25 @@ log = logging.getLogger("autocall.engine")
 
 
 class Adoption:
-    def __init__(self, store: Store, nodes: list[Node], events: Events, recovery: Recovery, writer: Writer,
-                 counts: Counts, cdrs: CdrWait, *, to_record: Callable[[str], CampaignContext | None],
-                 route: Callable[[Claim, CampaignContext], list[Leg]], may_judge_others: Callable[[], bool],
-                 engine_id: str, lease_ms: int, max_call_ms: int, every_s: float = 2.0,
-                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        nodes: list[Node],
+        events: Events,
+        recovery: Recovery,
+        writer: Writer,
+        counts: Counts,
+        cdrs: CdrWait,
+        *,
+        to_record: Callable[[str], CampaignContext | None],
+        route: Callable[[Claim, CampaignContext], list[Leg]],
+        may_judge_others: Callable[[], bool],
+        engine_id: str,
+        lease_ms: int,
+        max_call_ms: int,
+        every_s: float = 2.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.nodes = nodes
         self.events = events
@@ -85,8 +99,9 @@ class Adoption:
                         if node.up.is_set():
                             adopted = self.adopt(node)
                             if adopted:
-                                log.info("adopted calls of a dead engine",
-                                         extra={"node": node.name, "calls": len(adopted)})  # fmt: skip
+                                log.info(
+                                    "adopted calls of a dead engine", extra={"node": node.name, "calls": len(adopted)}
+                                )
                                 gevent.spawn(self.recovery.settle, adopted, node)
                     self.store.bury_engines(dead)
                 if periodic:
@@ -114,8 +129,9 @@ class Adoption:
                     continue  # ours, its renewal was only late (Redis was away); adopt.lua renewed it
                 att = self._rebuild(campaign_uuid, lead, call, network, node, start_ms)
                 if att is None:  # its lead or campaign is gone: nothing to record it against
-                    log.warning("slot with no lead or campaign released", extra={"campaign": campaign_uuid,
-                                                                                  "call": call})  # fmt: skip
+                    log.warning(
+                        "slot with no lead or campaign released", extra={"campaign": campaign_uuid, "call": call}
+                    )
                     self.store.release_slot(campaign_uuid, call, network)
                     continue
                 att.unknown_job = True
@@ -130,8 +146,9 @@ class Adoption:
                         self.tracker.hung_up(att, leg, hangup)
         return adopted
 
-    def _rebuild(self, campaign_uuid: str, lead: str, call: str, network: str, node: Node,
-                 start_ms: int) -> InFlight | None:  # fmt: skip
+    def _rebuild(
+        self, campaign_uuid: str, lead: str, call: str, network: str, node: Node, start_ms: int
+    ) -> InFlight | None:
         """An attempt another process started, as the tracker needs it (legs derive from the call uuid)."""
         ctx = self.to_record(campaign_uuid)
         claim = self.store.rebuild_claim(campaign_uuid, lead, call, network) if ctx else None
@@ -168,11 +185,23 @@ class Adoption:
                     continue
                 ghost = Node(NodeConfig(node_name or "?", "", 0, "-"), on_event=lambda n, e: None)
                 kept = self.cdrs.cdrs.kept([call]).get(call, {})  # its CDR, if FreeSWITCH's came
-                att = InFlight(claim, ctx.campaign, ghost, "", list(kept) or [call], claim.numbers[:1], start_ms,
-                               problem="" if kept else LOST, done=True, hangups=kept,
-                               detail="its engine died and its FreeSWITCH is not one of this engine's")  # fmt: skip
-                log.warning("slot lease expired: recording the call" + (" from its CDR" if kept else " as lost"),
-                            extra=att.log_extra())  # fmt: skip
+                att = InFlight(
+                    claim,
+                    ctx.campaign,
+                    ghost,
+                    "",
+                    list(kept) or [call],
+                    claim.numbers[:1],
+                    start_ms,
+                    problem="" if kept else LOST,
+                    done=True,
+                    hangups=kept,
+                    detail="its engine died and its FreeSWITCH is not one of this engine's",
+                )
+                log.warning(
+                    "slot lease expired: recording the call" + (" from its CDR" if kept else " as lost"),
+                    extra=att.log_extra(),
+                )
                 finish = build_finish(att, now_ms)
                 self.counts.outcome(finish)
                 self.writer.put(finish)

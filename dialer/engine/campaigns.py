@@ -31,8 +31,15 @@ SUBSCRIBE_FIRST_S, SUBSCRIBE_CAP_S = 0.1, 5.0  # the subscription is made again 
 
 
 class Campaigns:
-    def __init__(self, store: Store, holds: Holds, *, new_pacer: Callable[[str], CampaignPacer],
-                 cancel_ringing: Callable[[str], None], reconcile_every_s: float = 30.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        holds: Holds,
+        *,
+        new_pacer: Callable[[str], CampaignPacer],
+        cancel_ringing: Callable[[str], None],
+        reconcile_every_s: float = 30.0,
+    ) -> None:
         self.store = store
         self.holds = holds
         self.new_pacer = new_pacer

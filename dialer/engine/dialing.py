@@ -47,10 +47,20 @@ class NoRoute(ValueError):
 
 
 class Dialer:
-    def __init__(self, nodes: list[Node], tracker: CallTracker, counts: Counts, files: MessageFiles, *,
-                 held_now: Callable[[CampaignContext], bool], default_gateway: str = "",
-                 default_caller_id: str = "", clock: Callable[[], float] = time.time, lease_ms: int = 60_000,
-                 render_concurrency: int = 8) -> None:  # fmt: skip
+    def __init__(
+        self,
+        nodes: list[Node],
+        tracker: CallTracker,
+        counts: Counts,
+        files: MessageFiles,
+        *,
+        held_now: Callable[[CampaignContext], bool],
+        default_gateway: str = "",
+        default_caller_id: str = "",
+        clock: Callable[[], float] = time.time,
+        lease_ms: int = 60_000,
+        render_concurrency: int = 8,
+    ) -> None:
         self.nodes = nodes
         self.tracker = tracker
         self.counts = counts
@@ -135,8 +145,16 @@ class Dialer:
         failed): recorded like any attempt autocall itself ended, never originated."""
         now_ms = int(self.clock() * 1000)
         for claim in claims:
-            att = InFlight(claim, ctx.campaign, node, str(uuid.uuid4()), [claim.call_uuid], [], now_ms,
-                           detail=f"the lead cannot be opened: {claim.unreadable}")  # fmt: skip
+            att = InFlight(
+                claim,
+                ctx.campaign,
+                node,
+                str(uuid.uuid4()),
+                [claim.call_uuid],
+                [],
+                now_ms,
+                detail=f"the lead cannot be opened: {claim.unreadable}",
+            )
             log.error("lead cannot be opened: attempt failed", extra={**att.log_extra(), "error": claim.unreadable})
             self.tracker.add(att)
             self.tracker.fail(att, UNREADABLE)
@@ -176,8 +194,10 @@ class Dialer:
         for att in atts:
             if not att.done:
                 att.unknown_job = True
-                log.warning("originate not acknowledged; it is settled after the reconnect",
-                            extra={**att.log_extra(), "why": why})  # fmt: skip
+                log.warning(
+                    "originate not acknowledged; it is settled after the reconnect",
+                    extra={**att.log_extra(), "why": why},
+                )
 
     def _messages(self, ctx: CampaignContext, claims: list[Claim]) -> dict[str, Path | Exception]:
         """Spoken messages (TTS, OTP) of a batch, rendered concurrently before any originate,
@@ -199,8 +219,10 @@ class Dialer:
         late = [g for g in group if not g.dead]
         gevent.killall(late, block=True)
         for claim in claims:
-            out.setdefault(claim.call_uuid, MessageUnavailable(
-                f"tts: the message was not ready within {self.lease_ms / 3000:.0f} s"))  # fmt: skip
+            out.setdefault(
+                claim.call_uuid,
+                MessageUnavailable(f"tts: the message was not ready within {self.lease_ms / 3000:.0f} s"),
+            )
         return out
 
     def route(self, claim: Claim, ctx: CampaignContext) -> list[Leg]:
@@ -211,8 +233,16 @@ class Dialer:
         else:
             numbers = list(claim.numbers)
         if ctx.directory_user:
-            return [Leg(uuid=leg_uuid(claim.call_uuid, i), gateway="", number=number, caller_id=self.default_caller_id,
-                        directory_user=True) for i, number in enumerate(numbers)]  # fmt: skip
+            return [
+                Leg(
+                    uuid=leg_uuid(claim.call_uuid, i),
+                    gateway="",
+                    number=number,
+                    caller_id=self.default_caller_id,
+                    directory_user=True,
+                )
+                for i, number in enumerate(numbers)
+            ]
         legs: list[Leg] = []
         for i, number in enumerate(numbers):
             network = normalize(number).network
@@ -241,12 +271,15 @@ class Dialer:
         if isinstance(message, Exception):
             raise message if isinstance(message, MessageUnavailable) else MessageUnavailable(str(message))
         path = message or self.files.for_call(campaign, ctx.template, claim.fields)
-        variables = {"autocall_campaign": campaign.campaign_uuid, "autocall_lead": claim.lead_uuid,
-                     "autocall_call": claim.call_uuid, "autocall_file": str(path)}  # fmt: skip
+        variables = {
+            "autocall_campaign": campaign.campaign_uuid,
+            "autocall_lead": claim.lead_uuid,
+            "autocall_call": claim.call_uuid,
+            "autocall_file": str(path),
+        }
         if not campaign.voicemail_detection:  # the dialplan skips avmd_start/avmd_stop
             variables["autocall_avmd"] = "false"
         if campaign.dtmf_wait_ms:  # the dialplan waits for a key after the message
             variables["autocall_dtmf_ms"] = str(campaign.dtmf_wait_ms)
-        arg = build_originate(legs, mode, timeout=campaign.call_timeout, global_vars=variables,
-                              destination=DESTINATION)  # fmt: skip
+        arg = build_originate(legs, mode, timeout=campaign.call_timeout, global_vars=variables, destination=DESTINATION)
         return f"bgapi originate {arg}\nJob-UUID: {att.job_uuid}"

@@ -1,4 +1,4 @@
-"""The engine: its parts wired together, its lifecycle, and the signs that it is alive.
+"""The engine: its parts wired together, and its lifecycle (start, drain, stop).
 
 Data flow for one attempt::
 
@@ -11,9 +11,8 @@ for each, the subscription to changes), dialing.py (claims become
 originates), events.py (FreeSWITCH's events become records), writer.py
 (the bounded write queue and its greenlet), recovery.py (calls whose
 events we may have missed on our nodes), adoption.py (calls of dead
-engines). This module builds them, starts and drains them, and keeps the
-engine's liveness key and its slots' leases fresh: while they are, no
-other engine takes its calls.
+engines), liveness.py (the heartbeat and the slots' leases). This module
+builds them, starts them, and drains and stops them.
 
 Everything runs in one gevent hub. Event handlers never block on I/O (the
 writer batches; when Redis is slow its queue fills and the ESL readers stop
@@ -22,7 +21,6 @@ reading, so TCP pushes back on FreeSWITCH instead of memory growing).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -32,7 +30,6 @@ from collections.abc import Callable
 from typing import Any
 
 import gevent
-import redis
 
 from dialer.domain.context import CampaignContext
 from dialer.engine.adoption import Adoption
@@ -42,6 +39,7 @@ from dialer.engine.counts import Counts
 from dialer.engine.dialing import Dialer
 from dialer.engine.events import Events
 from dialer.engine.holds import EVERY_S, Holds
+from dialer.engine.liveness import BEAT_S, BEAT_TTL_MS, Liveness
 from dialer.engine.recovery import Recovery
 from dialer.engine.writer import Writer
 from dialer.esl.node import Node, NodeConfig
@@ -51,63 +49,127 @@ from dialer.store.store import Claim, Store
 from dialer.store.switch_cdrs import SwitchCdrs
 
 log = logging.getLogger("autocall.engine")
-BEAT_S = 1.0  # the engine's liveness key is refreshed this often...
-BEAT_TTL_MS = 5000  # ...and expires this long after the last refresh: then its calls are adopted
 
 
 class Engine:
-    def __init__(self, store: Store, nodes: list[NodeConfig], files: MessageFiles, *, default_gateway: str = "",
-                 default_caller_id: str = "", clock: Callable[[], float] = time.time, lease_s: float = 60.0,
-                 grace_s: float = 2.0, queue_size: int = 20_000, command_timeout: float = 10.0,
-                 render_concurrency: int = 8, max_call_s: float = 3600.0, keepalive_s: float = 5.0,
-                 adopt_every_s: float = 2.0, beat_s: float = BEAT_S, beat_ttl_s: float = BEAT_TTL_MS / 1000,
-                 switch_cdrs: bool = False, cdr_wait_s: float = 60.0,
-                 reconcile_every_s: float = 30.0, hold_check_s: float = EVERY_S) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        nodes: list[NodeConfig],
+        files: MessageFiles,
+        *,
+        default_gateway: str = "",
+        default_caller_id: str = "",
+        clock: Callable[[], float] = time.time,
+        lease_s: float = 60.0,
+        grace_s: float = 2.0,
+        queue_size: int = 20_000,
+        command_timeout: float = 10.0,
+        render_concurrency: int = 8,
+        max_call_s: float = 3600.0,
+        keepalive_s: float = 5.0,
+        adopt_every_s: float = 2.0,
+        beat_s: float = BEAT_S,
+        beat_ttl_s: float = BEAT_TTL_MS / 1000,
+        switch_cdrs: bool = False,
+        cdr_wait_s: float = 60.0,
+        reconcile_every_s: float = 30.0,
+        hold_check_s: float = EVERY_S,
+    ) -> None:
         self.store = store
         self.engine_id = uuid.uuid4().hex  # owner of the slots this process claims (adoption)
         self.started = int(time.time())
         self.clock = clock
         self.lease_ms = int(lease_s * 1000)
-        self.beat_s, self.beat_ttl_ms = beat_s, int(beat_ttl_s * 1000)
-        self._in_touch_since: float | None = None  # since when every heartbeat reached Redis
         self._greenlets: list[gevent.Greenlet] = []
         self.counts = Counts()
         self.writer = Writer(store, clock=clock, size=queue_size, on_written=self._written)
         self.events = Events(self.writer, self.counts, grace=grace_s, clock=clock)
         self.tracker = self.events.tracker
+        self.liveness = Liveness(
+            store,
+            self.engine_id,
+            self.tracker,
+            info=self.beat_info,
+            beat_s=beat_s,
+            beat_ttl_ms=int(beat_ttl_s * 1000),
+            lease_ms=self.lease_ms,
+            clock=clock,
+        )
         # FreeSWITCH's CDRs (AUTOCALL_CDR_SECRET): results of calls nobody heard end, originates never run
         self.cdrs = CdrWait(SwitchCdrs(store), self.tracker, enabled=switch_cdrs, wait_s=cdr_wait_s, clock=clock)
         self.recovery = Recovery(self.tracker, self.cdrs, max_call_ms=int(max_call_s * 1000), clock=clock)
         self.tracker.on_undecided = lambda att: gevent.spawn(self.recovery.resettle, att)
-        self.nodes = [Node(c, on_event=self.events.on_event, on_up=self.recovery.node_up,
-                           command_timeout=command_timeout, keepalive=keepalive_s, clock=clock)
-                      for c in nodes]  # fmt: skip
+        self.nodes = [
+            Node(
+                c,
+                on_event=self.events.on_event,
+                on_up=self.recovery.node_up,
+                command_timeout=command_timeout,
+                keepalive=keepalive_s,
+                clock=clock,
+            )
+            for c in nodes
+        ]
         for node in self.nodes:
             node.expects_cdrs = switch_cdrs
         self.holds = Holds(store, lambda: self.dialer.means(), self.engine_id, every_s=hold_check_s, clock=clock)
-        self.dialer = Dialer(self.nodes, self.tracker, self.counts, files, held_now=self.holds.recheck,
-                             default_gateway=default_gateway, default_caller_id=default_caller_id, clock=clock,
-                             lease_ms=self.lease_ms, render_concurrency=render_concurrency)  # fmt: skip
-        self.campaigns = Campaigns(store, self.holds, new_pacer=self._new_pacer,
-                                   cancel_ringing=self.dialer.cancel_ringing,
-                                   reconcile_every_s=reconcile_every_s)  # fmt: skip
+        self.dialer = Dialer(
+            self.nodes,
+            self.tracker,
+            self.counts,
+            files,
+            held_now=self.holds.recheck,
+            default_gateway=default_gateway,
+            default_caller_id=default_caller_id,
+            clock=clock,
+            lease_ms=self.lease_ms,
+            render_concurrency=render_concurrency,
+        )
+        self.campaigns = Campaigns(
+            store,
+            self.holds,
+            new_pacer=self._new_pacer,
+            cancel_ringing=self.dialer.cancel_ringing,
+            reconcile_every_s=reconcile_every_s,
+        )
         self.pacers = self.campaigns.pacers
-        self.adoption = Adoption(store, self.nodes, self.events, self.recovery, self.writer, self.counts, self.cdrs,
-                                 to_record=self.campaigns.to_record, route=self.dialer.route,
-                                 may_judge_others=self.may_judge_others, engine_id=self.engine_id,
-                                 lease_ms=self.lease_ms, max_call_ms=int(max_call_s * 1000), every_s=adopt_every_s,
-                                 clock=clock)  # fmt: skip
+        self.adoption = Adoption(
+            store,
+            self.nodes,
+            self.events,
+            self.recovery,
+            self.writer,
+            self.counts,
+            self.cdrs,
+            to_record=self.campaigns.to_record,
+            route=self.dialer.route,
+            may_judge_others=self.liveness.may_judge_others,
+            engine_id=self.engine_id,
+            lease_ms=self.lease_ms,
+            max_call_ms=int(max_call_s * 1000),
+            every_s=adopt_every_s,
+            clock=clock,
+        )
         self.pacer_ports = PacerPorts(
-            context=self.campaigns.context, held=self.holds.why, hold_every_s=self.holds.every_s, clock=clock,
-            can_open_sealed=lambda: store.sealer.ready, pick_node=self.dialer.pick_node,
-            why_not_dialled=self.dialer.why_not_dialled, claim=self._claim, dial=self.dial,
-            fail_unreadable=self.dialer.fail_unreadable)  # fmt: skip
+            context=self.campaigns.context,
+            held=self.holds.why,
+            hold_every_s=self.holds.every_s,
+            clock=clock,
+            can_open_sealed=lambda: store.sealer.ready,
+            pick_node=self.dialer.pick_node,
+            why_not_dialled=self.dialer.why_not_dialled,
+            claim=self._claim,
+            dial=self.dial,
+            fail_unreadable=self.dialer.fail_unreadable,
+        )
 
     def _new_pacer(self, campaign_uuid: str) -> CampaignPacer:
         return CampaignPacer(self.pacer_ports, campaign_uuid)
 
-    def _claim(self, campaign_uuid: str, want: int, node: str, now_ms: int,
-               call_uuids: list[str]) -> tuple[list[Claim], dict[str, Any]]:  # fmt: skip
+    def _claim(
+        self, campaign_uuid: str, want: int, node: str, now_ms: int, call_uuids: list[str]
+    ) -> tuple[list[Claim], dict[str, Any]]:
         """claim.lua for a pacer: the slots are leased for lease_s and owned by this engine."""
         return self.store.claim(campaign_uuid, want, node, now_ms, self.lease_ms, call_uuids, owner=self.engine_id)
 
@@ -116,9 +178,14 @@ class Engine:
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> None:
-        self._greenlets = [gevent.spawn(self._beat), gevent.spawn(self.writer.run), gevent.spawn(self._renew_leases),
-                           gevent.spawn(self.adoption.run), gevent.spawn(self.campaigns.listen),
-                           gevent.spawn(self.campaigns.reconcile_loop)]  # fmt: skip
+        self._greenlets = [
+            gevent.spawn(self.liveness.beat),
+            gevent.spawn(self.writer.run),
+            gevent.spawn(self.liveness.renew_leases),
+            gevent.spawn(self.adoption.run),
+            gevent.spawn(self.campaigns.listen),
+            gevent.spawn(self.campaigns.reconcile_loop),
+        ]
         for node in self.nodes:
             node.start()
 
@@ -132,17 +199,13 @@ class Engine:
         while self.tracker.count() and time.monotonic() < deadline:
             gevent.sleep(0.05)
         for att in [a for calls in list(self.tracker.by_campaign.values()) for a in calls.values()]:
-            log.warning("call still up at shutdown; the next engine on its FreeSWITCH adopts it",
-                        extra=att.log_extra())  # fmt: skip
+            log.warning("call still up at shutdown; the next engine on its FreeSWITCH adopts it", extra=att.log_extra())
         self.flush()
         for g in self._greenlets:
             g.kill()
         for node in self.nodes:
             node.stop()
-        try:  # our calls still up (if any) can be adopted at once by another engine
-            self.store.forget_engine(self.engine_id)
-        except redis.RedisError:
-            pass
+        self.liveness.forget()  # our calls still up (if any) can be adopted at once by another engine
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until every queued write reached Redis."""
@@ -151,42 +214,16 @@ class Engine:
     def write_queue_size(self) -> int:
         return self.writer.size()
 
-    # -- liveness ------------------------------------------------------------------
     def beat_info(self) -> dict[str, Any]:
         """What ``engine:<id>`` says about this engine (``autocall status`` shows it)."""
-        return {"host": socket.gethostname(), "pid": os.getpid(), "started": self.started,
-                "nodes": {n.name: n.status() for n in self.nodes},
-                "in_flight": self.tracker.count(), "pacing": sorted(self.pacers)}  # fmt: skip
-
-    def _beat(self) -> None:
-        """Keep ``engine:<id>`` alive: while it exists nobody adopts our calls."""
-        while True:
-            try:
-                self.store.beat(self.engine_id, self.beat_ttl_ms, json.dumps(self.beat_info()))
-                if self._in_touch_since is None:
-                    self._in_touch_since = time.monotonic()
-            except redis.RedisError as exc:
-                self._in_touch_since = None
-                log.error("engine heartbeat failed", extra={"error": str(exc)})
-            gevent.sleep(self.beat_s)
-
-    def may_judge_others(self) -> bool:
-        """True once this engine has beaten without a break for longer than a liveness key
-        lives: after a Redis outage every engine's key is gone, and one must give the
-        others time to beat again before it takes any of their calls for dead."""
-        since = self._in_touch_since
-        return since is not None and time.monotonic() - since >= self.beat_ttl_ms / 1000 + self.beat_s
-
-    def _renew_leases(self) -> None:
-        """Our calls' slots stay leased while we follow them: an expired lease is reaped by any engine."""
-        while True:
-            gevent.sleep(self.lease_ms / 4000)
-            until = int(self.clock() * 1000) + self.lease_ms
-            for campaign_uuid, calls in list(self.tracker.by_campaign.items()):
-                try:
-                    self.store.renew(campaign_uuid, list(calls), until)
-                except redis.RedisError as exc:
-                    log.error("lease renewal failed", extra={"campaign": campaign_uuid, "error": str(exc)})
+        return {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started": self.started,
+            "nodes": {n.name: n.status() for n in self.nodes},
+            "in_flight": self.tracker.count(),
+            "pacing": sorted(self.pacers),
+        }
 
     # -- what callers outside the engine use (the daemon, test-call, metrics, tests) ------------
     @property
@@ -226,9 +263,6 @@ class Engine:
 
     def why_not_dialled(self, voicemail_detection: bool = False) -> str:
         return self.dialer.why_not_dialled(voicemail_detection)
-
-    def campaign_context(self, campaign_uuid: str) -> CampaignContext | None:
-        return self.campaigns.context(campaign_uuid)
 
     def campaign_changed(self, campaign_uuid: str) -> None:
         self.campaigns.changed(campaign_uuid)

@@ -30,13 +30,15 @@ ORPHAN_AGE_S = 600.0
 
 
 class Events:
-    def __init__(self, writer: Writer, counts: Counts, *, grace: float = 2.0,
-                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+    def __init__(
+        self, writer: Writer, counts: Counts, *, grace: float = 2.0, clock: Callable[[], float] = time.time
+    ) -> None:
         self.writer = writer
         self.counts = counts
         self.clock = clock
-        self.tracker = CallTracker(self._ended, on_answer=self._answered, on_orphan=self._orphan, grace=grace,
-                                   clock=clock)  # fmt: skip
+        self.tracker = CallTracker(
+            self._ended, on_answer=self._answered, on_orphan=self._orphan, grace=grace, clock=clock
+        )
         self.adopting = True  # False: a one-off process (test-call) keeps nothing for others
         self._orphans: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()
 
@@ -48,8 +50,10 @@ class Events:
                     node.refused(cause)  # slow down and look at the switch now, not after the job's grace
             self.tracker.on_event(event)
         except Exception:  # a bug with one call must not take the connection (and every call) down
-            log.exception("event handling failed", extra={"node": node.name, "event": event.get("Event-Name"),
-                                                          "uuid": event.get("Unique-ID")})  # fmt: skip
+            log.exception(
+                "event handling failed",
+                extra={"node": node.name, "event": event.get("Event-Name"), "uuid": event.get("Unique-ID")},
+            )
 
     def take_orphan(self, leg: str) -> dict[str, str] | None:
         """The hangup of ``leg`` heard while nobody tracked its call (adoption applies it), if any."""
@@ -69,15 +73,24 @@ class Events:
         if att.answered_ms and message_played(hang) is False:  # answered, and the dialplan played nothing
             if hang.get("Hangup-Cause") == "NO_ROUTE_DESTINATION":
                 # Answered into no dialplan: every call would end so until the context is back.
-                att.node.suspect("dialplan", "an answered call found no dialplan (NO_ROUTE_DESTINATION, nothing "
-                                             "played): checking the 'autocall' context")  # fmt: skip
+                att.node.suspect(
+                    "dialplan",
+                    "an answered call found no dialplan (NO_ROUTE_DESTINATION, nothing "
+                    "played): checking the 'autocall' context",
+                )
             elif hang.get("Hangup-Cause") == "DESTINATION_OUT_OF_ORDER":
                 att.node.recheck()  # an application of the dialplan is missing (mod_avmd unloaded?)
         finish = build_finish(att, int(self.clock() * 1000))
         self.counts.outcome(finish)
         if finish.reported:
-            log.info("call ended", extra={**att.log_extra(), "cause": finish.cdr.get("hangup_cause"),
-                                          "recall_status": finish.cdr.get("recall_status")})  # fmt: skip
+            log.info(
+                "call ended",
+                extra={
+                    **att.log_extra(),
+                    "cause": finish.cdr.get("hangup_cause"),
+                    "recall_status": finish.cdr.get("recall_status"),
+                },
+            )
         self.writer.put(finish)
 
     def _orphan(self, campaign_uuid: str, call: str, leg: str, hangup: dict[str, str]) -> None:

@@ -29,8 +29,9 @@ log = logging.getLogger("autocall.engine")
 
 
 class Recovery:
-    def __init__(self, tracker: CallTracker, cdrs: CdrWait, *, max_call_ms: int,
-                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+    def __init__(
+        self, tracker: CallTracker, cdrs: CdrWait, *, max_call_ms: int, clock: Callable[[], float] = time.time
+    ) -> None:
         self.tracker = tracker
         self.cdrs = cdrs
         self.max_call_ms = max_call_ms
@@ -48,8 +49,10 @@ class Recovery:
         # every attempt here was sent on an earlier connection.
         before = [a for a in self.tracker.of_node(node) if not a.done]
         if node.previous_core and node.core_uuid and node.previous_core != node.core_uuid:
-            log.warning("freeswitch restarted (new Core-UUID): its calls ended when the connection dropped",
-                        extra={"node": node.name, "calls": len(before), "core": node.core_uuid})  # fmt: skip
+            log.warning(
+                "freeswitch restarted (new Core-UUID): its calls ended when the connection dropped",
+                extra={"node": node.name, "calls": len(before), "core": node.core_uuid},
+            )
             gevent.spawn(self._dead_core, node, before, node.dropped_ms)
             return
         gevent.spawn(self._reconcile, node, before)
@@ -179,8 +182,12 @@ class Recovery:
         asked about on its node; one FreeSWITCH no longer has is recorded lost, one it
         still has is hung up. On a node down that long, it is recorded lost."""
         now_ms = int(self.clock() * 1000)
-        old = [a for calls in list(self.tracker.by_campaign.values()) for a in calls.values()
-               if now_ms - a.start_ms > self.max_call_ms + a.campaign.call_timeout * 1000]  # fmt: skip
+        old = [
+            a
+            for calls in list(self.tracker.by_campaign.values())
+            for a in calls.values()
+            if now_ms - a.start_ms > self.max_call_ms + a.campaign.call_timeout * 1000
+        ]
         by_node: dict[Node, list[InFlight]] = {}
         for att in old:
             by_node.setdefault(att.node, []).append(att)

@@ -55,8 +55,14 @@ Write = Finish | AnswerHook | KeptHangup
 
 
 class Writer:
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, size: int = 20_000,
-                 on_written: Callable[[set[str]], None] = lambda campaigns: None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        size: int = 20_000,
+        on_written: Callable[[set[str]], None] = lambda campaigns: None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.on_written = on_written  # campaigns that had attempts finished (their pacers may claim again)

@@ -131,8 +131,9 @@ class CampaignPacer:
             self._sleep(min(0.05, node.wait_time()) or 0.01)
             return
         try:
-            claims, info = ports.claim(self.campaign_uuid, k, node.name, int(now * 1000),
-                                       [str(uuid.uuid4()) for _ in range(k)])  # fmt: skip
+            claims, info = ports.claim(
+                self.campaign_uuid, k, node.name, int(now * 1000), [str(uuid.uuid4()) for _ in range(k)]
+            )
         except Exception:
             node.give_back(k)
             raise
@@ -160,8 +161,10 @@ class CampaignPacer:
         """Log once (and once a minute while it lasts) why no FreeSWITCH may take this campaign's calls."""
         now = time.monotonic()
         if why and (why != self._why_not or now - self._why_not_logged >= REPEAT_LOG_EVERY):
-            log.error("campaign not dialled: no FreeSWITCH node may take its calls now",
-                      extra={"campaign": self.campaign_uuid, "why": why})  # fmt: skip
+            log.error(
+                "campaign not dialled: no FreeSWITCH node may take its calls now",
+                extra={"campaign": self.campaign_uuid, "why": why},
+            )
             self._why_not_logged = now
         elif not why and self._why_not:
             log.info("campaign dialled again", extra={"campaign": self.campaign_uuid})
@@ -172,6 +175,8 @@ class CampaignPacer:
         now = time.monotonic()
         if now - self._no_key_logged >= REPEAT_LOG_EVERY:
             self._no_key_logged = now
-            log.error("enable_encrypt campaign not dialled: this engine has no AUTOCALL_ENCRYPTION_KEY",
-                      extra={"campaign": self.campaign_uuid})  # fmt: skip
+            log.error(
+                "enable_encrypt campaign not dialled: this engine has no AUTOCALL_ENCRYPTION_KEY",
+                extra={"campaign": self.campaign_uuid},
+            )
         self._sleep(NO_KEY_POLL)
