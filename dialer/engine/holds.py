@@ -11,7 +11,7 @@ in one JSON log line, and written to Redis (``held``) for ``/v3/live``, the
 
 An attempt that fails for want of what the campaign as a whole needs (the
 cache was a moment old) asks :meth:`recheck`: when the campaign is held now
-the attempt is not counted and its lead goes back to wait (dialer/engine/engine.py).
+the attempt is not counted and its lead goes back to wait (dialer/engine/dialing.py).
 """
 
 from __future__ import annotations

@@ -311,17 +311,24 @@ class Node:
     def _reconnect(self) -> ESLConnection | None:
         """Connected, after as many tries as it takes (back-off from 0.2 s doubling to 30 s, each
         wait ±20 %: engines do not reconnect in step); None once the node is stopping."""
-        retrying = reconnecting(on=(NotConnectedError, OSError), first=RECONNECT_FIRST_S, cap=RECONNECT_CAP_S,
-                                spread=RECONNECT_SPREAD, stop=lambda: self._stopping,
-                                before_sleep=self._unreachable)  # fmt: skip
+        retrying = reconnecting(
+            on=(NotConnectedError, OSError),
+            first=RECONNECT_FIRST_S,
+            cap=RECONNECT_CAP_S,
+            spread=RECONNECT_SPREAD,
+            stop=lambda: self._stopping,
+            before_sleep=self._unreachable,
+        )
         try:
             return retrying(self._connect)
         except tenacity.RetryError:
             return None
 
     def _unreachable(self, exc: BaseException, wait: float) -> None:
-        log.warning("freeswitch unreachable; retrying",
-                    extra={"node": self.name, "error": str(exc), "retry_in": round(wait, 2)})  # fmt: skip
+        log.warning(
+            "freeswitch unreachable; retrying",
+            extra={"node": self.name, "error": str(exc), "retry_in": round(wait, 2)},
+        )
 
     def _supervise(self) -> None:
         while not self._stopping:
