@@ -140,8 +140,10 @@ def run(sps: int, window: float, baseline: bool, redis_port: int, work: Path) ->
                         default_gateway="gw1", default_caller_id="02812345678")  # fmt: skip
         if baseline:
             old = engine.nodes[0]
-            engine.nodes = [HeartbeatLimitNode(old.config, on_event=engine._on_event, on_up=engine._node_up,
-                                               clock=engine.clock, cap=sps)]  # fmt: skip
+            # in place: the engine's parts share this list
+            engine.nodes[:] = [HeartbeatLimitNode(old.config, on_event=engine.events.on_event,
+                                                  on_up=engine.recovery.node_up, clock=engine.clock,
+                                                  cap=sps)]  # fmt: skip
         engine.start()
         if not engine.wait_connected(10):
             raise SystemExit("engine did not connect")

@@ -20,13 +20,14 @@ from datetime import datetime
 import gevent
 
 from dialer.config import Settings
-from dialer.domain.enums import TypeAutocall
+from dialer.domain.context import CampaignContext
+from dialer.domain.enums import RecallStatus, TypeAutocall
 from dialer.domain.models import DEFAULT_TIME_ZONE, Campaign, Template
 from dialer.engine.calls import InFlight
-from dialer.engine.engine import CampaignContext, Engine
+from dialer.engine.engine import Engine
 from dialer.engine.recorder import outcome_of
 from dialer.pacing.window import zone
-from dialer.store.store import Claim, Store
+from dialer.store.store import Claim, Finish, Store
 
 DEFAULT_TEXT = "Xin chào {{ ten }}. Đây là cuộc gọi thử của autocall lúc {{ gio }}. Bấm một phím rồi gác máy."
 
@@ -97,23 +98,25 @@ def run_test_call(settings: Settings, extension: str, *, text: str = DEFAULT_TEX
         if att is None:
             out("autocall test-call: the call was not placed")
             return 1
-        with gevent.Timeout(timeout_s, False):
-            while not att.done:
-                gevent.sleep(0.05)
-        if not att.done:
-            out(f"still up after {timeout_s:.0f} s: hanging it up")
-            node.conn.send_nowait([f"bgapi uuid_kill {leg} ALLOTTED_TIMEOUT" for leg in att.legs])
-            return 1
+        if isinstance(att, InFlight):  # placed (a Finish: it failed at once, before reaching FreeSWITCH)
+            with gevent.Timeout(timeout_s, False):
+                while not att.done:
+                    gevent.sleep(0.05)
+            if not att.done:
+                out(f"still up after {timeout_s:.0f} s: hanging it up")
+                if node.conn is not None:
+                    node.conn.send_nowait([f"bgapi uuid_kill {leg} ALLOTTED_TIMEOUT" for leg in att.legs])
+                return 1
         return _report(att, started, out)
     finally:
         node.stop()
 
 
-def _find(engine: Engine, call: str) -> InFlight | None:
+def _find(engine: Engine, call: str) -> InFlight | Finish | None:
     for calls in engine.tracker.by_campaign.values():
         if call in calls:
             return calls[call]
-    ended = [a for a in engine._writes.queue if getattr(a, "call_uuid", None) == call]  # failed before sending
+    ended = [a for a in engine.writer.pending() if isinstance(a, Finish) and a.call_uuid == call]  # not sent
     return ended[0] if ended else None
 
 
@@ -137,4 +140,4 @@ def _report(att, started: float, out: Callable[[str], None]) -> int:
     billsec = hang.get("variable_billsec", "0")
     out(f"ended: {cause} after {time.monotonic() - started:.1f} s, billsec {billsec}; "
         f"recall_status {outcome.recall_status.value}, report {outcome.report_key.value}")  # fmt: skip
-    return 0 if outcome.recall_status.value == "answered" else 1
+    return 0 if outcome.recall_status is RecallStatus.ANSWERED else 1

@@ -196,15 +196,15 @@ def test_every_channel_variable_the_dialplans_read_is_set_by_the_engine_or_docum
 
 
 def engine_variables() -> set[str]:
-    """The keys of the ``variables`` dict of Engine._originate (dialer/engine/engine.py)."""
-    tree = ast.parse((ROOT / "dialer" / "engine" / "engine.py").read_text())
+    """The keys of the ``variables`` dict of Dialer._originate (dialer/engine/dialing.py)."""
+    tree = ast.parse((ROOT / "dialer" / "engine" / "dialing.py").read_text())
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef) and node.name == "_originate":
             for stmt in ast.walk(node):
                 if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Dict):
                     if any(isinstance(t, ast.Name) and t.id == "variables" for t in stmt.targets):
                         return {k.value for k in stmt.value.keys if isinstance(k, ast.Constant)}
-    raise AssertionError("Engine._originate has no variables = {...}")
+    raise AssertionError("Dialer._originate has no variables = {...}")
 
 
 # -- no passwords ----------------------------------------------------------------------------

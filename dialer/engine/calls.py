@@ -24,6 +24,7 @@ from typing import Any
 
 import gevent
 
+from dialer.domain.enums import ModeCall
 from dialer.domain.models import Campaign
 from dialer.esl.json_cdr import HANGUP_FIELDS
 from dialer.esl.node import Node
@@ -48,7 +49,7 @@ class InFlight:
     dtmf: str = ""
     beep: bool = False
     cancelled: bool = False  # ringing when the operator stopped the campaign
-    # "not-sent" (never reached FreeSWITCH: retried), or an AUTOCALL_* cause
+    # NOT_SENT (never reached FreeSWITCH: retried), or an AUTOCALL_* cause (outcomes/own_causes.py)
     # when autocall itself ended the attempt (no gateway, no message, lost).
     problem: str = ""
     done: bool = False
@@ -100,7 +101,7 @@ class CallTracker:
 
     @staticmethod
     def _leg_weight(att: InFlight) -> int:
-        return len(att.legs) if att.campaign.mode_call.value == "parralel" else 1
+        return len(att.legs) if att.campaign.mode_call is ModeCall.PARALLEL else 1
 
     def of_campaign(self, campaign_uuid: str) -> list[InFlight]:
         return list(self.by_campaign.get(campaign_uuid, {}).values())
@@ -155,7 +156,7 @@ class CallTracker:
                 att.answered_leg = att.answered_leg or leg  # the leg that answered is the winner
                 self.end(att)
             elif att.live_legs and all(x in att.hangups for x in att.live_legs):
-                if att.campaign.mode_call.value == "serial" and leg != att.legs[-1]:
+                if att.campaign.mode_call is ModeCall.SERIAL and leg != att.legs[-1]:
                     # FreeSWITCH may be starting the next number: ask it again after a moment
                     self.on_undecided(att)
                 else:

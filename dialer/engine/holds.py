@@ -11,7 +11,7 @@ in one JSON log line, and written to Redis (``held``) for ``/v3/live``, the
 
 An attempt that fails for want of what the campaign as a whole needs (the
 cache was a moment old) asks :meth:`recheck`: when the campaign is held now
-the attempt is not counted and its lead goes back to wait (dialer/engine/engine.py).
+the attempt is not counted and its lead goes back to wait (dialer/engine/dialing.py).
 """
 
 from __future__ import annotations
@@ -20,16 +20,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import redis
 
+from dialer.domain.context import CampaignContext
 from dialer.service.readiness import Means, missing
 from dialer.store.holds import HeldCampaigns
-
-if TYPE_CHECKING:
-    from dialer.engine.engine import CampaignContext
-    from dialer.store.store import Store
+from dialer.store.store import Store
 
 log = logging.getLogger("autocall.engine")
 EVERY_S = 2.0  # a held (or dialling) campaign is looked at again this often without any change

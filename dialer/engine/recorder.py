@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from dialer.domain.cdr import answer_object, cdr_object
-from dialer.domain.enums import ReportKey
+from dialer.domain.enums import ModeCall, ReportKey
 from dialer.engine.calls import InFlight
 from dialer.outcomes import recall, vbot
 from dialer.outcomes.classify import Outcome, classify
-from dialer.outcomes.own_causes import NOT_RUN, SWITCH_LOST
+from dialer.outcomes.own_causes import NOT_RUN, NOT_SENT, SWITCH_LOST
 from dialer.pacing.window import zone
 from dialer.store.store import Finish
 
@@ -113,13 +113,13 @@ def outcome_of(att: InFlight) -> tuple[Outcome, dict[str, Any]]:
 def build_finish(att: InFlight, now_ms: int) -> Finish:
     claim, campaign = att.claim, att.campaign
     tz = zone(campaign.time_zone)
-    if att.problem in ("not-sent", NOT_RUN) or refused(att):
-        step = recall.retry(attempts_before=claim.attempts, now_ms=now_ms)
-        cdr = {"state": "retry", "hangup_cause": att.job_text[5:].strip() or att.problem, "reported": "0",
-               "end_ms": now_ms}  # fmt: skip
+    if att.problem in (NOT_SENT, NOT_RUN) or refused(att):
+        plan = recall.retry(attempts_before=claim.attempts, now_ms=now_ms)
+        cdr: dict[str, Any] = {"state": "retry", "hangup_cause": att.job_text[5:].strip() or att.problem,
+                               "reported": "0", "end_ms": now_ms}  # fmt: skip
         return Finish(claim.campaign_uuid, claim.lead_uuid, claim.call_uuid, claim.network, now_ms,
-                      datetime.fromtimestamp(now_ms / 1000, tz).strftime("%Y%m%d%H"), cdr, step.lead_update,
-                      reported=False, requeue=step.requeue, due_ms=step.due_ms, next_call=claim.call_uuid)  # fmt: skip
+                      datetime.fromtimestamp(now_ms / 1000, tz).strftime("%Y%m%d%H"), cdr, plan.lead_update,
+                      reported=False, requeue=plan.requeue, due_ms=plan.due_ms, next_call=claim.call_uuid)  # fmt: skip
     outcome, hang = outcome_of(att)
     # Times on autocall's clock (FreeSWITCH's may differ, and the simulator's
     # runs scaled); call lengths from FreeSWITCH's CDR when there is one.
@@ -161,7 +161,7 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
         reason += (f"; cut short by {fault} {recall.SWITCH_CUTS_MAX} times in a row: "
                    "counted as an attempt this time")  # fmt: skip
     answered = answered_number(att)
-    cdr: dict[str, Any] = {
+    cdr = {
         "state": "done", "campaign": claim.campaign_uuid, "lead": claim.lead_uuid, "external_id": claim.external_id,
         # An attempt that failed before its originate was built (INVALID_GATEWAY: no route) still names its numbers
         "attempt": claim.attempts + (0 if cancelled else 1), "numbers": dialled(att), "legs": att.legs,
@@ -200,7 +200,7 @@ def dialled(att: InFlight) -> list[str]:
     numbers = att.claim.numbers
     if not numbers:
         return []
-    if att.campaign.mode_call.value == "direct":
+    if att.campaign.mode_call is ModeCall.DIRECT:
         return [numbers[att.claim.number_idx % len(numbers)]]
     return list(numbers)
 
@@ -225,11 +225,13 @@ def end_body(att: InFlight, cdr: dict[str, Any], outcome: Outcome) -> dict[str, 
         return cdr_object(att.call_uuid, cdr, tz)  # exactly GET /v3/autocall/cdr's object for this call
     numbers = dialled(att)
     answered = cdr.get("answered_number", "")
+    names = vbot.fields_facts(att.claim.fields)
     facts = vbot.CallFacts(
         call_id=att.call_uuid, campaign_id=att.campaign.campaign_id, start=vbot.local_time(cdr["start_ms"], tz),
         hotline=cdr.get("caller_id", ""), phone=answered or (numbers[0] if numbers else ""),
         callees=[answered] if answered else numbers, billsec=int(cdr["billsec"]),
-        action_log=_action_log(cdr, outcome, tz), event=vbot.EVENT_HANGUP, **vbot.fields_facts(att.claim.fields),
+        action_log=_action_log(cdr, outcome, tz), event=vbot.EVENT_HANGUP,
+        name=names["name"], description=names["description"],
     )  # fmt: skip
     return vbot.body(fmt, facts, outcome)
 
@@ -252,10 +254,11 @@ def answer_body(att: InFlight) -> dict[str, Any]:
                  "answer_ms": att.answered_ms}  # fmt: skip
         return answer_object(att.call_uuid, known, tz)
     numbers = [answered] if answered else dialled(att)
+    names = vbot.fields_facts(claim.fields)
     facts = vbot.CallFacts(
         call_id=att.call_uuid, campaign_id=att.campaign.campaign_id, start=vbot.local_time(att.start_ms, tz),
         hotline=hotline(att), phone=numbers[0] if numbers else "", callees=numbers,
         action_log=f"attempt {claim.attempts + 1}; answered", event=vbot.EVENT_ANSWER,
-        **vbot.fields_facts(claim.fields),
+        name=names["name"], description=names["description"],
     )  # fmt: skip
     return vbot.body(fmt, facts, vbot.ANSWERED)

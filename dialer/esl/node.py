@@ -1,6 +1,6 @@
 """One FreeSWITCH node: a supervised ESL connection, what the switch says about itself, its capacity.
 
-The supervisor connects with exponential back-off (jittered), subscribes
+The supervisor connects with exponential back-off (jittered; tenacity, dialer/retry.py), subscribes
 narrowly, asks FreeSWITCH who it is, what its limits are and whether it can
 place autocall's calls (checks.py), reports up/down to the engine (which
 settles the calls it may have missed: the reconnect, or a new Core-UUID when
@@ -19,7 +19,6 @@ makes the node look again.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,10 +27,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import gevent
 import gevent.event
+import tenacity
 
 from dialer.esl.capacity import Capacity
 from dialer.esl.checks import SwitchState, read_state
 from dialer.esl.connection import ESLConnection, NotConnectedError
+from dialer.logs import redact_url
+from dialer.retry import reconnecting
 
 log = logging.getLogger("autocall.esl")
 
@@ -45,6 +47,7 @@ RECHECK_S = 1.0  # ...and this often while it has a problem, or right after a re
 SIGNED = 1 << 31
 SHUTTING_DOWN = "FreeSWITCH is shutting down (SHUTDOWN): no new calls until it is back"
 NO_AVMD = "mod_avmd not loaded: campaigns with voicemail_detection are not dialled here"
+RECONNECT_FIRST_S, RECONNECT_CAP_S, RECONNECT_SPREAD = 0.2, 30.0, 0.2  # dialer/retry.py reconnecting()
 NO_JSON_CDR = ("mod_json_cdr not loaded: a call that ends while autocall is away is recorded lost, "
                "and an originate that may not have run counts as an attempt")  # fmt: skip
 
@@ -62,8 +65,6 @@ class NodeConfig:
     def from_url(cls, url: str) -> NodeConfig:
         """``esl://:PASSWORD@HOST:PORT[?name=N&sps=30&max_sessions=1000]``; the password is required.
         ``sps``/``max_sessions`` cap what FreeSWITCH itself allows (``fsctl sps``)."""
-        from dialer.logs import redact_url
-
         parts = urlsplit(url.strip())
         if parts.scheme != "esl" or not parts.hostname:
             raise ValueError(f"expected esl://:PASSWORD@HOST:PORT, got {redact_url(url.strip())!r}")
@@ -307,18 +308,33 @@ class Node:
         self.apply_state(state, events, connecting=True)
         return conn
 
+    def _reconnect(self) -> ESLConnection | None:
+        """Connected, after as many tries as it takes (back-off from 0.2 s doubling to 30 s, each
+        wait ±20 %: engines do not reconnect in step); None once the node is stopping."""
+        retrying = reconnecting(
+            on=(NotConnectedError, OSError),
+            first=RECONNECT_FIRST_S,
+            cap=RECONNECT_CAP_S,
+            spread=RECONNECT_SPREAD,
+            stop=lambda: self._stopping,
+            before_sleep=self._unreachable,
+        )
+        try:
+            return retrying(self._connect)
+        except tenacity.RetryError:
+            return None
+
+    def _unreachable(self, exc: BaseException, wait: float) -> None:
+        log.warning(
+            "freeswitch unreachable; retrying",
+            extra={"node": self.name, "error": str(exc), "retry_in": round(wait, 2)},
+        )
+
     def _supervise(self) -> None:
-        delay = 0.2
         while not self._stopping:
-            try:
-                conn = self._connect()
-            except (NotConnectedError, OSError) as exc:
-                log.warning("freeswitch unreachable; retrying",
-                            extra={"node": self.name, "error": str(exc), "retry_in": round(delay, 2)})  # fmt: skip
-                gevent.sleep(delay * random.uniform(0.8, 1.2))
-                delay = min(delay * 2, 30.0)
-                continue
-            delay = 0.2
+            conn = self._reconnect()
+            if conn is None:
+                return
             self.up.set()
             log.info("freeswitch connected", extra={"node": self.name, "core": self.core_uuid,
                                                      "restarted": bool(self.previous_core)

@@ -14,3 +14,11 @@ SWITCH_LOST = "AUTOCALL_SWITCH_LOST"
 # FreeSWITCH had neither a channel nor a CDR for the call after the wait, while it delivers CDRs:
 # the originate never ran, nobody rang. The lead is dialled again; no attempt is counted.
 NOT_RUN = "AUTOCALL_NOT_RUN"
+# The lead's sealed numbers and fields cannot be opened (enable_encrypt, a key this engine does not
+# have): failed at once, never originated.
+UNREADABLE = "AUTOCALL_UNREADABLE"
+# The campaign's message could not be made for the call (a TTS error, a missing audio file).
+NO_MESSAGE = "AUTOCALL_NO_MESSAGE"
+# Not a cause: the originate never reached FreeSWITCH (the connection was down, FreeSWITCH refused
+# the command, the campaign was held meanwhile). Nothing is recorded; the lead is dialled again.
+NOT_SENT = "not-sent"

@@ -16,7 +16,8 @@ claimed until it can (dialer/engine/holds.py).
 with an error logged every minute), so no lead is dialled, used up or
 recorded in the clear; a claimed lead whose numbers cannot be opened (a key
 this engine does not have, a changed value) fails its attempt at once with
-cause ``AUTOCALL_UNREADABLE`` and the reason in the CDR.
+cause ``AUTOCALL_UNREADABLE`` and the reason in the CDR (the engine records it: a pacer
+is handed what it may ask of the engine, ``PacerPorts``, never the engine).
 """
 
 from __future__ import annotations
@@ -24,19 +25,18 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import gevent
 import gevent.event
 
-from dialer.domain.enums import CampaignStatus
-from dialer.engine.calls import InFlight
+from dialer.domain.context import CampaignContext
+from dialer.domain.enums import CampaignStatus, ModeCall
+from dialer.esl.node import Node
 from dialer.pacing.window import in_window, next_opening
-
-if TYPE_CHECKING:
-    from dialer.engine.engine import CampaignContext, Engine
-    from dialer.esl.node import Node
-    from dialer.store.store import Claim
+from dialer.store.store import Claim
 
 log = logging.getLogger("autocall.pacer")
 IDLE_POLL = 1.0  # s: re-check even without a wake-up (other processes' releases)
@@ -44,12 +44,29 @@ MAX_BATCH = 200
 NO_NODE_POLL = 0.1  # s: no FreeSWITCH may be dialled now (down, shutting down, no dialplan): look again
 NO_KEY_POLL = 5.0  # s: an enable_encrypt campaign without a key is looked at again this often
 REPEAT_LOG_EVERY = 60.0  # s: a campaign held (no key, no FreeSWITCH to take it) is said so at most this often
-UNREADABLE_CAUSE = "AUTOCALL_UNREADABLE"  # the lead's sealed numbers and fields cannot be opened
+
+
+@dataclass(frozen=True, slots=True)
+class PacerPorts:
+    """What a pacer may ask of the engine, handed to it: a pacer never sees the engine itself."""
+
+    context: Callable[[str], CampaignContext | None]  # the campaign as loaded now (None: gone)
+    held: Callable[[CampaignContext], list[str]]  # what it lacks to place a call (dialer/engine/holds.py)
+    hold_every_s: float  # a held campaign is looked at again this often
+    clock: Callable[[], float]  # wall clock, epoch seconds
+    can_open_sealed: Callable[[], bool]  # this engine has AUTOCALL_ENCRYPTION_KEY
+    pick_node: Callable[[bool], Node | None]  # (voicemail_detection) the node to dial on now
+    why_not_dialled: Callable[[bool], str]  # (voicemail_detection) why no node may take the calls
+    # (campaign, want, node name, now_ms, call uuids) -> claims and claim.lua's info; the engine
+    # adds its lease and its id as the slots' owner
+    claim: Callable[[str, int, str, int, list[str]], tuple[list[Claim], dict[str, Any]]]
+    dial: Callable[[Node, CampaignContext, list[Claim]], None]  # originate these claims on this node
+    fail_unreadable: Callable[[CampaignContext, Node, list[Claim]], None]  # end at once: lead cannot be opened
 
 
 class CampaignPacer:
-    def __init__(self, engine: Engine, campaign_uuid: str) -> None:
-        self.engine = engine
+    def __init__(self, ports: PacerPorts, campaign_uuid: str) -> None:
+        self.ports = ports
         self.campaign_uuid = campaign_uuid
         self._wake = gevent.event.Event()
         self._greenlet: gevent.Greenlet | None = None
@@ -85,26 +102,26 @@ class CampaignPacer:
                 self._sleep(IDLE_POLL)
 
     def _turn(self) -> None:
-        engine = self.engine
-        ctx = engine.campaign_context(self.campaign_uuid)
+        ports = self.ports
+        ctx = ports.context(self.campaign_uuid)
         if ctx is None or ctx.campaign.status is not CampaignStatus.START or not ctx.campaign.active:
             self.stopped = True  # the engine starts a new pacer when the campaign starts again
             return
-        if engine.holds.why(ctx):  # it cannot place a call (dialer/engine/holds.py): claim nothing
-            self._sleep(engine.holds.every_s)  # a change of the campaign wakes us at once
+        if ports.held(ctx):  # it cannot place a call (dialer/engine/holds.py): claim nothing
+            self._sleep(ports.hold_every_s)  # a change of the campaign wakes us at once
             return
         campaign = ctx.campaign
-        now = engine.clock()
+        now = ports.clock()
         if not in_window(campaign.schedules, campaign.time_zone, now):
             opens = next_opening(campaign.schedules, campaign.time_zone, now)
             self._sleep(min(30.0, (opens - now) if opens else 30.0))
             return
-        if campaign.enable_encrypt and not engine.store.sealer.ready:
+        if campaign.enable_encrypt and not ports.can_open_sealed():
             self._hold_without_key()
             return
-        node = engine.pick_node(campaign.voicemail_detection)
+        node = ports.pick_node(campaign.voicemail_detection)
         if node is None:  # none connected, or none may take this campaign's calls now (node.dialable)
-            self._say_why_not(engine.why_not_dialled(campaign.voicemail_detection))
+            self._say_why_not(ports.why_not_dialled(campaign.voicemail_detection))
             self._sleep(NO_NODE_POLL)
             return
         self._say_why_not("")
@@ -114,9 +131,9 @@ class CampaignPacer:
             self._sleep(min(0.05, node.wait_time()) or 0.01)
             return
         try:
-            claims, info = engine.store.claim(self.campaign_uuid, k, node.name, int(now * 1000),
-                                              engine.lease_ms, [str(uuid.uuid4()) for _ in range(k)],
-                                              owner=engine.engine_id)  # fmt: skip
+            claims, info = ports.claim(
+                self.campaign_uuid, k, node.name, int(now * 1000), [str(uuid.uuid4()) for _ in range(k)]
+            )
         except Exception:
             node.give_back(k)
             raise
@@ -125,12 +142,12 @@ class CampaignPacer:
             unreadable = [c for c in claims if c.unreadable]
             if unreadable:
                 node.give_back(len(unreadable))  # nothing is sent for them
-                self._fail_unreadable(ctx, node, unreadable)
+                ports.fail_unreadable(ctx, node, unreadable)
                 claims = [c for c in claims if not c.unreadable]
             if claims:
-                if campaign.mode_call.value != "direct":  # each further number is a session request too
+                if campaign.mode_call is not ModeCall.DIRECT:  # each further number is a session request too
                     node.charge(sum(len(c.numbers) - 1 for c in claims))
-                engine.dial(node, ctx, claims)
+                ports.dial(node, ctx, claims)
             gevent.sleep(0)
             return
         if info.get("busy", 0) >= info.get("cap", 1):
@@ -144,8 +161,10 @@ class CampaignPacer:
         """Log once (and once a minute while it lasts) why no FreeSWITCH may take this campaign's calls."""
         now = time.monotonic()
         if why and (why != self._why_not or now - self._why_not_logged >= REPEAT_LOG_EVERY):
-            log.error("campaign not dialled: no FreeSWITCH node may take its calls now",
-                      extra={"campaign": self.campaign_uuid, "why": why})  # fmt: skip
+            log.error(
+                "campaign not dialled: no FreeSWITCH node may take its calls now",
+                extra={"campaign": self.campaign_uuid, "why": why},
+            )
             self._why_not_logged = now
         elif not why and self._why_not:
             log.info("campaign dialled again", extra={"campaign": self.campaign_uuid})
@@ -156,18 +175,8 @@ class CampaignPacer:
         now = time.monotonic()
         if now - self._no_key_logged >= REPEAT_LOG_EVERY:
             self._no_key_logged = now
-            log.error("enable_encrypt campaign not dialled: this engine has no AUTOCALL_ENCRYPTION_KEY",
-                      extra={"campaign": self.campaign_uuid})  # fmt: skip
+            log.error(
+                "enable_encrypt campaign not dialled: this engine has no AUTOCALL_ENCRYPTION_KEY",
+                extra={"campaign": self.campaign_uuid},
+            )
         self._sleep(NO_KEY_POLL)
-
-    def _fail_unreadable(self, ctx: CampaignContext, node: Node, claims: list[Claim]) -> None:
-        """Attempts whose lead cannot be opened end at once (cause AUTOCALL_UNREADABLE, recall_status
-        failed): recorded like any attempt autocall itself ended, never originated."""
-        engine = self.engine
-        now_ms = int(engine.clock() * 1000)
-        for claim in claims:
-            att = InFlight(claim, ctx.campaign, node, str(uuid.uuid4()), [claim.call_uuid], [], now_ms,
-                           detail=f"the lead cannot be opened: {claim.unreadable}")  # fmt: skip
-            log.error("lead cannot be opened: attempt failed", extra={**att.log_extra(), "error": claim.unreadable})
-            engine.tracker.add(att)
-            engine.tracker.fail(att, UNREADABLE_CAUSE)

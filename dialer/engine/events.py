@@ -1,0 +1,110 @@
+"""Event handling: what FreeSWITCH's events do to the calls this engine follows.
+
+Every node hands its events here (in the reader's greenlet: nothing here
+blocks on I/O). The call tracker (calls.py) decides when an attempt is
+over; this module turns an answer into its webhook, an ending into its
+record (recorder.build_finish) and a hangup of a call nobody here tracks
+into a kept hangup, all put on the writer's queue (writer.py). It also lets
+a node know what its calls reveal about it: an originate refused for the
+switch's own limits, an answered call that found no dialplan.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from dialer.engine.calls import CallTracker, InFlight
+from dialer.engine.counts import Counts
+from dialer.engine.recorder import REFUSALS, answer_body, build_finish, message_played
+from dialer.engine.writer import AnswerHook, KeptHangup, Writer
+from dialer.esl.node import Node
+
+log = logging.getLogger("autocall.engine")
+ORPHANS_MAX = 50_000  # hangups of untracked autocall calls kept for adoption (by leg uuid)
+ORPHAN_AGE_S = 600.0
+
+
+class Events:
+    def __init__(
+        self, writer: Writer, counts: Counts, *, grace: float = 2.0, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.writer = writer
+        self.counts = counts
+        self.clock = clock
+        self.tracker = CallTracker(
+            self._ended, on_answer=self._answered, on_orphan=self._orphan, grace=grace, clock=clock
+        )
+        self.adopting = True  # False: a one-off process (test-call) keeps nothing for others
+        self._orphans: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()
+
+    def on_event(self, node: Node, event: dict[str, Any]) -> None:
+        try:
+            if event.get("Event-Name") == "BACKGROUND_JOB":
+                cause = (event.get("_body") or "").strip().removeprefix("-ERR ").strip()
+                if cause in REFUSALS and self.tracker.by_job.get(event.get("Job-UUID", "")) is not None:
+                    node.refused(cause)  # slow down and look at the switch now, not after the job's grace
+            self.tracker.on_event(event)
+        except Exception:  # a bug with one call must not take the connection (and every call) down
+            log.exception(
+                "event handling failed",
+                extra={"node": node.name, "event": event.get("Event-Name"), "uuid": event.get("Unique-ID")},
+            )
+
+    def take_orphan(self, leg: str) -> dict[str, str] | None:
+        """The hangup of ``leg`` heard while nobody tracked its call (adoption applies it), if any."""
+        memory = self._orphans.pop(leg, None)
+        return memory[1] if memory is not None else None
+
+    def _answered(self, att: InFlight) -> None:
+        url = att.campaign.answer_callback_url
+        if url:
+            body = answer_body(att)  # in the campaign's webhook_format
+            self.writer.put(AnswerHook(url, json.dumps(body, ensure_ascii=False), att.claim.campaign_uuid))
+
+    def _ended(self, att: InFlight) -> None:
+        # A refusal (not dialled: the lead goes back to its queue, build_finish) slowed the node
+        # when its job came (on_event).
+        hang = att.hangups.get(att.answered_leg) or {}
+        if att.answered_ms and message_played(hang) is False:  # answered, and the dialplan played nothing
+            if hang.get("Hangup-Cause") == "NO_ROUTE_DESTINATION":
+                # Answered into no dialplan: every call would end so until the context is back.
+                att.node.suspect(
+                    "dialplan",
+                    "an answered call found no dialplan (NO_ROUTE_DESTINATION, nothing "
+                    "played): checking the 'autocall' context",
+                )
+            elif hang.get("Hangup-Cause") == "DESTINATION_OUT_OF_ORDER":
+                att.node.recheck()  # an application of the dialplan is missing (mod_avmd unloaded?)
+        finish = build_finish(att, int(self.clock() * 1000))
+        self.counts.outcome(finish)
+        if finish.reported:
+            log.info(
+                "call ended",
+                extra={
+                    **att.log_extra(),
+                    "cause": finish.cdr.get("hangup_cause"),
+                    "recall_status": finish.cdr.get("recall_status"),
+                },
+            )
+        self.writer.put(finish)
+
+    def _orphan(self, campaign_uuid: str, call: str, leg: str, hangup: dict[str, str]) -> None:
+        """An autocall call we do not track hung up (its engine died, or it is another
+        engine's): keep the hangup in memory for our own adoption, and in the call's hash
+        (keep_hangups.lua) for whichever engine adopts it, even after we die too."""
+        if not self.adopting:  # a one-off process (test-call) keeps nothing for others
+            return
+        hangup = {k: v for k, v in hangup.items() if k != "Caller-Destination-Number"}  # no number at rest
+        self.writer.put(KeptHangup(campaign_uuid, call, leg, hangup))
+        now = time.monotonic()
+        self._orphans[leg] = (now, hangup)
+        while self._orphans:
+            first = next(iter(self._orphans.values()))
+            if len(self._orphans) <= ORPHANS_MAX and now - first[0] < ORPHAN_AGE_S:
+                break
+            self._orphans.popitem(last=False)

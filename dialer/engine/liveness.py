@@ -1,0 +1,88 @@
+"""The signs that this engine is alive: its liveness key and the leases of its calls' slots.
+
+While ``engine:<id>`` exists no other engine adopts this one's calls, and
+while a slot's lease is renewed nobody reaps it (adoption.py). The key is
+beaten every ``beat_s`` and lives ``beat_ttl_ms``; leases are renewed four
+times per lease. After a Redis outage every engine's key is gone at once,
+so an engine judges others dead only once it has itself beaten without a
+break for longer than a key lives (``may_judge_others``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import gevent
+import redis
+
+from dialer.engine.calls import CallTracker
+from dialer.store.store import Store
+
+log = logging.getLogger("autocall.engine")
+BEAT_S = 1.0  # the engine's liveness key is refreshed this often...
+BEAT_TTL_MS = 5000  # ...and expires this long after the last refresh: then its calls are adopted
+
+
+class Liveness:
+    def __init__(
+        self,
+        store: Store,
+        engine_id: str,
+        tracker: CallTracker,
+        *,
+        info: Callable[[], dict[str, Any]],
+        beat_s: float = BEAT_S,
+        beat_ttl_ms: int = BEAT_TTL_MS,
+        lease_ms: int = 60_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.engine_id = engine_id
+        self.tracker = tracker
+        self.info = info  # what the key says (autocall status shows it)
+        self.beat_s = beat_s
+        self.beat_ttl_ms = beat_ttl_ms
+        self.lease_ms = lease_ms
+        self.clock = clock
+        self._in_touch_since: float | None = None  # since when every heartbeat reached Redis
+
+    def beat(self) -> None:
+        """Keep ``engine:<id>`` alive: while it exists nobody adopts our calls."""
+        while True:
+            try:
+                self.store.beat(self.engine_id, self.beat_ttl_ms, json.dumps(self.info()))
+                if self._in_touch_since is None:
+                    self._in_touch_since = time.monotonic()
+            except redis.RedisError as exc:
+                self._in_touch_since = None
+                log.error("engine heartbeat failed", extra={"error": str(exc)})
+            gevent.sleep(self.beat_s)
+
+    def may_judge_others(self) -> bool:
+        """True once this engine has beaten without a break for longer than a liveness key
+        lives: after a Redis outage every engine's key is gone, and one must give the
+        others time to beat again before it takes any of their calls for dead."""
+        since = self._in_touch_since
+        return since is not None and time.monotonic() - since >= self.beat_ttl_ms / 1000 + self.beat_s
+
+    def renew_leases(self) -> None:
+        """Our calls' slots stay leased while we follow them: an expired lease is reaped by any engine."""
+        while True:
+            gevent.sleep(self.lease_ms / 4000)
+            until = int(self.clock() * 1000) + self.lease_ms
+            for campaign_uuid, calls in list(self.tracker.by_campaign.items()):
+                try:
+                    self.store.renew(campaign_uuid, list(calls), until)
+                except redis.RedisError as exc:
+                    log.error("lease renewal failed", extra={"campaign": campaign_uuid, "error": str(exc)})
+
+    def forget(self) -> None:
+        """Stopping: our calls still up (if any) can be adopted at once by another engine."""
+        try:
+            self.store.forget_engine(self.engine_id)
+        except redis.RedisError:
+            pass
