@@ -39,6 +39,17 @@ def test_connections_to_a_server_are_kept_between_requests():
         client.close()
 
 
+def test_a_server_with_nagles_algorithm_on_keeps_its_connection_with_its_body_in_at_once():
+    """pywsgi writes an answer in two sends with Nagle's algorithm on: on a kept connection the second
+    waits for the client's ACK, which Linux would delay 40 ms (the client reads in quick-ACK mode)."""
+    with WebhookReceiver(nodelay=False) as receiver:
+        client = Client(timeout=5)
+        answers = [post(client, f"{receiver.url}/cdr", body_wait=0.001) for _ in range(5)]
+        assert [(a.status, a.body, a.truncated) for a in answers] == [(200, b"ok", False)] * 5
+        assert receiver.connections == 1
+        client.close()
+
+
 def test_a_redirect_is_an_answer_not_followed():
     with WebhookReceiver() as target, WebhookReceiver() as redirecting:
         got = target.record(lambda q: q.path)
