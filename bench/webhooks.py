@@ -3,8 +3,15 @@
     .venv/bin/python bench/webhooks.py [--deliveries N] [--runs R]
 
 A private redis-server (free port) holds the queue; the receivers are tests/receivers.py's WebhookReceiver
-(gevent.pywsgi on 127.0.0.1, answering 200 at once, HTTP/1.1 keep-alive as pywsgi does it).
-Prints, medians of R runs (minimum in brackets):
+(gevent.pywsgi on 127.0.0.1, answering 200 at once, HTTP/1.1 keep-alive as pywsgi does it; it counts the
+connections it accepts), in two kinds:
+
+  * "nagle": as pywsgi comes, Nagle's algorithm on. It writes an answer in two sends, so on a kept
+    connection its second waits for the client's ACK, which Linux delays 40 ms unless the client reads
+    in quick-ACK mode (httpclient does);
+  * "nodelay": the same with TCP_NODELAY on its connections, as nginx, Go and Node servers answer.
+
+For each kind, medians of R runs (the best in brackets):
 
   1. post: WebhookSender.post alone (no Redis), one greenlet, N sequential POSTs to one receiver: POSTs/s
      and process CPU per POST;
@@ -51,21 +58,6 @@ def cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-class CountingReceiver(WebhookReceiver):
-    """A WebhookReceiver that also counts the TCP connections it accepted."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.connections = 0
-        handle = self.server.handle
-
-        def counted(sock, address):
-            self.connections += 1
-            return handle(sock, address)
-
-        self.server.handle = counted
-
-
 def start_redis(workdir: str) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -91,8 +83,8 @@ def timed(run: Callable[[], int]) -> tuple[float, float, int]:
     return time.perf_counter() - wall, cpu() - used, extra
 
 
-def bench_post(n: int) -> tuple[float, float, int]:
-    with CountingReceiver() as receiver:
+def bench_post(n: int, nodelay: bool) -> tuple[float, float, int]:
+    with WebhookReceiver(nodelay) as receiver:
         sender = WebhookSender(Store.__new__(Store), allow_private=True)  # post() never touches the store
         url = f"{receiver.url}/cdr"
 
@@ -104,9 +96,9 @@ def bench_post(n: int) -> tuple[float, float, int]:
         return timed(run)
 
 
-def bench_drain(store: Store, n: int, receivers: int) -> tuple[float, float, int]:
+def bench_drain(store: Store, n: int, receivers: int, nodelay: bool) -> tuple[float, float, int]:
     with ExitStack() as stack:
-        hosts = [stack.enter_context(CountingReceiver()) for _ in range(receivers)]
+        hosts = [stack.enter_context(WebhookReceiver(nodelay)) for _ in range(receivers)]
         store.r.flushdb()
         store.queue_webhooks([(f"{hosts[i % receivers].url}/cdr", BODY, "bench") for i in range(n)], 0)
         sender = WebhookSender(store, allow_private=True)
@@ -127,7 +119,7 @@ def report(name: str, unit: str, n: int, results: list[tuple[float, float, int]]
     rates = [n / wall for wall, _, _ in results]
     cpus = [1e6 * used / n for _, used, _ in results]
     connections = statistics.median(extra for _, _, extra in results)
-    print(f"{name:<14} {statistics.median(rates):8.0f} {unit}/s [{max(rates):.0f}]   "
+    print(f"{name:<13} {statistics.median(rates):8.0f} {unit}/s [{max(rates):.0f}]   "
           f"{statistics.median(cpus):6.0f} µs CPU each [{min(cpus):.0f}]   {connections:.0f} connections")  # fmt: skip
 
 
@@ -142,9 +134,11 @@ def main() -> int:
         try:
             store = Store.from_url(url)
             print(f"webhook bench: {n} deliveries, {args.runs} runs, Python {sys.version.split()[0]}")
-            report("post", "POSTs", n, [bench_post(n) for _ in range(args.runs)])
-            report("one receiver", "deliveries", n, [bench_drain(store, n, 1) for _ in range(args.runs)])
-            report("ten receivers", "deliveries", n, [bench_drain(store, n, 10) for _ in range(args.runs)])
+            for kind, nodelay in (("nagle", False), ("nodelay", True)):
+                runs = range(args.runs)
+                report(f"{kind} post", "POSTs", n, [bench_post(n, nodelay) for _ in runs])
+                report(f"{kind} one", "deliveries", n, [bench_drain(store, n, 1, nodelay) for _ in runs])
+                report(f"{kind} ten", "deliveries", n, [bench_drain(store, n, 10, nodelay) for _ in runs])
         finally:
             proc.terminate()
             proc.wait(10)
