@@ -1,18 +1,22 @@
 """Daemon configuration: environment variables (``AUTOCALL_*``) and/or a file.
 
 ``autocall serve --config FILE`` reads a YAML or JSON file of the same
-names in lower case; environment variables override it.
+names in lower case (pydantic-settings' YAML source); environment variables
+override it.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
 import yaml
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
 from dialer.esl.node import NodeConfig
 
@@ -131,10 +135,31 @@ class Settings(BaseSettings):
         return [s.strip() for s in found if s.strip()]
 
     @classmethod
-    def load(cls, path: str | None = None, **overrides: Any) -> Settings:
-        values: dict[str, Any] = {}
-        if path:
-            values = yaml.safe_load(Path(path).read_text()) or {}
-        values.update(overrides)
-        # Environment wins over the file: pass the file as defaults.
-        return cls(**{k: v for k, v in values.items() if f"AUTOCALL_{k.upper()}" not in os.environ})
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Keyword arguments, then AUTOCALL_* variables, then the file named in model_config (see load).
+        return init_settings, env_settings, YamlConfigSettingsSource(settings_cls)
+
+    @classmethod
+    def load(cls, path: str | None = None) -> Settings:
+        """The settings of ``autocall serve --config PATH`` (YAML or JSON): the environment wins over the file.
+
+        Raises ``OSError`` (no such file), ``ValueError`` (not a YAML mapping) or ``ValidationError``."""
+        if not path:
+            return cls()
+        if not Path(path).is_file():  # the YAML source would skip a missing file without a word
+            raise FileNotFoundError(f"no configuration file {path}")
+        # The YAML source reads the file model_config names: a subclass names this one (and keeps the name).
+        from_file = type(cls.__name__, (cls,), {"model_config": SettingsConfigDict(yaml_file=path)})
+        try:
+            return from_file()
+        except ValidationError:
+            raise
+        except (yaml.YAMLError, ValueError) as exc:  # not YAML, or not a mapping
+            raise ValueError(f"{path} is not a YAML mapping of setting names to values: {exc}") from None
