@@ -2,15 +2,16 @@
 
 ``autocall serve --config FILE`` reads a YAML or JSON file of the same
 names in lower case (pydantic-settings' YAML source); environment variables
-override it.
+override it. Enumerated settings are ``Literal`` types.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +20,22 @@ from pydantic_settings import (
 )
 
 from dialer.esl.node import NodeConfig
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+def _number(value: object) -> object:
+    """The environment and files give text; a ``Literal`` of numbers compares numbers."""
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+
+# What logging.setLevel accepts (any case): the five levels, and WARN, FATAL and NOTSET, its aliases.
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "WARN", "FATAL", "NOTSET"], BeforeValidator(_upper)
+]
+TtsRate = Annotated[Literal[8000, 16000], BeforeValidator(_number)]
 
 
 class Settings(BaseSettings):
@@ -41,7 +58,7 @@ class Settings(BaseSettings):
     # A call still up after this long is asked about and hung up (ALLOTTED_TIMEOUT); one on a FreeSWITCH
     # unreachable that long is recorded lost. Keep it above the dialplan's sched_hangup.
     max_call_seconds: float = Field(3600.0, ge=60)
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
     # HTTP API
     listen: str = "127.0.0.1:8080"  # HOST:PORT of the API
     api_tokens: str = Field("", repr=False)  # comma-separated bearer tokens; serve refuses to start without one
@@ -67,11 +84,11 @@ class Settings(BaseSettings):
     encryption_key: SecretStr = SecretStr("")
     encryption_old_keys: SecretStr = SecretStr("")  # comma-separated, after a rotation
     # Speech (tts package): the engine that speaks autocall_voice_tts / _otp messages
-    tts_engine: str = Field("espeak", pattern="^(espeak|http|none)$")
+    tts_engine: Literal["espeak", "http", "none"] = "espeak"
     tts_voice: str = ""  # espeak: "vi" when empty; http: the vendor's voice name
     tts_url: str = ""  # http engine: where to POST {"text", "voice"}
     tts_key: str = Field("", repr=False)  # http engine: sent as Authorization: Bearer <key>
-    tts_rate: int = Field(8000, description="8000 or 16000 Hz")
+    tts_rate: TtsRate = 8000  # Hz
     tts_cache_bytes: int = Field(512 << 20, ge=1 << 20)  # bound of <audio_dir>/tts
     otp_pause_ms: int = Field(600, ge=100, le=3000)  # silence between OTP digits
 
@@ -98,13 +115,6 @@ class Settings(BaseSettings):
         else:
             for n, key in enumerate(k for k in text.split(",") if k.strip()):
                 parse_key(key, f"{name}[{n}]")
-        return value
-
-    @field_validator("tts_rate")
-    @classmethod
-    def _rate(cls, value: int) -> int:
-        if value not in (8000, 16000):
-            raise ValueError("AUTOCALL_TTS_RATE must be 8000 or 16000")
         return value
 
     @field_validator("listen", "probe_listen")

@@ -1,5 +1,5 @@
-"""Settings: AUTOCALL_* variables over a YAML/JSON file (dialer/config.py; every setting is listed in
-docs/configuration.md, tests/test_config_doc.py)."""
+"""Settings: AUTOCALL_* variables over a YAML/JSON file, enumerated values as Literal types (dialer/config.py;
+every setting is listed in docs/configuration.md, tests/test_config_doc.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def no_autocall_environment(monkeypatch):
 def test_a_yaml_file_sets_what_it_names_and_the_environment_wins_over_it(tmp_path, monkeypatch):
     path = tmp_path / "autocall.yaml"
     path.write_text("redis_prefix: from-file\nlog_level: debug\ntts_rate: 16000\napi_tokens: a, b\n")
-    monkeypatch.setenv("AUTOCALL_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("AUTOCALL_LOG_LEVEL", "warning")
     settings = Settings.load(str(path))
     assert (settings.redis_prefix, settings.log_level, settings.tts_rate) == ("from-file", "WARNING", 16000)
     assert settings.tokens() == ["a", "b"] and isinstance(settings, Settings)
@@ -71,3 +71,26 @@ def test_the_cli_reads_the_file_and_says_what_is_wrong_with_it(tmp_path, capsys,
     path.write_text("redis_url: [\n")
     assert cli.main(["status", "--config", str(path)]) == 2
     assert "autocall status: bad configuration:" in capsys.readouterr().err
+
+
+# -- enumerated settings --------------------------------------------------------------------------------
+@pytest.mark.parametrize(("given", "level"), [("info", "INFO"), ("Debug", "DEBUG"), ("WARN", "WARN")])
+def test_the_log_level_is_one_of_loggings_names_in_any_case(monkeypatch, given, level):
+    monkeypatch.setenv("AUTOCALL_LOG_LEVEL", given)
+    assert Settings().log_level == level
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("log_level", "verbose"),
+        ("tts_rate", "44100"),
+        ("tts_rate", "8k"),
+        ("tts_engine", "polly"),
+        ("tts_engine", "HTTP"),
+    ],
+)
+def test_an_enumerated_setting_refuses_anything_else_naming_the_setting(monkeypatch, name, value):
+    monkeypatch.setenv(f"AUTOCALL_{name.upper()}", value)
+    with pytest.raises(ValidationError, match=name):
+        Settings()
