@@ -2,7 +2,12 @@
 
 ``autocall serve --config FILE`` reads a YAML or JSON file of the same
 names in lower case (pydantic-settings' YAML source); environment variables
-override it. Enumerated settings are ``Literal`` types.
+override it.
+
+Enumerated settings are ``Literal`` types. Secrets, and the URLs that carry
+a password (``AUTOCALL_FREESWITCH``, ``AUTOCALL_REDIS_URL``), are
+``SecretStr``: no repr, str, dump or error shows them; code that needs one
+asks for it with ``.get_secret_value()``.
 """
 
 from __future__ import annotations
@@ -42,12 +47,12 @@ class Settings(BaseSettings):
     # Errors name the setting, never echo its value: some are secrets (keys, tokens).
     model_config = SettingsConfigDict(env_prefix="AUTOCALL_", extra="forbid", hide_input_in_errors=True)
 
-    # Settings that may carry a secret are left out of repr(): a logged Settings shows none.
-    redis_url: str = Field("redis://127.0.0.1:6379/0", repr=False)
+    # Secrets, and URLs that may carry one, are SecretStr: a logged or dumped Settings shows none.
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     redis_prefix: str = "autocall"
     # Comma-separated esl://:PASSWORD@HOST:PORT[?name=&sps=&max_sessions=]; required: nothing ships
     # with a password (serve refuses FreeSWITCH's stock ClueCon unless allow_default_esl_password)
-    freeswitch: str = Field("", repr=False)
+    freeswitch: SecretStr = SecretStr("")
     allow_default_esl_password: bool = False  # a test setup may use ClueCon
     audio_dir: Path = Path("/var/lib/autocall/audio")
     default_gateway: str = ""  # for campaigns with no carrier
@@ -61,7 +66,7 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     # HTTP API
     listen: str = "127.0.0.1:8080"  # HOST:PORT of the API
-    api_tokens: str = Field("", repr=False)  # comma-separated bearer tokens; serve refuses to start without one
+    api_tokens: SecretStr = SecretStr("")  # comma-separated bearer tokens; serve refuses to start without one
     public_docs: bool = False  # /openapi.json and /docs without a token
     http_client_timeout: float = Field(30.0, gt=0)  # idle wait, headers deadline, body grace (dialer/api/server.py)
     # connections the API holds at once; near it, the longest-idle ones are closed (dialer/api/server.py)
@@ -71,13 +76,13 @@ class Settings(BaseSettings):
     max_import_bytes: int = Field(64 << 20, ge=1 << 20)  # bulk import and audio upload bodies
     api: bool = True  # false: engine only (e.g. a second dialer process sharing the Redis)
     # HMAC-SHA256 key for the X-Autocall-Signature header (docs/api-cdrs-webhooks.md)
-    webhook_secret: str = Field("", repr=False)
+    webhook_secret: SecretStr = SecretStr("")
     # callback_url / answer_callback_url may reach loopback, link-local and private addresses (a receiver
     # on the LAN, tests, the demo); off, the API refuses such URLs and the sender such resolved addresses
     webhook_allow_private: bool = False
     # FreeSWITCH's CDRs (mod_json_cdr, freeswitch-conf/autoload_configs/json_cdr.conf.xml): the password of
     # its Basic auth on POST /freeswitch/cdr; empty: CDRs are refused and unheard calls recorded lost
-    cdr_secret: str = Field("", repr=False)
+    cdr_secret: SecretStr = SecretStr("")
     # How long a call with no channel left waits for FreeSWITCH's CDR barrier before it is recorded lost
     cdr_wait_seconds: float = Field(60.0, ge=1, le=3600)
     # enable_encrypt campaigns: base64 of 32 random bytes (dialer/store/sealing.py); old keys only open
@@ -87,15 +92,15 @@ class Settings(BaseSettings):
     tts_engine: Literal["espeak", "http", "none"] = "espeak"
     tts_voice: str = ""  # espeak: "vi" when empty; http: the vendor's voice name
     tts_url: str = ""  # http engine: where to POST {"text", "voice"}
-    tts_key: str = Field("", repr=False)  # http engine: sent as Authorization: Bearer <key>
+    tts_key: SecretStr = SecretStr("")  # http engine: sent as Authorization: Bearer <key>
     tts_rate: TtsRate = 8000  # Hz
     tts_cache_bytes: int = Field(512 << 20, ge=1 << 20)  # bound of <audio_dir>/tts
     otp_pause_ms: int = Field(600, ge=100, le=3000)  # silence between OTP digits
 
     @field_validator("freeswitch")
     @classmethod
-    def _nodes_parse(cls, value: str) -> str:
-        for url in value.split(","):
+    def _nodes_parse(cls, value: SecretStr) -> SecretStr:
+        for url in value.get_secret_value().split(","):
             if url.strip():
                 NodeConfig.from_url(url)
         return value
@@ -127,19 +132,19 @@ class Settings(BaseSettings):
         return value
 
     def tokens(self) -> list[str]:
-        return [t.strip() for t in self.api_tokens.split(",") if t.strip()]
+        return [t.strip() for t in self.api_tokens.get_secret_value().split(",") if t.strip()]
 
     def nodes(self) -> list[NodeConfig]:
-        return [NodeConfig.from_url(url) for url in self.freeswitch.split(",") if url.strip()]
+        return [NodeConfig.from_url(url) for url in self.freeswitch.get_secret_value().split(",") if url.strip()]
 
     def secrets(self) -> list[str]:
         """Every secret these settings hold, for the log scrubber (dialer/logs.py)."""
         from urllib.parse import unquote, urlsplit
 
         keys = [self.encryption_key.get_secret_value(), *self.encryption_old_keys.get_secret_value().split(",")]
-        found = [*self.tokens(), self.webhook_secret, self.cdr_secret, self.tts_key,
-                 *(n.password for n in self.nodes()), *keys]  # fmt: skip
-        password = urlsplit(self.redis_url).password
+        found = [*self.tokens(), *(n.password for n in self.nodes()), *keys]
+        found += [s.get_secret_value() for s in (self.webhook_secret, self.cdr_secret, self.tts_key)]
+        password = urlsplit(self.redis_url.get_secret_value()).password
         if password:
             found += [password, unquote(password)]
         return [s.strip() for s in found if s.strip()]

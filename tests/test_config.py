@@ -1,5 +1,5 @@
-"""Settings: AUTOCALL_* variables over a YAML/JSON file, enumerated values as Literal types (dialer/config.py;
-every setting is listed in docs/configuration.md, tests/test_config_doc.py)."""
+"""Settings: AUTOCALL_* variables over a YAML/JSON file, enumerated values as Literal types, secrets as
+SecretStr (dialer/config.py; every setting is listed in docs/configuration.md, tests/test_config_doc.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import os
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from dialer import cli
 from dialer.config import Settings
@@ -94,3 +94,38 @@ def test_an_enumerated_setting_refuses_anything_else_naming_the_setting(monkeypa
     monkeypatch.setenv(f"AUTOCALL_{name.upper()}", value)
     with pytest.raises(ValidationError, match=name):
         Settings()
+
+
+# -- secrets ------------------------------------------------------------------------------------------
+SECRET_SETTINGS = [
+    "redis_url",
+    "freeswitch",
+    "api_tokens",
+    "webhook_secret",
+    "cdr_secret",
+    "encryption_key",
+    "encryption_old_keys",
+    "tts_key",
+]
+KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # base64 of 32 bytes
+
+
+def test_every_secret_and_every_url_that_may_carry_a_password_is_a_secret_str():
+    assert [n for n, f in Settings.model_fields.items() if f.annotation is SecretStr] == SECRET_SETTINGS
+
+
+def test_no_dump_of_the_settings_shows_a_secret():
+    settings = Settings(
+        redis_url="redis://:redis-secret@r:6379/0",
+        freeswitch="esl://:esl-secret@fs1:8021",
+        api_tokens="token-secret",
+        webhook_secret="hook-secret",
+        cdr_secret="cdr-secret",
+        encryption_key=KEY,
+        tts_key="tts-secret",
+    )
+    shown = repr(settings) + str(settings) + settings.model_dump_json() + str(settings.model_dump())
+    for secret in ("redis-secret", "esl-secret", "token-secret", "hook-secret", "cdr-secret", KEY, "tts-secret"):
+        assert secret not in shown
+        assert secret in settings.secrets()
+    assert settings.redis_url.get_secret_value() == "redis://:redis-secret@r:6379/0"
