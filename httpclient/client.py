@@ -94,7 +94,8 @@ class _Connecting:
 
     def _new_conn(self) -> socket.socket:
         if self._connect is None:
-            return super()._new_conn()  # type: ignore[misc]
+            made: socket.socket = super()._new_conn()  # type: ignore[misc]
+            return made
         sock = self._connect((self.host, self.port), Timeout.resolve_default_timeout(self.timeout))
         for option in self.socket_options or ():  # urllib3's defaults: TCP_NODELAY
             sock.setsockopt(*option)
