@@ -48,7 +48,7 @@ def run(settings, directory: str, *, keep: bool = False) -> int:
     if not path.is_dir():
         print(f"autocall cdr-spool: {directory} is not a directory")
         return 2
-    store = Store.from_url(settings.redis_url, settings.redis_prefix)
+    store = Store.from_url(settings.redis_url.get_secret_value(), settings.redis_prefix)
     try:
         counts = deliver(Services(store, settings.audio_dir), path, keep=keep)
     except redis.RedisError as exc:

@@ -160,7 +160,7 @@ def run_status(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     try:
-        status = gather(Store.from_url(settings.redis_url, settings.redis_prefix))
+        status = gather(Store.from_url(settings.redis_url.get_secret_value(), settings.redis_prefix))
     except redis.RedisError as exc:
         print(f"autocall status: Redis unavailable: {exc}", file=sys.stderr)
         return 1

@@ -1,32 +1,58 @@
 """Daemon configuration: environment variables (``AUTOCALL_*``) and/or a file.
 
 ``autocall serve --config FILE`` reads a YAML or JSON file of the same
-names in lower case; environment variables override it.
+names in lower case (pydantic-settings' YAML source); environment variables
+override it.
+
+Enumerated settings are ``Literal`` types. Secrets, and the URLs that carry
+a password (``AUTOCALL_FREESWITCH``, ``AUTOCALL_REDIS_URL``), are
+``SecretStr``: no repr, str, dump or error shows them; code that needs one
+asks for it with ``.get_secret_value()``.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
 from dialer.esl.node import NodeConfig
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+def _number(value: object) -> object:
+    """The environment and files give text; a ``Literal`` of numbers compares numbers."""
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+
+# What logging.setLevel accepts (any case): the five levels, and WARN, FATAL and NOTSET, its aliases.
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "WARN", "FATAL", "NOTSET"], BeforeValidator(_upper)
+]
+TtsRate = Annotated[Literal[8000, 16000], BeforeValidator(_number)]
 
 
 class Settings(BaseSettings):
     # Errors name the setting, never echo its value: some are secrets (keys, tokens).
     model_config = SettingsConfigDict(env_prefix="AUTOCALL_", extra="forbid", hide_input_in_errors=True)
 
-    # Settings that may carry a secret are left out of repr(): a logged Settings shows none.
-    redis_url: str = Field("redis://127.0.0.1:6379/0", repr=False)
+    # Secrets, and URLs that may carry one, are SecretStr: a logged or dumped Settings shows none.
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     redis_prefix: str = "autocall"
     # Comma-separated esl://:PASSWORD@HOST:PORT[?name=&sps=&max_sessions=]; required: nothing ships
     # with a password (serve refuses FreeSWITCH's stock ClueCon unless allow_default_esl_password)
-    freeswitch: str = Field("", repr=False)
+    freeswitch: SecretStr = SecretStr("")
     allow_default_esl_password: bool = False  # a test setup may use ClueCon
     audio_dir: Path = Path("/var/lib/autocall/audio")
     default_gateway: str = ""  # for campaigns with no carrier
@@ -37,10 +63,10 @@ class Settings(BaseSettings):
     # A call still up after this long is asked about and hung up (ALLOTTED_TIMEOUT); one on a FreeSWITCH
     # unreachable that long is recorded lost. Keep it above the dialplan's sched_hangup.
     max_call_seconds: float = Field(3600.0, ge=60)
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
     # HTTP API
     listen: str = "127.0.0.1:8080"  # HOST:PORT of the API
-    api_tokens: str = Field("", repr=False)  # comma-separated bearer tokens; serve refuses to start without one
+    api_tokens: SecretStr = SecretStr("")  # comma-separated bearer tokens; serve refuses to start without one
     public_docs: bool = False  # /openapi.json and /docs without a token
     http_client_timeout: float = Field(30.0, gt=0)  # idle wait, headers deadline, body grace (dialer/api/server.py)
     # connections the API holds at once; near it, the longest-idle ones are closed (dialer/api/server.py)
@@ -53,31 +79,31 @@ class Settings(BaseSettings):
     idempotency_seconds: float = Field(86_400.0, ge=60, le=30 * 86_400)  # how long an Idempotency-Key's answer is kept
     api: bool = True  # false: engine only (e.g. a second dialer process sharing the Redis)
     # HMAC-SHA256 key for the X-Autocall-Signature header (docs/api-cdrs-webhooks.md)
-    webhook_secret: str = Field("", repr=False)
+    webhook_secret: SecretStr = SecretStr("")
     # callback_url / answer_callback_url may reach loopback, link-local and private addresses (a receiver
     # on the LAN, tests, the demo); off, the API refuses such URLs and the sender such resolved addresses
     webhook_allow_private: bool = False
     # FreeSWITCH's CDRs (mod_json_cdr, freeswitch-conf/autoload_configs/json_cdr.conf.xml): the password of
     # its Basic auth on POST /freeswitch/cdr; empty: CDRs are refused and unheard calls recorded lost
-    cdr_secret: str = Field("", repr=False)
+    cdr_secret: SecretStr = SecretStr("")
     # How long a call with no channel left waits for FreeSWITCH's CDR barrier before it is recorded lost
     cdr_wait_seconds: float = Field(60.0, ge=1, le=3600)
     # enable_encrypt campaigns: base64 of 32 random bytes (dialer/store/sealing.py); old keys only open
     encryption_key: SecretStr = SecretStr("")
     encryption_old_keys: SecretStr = SecretStr("")  # comma-separated, after a rotation
     # Speech (tts package): the engine that speaks autocall_voice_tts / _otp messages
-    tts_engine: str = Field("espeak", pattern="^(espeak|http|none)$")
+    tts_engine: Literal["espeak", "http", "none"] = "espeak"
     tts_voice: str = ""  # espeak: "vi" when empty; http: the vendor's voice name
     tts_url: str = ""  # http engine: where to POST {"text", "voice"}
-    tts_key: str = Field("", repr=False)  # http engine: sent as Authorization: Bearer <key>
-    tts_rate: int = Field(8000, description="8000 or 16000 Hz")
+    tts_key: SecretStr = SecretStr("")  # http engine: sent as Authorization: Bearer <key>
+    tts_rate: TtsRate = 8000  # Hz
     tts_cache_bytes: int = Field(512 << 20, ge=1 << 20)  # bound of <audio_dir>/tts
     otp_pause_ms: int = Field(600, ge=100, le=3000)  # silence between OTP digits
 
     @field_validator("freeswitch")
     @classmethod
-    def _nodes_parse(cls, value: str) -> str:
-        for url in value.split(","):
+    def _nodes_parse(cls, value: SecretStr) -> SecretStr:
+        for url in value.get_secret_value().split(","):
             if url.strip():
                 NodeConfig.from_url(url)
         return value
@@ -99,13 +125,6 @@ class Settings(BaseSettings):
                 parse_key(key, f"{name}[{n}]")
         return value
 
-    @field_validator("tts_rate")
-    @classmethod
-    def _rate(cls, value: int) -> int:
-        if value not in (8000, 16000):
-            raise ValueError("AUTOCALL_TTS_RATE must be 8000 or 16000")
-        return value
-
     @field_validator("listen", "probe_listen")
     @classmethod
     def _listen_parses(cls, value: str, info: ValidationInfo) -> str:
@@ -116,28 +135,49 @@ class Settings(BaseSettings):
         return value
 
     def tokens(self) -> list[str]:
-        return [t.strip() for t in self.api_tokens.split(",") if t.strip()]
+        return [t.strip() for t in self.api_tokens.get_secret_value().split(",") if t.strip()]
 
     def nodes(self) -> list[NodeConfig]:
-        return [NodeConfig.from_url(url) for url in self.freeswitch.split(",") if url.strip()]
+        return [NodeConfig.from_url(url) for url in self.freeswitch.get_secret_value().split(",") if url.strip()]
 
     def secrets(self) -> list[str]:
         """Every secret these settings hold, for the log scrubber (dialer/logs.py)."""
         from urllib.parse import unquote, urlsplit
 
         keys = [self.encryption_key.get_secret_value(), *self.encryption_old_keys.get_secret_value().split(",")]
-        found = [*self.tokens(), self.webhook_secret, self.cdr_secret, self.tts_key,
-                 *(n.password for n in self.nodes()), *keys]  # fmt: skip
-        password = urlsplit(self.redis_url).password
+        found = [*self.tokens(), *(n.password for n in self.nodes()), *keys]
+        found += [s.get_secret_value() for s in (self.webhook_secret, self.cdr_secret, self.tts_key)]
+        password = urlsplit(self.redis_url.get_secret_value()).password
         if password:
             found += [password, unquote(password)]
         return [s.strip() for s in found if s.strip()]
 
     @classmethod
-    def load(cls, path: str | None = None, **overrides: Any) -> Settings:
-        values: dict[str, Any] = {}
-        if path:
-            values = yaml.safe_load(Path(path).read_text()) or {}
-        values.update(overrides)
-        # Environment wins over the file: pass the file as defaults.
-        return cls(**{k: v for k, v in values.items() if f"AUTOCALL_{k.upper()}" not in os.environ})
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Keyword arguments, then AUTOCALL_* variables, then the file named in model_config (see load).
+        return init_settings, env_settings, YamlConfigSettingsSource(settings_cls)
+
+    @classmethod
+    def load(cls, path: str | None = None) -> Settings:
+        """The settings of ``autocall serve --config PATH`` (YAML or JSON): the environment wins over the file.
+
+        Raises ``OSError`` (no such file), ``ValueError`` (not a YAML mapping) or ``ValidationError``."""
+        if not path:
+            return cls()
+        if not Path(path).is_file():  # the YAML source would skip a missing file without a word
+            raise FileNotFoundError(f"no configuration file {path}")
+        # The YAML source reads the file model_config names: a subclass names this one (and keeps the name).
+        from_file = type(cls.__name__, (cls,), {"model_config": SettingsConfigDict(yaml_file=path)})
+        try:
+            return from_file()
+        except ValidationError:
+            raise
+        except (yaml.YAMLError, ValueError) as exc:  # not YAML, or not a mapping
+            raise ValueError(f"{path} is not a YAML mapping of setting names to values: {exc}") from None

@@ -37,7 +37,7 @@ def build_renderer(settings: Settings):
     if settings.tts_engine == "http":
         from tts.engines.http import HttpEngine
 
-        engine = HttpEngine(settings.tts_url, settings.tts_key, settings.tts_voice)
+        engine = HttpEngine(settings.tts_url, settings.tts_key.get_secret_value(), settings.tts_voice)
     else:
         from tts.engines.espeak import EspeakEngine
 
@@ -49,13 +49,15 @@ def build_renderer(settings: Settings):
 
 def build_engine(settings: Settings) -> tuple[Store, Engine, WebhookSender]:
     # The API and the engine share this store, so both seal and open with the same keys.
-    store = Store.from_url(settings.redis_url, settings.redis_prefix, Sealer.from_settings(settings))
+    redis_url, cdr_secret = settings.redis_url.get_secret_value(), settings.cdr_secret.get_secret_value()
+    store = Store.from_url(redis_url, settings.redis_prefix, Sealer.from_settings(settings))
     files = MessageFiles(settings.audio_dir, renderer=build_renderer(settings))
     engine = Engine(store, settings.nodes(), files, default_gateway=settings.default_gateway,
                     default_caller_id=settings.default_caller_id, lease_s=settings.lease_seconds,
                     command_timeout=settings.command_timeout, max_call_s=settings.max_call_seconds,
-                    switch_cdrs=bool(settings.cdr_secret), cdr_wait_s=settings.cdr_wait_seconds)  # fmt: skip
-    sender = WebhookSender(store, secret=settings.webhook_secret, allow_private=settings.webhook_allow_private)
+                    switch_cdrs=bool(cdr_secret), cdr_wait_s=settings.cdr_wait_seconds)  # fmt: skip
+    secret = settings.webhook_secret.get_secret_value()
+    sender = WebhookSender(store, secret=secret, allow_private=settings.webhook_allow_private)
     return store, engine, sender
 
 
@@ -68,7 +70,7 @@ def build_api(settings: Settings, store: Store, engine: Engine | None = None):
     services = Services(store, settings.audio_dir, domain_uuid=settings.domain_uuid,
                         max_import_bytes=settings.max_import_bytes, engine=engine,
                         import_staging_s=settings.import_staging_seconds, idempotency_s=settings.idempotency_seconds,
-                        cdr_secret=settings.cdr_secret, default_gateway=settings.default_gateway,
+                        cdr_secret=settings.cdr_secret.get_secret_value(), default_gateway=settings.default_gateway,
                         speech=settings.tts_engine != "none",
                         webhook_allow_private=settings.webhook_allow_private)  # fmt: skip
     app = Api(services, settings.tokens(), public_docs=settings.public_docs).app
@@ -156,8 +158,9 @@ def serve(settings: Settings) -> int:
     engine.start()
     webhooks.start()
     janitor = gevent.spawn(_janitor, store)
+    redis_shown = redact_url(settings.redis_url.get_secret_value())  # never its password
     log.info("autocall started", extra={"nodes": [n.name for n in engine.nodes],
-                                        "redis": redact_url(settings.redis_url),  # never its password
+                                        "redis": redis_shown,
                                         "redis_maxmemory_policy": policy,
                                         "listen": settings.listen if server else None,
                                         "probe_listen": settings.probe_listen if probe else None,

@@ -62,7 +62,8 @@ def run_test_call(settings: Settings, extension: str, *, text: str = DEFAULT_TEX
         return 2
     campaign = Campaign(campaign_name="autocall test call", type_autocall=kind, template_uuid=template.template_uuid,
                         call_timeout=30, time_zone=time_zone)  # fmt: skip
-    store = Store.from_url(settings.redis_url, settings.redis_prefix)  # the engine's writer is never started
+    # the engine's writer is never started
+    store = Store.from_url(settings.redis_url.get_secret_value(), settings.redis_prefix)
     engine = Engine(store, nodes[:1], MessageFiles(settings.audio_dir, renderer=build_renderer(settings)),
                     default_caller_id=settings.default_caller_id, command_timeout=settings.command_timeout)  # fmt: skip
     engine.adopting = False

@@ -1,13 +1,16 @@
-"""The webhook sender's HTTP opener: it connects only to addresses a webhook may reach.
+"""Where the webhook sender may connect: only to addresses a webhook may reach.
 
-Every connection the opener makes (the URL's host, and any host a redirect
-names) resolves the name once, drops the addresses
+The sender's HTTP client (:class:`httpclient.Client`) makes every connection
+with :func:`connect`: it resolves the name once, drops the addresses
 :func:`dialer.domain.webhook_targets.address_problem` refuses, and connects
-to one it kept: the address checked is the address used, so DNS rebinding
+to one it kept. The address checked is the address used, so DNS rebinding
 (a name that answered a public address to a check and a private one to the
 connect) cannot slip through. A name with nothing left raises
-:class:`AddressRefused`, which the sender records as a failed try.
+:class:`AddressRefused`, which the sender records as a failed try. Redirects
+are not followed (the client never follows one), so no other host is reached.
 
+TLS is unchanged by this: the handshake runs on the socket :func:`connect`
+returns and checks the certificate against the URL's host name.
 Environment proxies (``HTTP_PROXY``...) are not used: a proxy would resolve
 the name itself, out of reach of this check.
 """
@@ -15,23 +18,17 @@ the name itself, out of reach of this check.
 from __future__ import annotations
 
 import functools
-import http.client
 import socket
-import urllib.request
-from typing import Any
 
 from dialer.domain.webhook_targets import ALLOW_SETTING, address_problem, literal_address
+from httpclient import Connector
 
 
 class AddressRefused(Exception):
     """The receiver's name resolves only to addresses webhooks may not reach (loopback, private...)."""
 
 
-DEFAULT_TIMEOUT: Any = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]  # http.client's "no timeout"
-
-
-def connect(address: tuple[str, int], timeout: Any = DEFAULT_TIMEOUT, source_address: tuple[str, int] | None = None,
-            *, allow_private: bool = False) -> socket.socket:  # fmt: skip
+def connect(address: tuple[str, int], timeout: float | None, *, allow_private: bool = False) -> socket.socket:
     """``socket.create_connection`` that skips refused addresses (all of them allowed with ``allow_private``)."""
     host, port = address
     refused: list[tuple[str, str]] = []
@@ -43,10 +40,7 @@ def connect(address: tuple[str, int], timeout: Any = DEFAULT_TIMEOUT, source_add
             continue
         sock = socket.socket(family, kind, proto)
         try:
-            if timeout is not DEFAULT_TIMEOUT:
-                sock.settimeout(timeout)
-            if source_address:
-                sock.bind(source_address)
+            sock.settimeout(timeout)
             sock.connect(sockaddr)
             return sock
         except OSError as exc:
@@ -64,43 +58,6 @@ def connect(address: tuple[str, int], timeout: Any = DEFAULT_TIMEOUT, source_add
     raise AddressRefused(f"{host} {what}: not allowed for webhooks ({ALLOW_SETTING} is off)")
 
 
-class _Guarded:
-    def __init__(self, *args: Any, allow_private: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._create_connection = functools.partial(connect, allow_private=allow_private)
-
-
-class GuardedHTTPConnection(_Guarded, http.client.HTTPConnection):
-    pass
-
-
-class GuardedHTTPSConnection(_Guarded, http.client.HTTPSConnection):  # the TLS handshake still checks the name
-    pass
-
-
-class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, allow_private: bool) -> None:
-        super().__init__()
-        self.allow_private = allow_private
-
-    def http_open(self, req: urllib.request.Request) -> Any:
-        return self.do_open(functools.partial(GuardedHTTPConnection, allow_private=self.allow_private), req)
-
-
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, allow_private: bool) -> None:
-        super().__init__()
-        self.allow_private = allow_private
-
-    def https_open(self, req: urllib.request.Request) -> Any:
-        connection = functools.partial(GuardedHTTPSConnection, allow_private=self.allow_private)
-        options: dict[str, Any] = {"context": self._context}  # type: ignore[attr-defined]
-        if hasattr(self, "_check_hostname"):  # Python 3.11 passes it; 3.12 dropped it
-            options["check_hostname"] = self._check_hostname
-        return self.do_open(connection, req, **options)
-
-
-def opener(allow_private: bool = False) -> urllib.request.OpenerDirector:
-    """An opener whose every connection goes through :func:`connect`; no environment proxies."""
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _HTTPHandler(allow_private),
-                                       _HTTPSHandler(allow_private))  # fmt: skip
+def connector(allow_private: bool = False) -> Connector:
+    """:func:`connect` as the HTTP client's way to connect (``AUTOCALL_WEBHOOK_ALLOW_PRIVATE``: every address)."""
+    return functools.partial(connect, allow_private=allow_private)

@@ -29,6 +29,14 @@ its name resolves to and connects to one it checked (:mod:`dialer.webhook_guard`
 A refused receiver is a failed try like any other, logged
 ``webhook delivery refused`` with the addresses and why.
 
+POSTs go through one pooled client (:class:`httpclient.Client`, urllib3):
+connections to a receiver are kept alive between deliveries (at most
+``per_host`` kept) and redirects are not followed (a 3xx is not a 2xx: a
+failed try). A delivery counts by its status alone; the answer's body is read
+(and dropped) only to keep the connection: when it comes within ``BODY_WAIT``
+of the headers and is at most ``MAX_ANSWER_BYTES``, otherwise the connection
+is closed, as it was for every delivery before connections were kept.
+
 Every POST carries ``X-Autocall-Delivery`` (the delivery id: the same on every
 retry, so a receiver can drop duplicates) and, when the sender has a secret,
 ``X-Autocall-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">``
@@ -41,9 +49,7 @@ import hashlib
 import hmac
 import logging
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections import Counter
 from collections.abc import Callable
 
@@ -53,7 +59,8 @@ import gevent.pool
 import redis
 
 from dialer.store.store import Store
-from dialer.webhook_guard import AddressRefused, opener
+from dialer.webhook_guard import AddressRefused, connector
+from httpclient import Client
 
 log = logging.getLogger("autocall.webhooks")
 MAX_TRIES = 15
@@ -62,6 +69,8 @@ PER_HOST = 4  # deliveries in flight to one receiver (host:port) per sender
 USER_AGENT = "autocall-webhooks/1"
 SIGNATURE_HEADER = "X-Autocall-Signature"
 DELIVERY_HEADER = "X-Autocall-Delivery"
+MAX_ANSWER_BYTES = 64 << 10  # of a receiver's answer body, read (to keep the connection) and dropped
+BODY_WAIT = 0.001  # seconds an answer's body may take after its headers to be read (else: not kept, see above)
 
 
 def backoff_ms(tries: int) -> int:
@@ -78,8 +87,12 @@ def signature(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-class DeadlineExceeded(Exception):
-    """The whole POST (connect, send, every read) took longer than the sender's deadline."""
+class HTTPError(Exception):
+    """The receiver answered with a status other than 2xx (``HTTP Error 503: Service Unavailable``)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"HTTP Error {status}: {reason}")
+        self.status = status
 
 
 def receiver_of(url: str) -> str:
@@ -109,7 +122,8 @@ class WebhookSender:
         self.per_host = per_host  # deliveries in flight to one receiver (host:port) at most
         self.max_tries = max_tries
         self.secret = secret  # "" = unsigned (AUTOCALL_WEBHOOK_SECRET)
-        self.opener = opener(allow_private)  # AUTOCALL_WEBHOOK_ALLOW_PRIVATE: loopback/private receivers too
+        # AUTOCALL_WEBHOOK_ALLOW_PRIVATE: loopback/private receivers too
+        self.client = Client(timeout=timeout, per_host=per_host, connect=connector(allow_private))
         self.lease_ms = max(LEASE_MS, int(3000 * timeout))  # a claimed delivery is sent well within its lease
         self.pool = gevent.pool.Pool(concurrency)
         self.in_flight: Counter[str] = Counter()  # receiver -> deliveries being sent to it now
@@ -126,6 +140,7 @@ class WebhookSender:
         # its delivery stays leased and is taken again when the lease ends.
         self.pool.join(timeout=self.timeout)
         self.pool.kill()
+        self.client.close()
 
     def _run(self) -> None:
         while True:
@@ -173,14 +188,13 @@ class WebhookSender:
         return headers
 
     def post(self, url: str, body: str, delivery: str = "") -> None:
-        """POST and read the status within one deadline; anything but a 2xx in time raises."""
+        """POST and read the answer within one deadline; anything but a 2xx in time raises."""
         data = body.encode("utf-8")
-        request = urllib.request.Request(url, data=data, method="POST", headers=self.headers(data, delivery))
-        deadline = DeadlineExceeded(f"no complete answer within {self.timeout:g} s")
-        # ``timeout`` alone bounds each socket operation; gevent.Timeout bounds the whole exchange.
-        with gevent.Timeout(self.timeout, deadline), self.opener.open(request, timeout=self.timeout) as response:
-            if not 200 <= response.status < 300:
-                raise urllib.error.HTTPError(url, response.status, "not 2xx", response.headers, None)
+        # The status decides; the body is read only to keep the connection, if it comes at once.
+        headers = self.headers(data, delivery)
+        answer = self.client.post(url, data, headers, max_body=MAX_ANSWER_BYTES, body_wait=BODY_WAIT)
+        if not 200 <= answer.status < 300:
+            raise HTTPError(answer.status, answer.reason)
 
     def deliver(self, delivery: str) -> bool:
         """Send one delivery: True when delivered; on any failure, one more try (back-off or, at

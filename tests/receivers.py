@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,15 +28,27 @@ class Request:
 class WebhookReceiver:
     """Answers every POST with ``status["code"]`` and records each request in the lists
     made by :meth:`record`, each in the shape its spec reads. A request waits for ``gate``
-    (open unless a spec clears it); ``in_flight``/``max_in_flight`` count requests being answered."""
+    (open unless a spec clears it); ``in_flight``/``max_in_flight`` count requests being answered,
+    ``connections`` the TCP connections accepted. ``nodelay``: TCP_NODELAY on them (as pywsgi comes,
+    Nagle's algorithm holds the second of its two writes on a kept connection until the client ACKs)."""
 
-    def __init__(self) -> None:
-        self.status: dict[str, Any] = {"code": "200 OK"}  # "hang": seconds to wait before answering
+    def __init__(self, nodelay: bool = False) -> None:
+        # "hang": seconds to wait before answering; "headers": [(name, value)] to add; "body": bytes (b"ok")
+        self.status: dict[str, Any] = {"code": "200 OK"}
         self.gate = gevent.event.Event()
         self.gate.set()
-        self.in_flight = self.max_in_flight = 0
+        self.in_flight = self.max_in_flight = self.connections = 0
+        self.nodelay = nodelay
         self._sinks: list[tuple[list, Callable[[Request], Any]]] = []
         self.server = gevent.pywsgi.WSGIServer(("127.0.0.1", 0), self._app, log=None)
+        self._handle = self.server.handle
+        self.server.handle = self._accepted
+
+    def _accepted(self, sock, address) -> None:
+        self.connections += 1
+        if self.nodelay:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._handle(sock, address)
 
     def record(self, shape: Callable[[Request], Any]) -> list:
         sink: list = []
@@ -60,8 +73,8 @@ class WebhookReceiver:
                 gevent.sleep(float(self.status["hang"]))
         finally:
             self.in_flight -= 1
-        start_response(self.status["code"], [("Content-Type", "text/plain")])
-        return [b"ok"]
+        start_response(self.status["code"], [("Content-Type", "text/plain"), *self.status.get("headers", [])])
+        return [self.status.get("body", b"ok")]
 
     def __enter__(self) -> WebhookReceiver:
         self.server.start()

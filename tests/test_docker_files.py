@@ -152,7 +152,7 @@ def test_autocalls_environment_is_real_settings_that_validate():
     settings = Settings(**values)
     assert settings.tokens() == ["tok1", "tok2"]
     assert str(settings.audio_dir) == AUDIO
-    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert settings.redis_url.get_secret_value() == "redis://127.0.0.1:6379/0"
     assert settings.default_gateway == "autocall-offnet"
 
 

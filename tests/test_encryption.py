@@ -363,13 +363,18 @@ def test_sealing_round_trips_and_plain_text_passes_through():
     assert Sealer().open("plain", "c") == "plain"
 
 
+def tampered(sealed: str) -> str:
+    """One character changed in the middle of the ciphertext (the last ones may be base64 padding bits)."""
+    i = sealed.rindex(":") + (len(sealed) - sealed.rindex(":")) // 2
+    return sealed[:i] + ("x" if sealed[i] != "x" else "y") + sealed[i + 1 :]
+
+
 def test_the_wrong_key_a_changed_value_or_another_context_cannot_open():
     sealed = Sealer(KEY).seal(ANSWERS, "call:c:answered_number")
     for sealer, value, context in [(Sealer(OTHER_KEY), sealed, "call:c:answered_number"),
                                    (Sealer(), sealed, "call:c:answered_number"),
                                    (Sealer(KEY), sealed, "call:d:answered_number"),
-                                   (Sealer(KEY), sealed[:-2] + ("x" if sealed[-2] != "x" else "y") + sealed[-1],
-                                    "call:c:answered_number"),
+                                   (Sealer(KEY), tampered(sealed), "call:c:answered_number"),
                                    (Sealer(KEY), "enc:v1:zz:abc", "call:c:answered_number")]:  # fmt: skip
         with pytest.raises(CannotOpen):
             sealer.open(value, context)

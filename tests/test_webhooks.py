@@ -209,6 +209,29 @@ def test_a_garbage_answer_is_a_try_each_time_until_the_dead_list_with_one_log_li
         assert "exc" not in line and all(r.exc_info is None for r in records)
 
 
+def test_a_redirect_is_a_failed_try_and_its_target_gets_nothing(store):
+    """Redirects are not followed: a receiver cannot send the POST on to another host (an internal one)."""
+    with WebhookReceiver() as target, WebhookReceiver() as redirecting:
+        got = target.record(lambda q: q.path)
+        redirecting.status.update(code="302 Found", headers=[("Location", f"{target.url}/internal")])
+        store.queue_webhooks([(f"{redirecting.url}/cdr", "{}", "c1")], 0)
+        (delivery,) = store.claim_webhooks(0, 1, 10)
+        assert WebhookSender(store, allow_private=True, clock=lambda: 0.0).deliver(delivery) is False
+        assert got == [] and target.connections == 0
+    data = store.webhook(delivery)
+    assert data["tries"] == "1" and data["last_error"] == "HTTPError: HTTP Error 302: Found"
+
+
+def test_a_receivers_connection_is_kept_between_deliveries(store):
+    with WebhookReceiver(nodelay=True) as receiver:
+        got = receiver.record(lambda q: q.path)
+        store.queue_webhooks([(f"{receiver.url}/cdr", "{}", "c1") for _ in range(5)], 0)
+        sender = WebhookSender(store, allow_private=True)
+        assert [sender.deliver(d) for d in store.claim_webhooks(0, 60_000, 10)] == [True] * 5
+        sender.stop()
+    assert len(got) == 5 and receiver.connections == 1
+
+
 def test_no_more_than_the_cap_are_in_flight_to_one_receiver_while_another_is_served(store):
     with WebhookReceiver() as slow, WebhookReceiver() as fast:
         slow.gate.clear()  # the slow receiver answers nothing until the spec lets it

@@ -5,8 +5,8 @@ is one subclass overriding :meth:`HttpEngine.build_request` and, if needed,
 :meth:`HttpEngine.parse_response`):
 
 - ``POST <url>`` with headers ``Content-Type: application/json``,
-  ``Accept: audio/wav`` and, when a key is configured,
-  ``Authorization: Bearer <key>``;
+  ``Accept: audio/wav``, ``User-Agent: autocall-tts/1`` and, when a key is
+  configured, ``Authorization: Bearer <key>``;
 - body: JSON ``{"text": "<text to speak>", "voice": "<voice>"}`` (UTF-8);
 - success: status 200 with a WAV file as the body: PCM 16-bit, mono or stereo,
   any sample rate (stereo is mixed down here; the synthesizer resamples);
@@ -14,35 +14,27 @@ is one subclass overriding :meth:`HttpEngine.build_request` and, if needed,
   not such a WAV, or silence) raises :class:`SynthesisError` with the status
   and the start of the body.
 
-The request runs on gevent sockets (``gevent.socket``, ``gevent.ssl``), so it is
-cooperative whether or not the process is monkey-patched; ``timeout`` bounds the
-whole exchange (connect, send, read). Redirects are not followed.
+The request goes through autocall's one HTTP client (:class:`httpclient.Client`,
+urllib3): connections to the service are kept alive between requests (as many
+as the synthesizer runs at once), ``timeout`` bounds the whole exchange
+(connect, send, status, headers and body), redirects are not followed (a 3xx
+is an error like any non-200) and ``HTTP_PROXY`` is not read. It is cooperative
+in autocall's processes, which gevent monkey-patches first (``dialer/cli.py``).
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import urllib.parse
+from collections.abc import Mapping
 
-import gevent
-from gevent import socket, ssl
-
+from httpclient import Client, DeadlineExceeded
 from tts.audio import read_wav, to_mono
 from tts.engines.base import SynthesisError
 
 MAX_RESPONSE_BYTES = 64 << 20  # a 10-minute 48 kHz stereo WAV is about 110 MB; speech prompts are far smaller
-
-
-class _Connection(http.client.HTTPConnection):
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self.host, self.port), self.timeout, self.source_address)
-
-
-class _TLSConnection(http.client.HTTPSConnection):
-    def connect(self) -> None:
-        sock = socket.create_connection((self.host, self.port), self.timeout, self.source_address)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+USER_AGENT = "autocall-tts/1"
+CONNECTIONS = 4  # kept alive to the service: the synthesizer's default concurrency
 
 
 def _snippet(body: bytes, limit: int = 200) -> str:
@@ -55,7 +47,9 @@ class HttpEngine:
 
     name = "http"
 
-    def __init__(self, url: str, key: str = "", voice: str = "", timeout: float = 10.0) -> None:
+    def __init__(
+        self, url: str, key: str = "", voice: str = "", timeout: float = 10.0, connections: int = CONNECTIONS
+    ) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"TTS URL must be http:// or https:// with a host, got {url!r}")
@@ -64,19 +58,19 @@ class HttpEngine:
         self.voice = voice
         self.timeout = float(timeout)
         self.settings = url  # part of the cache key: another endpoint may sound different
-        self._parts = parts
+        self.client = Client(timeout=self.timeout, per_host=connections)
 
     # -- the vendor-specific part -------------------------------------------------------
 
     def build_request(self, text: str) -> tuple[dict[str, str], bytes]:
         """(headers, body) of the POST for ``text``. Override for another vendor's request shape."""
-        headers = {"Content-Type": "application/json", "Accept": "audio/wav"}
+        headers = {"Content-Type": "application/json", "Accept": "audio/wav", "User-Agent": USER_AGENT}
         if self.key:
             headers["Authorization"] = f"Bearer {self.key}"
         body = json.dumps({"text": text, "voice": self.voice}, ensure_ascii=False).encode("utf-8")
         return headers, body
 
-    def parse_response(self, status: int, headers: http.client.HTTPMessage, body: bytes) -> tuple[bytes, int]:
+    def parse_response(self, status: int, headers: Mapping[str, str], body: bytes) -> tuple[bytes, int]:
         """(mono PCM, rate) from a response. Override for a vendor that answers JSON or raw PCM."""
         if status != 200:
             raise SynthesisError(f"TTS service {self.url} answered HTTP {status}: {_snippet(body)}")
@@ -90,41 +84,19 @@ class HttpEngine:
 
     # -- transport ----------------------------------------------------------------------
 
-    def _connection(self) -> http.client.HTTPConnection:
-        p = self._parts
-        if p.scheme == "https":
-            return _TLSConnection(p.hostname, p.port, timeout=self.timeout, context=ssl.create_default_context())
-        return _Connection(p.hostname, p.port, timeout=self.timeout)
-
     def synthesize(self, text: str) -> tuple[bytes, int]:
         if not text or not text.strip():
             raise SynthesisError("HTTP TTS: nothing to say (empty text)")
         headers, body = self.build_request(text)
-        path = self._parts.path or "/"
-        if self._parts.query:
-            path += "?" + self._parts.query
-        conn = self._connection()
-        timer = gevent.Timeout(self.timeout)
-        timer.start()
         try:
-            conn.request("POST", path, body=body, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read(MAX_RESPONSE_BYTES + 1)
-            status, resp_headers = resp.status, resp.headers
-        except gevent.Timeout as exc:
-            if exc is not timer:
-                raise
+            answer = self.client.post(self.url, body, headers, max_body=MAX_RESPONSE_BYTES)
+        except DeadlineExceeded:
             raise SynthesisError(f"TTS service {self.url} did not answer within {self.timeout:g} s") from None
-        except TimeoutError as exc:
-            raise SynthesisError(f"TTS service {self.url} did not answer within {self.timeout:g} s") from exc
-        except (OSError, http.client.HTTPException) as exc:
+        except Exception as exc:  # refused, reset, not HTTP, TLS...: what went wrong, as the client raised it
             raise SynthesisError(f"TTS service {self.url} request failed: {exc!r}") from exc
-        finally:
-            timer.close()
-            conn.close()
-        if len(data) > MAX_RESPONSE_BYTES:
+        if answer.truncated:
             raise SynthesisError(f"TTS service {self.url} returned more than {MAX_RESPONSE_BYTES} bytes")
-        pcm, rate = self.parse_response(status, resp_headers, data)
+        pcm, rate = self.parse_response(answer.status, answer.headers, answer.body)
         if not pcm or not pcm.strip(b"\0"):
             raise SynthesisError(f"TTS service {self.url} returned empty (silent) audio")
         return pcm, rate
