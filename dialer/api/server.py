@@ -110,9 +110,10 @@ class ClientStream(io.RawIOBase):
             if wait <= 0:
                 self.timed_out = True
                 raise TimeoutError(f"client too slow (request {self.phase})")
-        idle = self.phase == "head" and self.deadline is None and self.connections is not None
-        if idle:
-            self.connections.idle(self)  # waiting for a request to start: may be closed near the cap
+        # Waiting for a request to start: idle, so it may be closed near the cap.
+        idle = self.connections if self.phase == "head" and self.deadline is None else None
+        if idle is not None:
+            idle.idle(self)
         self.sock.settimeout(wait)
         try:
             n = self.sock.recv_into(buffer)
@@ -120,8 +121,8 @@ class ClientStream(io.RawIOBase):
             self.timed_out = True
             raise
         finally:
-            if idle:
-                self.connections.busy(self)
+            if idle is not None:
+                idle.busy(self)
             self.sock.settimeout(self.timeout)  # writes keep the plain timeout
         if self.phase == "head" and self.deadline is None and n:
             self.deadline = time.monotonic() + self.timeout
