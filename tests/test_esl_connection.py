@@ -1,4 +1,4 @@
-"""The ESL connection (greenswitch, extended) and the node supervisor, over real sockets."""
+"""The ESL connection (our own client around esl/protocol.py) and the node supervisor, over real sockets."""
 
 from __future__ import annotations
 
@@ -65,6 +65,49 @@ def fake():
     yield make
     for f in made:
         f.stop()
+
+
+class Scripted:
+    """A peer that greets (or sends ``greeting``), then answers the n-th command with ``answers[n]`` (raw bytes);
+    after the last answer it closes, or stays silent if ``then_silent``."""
+
+    def __init__(self, answers: list[bytes], *, greeting: bytes = AUTH_REQUEST, then_silent: bool = False) -> None:
+        self.answers, self.greeting, self.then_silent = answers, greeting, then_silent
+        self.commands: list[bytes] = []
+        self.server = gevent.server.StreamServer(("127.0.0.1", 0), self._handle)
+        self.server.start()
+
+    def _handle(self, sock, _addr) -> None:
+        sock.sendall(self.greeting)
+        buf = b""
+        for answer in self.answers:
+            while b"\n\n" not in buf:
+                data = sock.recv(4096)
+                if not data:
+                    return
+                buf += data
+            command, buf = buf.split(b"\n\n", 1)
+            self.commands.append(command)
+            sock.sendall(answer)
+        if self.then_silent:
+            gevent.sleep(60)
+        sock.close()
+
+    def connection(self, **kw) -> ESLConnection:
+        return ESLConnection("127.0.0.1", self.server.server_port, "x", **kw)
+
+
+@pytest.fixture
+def scripted():
+    made: list[Scripted] = []
+
+    def make(answers: list[bytes], **kw) -> Scripted:
+        made.append(Scripted(answers, **kw))
+        return made[-1]
+
+    yield make
+    for s in made:
+        s.server.stop()
 
 
 def connect(server, password="ClueCon", **kw) -> ESLConnection:
@@ -215,3 +258,96 @@ def test_a_writer_that_waited_for_a_failed_write_is_told_nothing_was_sent(fake):
     gevent.joinall([gevent.spawn(writer), gevent.spawn(writer)], timeout=10)
     assert sorted(t.__name__ for t in outcomes) == ["NotConnectedError", "WriteFailed"]
     assert WriteFailed in outcomes
+
+
+OK = b"Content-Type: command/reply\nReply-Text: +OK\n\n"
+GOODBYE = b"Content-Type: text/disconnect-notice\nContent-Length: 31\n\nThe system is being shut down.\n"
+
+
+def event_json(name: str, **headers: str) -> bytes:
+    import json
+
+    body = json.dumps({"Event-Name": name, **headers}).encode()
+    return b"Content-Length: %d\nContent-Type: text/event-json\n\n%s" % (len(body), body)
+
+
+def test_an_acl_refusal_fails_connect_at_once_and_says_why(scripted):
+    """FreeSWITCH refuses an address its ACL does not allow with text/rude-rejection instead of auth/request."""
+    peer = scripted([], greeting=b"Content-Type: text/rude-rejection\nContent-Length: 24\n\nAccess Denied, go away.\n")
+    conn = peer.connection(timeout=30)
+    with gevent.Timeout(5), pytest.raises(NotConnectedError, match="no auth/request"):
+        conn.connect()
+    assert conn.disconnect_notice == "Access Denied, go away."
+    assert not conn.connected
+
+
+def test_events_between_a_command_and_its_reply_do_not_disturb_the_replies(scripted):
+    got = []
+    hangup = event_json("CHANNEL_HANGUP_COMPLETE", **{"Unique-ID": "u1"})
+    api = b"Content-Type: api/response\nContent-Length: 4\n\n%s"
+    peer = scripted([ACCEPTED, hangup + api % b"true" + hangup, api % b"fals"], then_silent=True)
+    conn = peer.connection(on_event=got.append)
+    conn.connect()
+    assert [r.text for r in conn.send_many(["api uuid_exists a", "api uuid_exists b"])] == ["true", "fals"]
+    assert [e["Unique-ID"] for e in got] == ["u1", "u1"]
+    assert conn.events_received == 2
+    conn.close()
+
+
+def test_a_disconnect_notice_is_kept_and_the_connection_ends(scripted):
+    """What FreeSWITCH says as it hangs up on us is what the node logs as the reason."""
+    peer = scripted([ACCEPTED, GOODBYE])
+    conn = peer.connection()
+    conn.connect()
+    with pytest.raises(NotConnectedError):
+        conn.send("api status")  # FreeSWITCH said goodbye instead of answering
+    assert conn.closed.wait(5)
+    assert conn.disconnect_notice == "The system is being shut down."
+    with pytest.raises(NotConnectedError, match="not connected"):
+        conn.send("api status")
+
+
+def test_bytes_that_are_not_esl_close_the_connection_and_fail_what_waits(scripted):
+    peer = scripted([ACCEPTED, b"Content-Length: x7\n\n{not esl\n\n"], then_silent=True)
+    conn = peer.connection(command_timeout=30)
+    conn.connect()
+    with gevent.Timeout(5), pytest.raises(NotConnectedError, match="protocol error"):
+        conn.send("api status")
+    assert conn.closed.is_set() and not conn.connected
+
+
+def test_a_reply_nobody_waits_for_is_dropped_and_the_next_one_still_matches(scripted, caplog):
+    api = b"Content-Type: api/response\nContent-Length: 4\n\ntrue"
+    peer = scripted([ACCEPTED + OK, api], then_silent=True)  # one reply too many after auth
+    conn = peer.connection()
+    conn.connect()
+    with gevent.Timeout(5):
+        while "esl reply with no command waiting" not in caplog.messages:
+            gevent.sleep(0.01)
+    assert conn.api("uuid_exists x").text == "true"
+    conn.close()
+
+
+def test_stop_says_exit_and_closes_even_when_exit_is_never_answered(scripted):
+    peer = scripted([ACCEPTED, b""], then_silent=True)
+    conn = peer.connection()
+    conn.connect()
+    with gevent.Timeout(5):
+        conn.stop()
+    assert peer.commands[-1] == b"exit"
+    assert conn.closed.is_set() and not conn.connected
+
+
+def test_the_plain_event_format_reaches_the_handler_decoded(scripted):
+    got = []
+    body = b"Event-Name: CHANNEL_ANSWER\nUnique-ID: u2\nCaller-Caller-ID-Name: Nguy%E1%BB%85n\n\n"
+    plain = b"Content-Length: %d\nContent-Type: text/event-plain\n\n%s" % (len(body), body)
+    peer = scripted([ACCEPTED, OK + plain], then_silent=True)
+    conn = peer.connection(on_event=got.append)
+    conn.connect()
+    conn.send("event plain CHANNEL_ANSWER")
+    with gevent.Timeout(5):
+        while not got:
+            gevent.sleep(0.01)
+    assert got == [{"Event-Name": "CHANNEL_ANSWER", "Unique-ID": "u2", "Caller-Caller-ID-Name": "Nguyễn", "_body": ""}]
+    conn.close()

@@ -1,5 +1,6 @@
-"""greenswitch, the ESL client autocall builds on, reading FreeSWITCH's bytes
-and the simulator's."""
+"""greenswitch, a stock ESL client that is not ours, reading FreeSWITCH's bytes
+and the simulator's: the simulator must serve any client, not only autocall's
+own (dialer/esl/connection.py). greenswitch is a test dependency only."""
 
 from __future__ import annotations
 

@@ -37,6 +37,13 @@ connected and sent nothing (or idle keep-alives) kept every other request,
   :func:`raise_fd_limit` raises the soft ``RLIMIT_NOFILE`` to the hard one at
   start, and ``FD_RESERVE`` descriptors are left for Redis, the Event Socket
   and files (an ``accept`` failing with ``EMFILE`` would stall the listener).
+
+gevent.pywsgi has no public way to learn how much of a body the app left
+unread, to stop the drain it runs after the app, or to answer a request it
+could not read with a status of ours: :class:`NoDelayHandler` uses
+``pywsgi.Input``'s attributes and the ``_handle_client_error`` hook for those.
+pyproject bounds gevent (``<27``) and tests/test_gevent_contract.py names each
+internal, so a release that changes one fails loudly there.
 """
 
 from __future__ import annotations
@@ -103,9 +110,10 @@ class ClientStream(io.RawIOBase):
             if wait <= 0:
                 self.timed_out = True
                 raise TimeoutError(f"client too slow (request {self.phase})")
-        idle = self.phase == "head" and self.deadline is None and self.connections is not None
-        if idle:
-            self.connections.idle(self)  # waiting for a request to start: may be closed near the cap
+        # Waiting for a request to start: idle, so it may be closed near the cap.
+        idle = self.connections if self.phase == "head" and self.deadline is None else None
+        if idle is not None:
+            idle.idle(self)
         self.sock.settimeout(wait)
         try:
             n = self.sock.recv_into(buffer)
@@ -113,8 +121,8 @@ class ClientStream(io.RawIOBase):
             self.timed_out = True
             raise
         finally:
-            if idle:
-                self.connections.busy(self)
+            if idle is not None:
+                idle.busy(self)
             self.sock.settimeout(self.timeout)  # writes keep the plain timeout
         if self.phase == "head" and self.deadline is None and n:
             self.deadline = time.monotonic() + self.timeout
@@ -124,13 +132,17 @@ class ClientStream(io.RawIOBase):
 
 
 def _has_bytes(sock: socket.socket) -> bool:
-    """Whether bytes wait to be read: a peek on the OS socket under gevent's (which would wait)."""
-    raw = getattr(sock, "_sock", sock)
+    """Whether bytes wait to be read, without waiting: a peek with the socket made non-blocking for
+    that one call (timeout 0.0, the stdlib contract gevent's sockets keep). Synchronous, so a greenlet
+    blocked in ``recv`` on it keeps the timeout it started with."""
     try:
-        return bool(raw.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
-    except (BlockingIOError, InterruptedError):
-        return False
-    except OSError:  # reset by the peer: nothing to keep
+        timeout = sock.gettimeout()
+        sock.settimeout(0.0)
+        try:
+            return bool(sock.recv(1, socket.MSG_PEEK))
+        finally:
+            sock.settimeout(timeout)
+    except OSError:  # nothing waits (BlockingIOError), or the peer reset it: nothing to keep
         return False
 
 
@@ -176,18 +188,25 @@ class Connections:
                 log.warning("http connections near the cap: closing the longest-idle ones", extra=extra)
 
 
+class RoomyPool(Pool):
+    """The server's pool of connection greenlets. gevent's server accepts only while its pool is not
+    ``full()`` (BaseServer's documented *spawn* contract): asking makes room first."""
+
+    connections: Connections | None = None
+
+    def full(self) -> bool:
+        if self.connections is not None:
+            self.connections.make_room()
+        return super().full()
+
+
 class CappedServer(WSGIServer):
     """A pywsgi server whose pool never stays full of idle connections (see the module's docstring)."""
 
     def __init__(self, *args, max_connections: int, name: str = "http", **kwargs) -> None:
-        pool = Pool(max_connections)
+        pool = RoomyPool(max_connections)
         super().__init__(*args, spawn=pool, backlog=BACKLOG, **kwargs)
-        self.connections = Connections(pool, spare=max(1, max_connections // 50), name=name)
-        self.full = self._full  # gevent's set_spawn put pool.full here
-
-    def _full(self) -> bool:
-        self.connections.make_room()
-        return self.pool.full()
+        self.connections = pool.connections = Connections(pool, spare=max(1, max_connections // 50), name=name)
 
 
 class NoDelayHandler(WSGIHandler):

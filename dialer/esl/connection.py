@@ -1,7 +1,11 @@
-"""greenswitch's InboundESL, extended so a dialer can rely on it.
+"""An Event Socket client that owns its socket, built around :mod:`dialer.esl.protocol`.
 
-greenswitch stays the client (its connect/auth/handler API), but four of
-its parts are replaced (FREESWITCH-NOTES.md, "greenswitch sharp edges"):
+It used to subclass greenswitch's ``InboundESL`` and override every part a
+dialer relies on (connect, close, stop, reading, sending), keeping only its
+constructor and private state (``_commands_sent``, ``_auth_request_event``,
+``_run``) that any greenswitch release could rename. Owning the ~200 lines
+is safer than depending on another library's internals
+(FREESWITCH-NOTES.md, "greenswitch sharp edges", for why each part differs):
 
 * **Reading**: one greenlet feeds :class:`~dialer.esl.protocol.StreamParser`
   with large ``recv`` chunks, decodes ``text/event-json`` with the C json
@@ -27,6 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,9 +39,7 @@ from typing import Any
 import gevent
 import gevent.event
 import gevent.lock
-import greenswitch
 from gevent import socket
-from greenswitch.esl import NotConnectedError
 
 from dialer.esl.protocol import Message, ProtocolError, StreamParser, parse_event_body
 
@@ -44,6 +47,10 @@ __all__ = ["CommandTimeout", "ESLConnection", "NotConnectedError", "Reply", "Wri
 
 log = logging.getLogger("autocall.esl")
 READ_SIZE = 256 * 1024
+
+
+class NotConnectedError(Exception):
+    """The connection is closed, or closed while a command waited for its reply."""
 
 
 class CommandTimeout(NotConnectedError):
@@ -68,19 +75,28 @@ class Reply:
 EventHandler = Callable[[dict[str, Any]], None]
 
 
-class ESLConnection(greenswitch.InboundESL):
+class ESLConnection:
+    """One inbound Event Socket connection: ``connect()``, commands, events to ``on_event``, ``close()``."""
+
     def __init__(self, host: str, port: int, password: str, *, on_event: EventHandler | None = None,
                  timeout: float = 5.0, command_timeout: float = 10.0, name: str = "") -> None:  # fmt: skip
-        super().__init__(host, port, password, timeout=timeout)
+        self.host, self.port, self.password = host, port, password
+        self.timeout = timeout  # connecting and authenticating
+        self.command_timeout = command_timeout  # a reply, or a write FreeSWITCH does not read
         self.name = name or f"{host}:{port}"
         self.on_event = on_event or (lambda event: None)
-        self.command_timeout = command_timeout
-        self.closed = gevent.event.Event()
-        self._parser = StreamParser()
-        self._write_lock = gevent.lock.Semaphore()
+        self.sock: Any = None  # gevent's socket once connected (bench/engine.py wraps it to tape the bytes)
+        self.connected = False  # commands may be sent
+        self.closed = gevent.event.Event()  # the reader has stopped: nothing more will arrive
         self.events_received = 0
         self.last_rx = time.monotonic()  # when FreeSWITCH last sent anything (the node's stall watchdog)
         self.disconnect_notice = ""  # what FreeSWITCH said when it hung up on us ("The system is being shut down.")
+        self._parser = StreamParser()
+        self._pending: deque[gevent.event.AsyncResult] = deque()  # replies still owed, in command order
+        self._write_lock = gevent.lock.Semaphore()
+        self._greeted = gevent.event.Event()  # auth/request came (or the peer said no, or hung up)
+        self._reader: gevent.Greenlet | None = None
+        self._open = False  # the socket is ours to read
 
     # -- connection --------------------------------------------------------
     def connect(self) -> None:
@@ -88,13 +104,11 @@ class ESLConnection(greenswitch.InboundESL):
             self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         except OSError as exc:
             raise NotConnectedError(f"cannot connect to {self.name}: {exc}") from exc
-        self.sock.settimeout(None)
+        self.sock.settimeout(None)  # reads wait for FreeSWITCH; commands and writes have their own deadlines
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock_file = None
-        self.connected = True
-        self._run = True
-        self._receive_events_greenlet = gevent.spawn(self.receive_events)
-        if not self._auth_request_event.wait(self.timeout) or not self.connected:
+        self.connected = self._open = True
+        self._reader = gevent.spawn(self.receive_events)
+        if not self._greeted.wait(self.timeout) or not self.connected:
             self.close("no auth/request from FreeSWITCH")
             raise NotConnectedError(f"{self.name}: FreeSWITCH sent no auth/request")
         reply = self.send(f"auth {self.password}", timeout=self.timeout)
@@ -105,12 +119,12 @@ class ESLConnection(greenswitch.InboundESL):
     def close(self, why: str = "closed") -> None:
         if self.connected:
             log.info("esl connection closed", extra={"node": self.name, "why": why})
-        self.connected = False
-        self._run = False
-        try:
-            self.sock.close()
-        except (OSError, AttributeError):
-            pass
+        self.connected = self._open = False
+        if self.sock is not None:
+            try:
+                self.sock.close()  # a reader blocked in recv gets an OSError and ends
+            except OSError:
+                pass
         self._fail_pending(why)
 
     def stop(self) -> None:
@@ -121,21 +135,22 @@ class ESLConnection(greenswitch.InboundESL):
             except NotConnectedError:
                 pass
         self.close("stopped")
-        if self._receive_events_greenlet is not None:
-            self._receive_events_greenlet.join(timeout=2)
+        if self._reader is not None:
+            self._reader.join(timeout=2)
 
     def _fail_pending(self, why: str) -> None:
-        pending, self._commands_sent = self._commands_sent, []
+        pending, self._pending = self._pending, deque()
         for result in pending:
             if not result.ready():
                 result.set_exception(NotConnectedError(f"{self.name}: {why}"))
 
     # -- reading -------------------------------------------------------------
     def receive_events(self) -> None:
+        """The reader greenlet: until the socket closes, frame what arrives and dispatch it."""
         sock, parser = self.sock, self._parser
         why = "FreeSWITCH closed the connection"
         try:
-            while self._run:
+            while self._open:
                 data = sock.recv(READ_SIZE)
                 if not data:
                     break
@@ -151,7 +166,7 @@ class ESLConnection(greenswitch.InboundESL):
         finally:
             self.close(why)
             self.closed.set()
-            self._auth_request_event.set()  # a connect() waiting for auth/request learns at once
+            self._greeted.set()  # a connect() waiting for auth/request learns at once
 
     def _dispatch(self, message: Message) -> None:
         ctype = message.headers.get("Content-Type", "")
@@ -167,21 +182,21 @@ class ESLConnection(greenswitch.InboundESL):
         elif ctype == "api/response":
             self._resolve(Reply(message.headers, message.body.decode("utf-8", "replace")))
         elif ctype == "auth/request":
-            self._auth_request_event.set()
+            self._greeted.set()
         elif ctype in ("text/disconnect-notice", "text/rude-rejection"):
             self.disconnect_notice = message.body.decode("utf-8", "replace").strip()
             if message.headers.get("Content-Disposition") != "linger":
-                self.connected = False
-            self._auth_request_event.set()
+                self.connected = False  # FreeSWITCH closes next; the reader sees it and ends
+            self._greeted.set()
 
     def _resolve(self, reply: Reply) -> None:
-        if not self._commands_sent:
+        if not self._pending:
             log.warning("esl reply with no command waiting", extra={"node": self.name, "reply": reply.text[:80]})
             return
-        self._commands_sent.pop(0).set(reply)
+        self._pending.popleft().set(reply)
 
     # -- commands --------------------------------------------------------------
-    def send(self, data: str, timeout: float | None = None) -> Reply:  # type: ignore[override]
+    def send(self, data: str, timeout: float | None = None) -> Reply:
         return self.send_many([data], timeout=timeout)[0]
 
     def send_many(self, commands: list[str], timeout: float | None = None) -> list[Reply]:
@@ -195,6 +210,7 @@ class ESLConnection(greenswitch.InboundESL):
             raise
 
     def send_nowait(self, commands: list[str]) -> list[gevent.event.AsyncResult]:
+        """Write commands (one write) and return their pending replies, in order."""
         if not self.connected:
             raise NotConnectedError(f"{self.name}: not connected")
         payload = []
@@ -209,7 +225,7 @@ class ESLConnection(greenswitch.InboundESL):
         with self._write_lock:
             if not self.connected:  # closed while we waited for the lock: nothing of ours was written
                 raise NotConnectedError(f"{self.name}: not connected")
-            self._commands_sent.extend(results)
+            self._pending.extend(results)
             try:
                 # A FreeSWITCH that stops reading fills the socket buffer: a write never blocks
                 # longer than a command may take (then the connection is given up).
