@@ -234,7 +234,7 @@ def test_everything_the_dockerfile_copies_exists_and_passes_its_dockerignore():
     # Every package pyproject ships (with its data: Lua scripts, the simulator's JSON and XML, HTML) is copied.
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     packages = [p.rstrip("*") for p in setuptools["packages"]["find"]["include"]]
-    assert packages == ["dialer", "simswitch", "tts"]
+    assert packages == ["dialer", "httpclient", "simswitch", "tts"]
     copied = {rest.split()[0] for keyword, rest in instructions() if keyword == "COPY"}
     for package in packages:
         assert package in allowed and package in copied, package

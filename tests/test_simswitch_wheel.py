@@ -88,7 +88,8 @@ def test_the_wheel_ships_the_packages_and_the_simulators_data(wheel):
         "dialer/store/lua/",
     ):
         assert any(name.startswith(data) for name in names), data
-    assert {name.split("/")[0] for name in names if not name.startswith("autocall-")} == {"dialer", "simswitch", "tts"}
+    shipped = {name.split("/")[0] for name in names if not name.startswith("autocall-")}
+    assert shipped == {"dialer", "httpclient", "simswitch", "tts"}
 
 
 def test_the_installed_commands_import_the_wheel_not_the_checkout(installed, tmp_path):
