@@ -285,16 +285,19 @@ def push(svc: Services, settings: Settings, customers: list[Customer], remember:
         out, rows = _sort(svc, current, customers)
         if not _takes_one(LeadRules(svc, _prospect(current, values)), rows, out):
             return _in_request_order(out, customers)
-        try:
-            if current is None:
+        if current is None:
+            try:
                 campaign = campaigns.create(svc, values)
-                out.created = True
-            else:
-                campaign = campaigns.update(svc, current.campaign_uuid, values) if values else current
-        except (Conflict, NotFound) as exc:
-            if isinstance(exc, Conflict) and exc.message != campaigns.NAME_TAKEN:
-                raise
-            continue  # created, renamed or deleted by another request meanwhile: sort again
+            except Conflict as exc:
+                if exc.message != campaigns.NAME_TAKEN:
+                    raise
+                continue  # created by another request meanwhile: sort again
+            out.created = True
+        else:
+            # An existing queue's new settings are written only once a customer has landed: the
+            # import may still refuse every row (a mobile another customer holds, a race), and a
+            # refused push writes nothing. The rows are checked against the settings as they will be.
+            campaign = _prospect(current, values)
         out.campaign_uuid = campaign.campaign_uuid
         if remember is not None and answer is not None:
             remember.render = lambda result, out=out, rows=rows: answer(_outcome(out, rows, result, customers))
@@ -305,6 +308,11 @@ def push(svc: Services, settings: Settings, customers: list[Customer], remember:
             raise NotFound(QUEUE_NOT_FOUND) from None  # deleted while importing
         if result.replayed is not None:
             return Pushed(replayed=result.replayed)
+        if current is not None and values and result.imported:
+            try:
+                campaigns.update(svc, current.campaign_uuid, values)
+            except NotFound:
+                raise NotFound(QUEUE_NOT_FOUND) from None
         return _outcome(out, rows, result, customers)
     raise Conflict("the queue kept changing while this push was sorted; retry")
 
