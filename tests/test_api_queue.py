@@ -105,6 +105,19 @@ def queued_leads(store, camp) -> dict[str, dict[str, str]]:
 
 
 # -- push ---------------------------------------------------------------------------------
+def test_a_push_whose_customers_are_all_refused_leaves_the_queue_as_it_was(api, store, redis_client, ivr):
+    """The sort cannot see that B's mobile is pending under A; the import can. The push is refused
+    whole, and the settings it carried (concurrent_call 7) are not written either."""
+    from tests.api_fixtures import snapshot
+
+    body = {"queue_code": "Q", "template": "IVR-1"}
+    assert push(api, body, customers=[customer("A", "0981000001")], concurrent_call=2).status_code == 200
+    before = snapshot(redis_client)
+    res = push(api, body, customers=[customer("B", "0981000001")], concurrent_call=7)
+    assert res.status_code == 400 and res.json["data"]["fail"] == ["B"]
+    assert snapshot(redis_client) == before and queue_campaign(store, "Q").concurrent_call == 2
+
+
 def test_the_seed_push_creates_the_queue_and_answers_the_seed_response(api, store, ivr):
     res = api(PUSH.method, path(PUSH), body=PUSH.data)
     assert res.status_code == 200
