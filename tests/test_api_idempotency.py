@@ -46,6 +46,21 @@ def test_a_bulk_retry_replays_the_first_answer_not_a_list_of_duplicates(api, cam
     assert other.json["imported"] == 0 and other.json["duplicates"][0]["external_id"] == "kh1"
 
 
+def test_a_push_refused_whole_remembers_no_answer_and_writes_nothing(api, store, redis_client):
+    """Every customer of the push clashes with one pending (found by the import, not the sort): the
+    refusal writes nothing, its key included, so the same key lands the push once the clash is gone."""
+    store.put_template(Template(template_name="nhac_no", text="Xin chào"))
+    body = {"queue_code": "Q", "template": "nhac_no"}
+    pushed = api("POST", "/v2/autocall/queue", json={**body, "customers": [{"id": "A", "mobiles": ["0982596021"]}]})
+    assert pushed.status_code == 200
+    before = snapshot(redis_client)
+    key = {"Idempotency-Key": "push-b"}
+    clash = {**body, "customers": [{"id": "B", "mobiles": ["0982596021"]}]}
+    refused = api("POST", "/v2/autocall/queue", json=clash, headers=key)
+    assert refused.status_code == 400 and refused.json["content"] == "import fail"
+    assert snapshot(redis_client) == before
+
+
 def test_the_same_key_with_another_request_is_refused(api, redis_client, camp):
     key = {"Idempotency-Key": "k-1"}
     api("POST", "/v3/autocall/import", json=one(camp), headers=key)

@@ -113,7 +113,9 @@ def _commit(svc: Services, campaign_uuid: str, valid: list[tuple[int, Lead]], re
     while True:
         result.imported = [valid[i] for i in keep]
         result.duplicates.sort(key=lambda d: d.row)
-        answer = remember.answer(svc, result) if remember else None
+        # Nothing left to land: no answer is remembered (a refused request writes nothing, and a
+        # retry once the clash is gone may land), the commit only drops what was staged.
+        answer = remember.answer(svc, result) if remember and keep else None
         done = svc.store.imports.commit(campaign_uuid, [valid[i][1] for i in keep], now, import_id=import_id,
                                         pending_only=pending_only, drop=dropped, answer=answer,
                                         start=start)  # fmt: skip
