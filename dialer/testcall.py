@@ -23,10 +23,10 @@ from dialer.config import Settings
 from dialer.domain.context import CampaignContext
 from dialer.domain.enums import RecallStatus, TypeAutocall
 from dialer.domain.models import DEFAULT_TIME_ZONE, Campaign, Template
+from dialer.domain.window import zone
 from dialer.engine.calls import InFlight
 from dialer.engine.engine import Engine
 from dialer.engine.recorder import outcome_of
-from dialer.pacing.window import zone
 from dialer.store.store import Claim, Finish, Store
 
 DEFAULT_TEXT = "Xin chào {{ ten }}. Đây là cuộc gọi thử của autocall lúc {{ gio }}. Bấm một phím rồi gác máy."

@@ -12,8 +12,8 @@ from dialer.api.app import build_app
 from dialer.api.server import make_server
 from dialer.domain.enums import TypeAutocall
 from dialer.domain.models import Campaign, Lead, Network, Template
+from dialer.domain.window import zone
 from dialer.media import MessageFiles
-from dialer.pacing.window import zone
 from tests.api_fixtures import TOKEN, snapshot
 from tests.conftest import free_port
 from tests.factories import campaign, leads

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from dialer.pacing.window import zone
+from dialer.domain.window import zone
 from dialer.service import cdrs
 from dialer.store.store import Finish
 from tests.factories import campaign, leads

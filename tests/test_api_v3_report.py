@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from dialer.pacing.window import zone
+from dialer.domain.window import zone
 from dialer.store.store import Finish
 from tests.factories import campaign, leads
 from tests.seed_examples import examples

@@ -14,11 +14,11 @@ from typing import Any
 
 from dialer.domain.cdr import answer_object, cdr_object
 from dialer.domain.enums import ModeCall, ReportKey
+from dialer.domain.window import zone
 from dialer.engine.calls import InFlight
 from dialer.outcomes import recall, vbot
 from dialer.outcomes.classify import Outcome, classify
 from dialer.outcomes.own_causes import NOT_RUN, NOT_SENT, SWITCH_LOST
-from dialer.pacing.window import zone
 from dialer.store.store import Finish
 
 # FreeSWITCH could not create the session, so nothing was dialled: over sessions-per-second or

@@ -34,8 +34,8 @@ import gevent.event
 
 from dialer.domain.context import CampaignContext
 from dialer.domain.enums import CampaignStatus, ModeCall
+from dialer.domain.window import in_window, next_opening
 from dialer.esl.node import Node
-from dialer.pacing.window import in_window, next_opening
 from dialer.store.store import Claim
 
 log = logging.getLogger("autocall.pacer")

@@ -12,7 +12,7 @@ from dialer.domain.enums import CampaignStatus, CampaignType
 from dialer.domain.ids import new_uuid
 from dialer.domain.models import Campaign
 from dialer.domain.webhook_targets import host_problem
-from dialer.pacing.window import zone
+from dialer.domain.window import zone
 from dialer.service import readiness
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound

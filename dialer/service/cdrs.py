@@ -33,7 +33,7 @@ import redis
 
 from dialer.domain.cdr import FIELDS, cdr_object
 from dialer.domain.models import Campaign
-from dialer.pacing.window import zone
+from dialer.domain.window import zone
 from dialer.service.context import Services
 from dialer.service.errors import NotFound
 from dialer.service.reports import CAMPAIGN_NOT_FOUND, parse_range

@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field
 
 from dialer.domain.enums import RecallStatus, ReportKey
 from dialer.domain.models import Campaign
-from dialer.pacing.window import in_window, zone
+from dialer.domain.window import in_window, zone
 from dialer.service.context import Services
 from dialer.store.holds import parse
 

@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dialer.domain.enums import RecallStatus, ReportKey
-from dialer.pacing.window import zone
+from dialer.domain.window import zone
 from dialer.service.context import Services
 from dialer.service.errors import Invalid, NotFound
 from dialer.store.store import REPORT_FIELDS

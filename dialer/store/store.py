@@ -19,7 +19,7 @@ import redis
 
 from dialer.domain.enums import CampaignStatus, ReportKey
 from dialer.domain.models import Campaign, Carrier, Lead, Template
-from dialer.pacing.window import zone
+from dialer.domain.window import zone
 from dialer.store.imports import LeadImports
 from dialer.store.keys import Keys
 from dialer.store.sealing import NoKey, Sealer, SealError
