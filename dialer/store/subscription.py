@@ -50,5 +50,5 @@ class EventSubscriptions:
 
     def subscribe(self, on_resubscribed: Callable[[Any], None]) -> Subscription:
         """Subscribe to the events channel; ``on_resubscribed(connection)`` runs after each silent
-        resubscription by redis-py."""
+        resubscription by redis-py (a bound method: redis-py keeps a weak reference to it)."""
         return Subscription(self.r, self.keys.events, on_resubscribed)
