@@ -29,9 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import redis
-
 from dialer.domain.models import Campaign, Template
+from dialer.store.errors import StoreError
 from dialer.store.store import Store
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "demo-campaign.json"
@@ -82,12 +81,12 @@ def start_redis(workdir: str) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", workdir, "--save", "",
                              "--appendonly", "no"], stdout=subprocess.DEVNULL)  # fmt: skip
-    client = redis.Redis(port=port)
+    store = Store.from_url(f"redis://127.0.0.1:{port}/0")
     for _ in range(250):
         try:
-            client.ping()
+            store.ping()
             return proc, port
-        except redis.ConnectionError:
+        except StoreError:  # not up yet (refused, still loading)
             time.sleep(0.02)
     proc.kill()
     raise SystemExit("redis-server did not start")
@@ -232,8 +231,8 @@ def _final(store: Store, campaign: Campaign, started: float, stats: Path, api: A
             print(f"  {key:14s} {value}")
     print(f"  total_duration {report['total_duration']} s, total_billsec {report['total_billsec']} s, "
           f"total_waitsec {report['total_waitsec']} s (simulated time)")  # fmt: skip
-    recalled = sum(1 for v in store.r.hscan_iter(store.keys.external(campaign.campaign_uuid))
-                   if int(store.get_lead(v[1]).get("attempts") or 0) > 1)  # fmt: skip
+    recalled = sum(1 for _, lead in store.external_ids.leads(campaign.campaign_uuid)
+                   if int(store.get_lead(lead).get("attempts") or 0) > 1)  # fmt: skip
     print(f"leads recalled at least once: {recalled}")
     try:
         sim = json.loads(stats.read_text())

@@ -11,6 +11,7 @@ Names and labels: docs/observability.md.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -40,13 +41,13 @@ class EngineCollector(Collector):
             for att in list(calls.values()):
                 key = (campaign_uuid, att.node.name)
                 counts[key] = counts.get(key, 0) + 1
-        for (campaign_uuid, node), n in sorted(counts.items()):
-            in_flight.add_metric([campaign_uuid, node], n)
+        for (campaign_uuid, node_name), n in sorted(counts.items()):
+            in_flight.add_metric([campaign_uuid, node_name], n)
         yield in_flight
         attempts = CounterMetricFamily("autocall_attempts", "Originates sent to FreeSWITCH",
                                        labels=["campaign", "node"])  # fmt: skip
-        for (campaign_uuid, node), n in sorted(engine.counts.attempts.items()):
-            attempts.add_metric([campaign_uuid, node], n)
+        for (campaign_uuid, node_name), n in sorted(engine.counts.attempts.items()):
+            attempts.add_metric([campaign_uuid, node_name], n)
         yield attempts
         outcomes = CounterMetricFamily("autocall_outcomes", "Attempts recorded, by recall status and hangup cause",
                                        labels=["campaign", "recall_status", "cause"])  # fmt: skip
@@ -97,7 +98,7 @@ class StoreCollector(Collector):
         self.store = store
 
     def collect(self) -> Iterator[Metric]:
-        store, k = self.store, self.store.keys
+        store = self.store
         def per_campaign(name: str, text: str) -> GaugeMetricFamily:
             return GaugeMetricFamily(name, text, labels=["campaign"])
 
@@ -113,12 +114,11 @@ class StoreCollector(Collector):
             for name, family in families.items():
                 family.add_metric([campaign_uuid], sizes[name])
         yield from families.values()
-        pipe = store.r.pipeline(transaction=False)
-        pipe.zcard(k.webhooks)
-        pipe.llen(k.webhooks_dead)
-        backlog, dead = pipe.execute()
-        yield GaugeMetricFamily("autocall_webhook_backlog", "Webhook deliveries waiting or retrying", value=backlog)
-        yield GaugeMetricFamily("autocall_webhooks_dead", "Webhook deliveries that failed for good", value=dead)
+        webhooks = store.webhook_backlog.counts(int(time.time() * 1000))
+        yield GaugeMetricFamily("autocall_webhook_backlog", "Webhook deliveries waiting or retrying",
+                                value=webhooks.queued)  # fmt: skip
+        yield GaugeMetricFamily("autocall_webhooks_dead", "Webhook deliveries that failed for good",
+                                value=webhooks.dead)  # fmt: skip
         yield GaugeMetricFamily("autocall_campaigns_running", "Campaigns with status start", value=len(running))
 
 

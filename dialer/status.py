@@ -8,7 +8,6 @@ and Redis must take a write (one expiring ``probe`` key, as ``/readyz``).
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -46,7 +45,6 @@ def redis_health(store: Store) -> dict[str, Any]:
 
 def gather(store: Store, now: float | None = None) -> dict[str, Any]:
     now = time.time() if now is None else now
-    k = store.keys
     running = store.running_campaigns()
     campaigns = []
     every = store.get_campaigns(store.campaign_uuids())
@@ -54,7 +52,7 @@ def gather(store: Store, now: float | None = None) -> dict[str, Any]:
     for campaign in every:
         uuid = campaign.campaign_uuid
         sizes = store.queue_sizes(uuid)
-        due = store.r.zcount(k.recalls(uuid), "-inf", int(now * 1000))
+        due = store.queue_counts.recalls_due(uuid, int(now * 1000))
         campaigns.append({
             "name": campaign.campaign_name, "uuid": uuid, "status": campaign.status.value,
             "active": campaign.active, "running": uuid in running, "in_flight": sizes["in_flight"],
@@ -63,22 +61,11 @@ def gather(store: Store, now: float | None = None) -> dict[str, Any]:
             # why an engine holds it (it cannot place a call: dialer/engine/holds.py); [] while it may dial
             "held": holds.get(uuid, {}).get("why", []), "held_since_ms": holds.get(uuid, {}).get("since_ms", 0),
         })  # fmt: skip
-    engines = []
-    prefix = k.engine("")
-    for key in sorted(store.r.scan_iter(match=f"{prefix}*", count=1000)):
-        raw = store.r.get(key)
-        try:
-            info = json.loads(raw) if raw else {}
-        except ValueError:
-            info = {}
-        engines.append({"id": key[len(prefix) :], **(info if isinstance(info, dict) else {})})
-    pipe = store.r.pipeline(transaction=False)
-    pipe.zcard(k.webhooks)
-    pipe.zcount(k.webhooks, "-inf", int(now * 1000))
-    pipe.llen(k.webhooks_dead)
-    backlog, due, dead = pipe.execute()
+    engines = [{"id": e.engine_id, **e.info} for e in store.engine_listing.alive()]
+    webhooks = store.webhook_backlog.counts(int(now * 1000))
     return {"campaigns": campaigns, "engines": engines,
-            "webhooks": {"queued": backlog, "due": due, "dead": dead}, "redis": redis_health(store)}  # fmt: skip
+            "webhooks": {"queued": webhooks.queued, "due": webhooks.due, "dead": webhooks.dead},
+            "redis": redis_health(store)}  # fmt: skip
 
 
 def _table(rows: list[list[str]]) -> str:

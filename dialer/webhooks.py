@@ -56,8 +56,8 @@ from collections.abc import Callable
 import gevent
 import gevent.event
 import gevent.pool
-import redis
 
+from dialer.store.errors import StoreError
 from dialer.store.store import Store
 from dialer.webhook_guard import AddressRefused, connector
 from httpclient import Client
@@ -147,7 +147,7 @@ class WebhookSender:
             self._freed.clear()  # before claiming: a slot freed meanwhile wakes the wait below at once
             try:
                 sent = self.deliver_due()
-            except redis.RedisError as exc:
+            except StoreError as exc:
                 log.error("webhook queue unreachable", extra={"error": str(exc)})
                 sent = 0
             self._freed.wait(0.05 if sent else 0.5)
@@ -170,7 +170,7 @@ class WebhookSender:
         try:
             self.deliver(delivery)
         except Exception as exc:  # Redis unreachable (or a bug): the lease brings the delivery back later
-            message = "webhook queue unreachable" if isinstance(exc, redis.RedisError) else "webhook sender error"
+            message = "webhook queue unreachable" if isinstance(exc, StoreError) else "webhook sender error"
             log.error(message, extra={"delivery": delivery, "host": host, "error": describe(exc)})
         finally:
             self.in_flight[host] -= 1

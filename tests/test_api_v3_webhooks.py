@@ -8,6 +8,7 @@ import gevent.pywsgi
 import pytest
 
 from dialer.service import webhooks
+from dialer.store import webhook_backlog
 from dialer.webhooks import MAX_TRIES, WebhookSender
 from tests.api_fixtures import snapshot
 from tests.receivers import WebhookReceiver
@@ -118,7 +119,7 @@ def test_counter_ids_from_finish_lua_are_accepted(api, store):
 
 
 def test_retry_all_requeues_every_dead_delivery_in_batches(api, store, monkeypatch):
-    monkeypatch.setattr(webhooks, "BATCH", 2)
+    monkeypatch.setattr(webhook_backlog, "BATCH", 2)
     dead = [kill(store, call=str(i)) for i in range(5)]
     orphan = "f" * 32  # a dead id whose hash is gone: nothing to send, it is dropped
     store.r.lpush(store.keys.webhooks_dead, orphan)
@@ -143,10 +144,11 @@ def test_a_dead_delivery_can_be_deleted(api, store):
 def test_a_concurrent_change_to_the_dead_list_is_retried_not_lost(services, store, monkeypatch):
     first = kill(store, call="a")
     k = store.keys
-    real = webhooks._watched
+    backlog = services.store.webhook_backlog
+    real = backlog._watched
     raced, steps = [], []
 
-    def racing(svc, keys, step):
+    def racing(keys, step):
         def step_with_a_race(pipe):
             steps.append(1)
             result = step(pipe)
@@ -154,9 +156,9 @@ def test_a_concurrent_change_to_the_dead_list_is_retried_not_lost(services, stor
                 raced.append(kill(store, call="late"))
             return result
 
-        return real(svc, keys, step_with_a_race)
+        return real(keys, step_with_a_race)
 
-    monkeypatch.setattr(webhooks, "_watched", racing)
+    monkeypatch.setattr(backlog, "_watched", racing)
     webhooks.requeue(services, first)
     assert len(steps) == 2  # the first EXEC was refused (WATCH), the second went through
     assert store.r.lrange(k.webhooks_dead, 0, -1) == raced

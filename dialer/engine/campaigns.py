@@ -16,15 +16,15 @@ from collections.abc import Callable
 from typing import Any
 
 import gevent
-import redis
-from redis.client import PubSub
 
 from dialer.domain.context import CampaignContext
 from dialer.domain.enums import CampaignStatus
 from dialer.engine.holds import Holds
 from dialer.pacing.pacer import CampaignPacer
 from dialer.retry import redis_forever
+from dialer.store.errors import StoreError
 from dialer.store.store import Store
+from dialer.store.subscription import Subscription
 
 log = logging.getLogger("autocall.engine")
 SUBSCRIBE_FIRST_S, SUBSCRIBE_CAP_S = 0.1, 5.0  # the subscription is made again after 0.1 s, doubling to 5 s
@@ -143,7 +143,7 @@ class Campaigns:
             return
         try:
             self.reconcile()
-        except redis.RedisError as exc:  # the periodic reconcile tries again
+        except StoreError as exc:  # the periodic reconcile tries again
             log.error("reconciling campaigns failed; retried later", extra={"error": str(exc)})
         except Exception:  # a bug with one campaign (or a client closed under it) must not end the loop
             log.exception("reconciling campaigns failed")
@@ -158,38 +158,28 @@ class Campaigns:
         first = True
         while True:
             # While Redis is away: subscribing again after 0.1 s, doubling to 5 s.
-            pubsub, watched = self._retry.call_with_retry(self._subscribe, self._lost)
+            subscription = self._retry.call_with_retry(self._subscribe, self._lost)
             try:
                 # Subscribed first, then read: a campaign started at any moment is either in what the
                 # reconcile reads or in a message we now receive (at start too: no gap between the two).
                 self._resubscribed(None, first)
                 first = False
-                for message in pubsub.listen():
-                    kind, _, rest = str(message.get("data", "")).partition(" ")
+                for data in subscription.messages():
+                    kind, _, rest = data.partition(" ")
                     campaign_uuid = rest.split(" ", 1)[0]
                     if kind == "wake":
                         self.wake(campaign_uuid)
                     elif kind in ("status", "changed"):
                         self.changed(campaign_uuid)
-            except redis.RedisError as exc:
+            except StoreError as exc:
                 self._lost(exc)
                 gevent.sleep(SUBSCRIBE_FIRST_S)  # the back-off's first step: never a busy loop
             finally:
-                watched.deregister_connect_callback(self._resubscribed)  # back to the shared pool: not ours
-                pubsub.close()
+                subscription.close()
 
-    def _subscribe(self) -> tuple[PubSub, Any]:
-        pubsub = self.store.r.pubsub(ignore_subscribe_messages=True)
-        try:
-            pubsub.subscribe(self.store.keys.events)
-        except BaseException:
-            pubsub.close()
-            raise
-        # redis-py reconnects and resubscribes by itself after a dropped connection, silently:
-        # this callback (run after its resubscription) is how we learn of it.
-        watched = pubsub.connection
-        watched.register_connect_callback(self._resubscribed)
-        return pubsub, watched
+    def _subscribe(self) -> Subscription:
+        # redis-py resubscribes by itself after a dropped connection, silently: _resubscribed learns of it.
+        return self.store.subscriptions.subscribe(self._resubscribed)
 
     def _lost(self, exc: Exception) -> None:
         log.error("event subscription lost; resubscribing", extra={"error": str(exc)})

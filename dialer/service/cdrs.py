@@ -7,8 +7,9 @@ never shown, exactly as the report leaves it out.
 
 Paging is keyset paging on (end ms, call uuid), the ZSET's own order: the
 cursor ``<end_ms>:<call_uuid>`` of the last CDR of a page finds the next
-one in O(log n) (ZSCORE + ZRANK), so page 10,000 of a 10-million-CDR campaign
-costs what page 1 does, and CDRs that end meanwhile never shift a page.
+one in O(log n) (ZSCORE + ZRANK, dialer/store/cdr_reads.py), so page 10,000
+of a 10-million-CDR campaign costs what page 1 does, and CDRs that end
+meanwhile never shift a page.
 ``offset`` is also accepted for small tables (it reads and skips, so it is
 capped at ``MAX_OFFSET``).
 
@@ -29,14 +30,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import redis
-
 from dialer.domain.cdr import FIELDS, cdr_object
 from dialer.domain.models import Campaign
 from dialer.domain.window import zone
 from dialer.service.context import Services
 from dialer.service.errors import NotFound
 from dialer.service.reports import CAMPAIGN_NOT_FOUND, parse_range
+from dialer.store.errors import StoreError
 
 log = logging.getLogger("autocall.api")
 
@@ -58,10 +58,6 @@ class Range:
     tz: ZoneInfo
     lo_ms: int
     hi_ms: int
-
-
-def _key(svc: Services, rng: Range) -> str:
-    return svc.store.keys.cdrs(rng.campaign.campaign_uuid)
 
 
 def resolve(svc: Services, campaign_uuid: str, start: str | None, end: str | None) -> Range:
@@ -97,75 +93,20 @@ def cursor(end_ms: int, call_uuid: str) -> str:
     return f"{end_ms}:{call_uuid}"
 
 
-def _after(r: redis.Redis, key: str, pos: tuple[int, str], hi_ms: int, n: int) -> tuple[list[tuple[int, str]], bool]:
-    """Up to ``n`` entries strictly after ``pos`` in (score, member) order with score < hi_ms,
-    and whether the range is exhausted."""
-    ms, member = pos
-    pipe = r.pipeline(transaction=True)
-    pipe.zscore(key, member)
-    pipe.zrank(key, member)
-    score, rank = pipe.execute()
-    rows: list[tuple[str, float]]
-    if score is not None and int(score) == ms:
-        # The cursor's CDR is where it was: the next ones follow its rank.
-        rows = r.zrange(key, rank + 1, rank + n, withscores=True)
-        short = len(rows) < n
-    else:
-        # It moved or went (rare): the rest of its millisecond by name, then the later ones.
-        rows, offset = [], 0
-        while len(rows) < n:
-            chunk = r.zrange(key, ms, ms, byscore=True, offset=offset, num=EXPORT_BATCH, withscores=True)
-            offset += len(chunk)
-            rows += [(m, s) for m, s in chunk if m > member]
-            if len(chunk) < EXPORT_BATCH:
-                break
-        rows = rows[:n]
-        short = False
-        if len(rows) < n:
-            more = r.zrange(key, f"({ms}", f"({hi_ms}", byscore=True, offset=0, num=n - len(rows), withscores=True)
-            short = len(more) < n - len(rows)
-            rows += more
-    out: list[tuple[int, str]] = []
-    for m, s in rows:
-        s = int(s)
-        if s >= hi_ms:
-            return out, True
-        if (s, m) > (ms, member):  # an entry added before the cursor meanwhile shifts the ranks: skip it
-            out.append((s, m))
-    return out, short
-
-
 def _scan(svc: Services, rng: Range, after: tuple[int, str] | None, batch: int) -> Iterator[tuple[int, str, dict]]:
     """Every entry of the range after ``after`` in order, as (end ms, call uuid, CDR hash or {}
     when the attempt is not reported). Reads ``batch`` entries per round trip."""
-    r, key = svc.store.r, _key(svc, rng)
-    pos = after if after is not None and after[0] >= rng.lo_ms else None
     warned = False
-    if pos is not None and pos[0] >= rng.hi_ms:
-        return
-    while True:
-        if pos is None:
-            first = r.zrange(key, rng.lo_ms, f"({rng.hi_ms}", byscore=True, offset=0, num=batch, withscores=True)
-            rows, done = [(int(s), m) for m, s in first], len(first) < batch
-        else:
-            rows, done = _after(r, key, pos, rng.hi_ms, batch)
-        if rows:
-            pipe = r.pipeline(transaction=False)
-            for _, call in rows:
-                pipe.hgetall(svc.store.keys.call(call))
-            for (ms, call), cdr in zip(rows, pipe.execute(), strict=True):
-                if cdr.get("reported") != "1":
-                    yield ms, call, {}
-                    continue
-                cdr = svc.store.open_cdr(call, cdr)  # enable_encrypt: numbers, answered_number, reason
-                if "unreadable" in cdr and not warned:
-                    warned = True  # shown as stored (sealed); said once per listing, not per CDR
-                    extra = {"campaign": rng.campaign.campaign_uuid, "call": call, "error": cdr["unreadable"]}
-                    log.error("CDR fields cannot be opened", extra=extra)
-                yield ms, call, cdr
-            pos = rows[-1]
-        if done:
-            return
+    for ms, call, stored in svc.store.cdr_reads.walk(rng.campaign.campaign_uuid, rng.lo_ms, rng.hi_ms, after, batch):
+        if stored.get("reported") != "1":
+            yield ms, call, {}
+            continue
+        cdr = svc.store.open_cdr(call, stored)  # enable_encrypt: numbers, answered_number, reason
+        if "unreadable" in cdr and not warned:
+            warned = True  # shown as stored (sealed); said once per listing, not per CDR
+            extra = {"campaign": rng.campaign.campaign_uuid, "call": call, "error": cdr["unreadable"]}
+            log.error("CDR fields cannot be opened", extra=extra)
+        yield ms, call, cdr
 
 
 def _hour_floor(ms: int, tz: ZoneInfo) -> datetime:
@@ -174,12 +115,10 @@ def _hour_floor(ms: int, tz: ZoneInfo) -> datetime:
 
 def total(svc: Services, rng: Range) -> int:
     """Reported CDRs in the range, from the report counters (see the module doc)."""
-    r, key = svc.store.r, _key(svc, rng)
-    first = r.zrange(key, rng.lo_ms, f"({rng.hi_ms}", byscore=True, offset=0, num=1, withscores=True)
-    if not first:
+    span = svc.store.cdr_reads.span(rng.campaign.campaign_uuid, rng.lo_ms, rng.hi_ms)
+    if span is None:
         return 0
-    last = r.zrange(key, f"({rng.hi_ms}", rng.lo_ms, byscore=True, desc=True, offset=0, num=1, withscores=True)
-    first_ms, last_ms = int(first[0][1]), int(last[0][1]) if last else int(first[0][1])
+    first_ms, last_ms = span
     # Widening to whole local hours adds no CDR (none lies outside [first, last]) and removes the edges.
     span_lo = _hour_floor(first_ms, rng.tz)
     span_hi = datetime.fromtimestamp(_hour_floor(last_ms, rng.tz).timestamp() + 3600, rng.tz)
@@ -247,7 +186,7 @@ def export_csv(svc: Services, campaign_uuid: str, *, start: str | None = None, e
                 rows += 1
                 if rows % EXPORT_BATCH == 0:
                     yield _drain(buffer)
-        except redis.RedisError as exc:
+        except StoreError as exc:
             # Headers are gone: the client sees a cut transfer, the log says why.
             log.error("CDR export failed", extra={"campaign": campaign_uuid, "rows": rows, "error": str(exc)})
             raise

@@ -26,7 +26,6 @@ HGETALLs of a few fields).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -35,6 +34,7 @@ from dialer.domain.models import Campaign
 from dialer.domain.window import in_window, zone
 from dialer.service.context import Services
 from dialer.store.holds import parse
+from dialer.store.queue_counts import CountsWanted
 
 WINDOWS_S = (10, 60)  # the calls/s windows, seconds
 
@@ -64,8 +64,8 @@ class Outcomes(BaseModel):
         self.total_billsec += other.total_billsec
         for key in ReportKey:
             setattr(self.status, key.value, getattr(self.status, key.value) + getattr(other.status, key.value))
-        for key, count in other.recall_status.items():
-            self.recall_status[key] = self.recall_status.get(key, 0) + count
+        for status, count in other.recall_status.items():
+            self.recall_status[status] = self.recall_status.get(status, 0) + count
 
 
 class Counts(BaseModel):
@@ -151,42 +151,28 @@ def _outcomes(buckets: list[dict[str, str]]) -> Outcomes:
 def snapshot(svc: Services) -> LiveSnapshot:
     now_s = svc.clock()
     now_ms = int(now_s * 1000)
-    store, k = svc.store, svc.store.keys
+    store = svc.store
     running = sorted(store.running_campaigns())
     campaigns: list[Campaign] = sorted(store.get_campaigns(running) if running else [], key=lambda c: c.campaign_id)
-    pipe = store.r.pipeline(transaction=False)
-    plans: list[tuple[Campaign, str, int]] = []
+    days: list[str] = []
+    wanted: list[CountsWanted] = []
     for c in campaigns:
-        uuid = c.campaign_uuid
         day, hours = today_hours(c.time_zone, now_s)
-        pipe.zcard(k.calls(uuid))
-        for window in WINDOWS_S:
-            pipe.zcount(k.cdrs(uuid), f"({now_ms - window * 1000}", now_ms)
-        pipe.zcard(k.recalls(uuid))
-        pipe.zcount(k.recalls(uuid), "-inf", now_ms)
-        pipe.zcard(k.fresh(uuid))
-        pipe.zcard(k.hopper(uuid))
-        for hour in hours:
-            pipe.hgetall(k.stats(uuid, hour))
-        plans.append((c, day, len(hours)))
-    if plans:
-        pipe.hmget(k.held, [c.campaign_uuid for c, _, _ in plans])
-    replies: list[Any] = pipe.execute() if plans else []
-    holds = [parse(raw) or {} for raw in replies.pop()] if plans else []
-    totals = LiveTotals(campaigns=len(plans), held=sum(1 for h in holds if h))
+        days.append(day)
+        wanted.append(CountsWanted(c.campaign_uuid, hours))
+    counted = store.queue_counts.of(wanted, now_ms, WINDOWS_S)
+    holds = [parse(n.held) or {} for n in counted]
+    totals = LiveTotals(campaigns=len(counted), held=sum(1 for h in holds if h))
     rows: list[LiveCampaign] = []
-    at = 0
-    for (c, day, n_hours), hold in zip(plans, holds, strict=True):
-        in_flight, calls_10s, calls_60s, recalls, recalls_due, fresh, hopper = replies[at : at + 7]
-        buckets = replies[at + 7 : at + 7 + n_hours]
-        at += 7 + n_hours
+    for c, day, n, hold in zip(campaigns, days, counted, holds, strict=True):
+        calls_10s, calls_60s = n.ended
         row = LiveCampaign(
             campaign_uuid=c.campaign_uuid, campaign_id=c.campaign_id, campaign_name=c.campaign_name,
             status=c.status.value, active=c.active, in_window=in_window(c.schedules, c.time_zone, now_s),
             time_zone=c.time_zone, day=day, held=hold.get("why", []), held_since_ms=hold.get("since_ms", 0),
-            in_flight=in_flight, concurrent_call=c.concurrent_call,
+            in_flight=n.in_flight, concurrent_call=c.concurrent_call,
             calls_10s=calls_10s, calls_60s=calls_60s, cps_10s=_rate(calls_10s, 10), cps_60s=_rate(calls_60s, 60),
-            today=_outcomes(buckets), recalls=recalls, recalls_due=recalls_due, fresh=fresh, hopper=hopper,
+            today=_outcomes(n.hours), recalls=n.recalls, recalls_due=n.recalls_due, fresh=n.fresh, hopper=n.hopper,
         )  # fmt: skip
         rows.append(row)
         for name in ("in_flight", "concurrent_call", "calls_10s", "calls_60s", "recalls", "recalls_due", "fresh",

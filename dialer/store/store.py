@@ -20,9 +20,15 @@ import redis
 from dialer.domain.enums import CampaignStatus, ReportKey
 from dialer.domain.models import Campaign, Carrier, Lead, Template
 from dialer.domain.window import zone
+from dialer.store.cdr_reads import CdrReads
+from dialer.store.engine_listing import EngineListing
+from dialer.store.external_ids import ExternalIds
 from dialer.store.imports import LeadImports
 from dialer.store.keys import Keys
+from dialer.store.queue_counts import QueueCountReads
 from dialer.store.sealing import NoKey, Sealer, SealError
+from dialer.store.subscription import EventSubscriptions
+from dialer.store.webhook_backlog import WebhookBacklog
 
 log = logging.getLogger("autocall.store")
 REPORT_FIELDS = ("total_calls", "total_duration", "total_billsec", "total_waitsec")
@@ -154,6 +160,13 @@ class Store:
         self._add_dnc = _script(client, "add_dnc")
         self._delete_campaign = _script(client, "delete_campaign")
         self.imports = LeadImports(self)
+        # Reads and moves the services, status and metrics make (issue 16: only dialer/store touches Redis)
+        self.cdr_reads = CdrReads(client, self.keys)
+        self.webhook_backlog = WebhookBacklog(client, self.keys)
+        self.queue_counts = QueueCountReads(client, self.keys)
+        self.engine_listing = EngineListing(client, self.keys)
+        self.subscriptions = EventSubscriptions(client, self.keys)
+        self.external_ids = ExternalIds(client, self.keys)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "autocall", sealer: Sealer | None = None) -> Store:
