@@ -89,6 +89,3 @@ class Carriers(Catalog[Carrier]):
 
 
 catalog = Carriers()
-
-# The routes still call these; dialer/api/v3/resource.py will take the catalog itself.
-create, get, page, update, delete = catalog.create, catalog.get, catalog.page, catalog.update, catalog.delete

@@ -233,6 +233,3 @@ def set_audio(svc: Services, uuid: str, data: bytes) -> tuple[Template, float]:
         (svc.audio_dir / name).unlink(missing_ok=True)  # deleted while uploading: keep no orphan
         raise
     return Template.from_redis(stored), seconds
-
-# The routes still call these; dialer/api/v3/resource.py will take the catalog itself.
-create, get, page, update, delete = catalog.create, catalog.get, catalog.page, catalog.update, catalog.delete

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from dialer.api.fields import INTEGRAL
-from dialer.api.v3.types import Name, PageQuery, Text, Uuid
+from dialer.api.v3.types import Name, Text, Uuid
 
 STRICT = ConfigDict(strict=True, extra="forbid")
 
@@ -78,6 +78,3 @@ class TemplatePage(BaseModel):
     offset: int
     total: int
 
-
-class TemplateQuery(PageQuery):
-    pass
