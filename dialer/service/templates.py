@@ -41,6 +41,7 @@ from tts.template import TextRefused, check_text
 
 log = logging.getLogger("autocall.templates")
 
+# Set by autocall, never by a request: a body may carry them (echoing a GET), they are ignored.
 READ_ONLY = frozenset({"created_at", "updated_at", "placeholders"})
 MAX_UPLOAD = 32 << 20  # bytes: 10 min of 16 kHz 16-bit mono is 19.2 MB
 MIN_SECONDS = 0.1
