@@ -33,12 +33,17 @@ def integral(value: Any) -> Any:
 def Int(ge: int | None = None, le: int | None = None) -> Any:  # a type factory: reads as a type
     """An integer field, optionally bounded. The bounds come before the validator in the
     metadata, so pydantic puts them on the integer schema (OpenAPI ``minimum``/``maximum``)."""
-    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(integral)]
+    return Annotated[int, Field(ge=ge, le=le), INTEGRAL]
 
 
-def _no_controls(controls: str, what: str) -> Any:
-    """Refuses a string holding one of ``controls`` (a regex class body), naming the first;
-    the OpenAPI document says the same as a ``pattern``."""
+# ``Int(ge=1, le=5)`` is ``Annotated[int, Field(ge=1, le=5), INTEGRAL]``: the spelling type checkers
+# accept (they refuse a call in an annotation).
+INTEGRAL = BeforeValidator(integral)
+
+
+def _no_controls(controls: str, what: str) -> tuple[Any, AfterValidator]:
+    """The metadata refusing a string holding one of ``controls`` (a regex class body), naming the
+    first; the OpenAPI document says the same as a ``pattern``."""
     found = re.compile(f"[{controls}]").search
 
     def check(value: str) -> str:
@@ -47,8 +52,11 @@ def _no_controls(controls: str, what: str) -> Any:
             raise ValueError(f"control character U+{ord(bad.group()):04X} is not allowed in {what}")
         return value
 
-    return Annotated[str, Field(json_schema_extra={"pattern": f"^[^{controls}]*$"}), AfterValidator(check)]
+    return Field(json_schema_extra={"pattern": f"^[^{controls}]*$"}), AfterValidator(check)
 
 
-Name = Annotated[_no_controls(_NAME_CONTROLS, "a name"), Field(min_length=1, max_length=255)]
-Text = Annotated[_no_controls(_TEXT_CONTROLS, "a text (tab and newlines are)"), Field(max_length=4000)]
+_NAME_PATTERN, _NAME_CHECK = _no_controls(_NAME_CONTROLS, "a name")
+_TEXT_PATTERN, _TEXT_CHECK = _no_controls(_TEXT_CONTROLS, "a text (tab and newlines are)")
+# Annotated aliases, not built by a function, so type checkers read them as str.
+Name = Annotated[str, _NAME_PATTERN, _NAME_CHECK, Field(min_length=1, max_length=255)]
+Text = Annotated[str, _TEXT_PATTERN, _TEXT_CHECK, Field(max_length=4000)]

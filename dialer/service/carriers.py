@@ -1,4 +1,4 @@
-"""Carrier operations: create, update, list, read, delete.
+"""Carriers: what a carrier's routes must be, and how carriers are stored.
 
 A carrier is a trunk: per network (``viettel``, ``mobi``, ``vina``, ``tel``,
 ``offnet``) the FreeSWITCH gateway a call leaves by and the caller ID it
@@ -8,39 +8,30 @@ shows; ``offnet`` is the fallback of a network without an entry
 here with the rules of the dial-string builder (dialer/routing/dialstring.py),
 and a carrier the engine could not dial with is never stored.
 
-Writes are atomic like the templates' (the helpers live in
-:mod:`dialer.service.templates`): create refuses a taken uuid, update refuses
-a carrier deleted meanwhile, delete refuses a carrier a campaign uses.
+Create, get, page, update and delete are the templates' too
+(dialer/service/catalog.py): atomic, a taken uuid refused, a carrier deleted
+meanwhile never brought back, a carrier a campaign uses never deleted.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from pydantic import ValidationError
-
-from dialer.api.schema_errors import schema_errors
 from dialer.domain.enums import Network
-from dialer.domain.ids import new_uuid
 from dialer.domain.models import Carrier
 from dialer.routing.dialstring import Leg, UnsafeValue
-from dialer.service.context import Services
-from dialer.service.errors import Conflict, Invalid, NotFound
-from dialer.service.templates import delete_unused, rewrite
+from dialer.service.catalog import Catalog
+from dialer.service.errors import Invalid
+from dialer.store.store import Store
 
-UUID_TAKEN = "carrier_uuid is already taken"
 GATEWAY = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 CALLER_ID = re.compile(r"[0-9]{1,20}")
 _PROBE_UUID = "00000000-0000-4000-8000-000000000000"
 _PROBE_NUMBER = "0900000000"
 
 
-def _from_hash(data: dict[str, str]) -> Carrier:
-    return Carrier.model_validate_json(data["json"])
-
-
 def _check(carrier: Carrier) -> None:
+    """Refuses a carrier the engine could not dial with."""
     errors: list[tuple[str, str]] = []
     if not carrier.gateways:
         errors.append(("gateways", "at least one gateway is required (offnet is used for every network without one)"))
@@ -65,57 +56,36 @@ def _check(carrier: Carrier) -> None:
         raise Invalid(errors)
 
 
-def _validated(values: dict[str, Any]) -> Carrier:
-    try:
-        carrier = Carrier.model_validate(values)
-    except ValidationError as exc:
-        raise Invalid(schema_errors(exc)) from None
-    _check(carrier)
-    return carrier
+class Carriers(Catalog[Carrier]):
+    """Stored as one JSON field (the maps nest); ``gateways`` and ``caller_ids`` are each replaced
+    as a whole when an update gives them."""
+
+    kind = "carrier"
+    model = Carrier
+
+    def key(self, store: Store, uuid: str) -> str:
+        return store.keys.carrier(uuid)
+
+    def index(self, store: Store) -> str:
+        return store.keys.carriers
+
+    def uuids(self, store: Store) -> list[str]:
+        return store.carrier_uuids()
+
+    def load(self, store: Store, uuid: str) -> Carrier | None:
+        return store.get_carrier(uuid)
+
+    def to_hash(self, obj: Carrier) -> dict[str, str]:
+        return {"json": obj.model_dump_json()}
+
+    def from_hash(self, data: dict[str, str]) -> Carrier:
+        return Carrier.model_validate_json(data["json"])
+
+    def holds_one(self, data: dict[str, str]) -> bool:
+        return bool(data.get("json"))
+
+    def check_whole(self, obj: Carrier) -> None:
+        _check(obj)
 
 
-def create(svc: Services, values: dict[str, Any]) -> Carrier:
-    """A new carrier; ``carrier_uuid`` may be chosen by the client (409 if taken)."""
-    uuid = values.pop("carrier_uuid", "") or new_uuid()
-    carrier = _validated({**values, "carrier_uuid": uuid})
-    keys = svc.store.keys
-    mapping = {"json": carrier.model_dump_json()}
-    if not svc.store.create_hash(keys.carrier(uuid), keys.carriers, uuid, mapping, svc.now_ms()):
-        raise Conflict(UUID_TAKEN)
-    return carrier
-
-
-def get(svc: Services, uuid: str) -> Carrier:
-    carrier = svc.store.get_carrier(uuid)
-    if carrier is None:
-        raise NotFound()
-    return carrier
-
-
-def page(svc: Services, *, limit: int, offset: int) -> tuple[list[Carrier], int]:
-    """Carriers in creation order: (the page, total)."""
-    uuids = svc.store.carrier_uuids()
-    keys = svc.store.keys
-    found = svc.store.hashes([keys.carrier(u) for u in uuids[offset : offset + limit]])
-    return [_from_hash(data) for data in found if data.get("json")], len(uuids)
-
-
-def update(svc: Services, uuid: str, values: dict[str, Any]) -> Carrier:
-    """Change the fields given (a field left out keeps its value; ``gateways`` and
-    ``caller_ids`` are each replaced as a whole when given)."""
-    body_uuid = values.pop("carrier_uuid", None)
-    if body_uuid and body_uuid != uuid:
-        raise Invalid.one("carrier_uuid", "carrier_uuid in the body differs from the one in the URL")
-
-    def change(current_raw: dict[str, str]) -> dict[str, str]:
-        current = _from_hash(current_raw)
-        merged = _validated({**current.model_dump(), **values})
-        return {"json": merged.model_dump_json()}
-
-    return _from_hash(rewrite(svc, svc.store.keys.carrier(uuid), change, "carrier_uuid", uuid))
-
-
-def delete(svc: Services, uuid: str) -> None:
-    """Delete a carrier no campaign uses (409 names the first campaign that does)."""
-    keys = svc.store.keys
-    delete_unused(svc, keys.carrier(uuid), keys.carriers, uuid, "carrier")
+catalog = Carriers()

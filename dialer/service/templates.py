@@ -1,4 +1,4 @@
-"""Template operations: create, update, list, read, delete, audio upload.
+"""Templates: what a template may name, its audio upload, and how templates are stored.
 
 A template is what a call says: an audio file under ``AUTOCALL_AUDIO_DIR``
 (``autocall_audio``), a text with ``{{field}}`` placeholders the TTS renderer
@@ -15,10 +15,9 @@ campaign never finds out at dial time that its script cannot be played:
   0.1 s to 10 min (:func:`wav_seconds`). Uploads obey the same rules and are
   stored as ``template-<uuid>.wav``, written atomically.
 
-Writes are atomic: create refuses a taken uuid, update and delete refuse a
-template deleted meanwhile, and delete refuses a template a campaign uses,
-each in one Redis transaction (WATCH/MULTI). :meth:`Store.create_hash`,
-:meth:`Store.rewrite_hash` and :meth:`Store.delete_unused` serve the carriers too.
+Create, get, page, update and delete are the carriers' too
+(dialer/service/catalog.py); :class:`Templates` adds the checks above, the
+timestamps, and the removal of a deleted template's uploaded audio.
 """
 
 from __future__ import annotations
@@ -29,26 +28,19 @@ import os
 import re
 import tempfile
 import wave
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from pydantic import ValidationError
-
-from dialer.api.schema_errors import schema_errors
-from dialer.domain.ids import new_uuid
-from dialer.domain.models import DEFAULT_TIME_ZONE, Template
-from dialer.domain.window import zone
+from dialer.domain.models import Template
 from dialer.routing.dialstring import UnsafeValue, escape_value
+from dialer.service.catalog import Catalog, local_now
 from dialer.service.context import Services
-from dialer.service.errors import Conflict, Invalid, NotFound, ServiceError
-from dialer.store.store import InUse
+from dialer.service.errors import Invalid, NotFound, ServiceError
+from dialer.store.store import Store
 from tts.template import TextRefused, check_text
 
 log = logging.getLogger("autocall.templates")
 
-UUID_TAKEN = "template_uuid is already taken"
 # Set by autocall, never by a request: a body may carry them (echoing a GET), they are ignored.
 READ_ONLY = frozenset({"created_at", "updated_at", "placeholders"})
 MAX_UPLOAD = 32 << 20  # bytes: 10 min of 16 kHz 16-bit mono is 19.2 MB
@@ -156,43 +148,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-# -- store calls, with the store's refusals told as service errors ------------------
-def rewrite(svc: Services, key: str, change: Callable[[dict[str, str]], dict[str, str]],
-            field: str, uuid: str) -> dict[str, str]:  # fmt: skip
-    """Rewrite the object, then have every engine reload the campaigns whose ``field`` names it
-    (a new text, audio file or gateway takes effect on running campaigns at once)."""
-    try:
-        new = svc.store.rewrite_hash(key, change)
-    except KeyError:
-        raise NotFound() from None
-    users = [c.campaign_uuid for c in svc.store.get_campaigns(svc.store.campaign_uuids()) if getattr(c, field) == uuid]
-    if users:
-        svc.store.announce_changed(users)
-    return new
-
-
-def delete_unused(svc: Services, key: str, index: str, uuid: str, what: str) -> None:
-    try:
-        svc.store.delete_unused(key, index, uuid, f"{what}_uuid")
-    except KeyError:
-        raise NotFound() from None
-    except InUse as exc:
-        raise Conflict(f"{what} is used by campaign {exc.campaign_name}") from None
-
-
-# -- operations -------------------------------------------------------------------
-def _now(svc: Services) -> datetime:
-    return datetime.fromtimestamp(svc.clock(), zone(DEFAULT_TIME_ZONE))
-
-
-def _validated(values: dict[str, Any]) -> Template:
-    try:
-        return Template.model_validate(values)
-    except ValidationError as exc:
-        raise Invalid(schema_errors(exc)) from None
-
-
+# -- the catalog kind -------------------------------------------------------------
 def _check(svc: Services, values: dict[str, Any], current: Template | None) -> None:
+    """The text and the audio file, when given: every problem at once."""
     errors: list[tuple[str, str]] = []
     if "text" in values:
         try:
@@ -207,53 +165,51 @@ def _check(svc: Services, values: dict[str, Any], current: Template | None) -> N
         raise Invalid(errors)
 
 
-def create(svc: Services, values: dict[str, Any]) -> Template:
-    """A new template; ``template_uuid`` may be chosen by the client (409 if taken)."""
-    values = {k: v for k, v in values.items() if k not in READ_ONLY}
-    uuid = values.pop("template_uuid", "") or new_uuid()
-    _check(svc, values, None)
-    now = _now(svc)
-    template = _validated({**values, "template_uuid": uuid, "created_at": now, "updated_at": now})
-    keys = svc.store.keys
-    if not svc.store.create_hash(keys.template(uuid), keys.templates, uuid, template.to_redis(), svc.now_ms()):
-        raise Conflict(UUID_TAKEN)
-    return template
+class Templates(Catalog[Template]):
+    """Stored as a flat hash (:meth:`Template.to_redis`), stamped, text and audio checked."""
 
+    kind = "template"
+    model = Template
+    read_only = READ_ONLY
+    stamped = True
 
-def get(svc: Services, uuid: str) -> Template:
-    template = svc.store.get_template(uuid)
-    if template is None:
-        raise NotFound()
-    return template
+    def key(self, store: Store, uuid: str) -> str:
+        return store.keys.template(uuid)
 
+    def index(self, store: Store) -> str:
+        return store.keys.templates
 
-def page(svc: Services, *, limit: int, offset: int) -> tuple[list[Template], int]:
-    """Templates in creation order: (the page, total)."""
-    uuids = svc.store.template_uuids()
-    keys = svc.store.keys
-    found = svc.store.hashes([keys.template(u) for u in uuids[offset : offset + limit]])
-    return [Template.from_redis(data) for data in found if data], len(uuids)
+    def uuids(self, store: Store) -> list[str]:
+        return store.template_uuids()
 
+    def load(self, store: Store, uuid: str) -> Template | None:
+        return store.get_template(uuid)
 
-def update(svc: Services, uuid: str, values: dict[str, Any]) -> Template:
-    """Change the fields given (a field left out keeps its value)."""
-    body_uuid = values.get("template_uuid")
-    if body_uuid and body_uuid != uuid:
-        raise Invalid.one("template_uuid", "template_uuid in the body differs from the one in the URL")
-    values = {k: v for k, v in values.items() if k not in READ_ONLY and k != "template_uuid"}
-    now = _now(svc)
+    def to_hash(self, obj: Template) -> dict[str, str]:
+        return obj.to_redis()
 
-    def change(current_raw: dict[str, str]) -> dict[str, str]:
-        current = Template.from_redis(current_raw)
+    def from_hash(self, data: dict[str, str]) -> Template:
+        return Template.from_redis(data)
+
+    def check_given(self, svc: Services, values: dict[str, Any], current: Template | None) -> None:
         _check(svc, values, current)
-        return _validated({**current.model_dump(), **values, "updated_at": now}).to_redis()
 
-    return Template.from_redis(rewrite(svc, svc.store.keys.template(uuid), change, "template_uuid", uuid))
+    def delete(self, svc: Services, uuid: str) -> None:
+        """Delete a template no campaign uses; its uploaded audio goes too unless another template names it."""
+        super().delete(svc, uuid)
+        name = f"template-{uuid}.wav"
+        store = svc.store
+        others = store.hashes([self.key(store, u) for u in store.template_uuids()])
+        if all(data.get("audio_file") != name for data in others):
+            (svc.audio_dir / name).unlink(missing_ok=True)
+
+
+catalog = Templates()
 
 
 def set_audio(svc: Services, uuid: str, data: bytes) -> tuple[Template, float]:
     """Store an uploaded WAV as ``template-<uuid>.wav`` and make it the template's audio."""
-    get(svc, uuid)
+    catalog.get(svc, uuid)
     if not data:
         raise Invalid.one("audio", "the body is empty; send the WAV file itself as the body")
     try:
@@ -266,25 +222,15 @@ def set_audio(svc: Services, uuid: str, data: bytes) -> tuple[Template, float]:
     except OSError as exc:
         log.error("cannot store audio", extra={"path": str(svc.audio_dir / name), "error": str(exc)})
         raise StorageProblem(f"cannot store the audio file: {exc.strerror} (check AUTOCALL_AUDIO_DIR)") from None
-    now = _now(svc)
+    now = local_now(svc)
 
     def change(current_raw: dict[str, str]) -> dict[str, str]:
         current = Template.from_redis(current_raw)
         return current.model_copy(update={"audio_file": name, "updated_at": now}).to_redis()
 
     try:
-        stored = rewrite(svc, svc.store.keys.template(uuid), change, "template_uuid", uuid)
+        stored = catalog.rewrite(svc, uuid, change)
     except NotFound:
         (svc.audio_dir / name).unlink(missing_ok=True)  # deleted while uploading: keep no orphan
         raise
     return Template.from_redis(stored), seconds
-
-
-def delete(svc: Services, uuid: str) -> None:
-    """Delete a template no campaign uses; its uploaded audio goes too unless another template names it."""
-    keys = svc.store.keys
-    delete_unused(svc, keys.template(uuid), keys.templates, uuid, "template")
-    name = f"template-{uuid}.wav"
-    others = svc.store.hashes([keys.template(u) for u in svc.store.template_uuids()])
-    if all(data.get("audio_file") != name for data in others):
-        (svc.audio_dir / name).unlink(missing_ok=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dialer.api.v3.types import Name, PageQuery, Uuid
+from dialer.api.v3.types import Name, Uuid
 
 STRICT = ConfigDict(strict=True, extra="forbid")
 NETWORKS = ("gateways", "caller_ids")
@@ -73,6 +73,3 @@ class CarrierPage(BaseModel):
     offset: int
     total: int
 
-
-class CarrierQuery(PageQuery):
-    pass

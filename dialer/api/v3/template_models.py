@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dialer.api.v3.types import Int, Name, PageQuery, Text, Uuid
+from dialer.api.fields import INTEGRAL
+from dialer.api.v3.types import Name, Text, Uuid
 
 STRICT = ConfigDict(strict=True, extra="forbid")
 
@@ -26,7 +27,9 @@ class TemplateUpdate(BaseModel):
                                    "(PCM 16-bit mono, 8 or 16 kHz); \"\" for none")  # fmt: skip
     otp_field: str | None = Field(None, min_length=1, max_length=64,
                                   description="voice OTP: the param key holding the code (default otp)")  # fmt: skip
-    otp_repeat: Int(ge=1, le=5) | None = Field(None, description="voice OTP: times the code is read (default 2)")
+    otp_repeat: Annotated[int, Field(ge=1, le=5), INTEGRAL] | None = Field(
+        None, description="voice OTP: times the code is read (default 2)"
+    )
     created_at: str | None = Field(None, max_length=64)
     updated_at: str | None = Field(None, max_length=64)
     placeholders: list[Any] | None = Field(None, max_length=1000)
@@ -75,6 +78,3 @@ class TemplatePage(BaseModel):
     offset: int
     total: int
 
-
-class TemplateQuery(PageQuery):
-    pass

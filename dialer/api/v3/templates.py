@@ -1,4 +1,7 @@
-"""``/v3/template``: the scripts campaigns play (autocall's own; the seeds only refer to them)."""
+"""``/v3/template``: the scripts campaigns play (autocall's own; the seeds only refer to them).
+
+Five routes are the catalog's (dialer/api/v3/resource.py); the audio upload is the template's own.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,12 @@ from typing import Any
 
 from dialer.api.routes import Call
 from dialer.api.v3.dialect import routes
+from dialer.api.v3.resource import Resource, serve
 from dialer.api.v3.template_models import (
     TemplateAudio,
     TemplateBody,
     TemplateCreated,
     TemplatePage,
-    TemplateQuery,
     TemplateRef,
     TemplateUpdate,
     TemplateView,
@@ -29,44 +32,22 @@ class UnsupportedMediaType(ServiceError):
     status = 415
 
 
-def view(template: Template) -> dict[str, Any]:
-    data = template.model_dump(mode="json")
-    data["placeholders"] = sorted(placeholders(template.text))
-    return TemplateView.model_validate(data).model_dump(mode="json")
+def _placeholders(template: Template) -> dict[str, Any]:
+    return {"placeholders": sorted(placeholders(template.text))}
 
 
-@routes.route("POST", "/v3/template", "Create a template", body=TemplateBody, response=TemplateCreated, tag=TAG,
-              errors=(400, 401, 409))  # fmt: skip
-def create(call: Call) -> TemplateCreated:
-    template = templates.create(call.services, call.body.given())
-    return TemplateCreated(template_uuid=template.template_uuid)
-
-
-@routes.route("GET", "/v3/template", "List templates", query=TemplateQuery, response=TemplatePage, tag=TAG)
-def listing(call: Call) -> dict[str, Any]:
-    q: TemplateQuery = call.query
-    page, total = templates.page(call.services, limit=q.limit, offset=q.offset)
-    return {"data": [view(t) for t in page], "limit": q.limit, "offset": q.offset, "total": total}
-
-
-@routes.route("GET", "/v3/template/{template_uuid}", "Get one template", response=TemplateView, tag=TAG,
-              errors=(401, 404))  # fmt: skip
-def get(call: Call) -> dict[str, Any]:
-    return view(templates.get(call.services, call.params["template_uuid"]))
-
-
-@routes.route("PUT", "/v3/template/{template_uuid}", "Update a template (fields left out keep their value)",
-              body=TemplateUpdate, response=TemplateRef, tag=TAG, errors=(400, 401, 404))  # fmt: skip
-def update(call: Call) -> TemplateRef:
-    templates.update(call.services, call.params["template_uuid"], call.body.given())
-    return TemplateRef(template_uuid=call.params["template_uuid"])
-
-
-@routes.route("DELETE", "/v3/template/{template_uuid}", "Delete a template no campaign uses", response=TemplateRef,
-              tag=TAG, errors=(401, 404, 409))  # fmt: skip
-def delete(call: Call) -> TemplateRef:
-    templates.delete(call.services, call.params["template_uuid"])
-    return TemplateRef(template_uuid=call.params["template_uuid"])
+TEMPLATES = Resource(
+    templates.catalog,
+    TAG,
+    body=TemplateBody,
+    update=TemplateUpdate,
+    created=TemplateCreated,
+    ref=TemplateRef,
+    view=TemplateView,
+    page=TemplatePage,
+    derived=_placeholders,
+)
+serve(routes, TEMPLATES)
 
 
 @routes.route("PUT", "/v3/template/{template_uuid}/audio", "Upload the template's audio: the WAV file itself as "
