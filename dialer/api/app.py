@@ -19,10 +19,10 @@ from pydantic import BaseModel, ValidationError
 
 from dialer.api import json_body, openapi
 from dialer.api.routes import Call, Dialect, Reply, Route
-from dialer.api.schema_errors import schema_errors
 from dialer.api.v3.types import UUID_PATTERN
 from dialer.service.context import Services
 from dialer.service.errors import Invalid, NotFound, ServiceError
+from dialer.service.schema_errors import schema_errors
 
 log = logging.getLogger("autocall.api")
 UUID = re.compile(UUID_PATTERN)

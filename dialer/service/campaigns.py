@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dialer.api.schema_errors import schema_errors
 from dialer.domain.enums import CampaignStatus, CampaignType
 from dialer.domain.ids import new_uuid
 from dialer.domain.models import Campaign
@@ -16,6 +15,7 @@ from dialer.domain.window import zone
 from dialer.service import readiness
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
+from dialer.service.schema_errors import schema_errors
 from dialer.store.store import MissingReference, NameTaken, Taken
 
 NAME_TAKEN = "campaign_name is already taken"

@@ -20,13 +20,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dialer.api.schema_errors import schema_errors
 from dialer.domain.enums import Network
 from dialer.domain.ids import new_uuid
 from dialer.domain.models import Carrier
 from dialer.routing.dialstring import Leg, UnsafeValue
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
+from dialer.service.schema_errors import schema_errors
 from dialer.service.templates import delete_unused, rewrite
 
 UUID_TAKEN = "carrier_uuid is already taken"

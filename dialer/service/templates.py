@@ -36,13 +36,13 @@ from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
-from dialer.api.schema_errors import schema_errors
 from dialer.domain.ids import new_uuid
 from dialer.domain.models import DEFAULT_TIME_ZONE, Template
 from dialer.domain.window import zone
 from dialer.routing.dialstring import UnsafeValue, escape_value
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound, ServiceError
+from dialer.service.schema_errors import schema_errors
 from dialer.store.store import InUse
 from tts.template import TextRefused, check_text
 
