@@ -170,6 +170,19 @@ def page(svc: Services, *, type: CampaignType | None, limit: int, offset: int) -
     return campaigns[offset : offset + limit], len(campaigns)
 
 
+def names(svc: Services, page: list[Campaign]) -> dict[str, str]:
+    """The template and carrier names the campaigns of ``page`` show, by uuid ("" for one that is gone):
+    a campaign stores uuids only, never a name twice."""
+    out: dict[str, str] = {}
+    for uuid in {c.template_uuid for c in page if c.template_uuid}:
+        template = svc.store.get_template(uuid)
+        out[uuid] = template.template_name if template else ""
+    for uuid in {c.carrier_uuid for c in page if c.carrier_uuid}:
+        carrier = svc.store.get_carrier(uuid)
+        out[uuid] = carrier.carrier_name if carrier else ""
+    return out
+
+
 def set_active(svc: Services, uuid: str, active: bool) -> Campaign:
     return update(svc, uuid, {"active": active}, activating=active)
 
