@@ -37,10 +37,12 @@ def build_renderer(settings: Settings):
     # Imported here, not at the top: optional parts (numpy and soxr cost ~45 ms of import), only
     # for a server that speaks; an HTTP engine does not need espeak-ng's module, nor espeak the HTTP one.
     from tts.cache import AudioCache
+    from tts.engines.base import SpeechEngine
     from tts.otp import OtpReader
     from tts.renderer import TtsRenderer
     from tts.synth import Synthesizer
 
+    engine: SpeechEngine
     if settings.tts_engine == "http":
         from tts.engines.http import HttpEngine
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from dialer.api.routes import Call, Dialect, Reply, Route, Routes
 from dialer.domain.cdr import AnswerEvent, Cdr
@@ -43,7 +43,7 @@ _WEBHOOK_HEADERS = [
 ]  # fmt: skip
 
 
-def _webhooks(keyed: dict[tuple[type[BaseModel], str], Any]) -> dict[str, Any]:
+def _webhooks(keyed: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     """OpenAPI 3.1 ``webhooks``: the native bodies autocall POSTs (docs/api-cdrs-webhooks.md)."""
     return {name: {"post": {
         "summary": summary, "description": text, "operationId": f"webhook_{name}", "tags": ["webhooks"],
@@ -54,8 +54,8 @@ def _webhooks(keyed: dict[tuple[type[BaseModel], str], Any]) -> dict[str, Any]:
     }} for name, model, summary, text in WEBHOOKS}  # fmt: skip
 
 
-def _models(routes: list[Route]) -> list[tuple[type[BaseModel], str]]:
-    seen: dict[type[BaseModel], str] = {model: "validation" for _, model, _, _ in WEBHOOKS}
+def _models(routes: list[Route]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    seen: dict[type[BaseModel], JsonSchemaMode] = {model: "validation" for _, model, _, _ in WEBHOOKS}
     for r in routes:
         if r.body is not None:
             seen.setdefault(r.body, "validation")

@@ -104,7 +104,7 @@ class ClientStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer) -> int:
         wait = self.timeout
         if self.deadline is not None:
             wait = min(wait, self.deadline - time.monotonic())
