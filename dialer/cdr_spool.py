@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import redis
-
 from dialer.esl.json_cdr import BadCdr, decode_body, read
 from dialer.service import switch_cdrs
 from dialer.service.context import Services
+from dialer.store.errors import StoreError
+from dialer.store.store import Store
 
 log = logging.getLogger("autocall.cdrs")
 
@@ -42,8 +42,6 @@ def deliver(svc: Services, directory: Path, *, keep: bool = False) -> dict[str, 
 
 
 def run(settings, directory: str, *, keep: bool = False) -> int:
-    from dialer.store.store import Store
-
     path = Path(directory)
     if not path.is_dir():
         print(f"autocall cdr-spool: {directory} is not a directory")
@@ -51,7 +49,7 @@ def run(settings, directory: str, *, keep: bool = False) -> int:
     store = Store.from_url(settings.redis_url.get_secret_value(), settings.redis_prefix)
     try:
         counts = deliver(Services(store, settings.audio_dir), path, keep=keep)
-    except redis.RedisError as exc:
+    except StoreError as exc:
         print(f"autocall cdr-spool: Redis unavailable ({exc}); the files not taken are still in {directory}")
         return 1
     print(f"{counts['files']} CDR file(s): {counts['kept']} kept for calls in flight, {counts['bad']} not CDRs")

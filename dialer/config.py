@@ -25,6 +25,8 @@ from pydantic_settings import (
 )
 
 from dialer.esl.node import NodeConfig
+from dialer.listen import parse_listen
+from dialer.store.sealing import parse_key
 
 
 def _upper(value: object) -> object:
@@ -111,8 +113,6 @@ class Settings(BaseSettings):
     @field_validator("encryption_key", "encryption_old_keys")
     @classmethod
     def _keys_parse(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
-        from dialer.store.sealing import parse_key
-
         name = f"AUTOCALL_{str(info.field_name).upper()}"
         text = value.get_secret_value()
         if info.field_name == "encryption_key":
@@ -128,8 +128,6 @@ class Settings(BaseSettings):
     @field_validator("listen", "probe_listen")
     @classmethod
     def _listen_parses(cls, value: str, info: ValidationInfo) -> str:
-        from dialer.api.server import parse_listen
-
         if value or info.field_name == "listen":
             parse_listen(value, f"AUTOCALL_{str(info.field_name).upper()}")
         return value

@@ -14,10 +14,15 @@ import signal
 import gevent
 import gevent.event
 
+from dialer.api.app import Api, all_routes
+from dialer.api.server import PROBE_CONNECTIONS, make_server, raise_fd_limit
 from dialer.config import Settings
 from dialer.engine.engine import Engine
 from dialer.logs import redact_url, setup_logging
 from dialer.media import MessageFiles
+from dialer.service.context import Services
+from dialer.status import policy_problem
+from dialer.store.errors import StoreError
 from dialer.store.sealing import Sealer
 from dialer.store.store import Store
 from dialer.webhooks import WebhookSender
@@ -29,11 +34,15 @@ def build_renderer(settings: Settings):
     """The speech renderer for TTS and OTP campaigns (None: such campaigns cannot dial)."""
     if settings.tts_engine == "none":
         return None
+    # Imported here, not at the top: optional parts (numpy and soxr cost ~45 ms of import), only
+    # for a server that speaks; an HTTP engine does not need espeak-ng's module, nor espeak the HTTP one.
     from tts.cache import AudioCache
+    from tts.engines.base import SpeechEngine
     from tts.otp import OtpReader
     from tts.renderer import TtsRenderer
     from tts.synth import Synthesizer
 
+    engine: SpeechEngine
     if settings.tts_engine == "http":
         from tts.engines.http import HttpEngine
 
@@ -63,10 +72,6 @@ def build_engine(settings: Settings) -> tuple[Store, Engine, WebhookSender]:
 
 def build_api(settings: Settings, store: Store, engine: Engine | None = None):
     """The API's server, and the probe listener's (None unless ``AUTOCALL_PROBE_LISTEN``)."""
-    from dialer.api.app import Api, all_routes
-    from dialer.api.server import PROBE_CONNECTIONS, make_server
-    from dialer.service.context import Services
-
     services = Services(store, settings.audio_dir, domain_uuid=settings.domain_uuid,
                         max_import_bytes=settings.max_import_bytes, engine=engine,
                         import_staging_s=settings.import_staging_seconds, idempotency_s=settings.idempotency_seconds,
@@ -115,13 +120,9 @@ def check_redis(store: Store) -> str | None:
     """At start, once: warn (one JSON line) unless Redis's ``maxmemory-policy`` is ``noeviction``
     (docs/deploy.md, "Redis"). Never stops the daemon: Redis may be away for now, or the policy
     unreadable on a managed Redis. Returns the policy (None: unknown)."""
-    import redis
-
-    from dialer.status import policy_problem
-
     try:
         policy = store.eviction_policy()
-    except redis.RedisError as exc:
+    except StoreError as exc:
         log.warning("cannot check Redis's maxmemory-policy now (it must be noeviction)", extra={"error": str(exc)})
         return None
     problem = policy_problem(policy)
@@ -140,8 +141,6 @@ def serve(settings: Settings) -> int:
         return 2
     store, engine, webhooks = build_engine(settings)
     policy = check_redis(store)
-    from dialer.api.server import raise_fd_limit
-
     fd_limit = raise_fd_limit()  # idle HTTP connections hold a descriptor each (dialer/api/server.py)
     server, probe = build_api(settings, store, engine) if settings.api else (None, None)
     stop = gevent.event.Event()

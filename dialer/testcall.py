@@ -20,6 +20,7 @@ from datetime import datetime
 import gevent
 
 from dialer.config import Settings
+from dialer.daemon import build_renderer
 from dialer.domain.context import CampaignContext
 from dialer.domain.enums import RecallStatus, TypeAutocall
 from dialer.domain.models import DEFAULT_TIME_ZONE, Campaign, Template
@@ -27,7 +28,9 @@ from dialer.domain.window import zone
 from dialer.engine.calls import InFlight
 from dialer.engine.engine import Engine
 from dialer.engine.recorder import outcome_of
+from dialer.media import MessageFiles
 from dialer.store.store import Claim, Finish, Store
+from tts.template import render
 
 DEFAULT_TEXT = "Xin chào {{ ten }}. Đây là cuộc gọi thử của autocall lúc {{ gio }}. Bấm một phím rồi gác máy."
 
@@ -39,9 +42,6 @@ def run_test_call(settings: Settings, extension: str, *, text: str = DEFAULT_TEX
 
     The time spoken ({{ gio }}) is in ``time_zone``, a campaign's (Asia/Ho_Chi_Minh unless
     said otherwise), as the CDRs and reports show it: never the server's own zone."""
-    from dialer.daemon import build_renderer
-    from dialer.media import MessageFiles
-
     if not extension.isdigit() or not 2 <= len(extension) <= 20:
         out(f"autocall test-call: {extension!r} is not an extension (digits, as in freeswitch-conf/directory/)")
         return 2
@@ -88,8 +88,6 @@ def run_test_call(settings: Settings, extension: str, *, text: str = DEFAULT_TEX
             out(f"autocall test-call: no message: {exc}")
             return 1
         if kind is TypeAutocall.VOICE_TTS:
-            from tts.template import render
-
             out(f"message: {render(text, fields)}")
         out(f"file: {message}")
         out(f"ringing user/{extension} on {node.name} (call {call})")

@@ -18,6 +18,8 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from tts.reading import speak_value
+
 MAX_TEXT = 4000  # characters of template text (the API's limit too)
 MAX_SPOKEN = 10_000  # characters of rendered text handed to an engine
 MAX_VALUE = 2000  # characters of one field value (the import's limit too): checked before it is read
@@ -37,8 +39,6 @@ class MissingFields(ValueError):
 
 
 def _speak(value: Any) -> str:
-    from tts.reading import speak_value
-
     return speak_value(value)
 
 
@@ -107,8 +107,6 @@ def placeholders(text: str) -> set[str]:
 
 
 def _read_literal(data: str) -> str:
-    from tts.reading import speak_value
-
     if not any(c.isdigit() for c in data):
         return data
     core = data.strip()

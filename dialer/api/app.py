@@ -14,15 +14,14 @@ from http import HTTPStatus
 from typing import Any
 
 import falcon
-import redis
 from pydantic import BaseModel, ValidationError
 
-from dialer.api import json_body, openapi
+from dialer.api import freeswitch, json_body, live, openapi, ops, queue, v3, vbot
 from dialer.api.routes import Call, Dialect, Reply, Route
-from dialer.api.schema_errors import schema_errors
 from dialer.api.v3.types import UUID_PATTERN
 from dialer.service.context import Services
-from dialer.service.errors import Invalid, NotFound, ServiceError
+from dialer.service.errors import Invalid, NotFound, ServiceError, StoreError
+from dialer.service.schema_errors import schema_errors
 
 log = logging.getLogger("autocall.api")
 UUID = re.compile(UUID_PATTERN)
@@ -37,10 +36,10 @@ class HttpError(Exception):
 
 
 def all_routes() -> list[Route]:
-    from dialer.api import freeswitch, live, ops, queue, v3, vbot
-
-    return [*v3.table(), *queue.table(), *vbot.table(), *openapi.routes(), *ops.routes(), *live.routes(),
-            *freeswitch.routes()]  # fmt: skip
+    """Every route the app serves; the OpenAPI routes are handed the others to describe."""
+    dialects = [*v3.table(), *queue.table(), *vbot.table()]
+    others = [*ops.routes(), *live.routes(), *freeswitch.routes()]
+    return [*dialects, *openapi.routes([*dialects, *others]), *others]
 
 
 def _dump(body: Any) -> bytes:
@@ -121,7 +120,7 @@ class Api:
             self._send(resp, dialect.http_status(exc.status), dialect.error(exc.status, exc.message))
         except falcon.HTTPError:
             raise  # falcon's own refusals (a malformed header): _falcon_error answers in the dialect's shape
-        except redis.RedisError as exc:
+        except StoreError as exc:
             log.error("storage unavailable", extra={"path": req.path, "error": str(exc)})
             self._send(resp, dialect.http_status(503), dialect.error(503, "storage unavailable; retry later"))
         except Exception:

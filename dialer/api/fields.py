@@ -1,9 +1,11 @@
 """Field types every dialect's request models share.
 
-* :func:`Int`: an integer as JSON Schema (and the seed's gojsonschema) counts
-  one: ``2`` and ``2.0`` are the integer 2, ``2.5``, ``"2"`` and ``true`` are
-  not. The models are strict, and pydantic's strict int refuses every float;
-  the before-validator turns an integral float into its int first.
+* :class:`Integral` / :data:`Integer`: an integer as JSON Schema (and the
+  seed's gojsonschema) counts one: ``2`` and ``2.0`` are the integer 2,
+  ``2.5``, ``"2"`` and ``true`` are not. The models are strict, and pydantic's
+  strict int refuses every float; the before-validator turns an integral float
+  into its int first. A bounded one is ``Annotated[int, Integral(ge=1, le=5)]``
+  (a type checker reads it as ``int``; :func:`Int` is the older spelling).
 * :data:`Name`: a name (campaign, template, carrier, queue): 1–255 characters
   and no control character (NUL, C0/C1 controls, DEL, line and paragraph
   separators). A name ends up in logs, CSV exports, the live page and
@@ -15,8 +17,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
+import annotated_types
 from pydantic import AfterValidator, BeforeValidator, Field
 
 _NAME_CONTROLS = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
@@ -30,14 +35,32 @@ def integral(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class Integral(annotated_types.GroupedMetadata):
+    """The metadata of an integer field: its bounds, then :func:`integral`. The bounds come before
+    the validator, so pydantic puts them on the integer schema (OpenAPI ``minimum``/``maximum``)."""
+
+    ge: int | None = None
+    le: int | None = None
+
+    def __iter__(self) -> Iterator[object]:
+        if self.ge is not None:
+            yield annotated_types.Ge(self.ge)
+        if self.le is not None:
+            yield annotated_types.Le(self.le)
+        yield BeforeValidator(integral)
+
+
+Integer = Annotated[int, Integral()]
+
+
 def Int(ge: int | None = None, le: int | None = None) -> Any:  # a type factory: reads as a type
-    """An integer field, optionally bounded. The bounds come before the validator in the
-    metadata, so pydantic puts them on the integer schema (OpenAPI ``minimum``/``maximum``)."""
-    return Annotated[int, Field(ge=ge, le=le), INTEGRAL]
+    """``Annotated[int, Integral(ge, le)]`` built at run time (a type checker cannot read a call as a
+    type: new models write the ``Annotated`` form)."""
+    return Annotated[int, Integral(ge, le)]
 
 
-# ``Int(ge=1, le=5)`` is ``Annotated[int, Field(ge=1, le=5), INTEGRAL]``: the spelling type checkers
-# accept (they refuse a call in an annotation).
+# ``Annotated[int, Field(ge=1, le=5), INTEGRAL]`` is the other spelling type checkers accept.
 INTEGRAL = BeforeValidator(integral)
 
 

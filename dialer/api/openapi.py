@@ -15,12 +15,13 @@ from typing import Any
 
 import jinja2
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from dialer.api.routes import Call, Dialect, Reply, Route, Routes
 from dialer.domain.cdr import AnswerEvent, Cdr
+from dialer.service import health
 
-META = Routes(Dialect())
+META = Dialect()  # one dialect object for these routes, however often routes() is called
 REF = "#/components/schemas/{model}"
 _IDEMPOTENCY = ("a key of yours (e.g. a UUID): a retry with it is answered what the first request was answered, "
                 "and writes nothing (docs/api-v3.md, 'Retrying an import')")  # fmt: skip
@@ -42,7 +43,7 @@ _WEBHOOK_HEADERS = [
 ]  # fmt: skip
 
 
-def _webhooks(keyed: dict[tuple[type[BaseModel], str], Any]) -> dict[str, Any]:
+def _webhooks(keyed: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     """OpenAPI 3.1 ``webhooks``: the native bodies autocall POSTs (docs/api-cdrs-webhooks.md)."""
     return {name: {"post": {
         "summary": summary, "description": text, "operationId": f"webhook_{name}", "tags": ["webhooks"],
@@ -53,8 +54,8 @@ def _webhooks(keyed: dict[tuple[type[BaseModel], str], Any]) -> dict[str, Any]:
     }} for name, model, summary, text in WEBHOOKS}  # fmt: skip
 
 
-def _models(routes: list[Route]) -> list[tuple[type[BaseModel], str]]:
-    seen: dict[type[BaseModel], str] = {model: "validation" for _, model, _, _ in WEBHOOKS}
+def _models(routes: list[Route]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    seen: dict[type[BaseModel], JsonSchemaMode] = {model: "validation" for _, model, _, _ in WEBHOOKS}
     for r in routes:
         if r.body is not None:
             seen.setdefault(r.body, "validation")
@@ -130,18 +131,6 @@ _ERROR_TEXT = {400: "invalid request (nothing was written)", 401: "missing or wr
                404: "no such object", 409: "refused in the current state", 413: "body too large"}  # fmt: skip
 
 
-@functools.cache
-def _cached_document() -> dict[str, Any]:
-    from dialer.api.app import all_routes
-
-    return document(all_routes())
-
-
-@META.route("GET", "/openapi.json", "The OpenAPI document", docs=True, errors=())
-def openapi_json(call: Call) -> dict[str, Any]:
-    return _cached_document()
-
-
 _PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
 <html><head><meta charset="utf-8"><title>autocall API</title>
 <style>body{font:15px/1.45 system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}
@@ -159,21 +148,30 @@ The machine-readable document is <a href="/openapi.json">/openapi.json</a>.</p>
 {% endfor %}{% endfor %}</body></html>""")  # noqa: E501
 
 
-@META.route("GET", "/docs", "This API, as a page", docs=True, errors=())
-def docs_page(call: Call) -> Reply:
-    doc = _cached_document()
-    groups: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
-    for path, methods in doc["paths"].items():
-        for method, op in methods.items():
-            groups.setdefault(op["tags"][0], []).append((path, method, op))
-    return Reply(body=_PAGE.render(doc=doc, groups=groups), content_type="text/html; charset=utf-8")
+def routes(table: list[Route]) -> list[Route]:
+    """``/openapi.json`` and ``/docs``, describing ``table`` (the routes the app serves: dialer/api/app.py
+    hands them in, so this module never imports the app), and ``/healthz``. The document is built at its
+    first request, once."""
+    described = functools.cache(lambda: document(table))
+
+    def openapi_json(call: Call) -> dict[str, Any]:
+        return described()
+
+    def docs_page(call: Call) -> Reply:
+        doc = described()
+        groups: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+        for path, methods in doc["paths"].items():
+            for method, op in methods.items():
+                groups.setdefault(op["tags"][0], []).append((path, method, op))
+        return Reply(body=_PAGE.render(doc=doc, groups=groups), content_type="text/html; charset=utf-8")
+
+    meta = Routes(META)
+    meta.route("GET", "/openapi.json", "The OpenAPI document", docs=True, errors=())(openapi_json)
+    meta.route("GET", "/docs", "This API, as a page", docs=True, errors=())(docs_page)
+    meta.route("GET", "/healthz", "Liveness: Redis answers", public=True, errors=())(healthz)
+    return meta.table
 
 
-@META.route("GET", "/healthz", "Liveness: Redis answers", public=True, errors=())
 def healthz(call: Call) -> dict[str, Any]:
-    call.services.store.ping()  # a PING, never a write: a full Redis is not a reason to restart the daemon
+    health.alive(call.services)  # a StoreError is answered 503 by the app
     return {"status": "ok"}
-
-
-def routes() -> list[Route]:
-    return META.table

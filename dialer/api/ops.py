@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis
-
 from dialer.api.routes import Call, Dialect, Reply, Routes
 from dialer.metrics import CONTENT_TYPE, exposition
+from dialer.service import health
 
 OPS = Routes(Dialect())
 
@@ -31,12 +30,7 @@ def readyz(call: Call) -> Reply:
     error>`` (a read-only replica, a failed snapshot...) or ``not ready: full: …`` (less than
     1 MiB left under ``maxmemory`` and no lead may be evicted: ``noeviction``); each node
     ``up``, ``down`` or ``not ready: <why>`` (no autocall dialplan context, shutting down, paused…)."""
-    checks: dict[str, Any] = {}
-    try:
-        refusal = call.services.store.write_refusal()  # a SET of an expiring 1-byte key and INFO memory
-        checks["redis"] = f"not ready: {refusal}" if refusal else "up"
-    except redis.RedisError:
-        checks["redis"] = "down"
+    checks: dict[str, Any] = {"redis": health.redis_state(call.services)}
     engine = call.services.engine
     if engine is not None:
         checks["freeswitch"] = {node.name: node.status() for node in engine.nodes}

@@ -57,6 +57,7 @@ import time
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
+from dialer.listen import parse_listen
 from dialer.logs import redact_query
 
 log = logging.getLogger("autocall.api")
@@ -103,7 +104,7 @@ class ClientStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer) -> int:
         wait = self.timeout
         if self.deadline is not None:
             wait = min(wait, self.deadline - time.monotonic())
@@ -322,13 +323,6 @@ class _ErrorLog:
 
     def flush(self) -> None:
         pass
-
-
-def parse_listen(text: str, name: str = "AUTOCALL_LISTEN") -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{name} must be HOST:PORT, got {text!r}")
-    return host.strip("[]"), int(port)
 
 
 def raise_fd_limit() -> int:

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable
 
 import gevent
-import redis
 
 from dialer.domain.context import CampaignContext
 from dialer.domain.ids import job_uuid
@@ -34,6 +33,7 @@ from dialer.esl.node import Node, NodeConfig
 from dialer.outcomes.own_causes import LOST
 from dialer.routing.dialstring import Leg
 from dialer.routing.numbers import InvalidNumber
+from dialer.store.errors import StoreError
 from dialer.store.store import Claim, Store
 
 log = logging.getLogger("autocall.engine")
@@ -107,7 +107,7 @@ class Adoption:
                 if periodic:
                     last_reap = time.monotonic()
                     self.reap()
-            except redis.RedisError as exc:
+            except StoreError as exc:
                 log.error("reaping failed", extra={"error": str(exc)})
             except Exception:  # this loop must outlive any bug in one record
                 log.exception("reap loop turn failed")
@@ -120,7 +120,7 @@ class Adoption:
         for campaign_uuid in self.store.campaigns_with_slots():
             try:
                 rows = self.store.adopt(campaign_uuid, now_ms, self.engine_id, self.lease_ms, [node.name])
-            except redis.RedisError as exc:  # keep what was adopted so far: it must be settled
+            except StoreError as exc:  # keep what was adopted so far: it must be settled
                 log.error("adoption failed; retried later", extra={"node": node.name, "error": str(exc)})
                 break
             tracked = self.tracker.by_campaign.get(campaign_uuid, {})

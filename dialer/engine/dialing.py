@@ -33,9 +33,9 @@ from dialer.esl.connection import NotConnectedError, WriteFailed
 from dialer.esl.node import Node
 from dialer.media import MessageFiles, MessageUnavailable, NoSpeech
 from dialer.outcomes.own_causes import NO_MESSAGE, NOT_SENT, UNREADABLE
+from dialer.readiness import Means
 from dialer.routing.dialstring import Leg, UnsafeValue, build_originate
 from dialer.routing.numbers import InvalidNumber, normalize
-from dialer.service.readiness import Means
 from dialer.store.store import Claim
 
 log = logging.getLogger("autocall.engine")

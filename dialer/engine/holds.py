@@ -1,4 +1,4 @@
-"""Holding a running campaign that cannot place a call (dialer/service/readiness.py says what it lacks).
+"""Holding a running campaign that cannot place a call (dialer/readiness.py says what it lacks).
 
 Before each claim the pacer asks :meth:`Holds.why`: a held campaign claims no
 lead, so no attempt is counted and no lead used up, and it dials again by
@@ -21,10 +21,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import redis
-
 from dialer.domain.context import CampaignContext
-from dialer.service.readiness import Means, missing
+from dialer.readiness import Means, missing
+from dialer.store.errors import StoreError
 from dialer.store.holds import HeldCampaigns
 from dialer.store.store import Store
 
@@ -73,7 +72,7 @@ class Holds:
         if self._said.pop(campaign_uuid, None):
             try:
                 self.records.release(campaign_uuid)
-            except redis.RedisError as exc:  # readers show holds of running campaigns only
+            except StoreError as exc:  # readers show holds of running campaigns only
                 log.error("could not clear a campaign's hold", extra={"campaign": campaign_uuid, "error": str(exc)})
 
     def _look(self, ctx: CampaignContext) -> list[str]:

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 import gevent
-import redis
 
 from dialer.engine.calls import CallTracker
+from dialer.store.errors import StoreError
 from dialer.store.store import Store
 
 log = logging.getLogger("autocall.engine")
@@ -57,7 +57,7 @@ class Liveness:
                 self.store.beat(self.engine_id, self.beat_ttl_ms, json.dumps(self.info()))
                 if self._in_touch_since is None:
                     self._in_touch_since = time.monotonic()
-            except redis.RedisError as exc:
+            except StoreError as exc:
                 self._in_touch_since = None
                 log.error("engine heartbeat failed", extra={"error": str(exc)})
             gevent.sleep(self.beat_s)
@@ -77,12 +77,12 @@ class Liveness:
             for campaign_uuid, calls in list(self.tracker.by_campaign.items()):
                 try:
                     self.store.renew(campaign_uuid, list(calls), until)
-                except redis.RedisError as exc:
+                except StoreError as exc:
                     log.error("lease renewal failed", extra={"campaign": campaign_uuid, "error": str(exc)})
 
     def forget(self) -> None:
         """Stopping: our calls still up (if any) can be adopted at once by another engine."""
         try:
             self.store.forget_engine(self.engine_id)
-        except redis.RedisError:
+        except StoreError:
             pass

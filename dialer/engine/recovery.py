@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable
 
 import gevent
-import redis
 
 from dialer.engine.calls import CallTracker, InFlight
 from dialer.engine.cdr_wait import CdrWait
 from dialer.esl.connection import NotConnectedError
 from dialer.esl.node import Node
 from dialer.outcomes.own_causes import LOST, NOT_RUN, SWITCH_LOST
+from dialer.store.errors import StoreError
 
 log = logging.getLogger("autocall.engine")
 
@@ -72,7 +72,7 @@ class Recovery:
         went, e.g. in a shutdown) are settled from it, the others ended when the connection dropped."""
         try:
             self.cdrs.apply_kept(atts)
-        except redis.RedisError as exc:
+        except StoreError as exc:
             log.error("reading kept hangups failed; settling without them", extra={"error": str(exc)})
         for att in atts:
             try:

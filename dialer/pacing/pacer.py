@@ -8,7 +8,7 @@ them to the engine to originate. With nothing to do it sleeps until woken:
 a slot released, a lead imported, a status change, or the next recall due.
 
 A campaign that cannot place a call (no usable template, no way out, a type
-the engine does not run: dialer/service/readiness.py) is held: nothing is
+the engine does not run: dialer/readiness.py) is held: nothing is
 claimed until it can (dialer/engine/holds.py).
 
 ``enable_encrypt`` (docs/api-v3.md): an engine without

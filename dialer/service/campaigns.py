@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dialer.api.schema_errors import schema_errors
 from dialer.domain.enums import CampaignStatus, CampaignType
 from dialer.domain.ids import new_uuid
 from dialer.domain.models import Campaign
@@ -16,6 +15,7 @@ from dialer.domain.window import zone
 from dialer.service import readiness
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
+from dialer.service.schema_errors import schema_errors
 from dialer.store.store import MissingReference, NameTaken, Taken
 
 NAME_TAKEN = "campaign_name is already taken"
@@ -168,6 +168,19 @@ def page(svc: Services, *, type: CampaignType | None, limit: int, offset: int) -
     if type is not None:
         campaigns = [c for c in campaigns if c.type is type]
     return campaigns[offset : offset + limit], len(campaigns)
+
+
+def names(svc: Services, page: list[Campaign]) -> dict[str, str]:
+    """The template and carrier names the campaigns of ``page`` show, by uuid ("" for one that is gone):
+    a campaign stores uuids only, never a name twice."""
+    out: dict[str, str] = {}
+    for uuid in {c.template_uuid for c in page if c.template_uuid}:
+        template = svc.store.get_template(uuid)
+        out[uuid] = template.template_name if template else ""
+    for uuid in {c.carrier_uuid for c in page if c.carrier_uuid}:
+        carrier = svc.store.get_carrier(uuid)
+        out[uuid] = carrier.carrier_name if carrier else ""
+    return out
 
 
 def set_active(svc: Services, uuid: str, active: bool) -> Campaign:

@@ -21,12 +21,12 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from dialer.api.schema_errors import schema_errors
 from dialer.domain.ids import new_uuid
 from dialer.domain.models import DEFAULT_TIME_ZONE
 from dialer.domain.window import zone
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
+from dialer.service.schema_errors import schema_errors
 from dialer.store.store import InUse, Store
 
 Model = TypeVar("Model", bound=BaseModel)

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from dialer.store.errors import StoreError
+
+__all__ = ["BadRequest", "Conflict", "Invalid", "NotFound", "ServiceError", "StoreError"]
+
+
+# StoreError (re-exported): Redis could not answer, so nothing was decided; the API answers 503.
+
 
 class ServiceError(Exception):
     """Base: the operation wrote nothing."""

@@ -12,6 +12,7 @@ lead. The valid rows land whole or not at all (:mod:`dialer.service.landing`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,7 +164,7 @@ class _Seen:
         return None
 
 
-def import_many(svc: Services, campaign: Campaign, rows: list[Row | list[tuple[str, str]]],
+def import_many(svc: Services, campaign: Campaign, rows: Sequence[Row | list[tuple[str, str]]],
                 max_attempts: list[int] | None = None, *, pending_only: bool = False, whole: bool = False,
                 remember: Remember | None = None, start: bool = False) -> ImportResult:  # fmt: skip
     """Check every row, land the valid ones (all or none), report the rest. A row may arrive

@@ -24,7 +24,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dialer.api.schema_errors import schema_errors
 from dialer.domain.enums import CampaignStatus, CampaignType, TypeAutocall
 from dialer.domain.models import Campaign, Template
 from dialer.routing.numbers import InvalidNumber, normalize
@@ -32,6 +31,7 @@ from dialer.service import campaigns, leads
 from dialer.service.context import Services
 from dialer.service.errors import BadRequest, Conflict, Invalid, NotFound
 from dialer.service.leads import Duplicate, ImportResult, LeadRules, Remember, Row
+from dialer.service.schema_errors import schema_errors
 
 QUEUE_NOT_FOUND = "queue not found"
 TEMPLATE_NOT_FOUND = "template not found"

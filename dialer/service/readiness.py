@@ -1,91 +1,18 @@
-"""Can a campaign place a call? One rule, shared by the API and the engine.
+"""The readiness rule (``dialer/readiness.py``) for a campaign as the API sees it.
 
-The API refuses to start (or activate) a campaign that cannot place a call,
-naming what is missing; the engine holds a running one that lost what it
-needs (claims no lead, counts no attempt) until it is fixed. Both ask
-:func:`missing`, so what the API refuses and what the engine holds never
-disagree (given the same settings: ``AUTOCALL_AUDIO_DIR``,
-``AUTOCALL_DEFAULT_GATEWAY``, ``AUTOCALL_TTS_ENGINE``).
-
-Only what fails *every* call of the campaign is checked here: a problem of
-one lead (a number no gateway of the carrier serves, a TTS field the lead
-lacks) fails that lead's attempt, as before.
+The rule itself lives below the engine, which holds a running campaign by it;
+this module hands it what the API has: the template and carrier read from the
+store, and the server's settings from :class:`Services`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dialer.domain.models import Campaign
+from dialer.media import MessageFiles
+from dialer.readiness import CANNOT_DIAL, Means, explain, missing
+from dialer.service.context import Services
 
-from dialer.domain.enums import CampaignType, TypeAutocall
-from dialer.domain.models import Campaign, Carrier, Template
-from dialer.media import MessageFiles, MessageUnavailable
-
-if TYPE_CHECKING:
-    from dialer.service.context import Services
-
-CANNOT_DIAL = "campaign cannot place a call"
-
-
-@dataclass(frozen=True, slots=True)
-class Means:
-    """What the dialling server has."""
-
-    files: MessageFiles  # where an autocall_audio template's file is looked for
-    default_gateway: str  # AUTOCALL_DEFAULT_GATEWAY: the way out of a campaign with no carrier
-    speech: bool  # a speech engine (AUTOCALL_TTS_ENGINE is not "none"): TTS and OTP campaigns can speak
-
-
-def _name(template: Template) -> str:
-    return repr(template.template_name) if template.template_name else template.template_uuid
-
-
-def _message(campaign: Campaign, template: Template | None, means: Means) -> list[str]:
-    kind = campaign.type_autocall
-    if campaign.template_uuid and template is None:
-        return [f"template {campaign.template_uuid} does not exist"]
-    if kind is TypeAutocall.AUDIO:
-        if template is None:
-            return ["no template: autocall_audio plays its template's audio file (set template_uuid)"]
-        if not template.audio_file:
-            return [f"template {_name(template)} has no audio file, and autocall_audio plays one (upload it, or use "
-                    "autocall_voice_tts for a text template)"]  # fmt: skip
-        try:
-            means.files.audio(template.audio_file)
-        except MessageUnavailable as exc:
-            return [f"template {_name(template)}: {exc}"]
-        return []
-    out = []
-    if kind is TypeAutocall.VOICE_TTS:  # OTP needs no template: it reads the lead's "otp" field by default
-        if template is None:
-            out.append("no template: autocall_voice_tts speaks its template's text (set template_uuid)")
-        elif not template.text:
-            out.append(f"template {_name(template)} has no text, and autocall_voice_tts speaks it")
-    if not means.speech:
-        out.append(f"no speech engine on this server (AUTOCALL_TTS_ENGINE=none): {kind.value} cannot speak")
-    return out
-
-
-def _route(campaign: Campaign, carrier: Carrier | None, means: Means) -> list[str]:
-    if campaign.carrier_uuid:
-        if carrier is None:
-            return [f"carrier {campaign.carrier_uuid} does not exist"]
-        if not any(carrier.gateways.values()):
-            return [f"carrier {carrier.carrier_name or carrier.carrier_uuid!r} has no gateway"]
-        return []
-    if not means.default_gateway:
-        return ["no carrier and no default gateway (set carrier_uuid, or AUTOCALL_DEFAULT_GATEWAY on the server)"]
-    return []
-
-
-def missing(campaign: Campaign, template: Template | None, carrier: Carrier | None, means: Means, *,
-            route: bool = True) -> list[str]:  # fmt: skip
-    """What the campaign lacks to place any call (empty: it can). ``template`` and ``carrier`` are the
-    ones its ``template_uuid`` and ``carrier_uuid`` name, None when they do not exist (or name none);
-    ``route=False`` leaves out the gateway (a test call dials a directory user)."""
-    if campaign.type is not CampaignType.AUTOCALL:
-        return [f"type {campaign.type.value} is not supported yet: autocall dials campaigns of type autocall"]
-    return _message(campaign, template, means) + (_route(campaign, carrier, means) if route else [])
+__all__ = ["CANNOT_DIAL", "explain", "means_of", "problems"]
 
 
 def means_of(svc: Services) -> Means:
@@ -97,7 +24,3 @@ def problems(svc: Services, campaign: Campaign) -> list[str]:
     template = svc.store.get_template(campaign.template_uuid) if campaign.template_uuid else None
     carrier = svc.store.get_carrier(campaign.carrier_uuid) if campaign.carrier_uuid else None
     return missing(campaign, template, carrier, means_of(svc))
-
-
-def explain(why: list[str]) -> str:
-    return f"{CANNOT_DIAL}: {'; '.join(why)}"

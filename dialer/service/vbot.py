@@ -14,17 +14,25 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import redis
-
 from dialer.domain.enums import CampaignStatus
 from dialer.domain.ids import new_uuid
 from dialer.domain.models import Campaign
 from dialer.service import campaigns, leads
 from dialer.service.context import Services
-from dialer.service.errors import BadRequest
+from dialer.service.errors import BadRequest, NotFound
 from dialer.service.leads import Remember, Row
+from dialer.store.errors import StoreError
 
 log = logging.getLogger("autocall.api")
+
+
+def template_campaign(svc: Services, campaign_id: int) -> Campaign:
+    """The campaign VBot names by its integer id, to be cloned; NotFound when there is none."""
+    uuid = svc.store.campaign_uuid_by_id(campaign_id)
+    source = svc.store.get_campaign(uuid) if uuid else None
+    if source is None:
+        raise NotFound(f"campaignId {campaign_id}: no such template campaign")
+    return source
 
 
 def create(svc: Services, source: Campaign, name: str, rows: list[Row], caps: list[int],
@@ -65,5 +73,5 @@ def _undo(svc: Services, name: str) -> None:
     on the way must stand). When Redis does not answer, a retry of the request does it (see above)."""
     try:
         svc.store.imports.reclaim(name, svc.now_ms())
-    except redis.RedisError as exc:
+    except StoreError as exc:
         log.warning("unfinished creation left for its retry", extra={"campaign_name": name, "error": str(exc)})

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from dialer.api.fields import Int, Name, integral
+from dialer.api.fields import Integral, Name, integral
 
 STRICT = ConfigDict(strict=True, extra="forbid")
 MAX_CUSTOMERS = 1_000_000
@@ -49,10 +49,11 @@ class PushBody(BaseModel):
     model_config = STRICT
     queue_code: QueueCode
     template: Name = Field(description="the template's template_name")
-    concurrent_call: Int(ge=1, le=100_000) | None = None
-    max_recall_count: Int(ge=0, le=100) | None = Field(None, description="recalls after the first attempt")
-    min_recall_duration: Int(ge=0, le=86_400) | None = Field(None, description="an answered call with less talk "
-                                                             "time (s) is recalled")  # fmt: skip
+    concurrent_call: Annotated[int, Integral(ge=1, le=100_000)] | None = None
+    max_recall_count: Annotated[int, Integral(ge=0, le=100)] | None = Field(
+        None, description="recalls after the first attempt")  # fmt: skip
+    min_recall_duration: Annotated[int, Integral(ge=0, le=86_400)] | None = Field(
+        None, description="an answered call with less talk time (s) is recalled")  # fmt: skip
     mode_call: Literal["direct", "serial", "parralel", "parallel"] | None = Field(
         None, description="autocall: how several mobiles are dialled (default direct)"
     )

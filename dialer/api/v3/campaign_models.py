@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dialer.api.v3.types import EmptyBody, Int, Name, PageQuery, Text, Url, Uuid
+from dialer.api.v3.types import EmptyBody, Integral, Name, PageQuery, Text, Url, Uuid
 from dialer.domain.enums import CampaignStatus, CampaignType, PriorityRecall, RecallStatus, ScheduleRecall, TypeAutocall
 from dialer.domain.models import MAX_CAMPAIGN_ID, NS_PER_DAY
 
-Ns = Int(ge=0, le=NS_PER_DAY)  # nanoseconds since local midnight
+Ns = Annotated[int, Integral(ge=0, le=NS_PER_DAY)]  # nanoseconds since local midnight
 STRICT = ConfigDict(strict=True, extra="forbid")
 
 
@@ -19,11 +19,11 @@ class NetworkBody(BaseModel):
     """Per-network cap of simultaneous calls; 0 = no cap beyond ``concurrent_call``."""
 
     model_config = STRICT
-    viettel: Int(ge=0) = 0
-    mobi: Int(ge=0) = 0
-    vina: Int(ge=0) = 0
-    tel: Int(ge=0) = 0
-    offnet: Int(ge=0) = 0
+    viettel: Annotated[int, Integral(ge=0)] = 0
+    mobi: Annotated[int, Integral(ge=0)] = 0
+    vina: Annotated[int, Integral(ge=0)] = 0
+    tel: Annotated[int, Integral(ge=0)] = 0
+    offnet: Annotated[int, Integral(ge=0)] = 0
 
 
 class ScheduleBody(BaseModel):
@@ -61,21 +61,21 @@ class CampaignBody(BaseModel):
     type: CampaignType
     campaign_uuid: Uuid | None = Field(None, description="POST: your own uuid for the campaign (409 if taken); "
                                        "PUT: must be the one in the URL")  # fmt: skip
-    campaign_id: Int(ge=1, le=MAX_CAMPAIGN_ID) | None = Field(None, description="autocall: POST: your own integer "
-                                                              "id (VBot's campaignId; 409 if taken); PUT: must be "
-                                                              "the campaign's")  # fmt: skip
+    campaign_id: Annotated[int, Integral(ge=1, le=MAX_CAMPAIGN_ID)] | None = Field(
+        None, description="autocall: POST: your own integer id (VBot's campaignId; 409 if taken); PUT: must be "
+        "the campaign's")  # fmt: skip
     description: Text | None = None
     active: bool | None = None
-    concurrent_call: Int(ge=1, le=100_000) | None = None
-    ratio: Int(ge=0, le=1000) | None = None
+    concurrent_call: Annotated[int, Integral(ge=1, le=100_000)] | None = None
+    ratio: Annotated[int, Integral(ge=0, le=1000)] | None = None
     carrier_uuid: Uuid | None = None
     call_center_queue_uuid: str | None = Field(None, max_length=64)
     template_uuid: Uuid | None = None
-    recall_times: Int(ge=0, le=100) | None = None
-    limit_recall_duration: Int(ge=0) | None = None
+    recall_times: Annotated[int, Integral(ge=0, le=100)] | None = None
+    limit_recall_duration: Annotated[int, Integral(ge=0)] | None = None
     schedule_recall: ScheduleRecall | None = None
-    schedule_recall_duration: Int(ge=0, le=525_600) | None = None
-    hopper: Int(ge=0, le=100_000) | None = None
+    schedule_recall_duration: Annotated[int, Integral(ge=0, le=525_600)] | None = None
+    hopper: Annotated[int, Integral(ge=0, le=100_000)] | None = None
     answer_callback_url: Url | None = None
     local_start_time: str | None = Field(None, max_length=16)
     local_end_time: str | None = Field(None, max_length=16)
@@ -95,7 +95,7 @@ class CampaignBody(BaseModel):
     network: NetworkBody | None = None
     run_id: str | None = Field(None, max_length=64)
     type_autocall: TypeAutocall | None = None
-    call_timeout: Int(ge=1, le=600) | None = None
+    call_timeout: Annotated[int, Integral(ge=1, le=600)] | None = None
     domain_uuid: str | None = Field(None, max_length=64)
     domain_name: str | None = Field(None, max_length=255)
     users: list[Any] | None = Field(None, max_length=1000)
@@ -110,14 +110,15 @@ class CampaignBody(BaseModel):
     orig_campaign_uuid: str | None = Field(None, max_length=64)
     # autocall's own
     time_zone: str | None = Field(None, max_length=64, description="IANA zone of the schedules; Asia/Ho_Chi_Minh")
-    min_recall_duration: Int(ge=0) | None = Field(None, description="answered calls shorter than this (s) recall")
+    min_recall_duration: Annotated[int, Integral(ge=0)] | None = Field(
+        None, description="answered calls shorter than this (s) recall")  # fmt: skip
     webhook_format: Literal["native", "vbot", "vbot_call"] | None = Field(
         None, description="native (the CDR), vbot (VBot autocall history), vbot_call (VBot call history)"
     )
     voicemail_detection: bool | None = Field(None, description="detect a voicemail beep (FreeSWITCH avmd); true")
-    dtmf_wait_ms: Int(ge=0, le=60_000) | None = Field(None, description="after the message, wait this long (ms) "
-                                                       "for a key; 0: hang up at once (keys during the message count "
-                                                       "anyway)")
+    dtmf_wait_ms: Annotated[int, Integral(ge=0, le=60_000)] | None = Field(
+        None, description="after the message, wait this long (ms) for a key; 0: hang up at once (keys during the "
+        "message count anyway)")  # fmt: skip
 
     def given(self) -> dict[str, Any]:
         """The fields the client sent with a value (null counts as not sent)."""

@@ -35,23 +35,12 @@ NEW_CAMPAIGN = {"schedule_recall": "after", "local_start_time": "00:00:00", "loc
 
 def view(svc: Services, campaign: Campaign, names: dict[str, str] | None = None) -> dict[str, Any]:
     """The seed's campaign body. Template and carrier names are looked up, never stored twice."""
-    names = names if names is not None else _names(svc, [campaign])
+    names = names if names is not None else campaigns.names(svc, [campaign])
     data = campaign.model_dump(mode="json")
     data["domain_uuid"] = data["domain_uuid"] or svc.domain_uuid
     data["template_name"] = names.get(campaign.template_uuid, "")
     data["carrier_name"] = names.get(campaign.carrier_uuid, "")
     return CampaignView.model_validate(data).model_dump(mode="json")
-
-
-def _names(svc: Services, page: list[Campaign]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for uuid in {c.template_uuid for c in page if c.template_uuid}:
-        template = svc.store.get_template(uuid)
-        out[uuid] = template.template_name if template else ""
-    for uuid in {c.carrier_uuid for c in page if c.carrier_uuid}:
-        carrier = svc.store.get_carrier(uuid)
-        out[uuid] = carrier.carrier_name if carrier else ""
-    return out
 
 
 @routes.route("POST", "/v3/campaign", "Create a campaign", body=CampaignBody, response=Created, tag=TAG,
@@ -72,7 +61,7 @@ def update(call: Call) -> CampaignRef:
 def listing(call: Call) -> dict[str, Any]:
     q: CampaignQuery = call.query
     page, total = campaigns.page(call.services, type=q.type, limit=q.limit, offset=q.offset)
-    names = _names(call.services, page)
+    names = campaigns.names(call.services, page)
     return {"data": [view(call.services, c, names) for c in page], "limit": q.limit, "offset": q.offset,
             "total": total}  # fmt: skip
 

@@ -10,12 +10,12 @@ from pydantic import TypeAdapter, ValidationError
 
 from dialer.api import idempotency, json_body
 from dialer.api.routes import Call
-from dialer.api.schema_errors import schema_errors
 from dialer.api.v3.dialect import routes
 from dialer.api.v3.lead_models import BulkBody, BulkImported, BulkQuery, BulkRow, ImportBody, Imported
 from dialer.service import leads
 from dialer.service.errors import BadRequest, Invalid
 from dialer.service.leads import YIELD_EVERY, Row, yield_to_io
+from dialer.service.schema_errors import schema_errors
 
 TAG = "leads"
 MAX_ROWS = 1_000_000

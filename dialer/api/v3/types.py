@@ -6,10 +6,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from dialer.api.fields import Int, Name, Text
+from dialer.api.fields import Int, Integer, Integral, Name, Text
 from dialer.domain.webhook_targets import control_problem
 
-__all__ = ["UUID_PATTERN", "EmptyBody", "Int", "Name", "PageQuery", "Text", "Url", "Uuid"]
+__all__ = ["UUID_PATTERN", "EmptyBody", "Int", "Integer", "Integral", "Name", "PageQuery", "Text", "Url", "Uuid"]
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 

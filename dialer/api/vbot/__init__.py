@@ -7,6 +7,8 @@ from dialer.api.routes import Route
 
 def table() -> list[Route]:
     """Every VBot-dialect route (importing a module registers its routes)."""
+    # Imported here, not at the top (no cycle: the contracts in pyproject.toml check): the handlers load
+    # when the app asks for its routes, not whenever a model module of the package is imported.
     from dialer.api.vbot import campaigns  # noqa: F401
     from dialer.api.vbot.dialect import routes
 

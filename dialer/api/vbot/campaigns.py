@@ -10,7 +10,7 @@ from dialer.api.routes import Call
 from dialer.api.vbot.dialect import routes
 from dialer.api.vbot.models import CreateCampaign, Created, Phone
 from dialer.service import leads, vbot
-from dialer.service.errors import Invalid, NotFound
+from dialer.service.errors import Invalid
 from dialer.service.leads import LeadRules, Row
 
 RESERVED = {"phone", "description", "numberCall"}
@@ -55,10 +55,7 @@ def create(call: Call) -> Any:
         template_id = int(str(b.campaign_id))
     except ValueError:
         raise Invalid.one("campaignId", "campaignId must be the template campaign's number") from None
-    source_uuid = svc.store.campaign_uuid_by_id(template_id)
-    source = svc.store.get_campaign(source_uuid) if source_uuid else None
-    if source is None:
-        raise NotFound(f"campaignId {template_id}: no such template campaign")
+    source = vbot.template_campaign(svc, template_id)
     # Every phone is checked against the template's rules before anything is written.
     rules = LeadRules(svc, source)
     rows, caps, errors = [], [], []

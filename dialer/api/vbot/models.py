@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from dialer.api.fields import Int, Name
+from dialer.api.fields import Integer, Name
 
 STRICT = ConfigDict(strict=True, extra="forbid")
 SPELLINGS = (("vbotId", "vbot_id"), ("groupCode", "project_code"), ("campaignId", "campaignID"))  # example, table
@@ -43,9 +43,9 @@ class Phone(BaseModel):
 
 class CreateCampaign(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra=_both_spellings)
-    vbot_id: str | Int() = Field(validation_alias=AliasChoices("vbotId", "vbot_id"))
+    vbot_id: str | Integer = Field(validation_alias=AliasChoices("vbotId", "vbot_id"))
     group_code: str = Field(validation_alias=AliasChoices("groupCode", "project_code"), max_length=128)
-    campaign_id: Int() | str = Field(validation_alias=AliasChoices("campaignId", "campaignID"),
+    campaign_id: Integer | str = Field(validation_alias=AliasChoices("campaignId", "campaignID"),
                                    description="the integer id of the campaign used as the template")  # fmt: skip
     name: Name
     phones: list[Phone] = Field(min_length=1, max_length=100_000)

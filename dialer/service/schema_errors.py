@@ -1,5 +1,9 @@
 """pydantic validation errors, told the way the v3 service tells them.
 
+It lives in the service layer, not the API, because the services validate
+their inputs too (a campaign's merged fields, a queue's settings) and the API
+sits above them.
+
 The seed's validation errors are gojsonschema's (a Go JSON-schema library):
 a list of ``{field: description}`` with field ``(root)`` for the body itself,
 e.g. ``{"(root)": "phone_number is required"}`` and
@@ -14,6 +18,7 @@ import re
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 _JSON_TYPE = {str: "string", bool: "boolean", int: "integer", float: "number", list: "array", dict: "object",
               type(None): "null"}  # fmt: skip
@@ -29,7 +34,7 @@ def _given(value: Any) -> str:
     return _JSON_TYPE.get(type(value), "object")
 
 
-def describe(err: dict[str, Any]) -> tuple[str, str]:
+def describe(err: ErrorDetails) -> tuple[str, str]:
     """One pydantic error → (field, description) in gojsonschema's words."""
     loc, kind, ctx = tuple(err["loc"]), err["type"], err.get("ctx") or {}
     field = _field(loc)
