@@ -28,6 +28,7 @@ from simswitch.dialstring import Endpoint, Originate
 from simswitch.scenario import Outcome
 
 if TYPE_CHECKING:
+    from simswitch.clock import Timer
     from simswitch.switch import Switch
 
 # Where a failed originate's API + BACKGROUND_JOB fell relative to the last
@@ -88,7 +89,7 @@ class OriginateJob:
         self.used_uuids: set[str] = set()
         self.finished = False
         self.winner: Channel | None = None
-        self.timeout_timer = None
+        self.timeout_timer: Timer | None = None
 
     # -- result -------------------------------------------------------------
     def finish(self, result: str) -> None:

@@ -29,7 +29,9 @@ from dialer.domain.ids import new_uuid
 
 DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
 # Every status but answered (cancel is not named: failed covers it, as in the seeds' lists).
-DEFAULT_RECALL_STATUS = [s for s in RecallStatus if s not in (RecallStatus.ANSWERED, RecallStatus.CANCEL)]
+DEFAULT_RECALL_STATUS: list[RecallStatus] = [
+    s for s in RecallStatus if s not in (RecallStatus.ANSWERED, RecallStatus.CANCEL)
+]
 # Campaign ids are VBot's integers (seed 003: campaignId) and must stay exact in Redis' Lua (doubles): int32.
 MAX_CAMPAIGN_ID = 2**31 - 1
 
