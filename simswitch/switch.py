@@ -31,6 +31,9 @@ __all__ = ["Limits", "Stats", "Switch"]
 
 
 class Switch:
+    """One simulated FreeSWITCH process. The api (commands.py), the faults and the tests act through
+    its verbs; the modules beside it act on its state (``channels``, ``stats``, ``sessions``, flags)."""
+
     def __init__(
         self,
         scenario: Scenario | None = None,
