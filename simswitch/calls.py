@@ -1,8 +1,9 @@
-"""Originate jobs and the life of each simulated leg.
+"""Originate jobs and the legs they create: one job's serial groups of parallel legs, and its one result.
 
-Every event a leg emits is a captured FreeSWITCH template (see
-templates.py); this module decides which templates, in which order and at
-which simulated time, following what FreeSWITCH 1.10.12 did in the captures:
+Every event a leg emits is a captured FreeSWITCH template (see templates.py);
+the order below, what FreeSWITCH 1.10.12 did in the captures, is the
+vocabulary of legs.py (setup), far_end.py (180/183/200), apps.py and
+hangup.py:
 
 * setup: CHANNEL_OUTGOING, STATE(CS_INIT), CREATE, ORIGINATE, STATE(CS_ROUTING),
   STATE(CS_CONSUME_MEDIA) - at once;
@@ -12,7 +13,7 @@ which simulated time, following what FreeSWITCH 1.10.12 did in the captures:
 * hangup -> CHANNEL_HANGUP, [the running app's end], STATE(CS_HANGUP),
   CALLSTATE(HANGUP), STATE(CS_REPORTING), HANGUP_COMPLETE, DESTROY,
   STATE(CS_DESTROY), with a failed job's API + BACKGROUND_JOB at one of the
-  places the captures show it (see ``JOB_POSITIONS``).
+  places the captures show it (see ``RACE_WEIGHTS``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from simswitch.dialstring import Endpoint, Originate
 from simswitch.scenario import Outcome
 
 if TYPE_CHECKING:
+    from simswitch.clock import Timer
     from simswitch.switch import Switch
 
 # Where a failed originate's API + BACKGROUND_JOB fell relative to the last
@@ -87,7 +89,7 @@ class OriginateJob:
         self.used_uuids: set[str] = set()
         self.finished = False
         self.winner: Channel | None = None
-        self.timeout_timer = None
+        self.timeout_timer: Timer | None = None
 
     # -- result -------------------------------------------------------------
     def finish(self, result: str) -> None:

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from simswitch.causes import str2cause
+from simswitch.core_info import VERSION_TEXT, uptime_text
 from simswitch.dialstring import USAGE, DialStringError, parse_originate
 from simswitch.shutdown import Shutdown
-from simswitch.switch import VERSION_TEXT, uptime_text
 
 if TYPE_CHECKING:
     from simswitch.server import SimServer

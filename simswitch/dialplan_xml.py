@@ -99,11 +99,12 @@ def parse_dialplan_xml(text: bytes, path: str) -> dict[str, list[DialplanApp]]:
 def _condition_apps(condition: ET.Element) -> list[DialplanApp]:
     field = condition.get("field", "")
     guarded = field.startswith("${") or field == DESTINATION
-    guard = {"field": field, "expression": condition.get("expression", "")} if guarded else {}
-    apps = [DialplanApp(app=a.get("application", ""), data=a.get("data", ""), **guard)
+    guard_field, expression = (field, condition.get("expression", "")) if guarded else ("", "")
+    apps = [DialplanApp(app=a.get("application", ""), data=a.get("data", ""), field=guard_field, expression=expression)
             for a in condition.findall("action") if a.get("application")]  # fmt: skip
-    if guard:  # a condition the simulator takes as matched never runs its anti-actions
-        apps += [DialplanApp(app=a.get("application", ""), data=a.get("data", ""), anti=True, **guard)
+    if guarded:  # a condition the simulator takes as matched never runs its anti-actions
+        apps += [DialplanApp(app=a.get("application", ""), data=a.get("data", ""), anti=True, field=guard_field,
+                             expression=expression)
                  for a in condition.findall("anti-action") if a.get("application")]  # fmt: skip
     return apps
 
@@ -142,8 +143,8 @@ def route(apps: list[DialplanApp], lookup: Callable[[str], str | None]) -> list[
         if bool(match) == app.anti:
             continue
         # mod_dialplan_xml substitutes an action's data when the expression has a group
-        substitute = match is not None and "(" in app.expression
-        out.append((app.app, _substitute(app.data, match) if substitute else app.data))
+        groups = match if match is not None and "(" in app.expression else None
+        out.append((app.app, _substitute(app.data, groups) if groups is not None else app.data))
     return out
 
 

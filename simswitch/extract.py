@@ -70,6 +70,14 @@ def _originate_vars(cmd: str) -> list[str]:
     return names
 
 
+def _found(pattern: str, text: str) -> str:
+    """The first group of ``pattern`` in a capture's command; a capture without it is not one extract knows."""
+    match = re.search(pattern, text)
+    if match is None:
+        raise ValueError(f"{pattern!r} not found in {text!r}")
+    return match.group(1)
+
+
 def _substitutions(dest: str, port: str, uuid: str) -> list[tuple[re.Pattern, str]]:
     subs = [
         (re.compile(re.escape(uuid)), "@@uuid@@"),
@@ -119,7 +127,7 @@ def extract(captures: Path) -> dict:
         cmd = (captures / f"{stem}.plain.cmd").read_text()
         originate = next(line for line in cmd.split("\n") if "originate" in line)
         origin_vars = _originate_vars(originate)
-        uuid = re.search(r"origination_uuid=([0-9a-f-]{36})", originate).group(1)
+        uuid = _found(r"origination_uuid=([0-9a-f-]{36})", originate)
         m = re.search(r"sofia/external/(\d+)@127\.0\.0\.1:(\d+)", originate)
         dest, port = (m.group(1), m.group(2)) if m else ("\x00", "\x00")
         events = list(_events(path))
@@ -150,7 +158,7 @@ def extract(captures: Path) -> dict:
         cmd = (captures / f"{stem}.plain.cmd").read_text()
         originate = next(line for line in cmd.split("\n") if "originate" in line)
         origin_vars = _originate_vars(originate)
-        uuid = re.search(r"origination_uuid=([0-9a-f-]{36})", originate).group(1)
+        uuid = _found(r"origination_uuid=([0-9a-f-]{36})", originate)
         events = [e for e in _events(captures / f"{stem}.plain.esl") if e.name not in PERIODIC and e.name != "TRAP"]
         core_uuid = events[0].headers["Core-UUID"]
         job_uuid = next(e for e in events if e.name == "BACKGROUND_JOB").headers["Job-UUID"]
@@ -198,8 +206,8 @@ def _gateway_templates(captures: Path, templates: dict[str, list]) -> None:
         cmd = (captures / f"{stem}.plain.cmd").read_text()
         originate = next(line for line in cmd.split("\n") if f"/{number} " in line and "originate" in line)
         origin_vars = _originate_vars(originate)
-        uuid = re.search(r"origination_uuid=([0-9a-f-]{36})", originate).group(1)
-        gateway = re.search(r"sofia/gateway/([^/]+)/", originate).group(1)
+        uuid = _found(r"origination_uuid=([0-9a-f-]{36})", originate)
+        gateway = _found(r"sofia/gateway/([^/]+)/", originate)
         exten, _, context = originate.rsplit(" ", 3)[1:]  # "<exten> XML <context>"
         events = [e for e in _events(captures / f"{stem}.plain.esl") if e.headers.get("Unique-ID") == uuid]
         port = next(m.group(1) for e in events for _, v in e.items

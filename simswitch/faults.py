@@ -120,7 +120,7 @@ class FaultPlan:
         server.switch.on_originate.append(on_originate)
 
 
-FIRE: dict[str, Callable[[SimServer, float], None]] = {
+FIRE: dict[str, Callable[[SimServer, float], object]] = {  # what a fault returns is not used
     "drop": lambda server, s: drop(server),
     "stall": stall,
     "garbage": lambda server, s: garbage(server),

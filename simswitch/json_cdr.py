@@ -10,7 +10,7 @@ Exactly as 1.10.12 does it (mod_json_cdr.c; batch2 README section 6 and json_cdr
   per attempt), then the text + ``\\n`` goes to ``err-log-dir`` under the same name.
 * Without ``queue-capacity`` the POSTs run in the channel's own thread, before its
   CHANNEL_HANGUP_COMPLETE (and CHANNEL_DESTROY): the session stays counted meanwhile
-  (switch.py holds the hangup: :meth:`JsonCdr.holds_hangup`). With it, HANGUP_COMPLETE is
+  (hangup.py holds the hangup: :meth:`JsonCdr.holds_hangup`). With it, HANGUP_COMPLETE is
   immediate and one thread posts the CDRs one after another; a full queue writes the CDR
   straight to ``err-log-dir``.
 * The module's unload (a graceful shutdown) lets the CDR being posted finish and drops the ones

@@ -182,7 +182,7 @@ class Template:
             if key == ORIGINATE_VARS:
                 parts.append((ORIGINATE_VARS, None))
             elif key in RULES:
-                getter = (lambda r, s: lambda ctx: r(ctx, s))(RULES[key], value)
+                getter: Callable[[Ctx], str | None] = (lambda r, s: lambda ctx: r(ctx, s))(RULES[key], value)
                 if key in OPTIONAL:
                     getter = _optional(getter, OPTIONAL[key])
                 if key in NON_EMPTY:

@@ -86,6 +86,11 @@ def test_the_wheel_ships_the_packages_and_the_simulators_data(wheel):
         "simswitch/conf/dialplan/autocall.xml",
         "simswitch/conf/autoload_configs/json_cdr.conf.xml",
         "dialer/store/lua/",
+        # PEP 561: each package says its type hints are to be used
+        "dialer/py.typed",
+        "httpclient/py.typed",
+        "simswitch/py.typed",
+        "tts/py.typed",
     ):
         assert any(name.startswith(data) for name in names), data
     shipped = {name.split("/")[0] for name in names if not name.startswith("autocall-")}

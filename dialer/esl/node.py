@@ -1,4 +1,4 @@
-"""One FreeSWITCH node: a supervised ESL connection, what the switch says about itself, its capacity.
+"""One FreeSWITCH node: a supervised ESL connection, fed to its readiness (readiness.py) and capacity.
 
 The supervisor connects with exponential back-off (jittered; tenacity, dialer/retry.py), subscribes
 narrowly, asks FreeSWITCH who it is, what its limits are and whether it can
@@ -6,12 +6,10 @@ place autocall's calls (checks.py), reports up/down to the engine (which
 settles the calls it may have missed: the reconnect, or a new Core-UUID when
 FreeSWITCH itself restarted), and starts over when the connection drops.
 
-A node is *dialled* only while it is up and has no problem: the ``autocall``
-context and mod_sofia exist, no shutdown is under way, it is not paused.
-Campaigns with voicemail detection also need mod_avmd. The checks run again
-every ``check_every`` seconds (every second while a problem may clear by
-itself), so a node comes back on its own after ``reloadxml`` or
-``fsctl shutdown cancel``. A shutdown is seen at once: the subscription has
+A node is *dialled* only while it is up and has no problem (readiness.py).
+The checks run again every ``check_every`` seconds (every second while a
+problem may clear by itself), so a node comes back on its own after
+``reloadxml`` or ``fsctl shutdown cancel``. A shutdown is seen at once: the subscription has
 SHUTDOWN and SHUTDOWN_REQUESTED, and FreeSWITCH's refusal of an originate
 makes the node look again.
 """
@@ -21,9 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import gevent
 import gevent.event
@@ -32,8 +28,12 @@ import tenacity
 from dialer.esl.capacity import Capacity
 from dialer.esl.checks import SwitchState, read_state
 from dialer.esl.connection import ESLConnection, NotConnectedError
-from dialer.logs import redact_url
+from dialer.esl.node_config import NodeConfig
+from dialer.esl.readiness import Readiness
 from dialer.retry import reconnecting
+
+# NodeConfig lives in node_config.py; the engine, config.py, bench and the tests import it from here.
+__all__ = ["Node", "NodeConfig"]
 
 log = logging.getLogger("autocall.esl")
 
@@ -45,45 +45,7 @@ SUBSCRIPTION = ("event json CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE BACKGROUND_JO
 CHECK_EVERY_S = 10.0  # re-read the limits and re-check the node this often
 RECHECK_S = 1.0  # ...and this often while it has a problem, or right after a refusal
 SIGNED = 1 << 31
-SHUTTING_DOWN = "FreeSWITCH is shutting down (SHUTDOWN): no new calls until it is back"
-NO_AVMD = "mod_avmd not loaded: campaigns with voicemail_detection are not dialled here"
 RECONNECT_FIRST_S, RECONNECT_CAP_S, RECONNECT_SPREAD = 0.2, 30.0, 0.2  # dialer/retry.py reconnecting()
-NO_JSON_CDR = ("mod_json_cdr not loaded: a call that ends while autocall is away is recorded lost, "
-               "and an originate that may not have run counts as an attempt")  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class NodeConfig:
-    name: str
-    host: str
-    port: int
-    password: str = field(repr=False)  # never in a repr, so never in a log line
-    sps: int | None = None  # a cap on FreeSWITCH's own sessions-per-second (None: FreeSWITCH's)
-    max_sessions: int | None = None  # a cap on its max-sessions
-
-    @classmethod
-    def from_url(cls, url: str) -> NodeConfig:
-        """``esl://:PASSWORD@HOST:PORT[?name=N&sps=30&max_sessions=1000]``; the password is required.
-        ``sps``/``max_sessions`` cap what FreeSWITCH itself allows (``fsctl sps``)."""
-        parts = urlsplit(url.strip())
-        if parts.scheme != "esl" or not parts.hostname:
-            raise ValueError(f"expected esl://:PASSWORD@HOST:PORT, got {redact_url(url.strip())!r}")
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        port = parts.port or 8021
-        if not parts.password:
-            raise ValueError(f"FreeSWITCH node {parts.hostname}:{port} has no ESL password: write esl://:PASSWORD"
-                             "@HOST:PORT with the password of FreeSWITCH's event_socket.conf.xml")  # fmt: skip
-        if any(ord(c) < 32 or ord(c) == 127 for c in unquote(parts.password)):
-            # It is sent as "auth PASSWORD\n\n": a line break would end the command early.
-            raise ValueError(f"FreeSWITCH node {parts.hostname}:{port}: the ESL password has a control character")
-        return cls(
-            name=query.get("name", f"{parts.hostname}:{port}"),
-            host=parts.hostname,
-            port=port,
-            password=unquote(parts.password),
-            sps=int(query["sps"]) if query.get("sps") else None,
-            max_sessions=int(query["max_sessions"]) if query.get("max_sessions") else None,
-        )
 
 
 def _signed(value: str | None) -> int | None:
@@ -112,9 +74,7 @@ class Node:
         self.conn: ESLConnection | None = None
         self.up = gevent.event.Event()  # connected, and FreeSWITCH answered the checks
         self.capacity = Capacity(sps_cap=config.sps, max_sessions_cap=config.max_sessions)
-        self.state = SwitchState()
-        self.expects_cdrs = False  # AUTOCALL_CDR_SECRET is set: FreeSWITCH should load mod_json_cdr
-        self.problems: dict[str, str] = {}  # why this node is not dialled now (checks, events)
+        self.readiness = Readiness(config.name)  # the problems, what FreeSWITCH last said (readiness.py)
         self.core_uuid = ""  # FreeSWITCH's Core-UUID on this connection
         self.previous_core = ""  # ...and on the one before (a different one: FreeSWITCH restarted)
         self.core_started_ms = 0  # when that FreeSWITCH process started (engine clock, from its uptime)
@@ -124,8 +84,26 @@ class Node:
         self._greenlet: gevent.Greenlet | None = None
         self._stopping = False
         self._recheck = gevent.event.Event()
-        self._shutdown_final = False  # SHUTDOWN came: this connection will not dial again
-        self._shutdown_events = 0  # SHUTDOWN/SHUTDOWN_REQUESTED events seen (a check's answers may be older)
+
+    # -- readiness (readiness.py) ------------------------------------------------------
+    @property
+    def state(self) -> SwitchState:
+        """What FreeSWITCH said about itself at the last check."""
+        return self.readiness.state
+
+    @property
+    def problems(self) -> dict[str, str]:
+        """Why this node is not dialled now ({kind: operator-facing reason}; empty: dialled)."""
+        return self.readiness.problems
+
+    @property
+    def expects_cdrs(self) -> bool:
+        """AUTOCALL_CDR_SECRET is set: FreeSWITCH should load mod_json_cdr."""
+        return self.readiness.expects_cdrs
+
+    @expects_cdrs.setter
+    def expects_cdrs(self, value: bool) -> None:
+        self.readiness.expects_cdrs = value
 
     # -- capacity (capacity.py) -----------------------------------------------------
     @property
@@ -181,73 +159,30 @@ class Node:
     def suspect(self, kind: str, why: str) -> None:
         """A call showed a problem (e.g. answered into no dialplan): stop dialling here at once,
         until the next check (now) confirms it or finds the node fine."""
-        before = dict(self.problems)
-        self.problems.setdefault(kind, why)
-        self._log_problems(before)
+        self.readiness.suspect(kind, why)
         self.recheck()
 
     # -- dialling -----------------------------------------------------------------------
     def dialable(self, voicemail_detection: bool = False) -> str | None:
         """None if a call may be placed here now, else why not."""
-        if not self.up.is_set():
-            return "not connected"
-        if self.problems:
-            return "; ".join(self.problems.values())
-        if voicemail_detection and not self.state.avmd:
-            return ("mod_avmd is not loaded ('module_exists mod_avmd' is false): campaigns with voicemail_detection "
-                    "are not dialled here (load mod_avmd, or turn voicemail_detection off)")  # fmt: skip
-        return None
+        return self.readiness.dialable(self.up.is_set(), voicemail_detection)
 
     def status(self) -> str:
-        """``up``, ``down`` or ``not ready: <why>`` (autocall status, /readyz); ``up (…)`` while
-        campaigns with voicemail detection are not dialled here (no mod_avmd), or while FreeSWITCH
-        sends no CDRs autocall expects (no mod_json_cdr)."""
-        if not self.up.is_set():
-            return "down"
-        if self.problems:
-            return f"not ready: {'; '.join(self.problems.values())}"
-        notes = [] if self.state.avmd else [NO_AVMD]
-        if self.expects_cdrs and not self.state.json_cdr:
-            notes.append(NO_JSON_CDR)
-        return f"up ({'; '.join(notes)})" if notes else "up"
+        """``up``, ``down``, ``not ready: <why>`` or ``up (<note>)`` (readiness.py)."""
+        return self.readiness.status(self.up.is_set())
 
     # -- what FreeSWITCH says -------------------------------------------------------------
     def apply_state(self, state: SwitchState, events_before: int | None = None, *, connecting: bool = False) -> None:
         """Take in the answers to the checks (checks.py). ``events_before``: the count of shutdown
         events when the checks were sent; one that came since is newer than their answers."""
-        before = dict(self.problems)
-        had_avmd, had_json_cdr = self.state.avmd, self.state.json_cdr
-        self.state = state
-        self.problems = dict(state.problems)
-        if self._shutdown_final:  # a plain shutdown sets no flag fsctl shutdown_check could show
-            self.problems["shutdown"] = SHUTTING_DOWN
-        elif "shutdown" in before and (
-            (events_before is not None and events_before != self._shutdown_events) or "shutdown" in self.problems
-        ):
-            # A SHUTDOWN_REQUESTED newer than these answers, or still going on: keep what the event said.
-            self.problems["shutdown"] = before["shutdown"]
+        before, previous = self.readiness.take_state(state, events_before)
         if self.capacity.limits(state.sps, state.max_sessions):
             log.info("freeswitch limits", extra={"node": self.name, "sps": self.capacity.sps_limit,
                                                   "max_sessions": self.capacity.max_sessions,
                                                   "rate": round(self.capacity.target, 1)})  # fmt: skip
         if state.sessions is not None:
             self.capacity.sessions(state.sessions, None)
-        self._log_problems(before)
-        if had_avmd != state.avmd or connecting:
-            (log.info if state.avmd else log.warning)(
-                "freeswitch mod_avmd loaded" if state.avmd else f"freeswitch {NO_AVMD}", extra={"node": self.name})
-        if self.expects_cdrs and (had_json_cdr != state.json_cdr or connecting):
-            (log.info if state.json_cdr else log.warning)(
-                "freeswitch mod_json_cdr loaded" if state.json_cdr else f"freeswitch {NO_JSON_CDR}",
-                extra={"node": self.name})  # fmt: skip
-
-    def _log_problems(self, before: dict[str, str]) -> None:
-        for kind, why in self.problems.items():
-            if before.get(kind) != why:
-                log.error("freeswitch node not dialled", extra={"node": self.name, "problem": kind, "why": why})
-        for kind in before:
-            if kind not in self.problems:
-                log.info("freeswitch node dialled again", extra={"node": self.name, "problem": kind})
+        self.readiness.log_changes(before, previous, connecting=connecting)
 
     def heartbeat(self, event: dict[str, Any]) -> None:
         """Session-Count and Max-Sessions are what they say. Session-Per-Sec is what is left of
@@ -261,16 +196,7 @@ class Node:
             self._recheck.set()
 
     def _shutdown_event(self, event: dict[str, Any]) -> None:
-        if event.get("Event-Name") == "SHUTDOWN":
-            self._shutdown_final = True
-            why = SHUTTING_DOWN
-        else:
-            why = (f"FreeSWITCH shutdown requested ({event.get('Event-Info', '?')}): no new calls "
-                   "unless it is cancelled")  # fmt: skip
-        before = dict(self.problems)
-        self._shutdown_events += 1
-        self.problems["shutdown"] = why
-        self._log_problems(before)
+        self.readiness.shutdown_event(event)
         self._recheck.set()
 
     # -- supervision -------------------------------------------------------------
@@ -287,9 +213,7 @@ class Node:
     def _connect(self) -> ESLConnection:
         conn = ESLConnection(self.config.host, self.config.port, self.config.password, on_event=self._dispatch,
                              command_timeout=self.command_timeout, name=self.name)  # fmt: skip
-        # A new connection starts clean; a shutdown event on it (even during the checks) counts.
-        self._shutdown_final = False
-        self.problems = {}
+        self.readiness.new_connection()
         self.capacity.sessions(0, None)  # a restarted FreeSWITCH has none; the checks say how many
         try:
             conn.connect()
@@ -297,7 +221,7 @@ class Node:
             if not reply.ok:
                 raise NotConnectedError(f"subscription refused: {reply.text}")
             self.conn = conn
-            events = self._shutdown_events
+            events = self.readiness.shutdown_events
             state = read_state(conn)
         except (NotConnectedError, OSError):
             conn.close("connect failed")
@@ -370,7 +294,7 @@ class Node:
                 gevent.sleep(RECHECK_S - (time.monotonic() - last))
             self._recheck.clear()
             last = time.monotonic()
-            events = self._shutdown_events
+            events = self.readiness.shutdown_events
             try:
                 self.apply_state(read_state(conn), events)
             except NotConnectedError:

@@ -5,17 +5,9 @@ happens to the lead afterwards) lives beside it and is imported on its own.
 """
 
 from dialer.esl.causes import Q850, SIP_PHRASES, SIP_TO_CAUSE, cause_from_q850, sip_to_cause
-from dialer.outcomes.classify import (
-    CAUSE_RULES,
-    CAUSE_TABLE,
-    SIP_OVERRIDES,
-    CauseRule,
-    Outcome,
-    SipRule,
-    VBotStatus,
-    classify,
-    vbot_status,
-)
+from dialer.outcomes.cause_rules import CAUSE_RULES, CAUSE_TABLE, SIP_OVERRIDES, CauseRule, SipRule
+from dialer.outcomes.classify import Outcome, classify
+from dialer.outcomes.vbot_codes import VBotStatus, vbot_status
 
 __all__ = [
     "CAUSE_RULES",

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from dialer.domain.enums import RecallStatus, ReportKey
 from dialer.esl.causes import Q850, SIP_PHRASES, SIP_TO_CAUSE, sip_to_cause
-from dialer.outcomes.classify import CAUSE_RULES, SIP_OVERRIDES, Outcome, VBotStatus, classify, vbot_status
-from dialer.outcomes.vbot import vbot_disposition
+from dialer.outcomes.cause_rules import CAUSE_RULES, SIP_OVERRIDES
+from dialer.outcomes.classify import Outcome, classify
+from dialer.outcomes.vbot_codes import VBotStatus, vbot_disposition, vbot_status
 
 __all__ = [
     "CAUSE_MARKERS",

@@ -5,7 +5,7 @@ A campaign's ``webhook_format`` picks the body of its ``callback_url`` and
 
 * ``native``: autocall's CDR object, as ``GET /v3/autocall/cdr`` shows it (``dialer.domain.cdr``);
 * ``vbot``: VBot's "autocall history" (*Lịch sử cuộc gọi tự động*) with its
-  ``status`` codes (:func:`dialer.outcomes.classify.vbot_status`);
+  ``status`` codes (:func:`dialer.outcomes.vbot_codes.vbot_status`);
 * ``vbot_call``: VBot's "call history" (*Lịch sử cuộc gọi*) with its
   ``disposition`` (:func:`vbot_disposition`).
 
@@ -25,7 +25,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dialer.domain.enums import RecallStatus, ReportKey
-from dialer.outcomes.classify import Outcome, vbot_status
+from dialer.outcomes.classify import Outcome
+from dialer.outcomes.vbot_codes import NEVER_SENT, Disposition, vbot_disposition, vbot_status
 
 __all__ = [
     "ANSWERED",
@@ -74,76 +75,6 @@ def webhook_format(value: str | None) -> WebhookFormat:
         return WebhookFormat((value or "").strip().lower())
     except ValueError:
         return WebhookFormat.NATIVE
-
-
-class Disposition(StrEnum):
-    """VBot call-history ``disposition`` (seed 003), Asterisk's DIALSTATUS vocabulary."""
-
-    ANSWER = "ANSWER"  # "Nghe máy"
-    BUSY = "BUSY"  # "Người nhận bận"
-    NOANSWER = "NOANSWER"  # "Người nhận không trả lời"
-    CANCEL = "CANCEL"  # "Người gọi hủy cuộc gọi"
-    CONGESTION = "CONGESTION"
-    CHANUNAVAIL = "CHANUNAVAIL"
-    NORMAL_CLEARING = "NORMAL_CLEARING"  # "Lỗi cuộc gọi": a call error
-    # Never sent by autocall: inbound / call-centre agent states, Asterisk privacy-manager results,
-    # a bad Dial() argument list, and the catch-all "more states".
-    MORE = "MORE"
-    MISSCALL = "MISSCALL"
-    SOMEONEANSWERED = "SOMEONEANSWERED"
-    LOGOUT = "LOGOUT"
-    INCALL = "INCALL"
-    DONTCALL = "DONTCALL"
-    TORTURE = "TORTURE"
-    INVALIDARGS = "INVALIDARGS"
-
-
-NEVER_SENT = frozenset(
-    {
-        Disposition.MORE,
-        Disposition.MISSCALL,
-        Disposition.SOMEONEANSWERED,
-        Disposition.LOGOUT,
-        Disposition.INCALL,
-        Disposition.DONTCALL,
-        Disposition.TORTURE,
-        Disposition.INVALIDARGS,
-    }
-)
-# Failed attempts where no channel to the callee could be had: the number, the
-# network's refusal, or no route/hotline for the number's network (Asterisk's
-# CHANUNAVAIL, its DIALSTATUS for a dial that got no channel).
-_NO_CHANNEL_CAUSES = frozenset({"INVALID_GATEWAY", "NO_ROUTE_TRANSIT_NET"})
-
-
-def vbot_disposition(outcome: Outcome) -> Disposition:
-    """VBot's call-history ``disposition`` for an outcome (seed 003).
-
-    Like :func:`vbot_status`, the report key decides first, so the two VBot
-    bodies and autocall's report agree; unlike it, ``not_available`` keeps its
-    own value (CHANUNAVAIL: the handset could not be reached) because the
-    disposition vocabulary has one. A ``failed`` attempt is refined: network
-    congestion → CONGESTION; an invalid number, a network refusal of the call
-    (phone-block) or no route/hotline for the number's network → CHANUNAVAIL;
-    anything else (our system, configuration, protocol, unknown) → NORMAL_CLEARING,
-    which VBot documents as "call error".
-    """
-    key = outcome.report_key
-    if key is K.ANSWERED:
-        return Disposition.ANSWER  # voicemail and short calls too, as status 200
-    if key is K.NO_ANSWER:
-        return Disposition.NOANSWER
-    if key is K.NOT_AVAILABLE:
-        return Disposition.CHANUNAVAIL
-    if key is K.BUSY:
-        return Disposition.BUSY  # refusals by the callee (603, 607) too, as Asterisk reports a 603
-    if key is K.CANCEL:
-        return Disposition.CANCEL
-    if outcome.recall_status is R.CONGESTION:
-        return Disposition.CONGESTION
-    if outcome.recall_status in (R.INVALID_NUMBER, R.PHONE_BLOCK) or outcome.cause in _NO_CHANNEL_CAUSES:
-        return Disposition.CHANUNAVAIL
-    return Disposition.NORMAL_CLEARING
 
 
 def local_time(ms: int, tz: ZoneInfo) -> str:
