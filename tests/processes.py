@@ -31,7 +31,7 @@ class Daemon:
         base = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCALL_") or k == "AUTOCALL_TEST"}
         self.env = {**base, "PYTHONPATH": str(ROOT), **env}
         self.proc: subprocess.Popen | None = None
-        self.pids: list[int] = []  # every process started, in order
+        self.procs: list[subprocess.Popen] = []  # every process started, in order
         self.starts = 0
         self.stopped = False
         self.pending_kills: list[int] = []  # originate counts still to kill at (kill_at_originates)
@@ -44,12 +44,13 @@ class Daemon:
         self.proc = subprocess.Popen([sys.executable, "-m", "dialer.cli", "serve"], env=self.env, cwd=ROOT,
                                      stdout=subprocess.DEVNULL, stderr=self.log,
                                      start_new_session=True)  # fmt: skip
-        self.pids.append(self.proc.pid)
+        self.procs.append(self.proc)
         self.starts += 1
 
     def kill9(self) -> None:
         assert self.proc is not None
-        self._kill_group(self.proc)
+        if self.proc.returncode is None:  # never signal a pid already reaped (it may be reused)
+            self._kill_group(self.proc)
         self.proc.wait()
 
     def kill_at_originates(self, switch, moments: list[int]) -> list[tuple[int, float, float]]:
@@ -106,9 +107,10 @@ class Daemon:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 pass
-        if self.proc is not None:
-            self._kill_group(self.proc)  # whatever it started, too
-            self.proc.wait()
+        for proc in self.procs:  # every one not reaped yet, not only the last (and what it started)
+            if proc.returncode is None:
+                self._kill_group(proc)
+                proc.wait()
         if not self.log.closed:
             self.log.close()
 
@@ -132,7 +134,7 @@ def daemons():
     yield make
     for daemon in made:
         daemon.stop()
-    alive = [pid for d in made for pid in d.pids if _alive(pid)]
+    alive = [p.pid for d in made for p in d.procs if _alive(p.pid)]
     assert not alive, f"autocall serve processes left running: {alive}"
 
 
