@@ -116,8 +116,8 @@ class Listener:
                 self.sock.sendall(b"".join(chunks))
             # Closed and everything sent: end the connection (the reader may be blocked in recv).
             self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            self.closed = True
+        except OSError:  # the peer is gone (killed): no event is written to it any more
+            self.close()
 
     def _read_loop(self) -> None:
         buf = b""

@@ -123,4 +123,4 @@ def simswitch(capture_scenario):
 
 
 os.environ.setdefault("AUTOCALL_TEST", "1")
-pytest_plugins = ["tests.api_fixtures"]
+pytest_plugins = ["tests.api_fixtures", "tests.processes"]  # processes: the daemons fixture

@@ -13,6 +13,7 @@ from dialer.domain.models import Template
 from dialer.engine.engine import Engine
 from dialer.esl.node import NodeConfig
 from dialer.media import MessageFiles
+from dialer.pacing.pacer import CampaignPacer
 from dialer.store.store import Store
 from tests.factories import campaign
 
@@ -37,6 +38,22 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     with gevent.Timeout(timeout, AssertionError("condition not reached in time")):
         while not predicate():
             gevent.sleep(0.01)
+
+
+def pacer_settled(pacer: CampaignPacer) -> bool:
+    """It claims nothing more: stopped, and its last turn has decided."""
+    return pacer.stopped and pacer.turns_decided == pacer.turns
+
+
+def await_turn(engine: Engine, campaign_uuid: str, timeout: float = 10.0) -> None:
+    """Return once this campaign's pacer has decided a whole turn that started after the call (it
+    claimed what it may, or now waits), or has stopped. Assert "nothing was claimed" after this,
+    never after a sleep: what a change made before the call allows has then been done."""
+    wait_until(lambda: campaign_uuid in engine.pacers, timeout)
+    pacer = engine.pacers[campaign_uuid]
+    mark = pacer.turns
+    pacer.wake()  # a turn waiting on a long sleep (a closed window, no key) ends it now
+    wait_until(lambda: pacer.turns_decided > mark or pacer_settled(pacer), timeout)
 
 
 def make_engine(store: Store, server, audio_dir: Path, *, sps: int | None = 1000, max_sessions: int | None = 1000,

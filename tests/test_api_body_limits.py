@@ -11,7 +11,6 @@ import http.client
 import json
 import re
 import socket
-import time
 import uuid
 
 import gevent
@@ -24,7 +23,7 @@ from tests.conftest import free_port
 
 WRITERS = [r for r in all_routes() if r.method in ("POST", "PUT", "PATCH") and not r.public]
 TIMEOUT = 0.3  # the quick server's client timeout
-BOUND = 3.0  # every cut-off below happens well within this
+BOUND = 3.0  # how long a test waits for a cut-off (a bound on waiting, not a measure)
 
 
 def fill(path: str) -> str:
@@ -85,9 +84,7 @@ def test_a_declared_oversized_body_is_refused_413_before_it_is_sent(port, servic
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
         s.sendall(head(route.method, fill(route.path), {"Content-Length": str(declared),
                                                         "Content-Type": route.body_types[0]}) + b"{")  # fmt: skip
-        started = time.monotonic()
-        res, body = answer(s)  # none of the body was sent: the answer cannot have waited for it
-        assert time.monotonic() - started < BOUND
+        res, body = answer(s)  # none of the body was sent: the answer did not wait for it (413, not 408)
         dialect = route.dialect
         assert res.status == dialect.http_status(413)
         assert json.loads(body) == dialect.error(413, f"request body is larger than {limit} bytes")
@@ -136,7 +133,7 @@ def test_a_chunked_body_within_the_limit_is_read(port, store):
 def test_a_body_trickled_byte_by_byte_is_cut_off(quick):
     s = quick()
     s.sendall(head("POST", "/v3/template", {"Content-Length": "1000", "Content-Type": "application/json"}))
-    started, stop = time.monotonic(), []
+    stop: list[bool] = []
 
     def trickle() -> None:
         try:
@@ -151,7 +148,7 @@ def test_a_body_trickled_byte_by_byte_is_cut_off(quick):
         res, body = answer(s)
         assert res.status == 408 and json.loads(body) == {"error": "request body not received in time"}
         assert res.getheader("Connection") == "close"
-        assert closed(s) and time.monotonic() - started < BOUND
+        assert closed(s)
     finally:
         stop.append(True)
         trickler.kill()
@@ -161,16 +158,15 @@ def test_a_stalled_body_is_cut_off(quick):
     s = quick()
     s.sendall(head("POST", "/api/campaign/create", {"Content-Length": "500", "Content-Type": "application/json"}))
     s.sendall(b'{"campaign_name": ')
-    started = time.monotonic()
     res, body = answer(s)
     assert res.status == 408 and json.loads(body)["status"] == 0  # VBot's shape
-    assert closed(s) and time.monotonic() - started < BOUND
+    assert closed(s)
 
 
 def test_a_slowloris_that_never_finishes_its_headers_is_cut_off(quick):
     s = quick()
     s.sendall(b"GET /v3/campaign HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-    started, stop = time.monotonic(), []
+    stop: list[bool] = []
 
     def trickle() -> None:
         try:
@@ -182,7 +178,7 @@ def test_a_slowloris_that_never_finishes_its_headers_is_cut_off(quick):
 
     trickler = gevent.spawn(trickle)
     try:
-        assert closed(s) and time.monotonic() - started < BOUND
+        assert closed(s)
     finally:
         stop.append(True)
         trickler.kill()
@@ -190,8 +186,7 @@ def test_a_slowloris_that_never_finishes_its_headers_is_cut_off(quick):
 
 def test_a_connection_that_sends_nothing_is_closed(quick):
     s = quick()
-    started = time.monotonic()
-    assert closed(s) and time.monotonic() - started < BOUND
+    assert closed(s)
 
 
 def test_a_small_unread_body_keeps_the_connection_alive(quick):

@@ -9,7 +9,6 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-import gevent
 import pytest
 
 from dialer.api.app import build_app
@@ -19,7 +18,7 @@ from dialer.domain.models import Template
 from simswitch import Scenario
 from tests.api_fixtures import TOKEN, snapshot
 from tests.conftest import free_port
-from tests.engine_fixtures import make_engine, wait_until, write_wav
+from tests.engine_fixtures import await_turn, make_engine, pacer_settled, wait_until, write_wav
 from tests.seed_examples import SEEDS, examples
 
 SEED = "004_af2ae1348c1de947.txt"
@@ -472,13 +471,14 @@ def test_a_queue_pushed_dncd_stopped_started_and_deleted_makes_exactly_the_calls
     assert store.in_flight(camp.campaign_uuid) == 1 and stats.originated == 1
     assert api("POST", path(DNC), json={"queue_code": "Q", "customers": [{"id": "A"}, {"id": "C"}]}).status_code == 200
     wait_until(lambda: stats.originated == 2)  # A ended; B or D is in its call
+    pacer = engine.pacers[camp.campaign_uuid]
     assert api("POST", path(STOP), json={"queue_code": "Q"}).json == STOP.responses[0]
     wait_until(reported(store, camp, 2))  # the call in progress finishes...
-    gevent.sleep(0.5)
-    assert stats.originated == 2  # ...and no other starts while the queue is stopped
+    wait_until(lambda: pacer_settled(pacer) and camp.campaign_uuid not in engine.pacers)
+    assert stats.originated == 2 and store.in_flight(camp.campaign_uuid) == 0  # ...and no other starts while stopped
     assert api("POST", path(START), json={"queue_code": "Q"}).json == START.responses[0]
     wait_until(reported(store, camp, 3))
-    gevent.sleep(0.5)
+    await_turn(engine, camp.campaign_uuid)  # a turn after the last call has decided: C is never dialled
     engine.flush()
     assert stats.originated == 3
     assert dict(stats.attempts_by_number) == {number["A"]: 1, number["B"]: 1, number["D"]: 1}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 
-import gevent
 import pytest
 from pydantic import ValidationError
 
@@ -25,7 +24,7 @@ from dialer.store.store import Finish, Store
 from dialer.webhooks import MAX_TRIES, WebhookSender
 from simswitch import Scenario
 from tests.api_fixtures import TOKEN, Client, snapshot
-from tests.engine_fixtures import audio_campaign, make_engine, wait_until
+from tests.engine_fixtures import audio_campaign, await_turn, make_engine, wait_until
 from tests.factories import campaign
 from tests.receivers import WebhookReceiver
 
@@ -267,7 +266,7 @@ def test_an_engine_without_the_key_dials_no_encrypted_lead_and_goes_on(store, re
         engine.wake(secret_camp.campaign_uuid)
         engine.wake(plain_camp.campaign_uuid)
         wait_until(lambda: keyless.get_lead(plain.lead_uuid).get("state") == "done", timeout=10)
-        gevent.sleep(0.3)
+        await_turn(engine, secret_camp.campaign_uuid)  # a turn that saw the sealed lead has decided
         assert store.get_lead(held.lead_uuid)["state"] == "queued"  # not claimed, not used up
         assert store.queue_sizes(secret_camp.campaign_uuid)["fresh"] == 1
         assert engine.pacers[secret_camp.campaign_uuid].stopped is False

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gevent
-
 from simswitch import Scenario
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads
@@ -69,7 +67,8 @@ def test_a_hangup_that_arrives_before_the_adoption_is_kept_for_it(store, simswit
     second = survivor(store, server, tmp_path)
     try:
         wait_until(lambda: not server.switch.channels, timeout=5)  # the call ends: nobody tracks it
-        gevent.sleep(0.3)
+        mark = second.adoption.passes
+        wait_until(lambda: second.adoption.passes > mark + 1, timeout=5)  # a whole pass began after it
         assert second.adopted == 0
         store.forget_engine(first.engine_id)  # its liveness expires
         wait_until(lambda: store.in_flight(camp.campaign_uuid) == 0, timeout=5)

@@ -184,11 +184,13 @@ def test_something_that_is_not_text_is_refused_not_crashed_on():
 # --- speed --------------------------------------------------------------------------------------
 
 
-def test_normalising_is_fast_enough_for_bulk_lead_imports():
+def test_normalising_a_bulk_lead_import_records_its_speed(record_property):
     raws = ["+84 98 259 60 21", "0912345678", "024 3826 1234"] * 10_000
     start = time.perf_counter()
     for raw in raws:
         normalize(raw)
     elapsed = time.perf_counter() - start
-    # About 1-2 µs per number here; the bound only catches an accidental slow path.
-    assert elapsed < 1.5, f"{len(raws)} numbers took {elapsed:.2f} s"
+    # About 1-2 µs per number here: informational, never asserted (a loaded 2-core machine is no
+    # benchmark; CONTRIBUTING.md). What it guards: every number normalises, none is refused.
+    record_property("normalize_us_per_number", round(elapsed / len(raws) * 1e6, 2))
+    assert all(normalize(raw) for raw in raws[:3])

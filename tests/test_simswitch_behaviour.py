@@ -260,3 +260,28 @@ def test_the_cli_serves_and_writes_its_stats_file(tmp_path):
     assert data["by_cause"] == {"USER_BUSY": 1}
     assert data["attempts_by_number"] == {"0913123456": 1}
     assert {"answered", "peak_concurrent", "concurrent", "sps_rejected"} <= data.keys()
+
+
+def test_a_connection_whose_write_fails_is_dropped_and_hears_no_more_events(simswitch):
+    """A client killed (kill -9) while FreeSWITCH writes to it: the write fails before the read sees the
+    end. The listener is gone from then on: events written later are heard by nobody (kill9 specs)."""
+    server = simswitch(scenario(sip=486))
+    login(server)
+    (listener,) = server.switch.bus.listeners
+
+    class DeadSocket:  # the peer is gone: every write fails, the read still waits
+        def __init__(self, sock) -> None:
+            self.sock = sock
+
+        def sendall(self, data: bytes) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def __getattr__(self, name: str):
+            return getattr(self.sock, name)
+
+    listener.sock = DeadSocket(listener.sock)
+    server.heartbeat()  # an event to write
+    with gevent.Timeout(5, AssertionError("the listener whose write failed still takes events")):
+        while server.switch.bus.listeners:
+            gevent.sleep(0.01)
+    assert not server.switch.bus.wants("CHANNEL_HANGUP_COMPLETE")

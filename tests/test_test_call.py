@@ -16,7 +16,8 @@ SOFTPHONE = Scenario(rules=[{"match": "^1000$", "ring": 0.2, "answer": {"talk": 
                             {"match": "^1001$", "sip": 486}])  # fmt: skip
 
 
-def ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, *args: str, scenario=SOFTPHONE) -> tuple[int, str]:
+def ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, *args: str, scenario=SOFTPHONE,
+         caller_id: str = "02812345678") -> tuple[int, str]:
     server = simswitch(scenario, time_scale=1.0, password=PASSWORD)
     host, port = server.address
     for name in [n for n in list(__import__("os").environ) if n.startswith("AUTOCALL_") and n != "AUTOCALL_TEST"]:
@@ -24,7 +25,7 @@ def ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, *args: str, sce
     monkeypatch.setenv("AUTOCALL_FREESWITCH", f"esl://:{PASSWORD}@{host}:{port}?name=fs1")
     monkeypatch.setenv("AUTOCALL_AUDIO_DIR", str(tmp_path / "audio"))
     monkeypatch.setenv("AUTOCALL_REDIS_URL", redis_server["url"])
-    monkeypatch.setenv("AUTOCALL_DEFAULT_CALLER_ID", "02812345678")
+    monkeypatch.setenv("AUTOCALL_DEFAULT_CALLER_ID", caller_id)
     code = cli.main(["test-call", *args])
     return code, capsys.readouterr().out, server
 
@@ -101,4 +102,15 @@ def test_a_freeswitch_without_the_autocall_context_is_reported_and_not_rung(monk
     code, out, server = ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, "1000", "--audio", "hello.wav",
                              scenario=stock)  # fmt: skip
     assert code == 1 and "is not ready: FreeSWITCH has no dialplan context 'autocall'" in out
+    assert not [c for c in server.received if "originate" in c]
+
+
+def test_a_call_refused_before_it_reaches_freeswitch_is_reported_and_exits_1(monkeypatch, capsys, simswitch,
+                                                                               tmp_path, redis_server):  # fmt: skip
+    """The engine's own dial() ends an attempt it cannot spell as an originate at once (here: a caller id
+    that is not a number): test-call says so and exits 1 (it used to fail on the ended attempt)."""
+    write_wav(tmp_path / "audio" / "hello.wav")
+    code, out, server = ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, "1000", "--audio", "hello.wav",
+                             caller_id="0281234567|8")  # fmt: skip
+    assert code == 1 and "not placed: AUTOCALL_" in out and "caller_id '0281234567|8' is invalid" in out, out
     assert not [c for c in server.received if "originate" in c]

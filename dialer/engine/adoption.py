@@ -77,6 +77,7 @@ class Adoption:
         self.clock = clock
         self.adopting = True  # False: a one-off process (test-call) that must not take over others' calls
         self.adopted = 0
+        self.passes = 0  # reap-loop passes finished (a test awaits one instead of sleeping)
 
     def run(self) -> None:
         """Every few seconds: adopt the calls of an engine that died meanwhile (its
@@ -111,6 +112,8 @@ class Adoption:
                 log.error("reaping failed", extra={"error": str(exc)})
             except Exception:  # this loop must outlive any bug in one record
                 log.exception("reap loop turn failed")
+            finally:
+                self.passes += 1
 
     def adopt(self, node: Node) -> list[InFlight]:
         """Re-own the slots on ``node`` whose engine died; track their calls from now on.

@@ -74,6 +74,10 @@ class CampaignPacer:
         self._no_key_logged = float("-inf")
         self._why_not = ""  # why no node may take this campaign's calls (logged when it changes)
         self._why_not_logged = float("-inf")
+        # Turns counted so a test can await one that started after a change and has decided
+        # (tests/engine_fixtures.py await_turn) instead of sleeping and hoping.
+        self.turns = 0  # turns started
+        self.turns_decided = 0  # the last turn that has decided: it now waits, or has returned
 
     def start(self) -> None:
         self._greenlet = gevent.spawn(self._run)
@@ -90,16 +94,19 @@ class CampaignPacer:
         self._wake.set()
 
     def _sleep(self, seconds: float) -> None:
+        self.turns_decided = self.turns
         self._wake.wait(max(0.0, seconds))
         self._wake.clear()
 
     def _run(self) -> None:
         while not self.stopped:
+            self.turns += 1
             try:
                 self._turn()
             except Exception:
                 log.exception("pacer turn failed", extra={"campaign": self.campaign_uuid})
                 self._sleep(IDLE_POLL)
+            self.turns_decided = self.turns
 
     def _turn(self) -> None:
         ports = self.ports
