@@ -120,7 +120,7 @@ def check_redis(store: Store) -> str | None:
     from dialer.status import policy_problem
 
     try:
-        policy = store.eviction_policy()
+        policy = store.health.eviction_policy()
     except redis.RedisError as exc:
         log.warning("cannot check Redis's maxmemory-policy now (it must be noeviction)", extra={"error": str(exc)})
         return None
@@ -182,7 +182,7 @@ def _janitor(store: Store, idle_s: float = 30.0) -> None:
     """Purge deleted campaigns' data in small batches, once their calls have ended."""
     while True:
         try:
-            busy = store.purge_deleted() > 0
+            busy = store.campaigns.purge_deleted() > 0
         except Exception as exc:  # never let housekeeping take the daemon down
             log.error("purge of deleted campaigns failed", extra={"error": str(exc)})
             busy = False

@@ -69,10 +69,10 @@ def test_kill9_at_seeded_moments_loses_nothing_and_dials_nothing_twice(redis_cli
     # recorded lost: every other one was adopted or its kept hangup applied. A call that ended
     # at the instant of a kill may have died unread in the dead process's socket (the simulator
     # notices the closed socket a few ms after the kill).
-    cdrs = [store.call(c) for c in store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)]
+    cdrs = [store.calls.get(c) for c in store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)]
     lost = [c["call_id"] if "call_id" in c else c for c in cdrs if c.get("hangup_cause") == "AUTOCALL_LOST"]
     lost_ids = {c for c in store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)
-                if store.call(c).get("hangup_cause") == "AUTOCALL_LOST"}  # fmt: skip
+                if store.calls.get(c).get("hangup_cause") == "AUTOCALL_LOST"}  # fmt: skip
     hangups = server.switch.first_leg_hangups
     unheard = {c for c, (_, heard) in hangups.items() if not heard}
     at_a_kill = {c for c, (t, _) in hangups.items() if any(abs(t - k) < 0.5 for k in kill_times)}
@@ -80,7 +80,7 @@ def test_kill9_at_seeded_moments_loses_nothing_and_dials_nothing_twice(redis_cli
     # originate never reached FreeSWITCH (no channel ever existed) is recorded lost too; with them it is
     # dialled again uncounted (tests/test_faults_kill9_cdrs.py).
     never_sent = {c for c in lost_ids - set(server.switch.first_legs_by_call)
-                  if any(0 <= k - int(store.call(c).get("start_ms") or 0) < 1000 for k in kill_walls)}  # fmt: skip
+                  if any(0 <= k - int(store.calls.get(c).get("start_ms") or 0) < 1000 for k in kill_walls)}  # fmt: skip
     extra = lost_ids - unheard - at_a_kill - never_sent
     assert not extra, [(round(min((hangups[c][0] - k for k in kill_times), key=abs), 3) if c in hangups else None)
                        for c in sorted(extra)]  # fmt: skip

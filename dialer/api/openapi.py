@@ -171,7 +171,7 @@ def docs_page(call: Call) -> Reply:
 
 @META.route("GET", "/healthz", "Liveness: Redis answers", public=True, errors=())
 def healthz(call: Call) -> dict[str, Any]:
-    call.services.store.ping()  # a PING, never a write: a full Redis is not a reason to restart the daemon
+    call.services.store.health.ping()  # a PING, never a write: a full Redis is not a reason to restart the daemon
     return {"status": "ok"}
 
 

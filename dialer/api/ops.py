@@ -33,7 +33,7 @@ def readyz(call: Call) -> Reply:
     ``up``, ``down`` or ``not ready: <why>`` (no autocall dialplan context, shutting down, paused…)."""
     checks: dict[str, Any] = {}
     try:
-        refusal = call.services.store.write_refusal()  # a SET of an expiring 1-byte key and INFO memory
+        refusal = call.services.store.health.write_refusal()  # a SET of an expiring 1-byte key and INFO memory
         checks["redis"] = f"not ready: {refusal}" if refusal else "up"
     except redis.RedisError:
         checks["redis"] = "down"

@@ -78,15 +78,13 @@ def create(svc: Services, values: dict[str, Any]) -> Carrier:
     """A new carrier; ``carrier_uuid`` may be chosen by the client (409 if taken)."""
     uuid = values.pop("carrier_uuid", "") or new_uuid()
     carrier = _validated({**values, "carrier_uuid": uuid})
-    keys = svc.store.keys
-    mapping = {"json": carrier.model_dump_json()}
-    if not svc.store.create_hash(keys.carrier(uuid), keys.carriers, uuid, mapping, svc.now_ms()):
+    if not svc.store.catalog.carriers.create(carrier, svc.now_ms()):
         raise Conflict(UUID_TAKEN)
     return carrier
 
 
 def get(svc: Services, uuid: str) -> Carrier:
-    carrier = svc.store.get_carrier(uuid)
+    carrier = svc.store.catalog.carriers.get(uuid)
     if carrier is None:
         raise NotFound()
     return carrier
@@ -94,10 +92,8 @@ def get(svc: Services, uuid: str) -> Carrier:
 
 def page(svc: Services, *, limit: int, offset: int) -> tuple[list[Carrier], int]:
     """Carriers in creation order: (the page, total)."""
-    uuids = svc.store.carrier_uuids()
-    keys = svc.store.keys
-    found = svc.store.hashes([keys.carrier(u) for u in uuids[offset : offset + limit]])
-    return [_from_hash(data) for data in found if data.get("json")], len(uuids)
+    uuids = svc.store.catalog.carriers.uuids()
+    return svc.store.catalog.carriers.get_many(uuids[offset : offset + limit]), len(uuids)
 
 
 def update(svc: Services, uuid: str, values: dict[str, Any]) -> Carrier:
@@ -112,10 +108,9 @@ def update(svc: Services, uuid: str, values: dict[str, Any]) -> Carrier:
         merged = _validated({**current.model_dump(), **values})
         return {"json": merged.model_dump_json()}
 
-    return _from_hash(rewrite(svc, svc.store.keys.carrier(uuid), change, "carrier_uuid", uuid))
+    return _from_hash(rewrite(svc, svc.store.catalog.carriers, change, "carrier_uuid", uuid))
 
 
 def delete(svc: Services, uuid: str) -> None:
     """Delete a carrier no campaign uses (409 names the first campaign that does)."""
-    keys = svc.store.keys
-    delete_unused(svc, keys.carrier(uuid), keys.carriers, uuid, "carrier")
+    delete_unused(svc.store.catalog.carriers, uuid, "carrier")

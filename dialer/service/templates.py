@@ -17,8 +17,8 @@ campaign never finds out at dial time that its script cannot be played:
 
 Writes are atomic: create refuses a taken uuid, update and delete refuse a
 template deleted meanwhile, and delete refuses a template a campaign uses,
-each in one Redis transaction (WATCH/MULTI). :meth:`Store.create_hash`,
-:meth:`Store.rewrite_hash` and :meth:`Store.delete_unused` serve the carriers too.
+each in one Redis transaction (WATCH/MULTI). The store keeps both
+as one generic hash record (dialer/store/catalog.py, ``HashRecords``).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ from dialer.domain.window import zone
 from dialer.routing.dialstring import UnsafeValue, escape_value
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound, ServiceError
-from dialer.store.store import InUse
+from dialer.store.catalog import HashRecords
+from dialer.store.errors import InUse
 from tts.template import TextRefused, check_text
 
 log = logging.getLogger("autocall.templates")
@@ -157,23 +158,24 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 # -- store calls, with the store's refusals told as service errors ------------------
-def rewrite(svc: Services, key: str, change: Callable[[dict[str, str]], dict[str, str]],
+def rewrite(svc: Services, records: HashRecords[Any], change: Callable[[dict[str, str]], dict[str, str]],
             field: str, uuid: str) -> dict[str, str]:  # fmt: skip
     """Rewrite the object, then have every engine reload the campaigns whose ``field`` names it
     (a new text, audio file or gateway takes effect on running campaigns at once)."""
     try:
-        new = svc.store.rewrite_hash(key, change)
+        new = records.rewrite(uuid, change)
     except KeyError:
         raise NotFound() from None
-    users = [c.campaign_uuid for c in svc.store.get_campaigns(svc.store.campaign_uuids()) if getattr(c, field) == uuid]
+    campaigns = svc.store.campaigns
+    users = [c.campaign_uuid for c in campaigns.get_many(campaigns.uuids()) if getattr(c, field) == uuid]
     if users:
-        svc.store.announce_changed(users)
+        svc.store.campaigns.announce_changed(users)
     return new
 
 
-def delete_unused(svc: Services, key: str, index: str, uuid: str, what: str) -> None:
+def delete_unused(records: HashRecords[Any], uuid: str, what: str) -> None:
     try:
-        svc.store.delete_unused(key, index, uuid, f"{what}_uuid")
+        records.delete_unused(uuid)
     except KeyError:
         raise NotFound() from None
     except InUse as exc:
@@ -214,14 +216,13 @@ def create(svc: Services, values: dict[str, Any]) -> Template:
     _check(svc, values, None)
     now = _now(svc)
     template = _validated({**values, "template_uuid": uuid, "created_at": now, "updated_at": now})
-    keys = svc.store.keys
-    if not svc.store.create_hash(keys.template(uuid), keys.templates, uuid, template.to_redis(), svc.now_ms()):
+    if not svc.store.catalog.templates.create(template, svc.now_ms()):
         raise Conflict(UUID_TAKEN)
     return template
 
 
 def get(svc: Services, uuid: str) -> Template:
-    template = svc.store.get_template(uuid)
+    template = svc.store.catalog.templates.get(uuid)
     if template is None:
         raise NotFound()
     return template
@@ -229,10 +230,8 @@ def get(svc: Services, uuid: str) -> Template:
 
 def page(svc: Services, *, limit: int, offset: int) -> tuple[list[Template], int]:
     """Templates in creation order: (the page, total)."""
-    uuids = svc.store.template_uuids()
-    keys = svc.store.keys
-    found = svc.store.hashes([keys.template(u) for u in uuids[offset : offset + limit]])
-    return [Template.from_redis(data) for data in found if data], len(uuids)
+    uuids = svc.store.catalog.templates.uuids()
+    return svc.store.catalog.templates.get_many(uuids[offset : offset + limit]), len(uuids)
 
 
 def update(svc: Services, uuid: str, values: dict[str, Any]) -> Template:
@@ -248,7 +247,7 @@ def update(svc: Services, uuid: str, values: dict[str, Any]) -> Template:
         _check(svc, values, current)
         return _validated({**current.model_dump(), **values, "updated_at": now}).to_redis()
 
-    return Template.from_redis(rewrite(svc, svc.store.keys.template(uuid), change, "template_uuid", uuid))
+    return Template.from_redis(rewrite(svc, svc.store.catalog.templates, change, "template_uuid", uuid))
 
 
 def set_audio(svc: Services, uuid: str, data: bytes) -> tuple[Template, float]:
@@ -273,7 +272,7 @@ def set_audio(svc: Services, uuid: str, data: bytes) -> tuple[Template, float]:
         return current.model_copy(update={"audio_file": name, "updated_at": now}).to_redis()
 
     try:
-        stored = rewrite(svc, svc.store.keys.template(uuid), change, "template_uuid", uuid)
+        stored = rewrite(svc, svc.store.catalog.templates, change, "template_uuid", uuid)
     except NotFound:
         (svc.audio_dir / name).unlink(missing_ok=True)  # deleted while uploading: keep no orphan
         raise
@@ -282,9 +281,7 @@ def set_audio(svc: Services, uuid: str, data: bytes) -> tuple[Template, float]:
 
 def delete(svc: Services, uuid: str) -> None:
     """Delete a template no campaign uses; its uploaded audio goes too unless another template names it."""
-    keys = svc.store.keys
-    delete_unused(svc, keys.template(uuid), keys.templates, uuid, "template")
+    delete_unused(svc.store.catalog.templates, uuid, "template")
     name = f"template-{uuid}.wav"
-    others = svc.store.hashes([keys.template(u) for u in svc.store.template_uuids()])
-    if all(data.get("audio_file") != name for data in others):
+    if all(other.audio_file != name for other in svc.store.catalog.templates.all()):
         (svc.audio_dir / name).unlink(missing_ok=True)

@@ -46,10 +46,10 @@ def view(svc: Services, campaign: Campaign, names: dict[str, str] | None = None)
 def _names(svc: Services, page: list[Campaign]) -> dict[str, str]:
     out: dict[str, str] = {}
     for uuid in {c.template_uuid for c in page if c.template_uuid}:
-        template = svc.store.get_template(uuid)
+        template = svc.store.catalog.templates.get(uuid)
         out[uuid] = template.template_name if template else ""
     for uuid in {c.carrier_uuid for c in page if c.carrier_uuid}:
-        carrier = svc.store.get_carrier(uuid)
+        carrier = svc.store.catalog.carriers.get(uuid)
         out[uuid] = carrier.carrier_name if carrier else ""
     return out
 

@@ -55,8 +55,8 @@ def create(call: Call) -> Any:
         template_id = int(str(b.campaign_id))
     except ValueError:
         raise Invalid.one("campaignId", "campaignId must be the template campaign's number") from None
-    source_uuid = svc.store.campaign_uuid_by_id(template_id)
-    source = svc.store.get_campaign(source_uuid) if source_uuid else None
+    source_uuid = svc.store.campaigns.uuid_by_id(template_id)
+    source = svc.store.campaigns.get(source_uuid) if source_uuid else None
     if source is None:
         raise NotFound(f"campaignId {template_id}: no such template campaign")
     # Every phone is checked against the template's rules before anything is written.
