@@ -112,8 +112,7 @@ class LeadImports:
     def stage_batch(self, import_id: str, campaign_uuid: str, rows: list[list[Any]], now_ms: int,
                     ttl_ms: int) -> None:  # fmt: skip
         """One script call: each lead hash is written with its TTL, or none of the batch."""
-        payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
-        if not self.scripts.stage_leads(import_id, ttl_ms, campaign_uuid, now_ms, payload):
+        if not self.scripts.stage_leads(import_id, ttl_ms, campaign_uuid, now_ms, rows):
             raise StagingLost("the import's staging expired before all its rows were written "
                               "(AUTOCALL_IMPORT_STAGING_SECONDS); nothing was written")  # fmt: skip
 
@@ -137,14 +136,14 @@ class LeadImports:
         KeyError if the campaign is gone; :class:`StagingLost` if the staging expired."""
         sealed = self._sealed(campaign_uuid)
         hashes = "" if import_id else json.dumps([self._row(x, sealed) for x in leads], ensure_ascii=False)
-        head: list[Any] = [now_ms, "1" if pending_only else "0",
-                           len(leads), json.dumps(drop or []), answer.key if answer else "",
-                           answer.text if answer else "", answer.ttl_ms if answer else 0, "1" if start else "0",
-                           hashes]  # fmt: skip
         rows: list[Any] = []
         for x in leads:
             rows += [x.lead_uuid, x.external_id, self._index(x, sealed)]
-        out = self.scripts.commit_leads(campaign_uuid, import_id, head, rows)
+        out = self.scripts.commit_leads(
+            campaign_uuid, import_id, now_ms, pending_only=pending_only, count=len(leads), drop=drop or [],
+            answer_key=answer.key if answer else "", answer=answer.text if answer else "",
+            answer_ttl_ms=answer.ttl_ms if answer else 0, start=start, hashes=hashes, rows=rows,
+        )
         if out.missing is not None:
             raise KeyError(out.missing)
         if out.expired is not None or out.lost is not None:
