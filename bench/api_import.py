@@ -125,18 +125,18 @@ def main() -> None:
         tick = gevent.spawn(ticker)
 
         # bulk CSV
-        camp = store.create_campaign(Campaign(campaign_name="csv"))
+        camp = store.campaigns.create(Campaign(campaign_name="csv"))
         csv_path = work / "leads.csv"
         csv_path.write_text("phone_number,external_id,customer_name,due_amount,due_date\n" + "".join(
             f"{n},kh{i},Nguyễn Văn {i},{10410000 + i},30/01/2021\n" for i, n in enumerate(nums)))  # fmt: skip
         t = client(port, "POST", f"/v3/autocall/import/bulk?campaign_uuid={camp.campaign_uuid}", "text/csv",
                    csv_path)["times"][0]  # fmt: skip
-        assert store.queue_sizes(camp.campaign_uuid)["fresh"] == args.rows
+        assert store.reports.queue_sizes(camp.campaign_uuid)["fresh"] == args.rows
         results["csv"] = t
         results["csv_stall"], lag["max"] = lag["max"], 0.0
 
         # bulk JSON
-        camp = store.create_campaign(Campaign(campaign_name="json"))
+        camp = store.campaigns.create(Campaign(campaign_name="json"))
         json_path = work / "leads.json"
         json_path.write_text(json.dumps({"campaign_uuid": camp.campaign_uuid, "leads": [
             {"phone_number": n, "external_id": f"kh{i}", "param": {"customer_name": f"Nguyễn Văn {i}",
@@ -144,10 +144,10 @@ def main() -> None:
             ensure_ascii=False))  # fmt: skip
         results["json"] = client(port, "POST", "/v3/autocall/import/bulk", "application/json", json_path)["times"][0]
         results["json_stall"] = lag["max"]
-        assert store.queue_sizes(camp.campaign_uuid)["fresh"] == args.rows
+        assert store.reports.queue_sizes(camp.campaign_uuid)["fresh"] == args.rows
 
         # baseline: the same leads straight into Redis
-        camp = store.create_campaign(Campaign(campaign_name="baseline"))
+        camp = store.campaigns.create(Campaign(campaign_name="baseline"))
         t0 = time.perf_counter()
         for base in range(0, args.rows, 2000):
             pipe = store.r.pipeline(transaction=True)
@@ -164,7 +164,7 @@ def main() -> None:
 
         tick.kill()
         # single import latency
-        camp = store.create_campaign(Campaign(campaign_name="single"))
+        camp = store.campaigns.create(Campaign(campaign_name="single"))
         one = work / "one.json"
         # A number per request: a number of a lead with calls pending is a duplicate.
         one.write_text(json.dumps({"campaign_uuid": camp.campaign_uuid, "phone_number": "097@P@",

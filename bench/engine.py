@@ -14,7 +14,7 @@ process. Phases, in order:
   2. Parse ceiling: the raw bytes the engine's ESL socket received in phase 1
      (tee on sock.recv) replayed through StreamParser.feed + json.loads only.
   3. Peak concurrency vs cap: concurrent_call 200, 100,000 (--quick 5,000)
-     calls; simulator ``peak_concurrent`` and sampled ``store.in_flight``.
+     calls; simulator ``peak_concurrent`` and sampled ``store.calls.in_flight``.
   4. CPS held vs limit: simulator --sps 200, NodeConfig(sps=200).
   5. Import->originate latency: 500 long calls up, then 200 single OTP leads
      (add_leads + engine.wake), measured until Engine.dial has written the
@@ -242,8 +242,8 @@ class Bench:
     def campaign(self, concurrent: int, wav: str) -> Campaign:
         self.n += 1
         tpl = Template(template_name=f"bench-{self.n}", audio_file=wav)
-        self.store.put_template(tpl)
-        return self.store.create_campaign(Campaign(campaign_name=f"bench-{self.n}", concurrent_call=concurrent,
+        self.store.catalog.templates.put(tpl)
+        return self.store.campaigns.create(Campaign(campaign_name=f"bench-{self.n}", concurrent_call=concurrent,
                                                    template_uuid=tpl.template_uuid, status=CampaignStatus.STOP,
                                                    call_timeout=60))  # fmt: skip
 
@@ -255,7 +255,7 @@ class Bench:
                 num = normalize(f"{prefix}{(start + i) % 10_000_000:07d}")
                 batch.append(Lead(campaign_uuid=cid, external_id=f"{prefix}-{start + i}", numbers=[num.national],
                                   networks=[num.network]))  # fmt: skip
-            self.store.add_leads(batch, now)
+            self.store.leads.add(batch, now)
 
     def leads_elsewhere(self, cid: str, count: int, prefix: str = "098") -> None:
         """Import in a child process, so this process's RSS baseline holds no freed Lead objects."""
@@ -268,11 +268,11 @@ class Bench:
                         str(count), prefix], check=True, cwd=str(ROOT))  # fmt: skip
 
     def start_campaign(self, eng: Engine, cid: str) -> None:
-        self.store.set_status(cid, CampaignStatus.START)
+        self.store.campaigns.set_status(cid, CampaignStatus.START)
         eng.campaign_changed(cid)
 
     def finish_phase(self, eng: Engine, cid: str, *, hupall: bool = False, drain: float = 30.0) -> None:
-        self.store.set_status(cid, CampaignStatus.STOP)
+        self.store.campaigns.set_status(cid, CampaignStatus.STOP)
         eng.campaign_changed(cid)
         if hupall and eng.nodes[0].conn is not None:
             try:
@@ -334,7 +334,7 @@ def phase_rss(b: Bench, target: int) -> dict:
     gevent.sleep(2.0)  # let answers / heartbeats settle
     reached = time.perf_counter() - t0
     in_tracker = eng.tracker.count()
-    in_redis = b.store.in_flight(cid)
+    in_redis = b.store.calls.in_flight(cid)
     after = rss_mb()
     b.finish_phase(eng, cid, hupall=True, drain=60)
     stats = b.stop_sim()
@@ -369,7 +369,7 @@ def phase_lifecycle(b: Bench, calls: int, tape_cap: int) -> dict:
     sim_cpu, redis_cpu = cpu_pid(b.sim.pid) - sim_cpu0, cpu_pid(b.redis.pid) - redis_cpu0
     events = eng.nodes[0].conn.events_received - ev0
     TAPE.enabled = False
-    recorded = b.store.queue_sizes(cid)["finished"]
+    recorded = b.store.reports.queue_sizes(cid)["finished"]
     b.finish_phase(eng, cid, drain=10)
     stats = b.stop_sim()
     return {"calls": calls, "ok": ok, "recorded": recorded, "wall": wall, "cpu": cpu, "events": events,
@@ -423,7 +423,7 @@ def phase_cap(b: Bench, calls: int, cap: int = 200) -> dict:
 
     def sampler():
         while running[0]:
-            samples.append(b.store.in_flight(cid))
+            samples.append(b.store.calls.in_flight(cid))
             tracker_samples.append(eng.tracker.count())
             gevent.sleep(0.02)
 
@@ -479,7 +479,7 @@ def phase_latency(b: Bench, iterations: int, background: int = 500) -> dict:
     b.start_campaign(eng, cid)
     wait_for(lambda: eng.tracker.count() >= background, 60, 0.05)
     gevent.sleep(2.0)  # the 500 are ringing/answered; the pacer is idle
-    in_flight_at_start = b.store.in_flight(cid)
+    in_flight_at_start = b.store.calls.in_flight(cid)
     lat: list[float] = []
     missed = 0
     for i in range(iterations):
@@ -489,7 +489,7 @@ def phase_latency(b: Bench, iterations: int, background: int = 500) -> dict:
         ev = gevent.event.Event()
         DIAL_WAITERS[lead.lead_uuid] = ev
         t0 = time.perf_counter()
-        b.store.add_leads([lead], int(time.time() * 1000))
+        b.store.leads.add([lead], int(time.time() * 1000))
         eng.wake(cid)
         if ev.wait(2.0):
             lat.append((DIAL_TIMES.pop(lead.lead_uuid) - t0) * 1000)
@@ -497,7 +497,7 @@ def phase_latency(b: Bench, iterations: int, background: int = 500) -> dict:
             DIAL_WAITERS.pop(lead.lead_uuid, None)
             missed += 1
         gevent.sleep(0.02)
-    in_flight_at_end = b.store.in_flight(cid)
+    in_flight_at_end = b.store.calls.in_flight(cid)
     b.finish_phase(eng, cid, hupall=True, drain=30)
     b.stop_sim()
     return {"n": len(lat), "missed": missed, "p50": pct(lat, 50), "p99": pct(lat, 99), "max": max(lat or [0]),
@@ -595,13 +595,13 @@ def main() -> None:
           f"parsed in {parse['secs']:.3f} s (best of 3; StreamParser.feed + json.loads, nothing else); "
           f"calls/s = calls covered by the tape / parse time")  # fmt: skip
     print(f"  [3] {cap['calls']} calls (done={cap['ok']}) in {cap['wall']:.1f} s = {cap['calls'] / cap['wall']:.0f} "
-          f"calls/s; {cap['n_samples']} samples of store.in_flight, {cap['at_cap_share'] * 100:.0f} % of them >= 95 % of "
+          f"calls/s; {cap['n_samples']} samples of store.calls.in_flight, {cap['at_cap_share'] * 100:.0f} % of them >= 95 % of "
           f"cap; tracker max {cap['tracker_max']}; sessions_rejected {cap['sessions_rejected']}"
           + (f"; VIOLATION by {cap['peak'] - cap['cap']}" if cap["peak"] > cap["cap"] else ""))  # fmt: skip
     print(f"  [4] sim-side {cps['sim_rate']:.1f} originates/s over {cps['window']:.1f} s (stats-file mtimes); "
           f"engine-side {cps['engine_rate']:.1f} /s; {cps['sim_rate'] / cps['limit'] * 100:.0f} % of the limit "
           f"(the node keeps 85 % of sps minus a 10 % burst => ~75 % by design)")  # fmt: skip
-    print(f"  [5] measured: perf_counter before store.add_leads -> after Engine.dial returned (bgapi sendall done), "
+    print(f"  [5] measured: perf_counter before store.leads.add -> after Engine.dial returned (bgapi sendall done), "
           f"engine side, not simulator receipt; n={lat['n']} missed={lat['missed']} max {lat['max']:.2f} ms; "
           f"in flight {lat['in_flight_start']} at start, {lat['in_flight_end']} at end")  # fmt: skip
     print(f"  [6] VmRSS {rss['before']:.0f} MB before start -> {rss['after']:.0f} MB with {rss['in_tracker']} "

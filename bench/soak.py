@@ -227,7 +227,7 @@ def live_calls(switch: Switch) -> set[str]:
 
 
 def settled(store: Store, campaign_uuid: str) -> bool:
-    sizes = store.queue_sizes(campaign_uuid)
+    sizes = store.reports.queue_sizes(campaign_uuid)
     return not (sizes["in_flight"] or sizes["hopper"] or sizes["fresh"] or sizes["recalls"])
 
 

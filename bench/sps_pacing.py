@@ -148,8 +148,8 @@ def run(sps: int, window: float, baseline: bool, redis_port: int, work: Path) ->
         if not engine.wait_connected(10):
             raise SystemExit("engine did not connect")
         tpl = Template(template_name=f"bench-{sps}", audio_file="msg.wav")
-        store.put_template(tpl)
-        camp = store.create_campaign(Campaign(campaign_name=f"bench-{sps}-{int(baseline)}", concurrent_call=1000,
+        store.catalog.templates.put(tpl)
+        camp = store.campaigns.create(Campaign(campaign_name=f"bench-{sps}-{int(baseline)}", concurrent_call=1000,
                                               template_uuid=tpl.template_uuid, status=CampaignStatus.START,
                                               recall_times=0, voicemail_detection=False))  # fmt: skip
         count = int(sps * (window + 10))
@@ -158,7 +158,7 @@ def run(sps: int, window: float, baseline: bool, redis_port: int, work: Path) ->
             num = normalize(f"098{i:07d}")
             leads.append(Lead(campaign_uuid=camp.campaign_uuid, external_id=f"c{i}", numbers=[num.national],
                               networks=[num.network]))  # fmt: skip
-        store.add_leads(leads, int(time.time() * 1000))
+        store.leads.add(leads, int(time.time() * 1000))
         engine.campaign_changed(camp.campaign_uuid)
         gevent.sleep(4.0)  # warm-up: the connection's checks, the first heartbeats, the initial burst
 

@@ -100,7 +100,7 @@ def bench_drain(store: Store, n: int, receivers: int, nodelay: bool) -> tuple[fl
     with ExitStack() as stack:
         hosts = [stack.enter_context(WebhookReceiver(nodelay)) for _ in range(receivers)]
         store.r.flushdb()
-        store.queue_webhooks([(f"{hosts[i % receivers].url}/cdr", BODY, "bench") for i in range(n)], 0)
+        store.webhook_queue.queue([(f"{hosts[i % receivers].url}/cdr", BODY, "bench") for i in range(n)], 0)
         sender = WebhookSender(store, allow_private=True)
 
         def run() -> int:

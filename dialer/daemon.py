@@ -121,7 +121,7 @@ def check_redis(store: Store) -> str | None:
     (docs/deploy.md, "Redis"). Never stops the daemon: Redis may be away for now, or the policy
     unreadable on a managed Redis. Returns the policy (None: unknown)."""
     try:
-        policy = store.eviction_policy()
+        policy = store.health.eviction_policy()
     except StoreError as exc:
         log.warning("cannot check Redis's maxmemory-policy now (it must be noeviction)", extra={"error": str(exc)})
         return None
@@ -181,7 +181,7 @@ def _janitor(store: Store, idle_s: float = 30.0) -> None:
     """Purge deleted campaigns' data in small batches, once their calls have ended."""
     while True:
         try:
-            busy = store.purge_deleted() > 0
+            busy = store.campaigns.purge_deleted() > 0
         except Exception as exc:  # never let housekeeping take the daemon down
             log.error("purge of deleted campaigns failed", extra={"error": str(exc)})
             busy = False

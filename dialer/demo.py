@@ -84,7 +84,7 @@ def start_redis(workdir: str) -> tuple[subprocess.Popen, int]:
     store = Store.from_url(f"redis://127.0.0.1:{port}/0")
     for _ in range(250):
         try:
-            store.ping()
+            store.health.ping()
             return proc, port
         except StoreError:  # not up yet (refused, still loading)
             time.sleep(0.02)
@@ -154,14 +154,14 @@ def run_demo(calls: int = 3000, time_scale: float = 0.01, seed: int = 7, sps: in
         api = ApiClient(f"http://{env['AUTOCALL_LISTEN']}", env["AUTOCALL_API_TOKENS"])
         api.wait_up(daemon)
         template = Template(template_name="nhac_no_01", audio_file="nhac-no.wav")
-        store.put_template(template)
+        store.catalog.templates.put(template)
         spec = json.loads(EXAMPLE.read_text())
         # Everything else goes through the HTTP API, as a customer's integration would.
         cid = api.call("POST", "/v3/campaign", {**spec, "template_uuid": template.template_uuid})["campaign_uuid"]
         rows = "".join(f"{raw},KH{i:05d},Khách hàng {i}\n" for i, raw in enumerate(demo_numbers(calls, seed)))
         imported = api.call("POST", f"/v3/autocall/import/bulk?campaign_uuid={cid}",
                             ("phone_number,external_id,ten\n" + rows).encode(), "text/csv")  # fmt: skip
-        campaign = store.get_campaign(cid)
+        campaign = store.campaigns.get(cid)
         assert campaign is not None and imported["imported"] == calls, imported
         print(f"redis-server :{redis_port} · autocall simswitch :{esl_port} (FreeSWITCH 1.10.12 simulator, "
               f"time x{1 / time_scale:.0f}, sps {sps}) · autocall serve (pid {daemon.pid})")  # fmt: skip
@@ -188,7 +188,8 @@ def run_demo(calls: int = 3000, time_scale: float = 0.01, seed: int = 7, sps: in
 
 
 def _report(store: Store, campaign: Campaign, started: float) -> dict[str, int]:
-    return store.report(campaign, datetime.fromtimestamp(started - 3600, UTC), datetime.now(UTC) + timedelta(hours=1))
+    start, end = datetime.fromtimestamp(started - 3600, UTC), datetime.now(UTC) + timedelta(hours=1)
+    return store.reports.report(campaign, start, end)
 
 
 def _watch(store: Store, campaign: Campaign, started: float, daemon: subprocess.Popen) -> int:
@@ -201,7 +202,7 @@ def _watch(store: Store, campaign: Campaign, started: float, daemon: subprocess.
         if daemon.poll() is not None:
             print("\nautocall serve exited unexpectedly", file=sys.stderr)
             return 1
-        q = store.queue_sizes(cid)
+        q = store.reports.queue_sizes(cid)
         totals = _report(store, campaign, started)
         done = totals["total_calls"]
         now = time.time()
@@ -232,7 +233,7 @@ def _final(store: Store, campaign: Campaign, started: float, stats: Path, api: A
     print(f"  total_duration {report['total_duration']} s, total_billsec {report['total_billsec']} s, "
           f"total_waitsec {report['total_waitsec']} s (simulated time)")  # fmt: skip
     recalled = sum(1 for _, lead in store.external_ids.leads(campaign.campaign_uuid)
-                   if int(store.get_lead(lead).get("attempts") or 0) > 1)  # fmt: skip
+                   if int(store.leads.get(lead).get("attempts") or 0) > 1)  # fmt: skip
     print(f"leads recalled at least once: {recalled}")
     try:
         sim = json.loads(stats.read_text())

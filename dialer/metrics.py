@@ -108,9 +108,9 @@ class StoreCollector(Collector):
             "recalls": per_campaign("autocall_recall_backlog", "Recalls scheduled"),
             "in_flight": per_campaign("autocall_slots_taken", "Call slots held, every process"),
         }
-        running = store.running_campaigns()
+        running = store.campaigns.running()
         for campaign_uuid in sorted(running):
-            sizes = store.queue_sizes(campaign_uuid)
+            sizes = store.reports.queue_sizes(campaign_uuid)
             for name, family in families.items():
                 family.add_metric([campaign_uuid], sizes[name])
         yield from families.values()

@@ -37,21 +37,21 @@ def policy_problem(policy: str | None) -> str:
 
 def redis_health(store: Store) -> dict[str, Any]:
     """The Redis facts autocall needs: its eviction policy and whether it takes writes, with the problems."""
-    policy = store.eviction_policy()
-    refusal = store.write_refusal()
+    policy = store.health.eviction_policy()
+    refusal = store.health.write_refusal()
     problems = [p for p in (policy_problem(policy), f"Redis {refusal}" if refusal else "") if p]
     return {"maxmemory_policy": policy, "writable": not refusal, "problems": problems}
 
 
 def gather(store: Store, now: float | None = None) -> dict[str, Any]:
     now = time.time() if now is None else now
-    running = store.running_campaigns()
+    running = store.campaigns.running()
     campaigns = []
-    every = store.get_campaigns(store.campaign_uuids())
+    every = store.campaigns.get_many(store.campaigns.uuids())
     holds = HeldCampaigns(store).of([c.campaign_uuid for c in every if c.campaign_uuid in running and c.active])
     for campaign in every:
         uuid = campaign.campaign_uuid
-        sizes = store.queue_sizes(uuid)
+        sizes = store.reports.queue_sizes(uuid)
         due = store.queue_counts.recalls_due(uuid, int(now * 1000))
         campaigns.append({
             "name": campaign.campaign_name, "uuid": uuid, "status": campaign.status.value,

@@ -29,7 +29,8 @@ from dialer.engine.calls import InFlight
 from dialer.engine.engine import Engine
 from dialer.engine.recorder import outcome_of
 from dialer.media import MessageFiles
-from dialer.store.store import Claim, Finish, Store
+from dialer.store.records import Claim, Finish
+from dialer.store.store import Store
 from tts.template import render
 
 DEFAULT_TEXT = "Xin chào {{ ten }}. Đây là cuộc gọi thử của autocall lúc {{ gio }}. Bấm một phím rồi gác máy."

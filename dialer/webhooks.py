@@ -159,7 +159,7 @@ class WebhookSender:
         if free <= 0:
             return 0
         busy = {host: n for host, n in self.in_flight.items() if n > 0}
-        claimed = self.store.claim_webhooks_capped(int(self.clock() * 1000), self.lease_ms, free,
+        claimed = self.store.webhook_queue.claim_capped(int(self.clock() * 1000), self.lease_ms, free,
                                                    per_host=self.per_host, busy=busy)  # fmt: skip
         for delivery, host in claimed:
             self.in_flight[host] += 1
@@ -199,18 +199,18 @@ class WebhookSender:
     def deliver(self, delivery: str) -> bool:
         """Send one delivery: True when delivered; on any failure, one more try (back-off or, at
         ``max_tries``, the dead list) and one log line. Raises only when Redis cannot be reached."""
-        data = self.store.webhook(delivery)
+        data = self.store.webhook_queue.get(delivery)
         if not data:
-            self.store.webhook_delivered(delivery)  # its hash is gone: nothing to send
+            self.store.webhook_queue.delivered(delivery)  # its hash is gone: nothing to send
             return False
         try:
             # enable_encrypt: the body is stored sealed; one that cannot be opened (SealError,
             # a ValueError) counts as a failed try and ends in the dead list with the reason.
-            self.post(data.get("url", ""), self.store.open_webhook_body(data), delivery)
+            self.post(data.get("url", ""), self.store.sealed.open_webhook_body(data), delivery)
         except Exception as exc:  # every failure is a try: status, deadline, socket, protocol garbage...
             self._failed(delivery, data, exc)
             return False
-        self.store.webhook_delivered(delivery)
+        self.store.webhook_queue.delivered(delivery)
         return True
 
     def _failed(self, delivery: str, data: dict[str, str], exc: Exception) -> None:
@@ -218,7 +218,7 @@ class WebhookSender:
         error = describe(exc)
         dead = tries >= self.max_tries
         retry_in = backoff_ms(tries)
-        self.store.webhook_failed(delivery, tries, error, None if dead else int(self.clock() * 1000) + retry_in)
+        self.store.webhook_queue.failed(delivery, tries, error, None if dead else int(self.clock() * 1000) + retry_in)
         extra = {"delivery": delivery, "campaign": data.get("campaign", ""), "host": receiver_of(data.get("url", "")),
                  "tries": tries, "error": error}  # fmt: skip
         if dead:

@@ -30,7 +30,7 @@ def write_wav(path: Path, seconds: float = 0.5, rate: int = 8000) -> Path:
 
 def audio_campaign(store: Store, **fields):
     template = Template(template_name="hello", audio_file="hello.wav")
-    store.put_template(template)
+    store.catalog.templates.put(template)
     return campaign(store, template_uuid=template.template_uuid, **fields)
 
 

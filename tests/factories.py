@@ -8,7 +8,8 @@ from typing import Any
 
 from dialer.domain.enums import CampaignStatus, Network
 from dialer.domain.models import Campaign, Lead
-from dialer.store.store import Claim, Store
+from dialer.store.records import Claim
+from dialer.store.store import Store
 
 _names = itertools.count(1)
 _customers = itertools.count(1)
@@ -19,7 +20,7 @@ PREFIX_NETWORK = {"098": Network.VIETTEL, "090": Network.MOBI, "091": Network.VI
 def campaign(store: Store, **fields: Any) -> Campaign:
     fields.setdefault("campaign_name", f"campaign-{next(_names)}")
     fields.setdefault("status", CampaignStatus.START)
-    return store.create_campaign(Campaign(**fields))
+    return store.campaigns.create(Campaign(**fields))
 
 
 def number(i: int, prefix: str = "098") -> str:
@@ -33,7 +34,7 @@ def leads(store: Store, camp: Campaign, count: int, *, now_ms: int = 1_000, pref
         nums = [number(i * 10 + j, prefix) for j in range(numbers_per_lead)]
         out.append(Lead(campaign_uuid=camp.campaign_uuid, external_id=f"cust-{next(_customers)}", numbers=nums,
                         networks=[PREFIX_NETWORK[prefix]] * len(nums), fields=dict(fields)))  # fmt: skip
-    store.add_leads(out, now_ms)
+    store.leads.add(out, now_ms)
     return out
 
 
@@ -41,5 +42,5 @@ def in_flight(store: Store) -> Claim:
     """One call holding its slot, as the engine leaves it between the originate and the result."""
     camp = campaign(store)
     leads(store, camp, 1)
-    claims, _ = store.claim(camp.campaign_uuid, 1, "fs1", 1_000, 60_000, [str(uuid.uuid4())])
+    claims, _ = store.calls.claim(camp.campaign_uuid, 1, "fs1", 1_000, 60_000, [str(uuid.uuid4())])
     return claims[0]

@@ -127,7 +127,7 @@ def test_a_chunked_body_within_the_limit_is_read(port, store):
         s.sendall(b"0\r\n\r\n")
         res, answer_body = answer(s)
         assert res.status == 200, answer_body
-        assert store.get_template(json.loads(answer_body)["template_uuid"]).template_name == "chunked"
+        assert store.catalog.templates.get(json.loads(answer_body)["template_uuid"]).template_name == "chunked"
 
 
 def test_a_body_trickled_byte_by_byte_is_cut_off(quick):

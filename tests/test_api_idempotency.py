@@ -32,7 +32,7 @@ def test_a_retry_with_the_same_key_gets_the_first_answer_and_writes_nothing(api,
     again = api("POST", "/v3/autocall/import", json=one(camp), headers=key)
     assert again.status_code == 200 and again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
     assert snapshot(redis_client) == before
-    assert store.queue_sizes(camp.campaign_uuid)["fresh"] == 1
+    assert store.reports.queue_sizes(camp.campaign_uuid)["fresh"] == 1
 
 
 def test_a_bulk_retry_replays_the_first_answer_not_a_list_of_duplicates(api, camp):
@@ -49,7 +49,7 @@ def test_a_bulk_retry_replays_the_first_answer_not_a_list_of_duplicates(api, cam
 def test_a_push_refused_whole_remembers_no_answer_and_writes_nothing(api, store, redis_client):
     """Every customer of the push clashes with one pending (found by the import, not the sort): the
     refusal writes nothing, its key included, so the same key lands the push once the clash is gone."""
-    store.put_template(Template(template_name="nhac_no", text="Xin chào"))
+    store.catalog.templates.put(Template(template_name="nhac_no", text="Xin chào"))
     body = {"queue_code": "Q", "template": "nhac_no"}
     pushed = api("POST", "/v2/autocall/queue", json={**body, "customers": [{"id": "A", "mobiles": ["0982596021"]}]})
     assert pushed.status_code == 200
@@ -71,7 +71,7 @@ def test_the_same_key_with_another_request_is_refused(api, redis_client, camp):
 
 
 def test_a_key_is_scoped_to_its_route(api, store):
-    store.put_template(Template(template_name="IVR-1", audio_file="hello.wav"))
+    store.catalog.templates.put(Template(template_name="IVR-1", audio_file="hello.wav"))
     camp = campaign(store, status=CampaignStatus.START)
     key = {"Idempotency-Key": "shared"}
     assert api("POST", "/v3/autocall/import", json=one(camp), headers=key).status_code == 200

@@ -23,7 +23,7 @@ NOT_INTEGER = "Invalid type. Expected: integer, given: number"
 def ivr(store) -> Template:
     """The template seed 004's push names."""
     template = Template(template_name=PUSH["template"], audio_file="hello.wav")
-    store.put_template(template)
+    store.catalog.templates.put(template)
     return template
 
 
@@ -70,7 +70,7 @@ def test_v3_a_fractional_number_is_still_refused_with_the_usual_message(api, red
 
 def test_v3_template_otp_repeat_takes_an_integral_number(api, store):
     res = api("POST", "/v3/template", json={"template_name": "otp", "otp_repeat": 3.0})
-    assert res.status_code == 200 and store.get_template(res.json["template_uuid"]).otp_repeat == 3
+    assert res.status_code == 200 and store.catalog.templates.get(res.json["template_uuid"]).otp_repeat == 3
     res = api("POST", "/v3/template", json={"template_name": "otp", "otp_repeat": 2.5})
     assert res.json == {"error": [{"otp_repeat": NOT_INTEGER}]}
 
@@ -80,7 +80,7 @@ def test_queue_integer_fields_and_integer_ids_take_integral_numbers(api, store, 
             "customers": [{**PUSH["customers"][0], "id": 1234.0}]}  # fmt: skip
     res = api("POST", "/v2/autocall/queue", json=body)
     assert res.status_code == 200 and res.json["data"]["success"] == ["1234"], res.text
-    camp = store.get_campaign(store.campaign_uuid_by_name(PUSH["queue_code"]))
+    camp = store.campaigns.get(store.campaigns.uuid_by_name(PUSH["queue_code"]))
     assert (camp.concurrent_call, camp.recall_times) == (2, 1)
 
 
@@ -98,9 +98,9 @@ def test_vbot_campaign_id_and_number_call_take_integral_numbers(api, store, vbot
     body["phones"] = [{"fields": [*VBOT["phones"][0]["fields"], {"key": "numberCall", "value": 2.0}]}]
     res = api("POST", "/api/campaign/create", json=body)
     assert res.json["status"] == 1, res.text
-    clone = store.campaign_uuid_by_id(res.json["data"])
+    clone = store.campaigns.uuid_by_id(res.json["data"])
     (lead,) = store.r.zrange(store.keys.fresh(clone), 0, -1)
-    assert store.get_lead(lead)["max_attempts"] == "2"
+    assert store.leads.get(lead)["max_attempts"] == "2"
 
 
 def test_vbot_a_fractional_number_call_is_refused(api, redis_client, vbot_template):

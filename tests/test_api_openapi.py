@@ -81,7 +81,7 @@ def test_an_import_refused_for_its_campaigns_encryption_is_the_documented_409(ap
     from dialer.store.store import Store
 
     sealed = Store(redis_client, sealer=Sealer(base64.b64encode(bytes(32)).decode()))
-    camp = sealed.create_campaign(Campaign(campaign_name="kin", enable_encrypt=True))
+    camp = sealed.campaigns.create(Campaign(campaign_name="kin", enable_encrypt=True))
     doc = api("GET", "/openapi.json").json
     one = api("POST", "/v3/autocall/import", json={"campaign_uuid": camp.campaign_uuid, "phone_number": "0982596021",
                                                    "param": {}})  # fmt: skip
@@ -96,7 +96,7 @@ def test_an_import_refused_for_its_campaigns_encryption_is_the_documented_409(ap
 def test_a_queue_push_that_takes_no_one_is_the_documented_import_fail_answer(api, store):
     from dialer.domain.models import Template
 
-    store.put_template(Template(template_name="nhac_no", text="Xin chào"))
+    store.catalog.templates.put(Template(template_name="nhac_no", text="Xin chào"))
     res = api("POST", "/v2/autocall/queue", json={"queue_code": "q1", "template": "nhac_no",
                                                   "customers": [{"id": 1, "mobiles": ["12"]}]})  # fmt: skip
     assert res.status_code == 400 and res.json["content"] == "import fail" and res.json["data"]["fail"] == ["1"]

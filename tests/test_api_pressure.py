@@ -230,7 +230,7 @@ def test_an_evicting_redis_is_warned_of_at_start_and_a_problem_in_status(own_red
 def test_a_redis_that_refuses_info_and_config_is_an_unknown_policy_not_a_failure(own_redis, tmp_path):
     _, url = own_redis("--rename-command", "CONFIG", "", "--rename-command", "INFO", "")
     store = Store.from_url(url)
-    assert store.eviction_policy() is None
+    assert store.health.eviction_policy() is None
     from dialer.daemon import check_redis
     from dialer.status import redis_health
 

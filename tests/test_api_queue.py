@@ -69,7 +69,7 @@ def seed_shape(body: dict[str, Any], seed: dict[str, Any]) -> None:
 @pytest.fixture
 def ivr(store, services) -> Template:
     template = Template(template_name="IVR-1", audio_file="hello.wav")
-    store.put_template(template)
+    store.catalog.templates.put(template)
     write_wav(services.audio_dir / "hello.wav")  # a queue starts only with a file to play
     return template
 
@@ -77,7 +77,7 @@ def ivr(store, services) -> Template:
 @pytest.fixture
 def tts(store) -> Template:
     template = Template(template_name="IVR-TTS", text=TTS_TEXT)
-    store.put_template(template)
+    store.catalog.templates.put(template)
     return template
 
 
@@ -90,15 +90,15 @@ def customer(cid: str, *mobiles: str, **fields: Any) -> dict[str, Any]:
 
 
 def queue_campaign(store, code: str = QUEUE):
-    uuid = store.campaign_uuid_by_name(code)
-    return store.get_campaign(uuid) if uuid else None
+    uuid = store.campaigns.uuid_by_name(code)
+    return store.campaigns.get(uuid) if uuid else None
 
 
 def queued_leads(store, camp) -> dict[str, dict[str, str]]:
     """The campaign's leads by customer id."""
     out = {}
     for lead in store.r.zrange(store.keys.leads(camp.campaign_uuid), 0, -1):
-        data = store.get_lead(lead)
+        data = store.leads.get(lead)
         out[data["external_id"]] = data
     return out
 
@@ -132,7 +132,7 @@ def test_the_seed_push_creates_the_queue_and_answers_the_seed_response(api, stor
     assert json.loads(lead["fields"]) == {"contract_number": "HD123456", "upcoming_due_date": "2021-07-13",
                                           "upcoming_amount": 5000000, "due_date": "2021-07-13", "dpd": 5,
                                           "number_of_ovd_inst": 6, "total_ovd_amount": 3211100}  # fmt: skip
-    assert store.running_campaigns() == {camp.campaign_uuid}
+    assert store.campaigns.running() == {camp.campaign_uuid}
 
 
 def test_the_sample_data_is_the_same_request(api, ivr):
@@ -238,7 +238,7 @@ def test_an_unknown_template_is_404_and_writes_nothing(api, redis_client, ivr):
 
 
 def test_two_templates_of_the_same_name_are_refused(api, store, ivr):
-    store.put_template(Template(template_name="IVR-1", audio_file="other.wav"))
+    store.catalog.templates.put(Template(template_name="IVR-1", audio_file="other.wav"))
     res = push(api)
     assert res.status_code == 409 and res.json["code"] == 409
     assert res.json["content"] == ("template IVR-1 is ambiguous: 2 templates have this name; rename one or give "
@@ -246,7 +246,7 @@ def test_two_templates_of_the_same_name_are_refused(api, store, ivr):
 
 
 def test_a_template_with_neither_audio_nor_text_is_refused(api, store):
-    store.put_template(Template(template_name="IVR-1"))
+    store.catalog.templates.put(Template(template_name="IVR-1"))
     res = push(api)
     assert res.status_code == 400
     assert res.json == {"code": 400, "content": "template IVR-1 has neither an audio_file nor a text: a queue "
@@ -330,7 +330,8 @@ def test_the_seed_dnc_marks_the_customers_and_answers_the_seed_response(api, sto
     camp = queue_campaign(store)
     leads = queued_leads(store, camp)
     assert leads["KH_01"].get("dnc") == "1" and "dnc" not in leads["KH_09"]
-    assert store.dnc_members(camp.campaign_uuid, ["KH_01", "KH_02", "KH_03", "KH_09"]) == {"KH_01", "KH_02", "KH_03"}
+    listed = store.leads.dnc_members(camp.campaign_uuid, ["KH_01", "KH_02", "KH_03", "KH_09"])
+    assert listed == {"KH_01", "KH_02", "KH_03"}
     # a customer on the list cannot be pushed afterwards
     res = push(api, body, customers=[customer("KH_02", "0982000002")])
     assert res.status_code == 400 and res.json["data"]["fail"] == ["KH_02"]
@@ -361,13 +362,13 @@ def test_stop_pauses_start_resumes_and_delete_needs_a_stopped_queue(api, store, 
     res = api(STOP.method, path(STOP), body=STOP.data)
     assert res.status_code == 200 and res.json == STOP.responses[0]
     seed_shape(res.json, STOP.responses[0])
-    assert queue_campaign(store).status is CampaignStatus.PAUSE and not store.running_campaigns()
+    assert queue_campaign(store).status is CampaignStatus.PAUSE and not store.campaigns.running()
     assert api("POST", path(STOP), json=STOP.samples[0]).json == STOP.responses[0]  # stopping twice is fine
 
     res = api(START.method, path(START), body=START.data)
     assert res.status_code == 200 and res.json == START.responses[0]
     seed_shape(res.json, START.responses[0])
-    assert queue_campaign(store).status is CampaignStatus.START and store.running_campaigns() == {camp.campaign_uuid}
+    assert queue_campaign(store).status is CampaignStatus.START and store.campaigns.running() == {camp.campaign_uuid}
 
     api("POST", path(STOP), json=STOP.samples[0])
     res = api(DELETE.method, path(DELETE), body=DELETE.data)
@@ -442,7 +443,7 @@ def engine_on(store, services, simswitch):
 
 
 def cdrs(store, camp) -> list[dict[str, str]]:
-    return [store.call(c) for c in store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)]
+    return [store.calls.get(c) for c in store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)]
 
 
 def reported(store, camp, n: int):
@@ -468,14 +469,15 @@ def test_a_queue_pushed_dncd_stopped_started_and_deleted_makes_exactly_the_calls
     res = push(api, {"queue_code": "Q", "template": "IVR-1", "customers": [customer(c, number[c]) for c in "BCD"]})
     assert res.json["data"]["success"] == ["B", "C", "D"]
     # A is in its call: left alone. C is not dialled yet: skipped.
-    assert store.in_flight(camp.campaign_uuid) == 1 and stats.originated == 1
+    assert store.calls.in_flight(camp.campaign_uuid) == 1 and stats.originated == 1
     assert api("POST", path(DNC), json={"queue_code": "Q", "customers": [{"id": "A"}, {"id": "C"}]}).status_code == 200
     wait_until(lambda: stats.originated == 2)  # A ended; B or D is in its call
     pacer = engine.pacers[camp.campaign_uuid]
     assert api("POST", path(STOP), json={"queue_code": "Q"}).json == STOP.responses[0]
     wait_until(reported(store, camp, 2))  # the call in progress finishes...
     wait_until(lambda: pacer_settled(pacer) and camp.campaign_uuid not in engine.pacers)
-    assert stats.originated == 2 and store.in_flight(camp.campaign_uuid) == 0  # ...and no other starts while stopped
+    # ...and no other starts while stopped
+    assert stats.originated == 2 and store.calls.in_flight(camp.campaign_uuid) == 0
     assert api("POST", path(START), json={"queue_code": "Q"}).json == START.responses[0]
     wait_until(reported(store, camp, 3))
     await_turn(engine, camp.campaign_uuid)  # a turn after the last call has decided: C is never dialled

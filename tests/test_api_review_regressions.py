@@ -65,11 +65,11 @@ def test_an_idle_half_sent_request_is_dropped(services):
 
 def test_leads_are_never_written_into_a_deleted_campaign(store, redis_client):
     camp = campaign(store, active=False)
-    store.delete_campaign(camp.campaign_uuid, 1)
+    store.campaigns.delete(camp.campaign_uuid, 1)
     before = snapshot(redis_client)
     lead = Lead(campaign_uuid=camp.campaign_uuid, numbers=["0982596021"], networks=[Network.VIETTEL])
     try:
-        store.add_leads([lead], 1)
+        store.leads.add([lead], 1)
         raise AssertionError("a deleted campaign took a lead")
     except KeyError:
         pass
@@ -79,10 +79,10 @@ def test_leads_are_never_written_into_a_deleted_campaign(store, redis_client):
 def test_the_purge_also_removes_attempts_that_were_never_reported(store, redis_client):
     camp = campaign(store, active=False)
     (lead,) = leads(store, camp, 1)
-    store.claim(camp.campaign_uuid, 1, "fs1", 1, 60_000, ["0b0e7a52-0000-4000-8000-00000000000a"])
+    store.calls.claim(camp.campaign_uuid, 1, "fs1", 1, 60_000, ["0b0e7a52-0000-4000-8000-00000000000a"])
     store.r.zrem(store.keys.calls(camp.campaign_uuid), lead.call_id)  # the slot ended, unreported
-    store.delete_campaign(camp.campaign_uuid, 1)
-    while store.purge_deleted():
+    store.campaigns.delete(camp.campaign_uuid, 1)
+    while store.campaigns.purge_deleted():
         pass
     assert redis_client.keys("autocall:call:*") == [] and redis_client.keys("autocall:lead:*") == []
 
@@ -92,14 +92,14 @@ def test_a_put_that_repeats_a_stale_name_renames_back_with_its_index(api, store)
     path = f"/v3/campaign/{camp.campaign_uuid}"
     api("PUT", path, json={"campaign_name": "B", "type": "autocall"})  # another client renames
     api("PUT", path, json={"campaign_name": "A", "type": "autocall", "concurrent_call": 3})  # read "A" earlier
-    assert store.get_campaign(camp.campaign_uuid).campaign_name == "A"
+    assert store.campaigns.get(camp.campaign_uuid).campaign_name == "A"
     assert api("POST", "/v3/campaign", json={"campaign_name": "A", "type": "autocall"}).status_code == 409
     assert api("POST", "/v3/campaign", json={"campaign_name": "B", "type": "autocall"}).status_code == 200
 
 
 def test_changing_a_template_tells_the_engines_to_reload_its_campaigns(api, store):
     template = Template(template_name="t", text="Chào {{ten}}")
-    store.put_template(template)
+    store.catalog.templates.put(template)
     camp = campaign(store, template_uuid=template.template_uuid)
     pubsub = store.r.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(store.keys.events)

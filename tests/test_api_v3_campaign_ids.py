@@ -60,7 +60,7 @@ def test_a_deleted_campaigns_uuid_is_free_again_once_its_data_is_purged(api, sto
     assert api("DELETE", f"/v3/campaign/{OLD_UUID}").status_code == 200
     # Its queues and CDRs still live under that uuid until the janitor purges them.
     assert create(api, campaign_uuid=OLD_UUID).json == {"error": "campaign_uuid is already taken"}
-    while store.purge_deleted():
+    while store.campaigns.purge_deleted():
         pass
     assert create(api, campaign_uuid=OLD_UUID).status_code == 200
 
@@ -74,7 +74,7 @@ def test_a_campaign_uuid_that_is_no_uuid_is_refused(api):
 def test_a_chosen_campaign_id_is_the_campaigns_id(api, store):
     campaign = created(api, campaign_id=OLD_ID)
     assert campaign["campaign_id"] == OLD_ID
-    assert store.campaign_uuid_by_id(OLD_ID) == campaign["campaign_uuid"]
+    assert store.campaigns.uuid_by_id(OLD_ID) == campaign["campaign_uuid"]
 
 
 def test_a_taken_campaign_id_is_a_conflict_and_writes_nothing(api, redis_client):
@@ -101,7 +101,7 @@ def test_a_deleted_campaigns_id_may_be_chosen_again(api, store):
     old = created(api, campaign_id=OLD_ID, active=False)
     api("DELETE", f"/v3/campaign/{old['campaign_uuid']}")
     new = created(api, campaign_id=OLD_ID)
-    assert store.campaign_uuid_by_id(OLD_ID) == new["campaign_uuid"] != old["campaign_uuid"]
+    assert store.campaigns.uuid_by_id(OLD_ID) == new["campaign_uuid"] != old["campaign_uuid"]
 
 
 @pytest.mark.parametrize(("value", "error"), [
@@ -141,14 +141,14 @@ def test_a_migrating_customer_recreates_its_campaign_and_its_calls_work_unchange
         assert api("POST", f"/v1/campaign/{OLD_UUID}/run/start", body="{}").json == {"campaign_uuid": OLD_UUID}
         imported = api(IMPORT.method, IMPORT.path, body=IMPORT.data)
         assert imported.status_code == 200, imported.text
-        wait_until(lambda: store.call(imported.json["call_id"]).get("state") == "done")
+        wait_until(lambda: store.calls.get(imported.json["call_id"]).get("state") == "done")
         wait_until(lambda: api("GET", "/v1/autocall/report", query_string=f"campaign_uuid={OLD_UUID}")
                    .json["data"]["total_calls"] == 1)  # fmt: skip
 
         vbot = api("POST", "/api/campaign/create", json=VBOT_BODY).json
         assert vbot["status"] == 1 and vbot["data"] != OLD_ID, vbot
-        clone = store.get_campaign(store.campaign_uuid_by_id(vbot["data"]))
+        clone = store.campaigns.get(store.campaigns.uuid_by_id(vbot["data"]))
         assert clone.orig_campaign_uuid == OLD_UUID and clone.template_uuid == template["template_uuid"]
-        wait_until(lambda: store.queue_sizes(clone.campaign_uuid)["finished"] == 1)
+        wait_until(lambda: store.reports.queue_sizes(clone.campaign_uuid)["finished"] == 1)
     finally:
         engine.stop(drain_timeout=5)

@@ -24,8 +24,9 @@ SEED_CARRIER = "a18b400f-d487-4e17-b5e7-eba5fe6fa54f"
 @pytest.fixture
 def seed_world(store):
     """The objects the seed's update example refers to."""
-    store.put_template(Template(template_uuid=SEED_TEMPLATE, template_name="thong_bao_no_cuoc_01", audio_file="a.wav"))
-    store.put_carrier(Carrier(carrier_uuid=SEED_CARRIER, carrier_name="Billing", gateways={"offnet": "gw"}))
+    template = Template(template_uuid=SEED_TEMPLATE, template_name="thong_bao_no_cuoc_01", audio_file="a.wav")
+    store.catalog.templates.put(template)
+    store.catalog.carriers.put(Carrier(carrier_uuid=SEED_CARRIER, carrier_name="Billing", gateways={"offnet": "gw"}))
     return campaign(store, campaign_uuid=SEED_UUID, campaign_name="Old name", status=CampaignStatus.STOP)
 
 
@@ -39,7 +40,7 @@ def test_create_seed_example_answers_the_seed_shape(api, store):
     res = api(ex.method, ex.path, body=ex.data)
     assert res.status_code == 200
     assert keys_of(res.json) == keys_of(ex.responses[0]) and res.json["created"] is True
-    created = store.get_campaign(res.json["campaign_uuid"])
+    created = store.campaigns.get(res.json["campaign_uuid"])
     assert created.campaign_name == "VoiceOTP" and created.type_autocall.value == "autocall_voice_tts"
 
 
@@ -96,7 +97,7 @@ def test_update_seed_example_answers_the_seed_response(api, store, seed_world):
     ex = V3["Update Campaign"]
     res = api(ex.method, ex.path, body=ex.data)
     assert res.status_code == 200 and res.json == ex.responses[0]
-    c = store.get_campaign(SEED_UUID)
+    c = store.campaigns.get(SEED_UUID)
     assert c.campaign_name == "AutocallAudio" and c.concurrent_call == 5 and c.recall_times == 3
     assert c.carrier_uuid == SEED_CARRIER and c.template_uuid == SEED_TEMPLATE and len(c.schedules) == 1
 
@@ -119,7 +120,7 @@ def test_update_to_a_taken_name_answers_the_seed_error(api, store, seed_world):
     ex = V3["Update Campaign"]
     res = api(ex.method, ex.path, body=ex.data)
     assert res.status_code == 409 and res.json == ex.errors[0]
-    assert store.get_campaign(SEED_UUID).campaign_name == "Old name"
+    assert store.campaigns.get(SEED_UUID).campaign_name == "Old name"
 
 
 def test_renaming_frees_the_old_name(api, store, seed_world):
@@ -133,7 +134,7 @@ def test_update_keeps_the_fields_it_does_not_name(api, store, seed_world):
                                                   "concurrent_call": 9})  # fmt: skip
     res = api("PUT", f"/v3/campaign/{SEED_UUID}", json={"campaign_name": "Old name", "type": "autocall",
                                                         "description": "d"})  # fmt: skip
-    assert res.status_code == 200 and store.get_campaign(SEED_UUID).concurrent_call == 9
+    assert res.status_code == 200 and store.campaigns.get(SEED_UUID).concurrent_call == 9
 
 
 def test_update_of_an_unknown_campaign_is_not_found(api):
@@ -206,7 +207,7 @@ def test_patch_active_seed_example(api, store):
     campaign(store, campaign_uuid=uuid)
     res = api(ex.method, ex.path, body=ex.data)
     assert res.status_code == 200 and res.json == ex.responses[0]
-    assert store.get_campaign(uuid).active is False
+    assert store.campaigns.get(uuid).active is False
 
 
 def test_patch_active_errors_are_the_seeds(api, store):
@@ -236,7 +237,7 @@ def test_a_deleted_campaigns_data_is_purged_once_its_calls_have_ended(api, store
     c = campaign(store, active=False)
     leads(store, c, 3)
     api("DELETE", f"/v3/campaign/{c.campaign_uuid}")
-    while store.purge_deleted(batch=2):
+    while store.campaigns.purge_deleted(batch=2):
         pass
     assert redis_client.keys(f"autocall:campaign:{c.campaign_uuid}*") == []
     assert redis_client.keys("autocall:lead:*") == [] and redis_client.zcard("autocall:deleted") == 0
@@ -246,13 +247,13 @@ def test_a_deleted_campaigns_data_is_purged_once_its_calls_have_ended(api, store
 def test_run_start_seed_example(api, store, services):
     ex = RUN["Khởi chạy chiến dịch - Run campaign autocall"]
     # A campaign that can place a call (tests/test_campaign_readiness.py: one that cannot is refused)
-    store.put_template(Template(template_uuid=SEED_TEMPLATE, template_name="thong_bao", audio_file="a.wav"))
+    store.catalog.templates.put(Template(template_uuid=SEED_TEMPLATE, template_name="thong_bao", audio_file="a.wav"))
     write_wav(services.audio_dir / "a.wav")
     campaign(store, campaign_uuid=SEED_UUID, status=CampaignStatus.STOP, template_uuid=SEED_TEMPLATE)
     res = api(ex.method, ex.path, body=ex.data)
     assert res.status_code == 200 and res.json == ex.responses[0]
-    assert store.get_campaign(SEED_UUID).status is CampaignStatus.START
-    assert SEED_UUID in store.running_campaigns()
+    assert store.campaigns.get(SEED_UUID).status is CampaignStatus.START
+    assert SEED_UUID in store.campaigns.running()
 
 
 def test_run_start_of_an_unknown_campaign_answers_the_seed_error(api, redis_client):
@@ -267,7 +268,7 @@ def test_run_pause_and_stop(api, store, action):
     campaign(store, campaign_uuid=SEED_UUID)
     res = api("POST", f"/v1/campaign/{SEED_UUID}/run/{action}", body="{}")
     assert res.json == {"campaign_uuid": SEED_UUID}
-    assert store.get_campaign(SEED_UUID).status.value == action and not store.running_campaigns()
+    assert store.campaigns.get(SEED_UUID).status.value == action and not store.campaigns.running()
 
 
 # -- auth and hostile input -------------------------------------------------------------

@@ -25,7 +25,7 @@ def test_create_answers_the_uuid_and_stores_the_carrier(api, store):
     res = api("POST", "/v3/carrier", json={"carrier_name": "Billing", "gateways": {"viettel": "vt-1", "offnet": "gw.2"},
                                            "caller_ids": {"viettel": "02471001000", "offnet": "1900123"}})  # fmt: skip
     assert res.status_code == 200 and res.json["created"] is True and set(res.json) == {"carrier_uuid", "created"}
-    stored = store.get_carrier(res.json["carrier_uuid"])
+    stored = store.catalog.carriers.get(res.json["carrier_uuid"])
     assert stored.carrier_name == "Billing"
     assert stored.route(Network.VIETTEL) == ("vt-1", "02471001000")
     assert stored.route(Network.MOBI) == ("gw.2", "1900123")
@@ -33,7 +33,7 @@ def test_create_answers_the_uuid_and_stores_the_carrier(api, store):
 
 def test_create_keeps_a_client_chosen_uuid(api, store):
     assert create(api, carrier_uuid=UUID) == UUID
-    assert store.get_carrier(UUID).carrier_name == "Viettel trunk"
+    assert store.catalog.carriers.get(UUID).carrier_name == "Viettel trunk"
 
 
 def test_create_with_a_taken_uuid_is_a_conflict_and_writes_nothing(api, redis_client):
@@ -122,14 +122,14 @@ def test_update_changes_only_the_fields_given(api, store):
     uuid = create(api, caller_ids={"offnet": "1900123"})
     res = api("PUT", f"/v3/carrier/{uuid}", json={"carrier_name": "Mobi trunk", "caller_ids": None})
     assert res.status_code == 200 and res.json == {"carrier_uuid": uuid}
-    stored = store.get_carrier(uuid)
+    stored = store.catalog.carriers.get(uuid)
     assert (stored.carrier_name, stored.route(Network.MOBI)) == ("Mobi trunk", ("gw1", "1900123"))
 
 
 def test_update_replaces_the_gateways_as_a_whole(api, store):
     uuid = create(api, gateways={"offnet": "gw1", "viettel": "vt"})
     api("PUT", f"/v3/carrier/{uuid}", json={"gateways": {"mobi": "mb"}})
-    assert store.get_carrier(uuid).gateways == {Network.MOBI: "mb"}
+    assert store.catalog.carriers.get(uuid).gateways == {Network.MOBI: "mb"}
 
 
 def test_update_checks_the_merged_carrier_and_writes_nothing_when_refused(api, redis_client):
@@ -164,7 +164,7 @@ def test_delete_removes_the_carrier(api, store):
     uuid = create(api)
     res = api("DELETE", f"/v3/carrier/{uuid}")
     assert res.status_code == 200 and res.json == {"carrier_uuid": uuid}
-    assert store.get_carrier(uuid) is None and uuid not in store.carrier_uuids()
+    assert store.catalog.carriers.get(uuid) is None and uuid not in store.catalog.carriers.uuids()
     assert api("DELETE", f"/v3/carrier/{uuid}").status_code == 404
 
 
@@ -184,24 +184,24 @@ def test_a_campaign_can_use_a_carrier_made_here(api):
 
 
 def test_every_carrier_endpoint_needs_the_bearer_token(api, store):
-    store.put_carrier(Carrier(carrier_uuid=UUID, carrier_name="x", gateways={"offnet": "gw"}))
+    store.catalog.carriers.put(Carrier(carrier_uuid=UUID, carrier_name="x", gateways={"offnet": "gw"}))
     for method, path in [("POST", "/v3/carrier"), ("GET", "/v3/carrier"), ("GET", f"/v3/carrier/{UUID}"),
                          ("PUT", f"/v3/carrier/{UUID}"), ("DELETE", f"/v3/carrier/{UUID}")]:  # fmt: skip
         assert api(method, path, auth=False).status_code == 401, (method, path)
-    assert store.get_carrier(UUID) is not None
+    assert store.catalog.carriers.get(UUID) is not None
 
 
 def test_delete_rechecks_when_a_campaign_starts_using_the_carrier_meanwhile(api, store, monkeypatch):
     uuid = create(api)
-    real = store.get_campaigns
+    real = store.campaigns.get_many
 
     def racing(uuids):
-        monkeypatch.setattr(store, "get_campaigns", real)
+        monkeypatch.setattr(store.campaigns, "get_many", real)
         seen = real(uuids)
         campaign(store, campaign_name="late", carrier_uuid=uuid)  # after the check, before the delete
         return seen
 
-    monkeypatch.setattr(store, "get_campaigns", racing)
+    monkeypatch.setattr(store.campaigns, "get_many", racing)
     res = api("DELETE", f"/v3/carrier/{uuid}")
     assert res.status_code == 409 and res.json == {"error": "carrier is used by campaign late"}
-    assert store.get_carrier(uuid) is not None
+    assert store.catalog.carriers.get(uuid) is not None

@@ -11,7 +11,7 @@ import pytest
 
 from dialer.domain.window import zone
 from dialer.service import cdrs
-from dialer.store.store import Finish
+from dialer.store.records import Finish
 from tests.factories import campaign, leads
 
 TZ = zone("Asia/Ho_Chi_Minh")
@@ -30,10 +30,10 @@ def attempt(store, camp, when: str, *, extra_ms: int = 0, key: str = "answered",
     """One finished attempt that ended at local time ``when`` (+ ``extra_ms``); returns its call uuid."""
     end_ms = local_ms(when, tz) + extra_ms
     (lead,) = leads(store, camp, 1, now_ms=end_ms - 120_000)
-    (c,) = store.claim(camp.campaign_uuid, 1, "fs1", end_ms - 120_000, 600_000, [str(uuid.uuid4())])[0]
+    (c,) = store.calls.claim(camp.campaign_uuid, 1, "fs1", end_ms - 120_000, 600_000, [str(uuid.uuid4())])[0]
     if not reported:  # FreeSWITCH refused the originate: retried, never a CDR
         cdr = {"state": "retry", "hangup_cause": "DESTINATION_OUT_OF_ORDER", "reported": "0", "end_ms": end_ms}
-        store.finish([Finish(camp.campaign_uuid, lead.lead_uuid, c.call_uuid, c.network, end_ms,
+        store.calls.finish([Finish(camp.campaign_uuid, lead.lead_uuid, c.call_uuid, c.network, end_ms,
                              datetime.fromtimestamp(end_ms / 1000, tz).strftime("%Y%m%d%H"), cdr, {"attempts": 0},
                              reported=False, requeue="fresh", due_ms=end_ms + 1000)], end_ms)  # fmt: skip
         return c.call_uuid
@@ -48,7 +48,7 @@ def attempt(store, camp, when: str, *, extra_ms: int = 0, key: str = "answered",
            "recall_at_ms": 0, "reported": "1", **cdr_fields}  # fmt: skip
     stats = {"total_calls": 1, "total_duration": duration, "total_billsec": billsec,
              "total_waitsec": duration - billsec, key: 1, f"rs:{status}": 1}  # fmt: skip
-    store.finish([Finish(camp.campaign_uuid, lead.lead_uuid, c.call_uuid, c.network, end_ms,
+    store.calls.finish([Finish(camp.campaign_uuid, lead.lead_uuid, c.call_uuid, c.network, end_ms,
                          datetime.fromtimestamp(end_ms / 1000, tz).strftime("%Y%m%d%H"), cdr, {"attempts": 1},
                          stats=stats)], end_ms)  # fmt: skip
     return c.call_uuid
@@ -85,7 +85,7 @@ def test_a_cdr_shows_every_field_with_local_times(api, store, camp):
     assert set(res.json) == {"data", "limit", "offset", "total", "next"}
     assert (res.json["limit"], res.json["offset"], res.json["total"], res.json["next"]) == (100, 0, 1, None)
     (cdr,) = res.json["data"]
-    lead = store.get_lead(cdr["lead_uuid"])
+    lead = store.leads.get(cdr["lead_uuid"])
     assert list(cdr) == list(cdrs.FIELDS)
     assert cdr["call_id"] == call and cdr["campaign_uuid"] == SEED_UUID
     assert cdr["external_id"] == lead["external_id"] and cdr["attempt"] == 1
@@ -323,7 +323,7 @@ def test_an_attempt_no_gateway_could_take_shows_its_phone_numbers(api, store, se
     engine = make_engine(store, simswitch(Scenario(rules=[])), services.audio_dir)
     try:
         carrier = Carrier(carrier_name="vina only", gateways={"vina": "gw-vina"})
-        store.put_carrier(carrier)
+        store.catalog.carriers.put(carrier)
         camp = audio_campaign(store, carrier_uuid=carrier.carrier_uuid)
         (lead,) = leads(store, camp, 1)  # a Viettel number
         engine.wake(camp.campaign_uuid)

@@ -25,7 +25,7 @@ def seed_campaign(store):
 
 def tts_campaign(store, **fields):
     template = Template(template_name="no", text=TTS_TEXT)
-    store.put_template(template)
+    store.catalog.templates.put(template)
     return campaign(store, template_uuid=template.template_uuid, type_autocall=TypeAutocall.VOICE_TTS, **fields)
 
 
@@ -33,7 +33,7 @@ def test_seed_example_queues_the_lead_and_answers_the_seed_shape(api, store, see
     res = api(EX.method, EX.path, body=EX.data)
     assert res.status_code == 200
     assert list(res.json) == list(EX.responses[0]) and res.json["message"] == "success"
-    lead = store.get_lead(res.json["lead_uuid"])
+    lead = store.leads.get(res.json["lead_uuid"])
     assert json.loads(lead["numbers"]) == ["0331111111"] and json.loads(lead["networks"]) == ["viettel"]
     assert json.loads(lead["fields"]) == {"ten": "Nguyễn Văn A", "sdt": "0331111111"}
     assert lead["next_call"] == res.json["call_id"]
@@ -56,7 +56,7 @@ def test_each_missing_field_answers_the_seed_error(api, redis_client, seed_campa
 @pytest.mark.parametrize("form", ["84331111111", "+84 33 111 1111", "0084331111111", "033.111.1111"])
 def test_every_accepted_number_form_is_stored_in_one_normal_form(api, store, seed_campaign, form):
     res = api("POST", EX.path, json={**EX.samples[0], "phone_number": form})
-    assert json.loads(store.get_lead(res.json["lead_uuid"])["numbers"]) == ["0331111111"]
+    assert json.loads(store.leads.get(res.json["lead_uuid"])["numbers"]) == ["0331111111"]
 
 
 def test_an_invalid_number_is_refused_with_its_reason_and_nothing_written(api, redis_client, seed_campaign):
@@ -111,8 +111,8 @@ def test_an_imported_lead_is_dialled_at_once_with_its_call_id(api, store, simswi
         camp = audio_campaign(store)
         res = api("POST", EX.path, json={"campaign_uuid": camp.campaign_uuid, "phone_number": "0982596021",
                                          "param": {}})  # fmt: skip
-        wait_until(lambda: store.call(res.json["call_id"]).get("state") == "done")
-        assert store.call(res.json["call_id"])["lead"] == res.json["lead_uuid"]
+        wait_until(lambda: store.calls.get(res.json["call_id"]).get("state") == "done")
+        assert store.calls.get(res.json["call_id"])["lead"] == res.json["lead_uuid"]
     finally:
         engine.stop(drain_timeout=5)
 
@@ -133,7 +133,7 @@ def test_bulk_json_imports_the_good_rows_and_names_the_bad_ones(api, store, seed
     assert [e["row"] for e in body["errors"]] == [2, 4] and body["errors_total"] == 2
     assert body["errors"][1]["error"] == [{"phone_number": "Invalid type. Expected: string, given: integer"}]
     assert [d["row"] for d in body["duplicates"]] == [5]
-    assert store.queue_sizes(SEED_CAMPAIGN)["fresh"] == 2
+    assert store.reports.queue_sizes(SEED_CAMPAIGN)["fresh"] == 2
 
 
 def test_bulk_csv_maps_columns_to_param(api, store, seed_campaign):
@@ -142,7 +142,7 @@ def test_bulk_csv_maps_columns_to_param(api, store, seed_campaign):
     res = api("POST", BULK, body=csv_text.encode(), headers={"Content-Type": "text/csv"},
               query_string=f"campaign_uuid={SEED_CAMPAIGN}&with_leads=true")  # fmt: skip
     assert res.json["imported"] == 2 and res.json["message"] == "success"
-    second = store.get_lead(res.json["leads"][1]["lead_uuid"])
+    second = store.leads.get(res.json["leads"][1]["lead_uuid"])
     assert json.loads(second["numbers"]) == ["0912345678", "0381234567"]
     assert json.loads(second["fields"]) == {"customer_name": "Trần, B", "due_amount": "5000"}
     assert second["external_id"] == "kh2"
@@ -187,7 +187,7 @@ def test_bulk_rows_whose_numbers_normalise_alike_are_one_lead(api, store, seed_c
         {"row": 2, "external_id": "", "lead_uuid": first, "phone_number": "0981234567"},
         {"row": 3, "external_id": "", "lead_uuid": first, "phone_number": "0981234567"},
     ]
-    assert store.queue_sizes(SEED_CAMPAIGN)["fresh"] == 2
+    assert store.reports.queue_sizes(SEED_CAMPAIGN)["fresh"] == 2
 
 
 def test_a_number_of_a_pending_lead_is_a_duplicate_in_csv_and_in_a_single_import(api, store, seed_campaign):
@@ -202,19 +202,19 @@ def test_a_number_of_a_pending_lead_is_a_duplicate_in_csv_and_in_a_single_import
     assert again.status_code == 400
     assert again.json == {"error": [{"phone_number": f"0981234567 is already in this campaign with calls pending "
                                                      f"(lead {first})"}]}  # fmt: skip
-    assert store.queue_sizes(SEED_CAMPAIGN)["fresh"] == 2
+    assert store.reports.queue_sizes(SEED_CAMPAIGN)["fresh"] == 2
 
 
 def test_a_leads_own_numbers_are_kept_once_in_their_first_order(api, store, seed_campaign):
     row = {"phone_numbers": ["0912345678", *SAME_PERSON], "param": {}}
     res = api("POST", BULK, json={"campaign_uuid": SEED_CAMPAIGN, "leads": [row]}, query_string="with_leads=true")
-    lead = store.get_lead(res.json["leads"][0]["lead_uuid"])
+    lead = store.leads.get(res.json["leads"][0]["lead_uuid"])
     assert json.loads(lead["numbers"]) == ["0912345678", "0981234567"]
     assert json.loads(lead["networks"]) == ["vina", "viettel"]
     csv_text = "phone_number\n0381234567;038.123.4567;0381234568\n"
     res = api("POST", BULK, body=csv_text, headers={"Content-Type": "text/csv"},
               query_string=f"campaign_uuid={SEED_CAMPAIGN}&with_leads=true")  # fmt: skip
-    assert json.loads(store.get_lead(res.json["leads"][0]["lead_uuid"])["numbers"]) == ["0381234567", "0381234568"]
+    assert json.loads(store.leads.get(res.json["leads"][0]["lead_uuid"])["numbers"]) == ["0381234567", "0381234568"]
 
 
 def test_a_number_whose_lead_is_done_can_be_imported_again(api, store, simswitch, tmp_path):
@@ -224,10 +224,10 @@ def test_a_number_whose_lead_is_done_can_be_imported_again(api, store, simswitch
         camp = audio_campaign(store)
         body = {"campaign_uuid": camp.campaign_uuid, "phone_number": SAME_PERSON[0], "param": {}}
         first = api("POST", EX.path, json=body).json
-        wait_until(lambda: store.get_lead(first["lead_uuid"]).get("state") == "done")
+        wait_until(lambda: store.leads.get(first["lead_uuid"]).get("state") == "done")
         second = api("POST", EX.path, json={**body, "phone_number": SAME_PERSON[2]})
         assert second.status_code == 200 and second.json["lead_uuid"] != first["lead_uuid"]
-        wait_until(lambda: store.call(second.json["call_id"]).get("state") == "done")
+        wait_until(lambda: store.calls.get(second.json["call_id"]).get("state") == "done")
     finally:
         engine.stop(drain_timeout=5)
 
@@ -254,6 +254,6 @@ def test_a_row_another_request_queued_meanwhile_is_a_duplicate_and_the_rest_land
     assert res.json["duplicates"] == [
         {"row": 11, "external_id": "", "lead_uuid": other["lead"], "phone_number": "0980000010"}
     ]
-    assert store.queue_sizes(SEED_CAMPAIGN)["fresh"] == 2500
+    assert store.reports.queue_sizes(SEED_CAMPAIGN)["fresh"] == 2500
     lead_keys = [k for k in store.r.scan_iter(match=f"{store.prefix}:lead:*", count=10_000) if k.count(":") == 2]
     assert len(lead_keys) == 2500 and all(store.r.pttl(k) == -1 for k in lead_keys)

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from dialer.domain.window import zone
-from dialer.store.store import Finish
+from dialer.store.records import Finish
 from tests.factories import campaign, leads
 from tests.seed_examples import examples
 
@@ -22,14 +22,14 @@ def attempt(store, camp, when: str, key: str, status: str, duration: int, billse
     end = datetime.strptime(when, "%Y-%m-%d %H:%M:%S").replace(tzinfo=TZ)
     end_ms = int(end.timestamp() * 1000)
     (lead,) = leads(store, camp, 1, now_ms=end_ms - 60_000)
-    (c,) = store.claim(camp.campaign_uuid, 1, "fs1", end_ms - 60_000, 600_000, [str(uuid.uuid4())])[0]
+    (c,) = store.calls.claim(camp.campaign_uuid, 1, "fs1", end_ms - 60_000, 600_000, [str(uuid.uuid4())])[0]
     waitsec = duration - billsec
     cdr = {"report_key": key, "recall_status": status, "duration": duration, "billsec": billsec, "waitsec": waitsec,
            "reported": "1"}  # fmt: skip
     stats = {"total_calls": 1, "total_duration": duration, "total_billsec": billsec, "total_waitsec": waitsec,
              key: 1, f"rs:{status}": 1}  # fmt: skip
-    store.finish([Finish(camp.campaign_uuid, lead.lead_uuid, c.call_uuid, c.network, end_ms, end.strftime("%Y%m%d%H"),
-                         cdr, {"attempts": 1}, stats=stats)], end_ms)  # fmt: skip
+    store.calls.finish([Finish(camp.campaign_uuid, lead.lead_uuid, c.call_uuid, c.network, end_ms,
+                               end.strftime("%Y%m%d%H"), cdr, {"attempts": 1}, stats=stats)], end_ms)  # fmt: skip
 
 
 @pytest.fixture

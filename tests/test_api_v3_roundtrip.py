@@ -95,7 +95,7 @@ def test_a_put_with_another_campaign_id_is_refused_and_writes_nothing(api, redis
 
 def test_the_seeds_get_bodies_are_accepted_by_put(api, store):
     """A migrating client sends back what the hosted service's GET gave it (another domain, no campaign_id)."""
-    store.put_carrier(Carrier(carrier_uuid=SEED_CARRIER, carrier_name="Billing", gateways={"offnet": "gw"}))
+    store.catalog.carriers.put(Carrier(carrier_uuid=SEED_CARRIER, carrier_name="Billing", gateways={"offnet": "gw"}))
     one = V3["Get Campaign By Id"].responses[0]
     listed = V3["Get Campaign"].responses[0]["data"][1]
     for seed in (one, listed):

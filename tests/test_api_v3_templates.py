@@ -52,20 +52,20 @@ def test_create_answers_the_uuid_and_stores_the_template(api, store):
     res = api("POST", "/v3/template", json={"template_name": "nhac no", "text": "Chào {{ ten }}",
                                             "otp_field": "code", "otp_repeat": 3})  # fmt: skip
     assert res.status_code == 200 and res.json["created"] is True and set(res.json) == {"template_uuid", "created"}
-    stored = store.get_template(res.json["template_uuid"])
+    stored = store.catalog.templates.get(res.json["template_uuid"])
     assert (stored.template_name, stored.text, stored.otp_field, stored.otp_repeat) == ("nhac no", "Chào {{ ten }}",
                                                                                         "code", 3)  # fmt: skip
     assert stored.created_at is not None and stored.created_at == stored.updated_at
 
 
 def test_create_with_defaults_only_needs_a_name(api, store):
-    stored = store.get_template(create(api))
+    stored = store.catalog.templates.get(create(api))
     assert (stored.text, stored.audio_file, stored.otp_field, stored.otp_repeat) == ("", "", "otp", 2)
 
 
 def test_create_keeps_a_client_chosen_uuid(api, store):
     assert create(api, template_uuid=UUID.upper()) == UUID
-    assert store.get_template(UUID).template_name == "nhac no"
+    assert store.catalog.templates.get(UUID).template_name == "nhac no"
 
 
 def test_create_with_a_taken_uuid_is_a_conflict_and_writes_nothing(api, redis_client):
@@ -146,7 +146,7 @@ def test_a_tts_import_requires_every_placeholder_of_a_template_made_here(api, st
 # -- audio_file by name -----------------------------------------------------------
 def test_audio_file_may_name_a_valid_wav_in_the_audio_dir(api, store, services):
     write_wav(services.audio_dir / "loi chao.wav", seconds=1.0)
-    assert store.get_template(create(api, audio_file="loi chao.wav")).audio_file == "loi chao.wav"
+    assert store.catalog.templates.get(create(api, audio_file="loi chao.wav")).audio_file == "loi chao.wav"
 
 
 @pytest.mark.parametrize("name", ["../etc/passwd", "sub/a.wav", "..", "a\x00.wav", "..\\a.wav"])
@@ -216,10 +216,10 @@ def test_get_of_an_unknown_or_malformed_uuid_is_not_found(api, path):
 # -- update -------------------------------------------------------------------------
 def test_update_changes_only_the_fields_given(api, store):
     uuid = create(api, text="{{ a }}", otp_repeat=3)
-    before = store.get_template(uuid)
+    before = store.catalog.templates.get(uuid)
     res = api("PUT", f"/v3/template/{uuid}", json={"template_name": "moi", "otp_field": None})
     assert res.status_code == 200 and res.json == {"template_uuid": uuid}
-    after = store.get_template(uuid)
+    after = store.catalog.templates.get(uuid)
     assert (after.template_name, after.text, after.otp_field, after.otp_repeat) == ("moi", "{{ a }}", "otp", 3)
     assert after.created_at == before.created_at and after.updated_at >= before.updated_at
 
@@ -258,19 +258,19 @@ def test_update_racing_a_delete_does_not_bring_the_template_back(api, store, mon
     real = service._check
 
     def racing(svc, values, current):
-        store.delete_template(uuid)  # another client deletes while this update is being checked
+        store.catalog.templates.delete(uuid)  # another client deletes while this update is being checked
         return real(svc, values, current)
 
     monkeypatch.setattr(service, "_check", racing)
     res = api("PUT", f"/v3/template/{uuid}", json={"template_name": "moi"})
-    assert res.status_code == 404 and store.get_template(uuid) is None
+    assert res.status_code == 404 and store.catalog.templates.get(uuid) is None
 
 
 def test_update_with_an_empty_audio_file_clears_it(api, store, services):
     write_wav(services.audio_dir / "a.wav")
     uuid = create(api, audio_file="a.wav")
     api("PUT", f"/v3/template/{uuid}", json={"audio_file": ""})
-    assert store.get_template(uuid).audio_file == ""
+    assert store.catalog.templates.get(uuid).audio_file == ""
 
 
 # -- delete -------------------------------------------------------------------------
@@ -278,7 +278,7 @@ def test_delete_removes_the_template(api, store):
     uuid = create(api)
     res = api("DELETE", f"/v3/template/{uuid}")
     assert res.status_code == 200 and res.json == {"template_uuid": uuid}
-    assert store.get_template(uuid) is None and uuid not in store.template_uuids()
+    assert store.catalog.templates.get(uuid) is None and uuid not in store.catalog.templates.uuids()
     assert api("DELETE", f"/v3/template/{uuid}").status_code == 404
 
 
@@ -321,7 +321,7 @@ def test_upload_stores_the_wav_and_points_the_template_at_it(api, store, service
     assert res.status_code == 200
     assert res.json == {"template_uuid": uuid, "audio_file": f"template-{uuid}.wav", "seconds": 1.5}
     assert (services.audio_dir / f"template-{uuid}.wav").read_bytes() == data
-    assert store.get_template(uuid).audio_file == f"template-{uuid}.wav"
+    assert store.catalog.templates.get(uuid).audio_file == f"template-{uuid}.wav"
 
 
 def test_upload_is_readable_by_freeswitch_and_leaves_no_temp_file(api, services, tmp_path):
@@ -413,13 +413,13 @@ def test_upload_into_an_unwritable_audio_dir_is_a_503_and_keeps_the_template(api
     res = api("PUT", f"/v3/template/{uuid}/audio", body=good_wav(tmp_path), headers=WAV)
     assert res.status_code == 503
     assert res.json == {"error": "cannot store the audio file: Permission denied (check AUTOCALL_AUDIO_DIR)"}
-    assert store.get_template(uuid).audio_file == ""
+    assert store.catalog.templates.get(uuid).audio_file == ""
 
 
 def test_every_template_endpoint_needs_the_bearer_token(api, store):
-    store.put_template(Template(template_uuid=UUID, template_name="x"))
+    store.catalog.templates.put(Template(template_uuid=UUID, template_name="x"))
     for method, path in [("POST", "/v3/template"), ("GET", "/v3/template"), ("GET", f"/v3/template/{UUID}"),
                          ("PUT", f"/v3/template/{UUID}"), ("DELETE", f"/v3/template/{UUID}"),
                          ("PUT", f"/v3/template/{UUID}/audio")]:  # fmt: skip
         assert api(method, path, auth=False).status_code == 401, (method, path)
-    assert store.get_template(UUID) is not None
+    assert store.catalog.templates.get(UUID) is not None

@@ -25,8 +25,8 @@ def receiver():
 
 def kill(store, url: str = GONE, call: str = "call-1") -> str:
     """Queue one delivery and fail it for the last time: it is dead. Returns its id."""
-    store.queue_webhooks([(url, json.dumps({"call_id": call}), "camp-1")], 0)
-    (delivery,) = store.claim_webhooks(0, 1, 1)
+    store.webhook_queue.queue([(url, json.dumps({"call_id": call}), "camp-1")], 0)
+    (delivery,) = store.webhook_queue.claim(0, 1, 1)
     store.r.hset(store.keys.webhook(delivery), "tries", MAX_TRIES - 1)
     assert WebhookSender(store, allow_private=True, clock=lambda: 0.0, timeout=2).deliver(delivery) is False
     assert store.r.lpos(store.keys.webhooks_dead, delivery) is not None
@@ -35,8 +35,8 @@ def kill(store, url: str = GONE, call: str = "call-1") -> str:
 
 def test_stats_count_queued_due_and_dead(api, store, services):
     services.clock = lambda: 100.0
-    store.queue_webhooks([("http://x/1", "{}", "c"), ("http://x/2", "{}", "c")], 50_000)
-    store.queue_webhooks([("http://x/3", "{}", "c")], 200_000)
+    store.webhook_queue.queue([("http://x/1", "{}", "c"), ("http://x/2", "{}", "c")], 50_000)
+    store.webhook_queue.queue([("http://x/3", "{}", "c")], 200_000)
     kill(store)
     res = api("GET", "/v3/webhook/stats")
     assert res.status_code == 200 and res.json == {"queued": 3, "due": 2, "dead": 1}

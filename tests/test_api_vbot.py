@@ -24,7 +24,7 @@ def template_campaign(store):
     """The seed's template campaign, id 2932."""
     store.r.set(store.keys.seq("campaign"), 2931)
     template = Template(template_name="nhac_no", audio_file="a.wav")
-    store.put_template(template)
+    store.catalog.templates.put(template)
     return campaign(store, campaign_name="mau", template_uuid=template.template_uuid, concurrent_call=7,
                     recall_times=2, status=CampaignStatus.STOP, callback_url="https://crm.example/cdr",
                     webhook_format="vbot", schedules=[Schedule(monday_start_time=8 * 3600 * 10**9)])  # fmt: skip
@@ -48,7 +48,7 @@ def test_seed_example_creates_a_started_clone_and_answers_its_id(api, store, tem
     assert res.json["status"] == 1 and res.json["error"] == 0 and res.json["msg"] == "success"
     new_id = res.json["data"]
     assert isinstance(new_id, int) and new_id != 2932
-    clone = store.get_campaign(store.campaign_uuid_by_id(new_id))
+    clone = store.campaigns.get(store.campaigns.uuid_by_id(new_id))
     assert clone.campaign_name == "campaign_name_new" and clone.status is CampaignStatus.START
     assert clone.orig_campaign_uuid == template_campaign.campaign_uuid
     assert (clone.template_uuid, clone.concurrent_call, clone.recall_times, clone.webhook_format) == (
@@ -58,16 +58,16 @@ def test_seed_example_creates_a_started_clone_and_answers_its_id(api, store, tem
         "vbot",
     )
     assert clone.schedules[0].monday_start_time == 8 * 3600 * 10**9
-    assert store.queue_sizes(clone.campaign_uuid)["fresh"] == 1
+    assert store.reports.queue_sizes(clone.campaign_uuid)["fresh"] == 1
 
 
 def test_phone_fields_become_the_leads_numbers_fields_and_attempt_cap(api, store, template_campaign):
     body = json.loads(unmasked())
     body["phones"][0]["fields"] += [{"key": "numberCall", "value": 2}, {"key": "description", "value": "VIP"}]
     new_id = api("POST", PATH, json=body).json["data"]
-    cid = store.campaign_uuid_by_id(new_id)
+    cid = store.campaigns.uuid_by_id(new_id)
     (lead_uuid,) = store.r.zrange(store.keys.fresh(cid), 0, -1)
-    lead = store.get_lead(lead_uuid)
+    lead = store.leads.get(lead_uuid)
     assert json.loads(lead["numbers"]) == ["0366255123"] and lead["max_attempts"] == "2"
     assert json.loads(lead["fields"]) == {"name": "Nguyễn Văn x", "description": "VIP"}
 
@@ -176,9 +176,9 @@ def test_a_campaign_created_over_http_runs_to_completion_with_vbot_webhooks(serv
     sender.start()
     try:
         template = Template(template_name="nhac_no", audio_file="hello.wav")
-        store.put_template(template)
+        store.catalog.templates.put(template)
         carrier = Carrier(carrier_name="vbot", gateways={"offnet": "gw"}, caller_ids={"offnet": "02873001234"})
-        store.put_carrier(carrier)
+        store.catalog.carriers.put(carrier)
         source = campaign(store, campaign_name="mau", template_uuid=template.template_uuid,
                           carrier_uuid=carrier.carrier_uuid, status=CampaignStatus.STOP, webhook_format="vbot",
                           recall_times=3, schedule_recall_duration=0,
@@ -193,10 +193,11 @@ def test_a_campaign_created_over_http_runs_to_completion_with_vbot_webhooks(serv
         with urllib.request.urlopen(request, timeout=10) as res:
             answer = json.loads(res.read())
         assert answer["status"] == 1
-        cid = store.campaign_uuid_by_id(answer["data"])
-        wait_until(lambda: store.queue_sizes(cid)["finished"] == 2 and store.in_flight(cid) == 0, timeout=30)
+        cid = store.campaigns.uuid_by_id(answer["data"])
+        wait_until(lambda: store.reports.queue_sizes(cid)["finished"] == 2 and store.calls.in_flight(cid) == 0,
+                   timeout=30)  # fmt: skip
         wait_until(lambda: len(got) == 2, timeout=30)
-        assert store.queue_sizes(cid)["recalls"] == 0  # numberCall 1 overrides the template's recall_times 3
+        assert store.reports.queue_sizes(cid)["recalls"] == 0  # numberCall 1 overrides the template's recall_times 3
         by_phone = {b["phone"]: b for b in got}
         assert by_phone["0980000001"]["status"] == 200 and by_phone["0980000001"]["name"] == "An"
         assert by_phone["0980000002"]["status"] == 3 and by_phone["0980000002"]["name"] == "Bình"
@@ -209,10 +210,10 @@ def test_a_campaign_created_over_http_runs_to_completion_with_vbot_webhooks(serv
 
 
 def test_an_inactive_template_campaign_gives_an_active_clone(api, store, template_campaign):
-    store.update_campaign(template_campaign.campaign_uuid, {"active": "false"})
+    store.campaigns.update(template_campaign.campaign_uuid, {"active": "false"})
     new_id = api("POST", PATH, body=unmasked()).json["data"]
-    clone = store.get_campaign(store.campaign_uuid_by_id(new_id))
-    assert clone.active and clone.campaign_uuid in store.running_campaigns()
+    clone = store.campaigns.get(store.campaigns.uuid_by_id(new_id))
+    assert clone.active and clone.campaign_uuid in store.campaigns.running()
 
 
 def test_a_failure_while_loading_phones_leaves_no_campaign_behind(api, store, template_campaign, monkeypatch):
@@ -224,7 +225,7 @@ def test_a_failure_while_loading_phones_leaves_no_campaign_behind(api, store, te
     monkeypatch.setattr(leads, "import_many", broken)
     res = api("POST", PATH, body=unmasked())
     assert res.json["status"] == 0
-    assert store.campaign_uuid_by_name("campaign_name_new") is None and store.running_campaigns() == set()
+    assert store.campaigns.uuid_by_name("campaign_name_new") is None and store.campaigns.running() == set()
 
 
 def test_two_phones_of_the_same_person_refuse_the_creation_and_name_both(api, redis_client, template_campaign):
@@ -245,7 +246,7 @@ def test_a_creation_refused_for_its_name_leaves_no_mark_behind(api, store, templ
     body["name"] = "mau"
     assert api("POST", PATH, json=body).json["msg"] == "campaign_name is already taken"
     assert store.r.hlen(store.keys.creating) == 0
-    assert store.get_campaign(template_campaign.campaign_uuid) is not None
+    assert store.campaigns.get(template_campaign.campaign_uuid) is not None
 
 
 def test_a_creation_that_landed_leaves_no_mark_and_its_name_stays_taken(api, store, template_campaign):

@@ -25,7 +25,7 @@ ANSWER = Scenario(rules=[{"match": "^098", "ring": 0.05, "answer": {"talk": 0.1}
 @pytest.fixture
 def audio_template(store, services) -> Template:
     template = Template(template_name="nhac_no", audio_file="nhac-no.wav")
-    store.put_template(template)
+    store.catalog.templates.put(template)
     write_wav(services.audio_dir / "nhac-no.wav")
     return template
 
@@ -61,7 +61,7 @@ def test_the_seeds_own_create_body_is_accepted_but_its_start_names_the_missing_t
 
 def test_an_audio_campaign_naming_a_template_without_audio_is_refused(api, store, redis_client, audio_template):
     text = Template(template_name="loi_chao", text="Xin chào {{ten}}")
-    store.put_template(text)
+    store.catalog.templates.put(text)
     uuid = create(api, type_autocall="autocall_audio", template_uuid=audio_template.template_uuid)
     res = api("PUT", f"/v3/campaign/{uuid}", json={"campaign_name": "c", "type": "autocall",
                                                    "template_uuid": text.template_uuid})  # fmt: skip
@@ -88,7 +88,7 @@ def test_no_carrier_and_no_default_gateway_is_refused(api, redis_client, service
 
 def test_a_carrier_without_any_gateway_is_refused(api, store, redis_client, audio_template):
     carrier = Carrier(carrier_name="trong")
-    store.put_carrier(carrier)
+    store.catalog.carriers.put(carrier)
     uuid = create(api, template_uuid=audio_template.template_uuid, carrier_uuid=carrier.carrier_uuid)
     refused(api, redis_client, "POST", START.format(uuid), cannot("carrier 'trong' has no gateway"))
 
@@ -103,7 +103,7 @@ def test_a_type_the_engine_does_not_run_is_refused(api, redis_client, audio_temp
 def test_a_speaking_campaign_on_a_server_without_speech_is_refused(api, store, redis_client, services):
     services.speech = False  # AUTOCALL_TTS_ENGINE=none
     text = Template(template_name="loi_chao", text="Xin chào {{ten}}")
-    store.put_template(text)
+    store.catalog.templates.put(text)
     uuid = create(api, type_autocall="autocall_voice_tts", template_uuid=text.template_uuid)
     why = cannot("no speech engine on this server (AUTOCALL_TTS_ENGINE=none): autocall_voice_tts cannot speak")
     refused(api, redis_client, "POST", START.format(uuid), why)
@@ -134,7 +134,7 @@ def test_activating_a_started_campaign_that_cannot_dial_is_refused(api, store, r
                                                                     "active": True})  # fmt: skip
     api("POST", f"/v1/campaign/{uuid}/run/stop", json={})
     assert api("PATCH", f"/v3/campaign/{uuid}/active", json={"active": True}).status_code == 200  # stopped: allowed
-    assert store.get_campaign(uuid).active is True
+    assert store.campaigns.get(uuid).active is True
 
 
 def test_a_put_that_starts_a_campaign_is_checked_but_a_round_trip_of_a_started_one_is_not(api, redis_client,
@@ -152,7 +152,7 @@ def test_a_put_that_starts_a_campaign_is_checked_but_a_round_trip_of_a_started_o
 
 def test_a_queue_that_cannot_dial_is_not_started(api, store, services):
     template = Template(template_name="IVR-1", audio_file="ivr.wav")
-    store.put_template(template)
+    store.catalog.templates.put(template)
     write_wav(services.audio_dir / "ivr.wav")
     push = {"queue_code": "Q", "template": "IVR-1", "customers": [{"id": "1", "mobiles": ["0981234567"]}]}
     assert api("POST", "/v2/autocall/queue", json=push).json["code"] == 200
@@ -162,7 +162,7 @@ def test_a_queue_that_cannot_dial_is_not_started(api, store, services):
     path = (services.audio_dir / "ivr.wav").resolve()
     assert (res.status_code, res.json) == (409, {"code": 409, "content": cannot(
         f"template 'IVR-1': audio file {path} does not exist")})  # fmt: skip
-    assert store.running_campaigns() == set()
+    assert store.campaigns.running() == set()
 
 
 def test_the_openapi_document_lists_the_refusals(api):
@@ -207,7 +207,7 @@ def a_turn_later(engine, uuid: str) -> None:
 
 
 def untouched(store, leads: list[str]) -> bool:
-    return all(store.get_lead(x)["state"] == "queued" and store.get_lead(x)["attempts"] == "0" for x in leads)
+    return all(store.leads.get(x)["state"] == "queued" and store.leads.get(x)["attempts"] == "0" for x in leads)
 
 
 def test_a_running_campaign_whose_audio_vanishes_is_held_shows_why_and_resumes_when_it_is_back(
@@ -217,7 +217,7 @@ def test_a_running_campaign_whose_audio_vanishes_is_held_shows_why_and_resumes_w
     uuid = create(api, campaign_name="Nhắc nợ", template_uuid=audio_template.template_uuid)
     assert api("POST", START.format(uuid), json={}).status_code == 200
     (first,) = import_leads(api, uuid, "0981000001")
-    wait_until(lambda: store.get_lead(first)["state"] == "done")
+    wait_until(lambda: store.leads.get(first)["state"] == "done")
     wait_until(lambda: server.switch.stats.originated == 1)
 
     audio = services.audio_dir / "nhac-no.wav"
@@ -228,7 +228,7 @@ def test_a_running_campaign_whose_audio_vanishes_is_held_shows_why_and_resumes_w
     for _ in range(3):
         a_turn_later(engine, uuid)
     engine.flush()
-    assert untouched(store, waiting) and store.queue_sizes(uuid)["in_flight"] == 0
+    assert untouched(store, waiting) and store.reports.queue_sizes(uuid)["in_flight"] == 0
     report = api("GET", f"/v1/autocall/report?campaign_uuid={uuid}").json["data"]
     assert report["total_calls"] == 1 and server.switch.stats.originated == 1  # no attempt counted, none dialled
 
@@ -242,7 +242,7 @@ def test_a_running_campaign_whose_audio_vanishes_is_held_shows_why_and_resumes_w
     assert [(x["msg"], x["campaign"], x["why"]) for x in lines] == [held]  # once, however many turns
 
     write_wav(audio)  # fixed: it dials again by itself
-    wait_until(lambda: all(store.get_lead(x)["state"] == "done" for x in waiting))
+    wait_until(lambda: all(store.leads.get(x)["state"] == "done" for x in waiting))
     wait_until(lambda: live_row(api, uuid)["held"] == [])
     assert server.switch.stats.originated == 4
     assert [r.getMessage() for r in caplog.records if "no longer held" in r.getMessage()] == [
@@ -263,7 +263,7 @@ def test_a_put_that_takes_a_running_campaigns_template_away_holds_it_until_a_put
     assert untouched(store, waiting) and server.switch.stats.originated == 0
     body["template_uuid"] = audio_template.template_uuid
     assert api("PUT", f"/v3/campaign/{uuid}", json=body).status_code == 200
-    wait_until(lambda: all(store.get_lead(x)["state"] == "done" for x in waiting))
+    wait_until(lambda: all(store.leads.get(x)["state"] == "done" for x in waiting))
     assert live_row(api, uuid)["held"] == []
 
 
@@ -274,7 +274,7 @@ def test_a_file_gone_between_two_looks_costs_the_lead_no_attempt(api, store, ser
     uuid = create(api, template_uuid=audio_template.template_uuid)
     assert api("POST", START.format(uuid), json={}).status_code == 200
     (first,) = import_leads(api, uuid, "0981000001")
-    wait_until(lambda: store.get_lead(first)["state"] == "done")
+    wait_until(lambda: store.leads.get(first)["state"] == "done")
     (services.audio_dir / "nhac-no.wav").unlink()
     (lead,) = import_leads(api, uuid, "0981000002")
     wait_until(lambda: live_row(api, uuid)["held"] != [])

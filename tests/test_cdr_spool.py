@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 
 from dialer.cdr_spool import deliver
+from dialer.store.store import Store
 from dialer.store.switch_cdrs import SwitchCdrs
 from tests import factories
 
@@ -58,8 +59,7 @@ def test_with_redis_down_every_file_stays(services, in_flight, tmp_path, redis_s
 
     path = spool_file(tmp_path, in_flight)
     shutil.copy(path, tmp_path / "copy.cdr.json")
-    services.store.r = redis.Redis(port=1, socket_connect_timeout=0.2)  # nothing listens there
-    services.store._keep_hangups = services.store.r.register_script("return 0")
+    services.store = Store(redis.Redis(port=1, socket_connect_timeout=0.2))  # nothing listens there
     with pytest.raises(redis.RedisError):
         deliver(services, tmp_path)
     assert path.exists() and (tmp_path / "copy.cdr.json").exists()

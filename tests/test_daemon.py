@@ -46,14 +46,14 @@ def test_sigterm_drains_calls_in_flight_and_records_them(redis_client, redis_ser
                   "AUTOCALL_API_TOKENS": "t", "AUTOCALL_LISTEN": f"127.0.0.1:{free_port()}"})  # fmt: skip
     camp = audio_campaign(store, concurrent_call=3)
     leads(store, camp, 10)
-    store.wake(camp.campaign_uuid)
-    wait_until(lambda: store.in_flight(camp.campaign_uuid) == 3, timeout=20)
+    store.campaigns.wake(camp.campaign_uuid)
+    wait_until(lambda: store.calls.in_flight(camp.campaign_uuid) == 3, timeout=20)
     proc.send_signal(signal.SIGTERM)
     with gevent.Timeout(30):
         while proc.poll() is None:
             gevent.sleep(0.05)
     assert proc.returncode == 0, proc.stderr.read()
-    sizes = store.queue_sizes(camp.campaign_uuid)
+    sizes = store.reports.queue_sizes(camp.campaign_uuid)
     assert sizes["in_flight"] == 0 and sizes["finished"] == 3
     assert server.switch.stats.originated == 3
 
@@ -77,7 +77,7 @@ def test_serve_answers_the_api_on_autocall_listen_and_dials_what_it_imports(redi
     try:
         store = Store(redis_client)
         template = Template(template_name="hello", audio_file="hello.wav")
-        store.put_template(template)
+        store.catalog.templates.put(template)
 
         def http(method: str, path: str, body: dict | None = None) -> dict:
             req = urllib.request.Request(f"http://{listen}{path}", method=method, headers={
@@ -98,7 +98,7 @@ def test_serve_answers_the_api_on_autocall_listen_and_dials_what_it_imports(redi
         http("POST", f"/v1/campaign/{cid}/run/start", {})
         call_id = http("POST", "/v3/autocall/import", {"campaign_uuid": cid, "phone_number": "0982596021",
                                                        "param": {}})["call_id"]  # fmt: skip
-        wait_until(lambda: store.call(call_id).get("state") == "done", timeout=20)
+        wait_until(lambda: store.calls.get(call_id).get("state") == "done", timeout=20)
         assert http("GET", f"/v1/autocall/report?campaign_uuid={cid}")["data"]["status"]["answered"] == 1
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -19,8 +19,9 @@ from dialer.api.app import build_app
 from dialer.config import Settings
 from dialer.domain.models import Lead, Network, Template
 from dialer.service.context import Services
+from dialer.store.records import Finish
 from dialer.store.sealing import CannotOpen, NoKey, Sealer, key_id, parse_key
-from dialer.store.store import Finish, Store
+from dialer.store.store import Store
 from dialer.webhooks import MAX_TRIES, WebhookSender
 from simswitch import Scenario
 from tests.api_fixtures import TOKEN, Client, snapshot
@@ -79,7 +80,7 @@ def leaked(redis_client) -> list[str]:
 
 def template(store: Store) -> str:
     t = Template(template_name="hello", audio_file="hello.wav")
-    store.put_template(t)
+    store.catalog.templates.put(t)
     return t.template_uuid
 
 
@@ -125,7 +126,7 @@ def test_nothing_readable_in_redis_everything_readable_through_the_api(api, serv
         engine = make_engine(store, simswitch(SCENARIO), tmp_path / "audio")
         try:
             assert api("POST", f"/v1/campaign/{camp}/run/start", body="{}").status_code == 200
-            wait_until(lambda: all(store.get_lead(x)["state"] == "done" for x in leads.values()), timeout=20)
+            wait_until(lambda: all(store.leads.get(x)["state"] == "done" for x in leads.values()), timeout=20)
             engine.flush()
         finally:
             engine.stop(drain_timeout=5)
@@ -147,8 +148,8 @@ def test_nothing_readable_in_redis_everything_readable_through_the_api(api, serv
             sender.stop()
 
     # The API opens them.
-    assert json.loads(store.get_lead(leads[BUSY])["numbers"]) == [BUSY, SECOND]
-    assert json.loads(store.get_lead(leads[ANSWERS])["fields"]) == {"name": NAMES[0], "description": CONTRACTS[0]}
+    assert json.loads(store.leads.get(leads[BUSY])["numbers"]) == [BUSY, SECOND]
+    assert json.loads(store.leads.get(leads[ANSWERS])["fields"]) == {"name": NAMES[0], "description": CONTRACTS[0]}
     page = api("GET", "/v3/autocall/cdr", query_string=f"campaign_uuid={camp}").json
     by_number = {c["phone_numbers"][0]: c for c in page["data"]}
     assert set(by_number) == {ANSWERS, BUSY, NO_ANSWER} and page["total"] == 3
@@ -183,15 +184,15 @@ def test_turning_it_on_seals_what_is_imported_from_then_on(api, store, redis_cli
     raw_before = redis_client.hget(store.keys.lead(before.json["lead_uuid"]), "numbers")
     raw_after = redis_client.hget(store.keys.lead(after.json["lead_uuid"]), "numbers")
     assert json.loads(raw_before) == [ANSWERS] and raw_after.startswith("enc:v1:")
-    assert json.loads(store.get_lead(after.json["lead_uuid"])["numbers"]) == [BUSY]
+    assert json.loads(store.leads.get(after.json["lead_uuid"])["numbers"]) == [BUSY]
 
 
 # -- dead letters ------------------------------------------------------------------------------------
 def test_dead_letters_are_stored_sealed_and_listed_plain(api, store, redis_client):
     camp = create(api, store, name="thu-chet")
     body = json.dumps({"phone": ANSWERS, "name": NAMES[0]}, ensure_ascii=False)
-    store.queue_webhooks([("http://127.0.0.1:9/cdr", body, camp)], 0)  # nothing listens on port 9
-    (delivery,) = store.claim_webhooks(0, 1, 1)
+    store.webhook_queue.queue([("http://127.0.0.1:9/cdr", body, camp)], 0)  # nothing listens on port 9
+    (delivery,) = store.webhook_queue.claim(0, 1, 1)
     assert redis_client.hget(store.keys.webhook(delivery), "body").startswith("enc:v1:")
     redis_client.hset(store.keys.webhook(delivery), "tries", MAX_TRIES - 1)
     assert WebhookSender(store, allow_private=True, clock=lambda: 0.0, timeout=2).deliver(delivery) is False
@@ -203,8 +204,8 @@ def test_dead_letters_are_stored_sealed_and_listed_plain(api, store, redis_clien
 
 def test_a_body_that_cannot_be_opened_is_a_failed_try_with_the_reason(store, redis_client):
     camp = campaign(store, enable_encrypt=True)
-    store.queue_webhooks([("http://127.0.0.1:9/cdr", json.dumps({"phone": ANSWERS}), camp.campaign_uuid)], 0)
-    (delivery,) = store.claim_webhooks(0, 1, 1)
+    store.webhook_queue.queue([("http://127.0.0.1:9/cdr", json.dumps({"phone": ANSWERS}), camp.campaign_uuid)], 0)
+    (delivery,) = store.webhook_queue.claim(0, 1, 1)
     other = Store(redis_client, sealer=Sealer(OTHER_KEY))
     assert WebhookSender(other, allow_private=True, clock=lambda: 0.0, timeout=2).deliver(delivery) is False
     data = redis_client.hgetall(store.keys.webhook(delivery))
@@ -246,12 +247,12 @@ def test_without_a_key_importing_into_an_encrypted_campaign_is_refused(api, plai
         assert res.status_code == 409 and "AUTOCALL_ENCRYPTION_KEY" in res.json["error"], res.json
     assert snapshot(redis_client) == before
     with pytest.raises(NoKey):  # the store refuses too, whatever the caller
-        Store(redis_client).add_leads([Lead(campaign_uuid=camp, numbers=[ANSWERS], networks=[Network.VIETTEL])], 1)
+        Store(redis_client).leads.add([Lead(campaign_uuid=camp, numbers=[ANSWERS], networks=[Network.VIETTEL])], 1)
 
 
 def sealed_lead(store: Store, camp, number: str, **fields) -> Lead:
     lead = Lead(campaign_uuid=camp.campaign_uuid, numbers=[number], networks=[Network.VIETTEL], fields=fields)
-    store.add_leads([lead], 1_000)
+    store.leads.add([lead], 1_000)
     return lead
 
 
@@ -265,10 +266,10 @@ def test_an_engine_without_the_key_dials_no_encrypted_lead_and_goes_on(store, re
         plain = sealed_lead(store, plain_camp, SECOND)
         engine.wake(secret_camp.campaign_uuid)
         engine.wake(plain_camp.campaign_uuid)
-        wait_until(lambda: keyless.get_lead(plain.lead_uuid).get("state") == "done", timeout=10)
+        wait_until(lambda: keyless.leads.get(plain.lead_uuid).get("state") == "done", timeout=10)
         await_turn(engine, secret_camp.campaign_uuid)  # a turn that saw the sealed lead has decided
-        assert store.get_lead(held.lead_uuid)["state"] == "queued"  # not claimed, not used up
-        assert store.queue_sizes(secret_camp.campaign_uuid)["fresh"] == 1
+        assert store.leads.get(held.lead_uuid)["state"] == "queued"  # not claimed, not used up
+        assert store.reports.queue_sizes(secret_camp.campaign_uuid)["fresh"] == 1
         assert engine.pacers[secret_camp.campaign_uuid].stopped is False
     finally:
         engine.stop(drain_timeout=5)
@@ -284,26 +285,26 @@ def test_an_engine_with_the_wrong_key_fails_the_attempt_clearly(store, redis_cli
         plain = sealed_lead(store, plain_camp, SECOND)
         engine.wake(secret_camp.campaign_uuid)
         engine.wake(plain_camp.campaign_uuid)
-        wait_until(lambda: store.get_lead(lead.lead_uuid).get("state") == "done", timeout=10)
-        wait_until(lambda: store.get_lead(plain.lead_uuid).get("state") == "done", timeout=10)
+        wait_until(lambda: store.leads.get(lead.lead_uuid).get("state") == "done", timeout=10)
+        wait_until(lambda: store.leads.get(plain.lead_uuid).get("state") == "done", timeout=10)
         engine.flush()
     finally:
         engine.stop(drain_timeout=5)
-    cdr = wrong.call(lead.call_id)
+    cdr = wrong.calls.get(lead.call_id)
     assert cdr["hangup_cause"] == "AUTOCALL_UNREADABLE" and cdr["recall_status"] == "failed"
     assert "cannot be opened" in cdr["reason"] and "AUTOCALL_ENCRYPTION" in cdr["reason"]
-    assert wrong.call(plain.call_id)["recall_status"] == "answered"  # the engine went on
+    assert wrong.calls.get(plain.call_id)["recall_status"] == "answered"  # the engine went on
     assert [s for s in leaked(redis_client) if s not in forms(SECOND)] == []  # only the plain campaign's lead
 
 
 def test_a_result_written_without_the_key_drops_its_numbers_rather_than_store_them_plain(store, redis_client):
     camp = campaign(store, enable_encrypt=True, callback_url="http://127.0.0.1:9/cdr")
     lead = sealed_lead(store, camp, ANSWERS)
-    (claim,) = store.claim(camp.campaign_uuid, 1, "fs1", 2_000, 60_000, ["c-1"])[0]
+    (claim,) = store.calls.claim(camp.campaign_uuid, 1, "fs1", 2_000, 60_000, ["c-1"])[0]
     assert claim.numbers == [ANSWERS] and claim.unreadable == ""
     cdr = {"state": "done", "numbers": claim.numbers, "answered_number": ANSWERS, "reason": "answered",
            "recall_status": "answered", "reported": "1"}  # fmt: skip
-    Store(redis_client).finish([Finish(camp.campaign_uuid, lead.lead_uuid, claim.call_uuid, claim.network, 3_000,
+    Store(redis_client).calls.finish([Finish(camp.campaign_uuid, lead.lead_uuid, claim.call_uuid, claim.network, 3_000,
                                        "1970010107", cdr, {"attempts": 1},
                                        webhooks=[("http://127.0.0.1:9/cdr", json.dumps({"phone": ANSWERS}))])],
                                3_000)  # fmt: skip
@@ -321,14 +322,14 @@ def test_a_changed_or_moved_sealed_value_is_refused(store, redis_client):
     sealed = redis_client.hget(key, "numbers")
     flipped = sealed[:-3] + ("A" if sealed[-3] != "A" else "B") + sealed[-2:]
     redis_client.hset(key, "numbers", flipped)
-    lead = store.get_lead(first.lead_uuid)
+    lead = store.leads.get(first.lead_uuid)
     assert lead["numbers"] == '[""]' and lead["fields"] == "{}" and "changed" in lead["unreadable"]
     # the second lead's (valid) ciphertext copied into the first does not open there either
     redis_client.hset(key, "numbers", redis_client.hget(store.keys.lead(second.lead_uuid), "numbers"))
-    assert "unreadable" in store.get_lead(first.lead_uuid)
-    assert json.loads(store.get_lead(second.lead_uuid)["numbers"]) == [BUSY]
+    assert "unreadable" in store.leads.get(first.lead_uuid)
+    assert json.loads(store.leads.get(second.lead_uuid)["numbers"]) == [BUSY]
     # a claim of the changed lead says it cannot be opened, and holds nothing to dial
-    (claim, other) = sorted(store.claim(camp.campaign_uuid, 2, "fs1", 2_000, 60_000, ["c-1", "c-2"])[0],
+    (claim, other) = sorted(store.calls.claim(camp.campaign_uuid, 2, "fs1", 2_000, 60_000, ["c-1", "c-2"])[0],
                             key=lambda c: c.lead_uuid != first.lead_uuid)  # fmt: skip
     assert claim.unreadable and claim.numbers == [""] and claim.fields == {}
     assert other.unreadable == "" and other.numbers == [BUSY] and other.fields == {"name": NAMES[1]}
@@ -337,16 +338,16 @@ def test_a_changed_or_moved_sealed_value_is_refused(store, redis_client):
 def test_a_cdr_that_cannot_be_opened_is_listed_as_stored(api, store, redis_client):
     camp = campaign(store, enable_encrypt=True)
     lead = sealed_lead(store, camp, ANSWERS)
-    (claim,) = store.claim(camp.campaign_uuid, 1, "fs1", 2_000, 60_000, ["c-9"])[0]
+    (claim,) = store.calls.claim(camp.campaign_uuid, 1, "fs1", 2_000, 60_000, ["c-9"])[0]
     call = claim.call_uuid
     cdr = {"state": "done", "campaign": camp.campaign_uuid, "lead": lead.lead_uuid, "numbers": [ANSWERS],
            "answered_number": ANSWERS, "end_ms": 3_000, "reported": "1"}  # fmt: skip
-    store.finish([Finish(camp.campaign_uuid, lead.lead_uuid, call, claim.network, 3_000, "1970010107", cdr,
+    store.calls.finish([Finish(camp.campaign_uuid, lead.lead_uuid, call, claim.network, 3_000, "1970010107", cdr,
                          {"attempts": 1})], 3_000)  # fmt: skip
     sealed = redis_client.hget(store.keys.call(call), "answered_number")
     changed = sealed[:-4] + ("AAAA" if sealed[-4:] != "AAAA" else "BBBB")
     redis_client.hset(store.keys.call(call), "answered_number", changed)
-    assert "changed" in store.call(call)["unreadable"]
+    assert "changed" in store.calls.get(call)["unreadable"]
     (shown,) = api("GET", "/v3/autocall/cdr", query_string=f"campaign_uuid={camp.campaign_uuid}").json["data"]
     assert shown["phone_numbers"] == [ANSWERS] and shown["answered_number"].startswith("enc:v1:")
 

@@ -42,7 +42,7 @@ def run(store, simswitch, tmp_path):
 
 
 def cdrs(store: Store, camp) -> list[dict[str, str]]:
-    return [store.call(c) for c in store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)]
+    return [store.calls.get(c) for c in store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)]
 
 
 def finished(store: Store, camp, n: int):
@@ -69,7 +69,7 @@ def test_an_answered_call_is_recorded_with_its_cdr(store, run):
     assert cdr["recall_status"] == "answered" and cdr["report_key"] == "answered"
     assert cdr["hangup_cause"] == "NORMAL_CLEARING" and int(cdr["answer_ms"]) >= int(cdr["start_ms"]) > 0
     assert json.loads(cdr["numbers"]) == lead.numbers and cdr["lead"] == lead.lead_uuid
-    assert store.get_lead(lead.lead_uuid)["state"] == "done"
+    assert store.leads.get(lead.lead_uuid)["state"] == "done"
 
 
 def test_the_call_carries_the_imported_call_id_and_plays_the_template(store, run):
@@ -78,7 +78,7 @@ def test_the_call_carries_the_imported_call_id_and_plays_the_template(store, run
     (lead,) = leads(store, camp, 1)
     engine.wake(camp.campaign_uuid)
     wait_until(finished(store, camp, 1))
-    assert store.call(lead.call_id)["recall_status"] == "answered"
+    assert store.calls.get(lead.call_id)["recall_status"] == "answered"
     assert server.switch.stats.answered == 1
 
 
@@ -89,7 +89,7 @@ def test_busy_lead_is_recalled_up_to_recall_times(store, run):
     engine.wake(camp.campaign_uuid)
     wait_until(finished(store, camp, 3))
     assert [c["recall_status"] for c in cdrs(store, camp)] == ["busy"] * 3
-    data = store.get_lead(lead.lead_uuid)
+    data = store.leads.get(lead.lead_uuid)
     assert data["attempts"] == "3" and data["state"] == "done"
     assert store.r.llen(store.keys.lead_calls(lead.lead_uuid)) == 3
 
@@ -98,11 +98,11 @@ def test_a_leads_own_attempt_cap_replaces_recall_times(store, run):
     engine, _server = run(scenario({"match": "^098", "sip": 486}))
     camp = audio_campaign(store, recall_times=5, schedule_recall_duration=0)
     lead = Lead(campaign_uuid=camp.campaign_uuid, numbers=["0980000001"], networks=[Network.VIETTEL], max_attempts=2)
-    store.add_leads([lead], 1_000)
+    store.leads.add([lead], 1_000)
     engine.wake(camp.campaign_uuid)
     wait_until(finished(store, camp, 2))
-    wait_until(lambda: store.get_lead(lead.lead_uuid)["state"] == "done")
-    assert store.get_lead(lead.lead_uuid)["attempts"] == "2"
+    wait_until(lambda: store.leads.get(lead.lead_uuid)["state"] == "done")
+    assert store.leads.get(lead.lead_uuid)["attempts"] == "2"
 
 
 def test_no_recall_for_a_status_not_in_recall_status(store, run):
@@ -112,8 +112,8 @@ def test_no_recall_for_a_status_not_in_recall_status(store, run):
     engine.wake(camp.campaign_uuid)
     wait_until(finished(store, camp, 1))
     engine.flush()
-    assert store.get_lead(lead.lead_uuid)["state"] == "done"
-    assert store.queue_sizes(camp.campaign_uuid)["recalls"] == 0
+    assert store.leads.get(lead.lead_uuid)["state"] == "done"
+    assert store.reports.queue_sizes(camp.campaign_uuid)["recalls"] == 0
 
 
 def test_recall_is_scheduled_schedule_recall_duration_minutes_later(store, run):
@@ -187,7 +187,7 @@ def test_throttled_originates_are_retried_and_not_blamed_on_the_lead(store, run)
     wait_until(finished(store, camp, 20), timeout=30)
     assert server.switch.stats.sps_rejected > 0
     assert {c["recall_status"] for c in cdrs(store, camp) if c.get("reported") == "1"} == {"answered"}
-    assert all(store.get_lead(lead.lead_uuid)["attempts"] == "1" for lead in batch)
+    assert all(store.leads.get(lead.lead_uuid)["attempts"] == "1" for lead in batch)
     assert engine.nodes[0].sps_limit == 5  # a refusal made the node read the limit again
 
 
@@ -197,12 +197,12 @@ def test_stop_cancels_ringing_calls_and_requeues_their_leads(store, run):
     batch = leads(store, camp, 2)
     engine.wake(camp.campaign_uuid)
     wait_until(lambda: len(server.switch.channels) == 2)
-    store.set_status(camp.campaign_uuid, CampaignStatus.STOP)
+    store.campaigns.set_status(camp.campaign_uuid, CampaignStatus.STOP)
     wait_until(finished(store, camp, 2))
     assert {c["report_key"] for c in cdrs(store, camp)} == {"cancel"}
     assert {c["hangup_cause"] for c in cdrs(store, camp)} == {"ORIGINATOR_CANCEL"}
     for lead in batch:
-        data = store.get_lead(lead.lead_uuid)
+        data = store.leads.get(lead.lead_uuid)
         assert data["state"] == "queued" and data["attempts"] == "0"
 
 
@@ -212,7 +212,7 @@ def test_pause_keeps_calls_in_flight_and_starts_none(store, run):
     leads(store, camp, 3)
     engine.wake(camp.campaign_uuid)
     wait_until(lambda: server.switch.stats.originated == 1)
-    store.set_status(camp.campaign_uuid, CampaignStatus.PAUSE)
+    store.campaigns.set_status(camp.campaign_uuid, CampaignStatus.PAUSE)
     wait_until(finished(store, camp, 1))
     engine.flush()
     assert server.switch.stats.originated == 1
@@ -223,12 +223,12 @@ def test_do_not_call_lead_is_never_dialled(store, run):
     engine, server = run()
     camp = audio_campaign(store, status=CampaignStatus.PAUSE)
     first, _second = leads(store, camp, 2)
-    store.add_dnc(camp.campaign_uuid, [first.external_id])
-    store.set_status(camp.campaign_uuid, CampaignStatus.START)
+    store.leads.add_dnc(camp.campaign_uuid, [first.external_id])
+    store.campaigns.set_status(camp.campaign_uuid, CampaignStatus.START)
     wait_until(finished(store, camp, 1))
     engine.flush()
     assert server.switch.stats.originated == 1
-    assert store.get_lead(first.lead_uuid)["state"] == "done"
+    assert store.leads.get(first.lead_uuid)["state"] == "done"
 
 
 def test_imported_lead_for_a_running_campaign_is_dialled_at_once(store, run, monkeypatch):
@@ -237,7 +237,7 @@ def test_imported_lead_for_a_running_campaign_is_dialled_at_once(store, run, mon
     camp = audio_campaign(store)  # created running: every engine hears of it
     await_turn(engine, camp.campaign_uuid)  # the pacer found no lead: it waits for work
     assert server.switch.stats.originated == 0
-    store.add_leads([Lead(campaign_uuid=camp.campaign_uuid, numbers=["0981234567"], networks=[Network.VIETTEL])],
+    store.leads.add([Lead(campaign_uuid=camp.campaign_uuid, numbers=["0981234567"], networks=[Network.VIETTEL])],
                     int(time.time() * 1000))  # fmt: skip
     engine.wake(camp.campaign_uuid)
     wait_until(lambda: server.switch.stats.originated == 1)
@@ -250,7 +250,7 @@ def test_no_call_starts_outside_the_calling_window(store, run):
     (lead,) = leads(store, camp, 1)
     engine.wake(camp.campaign_uuid)
     await_turn(engine, camp.campaign_uuid)  # a turn that saw the lead has decided
-    assert store.get_lead(lead.lead_uuid)["state"] == "queued" and store.in_flight(camp.campaign_uuid) == 0
+    assert store.leads.get(lead.lead_uuid)["state"] == "queued" and store.calls.in_flight(camp.campaign_uuid) == 0
     assert server.switch.stats.originated == 0
 
 
@@ -273,7 +273,7 @@ def test_a_campaign_without_a_playable_message_is_held_and_uses_up_no_lead(store
     seen = engine.holds.held_turns.get(camp.campaign_uuid, 0)
     engine.wake(camp.campaign_uuid)
     wait_until(lambda: engine.holds.held_turns.get(camp.campaign_uuid, 0) > seen)  # a turn with the lead queued
-    assert store.get_lead(lead.lead_uuid)["attempts"] == "0" and cdrs(store, camp) == []
+    assert store.leads.get(lead.lead_uuid)["attempts"] == "0" and cdrs(store, camp) == []
     assert server.switch.stats.originated == 0
 
 
@@ -281,13 +281,13 @@ def test_an_expired_slot_of_a_dead_process_is_recorded_as_lost(store, run):
     camp = audio_campaign(store)
     (lead,) = leads(store, camp, 1)
     # A process that has since died claimed the lead, and its lease ran out.
-    store.claim(camp.campaign_uuid, 1, "dead-node", 1_000, 1, [lead.call_id])
+    store.calls.claim(camp.campaign_uuid, 1, "dead-node", 1_000, 1, [lead.call_id])
     engine, _server = run()
     assert engine.reap() == 1
     wait_until(finished(store, camp, 1))
     (cdr,) = cdrs(store, camp)
     assert cdr["hangup_cause"] == "AUTOCALL_LOST" and cdr["recall_status"] == "failed"
-    assert store.in_flight(camp.campaign_uuid) == 0
+    assert store.calls.in_flight(camp.campaign_uuid) == 0
     assert engine.reap() == 0
 
 
@@ -301,7 +301,7 @@ def test_a_call_still_up_after_an_esl_reconnect_is_finished_normally(store, run)
     node.conn.close("test: socket dropped")
     wait_until(lambda: node.reconnects == 1 and node.up.is_set())
     wait_until(finished(store, camp, 1))
-    assert store.call(lead.call_id)["hangup_cause"] == "NORMAL_CLEARING"
+    assert store.calls.get(lead.call_id)["hangup_cause"] == "NORMAL_CLEARING"
 
 
 def test_a_call_that_ended_while_disconnected_is_recorded_as_lost(store, run, monkeypatch):
@@ -313,7 +313,7 @@ def test_a_call_that_ended_while_disconnected_is_recorded_as_lost(store, run, mo
     reconnect = disconnect_and_kill(engine, server, monkeypatch, lead.call_id)  # no CDRs here: nothing tells
     reconnect.set()
     wait_until(finished(store, camp, 1))
-    assert store.call(lead.call_id)["hangup_cause"] == "AUTOCALL_LOST"
+    assert store.calls.get(lead.call_id)["hangup_cause"] == "AUTOCALL_LOST"
 
 
 def test_a_campaign_whose_carrier_is_gone_dials_nothing_rather_than_the_default_trunk(store, run):
@@ -321,7 +321,7 @@ def test_a_campaign_whose_carrier_is_gone_dials_nothing_rather_than_the_default_
 
     engine, server = run()
     carrier = Carrier(carrier_name="gone", gateways={"offnet": "gw-gone"})
-    store.put_carrier(carrier)
+    store.catalog.carriers.put(carrier)
     camp = audio_campaign(store, carrier_uuid=carrier.carrier_uuid)
     store.r.delete(store.keys.carrier(carrier.carrier_uuid))  # removed behind the API's back
     (lead,) = leads(store, camp, 1)
@@ -332,7 +332,7 @@ def test_a_campaign_whose_carrier_is_gone_dials_nothing_rather_than_the_default_
     # Held (it used to fail each attempt INVALID_GATEWAY): no lead used up, and never the default trunk
     held = HeldCampaigns(store).of([camp.campaign_uuid])[camp.campaign_uuid]
     assert held["why"] == [f"carrier {carrier.carrier_uuid} does not exist"]
-    assert store.get_lead(lead.lead_uuid)["attempts"] == "0" and server.switch.stats.originated == 0
+    assert store.leads.get(lead.lead_uuid)["attempts"] == "0" and server.switch.stats.originated == 0
 
 
 def test_a_carrier_without_a_gateway_for_the_network_dials_nothing(store, run):
@@ -340,12 +340,12 @@ def test_a_carrier_without_a_gateway_for_the_network_dials_nothing(store, run):
 
     engine, server = run()
     carrier = Carrier(carrier_name="vina only", gateways={"vina": "gw-vina"})
-    store.put_carrier(carrier)
+    store.catalog.carriers.put(carrier)
     camp = audio_campaign(store, carrier_uuid=carrier.carrier_uuid)
     (lead,) = leads(store, camp, 1)  # a Viettel number
     engine.wake(camp.campaign_uuid)
     wait_until(finished(store, camp, 1))
-    assert store.call(lead.call_id)["hangup_cause"] == "INVALID_GATEWAY"
+    assert store.calls.get(lead.call_id)["hangup_cause"] == "INVALID_GATEWAY"
     assert server.switch.stats.originated == 0
 
 

@@ -30,9 +30,7 @@ class UnheardKeys(Keys):
 @pytest.fixture
 def unheard(redis_client) -> Store:
     """The API's writes, with every pub/sub message lost."""
-    store = Store(redis_client)
-    store.keys = UnheardKeys()
-    return store
+    return Store(redis_client, keys=UnheardKeys())
 
 
 @pytest.fixture
@@ -68,7 +66,7 @@ def test_a_campaign_started_while_unsubscribed_is_dialled_when_the_subscription_
     camp = audio_campaign(store, status=CampaignStatus.STOP)
     leads(store, camp, 5)
     engines.append(engine := make_engine(store, server, tmp_path / "audio"))
-    unheard.set_status(camp.campaign_uuid, CampaignStatus.START)  # the engine hears nothing of it
+    unheard.campaigns.set_status(camp.campaign_uuid, CampaignStatus.START)  # the engine hears nothing of it
     assert camp.campaign_uuid not in engine.pacers
     kill_subscriptions(redis_client)
     wait_until(lambda: len(sent) >= 5)
@@ -81,7 +79,7 @@ def test_a_campaign_started_unheard_is_dialled_at_the_next_periodic_reconcile(
     camp = audio_campaign(store, status=CampaignStatus.STOP)
     leads(store, camp, 3)
     engines.append(make_engine(store, server, tmp_path / "audio", reconcile_every_s=0.2))
-    unheard.set_status(camp.campaign_uuid, CampaignStatus.START)
+    unheard.campaigns.set_status(camp.campaign_uuid, CampaignStatus.START)
     wait_until(lambda: len(sent) >= 3)
 
 
@@ -92,7 +90,7 @@ def test_a_campaign_stopped_unheard_stops_dialling(store, unheard, redis_client,
     engines.append(engine := make_engine(store, server, tmp_path / "audio"))
     engine.wake(camp.campaign_uuid)
     wait_until(lambda: camp.campaign_uuid in engine.pacers and engine.tracker.count() == 2)
-    unheard.set_status(camp.campaign_uuid, CampaignStatus.STOP)
+    unheard.campaigns.set_status(camp.campaign_uuid, CampaignStatus.STOP)
     kill_subscriptions(redis_client)
     wait_until(lambda: camp.campaign_uuid not in engine.pacers)
     # stop cancels the ringing calls (ORIGINATOR_CANCEL), as if the message had come
@@ -104,7 +102,7 @@ def test_a_carrier_switched_unheard_is_used_once_the_subscription_is_back(
     server = simswitch(RING_LONG, time_scale=0.01)
     sent = recording(server)
     carrier = Carrier(carrier_name="trunk", gateways={"offnet": "gw-old"})
-    store.put_carrier(carrier)
+    store.catalog.carriers.put(carrier)
     camp = audio_campaign(store, carrier_uuid=carrier.carrier_uuid, concurrent_call=1, call_timeout=1)
     leads(store, camp, 3)
     engines.append(engine := make_engine(store, server, tmp_path / "audio"))
@@ -112,8 +110,8 @@ def test_a_carrier_switched_unheard_is_used_once_the_subscription_is_back(
     wait_until(lambda: len(sent) >= 1)
     assert "sofia/gateway/gw-old/" in sent[0]
     switched = Carrier(carrier_uuid=carrier.carrier_uuid, carrier_name="trunk", gateways={"offnet": "gw-new"})
-    unheard.put_carrier(switched)
-    unheard.announce_changed([camp.campaign_uuid])  # what the carrier PUT publishes: lost here
+    unheard.catalog.carriers.put(switched)
+    unheard.campaigns.announce_changed([camp.campaign_uuid])  # what the carrier PUT publishes: lost here
     kill_subscriptions(redis_client)
     wait_until(lambda: len(sent) == 3, timeout=30)
     assert "sofia/gateway/gw-new/" in sent[-1]

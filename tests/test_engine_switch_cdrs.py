@@ -58,12 +58,12 @@ def start_in_one_batch(store, engine, camp, n: int) -> None:
         return taken == n
 
     wait_until(holds_the_batch)
-    store.set_status(camp.campaign_uuid, CampaignStatus.START)
+    store.campaigns.set_status(camp.campaign_uuid, CampaignStatus.START)
     engine.wake(camp.campaign_uuid)
 
 
 def cdr_of(store, call: str) -> dict[str, str]:
-    return store.call(call)
+    return store.calls.get(call)
 
 
 def test_the_rest_of_a_batch_cut_by_a_dropped_connection_is_dialled_again_uncounted(
@@ -77,13 +77,13 @@ def test_the_rest_of_a_batch_cut_by_a_dropped_connection_is_dialled_again_uncoun
     camp = audio_campaign(store, concurrent_call=5, recall_times=0, status=CampaignStatus.PAUSE)
     batch = leads(store, camp, 5)
     start_in_one_batch(store, engine, camp, len(batch))
-    wait_until(lambda: all(store.get_lead(x.lead_uuid).get("state") == "done" for x in batch), timeout=60)
+    wait_until(lambda: all(store.leads.get(x.lead_uuid).get("state") == "done" for x in batch), timeout=60)
     engine.flush()
     result = check_nothing_lost(store, server.switch, camp.campaign_uuid, [x.lead_uuid for x in batch])
     assert engine.cdrs.not_run == 4 and engine.lost == 0
     assert result["attempts"] == 5 and result["lost"] == 0  # one counted attempt each, every one answered
-    assert all(store.get_lead(x.lead_uuid)["attempts"] == "1" for x in batch)
-    assert {store.call(c)["recall_status"] for c in server.switch.first_legs_by_call} == {"answered"}
+    assert all(store.leads.get(x.lead_uuid)["attempts"] == "1" for x in batch)
+    assert {store.calls.get(c)["recall_status"] for c in server.switch.first_legs_by_call} == {"answered"}
 
 
 def test_without_cdrs_the_same_cut_is_recorded_lost_and_counted(store, simswitch, tmp_path, engines):
@@ -95,7 +95,7 @@ def test_without_cdrs_the_same_cut_is_recorded_lost_and_counted(store, simswitch
     camp = audio_campaign(store, concurrent_call=5, recall_times=0, status=CampaignStatus.PAUSE)
     batch = leads(store, camp, 5)
     start_in_one_batch(store, engine, camp, len(batch))
-    wait_until(lambda: all(store.get_lead(x.lead_uuid).get("state") == "done" for x in batch), timeout=60)
+    wait_until(lambda: all(store.leads.get(x.lead_uuid).get("state") == "done" for x in batch), timeout=60)
     assert engine.lost == 4 and engine.cdrs.not_run == 0
 
 
@@ -111,7 +111,7 @@ def test_a_call_that_ended_while_disconnected_is_settled_from_its_cdr(store, sim
     reconnect = disconnect_and_kill(engine, server, monkeypatch, lead.call_id)  # only the CDR tells
     wait_until(lambda: lead.call_id in server.switch.json_cdr.posted)
     reconnect.set()
-    wait_until(lambda: store.call(lead.call_id).get("reported") == "1")
-    cdr = store.call(lead.call_id)
+    wait_until(lambda: store.calls.get(lead.call_id).get("reported") == "1")
+    cdr = store.calls.get(lead.call_id)
     assert cdr["hangup_cause"] == "NORMAL_CLEARING" and cdr["recall_status"] == "answered"
     assert int(cdr["billsec"]) >= 0 and engine.lost == 0 and engine.cdrs.from_cdrs == 1

@@ -18,16 +18,16 @@ ANSWER = {"match": "^098", "ring": 0.1, "answer": {"talk": 30.0}}
 
 
 def cdrs(store: Store, camp) -> list[dict[str, str]]:
-    calls = [store.call(c) for c in store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)]
+    calls = [store.calls.get(c) for c in store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)]
     return [c for c in calls if c.get("reported") == "1"]
 
 
 def lead_cdrs(store: Store, lead) -> list[dict[str, str]]:
-    return [store.call(c) for c in store.r.lrange(store.keys.lead_calls(lead.lead_uuid), 0, -1)]
+    return [store.calls.get(c) for c in store.r.lrange(store.keys.lead_calls(lead.lead_uuid), 0, -1)]
 
 
 def all_done(store: Store, batch) -> bool:
-    return all(store.get_lead(x.lead_uuid).get("state") == "done" for x in batch)
+    return all(store.leads.get(x.lead_uuid).get("state") == "done" for x in batch)
 
 
 def admin(server) -> RawClient:
@@ -52,7 +52,7 @@ def test_a_shutdown_mid_campaign_burns_no_lead(store, simswitch, tmp_path):
     check_nothing_lost(store, server.switch, camp.campaign_uuid, [x.lead_uuid for x in batch])
     assert server.switch.restarts == 1
     for lead in batch:
-        data = store.get_lead(lead.lead_uuid)
+        data = store.leads.get(lead.lead_uuid)
         assert (data["attempts"], data["last_status"]) == ("1", "answered"), lead_cdrs(store, lead)
     cut = [c for c in cdrs(store, camp) if c["hangup_cause"] == "SYSTEM_SHUTDOWN"]
     assert cut, "the shutdown cut no call"
@@ -88,7 +88,7 @@ def test_a_restart_settles_the_old_calls_at_once_with_their_real_talk_time(store
     first, second = lead_cdrs(store, ringer)
     assert first["hangup_cause"] == "AUTOCALL_SWITCH_LOST" and "recalled, not counted" in first["reason"]
     assert (second["recall_status"], second["attempt"]) == ("no-answered", "1")
-    assert store.get_lead(ringer.lead_uuid)["attempts"] == "1"  # recall_times 0, and still dialled again
+    assert store.leads.get(ringer.lead_uuid)["attempts"] == "1"  # recall_times 0, and still dialled again
     engine.stop(drain_timeout=2)
 
 
@@ -125,7 +125,7 @@ def test_an_answered_call_into_no_dialplan_is_failed_and_the_node_stops_being_di
     wait_until(lambda: engine.nodes[0].status().startswith("not ready"), timeout=5)
     dialled = server.switch.stats.originated
     assert dialled < len(batch)  # the rest wait for the dialplan, unburned
-    waiting = [x for x in batch if store.get_lead(x.lead_uuid).get("attempts", "0") == "0"]
+    waiting = [x for x in batch if store.leads.get(x.lead_uuid).get("attempts", "0") == "0"]
     assert len(waiting) >= len(batch) - dialled
     engine.stop(drain_timeout=2)
 
@@ -145,7 +145,7 @@ def test_campaigns_with_voicemail_detection_wait_for_mod_avmd(store, simswitch, 
     engine.wake(plain.campaign_uuid)
     wait_until(lambda: len(cdrs(store, plain)) == 2)
     assert cdrs(store, detecting) == [] and server.switch.stats.originated == 2
-    assert all(store.get_lead(x.lead_uuid).get("attempts", "0") == "0" for x in waiting)
+    assert all(store.leads.get(x.lead_uuid).get("attempts", "0") == "0" for x in waiting)
     engine.stop(drain_timeout=2)
 
 
@@ -182,7 +182,7 @@ def test_an_asap_shutdown_stops_the_dialling_and_a_cancel_resumes_it(store, sims
     ops.command("api fsctl shutdown cancel")
     wait_until(lambda: node.status() == "up", timeout=5)
     wait_until(lambda: all_done(store, batch), timeout=20)
-    assert all(store.get_lead(x.lead_uuid)["attempts"] == "1" for x in batch)
+    assert all(store.leads.get(x.lead_uuid)["attempts"] == "1" for x in batch)
     assert {c["recall_status"] for c in cdrs(store, camp)} == {"answered"}
     engine.stop(drain_timeout=2)
 
@@ -202,7 +202,7 @@ def test_a_paused_freeswitch_refuses_calls_that_are_retried_uncounted_until_it_r
     assert server.switch.stats.shutdown_rejected >= 1 and node.capacity.refusals >= 1
     ops.command("api fsctl resume outbound")
     wait_until(lambda: all_done(store, batch), timeout=20)
-    assert all(store.get_lead(x.lead_uuid)["attempts"] == "1" for x in batch)
+    assert all(store.leads.get(x.lead_uuid)["attempts"] == "1" for x in batch)
     assert {c["recall_status"] for c in cdrs(store, camp)} == {"answered"}
     engine.stop(drain_timeout=2)
 
@@ -220,6 +220,6 @@ def test_mod_sofia_gone_refuses_calls_chan_not_implemented_and_none_is_counted(s
     server.switch.endpoints_gone = False  # load mod_sofia
     server.switch.modules.add("mod_sofia")
     wait_until(lambda: all_done(store, batch), timeout=20)
-    assert all(store.get_lead(x.lead_uuid)["attempts"] == "1" for x in batch)
+    assert all(store.leads.get(x.lead_uuid)["attempts"] == "1" for x in batch)
     assert not [c for c in cdrs(store, camp) if c["hangup_cause"] == "CHAN_NOT_IMPLEMENTED"]
     engine.stop(drain_timeout=2)

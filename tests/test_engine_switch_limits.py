@@ -13,7 +13,7 @@ QUICK = Scenario(rules=[{"match": "^098", "sip": 486}])
 
 
 def done(store: Store, camp, n: int):
-    return lambda: store.queue_sizes(camp.campaign_uuid)["fresh"] == 0 and store.r.zcard(
+    return lambda: store.reports.queue_sizes(camp.campaign_uuid)["fresh"] == 0 and store.r.zcard(
         store.keys.cdrs(camp.campaign_uuid)
     ) >= n
 

@@ -90,7 +90,7 @@ def test_a_call_that_outlives_a_dropped_connection_gets_its_real_result(store, s
         wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=10)
         engine.flush()
         (call,) = store.r.lrange(store.keys.lead_calls(lead.lead_uuid), 0, -1)
-        cdr = store.call(call)
+        cdr = store.calls.get(call)
         assert cdr["hangup_cause"] == "NORMAL_CLEARING" and cdr["recall_status"] == "answered"
     finally:
         engine.stop(drain_timeout=2)
@@ -106,7 +106,7 @@ def test_a_stalled_freeswitch_is_noticed_without_any_command_to_send(store, sims
         wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=10)
         engine.flush()
         (call,) = store.r.lrange(store.keys.lead_calls(lead.lead_uuid), 0, -1)
-        assert store.call(call)["recall_status"] == "answered"
+        assert store.calls.get(call)["recall_status"] == "answered"
     finally:
         engine.stop(drain_timeout=2)
 
@@ -125,7 +125,7 @@ def test_an_originate_run_but_never_acknowledged_is_not_sent_again(store, simswi
         engine.flush()
         assert server.switch.stats.originated == 1 and engine.nodes[0].reconnects == 1
         (call,) = store.r.lrange(store.keys.lead_calls(lead.lead_uuid), 0, -1)
-        assert store.call(call)["recall_status"] == "answered"  # it ran, and was followed to its end
+        assert store.calls.get(call)["recall_status"] == "answered"  # it ran, and was followed to its end
     finally:
         engine.stop(drain_timeout=2)
 
@@ -144,7 +144,7 @@ def test_an_unacknowledged_originate_whose_call_is_gone_is_recorded_lost_not_ret
         engine.flush()
         assert server.switch.stats.originated == 1
         (call,) = store.r.lrange(store.keys.lead_calls(lead.lead_uuid), 0, -1)
-        assert store.call(call)["hangup_cause"] == "AUTOCALL_LOST"
+        assert store.calls.get(call)["hangup_cause"] == "AUTOCALL_LOST"
     finally:
         engine.stop(drain_timeout=2)
 
@@ -170,7 +170,7 @@ def test_a_serial_call_cut_off_while_its_first_number_rings_ends_with_the_answer
         wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=10)
         engine.flush()
         (call,) = store.r.lrange(store.keys.lead_calls(lead.lead_uuid), 0, -1)
-        cdr = store.call(call)
+        cdr = store.calls.get(call)
         assert (cdr["recall_status"], cdr["answered_number"]) == ("answered", "0980000001")
         assert server.switch.overlaps == [] and server.switch.stats.originated == 1
     finally:

@@ -67,7 +67,7 @@ def test_kill9_at_seeded_moments_loses_nothing_and_dials_nothing_twice(redis_cli
     # CDRs it is dialled again uncounted). Each process's span ends at its kill (tests/processes.py).
     kill_times = [t for _, t, _ in kills]
     kill_walls = [w for _, _, w in kills]  # the same moments, in ms since the epoch (a CDR's start_ms)
-    calls = {c: store.call(c) for c in store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)}
+    calls = {c: store.calls.get(c) for c in store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)}
     lost_ids = {c for c, cdr in calls.items() if cdr.get("hangup_cause") == "AUTOCALL_LOST"}
     hangups = server.switch.first_leg_hangups
     unheard = {c for c, (_, heard) in hangups.items() if not heard}

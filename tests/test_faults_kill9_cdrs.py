@@ -65,7 +65,7 @@ def test_kill9_with_freeswitch_cdrs_loses_no_result_and_burns_no_lead(redis_clie
     result = check_nothing_lost(store, server.switch, camp.campaign_uuid, [x.lead_uuid for x in batch])
     assert len(kills) == KILLS and daemon.starts == KILLS + 1
     assert result["done"] == LEADS
-    calls = {c: store.call(c) for c in store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)}
+    calls = {c: store.calls.get(c) for c in store.r.zrange(store.keys.cdrs(camp.campaign_uuid), 0, -1)}
     causes = [c.get("hangup_cause") for c in calls.values()]
     # Every call FreeSWITCH placed got its result from its own hangup or its CDR: none is lost.
     assert result["lost"] == 0, [c for c, cdr in calls.items() if cdr.get("hangup_cause") == "AUTOCALL_LOST"][:5]

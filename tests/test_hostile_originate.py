@@ -97,7 +97,7 @@ def test_hostile_template_text_becomes_speech_in_a_file_never_text_in_the_comman
     engine.files = MessageFiles(services.audio_dir, renderer=build_renderer(settings))
     try:
         template = Template(template_name="t", text="Xin chào {{ ten }}, ${uuid} } { , | ' \" ^^ &park()")
-        store.put_template(template)
+        store.catalog.templates.put(template)
         camp = campaign(store, template_uuid=template.template_uuid, type_autocall=TypeAutocall.VOICE_TTS)
         from tests.factories import leads
 

@@ -126,7 +126,7 @@ class V3Json(Dialect):
     name = "v3-json"
 
     def setup(self, store: Store) -> None:
-        self.camp = store.create_campaign(Campaign(campaign_name="bulk", status=CampaignStatus.START))
+        self.camp = store.campaigns.create(Campaign(campaign_name="bulk", status=CampaignStatus.START))
 
     def send(self, api, headers=None):
         rows = [{"phone_number": number(i), "param": {"ten": f"KH {i}"}} for i in range(ROWS)]  # no customer ids
@@ -154,7 +154,7 @@ class Queue(Dialect):
     name = "queue"
 
     def setup(self, store: Store) -> None:
-        store.put_template(Template(template_name="IVR-1", audio_file="hello.wav"))
+        store.catalog.templates.put(Template(template_name="IVR-1", audio_file="hello.wav"))
 
     def send(self, api, headers=None):
         customers = [{"id": f"KH{i}", "mobiles": [number(i)]} for i in range(ROWS)]
@@ -165,7 +165,7 @@ class Queue(Dialect):
         return res.status_code == 200 and len(res.json["data"]["success"]) == ROWS and not res.json["data"]["fail"]
 
     def campaign_uuid(self, store):
-        return store.campaign_uuid_by_name("Q1")
+        return store.campaigns.uuid_by_name("Q1")
 
 
 class VBot(Dialect):
@@ -173,8 +173,8 @@ class VBot(Dialect):
 
     def setup(self, store: Store) -> None:
         template = Template(template_name="nhac_no", audio_file="a.wav")
-        store.put_template(template)
-        self.source = store.create_campaign(Campaign(campaign_name="mau", template_uuid=template.template_uuid,
+        store.catalog.templates.put(template)
+        self.source = store.campaigns.create(Campaign(campaign_name="mau", template_uuid=template.template_uuid,
                                                      status=CampaignStatus.STOP))  # fmt: skip
 
     def send(self, api, headers=None):
@@ -188,7 +188,7 @@ class VBot(Dialect):
         return res.status_code == 200 and res.json["status"] == 1
 
     def campaign_uuid(self, store):
-        return store.campaign_uuid_by_name("dot-1")
+        return store.campaigns.uuid_by_name("dot-1")
 
 
 DIALECTS = [V3Json(), V3Csv(), Queue(), VBot()]
@@ -202,14 +202,14 @@ def lead_keys(store: Store) -> list[str]:
 def nothing_dialable(store: Store) -> None:
     """No campaign holds a lead: nothing is queued, indexed or counted (the campaign may exist)."""
     for uuid in store.r.zrange(store.keys.campaigns, 0, -1) + store.r.zrange(store.keys.deleted, 0, -1):
-        assert store.queue_sizes(uuid)["fresh"] == 0
+        assert store.reports.queue_sizes(uuid)["fresh"] == 0
         assert store.r.zcard(store.keys.leads(uuid)) == 0
         assert store.r.hlen(store.keys.external(uuid)) == 0 and store.r.hlen(store.keys.numbers(uuid)) == 0
 
 
 def each_row_once(store: Store, dialect: Dialect) -> None:
     uuid = dialect.campaign_uuid(store)
-    assert uuid and store.queue_sizes(uuid)["fresh"] == ROWS and store.r.zcard(store.keys.leads(uuid)) == ROWS
+    assert uuid and store.reports.queue_sizes(uuid)["fresh"] == ROWS and store.r.zcard(store.keys.leads(uuid)) == ROWS
     leads = store.r.zrange(store.keys.fresh(uuid), 0, -1)
     pipe = store.r.pipeline(transaction=False)
     for lead in leads:
@@ -252,7 +252,7 @@ def test_a_staged_lead_is_never_claimed_by_an_engine(on_aof):
     store, dialect = on_aof.store, V3Json()
     dialect.setup(store)
     claims: list[Any] = []
-    after_batch(store, 2, lambda: claims.extend(store.claim(dialect.camp.campaign_uuid, 50, "fs1",
+    after_batch(store, 2, lambda: claims.extend(store.calls.claim(dialect.camp.campaign_uuid, 50, "fs1",
                                                             store.r.time()[0] * 1000 + 10**9, 60_000,
                                                             [f"call-{i}" for i in range(50)])[0]))  # fmt: skip
     assert dialect.landed(dialect.send(on_aof.api))

@@ -33,7 +33,8 @@ from dialer.domain.enums import CampaignStatus, RecallStatus
 from dialer.domain.models import Schedule
 from dialer.service import live, reports
 from dialer.store.holds import HeldCampaigns
-from dialer.store.store import Finish, Store
+from dialer.store.records import Finish
+from dialer.store.store import Store
 from simswitch import Scenario
 from tests import factories
 from tests.api_fixtures import TOKEN
@@ -53,7 +54,7 @@ def at(tz: ZoneInfo, *fields: int) -> int:
 
 def claim(store: Store, camp, n: int):
     calls = [str(uuid.uuid4()) for _ in range(n)]
-    return store.claim(camp.campaign_uuid, n, "fs1", NOW_MS - H, LEASE * 1000, calls)[0]
+    return store.calls.claim(camp.campaign_uuid, n, "fs1", NOW_MS - H, LEASE * 1000, calls)[0]
 
 
 def finish(store: Store, c, tz: ZoneInfo, end_ms: int, rs: str, key: str, *, billsec: int = 0,
@@ -63,7 +64,7 @@ def finish(store: Store, c, tz: ZoneInfo, end_ms: int, rs: str, key: str, *, bil
              key: 1, f"rs:{rs}": 1} if reported else {}  # fmt: skip
     cdr = {"state": "done", "recall_status": rs, "report_key": key, "end_ms": end_ms,
            "reported": "1" if reported else "0"}  # fmt: skip
-    done = store.finish([Finish(c.campaign_uuid, c.lead_uuid, c.call_uuid, c.network, end_ms, hour, cdr,
+    done = store.calls.finish([Finish(c.campaign_uuid, c.lead_uuid, c.call_uuid, c.network, end_ms, hour, cdr,
                                 {"updated_ms": end_ms}, reported=reported, requeue=requeue, due_ms=due_ms,
                                 stats=stats)], NOW_MS)  # fmt: skip
     assert done == [c.call_uuid]

@@ -36,7 +36,7 @@ def test_metrics_count_attempts_outcomes_and_queues(store, simswitch, tmp_path):
         camp = audio_campaign(store, concurrent_call=10, recall_times=1, schedule_recall_duration=60)
         leads(store, camp, 40)
         engine.wake(camp.campaign_uuid)
-        wait_until(lambda: campaign_settled(store, camp.campaign_uuid) and store.queue_sizes(
+        wait_until(lambda: campaign_settled(store, camp.campaign_uuid) and store.reports.queue_sizes(
             camp.campaign_uuid)["fresh"] == 0, timeout=20)  # fmt: skip
         engine.flush()
         res = client.simulate_get("/metrics", headers=AUTH)
@@ -48,7 +48,7 @@ def test_metrics_count_attempts_outcomes_and_queues(store, simswitch, tmp_path):
         assert total(m, "autocall_outcomes_total", campaign=c, recall_status="answered") == server.switch.stats.answered
         busy = total(m, "autocall_outcomes_total", campaign=c, cause="USER_BUSY")
         assert busy == 40 - server.switch.stats.answered
-        assert total(m, "autocall_recall_backlog", campaign=c) == store.queue_sizes(c)["recalls"] == busy
+        assert total(m, "autocall_recall_backlog", campaign=c) == store.reports.queue_sizes(c)["recalls"] == busy
         assert total(m, "autocall_freeswitch_up", node="fs1") == 1
         assert total(m, "autocall_esl_reconnects_total", node="fs1") == 0
         assert total(m, "autocall_calls_in_flight") == 0 and total(m, "autocall_webhook_backlog") == 0

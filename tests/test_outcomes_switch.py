@@ -82,7 +82,7 @@ def attempt(cuts_before: int, cause: str = "SYSTEM_SHUTDOWN"):
     """A ringing attempt FreeSWITCH's shutdown hung up, as the tracker hands it to the recorder."""
     from dialer.engine.calls import InFlight
     from dialer.esl.node import Node, NodeConfig
-    from dialer.store.store import Claim
+    from dialer.store.records import Claim
 
     camp = campaign()
     claim = Claim(camp.campaign_uuid, "lead-1", "call-1", "viettel", 0, ["0980000001"], {}, 1, 1_000, "ext-1",
@@ -109,7 +109,7 @@ def two_legs(mode: str = "serial"):
     """An attempt dialling two numbers (serial or parallel), as the tracker holds it."""
     from dialer.engine.calls import InFlight
     from dialer.esl.node import Node, NodeConfig
-    from dialer.store.store import Claim
+    from dialer.store.records import Claim
 
     camp = campaign(mode_call=mode, recall_status=[R.NO_ANSWERED, R.FAILED], recall_times=3)
     claim = Claim(camp.campaign_uuid, "lead-1", "call-1", "viettel", 0, ["0980000001", "0980000002"], {}, 0, 0, "e")

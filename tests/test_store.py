@@ -8,14 +8,16 @@ import pytest
 
 from dialer.domain.enums import CampaignStatus, Network, PriorityRecall, ScheduleRecall
 from dialer.domain.models import Lead
-from dialer.store.store import Finish, NameTaken, Store
+from dialer.store.errors import NameTaken
+from dialer.store.records import Finish
+from dialer.store.store import Store
 from tests.factories import campaign, leads
 
 LEASE = 60_000
 
 
 def claim(store: Store, camp, n: int, now_ms: int = 2_000):
-    claims, info = store.claim(camp.campaign_uuid, n, "fs1", now_ms, LEASE, [str(uuid.uuid4()) for _ in range(n)])
+    claims, info = store.calls.claim(camp.campaign_uuid, n, "fs1", now_ms, LEASE, [str(uuid.uuid4()) for _ in range(n)])
     return claims, info
 
 
@@ -23,7 +25,7 @@ def finish(store: Store, c, *, end_ms: int = 3_000, requeue: str | None = None, 
     f = Finish(c.campaign_uuid, c.lead_uuid, c.call_uuid, c.network, end_ms, "2026112309",
                {"hangup_cause": "USER_BUSY", "report_key": "busy"}, {"attempts": c.attempts + 1},
                requeue=requeue, due_ms=due_ms, stats={"total_calls": 1, "busy": 1})  # fmt: skip
-    return store.finish([f], end_ms)
+    return store.calls.finish([f], end_ms)
 
 
 def test_campaign_names_are_unique(store):
@@ -38,7 +40,7 @@ def test_campaigns_get_increasing_integer_ids(store):
 
 def test_campaign_round_trips_through_its_hash(store):
     camp = campaign(store, concurrent_call=7, mode_call="parallel")
-    again = store.get_campaign(camp.campaign_uuid)
+    again = store.campaigns.get(camp.campaign_uuid)
     assert again.concurrent_call == 7 and again.mode_call.value == "parralel"
     assert again.network == camp.network and again.recall_status == camp.recall_status
 
@@ -47,7 +49,7 @@ def test_claim_never_exceeds_concurrent_call(store):
     camp = campaign(store, concurrent_call=3)
     leads(store, camp, 10)
     first, info = claim(store, camp, 10)
-    assert len(first) == 3 and info["busy"] == 3
+    assert len(first) == 3 and info.busy == 3
     assert claim(store, camp, 10)[0] == []
 
 
@@ -137,7 +139,7 @@ def test_hopper_preloads_at_most_its_size(store):
     camp = campaign(store, concurrent_call=1, hopper=4)
     leads(store, camp, 20)
     claim(store, camp, 1)
-    sizes = store.queue_sizes(camp.campaign_uuid)
+    sizes = store.reports.queue_sizes(camp.campaign_uuid)
     assert sizes["hopper"] == 3 and sizes["fresh"] == 16 and sizes["in_flight"] == 1
 
 
@@ -154,20 +156,20 @@ def test_network_cap_limits_calls_per_network(store):
 def test_do_not_call_lead_is_skipped_before_dialling(store):
     camp = campaign(store, concurrent_call=5)
     first, second = leads(store, camp, 2)
-    assert store.add_dnc(camp.campaign_uuid, [first.external_id]) == 1
+    assert store.leads.add_dnc(camp.campaign_uuid, [first.external_id]) == 1
     claims, _ = claim(store, camp, 5)
     assert [c.lead_uuid for c in claims] == [second.lead_uuid]
-    assert store.get_lead(first.lead_uuid)["state"] == "done"
+    assert store.leads.get(first.lead_uuid)["state"] == "done"
 
 
 def test_do_not_call_during_a_call_leaves_it_alone_and_cancels_its_recall(store):
     camp = campaign(store)
     (lead,) = leads(store, camp, 1)
     (c,), _ = claim(store, camp, 1)
-    store.add_dnc(camp.campaign_uuid, [lead.external_id])
+    store.leads.add_dnc(camp.campaign_uuid, [lead.external_id])
     assert finish(store, c, requeue="recalls", due_ms=2_000) == [c.call_uuid]
-    assert store.queue_sizes(camp.campaign_uuid)["recalls"] == 0
-    assert store.get_lead(lead.lead_uuid)["state"] == "done"
+    assert store.reports.queue_sizes(camp.campaign_uuid)["recalls"] == 0
+    assert store.leads.get(lead.lead_uuid)["state"] == "done"
 
 
 def test_paused_or_stopped_campaign_claims_nothing(store):
@@ -175,15 +177,15 @@ def test_paused_or_stopped_campaign_claims_nothing(store):
         camp = campaign(store, status=status)
         leads(store, camp, 1)
         claims, info = claim(store, camp, 1)
-        assert claims == [] and info.get("stopped")
+        assert claims == [] and info.stopped
 
 
 def test_expired_slot_leases_are_reported(store):
     camp = campaign(store)
     leads(store, camp, 1)
     (c,), _ = claim(store, camp, 1, now_ms=2_000)
-    assert store.expired(camp.campaign_uuid, 2_000 + LEASE - 1) == []
-    (row,) = store.expired(camp.campaign_uuid, 2_000 + LEASE)
+    assert store.calls.expired(camp.campaign_uuid, 2_000 + LEASE - 1) == []
+    (row,) = store.calls.expired(camp.campaign_uuid, 2_000 + LEASE)
     assert row[0] == c.call_uuid and row[1] == c.lead_uuid
 
 
@@ -191,8 +193,8 @@ def test_renewing_a_lease_keeps_the_slot(store):
     camp = campaign(store)
     leads(store, camp, 1)
     (c,), _ = claim(store, camp, 1, now_ms=2_000)
-    store.renew(camp.campaign_uuid, [c.call_uuid], 2_000 + 10 * LEASE)
-    assert store.expired(camp.campaign_uuid, 2_000 + 2 * LEASE) == []
+    store.calls.renew(camp.campaign_uuid, [c.call_uuid], 2_000 + 10 * LEASE)
+    assert store.calls.expired(camp.campaign_uuid, 2_000 + 2 * LEASE) == []
 
 
 def test_renewing_never_resurrects_a_finished_slot(store):
@@ -200,20 +202,21 @@ def test_renewing_never_resurrects_a_finished_slot(store):
     leads(store, camp, 1)
     (c,), _ = claim(store, camp, 1)
     finish(store, c)
-    store.renew(camp.campaign_uuid, [c.call_uuid], 10**12)
-    assert store.in_flight(camp.campaign_uuid) == 0
+    store.calls.renew(camp.campaign_uuid, [c.call_uuid], 10**12)
+    assert store.calls.in_flight(camp.campaign_uuid) == 0
 
 
 WORKER = """
 import sys, uuid, redis
-from dialer.store.store import Finish, Store
+from dialer.store.records import Finish
+from dialer.store.store import Store
 port, camp, cap = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 store = Store(redis.Redis(port=port, decode_responses=True))
 worst = 0
 for turn in range(150):
-    claims, info = store.claim(camp, 3, "fs", 2_000 + turn, 60_000, [str(uuid.uuid4()) for _ in range(3)])
-    worst = max(worst, info["busy"], store.in_flight(camp))
-    store.finish([Finish(c.campaign_uuid, c.lead_uuid, c.call_uuid, c.network, 3_000, "2026112309", {},
+    claims, info = store.calls.claim(camp, 3, "fs", 2_000 + turn, 60_000, [str(uuid.uuid4()) for _ in range(3)])
+    worst = max(worst, info.busy, store.calls.in_flight(camp))
+    store.calls.finish([Finish(c.campaign_uuid, c.lead_uuid, c.call_uuid, c.network, 3_000, "2026112309", {},
                          {"attempts": 1}, stats={"total_calls": 1}) for c in claims], 3_000)
 print(worst)
 """
@@ -230,7 +233,7 @@ def test_several_processes_never_exceed_the_cap_or_dial_a_lead_twice(store, redi
     worst = [int(p.communicate(timeout=60)[0]) for p in procs]
     assert max(worst) <= 4
     calls = store.r.hvals(store.keys.stats(camp.campaign_uuid, "2026112309"))
-    dialled = [store.get_lead(lead)["attempts"] for lead in store.r.hvals(store.keys.external(camp.campaign_uuid))]
+    dialled = [store.leads.get(lead)["attempts"] for lead in store.r.hvals(store.keys.external(camp.campaign_uuid))]
     assert set(dialled) <= {"0", "1"} and int(calls[0]) == dialled.count("1")
 
 
@@ -239,31 +242,31 @@ def test_a_customer_imported_twice_is_queued_once(store):
     (first,) = leads(store, camp, 1)
     again = Lead(campaign_uuid=camp.campaign_uuid, external_id=first.external_id, numbers=["0980000009"],
                  networks=[Network.VIETTEL])  # fmt: skip
-    assert store.add_leads([again], 1_000) == {0: first.lead_uuid}
-    assert store.queue_sizes(camp.campaign_uuid)["fresh"] == 1 and store.get_lead(again.lead_uuid) == {}
+    assert store.leads.add([again], 1_000) == {0: first.lead_uuid}
+    assert store.reports.queue_sizes(camp.campaign_uuid)["fresh"] == 1 and store.leads.get(again.lead_uuid) == {}
 
 
 def test_a_customer_already_on_the_do_not_call_list_is_never_dialled(store):
     camp = campaign(store)
-    store.add_dnc(camp.campaign_uuid, ["blocked"])
-    store.add_leads([Lead(campaign_uuid=camp.campaign_uuid, external_id="blocked", numbers=["0980000009"],
+    store.leads.add_dnc(camp.campaign_uuid, ["blocked"])
+    store.leads.add([Lead(campaign_uuid=camp.campaign_uuid, external_id="blocked", numbers=["0980000009"],
                           networks=[Network.VIETTEL])], 1_000)  # fmt: skip
     assert claim(store, camp, 1)[0] == []
 
 
 def test_a_campaign_cannot_be_stored_naming_a_template_that_is_gone(store):
     from dialer.domain.models import Campaign
-    from dialer.store.store import MissingReference
+    from dialer.store.errors import MissingReference
 
     with pytest.raises(MissingReference, match="template_uuid"):
-        store.create_campaign(Campaign(campaign_name="x", template_uuid="0b0e7a52-0000-4000-8000-000000000000"))
-    assert store.campaign_uuids() == [] and store.r.hgetall(store.keys.campaign_names) == {}
+        store.campaigns.create(Campaign(campaign_name="x", template_uuid="0b0e7a52-0000-4000-8000-000000000000"))
+    assert store.campaigns.uuids() == [] and store.r.hgetall(store.keys.campaign_names) == {}
 
 
 def test_an_update_cannot_point_a_campaign_at_a_carrier_that_is_gone(store):
-    from dialer.store.store import MissingReference
+    from dialer.store.errors import MissingReference
 
     camp = campaign(store)
     with pytest.raises(MissingReference, match="carrier_uuid"):
-        store.update_campaign(camp.campaign_uuid, {"carrier_uuid": "0b0e7a52-0000-4000-8000-000000000000"})
-    assert store.get_campaign(camp.campaign_uuid).carrier_uuid == ""
+        store.campaigns.update(camp.campaign_uuid, {"carrier_uuid": "0b0e7a52-0000-4000-8000-000000000000"})
+    assert store.campaigns.get(camp.campaign_uuid).carrier_uuid == ""

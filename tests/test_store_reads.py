@@ -71,7 +71,7 @@ def test_a_subscription_gets_published_text_and_hands_its_connection_back(store)
     sub = store.subscriptions.subscribe(engine.resubscribed)
     callbacks = sub._pubsub.connection._connect_callbacks  # redis-py's weak methods
     assert engine.resubscribed in [ref() for ref in callbacks]
-    store.wake("camp")
+    store.campaigns.wake("camp")
     assert next(sub.messages()) == "wake camp"
     sub.close()
     assert engine.resubscribed not in [ref() for ref in callbacks]  # the connection goes back to the pool bare

@@ -122,7 +122,7 @@ def test_the_cdr_of_a_barrier_channel_says_it_came(cdr_api, store):
 
 
 def test_a_cdr_of_a_call_already_recorded_changes_nothing(cdr_api, store, redis_client, in_flight):
-    store.release_slot(in_flight.campaign_uuid, in_flight.call_uuid, in_flight.network)
+    store.calls.release_slot(in_flight.campaign_uuid, in_flight.call_uuid, in_flight.network)
     before = snapshot(redis_client)
     res = post(cdr_api, cdr_of(ANSWERED, in_flight))
     assert res.status_code == 200 and res.json == {"kept": 0}

@@ -94,14 +94,14 @@ def tts_dialer(store, simswitch, tmp_path):
 
     def dial(fields: dict) -> dict:
         template = Template(template_name="no", text=SEED_TEMPLATE)
-        store.put_template(template)
+        store.catalog.templates.put(template)
         camp = campaign(store, template_uuid=template.template_uuid, type_autocall=TypeAutocall.VOICE_TTS)
         lead = Lead(campaign_uuid=camp.campaign_uuid, numbers=["0982596021"], networks=[Network.VIETTEL],
                     fields=fields)  # fmt: skip
-        store.add_leads([lead], 1_000)  # straight into the store: the import would refuse a missing field
+        store.leads.add([lead], 1_000)  # straight into the store: the import would refuse a missing field
         eng.wake(camp.campaign_uuid)
-        wait_until(lambda: store.call(lead.call_id).get("state") == "done", timeout=20)
-        return store.call(lead.call_id)
+        wait_until(lambda: store.calls.get(lead.call_id).get("state") == "done", timeout=20)
+        return store.calls.get(lead.call_id)
 
     yield dial, server, audio
     eng.stop(drain_timeout=5)
@@ -164,14 +164,14 @@ def test_a_message_not_ready_within_a_third_of_the_lease_fails_instead_of_outliv
     eng.files.renderer = Stuck()
     try:
         template = Template(template_name="no", text=SEED_TEMPLATE)
-        store.put_template(template)
+        store.catalog.templates.put(template)
         camp = campaign(store, template_uuid=template.template_uuid, type_autocall=TypeAutocall.VOICE_TTS)
         lead = Lead(campaign_uuid=camp.campaign_uuid, numbers=["0982596021"], networks=[Network.VIETTEL],
                     fields=FIELDS)  # fmt: skip
-        store.add_leads([lead], 1_000)
+        store.leads.add([lead], 1_000)
         eng.wake(camp.campaign_uuid)
-        wait_until(lambda: store.call(lead.call_id).get("state") == "done", timeout=10)
-        cdr = store.call(lead.call_id)
+        wait_until(lambda: store.calls.get(lead.call_id).get("state") == "done", timeout=10)
+        cdr = store.calls.get(lead.call_id)
         assert cdr["hangup_cause"] == "AUTOCALL_NO_MESSAGE" and "not ready within 1 s" in cdr["reason"]
         assert server.switch.stats.originated == 0
     finally:

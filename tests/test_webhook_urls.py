@@ -146,11 +146,11 @@ def test_a_name_resolving_to_a_private_address_is_a_failed_try_with_a_clear_log_
         got = receiver.record(lambda q: q.body)
         resolves["crm.rebind.example"] = "127.0.0.1"  # accepted by the API (a name), loopback when sent
         url = f"http://crm.rebind.example:{receiver.server.server_port}/cdr"
-        store.queue_webhooks([(url, '{"call_id": "c1"}', "camp-1")], 0)
-        (delivery,) = store.claim_webhooks(0, 1, 10)
+        store.webhook_queue.queue([(url, '{"call_id": "c1"}', "camp-1")], 0)
+        (delivery,) = store.webhook_queue.claim(0, 1, 10)
         assert WebhookSender(store, clock=lambda: 0.0).deliver(delivery) is False
         assert got == []  # nothing reached the receiver
-        data = store.webhook(delivery)
+        data = store.webhook_queue.get(delivery)
         assert data["tries"] == "1" and store.r.zscore(store.keys.webhooks, delivery) == backoff_ms(1)
         assert data["last_error"] == ("AddressRefused: crm.rebind.example resolves to 127.0.0.1 (loopback): "
                                       f"not allowed for webhooks ({SETTING} is off)")  # fmt: skip
@@ -175,20 +175,21 @@ def test_a_name_is_resolved_once_per_connection_and_the_address_checked_is_the_o
 
     monkeypatch.setattr(socket, "getaddrinfo", counting)
     resolves["hooks.example"] = "10.9.8.7"
-    store.queue_webhooks([("https://hooks.example/cdr", "{}", "camp-1")], 0)
-    (delivery,) = store.claim_webhooks(0, 1, 10)
+    store.webhook_queue.queue([("https://hooks.example/cdr", "{}", "camp-1")], 0)
+    (delivery,) = store.webhook_queue.claim(0, 1, 10)
     assert WebhookSender(store, clock=lambda: 0.0).deliver(delivery) is False
     assert lookups == ["hooks.example"]
-    assert "10.9.8.7 (private)" in store.webhook(delivery)["last_error"]
+    assert "10.9.8.7 (private)" in store.webhook_queue.get(delivery)["last_error"]
 
 
 def test_a_literal_internal_url_already_stored_is_refused_when_sent(store):
     """A campaign made while the setting was on, the setting turned off since."""
-    store.queue_webhooks([("http://169.254.169.254/latest/meta-data/", "{}", "camp-1")], 0)
-    (delivery,) = store.claim_webhooks(0, 1, 10)
+    store.webhook_queue.queue([("http://169.254.169.254/latest/meta-data/", "{}", "camp-1")], 0)
+    (delivery,) = store.webhook_queue.claim(0, 1, 10)
     assert WebhookSender(store, clock=lambda: 0.0).deliver(delivery) is False
-    assert store.webhook(delivery)["last_error"] == ("AddressRefused: 169.254.169.254 is a link-local address: "
-                                                     f"not allowed for webhooks ({SETTING} is off)")  # fmt: skip
+    assert store.webhook_queue.get(delivery)["last_error"] == (
+        "AddressRefused: 169.254.169.254 is a link-local address: "
+        f"not allowed for webhooks ({SETTING} is off)")  # fmt: skip
 
 
 # -- the classification itself ---------------------------------------------------------------------

@@ -47,9 +47,9 @@ def test_answer_and_cdr_webhooks_are_delivered(store, simswitch, tmp_path, recei
 def test_a_failing_endpoint_is_retried_with_backoff(store, receiver):
     url, _got, status = receiver
     status["code"] = "500 Internal Server Error"
-    store.queue_webhooks([(f"{url}/cdr", "{}", "c1")], 0)
+    store.webhook_queue.queue([(f"{url}/cdr", "{}", "c1")], 0)
     sender = WebhookSender(store, allow_private=True, clock=lambda: 0.0)
-    (delivery,) = store.claim_webhooks(0, 1, 10)
+    (delivery,) = store.webhook_queue.claim(0, 1, 10)
     assert sender.deliver(delivery) is False
     assert store.r.zscore(store.keys.webhooks, delivery) == backoff_ms(1)
     assert store.r.hget(store.keys.webhook(delivery), "tries") == "1"
@@ -58,9 +58,9 @@ def test_a_failing_endpoint_is_retried_with_backoff(store, receiver):
 def test_a_delivery_that_keeps_failing_goes_to_the_dead_list(store, receiver):
     url, _got, status = receiver
     status["code"] = "500 Internal Server Error"
-    store.queue_webhooks([(f"{url}/cdr", "{}", "c1")], 0)
+    store.webhook_queue.queue([(f"{url}/cdr", "{}", "c1")], 0)
     sender = WebhookSender(store, allow_private=True, clock=lambda: 0.0)
-    (delivery,) = store.claim_webhooks(0, 1, 10)
+    (delivery,) = store.webhook_queue.claim(0, 1, 10)
     store.r.hset(store.keys.webhook(delivery), "tries", MAX_TRIES - 1)
     sender.deliver(delivery)
     assert store.r.lrange(store.keys.webhooks_dead, 0, -1) == [delivery]
@@ -68,9 +68,9 @@ def test_a_delivery_that_keeps_failing_goes_to_the_dead_list(store, receiver):
 
 
 def test_a_claimed_delivery_is_not_taken_twice_while_leased(store):
-    store.queue_webhooks([("http://127.0.0.1:9/x", "{}", "c1")], 0)
-    assert len(store.claim_webhooks(0, 60_000, 10)) == 1
-    assert store.claim_webhooks(1, 60_000, 10) == []
+    store.webhook_queue.queue([("http://127.0.0.1:9/x", "{}", "c1")], 0)
+    assert len(store.webhook_queue.claim(0, 60_000, 10)) == 1
+    assert store.webhook_queue.claim(1, 60_000, 10) == []
 
 
 # -- headers: delivery id, user agent, signature -----------------------------------------
@@ -95,9 +95,9 @@ def raw_receiver():
 def test_a_signed_delivery_verifies_with_the_documented_recipe(store, raw_receiver):
     url, got, _ = raw_receiver
     body = json.dumps({"call_id": "c1", "external_id": "Nguyễn Văn Ánh"}, ensure_ascii=False)
-    store.queue_webhooks([(f"{url}/cdr", body, "c1")], 0)
+    store.webhook_queue.queue([(f"{url}/cdr", body, "c1")], 0)
     sender = WebhookSender(store, allow_private=True, secret="s3cret")
-    (delivery,) = store.claim_webhooks(0, 60_000, 10)
+    (delivery,) = store.webhook_queue.claim(0, 60_000, 10)
     assert sender.deliver(delivery) is True
     ((headers, raw),) = got
     assert raw == body.encode("utf-8")
@@ -122,8 +122,8 @@ def test_the_signature_covers_timestamp_and_body(store):
 
 def test_without_a_secret_nothing_is_signed_but_the_delivery_id_is_sent(store, raw_receiver):
     url, got, _ = raw_receiver
-    store.queue_webhooks([(f"{url}/cdr", "{}", "c1")], 0)
-    (delivery,) = store.claim_webhooks(0, 60_000, 10)
+    store.webhook_queue.queue([(f"{url}/cdr", "{}", "c1")], 0)
+    (delivery,) = store.webhook_queue.claim(0, 60_000, 10)
     assert WebhookSender(store, allow_private=True).deliver(delivery) is True
     ((headers, _),) = got
     assert "x-autocall-signature" not in headers and headers["x-autocall-delivery"] == delivery
@@ -132,10 +132,10 @@ def test_without_a_secret_nothing_is_signed_but_the_delivery_id_is_sent(store, r
 def test_a_retry_carries_the_same_delivery_id_signed_anew(store, raw_receiver):
     url, got, status = raw_receiver
     status["code"] = "503 Service Unavailable"
-    store.queue_webhooks([(f"{url}/cdr", "{}", "c1")], 0)
+    store.webhook_queue.queue([(f"{url}/cdr", "{}", "c1")], 0)
     now = [1_700_000_000.0]
     sender = WebhookSender(store, allow_private=True, clock=lambda: now[0], secret="k")
-    (delivery,) = store.claim_webhooks(1_700_000_000_000, 1, 10)
+    (delivery,) = store.webhook_queue.claim(1_700_000_000_000, 1, 10)
     assert sender.deliver(delivery) is False
     status["code"] = "202 Accepted"
     now[0] += 1
@@ -157,9 +157,9 @@ def test_dripping_receivers_do_not_stop_another_campaigns_deliveries(store):
         for drip in drippers:
             stack.enter_context(drip)
         got = good.record(lambda q: q.headers["x-autocall-delivery"])
-        store.queue_webhooks([(f"{d.url}/cdr", "{}", "camp-a") for d in drippers for _ in range(2)], 0)
-        store.queue_webhooks([(f"{good.url}/cdr", "{}", "camp-b") for _ in range(100)], 1)
-        expected = set(queued(store)) - {d for d in queued(store) if store.webhook(d)["campaign"] == "camp-a"}
+        store.webhook_queue.queue([(f"{d.url}/cdr", "{}", "camp-a") for d in drippers for _ in range(2)], 0)
+        store.webhook_queue.queue([(f"{good.url}/cdr", "{}", "camp-b") for _ in range(100)], 1)
+        expected = set(queued(store)) - {d for d in queued(store) if store.webhook_queue.get(d)["campaign"] == "camp-a"}
         sender = WebhookSender(store, allow_private=True, timeout=0.5)  # 20 slots: more drippers than slots
         sender.start()
         try:
@@ -172,11 +172,11 @@ def test_dripping_receivers_do_not_stop_another_campaigns_deliveries(store):
 
 def test_a_dripping_answer_is_cut_at_the_deadline_and_counted_as_a_try(store):
     with DripReceiver(interval=0.05) as drip:  # a byte every 0.05 s: each read is in time, the answer never ends
-        store.queue_webhooks([(f"{drip.url}/cdr", "{}", "c1")], 0)
-        (delivery,) = store.claim_webhooks(0, 1, 1)
+        store.webhook_queue.queue([(f"{drip.url}/cdr", "{}", "c1")], 0)
+        (delivery,) = store.webhook_queue.claim(0, 1, 1)
         assert WebhookSender(store, allow_private=True, clock=lambda: 0.0, timeout=0.5).deliver(delivery) is False
         wait_until(lambda: drip.hung_up == 1)  # the sender hung up
-    data = store.webhook(delivery)
+    data = store.webhook_queue.get(delivery)
     assert data["tries"] == "1" and data["last_error"] == "DeadlineExceeded: no complete answer within 0.5 s"
     assert store.r.zscore(store.keys.webhooks, delivery) == backoff_ms(1)
 
@@ -186,26 +186,26 @@ def test_a_garbage_answer_is_a_try_each_time_until_the_dead_list_with_one_log_li
     caplog.set_level(logging.INFO, logger="autocall.webhooks")
     now = [1_000.0]
     with GarbageReceiver(reply) as garbage:
-        store.queue_webhooks([(f"{garbage.url}/cdr", "{}", "camp-g")], 0)
+        store.webhook_queue.queue([(f"{garbage.url}/cdr", "{}", "camp-g")], 0)
         (delivery,) = queued(store)
         sender = WebhookSender(store, allow_private=True, clock=lambda: now[0], max_tries=3)
         tries = []
         for _ in range(3):
             assert sender.deliver_due() == 1
             sender.pool.join()
-            tries.append(store.webhook(delivery)["tries"])
+            tries.append(store.webhook_queue.get(delivery)["tries"])
             now[0] += backoff_ms(3) / 1000  # the next try is due
         assert garbage.connections == 3
     assert tries == ["1", "2", "3"]
     assert store.r.lrange(store.keys.webhooks_dead, 0, -1) == [delivery] and queued(store) == []
-    assert store.webhook(delivery)["last_error"].startswith(("BadStatusLine", "RemoteDisconnected"))
+    assert store.webhook_queue.get(delivery)["last_error"].startswith(("BadStatusLine", "RemoteDisconnected"))
     records = [r for r in caplog.records if r.name == "autocall.webhooks"]
     lines = [json.loads(JsonFormatter().format(r)) for r in records]
     assert [line["msg"] for line in lines] == ["webhook delivery failed"] * 2 + ["webhook failed for good"]
     port = garbage.server.server_port
     for n, line in enumerate(lines, 1):
         assert line["delivery"] == delivery and line["campaign"] == "camp-g" and line["host"] == f"127.0.0.1:{port}"
-        assert line["tries"] == n and line["error"] == store.webhook(delivery)["last_error"]
+        assert line["tries"] == n and line["error"] == store.webhook_queue.get(delivery)["last_error"]
         assert "exc" not in line and all(r.exc_info is None for r in records)
 
 
@@ -214,20 +214,20 @@ def test_a_redirect_is_a_failed_try_and_its_target_gets_nothing(store):
     with WebhookReceiver() as target, WebhookReceiver() as redirecting:
         got = target.record(lambda q: q.path)
         redirecting.status.update(code="302 Found", headers=[("Location", f"{target.url}/internal")])
-        store.queue_webhooks([(f"{redirecting.url}/cdr", "{}", "c1")], 0)
-        (delivery,) = store.claim_webhooks(0, 1, 10)
+        store.webhook_queue.queue([(f"{redirecting.url}/cdr", "{}", "c1")], 0)
+        (delivery,) = store.webhook_queue.claim(0, 1, 10)
         assert WebhookSender(store, allow_private=True, clock=lambda: 0.0).deliver(delivery) is False
         assert got == [] and target.connections == 0
-    data = store.webhook(delivery)
+    data = store.webhook_queue.get(delivery)
     assert data["tries"] == "1" and data["last_error"] == "HTTPError: HTTP Error 302: Found"
 
 
 def test_a_receivers_connection_is_kept_between_deliveries(store):
     with WebhookReceiver(nodelay=True) as receiver:
         got = receiver.record(lambda q: q.path)
-        store.queue_webhooks([(f"{receiver.url}/cdr", "{}", "c1") for _ in range(5)], 0)
+        store.webhook_queue.queue([(f"{receiver.url}/cdr", "{}", "c1") for _ in range(5)], 0)
         sender = WebhookSender(store, allow_private=True)
-        assert [sender.deliver(d) for d in store.claim_webhooks(0, 60_000, 10)] == [True] * 5
+        assert [sender.deliver(d) for d in store.webhook_queue.claim(0, 60_000, 10)] == [True] * 5
         sender.stop()
     assert len(got) == 5 and receiver.connections == 1
 
@@ -236,8 +236,8 @@ def test_no_more_than_the_cap_are_in_flight_to_one_receiver_while_another_is_ser
     with WebhookReceiver() as slow, WebhookReceiver() as fast:
         slow.gate.clear()  # the slow receiver answers nothing until the spec lets it
         slow_got, fast_got = slow.record(lambda q: q.path), fast.record(lambda q: q.path)
-        store.queue_webhooks([(f"{slow.url}/cdr", "{}", "camp-a") for _ in range(10)], 0)
-        store.queue_webhooks([(f"{fast.url}/cdr", "{}", "camp-b") for _ in range(5)], 1)
+        store.webhook_queue.queue([(f"{slow.url}/cdr", "{}", "camp-a") for _ in range(10)], 0)
+        store.webhook_queue.queue([(f"{fast.url}/cdr", "{}", "camp-b") for _ in range(5)], 1)
         sender = WebhookSender(store, allow_private=True, per_host=4)
         sender.start()
         try:
@@ -251,15 +251,15 @@ def test_no_more_than_the_cap_are_in_flight_to_one_receiver_while_another_is_ser
 
 
 def test_a_backlog_for_a_receiver_at_its_cap_does_not_hide_the_deliveries_behind_it(store):
-    store.queue_webhooks([("http://slow.example/cdr", "{}", "camp-a") for _ in range(250)], 0)
-    store.queue_webhooks([("http://fast.example/cdr", "{}", "camp-b")], 1)
+    store.webhook_queue.queue([("http://slow.example/cdr", "{}", "camp-a") for _ in range(250)], 0)
+    store.webhook_queue.queue([("http://fast.example/cdr", "{}", "camp-b")], 1)
     claims = []
     while not any(host == "fast.example:80" for _, host in claims):
         assert len(claims) < 4, claims  # each claim moves the scanned capped ones behind the rest
-        claims += store.claim_webhooks_capped(5, 60_000, 20, per_host=4, busy={"slow.example:80": 4}, scan=100)
+        claims += store.webhook_queue.claim_capped(5, 60_000, 20, per_host=4, busy={"slow.example:80": 4}, scan=100)
     assert [host for _, host in claims] == ["fast.example:80"]
     assert store.r.zcount(store.keys.webhooks, "-inf", 5) == 250  # still due, nothing counted as a try
-    assert {store.webhook(d)["tries"] for d in queued(store)} == {"0"}
+    assert {store.webhook_queue.get(d)["tries"] for d in queued(store)} == {"0"}
 
 
 @pytest.mark.parametrize(
@@ -268,5 +268,5 @@ def test_a_backlog_for_a_receiver_at_its_cap_does_not_hide_the_deliveries_behind
      ("http://127.0.0.1:8080/a", "127.0.0.1:8080"), ("https://[::1]:9/", "[::1]:9")],
 )  # fmt: skip
 def test_the_cap_is_per_receiver_host_and_port(store, url, host):
-    store.queue_webhooks([(url, "{}", "c1")], 0)
-    assert [h for _, h in store.claim_webhooks_capped(0, 60_000, 10, per_host=1)] == [host]
+    store.webhook_queue.queue([(url, "{}", "c1")], 0)
+    assert [h for _, h in store.webhook_queue.claim_capped(0, 60_000, 10, per_host=1)] == [host]

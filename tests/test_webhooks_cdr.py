@@ -49,7 +49,7 @@ def validator(doc: dict[str, Any], webhook: str) -> Draft202012Validator:
 def delivered(api, store, simswitch, tmp_path) -> tuple[list[tuple[str, Any]], str]:
     """A campaign run over HTTP to its end: the bodies its receiver got, and the campaign uuid."""
     template = Template(template_name="nhac_no", audio_file="hello.wav")  # the engine's audio dir has it
-    store.put_template(template)
+    store.catalog.templates.put(template)
     with WebhookReceiver() as hook:
         got = hook.record(lambda q: (q.path, q.json()))
         engine = make_engine(store, simswitch(SCENARIO), tmp_path / "audio")

@@ -133,10 +133,10 @@ def receiver():
 def vbot_campaign(store: Store, url: str, fmt: str) -> Campaign:
     """A template campaign with VBot webhooks, then its clone, started (what /api/campaign/create makes)."""
     template = Template(template_name="nhac_no", audio_file="hello.wav")
-    store.put_template(template)
+    store.catalog.templates.put(template)
     carrier = Carrier(carrier_name="vbot", gateways={"viettel": "gw-viettel", "mobi": "gw-mobi"},
                       caller_ids={"viettel": HOTLINE_VIETTEL, "mobi": HOTLINE_MOBI})  # fmt: skip
-    store.put_carrier(carrier)
+    store.catalog.carriers.put(carrier)
     source = campaign(store, campaign_name=f"mau-{fmt}", template_uuid=template.template_uuid,
                       carrier_uuid=carrier.carrier_uuid, concurrent_call=10, call_timeout=30, recall_times=1,
                       recall_status=[RecallStatus.BUSY], status=CampaignStatus.STOP, webhook_format=fmt,
@@ -146,7 +146,7 @@ def vbot_campaign(store: Store, url: str, fmt: str) -> Campaign:
                                         "updated_at"})  # fmt: skip
     clone = Campaign(**values, campaign_name=f"campaign_name_new-{fmt}", status=CampaignStatus.START,
                      orig_campaign_uuid=source.campaign_uuid)  # fmt: skip
-    clone = store.create_campaign(clone)
+    clone = store.campaigns.create(clone)
     assert clone.campaign_id and clone.campaign_id != source.campaign_id and clone.webhook_format == fmt
     return clone
 
@@ -157,7 +157,7 @@ def load(store: Store, camp: Campaign) -> dict[str, Lead]:
         batch[phone] = Lead(campaign_uuid=camp.campaign_uuid, external_id=f"p{i}", numbers=[phone],
                             networks=[normalize(phone).network],
                             fields={"name": f"Khách {i}", "description": f"mô tả {i}"})  # fmt: skip
-    store.add_leads(list(batch.values()), 1_000)
+    store.leads.add(list(batch.values()), 1_000)
     return batch
 
 
@@ -171,7 +171,7 @@ def run_to_completion(store, simswitch, tmp_path, url, got, fmt: str) -> tuple[C
         engine.wake(camp.campaign_uuid)
         # 6 leads, the busy one recalled once (7 ends), and one answer event
         wait_until(lambda: len([p for p, _ in got if p == "/cdr"]) == 7 and len(got) == 8, timeout=30)
-        wait_until(lambda: all(store.get_lead(x.lead_uuid)["state"] == "done" for x in batch.values()))
+        wait_until(lambda: all(store.leads.get(x.lead_uuid)["state"] == "done" for x in batch.values()))
     finally:
         sender.stop()
         engine.stop(drain_timeout=5)
@@ -203,7 +203,7 @@ def test_a_vbot_campaign_posts_autocall_history_bodies(store, simswitch, tmp_pat
         assert (b["postage"], b["service_charge"]) == (0.0, 0.0)
         i = list(batch).index(b["phone"])
         assert (b["name"], b["description"]) == (f"Khách {i}", f"mô tả {i}")
-        cdr = store.call(b["call_id"])
+        cdr = store.calls.get(b["call_id"])
         assert b["create_at"] == local(cdr["start_ms"]) and b["time_call"] == int(cdr["billsec"])
         assert b["hotline"] == cdr["caller_id"]
     (answered,) = by_phone[ANSWERS]
@@ -242,7 +242,8 @@ def test_a_vbot_call_campaign_posts_call_history_bodies(store, simswitch, tmp_pa
         (record,) = b["data"]
         assert record == {k: b[k] for k in CALL_HISTORY[2:-2]}
         assert (b["type_call"], b["source"], b["record_file"], b["postage"]) == ("CALLOUT", "autocall", "", "0")
-        assert b["date_create"] == local(store.call(b["call_id"])["start_ms"]) and b["caller"] == b["hotline_number"]
+        assert b["date_create"] == local(store.calls.get(b["call_id"])["start_ms"])
+        assert b["caller"] == b["hotline_number"]
     assert {p: [(b["disposition"], b["status"], b["error"]) for b in bodies] for p, bodies in by_callee.items()} == {
         ANSWERS: [("ANSWER", "1", 0)], BUSY: [("BUSY", "0", 3)] * 2, UNALLOCATED: [("CHANUNAVAIL", "0", 101)],
         RINGS_OUT: [("NOANSWER", "0", 2)], OVERLOADED: [("CONGESTION", "0", 104)],

@@ -34,7 +34,8 @@ from dialer.outcomes.own_causes import LOST
 from dialer.routing.dialstring import Leg
 from dialer.routing.numbers import InvalidNumber
 from dialer.store.errors import StoreError
-from dialer.store.store import Claim, Store
+from dialer.store.records import Claim
+from dialer.store.store import Store
 
 log = logging.getLogger("autocall.engine")
 
@@ -93,7 +94,7 @@ class Adoption:
                     continue
                 # Slots are scanned when an engine just died, and anyway once per reap period
                 # (ownerless slots, our own we stopped renewing); not every 2 s for nothing.
-                dead = self.store.dead_engines()
+                dead = self.store.engines.dead()
                 periodic = time.monotonic() - last_reap >= every
                 if self.adopting and (dead or periodic):
                     for node in self.nodes:
@@ -104,7 +105,7 @@ class Adoption:
                                     "adopted calls of a dead engine", extra={"node": node.name, "calls": len(adopted)}
                                 )
                                 gevent.spawn(self.recovery.settle, adopted, node)
-                    self.store.bury_engines(dead)
+                    self.store.engines.bury(dead)
                 if periodic:
                     last_reap = time.monotonic()
                     self.reap()
@@ -120,9 +121,9 @@ class Adoption:
         Hangups that arrived while nobody tracked them are applied at once."""
         now_ms = int(self.clock() * 1000)
         adopted: list[InFlight] = []
-        for campaign_uuid in self.store.campaigns_with_slots():
+        for campaign_uuid in self.store.calls.campaigns_with_slots():
             try:
-                rows = self.store.adopt(campaign_uuid, now_ms, self.engine_id, self.lease_ms, [node.name])
+                rows = self.store.calls.adopt(campaign_uuid, now_ms, self.engine_id, self.lease_ms, [node.name])
             except StoreError as exc:  # keep what was adopted so far: it must be settled
                 log.error("adoption failed; retried later", extra={"node": node.name, "error": str(exc)})
                 break
@@ -135,7 +136,7 @@ class Adoption:
                     log.warning(
                         "slot with no lead or campaign released", extra={"campaign": campaign_uuid, "call": call}
                     )
-                    self.store.release_slot(campaign_uuid, call, network)
+                    self.store.calls.release_slot(campaign_uuid, call, network)
                     continue
                 att.unknown_job = True
                 self.tracker.add(att)
@@ -154,7 +155,7 @@ class Adoption:
     ) -> InFlight | None:
         """An attempt another process started, as the tracker needs it (legs derive from the call uuid)."""
         ctx = self.to_record(campaign_uuid)
-        claim = self.store.rebuild_claim(campaign_uuid, lead, call, network) if ctx else None
+        claim = self.store.calls.rebuild_claim(campaign_uuid, lead, call, network) if ctx else None
         if ctx is None or claim is None:
             return None
         att = InFlight(claim, ctx.campaign, node, job_uuid(call), [call], [], start_ms)
@@ -174,17 +175,17 @@ class Adoption:
         now_ms = int(self.clock() * 1000)
         reaped = 0
         ours = {node.name for node in self.nodes}
-        for campaign_uuid in self.store.campaigns_with_slots():
+        for campaign_uuid in self.store.calls.campaigns_with_slots():
             mine = self.tracker.by_campaign.get(campaign_uuid, {})
-            for call, lead, network, node_name, start_ms in self.store.expired(campaign_uuid, now_ms):
+            for call, lead, network, node_name, start_ms in self.store.calls.expired(campaign_uuid, now_ms):
                 if call in mine:
                     continue
                 if node_name in ours and now_ms - start_ms < self.max_call_ms:
                     continue  # on our FreeSWITCH: adoption asks it what became of the call
                 ctx = self.to_record(campaign_uuid)
-                claim = self.store.rebuild_claim(campaign_uuid, lead, call, network) if ctx else None
+                claim = self.store.calls.rebuild_claim(campaign_uuid, lead, call, network) if ctx else None
                 if ctx is None or claim is None:  # nothing to record it against: free the slot
-                    self.store.release_slot(campaign_uuid, call, network)
+                    self.store.calls.release_slot(campaign_uuid, call, network)
                     continue
                 ghost = Node(NodeConfig(node_name or "?", "", 0, "-"), on_event=lambda n, e: None)
                 kept = self.cdrs.cdrs.kept([call]).get(call, {})  # its CDR, if FreeSWITCH's came

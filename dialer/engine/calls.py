@@ -28,7 +28,7 @@ from dialer.domain.enums import ModeCall
 from dialer.domain.models import Campaign
 from dialer.esl.json_cdr import HANGUP_FIELDS
 from dialer.esl.node import Node
-from dialer.store.store import Claim
+from dialer.store.records import Claim
 
 
 @dataclass(slots=True, eq=False)

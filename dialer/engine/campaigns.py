@@ -58,12 +58,12 @@ class Campaigns:
         return ctx
 
     def _load(self, campaign_uuid: str) -> CampaignContext | None:
-        campaign = self.store.get_campaign(campaign_uuid)
+        campaign = self.store.campaigns.get(campaign_uuid)
         if campaign is None:
             self._contexts.pop(campaign_uuid, None)
             return None
-        carrier = self.store.get_carrier(campaign.carrier_uuid) if campaign.carrier_uuid else None
-        template = self.store.get_template(campaign.template_uuid) if campaign.template_uuid else None
+        carrier = self.store.catalog.carriers.get(campaign.carrier_uuid) if campaign.carrier_uuid else None
+        template = self.store.catalog.templates.get(campaign.template_uuid) if campaign.template_uuid else None
         ctx = CampaignContext(campaign, carrier, template)
         self._contexts[campaign_uuid] = ctx
         return ctx
@@ -74,10 +74,10 @@ class Campaigns:
         ctx = self.context(campaign_uuid)
         if ctx is not None:
             return ctx
-        campaign = self.store.get_campaign(campaign_uuid, deleted_too=True)
+        campaign = self.store.campaigns.get(campaign_uuid, deleted_too=True)
         if campaign is None:
             return None
-        carrier = self.store.get_carrier(campaign.carrier_uuid) if campaign.carrier_uuid else None
+        carrier = self.store.catalog.carriers.get(campaign.carrier_uuid) if campaign.carrier_uuid else None
         return CampaignContext(campaign, carrier, None)
 
     # -- acting on changes ------------------------------------------------------------
@@ -104,7 +104,7 @@ class Campaigns:
         pacer = self.pacers.get(campaign_uuid)
         if pacer is not None:
             pacer.wake()
-        elif campaign_uuid in self.store.running_campaigns():
+        elif campaign_uuid in self.store.campaigns.running():
             self.changed(campaign_uuid)
 
     def wake_pacers(self, campaign_uuids: set[str]) -> None:
@@ -125,7 +125,7 @@ class Campaigns:
         just changed: pub/sub messages published while the subscription was down (a Redis outage, a
         dropped connection) are lost, and a campaign started, stopped or re-routed meanwhile must not
         stay as it was. Returns how many campaigns were looked at."""
-        uuids = self.store.running_campaigns() | set(self.pacers) | set(self._contexts)
+        uuids = self.store.campaigns.running() | set(self.pacers) | set(self._contexts)
         for campaign_uuid in sorted(uuids):
             self.changed(campaign_uuid)
         return len(uuids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dialer.store.store import Finish
+from dialer.store.records import Finish
 
 
 @dataclass(slots=True)

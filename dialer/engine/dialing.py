@@ -36,7 +36,7 @@ from dialer.outcomes.own_causes import NO_MESSAGE, NOT_SENT, UNREADABLE
 from dialer.readiness import Means
 from dialer.routing.dialstring import Leg, UnsafeValue, build_originate
 from dialer.routing.numbers import InvalidNumber, normalize
-from dialer.store.store import Claim
+from dialer.store.records import Claim
 
 log = logging.getLogger("autocall.engine")
 DESTINATION = "autocall XML autocall"  # freeswitch-conf/dialplan/autocall.xml

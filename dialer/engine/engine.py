@@ -45,7 +45,9 @@ from dialer.engine.writer import Writer
 from dialer.esl.node import Node, NodeConfig
 from dialer.media import MessageFiles
 from dialer.pacing.pacer import CampaignPacer, PacerPorts
-from dialer.store.store import Claim, Store
+from dialer.store.records import Claim
+from dialer.store.script_results import ClaimInfo
+from dialer.store.store import Store
 from dialer.store.switch_cdrs import SwitchCdrs
 
 log = logging.getLogger("autocall.engine")
@@ -169,9 +171,11 @@ class Engine:
 
     def _claim(
         self, campaign_uuid: str, want: int, node: str, now_ms: int, call_uuids: list[str]
-    ) -> tuple[list[Claim], dict[str, Any]]:
+    ) -> tuple[list[Claim], ClaimInfo]:
         """claim.lua for a pacer: the slots are leased for lease_s and owned by this engine."""
-        return self.store.claim(campaign_uuid, want, node, now_ms, self.lease_ms, call_uuids, owner=self.engine_id)
+        return self.store.calls.claim(
+            campaign_uuid, want, node, now_ms, self.lease_ms, call_uuids, owner=self.engine_id
+        )
 
     def _written(self, campaign_uuids: set[str]) -> None:
         self.campaigns.wake_pacers(campaign_uuids)  # their finished calls freed slots

@@ -54,7 +54,7 @@ class Liveness:
         """Keep ``engine:<id>`` alive: while it exists nobody adopts our calls."""
         while True:
             try:
-                self.store.beat(self.engine_id, self.beat_ttl_ms, json.dumps(self.info()))
+                self.store.engines.beat(self.engine_id, self.beat_ttl_ms, json.dumps(self.info()))
                 if self._in_touch_since is None:
                     self._in_touch_since = time.monotonic()
             except StoreError as exc:
@@ -76,13 +76,13 @@ class Liveness:
             until = int(self.clock() * 1000) + self.lease_ms
             for campaign_uuid, calls in list(self.tracker.by_campaign.items()):
                 try:
-                    self.store.renew(campaign_uuid, list(calls), until)
+                    self.store.calls.renew(campaign_uuid, list(calls), until)
                 except StoreError as exc:
                     log.error("lease renewal failed", extra={"campaign": campaign_uuid, "error": str(exc)})
 
     def forget(self) -> None:
         """Stopping: our calls still up (if any) can be adopted at once by another engine."""
         try:
-            self.store.forget_engine(self.engine_id)
+            self.store.engines.forget(self.engine_id)
         except StoreError:
             pass

@@ -19,7 +19,7 @@ from dialer.engine.calls import InFlight
 from dialer.outcomes import recall, vbot
 from dialer.outcomes.classify import Outcome, classify
 from dialer.outcomes.own_causes import NOT_RUN, NOT_SENT, SWITCH_LOST
-from dialer.store.store import Finish
+from dialer.store.records import Finish
 
 # FreeSWITCH could not create the session, so nothing was dialled: over sessions-per-second or
 # max-sessions, paused, early in a shutdown (DESTINATION_OUT_OF_ORDER), or mod_sofia unloading at

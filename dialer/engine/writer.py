@@ -23,7 +23,8 @@ import gevent.event
 import gevent.queue
 
 from dialer.retry import redis_forever
-from dialer.store.store import Finish, Store
+from dialer.store.records import Finish
+from dialer.store.store import Store
 
 log = logging.getLogger("autocall.engine")
 WRITE_BATCH = 500
@@ -111,10 +112,10 @@ class Writer:
         hangups = [(b.campaign_uuid, b.call_uuid, b.leg, b.hangup) for b in batch if isinstance(b, KeptHangup)]
 
         def write() -> None:
-            self.store.keep_hangups(hangups)
-            self.store.finish(finishes, int(self.clock() * 1000))
+            self.store.calls.keep_hangups(hangups)
+            self.store.calls.finish(finishes, int(self.clock() * 1000))
             if answers:
-                self.store.queue_webhooks(answers, int(self.clock() * 1000))
+                self.store.webhook_queue.queue(answers, int(self.clock() * 1000))
 
         def failed(exc: Exception) -> None:
             log.error("redis write failed; retrying", extra={"error": str(exc), "batch": len(batch)})

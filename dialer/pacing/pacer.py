@@ -27,7 +27,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import gevent
 import gevent.event
@@ -36,7 +35,8 @@ from dialer.domain.context import CampaignContext
 from dialer.domain.enums import CampaignStatus, ModeCall
 from dialer.domain.window import in_window, next_opening
 from dialer.esl.node import Node
-from dialer.store.store import Claim
+from dialer.store.records import Claim
+from dialer.store.script_results import ClaimInfo
 
 log = logging.getLogger("autocall.pacer")
 IDLE_POLL = 1.0  # s: re-check even without a wake-up (other processes' releases)
@@ -59,7 +59,7 @@ class PacerPorts:
     why_not_dialled: Callable[[bool], str]  # (voicemail_detection) why no node may take the calls
     # (campaign, want, node name, now_ms, call uuids) -> claims and claim.lua's info; the engine
     # adds its lease and its id as the slots' owner
-    claim: Callable[[str, int, str, int, list[str]], tuple[list[Claim], dict[str, Any]]]
+    claim: Callable[[str, int, str, int, list[str]], tuple[list[Claim], ClaimInfo]]
     dial: Callable[[Node, CampaignContext, list[Claim]], None]  # originate these claims on this node
     fail_unreadable: Callable[[CampaignContext, Node, list[Claim]], None]  # end at once: lead cannot be opened
 
@@ -157,10 +157,10 @@ class CampaignPacer:
                 ports.dial(node, ctx, claims)
             gevent.sleep(0)
             return
-        if info.get("busy", 0) >= info.get("cap", 1):
+        if info.busy >= info.cap:
             self._sleep(IDLE_POLL)  # a finished call wakes us
             return
-        due = info.get("next_due", -1)
+        due = info.next_due
         wait = IDLE_POLL if due < 0 else min(IDLE_POLL, max(0.001, due / 1000 - now))
         self._sleep(wait)
 

@@ -16,7 +16,8 @@ from dialer.service import readiness
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
 from dialer.service.schema_errors import schema_errors
-from dialer.store.store import MissingReference, NameTaken, Taken
+from dialer.store.errors import MissingReference, NameTaken, Taken
+from dialer.store.script_results import Deletion
 
 NAME_TAKEN = "campaign_name is already taken"
 TAKEN = {"campaign_uuid": "campaign_uuid is already taken", "campaign_id": "campaign_id is already taken"}
@@ -49,9 +50,10 @@ def _missing(campaign: Campaign, field: str) -> Invalid:
 
 def _check_references(svc: Services, campaign: Campaign, changed: set[str]) -> None:
     errors = []
-    if "template_uuid" in changed and campaign.template_uuid and svc.store.get_template(campaign.template_uuid) is None:
+    catalog = svc.store.catalog
+    if "template_uuid" in changed and campaign.template_uuid and catalog.templates.get(campaign.template_uuid) is None:
         errors.append(("template_uuid", f"template {campaign.template_uuid} does not exist"))
-    if "carrier_uuid" in changed and campaign.carrier_uuid and svc.store.get_carrier(campaign.carrier_uuid) is None:
+    if "carrier_uuid" in changed and campaign.carrier_uuid and catalog.carriers.get(campaign.carrier_uuid) is None:
         errors.append(("carrier_uuid", f"carrier {campaign.carrier_uuid} does not exist"))
     for schedule in campaign.schedules or []:
         for name, value in schedule.model_dump(exclude_none=True).items():
@@ -92,7 +94,7 @@ def create(svc: Services, values: dict[str, Any], *, uuid: str = "") -> Campaign
     _check_references(svc, campaign, set(values))
     campaign = _stamp_schedules(campaign, svc.domain_uuid)
     try:
-        return svc.store.create_campaign(campaign)
+        return svc.store.campaigns.create(campaign)
     except NameTaken:
         raise Conflict(NAME_TAKEN) from None
     except Taken as exc:
@@ -102,7 +104,7 @@ def create(svc: Services, values: dict[str, Any], *, uuid: str = "") -> Campaign
 
 
 def get(svc: Services, uuid: str) -> Campaign:
-    campaign = svc.store.get_campaign(uuid)
+    campaign = svc.store.campaigns.get(uuid)
     if campaign is None:
         raise NotFound()
     return campaign
@@ -152,7 +154,7 @@ def update(svc: Services, uuid: str, values: dict[str, Any], *, activating: bool
     # before another client's rename must rename back, index included.
     new_name = merged.campaign_name if "campaign_name" in values else ""
     try:
-        svc.store.update_campaign(uuid, fields, new_name)
+        svc.store.campaigns.update(uuid, fields, new_name)
     except NameTaken:
         raise Conflict(NAME_TAKEN) from None
     except MissingReference as exc:
@@ -164,7 +166,7 @@ def update(svc: Services, uuid: str, values: dict[str, Any], *, activating: bool
 
 def page(svc: Services, *, type: CampaignType | None, limit: int, offset: int) -> tuple[list[Campaign], int]:
     """Campaigns in creation order, optionally of one type: (the page, total matching)."""
-    campaigns = svc.store.get_campaigns(svc.store.campaign_uuids())
+    campaigns = svc.store.campaigns.get_many(svc.store.campaigns.uuids())
     if type is not None:
         campaigns = [c for c in campaigns if c.type is type]
     return campaigns[offset : offset + limit], len(campaigns)
@@ -175,10 +177,10 @@ def names(svc: Services, page: list[Campaign]) -> dict[str, str]:
     a campaign stores uuids only, never a name twice."""
     out: dict[str, str] = {}
     for uuid in {c.template_uuid for c in page if c.template_uuid}:
-        template = svc.store.get_template(uuid)
+        template = svc.store.catalog.templates.get(uuid)
         out[uuid] = template.template_name if template else ""
     for uuid in {c.carrier_uuid for c in page if c.carrier_uuid}:
-        carrier = svc.store.get_carrier(uuid)
+        carrier = svc.store.catalog.carriers.get(uuid)
         out[uuid] = carrier.carrier_name if carrier else ""
     return out
 
@@ -188,10 +190,10 @@ def set_active(svc: Services, uuid: str, active: bool) -> Campaign:
 
 
 def delete(svc: Services, uuid: str) -> None:
-    result = svc.store.delete_campaign(uuid, svc.now_ms())
-    if result == "missing":
+    result = svc.store.campaigns.delete(uuid, svc.now_ms())
+    if result is Deletion.MISSING:
         raise NotFound()
-    if result == "active":
+    if result is Deletion.ACTIVE:
         raise Conflict(MUST_BE_INACTIVE)
 
 
@@ -205,7 +207,7 @@ def run(svc: Services, uuid: str, status: CampaignStatus, *, checked: bool = Tru
             raise Conflict(INACTIVE.format(uuid=uuid))
         _can_dial(svc, campaign)
     try:
-        svc.store.update_campaign(uuid, {"status": status.value})  # one script: refuses a deleted campaign
+        svc.store.campaigns.update(uuid, {"status": status.value})  # one script: refuses a deleted campaign
     except KeyError:
         raise NotFound() from None
 
@@ -230,5 +232,5 @@ def clone(svc: Services, source: Campaign, name: str, status: CampaignStatus = C
 def discard(svc: Services, uuid: str) -> None:
     """Undo a campaign made moments ago by a request that then failed (no call was placed:
     it was never started). Its name is free again; the janitor purges any lead it got."""
-    svc.store.update_campaign(uuid, {"active": "false", "status": CampaignStatus.STOP.value})
-    svc.store.delete_campaign(uuid, svc.now_ms())
+    svc.store.campaigns.update(uuid, {"active": "false", "status": CampaignStatus.STOP.value})
+    svc.store.campaigns.delete(uuid, svc.now_ms())

@@ -22,6 +22,7 @@ from dialer.domain.models import Carrier
 from dialer.routing.dialstring import Leg, UnsafeValue
 from dialer.service.catalog import Catalog
 from dialer.service.errors import Invalid
+from dialer.store.catalog import HashRecords
 from dialer.store.store import Store
 
 GATEWAY = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -63,26 +64,8 @@ class Carriers(Catalog[Carrier]):
     kind = "carrier"
     model = Carrier
 
-    def key(self, store: Store, uuid: str) -> str:
-        return store.keys.carrier(uuid)
-
-    def index(self, store: Store) -> str:
-        return store.keys.carriers
-
-    def uuids(self, store: Store) -> list[str]:
-        return store.carrier_uuids()
-
-    def load(self, store: Store, uuid: str) -> Carrier | None:
-        return store.get_carrier(uuid)
-
-    def to_hash(self, obj: Carrier) -> dict[str, str]:
-        return {"json": obj.model_dump_json()}
-
-    def from_hash(self, data: dict[str, str]) -> Carrier:
-        return Carrier.model_validate_json(data["json"])
-
-    def holds_one(self, data: dict[str, str]) -> bool:
-        return bool(data.get("json"))
+    def records(self, store: Store) -> HashRecords[Carrier]:
+        return store.catalog.carriers
 
     def check_whole(self, obj: Carrier) -> None:
         _check(obj)

@@ -27,7 +27,9 @@ from dialer.domain.window import zone
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
 from dialer.service.schema_errors import schema_errors
-from dialer.store.store import InUse, Store
+from dialer.store.catalog import HashRecords
+from dialer.store.errors import InUse
+from dialer.store.store import Store
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -50,32 +52,10 @@ class Catalog(ABC, Generic[Model]):
     def uuid_field(self) -> str:
         return f"{self.kind}_uuid"
 
-    # -- where and how an object is stored -----------------------------------------
+    # -- where the objects are stored ------------------------------------------------
     @abstractmethod
-    def key(self, store: Store, uuid: str) -> str:
-        """The object's hash."""
-
-    @abstractmethod
-    def index(self, store: Store) -> str:
-        """The registry of every uuid, in creation order."""
-
-    @abstractmethod
-    def uuids(self, store: Store) -> list[str]:
-        """Every uuid, in creation order."""
-
-    @abstractmethod
-    def load(self, store: Store, uuid: str) -> Model | None:
-        """The stored object, None if there is none."""
-
-    @abstractmethod
-    def to_hash(self, obj: Model) -> dict[str, str]: ...
-
-    @abstractmethod
-    def from_hash(self, data: dict[str, str]) -> Model: ...
-
-    def holds_one(self, data: dict[str, str]) -> bool:
-        """Whether a hash read back holds an object (a page skips one deleted meanwhile)."""
-        return bool(data)
+    def records(self, store: Store) -> HashRecords[Model]:
+        """The store's hash records of this kind (dialer/store/catalog.py)."""
 
     # -- checks beyond the model's schema (none unless the kind has some) --------------
     def check_given(self, svc: Services, values: dict[str, Any], current: Model | None) -> None:
@@ -105,23 +85,21 @@ class Catalog(ABC, Generic[Model]):
         uuid = values.pop(self.uuid_field, "") or new_uuid()
         self.check_given(svc, values, None)
         obj = self.validated({**values, self.uuid_field: uuid, **self._stamps(svc, created=True)})
-        store = svc.store
-        if not store.create_hash(self.key(store, uuid), self.index(store), uuid, self.to_hash(obj), svc.now_ms()):
+        if not self.records(svc.store).create(obj, svc.now_ms()):
             raise Conflict(f"{self.uuid_field} is already taken")
         return obj
 
     def get(self, svc: Services, uuid: str) -> Model:
-        obj = self.load(svc.store, uuid)
+        obj = self.records(svc.store).get(uuid)
         if obj is None:
             raise NotFound()
         return obj
 
     def page(self, svc: Services, *, limit: int, offset: int) -> tuple[list[Model], int]:
         """Objects in creation order: (the page, total)."""
-        store = svc.store
-        uuids = self.uuids(store)
-        found = store.hashes([self.key(store, u) for u in uuids[offset : offset + limit]])
-        return [self.from_hash(data) for data in found if self.holds_one(data)], len(uuids)
+        records = self.records(svc.store)
+        uuids = records.uuids()
+        return records.get_many(uuids[offset : offset + limit]), len(uuids)
 
     def update(self, svc: Services, uuid: str, values: dict[str, Any]) -> Model:
         """Change the fields given (a field left out keeps its value)."""
@@ -131,32 +109,32 @@ class Catalog(ABC, Generic[Model]):
         values = {k: v for k, v in values.items() if k not in self.read_only and k != self.uuid_field}
         stamps = self._stamps(svc, created=False)
 
-        def change(current_raw: dict[str, str]) -> dict[str, str]:
-            current = self.from_hash(current_raw)
-            self.check_given(svc, values, current)
-            return self.to_hash(self.validated({**current.model_dump(), **values, **stamps}))
+        records = self.records(svc.store)
 
-        return self.from_hash(self.rewrite(svc, uuid, change))
+        def change(current_raw: dict[str, str]) -> dict[str, str]:
+            current = records.from_hash(current_raw)
+            self.check_given(svc, values, current)
+            return records.to_hash(self.validated({**current.model_dump(), **values, **stamps}))
+
+        return records.from_hash(self.rewrite(svc, uuid, change))
 
     def rewrite(self, svc: Services, uuid: str, change: Callable[[dict[str, str]], dict[str, str]]) -> dict[str, str]:
         """Rewrite the stored object, then have every engine reload the campaigns that use it
         (a new text, audio file or gateway takes effect on running campaigns at once)."""
-        store = svc.store
         try:
-            new = store.rewrite_hash(self.key(store, uuid), change)
+            new = self.records(svc.store).rewrite(uuid, change)
         except KeyError:
             raise NotFound() from None
-        campaigns = store.get_campaigns(store.campaign_uuids())
-        users = [c.campaign_uuid for c in campaigns if getattr(c, self.uuid_field) == uuid]
+        campaigns = svc.store.campaigns
+        users = [c.campaign_uuid for c in campaigns.get_many(campaigns.uuids()) if getattr(c, self.uuid_field) == uuid]
         if users:
-            store.announce_changed(users)
+            campaigns.announce_changed(users)
         return new
 
     def delete(self, svc: Services, uuid: str) -> None:
         """Delete an object no campaign uses (409 names the first campaign that does)."""
-        store = svc.store
         try:
-            store.delete_unused(self.key(store, uuid), self.index(store), uuid, self.uuid_field)
+            self.records(svc.store).delete_unused(uuid)
         except KeyError:
             raise NotFound() from None
         except InUse as exc:

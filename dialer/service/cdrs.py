@@ -64,7 +64,7 @@ def resolve(svc: Services, campaign_uuid: str, start: str | None, end: str | Non
     """The campaign (404 ``campaign is not found``) and its range: ``start`` inclusive, ``end``
     inclusive to the second, both ``YYYY-MM-DD HH:MM:SS`` (or a bare date) in its time zone.
     A date left out leaves that side open."""
-    campaign = svc.store.get_campaign(campaign_uuid) if campaign_uuid else None
+    campaign = svc.store.campaigns.get(campaign_uuid) if campaign_uuid else None
     if campaign is None:
         raise NotFound(CAMPAIGN_NOT_FOUND)
     tz = zone(campaign.time_zone)
@@ -101,7 +101,7 @@ def _scan(svc: Services, rng: Range, after: tuple[int, str] | None, batch: int) 
         if stored.get("reported") != "1":
             yield ms, call, {}
             continue
-        cdr = svc.store.open_cdr(call, stored)  # enable_encrypt: numbers, answered_number, reason
+        cdr = svc.store.sealed.open_cdr(call, stored)  # enable_encrypt: numbers, answered_number, reason
         if "unreadable" in cdr and not warned:
             warned = True  # shown as stored (sealed); said once per listing, not per CDR
             extra = {"campaign": rng.campaign.campaign_uuid, "call": call, "error": cdr["unreadable"]}
@@ -126,7 +126,7 @@ def total(svc: Services, rng: Range) -> int:
     hi = min(datetime.fromtimestamp(rng.hi_ms / 1000, rng.tz), span_hi) if rng.hi_ms < FOREVER_MS else span_hi
     if hi <= lo:
         return 0
-    return int(svc.store.report(rng.campaign, lo, hi).get("total_calls", 0))
+    return int(svc.store.reports.report(rng.campaign, lo, hi).get("total_calls", 0))
 
 
 # -- the two operations ------------------------------------------------------------

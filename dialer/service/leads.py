@@ -52,7 +52,7 @@ class LeadRules:
         self.campaign = campaign
         self.required: list[str] = []
         self.otp_field = ""
-        template = svc.store.get_template(campaign.template_uuid) if campaign.template_uuid else None
+        template = svc.store.catalog.templates.get(campaign.template_uuid) if campaign.template_uuid else None
         if template is not None and campaign.type_autocall is TypeAutocall.VOICE_TTS and template.text:
             self.required = sorted(placeholders(template.text))
         if campaign.type_autocall is TypeAutocall.VOICE_OTP:
@@ -101,7 +101,7 @@ def _json_type(value: Any) -> str:
 
 
 def campaign_for_import(svc: Services, campaign_uuid: str) -> Campaign:
-    campaign = svc.store.get_campaign(campaign_uuid)
+    campaign = svc.store.campaigns.get(campaign_uuid)
     if campaign is None:
         raise NotFound(CAMPAIGN_NOT_FOUND)
     return campaign

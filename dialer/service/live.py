@@ -152,8 +152,9 @@ def snapshot(svc: Services) -> LiveSnapshot:
     now_s = svc.clock()
     now_ms = int(now_s * 1000)
     store = svc.store
-    running = sorted(store.running_campaigns())
-    campaigns: list[Campaign] = sorted(store.get_campaigns(running) if running else [], key=lambda c: c.campaign_id)
+    running = sorted(store.campaigns.running())
+    found = store.campaigns.get_many(running) if running else []
+    campaigns: list[Campaign] = sorted(found, key=lambda c: c.campaign_id)
     days: list[str] = []
     wanted: list[CountsWanted] = []
     for c in campaigns:

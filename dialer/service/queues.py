@@ -32,6 +32,7 @@ from dialer.service.context import Services
 from dialer.service.errors import BadRequest, Conflict, Invalid, NotFound
 from dialer.service.leads import Duplicate, ImportResult, LeadRules, Remember, Row
 from dialer.service.schema_errors import schema_errors
+from dialer.store.script_results import DeleteRule, Deletion
 
 QUEUE_NOT_FOUND = "queue not found"
 TEMPLATE_NOT_FOUND = "template not found"
@@ -93,8 +94,8 @@ class Pushed:
 # -- lookups ---------------------------------------------------------------------------
 def queue(svc: Services, queue_code: str) -> Campaign:
     """The campaign a queue_code names, or ``queue not found``."""
-    uuid = svc.store.campaign_uuid_by_name(queue_code)
-    campaign = svc.store.get_campaign(uuid) if uuid else None
+    uuid = svc.store.campaigns.uuid_by_name(queue_code)
+    campaign = svc.store.campaigns.get(uuid) if uuid else None
     if campaign is None:
         raise NotFound(QUEUE_NOT_FOUND)
     return campaign
@@ -106,9 +107,7 @@ def template_by_name(svc: Services, name: str) -> Template:
     Names are not unique in the template API: two templates of that name are
     refused (409) rather than one picked at random.
     """
-    keys = svc.store.keys
-    uuids = svc.store.template_uuids()
-    found = [Template.from_redis(d) for d in svc.store.hashes([keys.template(u) for u in uuids]) if d]
+    found = svc.store.catalog.templates.all()
     named = [t for t in found if t.template_name == name]
     if len(named) > 1:
         raise Conflict(f"template {name} is ambiguous: {len(named)} templates have this name; rename one "
@@ -206,8 +205,8 @@ def _sort(svc: Services, current: Campaign | None, customers: list[Customer]) ->
     with no valid mobile; the others become rows for the template's rules (:func:`_takes_one`)."""
     out = Pushed()
     ids = list(dict.fromkeys(c.id for c in customers))
-    dnc = svc.store.dnc_members(current.campaign_uuid, ids) if current else set()
-    queued = svc.store.queued_ids(current.campaign_uuid, ids) if current else set()
+    dnc = svc.store.leads.dnc_members(current.campaign_uuid, ids) if current else set()
+    queued = svc.store.leads.queued_ids(current.campaign_uuid, ids) if current else set()
     rows: list[Row] = []
     first: set[str] = set()
     for n, customer in enumerate(customers):
@@ -279,8 +278,8 @@ def push(svc: Services, settings: Settings, customers: list[Customer], remember:
     written when none is taken. With an Idempotency-Key, ``answer`` renders what is remembered."""
     template = template_by_name(svc, settings.template)
     for _ in range(ATTEMPTS):
-        uuid = svc.store.campaign_uuid_by_name(settings.queue_code)
-        current = svc.store.get_campaign(uuid) if uuid else None
+        uuid = svc.store.campaigns.uuid_by_name(settings.queue_code)
+        current = svc.store.campaigns.get(uuid) if uuid else None
         values = _changes(settings, template, current)
         out, rows = _sort(svc, current, customers)
         if not _takes_one(LeadRules(svc, _prospect(current, values)), rows, out):
@@ -323,7 +322,7 @@ def do_not_call(svc: Services, queue_code: str, ids: list[str]) -> None:
     campaign = queue(svc, queue_code)
     unique = list(dict.fromkeys(ids))
     for base in range(0, len(unique), CHUNK):
-        svc.store.add_dnc(campaign.campaign_uuid, unique[base : base + CHUNK])
+        svc.store.leads.add_dnc(campaign.campaign_uuid, unique[base : base + CHUNK])
 
 
 def _run(svc: Services, queue_code: str, status: CampaignStatus) -> None:
@@ -346,8 +345,8 @@ def start(svc: Services, queue_code: str) -> None:
 def delete(svc: Services, queue_code: str) -> None:
     """Remove a queue that is not running; its queue_code can be pushed again as a new queue."""
     campaign = queue(svc, queue_code)
-    result = svc.store.delete_campaign(campaign.campaign_uuid, svc.now_ms(), rule="stopped")
-    if result == "missing":
+    result = svc.store.campaigns.delete(campaign.campaign_uuid, svc.now_ms(), DeleteRule.STOPPED)
+    if result is Deletion.MISSING:
         raise NotFound(QUEUE_NOT_FOUND)
-    if result == "running":
+    if result is Deletion.RUNNING:
         raise Conflict(QUEUE_RUNNING)

@@ -21,6 +21,6 @@ def means_of(svc: Services) -> Means:
 
 def problems(svc: Services, campaign: Campaign) -> list[str]:
     """:func:`missing` for a campaign as the API sees it (its template and carrier read from Redis)."""
-    template = svc.store.get_template(campaign.template_uuid) if campaign.template_uuid else None
-    carrier = svc.store.get_carrier(campaign.carrier_uuid) if campaign.carrier_uuid else None
+    template = svc.store.catalog.templates.get(campaign.template_uuid) if campaign.template_uuid else None
+    carrier = svc.store.catalog.carriers.get(campaign.carrier_uuid) if campaign.carrier_uuid else None
     return missing(campaign, template, carrier, means_of(svc))

@@ -22,7 +22,7 @@ from dialer.domain.enums import RecallStatus, ReportKey
 from dialer.domain.window import zone
 from dialer.service.context import Services
 from dialer.service.errors import Invalid, NotFound
-from dialer.store.store import REPORT_FIELDS
+from dialer.store.reports import REPORT_FIELDS
 
 CAMPAIGN_NOT_FOUND = "campaign is not found"  # the seed's wording
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
@@ -113,7 +113,7 @@ def local_range(svc: Services, time_zone: str, created: datetime | None, start: 
 
 
 def report(svc: Services, campaign_uuid: str, start: str | None, end: str | None) -> dict[str, Any]:
-    campaign = svc.store.get_campaign(campaign_uuid) if campaign_uuid else None
+    campaign = svc.store.campaigns.get(campaign_uuid) if campaign_uuid else None
     if campaign is None:
         raise NotFound(CAMPAIGN_NOT_FOUND)
     lo, hi = local_range(svc, campaign.time_zone, campaign.created_at, start, end)
@@ -125,7 +125,7 @@ def report(svc: Services, campaign_uuid: str, start: str | None, end: str | None
     if campaign.created_at and lo < campaign.created_at:
         lo = max(lo, campaign.created_at.replace(minute=0, second=0, microsecond=0))
     hi = min(hi, datetime.fromtimestamp(svc.clock(), lo.tzinfo) + timedelta(hours=1))
-    totals = svc.store.report(campaign, lo, hi) if lo < hi else {}
+    totals = svc.store.reports.report(campaign, lo, hi) if lo < hi else {}
     return {
         "status": {k.value: int(totals.get(k.value, 0)) for k in ReportKey},
         **{f: int(totals.get(f, 0)) for f in REPORT_FIELDS},

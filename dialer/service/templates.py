@@ -36,6 +36,7 @@ from dialer.routing.dialstring import UnsafeValue, escape_value
 from dialer.service.catalog import Catalog, local_now
 from dialer.service.context import Services
 from dialer.service.errors import Invalid, NotFound, ServiceError
+from dialer.store.catalog import HashRecords
 from dialer.store.store import Store
 from tts.template import TextRefused, check_text
 
@@ -173,23 +174,8 @@ class Templates(Catalog[Template]):
     read_only = READ_ONLY
     stamped = True
 
-    def key(self, store: Store, uuid: str) -> str:
-        return store.keys.template(uuid)
-
-    def index(self, store: Store) -> str:
-        return store.keys.templates
-
-    def uuids(self, store: Store) -> list[str]:
-        return store.template_uuids()
-
-    def load(self, store: Store, uuid: str) -> Template | None:
-        return store.get_template(uuid)
-
-    def to_hash(self, obj: Template) -> dict[str, str]:
-        return obj.to_redis()
-
-    def from_hash(self, data: dict[str, str]) -> Template:
-        return Template.from_redis(data)
+    def records(self, store: Store) -> HashRecords[Template]:
+        return store.catalog.templates
 
     def check_given(self, svc: Services, values: dict[str, Any], current: Template | None) -> None:
         _check(svc, values, current)
@@ -198,9 +184,7 @@ class Templates(Catalog[Template]):
         """Delete a template no campaign uses; its uploaded audio goes too unless another template names it."""
         super().delete(svc, uuid)
         name = f"template-{uuid}.wav"
-        store = svc.store
-        others = store.hashes([self.key(store, u) for u in store.template_uuids()])
-        if all(data.get("audio_file") != name for data in others):
+        if all(other.audio_file != name for other in svc.store.catalog.templates.all()):
             (svc.audio_dir / name).unlink(missing_ok=True)
 
 

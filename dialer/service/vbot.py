@@ -28,8 +28,8 @@ log = logging.getLogger("autocall.api")
 
 def template_campaign(svc: Services, campaign_id: int) -> Campaign:
     """The campaign VBot names by its integer id, to be cloned; NotFound when there is none."""
-    uuid = svc.store.campaign_uuid_by_id(campaign_id)
-    source = svc.store.get_campaign(uuid) if uuid else None
+    uuid = svc.store.campaigns.uuid_by_id(campaign_id)
+    source = svc.store.campaigns.get(uuid) if uuid else None
     if source is None:
         raise NotFound(f"campaignId {campaign_id}: no such template campaign")
     return source

@@ -10,7 +10,7 @@ a delivery is never both dead and queued, and one the sender (or another
 request) moves meanwhile is left alone.
 
 Delivery ids are decimal numbers from the ``seq:webhook`` counter (used by
-both ``finish.lua`` and :meth:`Store.queue_webhooks`); nothing else is
+both ``finish.lua`` and :meth:`WebhookQueue.queue` (dialer/store/webhook_queue.py)); nothing else is
 accepted, so no request text ever reaches a Redis key name.
 """
 
@@ -47,7 +47,7 @@ def stats(svc: Services) -> dict[str, int]:
 def _body(store: Store, delivery: str, data: dict[str, str]) -> str:
     """The body as it is POSTed (enable_encrypt: opened); one that cannot be opened is shown as stored."""
     try:
-        return store.open_webhook_body(data)
+        return store.sealed.open_webhook_body(data)
     except SealError as exc:
         log.error("webhook body cannot be opened", extra={"delivery": delivery, "error": str(exc)})
         return data.get("body", "")

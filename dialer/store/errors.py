@@ -1,9 +1,10 @@
-"""What the store raises when Redis cannot answer, named so callers above it never import redis.
+"""What the store raises: Redis failing to answer, and the refusals of a write.
 
 Only ``dialer/store`` imports redis (an import-linter contract in
 pyproject.toml): the API, the services, the engine and the commands catch
 :data:`StoreError` to answer 503, retry or log, and stay unaware of the client
-library underneath.
+library underneath. The refusals name what a write could not do, for the
+caller to tell its client.
 """
 
 from __future__ import annotations
@@ -11,3 +12,23 @@ from __future__ import annotations
 import redis
 
 StoreError = redis.RedisError  # any failure of the Redis client: connection, timeout, a refused write
+
+
+class NameTaken(Exception):
+    """A campaign name another campaign holds (names are unique)."""
+
+
+class Taken(Exception):
+    """A campaign's chosen ``campaign_uuid`` or ``campaign_id`` belongs to another (the field's name)."""
+
+
+class MissingReference(Exception):
+    """A campaign names a template or carrier that does not exist (the field's name)."""
+
+
+class InUse(Exception):
+    """An object a campaign still refers to."""
+
+    def __init__(self, campaign_name: str) -> None:
+        super().__init__(campaign_name)
+        self.campaign_name = campaign_name

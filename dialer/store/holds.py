@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dialer.store.replies import text
 from dialer.store.store import Store
 
 
@@ -41,4 +42,4 @@ class HeldCampaigns:
         if not campaign_uuids:
             return {}
         raws = self.r.hmget(self.key, campaign_uuids)
-        return {u: e for u, raw in zip(campaign_uuids, raws, strict=True) if (e := parse(raw)) is not None}
+        return {u: e for u, raw in zip(campaign_uuids, raws, strict=True) if (e := parse(text(raw))) is not None}

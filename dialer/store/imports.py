@@ -16,17 +16,16 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import redis
 
 from dialer.domain.ids import new_uuid
 from dialer.domain.models import Lead
-from dialer.store.sealing import NoKey
-
-if TYPE_CHECKING:
-    from dialer.store.store import Store
+from dialer.store.keys import Keys
+from dialer.store.replies import text
+from dialer.store.scripts import Scripts
+from dialer.store.sealed_fields import SealedFields
 
 log = logging.getLogger("autocall.store")
 STAGE_BATCH = 2000  # leads per staging transaction, and the most a commit takes whole (unstaged)
@@ -64,44 +63,37 @@ class Answer:
     ttl_ms: int
 
 
-def _script(client: redis.Redis, name: str) -> Any:
-    return client.register_script(resources.files("dialer.store").joinpath("lua", f"{name}.lua").read_text())
-
-
 class LeadImports:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.keys = store.keys
-        self._stage = _script(store.r, "stage_leads")
-        self._commit = _script(store.r, "commit_leads")
-        self._abandon = _script(store.r, "abandon_import")
-        self._reclaim = _script(store.r, "reclaim_creation")
+    def __init__(self, client: redis.Redis, keys: Keys, scripts: Scripts, sealed: SealedFields) -> None:
+        self.r = client
+        self.keys = keys
+        self.scripts = scripts
+        self.sealed = sealed
 
     # -- rows ------------------------------------------------------------------------------
     def _sealed(self, campaign_uuid: str) -> bool:
-        sealed = bool(self.store.sealed_campaigns([campaign_uuid]))
-        if sealed and not self.store.sealer.ready:
-            raise NoKey("AUTOCALL_ENCRYPTION_KEY is not set: leads of an enable_encrypt campaign cannot be stored")
-        return sealed
+        sealed = self.sealed.campaigns([campaign_uuid])
+        self.sealed.need_key(sealed)
+        return bool(sealed)
 
     def _row(self, lead: Lead, sealed: bool) -> list[Any]:
         """The lead hash's own values, in stage_leads.lua's order (numbers and fields sealed when asked)."""
         numbers, fields = json.dumps(lead.numbers), json.dumps(lead.fields, ensure_ascii=False)
         if sealed:
-            numbers = self.store.sealer.seal(numbers, f"lead:{lead.lead_uuid}:numbers")
-            fields = self.store.sealer.seal(fields, f"lead:{lead.lead_uuid}:fields")
+            numbers = self.sealed.sealer.seal(numbers, f"lead:{lead.lead_uuid}:numbers")
+            fields = self.sealed.sealer.seal(fields, f"lead:{lead.lead_uuid}:fields")
         return [lead.lead_uuid, lead.external_id, numbers, json.dumps([n.value for n in lead.networks]), fields,
                 lead.call_id, lead.max_attempts]  # fmt: skip
 
     def _index(self, lead: Lead, sealed: bool) -> str:
         """The lead's entries in the duplicate index, space-separated: its numbers, or their digests when sealed."""
-        return " ".join(self.store.sealer.digest(n) for n in lead.numbers) if sealed else " ".join(lead.numbers)
+        return " ".join(self.sealed.sealer.digest(n) for n in lead.numbers) if sealed else " ".join(lead.numbers)
 
     # -- staging ---------------------------------------------------------------------------
     def begin(self, campaign_uuid: str, ttl_ms: int) -> str:
         """A new import's id, its marker written (it expires before any lead staged after it)."""
         import_id = new_uuid()
-        self.store.r.set(self.keys.staged(import_id), campaign_uuid, px=ttl_ms)
+        self.r.set(self.keys.staged(import_id), campaign_uuid, px=ttl_ms)
         return import_id
 
     def stage(self, import_id: str, leads: list[Lead], now_ms: int, ttl_ms: int,
@@ -120,8 +112,7 @@ class LeadImports:
     def stage_batch(self, import_id: str, campaign_uuid: str, rows: list[list[Any]], now_ms: int,
                     ttl_ms: int) -> None:  # fmt: skip
         """One script call: each lead hash is written with its TTL, or none of the batch."""
-        payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
-        if not self._stage(args=[self.store.prefix, import_id, ttl_ms, campaign_uuid, now_ms, payload]):
+        if not self.scripts.stage_leads(import_id, ttl_ms, campaign_uuid, now_ms, rows):
             raise StagingLost("the import's staging expired before all its rows were written "
                               "(AUTOCALL_IMPORT_STAGING_SECONDS); nothing was written")  # fmt: skip
 
@@ -131,8 +122,8 @@ class LeadImports:
         uuids = [x.lead_uuid for x in leads]
         try:
             for base in range(0, max(len(uuids), 1), ABANDON_BATCH):
-                last = "1" if base + ABANDON_BATCH >= len(uuids) else "0"
-                self._abandon(args=[self.store.prefix, import_id, last, *uuids[base : base + ABANDON_BATCH]])
+                last = base + ABANDON_BATCH >= len(uuids)
+                self.scripts.abandon_import(import_id, last, uuids[base : base + ABANDON_BATCH])
         except redis.RedisError as exc:
             log.warning("staged leads left to expire", extra={"import": import_id, "error": str(exc)})
 
@@ -145,33 +136,34 @@ class LeadImports:
         KeyError if the campaign is gone; :class:`StagingLost` if the staging expired."""
         sealed = self._sealed(campaign_uuid)
         hashes = "" if import_id else json.dumps([self._row(x, sealed) for x in leads], ensure_ascii=False)
-        args: list[Any] = [self.store.prefix, campaign_uuid, import_id, now_ms, "1" if pending_only else "0",
-                           len(leads), json.dumps(drop or []), answer.key if answer else "",
-                           answer.text if answer else "", answer.ttl_ms if answer else 0, "1" if start else "0",
-                           hashes]  # fmt: skip
+        rows: list[Any] = []
         for x in leads:
-            args += [x.lead_uuid, x.external_id, self._index(x, sealed)]
-        out = json.loads(self._commit(args=args))
-        if "missing" in out:
-            raise KeyError(out["missing"])
-        if "expired" in out or "lost" in out:
+            rows += [x.lead_uuid, x.external_id, self._index(x, sealed)]
+        out = self.scripts.commit_leads(
+            campaign_uuid, import_id, now_ms, pending_only=pending_only, count=len(leads), drop=drop or [],
+            answer_key=answer.key if answer else "", answer=answer.text if answer else "",
+            answer_ttl_ms=answer.ttl_ms if answer else 0, start=start, hashes=hashes, rows=rows,
+        )
+        if out.missing is not None:
+            raise KeyError(out.missing)
+        if out.expired is not None or out.lost is not None:
             raise StagingLost("the staged rows expired before the commit (AUTOCALL_IMPORT_STAGING_SECONDS); "
                               "nothing was written")  # fmt: skip
-        if "replay" in out:
-            return Committed(replay=out["replay"])
-        if "clashes" in out:
-            return Committed(clashes=[Clash(*c) for c in out["clashes"]])
-        return Committed(count=int(out["ok"]))
+        if out.replay is not None:
+            return Committed(replay=out.replay)
+        if out.clashes:
+            return Committed(clashes=[Clash(*c) for c in out.clashes])
+        return Committed(count=int(out.ok or 0))
 
     def remembered(self, key: str) -> str | None:
         """The answer kept under an Idempotency-Key (``Keys.idempotency``), if any."""
-        return self.store.r.get(key)
+        return text(self.r.get(key))
 
     # -- VBot creations: a campaign made for an import, started by its commit ----------------------
     def mark_creating(self, name: str, campaign_uuid: str) -> None:
-        self.store.r.hset(self.keys.creating, name, campaign_uuid)
+        self.r.hset(self.keys.creating, name, campaign_uuid)
 
     def reclaim(self, name: str, now_ms: int) -> str:
         """Delete the campaign of an unfinished creation under ``name`` (never started, never
         dialled) so the name is free again; its uuid, or "" when there is none."""
-        return self._reclaim(args=[self.store.prefix, name, now_ms]) or ""
+        return self.scripts.reclaim_creation(name, now_ms)

@@ -1,9 +1,11 @@
 """Every Redis key autocall uses, in one place, named for humans.
 
 All keys live under one prefix (default ``autocall``). docs/redis-keys.md
-describes each one and how to inspect it with ``redis-cli``. The Lua
-scripts build the same names from the prefix (see ``lua/*.lua``); a test
-checks that both agree.
+describes each one and how to inspect it with ``redis-cli``. The Lua scripts
+(``lua/*.lua``) are handed every key they touch in ``KEYS`` (dialer/store/scripts.py
+builds them here); a key a script only finds from data it reads itself (the leads it
+takes from a queue...) is built from a key PREFIX handed the same way (the properties
+``*_prefix`` below; tests/test_store_scripts.py checks the suffixes the scripts add).
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ class Keys:
     def hopper(self, uuid: str) -> str:  # ZSET lead -> order: pre-loaded, dialled in order
         return f"{self.prefix}:campaign:{uuid}:hopper"
 
+    def hopper_seq(self, uuid: str) -> str:  # STRING the hopper's order counter
+        return f"{self.prefix}:campaign:{uuid}:hopper-seq"
+
     def calls(self, uuid: str) -> str:  # ZSET call uuid -> lease expiry ms: in-flight attempts (slots)
         return f"{self.prefix}:campaign:{uuid}:calls"
 
@@ -144,3 +149,25 @@ class Keys:
     @property
     def webhooks_dead(self) -> str:  # LIST deliveries that failed for good (never silently dropped)
         return f"{self.prefix}:webhooks:dead"
+
+    # -- key PREFIXES: what a Lua script appends an id it reads itself to (docs/redis-keys.md,
+    #    "Keys the scripts touch") ------------------------------------------------------------
+    @property
+    def campaign_prefix(self) -> str:  # + campaign uuid [+ ':calls', ':busy'...]: a batch over campaigns
+        return self.campaign("")
+
+    @property
+    def lead_prefix(self) -> str:  # + lead uuid: leads taken from a queue or an index
+        return self.lead("")
+
+    @property
+    def call_prefix(self) -> str:  # + call uuid: calls read from a campaign's slots
+        return self.call("")
+
+    @property
+    def engine_prefix(self) -> str:  # + engine id: the owner named in a call hash
+        return self.engine("")
+
+    @property
+    def webhook_prefix(self) -> str:  # + delivery id: deliveries read from the due line
+        return self.webhook("")

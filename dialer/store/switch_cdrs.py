@@ -33,7 +33,7 @@ class SwitchCdrs:
         if not cdrs and not probes:
             return 0, []
         pipe = self.r.pipeline(transaction=False)
-        self.store.keep_hangups(cdrs, client=pipe)
+        self.store.calls.keep_hangups(cdrs, client=pipe)
         for _, call, _, _ in cdrs:
             pipe.hget(self.keys.call(call), "hangup_cause")
         for probe in probes or ():

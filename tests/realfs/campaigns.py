@@ -85,12 +85,12 @@ class Results:
         self.store, self.campaign = store, campaign
 
     def lead(self, number: str) -> dict[str, str]:
-        return self.store.get_lead(self.campaign.leads[number])
+        return self.store.leads.get(self.campaign.leads[number])
 
     def attempts(self, number: str) -> list[dict[str, str]]:
         """The lead's attempts (its CDRs in Redis), oldest first."""
         calls = self.store.r.lrange(self.store.keys.lead_calls(self.campaign.leads[number]), 0, -1)
-        return [self.store.call(c) for c in calls]
+        return [self.store.calls.get(c) for c in calls]
 
     def status(self, number: str) -> tuple[str, int]:
         """(the last attempt's recall_status, or "" before any; the attempts the lead used up)."""
@@ -99,15 +99,15 @@ class Results:
 
     def waiting(self) -> int:
         """Leads not dialled yet (fresh, or pre-loaded in the hopper)."""
-        sizes = self.store.queue_sizes(self.campaign.uuid)
+        sizes = self.store.reports.queue_sizes(self.campaign.uuid)
         return sizes["fresh"] + sizes["hopper"]
 
     def done(self) -> bool:
-        return all(self.store.get_lead(x).get("state") == "done" for x in self.campaign.leads.values())
+        return all(self.store.leads.get(x).get("state") == "done" for x in self.campaign.leads.values())
 
     def settled(self) -> bool:
         """Every lead done and no slot held: nothing more will happen."""
-        sizes = self.store.queue_sizes(self.campaign.uuid)
+        sizes = self.store.reports.queue_sizes(self.campaign.uuid)
         return self.done() and sizes["in_flight"] == 0
 
     def wait_settled(self, timeout: float) -> None:
@@ -116,7 +116,7 @@ class Results:
     def summary(self) -> dict[str, int]:
         states: dict[str, int] = {}
         for lead in self.campaign.leads.values():
-            state = self.store.get_lead(lead).get("state", "?")
+            state = self.store.leads.get(lead).get("state", "?")
             states[state] = states.get(state, 0) + 1
         return states
 

@@ -166,19 +166,19 @@ def test_an_originate_claimed_by_a_dead_engine_is_judged_never_run_and_dialled_o
     # FreeSWITCH is not up yet: the campaign runs, but no node is usable and nothing is claimed.
     campaign = start_campaign(autocall, numbers, message_seconds=MESSAGE_SECONDS, **CAMPAIGN)
     autocall.stop()  # nothing may race the dead engine's claim below
-    assert store.queue_sizes(campaign.uuid)["in_flight"] == 0
+    assert store.reports.queue_sizes(campaign.uuid)["in_flight"] == 0
     results = Results(store, campaign)
     fs.start()
 
     # An engine beat, claimed a slot on fs1 (claim.lua, as its pacer does) and died before sending the originate.
     dead = "dead-" + uuid.uuid4().hex
-    store.beat(dead, 1)
-    (claim,), _ = store.claim(campaign.uuid, 1, "fs1", int(time.time() * 1000), 60_000, [str(uuid.uuid4())],
+    store.engines.beat(dead, 1)
+    (claim,), _ = store.calls.claim(campaign.uuid, 1, "fs1", int(time.time() * 1000), 60_000, [str(uuid.uuid4())],
                               owner=dead)  # fmt: skip
     staged = next(n for n, lead in campaign.leads.items() if lead == claim.lead_uuid)
     staged_call = claim.call_uuid  # the lead's call id (given at import): the originate's origination_uuid
     assert staged_call == campaign.calls[staged]
-    wait_for(lambda: dead in store.dead_engines(), 5, "the dead engine's liveness key expired")
+    wait_for(lambda: dead in store.engines.dead(), 5, "the dead engine's liveness key expired")
 
     with FsWatch(fs, "CHANNEL_CREATE CHANNEL_HANGUP_COMPLETE") as watch:
         autocall.start()

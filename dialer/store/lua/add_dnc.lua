@@ -2,14 +2,19 @@
 -- One script, so an import (add_leads.lua checks the list) can never slip a lead in between
 -- the list and the flags: every lead of a listed customer is flagged, now or when it arrives.
 -- A lead not yet dialled is skipped by claim.lua; a call in progress is left alone (no recall).
--- ARGV: prefix, campaign uuid, customer ids... Returns the number of existing leads flagged.
-local ck = ARGV[1] .. ':campaign:' .. ARGV[2]
+--
+-- KEYS: the campaign's dnc, the campaign's external, the lead key PREFIX (e.g. 'autocall:lead:')
+-- The leads flagged are the ones the external index names, read here: their keys cannot be
+-- declared before the call, so the script builds them from the declared prefix
+-- (docs/redis-keys.md, "Keys the scripts touch").
+-- ARGV: customer ids... Returns the number of existing leads flagged.
+local dnc, external, lead_prefix = KEYS[1], KEYS[2], KEYS[3]
 local marked = 0
-for i = 3, #ARGV do
-  redis.call('SADD', ck .. ':dnc', ARGV[i])
-  local lead = redis.call('HGET', ck .. ':external', ARGV[i])
+for i = 1, #ARGV do
+  redis.call('SADD', dnc, ARGV[i])
+  local lead = redis.call('HGET', external, ARGV[i])
   if lead then
-    redis.call('HSET', ARGV[1] .. ':lead:' .. lead, 'dnc', '1')
+    redis.call('HSET', lead_prefix .. lead, 'dnc', '1')
     marked = marked + 1
   end
 end

@@ -2,32 +2,36 @@
 --
 -- A slot (a member of :calls) belongs to the engine named by its call
 -- hash's `owner`; a live engine keeps `engine:<id>` alive. Slots on one of
--- the given FreeSWITCH nodes whose owner is gone are re-owned by ARGV[4]
+-- the given FreeSWITCH nodes whose owner is gone are re-owned by ARGV[2]
 -- and their lease renewed, in one step, so two surviving engines never
--- adopt the same call. A slot of ARGV[4]'s own whose lease expired is
+-- adopt the same call. A slot of ARGV[2]'s own whose lease expired is
 -- returned too: its engine no longer tracks it (the caller skips the ones it does). The adopter then asks FreeSWITCH what became of each.
 --
--- ARGV: prefix, campaign uuid, now ms, new owner, lease ms, JSON list of node names, limit
+-- KEYS: the campaign's calls, the call key PREFIX (e.g. 'autocall:call:'), the engine key PREFIX
+-- (e.g. 'autocall:engine:'). The calls and their owners are read here from :calls and the call
+-- hashes, so their keys are built from the declared prefixes (docs/redis-keys.md, "Keys the
+-- scripts touch").
+-- ARGV: now ms, new owner, lease ms, JSON list of node names, limit
 -- Returns JSON [[call, lead, network, node, start_ms, {leg: hangup JSON}], ...] (hangups kept by
 -- keep_hangups.lua while nobody tracked the call)
-local prefix, camp, now, me = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local lease, limit = tonumber(ARGV[5]), tonumber(ARGV[7])
+local calls_k, call_prefix, engine_prefix = KEYS[1], KEYS[2], KEYS[3]
+local now, me = tonumber(ARGV[1]), ARGV[2]
+local lease, limit = tonumber(ARGV[3]), tonumber(ARGV[5])
 local nodes = {}
-for _, name in ipairs(cjson.decode(ARGV[6])) do nodes[name] = true end
-local calls_k = prefix .. ':campaign:' .. camp .. ':calls'
+for _, name in ipairs(cjson.decode(ARGV[4])) do nodes[name] = true end
 local out = {}
 local slots = redis.call('ZRANGE', calls_k, 0, -1, 'WITHSCORES')
 for i = 1, #slots, 2 do
   if #out >= limit then break end
   local call, lease_end = slots[i], tonumber(slots[i + 1])
-  local ck = prefix .. ':call:' .. call
+  local ck = call_prefix .. call
   local h = redis.call('HMGET', ck, 'owner', 'node', 'lead', 'network', 'start_ms')
   local owner = h[1] or ''
   local orphaned
   if owner == me then
     orphaned = lease_end < now  -- ours, but nobody renews it: we lost track (e.g. Redis lost a write)
   else
-    orphaned = owner == '' or redis.call('EXISTS', prefix .. ':engine:' .. owner) == 0
+    orphaned = owner == '' or redis.call('EXISTS', engine_prefix .. owner) == 0
   end
   if nodes[h[2] or ''] and orphaned then
     redis.call('HSET', ck, 'owner', me)

@@ -6,21 +6,26 @@
 -- and create the call hash. Leads never exist outside a queue, the hopper,
 -- or :calls, so a crash between two scripts cannot lose one.
 --
--- ARGV: prefix, campaign uuid, now ms, max claims, node, lease ms, JSON list of fresh call uuids,
---       owner (the claiming engine's id: engine adoption, docs/engine.md)
+-- KEYS: the campaign hash, its calls, busy, hopper, fresh, recalls, hopper-seq, then the lead key
+--       PREFIX (e.g. 'autocall:lead:') and the call key PREFIX (e.g. 'autocall:call:').
+-- The leads are the ones this script takes from the hopper and the queues, and a call's uuid is
+-- the lead's own next call or one of ARGV[6], so those keys cannot be declared before the call:
+-- they are built from the declared prefixes (docs/redis-keys.md, "Keys the scripts touch").
+-- ARGV: campaign uuid (written in the call hash), now ms, max claims, node, lease ms,
+--       JSON list of fresh call uuids, owner (the claiming engine's id: engine adoption, docs/engine.md)
 -- Returns JSON {busy=<in flight after>, cap=<cap>, next_due=<ms or -1>, claims=[...]}
 
-local prefix, camp = ARGV[1], ARGV[2]
-local now, want, node, lease = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
-local uuids = cjson.decode(ARGV[7])
-local owner = ARGV[8] or ''
+local ck, calls_k, busy_k, hopper_k, fresh_k, recalls_k, seq_k = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5],
+                                                                  KEYS[6], KEYS[7]
+local lead_prefix, call_prefix = KEYS[8], KEYS[9]
+local camp = ARGV[1]
+local now, want, node, lease = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+local uuids = cjson.decode(ARGV[6])
+local owner = ARGV[7] or ''
 
-local ck = prefix .. ':campaign:' .. camp
 local c = redis.call('HMGET', ck, 'status', 'active', 'concurrent_call', 'network', 'hopper',
                      'priority_recall', 'schedule_recall', 'mode_call')
 local cap = tonumber(c[3]) or 1
-local calls_k, busy_k, hopper_k = ck .. ':calls', ck .. ':busy', ck .. ':hopper'
-local fresh_k, recalls_k = ck .. ':fresh', ck .. ':recalls'
 local in_flight = redis.call('ZCARD', calls_k)
 
 local function next_due()
@@ -62,7 +67,7 @@ if have < hopper_size then
     if take_recall then lead, src = r[ri], recalls_k; ri = ri + 2
     else lead, src = f[fi], fresh_k; fi = fi + 2 end
     redis.call('ZREM', src, lead)
-    local order = redis.call('INCR', ck .. ':hopper-seq')
+    local order = redis.call('INCR', seq_k)
     -- priority_recall=recall: recalls go ahead of every fresh lead already pre-loaded.
     if take_recall and recall_first then order = order - 1e12 end
     redis.call('ZADD', hopper_k, order, lead)
@@ -78,7 +83,7 @@ local ids = redis.call('ZRANGE', hopper_k, 0, scan - 1)
 local claims, n, ui = {}, 0, 1
 for _, lead in ipairs(ids) do
   if n >= free then break end
-  local lk = prefix .. ':lead:' .. lead
+  local lk = lead_prefix .. lead
   local l = redis.call('HMGET', lk, 'state', 'dnc', 'networks', 'number_idx', 'next_call')
   if l[1] ~= 'queued' or l[2] == '1' then
     -- Do-not-call, deleted or already finished: it leaves the hopper for good.
@@ -97,7 +102,7 @@ for _, lead in ipairs(ids) do
       redis.call('ZADD', calls_k, now + lease, call)
       redis.call('HINCRBY', busy_k, net, 1)
       redis.call('HSET', lk, 'state', 'dialing', 'call', call, 'next_call', '')
-      redis.call('HSET', prefix .. ':call:' .. call, 'campaign', camp, 'lead', lead, 'network', net,
+      redis.call('HSET', call_prefix .. call, 'campaign', camp, 'lead', lead, 'network', net,
                  'node', node, 'owner', owner, 'state', 'dialing', 'start_ms', now)
       local d = redis.call('HMGET', lk, 'numbers', 'fields', 'attempts', 'first_attempt_ms', 'external_id',
                            'max_attempts', 'switch_cuts')

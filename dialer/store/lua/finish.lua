@@ -7,25 +7,33 @@
 -- counters, and queue the webhooks. An attempt whose slot is already gone
 -- (finished before, or reaped) is skipped: no attempt is counted twice.
 --
--- ARGV: prefix, now ms, JSON list of finishes (see dialer/store/store.py Finish)
+-- KEYS: webhooks (the due line), seq:webhook, then the key PREFIXES of campaigns, calls, leads and
+--       webhook deliveries (e.g. 'autocall:campaign:', 'autocall:call:', 'autocall:lead:',
+--       'autocall:webhook:').
+-- A batch spans campaigns, each finish naming its own campaign, call and lead, and a delivery's
+-- id comes from seq:webhook here, so those keys are built from the declared prefixes
+-- (docs/redis-keys.md, "Keys the scripts touch").
+-- ARGV: now ms, JSON list of finishes (see dialer/store/records.py Finish)
 -- Returns the call uuids recorded.
 
-local prefix, now = ARGV[1], tonumber(ARGV[2])
-local batch = cjson.decode(ARGV[3])
+local webhooks_k, seq_k = KEYS[1], KEYS[2]
+local campaign_prefix, call_prefix, lead_prefix, webhook_prefix = KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local now = tonumber(ARGV[1])
+local batch = cjson.decode(ARGV[2])
 local done = {}
 for _, f in ipairs(batch) do
-  local ck = prefix .. ':campaign:' .. f.campaign
+  local ck = campaign_prefix .. f.campaign
   if redis.call('ZREM', ck .. ':calls', f.call) == 1 then
     if redis.call('HINCRBY', ck .. ':busy', f.network, -1) < 0 then
       redis.call('HSET', ck .. ':busy', f.network, 0)
     end
-    local callk = prefix .. ':call:' .. f.call
+    local callk = call_prefix .. f.call
     for _, field in ipairs(redis.call('HKEYS', callk)) do  -- hangups kept for an adopter (keep_hangups.lua)
       if string.sub(field, 1, 7) == 'hangup:' then redis.call('HDEL', callk, field) end
     end
     if #f.cdr > 0 then redis.call('HSET', callk, unpack(f.cdr)) end
     redis.call('ZADD', ck .. ':cdrs', f.end_ms, f.call)
-    local lk = prefix .. ':lead:' .. f.lead
+    local lk = lead_prefix .. f.lead
     if f.reported then redis.call('RPUSH', lk .. ':calls', f.call) end
     redis.call('HSET', lk, unpack(f.lead_update))
     local dnc = redis.call('HGET', lk, 'dnc') == '1'
@@ -40,10 +48,10 @@ for _, f in ipairs(batch) do
       for i = 1, #f.stats, 2 do redis.call('HINCRBY', sk, f.stats[i], f.stats[i + 1]) end
     end
     for _, hook in ipairs(f.webhooks or {}) do
-      local id = redis.call('INCR', prefix .. ':seq:webhook')
-      redis.call('HSET', prefix .. ':webhook:' .. id, 'url', hook[1], 'body', hook[2], 'tries', 0,
+      local id = redis.call('INCR', seq_k)
+      redis.call('HSET', webhook_prefix .. id, 'url', hook[1], 'body', hook[2], 'tries', 0,
                  'campaign', f.campaign, 'call', f.call)
-      redis.call('ZADD', prefix .. ':webhooks', now, id)
+      redis.call('ZADD', webhooks_k, now, id)
     end
     done[#done + 1] = f.call
   end

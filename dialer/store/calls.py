@@ -1,0 +1,146 @@
+"""Calls and their slots: claiming leads into slots, renewing leases, finishing attempts, the
+slots of dead processes (expired leases, adoption of a dead engine's calls, hangups kept for an
+adopter), and reading a call hash (the CDR once finished)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+
+from dialer.store.keys import Keys
+from dialer.store.records import Claim, Finish
+from dialer.store.replies import record, texts
+from dialer.store.script_results import AdoptedSlot, ClaimInfo, ExpiredSlot
+from dialer.store.scripts import Scripts
+from dialer.store.sealed_fields import SealedFields
+
+
+class Calls:
+    def __init__(self, client: redis.Redis, keys: Keys, scripts: Scripts, sealed: SealedFields) -> None:
+        self.r = client
+        self.keys = keys
+        self.scripts = scripts
+        self.sealed = sealed
+
+    # -- the dialling cycle ---------------------------------------------------------
+    def claim(
+        self,
+        campaign_uuid: str,
+        want: int,
+        node: str,
+        now_ms: int,
+        lease_ms: int,
+        call_uuids: list[str],
+        owner: str = "",
+    ) -> tuple[list[Claim], ClaimInfo]:
+        """Up to ``want`` leads taken into slots leased until ``now_ms + lease_ms`` (claim.lua),
+        their sealed numbers and fields opened."""
+        claimed = self.scripts.claim(campaign_uuid, now_ms, want, node, lease_ms, call_uuids, owner)
+        claims = []
+        for row in claimed.rows:
+            lead, call, net, idx, numbers, fields, attempts, first_ms, ext, max_attempts, cuts = row
+            unreadable = ""
+            if numbers.startswith("enc:") or (fields or "").startswith("enc:"):
+                opened = self.sealed.open_lead(lead, {"numbers": numbers, "fields": fields or "{}"})
+                numbers, fields, unreadable = opened["numbers"], opened["fields"], opened.get("unreadable", "")
+            claims.append(
+                Claim(
+                    campaign_uuid,
+                    lead,
+                    call,
+                    net,
+                    int(idx),
+                    json.loads(numbers),
+                    json.loads(fields) if fields else {},
+                    int(attempts),
+                    int(first_ms),
+                    ext,
+                    int(max_attempts),
+                    unreadable,
+                    int(cuts),
+                )
+            )
+        return claims, claimed.info
+
+    def renew(self, campaign_uuid: str, calls: list[str], until_ms: int) -> None:
+        if calls:
+            # XX: never resurrect a slot that was finished or reaped meanwhile.
+            self.r.zadd(self.keys.calls(campaign_uuid), dict.fromkeys(calls, until_ms), xx=True, gt=True)
+
+    def finish(self, batch: list[Finish], now_ms: int) -> list[str]:
+        """Record these attempts (finish.lua); the call uuids recorded (a slot already gone is skipped)."""
+        if not batch:
+            return []
+        sealed = self.sealed.campaigns(f.campaign_uuid for f in batch)
+        if sealed:
+            batch = [self.sealed.seal_finish(f) if f.campaign_uuid in sealed else f for f in batch]
+        payload = json.dumps([f.as_lua() for f in batch], ensure_ascii=False, separators=(",", ":"))
+        return self.scripts.finish(now_ms, payload)
+
+    def release_slot(self, campaign_uuid: str, call: str, network: str) -> None:
+        """Free a slot nothing can be recorded against (its lead or campaign is gone)."""
+        self.scripts.release_slot(campaign_uuid, call, network)
+
+    # -- slots of processes that died -----------------------------------------------
+    def expired(self, campaign_uuid: str, now_ms: int, limit: int = 100) -> list[ExpiredSlot]:
+        """Slots whose lease expired and whose owner is gone (reap.lua)."""
+        return self.scripts.reap(campaign_uuid, now_ms, limit)
+
+    def adopt(
+        self, campaign_uuid: str, now_ms: int, engine_id: str, lease_ms: int, nodes: list[str], limit: int = 1000
+    ) -> list[AdoptedSlot]:
+        """Re-own (atomically) this campaign's slots on ``nodes`` whose engine died, with
+        the hangups other engines kept for them (leg -> CDR fields)."""
+        return self.scripts.adopt(campaign_uuid, now_ms, engine_id, lease_ms, nodes, limit)
+
+    def keep_hangups(self, hangups: list[tuple[str, str, str, dict[str, str]]], client: Any = None) -> int:
+        """Keep (campaign, call, leg, CDR fields) of untracked calls for their adopter. With a
+        pipeline as ``client`` the script is only queued (its count comes with the pipeline's answers)."""
+        if not hangups:
+            return 0
+        payload = json.dumps([[c, call, leg, json.dumps(h)] for c, call, leg, h in hangups])
+        result = self.scripts.keep_hangups(payload, client)
+        return 0 if client is not None else int(result)
+
+    def rebuild_claim(self, campaign_uuid: str, lead_uuid: str, call_uuid: str, network: str) -> Claim | None:
+        """The claim of an attempt another process made (reaping, adoption), from the lead hash."""
+        data = self.sealed.open_lead(lead_uuid, record(self.r.hgetall(self.keys.lead(lead_uuid))))
+        if not data:
+            return None
+        return Claim(
+            campaign_uuid,
+            lead_uuid,
+            call_uuid,
+            network,
+            int(data.get("number_idx") or 0),
+            json.loads(data.get("numbers") or "[]"),
+            json.loads(data.get("fields") or "{}"),
+            int(data.get("attempts") or 0),
+            int(data.get("first_attempt_ms") or 0),
+            data.get("external_id", ""),
+            int(data.get("max_attempts") or 0),
+            data.get("unreadable", ""),
+            int(data.get("switch_cuts") or 0),
+        )
+
+    # -- reads ----------------------------------------------------------------------
+    def get(self, uuid: str) -> dict[str, str]:
+        """The call hash (the CDR once finished), its sealed fields opened (see :meth:`SealedFields.open_cdr`)."""
+        return self.sealed.open_cdr(uuid, record(self.r.hgetall(self.keys.call(uuid))))
+
+    def in_flight(self, campaign_uuid: str) -> int:
+        return int(self.r.zcard(self.keys.calls(campaign_uuid)))
+
+    def campaigns_with_slots(self) -> list[str]:
+        """The campaigns holding a slot now, deleted ones (not purged yet) included."""
+        pipe = self.r.pipeline(transaction=False)
+        pipe.zrange(self.keys.campaigns, 0, -1)
+        pipe.zrange(self.keys.deleted, 0, -1)
+        live, deleted = pipe.execute()
+        uuids = list(dict.fromkeys(texts(live) + texts(deleted)))
+        pipe = self.r.pipeline(transaction=False)
+        for uuid in uuids:
+            pipe.zcard(self.keys.calls(uuid))
+        return [u for u, n in zip(uuids, pipe.execute(), strict=True) if n]
