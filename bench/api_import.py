@@ -71,8 +71,12 @@ def free_port() -> int:
 
 
 def client(port: int, method: str, path: str, ctype: str, body: Path | None, repeat: int = 1) -> dict:
-    out = subprocess.run([sys.executable, "-c", CLIENT, str(port), method, path, ctype, str(body or "-"),
-                          str(repeat)], capture_output=True, text=True, check=False)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", CLIENT, str(port), method, path, ctype, str(body or "-"), str(repeat)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if out.returncode:
         raise SystemExit(f"client failed: {out.stdout} {out.stderr}")
     return json.loads(out.stdout)
@@ -95,9 +99,22 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="autocall-bench-api-"))
     rport = free_port()
-    rproc = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(rport), "--bind",
-                              "127.0.0.1", "--dir", str(work), "--save", "", "--appendonly", "no"],
-                             stdout=subprocess.DEVNULL)  # fmt: skip
+    rproc = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "redis-server",
+            "--port",
+            str(rport),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(work),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         r = redis.Redis(port=rport)
         for _ in range(250):
@@ -109,8 +126,9 @@ def main() -> None:
         store = Store.from_url(f"redis://127.0.0.1:{rport}/0")
         (work / "audio").mkdir()
         port = free_port()
-        server = make_server(build_app(Services(store, work / "audio", max_import_bytes=256 << 20), [TOKEN]),
-                             f"127.0.0.1:{port}")  # fmt: skip
+        server = make_server(
+            build_app(Services(store, work / "audio", max_import_bytes=256 << 20), [TOKEN]), f"127.0.0.1:{port}"
+        )
         server.start()
         nums = numbers(args.rows)
         results = {}
@@ -127,10 +145,13 @@ def main() -> None:
         # bulk CSV
         camp = store.campaigns.create(Campaign(campaign_name="csv"))
         csv_path = work / "leads.csv"
-        csv_path.write_text("phone_number,external_id,customer_name,due_amount,due_date\n" + "".join(
-            f"{n},kh{i},Nguyễn Văn {i},{10410000 + i},30/01/2021\n" for i, n in enumerate(nums)))  # fmt: skip
-        t = client(port, "POST", f"/v3/autocall/import/bulk?campaign_uuid={camp.campaign_uuid}", "text/csv",
-                   csv_path)["times"][0]  # fmt: skip
+        csv_path.write_text(
+            "phone_number,external_id,customer_name,due_amount,due_date\n"
+            + "".join(f"{n},kh{i},Nguyễn Văn {i},{10410000 + i},30/01/2021\n" for i, n in enumerate(nums))
+        )
+        t = client(port, "POST", f"/v3/autocall/import/bulk?campaign_uuid={camp.campaign_uuid}", "text/csv", csv_path)[
+            "times"
+        ][0]
         assert store.reports.queue_sizes(camp.campaign_uuid)["fresh"] == args.rows
         results["csv"] = t
         results["csv_stall"], lag["max"] = lag["max"], 0.0
@@ -138,10 +159,26 @@ def main() -> None:
         # bulk JSON
         camp = store.campaigns.create(Campaign(campaign_name="json"))
         json_path = work / "leads.json"
-        json_path.write_text(json.dumps({"campaign_uuid": camp.campaign_uuid, "leads": [
-            {"phone_number": n, "external_id": f"kh{i}", "param": {"customer_name": f"Nguyễn Văn {i}",
-             "due_amount": str(10410000 + i), "due_date": "30/01/2021"}} for i, n in enumerate(nums)]},
-            ensure_ascii=False))  # fmt: skip
+        json_path.write_text(
+            json.dumps(
+                {
+                    "campaign_uuid": camp.campaign_uuid,
+                    "leads": [
+                        {
+                            "phone_number": n,
+                            "external_id": f"kh{i}",
+                            "param": {
+                                "customer_name": f"Nguyễn Văn {i}",
+                                "due_amount": str(10410000 + i),
+                                "due_date": "30/01/2021",
+                            },
+                        }
+                        for i, n in enumerate(nums)
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
         results["json"] = client(port, "POST", "/v3/autocall/import/bulk", "application/json", json_path)["times"][0]
         results["json_stall"] = lag["max"]
         assert store.reports.queue_sizes(camp.campaign_uuid)["fresh"] == args.rows
@@ -153,9 +190,20 @@ def main() -> None:
             pipe = store.r.pipeline(transaction=True)
             for i in range(base, min(args.rows, base + 2000)):
                 lead = f"bench-{i}"
-                pipe.hset(f"autocall:lead:{lead}", mapping={"campaign": camp.campaign_uuid, "external_id": f"kh{i}",
-                          "numbers": json.dumps([nums[i]]), "networks": '["viettel"]', "fields": "{}",
-                          "state": "queued", "attempts": 0, "number_idx": 0, "next_call": lead})  # fmt: skip
+                pipe.hset(
+                    f"autocall:lead:{lead}",
+                    mapping={
+                        "campaign": camp.campaign_uuid,
+                        "external_id": f"kh{i}",
+                        "numbers": json.dumps([nums[i]]),
+                        "networks": '["viettel"]',
+                        "fields": "{}",
+                        "state": "queued",
+                        "attempts": 0,
+                        "number_idx": 0,
+                        "next_call": lead,
+                    },
+                )
                 pipe.hset(f"autocall:campaign:{camp.campaign_uuid}:external", f"kh{i}", lead)
                 pipe.zadd(f"autocall:campaign:{camp.campaign_uuid}:fresh", {lead: 1})
                 pipe.zadd(f"autocall:campaign:{camp.campaign_uuid}:leads", {lead: 1})
@@ -167,8 +215,9 @@ def main() -> None:
         camp = store.campaigns.create(Campaign(campaign_name="single"))
         one = work / "one.json"
         # A number per request: a number of a lead with calls pending is a duplicate.
-        one.write_text(json.dumps({"campaign_uuid": camp.campaign_uuid, "phone_number": "097@P@",
-                                   "param": {"otp": "@N@"}}))  # fmt: skip
+        one.write_text(
+            json.dumps({"campaign_uuid": camp.campaign_uuid, "phone_number": "097@P@", "param": {"otp": "@N@"}})
+        )
         singles = client(port, "POST", "/v3/autocall/import", "application/json", one, args.singles)["times"]
 
         # report over a year

@@ -176,9 +176,22 @@ class Bench:
         write_wav(self.audio / "long.wav", 700.0)
         self.files = MessageFiles(self.audio)
         port = free_port()
-        self.redis = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(port),
-                                       "--bind", "127.0.0.1", "--dir", str(workdir), "--save", "",
-                                       "--appendonly", "no"], stdout=subprocess.DEVNULL)  # fmt: skip
+        self.redis = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(workdir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         client = redis.Redis(port=port)
         for _ in range(250):
             try:
@@ -201,11 +214,35 @@ class Bench:
         scen = self.workdir / f"scenario{self.n}.yaml"
         scen.write_text(scenario)
         self.stats_path = self.workdir / f"stats{self.n}.json"
-        self.sim = subprocess.Popen([sys.executable, "-m", "dialer.cli", "simswitch", "--listen", f"127.0.0.1:{port}",
-                                     "--password", PASSWORD, "--scenario", str(scen), "--time-scale", str(time_scale),
-                                     "--sps", str(sps), "--max-sessions", str(max_sessions), "--heartbeat", "1",
-                                     "--stats-file", str(self.stats_path), "--seed", "1"], cwd=str(ROOT),
-                                    stdout=subprocess.DEVNULL, stderr=open(self.workdir / f"sim{self.n}.log", "w"))  # fmt: skip
+        self.sim = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dialer.cli",
+                "simswitch",
+                "--listen",
+                f"127.0.0.1:{port}",
+                "--password",
+                PASSWORD,
+                "--scenario",
+                str(scen),
+                "--time-scale",
+                str(time_scale),
+                "--sps",
+                str(sps),
+                "--max-sessions",
+                str(max_sessions),
+                "--heartbeat",
+                "1",
+                "--stats-file",
+                str(self.stats_path),
+                "--seed",
+                "1",
+            ],
+            cwd=str(ROOT),
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.workdir / f"sim{self.n}.log", "w"),
+        )
         for _ in range(300):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -243,9 +280,15 @@ class Bench:
         self.n += 1
         tpl = Template(template_name=f"bench-{self.n}", audio_file=wav)
         self.store.catalog.templates.put(tpl)
-        return self.store.campaigns.create(Campaign(campaign_name=f"bench-{self.n}", concurrent_call=concurrent,
-                                                   template_uuid=tpl.template_uuid, status=CampaignStatus.STOP,
-                                                   call_timeout=60))  # fmt: skip
+        return self.store.campaigns.create(
+            Campaign(
+                campaign_name=f"bench-{self.n}",
+                concurrent_call=concurrent,
+                template_uuid=tpl.template_uuid,
+                status=CampaignStatus.STOP,
+                call_timeout=60,
+            )
+        )
 
     def leads(self, cid: str, count: int, prefix: str = "098", start: int = 0) -> None:
         now = int(time.time() * 1000)
@@ -253,8 +296,14 @@ class Bench:
             batch = []
             for i in range(lo, min(count, lo + 5000)):
                 num = normalize(f"{prefix}{(start + i) % 10_000_000:07d}")
-                batch.append(Lead(campaign_uuid=cid, external_id=f"{prefix}-{start + i}", numbers=[num.national],
-                                  networks=[num.network]))  # fmt: skip
+                batch.append(
+                    Lead(
+                        campaign_uuid=cid,
+                        external_id=f"{prefix}-{start + i}",
+                        numbers=[num.national],
+                        networks=[num.network],
+                    )
+                )
             self.store.leads.add(batch, now)
 
     def leads_elsewhere(self, cid: str, count: int, prefix: str = "098") -> None:
@@ -264,8 +313,11 @@ class Bench:
             "from dialer.store.store import Store; b = Bench.__new__(Bench); "
             "b.store = Store.from_url(sys.argv[2]); b.leads(sys.argv[3], int(sys.argv[4]), sys.argv[5])"
         )
-        subprocess.run([sys.executable, "-c", code, str(ROOT), f"redis://127.0.0.1:{self.redis_port}/0", cid,
-                        str(count), prefix], check=True, cwd=str(ROOT))  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-c", code, str(ROOT), f"redis://127.0.0.1:{self.redis_port}/0", cid, str(count), prefix],
+            check=True,
+            cwd=str(ROOT),
+        )
 
     def start_campaign(self, eng: Engine, cid: str) -> None:
         self.store.campaigns.set_status(cid, CampaignStatus.START)
@@ -338,8 +390,16 @@ def phase_rss(b: Bench, target: int) -> dict:
     after = rss_mb()
     b.finish_phase(eng, cid, hupall=True, drain=60)
     stats = b.stop_sim()
-    return {"target": target, "reached": ok, "in_tracker": in_tracker, "in_redis": in_redis, "before": before,
-            "after": after, "secs": reached, "sim_concurrent_peak": stats.get("peak_concurrent")}  # fmt: skip
+    return {
+        "target": target,
+        "reached": ok,
+        "in_tracker": in_tracker,
+        "in_redis": in_redis,
+        "before": before,
+        "after": after,
+        "secs": reached,
+        "sim_concurrent_peak": stats.get("peak_concurrent"),
+    }
 
 
 SHORT_SCEN = """
@@ -372,9 +432,18 @@ def phase_lifecycle(b: Bench, calls: int, tape_cap: int) -> dict:
     recorded = b.store.reports.queue_sizes(cid)["finished"]
     b.finish_phase(eng, cid, drain=10)
     stats = b.stop_sim()
-    return {"calls": calls, "ok": ok, "recorded": recorded, "wall": wall, "cpu": cpu, "events": events,
-            "sim_cpu": sim_cpu, "redis_cpu": redis_cpu, "by_cause": stats.get("by_cause", {}),
-            "originated": stats.get("originated")}  # fmt: skip
+    return {
+        "calls": calls,
+        "ok": ok,
+        "recorded": recorded,
+        "wall": wall,
+        "cpu": cpu,
+        "events": events,
+        "sim_cpu": sim_cpu,
+        "redis_cpu": redis_cpu,
+        "by_cause": stats.get("by_cause", {}),
+        "originated": stats.get("originated"),
+    }
 
 
 def phase_parse(calls: int) -> dict:
@@ -394,8 +463,15 @@ def phase_parse(calls: int) -> dict:
                     events += 1
         dt = time.perf_counter() - t0
         best = dt if best is None else min(best, dt)
-    out = {"bytes": TAPE.recorded, "total_bytes": TAPE.total, "share": share, "messages": messages,
-           "events": events, "secs": best, "calls_covered": calls * share}  # fmt: skip
+    out = {
+        "bytes": TAPE.recorded,
+        "total_bytes": TAPE.total,
+        "share": share,
+        "messages": messages,
+        "events": events,
+        "secs": best,
+        "calls_covered": calls * share,
+    }
     TAPE.chunks = []
     gc.collect()
     return out
@@ -436,11 +512,19 @@ def phase_cap(b: Bench, calls: int, cap: int = 200) -> dict:
     g.join()
     b.finish_phase(eng, cid, drain=10)
     stats = b.stop_sim()
-    return {"cap": cap, "calls": calls, "ok": ok, "wall": wall, "peak": stats.get("peak_concurrent", -1),
-            "sampled_max": max(samples or [0]), "tracker_max": max(tracker_samples or [0]),
-            "sampled_p50": pct(samples, 50), "n_samples": len(samples),
-            "at_cap_share": sum(1 for s in samples if s >= cap * 0.95) / max(1, len(samples)),
-            "sessions_rejected": stats.get("sessions_rejected")}  # fmt: skip
+    return {
+        "cap": cap,
+        "calls": calls,
+        "ok": ok,
+        "wall": wall,
+        "peak": stats.get("peak_concurrent", -1),
+        "sampled_max": max(samples or [0]),
+        "tracker_max": max(tracker_samples or [0]),
+        "sampled_p50": pct(samples, 50),
+        "n_samples": len(samples),
+        "at_cap_share": sum(1 for s in samples if s >= cap * 0.95) / max(1, len(samples)),
+        "sessions_rejected": stats.get("sessions_rejected"),
+    }
 
 
 def phase_cps(b: Bench, window: float, limit: int = 200) -> dict:
@@ -465,9 +549,14 @@ def phase_cps(b: Bench, window: float, limit: int = 200) -> dict:
     db, pb = DIAL_COUNT[0], time.perf_counter()
     b.finish_phase(eng, cid, drain=10)
     stats = b.stop_sim()
-    return {"limit": limit, "sim_rate": (ob - oa) / (tb - ta), "engine_rate": (db - da) / (pb - pa),
-            "window": tb - ta, "sps_rejected": stats.get("sps_rejected", -1),
-            "originated": stats.get("originated")}  # fmt: skip
+    return {
+        "limit": limit,
+        "sim_rate": (ob - oa) / (tb - ta),
+        "engine_rate": (db - da) / (pb - pa),
+        "window": tb - ta,
+        "sps_rejected": stats.get("sps_rejected", -1),
+        "originated": stats.get("originated"),
+    }
 
 
 def phase_latency(b: Bench, iterations: int, background: int = 500) -> dict:
@@ -484,8 +573,13 @@ def phase_latency(b: Bench, iterations: int, background: int = 500) -> dict:
     missed = 0
     for i in range(iterations):
         num = normalize(f"097{i:07d}")
-        lead = Lead(campaign_uuid=cid, external_id=f"otp-{i}", numbers=[num.national], networks=[num.network],
-                    fields={"otp": "123456"})  # fmt: skip
+        lead = Lead(
+            campaign_uuid=cid,
+            external_id=f"otp-{i}",
+            numbers=[num.national],
+            networks=[num.network],
+            fields={"otp": "123456"},
+        )
         ev = gevent.event.Event()
         DIAL_WAITERS[lead.lead_uuid] = ev
         t0 = time.perf_counter()
@@ -500,8 +594,15 @@ def phase_latency(b: Bench, iterations: int, background: int = 500) -> dict:
     in_flight_at_end = b.store.calls.in_flight(cid)
     b.finish_phase(eng, cid, hupall=True, drain=30)
     b.stop_sim()
-    return {"n": len(lat), "missed": missed, "p50": pct(lat, 50), "p99": pct(lat, 99), "max": max(lat or [0]),
-            "in_flight_start": in_flight_at_start, "in_flight_end": in_flight_at_end}  # fmt: skip
+    return {
+        "n": len(lat),
+        "missed": missed,
+        "p50": pct(lat, 50),
+        "p99": pct(lat, 99),
+        "max": max(lat or [0]),
+        "in_flight_start": in_flight_at_start,
+        "in_flight_end": in_flight_at_end,
+    }
 
 
 # --------------------------------------------------------------------------- main
@@ -524,8 +625,9 @@ def main() -> None:
     b = Bench(workdir)
     t_start = time.perf_counter()
     try:
-        print(f"autocall engine bench ({'quick' if q else 'full'}), redis :{b.redis_port}, workdir {workdir}",
-              flush=True)  # fmt: skip
+        print(
+            f"autocall engine bench ({'quick' if q else 'full'}), redis :{b.redis_port}, workdir {workdir}", flush=True
+        )
         print(f"[6] RSS with {n_rss} calls in flight ...", flush=True)
         rss = phase_rss(b, n_rss)
         gc.collect()
@@ -561,19 +663,40 @@ def main() -> None:
         ("2 parse ceiling calls/s", f"{parse_calls_s:,.0f} calls/s", "info", "-"),
         ("2 ratio lifecycle/parse (wall)", f"{ratio * 100:.1f} %", ">= 50 %", verdict(ratio >= 0.5)),
         ("2 ratio lifecycle/parse (per CPU-s)", f"{ratio_cpu * 100:.1f} %", "(info)", "-"),
-        ("3 sim peak_concurrent vs cap", f"{cap['peak']} / {cap['cap']}", "<= cap",
-         verdict(0 <= cap["peak"] <= cap["cap"])),
-        ("3 in_flight sampled max / p50", f"{cap['sampled_max']} / {cap['sampled_p50']}", "<= cap",
-         verdict(cap["sampled_max"] <= cap["cap"])),
-        ("4 originate rate (sim stats)", f"{cps['sim_rate']:.1f} /s", f"<= {cps['limit']}",
-         verdict(cps["sim_rate"] <= cps["limit"] * 1.02)),
+        (
+            "3 sim peak_concurrent vs cap",
+            f"{cap['peak']} / {cap['cap']}",
+            "<= cap",
+            verdict(0 <= cap["peak"] <= cap["cap"]),
+        ),
+        (
+            "3 in_flight sampled max / p50",
+            f"{cap['sampled_max']} / {cap['sampled_p50']}",
+            "<= cap",
+            verdict(cap["sampled_max"] <= cap["cap"]),
+        ),
+        (
+            "4 originate rate (sim stats)",
+            f"{cps['sim_rate']:.1f} /s",
+            f"<= {cps['limit']}",
+            verdict(cps["sim_rate"] <= cps["limit"] * 1.02),
+        ),
         ("4 sps_rejected (throttled)", f"{cps['sps_rejected']}", "0", verdict(cps["sps_rejected"] == 0)),
         ("5 import->bgapi written p50", f"{lat['p50']:.2f} ms", "info", "-"),
-        ("5 import->bgapi written p99", f"{lat['p99']:.2f} ms", "< 20 ms", verdict(lat["p99"] < 20 and not lat["missed"])),
-        (f"6 RSS total at {rss['in_tracker']} in flight", f"{rss['after']:.0f} MB", "< 1024 MB",
-         verdict(rss["after"] < 1024 and rss["reached"])),
+        (
+            "5 import->bgapi written p99",
+            f"{lat['p99']:.2f} ms",
+            "< 20 ms",
+            verdict(lat["p99"] < 20 and not lat["missed"]),
+        ),
+        (
+            f"6 RSS total at {rss['in_tracker']} in flight",
+            f"{rss['after']:.0f} MB",
+            "< 1024 MB",
+            verdict(rss["after"] < 1024 and rss["reached"]),
+        ),
         ("6 RSS per in-flight call", f"{kb_call:.1f} KB", "info", "-"),
-    ]  # fmt: skip
+    ]
     print()
     print(f"{'figure':40s} {'measured':>22s}  {'target':>10s}  result")
     print("-" * 84)
@@ -581,32 +704,48 @@ def main() -> None:
         print(f"{name:40s} {val:>22s}  {target:>10s}  {res}")
     print("-" * 84)
     print("details:")
-    print(f"  [1] {life['recorded']} CDRs in Redis of {life['calls']} leads (done={life['ok']}) in {life['wall']:.2f} s "
-          f"wall; this process {life['cpu']:.2f} CPU-s, simswitch {life['sim_cpu']:.2f} CPU-s, redis "
-          f"{life['redis_cpu']:.2f} CPU-s (2 cores shared by all three); sim originated {life['originated']}, "
-          f"causes {life['by_cause']}")  # fmt: skip
-    print(f"  [1] NOTE: the wall figure is bounded by whichever process saturates first; simswitch used "
-          f"{life['sim_cpu'] / life['wall'] * 100:.0f} % of a core, this process {life['cpu'] / life['wall'] * 100:.0f} %. "
-          f"Calls per dialer CPU-second is the engine's own cost.")  # fmt: skip
-    print(f"  [1] {life['events']} events received = {ev_per_call:.2f} events/call (ESL events only; "
-          f"command/reply not counted)")  # fmt: skip
-    print(f"  [2] tape {parse['bytes'] / 1e6:.1f} MB of {parse['total_bytes'] / 1e6:.1f} MB received "
-          f"({parse['share'] * 100:.0f} % recorded), {parse['messages']} ESL messages, {parse['events']} json events, "
-          f"parsed in {parse['secs']:.3f} s (best of 3; StreamParser.feed + json.loads, nothing else); "
-          f"calls/s = calls covered by the tape / parse time")  # fmt: skip
-    print(f"  [3] {cap['calls']} calls (done={cap['ok']}) in {cap['wall']:.1f} s = {cap['calls'] / cap['wall']:.0f} "
-          f"calls/s; {cap['n_samples']} samples of store.calls.in_flight, {cap['at_cap_share'] * 100:.0f} % of them >= 95 % of "
-          f"cap; tracker max {cap['tracker_max']}; sessions_rejected {cap['sessions_rejected']}"
-          + (f"; VIOLATION by {cap['peak'] - cap['cap']}" if cap["peak"] > cap["cap"] else ""))  # fmt: skip
-    print(f"  [4] sim-side {cps['sim_rate']:.1f} originates/s over {cps['window']:.1f} s (stats-file mtimes); "
-          f"engine-side {cps['engine_rate']:.1f} /s; {cps['sim_rate'] / cps['limit'] * 100:.0f} % of the limit "
-          f"(the node keeps 85 % of sps minus a 10 % burst => ~75 % by design)")  # fmt: skip
-    print(f"  [5] measured: perf_counter before store.leads.add -> after Engine.dial returned (bgapi sendall done), "
-          f"engine side, not simulator receipt; n={lat['n']} missed={lat['missed']} max {lat['max']:.2f} ms; "
-          f"in flight {lat['in_flight_start']} at start, {lat['in_flight_end']} at end")  # fmt: skip
-    print(f"  [6] VmRSS {rss['before']:.0f} MB before start -> {rss['after']:.0f} MB with {rss['in_tracker']} "
-          f"tracked / {rss['in_redis']} leased in flight (reached={rss['reached']} in {rss['secs']:.1f} s); delta "
-          f"{rss_delta:.0f} MB; sim peak {rss['sim_concurrent_peak']}")  # fmt: skip
+    print(
+        f"  [1] {life['recorded']} CDRs in Redis of {life['calls']} leads (done={life['ok']}) in {life['wall']:.2f} s "
+        f"wall; this process {life['cpu']:.2f} CPU-s, simswitch {life['sim_cpu']:.2f} CPU-s, redis "
+        f"{life['redis_cpu']:.2f} CPU-s (2 cores shared by all three); sim originated {life['originated']}, "
+        f"causes {life['by_cause']}"
+    )
+    print(
+        f"  [1] NOTE: the wall figure is bounded by whichever process saturates first; simswitch used "
+        f"{life['sim_cpu'] / life['wall'] * 100:.0f} % of a core, this process {life['cpu'] / life['wall'] * 100:.0f} %. "
+        f"Calls per dialer CPU-second is the engine's own cost."
+    )
+    print(
+        f"  [1] {life['events']} events received = {ev_per_call:.2f} events/call (ESL events only; "
+        f"command/reply not counted)"
+    )
+    print(
+        f"  [2] tape {parse['bytes'] / 1e6:.1f} MB of {parse['total_bytes'] / 1e6:.1f} MB received "
+        f"({parse['share'] * 100:.0f} % recorded), {parse['messages']} ESL messages, {parse['events']} json events, "
+        f"parsed in {parse['secs']:.3f} s (best of 3; StreamParser.feed + json.loads, nothing else); "
+        f"calls/s = calls covered by the tape / parse time"
+    )
+    print(
+        f"  [3] {cap['calls']} calls (done={cap['ok']}) in {cap['wall']:.1f} s = {cap['calls'] / cap['wall']:.0f} "
+        f"calls/s; {cap['n_samples']} samples of store.calls.in_flight, {cap['at_cap_share'] * 100:.0f} % of them >= 95 % of "
+        f"cap; tracker max {cap['tracker_max']}; sessions_rejected {cap['sessions_rejected']}"
+        + (f"; VIOLATION by {cap['peak'] - cap['cap']}" if cap["peak"] > cap["cap"] else "")
+    )
+    print(
+        f"  [4] sim-side {cps['sim_rate']:.1f} originates/s over {cps['window']:.1f} s (stats-file mtimes); "
+        f"engine-side {cps['engine_rate']:.1f} /s; {cps['sim_rate'] / cps['limit'] * 100:.0f} % of the limit "
+        f"(the node keeps 85 % of sps minus a 10 % burst => ~75 % by design)"
+    )
+    print(
+        f"  [5] measured: perf_counter before store.leads.add -> after Engine.dial returned (bgapi sendall done), "
+        f"engine side, not simulator receipt; n={lat['n']} missed={lat['missed']} max {lat['max']:.2f} ms; "
+        f"in flight {lat['in_flight_start']} at start, {lat['in_flight_end']} at end"
+    )
+    print(
+        f"  [6] VmRSS {rss['before']:.0f} MB before start -> {rss['after']:.0f} MB with {rss['in_tracker']} "
+        f"tracked / {rss['in_redis']} leased in flight (reached={rss['reached']} in {rss['secs']:.1f} s); delta "
+        f"{rss_delta:.0f} MB; sim peak {rss['sim_concurrent_peak']}"
+    )
     print(f"  total bench time {total:.0f} s")
 
 

@@ -128,8 +128,10 @@ def main() -> None:
         done.wait(600)
         wall, cpu = time.perf_counter() - t0, cpu_self() - cpu0
         conn.close()
-        print(f"events      {got[0]:>9,} in {wall:6.2f} s: {got[0] / wall:>9,.0f} events/s wall, "
-              f"{got[0] / cpu:>9,.0f} per CPU-s")  # fmt: skip
+        print(
+            f"events      {got[0]:>9,} in {wall:6.2f} s: {got[0] / wall:>9,.0f} events/s wall, "
+            f"{got[0] / cpu:>9,.0f} per CPU-s"
+        )
 
         # pipelined and sequential commands
         conn = ESLConnection("127.0.0.1", port, "x")
@@ -139,14 +141,18 @@ def main() -> None:
         for _ in range(n_pipelined // 100):
             assert all(r.text == "true" for r in conn.send_many(["api uuid_exists x"] * 100))
         wall, cpu = time.perf_counter() - t0, cpu_self() - cpu0
-        print(f"pipelined   {n_pipelined:>9,} in {wall:6.2f} s: {n_pipelined / wall:>9,.0f} replies/s wall, "
-              f"{n_pipelined / cpu:>9,.0f} per CPU-s")  # fmt: skip
+        print(
+            f"pipelined   {n_pipelined:>9,} in {wall:6.2f} s: {n_pipelined / wall:>9,.0f} replies/s wall, "
+            f"{n_pipelined / cpu:>9,.0f} per CPU-s"
+        )
         cpu0, t0 = cpu_self(), time.perf_counter()
         for _ in range(n_sequential):
             conn.api("uuid_exists x")
         wall, cpu = time.perf_counter() - t0, cpu_self() - cpu0
-        print(f"sequential  {n_sequential:>9,} in {wall:6.2f} s: {n_sequential / wall:>9,.0f} round trips/s wall, "
-              f"{n_sequential / cpu:>9,.0f} per CPU-s")  # fmt: skip
+        print(
+            f"sequential  {n_sequential:>9,} in {wall:6.2f} s: {n_sequential / wall:>9,.0f} round trips/s wall, "
+            f"{n_sequential / cpu:>9,.0f} per CPU-s"
+        )
         conn.stop()
     finally:
         server.kill()

@@ -51,11 +51,30 @@ def run(calls: int, window: int, events: str) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         f.write(SCENARIO)
     sim = subprocess.Popen(
-        [sys.executable, "-m", "dialer.cli", "simswitch", "--listen", f"127.0.0.1:{port}", "--password", "bench",
-         "--scenario", f.name, "--time-scale", "0.0001", "--sps", "10000000", "--max-sessions", "10000000",
-         "--seed", "1", "--heartbeat", "1"],
+        [
+            sys.executable,
+            "-m",
+            "dialer.cli",
+            "simswitch",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--password",
+            "bench",
+            "--scenario",
+            f.name,
+            "--time-scale",
+            "0.0001",
+            "--sps",
+            "10000000",
+            "--max-sessions",
+            "10000000",
+            "--seed",
+            "1",
+            "--heartbeat",
+            "1",
+        ],
         stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     try:
         for _ in range(200):
             try:
@@ -122,8 +141,14 @@ def run(calls: int, window: int, events: str) -> dict:
                         done += 1
         elapsed = time.perf_counter() - t0
         cpu = cpu_seconds(sim.pid) - cpu0
-        return {"calls": calls, "seconds": elapsed, "calls_per_s": calls / elapsed, "sim_cpu_s": cpu,
-                "calls_per_cpu_s": calls / cpu if cpu else float("inf"), "mbytes": received_bytes / 1e6}  # fmt: skip
+        return {
+            "calls": calls,
+            "seconds": elapsed,
+            "calls_per_s": calls / elapsed,
+            "sim_cpu_s": cpu,
+            "calls_per_cpu_s": calls / cpu if cpu else float("inf"),
+            "mbytes": received_bytes / 1e6,
+        }
     finally:
         sim.terminate()
         sim.wait(10)
@@ -137,10 +162,14 @@ def main() -> None:
     args = ap.parse_args()
     base = run(args.calls, args.window, "BACKGROUND_JOB")
     full = run(args.calls, args.window, DIALER_EVENTS)
-    print(f"baseline (BACKGROUND_JOB only): {base['calls_per_s']:8.0f} calls/s wall, "
-          f"{base['calls_per_cpu_s']:8.0f} calls per simulator CPU-second, {base['mbytes']:.1f} MB")  # fmt: skip
-    print(f"dialer subscription           : {full['calls_per_s']:8.0f} calls/s wall, "
-          f"{full['calls_per_cpu_s']:8.0f} calls per simulator CPU-second, {full['mbytes']:.1f} MB")  # fmt: skip
+    print(
+        f"baseline (BACKGROUND_JOB only): {base['calls_per_s']:8.0f} calls/s wall, "
+        f"{base['calls_per_cpu_s']:8.0f} calls per simulator CPU-second, {base['mbytes']:.1f} MB"
+    )
+    print(
+        f"dialer subscription           : {full['calls_per_s']:8.0f} calls/s wall, "
+        f"{full['calls_per_cpu_s']:8.0f} calls per simulator CPU-second, {full['mbytes']:.1f} MB"
+    )
     print(f"ratio dialer/baseline (per CPU-second): {full['calls_per_cpu_s'] / base['calls_per_cpu_s']:.2f}")
     print(f"target >= 2000 calls/s on one core: {'met' if full['calls_per_cpu_s'] >= 2000 else 'MISSED'}")
 

@@ -78,9 +78,12 @@ SECRET = "soak-cdr-secret"
 RECALL_TIMES = 1
 MIXED = Scenario(
     rules=[],
-    default={"mix": {"answer": 0.5, "sip486": 0.15, "no_answer": 0.15, "sip404": 0.1, "voicemail": 0.05,
-                     "sip503": 0.05}, "talk": [100, 300], "ring": [5, 40]},
-)  # fmt: skip
+    default={
+        "mix": {"answer": 0.5, "sip486": 0.15, "no_answer": 0.15, "sip404": 0.1, "voicemail": 0.05, "sip503": 0.05},
+        "talk": [100, 300],
+        "ring": [5, 40],
+    },
+)
 
 
 def main() -> int:
@@ -91,8 +94,12 @@ def main() -> int:
     parser.add_argument("--time-scale", type=float, default=0.02, help="simulated seconds per second (talk 2-6 s)")
     parser.add_argument("--concurrent", type=int, default=300, help="the campaign's concurrent_call")
     parser.add_argument("--no-cdrs", action="store_true", help="without FreeSWITCH's CDRs (results are then lost)")
-    parser.add_argument("--cdr-wait", type=float, default=60.0,
-                        help="AUTOCALL_CDR_WAIT_SECONDS (autocall's default): wait for a CDR barrier")  # fmt: skip
+    parser.add_argument(
+        "--cdr-wait",
+        type=float,
+        default=60.0,
+        help="AUTOCALL_CDR_WAIT_SECONDS (autocall's default): wait for a CDR barrier",
+    )
     parser.add_argument("--workdir", default="", help="keep Redis, the logs, samples.csv here (else kept on failure)")
     args = parser.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="autocall-soak-"))
@@ -113,25 +120,53 @@ def main() -> int:
 def soak(args: argparse.Namespace, work: Path, red: AofRedis, receiver: WebhookReceiver) -> int:
     store = Store.from_url(red.url)
     api_port = free_port()
-    cdrs = None if args.no_cdrs else JsonCdrSettings(
-        url=f"http://127.0.0.1:{api_port}/freeswitch/cdr", cred=f"freeswitch:{SECRET}", retries=600, delay=0.1,
-        timeout=5, queue_capacity=50_000, log_dir=str(work / "json_cdr"),
-        err_log_dir=str(work / "json_cdr_err"))  # fmt: skip
-    switch = Switch(MIXED, time_scale=args.time_scale, seed=args.seed, limits=Limits(max_sessions=1000, sps=500),
-                    hostname="vm", json_cdr=cdrs)  # fmt: skip
+    cdrs = (
+        None
+        if args.no_cdrs
+        else JsonCdrSettings(
+            url=f"http://127.0.0.1:{api_port}/freeswitch/cdr",
+            cred=f"freeswitch:{SECRET}",
+            retries=600,
+            delay=0.1,
+            timeout=5,
+            queue_capacity=50_000,
+            log_dir=str(work / "json_cdr"),
+            err_log_dir=str(work / "json_cdr_err"),
+        )
+    )
+    switch = Switch(
+        MIXED,
+        time_scale=args.time_scale,
+        seed=args.seed,
+        limits=Limits(max_sessions=1000, sps=500),
+        hostname="vm",
+        json_cdr=cdrs,
+    )
     server = SimServer(switch, "127.0.0.1", 0, PASSWORD, heartbeat=0)
     server.start()
     delivered = receiver.record(lambda r: (r.headers.get("x-autocall-delivery"), r.json().get("call_id")))
     write_wav(work / "audio" / "hello.wav", seconds=1)
-    camp = audio_campaign(store, concurrent_call=args.concurrent, call_timeout=20, recall_times=RECALL_TIMES,
-                          schedule_recall="after", callback_url=receiver.url + "/cdr")  # fmt: skip
+    camp = audio_campaign(
+        store,
+        concurrent_call=args.concurrent,
+        call_timeout=20,
+        recall_times=RECALL_TIMES,
+        schedule_recall="after",
+        callback_url=receiver.url + "/cdr",
+    )
     lead_uuids = [x.lead_uuid for x in leads(store, camp, args.leads)]
     host, port = server.address
-    env = {"AUTOCALL_REDIS_URL": red.url, "AUTOCALL_LISTEN": f"127.0.0.1:{api_port}", "AUTOCALL_API_TOKENS": "soak",
-           "AUTOCALL_FREESWITCH": f"esl://:{PASSWORD}@{host}:{port}?name=fs1&sps=400",
-           "AUTOCALL_AUDIO_DIR": str(work / "audio"), "AUTOCALL_DEFAULT_GATEWAY": "gw1", "AUTOCALL_TTS_ENGINE": "none",
-           "AUTOCALL_LOG_LEVEL": "WARNING",
-           "AUTOCALL_WEBHOOK_ALLOW_PRIVATE": "true"}  # the webhook receiver is on 127.0.0.1; fmt: skip
+    env = {
+        "AUTOCALL_REDIS_URL": red.url,
+        "AUTOCALL_LISTEN": f"127.0.0.1:{api_port}",
+        "AUTOCALL_API_TOKENS": "soak",
+        "AUTOCALL_FREESWITCH": f"esl://:{PASSWORD}@{host}:{port}?name=fs1&sps=400",
+        "AUTOCALL_AUDIO_DIR": str(work / "audio"),
+        "AUTOCALL_DEFAULT_GATEWAY": "gw1",
+        "AUTOCALL_TTS_ENGINE": "none",
+        "AUTOCALL_LOG_LEVEL": "WARNING",
+        "AUTOCALL_WEBHOOK_ALLOW_PRIVATE": "true",
+    }  # the webhook receiver is on 127.0.0.1
     if cdrs is not None:
         env.update(AUTOCALL_CDR_SECRET=SECRET, AUTOCALL_CDR_WAIT_SECONDS=str(args.cdr_wait))
     daemon = Daemon(env, work / "daemon.log")
@@ -187,9 +222,14 @@ def soak(args: argparse.Namespace, work: Path, red: AofRedis, receiver: WebhookR
 
     kinds = ["kill9"] * args.kills + ["esl_drop", "fs_restart", "redis_restart"]
     actions = {"kill9": kill9, "esl_drop": esl_drop, "fs_restart": fs_restart, "redis_restart": redis_restart}
-    schedule = Schedule.seeded(args.seed, kinds, (min(100, args.leads // 10), int(args.leads * 0.8)),
-                               actions={k: fire(a) for k, a in actions.items()}, live_calls=lambda: live_calls(switch),
-                               last_command=lambda: server.received[-1] if server.received else "")  # fmt: skip
+    schedule = Schedule.seeded(
+        args.seed,
+        kinds,
+        (min(100, args.leads // 10), int(args.leads * 0.8)),
+        actions={k: fire(a) for k, a in actions.items()},
+        live_calls=lambda: live_calls(switch),
+        last_command=lambda: server.received[-1] if server.received else "",
+    )
     switch.on_originate.append(schedule.on_originate)
     started = time.monotonic()
     samples = gevent.spawn(sample, store, switch, camp.campaign_uuid, started, work / "samples.csv")
@@ -291,22 +331,32 @@ def count(store: Store, switch: Switch, campaign_uuid: str, lead_uuids: list[str
 
 def report(args, faults: list[Fault], f: dict, finished: bool, drained: bool, dialled_s: float, work: Path) -> int:
     mode = "without FreeSWITCH's CDRs (--no-cdrs)" if args.no_cdrs else "with FreeSWITCH's CDRs"
-    print(f"soak: {args.leads} leads, {args.kills} × kill -9, 1 ESL drop, 1 FreeSWITCH restart, 1 Redis restart; "
-          f"seed {args.seed}, {mode}")  # fmt: skip
+    print(
+        f"soak: {args.leads} leads, {args.kills} × kill -9, 1 ESL drop, 1 FreeSWITCH restart, 1 Redis restart; "
+        f"seed {args.seed}, {mode}"
+    )
     lost = f["lost_cause"] + f["placed_unreported"]
-    must = [("leads never dialled", f["never_dialled"]),
-            ("leads dialled while a call of theirs was live", f["overlaps"]),
-            ("attempts over the recall rules", f["over_recall"]), ("results lost", lost),
-            ("attempts burned", f["burned"]), ("webhooks lost", f["hooks_lost"])]  # fmt: skip
+    must = [
+        ("leads never dialled", f["never_dialled"]),
+        ("leads dialled while a call of theirs was live", f["overlaps"]),
+        ("attempts over the recall rules", f["over_recall"]),
+        ("results lost", lost),
+        ("attempts burned", f["burned"]),
+        ("webhooks lost", f["hooks_lost"]),
+    ]
     print("must be 0:")
     for name, items in must:
         sample = f"   e.g. {', '.join(map(str, items[:3]))}" if items else ""
         print(f"  {name:<48} {len(items):>6}{sample}")
-    print(f"  {'  of which AUTOCALL_LOST / placed without a CDR':<48} {len(f['lost_cause']):>6} / "
-          f"{len(f['placed_unreported'])}")  # fmt: skip
+    print(
+        f"  {'  of which AUTOCALL_LOST / placed without a CDR':<48} {len(f['lost_cause']):>6} / "
+        f"{len(f['placed_unreported'])}"
+    )
     print(f"  {'  webhooks in the dead list':<48} {f['dead']:>6}")
-    print(f"not counted (not burned): reported CDRs of calls that never had a channel, recorded as cut by the "
-          f"FreeSWITCH restart and recalled without counting: {len(f['uncounted_unplaced'])}")  # fmt: skip
+    print(
+        f"not counted (not burned): reported CDRs of calls that never had a channel, recorded as cut by the "
+        f"FreeSWITCH restart and recalled without counting: {len(f['uncounted_unplaced'])}"
+    )
     print("faults (one at a time; seconds from the fault; a settling may overlap the next fault):")
     for fault in faults:
         if not fault.fired_at:
@@ -314,18 +364,26 @@ def report(args, faults: list[Fault], f: dict, finished: bool, drained: bool, di
             continue
         extra = f", reconnected {fault.reconnect:.2f}" if fault.reconnect is not None else ""
         settle = "never" if fault.settled in (None, -1.0) else f"{fault.settled:.2f}"
-        print(f"  {fault.kind:<14} at originate {fault.fired_at:>6} ({fault.wall + fault.t0:6.1f} s): "
-              f"back {secs(fault.back)}{extra}, dialling again {secs(fault.dialling)}, "
-              f"its {len(fault.live)} live calls settled {settle}")  # fmt: skip
-    print(f"totals: {f['attempts']} attempts reported ({f['answered']} answered, {f['switch_lost']} cut by the "
-          f"FreeSWITCH restart), {f['placed']} calls placed, {f['originates']} originates (CDR barriers included), "
-          f"{dialled_s:.1f} s until every lead was done, {f['attempts'] / dialled_s:.1f} attempts/s; "
-          f"webhook POSTs sent twice {f['duplicate_posts']}")  # fmt: skip
-    print(f"leads not done at the end: {f['not_done']}; finished in time: {finished}; webhooks drained: {drained}; "
-          f"files: {work}")  # fmt: skip
+        print(
+            f"  {fault.kind:<14} at originate {fault.fired_at:>6} ({fault.wall + fault.t0:6.1f} s): "
+            f"back {secs(fault.back)}{extra}, dialling again {secs(fault.dialling)}, "
+            f"its {len(fault.live)} live calls settled {settle}"
+        )
+    print(
+        f"totals: {f['attempts']} attempts reported ({f['answered']} answered, {f['switch_lost']} cut by the "
+        f"FreeSWITCH restart), {f['placed']} calls placed, {f['originates']} originates (CDR barriers included), "
+        f"{dialled_s:.1f} s until every lead was done, {f['attempts'] / dialled_s:.1f} attempts/s; "
+        f"webhook POSTs sent twice {f['duplicate_posts']}"
+    )
+    print(
+        f"leads not done at the end: {f['not_done']}; finished in time: {finished}; webhooks drained: {drained}; "
+        f"files: {work}"
+    )
     baseline = "" if args.no_cdrs else ", no baseline run without CDRs (--no-cdrs runs one)"
-    print("left out: simulated FreeSWITCH (no SIP, no media), one daemon and one FreeSWITCH, loopback only, Redis "
-          f"restarted cleanly (SIGTERM){baseline}")  # fmt: skip
+    print(
+        "left out: simulated FreeSWITCH (no SIP, no media), one daemon and one FreeSWITCH, loopback only, Redis "
+        f"restarted cleanly (SIGTERM){baseline}"
+    )
     fired = all(x.fired_at for x in faults)
     return 0 if finished and drained and fired and not any(items for _, items in must) else 1
 

@@ -51,8 +51,9 @@ class Schedule:
         rng.shuffle(kinds)
         lo, hi = span
         width = max(1, (hi - lo) // max(1, len(kinds)))  # one fault per slot of the span, anywhere in its middle
-        moments = [lo + i * width + rng.randrange(width // 4, max(width // 4 + 1, 3 * width // 4))
-                   for i in range(len(kinds))]  # fmt: skip
+        moments = [
+            lo + i * width + rng.randrange(width // 4, max(width // 4 + 1, 3 * width // 4)) for i in range(len(kinds))
+        ]
         faults = [Fault(kind, at) for kind, at in zip(kinds, moments, strict=True)]
         return cls(faults, pending=list(faults), **kw)
 

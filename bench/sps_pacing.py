@@ -128,36 +128,81 @@ def run(sps: int, window: float, baseline: bool, redis_port: int, work: Path) ->
     scenario = work / "busy.yaml"
     scenario.write_text(BUSY)
     stats_path = work / f"stats-{sps}-{int(baseline)}.json"
-    sim = subprocess.Popen([sys.executable, "-m", "dialer.cli", "simswitch", "--listen", f"127.0.0.1:{port}",
-                            "--password", PASSWORD, "--scenario", str(scenario), "--sps", str(sps),
-                            "--max-sessions", "10000", "--heartbeat", "1", "--stats-file", str(stats_path)],
-                           cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    sim = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dialer.cli",
+            "simswitch",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--password",
+            PASSWORD,
+            "--scenario",
+            str(scenario),
+            "--sps",
+            str(sps),
+            "--max-sessions",
+            "10000",
+            "--heartbeat",
+            "1",
+            "--stats-file",
+            str(stats_path),
+        ],
+        cwd=str(ROOT),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_port(port, "simswitch")
         store = Store.from_url(f"redis://127.0.0.1:{redis_port}/0")
         store.r.flushdb()
-        engine = Engine(store, [NodeConfig("sim", "127.0.0.1", port, PASSWORD)], MessageFiles(work),
-                        default_gateway="gw1", default_caller_id="02812345678")  # fmt: skip
+        engine = Engine(
+            store,
+            [NodeConfig("sim", "127.0.0.1", port, PASSWORD)],
+            MessageFiles(work),
+            default_gateway="gw1",
+            default_caller_id="02812345678",
+        )
         if baseline:
             old = engine.nodes[0]
             # in place: the engine's parts share this list
-            engine.nodes[:] = [HeartbeatLimitNode(old.config, on_event=engine.events.on_event,
-                                                  on_up=engine.recovery.node_up, clock=engine.clock,
-                                                  cap=sps)]  # fmt: skip
+            engine.nodes[:] = [
+                HeartbeatLimitNode(
+                    old.config,
+                    on_event=engine.events.on_event,
+                    on_up=engine.recovery.node_up,
+                    clock=engine.clock,
+                    cap=sps,
+                )
+            ]
         engine.start()
         if not engine.wait_connected(10):
             raise SystemExit("engine did not connect")
         tpl = Template(template_name=f"bench-{sps}", audio_file="msg.wav")
         store.catalog.templates.put(tpl)
-        camp = store.campaigns.create(Campaign(campaign_name=f"bench-{sps}-{int(baseline)}", concurrent_call=1000,
-                                              template_uuid=tpl.template_uuid, status=CampaignStatus.START,
-                                              recall_times=0, voicemail_detection=False))  # fmt: skip
+        camp = store.campaigns.create(
+            Campaign(
+                campaign_name=f"bench-{sps}-{int(baseline)}",
+                concurrent_call=1000,
+                template_uuid=tpl.template_uuid,
+                status=CampaignStatus.START,
+                recall_times=0,
+                voicemail_detection=False,
+            )
+        )
         count = int(sps * (window + 10))
         leads = []
         for i in range(count):
             num = normalize(f"098{i:07d}")
-            leads.append(Lead(campaign_uuid=camp.campaign_uuid, external_id=f"c{i}", numbers=[num.national],
-                              networks=[num.network]))  # fmt: skip
+            leads.append(
+                Lead(
+                    campaign_uuid=camp.campaign_uuid,
+                    external_id=f"c{i}",
+                    numbers=[num.national],
+                    networks=[num.network],
+                )
+            )
         store.leads.add(leads, int(time.time() * 1000))
         engine.campaign_changed(camp.campaign_uuid)
         gevent.sleep(4.0)  # warm-up: the connection's checks, the first heartbeats, the initial burst
@@ -197,8 +242,22 @@ def main() -> int:
         w.setframerate(8000)
         w.writeframes(b"\x00\x00" * 8000)
     redis_port = free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no", "--dir", str(work)], stdout=subprocess.DEVNULL)  # fmt: skip
+    redis = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(redis_port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(work),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         wait_port(redis_port, "redis-server")
         rows = []
@@ -208,16 +267,22 @@ def main() -> int:
             base = run(sps, args.window, True, redis_port, work)
             rows.append((sps, target, current, base))
         print(f"sessions-per-second pacing, simulator HEARTBEAT every 1 s, window {args.window:.0f} s per run")
-        print(f"{'sps':>4} {'target/s':>9} {'achieved/s':>10} {'ach/target':>10} {'refused':>7} "
-              f"{'baseline/s':>10} {'cur/base':>8} {'FS ceiling':>10}")  # fmt: skip
+        print(
+            f"{'sps':>4} {'target/s':>9} {'achieved/s':>10} {'ach/target':>10} {'refused':>7} "
+            f"{'baseline/s':>10} {'cur/base':>8} {'FS ceiling':>10}"
+        )
         for sps, target, cur, base in rows:
             ratio = cur["rate"] / target
             vs = cur["rate"] / base["rate"] if base["rate"] else float("inf")
-            print(f"{sps:>4} {target:>9.2f} {cur['rate']:>10.2f} {ratio:>10.2f} {cur['refused']:>7} "
-                  f"{base['rate']:>10.2f} {vs:>8.2f} {sps - 1:>10}   "
-                  f"{'PASS' if ratio >= 0.8 else 'MISS'} (>= 0.80 of target)")  # fmt: skip
-        print("baseline: the same engine taking HEARTBEAT's Session-Per-Sec for the limit (before this change);"
-              f" it refused {sum(b['refused'] for *_, b in rows)} in all")  # fmt: skip
+            print(
+                f"{sps:>4} {target:>9.2f} {cur['rate']:>10.2f} {ratio:>10.2f} {cur['refused']:>7} "
+                f"{base['rate']:>10.2f} {vs:>8.2f} {sps - 1:>10}   "
+                f"{'PASS' if ratio >= 0.8 else 'MISS'} (>= 0.80 of target)"
+            )
+        print(
+            "baseline: the same engine taking HEARTBEAT's Session-Per-Sec for the limit (before this change);"
+            f" it refused {sum(b['refused'] for *_, b in rows)} in all"
+        )
         return 0
     finally:
         redis.terminate()

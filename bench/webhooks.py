@@ -62,9 +62,23 @@ def start_redis(workdir: str) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(port), "--bind",
-                             "127.0.0.1", "--dir", workdir, "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            workdir,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     client = redis.Redis(port=port)
     for _ in range(200):
         try:
@@ -119,8 +133,10 @@ def report(name: str, unit: str, n: int, results: list[tuple[float, float, int]]
     rates = [n / wall for wall, _, _ in results]
     cpus = [1e6 * used / n for _, used, _ in results]
     connections = statistics.median(extra for _, _, extra in results)
-    print(f"{name:<13} {statistics.median(rates):8.0f} {unit}/s [{max(rates):.0f}]   "
-          f"{statistics.median(cpus):6.0f} µs CPU each [{min(cpus):.0f}]   {connections:.0f} connections")  # fmt: skip
+    print(
+        f"{name:<13} {statistics.median(rates):8.0f} {unit}/s [{max(rates):.0f}]   "
+        f"{statistics.median(cpus):6.0f} µs CPU each [{min(cpus):.0f}]   {connections:.0f} connections"
+    )
 
 
 def main() -> int:

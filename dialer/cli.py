@@ -38,9 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--listen", type=_hostport, default=("127.0.0.1", 8021), metavar="HOST:PORT")
     sim.add_argument("--password", required=True, help="ESL password clients must send with 'auth'")
     sim.add_argument("--scenario", help="YAML or JSON file of callee behaviours (docs/simswitch.md)")
-    sim.add_argument("--dialplan", metavar="FILE",
-                     help="FreeSWITCH XML dialplan file whose contexts replace the scenario's "
-                          "(default: freeswitch-conf/dialplan/autocall.xml)")  # fmt: skip
+    sim.add_argument(
+        "--dialplan",
+        metavar="FILE",
+        help="FreeSWITCH XML dialplan file whose contexts replace the scenario's "
+        "(default: freeswitch-conf/dialplan/autocall.xml)",
+    )
     sim.add_argument("--time-scale", type=float, default=1.0, help="multiply every call duration (0.01: 100x faster)")
     sim.add_argument("--seed", type=int, default=None, help="seed for the outcome mix and ordering races")
     sim.add_argument("--max-sessions", type=int, default=1000)
@@ -49,14 +52,27 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--heartbeat", type=float, default=20.0, help="HEARTBEAT interval in wall seconds (0: off)")
     sim.add_argument("--races", action="store_true", help="randomise BACKGROUND_JOB placement (seeded)")
     sim.add_argument("--hostname", default=None)
-    sim.add_argument("--restart-after", type=float, default=None, metavar="SECONDS",
-                     help="after an 'fsctl shutdown', come back this much later as a new FreeSWITCH (new "
-                          "Core-UUID), as systemd would restart it; default: stay down")  # fmt: skip
-    sim.add_argument("--cdr-url", default=os.environ.get("AUTOCALL_FS_CDR_URL", ""), metavar="URL",
-                     help="mod_json_cdr posts each channel's CDR here, as freeswitch-conf's json_cdr.conf.xml says "
-                          "(default: AUTOCALL_FS_CDR_URL; AUTOCALL_FS_CDR_SECRET, _RETRIES as there)")  # fmt: skip
-    sim.add_argument("--cdr-log-dir", default=os.path.join(tempfile.gettempdir(), "autocall-simswitch-log"),
-                     metavar="DIR", help="FreeSWITCH's log_dir: undelivered CDRs go to its json_cdr_err")  # fmt: skip
+    sim.add_argument(
+        "--restart-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="after an 'fsctl shutdown', come back this much later as a new FreeSWITCH (new "
+        "Core-UUID), as systemd would restart it; default: stay down",
+    )
+    sim.add_argument(
+        "--cdr-url",
+        default=os.environ.get("AUTOCALL_FS_CDR_URL", ""),
+        metavar="URL",
+        help="mod_json_cdr posts each channel's CDR here, as freeswitch-conf's json_cdr.conf.xml says "
+        "(default: AUTOCALL_FS_CDR_URL; AUTOCALL_FS_CDR_SECRET, _RETRIES as there)",
+    )
+    sim.add_argument(
+        "--cdr-log-dir",
+        default=os.path.join(tempfile.gettempdir(), "autocall-simswitch-log"),
+        metavar="DIR",
+        help="FreeSWITCH's log_dir: undelivered CDRs go to its json_cdr_err",
+    )
 
     serve = sub.add_parser("serve", help="run the dialing engine (configuration: AUTOCALL_* environment, --config)")
     serve.add_argument("--config", help="YAML or JSON settings file (environment variables override it)")
@@ -77,15 +93,21 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--text", help="template text to speak (TTS); {{ten}} and {{gio}} are filled in")
     call.add_argument("--audio", help="play this file of AUTOCALL_AUDIO_DIR instead of TTS")
     call.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the call to end")
-    call.add_argument("--time-zone", default="Asia/Ho_Chi_Minh",
-                      help="the zone {{gio}} is spoken in, as a campaign's time_zone (not the server's)")  # fmt: skip
+    call.add_argument(
+        "--time-zone",
+        default="Asia/Ho_Chi_Minh",
+        help="the zone {{gio}} is spoken in, as a campaign's time_zone (not the server's)",
+    )
 
     status = sub.add_parser("status", help="campaigns, engines (and their FreeSWITCH nodes) and queues, from Redis")
     status.add_argument("--config", help="YAML or JSON settings file (AUTOCALL_REDIS_URL, AUTOCALL_REDIS_PREFIX)")
     status.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
-    spool = sub.add_parser("cdr-spool", help="deliver the CDRs FreeSWITCH's mod_json_cdr could not post "
-                                              "(its err-log-dir, e.g. /var/log/freeswitch/json_cdr_err)")  # fmt: skip
+    spool = sub.add_parser(
+        "cdr-spool",
+        help="deliver the CDRs FreeSWITCH's mod_json_cdr could not post "
+        "(its err-log-dir, e.g. /var/log/freeswitch/json_cdr_err)",
+    )
     spool.add_argument("directory", help="mod_json_cdr's err-log-dir")
     spool.add_argument("--config", help="YAML or JSON settings file (AUTOCALL_REDIS_URL, AUTOCALL_REDIS_PREFIX)")
     spool.add_argument("--keep", action="store_true", help="leave the files in place (default: remove each one taken)")
@@ -125,8 +147,14 @@ def main(argv: list[str] | None = None) -> int:
         settings = _settings(args, "test-call")
         if settings is None:
             return 2
-        return run_test_call(settings, args.extension, text=args.text or DEFAULT_TEXT, audio=args.audio or "",
-                             timeout_s=args.timeout, time_zone=args.time_zone)  # fmt: skip
+        return run_test_call(
+            settings,
+            args.extension,
+            text=args.text or DEFAULT_TEXT,
+            audio=args.audio or "",
+            timeout_s=args.timeout,
+            time_zone=args.time_zone,
+        )
     if args.command == "cdr-spool":
         from dialer import cdr_spool
 

@@ -61,10 +61,18 @@ def build_engine(settings: Settings) -> tuple[Store, Engine, WebhookSender]:
     redis_url, cdr_secret = settings.redis_url.get_secret_value(), settings.cdr_secret.get_secret_value()
     store = Store.from_url(redis_url, settings.redis_prefix, Sealer.from_settings(settings))
     files = MessageFiles(settings.audio_dir, renderer=build_renderer(settings))
-    engine = Engine(store, settings.nodes(), files, default_gateway=settings.default_gateway,
-                    default_caller_id=settings.default_caller_id, lease_s=settings.lease_seconds,
-                    command_timeout=settings.command_timeout, max_call_s=settings.max_call_seconds,
-                    switch_cdrs=bool(cdr_secret), cdr_wait_s=settings.cdr_wait_seconds)  # fmt: skip
+    engine = Engine(
+        store,
+        settings.nodes(),
+        files,
+        default_gateway=settings.default_gateway,
+        default_caller_id=settings.default_caller_id,
+        lease_s=settings.lease_seconds,
+        command_timeout=settings.command_timeout,
+        max_call_s=settings.max_call_seconds,
+        switch_cdrs=bool(cdr_secret),
+        cdr_wait_s=settings.cdr_wait_seconds,
+    )
     secret = settings.webhook_secret.get_secret_value()
     sender = WebhookSender(store, secret=secret, allow_private=settings.webhook_allow_private)
     return store, engine, sender
@@ -72,22 +80,35 @@ def build_engine(settings: Settings) -> tuple[Store, Engine, WebhookSender]:
 
 def build_api(settings: Settings, store: Store, engine: Engine | None = None):
     """The API's server, and the probe listener's (None unless ``AUTOCALL_PROBE_LISTEN``)."""
-    services = Services(store, settings.audio_dir, domain_uuid=settings.domain_uuid,
-                        max_import_bytes=settings.max_import_bytes, engine=engine,
-                        import_staging_s=settings.import_staging_seconds, idempotency_s=settings.idempotency_seconds,
-                        cdr_secret=settings.cdr_secret.get_secret_value(), default_gateway=settings.default_gateway,
-                        speech=settings.tts_engine != "none",
-                        webhook_allow_private=settings.webhook_allow_private)  # fmt: skip
+    services = Services(
+        store,
+        settings.audio_dir,
+        domain_uuid=settings.domain_uuid,
+        max_import_bytes=settings.max_import_bytes,
+        engine=engine,
+        import_staging_s=settings.import_staging_seconds,
+        idempotency_s=settings.idempotency_seconds,
+        cdr_secret=settings.cdr_secret.get_secret_value(),
+        default_gateway=settings.default_gateway,
+        speech=settings.tts_engine != "none",
+        webhook_allow_private=settings.webhook_allow_private,
+    )
     app = Api(services, settings.tokens(), public_docs=settings.public_docs).app
-    server = make_server(app, settings.listen, client_timeout=settings.http_client_timeout,
-                         max_connections=settings.http_max_connections)  # fmt: skip
+    server = make_server(
+        app, settings.listen, client_timeout=settings.http_client_timeout, max_connections=settings.http_max_connections
+    )
     if not settings.probe_listen:
         return server, None
     # Only the probes, on a listener of their own: busy API connections never delay them.
     probes = [r for r in all_routes() if r.method == "GET" and r.path in PROBE_PATHS]
     probe_app = Api(services, [], routes=probes).app
-    probe = make_server(probe_app, settings.probe_listen, client_timeout=min(settings.http_client_timeout, 5.0),
-                        max_connections=PROBE_CONNECTIONS, name="probe")  # fmt: skip
+    probe = make_server(
+        probe_app,
+        settings.probe_listen,
+        client_timeout=min(settings.http_client_timeout, 5.0),
+        max_connections=PROBE_CONNECTIONS,
+        name="probe",
+    )
     return server, probe
 
 
@@ -107,12 +128,17 @@ def check_nodes(settings: Settings) -> bool:
         if node.password != DEFAULT_ESL_PASSWORD:  # case-sensitive, as FreeSWITCH compares it
             continue
         if not settings.allow_default_esl_password:
-            log.error("FreeSWITCH node uses the stock ESL password ClueCon: set a real one in its "
-                      "event_socket.conf.xml and AUTOCALL_FREESWITCH (AUTOCALL_ALLOW_DEFAULT_ESL_PASSWORD=true "
-                      "for a test setup)", extra={"node": node.name})  # fmt: skip
+            log.error(
+                "FreeSWITCH node uses the stock ESL password ClueCon: set a real one in its "
+                "event_socket.conf.xml and AUTOCALL_FREESWITCH (AUTOCALL_ALLOW_DEFAULT_ESL_PASSWORD=true "
+                "for a test setup)",
+                extra={"node": node.name},
+            )
             return False
-        log.warning("FreeSWITCH node uses the stock ESL password ClueCon (AUTOCALL_ALLOW_DEFAULT_ESL_PASSWORD)",
-                    extra={"node": node.name})  # fmt: skip
+        log.warning(
+            "FreeSWITCH node uses the stock ESL password ClueCon (AUTOCALL_ALLOW_DEFAULT_ESL_PASSWORD)",
+            extra={"node": node.name},
+        )
     return True
 
 
@@ -158,13 +184,18 @@ def serve(settings: Settings) -> int:
     webhooks.start()
     janitor = gevent.spawn(_janitor, store)
     redis_shown = redact_url(settings.redis_url.get_secret_value())  # never its password
-    log.info("autocall started", extra={"nodes": [n.name for n in engine.nodes],
-                                        "redis": redis_shown,
-                                        "redis_maxmemory_policy": policy,
-                                        "listen": settings.listen if server else None,
-                                        "probe_listen": settings.probe_listen if probe else None,
-                                        "http_max_connections": server.pool.size if server else None,
-                                        "fd_limit": fd_limit})  # fmt: skip
+    log.info(
+        "autocall started",
+        extra={
+            "nodes": [n.name for n in engine.nodes],
+            "redis": redis_shown,
+            "redis_maxmemory_policy": policy,
+            "listen": settings.listen if server else None,
+            "probe_listen": settings.probe_listen if probe else None,
+            "http_max_connections": server.pool.size if server else None,
+            "fd_limit": fd_limit,
+        },
+    )
     stop.wait()
     for listener in (server, probe):
         if listener is not None:

@@ -53,8 +53,12 @@ class ApiClient:
 
     def call(self, method: str, path: str, body: Any = None, content_type: str = "application/json") -> Any:
         data = body if isinstance(body, bytes) else None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data, method=method, headers={
-            "Authorization": f"Bearer {self.token}", "Content-Type": content_type})  # fmt: skip
+        request = urllib.request.Request(
+            self.base + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": content_type},
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return json.loads(response.read())
@@ -79,8 +83,10 @@ def start_redis(workdir: str) -> tuple[subprocess.Popen, int]:
     if binary is None:
         raise SystemExit("redis-server not found: run scripts/demo (it installs it) or apt-get install redis-server")
     port = _free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", workdir, "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", workdir, "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
     store = Store.from_url(f"redis://127.0.0.1:{port}/0")
     for _ in range(250):
         try:
@@ -131,21 +137,54 @@ def run_demo(calls: int = 3000, time_scale: float = 0.01, seed: int = 7, sps: in
         api_listen = f"127.0.0.1:{_free_port()}"
         cdr_secret = uuid.uuid4().hex  # FreeSWITCH's CDRs (mod_json_cdr) to autocall, as freeswitch-conf ships it
         sim_log = open(Path(workdir) / "simswitch.log", "w")  # lives as long as the process
-        procs.append(subprocess.Popen([*me, "simswitch", "--listen", f"127.0.0.1:{esl_port}", "--password", password,
-                                       "--time-scale", str(time_scale), "--seed", str(seed), "--sps", str(sps),
-                                       "--max-sessions", "1000", "--heartbeat", "2", "--stats-file", str(stats),
-                                       "--hostname", "simswitch", "--cdr-url", f"http://{api_listen}/freeswitch/cdr",
-                                       "--cdr-log-dir", str(Path(workdir) / "freeswitch-log")],
-                                      env={**os.environ, "AUTOCALL_FS_CDR_SECRET": cdr_secret},
-                                      stdout=subprocess.DEVNULL, stderr=sim_log))  # fmt: skip
+        procs.append(
+            subprocess.Popen(
+                [
+                    *me,
+                    "simswitch",
+                    "--listen",
+                    f"127.0.0.1:{esl_port}",
+                    "--password",
+                    password,
+                    "--time-scale",
+                    str(time_scale),
+                    "--seed",
+                    str(seed),
+                    "--sps",
+                    str(sps),
+                    "--max-sessions",
+                    "1000",
+                    "--heartbeat",
+                    "2",
+                    "--stats-file",
+                    str(stats),
+                    "--hostname",
+                    "simswitch",
+                    "--cdr-url",
+                    f"http://{api_listen}/freeswitch/cdr",
+                    "--cdr-log-dir",
+                    str(Path(workdir) / "freeswitch-log"),
+                ],
+                env={**os.environ, "AUTOCALL_FS_CDR_SECRET": cdr_secret},
+                stdout=subprocess.DEVNULL,
+                stderr=sim_log,
+            )
+        )
         audio = Path(workdir) / "audio"
         audio.mkdir()
         write_message(audio / "nhac-no.wav")
-        env = {**os.environ, "AUTOCALL_REDIS_URL": redis_url, "AUTOCALL_AUDIO_DIR": str(audio),
-               "AUTOCALL_FREESWITCH": f"esl://:{password}@127.0.0.1:{esl_port}?name=simswitch&sps={sps}",
-               "AUTOCALL_DEFAULT_GATEWAY": "demo", "AUTOCALL_DEFAULT_CALLER_ID": "02873001234",
-               "AUTOCALL_LOG_LEVEL": "WARNING", "AUTOCALL_API_TOKENS": "demo", "AUTOCALL_LISTEN": api_listen,
-               "AUTOCALL_CDR_SECRET": cdr_secret}  # fmt: skip
+        env = {
+            **os.environ,
+            "AUTOCALL_REDIS_URL": redis_url,
+            "AUTOCALL_AUDIO_DIR": str(audio),
+            "AUTOCALL_FREESWITCH": f"esl://:{password}@127.0.0.1:{esl_port}?name=simswitch&sps={sps}",
+            "AUTOCALL_DEFAULT_GATEWAY": "demo",
+            "AUTOCALL_DEFAULT_CALLER_ID": "02873001234",
+            "AUTOCALL_LOG_LEVEL": "WARNING",
+            "AUTOCALL_API_TOKENS": "demo",
+            "AUTOCALL_LISTEN": api_listen,
+            "AUTOCALL_CDR_SECRET": cdr_secret,
+        }
         daemon_log = Path(workdir) / "autocall.log"
         daemon = subprocess.Popen([*me, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=open(daemon_log, "w"))
         procs.append(daemon)
@@ -159,17 +198,27 @@ def run_demo(calls: int = 3000, time_scale: float = 0.01, seed: int = 7, sps: in
         # Everything else goes through the HTTP API, as a customer's integration would.
         cid = api.call("POST", "/v3/campaign", {**spec, "template_uuid": template.template_uuid})["campaign_uuid"]
         rows = "".join(f"{raw},KH{i:05d},Khách hàng {i}\n" for i, raw in enumerate(demo_numbers(calls, seed)))
-        imported = api.call("POST", f"/v3/autocall/import/bulk?campaign_uuid={cid}",
-                            ("phone_number,external_id,ten\n" + rows).encode(), "text/csv")  # fmt: skip
+        imported = api.call(
+            "POST",
+            f"/v3/autocall/import/bulk?campaign_uuid={cid}",
+            ("phone_number,external_id,ten\n" + rows).encode(),
+            "text/csv",
+        )
         campaign = store.campaigns.get(cid)
         assert campaign is not None and imported["imported"] == calls, imported
-        print(f"redis-server :{redis_port} · autocall simswitch :{esl_port} (FreeSWITCH 1.10.12 simulator, "
-              f"time x{1 / time_scale:.0f}, sps {sps}) · autocall serve (pid {daemon.pid})")  # fmt: skip
-        print(f"campaign {campaign.campaign_name!r} ({cid}): {calls} leads, concurrent_call "
-              f"{campaign.concurrent_call}, viettel cap {campaign.network.viettel}, recall_times "
-              f"{campaign.recall_times} ({campaign.schedule_recall.value})\n")  # fmt: skip
-        print(f"API http://{env['AUTOCALL_LISTEN']} (token {env['AUTOCALL_API_TOKENS']!r}): POST /v3/campaign, "
-              f"POST /v3/autocall/import/bulk ({imported['imported']} rows), POST /v1/campaign/{cid}/run/start\n")
+        print(
+            f"redis-server :{redis_port} · autocall simswitch :{esl_port} (FreeSWITCH 1.10.12 simulator, "
+            f"time x{1 / time_scale:.0f}, sps {sps}) · autocall serve (pid {daemon.pid})"
+        )
+        print(
+            f"campaign {campaign.campaign_name!r} ({cid}): {calls} leads, concurrent_call "
+            f"{campaign.concurrent_call}, viettel cap {campaign.network.viettel}, recall_times "
+            f"{campaign.recall_times} ({campaign.schedule_recall.value})\n"
+        )
+        print(
+            f"API http://{env['AUTOCALL_LISTEN']} (token {env['AUTOCALL_API_TOKENS']!r}): POST /v3/campaign, "
+            f"POST /v3/autocall/import/bulk ({imported['imported']} rows), POST /v1/campaign/{cid}/run/start\n"
+        )
         started = time.time()
         api.call("POST", f"/v1/campaign/{cid}/run/start", {})
         rc = _watch(store, campaign, started, daemon)
@@ -209,8 +258,10 @@ def _watch(store: Store, campaign: Campaign, started: float, daemon: subprocess.
         rate = (done - last_done) / (now - last_t)
         last_done, last_t = done, now
         by = " ".join(f"{k} {totals[k]}" for k in ("answered", "busy", "no_answer", "not_available", "failed"))
-        line = (f"  in flight {q['in_flight']:4d} · fresh {q['fresh']:5d} · hopper {q['hopper']:4d} · recalls "
-                f"{q['recalls']:4d} · done {done:5d} ({by}) · {rate:6.0f} calls/s   ")  # fmt: skip
+        line = (
+            f"  in flight {q['in_flight']:4d} · fresh {q['fresh']:5d} · hopper {q['hopper']:4d} · recalls "
+            f"{q['recalls']:4d} · done {done:5d} ({by}) · {rate:6.0f} calls/s   "
+        )
         print("\r" + line if tty else line, end="" if tty else "\n", flush=True)
         if q["in_flight"] == 0 and q["fresh"] + q["hopper"] + q["recalls"] == 0:
             print()
@@ -230,16 +281,25 @@ def _final(store: Store, campaign: Campaign, started: float, stats: Path, api: A
     for key, value in report["recall_status"].items():
         if value:
             print(f"  {key:14s} {value}")
-    print(f"  total_duration {report['total_duration']} s, total_billsec {report['total_billsec']} s, "
-          f"total_waitsec {report['total_waitsec']} s (simulated time)")  # fmt: skip
-    recalled = sum(1 for _, lead in store.external_ids.leads(campaign.campaign_uuid)
-                   if int(store.leads.get(lead).get("attempts") or 0) > 1)  # fmt: skip
+    print(
+        f"  total_duration {report['total_duration']} s, total_billsec {report['total_billsec']} s, "
+        f"total_waitsec {report['total_waitsec']} s (simulated time)"
+    )
+    recalled = sum(
+        1
+        for _, lead in store.external_ids.leads(campaign.campaign_uuid)
+        if int(store.leads.get(lead).get("attempts") or 0) > 1
+    )
     print(f"leads recalled at least once: {recalled}")
     try:
         sim = json.loads(stats.read_text())
-        print(f"simulator: {sim['originated']} originates, peak {sim['peak_concurrent']} channels "
-              f"(cap {campaign.concurrent_call}), refused for sps {sim['sps_rejected']}")  # fmt: skip
+        print(
+            f"simulator: {sim['originated']} originates, peak {sim['peak_concurrent']} channels "
+            f"(cap {campaign.concurrent_call}), refused for sps {sim['sps_rejected']}"
+        )
     except (OSError, ValueError, KeyError):
         pass
-    print(f"inspect: redis-cli -p <port> ZRANGE {store.keys.cdrs(campaign.campaign_uuid)} 0 4 ; "
-          f"HGETALL {store.keys.prefix}:call:<uuid>")  # fmt: skip
+    print(
+        f"inspect: redis-cli -p <port> ZRANGE {store.keys.cdrs(campaign.campaign_uuid)} 0 4 ; "
+        f"HGETALL {store.keys.prefix}:call:<uuid>"
+    )

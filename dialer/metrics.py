@@ -34,8 +34,9 @@ class EngineCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         engine = self.engine
-        in_flight = GaugeMetricFamily("autocall_calls_in_flight", "Calls this engine is following now",
-                                      labels=["campaign", "node"])  # fmt: skip
+        in_flight = GaugeMetricFamily(
+            "autocall_calls_in_flight", "Calls this engine is following now", labels=["campaign", "node"]
+        )
         counts: dict[tuple[str, str], int] = {}
         for campaign_uuid, calls in list(engine.tracker.by_campaign.items()):
             for att in list(calls.values()):
@@ -44,33 +45,48 @@ class EngineCollector(Collector):
         for (campaign_uuid, node_name), n in sorted(counts.items()):
             in_flight.add_metric([campaign_uuid, node_name], n)
         yield in_flight
-        attempts = CounterMetricFamily("autocall_attempts", "Originates sent to FreeSWITCH",
-                                       labels=["campaign", "node"])  # fmt: skip
+        attempts = CounterMetricFamily(
+            "autocall_attempts", "Originates sent to FreeSWITCH", labels=["campaign", "node"]
+        )
         for (campaign_uuid, node_name), n in sorted(engine.counts.attempts.items()):
             attempts.add_metric([campaign_uuid, node_name], n)
         yield attempts
-        outcomes = CounterMetricFamily("autocall_outcomes", "Attempts recorded, by recall status and hangup cause",
-                                       labels=["campaign", "recall_status", "cause"])  # fmt: skip
+        outcomes = CounterMetricFamily(
+            "autocall_outcomes",
+            "Attempts recorded, by recall status and hangup cause",
+            labels=["campaign", "recall_status", "cause"],
+        )
         for (campaign_uuid, status, cause), n in sorted(engine.counts.outcomes.items()):
             outcomes.add_metric([campaign_uuid, status, cause], n)
         yield outcomes
         up = GaugeMetricFamily("autocall_freeswitch_up", "1 while the Event Socket connection is up", labels=["node"])
-        reconnects = CounterMetricFamily("autocall_esl_reconnects", "Event Socket connections lost and re-made",
-                                         labels=["node"])  # fmt: skip
-        free = GaugeMetricFamily("autocall_freeswitch_free_sessions", "Sessions autocall may still start",
-                                 labels=["node"])  # fmt: skip
-        ready = GaugeMetricFamily("autocall_freeswitch_ready", "1 while the node is connected and may be dialled",
-                                  labels=["node"])  # fmt: skip
-        problem = GaugeMetricFamily("autocall_freeswitch_problem", "1 for each reason the node is not dialled "
-                                    "(dialplan, sofia, shutdown, paused, limits; avmd: only campaigns with "
-                                    "voicemail detection wait)",
-                                    labels=["node", "problem"])  # fmt: skip
-        sps = GaugeMetricFamily("autocall_freeswitch_sps_limit", "FreeSWITCH's sessions-per-second (fsctl sps)",
-                                labels=["node"])  # fmt: skip
-        rate = GaugeMetricFamily("autocall_originate_rate", "Originates per second autocall allows itself now",
-                                 labels=["node"])  # fmt: skip
-        refusals = CounterMetricFamily("autocall_freeswitch_refusals", "Originates FreeSWITCH refused without a "
-                                       "channel (retried, not counted)", labels=["node"])  # fmt: skip
+        reconnects = CounterMetricFamily(
+            "autocall_esl_reconnects", "Event Socket connections lost and re-made", labels=["node"]
+        )
+        free = GaugeMetricFamily(
+            "autocall_freeswitch_free_sessions", "Sessions autocall may still start", labels=["node"]
+        )
+        ready = GaugeMetricFamily(
+            "autocall_freeswitch_ready", "1 while the node is connected and may be dialled", labels=["node"]
+        )
+        problem = GaugeMetricFamily(
+            "autocall_freeswitch_problem",
+            "1 for each reason the node is not dialled "
+            "(dialplan, sofia, shutdown, paused, limits; avmd: only campaigns with "
+            "voicemail detection wait)",
+            labels=["node", "problem"],
+        )
+        sps = GaugeMetricFamily(
+            "autocall_freeswitch_sps_limit", "FreeSWITCH's sessions-per-second (fsctl sps)", labels=["node"]
+        )
+        rate = GaugeMetricFamily(
+            "autocall_originate_rate", "Originates per second autocall allows itself now", labels=["node"]
+        )
+        refusals = CounterMetricFamily(
+            "autocall_freeswitch_refusals",
+            "Originates FreeSWITCH refused without a channel (retried, not counted)",
+            labels=["node"],
+        )
         for node in engine.nodes:
             up.add_metric([node.name], 1 if node.up.is_set() else 0)
             reconnects.add_metric([node.name], node.reconnects)
@@ -87,8 +103,9 @@ class EngineCollector(Collector):
         yield from (up, reconnects, free, ready, problem, sps, rate, refusals)
         yield CounterMetricFamily("autocall_calls_adopted", "Calls of dead engines taken over", value=engine.adopted)
         yield CounterMetricFamily("autocall_calls_lost", "Calls that ended unheard (AUTOCALL_LOST)", value=engine.lost)
-        yield GaugeMetricFamily("autocall_write_queue", "Results waiting to be written to Redis",
-                                value=engine.write_queue_size())  # fmt: skip
+        yield GaugeMetricFamily(
+            "autocall_write_queue", "Results waiting to be written to Redis", value=engine.write_queue_size()
+        )
 
 
 class StoreCollector(Collector):
@@ -99,6 +116,7 @@ class StoreCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         store = self.store
+
         def per_campaign(name: str, text: str) -> GaugeMetricFamily:
             return GaugeMetricFamily(name, text, labels=["campaign"])
 
@@ -115,10 +133,12 @@ class StoreCollector(Collector):
                 family.add_metric([campaign_uuid], sizes[name])
         yield from families.values()
         webhooks = store.webhook_backlog.counts(int(time.time() * 1000))
-        yield GaugeMetricFamily("autocall_webhook_backlog", "Webhook deliveries waiting or retrying",
-                                value=webhooks.queued)  # fmt: skip
-        yield GaugeMetricFamily("autocall_webhooks_dead", "Webhook deliveries that failed for good",
-                                value=webhooks.dead)  # fmt: skip
+        yield GaugeMetricFamily(
+            "autocall_webhook_backlog", "Webhook deliveries waiting or retrying", value=webhooks.queued
+        )
+        yield GaugeMetricFamily(
+            "autocall_webhooks_dead", "Webhook deliveries that failed for good", value=webhooks.dead
+        )
         yield GaugeMetricFamily("autocall_campaigns_running", "Campaigns with status start", value=len(running))
 
 

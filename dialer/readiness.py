@@ -49,8 +49,10 @@ def _message(campaign: Campaign, template: Template | None, means: Means) -> lis
         if template is None:
             return ["no template: autocall_audio plays its template's audio file (set template_uuid)"]
         if not template.audio_file:
-            return [f"template {_name(template)} has no audio file, and autocall_audio plays one (upload it, or use "
-                    "autocall_voice_tts for a text template)"]  # fmt: skip
+            return [
+                f"template {_name(template)} has no audio file, and autocall_audio plays one (upload it, or use "
+                "autocall_voice_tts for a text template)"
+            ]
         try:
             means.files.audio(template.audio_file)
         except MessageUnavailable as exc:
@@ -79,8 +81,9 @@ def _route(campaign: Campaign, carrier: Carrier | None, means: Means) -> list[st
     return []
 
 
-def missing(campaign: Campaign, template: Template | None, carrier: Carrier | None, means: Means, *,
-            route: bool = True) -> list[str]:  # fmt: skip
+def missing(
+    campaign: Campaign, template: Template | None, carrier: Carrier | None, means: Means, *, route: bool = True
+) -> list[str]:
     """What the campaign lacks to place any call (empty: it can). ``template`` and ``carrier`` are the
     ones its ``template_uuid`` and ``carrier_uuid`` name, None when they do not exist (or name none);
     ``route=False`` leaves out the gateway (a test call dials a directory user)."""

@@ -22,14 +22,18 @@ def policy_problem(policy: str | None) -> str:
     if policy == REQUIRED_POLICY:
         return ""
     if policy is None:
-        return ("Redis maxmemory-policy unknown (INFO and CONFIG GET refused): make sure it is noeviction, "
-                "or a full Redis may evict autocall's keys")  # fmt: skip
+        return (
+            "Redis maxmemory-policy unknown (INFO and CONFIG GET refused): make sure it is noeviction, "
+            "or a full Redis may evict autocall's keys"
+        )
     if policy.startswith("allkeys-"):
         why = "when full, Redis evicts any key: leads, queues and CDRs would vanish without an error"
     elif policy.startswith("volatile-"):
-        why = ("when full, Redis evicts only keys with a TTL: leads, queues and CDRs have none (writes then fail as "
-               "with noeviction), but an engine's liveness key has one, and once it is evicted other engines "
-               "take that live engine's calls in flight for a dead one's")  # fmt: skip
+        why = (
+            "when full, Redis evicts only keys with a TTL: leads, queues and CDRs have none (writes then fail as "
+            "with noeviction), but an engine's liveness key has one, and once it is evicted other engines "
+            "take that live engine's calls in flight for a dead one's"
+        )
     else:
         why = "not autocall's requirement"
     return f"Redis maxmemory-policy is {policy}, not noeviction: {why}; set maxmemory-policy noeviction"
@@ -53,19 +57,33 @@ def gather(store: Store, now: float | None = None) -> dict[str, Any]:
         uuid = campaign.campaign_uuid
         sizes = store.reports.queue_sizes(uuid)
         due = store.queue_counts.recalls_due(uuid, int(now * 1000))
-        campaigns.append({
-            "name": campaign.campaign_name, "uuid": uuid, "status": campaign.status.value,
-            "active": campaign.active, "running": uuid in running, "in_flight": sizes["in_flight"],
-            "cap": campaign.concurrent_call, "fresh": sizes["fresh"], "hopper": sizes["hopper"],
-            "recalls": sizes["recalls"], "recalls_due": due, "finished": sizes["finished"],
-            # why an engine holds it (it cannot place a call: dialer/engine/holds.py); [] while it may dial
-            "held": holds.get(uuid, {}).get("why", []), "held_since_ms": holds.get(uuid, {}).get("since_ms", 0),
-        })  # fmt: skip
+        campaigns.append(
+            {
+                "name": campaign.campaign_name,
+                "uuid": uuid,
+                "status": campaign.status.value,
+                "active": campaign.active,
+                "running": uuid in running,
+                "in_flight": sizes["in_flight"],
+                "cap": campaign.concurrent_call,
+                "fresh": sizes["fresh"],
+                "hopper": sizes["hopper"],
+                "recalls": sizes["recalls"],
+                "recalls_due": due,
+                "finished": sizes["finished"],
+                # why an engine holds it (it cannot place a call: dialer/engine/holds.py); [] while it may dial
+                "held": holds.get(uuid, {}).get("why", []),
+                "held_since_ms": holds.get(uuid, {}).get("since_ms", 0),
+            }
+        )
     engines = [{"id": e.engine_id, **e.info} for e in store.engine_listing.alive()]
     webhooks = store.webhook_backlog.counts(int(now * 1000))
-    return {"campaigns": campaigns, "engines": engines,
-            "webhooks": {"queued": webhooks.queued, "due": webhooks.due, "dead": webhooks.dead},
-            "redis": redis_health(store)}  # fmt: skip
+    return {
+        "campaigns": campaigns,
+        "engines": engines,
+        "webhooks": {"queued": webhooks.queued, "due": webhooks.due, "dead": webhooks.dead},
+        "redis": redis_health(store),
+    }
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -79,22 +97,35 @@ def render(status: dict[str, Any]) -> str:
     for c in status["campaigns"]:
         note = " (inactive)" if not c["active"] else " (held)" if c["held"] else ""
         state = c["status"] + note
-        rows.append([c["name"][:40], state, f"{c['in_flight']}/{c['cap']}", str(c["fresh"]), str(c["hopper"]),
-                     f"{c['recalls']} ({c['recalls_due']})", str(c["finished"]), c["uuid"]])  # fmt: skip
+        rows.append(
+            [
+                c["name"][:40],
+                state,
+                f"{c['in_flight']}/{c['cap']}",
+                str(c["fresh"]),
+                str(c["hopper"]),
+                f"{c['recalls']} ({c['recalls_due']})",
+                str(c["finished"]),
+                c["uuid"],
+            ]
+        )
     out.append(_table(rows) if len(rows) > 1 else "no campaigns")
     out.extend(f"HELD: {c['name']}: {'; '.join(c['held'])}" for c in status["campaigns"] if c["held"])
     out.append("")
     rows = [["ENGINE", "HOST", "PID", "IN FLIGHT", "FREESWITCH NODES"]]
     for e in status["engines"]:
         nodes = ", ".join(f"{name} {state}" for name, state in sorted((e.get("nodes") or {}).items()))
-        rows.append([e["id"][:12], str(e.get("host", "?")), str(e.get("pid", "?")), str(e.get("in_flight", "?")),
-                     nodes or "-"])  # fmt: skip
+        rows.append(
+            [e["id"][:12], str(e.get("host", "?")), str(e.get("pid", "?")), str(e.get("in_flight", "?")), nodes or "-"]
+        )
     out.append(_table(rows) if len(rows) > 1 else "no engine running (none has refreshed its liveness key)")
     out.append("")
     w = status["webhooks"]
     out.append(f"webhooks: {w['queued']} queued ({w['due']} due now), {w['dead']} dead")
     r = status["redis"]
-    out.append(f"redis: maxmemory-policy {r['maxmemory_policy'] or 'unknown'}, "
-               f"{'takes writes' if r['writable'] else 'NOT WRITABLE'}")  # fmt: skip
+    out.append(
+        f"redis: maxmemory-policy {r['maxmemory_policy'] or 'unknown'}, "
+        f"{'takes writes' if r['writable'] else 'NOT WRITABLE'}"
+    )
     out.extend(f"PROBLEM: {p}" for p in r["problems"])
     return "\n".join(out)

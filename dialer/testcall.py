@@ -36,9 +36,17 @@ from tts.template import render
 DEFAULT_TEXT = "Xin chào {{ ten }}. Đây là cuộc gọi thử của autocall lúc {{ gio }}. Bấm một phím rồi gác máy."
 
 
-def run_test_call(settings: Settings, extension: str, *, text: str = DEFAULT_TEXT, audio: str = "",
-                  timeout_s: float = 90.0, out: Callable[[str], None] = print, time_zone: str = DEFAULT_TIME_ZONE,
-                  clock: Callable[[], float] = time.time) -> int:  # fmt: skip
+def run_test_call(
+    settings: Settings,
+    extension: str,
+    *,
+    text: str = DEFAULT_TEXT,
+    audio: str = "",
+    timeout_s: float = 90.0,
+    out: Callable[[str], None] = print,
+    time_zone: str = DEFAULT_TIME_ZONE,
+    clock: Callable[[], float] = time.time,
+) -> int:
     """0 if the call was answered, 1 if not (or it could not be placed), 2 for bad input.
 
     The time spoken ({{ gio }}) is in ``time_zone``, a campaign's (Asia/Ho_Chi_Minh unless
@@ -61,12 +69,22 @@ def run_test_call(settings: Settings, extension: str, *, text: str = DEFAULT_TEX
     except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
         out(f"autocall test-call: unknown time zone {time_zone!r} ({exc})")
         return 2
-    campaign = Campaign(campaign_name="autocall test call", type_autocall=kind, template_uuid=template.template_uuid,
-                        call_timeout=30, time_zone=time_zone)  # fmt: skip
+    campaign = Campaign(
+        campaign_name="autocall test call",
+        type_autocall=kind,
+        template_uuid=template.template_uuid,
+        call_timeout=30,
+        time_zone=time_zone,
+    )
     # the engine's writer is never started
     store = Store.from_url(settings.redis_url.get_secret_value(), settings.redis_prefix)
-    engine = Engine(store, nodes[:1], MessageFiles(settings.audio_dir, renderer=build_renderer(settings)),
-                    default_caller_id=settings.default_caller_id, command_timeout=settings.command_timeout)  # fmt: skip
+    engine = Engine(
+        store,
+        nodes[:1],
+        MessageFiles(settings.audio_dir, renderer=build_renderer(settings)),
+        default_caller_id=settings.default_caller_id,
+        command_timeout=settings.command_timeout,
+    )
     engine.adopting = False
     node = engine.nodes[0]
     node.start()
@@ -80,8 +98,9 @@ def run_test_call(settings: Settings, extension: str, *, text: str = DEFAULT_TEX
             return 1
         call = str(uuid.uuid4())
         fields = {"ten": "bạn", "gio": datetime.fromtimestamp(clock(), tz).strftime("%H:%M")}
-        claim = Claim(campaign.campaign_uuid, str(uuid.uuid4()), call, "offnet", 0, [extension], fields, 0, 0,
-                      "test-call")  # fmt: skip
+        claim = Claim(
+            campaign.campaign_uuid, str(uuid.uuid4()), call, "offnet", 0, [extension], fields, 0, 0, "test-call"
+        )
         ctx = CampaignContext(campaign, None, template, directory_user=True)
         try:  # what the callee will hear (made now; dial() finds it in the cache)
             message = engine.files.for_call(campaign, template, fields)
@@ -138,6 +157,8 @@ def _report(att, started: float, out: Callable[[str], None]) -> int:
         out("voicemail beep detected (avmd)")
     cause = hang.get("Hangup-Cause") or att.job_text.removeprefix("-ERR ").strip() or "?"
     billsec = hang.get("variable_billsec", "0")
-    out(f"ended: {cause} after {time.monotonic() - started:.1f} s, billsec {billsec}; "
-        f"recall_status {outcome.recall_status.value}, report {outcome.report_key.value}")  # fmt: skip
+    out(
+        f"ended: {cause} after {time.monotonic() - started:.1f} s, billsec {billsec}; "
+        f"recall_status {outcome.recall_status.value}, report {outcome.report_key.value}"
+    )
     return 0 if outcome.recall_status is RecallStatus.ANSWERED else 1

@@ -113,9 +113,18 @@ def describe(exc: BaseException) -> str:
 
 
 class WebhookSender:
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, timeout: float = 10.0,
-                 concurrency: int = 20, per_host: int = PER_HOST, max_tries: int = MAX_TRIES,
-                 secret: str = "", allow_private: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        timeout: float = 10.0,
+        concurrency: int = 20,
+        per_host: int = PER_HOST,
+        max_tries: int = MAX_TRIES,
+        secret: str = "",
+        allow_private: bool = False,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.timeout = timeout  # the whole POST's deadline, seconds
@@ -159,8 +168,9 @@ class WebhookSender:
         if free <= 0:
             return 0
         busy = {host: n for host, n in self.in_flight.items() if n > 0}
-        claimed = self.store.webhook_queue.claim_capped(int(self.clock() * 1000), self.lease_ms, free,
-                                                   per_host=self.per_host, busy=busy)  # fmt: skip
+        claimed = self.store.webhook_queue.claim_capped(
+            int(self.clock() * 1000), self.lease_ms, free, per_host=self.per_host, busy=busy
+        )
         for delivery, host in claimed:
             self.in_flight[host] += 1
             self.pool.spawn(self._send, delivery, host)
@@ -219,8 +229,13 @@ class WebhookSender:
         dead = tries >= self.max_tries
         retry_in = backoff_ms(tries)
         self.store.webhook_queue.failed(delivery, tries, error, None if dead else int(self.clock() * 1000) + retry_in)
-        extra = {"delivery": delivery, "campaign": data.get("campaign", ""), "host": receiver_of(data.get("url", "")),
-                 "tries": tries, "error": error}  # fmt: skip
+        extra = {
+            "delivery": delivery,
+            "campaign": data.get("campaign", ""),
+            "host": receiver_of(data.get("url", "")),
+            "tries": tries,
+            "error": error,
+        }
         if dead:
             log.error("webhook failed for good", extra=extra)
         elif isinstance(exc, AddressRefused):  # said apart: retrying helps only once the name or setting changes

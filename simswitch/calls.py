@@ -37,8 +37,14 @@ if TYPE_CHECKING:
 # originate_timeout), after CHANNEL_DESTROY sometimes.
 AFTER_COMPLETE, BETWEEN, AFTER_DESTROY = "after_complete", "between", "after_destroy"
 RACE_WEIGHTS = {AFTER_COMPLETE: 0.8, BETWEEN: 0.1, AFTER_DESTROY: 0.1}
-SETUP = ("CHANNEL_OUTGOING", "CHANNEL_STATE(CS_INIT)", "CHANNEL_CREATE", "CHANNEL_ORIGINATE",
-         "CHANNEL_STATE(CS_ROUTING)", "CHANNEL_STATE(CS_CONSUME_MEDIA)")  # fmt: skip
+SETUP = (
+    "CHANNEL_OUTGOING",
+    "CHANNEL_STATE(CS_INIT)",
+    "CHANNEL_CREATE",
+    "CHANNEL_ORIGINATE",
+    "CHANNEL_STATE(CS_ROUTING)",
+    "CHANNEL_STATE(CS_CONSUME_MEDIA)",
+)
 ANSWER = ("CODEC", "CODEC#2", "CHANNEL_ANSWER", "CHANNEL_CALLSTATE(ACTIVE)", "CALL_UPDATE")
 TONE = re.compile(r"%\((\d+),(\d+)")
 LOOPS = re.compile(r"loops=(-?\d+)")
@@ -76,8 +82,9 @@ class Channel:
 class OriginateJob:
     """One ``originate``: serial groups of parallel legs, one result."""
 
-    def __init__(self, switch: Switch, arg: str, spec: Originate, done: Callable[[str], None],
-                 job_uuid: str | None) -> None:  # fmt: skip
+    def __init__(
+        self, switch: Switch, arg: str, spec: Originate, done: Callable[[str], None], job_uuid: str | None
+    ) -> None:
         self.switch = switch
         self.arg = arg
         self.spec = spec

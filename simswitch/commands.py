@@ -171,9 +171,12 @@ class Api:
         if sw.stopping and what not in ("shutdown", "hupall"):
             # switch_core_session_ctl refuses everything once the core is shutting down: each
             # command prints the value it was given, 0 without one (a real switch: batch2/realfs).
-            return {"sps": f"+OK sessions per second: {number()}\n", "max_sessions": f"+OK max sessions: {number()}\n",
-                    "last_sps": "+OK last sessions per second: 0\n",
-                    "sps_peak_reset": "+OK max sessions per second counter reset\n"}.get(what, "false")  # fmt: skip
+            return {
+                "sps": f"+OK sessions per second: {number()}\n",
+                "max_sessions": f"+OK max sessions: {number()}\n",
+                "last_sps": "+OK last sessions per second: 0\n",
+                "sps_peak_reset": "+OK max sessions per second counter reset\n",
+            }.get(what, "false")
         if what == "sps":
             return f"+OK sessions per second: {ss.set_sps(number())}\n"
         if what == "max_sessions":
@@ -279,13 +282,31 @@ class Api:
         callstate = "ACTIVE" if ch.answered else ("RINGING" if ctx.get("progress_us") else "DOWN")
         row = dict.fromkeys(SHOW_FIELDS, "")
         row.update(
-            uuid=ch.uuid, direction="outbound", created=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)),
-            created_epoch=str(created), name=ctx.get("channel_name", ch.endpoint.raw), state=state,
-            cid_name="Outbound Call", cid_num=ctx.get("dest", ""), dest=ctx.get("dest", ""), application=ch.app,
-            application_data=ctx.get("app_data", "") if ch.app else "", context="default", read_codec="PCMU",
-            read_rate="8000", read_bit_rate="64000", write_codec="PCMU", write_rate="8000", write_bit_rate="64000",
-            hostname=self.switch.hostname, callstate=callstate, callee_num=ctx.get("cid_num", ""),
-            callee_direction="RECV" if ch.answered else "", call_uuid=ch.uuid,
-            initial_cid_num=ctx.get("cid_num", ""), initial_dest=ctx.get("dest", ""), initial_context="default",
-        )  # fmt: skip
+            uuid=ch.uuid,
+            direction="outbound",
+            created=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)),
+            created_epoch=str(created),
+            name=ctx.get("channel_name", ch.endpoint.raw),
+            state=state,
+            cid_name="Outbound Call",
+            cid_num=ctx.get("dest", ""),
+            dest=ctx.get("dest", ""),
+            application=ch.app,
+            application_data=ctx.get("app_data", "") if ch.app else "",
+            context="default",
+            read_codec="PCMU",
+            read_rate="8000",
+            read_bit_rate="64000",
+            write_codec="PCMU",
+            write_rate="8000",
+            write_bit_rate="64000",
+            hostname=self.switch.hostname,
+            callstate=callstate,
+            callee_num=ctx.get("cid_num", ""),
+            callee_direction="RECV" if ch.answered else "",
+            call_uuid=ch.uuid,
+            initial_cid_num=ctx.get("cid_num", ""),
+            initial_dest=ctx.get("dest", ""),
+            initial_context="default",
+        )
         return row

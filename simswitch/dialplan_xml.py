@@ -100,12 +100,23 @@ def _condition_apps(condition: ET.Element) -> list[DialplanApp]:
     field = condition.get("field", "")
     guarded = field.startswith("${") or field == DESTINATION
     guard_field, expression = (field, condition.get("expression", "")) if guarded else ("", "")
-    apps = [DialplanApp(app=a.get("application", ""), data=a.get("data", ""), field=guard_field, expression=expression)
-            for a in condition.findall("action") if a.get("application")]  # fmt: skip
+    apps = [
+        DialplanApp(app=a.get("application", ""), data=a.get("data", ""), field=guard_field, expression=expression)
+        for a in condition.findall("action")
+        if a.get("application")
+    ]
     if guarded:  # a condition the simulator takes as matched never runs its anti-actions
-        apps += [DialplanApp(app=a.get("application", ""), data=a.get("data", ""), anti=True, field=guard_field,
-                             expression=expression)
-                 for a in condition.findall("anti-action") if a.get("application")]  # fmt: skip
+        apps += [
+            DialplanApp(
+                app=a.get("application", ""),
+                data=a.get("data", ""),
+                anti=True,
+                field=guard_field,
+                expression=expression,
+            )
+            for a in condition.findall("anti-action")
+            if a.get("application")
+        ]
     return apps
 
 

@@ -99,9 +99,11 @@ def _parameterise(items, subs, origin_vars, core_uuid: str, job_uuid: str):
         # The originate's own variables become one splice point: the run of them, in whatever
         # order FreeSWITCH lists them (a gateway call lists the [leg] ones first, and drops
         # ignore_early_media).
-        if origin_vars and name in {f"variable_{n}" for n in origin_vars} and "@@originate_vars@@" not in {
-            n for n, _ in out
-        }:
+        if (
+            origin_vars
+            and name in {f"variable_{n}" for n in origin_vars}
+            and "@@originate_vars@@" not in {n for n, _ in out}
+        ):
             run = {f"variable_{n}" for n in origin_vars}
             while i < len(items) and items[i][0] in run:
                 i += 1
@@ -210,8 +212,9 @@ def _gateway_templates(captures: Path, templates: dict[str, list]) -> None:
         gateway = _found(r"sofia/gateway/([^/]+)/", originate)
         exten, _, context = originate.rsplit(" ", 3)[1:]  # "<exten> XML <context>"
         events = [e for e in _events(captures / f"{stem}.plain.esl") if e.headers.get("Unique-ID") == uuid]
-        port = next(m.group(1) for e in events for _, v in e.items
-                    for m in [re.search(rf"{number}@127\.0\.0\.1:(\d+)", v)] if m)  # fmt: skip
+        port = next(
+            m.group(1) for e in events for _, v in e.items for m in [re.search(rf"{number}@127\.0\.0\.1:(\d+)", v)] if m
+        )
         core_uuid = events[0].headers["Core-UUID"]
         subs = [
             (re.compile(rf"(?<![\w-]){re.escape(gateway)}(?![\w-])"), "@@gateway@@"),

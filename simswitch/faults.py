@@ -75,8 +75,14 @@ def restart(server: SimServer, down_s: float = 0.5) -> None:
     gevent.spawn_later(down_s, back)
 
 
-def shutdown(server: SimServer, mode: str = "sigterm", *, scale: float = 1.0, restart_after: float | None = None,
-             on_drained: Callable[[], None] | None = None) -> Shutdown | None:  # fmt: skip
+def shutdown(
+    server: SimServer,
+    mode: str = "sigterm",
+    *,
+    scale: float = 1.0,
+    restart_after: float | None = None,
+    on_drained: Callable[[], None] | None = None,
+) -> Shutdown | None:
     """FreeSWITCH shuts down as a real one does (shutdown.py): ``mode`` is ``fsctl``,
     ``sigterm``, ``asap`` or ``elegant``; it comes back ``restart_after`` seconds after
     its socket closed (None: it stays down)."""
@@ -100,8 +106,9 @@ class FaultPlan:
     fired: list[Fault] = field(default_factory=list)
 
     @classmethod
-    def seeded(cls, seed: int, kinds: tuple[str, ...], count: int, span: tuple[int, int],
-               seconds: float = 0.5) -> FaultPlan:  # fmt: skip
+    def seeded(
+        cls, seed: int, kinds: tuple[str, ...], count: int, span: tuple[int, int], seconds: float = 0.5
+    ) -> FaultPlan:
         rng = random.Random(seed)
         moments = sorted(rng.sample(range(*span), count))
         return cls([Fault(m, rng.choice(kinds), seconds) for m in moments])

@@ -47,8 +47,13 @@ AppLog = list[tuple[str, str, int]]  # (application, expanded data, start time i
 Extension = tuple[str, list[tuple[str, str]]]  # (extension name, its applications as routed: unexpanded)
 
 
-def cdr_text(headers: Iterable[tuple[str, str]], *, extension: Extension | None = None, app_log: AppLog | None = None,
-             encode_values: bool = True) -> str:  # fmt: skip
+def cdr_text(
+    headers: Iterable[tuple[str, str]],
+    *,
+    extension: Extension | None = None,
+    app_log: AppLog | None = None,
+    encode_values: bool = True,
+) -> str:
     """The one-line JSON of a channel whose CHANNEL_HANGUP_COMPLETE carries ``headers`` (raw values)."""
     h: dict[str, str] = {}
     variables: dict[str, str] = {}

@@ -23,19 +23,39 @@ if TYPE_CHECKING:
     from simswitch.switch import Switch
 
 
-def null_channel(switch: Switch, job: OriginateJob, endpoint: Endpoint, variables: list[tuple[str, str]],
-                 ch_uuid: str) -> None:  # fmt: skip
+def null_channel(
+    switch: Switch, job: OriginateJob, endpoint: Endpoint, variables: list[tuple[str, str]], ch_uuid: str
+) -> None:
     now = switch.clock.now_us()
     sec = str(now // 1_000_000)
-    headers = [("Core-UUID", switch.core_uuid), ("FreeSWITCH-Switchname", switch.hostname),
-               ("Call-Direction", "outbound"), ("Unique-ID", ch_uuid), ("Caller-Channel-Answered-Time", str(now))]
+    headers = [
+        ("Core-UUID", switch.core_uuid),
+        ("FreeSWITCH-Switchname", switch.hostname),
+        ("Call-Direction", "outbound"),
+        ("Unique-ID", ch_uuid),
+        ("Caller-Channel-Answered-Time", str(now)),
+    ]
     channel = {
-        "direction": "outbound", "uuid": ch_uuid, "call_uuid": ch_uuid, "channel_name": f"null/{endpoint.user}",
-        "originate_endpoint": "null", "endpoint_disposition": "ANSWER", "hangup_cause": "NORMAL_CLEARING",
-        "hangup_cause_q850": "16", "last_app": "hangup", "start_epoch": sec, "start_uepoch": str(now),
-        "answer_epoch": sec, "answer_uepoch": str(now), "end_epoch": sec, "end_uepoch": str(now),
-        "duration": "0", "billsec": "0", "billmsec": "0", "answersec": "0",
-    }  # fmt: skip
+        "direction": "outbound",
+        "uuid": ch_uuid,
+        "call_uuid": ch_uuid,
+        "channel_name": f"null/{endpoint.user}",
+        "originate_endpoint": "null",
+        "endpoint_disposition": "ANSWER",
+        "hangup_cause": "NORMAL_CLEARING",
+        "hangup_cause_q850": "16",
+        "last_app": "hangup",
+        "start_epoch": sec,
+        "start_uepoch": str(now),
+        "answer_epoch": sec,
+        "answer_uepoch": str(now),
+        "end_epoch": sec,
+        "end_uepoch": str(now),
+        "duration": "0",
+        "billsec": "0",
+        "billmsec": "0",
+        "answersec": "0",
+    }
     headers += [(f"variable_{k}", v) for k, v in [*variables, *channel.items()]]
     switch.stats.by_cause["NORMAL_CLEARING"] += 1
     job.finish(f"+OK {ch_uuid}\n")

@@ -135,8 +135,15 @@ def _from_rule(rule: Rule, rng: random.Random, default: Default) -> Outcome:
         return Outcome("no_answer", ring=0.02)
     ans = rule.answer or Answer()
     ring = _pick(rng, rule.ring) if rule.ring is not None else (0.0 if rule.early_media else 0.5)
-    return Outcome("answer", ring=ring, early_media=rule.early_media, talk=_pick(rng, ans.talk),
-                   hangup=ans.hangup, dtmf=ans.dtmf, beep=ans.beep)  # fmt: skip
+    return Outcome(
+        "answer",
+        ring=ring,
+        early_media=rule.early_media,
+        talk=_pick(rng, ans.talk),
+        hangup=ans.hangup,
+        dtmf=ans.dtmf,
+        beep=ans.beep,
+    )
 
 
 def _from_mix(default: Default, rng: random.Random) -> Outcome:

@@ -20,8 +20,15 @@ log = logging.getLogger("autocall.simswitch")
 
 
 class SimServer:
-    def __init__(self, switch: Switch, host: str = "127.0.0.1", port: int = 8021, password: str = "ClueCon",
-                 heartbeat: float = 20.0, stats_file: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        switch: Switch,
+        host: str = "127.0.0.1",
+        port: int = 8021,
+        password: str = "ClueCon",
+        heartbeat: float = 20.0,
+        stats_file: str | None = None,
+    ) -> None:
         self.switch = switch
         self.password = password
         self.api = Api(switch, self)

@@ -73,8 +73,15 @@ AFTER_DRAIN = Timings(stop=0.47, wait=0.5, sofia=0.5, close=1.2)
 class Shutdown:
     """One shutdown of a simulated FreeSWITCH; ``server`` is needed to close its sockets."""
 
-    def __init__(self, server: SimServer, timings: Timings = FSCTL, *, scale: float = 1.0,
-                 restart_after: float | None = None, manual: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        server: SimServer,
+        timings: Timings = FSCTL,
+        *,
+        scale: float = 1.0,
+        restart_after: float | None = None,
+        manual: bool = False,
+    ) -> None:
         self.server = server
         self.manual = manual  # no timer: the caller runs each step with advance()
         self._pending: list[tuple[float, Callable[[], None]]] = []

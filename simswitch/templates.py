@@ -141,12 +141,27 @@ RULES: dict[str, Rule] = {
 # carries them, but a call where it did not happen (no application ran, nothing was
 # played: a missing dialplan) has no such header. header -> the context key it needs.
 OPTIONAL = {
-    **dict.fromkeys(("variable_current_application", "variable_last_app", "variable_current_application_data",
-                     "variable_last_arg", "variable_current_application_response"), "app"),
-    **dict.fromkeys(("variable_playback_seconds", "variable_playback_ms", "variable_playback_samples",
-                     "variable_playback_last_offset_pos"), "playback_ms"),
+    **dict.fromkeys(
+        (
+            "variable_current_application",
+            "variable_last_app",
+            "variable_current_application_data",
+            "variable_last_arg",
+            "variable_current_application_response",
+        ),
+        "app",
+    ),
+    **dict.fromkeys(
+        (
+            "variable_playback_seconds",
+            "variable_playback_ms",
+            "variable_playback_samples",
+            "variable_playback_last_offset_pos",
+        ),
+        "playback_ms",
+    ),
     "Hangup-Cause": "cause",  # an event of a channel that has not hung up carries none
-}  # fmt: skip
+}
 # ...and those FreeSWITCH leaves out when the application ran without data (NULL, not "":
 # ``hangup ${unset}`` has an empty Application-Data, ``answer`` has none).
 NON_EMPTY = frozenset({"Application-Data", "variable_current_application_data", "variable_last_arg"})

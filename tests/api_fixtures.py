@@ -27,8 +27,17 @@ class Client:
     def __init__(self, app) -> None:
         self.raw = falcon.testing.TestClient(app)
 
-    def __call__(self, method: str, path: str, *, json: Any = None, body: bytes | str | None = None,
-                 headers: dict[str, str] | None = None, auth: bool = True, **kw: Any):  # fmt: skip
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        body: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+        **kw: Any,
+    ):
         h = {**(AUTH if auth else {}), **(headers or {})}
         if json is not None:
             return self.raw.simulate_request(method, path, json=json, headers=h, **kw)
@@ -62,9 +71,17 @@ class LiveClient:
         self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
-    def __call__(self, method: str, path: str, *, json: Any = None, body: bytes | str | None = None,
-                 headers: dict[str, str] | None = None, auth: bool = True,
-                 query_string: str = "") -> LiveResult:  # fmt: skip
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        body: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+        query_string: str = "",
+    ) -> LiveResult:
         h = {**(AUTH if auth else {}), **(headers or {})}
         data: bytes | None = None
         if json is not None:
@@ -120,7 +137,11 @@ def snapshot(redis_client) -> dict[str, Any]:
     out = {}
     for key in redis_client.scan_iter(count=1000):
         kind = redis_client.type(key)
-        out[key] = {"hash": redis_client.hgetall, "zset": lambda k: redis_client.zrange(k, 0, -1, withscores=True),
-                    "set": redis_client.smembers, "list": lambda k: redis_client.lrange(k, 0, -1),
-                    "string": redis_client.get}[kind](key)  # fmt: skip
+        out[key] = {
+            "hash": redis_client.hgetall,
+            "zset": lambda k: redis_client.zrange(k, 0, -1, withscores=True),
+            "set": redis_client.smembers,
+            "list": lambda k: redis_client.lrange(k, 0, -1),
+            "string": redis_client.get,
+        }[kind](key)
     return out

@@ -32,9 +32,24 @@ def private_redis(workdir, *args: str, password: str | None = None):
     answering: (process, client, url). ``args`` are extra redis-server options."""
     port = free_port()
     extra = [*args, *(["--requirepass", password] if password else [])]
-    proc = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
-                             "--dir", str(workdir), "--save", "", "--appendonly", "no", *extra],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            shutil.which("redis-server"),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(workdir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            *extra,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     client = redis.Redis(host="127.0.0.1", port=port, password=password, decode_responses=True)
     deadline = time.monotonic() + 10
     while True:
@@ -65,8 +80,9 @@ def redis_server(tmp_path_factory):
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed: run scripts/test (it installs it), see README")
     try:
-        proc, client, url = private_redis(tmp_path_factory.mktemp("redis"), "--daemonize", "no",
-                                          "--protected-mode", "yes")  # fmt: skip
+        proc, client, url = private_redis(
+            tmp_path_factory.mktemp("redis"), "--daemonize", "no", "--protected-mode", "yes"
+        )
     except redis.ConnectionError:
         pytest.fail("redis-server did not start")
     port = client.connection_pool.connection_kwargs["port"]
@@ -104,14 +120,30 @@ def simswitch(capture_scenario):
     """Factory: a running simulator on a free port (stopped after the test)."""
     servers: list[SimServer] = []
 
-    def start(scenario: Scenario | None = None, *, password: str = "ClueCon", time_scale: float = 0.01,
-              seed: int = 1, limits: Limits | None = None, heartbeat: float = 0, races: bool = False,
-              stats_file: str | None = None, json_cdr: JsonCdrSettings | None = None) -> SimServer:  # fmt: skip
+    def start(
+        scenario: Scenario | None = None,
+        *,
+        password: str = "ClueCon",
+        time_scale: float = 0.01,
+        seed: int = 1,
+        limits: Limits | None = None,
+        heartbeat: float = 0,
+        races: bool = False,
+        stats_file: str | None = None,
+        json_cdr: JsonCdrSettings | None = None,
+    ) -> SimServer:
         # A switch configured for fast tests unless a test says otherwise: FreeSWITCH's own default
         # (30 sessions per second) would pace every engine test at 22.5 calls/s.
         limits = limits or Limits(max_sessions=1000, sps=1000)
-        switch = Switch(scenario or capture_scenario, time_scale=time_scale, seed=seed, limits=limits,
-                        hostname="vm", races=races, json_cdr=json_cdr)  # fmt: skip
+        switch = Switch(
+            scenario or capture_scenario,
+            time_scale=time_scale,
+            seed=seed,
+            limits=limits,
+            hostname="vm",
+            races=races,
+            json_cdr=json_cdr,
+        )
         server = SimServer(switch, "127.0.0.1", 0, password, heartbeat=heartbeat, stats_file=stats_file)
         server.start()
         servers.append(server)

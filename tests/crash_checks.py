@@ -49,8 +49,12 @@ def check_nothing_lost(store: Store, switch: Switch, campaign_uuid: str, lead_uu
     counted = sum(1 for c in cdr_ids if store.calls.get(c).get("reported") == "1")
     assert reported == counted, "a lead's history and the CDRs disagree"
     causes = [store.calls.get(c).get("hangup_cause") for c in cdr_ids]
-    return {**states, "attempts": reported, "lost": causes.count("AUTOCALL_LOST"),
-            "switch_lost": causes.count("AUTOCALL_SWITCH_LOST")}  # fmt: skip
+    return {
+        **states,
+        "attempts": reported,
+        "lost": causes.count("AUTOCALL_LOST"),
+        "switch_lost": causes.count("AUTOCALL_SWITCH_LOST"),
+    }
 
 
 def numbers_of(store: Store, lead_uuids: list[str]) -> list[list[str]]:

@@ -56,12 +56,14 @@ def await_turn(engine: Engine, campaign_uuid: str, timeout: float = 10.0) -> Non
     wait_until(lambda: pacer.turns_decided > mark or pacer_settled(pacer), timeout)
 
 
-def make_engine(store: Store, server, audio_dir: Path, *, sps: int | None = 1000, max_sessions: int | None = 1000,
-                **kw) -> Engine:  # fmt: skip
+def make_engine(
+    store: Store, server, audio_dir: Path, *, sps: int | None = 1000, max_sessions: int | None = 1000, **kw
+) -> Engine:
     write_wav(audio_dir / "hello.wav", seconds=5.0)
     node = NodeConfig("fs1", *server.address, "ClueCon", sps=sps, max_sessions=max_sessions)
-    engine = Engine(store, [node], MessageFiles(audio_dir), default_gateway="gw1", default_caller_id="02812345678",
-                    **kw)  # fmt: skip
+    engine = Engine(
+        store, [node], MessageFiles(audio_dir), default_gateway="gw1", default_caller_id="02812345678", **kw
+    )
     engine.start()
     assert engine.wait_connected(5)
     return engine

@@ -13,8 +13,13 @@ from dialer.store.store import Store
 
 _names = itertools.count(1)
 _customers = itertools.count(1)
-PREFIX_NETWORK = {"098": Network.VIETTEL, "090": Network.MOBI, "091": Network.VINA, "028": Network.TEL,
-                  "092": Network.OFFNET}  # fmt: skip
+PREFIX_NETWORK = {
+    "098": Network.VIETTEL,
+    "090": Network.MOBI,
+    "091": Network.VINA,
+    "028": Network.TEL,
+    "092": Network.OFFNET,
+}
 
 
 def campaign(store: Store, **fields: Any) -> Campaign:
@@ -27,13 +32,28 @@ def number(i: int, prefix: str = "098") -> str:
     return f"{prefix}{i:07d}" if prefix != "028" else f"028{i:08d}"
 
 
-def leads(store: Store, camp: Campaign, count: int, *, now_ms: int = 1_000, prefix: str = "098",
-          numbers_per_lead: int = 1, **fields: Any) -> list[Lead]:  # fmt: skip
+def leads(
+    store: Store,
+    camp: Campaign,
+    count: int,
+    *,
+    now_ms: int = 1_000,
+    prefix: str = "098",
+    numbers_per_lead: int = 1,
+    **fields: Any,
+) -> list[Lead]:
     out = []
     for i in range(count):
         nums = [number(i * 10 + j, prefix) for j in range(numbers_per_lead)]
-        out.append(Lead(campaign_uuid=camp.campaign_uuid, external_id=f"cust-{next(_customers)}", numbers=nums,
-                        networks=[PREFIX_NETWORK[prefix]] * len(nums), fields=dict(fields)))  # fmt: skip
+        out.append(
+            Lead(
+                campaign_uuid=camp.campaign_uuid,
+                external_id=f"cust-{next(_customers)}",
+                numbers=nums,
+                networks=[PREFIX_NETWORK[prefix]] * len(nums),
+                fields=dict(fields),
+            )
+        )
     store.leads.add(out, now_ms)
     return out
 

@@ -41,9 +41,14 @@ class Daemon:
     def start(self) -> None:
         if self.stopped:  # a restart that comes after stop() starts nothing
             return
-        self.proc = subprocess.Popen([sys.executable, "-m", "dialer.cli", "serve"], env=self.env, cwd=ROOT,
-                                     stdout=subprocess.DEVNULL, stderr=self.log,
-                                     start_new_session=True)  # fmt: skip
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dialer.cli", "serve"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+            start_new_session=True,
+        )
         self.procs.append(self.proc)
         self.starts += 1
 
@@ -163,9 +168,26 @@ class AofRedis:
         if binary is None:
             sys.exit("redis-server is not installed (scripts/test installs it)")
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir), "--save", "",
-             "--appendonly", "yes", "--appendfsync", "everysec", "--protected-mode", "yes"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.workdir),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--protected-mode",
+                "yes",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         client = redis.Redis(port=self.port)
         with gevent.Timeout(30):
             while True:

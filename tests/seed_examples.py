@@ -50,15 +50,19 @@ def examples(seed: str) -> dict[str, Example]:
         title = section.splitlines()[0].strip()
         ex = Example(title)
         marker = None
-        for m in re.finditer(r"(> Response trả về:|> Error Response trả về:|> Sample data:)|```(\w+)\n(.*?)```",
-                             section, flags=re.S):  # fmt: skip
+        for m in re.finditer(
+            r"(> Response trả về:|> Error Response trả về:|> Sample data:)|```(\w+)\n(.*?)```", section, flags=re.S
+        ):
             if m.group(1):
                 marker = m.group(1)
             elif m.group(2) == "shell":
                 _curl(m.group(3), ex)
             elif m.group(2) == "json":
                 body = json.loads(m.group(3))
-                {"> Response trả về:": ex.responses, "> Error Response trả về:": ex.errors,
-                 "> Sample data:": ex.samples}.get(marker, ex.samples).append(body)  # fmt: skip
+                {
+                    "> Response trả về:": ex.responses,
+                    "> Error Response trả về:": ex.errors,
+                    "> Sample data:": ex.samples,
+                }.get(marker, ex.samples).append(body)
         out[title] = ex
     return out

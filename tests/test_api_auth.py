@@ -148,8 +148,11 @@ def test_no_token_is_ever_logged(services, caplog, capfd):
         api("GET", "/v1/autocall/report", query_string=f"campaign_uuid={TOKEN}&token={TOKEN}")
         api("GET", "/v3/campaign", auth=False, query_string=f"campaign_uuid={WRONG}&password={WRONG}")
         # Requests pywsgi refuses itself quote their request line in its error log.
-        for line in (f"GET /v3/campaign?token={TOKEN} HTTP/7.0", f"GET /v3/campaign?token={WRONG} HTTP/1.1 x",
-                     f"GET /v3/campaign?api_key={TOKEN}&x=1 HTTP/1.1\r\nContent-Length: -5"):  # fmt: skip
+        for line in (
+            f"GET /v3/campaign?token={TOKEN} HTTP/7.0",
+            f"GET /v3/campaign?token={WRONG} HTTP/1.1 x",
+            f"GET /v3/campaign?api_key={TOKEN}&x=1 HTTP/1.1\r\nContent-Length: -5",
+        ):
             with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as s:
                 s.sendall(line.encode() + b"\r\n\r\n")
                 s.recv(4096)

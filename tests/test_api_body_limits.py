@@ -82,8 +82,10 @@ def test_a_declared_oversized_body_is_refused_413_before_it_is_sent(port, servic
     limit = services.max_import_bytes if route.bulk else route.max_body
     declared = limit + 1 if route.bulk else 10**12
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(head(route.method, fill(route.path), {"Content-Length": str(declared),
-                                                        "Content-Type": route.body_types[0]}) + b"{")  # fmt: skip
+        s.sendall(
+            head(route.method, fill(route.path), {"Content-Length": str(declared), "Content-Type": route.body_types[0]})
+            + b"{"
+        )
         res, body = answer(s)  # none of the body was sent: the answer did not wait for it (413, not 408)
         dialect = route.dialect
         assert res.status == dialect.http_status(413)

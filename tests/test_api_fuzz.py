@@ -35,14 +35,14 @@ from dialer.store.store import Store
 from tests.api_fixtures import AUTH, TOKEN
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
-CHECKS = [status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]  # fmt: skip
+CHECKS = [status_code_conformance, content_type_conformance, response_headers_conformance, response_schema_conformance]
 
 # The document as the app serves it. Serving it touches no Redis; were anything to call this app instead of
 # the fixture's, its client can connect nowhere (never a default port's Redis).
 _NOWHERE = Store(redis.Redis(unix_socket_path=os.devnull))
-SCHEMA = schemathesis.openapi.from_wsgi("/openapi.json", build_app(Services(_NOWHERE, Path(".")), [TOKEN]),
-                                        headers=AUTH)  # fmt: skip
+SCHEMA = schemathesis.openapi.from_wsgi(
+    "/openapi.json", build_app(Services(_NOWHERE, Path(".")), [TOKEN]), headers=AUTH
+)
 # The audio upload takes the WAV bytes as they are (the generated bodies are garbage WAVs).
 schemathesis.serializer.alias("audio/wav", "application/octet-stream")
 
@@ -50,15 +50,20 @@ schemathesis.serializer.alias("audio/wav", "application/octet-stream")
 # -- each dialect's error shape -----------------------------------------------------------
 def _field_errors(value: Any) -> bool:
     """gojsonschema's ``[{"field": "message"}, ...]``."""
-    return (isinstance(value, list) and bool(value)
-            and all(isinstance(e, dict) and len(e) == 1 and all(isinstance(m, str) for m in e.values())
-                    for e in value))  # fmt: skip
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(e, dict) and len(e) == 1 and all(isinstance(m, str) for m in e.values()) for e in value)
+    )
 
 
 def v3_error(status: int, body: Any) -> bool:
     """``{"error": "Not Found"}`` or ``{"error": [{"field": "message"}]}``."""
-    return (isinstance(body, dict) and set(body) == {"error"}
-            and ((isinstance(body["error"], str) and body["error"] != "") or _field_errors(body["error"])))  # fmt: skip
+    return (
+        isinstance(body, dict)
+        and set(body) == {"error"}
+        and ((isinstance(body["error"], str) and body["error"] != "") or _field_errors(body["error"]))
+    )
 
 
 def queue_error(status: int, body: Any) -> bool:
@@ -71,16 +76,27 @@ def queue_error(status: int, body: Any) -> bool:
     if "errors" in body and not _field_errors(body["errors"]):
         return False
     data = body.get("data", {"fail": [], "success": []})
-    return (isinstance(data, dict) and {"fail", "success"} <= set(data) <= {"fail", "success", "reasons", "warnings"}
-            and all(isinstance(data[k], list) for k in ("fail", "success")) and data["success"] == [])  # fmt: skip
+    return (
+        isinstance(data, dict)
+        and {"fail", "success"} <= set(data) <= {"fail", "success", "reasons", "warnings"}
+        and all(isinstance(data[k], list) for k in ("fail", "success"))
+        and data["success"] == []
+    )
 
 
 def vbot_error(status: int, body: Any) -> bool:
     """``{"status": 0, "error": 201, "msg": "why", "data": "-1"}``: HTTP 500 for a refusal (seed 003's error
     status); 401, 405 and 503 as such."""
-    return (isinstance(body, dict) and set(body) == {"status", "error", "msg", "data"} and body["status"] == 0
-            and isinstance(body["error"], int) and isinstance(body["msg"], str) and body["msg"] != ""
-            and body["data"] == "-1" and (status in (401, 405) or status >= 500))  # fmt: skip
+    return (
+        isinstance(body, dict)
+        and set(body) == {"status", "error", "msg", "data"}
+        and body["status"] == 0
+        and isinstance(body["error"], int)
+        and isinstance(body["msg"], str)
+        and body["msg"] != ""
+        and body["data"] == "-1"
+        and (status in (401, 405) or status >= 500)
+    )
 
 
 # The meta routes (/metrics) answer errors as v3 does.
@@ -119,8 +135,12 @@ def test_the_shape_checks_tell_each_dialect_apart():
 
 def test_a_vbot_refusal_is_not_a_crash_but_a_vbot_500_with_error_400_is():
     refusal = {"status": 0, "error": 201, "msg": "phones is required", "data": "-1"}
-    crash = {"status": 0, "error": 400, "msg": "internal error (incident 0123456789ab); see the server log",
-             "data": "-1"}  # fmt: skip
+    crash = {
+        "status": 0,
+        "error": 400,
+        "msg": "internal error (incident 0123456789ab); see the server log",
+        "data": "-1",
+    }
     assert not crashed("vbot", 500, refusal) and refused("vbot", 500, refusal)
     assert crashed("vbot", 500, crash) and crashed("v3", 500, {"error": "x"}) and crashed("v3", 500, refusal)
     assert not crashed("vbot", 200, {"status": 1, "error": 0, "msg": "success", "data": 7})
@@ -133,19 +153,34 @@ def known(api_inproc, store) -> dict[str, Any]:
     api = api_inproc
     template = api("POST", "/v3/template", json={"template_name": "fuzz-template", "text": "Xin chào {{ ten }}"})
     carrier = api("POST", "/v3/carrier", json={"carrier_name": "fuzz-carrier", "gateways": {"offnet": "gw1"}})
-    campaign = api("POST", "/v3/campaign", json={"campaign_name": "fuzz-queue", "type": "autocall",
-                                                 "template_uuid": template.json["template_uuid"],
-                                                 "carrier_uuid": carrier.json["carrier_uuid"]})  # fmt: skip
+    campaign = api(
+        "POST",
+        "/v3/campaign",
+        json={
+            "campaign_name": "fuzz-queue",
+            "type": "autocall",
+            "template_uuid": template.json["template_uuid"],
+            "carrier_uuid": carrier.json["carrier_uuid"],
+        },
+    )
     assert template.status_code == carrier.status_code == campaign.status_code == 200, campaign.text
     campaign_uuid = campaign.json["campaign_uuid"]
-    store.r.hset(store.keys.webhook("42"), mapping={"url": "http://127.0.0.1:9/", "body": "{}", "tries": 9,
-                                                    "campaign": campaign_uuid})  # fmt: skip
+    store.r.hset(
+        store.keys.webhook("42"),
+        mapping={"url": "http://127.0.0.1:9/", "body": "{}", "tries": 9, "campaign": campaign_uuid},
+    )
     store.r.lpush(store.keys.webhooks_dead, "42")
-    return {"campaign_uuid": campaign_uuid, "template_uuid": template.json["template_uuid"],
-            "carrier_uuid": carrier.json["carrier_uuid"], "delivery_id": "42",
-            "campaignId": api("GET", f"/v3/campaign/{campaign_uuid}").json["campaign_id"],
-            "queue_code": "fuzz-queue", "template": "fuzz-template", "phone_number": "0982596021",
-            "mobiles": ["0982596021", "0909123456"]}  # fmt: skip
+    return {
+        "campaign_uuid": campaign_uuid,
+        "template_uuid": template.json["template_uuid"],
+        "carrier_uuid": carrier.json["carrier_uuid"],
+        "delivery_id": "42",
+        "campaignId": api("GET", f"/v3/campaign/{campaign_uuid}").json["campaign_id"],
+        "queue_code": "fuzz-queue",
+        "template": "fuzz-template",
+        "phone_number": "0982596021",
+        "mobiles": ["0982596021", "0909123456"],
+    }
 
 
 def use_known(case: schemathesis.Case, known: dict[str, Any]) -> None:
@@ -169,8 +204,13 @@ def use_known(case: schemathesis.Case, known: dict[str, Any]) -> None:
 
 
 # -- the fuzz -----------------------------------------------------------------------------
-READ = {"hash": lambda p, k: p.hgetall(k), "set": lambda p, k: p.smembers(k), "string": lambda p, k: p.get(k),
-        "list": lambda p, k: p.lrange(k, 0, -1), "zset": lambda p, k: p.zrange(k, 0, -1, withscores=True)}  # fmt: skip
+READ = {
+    "hash": lambda p, k: p.hgetall(k),
+    "set": lambda p, k: p.smembers(k),
+    "string": lambda p, k: p.get(k),
+    "list": lambda p, k: p.lrange(k, 0, -1),
+    "zset": lambda p, k: p.zrange(k, 0, -1, withscores=True),
+}
 
 
 def state(redis_client, services: Services) -> tuple[dict[str, Any], list[tuple[str, int]]]:
@@ -187,8 +227,13 @@ def state(redis_client, services: Services) -> tuple[dict[str, Any], list[tuple[
 
 
 @SCHEMA.parametrize()
-@settings(max_examples=EXAMPLES, derandomize="FUZZ_EXAMPLES" not in os.environ, deadline=None, database=None,
-          suppress_health_check=list(HealthCheck))  # fmt: skip
+@settings(
+    max_examples=EXAMPLES,
+    derandomize="FUZZ_EXAMPLES" not in os.environ,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 def test_fuzz(case: schemathesis.Case, known, api_inproc, redis_client, services) -> None:
     use_known(case, known)
     before = state(redis_client, services)
@@ -214,8 +259,9 @@ def test_a_vbot_refusal_is_the_documented_500_answer(api_inproc):
     """VBot refuses with HTTP 500 (seed 003's error status) in its error shape, as the document says
     (it once said 200 and only the success body). Found by response_schema_conformance on
     ``POST /api/campaign/create`` with no body."""
-    case = SCHEMA["/api/campaign/create"]["POST"].Case(body={"vbotId": 1, "groupCode": "g", "campaignId": 999,
-                                                             "name": "n", "phones": [{"fields": []}]})  # fmt: skip
+    case = SCHEMA["/api/campaign/create"]["POST"].Case(
+        body={"vbotId": 1, "groupCode": "g", "campaignId": 999, "name": "n", "phones": [{"fields": []}]}
+    )
     response = case.call(app=api_inproc.raw.app, headers=AUTH)
     assert response.status_code == 500 and response.json()["error"] == 201, response.text
     case.validate_response(response, checks=[response_schema_conformance, status_code_conformance], headers=AUTH)

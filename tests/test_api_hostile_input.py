@@ -39,8 +39,13 @@ def test_garbage_bodies_are_refused_cleanly(api_inproc, store, redis_client, rou
     before = snapshot(redis_client)
     for path in (fill(route.path, existing.campaign_uuid), fill(route.path, str(uuid.uuid4()))):
         for content_type in (*route.body_types, "application/json"):
-            res = api(route.method, path, body=BODIES[name], headers={"Content-Type": content_type},
-                      query_string=f"campaign_uuid={existing.campaign_uuid}")  # fmt: skip
+            res = api(
+                route.method,
+                path,
+                body=BODIES[name],
+                headers={"Content-Type": content_type},
+                query_string=f"campaign_uuid={existing.campaign_uuid}",
+            )
             if route.dialect.name == "vbot":  # VBot refuses with HTTP 500 (seed 003), error 201 in the body
                 assert res.status_code == 500 and res.json["error"] == 201, res.text[:300]
                 continue

@@ -11,8 +11,12 @@ from dialer.domain.models import Template
 from tests.api_fixtures import snapshot
 from tests.factories import campaign
 
-ROUTES = [("POST", "/v3/autocall/import"), ("POST", "/v3/autocall/import/bulk"), ("POST", "/v2/autocall/queue"),
-          ("POST", "/api/campaign/create")]  # fmt: skip
+ROUTES = [
+    ("POST", "/v3/autocall/import"),
+    ("POST", "/v3/autocall/import/bulk"),
+    ("POST", "/v2/autocall/queue"),
+    ("POST", "/api/campaign/create"),
+]
 
 
 @pytest.fixture
@@ -36,8 +40,10 @@ def test_a_retry_with_the_same_key_gets_the_first_answer_and_writes_nothing(api,
 
 
 def test_a_bulk_retry_replays_the_first_answer_not_a_list_of_duplicates(api, camp):
-    body = {"campaign_uuid": camp.campaign_uuid, "leads": [{"phone_number": "0982596021", "external_id": "kh1"},
-                                                          {"phone_number": "12"}]}  # fmt: skip
+    body = {
+        "campaign_uuid": camp.campaign_uuid,
+        "leads": [{"phone_number": "0982596021", "external_id": "kh1"}, {"phone_number": "12"}],
+    }
     key = {"Idempotency-Key": "bulk-1"}
     first = api("POST", "/v3/autocall/import/bulk", json=body, headers=key, query_string="with_leads=true")
     again = api("POST", "/v3/autocall/import/bulk", json=body, headers=key, query_string="with_leads=true")

@@ -49,9 +49,18 @@ def vbot_refusal(res) -> str:
 
 # -- integral numbers are integers ----------------------------------------------------------
 def test_v3_integer_fields_take_integral_numbers(api):
-    res = api("POST", "/v3/campaign", json={"campaign_name": "x", "type": "autocall", "concurrent_call": 2.0,
-                                            "network": {"viettel": 1.0}, "recall_times": 3e0,
-                                            "schedules": [{"monday_start_time": 2.88e13}]})  # fmt: skip
+    res = api(
+        "POST",
+        "/v3/campaign",
+        json={
+            "campaign_name": "x",
+            "type": "autocall",
+            "concurrent_call": 2.0,
+            "network": {"viettel": 1.0},
+            "recall_times": 3e0,
+            "schedules": [{"monday_start_time": 2.88e13}],
+        },
+    )
     assert res.status_code == 200, res.text
     got = api("GET", f"/v3/campaign/{res.json['campaign_uuid']}").json
     assert (got["concurrent_call"], got["network"]["viettel"], got["recall_times"]) == (2, 1, 3)
@@ -76,8 +85,12 @@ def test_v3_template_otp_repeat_takes_an_integral_number(api, store):
 
 
 def test_queue_integer_fields_and_integer_ids_take_integral_numbers(api, store, ivr):
-    body = {**PUSH, "concurrent_call": 2.0, "max_recall_count": 1.0,
-            "customers": [{**PUSH["customers"][0], "id": 1234.0}]}  # fmt: skip
+    body = {
+        **PUSH,
+        "concurrent_call": 2.0,
+        "max_recall_count": 1.0,
+        "customers": [{**PUSH["customers"][0], "id": 1234.0}],
+    }
     res = api("POST", "/v2/autocall/queue", json=body)
     assert res.status_code == 200 and res.json["data"]["success"] == ["1234"], res.text
     camp = store.campaigns.get(store.campaigns.uuid_by_name(PUSH["queue_code"]))
@@ -89,8 +102,9 @@ def test_queue_a_fractional_number_is_refused_in_the_queue_shape(api, redis_clie
         assert res.status_code == 400 and res.json["code"] == 400
         assert res.json["errors"] == [{"concurrent_call": NOT_INTEGER}]
 
-    refused_cleanly(redis_client, lambda: api("POST", "/v2/autocall/queue", json={**PUSH, "concurrent_call": 2.5}),
-                    check)  # fmt: skip
+    refused_cleanly(
+        redis_client, lambda: api("POST", "/v2/autocall/queue", json={**PUSH, "concurrent_call": 2.5}), check
+    )
 
 
 def test_vbot_campaign_id_and_number_call_take_integral_numbers(api, store, vbot_template):
@@ -105,13 +119,26 @@ def test_vbot_campaign_id_and_number_call_take_integral_numbers(api, store, vbot
 
 def test_vbot_a_fractional_number_call_is_refused(api, redis_client, vbot_template):
     body = {**VBOT, "phones": [{"fields": [*VBOT["phones"][0]["fields"], {"key": "numberCall", "value": 2.5}]}]}
-    refused_cleanly(redis_client, lambda: api("POST", "/api/campaign/create", json=body),
-                    lambda res: "numberCall" in vbot_refusal(res))  # fmt: skip
+    refused_cleanly(
+        redis_client,
+        lambda: api("POST", "/api/campaign/create", json=body),
+        lambda res: "numberCall" in vbot_refusal(res),
+    )
 
 
 # -- names hold no control character -----------------------------------------------------------
-@pytest.mark.parametrize(("char", "code"), [("\x00", "0000"), ("\x07", "0007"), ("\t", "0009"), ("\n", "000A"),
-                                            ("\x7f", "007F"), ("\x85", "0085"), ("\u2028", "2028")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("char", "code"),
+    [
+        ("\x00", "0000"),
+        ("\x07", "0007"),
+        ("\t", "0009"),
+        ("\n", "000A"),
+        ("\x7f", "007F"),
+        ("\x85", "0085"),
+        ("\u2028", "2028"),
+    ],
+)
 def test_v3_a_campaign_name_with_a_control_character_is_refused(api, redis_client, char, code):
     def check(res):
         assert res.status_code == 400
@@ -124,14 +151,20 @@ def test_v3_a_campaign_name_with_a_control_character_is_refused(api, redis_clien
 def test_v3_a_rename_to_a_name_with_a_control_character_is_refused(api, redis_client, store):
     camp = campaign(store)
     body = {"campaign_name": "a\x00b", "type": "autocall"}
-    refused_cleanly(redis_client, lambda: api("PUT", f"/v3/campaign/{camp.campaign_uuid}", json=body),
-                    lambda res: res.status_code == 400)  # fmt: skip
+    refused_cleanly(
+        redis_client,
+        lambda: api("PUT", f"/v3/campaign/{camp.campaign_uuid}", json=body),
+        lambda res: res.status_code == 400,
+    )
 
 
-@pytest.mark.parametrize(("path", "body"), [
-    ("/v3/template", {"template_name": "nhac\x00no"}),
-    ("/v3/carrier", {"carrier_name": "trunk\r\n", "gateways": {"offnet": "gw"}}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v3/template", {"template_name": "nhac\x00no"}),
+        ("/v3/carrier", {"carrier_name": "trunk\r\n", "gateways": {"offnet": "gw"}}),
+    ],
+)
 def test_v3_template_and_carrier_names_with_a_control_character_are_refused(api, redis_client, path, body):
     def check(res):
         assert res.status_code == 400
@@ -147,8 +180,9 @@ def test_v3_a_description_may_hold_tabs_and_newlines_but_no_other_control(api, r
     body = {"campaign_name": "y", "type": "autocall", "description": "a\x00b"}
 
     def check(res):
-        assert res.json == {"error": [{"description": "control character U+0000 is not allowed in a text "
-                                                      "(tab and newlines are)"}]}  # fmt: skip
+        assert res.json == {
+            "error": [{"description": "control character U+0000 is not allowed in a text (tab and newlines are)"}]
+        }
 
     refused_cleanly(redis_client, lambda: api("POST", "/v3/campaign", json=body), check)
 
@@ -158,13 +192,17 @@ def test_queue_a_queue_code_with_a_control_character_is_refused(api, redis_clien
         assert res.status_code == 400 and res.json["code"] == 400
         assert res.json["errors"] == [{"queue_code": "control character U+0000 is not allowed in a name"}]
 
-    refused_cleanly(redis_client, lambda: api("POST", "/v2/autocall/queue", json={**PUSH, "queue_code": "Q\x00"}),
-                    check)  # fmt: skip
+    refused_cleanly(
+        redis_client, lambda: api("POST", "/v2/autocall/queue", json={**PUSH, "queue_code": "Q\x00"}), check
+    )
 
 
 def test_vbot_a_campaign_name_with_a_control_character_is_refused(api, redis_client, vbot_template):
-    refused_cleanly(redis_client, lambda: api("POST", "/api/campaign/create", json={**VBOT, "name": "moi\x1b[2J"}),
-                    lambda res: "U+001B" in vbot_refusal(res))  # fmt: skip
+    refused_cleanly(
+        redis_client,
+        lambda: api("POST", "/api/campaign/create", json={**VBOT, "name": "moi\x1b[2J"}),
+        lambda res: "U+001B" in vbot_refusal(res),
+    )
 
 
 # -- a JSON object names each key once -------------------------------------------------------------
@@ -183,8 +221,11 @@ def test_v3_a_repeated_key_is_refused_naming_it(api, redis_client):
 def test_v3_a_repeated_key_in_a_nested_object_or_an_update_is_refused(api, redis_client, store):
     camp = campaign(store)
     body = '{"campaign_name": "x", "type": "autocall", "network": {"viettel": 1, "viettel": 0}}'
-    refused_cleanly(redis_client, lambda: api("PUT", f"/v3/campaign/{camp.campaign_uuid}", body=body),
-                    lambda res: res.json == {"error": [{"(root)": DUPLICATE.format("viettel")}]})  # fmt: skip
+    refused_cleanly(
+        redis_client,
+        lambda: api("PUT", f"/v3/campaign/{camp.campaign_uuid}", body=body),
+        lambda res: res.json == {"error": [{"(root)": DUPLICATE.format("viettel")}]},
+    )
 
 
 def test_v3_a_repeated_key_in_an_import_is_refused(api, redis_client, store):
@@ -193,8 +234,11 @@ def test_v3_a_repeated_key_in_an_import_is_refused(api, redis_client, store):
     one = json.dumps({"campaign_uuid": camp.campaign_uuid, **lead})[:-1] + ', "phone_number": "0912345678"}'
     bulk = json.dumps({"campaign_uuid": camp.campaign_uuid, "leads": [lead]}).replace('"A"', '"A", "ten": "B"')
     for path, body, key in (("/v3/autocall/import", one, "phone_number"), ("/v3/autocall/import/bulk", bulk, "ten")):
-        refused_cleanly(redis_client, lambda p=path, b=body: api("POST", p, body=b),
-                        lambda res, k=key: res.json == {"error": [{"(root)": DUPLICATE.format(k)}]})  # fmt: skip
+        refused_cleanly(
+            redis_client,
+            lambda p=path, b=body: api("POST", p, body=b),
+            lambda res, k=key: res.json == {"error": [{"(root)": DUPLICATE.format(k)}]},
+        )
 
 
 def test_queue_a_repeated_key_is_refused_in_the_queue_shape(api, redis_client, ivr):
@@ -209,5 +253,8 @@ def test_queue_a_repeated_key_is_refused_in_the_queue_shape(api, redis_client, i
 
 def test_vbot_a_repeated_key_is_refused_in_the_vbot_shape(api, redis_client, vbot_template):
     body = json.dumps(VBOT)[:-1] + ', "campaignId": 1}'
-    refused_cleanly(redis_client, lambda: api("POST", "/api/campaign/create", body=body),
-                    lambda res: vbot_refusal(res) == DUPLICATE.format("campaignId"))  # fmt: skip
+    refused_cleanly(
+        redis_client,
+        lambda: api("POST", "/api/campaign/create", body=body),
+        lambda res: vbot_refusal(res) == DUPLICATE.format("campaignId"),
+    )

@@ -44,8 +44,11 @@ def test_healthz_needs_no_token_and_checks_redis(api):
 
 def test_every_field_get_answers_is_a_field_put_takes(api):
     schemas = api("GET", "/openapi.json").json["components"]["schemas"]
-    for view, body in (("CampaignView", "CampaignBody"), ("TemplateView", "TemplateUpdate"),
-                       ("CarrierView", "CarrierUpdate")):  # fmt: skip
+    for view, body in (
+        ("CampaignView", "CampaignBody"),
+        ("TemplateView", "TemplateUpdate"),
+        ("CarrierView", "CarrierUpdate"),
+    ):
         assert set(schemas[view]["properties"]) <= set(schemas[body]["properties"]), view
 
 
@@ -83,12 +86,18 @@ def test_an_import_refused_for_its_campaigns_encryption_is_the_documented_409(ap
     sealed = Store(redis_client, sealer=Sealer(base64.b64encode(bytes(32)).decode()))
     camp = sealed.campaigns.create(Campaign(campaign_name="kin", enable_encrypt=True))
     doc = api("GET", "/openapi.json").json
-    one = api("POST", "/v3/autocall/import", json={"campaign_uuid": camp.campaign_uuid, "phone_number": "0982596021",
-                                                   "param": {}})  # fmt: skip
+    one = api(
+        "POST",
+        "/v3/autocall/import",
+        json={"campaign_uuid": camp.campaign_uuid, "phone_number": "0982596021", "param": {}},
+    )
     assert one.status_code == 409, one.text
     documented(doc, "POST", "/v3/autocall/import", 409, one.json)
-    bulk = api("POST", "/v3/autocall/import/bulk", json={"campaign_uuid": camp.campaign_uuid,
-                                                         "leads": [{"phone_number": "0982596021"}]})  # fmt: skip
+    bulk = api(
+        "POST",
+        "/v3/autocall/import/bulk",
+        json={"campaign_uuid": camp.campaign_uuid, "leads": [{"phone_number": "0982596021"}]},
+    )
     assert bulk.status_code == 409, bulk.text
     documented(doc, "POST", "/v3/autocall/import/bulk", 409, bulk.json)
 
@@ -97,8 +106,11 @@ def test_a_queue_push_that_takes_no_one_is_the_documented_import_fail_answer(api
     from dialer.domain.models import Template
 
     store.catalog.templates.put(Template(template_name="nhac_no", text="Xin chào"))
-    res = api("POST", "/v2/autocall/queue", json={"queue_code": "q1", "template": "nhac_no",
-                                                  "customers": [{"id": 1, "mobiles": ["12"]}]})  # fmt: skip
+    res = api(
+        "POST",
+        "/v2/autocall/queue",
+        json={"queue_code": "q1", "template": "nhac_no", "customers": [{"id": 1, "mobiles": ["12"]}]},
+    )
     assert res.status_code == 400 and res.json["content"] == "import fail" and res.json["data"]["fail"] == ["1"]
     doc = api("GET", "/openapi.json").json
     documented(doc, "POST", "/v2/autocall/queue", 400, res.json)
@@ -109,8 +121,17 @@ def test_a_queue_push_that_takes_no_one_is_the_documented_import_fail_answer(api
 
 def test_a_vbot_refusal_is_documented_as_its_500(api):
     doc = api("GET", "/openapi.json").json
-    res = api("POST", "/api/campaign/create", json={"vbotId": 1, "groupCode": "g", "campaignId": 424242, "name": "n",
-                                                    "phones": [{"fields": [{"key": "phone", "value": "0982596021"}]}]})
+    res = api(
+        "POST",
+        "/api/campaign/create",
+        json={
+            "vbotId": 1,
+            "groupCode": "g",
+            "campaignId": 424242,
+            "name": "n",
+            "phones": [{"fields": [{"key": "phone", "value": "0982596021"}]}],
+        },
+    )
     assert res.status_code == 500 and res.json["error"] == 201
     documented(doc, "POST", "/api/campaign/create", 500, res.json)
     assert "200" in doc["paths"]["/api/campaign/create"]["post"]["responses"]  # success alone, no anyOf

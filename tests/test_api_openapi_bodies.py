@@ -25,8 +25,15 @@ from jsonschema import Draft202012Validator
 
 from dialer.api.app import all_routes
 
-PROBES: dict[str, Any] = {"string": "x", "integer": 7, "number": 1.5, "boolean": True, "null": None, "array": [],
-                          "object": {}}  # fmt: skip
+PROBES: dict[str, Any] = {
+    "string": "x",
+    "integer": 7,
+    "number": 1.5,
+    "boolean": True,
+    "null": None,
+    "array": [],
+    "object": {},
+}
 QUEUE = {"queue_code": "probe-queue"}
 # A body the server parses (it may still refuse it for its values or state: that comes after parsing).
 BASES: dict[tuple[str, str], dict[str, Any]] = {
@@ -38,29 +45,50 @@ BASES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/campaign/{campaign_uuid}/run/stop"): {},
     ("POST", "/v3/carrier"): {"carrier_name": "probe", "gateways": {"offnet": "gw1"}},
     ("PUT", "/v3/carrier/{carrier_uuid}"): {"carrier_name": "probe", "gateways": {"offnet": "gw1"}},
-    ("POST", "/v3/autocall/import"): {"campaign_uuid": str(uuid.uuid4()), "phone_number": "0982596021",
-                                      "param": {"ten": "An"}, "external_id": "kh-1"},
+    ("POST", "/v3/autocall/import"): {
+        "campaign_uuid": str(uuid.uuid4()),
+        "phone_number": "0982596021",
+        "param": {"ten": "An"},
+        "external_id": "kh-1",
+    },
     ("POST", "/v3/template"): {"template_name": "probe", "text": "Xin chào {{ ten }}"},
     ("PUT", "/v3/template/{template_uuid}"): {"template_name": "probe"},
     ("POST", "/v3/webhook/dead/retry"): {},
     ("POST", "/v3/webhook/dead/{delivery_id}/retry"): {},
-    ("POST", "/v2/autocall/queue"): {**QUEUE, "template": "probe", "concurrent_call": 1,
-                                     "customers": [{"id": "c1", "mobiles": ["0982596021"], "ten": "An"}]},
+    ("POST", "/v2/autocall/queue"): {
+        **QUEUE,
+        "template": "probe",
+        "concurrent_call": 1,
+        "customers": [{"id": "c1", "mobiles": ["0982596021"], "ten": "An"}],
+    },
     ("POST", "/v2/autocall/queue/dnc"): {**QUEUE, "customers": [{"id": "c1"}]},
     ("POST", "/v2/autocall/queue/stop"): QUEUE,
     ("POST", "/v2/autocall/queue/start"): QUEUE,
     ("POST", "/v2/autocall/queue/delete"): QUEUE,
-    ("POST", "/api/campaign/create"): {"vbotId": "44634", "groupCode": "PR1", "campaignId": 999_999, "name": "probe",
-                                       "phones": [{"fields": [{"key": "phone", "value": "0982596021"}]}]},
-}  # fmt: skip
+    ("POST", "/api/campaign/create"): {
+        "vbotId": "44634",
+        "groupCode": "PR1",
+        "campaignId": 999_999,
+        "name": "probe",
+        "phones": [{"fields": [{"key": "phone", "value": "0982596021"}]}],
+    },
+}
 # More bodies of a route: the other spellings of VBot's fields (seed 003's table).
 MORE_BASES: dict[tuple[str, str], list[dict[str, Any]]] = {
-    ("POST", "/api/campaign/create"): [{"vbot_id": 44634, "project_code": "PR1", "campaignID": "999999",
-                                        "name": "probe", "phones": [{"fields": [{"key": "phone", "value": 1}]}]}],
-}  # fmt: skip
+    ("POST", "/api/campaign/create"): [
+        {
+            "vbot_id": 44634,
+            "project_code": "PR1",
+            "campaignID": "999999",
+            "name": "probe",
+            "phones": [{"fields": [{"key": "phone", "value": 1}]}],
+        }
+    ],
+}
 JSON_BODIES = [r for r in all_routes() if r.body is not None and not r.raw_body]
-CASES = [(r, base) for r in JSON_BODIES
-         for base in [BASES[(r.method, r.path)], *MORE_BASES.get((r.method, r.path), [])]]  # fmt: skip
+CASES = [
+    (r, base) for r in JSON_BODIES for base in [BASES[(r.method, r.path)], *MORE_BASES.get((r.method, r.path), [])]
+]
 
 
 def test_every_json_body_route_has_a_base_body_here():
@@ -76,8 +104,10 @@ class Doc:
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in schema:
             name = schema["$ref"].rsplit("/", 1)[-1]
-            schema = {**self.document["components"]["schemas"][name], **{k: v for k, v in schema.items()
-                                                                         if k != "$ref"}}  # fmt: skip
+            schema = {
+                **self.document["components"]["schemas"][name],
+                **{k: v for k, v in schema.items() if k != "$ref"},
+            }
         return schema
 
     def types(self, schema: dict[str, Any]) -> set[str]:
@@ -91,8 +121,9 @@ class Doc:
             return kinds | ({"integer"} if "number" in kinds else set())
         if "enum" in schema or "const" in schema:
             values = schema.get("enum", [schema.get("const")])
-            return {next(k for k, p in PROBES.items() if type(p) is type(v) or (v is None and p is None))
-                    for v in values}  # fmt: skip
+            return {
+                next(k for k, p in PROBES.items() if type(p) is type(v) or (v is None and p is None)) for v in values
+            }
         return set(PROBES)  # {}: anything
 
     def object_schema(self, schema: dict[str, Any]) -> dict[str, Any] | None:
@@ -218,8 +249,13 @@ def test_the_documented_body_is_the_one_the_server_takes(api, route, base, docum
                 got = errors(with_value(base, field, value))
                 # null stands for "left out" where a field is optional: a refusal says it is required/missing.
                 # pydantic names a union's member after the field: "vbotId.str: Invalid type...".
-                refused = [m for f, m in got if f == dotted(field) or f.startswith(f"{dotted(field)}.")
-                           or (f == parent and m in (f"{name} is required", f"{name} is missing"))]  # fmt: skip
+                refused = [
+                    m
+                    for f, m in got
+                    if f == dotted(field)
+                    or f.startswith(f"{dotted(field)}.")
+                    or (f == parent and m in (f"{name} is required", f"{name} is missing"))
+                ]
                 if kind not in allowed and not refused:
                     mismatches.append(f"{dotted(field)} = {value!r}: documented as refused, served")
                 if kind in allowed and any(m.startswith("Invalid type") or m.endswith(" is missing") for m in refused):

@@ -83,9 +83,17 @@ def test_5000_idle_connections_leave_the_probes_and_the_api_answering(redis_serv
     switch = simswitch(password=ESL_PASSWORD)
     host, port = switch.address
     listen, probe = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
-    proc = serve({"AUTOCALL_REDIS_URL": redis_server["url"], "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@{host}:{port}?name=fs1",
-                  "AUTOCALL_API_TOKENS": TOKEN, "AUTOCALL_LISTEN": listen, "AUTOCALL_PROBE_LISTEN": probe,
-                  "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"), "AUTOCALL_TTS_ENGINE": "none"})  # fmt: skip
+    proc = serve(
+        {
+            "AUTOCALL_REDIS_URL": redis_server["url"],
+            "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@{host}:{port}?name=fs1",
+            "AUTOCALL_API_TOKENS": TOKEN,
+            "AUTOCALL_LISTEN": listen,
+            "AUTOCALL_PROBE_LISTEN": probe,
+            "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"),
+            "AUTOCALL_TTS_ENGINE": "none",
+        }
+    )
     idle: list[socket.socket] = []
     try:
         wait_until(lambda: answers(f"http://{listen}/readyz") and answers(f"http://{probe}/readyz"), timeout=30)
@@ -163,8 +171,9 @@ def fill(client: redis.Redis) -> int:
     raise AssertionError("Redis never refused a write")
 
 
-def test_readyz_is_not_ready_while_redis_refuses_writes_and_ready_once_it_has_room(own_redis, tmp_path, monkeypatch,
-                                                                                   capsys):  # fmt: skip
+def test_readyz_is_not_ready_while_redis_refuses_writes_and_ready_once_it_has_room(
+    own_redis, tmp_path, monkeypatch, capsys
+):
     client, url = own_redis("--maxmemory-policy", "noeviction")
     used = int(client.info("memory")["used_memory"])
     limit = used + (2 << 20)
@@ -196,15 +205,23 @@ def test_readyz_is_not_ready_while_redis_refuses_writes_and_ready_once_it_has_ro
     assert 0 < client.pttl(store.keys.probe) <= 10_000  # the probe's key expires by itself
 
 
-def test_an_evicting_redis_is_warned_of_at_start_and_a_problem_in_status(own_redis, simswitch, tmp_path, monkeypatch,
-                                                                         capsys):  # fmt: skip
+def test_an_evicting_redis_is_warned_of_at_start_and_a_problem_in_status(
+    own_redis, simswitch, tmp_path, monkeypatch, capsys
+):
     _, url = own_redis("--maxmemory-policy", "allkeys-lru")
     switch = simswitch(password=ESL_PASSWORD)
     host, port = switch.address
     listen = f"127.0.0.1:{free_port()}"
-    proc = serve({"AUTOCALL_REDIS_URL": url, "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@{host}:{port}",
-                  "AUTOCALL_API_TOKENS": TOKEN, "AUTOCALL_LISTEN": listen, "AUTOCALL_TTS_ENGINE": "none",
-                  "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio")})  # fmt: skip
+    proc = serve(
+        {
+            "AUTOCALL_REDIS_URL": url,
+            "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@{host}:{port}",
+            "AUTOCALL_API_TOKENS": TOKEN,
+            "AUTOCALL_LISTEN": listen,
+            "AUTOCALL_TTS_ENGINE": "none",
+            "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"),
+        }
+    )
     try:
         wait_until(lambda: answers(f"http://{listen}/healthz"), timeout=30)
     finally:
@@ -258,6 +275,7 @@ def test_a_connection_whose_request_came_but_is_not_read_yet_is_never_closed_as_
     try:
         full = SimpleNamespace(free_count=lambda: 0, size=3)
         connections = Connections(full, spare=1)  # needs 2 slots freed
+
         class Stream:  # what Connections needs of a ClientStream: its socket (hashable, by identity)
             def __init__(self, sock: socket.socket) -> None:
                 self.sock = sock

@@ -121,17 +121,26 @@ def test_the_seed_push_creates_the_queue_and_answers_the_seed_response(api, stor
     res = api(PUSH.method, path(PUSH), body=PUSH.data)
     assert res.status_code == 200
     seed_shape(res.json, PUSH.responses[0])
-    assert res.json == {"code": 200, "content": "successfully",
-                        "data": {"fail": [], "success": ["TEL4VN_Test"], "reasons": {}, "warnings": {}}}  # fmt: skip
+    assert res.json == {
+        "code": 200,
+        "content": "successfully",
+        "data": {"fail": [], "success": ["TEL4VN_Test"], "reasons": {}, "warnings": {}},
+    }
     camp = queue_campaign(store)
     assert camp.campaign_name == QUEUE and camp.template_uuid == ivr.template_uuid
     assert camp.type_autocall is TypeAutocall.AUDIO and camp.status is CampaignStatus.START
     assert (camp.concurrent_call, camp.recall_times, camp.min_recall_duration) == (5, 3, 3)
     lead = queued_leads(store, camp)["TEL4VN_Test"]
     assert json.loads(lead["numbers"]) == ["0982596021"] and json.loads(lead["networks"]) == ["viettel"]
-    assert json.loads(lead["fields"]) == {"contract_number": "HD123456", "upcoming_due_date": "2021-07-13",
-                                          "upcoming_amount": 5000000, "due_date": "2021-07-13", "dpd": 5,
-                                          "number_of_ovd_inst": 6, "total_ovd_amount": 3211100}  # fmt: skip
+    assert json.loads(lead["fields"]) == {
+        "contract_number": "HD123456",
+        "upcoming_due_date": "2021-07-13",
+        "upcoming_amount": 5000000,
+        "due_date": "2021-07-13",
+        "dpd": 5,
+        "number_of_ovd_inst": 6,
+        "total_ovd_amount": 3211100,
+    }
     assert store.campaigns.running() == {camp.campaign_uuid}
 
 
@@ -145,8 +154,11 @@ def test_nothing_to_take_answers_the_seed_error_and_writes_nothing(api, redis_cl
     res = push(api, customers=[])
     assert res.status_code == 400
     seed_shape(res.json, PUSH.errors[0])
-    assert res.json == {"code": 400, "content": "import fail",
-                        "data": {"fail": [], "success": [], "reasons": {}, "warnings": {}}}  # fmt: skip
+    assert res.json == {
+        "code": 400,
+        "content": "import fail",
+        "data": {"fail": [], "success": [], "reasons": {}, "warnings": {}},
+    }
     assert snapshot(redis_client) == before
 
 
@@ -160,11 +172,11 @@ def test_no_customer_taken_lists_each_with_its_reason_and_writes_nothing(api, re
     assert data["success"] == [] and data["fail"] == ["A", "B", "C", "D"]
     assert data["reasons"] == {
         "A": "no valid mobile: 12 is not a Vietnamese phone number: it must start with 0, 84, +84 or 0084 "
-             "(a spreadsheet may have dropped the leading 0)",
+        "(a spreadsheet may have dropped the leading 0)",
         "B": "no valid mobile: mobiles is empty",
         "C": "no valid mobile: mobiles is empty",
         "D": "nested: Invalid type. Expected: string, given: object",
-    }  # fmt: skip
+    }
     assert snapshot(redis_client) == before  # no queue was created
 
 
@@ -172,9 +184,16 @@ def test_a_partial_push_takes_the_good_customers_and_says_why_for_the_others(api
     push(api, customers=[customer("old", "0982000001")])
     camp = queue_campaign(store)
     api("POST", path(DNC), json={"queue_code": QUEUE, "customers": [{"id": "blocked"}]})
-    res = push(api, customers=[customer("new", "0982000002"), customer("old", "0982000003"),
-                               customer("blocked", "0982000004"), customer("new", "0982000005"),
-                               customer("bad", "0123456789")])  # fmt: skip
+    res = push(
+        api,
+        customers=[
+            customer("new", "0982000002"),
+            customer("old", "0982000003"),
+            customer("blocked", "0982000004"),
+            customer("new", "0982000005"),
+            customer("bad", "0123456789"),
+        ],
+    )
     assert res.status_code == 200 and res.json["code"] == 200 and res.json["content"] == "successfully"
     data = res.json["data"]
     assert data["success"] == ["new"] and data["fail"] == ["new", "old", "blocked", "bad"]  # request order
@@ -183,8 +202,8 @@ def test_a_partial_push_takes_the_good_customers_and_says_why_for_the_others(api
         "blocked": "do not call: this customer is on the queue's do-not-call list",
         "new": "duplicate id: this customer is given more than once in the request (only the first one counts)",
         "bad": "no valid mobile: 0123456789 is not a Vietnamese phone number: prefix 012 is not assigned to "
-               "any Vietnamese network",
-    }  # fmt: skip
+        "any Vietnamese network",
+    }
     leads = queued_leads(store, camp)
     assert set(leads) == {"old", "new"} and json.loads(leads["new"]["numbers"]) == ["0982000002"]
 
@@ -192,10 +211,12 @@ def test_a_partial_push_takes_the_good_customers_and_says_why_for_the_others(api
 def test_several_mobiles_are_normalised_and_the_invalid_ones_dropped_with_a_warning(api, store, ivr):
     res = push(api, customers=[customer("A", "84982596021", "12", "+84 912 345 678", "0982596021")])
     assert res.json["data"]["success"] == ["A"] and res.json["data"]["fail"] == []
-    assert res.json["data"]["warnings"] == {"A": "mobile dropped: 12 is not a Vietnamese phone number: it must "
-                                                 "start with 0, 84, +84 or 0084 (a spreadsheet may have dropped "
-                                                 "the leading 0); mobile 0982596021 dropped: the same number as "
-                                                 "84982596021"}  # fmt: skip
+    assert res.json["data"]["warnings"] == {
+        "A": "mobile dropped: 12 is not a Vietnamese phone number: it must "
+        "start with 0, 84, +84 or 0084 (a spreadsheet may have dropped "
+        "the leading 0); mobile 0982596021 dropped: the same number as "
+        "84982596021"
+    }
     lead = queued_leads(store, queue_campaign(store))["A"]
     assert json.loads(lead["numbers"]) == ["0982596021", "0912345678"]
     assert json.loads(lead["networks"]) == ["viettel", "vina"]
@@ -218,8 +239,10 @@ def test_a_text_template_makes_a_tts_queue_whose_customers_need_its_fields(api, 
     res = push(api, template="IVR-TTS", customers=[short, *body["customers"]])
     assert res.json["data"]["success"] == ["TEL4VN_Test"] and res.json["data"]["fail"] == ["short"]
     reason = res.json["data"]["reasons"]["short"]
-    assert reason == ("due_date is required (the campaign's template says {{due_date}}); total_ovd_amount is "
-                      "required (the campaign's template says {{total_ovd_amount}})")  # fmt: skip
+    assert reason == (
+        "due_date is required (the campaign's template says {{due_date}}); total_ovd_amount is "
+        "required (the campaign's template says {{total_ovd_amount}})"
+    )
     camp = queue_campaign(store)
     assert camp.type_autocall is TypeAutocall.VOICE_TTS and camp.template_uuid == tts.template_uuid
 
@@ -241,31 +264,49 @@ def test_two_templates_of_the_same_name_are_refused(api, store, ivr):
     store.catalog.templates.put(Template(template_name="IVR-1", audio_file="other.wav"))
     res = push(api)
     assert res.status_code == 409 and res.json["code"] == 409
-    assert res.json["content"] == ("template IVR-1 is ambiguous: 2 templates have this name; rename one or give "
-                                   "its template_uuid")  # fmt: skip
+    assert res.json["content"] == (
+        "template IVR-1 is ambiguous: 2 templates have this name; rename one or give its template_uuid"
+    )
 
 
 def test_a_template_with_neither_audio_nor_text_is_refused(api, store):
     store.catalog.templates.put(Template(template_name="IVR-1"))
     res = push(api)
     assert res.status_code == 400
-    assert res.json == {"code": 400, "content": "template IVR-1 has neither an audio_file nor a text: a queue "
-                                                "plays the one or speaks the other"}  # fmt: skip
+    assert res.json == {
+        "code": 400,
+        "content": "template IVR-1 has neither an audio_file nor a text: a queue plays the one or speaks the other",
+    }
 
 
 def test_a_second_push_updates_the_settings_given_and_appends_its_customers(api, store, ivr, tts):
     push(api)
     api("POST", path(STOP), body=STOP.data)
-    res = push(api, {"queue_code": QUEUE, "template": "IVR-1", "concurrent_call": 9,
-                     "customers": [customer("second", "0912345678")]})  # fmt: skip
+    res = push(
+        api,
+        {
+            "queue_code": QUEUE,
+            "template": "IVR-1",
+            "concurrent_call": 9,
+            "customers": [customer("second", "0912345678")],
+        },
+    )
     assert res.json["data"]["success"] == ["second"]
     camp = queue_campaign(store)
     assert (camp.concurrent_call, camp.recall_times, camp.min_recall_duration) == (9, 3, 3)
     assert camp.status is CampaignStatus.PAUSE  # a push does not restart a stopped queue
     assert set(queued_leads(store, camp)) == {"TEL4VN_Test", "second"}
-    push(api, {"queue_code": QUEUE, "template": "IVR-TTS", "max_recall_count": 0, "min_recall_duration": 0,
-               "mode_call": "parallel", "customers": [customer("third", "0912345679", contract_number="x",
-                                                               due_date="y", total_ovd_amount=1)]})  # fmt: skip
+    push(
+        api,
+        {
+            "queue_code": QUEUE,
+            "template": "IVR-TTS",
+            "max_recall_count": 0,
+            "min_recall_duration": 0,
+            "mode_call": "parallel",
+            "customers": [customer("third", "0912345679", contract_number="x", due_date="y", total_ovd_amount=1)],
+        },
+    )
     camp = queue_campaign(store)
     assert camp.template_uuid == tts.template_uuid and camp.type_autocall is TypeAutocall.VOICE_TTS
     assert (camp.recall_times, camp.min_recall_duration, camp.mode_call.value) == (0, 0, "parralel")
@@ -279,17 +320,24 @@ def test_a_refused_push_to_an_existing_queue_changes_no_setting(api, redis_clien
     assert snapshot(redis_client) == before
 
 
-@pytest.mark.parametrize(("change", "errors"), [
-    ({"queue_code": None}, [{"queue_code": "Invalid type. Expected: string, given: null"}]),
-    ({"concurrent_call": "5"}, [{"concurrent_call": "Invalid type. Expected: integer, given: string"}]),
-    ({"concurrent_call": 0}, [{"concurrent_call": "Must be greater than or equal to 1"}]),
-    ({"concurent_call": 5}, [{"(root)": "Additional property concurent_call is not allowed"}]),
-    ({"customers": [{"mobiles": ["0982596021"]}]}, [{"customers.0": "id is required"}]),
-    ({"customers": [{"id": "", "mobiles": ["0982596021"]}]},
-     [{"customers.0.id": "String length must be greater than or equal to 1"}]),
-    ({"mode_call": "round"}, [{"mode_call": 'mode_call must be one of the following: "direct", "serial", '
-                                            '"parralel", "parallel"'}]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        ({"queue_code": None}, [{"queue_code": "Invalid type. Expected: string, given: null"}]),
+        ({"concurrent_call": "5"}, [{"concurrent_call": "Invalid type. Expected: integer, given: string"}]),
+        ({"concurrent_call": 0}, [{"concurrent_call": "Must be greater than or equal to 1"}]),
+        ({"concurent_call": 5}, [{"(root)": "Additional property concurent_call is not allowed"}]),
+        ({"customers": [{"mobiles": ["0982596021"]}]}, [{"customers.0": "id is required"}]),
+        (
+            {"customers": [{"id": "", "mobiles": ["0982596021"]}]},
+            [{"customers.0.id": "String length must be greater than or equal to 1"}],
+        ),
+        (
+            {"mode_call": "round"},
+            [{"mode_call": 'mode_call must be one of the following: "direct", "serial", "parralel", "parallel"'}],
+        ),
+    ],
+)
 def test_an_invalid_body_is_400_in_the_queue_shape_and_writes_nothing(api, redis_client, ivr, change, errors):
     body = {k: v for k, v in {**json.loads(PUSH.data), **change}.items()}
     before = snapshot(redis_client)
@@ -304,8 +352,12 @@ def test_a_missing_required_field_is_named(api, ivr):
     body = json.loads(PUSH.data)
     del body["template"]
     res = api("POST", path(PUSH), json=body)
-    assert res.json == {"code": 400, "content": "template is required", "errors": [{"(root)": "template is required"}],
-                        "data": {"fail": [], "success": []}}  # fmt: skip
+    assert res.json == {
+        "code": 400,
+        "content": "template is required",
+        "errors": [{"(root)": "template is required"}],
+        "data": {"fail": [], "success": []},
+    }
 
 
 def test_no_token_is_401_in_the_queue_shape(api):
@@ -399,9 +451,12 @@ def test_the_seed_requests_over_a_real_socket(services, store, ivr):
     server.start()
 
     def http(ex, data: str) -> tuple[int, dict[str, Any]]:
-        req = urllib.request.Request(f"http://{listen}{path(ex)}", method=ex.method, data=data.encode(),
-                                     headers={"Authorization": f"Bearer {TOKEN}",
-                                              "Content-Type": "application/json"})  # fmt: skip
+        req = urllib.request.Request(
+            f"http://{listen}{path(ex)}",
+            method=ex.method,
+            data=data.encode(),
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=10) as res:
                 return res.status, json.loads(res.read())
@@ -450,8 +505,7 @@ def reported(store, camp, n: int):
     return lambda: len([c for c in cdrs(store, camp) if c.get("reported") == "1"]) >= n
 
 
-def test_a_queue_pushed_dncd_stopped_started_and_deleted_makes_exactly_the_calls_it_should(api, store, ivr,
-                                                                                            engine_on):  # fmt: skip
+def test_a_queue_pushed_dncd_stopped_started_and_deleted_makes_exactly_the_calls_it_should(api, store, ivr, engine_on):
     engine, server = engine_on(Scenario(rules=[ANSWER], default={"mix": {"sip503": 1}}))
     stats = server.switch.stats
     number = {"A": "0981000001", "B": "0981000002", "C": "0981000003", "D": "0981000004"}
@@ -510,11 +564,18 @@ def test_min_recall_duration_recalls_an_answered_call_that_was_too_short(api, st
 
 
 def test_several_mobiles_follow_the_queues_mode_call(api, store, ivr, engine_on):
-    busy_then_answer = Scenario(rules=[{"match": "^0980000000$", "sip": 486},
-                                       {"match": "^0980000001$", "ring": 0.1, "answer": {"talk": 0.5}}])  # fmt: skip
+    busy_then_answer = Scenario(
+        rules=[{"match": "^0980000000$", "sip": 486}, {"match": "^0980000001$", "ring": 0.1, "answer": {"talk": 0.5}}]
+    )
     _engine, server = engine_on(busy_then_answer, time_scale=0.05)
-    push(api, queue_code="Q", mode_call="serial", max_recall_count=0, min_recall_duration=0,
-         customers=[customer("A", "0980000000", "0980000001")])  # fmt: skip
+    push(
+        api,
+        queue_code="Q",
+        mode_call="serial",
+        max_recall_count=0,
+        min_recall_duration=0,
+        customers=[customer("A", "0980000000", "0980000001")],
+    )
     camp = queue_campaign(store, "Q")
     wait_until(reported(store, camp, 1))
     (cdr,) = cdrs(store, camp)
@@ -564,8 +625,9 @@ def test_a_customer_not_dialled_yet_is_still_in_the_queue(api, store, ivr):
 # -- the same person is one lead (issue 15) -----------------------------------------------------------
 def test_a_mobile_of_a_customer_with_calls_pending_is_a_duplicate(api, store, ivr):
     push(api, customers=[customer("A", "0981234567")])
-    res = push(api, customers=[customer("B", "+84 98-123.4567"), customer("C", "(098) 123 4567"),
-                               customer("D", "0981000009")])  # fmt: skip
+    res = push(
+        api, customers=[customer("B", "+84 98-123.4567"), customer("C", "(098) 123 4567"), customer("D", "0981000009")]
+    )
     data = res.json["data"]
     assert data["success"] == ["D"] and data["fail"] == ["B", "C"]
     assert data["reasons"] == {

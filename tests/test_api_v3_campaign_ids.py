@@ -104,12 +104,15 @@ def test_a_deleted_campaigns_id_may_be_chosen_again(api, store):
     assert store.campaigns.uuid_by_id(OLD_ID) == new["campaign_uuid"] != old["campaign_uuid"]
 
 
-@pytest.mark.parametrize(("value", "error"), [
-    (0, "Must be greater than or equal to 1"),
-    (MAX_CAMPAIGN_ID + 1, f"Must be less than or equal to {MAX_CAMPAIGN_ID}"),
-    ("2932", "Invalid type. Expected: integer, given: string"),
-    (2932.5, "Invalid type. Expected: integer, given: number"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (0, "Must be greater than or equal to 1"),
+        (MAX_CAMPAIGN_ID + 1, f"Must be less than or equal to {MAX_CAMPAIGN_ID}"),
+        ("2932", "Invalid type. Expected: integer, given: string"),
+        (2932.5, "Invalid type. Expected: integer, given: number"),
+    ],
+)
 def test_a_campaign_id_must_be_a_positive_32_bit_integer(api, redis_client, value, error):
     before = snapshot(redis_client)
     res = create(api, campaign_id=value)
@@ -124,17 +127,28 @@ def test_with_both_ids_taken_the_uuid_is_named(api):
 
 
 # -- the customer's flow, replayed ------------------------------------------------------------
-def test_a_migrating_customer_recreates_its_campaign_and_its_calls_work_unchanged(api, store, services, simswitch,
-                                                                                   tmp_path):  # fmt: skip
+def test_a_migrating_customer_recreates_its_campaign_and_its_calls_work_unchanged(
+    api, store, services, simswitch, tmp_path
+):
     """Re-create the campaign under its old uuid and id; then the seed's import example (its uuid
     hard-coded), the report by that uuid, and VBot's create naming the old id, all unchanged."""
     write_wav(services.audio_dir / "hello.wav")
     template = api("POST", "/v3/template", json={"template_name": "hello", "audio_file": "hello.wav"}).json
     carrier = api("POST", "/v3/carrier", json={"carrier_name": "trunk", "gateways": {"offnet": "gw1"}}).json
-    res = api("POST", "/v3/campaign", json={
-        "campaign_uuid": OLD_UUID, "campaign_id": OLD_ID, "campaign_name": "nhac no", "type": "autocall",
-        "type_autocall": "autocall_audio", "template_uuid": template["template_uuid"],
-        "carrier_uuid": carrier["carrier_uuid"], "concurrent_call": 2})  # fmt: skip
+    res = api(
+        "POST",
+        "/v3/campaign",
+        json={
+            "campaign_uuid": OLD_UUID,
+            "campaign_id": OLD_ID,
+            "campaign_name": "nhac no",
+            "type": "autocall",
+            "type_autocall": "autocall_audio",
+            "template_uuid": template["template_uuid"],
+            "carrier_uuid": carrier["carrier_uuid"],
+            "concurrent_call": 2,
+        },
+    )
     assert res.json == {"campaign_uuid": OLD_UUID, "created": True}
     engine = make_engine(store, simswitch(time_scale=0.01), tmp_path / "engine-audio")
     try:
@@ -142,8 +156,12 @@ def test_a_migrating_customer_recreates_its_campaign_and_its_calls_work_unchange
         imported = api(IMPORT.method, IMPORT.path, body=IMPORT.data)
         assert imported.status_code == 200, imported.text
         wait_until(lambda: store.calls.get(imported.json["call_id"]).get("state") == "done")
-        wait_until(lambda: api("GET", "/v1/autocall/report", query_string=f"campaign_uuid={OLD_UUID}")
-                   .json["data"]["total_calls"] == 1)  # fmt: skip
+        wait_until(
+            lambda: (
+                api("GET", "/v1/autocall/report", query_string=f"campaign_uuid={OLD_UUID}").json["data"]["total_calls"]
+                == 1
+            )
+        )
 
         vbot = api("POST", "/api/campaign/create", json=VBOT_BODY).json
         assert vbot["status"] == 1 and vbot["data"] != OLD_ID, vbot

@@ -81,13 +81,23 @@ def test_a_new_campaign_has_the_defaults_of_the_seeds_freshly_created_ones(api):
     three documented ones (docs/api-v3.md, "Defaults of a new campaign")."""
     seed = V3["Get Campaign By Id"].responses[0]
     assert seed["created_at"] == seed["updated_at"]
-    res = api("POST", "/v3/campaign", json={"campaign_name": seed["campaign_name"], "type": "autocall",
-                                            "concurrent_call": seed["concurrent_call"],
-                                            "type_autocall": seed["type_autocall"]})  # fmt: skip
+    res = api(
+        "POST",
+        "/v3/campaign",
+        json={
+            "campaign_name": seed["campaign_name"],
+            "type": "autocall",
+            "concurrent_call": seed["concurrent_call"],
+            "type_autocall": seed["type_autocall"],
+        },
+    )
     got = api("GET", f"/v3/campaign/{res.json['campaign_uuid']}").json
     own = {"campaign_uuid", "created_at", "updated_at", "carrier_uuid", "carrier_name"}  # this campaign's, not defaults
-    differ = {"hopper": (20, 0), "recall_status": (seed["recall_status"], seed["recall_status"][1:]),
-              "schedules": (seed["schedules"], None)}  # fmt: skip
+    differ = {
+        "hopper": (20, 0),
+        "recall_status": (seed["recall_status"], seed["recall_status"][1:]),
+        "schedules": (seed["schedules"], None),
+    }
     assert {k: (v, got[k]) for k, v in seed.items() if k not in own and got[k] != v} == differ
     assert seed["recall_status"][0] == "answered"
 
@@ -130,10 +140,12 @@ def test_renaming_frees_the_old_name(api, store, seed_world):
 
 
 def test_update_keeps_the_fields_it_does_not_name(api, store, seed_world):
-    api("PUT", f"/v3/campaign/{SEED_UUID}", json={"campaign_name": "Old name", "type": "autocall",
-                                                  "concurrent_call": 9})  # fmt: skip
-    res = api("PUT", f"/v3/campaign/{SEED_UUID}", json={"campaign_name": "Old name", "type": "autocall",
-                                                        "description": "d"})  # fmt: skip
+    api(
+        "PUT", f"/v3/campaign/{SEED_UUID}", json={"campaign_name": "Old name", "type": "autocall", "concurrent_call": 9}
+    )
+    res = api(
+        "PUT", f"/v3/campaign/{SEED_UUID}", json={"campaign_name": "Old name", "type": "autocall", "description": "d"}
+    )
     assert res.status_code == 200 and store.campaigns.get(SEED_UUID).concurrent_call == 9
 
 
@@ -143,8 +155,11 @@ def test_update_of_an_unknown_campaign_is_not_found(api):
 
 
 def test_update_with_another_uuid_in_the_body_is_refused(api, seed_world):
-    res = api("PUT", f"/v3/campaign/{SEED_UUID}", json={"campaign_name": "x", "type": "autocall",
-                                                        "campaign_uuid": SEED_TEMPLATE})  # fmt: skip
+    res = api(
+        "PUT",
+        f"/v3/campaign/{SEED_UUID}",
+        json={"campaign_name": "x", "type": "autocall", "campaign_uuid": SEED_TEMPLATE},
+    )
     assert res.status_code == 400 and list(res.json["error"][0]) == ["campaign_uuid"]
 
 
@@ -306,10 +321,15 @@ def test_hostile_bodies_get_the_dialect_error_and_write_nothing(api, redis_clien
 
 
 def test_error_lists_name_each_field(api):
-    res = api("POST", "/v3/campaign", json={"campaign_name": "x", "type": "autocall", "concurrent_call": "3",
-                                            "extra": 1})  # fmt: skip
-    assert res.json == {"error": [{"concurrent_call": "Invalid type. Expected: integer, given: string"},
-                                  {"(root)": "Additional property extra is not allowed"}]}  # fmt: skip
+    res = api(
+        "POST", "/v3/campaign", json={"campaign_name": "x", "type": "autocall", "concurrent_call": "3", "extra": 1}
+    )
+    assert res.json == {
+        "error": [
+            {"concurrent_call": "Invalid type. Expected: integer, given: string"},
+            {"(root)": "Additional property extra is not allowed"},
+        ]
+    }
 
 
 def test_unknown_paths_and_methods_answer_in_the_dialect_shape(api):

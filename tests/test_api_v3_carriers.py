@@ -10,8 +10,10 @@ from tests.api_fixtures import snapshot
 from tests.factories import campaign
 
 UUID = "a18b400f-d487-4e17-b5e7-eba5fe6fa54f"
-GATEWAY_RULE = "must be a FreeSWITCH gateway name: 1 to 64 letters, digits, '_', '.' or '-' (it goes into " \
-               "sofia/gateway/<name>/...)"  # fmt: skip
+GATEWAY_RULE = (
+    "must be a FreeSWITCH gateway name: 1 to 64 letters, digits, '_', '.' or '-' (it goes into "
+    "sofia/gateway/<name>/...)"
+)
 
 
 def create(api, **body) -> str:
@@ -22,8 +24,15 @@ def create(api, **body) -> str:
 
 # -- create -------------------------------------------------------------------------
 def test_create_answers_the_uuid_and_stores_the_carrier(api, store):
-    res = api("POST", "/v3/carrier", json={"carrier_name": "Billing", "gateways": {"viettel": "vt-1", "offnet": "gw.2"},
-                                           "caller_ids": {"viettel": "02471001000", "offnet": "1900123"}})  # fmt: skip
+    res = api(
+        "POST",
+        "/v3/carrier",
+        json={
+            "carrier_name": "Billing",
+            "gateways": {"viettel": "vt-1", "offnet": "gw.2"},
+            "caller_ids": {"viettel": "02471001000", "offnet": "1900123"},
+        },
+    )
     assert res.status_code == 200 and res.json["created"] is True and set(res.json) == {"carrier_uuid", "created"}
     stored = store.catalog.carriers.get(res.json["carrier_uuid"])
     assert stored.carrier_name == "Billing"
@@ -54,27 +63,34 @@ def test_create_needs_at_least_one_gateway(api, redis_client):
     before = snapshot(redis_client)
     res = api("POST", "/v3/carrier", json={"carrier_name": "x", "gateways": {"mobi": None}})
     assert res.status_code == 400
-    assert res.json == {"error": [{"gateways": "at least one gateway is required (offnet is used for every network "
-                                               "without one)"}]}  # fmt: skip
+    assert res.json == {
+        "error": [{"gateways": "at least one gateway is required (offnet is used for every network without one)"}]
+    }
     assert snapshot(redis_client) == before
 
 
-@pytest.mark.parametrize("gateway", ["", "gw/../x", "my gw", "gw{x}", "gw,origination_uuid=x", "gw'", "a" * 65,
-                                     "gw\n", "trunk:_:x"])  # fmt: skip
+@pytest.mark.parametrize(
+    "gateway", ["", "gw/../x", "my gw", "gw{x}", "gw,origination_uuid=x", "gw'", "a" * 65, "gw\n", "trunk:_:x"]
+)
 def test_a_gateway_name_that_would_change_the_dial_string_is_refused(api, redis_client, gateway):
     before = snapshot(redis_client)
     res = api("POST", "/v3/carrier", json={"carrier_name": "x", "gateways": {"mobi": gateway}})
     assert res.status_code == 400
-    assert res.json["error"][0] in ({"gateways.mobi": GATEWAY_RULE},
-                                    {"gateways.mobi": "String length must be less than or equal to 64"})  # fmt: skip
+    assert res.json["error"][0] in (
+        {"gateways.mobi": GATEWAY_RULE},
+        {"gateways.mobi": "String length must be less than or equal to 64"},
+    )
     assert snapshot(redis_client) == before
 
 
 @pytest.mark.parametrize("caller_id", ["", "+842471001000", "0247-100", "1" * 21, "1${x}"])
 def test_a_caller_id_that_is_not_1_to_20_digits_is_refused(api, redis_client, caller_id):
     before = snapshot(redis_client)
-    res = api("POST", "/v3/carrier", json={"carrier_name": "x", "gateways": {"offnet": "gw"},
-                                           "caller_ids": {"vina": caller_id}})  # fmt: skip
+    res = api(
+        "POST",
+        "/v3/carrier",
+        json={"carrier_name": "x", "gateways": {"offnet": "gw"}, "caller_ids": {"vina": caller_id}},
+    )
     assert res.status_code == 400
     assert res.json == {"error": [{"caller_ids.vina": "must be the caller-ID number: 1 to 20 digits"}]}
     assert snapshot(redis_client) == before
@@ -107,8 +123,12 @@ def test_get_answers_the_carrier(api):
     uuid = create(api, caller_ids={"offnet": "1900123"})
     res = api("GET", f"/v3/carrier/{uuid}")
     assert res.status_code == 200
-    assert res.json == {"carrier_uuid": uuid, "carrier_name": "Viettel trunk", "gateways": {"offnet": "gw1"},
-                        "caller_ids": {"offnet": "1900123"}}  # fmt: skip
+    assert res.json == {
+        "carrier_uuid": uuid,
+        "carrier_name": "Viettel trunk",
+        "gateways": {"offnet": "gw1"},
+        "caller_ids": {"offnet": "1900123"},
+    }
 
 
 @pytest.mark.parametrize("path", [f"/v3/carrier/{UUID}", "/v3/carrier/not-a-uuid"])
@@ -185,8 +205,13 @@ def test_a_campaign_can_use_a_carrier_made_here(api):
 
 def test_every_carrier_endpoint_needs_the_bearer_token(api, store):
     store.catalog.carriers.put(Carrier(carrier_uuid=UUID, carrier_name="x", gateways={"offnet": "gw"}))
-    for method, path in [("POST", "/v3/carrier"), ("GET", "/v3/carrier"), ("GET", f"/v3/carrier/{UUID}"),
-                         ("PUT", f"/v3/carrier/{UUID}"), ("DELETE", f"/v3/carrier/{UUID}")]:  # fmt: skip
+    for method, path in [
+        ("POST", "/v3/carrier"),
+        ("GET", "/v3/carrier"),
+        ("GET", f"/v3/carrier/{UUID}"),
+        ("PUT", f"/v3/carrier/{UUID}"),
+        ("DELETE", f"/v3/carrier/{UUID}"),
+    ]:
         assert api(method, path, auth=False).status_code == 401, (method, path)
     assert store.catalog.carriers.get(UUID) is not None
 

@@ -25,32 +25,99 @@ def local_ms(when: str, tz=TZ) -> int:
     return int(datetime.strptime(when, FMT).replace(tzinfo=tz).timestamp() * 1000)
 
 
-def attempt(store, camp, when: str, *, extra_ms: int = 0, key: str = "answered", status: str = "answered",
-            duration: int = 30, billsec: int = 20, reported: bool = True, tz=TZ, **cdr_fields) -> str:  # fmt: skip
+def attempt(
+    store,
+    camp,
+    when: str,
+    *,
+    extra_ms: int = 0,
+    key: str = "answered",
+    status: str = "answered",
+    duration: int = 30,
+    billsec: int = 20,
+    reported: bool = True,
+    tz=TZ,
+    **cdr_fields,
+) -> str:
     """One finished attempt that ended at local time ``when`` (+ ``extra_ms``); returns its call uuid."""
     end_ms = local_ms(when, tz) + extra_ms
     (lead,) = leads(store, camp, 1, now_ms=end_ms - 120_000)
     (c,) = store.calls.claim(camp.campaign_uuid, 1, "fs1", end_ms - 120_000, 600_000, [str(uuid.uuid4())])[0]
     if not reported:  # FreeSWITCH refused the originate: retried, never a CDR
         cdr = {"state": "retry", "hangup_cause": "DESTINATION_OUT_OF_ORDER", "reported": "0", "end_ms": end_ms}
-        store.calls.finish([Finish(camp.campaign_uuid, lead.lead_uuid, c.call_uuid, c.network, end_ms,
-                             datetime.fromtimestamp(end_ms / 1000, tz).strftime("%Y%m%d%H"), cdr, {"attempts": 0},
-                             reported=False, requeue="fresh", due_ms=end_ms + 1000)], end_ms)  # fmt: skip
+        store.calls.finish(
+            [
+                Finish(
+                    camp.campaign_uuid,
+                    lead.lead_uuid,
+                    c.call_uuid,
+                    c.network,
+                    end_ms,
+                    datetime.fromtimestamp(end_ms / 1000, tz).strftime("%Y%m%d%H"),
+                    cdr,
+                    {"attempts": 0},
+                    reported=False,
+                    requeue="fresh",
+                    due_ms=end_ms + 1000,
+                )
+            ],
+            end_ms,
+        )
         return c.call_uuid
     start_ms = end_ms - duration * 1000
     answer_ms = end_ms - billsec * 1000 if billsec else 0
-    cdr = {"state": "done", "campaign": camp.campaign_uuid, "lead": lead.lead_uuid, "external_id": lead.external_id,
-           "attempt": 1, "numbers": lead.numbers, "legs": [c.call_uuid], "network": c.network,
-           "answered_number": lead.numbers[0] if billsec else "", "node": "fs1", "start_ms": start_ms,
-           "answer_ms": answer_ms, "end_ms": end_ms, "duration": duration, "billsec": billsec,
-           "waitsec": duration - billsec, "hangup_cause": "NORMAL_CLEARING", "sip_status": "200",
-           "job_result": "+OK", "recall_status": status, "report_key": key, "reason": "", "dtmf": "",
-           "recall_at_ms": 0, "reported": "1", **cdr_fields}  # fmt: skip
-    stats = {"total_calls": 1, "total_duration": duration, "total_billsec": billsec,
-             "total_waitsec": duration - billsec, key: 1, f"rs:{status}": 1}  # fmt: skip
-    store.calls.finish([Finish(camp.campaign_uuid, lead.lead_uuid, c.call_uuid, c.network, end_ms,
-                         datetime.fromtimestamp(end_ms / 1000, tz).strftime("%Y%m%d%H"), cdr, {"attempts": 1},
-                         stats=stats)], end_ms)  # fmt: skip
+    cdr = {
+        "state": "done",
+        "campaign": camp.campaign_uuid,
+        "lead": lead.lead_uuid,
+        "external_id": lead.external_id,
+        "attempt": 1,
+        "numbers": lead.numbers,
+        "legs": [c.call_uuid],
+        "network": c.network,
+        "answered_number": lead.numbers[0] if billsec else "",
+        "node": "fs1",
+        "start_ms": start_ms,
+        "answer_ms": answer_ms,
+        "end_ms": end_ms,
+        "duration": duration,
+        "billsec": billsec,
+        "waitsec": duration - billsec,
+        "hangup_cause": "NORMAL_CLEARING",
+        "sip_status": "200",
+        "job_result": "+OK",
+        "recall_status": status,
+        "report_key": key,
+        "reason": "",
+        "dtmf": "",
+        "recall_at_ms": 0,
+        "reported": "1",
+        **cdr_fields,
+    }
+    stats = {
+        "total_calls": 1,
+        "total_duration": duration,
+        "total_billsec": billsec,
+        "total_waitsec": duration - billsec,
+        key: 1,
+        f"rs:{status}": 1,
+    }
+    store.calls.finish(
+        [
+            Finish(
+                camp.campaign_uuid,
+                lead.lead_uuid,
+                c.call_uuid,
+                c.network,
+                end_ms,
+                datetime.fromtimestamp(end_ms / 1000, tz).strftime("%Y%m%d%H"),
+                cdr,
+                {"attempts": 1},
+                stats=stats,
+            )
+        ],
+        end_ms,
+    )
     return c.call_uuid
 
 
@@ -78,8 +145,16 @@ def camp(store):
 
 # -- one CDR ---------------------------------------------------------------------------
 def test_a_cdr_shows_every_field_with_local_times(api, store, camp):
-    call = attempt(store, camp, "2022-01-01 10:00:30", duration=30, billsec=20, dtmf="1#",
-                   recall_at_ms=local_ms("2022-01-01 11:00:00"), recall_status="voicemail")  # fmt: skip
+    call = attempt(
+        store,
+        camp,
+        "2022-01-01 10:00:30",
+        duration=30,
+        billsec=20,
+        dtmf="1#",
+        recall_at_ms=local_ms("2022-01-01 11:00:00"),
+        recall_status="voicemail",
+    )
     res = api("GET", CDR, query_string=q(camp))
     assert res.status_code == 200
     assert set(res.json) == {"data", "limit", "offset", "total", "next"}
@@ -90,12 +165,19 @@ def test_a_cdr_shows_every_field_with_local_times(api, store, camp):
     assert cdr["call_id"] == call and cdr["campaign_uuid"] == SEED_UUID
     assert cdr["external_id"] == lead["external_id"] and cdr["attempt"] == 1
     assert cdr["phone_numbers"] == [cdr["answered_number"]] and cdr["network"] == "viettel"
-    assert (cdr["start"], cdr["answer"], cdr["end"]) == ("2022-01-01 10:00:00", "2022-01-01 10:00:10",
-                                                         "2022-01-01 10:00:30")  # fmt: skip
+    assert (cdr["start"], cdr["answer"], cdr["end"]) == (
+        "2022-01-01 10:00:00",
+        "2022-01-01 10:00:10",
+        "2022-01-01 10:00:30",
+    )
     assert cdr["end_ms"] == local_ms("2022-01-01 10:00:30") and cdr["start_ms"] == cdr["end_ms"] - 30_000
     assert (cdr["duration"], cdr["billsec"], cdr["waitsec"]) == (30, 20, 10)
     assert (cdr["hangup_cause"], cdr["sip_status"], cdr["status"], cdr["recall_status"]) == (
-        "NORMAL_CLEARING", "200", "answered", "voicemail")  # fmt: skip
+        "NORMAL_CLEARING",
+        "200",
+        "answered",
+        "voicemail",
+    )
     assert (cdr["dtmf"], cdr["recall_at"]) == ("1#", "2022-01-01 11:00:00")
 
 
@@ -117,8 +199,15 @@ def test_attempts_that_were_never_reported_are_not_cdrs(api, store, camp):
 @pytest.fixture
 def day(store, camp):
     """CDRs on 2022-01-01, local time, around the edges of 10:00-12:00."""
-    for when in ("2022-01-01 09:59:59", "2022-01-01 10:00:00", "2022-01-01 10:30:10", "2022-01-01 11:59:59",
-                 "2022-01-01 12:00:00", "2022-01-01 12:00:01", "2022-01-02 00:00:00"):  # fmt: skip
+    for when in (
+        "2022-01-01 09:59:59",
+        "2022-01-01 10:00:00",
+        "2022-01-01 10:30:10",
+        "2022-01-01 11:59:59",
+        "2022-01-01 12:00:00",
+        "2022-01-01 12:00:01",
+        "2022-01-02 00:00:00",
+    ):
         attempt(store, camp, when)
     attempt(store, camp, "2022-01-01 11:00:00", reported=False)
     return camp
@@ -126,8 +215,12 @@ def day(store, camp):
 
 def test_the_range_is_local_time_start_and_end_inclusive_to_the_second(api, day):
     res = api("GET", CDR, query_string=q(day, start_date="2022-01-01 10:00:00", end_date="2022-01-01 12:00:00"))
-    assert [c["end"] for c in res.json["data"]] == ["2022-01-01 10:00:00", "2022-01-01 10:30:10",
-                                                    "2022-01-01 11:59:59", "2022-01-01 12:00:00"]  # fmt: skip
+    assert [c["end"] for c in res.json["data"]] == [
+        "2022-01-01 10:00:00",
+        "2022-01-01 10:30:10",
+        "2022-01-01 11:59:59",
+        "2022-01-01 12:00:00",
+    ]
     assert res.json["total"] == 4
 
 
@@ -160,10 +253,15 @@ def test_dates_are_read_in_the_campaigns_own_time_zone(api, store):
 
 
 def test_dates_may_be_iso_8601_with_an_offset_as_in_the_report(api, day):
-    res = api("GET", CDR, query_string=q(day, start_date="2022-01-01T03:00:00Z",
-                                         end_date="2022-01-01T12:00:00%2B07:00"))  # fmt: skip
-    assert [c["end"] for c in res.json["data"]] == ["2022-01-01 10:00:00", "2022-01-01 10:30:10",
-                                                    "2022-01-01 11:59:59", "2022-01-01 12:00:00"]  # fmt: skip
+    res = api(
+        "GET", CDR, query_string=q(day, start_date="2022-01-01T03:00:00Z", end_date="2022-01-01T12:00:00%2B07:00")
+    )
+    assert [c["end"] for c in res.json["data"]] == [
+        "2022-01-01 10:00:00",
+        "2022-01-01 10:30:10",
+        "2022-01-01 11:59:59",
+        "2022-01-01 12:00:00",
+    ]
     assert res.json["total"] == 4
 
 
@@ -239,16 +337,20 @@ def test_missing_campaign_uuid_is_a_root_error(api):
 
 def test_bad_dates_cursor_and_limits_name_their_field(api, camp):
     res = api("GET", CDR, query_string=q(camp, start_date="01/01/2022", end_date="2022-13-01 00:00:00"))
-    assert res.status_code == 400 and res.json == {"error": [
-        {"start_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"},
-        {"end_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"}]}  # fmt: skip
+    assert res.status_code == 400 and res.json == {
+        "error": [
+            {"start_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"},
+            {"end_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"},
+        ]
+    }
     res = api("GET", CDR, query_string=q(camp, start_date="2022-01-02", end_date="2022-01-01 00:00:00"))
     assert res.json == {"error": [{"end_date": "end_date is before start_date"}]}
     res = api("GET", CDR, query_string=q(camp, after="abc"))
     assert res.status_code == 400 and list(res.json["error"][0]) == ["after"]
     res = api("GET", CDR, query_string=q(camp, limit=1001, offset=-1))
-    assert res.json == {"error": [{"limit": "Must be less than or equal to 1000"},
-                                  {"offset": "Must be greater than or equal to 0"}]}  # fmt: skip
+    assert res.json == {
+        "error": [{"limit": "Must be less than or equal to 1000"}, {"offset": "Must be greater than or equal to 0"}]
+    }
     res = api("GET", CSV, query_string=q(camp, end_date="yesterday"))
     assert res.status_code == 400 and res.json == {
         "error": [{"end_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"}]
@@ -280,12 +382,17 @@ def test_the_csv_has_a_bom_a_header_and_one_row_per_cdr(api, store, camp):
 
 
 def test_the_csv_honours_the_range_and_may_go_without_a_bom(api, day):
-    res = api("GET", CSV, query_string=q(day, start_date="2022-01-01 10:00:00", end_date="2022-01-01 12:00:00",
-                                         bom="false"))  # fmt: skip
+    res = api(
+        "GET", CSV, query_string=q(day, start_date="2022-01-01 10:00:00", end_date="2022-01-01 12:00:00", bom="false")
+    )
     assert not res.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(res.content.decode())))
-    assert [r["end"] for r in rows] == ["2022-01-01 10:00:00", "2022-01-01 10:30:10", "2022-01-01 11:59:59",
-                                        "2022-01-01 12:00:00"]  # fmt: skip
+    assert [r["end"] for r in rows] == [
+        "2022-01-01 10:00:00",
+        "2022-01-01 10:30:10",
+        "2022-01-01 11:59:59",
+        "2022-01-01 12:00:00",
+    ]
 
 
 def test_an_empty_range_is_a_header_only_csv(api, camp):

@@ -75,8 +75,15 @@ def test_an_unknown_campaign_is_not_found(api):
 def test_a_template_field_missing_from_param_is_named(api, store, redis_client):
     camp = tts_campaign(store)
     before = snapshot(redis_client)
-    res = api("POST", EX.path, json={"campaign_uuid": camp.campaign_uuid, "phone_number": "0982596021",
-                                     "param": {"customer_name": "Nguyễn Văn A", "due_amount": "10410000"}})  # fmt: skip
+    res = api(
+        "POST",
+        EX.path,
+        json={
+            "campaign_uuid": camp.campaign_uuid,
+            "phone_number": "0982596021",
+            "param": {"customer_name": "Nguyễn Văn A", "due_amount": "10410000"},
+        },
+    )
     assert res.status_code == 400
     assert res.json == {"error": [{"param": "due_date is required (the campaign's template says {{due_date}})"}]}
     assert snapshot(redis_client) == before
@@ -109,8 +116,9 @@ def test_an_imported_lead_is_dialled_at_once_with_its_call_id(api, store, simswi
     engine = make_engine(store, server, tmp_path / "engine-audio")
     try:
         camp = audio_campaign(store)
-        res = api("POST", EX.path, json={"campaign_uuid": camp.campaign_uuid, "phone_number": "0982596021",
-                                         "param": {}})  # fmt: skip
+        res = api(
+            "POST", EX.path, json={"campaign_uuid": camp.campaign_uuid, "phone_number": "0982596021", "param": {}}
+        )
         wait_until(lambda: store.calls.get(res.json["call_id"]).get("state") == "done")
         assert store.calls.get(res.json["call_id"])["lead"] == res.json["lead_uuid"]
     finally:
@@ -122,11 +130,13 @@ BULK = "/v3/autocall/import/bulk"
 
 
 def test_bulk_json_imports_the_good_rows_and_names_the_bad_ones(api, store, seed_campaign):
-    rows = [{"phone_number": "0982596021", "param": {"ten": "A"}, "external_id": "1"},
-            {"phone_number": "12", "param": {}},
-            {"phone_numbers": ["0912345678", "0981234567"], "external_id": "3"},
-            {"phone_number": 982596021},
-            {"phone_number": "0982596022", "external_id": "1"}]  # fmt: skip
+    rows = [
+        {"phone_number": "0982596021", "param": {"ten": "A"}, "external_id": "1"},
+        {"phone_number": "12", "param": {}},
+        {"phone_numbers": ["0912345678", "0981234567"], "external_id": "3"},
+        {"phone_number": 982596021},
+        {"phone_number": "0982596022", "external_id": "1"},
+    ]
     res = api("POST", BULK, json={"campaign_uuid": SEED_CAMPAIGN, "leads": rows})
     body = res.json
     assert res.status_code == 200 and body["total"] == 5 and body["imported"] == 2 and body["message"] == "partial"
@@ -137,10 +147,17 @@ def test_bulk_json_imports_the_good_rows_and_names_the_bad_ones(api, store, seed
 
 
 def test_bulk_csv_maps_columns_to_param(api, store, seed_campaign):
-    csv_text = "\ufeffphone_number,external_id,customer_name,due_amount\n0982596021,kh1,Nguyễn Văn A,10410000\n\n" \
-               "84912345678;0381234567,kh2,\"Trần, B\",5000\n"  # fmt: skip
-    res = api("POST", BULK, body=csv_text.encode(), headers={"Content-Type": "text/csv"},
-              query_string=f"campaign_uuid={SEED_CAMPAIGN}&with_leads=true")  # fmt: skip
+    csv_text = (
+        "\ufeffphone_number,external_id,customer_name,due_amount\n0982596021,kh1,Nguyễn Văn A,10410000\n\n"
+        '84912345678;0381234567,kh2,"Trần, B",5000\n'
+    )
+    res = api(
+        "POST",
+        BULK,
+        body=csv_text.encode(),
+        headers={"Content-Type": "text/csv"},
+        query_string=f"campaign_uuid={SEED_CAMPAIGN}&with_leads=true",
+    )
     assert res.json["imported"] == 2 and res.json["message"] == "success"
     second = store.leads.get(res.json["leads"][1]["lead_uuid"])
     assert json.loads(second["numbers"]) == ["0912345678", "0381234567"]
@@ -149,14 +166,24 @@ def test_bulk_csv_maps_columns_to_param(api, store, seed_campaign):
 
 
 def test_bulk_csv_needs_a_phone_column(api, seed_campaign):
-    res = api("POST", BULK, body=b"name\nA\n", headers={"Content-Type": "text/csv"},
-              query_string=f"campaign_uuid={SEED_CAMPAIGN}")  # fmt: skip
+    res = api(
+        "POST",
+        BULK,
+        body=b"name\nA\n",
+        headers={"Content-Type": "text/csv"},
+        query_string=f"campaign_uuid={SEED_CAMPAIGN}",
+    )
     assert res.json == {"error": [{"(root)": "the CSV needs a phone_number column (or phone, sdt, mobile)"}]}
 
 
 def test_bulk_csv_that_is_not_utf8_is_refused(api, seed_campaign):
-    res = api("POST", BULK, body="phone\n0982596021,Tr\u1ea7n\n".encode("utf-16"), headers={"Content-Type": "text/csv"},
-              query_string=f"campaign_uuid={SEED_CAMPAIGN}")  # fmt: skip
+    res = api(
+        "POST",
+        BULK,
+        body="phone\n0982596021,Tr\u1ea7n\n".encode("utf-16"),
+        headers={"Content-Type": "text/csv"},
+        query_string=f"campaign_uuid={SEED_CAMPAIGN}",
+    )
     assert res.status_code == 400 and "UTF-8" in res.json["error"]
 
 
@@ -167,8 +194,10 @@ def test_bulk_without_a_campaign_is_a_root_error(api):
 
 def test_bulk_checks_template_fields_row_by_row(api, store):
     camp = tts_campaign(store)
-    rows = [{"phone_number": "0982596021", "param": {"customer_name": "A", "due_amount": "1", "due_date": "1/1/2026"}},
-            {"phone_number": "0982596022", "param": {"customer_name": "B"}}]  # fmt: skip
+    rows = [
+        {"phone_number": "0982596021", "param": {"customer_name": "A", "due_amount": "1", "due_date": "1/1/2026"}},
+        {"phone_number": "0982596022", "param": {"customer_name": "B"}},
+    ]
     res = api("POST", BULK, json={"campaign_uuid": camp.campaign_uuid, "leads": rows})
     assert res.json["imported"] == 1 and [e["row"] for e in res.json["errors"]] == [2]
     assert len(res.json["errors"][0]["error"]) == 2
@@ -193,15 +222,17 @@ def test_bulk_rows_whose_numbers_normalise_alike_are_one_lead(api, store, seed_c
 def test_a_number_of_a_pending_lead_is_a_duplicate_in_csv_and_in_a_single_import(api, store, seed_campaign):
     first = api("POST", EX.path, json={**EX.samples[0], "phone_number": SAME_PERSON[0]}).json["lead_uuid"]
     csv_text = f'phone_number,external_id\n"{SAME_PERSON[2]}",kh9\n0912345678,kh10\n'
-    res = api("POST", BULK, body=csv_text, headers={"Content-Type": "text/csv"},
-              query_string=f"campaign_uuid={SEED_CAMPAIGN}")  # fmt: skip
+    res = api(
+        "POST", BULK, body=csv_text, headers={"Content-Type": "text/csv"}, query_string=f"campaign_uuid={SEED_CAMPAIGN}"
+    )
     assert res.json["imported"] == 1
     dup = {"row": 1, "external_id": "kh9", "lead_uuid": first, "phone_number": "0981234567"}
     assert res.json["duplicates"] == [dup]
     again = api("POST", EX.path, json={**EX.samples[0], "phone_number": SAME_PERSON[1]})
     assert again.status_code == 400
-    assert again.json == {"error": [{"phone_number": f"0981234567 is already in this campaign with calls pending "
-                                                     f"(lead {first})"}]}  # fmt: skip
+    assert again.json == {
+        "error": [{"phone_number": f"0981234567 is already in this campaign with calls pending (lead {first})"}]
+    }
     assert store.reports.queue_sizes(SEED_CAMPAIGN)["fresh"] == 2
 
 
@@ -212,8 +243,13 @@ def test_a_leads_own_numbers_are_kept_once_in_their_first_order(api, store, seed
     assert json.loads(lead["numbers"]) == ["0912345678", "0981234567"]
     assert json.loads(lead["networks"]) == ["vina", "viettel"]
     csv_text = "phone_number\n0381234567;038.123.4567;0381234568\n"
-    res = api("POST", BULK, body=csv_text, headers={"Content-Type": "text/csv"},
-              query_string=f"campaign_uuid={SEED_CAMPAIGN}&with_leads=true")  # fmt: skip
+    res = api(
+        "POST",
+        BULK,
+        body=csv_text,
+        headers={"Content-Type": "text/csv"},
+        query_string=f"campaign_uuid={SEED_CAMPAIGN}&with_leads=true",
+    )
     assert json.loads(store.leads.get(res.json["leads"][0]["lead_uuid"])["numbers"]) == ["0381234567", "0381234568"]
 
 
@@ -232,8 +268,7 @@ def test_a_number_whose_lead_is_done_can_be_imported_again(api, store, simswitch
         engine.stop(drain_timeout=5)
 
 
-def test_a_row_another_request_queued_meanwhile_is_a_duplicate_and_the_rest_lands(api, store, services,
-                                                                                  seed_campaign):  # fmt: skip
+def test_a_row_another_request_queued_meanwhile_is_a_duplicate_and_the_rest_lands(api, store, services, seed_campaign):
     """Between the staging and the commit of a big import, another request queues one of its people:
     the commit writes nothing, that row becomes a duplicate (its staged hash unlinked) and the rest lands."""
     from dialer.service import leads as lead_service

@@ -24,12 +24,38 @@ def attempt(store, camp, when: str, key: str, status: str, duration: int, billse
     (lead,) = leads(store, camp, 1, now_ms=end_ms - 60_000)
     (c,) = store.calls.claim(camp.campaign_uuid, 1, "fs1", end_ms - 60_000, 600_000, [str(uuid.uuid4())])[0]
     waitsec = duration - billsec
-    cdr = {"report_key": key, "recall_status": status, "duration": duration, "billsec": billsec, "waitsec": waitsec,
-           "reported": "1"}  # fmt: skip
-    stats = {"total_calls": 1, "total_duration": duration, "total_billsec": billsec, "total_waitsec": waitsec,
-             key: 1, f"rs:{status}": 1}  # fmt: skip
-    store.calls.finish([Finish(camp.campaign_uuid, lead.lead_uuid, c.call_uuid, c.network, end_ms,
-                               end.strftime("%Y%m%d%H"), cdr, {"attempts": 1}, stats=stats)], end_ms)  # fmt: skip
+    cdr = {
+        "report_key": key,
+        "recall_status": status,
+        "duration": duration,
+        "billsec": billsec,
+        "waitsec": waitsec,
+        "reported": "1",
+    }
+    stats = {
+        "total_calls": 1,
+        "total_duration": duration,
+        "total_billsec": billsec,
+        "total_waitsec": waitsec,
+        key: 1,
+        f"rs:{status}": 1,
+    }
+    store.calls.finish(
+        [
+            Finish(
+                camp.campaign_uuid,
+                lead.lead_uuid,
+                c.call_uuid,
+                c.network,
+                end_ms,
+                end.strftime("%Y%m%d%H"),
+                cdr,
+                {"attempts": 1},
+                stats=stats,
+            )
+        ],
+        end_ms,
+    )
 
 
 @pytest.fixture
@@ -88,15 +114,19 @@ def test_missing_campaign_uuid_is_a_root_error(api):
 
 def test_bad_dates_name_their_field(api, seed_campaign):
     q = f"campaign_uuid={SEED_UUID}&start_date=01/01/2022&end_date=2022-13-01 00:00:00"
-    assert api("GET", "/v1/autocall/report", query_string=q).json == {"error": [
-        {"start_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"},
-        {"end_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"}]}  # fmt: skip
+    assert api("GET", "/v1/autocall/report", query_string=q).json == {
+        "error": [
+            {"start_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"},
+            {"end_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"},
+        ]
+    }
 
 
 def test_an_end_before_the_start_is_refused(api, seed_campaign):
     q = f"campaign_uuid={SEED_UUID}&start_date=2022-01-02 00:00:00&end_date=2022-01-01 00:00:00"
-    assert api("GET", "/v1/autocall/report", query_string=q).json == {"error": [
-        {"end_date": "end_date is before start_date"}]}  # fmt: skip
+    assert api("GET", "/v1/autocall/report", query_string=q).json == {
+        "error": [{"end_date": "end_date is before start_date"}]
+    }
 
 
 def test_a_call_cancelled_while_ringing_is_cancel_in_status_and_in_recall_status(api, store, services, simswitch):
@@ -179,6 +209,9 @@ def test_fractions_of_a_second_and_compact_offsets_are_read(api, seed_campaign):
 
 def test_a_malformed_offset_or_date_is_refused_naming_its_field(api, seed_campaign):
     q = f"campaign_uuid={SEED_UUID}&start_date=2022-01-01T10:00:00%2B25:00&end_date=2022-01-01T12:00:00X"
-    assert api("GET", REPORT, query_string=q).json == {"error": [
-        {"start_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"},
-        {"end_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"}]}  # fmt: skip
+    assert api("GET", REPORT, query_string=q).json == {
+        "error": [
+            {"start_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"},
+            {"end_date": "Does not match format 'YYYY-MM-DD HH:MM:SS'"},
+        ]
+    }

@@ -37,22 +37,50 @@ def template_uuid(api, services) -> str:
 
 @pytest.fixture
 def carrier_uuid(api) -> str:
-    return ok(api("POST", "/v3/carrier", json={"carrier_name": "Billing", "gateways": {"viettel": "vt", "offnet": "gw"},
-                                               "caller_ids": {"offnet": "02471001000"}}))["carrier_uuid"]  # fmt: skip
+    return ok(
+        api(
+            "POST",
+            "/v3/carrier",
+            json={
+                "carrier_name": "Billing",
+                "gateways": {"viettel": "vt", "offnet": "gw"},
+                "caller_ids": {"offnet": "02471001000"},
+            },
+        )
+    )["carrier_uuid"]
 
 
 @pytest.fixture
 def campaign_uuid(api, template_uuid, carrier_uuid) -> str:
     """A campaign with every kind of field set away from its default."""
-    body = {"campaign_name": "Nhắc nợ", "type": "autocall", "description": "tháng 5", "concurrent_call": 4,
-            "carrier_uuid": carrier_uuid, "template_uuid": template_uuid, "recall_times": 2,
-            "limit_recall_duration": 3600, "schedule_recall": "minute", "schedule_recall_duration": 5,
-            "callback_url": "https://crm.example/cdr", "answer_callback_url": "https://crm.example/answer",
-            "mode_call": "serial", "network": {"viettel": 2, "mobi": 0, "vina": 1, "tel": 0, "offnet": 0},
-            "recall_status": ["busy", "no-answered"], "priority_recall": "recall", "time_zone": "Asia/Bangkok",
-            "schedules": [{"monday_start_time": 28800000000000, "monday_end_time": 75600000000000}],
-            "min_recall_duration": 5, "webhook_format": "vbot", "voicemail_detection": False, "dtmf_wait_ms": 1500,
-            "orig_campaign_uuid": "", "users": [], "groups": [], "statuses": []}  # fmt: skip
+    body = {
+        "campaign_name": "Nhắc nợ",
+        "type": "autocall",
+        "description": "tháng 5",
+        "concurrent_call": 4,
+        "carrier_uuid": carrier_uuid,
+        "template_uuid": template_uuid,
+        "recall_times": 2,
+        "limit_recall_duration": 3600,
+        "schedule_recall": "minute",
+        "schedule_recall_duration": 5,
+        "callback_url": "https://crm.example/cdr",
+        "answer_callback_url": "https://crm.example/answer",
+        "mode_call": "serial",
+        "network": {"viettel": 2, "mobi": 0, "vina": 1, "tel": 0, "offnet": 0},
+        "recall_status": ["busy", "no-answered"],
+        "priority_recall": "recall",
+        "time_zone": "Asia/Bangkok",
+        "schedules": [{"monday_start_time": 28800000000000, "monday_end_time": 75600000000000}],
+        "min_recall_duration": 5,
+        "webhook_format": "vbot",
+        "voicemail_detection": False,
+        "dtmf_wait_ms": 1500,
+        "orig_campaign_uuid": "",
+        "users": [],
+        "groups": [],
+        "statuses": [],
+    }
     return ok(api("POST", "/v3/campaign", json=body))["campaign_uuid"]
 
 
@@ -75,9 +103,16 @@ def test_a_campaign_from_the_list_is_accepted_back_by_put_unchanged(api, campaig
 def test_fields_autocall_sets_itself_are_ignored_in_a_put(api, campaign_uuid):
     path = f"/v3/campaign/{campaign_uuid}"
     before = ok(api("GET", path))
-    stale = {**before, "created_at": "2023-03-06T16:27:17.784242+07:00", "updated_at": "2023-03-06T18:27:35+07:00",
-             "template_name": "renamed since", "carrier_name": "", "domain_name": "old.example", "run_id": "r-1",
-             "domain_uuid": "b6b796aa-0000-4000-8000-000000000000"}  # fmt: skip
+    stale = {
+        **before,
+        "created_at": "2023-03-06T16:27:17.784242+07:00",
+        "updated_at": "2023-03-06T18:27:35+07:00",
+        "template_name": "renamed since",
+        "carrier_name": "",
+        "domain_name": "old.example",
+        "run_id": "r-1",
+        "domain_uuid": "b6b796aa-0000-4000-8000-000000000000",
+    }
     ok(api("PUT", path, json=stale))
     assert without(ok(api("GET", path)), MOVES) == without(before, MOVES)
 
@@ -88,8 +123,9 @@ def test_a_put_with_another_campaign_id_is_refused_and_writes_nothing(api, redis
     snap = snapshot(redis_client)
     res = api("PUT", path, json={**body, "campaign_id": body["campaign_id"] + 1, "concurrent_call": 9})
     assert res.status_code == 400
-    assert res.json == {"error": [{"campaign_id": f"campaign_id cannot be changed: this campaign's is "
-                                                  f"{body['campaign_id']}"}]}  # fmt: skip
+    assert res.json == {
+        "error": [{"campaign_id": f"campaign_id cannot be changed: this campaign's is {body['campaign_id']}"}]
+    }
     assert snapshot(redis_client) == snap
 
 
@@ -99,13 +135,26 @@ def test_the_seeds_get_bodies_are_accepted_by_put(api, store):
     one = V3["Get Campaign By Id"].responses[0]
     listed = V3["Get Campaign"].responses[0]["data"][1]
     for seed in (one, listed):
-        ok(api("POST", "/v3/campaign", json={"campaign_name": seed["campaign_name"], "type": "autocall",
-                                             "campaign_uuid": seed["campaign_uuid"]}))  # fmt: skip
+        ok(
+            api(
+                "POST",
+                "/v3/campaign",
+                json={
+                    "campaign_name": seed["campaign_name"],
+                    "type": "autocall",
+                    "campaign_uuid": seed["campaign_uuid"],
+                },
+            )
+        )
         path = f"/v3/campaign/{seed['campaign_uuid']}"
         assert ok(api("PUT", path, json=seed)) == {"campaign_uuid": seed["campaign_uuid"]}
         got = ok(api("GET", path))
         assert (got["concurrent_call"], got["carrier_uuid"], got["schedule_recall"], got["hopper"]) == (
-            seed["concurrent_call"], SEED_CARRIER, "after", 20)  # fmt: skip
+            seed["concurrent_call"],
+            SEED_CARRIER,
+            "after",
+            20,
+        )
 
 
 # -- templates ----------------------------------------------------------------------------------

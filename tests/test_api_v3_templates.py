@@ -49,12 +49,19 @@ def audio_files(services) -> list[str]:
 
 # -- create -------------------------------------------------------------------------
 def test_create_answers_the_uuid_and_stores_the_template(api, store):
-    res = api("POST", "/v3/template", json={"template_name": "nhac no", "text": "Chào {{ ten }}",
-                                            "otp_field": "code", "otp_repeat": 3})  # fmt: skip
+    res = api(
+        "POST",
+        "/v3/template",
+        json={"template_name": "nhac no", "text": "Chào {{ ten }}", "otp_field": "code", "otp_repeat": 3},
+    )
     assert res.status_code == 200 and res.json["created"] is True and set(res.json) == {"template_uuid", "created"}
     stored = store.catalog.templates.get(res.json["template_uuid"])
-    assert (stored.template_name, stored.text, stored.otp_field, stored.otp_repeat) == ("nhac no", "Chào {{ ten }}",
-                                                                                        "code", 3)  # fmt: skip
+    assert (stored.template_name, stored.text, stored.otp_field, stored.otp_repeat) == (
+        "nhac no",
+        "Chào {{ ten }}",
+        "code",
+        3,
+    )
     assert stored.created_at is not None and stored.created_at == stored.updated_at
 
 
@@ -84,8 +91,12 @@ def test_create_without_a_name_says_template_name_is_required(api):
 def test_create_refuses_unknown_fields_and_wrong_types(api):
     res = api("POST", "/v3/template", json={"template_name": "x", "otp_repeat": "2", "txt": "typo"})
     assert res.status_code == 400
-    assert res.json == {"error": [{"otp_repeat": "Invalid type. Expected: integer, given: string"},
-                                  {"(root)": "Additional property txt is not allowed"}]}  # fmt: skip
+    assert res.json == {
+        "error": [
+            {"otp_repeat": "Invalid type. Expected: integer, given: string"},
+            {"(root)": "Additional property txt is not allowed"},
+        ]
+    }
 
 
 def test_create_refuses_an_otp_repeat_out_of_range(api):
@@ -110,19 +121,28 @@ def test_placeholders_of_a_text_written_by_hand_finds_the_plain_ones():
     assert placeholders("{% if x %}{{ ten }}{% endif %} {{ a.b }}") == {"ten"}
 
 
-@pytest.mark.parametrize(("text", "error"), [
-    ("{% if vip %}Kính chào{% endif %}", "line 1 has a {% ... %} statement; only plain {{ field }} placeholders are "
-                                         "allowed"),
-    ("{% raw %}{{ x }}{% endraw %}", "line 1 has a {% ... %} statement; only plain {{ field }} placeholders are "
-                                     "allowed"),
-    ("a\n{{ ten|upper }}", "line 2 uses a filter (|upper); only plain {{ field }} placeholders are allowed"),
-    ("{{ user.__class__ }}", "line 1 uses attribute access (.__class__); only plain {{ field }} placeholders are "
-                             "allowed"),
-    ("{{ x[0] }}", "line 1 uses item access ([...]); only plain {{ field }} placeholders are allowed"),
-    ("{{ lipsum() }}", "line 1 uses a call (...()); only plain {{ field }} placeholders are allowed"),
-    ("{{ 42 }}", "line 1 uses a constant (42); only plain {{ field }} placeholders are allowed"),
-    ("{{ ten }", "is not a valid template: unexpected '}' (line 1)"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (
+            "{% if vip %}Kính chào{% endif %}",
+            "line 1 has a {% ... %} statement; only plain {{ field }} placeholders are allowed",
+        ),
+        (
+            "{% raw %}{{ x }}{% endraw %}",
+            "line 1 has a {% ... %} statement; only plain {{ field }} placeholders are allowed",
+        ),
+        ("a\n{{ ten|upper }}", "line 2 uses a filter (|upper); only plain {{ field }} placeholders are allowed"),
+        (
+            "{{ user.__class__ }}",
+            "line 1 uses attribute access (.__class__); only plain {{ field }} placeholders are allowed",
+        ),
+        ("{{ x[0] }}", "line 1 uses item access ([...]); only plain {{ field }} placeholders are allowed"),
+        ("{{ lipsum() }}", "line 1 uses a call (...()); only plain {{ field }} placeholders are allowed"),
+        ("{{ 42 }}", "line 1 uses a constant (42); only plain {{ field }} placeholders are allowed"),
+        ("{{ ten }", "is not a valid template: unexpected '}' (line 1)"),
+    ],
+)
 def test_text_other_than_placeholders_is_refused_and_nothing_written(api, redis_client, text, error):
     before = snapshot(redis_client)
     res = api("POST", "/v3/template", json={"template_name": "x", "text": text})
@@ -138,8 +158,11 @@ def test_the_view_shows_the_sorted_placeholders(api):
 def test_a_tts_import_requires_every_placeholder_of_a_template_made_here(api, store):
     uuid = create(api, text="Chào {{ ten }}, hạn {{ han }}")
     camp = campaign(store, template_uuid=uuid, type_autocall=TypeAutocall.VOICE_TTS)
-    res = api("POST", "/v3/autocall/import", json={"campaign_uuid": camp.campaign_uuid, "phone_number": "0982596021",
-                                                   "param": {"ten": "A"}})  # fmt: skip
+    res = api(
+        "POST",
+        "/v3/autocall/import",
+        json={"campaign_uuid": camp.campaign_uuid, "phone_number": "0982596021", "param": {"ten": "A"}},
+    )
     assert res.json == {"error": [{"param": "han is required (the campaign's template says {{han}})"}]}
 
 
@@ -154,23 +177,31 @@ def test_audio_file_must_be_a_plain_name_and_nothing_is_written(api, redis_clien
     before = snapshot(redis_client)
     res = api("POST", "/v3/template", json={"template_name": "x", "audio_file": name})
     assert res.status_code == 400
-    assert res.json == {"error": [{"audio_file": "must be a plain file name in the audio directory "
-                                                 "(no '/', '\\', '..' or NUL)"}]}  # fmt: skip
+    assert res.json == {
+        "error": [{"audio_file": "must be a plain file name in the audio directory (no '/', '\\', '..' or NUL)"}]
+    }
     assert snapshot(redis_client) == before
 
 
 def test_audio_file_must_exist(api):
     res = api("POST", "/v3/template", json={"template_name": "x", "audio_file": "nope.wav"})
-    assert res.json == {"error": [{"audio_file": "nope.wav is not a file in the audio directory; upload it with "
-                                                 "PUT /v3/template/{template_uuid}/audio"}]}  # fmt: skip
+    assert res.json == {
+        "error": [
+            {
+                "audio_file": "nope.wav is not a file in the audio directory; upload it with "
+                "PUT /v3/template/{template_uuid}/audio"
+            }
+        ]
+    }
 
 
 def test_audio_file_must_not_link_out_of_the_audio_dir(api, services, tmp_path):
     outside = write_wav(tmp_path / "outside.wav")
     (services.audio_dir / "link.wav").symlink_to(outside)
     res = api("POST", "/v3/template", json={"template_name": "x", "audio_file": "link.wav"})
-    assert res.json == {"error": [{"audio_file": "must be a file in the audio directory (a link out of it is "
-                                                 "refused)"}]}  # fmt: skip
+    assert res.json == {
+        "error": [{"audio_file": "must be a file in the audio directory (a link out of it is refused)"}]
+    }
 
 
 def test_audio_file_that_freeswitch_could_not_be_given_is_refused(api, services):
@@ -202,8 +233,17 @@ def test_list_refuses_a_bad_limit(api):
 def test_get_answers_every_field(api):
     uuid = create(api, text="{{ a }}", otp_field="ma")
     body = api("GET", f"/v3/template/{uuid}").json
-    assert set(body) == {"template_uuid", "template_name", "text", "placeholders", "audio_file", "otp_field",
-                         "otp_repeat", "created_at", "updated_at"}  # fmt: skip
+    assert set(body) == {
+        "template_uuid",
+        "template_name",
+        "text",
+        "placeholders",
+        "audio_file",
+        "otp_field",
+        "otp_repeat",
+        "created_at",
+        "updated_at",
+    }
     assert (body["template_uuid"], body["otp_field"], body["created_at"][-6:]) == (uuid, "ma", "+07:00")
 
 
@@ -333,8 +373,12 @@ def test_upload_is_readable_by_freeswitch_and_leaves_no_temp_file(api, services,
 
 def test_upload_accepts_16_khz_and_octet_stream(api, tmp_path):
     uuid = create(api)
-    res = api("PUT", f"/v3/template/{uuid}/audio", body=good_wav(tmp_path, rate=16000),
-              headers={"Content-Type": "application/octet-stream"})  # fmt: skip
+    res = api(
+        "PUT",
+        f"/v3/template/{uuid}/audio",
+        body=good_wav(tmp_path, rate=16000),
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert res.status_code == 200 and res.json["seconds"] == 0.5
 
 
@@ -346,16 +390,19 @@ def test_a_second_upload_replaces_the_first(api, services, tmp_path):
     assert (services.audio_dir / f"template-{uuid}.wav").read_bytes() == second
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    (wav_bytes(channels=2), "must be mono; this file has 2 channels"),
-    (wav_bytes(width=1), "must be 16-bit PCM; this file has 8-bit samples"),
-    (wav_bytes(rate=44100), "must be sampled at 8000 or 16000 Hz; this file is 44100 Hz"),
-    (wav_bytes(seconds=0.05), "must be at least 0.1 s long; this file is 0.050 s"),
-    (wav_bytes(seconds=600.5), "must be at most 10 minutes long; this file is 600.5 s"),
-    (b"ID3\x04\x00 an mp3", "is not a WAV file: it does not start with 'RIFF'"),
-    (wav_bytes()[:-100], "is truncated: its header announces 4000 samples, it holds 3950"),
-    (wav_bytes()[:30], "is not a WAV file: it ends inside its header"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (wav_bytes(channels=2), "must be mono; this file has 2 channels"),
+        (wav_bytes(width=1), "must be 16-bit PCM; this file has 8-bit samples"),
+        (wav_bytes(rate=44100), "must be sampled at 8000 or 16000 Hz; this file is 44100 Hz"),
+        (wav_bytes(seconds=0.05), "must be at least 0.1 s long; this file is 0.050 s"),
+        (wav_bytes(seconds=600.5), "must be at most 10 minutes long; this file is 600.5 s"),
+        (b"ID3\x04\x00 an mp3", "is not a WAV file: it does not start with 'RIFF'"),
+        (wav_bytes()[:-100], "is truncated: its header announces 4000 samples, it holds 3950"),
+        (wav_bytes()[:30], "is not a WAV file: it ends inside its header"),
+    ],
+)
 def test_upload_refuses_what_autocall_will_not_play_and_writes_nothing(api, services, redis_client, data, reason):
     uuid = create(api)
     before = snapshot(redis_client)
@@ -386,8 +433,12 @@ def test_upload_of_an_empty_body_is_refused(api):
 
 def test_upload_with_another_content_type_is_refused(api, tmp_path):
     uuid = create(api)
-    res = api("PUT", f"/v3/template/{uuid}/audio", body=good_wav(tmp_path),
-              headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    res = api(
+        "PUT",
+        f"/v3/template/{uuid}/audio",
+        body=good_wav(tmp_path),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert res.status_code == 415 and res.json["error"].startswith("Content-Type must be audio/wav")
 
 
@@ -418,8 +469,13 @@ def test_upload_into_an_unwritable_audio_dir_is_a_503_and_keeps_the_template(api
 
 def test_every_template_endpoint_needs_the_bearer_token(api, store):
     store.catalog.templates.put(Template(template_uuid=UUID, template_name="x"))
-    for method, path in [("POST", "/v3/template"), ("GET", "/v3/template"), ("GET", f"/v3/template/{UUID}"),
-                         ("PUT", f"/v3/template/{UUID}"), ("DELETE", f"/v3/template/{UUID}"),
-                         ("PUT", f"/v3/template/{UUID}/audio")]:  # fmt: skip
+    for method, path in [
+        ("POST", "/v3/template"),
+        ("GET", "/v3/template"),
+        ("GET", f"/v3/template/{UUID}"),
+        ("PUT", f"/v3/template/{UUID}"),
+        ("DELETE", f"/v3/template/{UUID}"),
+        ("PUT", f"/v3/template/{UUID}/audio"),
+    ]:
         assert api(method, path, auth=False).status_code == 401, (method, path)
     assert store.catalog.templates.get(UUID) is not None

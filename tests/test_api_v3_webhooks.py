@@ -59,8 +59,9 @@ def test_dead_deliveries_are_listed_newest_first_with_their_last_error(api, stor
 def test_dead_list_paging_is_validated(api):
     res = api("GET", DEAD, query_string="limit=0&offset=-1")
     assert res.status_code == 400
-    assert res.json == {"error": [{"limit": "Must be greater than or equal to 1"},
-                                  {"offset": "Must be greater than or equal to 0"}]}  # fmt: skip
+    assert res.json == {
+        "error": [{"limit": "Must be greater than or equal to 1"}, {"offset": "Must be greater than or equal to 0"}]
+    }
 
 
 def test_a_requeued_delivery_is_sent_again_with_its_tries_reset(api, store, services, receiver):
@@ -166,6 +167,11 @@ def test_a_concurrent_change_to_the_dead_list_is_retried_not_lost(services, stor
 
 
 def test_the_webhook_endpoints_need_the_bearer_token(api):
-    for method, path in (("GET", "/v3/webhook/stats"), ("GET", DEAD), ("POST", f"{DEAD}/retry"),
-                         ("POST", f"{DEAD}/{'a' * 32}/retry"), ("DELETE", f"{DEAD}/{'a' * 32}")):  # fmt: skip
+    for method, path in (
+        ("GET", "/v3/webhook/stats"),
+        ("GET", DEAD),
+        ("POST", f"{DEAD}/retry"),
+        ("POST", f"{DEAD}/{'a' * 32}/retry"),
+        ("DELETE", f"{DEAD}/{'a' * 32}"),
+    ):
         assert api(method, path, auth=False).status_code == 401

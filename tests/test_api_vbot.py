@@ -25,9 +25,17 @@ def template_campaign(store):
     store.r.set(store.keys.seq("campaign"), 2931)
     template = Template(template_name="nhac_no", audio_file="a.wav")
     store.catalog.templates.put(template)
-    return campaign(store, campaign_name="mau", template_uuid=template.template_uuid, concurrent_call=7,
-                    recall_times=2, status=CampaignStatus.STOP, callback_url="https://crm.example/cdr",
-                    webhook_format="vbot", schedules=[Schedule(monday_start_time=8 * 3600 * 10**9)])  # fmt: skip
+    return campaign(
+        store,
+        campaign_name="mau",
+        template_uuid=template.template_uuid,
+        concurrent_call=7,
+        recall_times=2,
+        status=CampaignStatus.STOP,
+        callback_url="https://crm.example/cdr",
+        webhook_format="vbot",
+        schedules=[Schedule(monday_start_time=8 * 3600 * 10**9)],
+    )
 
 
 def unmasked(body: str = SEED_BODY) -> str:
@@ -169,8 +177,9 @@ def test_a_campaign_created_over_http_runs_to_completion_with_vbot_webhooks(serv
     listen = f"127.0.0.1:{free_port()}"
     api_server = make_server(build_app(services, [TOKEN]), listen)
     api_server.start()
-    scenario = Scenario(rules=[{"match": "^0980000001$", "ring": 0.1, "answer": {"talk": 1.0}},
-                               {"match": "^0980000002$", "sip": 486}])  # fmt: skip
+    scenario = Scenario(
+        rules=[{"match": "^0980000001$", "ring": 0.1, "answer": {"talk": 1.0}}, {"match": "^0980000002$", "sip": 486}]
+    )
     engine = make_engine(store, simswitch(scenario, time_scale=0.1), tmp_path / "engine-audio")
     sender = WebhookSender(store, allow_private=True)
     sender.start()
@@ -179,23 +188,46 @@ def test_a_campaign_created_over_http_runs_to_completion_with_vbot_webhooks(serv
         store.catalog.templates.put(template)
         carrier = Carrier(carrier_name="vbot", gateways={"offnet": "gw"}, caller_ids={"offnet": "02873001234"})
         store.catalog.carriers.put(carrier)
-        source = campaign(store, campaign_name="mau", template_uuid=template.template_uuid,
-                          carrier_uuid=carrier.carrier_uuid, status=CampaignStatus.STOP, webhook_format="vbot",
-                          recall_times=3, schedule_recall_duration=0,
-                          callback_url=f"{hook.url}/cdr")  # fmt: skip
-        body = {"vbotId": "44634", "groupCode": "PR1", "campaignId": source.campaign_id, "name": "dot-1",
-                "phones": [{"fields": [{"key": "phone", "value": "0980000001"}, {"key": "name", "value": "An"}]},
-                           {"fields": [{"key": "phone", "value": "0980000002"}, {"key": "name", "value": "Bình"},
-                                       {"key": "numberCall", "value": 1}]}]}  # fmt: skip
-        request = urllib.request.Request(f"http://{listen}{PATH}", data=json.dumps(body).encode(), method="POST",
-                                         headers={"Authorization": f"Bearer {TOKEN}",
-                                                  "Content-Type": "application/json"})  # fmt: skip
+        source = campaign(
+            store,
+            campaign_name="mau",
+            template_uuid=template.template_uuid,
+            carrier_uuid=carrier.carrier_uuid,
+            status=CampaignStatus.STOP,
+            webhook_format="vbot",
+            recall_times=3,
+            schedule_recall_duration=0,
+            callback_url=f"{hook.url}/cdr",
+        )
+        body = {
+            "vbotId": "44634",
+            "groupCode": "PR1",
+            "campaignId": source.campaign_id,
+            "name": "dot-1",
+            "phones": [
+                {"fields": [{"key": "phone", "value": "0980000001"}, {"key": "name", "value": "An"}]},
+                {
+                    "fields": [
+                        {"key": "phone", "value": "0980000002"},
+                        {"key": "name", "value": "Bình"},
+                        {"key": "numberCall", "value": 1},
+                    ]
+                },
+            ],
+        }
+        request = urllib.request.Request(
+            f"http://{listen}{PATH}",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=10) as res:
             answer = json.loads(res.read())
         assert answer["status"] == 1
         cid = store.campaigns.uuid_by_id(answer["data"])
-        wait_until(lambda: store.reports.queue_sizes(cid)["finished"] == 2 and store.calls.in_flight(cid) == 0,
-                   timeout=30)  # fmt: skip
+        wait_until(
+            lambda: store.reports.queue_sizes(cid)["finished"] == 2 and store.calls.in_flight(cid) == 0, timeout=30
+        )
         wait_until(lambda: len(got) == 2, timeout=30)
         assert store.reports.queue_sizes(cid)["recalls"] == 0  # numberCall 1 overrides the template's recall_times 3
         by_phone = {b["phone"]: b for b in got}
@@ -235,9 +267,13 @@ def test_two_phones_of_the_same_person_refuse_the_creation_and_name_both(api, re
         body["phones"].append({"fields": [{"key": "phone", "value": form}, {"key": "name", "value": f"B{n}"}]})
     before = snapshot(redis_client)
     res = api("POST", PATH, json=body)
-    assert res.json == {"status": 0, "error": 201, "data": "-1",
-                        "msg": "phones[2].phone: 0981234567 is the same number as phones[1]'s; "
-                               "phones[3].phone: 0981234567 is the same number as phones[1]'s"}  # fmt: skip
+    assert res.json == {
+        "status": 0,
+        "error": 201,
+        "data": "-1",
+        "msg": "phones[2].phone: 0981234567 is the same number as phones[1]'s; "
+        "phones[3].phone: 0981234567 is the same number as phones[1]'s",
+    }
     assert snapshot(redis_client) == before
 
 

@@ -54,8 +54,13 @@ def test_the_seeds_own_create_body_is_accepted_but_its_start_names_the_missing_t
     res = api(ex.method, ex.path, body=ex.data)
     assert res.status_code == 200  # customers create first and fill in later
     uuid = res.json["campaign_uuid"]
-    refused(api, redis_client, "POST", START.format(uuid),
-            cannot("no template: autocall_voice_tts speaks its template's text (set template_uuid)"))  # fmt: skip
+    refused(
+        api,
+        redis_client,
+        "POST",
+        START.format(uuid),
+        cannot("no template: autocall_voice_tts speaks its template's text (set template_uuid)"),
+    )
     assert api("GET", f"/v3/campaign/{uuid}").json["status"] == "stop"
 
 
@@ -63,12 +68,22 @@ def test_an_audio_campaign_naming_a_template_without_audio_is_refused(api, store
     text = Template(template_name="loi_chao", text="Xin chào {{ten}}")
     store.catalog.templates.put(text)
     uuid = create(api, type_autocall="autocall_audio", template_uuid=audio_template.template_uuid)
-    res = api("PUT", f"/v3/campaign/{uuid}", json={"campaign_name": "c", "type": "autocall",
-                                                   "template_uuid": text.template_uuid})  # fmt: skip
+    res = api(
+        "PUT",
+        f"/v3/campaign/{uuid}",
+        json={"campaign_name": "c", "type": "autocall", "template_uuid": text.template_uuid},
+    )
     assert res.status_code == 200  # the update itself is allowed
-    refused(api, redis_client, "POST", START.format(uuid),
-            cannot("template 'loi_chao' has no audio file, and autocall_audio plays one (upload it, or use "
-                   "autocall_voice_tts for a text template)"))  # fmt: skip
+    refused(
+        api,
+        redis_client,
+        "POST",
+        START.format(uuid),
+        cannot(
+            "template 'loi_chao' has no audio file, and autocall_audio plays one (upload it, or use "
+            "autocall_voice_tts for a text template)"
+        ),
+    )
 
 
 def test_an_audio_template_whose_file_is_gone_is_refused(api, redis_client, services, audio_template):
@@ -96,8 +111,13 @@ def test_a_carrier_without_any_gateway_is_refused(api, store, redis_client, audi
 @pytest.mark.parametrize("kind", ["autodialer", "inbound", "manual"])
 def test_a_type_the_engine_does_not_run_is_refused(api, redis_client, audio_template, kind):
     uuid = create(api, type=kind, template_uuid=audio_template.template_uuid)
-    refused(api, redis_client, "POST", START.format(uuid),
-            cannot(f"type {kind} is not supported yet: autocall dials campaigns of type autocall"))  # fmt: skip
+    refused(
+        api,
+        redis_client,
+        "POST",
+        START.format(uuid),
+        cannot(f"type {kind} is not supported yet: autocall dials campaigns of type autocall"),
+    )
 
 
 def test_a_speaking_campaign_on_a_server_without_speech_is_refused(api, store, redis_client, services):
@@ -112,16 +132,28 @@ def test_a_speaking_campaign_on_a_server_without_speech_is_refused(api, store, r
 def test_every_missing_thing_is_named_at_once(api, redis_client, services):
     services.default_gateway = ""
     uuid = create(api)
-    refused(api, redis_client, "POST", START.format(uuid), cannot(
-        "no template: autocall_audio plays its template's audio file (set template_uuid)",
-        "no carrier and no default gateway (set carrier_uuid, or AUTOCALL_DEFAULT_GATEWAY on the server)"))  # fmt: skip
+    refused(
+        api,
+        redis_client,
+        "POST",
+        START.format(uuid),
+        cannot(
+            "no template: autocall_audio plays its template's audio file (set template_uuid)",
+            "no carrier and no default gateway (set carrier_uuid, or AUTOCALL_DEFAULT_GATEWAY on the server)",
+        ),
+    )
 
 
 def test_starting_an_inactive_campaign_is_refused(api, redis_client, audio_template):
     uuid = create(api, template_uuid=audio_template.template_uuid, active=False)
-    refused(api, redis_client, "POST", START.format(uuid),
-            f'campaign is inactive: activate it first (PATCH /v3/campaign/{uuid}/active with {{"active": true}}), '
-            "then start it")  # fmt: skip
+    refused(
+        api,
+        redis_client,
+        "POST",
+        START.format(uuid),
+        f'campaign is inactive: activate it first (PATCH /v3/campaign/{uuid}/active with {{"active": true}}), '
+        "then start it",
+    )
     assert api("PATCH", f"/v3/campaign/{uuid}/active", json={"active": True}).status_code == 200
     assert api("POST", START.format(uuid), json={}).json == {"campaign_uuid": uuid}
 
@@ -130,19 +162,31 @@ def test_activating_a_started_campaign_that_cannot_dial_is_refused(api, store, r
     uuid = create(api, active=False, status="start")  # created started, inactive: allowed, nothing dials
     why = cannot("no template: autocall_audio plays its template's audio file (set template_uuid)")
     refused(api, redis_client, "PATCH", f"/v3/campaign/{uuid}/active", why, {"active": True})
-    refused(api, redis_client, "PUT", f"/v3/campaign/{uuid}", why, {"campaign_name": "c", "type": "autocall",
-                                                                    "active": True})  # fmt: skip
+    refused(
+        api,
+        redis_client,
+        "PUT",
+        f"/v3/campaign/{uuid}",
+        why,
+        {"campaign_name": "c", "type": "autocall", "active": True},
+    )
     api("POST", f"/v1/campaign/{uuid}/run/stop", json={})
     assert api("PATCH", f"/v3/campaign/{uuid}/active", json={"active": True}).status_code == 200  # stopped: allowed
     assert store.campaigns.get(uuid).active is True
 
 
-def test_a_put_that_starts_a_campaign_is_checked_but_a_round_trip_of_a_started_one_is_not(api, redis_client,
-                                                                                           audio_template):  # fmt: skip
+def test_a_put_that_starts_a_campaign_is_checked_but_a_round_trip_of_a_started_one_is_not(
+    api, redis_client, audio_template
+):
     uuid = create(api)
-    refused(api, redis_client, "PUT", f"/v3/campaign/{uuid}",
-            cannot("no template: autocall_audio plays its template's audio file (set template_uuid)"),
-            {"campaign_name": "c", "type": "autocall", "status": "start"})  # fmt: skip
+    refused(
+        api,
+        redis_client,
+        "PUT",
+        f"/v3/campaign/{uuid}",
+        cannot("no template: autocall_audio plays its template's audio file (set template_uuid)"),
+        {"campaign_name": "c", "type": "autocall", "status": "start"},
+    )
     fixed = {"campaign_name": "c", "type": "autocall", "status": "start", "template_uuid": audio_template.template_uuid}
     assert api("PUT", f"/v3/campaign/{uuid}", json=fixed).status_code == 200  # fixed in the same request: starts
     broken = {**fixed, "template_uuid": ""}  # running, and a PUT takes its template away: allowed, the engine holds it
@@ -160,8 +204,10 @@ def test_a_queue_that_cannot_dial_is_not_started(api, store, services):
     (services.audio_dir / "ivr.wav").unlink()
     res = api("POST", "/v2/autocall/queue/start", json={"queue_code": "Q"})
     path = (services.audio_dir / "ivr.wav").resolve()
-    assert (res.status_code, res.json) == (409, {"code": 409, "content": cannot(
-        f"template 'IVR-1': audio file {path} does not exist")})  # fmt: skip
+    assert (res.status_code, res.json) == (
+        409,
+        {"code": 409, "content": cannot(f"template 'IVR-1': audio file {path} does not exist")},
+    )
     assert store.campaigns.running() == set()
 
 
@@ -189,8 +235,12 @@ def dialer(store, services, simswitch):
 
 
 def import_leads(api, uuid: str, *numbers: str) -> list[str]:
-    return [api("POST", "/v3/autocall/import", json={"campaign_uuid": uuid, "phone_number": n, "param": {}}).json[
-        "lead_uuid"] for n in numbers]  # fmt: skip
+    return [
+        api("POST", "/v3/autocall/import", json={"campaign_uuid": uuid, "phone_number": n, "param": {}}).json[
+            "lead_uuid"
+        ]
+        for n in numbers
+    ]
 
 
 def live_row(api, uuid: str) -> dict:
@@ -211,7 +261,8 @@ def untouched(store, leads: list[str]) -> bool:
 
 
 def test_a_running_campaign_whose_audio_vanishes_is_held_shows_why_and_resumes_when_it_is_back(
-        api, store, services, dialer, audio_template, caplog):  # fmt: skip
+    api, store, services, dialer, audio_template, caplog
+):
     caplog.set_level(logging.INFO, logger="autocall.engine")
     engine, server = dialer(hold_check_s=0.05)  # the audio directory is looked at again every 50 ms
     uuid = create(api, campaign_name="Nhắc nợ", template_uuid=audio_template.template_uuid)
@@ -246,18 +297,24 @@ def test_a_running_campaign_whose_audio_vanishes_is_held_shows_why_and_resumes_w
     wait_until(lambda: live_row(api, uuid)["held"] == [])
     assert server.switch.stats.originated == 4
     assert [r.getMessage() for r in caplog.records if "no longer held" in r.getMessage()] == [
-        "campaign no longer held: dialling again"]  # fmt: skip
+        "campaign no longer held: dialling again"
+    ]
 
 
 def test_a_put_that_takes_a_running_campaigns_template_away_holds_it_until_a_put_gives_one_back(
-        api, store, dialer, audio_template):  # fmt: skip
+    api, store, dialer, audio_template
+):
     engine, server = dialer()
     uuid = create(api, template_uuid=audio_template.template_uuid)
     assert api("POST", START.format(uuid), json={}).status_code == 200
     body = {"campaign_name": "c", "type": "autocall", "template_uuid": ""}
     assert api("PUT", f"/v3/campaign/{uuid}", json=body).status_code == 200  # allowed: the engine holds it
-    wait_until(lambda: live_row(api, uuid)["held"] == [
-        "no template: autocall_audio plays its template's audio file (set template_uuid)"])  # fmt: skip
+    wait_until(
+        lambda: (
+            live_row(api, uuid)["held"]
+            == ["no template: autocall_audio plays its template's audio file (set template_uuid)"]
+        )
+    )
     waiting = import_leads(api, uuid, "0981000002", "0981000003")
     a_turn_later(engine, uuid)
     assert untouched(store, waiting) and server.switch.stats.originated == 0
@@ -291,8 +348,12 @@ def test_a_running_campaign_of_a_type_the_engine_does_not_run_is_held(api, store
     assert api("POST", START.format(uuid), json={}).status_code == 200
     body = {"campaign_name": "c", "type": "autodialer"}
     assert api("PUT", f"/v3/campaign/{uuid}", json=body).status_code == 200
-    wait_until(lambda: live_row(api, uuid)["held"] == [
-        "type autodialer is not supported yet: autocall dials campaigns of type autocall"])  # fmt: skip
+    wait_until(
+        lambda: (
+            live_row(api, uuid)["held"]
+            == ["type autodialer is not supported yet: autocall dials campaigns of type autocall"]
+        )
+    )
     waiting = import_leads(api, uuid, "0981000002")
     a_turn_later(engine, uuid)
     assert untouched(store, waiting) and server.switch.stats.originated == 0

@@ -15,8 +15,15 @@ from dialer.store.switch_cdrs import SwitchCdrs
 from tests import factories
 
 # A real err-log-dir file (FreeSWITCH 1.10.12, the receiver answered 500 three times): the body plus "\n".
-SPOOLED = (Path(__file__).parent / "captures" / "batch2" / "json_cdr" / "J1-disk" / "log-dir"
-           / "9e0156ea-9330-4306-882a-5f5ce281a6ab.cdr.json")  # fmt: skip
+SPOOLED = (
+    Path(__file__).parent
+    / "captures"
+    / "batch2"
+    / "json_cdr"
+    / "J1-disk"
+    / "log-dir"
+    / "9e0156ea-9330-4306-882a-5f5ce281a6ab.cdr.json"
+)
 
 
 @pytest.fixture

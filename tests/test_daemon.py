@@ -25,8 +25,13 @@ ESL_PASSWORD = "esl-Pa55word-for-tests"  # never FreeSWITCH's stock ClueCon: ser
 def serve(env: dict[str, str]) -> subprocess.Popen:
     # Only the test's AUTOCALL_* settings: none from the environment pytest runs in.
     base = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCALL_") or k == "AUTOCALL_TEST"}
-    return subprocess.Popen([sys.executable, "-m", "dialer.cli", "serve"], env={**base, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "dialer.cli", "serve"],
+        env={**base, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_a_bad_freeswitch_url_is_refused_with_a_clear_message():
@@ -37,13 +42,21 @@ def test_a_bad_freeswitch_url_is_refused_with_a_clear_message():
 
 def test_sigterm_drains_calls_in_flight_and_records_them(redis_client, redis_server, simswitch, tmp_path):
     store = Store(redis_client)
-    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 1.5}}]), time_scale=1.0,
-                       password=ESL_PASSWORD)  # fmt: skip
+    server = simswitch(
+        Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 1.5}}]), time_scale=1.0, password=ESL_PASSWORD
+    )
     write_wav(tmp_path / "audio" / "hello.wav", seconds=5)
     host, port = server.address
-    proc = serve({"AUTOCALL_REDIS_URL": redis_server["url"], "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@{host}:{port}",
-                  "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"), "AUTOCALL_DEFAULT_GATEWAY": "gw1",
-                  "AUTOCALL_API_TOKENS": "t", "AUTOCALL_LISTEN": f"127.0.0.1:{free_port()}"})  # fmt: skip
+    proc = serve(
+        {
+            "AUTOCALL_REDIS_URL": redis_server["url"],
+            "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@{host}:{port}",
+            "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"),
+            "AUTOCALL_DEFAULT_GATEWAY": "gw1",
+            "AUTOCALL_API_TOKENS": "t",
+            "AUTOCALL_LISTEN": f"127.0.0.1:{free_port()}",
+        }
+    )
     camp = audio_campaign(store, concurrent_call=3)
     leads(store, camp, 10)
     store.campaigns.wake(camp.campaign_uuid)
@@ -64,25 +77,37 @@ def test_serve_refuses_to_start_the_api_without_a_token(redis_server):
     assert proc.returncode == 2 and "AUTOCALL_API_TOKENS" in err
 
 
-def test_serve_answers_the_api_on_autocall_listen_and_dials_what_it_imports(redis_client, redis_server, simswitch,
-                                                                              tmp_path):  # fmt: skip
-    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 0.2}}]), time_scale=0.1,
-                       password=ESL_PASSWORD)  # fmt: skip
+def test_serve_answers_the_api_on_autocall_listen_and_dials_what_it_imports(
+    redis_client, redis_server, simswitch, tmp_path
+):
+    server = simswitch(
+        Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 0.2}}]), time_scale=0.1, password=ESL_PASSWORD
+    )
     write_wav(tmp_path / "audio" / "hello.wav", seconds=1)
     host, port = server.address
     listen = f"127.0.0.1:{free_port()}"
-    proc = serve({"AUTOCALL_REDIS_URL": redis_server["url"], "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@{host}:{port}",
-                  "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"), "AUTOCALL_DEFAULT_GATEWAY": "gw1",
-                  "AUTOCALL_API_TOKENS": "one,two", "AUTOCALL_LISTEN": listen})  # fmt: skip
+    proc = serve(
+        {
+            "AUTOCALL_REDIS_URL": redis_server["url"],
+            "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@{host}:{port}",
+            "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"),
+            "AUTOCALL_DEFAULT_GATEWAY": "gw1",
+            "AUTOCALL_API_TOKENS": "one,two",
+            "AUTOCALL_LISTEN": listen,
+        }
+    )
     try:
         store = Store(redis_client)
         template = Template(template_name="hello", audio_file="hello.wav")
         store.catalog.templates.put(template)
 
         def http(method: str, path: str, body: dict | None = None) -> dict:
-            req = urllib.request.Request(f"http://{listen}{path}", method=method, headers={
-                "Authorization": "Bearer two", "Content-Type": "application/json"},
-                data=json.dumps(body).encode() if body is not None else None)  # fmt: skip
+            req = urllib.request.Request(
+                f"http://{listen}{path}",
+                method=method,
+                headers={"Authorization": "Bearer two", "Content-Type": "application/json"},
+                data=json.dumps(body).encode() if body is not None else None,
+            )
             with urllib.request.urlopen(req, timeout=10) as res:
                 return json.loads(res.read())
 
@@ -93,11 +118,13 @@ def test_serve_answers_the_api_on_autocall_listen_and_dials_what_it_imports(redi
                 return False
 
         wait_until(up, timeout=20)
-        cid = http("POST", "/v3/campaign", {"campaign_name": "d", "type": "autocall",
-                                            "template_uuid": template.template_uuid})["campaign_uuid"]  # fmt: skip
+        cid = http(
+            "POST", "/v3/campaign", {"campaign_name": "d", "type": "autocall", "template_uuid": template.template_uuid}
+        )["campaign_uuid"]
         http("POST", f"/v1/campaign/{cid}/run/start", {})
-        call_id = http("POST", "/v3/autocall/import", {"campaign_uuid": cid, "phone_number": "0982596021",
-                                                       "param": {}})["call_id"]  # fmt: skip
+        call_id = http(
+            "POST", "/v3/autocall/import", {"campaign_uuid": cid, "phone_number": "0982596021", "param": {}}
+        )["call_id"]
         wait_until(lambda: store.calls.get(call_id).get("state") == "done", timeout=20)
         assert http("GET", f"/v1/autocall/report?campaign_uuid={cid}")["data"]["status"]["answered"] == 1
     finally:
@@ -108,9 +135,13 @@ def test_serve_answers_the_api_on_autocall_listen_and_dials_what_it_imports(redi
 
 # -- the ESL password: required, and never FreeSWITCH's stock ClueCon ---------------------------
 def test_serve_refuses_the_stock_esl_password_and_names_the_node():
-    proc = serve({"AUTOCALL_API_TOKENS": "t", "AUTOCALL_LISTEN": f"127.0.0.1:{free_port()}",
-                  "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@127.0.0.1:1?name=fs-a,"
-                                         "esl://:ClueCon@127.0.0.1:2?name=fs-b"})  # fmt: skip
+    proc = serve(
+        {
+            "AUTOCALL_API_TOKENS": "t",
+            "AUTOCALL_LISTEN": f"127.0.0.1:{free_port()}",
+            "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@127.0.0.1:1?name=fs-a,esl://:ClueCon@127.0.0.1:2?name=fs-b",
+        }
+    )
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 2, err
     line = next(json.loads(x) for x in err.splitlines() if "ClueCon" in x)
@@ -137,9 +168,15 @@ def test_serve_starts_with_the_stock_password_when_a_test_setup_allows_it(redis_
     server = simswitch(password="ClueCon")
     host, port = server.address
     listen = f"127.0.0.1:{free_port()}"
-    proc = serve({"AUTOCALL_REDIS_URL": redis_server["url"], "AUTOCALL_FREESWITCH": f"esl://:ClueCon@{host}:{port}",
-                  "AUTOCALL_ALLOW_DEFAULT_ESL_PASSWORD": "true", "AUTOCALL_API_TOKENS": "t",
-                  "AUTOCALL_LISTEN": listen})  # fmt: skip
+    proc = serve(
+        {
+            "AUTOCALL_REDIS_URL": redis_server["url"],
+            "AUTOCALL_FREESWITCH": f"esl://:ClueCon@{host}:{port}",
+            "AUTOCALL_ALLOW_DEFAULT_ESL_PASSWORD": "true",
+            "AUTOCALL_API_TOKENS": "t",
+            "AUTOCALL_LISTEN": listen,
+        }
+    )
     try:
         wait_until(lambda: _healthy(listen), timeout=20)
     finally:
@@ -178,15 +215,27 @@ def test_the_daemon_never_logs_a_token_or_a_password(simswitch, tmp_path):
     server = simswitch(password=ESL_PASSWORD)
     host, port = server.address
     listen = f"127.0.0.1:{free_port()}"
-    proc = serve({"AUTOCALL_REDIS_URL": f"redis://:{redis_password}@127.0.0.1:{redis_port}/0",
-                  "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@{host}:{port}?name=fs1",
-                  "AUTOCALL_API_TOKENS": token, "AUTOCALL_LISTEN": listen, "AUTOCALL_LOG_LEVEL": "DEBUG",
-                  "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"), "AUTOCALL_TTS_ENGINE": "none"})  # fmt: skip
+    proc = serve(
+        {
+            "AUTOCALL_REDIS_URL": f"redis://:{redis_password}@127.0.0.1:{redis_port}/0",
+            "AUTOCALL_FREESWITCH": f"esl://:{ESL_PASSWORD}@{host}:{port}?name=fs1",
+            "AUTOCALL_API_TOKENS": token,
+            "AUTOCALL_LISTEN": listen,
+            "AUTOCALL_LOG_LEVEL": "DEBUG",
+            "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"),
+            "AUTOCALL_TTS_ENGINE": "none",
+        }
+    )
     try:
         wait_until(lambda: _healthy(listen), timeout=20)
-        for headers, query in (({"Authorization": f"Bearer {token}"}, ""), ({"Authorization": f"Bearer {wrong}"}, ""),
-                               ({"X-Api-Key": token}, ""), ({}, f"?token={token}"), ({}, f"?token={wrong}"),
-                               ({"Authorization": f"Bearer {token}"}, f"?campaign_uuid={token}")):  # fmt: skip
+        for headers, query in (
+            ({"Authorization": f"Bearer {token}"}, ""),
+            ({"Authorization": f"Bearer {wrong}"}, ""),
+            ({"X-Api-Key": token}, ""),
+            ({}, f"?token={token}"),
+            ({}, f"?token={wrong}"),
+            ({"Authorization": f"Bearer {token}"}, f"?campaign_uuid={token}"),
+        ):
             req = urllib.request.Request(f"http://{listen}/v3/campaign{query}", headers=headers)
             try:
                 urllib.request.urlopen(req, timeout=10).close()

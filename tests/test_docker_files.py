@@ -132,8 +132,12 @@ def test_the_esl_password_is_required_and_the_same_on_both_sides():
 
 
 def test_the_cdr_secret_is_required_and_the_same_on_both_sides_and_the_url_follows_the_listen_address():
-    shell = {"AUTOCALL_FS_ESL_PASSWORD": "0123abcd", "AUTOCALL_API_TOKENS": "t", "AUTOCALL_CDR_SECRET": "cafe42",
-             "AUTOCALL_LISTEN": "127.0.0.1:9090"}  # fmt: skip
+    shell = {
+        "AUTOCALL_FS_ESL_PASSWORD": "0123abcd",
+        "AUTOCALL_API_TOKENS": "t",
+        "AUTOCALL_CDR_SECRET": "cafe42",
+        "AUTOCALL_LISTEN": "127.0.0.1:9090",
+    }
     fs, ours = env_of("freeswitch"), env_of("autocall")
     secrets = {interpolate(fs["AUTOCALL_FS_CDR_SECRET"], shell), interpolate(ours["AUTOCALL_CDR_SECRET"], shell)}
     assert secrets == {"cafe42"}
@@ -279,8 +283,9 @@ def test_the_health_check_exits_0_only_on_200(status, code):
         threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         env = {**os.environ, "AUTOCALL_LISTEN": f"0.0.0.0:{port}"}
-        done = subprocess.run([sys.executable, str(DOCKER / "healthcheck.py")], env=env, capture_output=True,
-                              timeout=30)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, str(DOCKER / "healthcheck.py")], env=env, capture_output=True, timeout=30
+        )
         assert done.returncode == code, done.stderr
     finally:
         if status is not None:

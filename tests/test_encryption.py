@@ -38,8 +38,13 @@ BUSY, SECOND = "0972468024", "0981122334"
 NO_ANSWER = "0905550666"
 NAMES = ["Nguyễn Thị Bí Mật", "Trần Văn Kín Đáo", "Lê Hoàng Ẩn Danh"]
 CONTRACTS = ["HD-770012", "HD-880023", "HD-990034"]
-SCENARIO = Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 0.5}},
-                           {"match": "^097", "sip": 486}, {"match": "^090", "sip": 480}])  # fmt: skip
+SCENARIO = Scenario(
+    rules=[
+        {"match": "^098", "ring": 0.1, "answer": {"talk": 0.5}},
+        {"match": "^097", "sip": 486},
+        {"match": "^090", "sip": 480},
+    ]
+)
 
 
 @pytest.fixture
@@ -85,8 +90,15 @@ def template(store: Store) -> str:
 
 
 def create(api, store: Store, name: str = "bi-mat", **fields) -> str:
-    body = {"campaign_name": name, "type": "autocall", "concurrent_call": 5, "template_uuid": template(store),
-            "enable_encrypt": True, "recall_times": 0, **fields}  # fmt: skip
+    body = {
+        "campaign_name": name,
+        "type": "autocall",
+        "concurrent_call": 5,
+        "template_uuid": template(store),
+        "enable_encrypt": True,
+        "recall_times": 0,
+        **fields,
+    }
     res = api("POST", "/v3/campaign", json=body)
     assert res.status_code == 200, res.json
     return res.json["campaign_uuid"]
@@ -94,29 +106,59 @@ def create(api, store: Store, name: str = "bi-mat", **fields) -> str:
 
 def import_three(api, camp: str) -> dict[str, str]:
     """One lead by the single import, one by a CSV, one by a JSON bulk import: {first number: lead uuid}."""
-    single = {"campaign_uuid": camp, "phone_number": "+84 98 135 7913", "external_id": "kh-1",
-              "param": {"name": NAMES[0], "description": CONTRACTS[0]}}  # fmt: skip
+    single = {
+        "campaign_uuid": camp,
+        "phone_number": "+84 98 135 7913",
+        "external_id": "kh-1",
+        "param": {"name": NAMES[0], "description": CONTRACTS[0]},
+    }
     one = api("POST", "/v3/autocall/import", json=single)
     assert one.status_code == 200, one.json
     csv_text = f"phone_number,external_id,name,description\n{BUSY};{SECOND},kh-2,{NAMES[1]},{CONTRACTS[1]}\n"
-    two = api("POST", "/v3/autocall/import/bulk", body=csv_text.encode(), headers={"Content-Type": "text/csv"},
-              query_string=f"campaign_uuid={camp}&with_leads=true")  # fmt: skip
-    three = api("POST", "/v3/autocall/import/bulk", json={"campaign_uuid": camp, "leads": [
-        {"phone_number": NO_ANSWER, "external_id": "kh-3", "param": {"name": NAMES[2], "description": CONTRACTS[2]}}
-    ]}, query_string="with_leads=true")  # fmt: skip
+    two = api(
+        "POST",
+        "/v3/autocall/import/bulk",
+        body=csv_text.encode(),
+        headers={"Content-Type": "text/csv"},
+        query_string=f"campaign_uuid={camp}&with_leads=true",
+    )
+    three = api(
+        "POST",
+        "/v3/autocall/import/bulk",
+        json={
+            "campaign_uuid": camp,
+            "leads": [
+                {
+                    "phone_number": NO_ANSWER,
+                    "external_id": "kh-3",
+                    "param": {"name": NAMES[2], "description": CONTRACTS[2]},
+                }
+            ],
+        },
+        query_string="with_leads=true",
+    )
     assert two.json["imported"] == 1 and three.json["imported"] == 1, (two.json, three.json)
-    return {ANSWERS: one.json["lead_uuid"], BUSY: two.json["leads"][0]["lead_uuid"],
-            NO_ANSWER: three.json["leads"][0]["lead_uuid"]}  # fmt: skip
+    return {
+        ANSWERS: one.json["lead_uuid"],
+        BUSY: two.json["leads"][0]["lead_uuid"],
+        NO_ANSWER: three.json["leads"][0]["lead_uuid"],
+    }
 
 
 # -- end to end ------------------------------------------------------------------------------------
-def test_nothing_readable_in_redis_everything_readable_through_the_api(api, services, store, redis_client, simswitch,
-                                                                      tmp_path):  # fmt: skip
+def test_nothing_readable_in_redis_everything_readable_through_the_api(
+    api, services, store, redis_client, simswitch, tmp_path
+):
     services.webhook_allow_private = True  # the receiver is on 127.0.0.1
     with WebhookReceiver() as receiver:
         got = receiver.record(lambda q: (q.path, q.json()))
-        camp = create(api, store, callback_url=f"{receiver.url}/cdr", answer_callback_url=f"{receiver.url}/answer",
-                      webhook_format="vbot")  # fmt: skip
+        camp = create(
+            api,
+            store,
+            callback_url=f"{receiver.url}/cdr",
+            answer_callback_url=f"{receiver.url}/answer",
+            webhook_format="vbot",
+        )
         leads = import_three(api, camp)
         assert leaked(redis_client) == []
         raw = redis_client.hgetall(store.keys.lead(leads[BUSY]))
@@ -178,8 +220,12 @@ def test_a_campaign_without_the_flag_stores_plain_text(api, store, redis_client)
 def test_turning_it_on_seals_what_is_imported_from_then_on(api, store, redis_client):
     camp = create(api, store, name="sau", enable_encrypt=False)
     before = api("POST", "/v3/autocall/import", json={"campaign_uuid": camp, "phone_number": ANSWERS, "param": {}})
-    assert api("PUT", f"/v3/campaign/{camp}", json={"campaign_name": "sau", "type": "autocall",
-                                                   "enable_encrypt": True}).status_code == 200  # fmt: skip
+    assert (
+        api(
+            "PUT", f"/v3/campaign/{camp}", json={"campaign_name": "sau", "type": "autocall", "enable_encrypt": True}
+        ).status_code
+        == 200
+    )
     after = api("POST", "/v3/autocall/import", json={"campaign_uuid": camp, "phone_number": BUSY, "param": {}})
     raw_before = redis_client.hget(store.keys.lead(before.json["lead_uuid"]), "numbers")
     raw_after = redis_client.hget(store.keys.lead(after.json["lead_uuid"]), "numbers")
@@ -216,8 +262,11 @@ def test_a_body_that_cannot_be_opened_is_a_failed_try_with_the_reason(store, red
 def test_without_a_key_creating_an_encrypted_campaign_is_refused_and_writes_nothing(plain_api, store, redis_client):
     t = template(store)
     before = snapshot(redis_client)
-    res = plain_api("POST", "/v3/campaign", json={"campaign_name": "x", "type": "autocall", "template_uuid": t,
-                                                  "enable_encrypt": True})  # fmt: skip
+    res = plain_api(
+        "POST",
+        "/v3/campaign",
+        json={"campaign_name": "x", "type": "autocall", "template_uuid": t, "enable_encrypt": True},
+    )
     assert res.status_code == 400
     ((field, message),) = res.json["error"][0].items()
     assert field == "enable_encrypt" and "AUTOCALL_ENCRYPTION_KEY" in message
@@ -227,22 +276,26 @@ def test_without_a_key_creating_an_encrypted_campaign_is_refused_and_writes_noth
 def test_without_a_key_turning_it_on_is_refused_and_other_updates_go_through(plain_api, redis_client):
     camp = plain_api("POST", "/v3/campaign", json={"campaign_name": "y", "type": "autocall"}).json["campaign_uuid"]
     before = snapshot(redis_client)
-    res = plain_api("PUT", f"/v3/campaign/{camp}", json={"campaign_name": "y", "type": "autocall",
-                                                          "enable_encrypt": True})  # fmt: skip
+    res = plain_api(
+        "PUT", f"/v3/campaign/{camp}", json={"campaign_name": "y", "type": "autocall", "enable_encrypt": True}
+    )
     assert res.status_code == 400 and "AUTOCALL_ENCRYPTION_KEY" in res.json["error"][0]["enable_encrypt"]
     assert snapshot(redis_client) == before
-    ok = plain_api("PUT", f"/v3/campaign/{camp}", json={"campaign_name": "y", "type": "autocall",
-                                                         "concurrent_call": 3})  # fmt: skip
+    ok = plain_api("PUT", f"/v3/campaign/{camp}", json={"campaign_name": "y", "type": "autocall", "concurrent_call": 3})
     assert ok.status_code == 200
 
 
 def test_without_a_key_importing_into_an_encrypted_campaign_is_refused(api, plain_api, store, redis_client):
     camp = create(api, store, name="z")  # created by a server that has the key
     before = snapshot(redis_client)
-    one = plain_api("POST", "/v3/autocall/import", json={"campaign_uuid": camp, "phone_number": ANSWERS,
-                                                         "param": {"name": NAMES[0]}})  # fmt: skip
-    bulk = plain_api("POST", "/v3/autocall/import/bulk", json={"campaign_uuid": camp, "leads": [
-        {"phone_number": BUSY, "param": {}}]})  # fmt: skip
+    one = plain_api(
+        "POST",
+        "/v3/autocall/import",
+        json={"campaign_uuid": camp, "phone_number": ANSWERS, "param": {"name": NAMES[0]}},
+    )
+    bulk = plain_api(
+        "POST", "/v3/autocall/import/bulk", json={"campaign_uuid": camp, "leads": [{"phone_number": BUSY, "param": {}}]}
+    )
     for res in (one, bulk):
         assert res.status_code == 409 and "AUTOCALL_ENCRYPTION_KEY" in res.json["error"], res.json
     assert snapshot(redis_client) == before
@@ -302,12 +355,30 @@ def test_a_result_written_without_the_key_drops_its_numbers_rather_than_store_th
     lead = sealed_lead(store, camp, ANSWERS)
     (claim,) = store.calls.claim(camp.campaign_uuid, 1, "fs1", 2_000, 60_000, ["c-1"])[0]
     assert claim.numbers == [ANSWERS] and claim.unreadable == ""
-    cdr = {"state": "done", "numbers": claim.numbers, "answered_number": ANSWERS, "reason": "answered",
-           "recall_status": "answered", "reported": "1"}  # fmt: skip
-    Store(redis_client).calls.finish([Finish(camp.campaign_uuid, lead.lead_uuid, claim.call_uuid, claim.network, 3_000,
-                                       "1970010107", cdr, {"attempts": 1},
-                                       webhooks=[("http://127.0.0.1:9/cdr", json.dumps({"phone": ANSWERS}))])],
-                               3_000)  # fmt: skip
+    cdr = {
+        "state": "done",
+        "numbers": claim.numbers,
+        "answered_number": ANSWERS,
+        "reason": "answered",
+        "recall_status": "answered",
+        "reported": "1",
+    }
+    Store(redis_client).calls.finish(
+        [
+            Finish(
+                camp.campaign_uuid,
+                lead.lead_uuid,
+                claim.call_uuid,
+                claim.network,
+                3_000,
+                "1970010107",
+                cdr,
+                {"attempts": 1},
+                webhooks=[("http://127.0.0.1:9/cdr", json.dumps({"phone": ANSWERS}))],
+            )
+        ],
+        3_000,
+    )
     raw = redis_client.hgetall(store.keys.call(claim.call_uuid))
     assert (raw["numbers"], raw["answered_number"], raw["recall_status"]) == ("", "", "answered")
     assert redis_client.zcard(store.keys.webhooks) == 0 and leaked(redis_client) == []
@@ -329,8 +400,10 @@ def test_a_changed_or_moved_sealed_value_is_refused(store, redis_client):
     assert "unreadable" in store.leads.get(first.lead_uuid)
     assert json.loads(store.leads.get(second.lead_uuid)["numbers"]) == [BUSY]
     # a claim of the changed lead says it cannot be opened, and holds nothing to dial
-    (claim, other) = sorted(store.calls.claim(camp.campaign_uuid, 2, "fs1", 2_000, 60_000, ["c-1", "c-2"])[0],
-                            key=lambda c: c.lead_uuid != first.lead_uuid)  # fmt: skip
+    (claim, other) = sorted(
+        store.calls.claim(camp.campaign_uuid, 2, "fs1", 2_000, 60_000, ["c-1", "c-2"])[0],
+        key=lambda c: c.lead_uuid != first.lead_uuid,
+    )
     assert claim.unreadable and claim.numbers == [""] and claim.fields == {}
     assert other.unreadable == "" and other.numbers == [BUSY] and other.fields == {"name": NAMES[1]}
 
@@ -340,10 +413,19 @@ def test_a_cdr_that_cannot_be_opened_is_listed_as_stored(api, store, redis_clien
     lead = sealed_lead(store, camp, ANSWERS)
     (claim,) = store.calls.claim(camp.campaign_uuid, 1, "fs1", 2_000, 60_000, ["c-9"])[0]
     call = claim.call_uuid
-    cdr = {"state": "done", "campaign": camp.campaign_uuid, "lead": lead.lead_uuid, "numbers": [ANSWERS],
-           "answered_number": ANSWERS, "end_ms": 3_000, "reported": "1"}  # fmt: skip
-    store.calls.finish([Finish(camp.campaign_uuid, lead.lead_uuid, call, claim.network, 3_000, "1970010107", cdr,
-                         {"attempts": 1})], 3_000)  # fmt: skip
+    cdr = {
+        "state": "done",
+        "campaign": camp.campaign_uuid,
+        "lead": lead.lead_uuid,
+        "numbers": [ANSWERS],
+        "answered_number": ANSWERS,
+        "end_ms": 3_000,
+        "reported": "1",
+    }
+    store.calls.finish(
+        [Finish(camp.campaign_uuid, lead.lead_uuid, call, claim.network, 3_000, "1970010107", cdr, {"attempts": 1})],
+        3_000,
+    )
     sealed = redis_client.hget(store.keys.call(call), "answered_number")
     changed = sealed[:-4] + ("AAAA" if sealed[-4:] != "AAAA" else "BBBB")
     redis_client.hset(store.keys.call(call), "answered_number", changed)
@@ -371,11 +453,13 @@ def tampered(sealed: str) -> str:
 
 def test_the_wrong_key_a_changed_value_or_another_context_cannot_open():
     sealed = Sealer(KEY).seal(ANSWERS, "call:c:answered_number")
-    for sealer, value, context in [(Sealer(OTHER_KEY), sealed, "call:c:answered_number"),
-                                   (Sealer(), sealed, "call:c:answered_number"),
-                                   (Sealer(KEY), sealed, "call:d:answered_number"),
-                                   (Sealer(KEY), tampered(sealed), "call:c:answered_number"),
-                                   (Sealer(KEY), "enc:v1:zz:abc", "call:c:answered_number")]:  # fmt: skip
+    for sealer, value, context in [
+        (Sealer(OTHER_KEY), sealed, "call:c:answered_number"),
+        (Sealer(), sealed, "call:c:answered_number"),
+        (Sealer(KEY), sealed, "call:d:answered_number"),
+        (Sealer(KEY), tampered(sealed), "call:c:answered_number"),
+        (Sealer(KEY), "enc:v1:zz:abc", "call:c:answered_number"),
+    ]:
         with pytest.raises(CannotOpen):
             sealer.open(value, context)
     with pytest.raises(NoKey):
@@ -408,8 +492,9 @@ def test_settings_check_the_keys_without_echoing_them(redis_server):
 def test_a_sealed_campaigns_duplicate_index_holds_digests_and_still_finds_the_same_person(api, store, redis_client):
     camp = create(api, store)
     first = api("POST", "/v3/autocall/import", json={"campaign_uuid": camp, "phone_number": BUSY, "param": {}})
-    again = api("POST", "/v3/autocall/import", json={"campaign_uuid": camp, "phone_number": "+84" + BUSY[1:],
-                                                     "param": {}})  # fmt: skip
+    again = api(
+        "POST", "/v3/autocall/import", json={"campaign_uuid": camp, "phone_number": "+84" + BUSY[1:], "param": {}}
+    )
     assert again.status_code == 400 and first.json["lead_uuid"] in again.json["error"][0]["phone_number"]
     (field,) = redis_client.hkeys(store.keys.numbers(camp))
     assert field.startswith(f"h:{store.sealer.key_id}:") and leaked(redis_client) == []

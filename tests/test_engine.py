@@ -237,8 +237,10 @@ def test_imported_lead_for_a_running_campaign_is_dialled_at_once(store, run, mon
     camp = audio_campaign(store)  # created running: every engine hears of it
     await_turn(engine, camp.campaign_uuid)  # the pacer found no lead: it waits for work
     assert server.switch.stats.originated == 0
-    store.leads.add([Lead(campaign_uuid=camp.campaign_uuid, numbers=["0981234567"], networks=[Network.VIETTEL])],
-                    int(time.time() * 1000))  # fmt: skip
+    store.leads.add(
+        [Lead(campaign_uuid=camp.campaign_uuid, numbers=["0981234567"], networks=[Network.VIETTEL])],
+        int(time.time() * 1000),
+    )
     engine.wake(camp.campaign_uuid)
     wait_until(lambda: server.switch.stats.originated == 1)
 
@@ -350,18 +352,21 @@ def test_a_carrier_without_a_gateway_for_the_network_dials_nothing(store, run):
 
 
 def test_without_voicemail_detection_the_dialplan_runs_no_avmd_and_no_beep_is_seen(store, run):
-    _engine, server, camp, _ = dial(store, run, scenario({"match": "^098", "ring": 0.1,
-                                                         "answer": {"talk": 3, "beep": True}}),
-                                   voicemail_detection=False)  # fmt: skip
+    _engine, server, camp, _ = dial(
+        store,
+        run,
+        scenario({"match": "^098", "ring": 0.1, "answer": {"talk": 3, "beep": True}}),
+        voicemail_detection=False,
+    )
     assert cdrs(store, camp)[0]["recall_status"] == "answered"
     (command,) = [c for c in server.received if c.startswith("bgapi originate")]
     assert ",autocall_avmd=false}" in command
 
 
 def test_a_dtmf_wait_keeps_the_line_open_for_a_key_after_the_message(store, run):
-    _engine, server, camp, _ = dial(store, run, scenario({"match": "^098", "ring": 0.1,
-                                                         "answer": {"talk": 30, "dtmf": "7"}}),
-                                   dtmf_wait_ms=3000)  # fmt: skip
+    _engine, server, camp, _ = dial(
+        store, run, scenario({"match": "^098", "ring": 0.1, "answer": {"talk": 30, "dtmf": "7"}}), dtmf_wait_ms=3000
+    )
     (cdr,) = cdrs(store, camp)
     assert cdr["dtmf"] == "7" and cdr["recall_status"] == "answered"
     (command,) = [c for c in server.received if c.startswith("bgapi originate")]

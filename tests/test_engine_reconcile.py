@@ -60,7 +60,8 @@ def kill_subscriptions(redis_client) -> None:
 
 
 def test_a_campaign_started_while_unsubscribed_is_dialled_when_the_subscription_is_back(
-        store, unheard, redis_client, simswitch, tmp_path, engines):  # fmt: skip
+    store, unheard, redis_client, simswitch, tmp_path, engines
+):
     server = simswitch(RING_LONG, time_scale=0.01)
     sent = recording(server)
     camp = audio_campaign(store, status=CampaignStatus.STOP)
@@ -73,7 +74,8 @@ def test_a_campaign_started_while_unsubscribed_is_dialled_when_the_subscription_
 
 
 def test_a_campaign_started_unheard_is_dialled_at_the_next_periodic_reconcile(
-        store, unheard, simswitch, tmp_path, engines):  # fmt: skip
+    store, unheard, simswitch, tmp_path, engines
+):
     server = simswitch(RING_LONG, time_scale=0.01)
     sent = recording(server)
     camp = audio_campaign(store, status=CampaignStatus.STOP)
@@ -98,7 +100,8 @@ def test_a_campaign_stopped_unheard_stops_dialling(store, unheard, redis_client,
 
 
 def test_a_carrier_switched_unheard_is_used_once_the_subscription_is_back(
-        store, unheard, redis_client, simswitch, tmp_path, engines):  # fmt: skip
+    store, unheard, redis_client, simswitch, tmp_path, engines
+):
     server = simswitch(RING_LONG, time_scale=0.01)
     sent = recording(server)
     carrier = Carrier(carrier_name="trunk", gateways={"offnet": "gw-old"})

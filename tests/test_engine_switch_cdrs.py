@@ -34,8 +34,15 @@ def cdr_url(store, tmp_path):
 
 
 def posting(url: str, tmp_path) -> JsonCdrSettings:
-    return JsonCdrSettings(url=url, cred=f"freeswitch:{SECRET}", retries=100, delay=0.1, timeout=5,
-                           queue_capacity=1000, log_dir=str(tmp_path / "json_cdr"))  # fmt: skip
+    return JsonCdrSettings(
+        url=url,
+        cred=f"freeswitch:{SECRET}",
+        retries=100,
+        delay=0.1,
+        timeout=5,
+        queue_capacity=1000,
+        log_dir=str(tmp_path / "json_cdr"),
+    )
 
 
 @pytest.fixture
@@ -67,7 +74,8 @@ def cdr_of(store, call: str) -> dict[str, str]:
 
 
 def test_the_rest_of_a_batch_cut_by_a_dropped_connection_is_dialled_again_uncounted(
-        store, simswitch, tmp_path, cdr_url, engines):  # fmt: skip
+    store, simswitch, tmp_path, cdr_url, engines
+):
     """FreeSWITCH ran the first originate of the batch and never read the others: those have no channel
     and no CDR, while the first one's CDR comes. They are dialled again; no attempt is counted for them."""
     server = simswitch(TALK, time_scale=0.1, json_cdr=posting(cdr_url, tmp_path))
@@ -99,8 +107,9 @@ def test_without_cdrs_the_same_cut_is_recorded_lost_and_counted(store, simswitch
     assert engine.lost == 4 and engine.cdrs.not_run == 0
 
 
-def test_a_call_that_ended_while_disconnected_is_settled_from_its_cdr(store, simswitch, tmp_path, cdr_url, engines,
-                                                                      monkeypatch):  # fmt: skip
+def test_a_call_that_ended_while_disconnected_is_settled_from_its_cdr(
+    store, simswitch, tmp_path, cdr_url, engines, monkeypatch
+):
     server = simswitch(TALK, time_scale=1.0, json_cdr=posting(cdr_url, tmp_path))
     engine = make_engine(store, server, tmp_path / "audio", switch_cdrs=True, cdr_wait_s=1)
     engines.append(engine)

@@ -39,8 +39,9 @@ def admin(server) -> RawClient:
 def test_a_shutdown_mid_campaign_burns_no_lead(store, simswitch, tmp_path):
     """SIGTERM with calls answered, ringing and being dialled; FreeSWITCH comes back (systemctl
     restart). Refused originates are not attempts, calls it cut are recalled without counting."""
-    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.3, "answer": {"talk": 1.5, "hangup": "remote"}}]),
-                       time_scale=1.0)  # fmt: skip
+    server = simswitch(
+        Scenario(rules=[{"match": "^098", "ring": 0.3, "answer": {"talk": 1.5, "hangup": "remote"}}]), time_scale=1.0
+    )
     engine = make_engine(store, server, tmp_path / "audio")
     camp = audio_campaign(store, concurrent_call=10, recall_times=0, call_timeout=20)
     batch = leads(store, camp, 30)
@@ -57,16 +58,24 @@ def test_a_shutdown_mid_campaign_burns_no_lead(store, simswitch, tmp_path):
     cut = [c for c in cdrs(store, camp) if c["hangup_cause"] == "SYSTEM_SHUTDOWN"]
     assert cut, "the shutdown cut no call"
     assert all("recalled, not counted" in c["reason"] for c in cut if c["recall_status"] != "answered")
-    assert not [c for c in cdrs(store, camp) if c["hangup_cause"] in ("DESTINATION_OUT_OF_ORDER",
-                                                                      "CHAN_NOT_IMPLEMENTED")]  # fmt: skip
+    assert not [
+        c for c in cdrs(store, camp) if c["hangup_cause"] in ("DESTINATION_OUT_OF_ORDER", "CHAN_NOT_IMPLEMENTED")
+    ]
     engine.stop(drain_timeout=2)
 
 
 def test_a_restart_settles_the_old_calls_at_once_with_their_real_talk_time(store, simswitch, tmp_path):
     """kill -9 and a restart 2 s later: the new Core-UUID says every call of the old process is gone.
     The answered one talked until the connection dropped; the ringing one is recalled uncounted."""
-    server = simswitch(Scenario(rules=[{"match": "^0980000000$", "ring": 0.1, "answer": {"talk": 60}},
-                                       {"match": "^0980000010$", "no_answer": True}]), time_scale=1.0)  # fmt: skip
+    server = simswitch(
+        Scenario(
+            rules=[
+                {"match": "^0980000000$", "ring": 0.1, "answer": {"talk": 60}},
+                {"match": "^0980000010$", "no_answer": True},
+            ]
+        ),
+        time_scale=1.0,
+    )
     engine = make_engine(store, server, tmp_path / "audio")
     camp = audio_campaign(store, concurrent_call=2, recall_times=0, call_timeout=2)
     talker, ringer = leads(store, camp, 2)
@@ -93,8 +102,9 @@ def test_a_restart_settles_the_old_calls_at_once_with_their_real_talk_time(store
 
 
 def test_a_freeswitch_without_the_autocall_context_is_not_dialled_until_it_has_one(store, simswitch, tmp_path):
-    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 0.2}}],
-                                autocall_dialplan=False))  # fmt: skip
+    server = simswitch(
+        Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 0.2}}], autocall_dialplan=False)
+    )
     engine = make_engine(store, server, tmp_path / "audio")
     node = engine.nodes[0]
     assert node.status().startswith("not ready: FreeSWITCH has no dialplan context 'autocall'")
@@ -119,8 +129,11 @@ def test_an_answered_call_into_no_dialplan_is_failed_and_the_node_stops_being_di
     engine.wake(camp.campaign_uuid)
     wait_until(lambda: cdrs(store, camp))
     cdr = cdrs(store, camp)[0]
-    assert (cdr["recall_status"], cdr["report_key"], cdr["hangup_cause"]) == ("failed", "failed",
-                                                                              "NO_ROUTE_DESTINATION")  # fmt: skip
+    assert (cdr["recall_status"], cdr["report_key"], cdr["hangup_cause"]) == (
+        "failed",
+        "failed",
+        "NO_ROUTE_DESTINATION",
+    )
     assert cdr["billsec"] == "0" and "nothing was played" in cdr["reason"]
     wait_until(lambda: engine.nodes[0].status().startswith("not ready"), timeout=5)
     dialled = server.switch.stats.originated
@@ -131,8 +144,9 @@ def test_an_answered_call_into_no_dialplan_is_failed_and_the_node_stops_being_di
 
 
 def test_campaigns_with_voicemail_detection_wait_for_mod_avmd(store, simswitch, tmp_path):
-    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 0.2}}],
-                                missing_modules=["mod_avmd"]))  # fmt: skip
+    server = simswitch(
+        Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 0.2}}], missing_modules=["mod_avmd"])
+    )
     engine = make_engine(store, server, tmp_path / "audio")
     node = engine.nodes[0]
     assert "mod_avmd" in node.dialable(voicemail_detection=True) and node.dialable(voicemail_detection=False) is None
@@ -151,13 +165,15 @@ def test_campaigns_with_voicemail_detection_wait_for_mod_avmd(store, simswitch, 
 
 def test_a_switch_without_mod_json_cdr_is_dialled_but_says_its_cdrs_are_missing(store, simswitch, tmp_path):
     """Where autocall takes FreeSWITCH's CDRs in (AUTOCALL_CDR_SECRET), their absence is shown, not fatal."""
-    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 0.2}}],
-                                missing_modules=["mod_json_cdr"]))  # fmt: skip
+    server = simswitch(
+        Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 0.2}}], missing_modules=["mod_json_cdr"])
+    )
     engine = make_engine(store, server, tmp_path / "audio", switch_cdrs=True)
     node = engine.nodes[0]
     assert node.ready and node.status() == (
         "up (mod_json_cdr not loaded: a call that ends while autocall is away is recorded lost, "
-        "and an originate that may not have run counts as an attempt)")  # fmt: skip
+        "and an originate that may not have run counts as an attempt)"
+    )
     engine.stop(drain_timeout=2)
     quiet = make_engine(store, server, tmp_path / "audio")  # CDRs not expected: nothing to say
     assert quiet.nodes[0].status() == "up"
@@ -168,8 +184,9 @@ def test_a_switch_without_mod_json_cdr_is_dialled_but_says_its_cdrs_are_missing(
 
 
 def test_an_asap_shutdown_stops_the_dialling_and_a_cancel_resumes_it(store, simswitch, tmp_path):
-    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 1.0, "hangup": "remote"}}]),
-                       time_scale=1.0)  # fmt: skip
+    server = simswitch(
+        Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 1.0, "hangup": "remote"}}]), time_scale=1.0
+    )
     engine = make_engine(store, server, tmp_path / "audio")
     node = engine.nodes[0]
     camp = audio_campaign(store, concurrent_call=2, recall_times=0)

@@ -13,9 +13,10 @@ QUICK = Scenario(rules=[{"match": "^098", "sip": 486}])
 
 
 def done(store: Store, camp, n: int):
-    return lambda: store.reports.queue_sizes(camp.campaign_uuid)["fresh"] == 0 and store.r.zcard(
-        store.keys.cdrs(camp.campaign_uuid)
-    ) >= n
+    return lambda: (
+        store.reports.queue_sizes(camp.campaign_uuid)["fresh"] == 0
+        and store.r.zcard(store.keys.cdrs(camp.campaign_uuid)) >= n
+    )
 
 
 def test_the_limit_is_fsctl_sps_and_busy_heartbeats_never_lower_the_rate(store, simswitch, tmp_path):

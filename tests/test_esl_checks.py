@@ -7,8 +7,8 @@ from dialer.esl.checks import parse, uptime_ms
 GOOD = {
     "core_uuid": "82f3863c-e0f0-491b-b37b-8a29a4bb7342",
     "status": "UP 0 years, 0 days, 0 hours, 0 minutes, 2 seconds, 975 milliseconds, 906 microseconds\n"
-              "FreeSWITCH (Version 1.10.12-release  64bit) is ready\n0 session(s) since startup\n"
-              "3 session(s) - peak 0, last 5min 0 \n",
+    "FreeSWITCH (Version 1.10.12-release  64bit) is ready\n0 session(s) since startup\n"
+    "3 session(s) - peak 0, last 5min 0 \n",
     "sps": "+OK sessions per second: 60\n",
     "max_sessions": "+OK max sessions: 2000\n",
     "shutdown": "false",
@@ -18,7 +18,7 @@ GOOD = {
     "dialplan": '<context name="autocall">\n      <extension name="autocall">\n</context>\n',
     "sofia": "true",
     "avmd": "true",
-}  # fmt: skip
+}
 
 
 def test_a_healthy_switch_has_no_problem_and_states_its_limits():
@@ -45,8 +45,15 @@ def test_not_ready_and_not_paused_is_a_core_stopping():
 
 
 def test_a_core_shutting_down_answers_zero_and_that_is_not_a_limit():
-    state = parse({**GOOD, "sps": "+OK sessions per second: 0\n", "max_sessions": "+OK max sessions: 0\n",
-                   "ready": "false", "dialplan": "-ERR xml_locate Command not found!\n"})  # fmt: skip
+    state = parse(
+        {
+            **GOOD,
+            "sps": "+OK sessions per second: 0\n",
+            "max_sessions": "+OK max sessions: 0\n",
+            "ready": "false",
+            "dialplan": "-ERR xml_locate Command not found!\n",
+        }
+    )
     assert (list(state.problems), state.sps, state.max_sessions) == (["shutdown"], None, None)
 
 

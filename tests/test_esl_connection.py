@@ -17,8 +17,14 @@ ACCEPTED = b"Content-Type: command/reply\nReply-Text: +OK accepted\n\n"
 class FakeSwitch:
     """A scripted peer: sends auth/request (or not), accepts auth, then does what it is told."""
 
-    def __init__(self, *, greet: bool = True, reply_after_auth: bool = True, close_after_auth: bool = False,
-                 stop_reading: bool = False):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        greet: bool = True,
+        reply_after_auth: bool = True,
+        close_after_auth: bool = False,
+        stop_reading: bool = False,
+    ):
         self.greet, self.reply_after_auth, self.close_after_auth = greet, reply_after_auth, close_after_auth
         self.stop_reading = stop_reading  # after auth: never read again (the socket buffers fill up)
         self.connections = 0
@@ -198,7 +204,13 @@ def test_token_bucket_never_allows_more_than_burst_plus_rate_per_second():
 def test_node_url_parses_password_host_port_and_limits():
     cfg = NodeConfig.from_url("esl://:s%40cret@10.0.0.5:8022?name=fs-a&sps=60&max_sessions=2000")
     assert (cfg.name, cfg.host, cfg.port, cfg.password, cfg.sps, cfg.max_sessions) == (
-        "fs-a", "10.0.0.5", 8022, "s@cret", 60, 2000)  # fmt: skip
+        "fs-a",
+        "10.0.0.5",
+        8022,
+        "s@cret",
+        60,
+        2000,
+    )
 
 
 def test_node_keeps_reconnecting_while_the_connection_drops(fake):

@@ -19,9 +19,12 @@ from tests.factories import leads
 
 MIXED = Scenario(
     rules=[],
-    default={"mix": {"answer": 0.5, "sip486": 0.15, "no_answer": 0.15, "sip404": 0.1, "sip503": 0.1},
-             "talk": [5, 40], "ring": [1, 10]},
-)  # fmt: skip
+    default={
+        "mix": {"answer": 0.5, "sip486": 0.15, "no_answer": 0.15, "sip404": 0.1, "sip503": 0.1},
+        "talk": [5, 40],
+        "ring": [1, 10],
+    },
+)
 LEADS = 200
 
 
@@ -35,8 +38,11 @@ def run_campaign_with(store, simswitch, tmp_path, plan: FaultPlan, seed: int):
         engine.wake(camp.campaign_uuid)
         wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=60)
         engine.flush()
-        return engine, server, check_nothing_lost(store, server.switch, camp.campaign_uuid,
-                                                  [x.lead_uuid for x in batch])  # fmt: skip
+        return (
+            engine,
+            server,
+            check_nothing_lost(store, server.switch, camp.campaign_uuid, [x.lead_uuid for x in batch]),
+        )
     finally:
         engine.stop(drain_timeout=2)
 
@@ -149,12 +155,17 @@ def test_an_unacknowledged_originate_whose_call_is_gone_is_recorded_lost_not_ret
         engine.stop(drain_timeout=2)
 
 
-SERIAL = Scenario(rules=[{"match": "^0980000000$", "ring": 0.6, "sip": 486},
-                         {"match": "^0980000001$", "ring": 0.2, "answer": {"talk": 1.0}}])  # fmt: skip
+SERIAL = Scenario(
+    rules=[
+        {"match": "^0980000000$", "ring": 0.6, "sip": 486},
+        {"match": "^0980000001$", "ring": 0.2, "answer": {"talk": 1.0}},
+    ]
+)
 
 
 def test_a_serial_call_cut_off_while_its_first_number_rings_ends_with_the_answer_of_the_second(
-        store, simswitch, tmp_path):  # fmt: skip
+    store, simswitch, tmp_path
+):
     """Regression: after a reconnect its job result is unknown; the first number's busy must
     not end the attempt while FreeSWITCH moves on to the second (which answers)."""
     from simswitch import faults

@@ -30,25 +30,35 @@ from tests.factories import leads
 PASSWORD = "kill9-esl-password"
 MIXED = Scenario(
     rules=[],
-    default={"mix": {"answer": 0.5, "sip486": 0.15, "no_answer": 0.15, "sip404": 0.1, "voicemail": 0.05,
-                     "sip503": 0.05}, "talk": [100, 300], "ring": [5, 40]},
-)  # fmt: skip
+    default={
+        "mix": {"answer": 0.5, "sip486": 0.15, "no_answer": 0.15, "sip404": 0.1, "voicemail": 0.05, "sip503": 0.05},
+        "talk": [100, 300],
+        "ring": [5, 40],
+    },
+)
 KILLS = int(os.environ.get("AUTOCALL_SOAK_KILLS", "3"))
 LEADS = int(os.environ.get("AUTOCALL_SOAK_LEADS", "2000"))
 
 
 @pytest.mark.parametrize("seed", [int(x) for x in os.environ.get("AUTOCALL_SOAK_SEEDS", "11").split(",")])
-def test_kill9_at_seeded_moments_loses_nothing_and_dials_nothing_twice(redis_client, redis_server, simswitch,
-                                                                        daemons, tmp_path, seed):  # fmt: skip
+def test_kill9_at_seeded_moments_loses_nothing_and_dials_nothing_twice(
+    redis_client, redis_server, simswitch, daemons, tmp_path, seed
+):
     store = Store(redis_client)
     server = simswitch(MIXED, time_scale=0.02, seed=seed, password=PASSWORD, limits=Limits(sps=500))
     write_wav(tmp_path / "audio" / "hello.wav", seconds=1)
     host, port = server.address
-    daemon = daemons({"AUTOCALL_REDIS_URL": redis_server["url"], "AUTOCALL_API": "false",
-                      "AUTOCALL_FREESWITCH": f"esl://:{PASSWORD}@{host}:{port}?name=fs1&sps=400",
-                      "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"), "AUTOCALL_DEFAULT_GATEWAY": "gw1",
-                      "AUTOCALL_TTS_ENGINE": "none",
-                      "AUTOCALL_LOG_LEVEL": os.environ.get("KILL9_LEVEL", "WARNING")})  # fmt: skip
+    daemon = daemons(
+        {
+            "AUTOCALL_REDIS_URL": redis_server["url"],
+            "AUTOCALL_API": "false",
+            "AUTOCALL_FREESWITCH": f"esl://:{PASSWORD}@{host}:{port}?name=fs1&sps=400",
+            "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"),
+            "AUTOCALL_DEFAULT_GATEWAY": "gw1",
+            "AUTOCALL_TTS_ENGINE": "none",
+            "AUTOCALL_LOG_LEVEL": os.environ.get("KILL9_LEVEL", "WARNING"),
+        }
+    )
     camp = audio_campaign(store, concurrent_call=300, call_timeout=20)
     batch = leads(store, camp, LEADS)
     rng = random.Random(seed)
@@ -88,11 +98,18 @@ def test_kill9_at_seeded_moments_loses_nothing_and_dials_nothing_twice(redis_cli
 
     never_sent = {c for c in lost_ids - placed if among_the_last_of_a_killed_one(c)}
     extra = lost_ids - unheard - heard_by_a_killed_one - never_sent
-    assert not extra, [{k: calls[c].get(k) for k in ("start_ms", "end_ms", "detail")} | {"placed": c in placed,
-                       "heard_at_vs_kills": [round(hangups[c][0] - k, 3) for k in kill_times] if c in hangups else None,
-                       "start_vs_kills": [int(calls[c].get("start_ms") or 0) - w for w in kill_walls]}
-                       for c in sorted(extra)[:10]]  # fmt: skip
+    assert not extra, [
+        {k: calls[c].get(k) for k in ("start_ms", "end_ms", "detail")}
+        | {
+            "placed": c in placed,
+            "heard_at_vs_kills": [round(hangups[c][0] - k, 3) for k in kill_times] if c in hangups else None,
+            "start_vs_kills": [int(calls[c].get("start_ms") or 0) - w for w in kill_walls],
+        }
+        for c in sorted(extra)[:10]
+    ]
     assert len(lost_ids) == result["lost"] and len(unheard - lost_ids) == 0, "a call FreeSWITCH told nobody about"
-    print(f"kill -9 x{KILLS} seed {seed}: {result}, lost {len(lost_ids)} (unheard {len(unheard)}, "
-          f"heard by a process then killed {len(lost_ids & heard_by_a_killed_one - unheard)}, "
-          f"never sent {len(never_sent)})")
+    print(
+        f"kill -9 x{KILLS} seed {seed}: {result}, lost {len(lost_ids)} (unheard {len(unheard)}, "
+        f"heard by a process then killed {len(lost_ids & heard_by_a_killed_one - unheard)}, "
+        f"never sent {len(never_sent)})"
+    )

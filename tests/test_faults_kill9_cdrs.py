@@ -32,24 +32,39 @@ SECRET = "kill9-cdr-secret"
 
 
 @pytest.mark.parametrize("seed", [int(x) for x in os.environ.get("AUTOCALL_SOAK_SEEDS", "21").split(",")])
-def test_kill9_with_freeswitch_cdrs_loses_no_result_and_burns_no_lead(redis_client, redis_server, simswitch,
-                                                                       daemons, tmp_path, seed):  # fmt: skip
+def test_kill9_with_freeswitch_cdrs_loses_no_result_and_burns_no_lead(
+    redis_client, redis_server, simswitch, daemons, tmp_path, seed
+):
     store = Store(redis_client)
     api_port = free_port()
-    cdrs = JsonCdrSettings(url=f"http://127.0.0.1:{api_port}/freeswitch/cdr", cred=f"freeswitch:{SECRET}",
-                           retries=600, delay=0.1, timeout=5, queue_capacity=20_000,
-                           log_dir=str(tmp_path / "json_cdr"), err_log_dir=str(tmp_path / "json_cdr_err"))  # fmt: skip
+    cdrs = JsonCdrSettings(
+        url=f"http://127.0.0.1:{api_port}/freeswitch/cdr",
+        cred=f"freeswitch:{SECRET}",
+        retries=600,
+        delay=0.1,
+        timeout=5,
+        queue_capacity=20_000,
+        log_dir=str(tmp_path / "json_cdr"),
+        err_log_dir=str(tmp_path / "json_cdr_err"),
+    )
     server = simswitch(MIXED, time_scale=0.02, seed=seed, password=PASSWORD, limits=Limits(sps=500), json_cdr=cdrs)
     write_wav(tmp_path / "audio" / "hello.wav", seconds=1)
     host, port = server.address
-    daemon = daemons({"AUTOCALL_REDIS_URL": redis_server["url"], "AUTOCALL_LISTEN": f"127.0.0.1:{api_port}",
-                      "AUTOCALL_API_TOKENS": "kill9-token", "AUTOCALL_CDR_SECRET": SECRET,
-                      "AUTOCALL_CDR_WAIT_SECONDS": "2",
-                      "AUTOCALL_FREESWITCH": f"esl://:{PASSWORD}@{host}:{port}?name=fs1&sps=400",
-                      "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"), "AUTOCALL_DEFAULT_GATEWAY": "gw1",
-                      "AUTOCALL_TTS_ENGINE": "none",
-                      "AUTOCALL_LOG_LEVEL": os.environ.get("KILL9_LEVEL", "WARNING")},
-                     tmp_path / "daemon.log")  # fmt: skip
+    daemon = daemons(
+        {
+            "AUTOCALL_REDIS_URL": redis_server["url"],
+            "AUTOCALL_LISTEN": f"127.0.0.1:{api_port}",
+            "AUTOCALL_API_TOKENS": "kill9-token",
+            "AUTOCALL_CDR_SECRET": SECRET,
+            "AUTOCALL_CDR_WAIT_SECONDS": "2",
+            "AUTOCALL_FREESWITCH": f"esl://:{PASSWORD}@{host}:{port}?name=fs1&sps=400",
+            "AUTOCALL_AUDIO_DIR": str(tmp_path / "audio"),
+            "AUTOCALL_DEFAULT_GATEWAY": "gw1",
+            "AUTOCALL_TTS_ENGINE": "none",
+            "AUTOCALL_LOG_LEVEL": os.environ.get("KILL9_LEVEL", "WARNING"),
+        },
+        tmp_path / "daemon.log",
+    )
     camp = audio_campaign(store, concurrent_call=300, call_timeout=20)
     batch = leads(store, camp, LEADS)
     rng = random.Random(seed)
@@ -59,8 +74,14 @@ def test_kill9_with_freeswitch_cdrs_loses_no_result_and_burns_no_lead(redis_clie
     # Settled, and every CDR FreeSWITCH queued delivered (posted, or given up into its err-log-dir)
     # while the daemon still listens: the last calls' results came from their events, their CDRs
     # may still be on their way.
-    wait_until(lambda: daemon.restarts_done and campaign_settled(store, camp.campaign_uuid)
-               and server.switch.json_cdr.pending() == 0, timeout=180)  # fmt: skip
+    wait_until(
+        lambda: (
+            daemon.restarts_done
+            and campaign_settled(store, camp.campaign_uuid)
+            and server.switch.json_cdr.pending() == 0
+        ),
+        timeout=180,
+    )
     daemon.stop()
     result = check_nothing_lost(store, server.switch, camp.campaign_uuid, [x.lead_uuid for x in batch])
     assert len(kills) == KILLS and daemon.starts == KILLS + 1
@@ -78,5 +99,7 @@ def test_kill9_with_freeswitch_cdrs_loses_no_result_and_burns_no_lead(redis_clie
     log = (tmp_path / "daemon.log").read_text()
     not_run = log.count("originate never ran")  # their record is overwritten by the attempt that followed
     assert "AUTOCALL_NOT_RUN" not in causes  # each was dialled again, to its end
-    print(f"kill -9 x{KILLS} seed {seed} with CDRs: {result}, lost 0, never ran (dialled again) {not_run}, "
-          f"{time.monotonic() - started:.1f} s")
+    print(
+        f"kill -9 x{KILLS} seed {seed} with CDRs: {result}, lost 0, never ran (dialled again) {not_run}, "
+        f"{time.monotonic() - started:.1f} s"
+    )

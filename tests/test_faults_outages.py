@@ -24,9 +24,8 @@ from tests.receivers import WebhookReceiver
 
 MIXED = Scenario(
     rules=[],
-    default={"mix": {"answer": 0.6, "sip486": 0.2, "no_answer": 0.1, "sip404": 0.1}, "talk": [20, 60],
-             "ring": [2, 10]},
-)  # fmt: skip
+    default={"mix": {"answer": 0.6, "sip486": 0.2, "no_answer": 0.1, "sip404": 0.1}, "talk": [20, 60], "ring": [2, 10]},
+)
 
 
 @pytest.fixture
@@ -53,8 +52,11 @@ def test_a_redis_restart_mid_campaign_loses_nothing(aof_redis, simswitch, tmp_pa
 
     def bounce() -> None:
         # A lead the API acknowledged just before the restart survives it (AOF, SIGTERM).
-        acked = client.simulate_post("/v3/autocall/import", headers=auth, json={
-            "campaign_uuid": outage["campaign"], "phone_number": "0971234567", "param": {}})  # fmt: skip
+        acked = client.simulate_post(
+            "/v3/autocall/import",
+            headers=auth,
+            json={"campaign_uuid": outage["campaign"], "phone_number": "0971234567", "param": {}},
+        )
         outage["acked"] = (acked.status_code, acked.json.get("lead_uuid"))
         aof_redis.stop()
         reply = client.simulate_get("/v3/campaign", headers=auth)
@@ -73,8 +75,9 @@ def test_a_redis_restart_mid_campaign_loses_nothing(aof_redis, simswitch, tmp_pa
         engine.flush()
         status, acked_lead = outage["acked"]
         assert status == 200
-        result = check_nothing_lost(store, server.switch, camp.campaign_uuid,
-                                    [x.lead_uuid for x in batch] + [acked_lead])  # fmt: skip
+        result = check_nothing_lost(
+            store, server.switch, camp.campaign_uuid, [x.lead_uuid for x in batch] + [acked_lead]
+        )
     finally:
         engine.stop(drain_timeout=2)
     assert result["done"] == 401

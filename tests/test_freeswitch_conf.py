@@ -60,8 +60,12 @@ def preprocess(env: dict[str, str]) -> tuple[dict[str, str], dict[Path, str]]:
     exec-set (the shipped command prints a new UUID) / env-set ($NAME, only if
     the environment has it). The vars file sorts first in autoload_configs/*.xml,
     so its globals are set before any other file is read."""
-    globals_: dict[str, str] = {"domain": "10.0.0.1", "local_ip_v4": "10.0.0.1", "internal_sip_port": "5060",
-                                "core_uuid": str(uuid.uuid4())}  # fmt: skip
+    globals_: dict[str, str] = {
+        "domain": "10.0.0.1",
+        "local_ip_v4": "10.0.0.1",
+        "internal_sip_port": "5060",
+        "core_uuid": str(uuid.uuid4()),
+    }
     out: dict[Path, str] = {}
     for path in [VARS, *(f for f in FILES if f != VARS)]:
         lines = []
@@ -164,8 +168,9 @@ def test_every_global_variable_used_is_defined():
     assert {n for n in defined if n not in used and f"${{{n}}}" not in dialplan} == set()
 
 
-@pytest.mark.parametrize("env", [{}, {"AUTOCALL_FS_ESL_PASSWORD": "s3cret", "AUTOCALL_FS_ESL_ACL": "10.0.0.5/32"}],
-                         ids=["no-env", "env"])  # fmt: skip
+@pytest.mark.parametrize(
+    "env", [{}, {"AUTOCALL_FS_ESL_PASSWORD": "s3cret", "AUTOCALL_FS_ESL_ACL": "10.0.0.5/32"}], ids=["no-env", "env"]
+)
 def test_the_preprocessed_configuration_has_a_value_everywhere(env):
     _, texts = preprocess(env)
     for path, text in texts.items():
@@ -407,8 +412,10 @@ def test_a_call_with_a_dtmf_wait_collects_the_key_after_the_message(simswitch, t
     engine_originate(client, wav, extra="autocall_dtmf_ms=4000,")
     hc = client.wait_event("CHANNEL_HANGUP_COMPLETE")
     apps = executed(client)
-    assert ("play_and_get_digits",
-            "1 1 1 4000 # silence_stream://250 silence_stream://250 autocall_dtmf ^[0-9*]$ 4000") in apps  # fmt: skip
+    assert (
+        "play_and_get_digits",
+        "1 1 1 4000 # silence_stream://250 silence_stream://250 autocall_dtmf ^[0-9*]$ 4000",
+    ) in apps
     assert hc.get("variable_autocall_dtmf") == "1"
     assert [e.get("DTMF-Digit") for e in client.events() if e.name == "DTMF"] == ["1"]
     # 2 s of message, 0.25 s of prompt, then the simulated key ends the 4 s wait after a second.
@@ -416,9 +423,12 @@ def test_a_call_with_a_dtmf_wait_collects_the_key_after_the_message(simswitch, t
 
 
 def test_the_safety_hangup_ends_a_call_that_never_finishes(simswitch):
-    scen = Scenario.model_validate({"rules": [{"match": ".", "answer": {"hangup": "local"}}],
-                                    "dialplan": {"autocall": [{"app": "sched_hangup", "data": "+3 ALLOTTED_TIMEOUT"},
-                                                              {"app": "park"}]}})  # fmt: skip
+    scen = Scenario.model_validate(
+        {
+            "rules": [{"match": ".", "answer": {"hangup": "local"}}],
+            "dialplan": {"autocall": [{"app": "sched_hangup", "data": "+3 ALLOTTED_TIMEOUT"}, {"app": "park"}]},
+        }
+    )
     client = login(simswitch(scen), "CHANNEL_HANGUP_COMPLETE")
     engine_originate(client, "/m.wav")
     hc = client.wait_event("CHANNEL_HANGUP_COMPLETE")

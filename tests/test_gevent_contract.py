@@ -81,8 +81,13 @@ def test_input_tells_how_much_of_the_body_the_app_read():
         def run_application(self):
             super().run_application()
             body = self.wsgi_input
-            seen.update(type=type(body), length=body.content_length, position=body.position,
-                        chunked=body.chunked_input, socket=body.socket)  # fmt: skip
+            seen.update(
+                type=type(body),
+                length=body.content_length,
+                position=body.position,
+                chunked=body.chunked_input,
+                socket=body.socket,
+            )
 
     def app(environ, start_response):
         environ["wsgi.input"].read(3)
@@ -115,10 +120,16 @@ def test_input_keeps_its_socket_until_100_continue_is_sent_and_ends_a_chunked_bo
 
     server = serve(app, Handler)
     try:
-        exchange(server, b"POST /unread HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\n"
-                         b"Content-Length: 5\r\n\r\nhello")  # fmt: skip
-        exchange(server, b"POST /read HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
-                         b"5\r\nhello\r\n0\r\n\r\n")  # fmt: skip
+        exchange(
+            server,
+            b"POST /unread HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\n"
+            b"Content-Length: 5\r\n\r\nhello",
+        )
+        exchange(
+            server,
+            b"POST /read HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5\r\nhello\r\n0\r\n\r\n",
+        )
     finally:
         server.stop()
     assert seen == [(True, -1), (False, 0)], (

@@ -81,8 +81,15 @@ def test_a_greenswitch_client_originates_through_the_simulator_and_sees_the_call
         while not any(e.headers["Event-Name"] == "CHANNEL_HANGUP_COMPLETE" for e in got):
             gevent.sleep(0.01)
     names = [e.headers["Event-Name"] for e in got]
-    assert names == ["CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_ANSWER", "BACKGROUND_JOB",
-                     "CHANNEL_EXECUTE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"]  # fmt: skip
+    assert names == [
+        "CHANNEL_CREATE",
+        "CHANNEL_PROGRESS",
+        "CHANNEL_ANSWER",
+        "BACKGROUND_JOB",
+        "CHANNEL_EXECUTE",
+        "CHANNEL_HANGUP",
+        "CHANNEL_HANGUP_COMPLETE",
+    ]
     assert all(e.headers.get("Unique-ID") == uuid for e in got if e.headers["Event-Name"] != "BACKGROUND_JOB")
     hc = got[-1].headers
     assert hc["Channel-Name"] == "sofia/external/1001"  # a gateway call is named after its profile

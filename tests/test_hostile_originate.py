@@ -22,11 +22,27 @@ from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import campaign
 
 HOSTILE = [
-    "} {", "a,b", "x|y", "it's", 'say "hi"', "^^:a:b", "${uuid}", "${system(rm -rf /)}", "{{ self }}",
-    "{{ x.__class__.__mro__ }}", "line\nJob-UUID: evil", "two\n\nlines", "nul\x00byte", "tab\tand\rcr",
-    "[origination_uuid=x]", "{absolute_codec_string=PCMA}", "&park()", "sofia/gateway/evil/1", "x" * 2000,
+    "} {",
+    "a,b",
+    "x|y",
+    "it's",
+    'say "hi"',
+    "^^:a:b",
+    "${uuid}",
+    "${system(rm -rf /)}",
+    "{{ self }}",
+    "{{ x.__class__.__mro__ }}",
+    "line\nJob-UUID: evil",
+    "two\n\nlines",
+    "nul\x00byte",
+    "tab\tand\rcr",
+    "[origination_uuid=x]",
+    "{absolute_codec_string=PCMA}",
+    "&park()",
+    "sofia/gateway/evil/1",
+    "x" * 2000,
     "Nguyễn Văn A ${var} |,{}",
-]  # fmt: skip
+]
 
 
 def originates(server) -> list[str]:
@@ -34,10 +50,12 @@ def originates(server) -> list[str]:
 
 
 def expected(camp, lead: str, call: str, path: str, number: str, timeout: int) -> str:
-    return (f"bgapi originate {{originate_timeout={timeout},ignore_early_media=true,"
-            f"autocall_campaign={camp.campaign_uuid},autocall_lead={lead},autocall_call={call},autocall_file={path}}}"
-            f"[origination_uuid={call},origination_caller_id_number=02812345678]sofia/gateway/gw1/{number}"
-            f" autocall XML autocall\nJob-UUID: {job_uuid(call)}")  # fmt: skip
+    return (
+        f"bgapi originate {{originate_timeout={timeout},ignore_early_media=true,"
+        f"autocall_campaign={camp.campaign_uuid},autocall_lead={lead},autocall_call={call},autocall_file={path}}}"
+        f"[origination_uuid={call},origination_caller_id_number=02812345678]sofia/gateway/gw1/{number}"
+        f" autocall XML autocall\nJob-UUID: {job_uuid(call)}"
+    )
 
 
 def test_hostile_fields_names_and_ids_leave_the_originate_exactly_as_built(api_inproc, store, services, simswitch):
@@ -46,8 +64,11 @@ def test_hostile_fields_names_and_ids_leave_the_originate_exactly_as_built(api_i
     try:
         camp = audio_campaign(store, campaign_name="}{,|'\"^^ ${x} {{y}} " + "n" * 200, call_timeout=30)
         fields = {f"f{i}": value for i, value in enumerate(HOSTILE)}
-        res = api_inproc("POST", "/v3/autocall/import", json={
-            "campaign_uuid": camp.campaign_uuid, "phone_number": "0981234567", "param": fields})  # fmt: skip
+        res = api_inproc(
+            "POST",
+            "/v3/autocall/import",
+            json={"campaign_uuid": camp.campaign_uuid, "phone_number": "0981234567", "param": fields},
+        )
         assert res.status_code == 200, res.json
         lead, call = res.json["lead_uuid"], res.json["call_id"]
         engine.wake(camp.campaign_uuid)
@@ -62,8 +83,11 @@ def test_hostile_fields_names_and_ids_leave_the_originate_exactly_as_built(api_i
 def test_a_hostile_phone_number_is_refused_and_writes_nothing(api_inproc, store, redis_client, value):
     camp = campaign(store)
     before = snapshot(redis_client)
-    res = api_inproc("POST", "/v3/autocall/import", json={
-        "campaign_uuid": camp.campaign_uuid, "phone_number": "098123456" + value, "param": {}})  # fmt: skip
+    res = api_inproc(
+        "POST",
+        "/v3/autocall/import",
+        json={"campaign_uuid": camp.campaign_uuid, "phone_number": "098123456" + value, "param": {}},
+    )
     assert res.status_code == 400 and res.json["error"]
     assert snapshot(redis_client) == before
 
@@ -79,8 +103,11 @@ def test_a_carrier_gateway_that_could_alter_a_dial_string_is_refused(api_inproc,
 @pytest.mark.parametrize("caller_id", ["0281}", "028 1", "${x}", "+84|1", "1" * 21])
 def test_a_carrier_caller_id_that_could_alter_a_dial_string_is_refused(api_inproc, redis_client, caller_id):
     before = snapshot(redis_client)
-    res = api_inproc("POST", "/v3/carrier", json={"carrier_name": "c", "gateways": {"viettel": "gw1"},
-                                                  "caller_ids": {"viettel": caller_id}})  # fmt: skip
+    res = api_inproc(
+        "POST",
+        "/v3/carrier",
+        json={"carrier_name": "c", "gateways": {"viettel": "gw1"}, "caller_ids": {"viettel": caller_id}},
+    )
     assert 400 <= res.status_code < 500 and res.json["error"]
     assert snapshot(redis_client) == before
 

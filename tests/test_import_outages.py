@@ -130,8 +130,12 @@ class V3Json(Dialect):
 
     def send(self, api, headers=None):
         rows = [{"phone_number": number(i), "param": {"ten": f"KH {i}"}} for i in range(ROWS)]  # no customer ids
-        return api("POST", "/v3/autocall/import/bulk", json={"campaign_uuid": self.camp.campaign_uuid, "leads": rows},
-                   headers=headers)  # fmt: skip
+        return api(
+            "POST",
+            "/v3/autocall/import/bulk",
+            json={"campaign_uuid": self.camp.campaign_uuid, "leads": rows},
+            headers=headers,
+        )
 
     def landed(self, res) -> bool:
         return res.status_code == 200 and res.json["imported"] == ROWS
@@ -146,8 +150,13 @@ class V3Csv(V3Json):
     def send(self, api, headers=None):
         text = "phone_number,external_id,ten\n" + "".join(f"{number(i)},kh{i},KH {i}\n" for i in range(ROWS))
         csv = {"Content-Type": "text/csv", **(headers or {})}
-        return api("POST", "/v3/autocall/import/bulk", body=text, headers=csv,
-                   query_string=f"campaign_uuid={self.camp.campaign_uuid}")  # fmt: skip
+        return api(
+            "POST",
+            "/v3/autocall/import/bulk",
+            body=text,
+            headers=csv,
+            query_string=f"campaign_uuid={self.camp.campaign_uuid}",
+        )
 
 
 class Queue(Dialect):
@@ -158,8 +167,12 @@ class Queue(Dialect):
 
     def send(self, api, headers=None):
         customers = [{"id": f"KH{i}", "mobiles": [number(i)]} for i in range(ROWS)]
-        return api("POST", "/v2/autocall/queue", json={"queue_code": "Q1", "template": "IVR-1", "customers": customers},
-                   headers=headers)  # fmt: skip
+        return api(
+            "POST",
+            "/v2/autocall/queue",
+            json={"queue_code": "Q1", "template": "IVR-1", "customers": customers},
+            headers=headers,
+        )
 
     def landed(self, res) -> bool:
         return res.status_code == 200 and len(res.json["data"]["success"]) == ROWS and not res.json["data"]["fail"]
@@ -174,14 +187,21 @@ class VBot(Dialect):
     def setup(self, store: Store) -> None:
         template = Template(template_name="nhac_no", audio_file="a.wav")
         store.catalog.templates.put(template)
-        self.source = store.campaigns.create(Campaign(campaign_name="mau", template_uuid=template.template_uuid,
-                                                     status=CampaignStatus.STOP))  # fmt: skip
+        self.source = store.campaigns.create(
+            Campaign(campaign_name="mau", template_uuid=template.template_uuid, status=CampaignStatus.STOP)
+        )
 
     def send(self, api, headers=None):
-        phones = [{"fields": [{"key": "phone", "value": number(i)}, {"key": "name", "value": f"KH {i}"}]}
-                  for i in range(ROWS)]  # fmt: skip
-        body = {"vbotId": "1", "groupCode": "g", "campaignId": self.source.campaign_id, "name": "dot-1",
-                "phones": phones}  # fmt: skip
+        phones = [
+            {"fields": [{"key": "phone", "value": number(i)}, {"key": "name", "value": f"KH {i}"}]} for i in range(ROWS)
+        ]
+        body = {
+            "vbotId": "1",
+            "groupCode": "g",
+            "campaignId": self.source.campaign_id,
+            "name": "dot-1",
+            "phones": phones,
+        }
         return api("POST", "/api/campaign/create", json=body, headers=headers)
 
     def landed(self, res) -> bool:
@@ -252,9 +272,20 @@ def test_a_staged_lead_is_never_claimed_by_an_engine(on_aof):
     store, dialect = on_aof.store, V3Json()
     dialect.setup(store)
     claims: list[Any] = []
-    after_batch(store, 2, lambda: claims.extend(store.calls.claim(dialect.camp.campaign_uuid, 50, "fs1",
-                                                            store.r.time()[0] * 1000 + 10**9, 60_000,
-                                                            [f"call-{i}" for i in range(50)])[0]))  # fmt: skip
+    after_batch(
+        store,
+        2,
+        lambda: claims.extend(
+            store.calls.claim(
+                dialect.camp.campaign_uuid,
+                50,
+                "fs1",
+                store.r.time()[0] * 1000 + 10**9,
+                60_000,
+                [f"call-{i}" for i in range(50)],
+            )[0]
+        ),
+    )
     assert dialect.landed(dialect.send(on_aof.api))
     assert claims == [] and len(lead_keys(store)) == ROWS
 

@@ -57,16 +57,58 @@ def claim(store: Store, camp, n: int):
     return store.calls.claim(camp.campaign_uuid, n, "fs1", NOW_MS - H, LEASE * 1000, calls)[0]
 
 
-def finish(store: Store, c, tz: ZoneInfo, end_ms: int, rs: str, key: str, *, billsec: int = 0,
-           requeue: str | None = None, due_ms: int = 0, reported: bool = True) -> None:  # fmt: skip
+def finish(
+    store: Store,
+    c,
+    tz: ZoneInfo,
+    end_ms: int,
+    rs: str,
+    key: str,
+    *,
+    billsec: int = 0,
+    requeue: str | None = None,
+    due_ms: int = 0,
+    reported: bool = True,
+) -> None:
     hour = datetime.fromtimestamp(end_ms / 1000, tz).strftime("%Y%m%d%H")
-    stats = {"total_calls": 1, "total_duration": billsec + 5, "total_billsec": billsec, "total_waitsec": 5,
-             key: 1, f"rs:{rs}": 1} if reported else {}  # fmt: skip
-    cdr = {"state": "done", "recall_status": rs, "report_key": key, "end_ms": end_ms,
-           "reported": "1" if reported else "0"}  # fmt: skip
-    done = store.calls.finish([Finish(c.campaign_uuid, c.lead_uuid, c.call_uuid, c.network, end_ms, hour, cdr,
-                                {"updated_ms": end_ms}, reported=reported, requeue=requeue, due_ms=due_ms,
-                                stats=stats)], NOW_MS)  # fmt: skip
+    stats = (
+        {
+            "total_calls": 1,
+            "total_duration": billsec + 5,
+            "total_billsec": billsec,
+            "total_waitsec": 5,
+            key: 1,
+            f"rs:{rs}": 1,
+        }
+        if reported
+        else {}
+    )
+    cdr = {
+        "state": "done",
+        "recall_status": rs,
+        "report_key": key,
+        "end_ms": end_ms,
+        "reported": "1" if reported else "0",
+    }
+    done = store.calls.finish(
+        [
+            Finish(
+                c.campaign_uuid,
+                c.lead_uuid,
+                c.call_uuid,
+                c.network,
+                end_ms,
+                hour,
+                cdr,
+                {"updated_ms": end_ms},
+                reported=reported,
+                requeue=requeue,
+                due_ms=due_ms,
+                stats=stats,
+            )
+        ],
+        NOW_MS,
+    )
     assert done == [c.call_uuid]
 
 
@@ -92,14 +134,14 @@ def world(store, services):
     factories.leads(store, stopped, 3, now_ms=NOW_MS - H)
 
     monday_9_to_17 = Schedule(monday_start_time=9 * 3600 * 10**9, monday_end_time=17 * 3600 * 10**9)
-    b = factories.campaign(store, campaign_name="Paris", concurrent_call=3, time_zone="Europe/Paris",
-                           schedules=[monday_9_to_17])  # fmt: skip
+    b = factories.campaign(
+        store, campaign_name="Paris", concurrent_call=3, time_zone="Europe/Paris", schedules=[monday_9_to_17]
+    )
     factories.leads(store, b, 4, now_ms=NOW_MS - H)
     b1, b2 = claim(store, b, 2)  # all 4 pre-loaded, 2 claimed
     finish(store, b1, PARIS, NOW_MS - 20_000, "answered", "answered", billsec=7)
     # 2026-11-22 23:30 in Paris: yesterday there (already the 23rd in Ho Chi Minh City)
-    finish(store, b2, PARIS, at(PARIS, 2026, 11, 22, 23, 30), "busy", "busy", requeue="recalls",
-           due_ms=NOW_MS + 60_000)  # fmt: skip
+    finish(store, b2, PARIS, at(PARIS, 2026, 11, 22, 23, 30), "busy", "busy", requeue="recalls", due_ms=NOW_MS + 60_000)
 
     d = factories.campaign(store, campaign_name="inactive", concurrent_call=2, active=False)
     # An engine holds the Paris campaign: it cannot place a call (dialer/engine/holds.py writes this)
@@ -108,8 +150,21 @@ def world(store, services):
 
 
 def zero_rs(**counts: int) -> dict[str, int]:
-    out = {s: 0 for s in ("answered", "busy", "failed", "no-answered", "not-available", "voicemail", "invalid-number",
-                          "phone-block", "congestion", "cancel")}  # fmt: skip
+    out = {
+        s: 0
+        for s in (
+            "answered",
+            "busy",
+            "failed",
+            "no-answered",
+            "not-available",
+            "voicemail",
+            "invalid-number",
+            "phone-block",
+            "congestion",
+            "cancel",
+        )
+    }
     return {**out, **counts}
 
 
@@ -123,33 +178,108 @@ def expected(world) -> dict[str, Any]:
     return {
         "now_ms": NOW_MS,
         "totals": {
-            "campaigns": 3, "held": 1, "in_flight": 1, "concurrent_call": 13, "calls_10s": 3, "calls_60s": 6,
-            "cps_10s": 0.3, "cps_60s": 0.1, "recalls": 4, "recalls_due": 2, "fresh": 21, "hopper": 4,
-            "today": outcomes(6, 49, zero_rs(answered=3, busy=1, failed=1, **{"no-answered": 1}),
-                              answered=3, busy=1, no_answer=1, failed=1),
+            "campaigns": 3,
+            "held": 1,
+            "in_flight": 1,
+            "concurrent_call": 13,
+            "calls_10s": 3,
+            "calls_60s": 6,
+            "cps_10s": 0.3,
+            "cps_60s": 0.1,
+            "recalls": 4,
+            "recalls_due": 2,
+            "fresh": 21,
+            "hopper": 4,
+            "today": outcomes(
+                6,
+                49,
+                zero_rs(answered=3, busy=1, failed=1, **{"no-answered": 1}),
+                answered=3,
+                busy=1,
+                no_answer=1,
+                failed=1,
+            ),
         },
         "campaigns": [
-            {"campaign_uuid": a.campaign_uuid, "campaign_id": a.campaign_id, "campaign_name": a.campaign_name,
-             "status": "start", "active": True, "in_window": True, "time_zone": "Asia/Ho_Chi_Minh",
-             "day": "2026-11-23", "held": [], "held_since_ms": 0, "in_flight": 1, "concurrent_call": 8,
-             "calls_10s": 3, "calls_60s": 5,
-             "cps_10s": 0.3, "cps_60s": 0.08, "recalls": 3, "recalls_due": 2, "fresh": 21, "hopper": 2,
-             "today": outcomes(5, 42, zero_rs(answered=2, busy=1, failed=1, **{"no-answered": 1}),
-                               answered=2, busy=1, no_answer=1, failed=1)},
-            {"campaign_uuid": b.campaign_uuid, "campaign_id": b.campaign_id, "campaign_name": "Paris",
-             "status": "start", "active": True, "in_window": False, "time_zone": "Europe/Paris",
-             "day": "2026-11-23", "held": [HELD_WHY], "held_since_ms": NOW_MS - 60_000, "in_flight": 0,
-             "concurrent_call": 3, "calls_10s": 0, "calls_60s": 1,
-             "cps_10s": 0.0, "cps_60s": 0.02, "recalls": 1, "recalls_due": 0, "fresh": 0, "hopper": 2,
-             "today": outcomes(1, 7, zero_rs(answered=1), answered=1)},
-            {"campaign_uuid": d.campaign_uuid, "campaign_id": d.campaign_id, "campaign_name": "inactive",
-             "status": "start", "active": False, "in_window": True, "time_zone": "Asia/Ho_Chi_Minh",
-             "day": "2026-11-23", "held": [], "held_since_ms": 0, "in_flight": 0, "concurrent_call": 2,
-             "calls_10s": 0, "calls_60s": 0,
-             "cps_10s": 0.0, "cps_60s": 0.0, "recalls": 0, "recalls_due": 0, "fresh": 0, "hopper": 0,
-             "today": outcomes(0, 0, zero_rs())},
+            {
+                "campaign_uuid": a.campaign_uuid,
+                "campaign_id": a.campaign_id,
+                "campaign_name": a.campaign_name,
+                "status": "start",
+                "active": True,
+                "in_window": True,
+                "time_zone": "Asia/Ho_Chi_Minh",
+                "day": "2026-11-23",
+                "held": [],
+                "held_since_ms": 0,
+                "in_flight": 1,
+                "concurrent_call": 8,
+                "calls_10s": 3,
+                "calls_60s": 5,
+                "cps_10s": 0.3,
+                "cps_60s": 0.08,
+                "recalls": 3,
+                "recalls_due": 2,
+                "fresh": 21,
+                "hopper": 2,
+                "today": outcomes(
+                    5,
+                    42,
+                    zero_rs(answered=2, busy=1, failed=1, **{"no-answered": 1}),
+                    answered=2,
+                    busy=1,
+                    no_answer=1,
+                    failed=1,
+                ),
+            },
+            {
+                "campaign_uuid": b.campaign_uuid,
+                "campaign_id": b.campaign_id,
+                "campaign_name": "Paris",
+                "status": "start",
+                "active": True,
+                "in_window": False,
+                "time_zone": "Europe/Paris",
+                "day": "2026-11-23",
+                "held": [HELD_WHY],
+                "held_since_ms": NOW_MS - 60_000,
+                "in_flight": 0,
+                "concurrent_call": 3,
+                "calls_10s": 0,
+                "calls_60s": 1,
+                "cps_10s": 0.0,
+                "cps_60s": 0.02,
+                "recalls": 1,
+                "recalls_due": 0,
+                "fresh": 0,
+                "hopper": 2,
+                "today": outcomes(1, 7, zero_rs(answered=1), answered=1),
+            },
+            {
+                "campaign_uuid": d.campaign_uuid,
+                "campaign_id": d.campaign_id,
+                "campaign_name": "inactive",
+                "status": "start",
+                "active": False,
+                "in_window": True,
+                "time_zone": "Asia/Ho_Chi_Minh",
+                "day": "2026-11-23",
+                "held": [],
+                "held_since_ms": 0,
+                "in_flight": 0,
+                "concurrent_call": 2,
+                "calls_10s": 0,
+                "calls_60s": 0,
+                "cps_10s": 0.0,
+                "cps_60s": 0.0,
+                "recalls": 0,
+                "recalls_due": 0,
+                "fresh": 0,
+                "hopper": 0,
+                "today": outcomes(0, 0, zero_rs()),
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 # -- the snapshot -------------------------------------------------------------------------------
@@ -197,18 +327,21 @@ def test_today_hours_across_daylight_saving_changes():
     assert live.today_hours("Asia/Ho_Chi_Minh", NOW) == ("2026-11-23", [f"20261123{h:02d}" for h in range(15)])
 
 
-def test_while_an_engine_dials_the_snapshot_agrees_with_the_report_and_the_queues(store, services, simswitch,
-                                                                                  tmp_path):  # fmt: skip
+def test_while_an_engine_dials_the_snapshot_agrees_with_the_report_and_the_queues(store, services, simswitch, tmp_path):
     """A real engine against the simulator (real clock): in flight never over the cap, and at the end today's
     outcomes equal the report's since local midnight, every call ended within the last minute, the busy leads
     wait as recalls (not due yet) and nothing is left in the queues."""
-    server = simswitch(Scenario(rules=[{"match": "^098000000[0-4]$", "sip": 486},
-                                       {"match": "^098", "ring": 0.1, "answer": {"talk": 0.2}}]),
-                       time_scale=1.0)  # fmt: skip
+    server = simswitch(
+        Scenario(
+            rules=[{"match": "^098000000[0-4]$", "sip": 486}, {"match": "^098", "ring": 0.1, "answer": {"talk": 0.2}}]
+        ),
+        time_scale=1.0,
+    )
     engine = make_engine(store, server, tmp_path / "audio")
     try:
-        camp = audio_campaign(store, concurrent_call=4, recall_times=1, schedule_recall_duration=5,
-                              recall_status=[RecallStatus.BUSY])  # fmt: skip
+        camp = audio_campaign(
+            store, concurrent_call=4, recall_times=1, schedule_recall_duration=5, recall_status=[RecallStatus.BUSY]
+        )
         factories.leads(store, camp, 12)  # numbers 0980000000, 0980000010, …: the first one is busy
         engine.wake(camp.campaign_uuid)
         peak = 0
@@ -259,9 +392,18 @@ def test_the_page_is_public_self_contained_and_holds_no_data(world, api):
 # -- the page in a real browser -----------------------------------------------------------------
 WIDTH, HEIGHT = 1280, 900
 # The chart's colours, in its order (dialer/api/live.html OUTCOMES); the bars' full scale and height.
-BARS = {"answered": "2f9e44", "no-answered": "f0a202", "busy": "e8590c", "not-available": "7048e8",
-        "voicemail": "1c7ed6", "cancel": "0c8599", "failed": "e03131", "invalid-number": "868e96",
-        "phone-block": "495057", "congestion": "c2255c"}  # fmt: skip
+BARS = {
+    "answered": "2f9e44",
+    "no-answered": "f0a202",
+    "busy": "e8590c",
+    "not-available": "7048e8",
+    "voicemail": "1c7ed6",
+    "cancel": "0c8599",
+    "failed": "e03131",
+    "invalid-number": "868e96",
+    "phone-block": "495057",
+    "congestion": "c2255c",
+}
 BAR_H, BAR_PITCH = 18, 28
 BANNER, LIVE_DOT = "b42318", "12b76a"
 
@@ -271,11 +413,25 @@ def run_chromium(binary: str, tmp: Path, *args: str, timeout: float = 20) -> tup
     (exit code or None on timeout, stdout, stderr)."""
     home = tmp / "home"
     home.mkdir(parents=True, exist_ok=True)
-    argv = [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-            "--disable-extensions", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--disable-dev-shm-usage", "--mute-audio", "--hide-scrollbars",
-            "--force-device-scale-factor=1", "--force-color-profile=srgb", f"--user-data-dir={tmp / 'profile'}",
-            *args]  # fmt: skip
+    argv = [
+        binary,
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--mute-audio",
+        "--hide-scrollbars",
+        "--force-device-scale-factor=1",
+        "--force-color-profile=srgb",
+        f"--user-data-dir={tmp / 'profile'}",
+        *args,
+    ]
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8", "TZ": "UTC"}
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
     code: int | None = None
@@ -299,8 +455,9 @@ def chromium(tmp_path_factory) -> str:
     binary = shutil.which("chromium")
     if binary is None:
         pytest.skip("Debian's chromium is not installed (scripts/bootstrap installs it with apt-get as root)")
-    code, out, err = run_chromium(binary, tmp_path_factory.mktemp("chromium-probe"), "--dump-dom",
-                                  "data:text/html,<p id=probe>rendered</p>")  # fmt: skip
+    code, out, err = run_chromium(
+        binary, tmp_path_factory.mktemp("chromium-probe"), "--dump-dom", "data:text/html,<p id=probe>rendered</p>"
+    )
     if code != 0 or "rendered" not in out:
         pytest.skip(f"chromium is installed but cannot render a page here (exit {code}): {err.strip()[-500:]}")
     return binary
@@ -309,8 +466,15 @@ def chromium(tmp_path_factory) -> str:
 def browse(binary: str, url: str, tmp: Path, budget_ms: int = 4000) -> tuple[str, Path]:
     """``url`` rendered for ``budget_ms`` of virtual time (fetches complete within it): its DOM and a screenshot."""
     shot = tmp / "live.png"
-    code, out, err = run_chromium(binary, tmp, f"--window-size={WIDTH},{HEIGHT}", f"--virtual-time-budget={budget_ms}",
-                                  f"--screenshot={shot}", "--dump-dom", url)  # fmt: skip
+    code, out, err = run_chromium(
+        binary,
+        tmp,
+        f"--window-size={WIDTH},{HEIGHT}",
+        f"--virtual-time-budget={budget_ms}",
+        f"--screenshot={shot}",
+        "--dump-dom",
+        url,
+    )
     assert code == 0 and "</html>" in out, f"chromium failed (exit {code}): {err[-2000:]}"
     assert shot.exists(), f"no screenshot: {err[-2000:]}"
     return out, shot
@@ -443,8 +607,17 @@ def test_the_page_shows_the_apis_numbers_in_a_real_browser(world, api, chromium,
     assert dom.value("updated-at") == str(NOW_MS)
     assert dom.text("updated-at") == "updated 07:30:05"  # NOW in the browser's time zone (TZ=UTC)
     t = snap["totals"]
-    for name in ("campaigns", "in_flight", "concurrent_call", "cps_10s", "cps_60s", "recalls", "recalls_due", "fresh",
-                 "hopper"):  # fmt: skip
+    for name in (
+        "campaigns",
+        "in_flight",
+        "concurrent_call",
+        "cps_10s",
+        "cps_60s",
+        "recalls",
+        "recalls_due",
+        "fresh",
+        "hopper",
+    ):
         shown(dom, f"total-{name}", t[name])
     shown(dom, "total-today-total_calls", t["today"]["total_calls"])
     shown(dom, "total-today-answered", t["today"]["status"]["answered"])
@@ -499,8 +672,9 @@ def test_the_page_shows_the_apis_numbers_in_a_real_browser(world, api, chromium,
         assert box2[1] - box1[1] == BAR_PITCH * (order.index(rs2) - order.index(rs1)), (rs1, rs2)
 
 
-def test_the_page_asks_for_a_token_and_says_so_when_it_is_wrong_or_the_api_fails(world, api, chromium, tmp_path,
-                                                                                  monkeypatch):  # fmt: skip
+def test_the_page_asks_for_a_token_and_says_so_when_it_is_wrong_or_the_api_fails(
+    world, api, chromium, tmp_path, monkeypatch
+):
     real, answers = live.snapshot, []
 
     def counted(svc):
@@ -538,8 +712,10 @@ def test_the_page_asks_for_a_token_and_says_so_when_it_is_wrong_or_the_api_fails
     assert len(answers) >= 2
     dom = Dom(html)
     assert dom.text("state") == "offline" and re.search(r'<body class="stale"', html)
-    error = ("No live data: the API answered HTTP 503: storage unavailable; retry later. "
-             "The numbers below are from 07:30:05. Retrying every 2 s.")  # fmt: skip
+    error = (
+        "No live data: the API answered HTTP 503: storage unavailable; retry later. "
+        "The numbers below are from 07:30:05. Retrying every 2 s."
+    )
     assert dom.text("error") == error
     assert dom.found["login"]["attrs"].get("class", "") == ""  # the token was fine: no form
     assert dom.text("total-in_flight") == "1" and dom.text("total-fresh") == "21"  # the last numbers stay

@@ -36,8 +36,13 @@ def test_metrics_count_attempts_outcomes_and_queues(store, simswitch, tmp_path):
         camp = audio_campaign(store, concurrent_call=10, recall_times=1, schedule_recall_duration=60)
         leads(store, camp, 40)
         engine.wake(camp.campaign_uuid)
-        wait_until(lambda: campaign_settled(store, camp.campaign_uuid) and store.reports.queue_sizes(
-            camp.campaign_uuid)["fresh"] == 0, timeout=20)  # fmt: skip
+        wait_until(
+            lambda: (
+                campaign_settled(store, camp.campaign_uuid)
+                and store.reports.queue_sizes(camp.campaign_uuid)["fresh"] == 0
+            ),
+            timeout=20,
+        )
         engine.flush()
         res = client.simulate_get("/metrics", headers=AUTH)
         assert res.status_code == 200 and res.headers["content-type"].startswith("text/plain; version=0.0.4")
@@ -69,8 +74,11 @@ def test_metrics_show_calls_in_flight_per_campaign_and_node(store, simswitch, tm
         m = samples(client.simulate_get("/metrics", headers=AUTH).text)
         assert total(m, "autocall_calls_in_flight", campaign=camp.campaign_uuid, node="fs1") == 3
         assert total(m, "autocall_slots_taken", campaign=camp.campaign_uuid) == 3
-        assert total(m, "autocall_fresh_leads", campaign=camp.campaign_uuid) + total(
-            m, "autocall_hopper_depth", campaign=camp.campaign_uuid) == 2  # fmt: skip
+        assert (
+            total(m, "autocall_fresh_leads", campaign=camp.campaign_uuid)
+            + total(m, "autocall_hopper_depth", campaign=camp.campaign_uuid)
+            == 2
+        )
     finally:
         engine.stop(drain_timeout=0)
 

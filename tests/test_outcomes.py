@@ -44,16 +44,28 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "outcomes.md"
 REGENERATE = "regenerate with: python -m dialer.outcomes.table --update docs/outcomes.md"
 
-ANSWERED, BUSY, FAILED, NO_ANSWERED = (RecallStatus.ANSWERED, RecallStatus.BUSY, RecallStatus.FAILED,
-                                       RecallStatus.NO_ANSWERED)  # fmt: skip
+ANSWERED, BUSY, FAILED, NO_ANSWERED = (
+    RecallStatus.ANSWERED,
+    RecallStatus.BUSY,
+    RecallStatus.FAILED,
+    RecallStatus.NO_ANSWERED,
+)
 NOT_AVAILABLE, VOICEMAIL, INVALID, BLOCK, CONGESTION, CANCEL = (
-    RecallStatus.NOT_AVAILABLE, RecallStatus.VOICEMAIL, RecallStatus.INVALID_NUMBER, RecallStatus.PHONE_BLOCK,
-    RecallStatus.CONGESTION, RecallStatus.CANCEL,
-)  # fmt: skip
+    RecallStatus.NOT_AVAILABLE,
+    RecallStatus.VOICEMAIL,
+    RecallStatus.INVALID_NUMBER,
+    RecallStatus.PHONE_BLOCK,
+    RecallStatus.CONGESTION,
+    RecallStatus.CANCEL,
+)
 K_ANSWERED, K_BUSY, K_NOT_AVAILABLE, K_NO_ANSWER, K_CANCEL, K_FAILED = (
-    ReportKey.ANSWERED, ReportKey.BUSY, ReportKey.NOT_AVAILABLE, ReportKey.NO_ANSWER, ReportKey.CANCEL,
+    ReportKey.ANSWERED,
+    ReportKey.BUSY,
+    ReportKey.NOT_AVAILABLE,
+    ReportKey.NO_ANSWER,
+    ReportKey.CANCEL,
     ReportKey.FAILED,
-)  # fmt: skip
+)
 
 # The spec: cause → (recall_status, report key) of an UNANSWERED attempt, and its Q.850 number.
 EXPECTED: dict[str, tuple[int, RecallStatus, ReportKey]] = {
@@ -357,8 +369,9 @@ def test_our_own_cancel_is_cancel_in_both_the_report_key_and_the_recall_status(c
 
 
 def test_a_far_end_answer_that_beat_our_cancel_wins():
-    outcome = classify(cause="USER_BUSY", answered=False, sip_status="486", disposition="recv_refuse",
-                       cancelled_by_us=True)  # fmt: skip
+    outcome = classify(
+        cause="USER_BUSY", answered=False, sip_status="486", disposition="recv_refuse", cancelled_by_us=True
+    )
     assert pair(outcome) == (BUSY, K_BUSY)
     outcome = classify(cause="NORMAL_CLEARING", answered=False, sip_status="404", cancelled_by_us=True)
     assert pair(outcome) == (INVALID, K_FAILED)
@@ -366,8 +379,9 @@ def test_a_far_end_answer_that_beat_our_cancel_wins():
 
 def test_cancelled_by_us_after_answer_is_answered():
     assert pair(classify(cause="NORMAL_CLEARING", answered=True, billsec=4, cancelled_by_us=True)) == (
-        ANSWERED, K_ANSWERED,
-    )  # fmt: skip
+        ANSWERED,
+        K_ANSWERED,
+    )
 
 
 def test_a_cancel_from_our_side_that_the_engine_did_not_send_is_still_a_cancel():
@@ -414,8 +428,13 @@ def test_a_successful_job_body_is_not_an_error():
 
 def test_the_channel_cause_wins_over_the_job_cause():
     # serial a|b with one global origination_uuid: the job blames the second (never created) leg
-    outcome = classify(cause="USER_BUSY", answered=False, sip_status="486", disposition="recv_refuse",
-                       job_error="-ERR DESTINATION_OUT_OF_ORDER\n")  # fmt: skip
+    outcome = classify(
+        cause="USER_BUSY",
+        answered=False,
+        sip_status="486",
+        disposition="recv_refuse",
+        job_error="-ERR DESTINATION_OUT_OF_ORDER\n",
+    )
     assert pair(outcome) == (BUSY, K_BUSY)
 
 
@@ -479,9 +498,23 @@ def test_every_cause_has_a_vbot_status_from_the_seed(cause):
 
 
 # The call-history dispositions seed 003 lists.
-SEED_DISPOSITIONS = {"MORE", "MISSCALL", "ANSWER", "BUSY", "NOANSWER", "CANCEL", "SOMEONEANSWERED", "LOGOUT",
-                     "INCALL", "CONGESTION", "CHANUNAVAIL", "DONTCALL", "TORTURE", "INVALIDARGS",
-                     "NORMAL_CLEARING"}  # fmt: skip
+SEED_DISPOSITIONS = {
+    "MORE",
+    "MISSCALL",
+    "ANSWER",
+    "BUSY",
+    "NOANSWER",
+    "CANCEL",
+    "SOMEONEANSWERED",
+    "LOGOUT",
+    "INCALL",
+    "CONGESTION",
+    "CHANUNAVAIL",
+    "DONTCALL",
+    "TORTURE",
+    "INVALIDARGS",
+    "NORMAL_CLEARING",
+}
 
 
 @pytest.mark.parametrize(
@@ -681,14 +714,16 @@ def test_the_vbot_table_names_every_cause_once():
     assert sorted(c for c in named if c in Q850) == sorted(Q850)
     for row in rows:
         key, status, code, disposition, when = [c.strip() for c in row.strip("|").split("|")]
-        assert ReportKey(key) and RecallStatus(status) and int(code.split()[0]) in {200, 2, 3, 4, 100, 101, 102,
-                                                                                      104, 106}  # fmt: skip
+        assert (
+            ReportKey(key) and RecallStatus(status) and int(code.split()[0]) in {200, 2, 3, 4, 100, 101, 102, 104, 106}
+        )
         assert disposition in SEED_DISPOSITIONS and when
 
 
 def test_the_module_prints_the_vbot_table():
-    run = subprocess.run([sys.executable, "-m", "dialer.outcomes.table", "--vbot"], capture_output=True, text=True,
-                         cwd=ROOT, check=True)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "dialer.outcomes.table", "--vbot"], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert run.stdout == vbot_table()
 
 
@@ -710,21 +745,34 @@ def test_splice_replaces_only_between_the_markers():
 
 
 def test_the_module_prints_the_table():
-    run = subprocess.run([sys.executable, "-m", "dialer.outcomes.table"], capture_output=True, text=True,
-                         cwd=ROOT, check=True)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "dialer.outcomes.table"], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert run.stdout == cause_table()
 
 
-@pytest.mark.parametrize(("listed", "recalled"), [
-    (["cancel"], True),
-    (["failed"], True),  # the seeds' lists know no cancel: such a call was failed, and is still recalled
-    (["busy", "no-answered"], False),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("listed", "recalled"),
+    [
+        (["cancel"], True),
+        (["failed"], True),  # the seeds' lists know no cancel: such a call was failed, and is still recalled
+        (["busy", "no-answered"], False),
+    ],
+)
 def test_a_counted_cancel_is_recalled_when_recall_status_names_cancel_or_failed(listed, recalled):
     from dialer.domain.models import Campaign
     from dialer.outcomes.recall import after_attempt
 
     camp = Campaign(campaign_name="c", recall_times=1, recall_status=listed)
-    step = after_attempt(camp, attempts_before=0, first_attempt_ms=0, number_idx=0, numbers=1, status=CANCEL,
-                         start_ms=1_000, end_ms=2_000, call_uuid="call-1")  # fmt: skip
+    step = after_attempt(
+        camp,
+        attempts_before=0,
+        first_attempt_ms=0,
+        number_idx=0,
+        numbers=1,
+        status=CANCEL,
+        start_ms=1_000,
+        end_ms=2_000,
+        call_uuid="call-1",
+    )
     assert (step.requeue == "recalls") is recalled

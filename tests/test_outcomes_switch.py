@@ -35,11 +35,26 @@ def campaign(**fields) -> Campaign:
     return Campaign(**{**base, **fields})
 
 
-def cut(camp: Campaign, status: RecallStatus, *, answered: bool, attempts_before: int = 0, first: int = 0,
-        cuts_before: int = 0):  # fmt: skip
-    return after_switch_death(camp, attempts_before=attempts_before, first_attempt_ms=first, status=status,
-                              answered=answered, start_ms=1_000, end_ms=61_000, call_uuid="c1",
-                              cuts_before=cuts_before)  # fmt: skip
+def cut(
+    camp: Campaign,
+    status: RecallStatus,
+    *,
+    answered: bool,
+    attempts_before: int = 0,
+    first: int = 0,
+    cuts_before: int = 0,
+):
+    return after_switch_death(
+        camp,
+        attempts_before=attempts_before,
+        first_attempt_ms=first,
+        status=status,
+        answered=answered,
+        start_ms=1_000,
+        end_ms=61_000,
+        call_uuid="c1",
+        cuts_before=cuts_before,
+    )
 
 
 def test_a_call_cut_while_ringing_is_recalled_without_using_up_an_attempt():
@@ -55,8 +70,17 @@ def test_a_lead_cut_short_three_times_in_a_row_counts_the_third():
 
 
 def test_an_attempt_that_was_not_cut_resets_the_count():
-    step = after_attempt(campaign(), attempts_before=0, first_attempt_ms=0, number_idx=0, numbers=1,
-                         status=R.BUSY, start_ms=0, end_ms=1, call_uuid="c")  # fmt: skip
+    step = after_attempt(
+        campaign(),
+        attempts_before=0,
+        first_attempt_ms=0,
+        number_idx=0,
+        numbers=1,
+        status=R.BUSY,
+        start_ms=0,
+        end_ms=1,
+        call_uuid="c",
+    )
     assert step.lead_update["switch_cuts"] == 0
 
 
@@ -85,11 +109,23 @@ def attempt(cuts_before: int, cause: str = "SYSTEM_SHUTDOWN"):
     from dialer.store.records import Claim
 
     camp = campaign()
-    claim = Claim(camp.campaign_uuid, "lead-1", "call-1", "viettel", 0, ["0980000001"], {}, 1, 1_000, "ext-1",
-                  switch_cuts=cuts_before)  # fmt: skip
+    claim = Claim(
+        camp.campaign_uuid,
+        "lead-1",
+        "call-1",
+        "viettel",
+        0,
+        ["0980000001"],
+        {},
+        1,
+        1_000,
+        "ext-1",
+        switch_cuts=cuts_before,
+    )
     node = Node(NodeConfig("fs1", "127.0.0.1", 8021, "x"), on_event=lambda n, e: None)
-    att = InFlight(claim, camp, node, "job-1", ["call-1"], ["0980000001"], 2_000, job_ok=False,
-                   job_text=f"-ERR {cause}")  # fmt: skip
+    att = InFlight(
+        claim, camp, node, "job-1", ["call-1"], ["0980000001"], 2_000, job_ok=False, job_text=f"-ERR {cause}"
+    )
     att.hangups["call-1"] = {"Hangup-Cause": cause, "variable_sip_hangup_disposition": "send_cancel"}
     return att
 

@@ -38,8 +38,7 @@ def test_every_redis_cli_recipe_runs_and_answers(redis_client, redis_server, sim
         script = script.replace("<engine id>", engine.engine_id).replace("$C:stats:2026112314", "$C:stats:x")
         script = script.replace("<id>", "1").replace("$CALL", lead["call"])
         port = redis_server["port"]
-        lines = [f'redis-cli() {{ command redis-cli -p {port} --no-raw "$@"; }}', "set -e",
-                 f"C={camp.campaign_uuid}"]  # fmt: skip
+        lines = [f'redis-cli() {{ command redis-cli -p {port} --no-raw "$@"; }}', "set -e", f"C={camp.campaign_uuid}"]
         run = subprocess.run(["bash", "-c", "\n".join([*lines, script])], capture_output=True, text=True, timeout=30)
         assert run.returncode == 0, run.stderr
         assert "(error)" not in run.stdout and not run.stderr, (run.stdout[-2000:], run.stderr)

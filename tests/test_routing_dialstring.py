@@ -317,13 +317,25 @@ U2 = "881f20fe-a851-4391-a5b9-d12dda6e2f45"
 U3 = "a3762636-9063-4106-a65e-727223c067d9"
 
 
-def leg(uuid: str = U1, number: str = "0982596021", *, gateway: str = "viettel_1", caller_id: str = "02471001234",
-        **variables: str) -> Leg:  # fmt: skip
+def leg(
+    uuid: str = U1,
+    number: str = "0982596021",
+    *,
+    gateway: str = "viettel_1",
+    caller_id: str = "02471001234",
+    **variables: str,
+) -> Leg:
     return Leg(uuid=uuid, gateway=gateway, number=number, caller_id=caller_id, variables=variables)
 
 
-def build(legs: list[Leg], mode: ModeCall = ModeCall.SERIAL, *, timeout: int = 30,
-          global_vars: dict[str, str] | None = None, destination: str = "&park()") -> str:  # fmt: skip
+def build(
+    legs: list[Leg],
+    mode: ModeCall = ModeCall.SERIAL,
+    *,
+    timeout: int = 30,
+    global_vars: dict[str, str] | None = None,
+    destination: str = "&park()",
+) -> str:
     return build_originate(legs, mode, timeout=timeout, global_vars=global_vars or {}, destination=destination)
 
 

@@ -35,8 +35,13 @@ def test_no_error_and_no_repr_shows_a_password():
     with pytest.raises(ValidationError) as bad:
         Settings(freeswitch="esl://:hunter2-secret@fs1:8021,ftp://:hunter2-secret@fs2")
     assert "hunter2-secret" not in str(bad.value)
-    settings = Settings(freeswitch="esl://:hunter2-secret@fs1:8021", redis_url="redis://:redis-secret@r:6379/0",
-                        api_tokens="token-secret", webhook_secret="hook-secret", tts_key="tts-secret")  # fmt: skip
+    settings = Settings(
+        freeswitch="esl://:hunter2-secret@fs1:8021",
+        redis_url="redis://:redis-secret@r:6379/0",
+        api_tokens="token-secret",
+        webhook_secret="hook-secret",
+        tts_key="tts-secret",
+    )
     shown = repr(settings) + str(settings)
     for secret in ("hunter2-secret", "redis-secret", "token-secret", "hook-secret", "tts-secret"):
         assert secret not in shown
@@ -50,8 +55,9 @@ def test_urls_and_request_lines_are_redacted():
     assert redact_url("esl://:a@h1:8021,esl://:b@h2:8021") == "esl://:***@h1:8021,esl://:***@h2:8021"
     uuid = "0f8e2a3c-1111-4222-8333-944455556666"
     line = f'"GET /v1/autocall/report?campaign_uuid={uuid}&limit=10&token=t0k&start_date=2024-01-01 HTTP/1.1" 200'
-    assert redact_query(line) == (f'"GET /v1/autocall/report?campaign_uuid={uuid}&limit=10&token=***'
-                                  '&start_date=*** HTTP/1.1" 200')  # fmt: skip
+    assert redact_query(line) == (
+        f'"GET /v1/autocall/report?campaign_uuid={uuid}&limit=10&token=***&start_date=*** HTTP/1.1" 200'
+    )
     assert redact_query("password=abc secret_key=def") == "password=*** secret_key=***"
 
 

@@ -47,8 +47,10 @@ def scenario(**rule) -> Scenario:
 
 def test_a_client_chosen_job_uuid_is_honoured(simswitch):
     client = login(simswitch(scenario(sip=486)))
-    reply = client.command("bgapi originate {origination_uuid=00000000-0000-4000-8000-0000000000aa}"
-                           "sofia/gateway/gw1/0913000000 &park()\nJob-UUID: my-job-1")  # fmt: skip
+    reply = client.command(
+        "bgapi originate {origination_uuid=00000000-0000-4000-8000-0000000000aa}"
+        "sofia/gateway/gw1/0913000000 &park()\nJob-UUID: my-job-1"
+    )
     assert reply.headers["Reply-Text"] == "+OK Job-UUID: my-job-1"
     job = client.wait_event("BACKGROUND_JOB")
     assert job.get("Job-UUID") == "my-job-1"
@@ -100,13 +102,19 @@ def test_dtmf_digits_arrive_after_answer(simswitch):
 
 
 def test_an_answering_machine_beeps_once_avmd_runs(simswitch):
-    server = simswitch(Scenario.model_validate({
-        "rules": [{"match": ".", "answer": {"talk": 10, "beep": True}}],
-        "dialplan": {"autocall": [{"app": "avmd_start"}, {"app": "park"}]},
-    }))  # fmt: skip
+    server = simswitch(
+        Scenario.model_validate(
+            {
+                "rules": [{"match": ".", "answer": {"talk": 10, "beep": True}}],
+                "dialplan": {"autocall": [{"app": "avmd_start"}, {"app": "park"}]},
+            }
+        )
+    )
     client = login(server, "CHANNEL_HANGUP_COMPLETE CUSTOM avmd::beep")
-    client.command("bgapi originate {origination_uuid=00000000-0000-4000-8000-0000000000bb}"
-                   "sofia/gateway/gw1/0917000000 autocall XML autocall")  # fmt: skip
+    client.command(
+        "bgapi originate {origination_uuid=00000000-0000-4000-8000-0000000000bb}"
+        "sofia/gateway/gw1/0917000000 autocall XML autocall"
+    )
     beep = client.wait_event("CUSTOM")
     assert beep.get("Event-Subclass") == "avmd::beep"
     assert beep.get("Beep-Status") == "DETECTED"
@@ -198,14 +206,24 @@ def test_an_unknown_api_command_is_not_found(simswitch):
 
 
 def test_a_dialplan_extension_runs_the_scenarios_context(simswitch):
-    server = simswitch(Scenario.model_validate({
-        "rules": [{"match": ".", "answer": {"hangup": "local"}}],
-        "dialplan": {"autocall": [{"app": "playback", "data": "tone_stream://%(1000,0,440);loops=2"},
-                                  {"app": "hangup", "data": "NORMAL_CLEARING"}]},
-    }))  # fmt: skip
+    server = simswitch(
+        Scenario.model_validate(
+            {
+                "rules": [{"match": ".", "answer": {"hangup": "local"}}],
+                "dialplan": {
+                    "autocall": [
+                        {"app": "playback", "data": "tone_stream://%(1000,0,440);loops=2"},
+                        {"app": "hangup", "data": "NORMAL_CLEARING"},
+                    ]
+                },
+            }
+        )
+    )
     client = login(server)
-    client.command("bgapi originate {origination_uuid=00000000-0000-4000-8000-0000000004aa}"
-                   "sofia/gateway/gw1/0914000000 autocall XML autocall")  # fmt: skip
+    client.command(
+        "bgapi originate {origination_uuid=00000000-0000-4000-8000-0000000004aa}"
+        "sofia/gateway/gw1/0914000000 autocall XML autocall"
+    )
     hc = client.wait_event("CHANNEL_HANGUP_COMPLETE")
     assert [e.get("Application") for e in client.events() if e.name == "CHANNEL_EXECUTE"] == ["playback", "hangup"]
     assert_span(hc, "bill", 2)
@@ -237,9 +255,24 @@ def test_the_cli_serves_and_writes_its_stats_file(tmp_path):
     stats = tmp_path / "stats.json"
     scen = tmp_path / "s.yaml"
     scen.write_text('rules:\n  - match: "^(0|84)913"\n    sip: 486\n')
-    proc = subprocess.Popen([sys.executable, "-m", "dialer.cli", "simswitch", "--listen", f"127.0.0.1:{port}",
-                             "--password", "s3cret", "--scenario", str(scen), "--time-scale", "0.01",
-                             "--stats-file", str(stats)])  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dialer.cli",
+            "simswitch",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--password",
+            "s3cret",
+            "--scenario",
+            str(scen),
+            "--time-scale",
+            "0.01",
+            "--stats-file",
+            str(stats),
+        ]
+    )
     try:
         with gevent.Timeout(10):
             while True:

@@ -100,8 +100,12 @@ def test_the_loader_keeps_each_contexts_first_extension(tmp_path):
       </context>
       <context name="b"/>
     </include>""")
-    assert load_dialplan_xml(path) == {"a": [DialplanApp(app="answer", field="destination_number", expression="^1$"),
-                                             DialplanApp(app="sleep", data="500")]}  # fmt: skip
+    assert load_dialplan_xml(path) == {
+        "a": [
+            DialplanApp(app="answer", field="destination_number", expression="^1$"),
+            DialplanApp(app="sleep", data="500"),
+        ]
+    }
 
 
 def test_an_extension_whose_destination_does_not_match_finds_no_route():
@@ -139,8 +143,14 @@ def test_an_engine_call_runs_the_shipped_dialplan_for_the_wavs_length(simswitch,
     hc = client.wait_event("CHANNEL_HANGUP_COMPLETE")
     wall = time.monotonic() - started
     # An application run without data has no Application-Data header (batch2 captures).
-    assert executed(client) == [("sched_hangup", "+600 ALLOTTED_TIMEOUT"), ("answer", None), ("avmd_start", None),
-                                ("playback", wav), ("avmd_stop", None), ("hangup", "NORMAL_CLEARING")]  # fmt: skip
+    assert executed(client) == [
+        ("sched_hangup", "+600 ALLOTTED_TIMEOUT"),
+        ("answer", None),
+        ("avmd_start", None),
+        ("playback", wav),
+        ("avmd_stop", None),
+        ("hangup", "NORMAL_CLEARING"),
+    ]
     start = client.wait_event("PLAYBACK_START")
     assert start.get("Playback-File-Path") == wav
     assert start.get("variable_current_application_data") == wav
@@ -164,13 +174,22 @@ def test_a_file_the_simulator_cannot_read_plays_for_playback_seconds(simswitch, 
 
 
 def test_app_data_expands_channel_variables_and_unknown_ones_to_nothing(simswitch, tmp_path):
-    scen = Scenario.model_validate({
-        "rules": [{"match": ".", "answer": {"hangup": "local"}}],
-        "dialplan": {"t": [{"app": "set", "data": "greeting=hello"},
-                           {"app": "log", "data": "${greeting}|${autocall_file}|${origination_caller_id_number}"
-                                                  "|${nope}|${destination_number}|${uuid}"},
-                           {"app": "hangup", "data": "${hangup_cause_to_use}"}]},
-    })  # fmt: skip
+    scen = Scenario.model_validate(
+        {
+            "rules": [{"match": ".", "answer": {"hangup": "local"}}],
+            "dialplan": {
+                "t": [
+                    {"app": "set", "data": "greeting=hello"},
+                    {
+                        "app": "log",
+                        "data": "${greeting}|${autocall_file}|${origination_caller_id_number}"
+                        "|${nope}|${destination_number}|${uuid}",
+                    },
+                    {"app": "hangup", "data": "${hangup_cause_to_use}"},
+                ]
+            },
+        }
+    )
     client = login(simswitch(scen))
     engine_originate(client, "/audio/m.wav", dest="t XML t")
     hc = client.wait_event("CHANNEL_HANGUP_COMPLETE")
@@ -190,8 +209,11 @@ def test_an_answering_machine_beeps_during_the_message(simswitch, tmp_path):
 def test_no_beep_once_avmd_is_stopped(simswitch, tmp_path):
     wav = write_wav(tmp_path / "msg.wav", 3.0)
     scen = answering(beep=True)
-    scen.dialplan["autocall"] = [DialplanApp(app="avmd_start"), DialplanApp(app="avmd_stop"),
-                                 DialplanApp(app="playback", data="${autocall_file}")]  # fmt: skip
+    scen.dialplan["autocall"] = [
+        DialplanApp(app="avmd_start"),
+        DialplanApp(app="avmd_stop"),
+        DialplanApp(app="playback", data="${autocall_file}"),
+    ]
     client = login(simswitch(scen), "CHANNEL_HANGUP_COMPLETE CUSTOM avmd::beep")
     engine_originate(client, wav)
     client.wait_event("CHANNEL_HANGUP_COMPLETE")
@@ -203,12 +225,28 @@ def test_no_beep_once_avmd_is_stopped(simswitch, tmp_path):
 
 def test_the_cli_runs_a_dialplan_file(tmp_path):
     dialplan = tmp_path / "mine.xml"
-    dialplan.write_text('<include><context name="autocall"><extension name="x"><condition>'
-                        '<action application="hangup" data="CALL_REJECTED"/>'
-                        "</condition></extension></context></include>")  # fmt: skip
+    dialplan.write_text(
+        '<include><context name="autocall"><extension name="x"><condition>'
+        '<action application="hangup" data="CALL_REJECTED"/>'
+        "</condition></extension></context></include>"
+    )
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "dialer.cli", "simswitch", "--listen", f"127.0.0.1:{port}",
-                             "--password", "ClueCon", "--time-scale", "0.01", "--dialplan", str(dialplan)])  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dialer.cli",
+            "simswitch",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--password",
+            "ClueCon",
+            "--time-scale",
+            "0.01",
+            "--dialplan",
+            str(dialplan),
+        ]
+    )
     try:
         with gevent.Timeout(10):
             while True:
@@ -234,8 +272,22 @@ def test_the_cli_runs_a_dialplan_file(tmp_path):
 def test_the_cli_refuses_a_bad_dialplan_file(tmp_path, text):
     dialplan = tmp_path / "bad.xml"
     dialplan.write_text(text)
-    done = subprocess.run([sys.executable, "-m", "dialer.cli", "simswitch", "--listen", f"127.0.0.1:{free_port()}",
-                           "--password", "x", "--dialplan", str(dialplan)],
-                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dialer.cli",
+            "simswitch",
+            "--listen",
+            f"127.0.0.1:{free_port()}",
+            "--password",
+            "x",
+            "--dialplan",
+            str(dialplan),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 2
     assert "bad dialplan" in done.stderr

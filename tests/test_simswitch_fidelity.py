@@ -26,12 +26,29 @@ from tests.fidelity import (
 )
 
 CALL_SCENARIOS = [
-    "answer-remote-bye", "answer-uuid-kill", "busy-486", "notfound-404", "unavailable-480", "decline-603",
-    "service-unavailable-503", "ring-no-answer-timeout", "early-media-183-then-200", "serial-busy-then-answer",
-    "parallel-busy-and-answer", "serial-all-fail", "parallel-all-fail", "serial-busy-then-answer-global-uuid",
-    "parallel-busy-and-answer-global-uuid", "loopback-answer", "loopback-no-route", "bgapi-error-user-busy",
-    "bgapi-bad-profile", "api-originate-error-user-busy", "api-originate-bad-profile", "api-originate-bad-endpoint",
-]  # fmt: skip
+    "answer-remote-bye",
+    "answer-uuid-kill",
+    "busy-486",
+    "notfound-404",
+    "unavailable-480",
+    "decline-603",
+    "service-unavailable-503",
+    "ring-no-answer-timeout",
+    "early-media-183-then-200",
+    "serial-busy-then-answer",
+    "parallel-busy-and-answer",
+    "serial-all-fail",
+    "parallel-all-fail",
+    "serial-busy-then-answer-global-uuid",
+    "parallel-busy-and-answer-global-uuid",
+    "loopback-answer",
+    "loopback-no-route",
+    "bgapi-error-user-busy",
+    "bgapi-bad-profile",
+    "api-originate-error-user-busy",
+    "api-originate-bad-profile",
+    "api-originate-bad-endpoint",
+]
 
 
 def replay(server, stem: str, fmt: str) -> RawClient:
@@ -97,10 +114,16 @@ def test_causes_sip_statuses_and_job_results_match(simswitch, stem, fmt):
 
     def outcomes(events):
         return [
-            (e.get("Hangup-Cause"), e.get("variable_sip_term_status"), e.get("variable_sip_hangup_disposition"),
-             e.get("variable_proto_specific_hangup_cause"), e.get("variable_hangup_cause_q850"))
-            for e in events if e.name == "CHANNEL_HANGUP_COMPLETE"
-        ]  # fmt: skip
+            (
+                e.get("Hangup-Cause"),
+                e.get("variable_sip_term_status"),
+                e.get("variable_sip_hangup_disposition"),
+                e.get("variable_proto_specific_hangup_cause"),
+                e.get("variable_hangup_cause_q850"),
+            )
+            for e in events
+            if e.name == "CHANNEL_HANGUP_COMPLETE"
+        ]
 
     assert sorted(outcomes(sim), key=str) == sorted(outcomes(real), key=str)
     assert [e.body for e in sim if e.name == "BACKGROUND_JOB"] == [e.body for e in real if e.name == "BACKGROUND_JOB"]
@@ -129,9 +152,9 @@ def _observed_positions(stem: str) -> set[str]:
 
 @pytest.mark.parametrize("races", [False, True])
 @pytest.mark.parametrize(
-    "stem", ["busy-486", "notfound-404", "unavailable-480", "decline-603", "service-unavailable-503",
-             "ring-no-answer-timeout"],
-)  # fmt: skip
+    "stem",
+    ["busy-486", "notfound-404", "unavailable-480", "decline-603", "service-unavailable-503", "ring-no-answer-timeout"],
+)
 def test_a_failed_jobs_position_is_one_freeswitch_showed(simswitch, stem, races):
     seen = set()
     for seed in range(6):
@@ -148,8 +171,13 @@ def test_a_failed_jobs_position_is_one_freeswitch_showed(simswitch, stem, races)
 def test_api_misc_replies_are_freeswitchs(simswitch):
     client = replay(simswitch(), "api-misc", "plain")
     bodies = [m.body.decode() for m in client.messages if m.content_type == "api/response"]
-    real = [m.body.decode() for m in __import__("dialer.esl.protocol", fromlist=["x"]).StreamParser().feed(
-        (CAPTURES / "api-misc.plain.esl").read_bytes()) if m.content_type == "api/response"]  # fmt: skip
+    real = [
+        m.body.decode()
+        for m in __import__("dialer.esl.protocol", fromlist=["x"])
+        .StreamParser()
+        .feed((CAPTURES / "api-misc.plain.esl").read_bytes())
+        if m.content_type == "api/response"
+    ]
     assert bodies[0] == real[0]  # version
     assert bodies[1].split("\n")[1:3] == [*real[1].split("\n")[1:2], "0 session(s) since startup"]
     assert bodies[2:] == real[2:]

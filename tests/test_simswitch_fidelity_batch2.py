@@ -26,12 +26,16 @@ from tests.fidelity import IGNORED_HEADERS, assert_span, capture_commands, captu
 B2 = CAPTURES / "batch2"
 # The lab's far ends (batch2 README "Setup"): uas 200… answers after 0.2 s, 486… is busy;
 # farend 0979… rings and answers after 1 s, 0980… too.
-LAB = Scenario.model_validate({"rules": [
-    {"match": "^200", "ring": 0.2, "answer": {"hangup": "local"}},
-    {"match": "^486", "sip": 486},
-    {"match": "^09(79|80)", "ring": 1.0, "answer": {"talk": 30, "hangup": "remote"}},
-    {"match": "^0983", "no_answer": True},
-]})  # fmt: skip
+LAB = Scenario.model_validate(
+    {
+        "rules": [
+            {"match": "^200", "ring": 0.2, "answer": {"hangup": "local"}},
+            {"match": "^486", "sip": 486},
+            {"match": "^09(79|80)", "ring": 1.0, "answer": {"talk": 30, "hangup": "remote"}},
+            {"match": "^0983", "no_answer": True},
+        ]
+    }
+)
 
 
 class ManualClock:
@@ -161,8 +165,13 @@ def test_a_missing_context_or_extension_answers_then_hangs_up_no_route(simswitch
         assert keys(sim[u]) == keys(real[u])
         (rh,) = [e for e in real[u] if e.name == "CHANNEL_HANGUP_COMPLETE"]
         (sh,) = [e for e in sim[u] if e.name == "CHANNEL_HANGUP_COMPLETE"]
-        for name in ("Hangup-Cause", "variable_hangup_cause_q850", "variable_sip_hangup_disposition",
-                     "variable_last_app", "variable_playback_ms"):  # fmt: skip
+        for name in (
+            "Hangup-Cause",
+            "variable_hangup_cause_q850",
+            "variable_sip_hangup_disposition",
+            "variable_last_app",
+            "variable_playback_ms",
+        ):
             assert sh.get(name) == rh.get(name), name
         # Answered, then hung up at once: billsec 0 (1 if the two moments straddle a clock second).
         assert rh.get("variable_billsec") == "0"
@@ -197,8 +206,13 @@ def test_the_shutdown_steps_are_timed_as_captured(variant, timings):
     for row in captured_jobs(variant):
         sent = float(row["sent_rel_trigger"])
         step = phase(row)
-        window = {"answered": (-99, timings.stop), "ringing": (-99, timings.stop), "stopped": (0, timings.wait),
-                  "waiting": (timings.wait, timings.sofia), "gone": (timings.sofia, timings.close)}[step]  # fmt: skip
+        window = {
+            "answered": (-99, timings.stop),
+            "ringing": (-99, timings.stop),
+            "stopped": (0, timings.wait),
+            "waiting": (timings.wait, timings.sofia),
+            "gone": (timings.sofia, timings.close),
+        }[step]
         assert window[0] <= sent < window[1], (row, step)
         if step == "waiting":
             assert abs(float(row["result_rel_trigger"]) - timings.sofia) < 0.01
@@ -225,8 +239,10 @@ def test_originates_during_a_shutdown_get_freeswitchs_answers(simswitch, variant
             done += 1
         number = "0979000001" if step == "answered" else "0983000001"  # 0983…: rings until the shutdown
         job = f"job-{i}"
-        client.command(f"bgapi originate {{originate_timeout=20}}sofia/gateway/autocall-viettel/{number} "
-                       f"autocall XML autocall\nJob-UUID: {job}")  # fmt: skip
+        client.command(
+            f"bgapi originate {{originate_timeout=20}}sofia/gateway/autocall-viettel/{number} "
+            f"autocall XML autocall\nJob-UUID: {job}"
+        )
         if step == "answered":
             client.wait_event("BACKGROUND_JOB", Job_UUID=job)
         expected[job] = "+OK" if row["result"].startswith("+OK") else row["result"]
@@ -239,10 +255,16 @@ def test_originates_during_a_shutdown_get_freeswitchs_answers(simswitch, variant
     results = {e.get("Job-UUID"): e.body.strip() for e in client.events() if e.name == "BACKGROUND_JOB"}
     assert {job: ("+OK" if body.startswith("+OK") else body) for job, body in results.items()} == expected
     real = capture_events(B2 / f"shutdown-{variant}.dialer.plain.esl")
-    core = [(e.name, e.get("type"), e.get("name"), e.get("Event-Info")) for e in real
-            if e.name in ("SHUTDOWN", "MODULE_UNLOAD")]  # fmt: skip
-    sim = [(e.name, e.get("type"), e.get("name"), e.get("Event-Info")) for e in client.events()
-           if e.name in ("SHUTDOWN", "MODULE_UNLOAD")]  # fmt: skip
+    core = [
+        (e.name, e.get("type"), e.get("name"), e.get("Event-Info"))
+        for e in real
+        if e.name in ("SHUTDOWN", "MODULE_UNLOAD")
+    ]
+    sim = [
+        (e.name, e.get("type"), e.get("name"), e.get("Event-Info"))
+        for e in client.events()
+        if e.name in ("SHUTDOWN", "MODULE_UNLOAD")
+    ]
     assert sim == core
     notice = list(StreamParser().feed((B2 / f"shutdown-{variant}.dialer.plain.esl").read_bytes()))[-1]
     with gevent.Timeout(5):
@@ -263,8 +285,11 @@ def test_the_first_connection_to_a_restarted_freeswitch_is_answered_as_captured(
         if cmd.startswith("api sofia status gateway"):
             continue  # gateway tables are not simulated (docs/simswitch.md)
         client.command(cmd)
-    real = [m for m in StreamParser().feed((B2 / "restart-kill9.after.plain.esl").read_bytes())
-            if m.content_type == "api/response"]  # fmt: skip
+    real = [
+        m
+        for m in StreamParser().feed((B2 / "restart-kill9.after.plain.esl").read_bytes())
+        if m.content_type == "api/response"
+    ]
     real = [m.body.decode() for m in real if not m.body.startswith(b"=")]  # the gateway table
     sim = api_replies(client.messages)
     varying = re.compile(r"UP .*? microseconds|min idle cpu [0-9./]+")  # this process's own uptime and CPU

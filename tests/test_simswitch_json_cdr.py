@@ -95,8 +95,13 @@ def receiver():
         r.server.stop(timeout=0)
 
 
-SCENARIO = {"rules": [{"match": "^200", "ring": 0.2, "answer": {"talk": 600}}, {"match": "^486", "sip": 486},
-                      {"match": "^0979", "ring": 0.0, "answer": {"talk": 600, "hangup": "remote"}}]}  # fmt: skip
+SCENARIO = {
+    "rules": [
+        {"match": "^200", "ring": 0.2, "answer": {"talk": 600}},
+        {"match": "^486", "sip": 486},
+        {"match": "^0979", "ring": 0.0, "answer": {"talk": 600, "hangup": "remote"}},
+    ]
+}
 
 
 def settings(tmp_path: Path, **kw) -> JsonCdrSettings:
@@ -349,8 +354,7 @@ def test_retries_with_no_delay_wait_five_seconds_as_the_module_does():
 PROBE = "bgapi originate {{origination_uuid={u},autocall_cdr_probe=true}}null/autocall-cdr-probe &hangup()"
 
 
-def test_a_null_channel_answers_hangs_up_and_its_cdr_comes_after_those_queued_before_it(simswitch, receiver,
-                                                                                        tmp_path):  # fmt: skip
+def test_a_null_channel_answers_hangs_up_and_its_cdr_comes_after_those_queued_before_it(simswitch, receiver, tmp_path):
     rx = receiver(200)
     rx.gate = gevent.event.Event()  # the receiver holds the first POST: the others queue behind it
     server, client = start(simswitch, settings(tmp_path, url=rx.url, queue_capacity=10))

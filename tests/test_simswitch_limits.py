@@ -126,8 +126,12 @@ def test_a_paused_freeswitch_refuses_outbound_calls_with_no_channel(simswitch):
 def test_a_stock_configuration_without_the_autocall_context_answers_then_hangs_up_no_route(simswitch):
     # Real time: answered and hung up in the same instant bills 0 s; scaled, a scheduling delay of
     # a few ms would be simulated tenths of a second and could cross a whole second (billsec 1).
-    server = simswitch(Scenario.model_validate({"rules": [{"match": ".", "ring": 0.1, "answer": {"talk": 30}}],
-                                               "autocall_dialplan": False}), time_scale=1.0)  # fmt: skip
+    server = simswitch(
+        Scenario.model_validate(
+            {"rules": [{"match": ".", "ring": 0.1, "answer": {"talk": 30}}], "autocall_dialplan": False}
+        ),
+        time_scale=1.0,
+    )
     client = login(server)
     assert client.command("api xml_locate dialplan context name autocall").body == b"can't find anything\n"
     originate(client, "0913000000", app="autocall XML autocall")
@@ -139,8 +143,11 @@ def test_a_stock_configuration_without_the_autocall_context_answers_then_hangs_u
 
 
 def test_without_mod_avmd_the_dialplans_avmd_start_hangs_the_answered_call_up(simswitch):
-    server = simswitch(Scenario.model_validate({"rules": [{"match": ".", "ring": 0.1, "answer": {"talk": 30}}],
-                                               "missing_modules": ["mod_avmd"]}))  # fmt: skip
+    server = simswitch(
+        Scenario.model_validate(
+            {"rules": [{"match": ".", "ring": 0.1, "answer": {"talk": 30}}], "missing_modules": ["mod_avmd"]}
+        )
+    )
     client = login(server)
     assert client.command("api module_exists mod_avmd").body == b"false"
     originate(client, "0913000000", app="autocall XML autocall")

@@ -177,8 +177,20 @@ def test_the_cli_simulator_comes_back_after_fsctl_shutdown_as_a_new_freeswitch(t
     from tests.conftest import free_port
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "dialer.cli", "simswitch", "--listen", f"127.0.0.1:{port}",
-                             "--password", "s3cret", "--restart-after", "0.2"])  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dialer.cli",
+            "simswitch",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--password",
+            "s3cret",
+            "--restart-after",
+            "0.2",
+        ]
+    )
 
     def connect() -> RawClient:
         with gevent.Timeout(15):

@@ -21,8 +21,9 @@ def run_status(monkeypatch, capsys, redis_server, *args: str) -> str:
     return capsys.readouterr().out
 
 
-def test_status_shows_campaigns_engines_nodes_and_queues(redis_client, redis_server, simswitch, tmp_path,
-                                                          monkeypatch, capsys):  # fmt: skip
+def test_status_shows_campaigns_engines_nodes_and_queues(
+    redis_client, redis_server, simswitch, tmp_path, monkeypatch, capsys
+):
     store = Store(redis_client)
     server = simswitch(LONG, time_scale=1.0)
     engine = make_engine(store, server, tmp_path / "audio")
@@ -47,8 +48,9 @@ def test_status_shows_campaigns_engines_nodes_and_queues(redis_client, redis_ser
         engine.stop(drain_timeout=0)
 
 
-def test_status_shows_why_a_freeswitch_node_is_not_dialled(redis_client, redis_server, simswitch, tmp_path,
-                                                           monkeypatch, capsys):  # fmt: skip
+def test_status_shows_why_a_freeswitch_node_is_not_dialled(
+    redis_client, redis_server, simswitch, tmp_path, monkeypatch, capsys
+):
     store = Store(redis_client)
     engine = make_engine(store, simswitch(Scenario(autocall_dialplan=False)), tmp_path / "audio")
     try:
@@ -65,8 +67,9 @@ def test_status_with_nothing_says_so(redis_client, redis_server, monkeypatch, ca
     assert "no campaigns" in text and "no engine running" in text
 
 
-def test_status_shows_why_a_running_campaign_is_held(redis_client, redis_server, simswitch, tmp_path, monkeypatch,
-                                                     capsys):  # fmt: skip
+def test_status_shows_why_a_running_campaign_is_held(
+    redis_client, redis_server, simswitch, tmp_path, monkeypatch, capsys
+):
     from tests.factories import campaign
 
     store = Store(redis_client)

@@ -22,9 +22,19 @@ def claim(store: Store, camp, n: int, now_ms: int = 2_000):
 
 
 def finish(store: Store, c, *, end_ms: int = 3_000, requeue: str | None = None, due_ms: int = 0) -> list[str]:
-    f = Finish(c.campaign_uuid, c.lead_uuid, c.call_uuid, c.network, end_ms, "2026112309",
-               {"hangup_cause": "USER_BUSY", "report_key": "busy"}, {"attempts": c.attempts + 1},
-               requeue=requeue, due_ms=due_ms, stats={"total_calls": 1, "busy": 1})  # fmt: skip
+    f = Finish(
+        c.campaign_uuid,
+        c.lead_uuid,
+        c.call_uuid,
+        c.network,
+        end_ms,
+        "2026112309",
+        {"hangup_cause": "USER_BUSY", "report_key": "busy"},
+        {"attempts": c.attempts + 1},
+        requeue=requeue,
+        due_ms=due_ms,
+        stats={"total_calls": 1, "busy": 1},
+    )
     return store.calls.finish([f], end_ms)
 
 
@@ -228,8 +238,14 @@ def test_several_processes_never_exceed_the_cap_or_dial_a_lead_twice(store, redi
 
     camp = campaign(store, concurrent_call=4)
     leads(store, camp, 600)
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(redis_server["port"]), camp.campaign_uuid, "4"],
-                              stdout=subprocess.PIPE, text=True) for _ in range(4)]  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(redis_server["port"]), camp.campaign_uuid, "4"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     worst = [int(p.communicate(timeout=60)[0]) for p in procs]
     assert max(worst) <= 4
     calls = store.r.hvals(store.keys.stats(camp.campaign_uuid, "2026112309"))
@@ -240,8 +256,12 @@ def test_several_processes_never_exceed_the_cap_or_dial_a_lead_twice(store, redi
 def test_a_customer_imported_twice_is_queued_once(store):
     camp = campaign(store)
     (first,) = leads(store, camp, 1)
-    again = Lead(campaign_uuid=camp.campaign_uuid, external_id=first.external_id, numbers=["0980000009"],
-                 networks=[Network.VIETTEL])  # fmt: skip
+    again = Lead(
+        campaign_uuid=camp.campaign_uuid,
+        external_id=first.external_id,
+        numbers=["0980000009"],
+        networks=[Network.VIETTEL],
+    )
     assert store.leads.add([again], 1_000) == {0: first.lead_uuid}
     assert store.reports.queue_sizes(camp.campaign_uuid)["fresh"] == 1 and store.leads.get(again.lead_uuid) == {}
 
@@ -249,8 +269,17 @@ def test_a_customer_imported_twice_is_queued_once(store):
 def test_a_customer_already_on_the_do_not_call_list_is_never_dialled(store):
     camp = campaign(store)
     store.leads.add_dnc(camp.campaign_uuid, ["blocked"])
-    store.leads.add([Lead(campaign_uuid=camp.campaign_uuid, external_id="blocked", numbers=["0980000009"],
-                          networks=[Network.VIETTEL])], 1_000)  # fmt: skip
+    store.leads.add(
+        [
+            Lead(
+                campaign_uuid=camp.campaign_uuid,
+                external_id="blocked",
+                numbers=["0980000009"],
+                networks=[Network.VIETTEL],
+            )
+        ],
+        1_000,
+    )
     assert claim(store, camp, 1)[0] == []
 
 

@@ -66,8 +66,11 @@ J1_CDRS = sorted((CAPTURES / "J1-disk" / "log-dir").glob("*.cdr.json"))
 @pytest.mark.parametrize("path", J1_CDRS, ids=lambda p: p.name[:8])
 def test_a_cdr_reads_as_the_hangup_event_of_the_same_channel(path):
     """The CDR gives the engine exactly what CHANNEL_HANGUP_COMPLETE would have (same capture, same legs)."""
-    events = {e.get("Unique-ID"): e for e in capture_events(CAPTURES / "J1-disk" / "esl.json.esl")
-              if e.name == "CHANNEL_HANGUP_COMPLETE"}  # fmt: skip
+    events = {
+        e.get("Unique-ID"): e
+        for e in capture_events(CAPTURES / "J1-disk" / "esl.json.esl")
+        if e.name == "CHANNEL_HANGUP_COMPLETE"
+    }
     cdr = read(json.loads(path.read_text()))
     event = events[cdr.leg]
     expected = {k: event.get(k) for k in HANGUP_FIELDS if event.get(k) is not None and k != "Caller-Destination-Number"}
@@ -132,8 +135,13 @@ def test_a_cdr_of_a_call_already_recorded_changes_nothing(cdr_api, store, redis_
 def test_a_json_cdr_labelled_as_a_form_is_taken(cdr_api, in_flight):
     """mod_json_cdr with disable-100-continue drops its Content-Type: JSON goes out as a form (batch3)."""
     doc = cdr_of(BUSY, in_flight)
-    res = cdr_api("POST", f"/freeswitch/cdr?uuid={in_flight.call_uuid}", body=json.dumps(doc), auth=False,
-                  headers={"Content-Type": "application/x-www-form-urlencoded", **basic(SECRET)})  # fmt: skip
+    res = cdr_api(
+        "POST",
+        f"/freeswitch/cdr?uuid={in_flight.call_uuid}",
+        body=json.dumps(doc),
+        auth=False,
+        headers={"Content-Type": "application/x-www-form-urlencoded", **basic(SECRET)},
+    )
     assert res.status_code == 200 and res.json == {"kept": 1}
 
 
@@ -142,9 +150,18 @@ def test_a_form_encoded_cdr_is_taken_too(cdr_api, in_flight):
     assert res.status_code == 200 and res.json == {"kept": 1}
 
 
-@pytest.mark.parametrize("headers", [{}, basic("wrong"), basic(SECRET + "x"), {"Authorization": f"Bearer {TOKEN}"},
-                                     {"Authorization": "Basic !!!"}, basic(SECRET)["Authorization"].lower()],
-                         ids=["none", "wrong", "longer", "api-token", "garbage", "lowercased"])  # fmt: skip
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        basic("wrong"),
+        basic(SECRET + "x"),
+        {"Authorization": f"Bearer {TOKEN}"},
+        {"Authorization": "Basic !!!"},
+        basic(SECRET)["Authorization"].lower(),
+    ],
+    ids=["none", "wrong", "longer", "api-token", "garbage", "lowercased"],
+)
 def test_a_cdr_without_the_secret_is_refused_and_nothing_is_written(cdr_api, redis_client, in_flight, headers):
     headers = headers if isinstance(headers, dict) else {"Authorization": headers}
     before = snapshot(redis_client)

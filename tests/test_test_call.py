@@ -12,12 +12,21 @@ from simswitch import Scenario
 from tests.engine_fixtures import write_wav
 
 PASSWORD = "test-call-esl-password"
-SOFTPHONE = Scenario(rules=[{"match": "^1000$", "ring": 0.2, "answer": {"talk": 1.5, "dtmf": "5"}},
-                            {"match": "^1001$", "sip": 486}])  # fmt: skip
+SOFTPHONE = Scenario(
+    rules=[{"match": "^1000$", "ring": 0.2, "answer": {"talk": 1.5, "dtmf": "5"}}, {"match": "^1001$", "sip": 486}]
+)
 
 
-def ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, *args: str, scenario=SOFTPHONE,
-         caller_id: str = "02812345678") -> tuple[int, str]:
+def ring(
+    monkeypatch,
+    capsys,
+    simswitch,
+    tmp_path,
+    redis_server,
+    *args: str,
+    scenario=SOFTPHONE,
+    caller_id: str = "02812345678",
+) -> tuple[int, str]:
     server = simswitch(scenario, time_scale=1.0, password=PASSWORD)
     host, port = server.address
     for name in [n for n in list(__import__("os").environ) if n.startswith("AUTOCALL_") and n != "AUTOCALL_TEST"]:
@@ -35,11 +44,11 @@ def originate(server) -> str:
     return command
 
 
-def test_a_test_call_rings_the_directory_user_and_reports_the_answer(monkeypatch, capsys, simswitch, tmp_path,
-                                                                      redis_server, redis_client):  # fmt: skip
+def test_a_test_call_rings_the_directory_user_and_reports_the_answer(
+    monkeypatch, capsys, simswitch, tmp_path, redis_server, redis_client
+):
     write_wav(tmp_path / "audio" / "hello.wav", seconds=3)  # the softphone presses 5 after 1 s, hangs up at 1.5 s
-    code, out, server = ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, "1000", "--audio",
-                                  "hello.wav")  # fmt: skip
+    code, out, server = ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, "1000", "--audio", "hello.wav")
     assert code == 0, out
     assert "ringing user/1000 on fs1" in out and "answered after" in out and "DTMF pressed: 5" in out
     assert "ended: NORMAL_CLEARING" in out and "recall_status answered" in out
@@ -78,8 +87,12 @@ def test_the_time_spoken_is_the_campaigns_zone_not_the_servers(monkeypatch, sims
     host, port = server.address
     monkeypatch.setenv("TZ", "UTC")  # the server's own zone
     time.tzset()
-    settings = Settings(freeswitch=f"esl://:{PASSWORD}@{host}:{port}?name=fs1", audio_dir=str(tmp_path / "audio"),
-                        redis_url=redis_server["url"], default_caller_id="02812345678")  # fmt: skip
+    settings = Settings(
+        freeswitch=f"esl://:{PASSWORD}@{host}:{port}?name=fs1",
+        audio_dir=str(tmp_path / "audio"),
+        redis_url=redis_server["url"],
+        default_caller_id="02812345678",
+    )
     lines: list[str] = []
     try:
         code = run_test_call(settings, "1000", out=lines.append, clock=lambda: 1796195100.0)  # 07:05 UTC
@@ -95,22 +108,26 @@ def test_an_unknown_time_zone_is_refused(monkeypatch, capsys, simswitch, tmp_pat
     assert code == 2 and "unknown time zone 'Mars/Base'" in out and not server.received
 
 
-def test_a_freeswitch_without_the_autocall_context_is_reported_and_not_rung(monkeypatch, capsys, simswitch, tmp_path,
-                                                                              redis_server):  # fmt: skip
+def test_a_freeswitch_without_the_autocall_context_is_reported_and_not_rung(
+    monkeypatch, capsys, simswitch, tmp_path, redis_server
+):
     write_wav(tmp_path / "audio" / "hello.wav")
     stock = SOFTPHONE.model_copy(update={"autocall_dialplan": False, "dialplan": {}})
-    code, out, server = ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, "1000", "--audio", "hello.wav",
-                             scenario=stock)  # fmt: skip
+    code, out, server = ring(
+        monkeypatch, capsys, simswitch, tmp_path, redis_server, "1000", "--audio", "hello.wav", scenario=stock
+    )
     assert code == 1 and "is not ready: FreeSWITCH has no dialplan context 'autocall'" in out
     assert not [c for c in server.received if "originate" in c]
 
 
-def test_a_call_refused_before_it_reaches_freeswitch_is_reported_and_exits_1(monkeypatch, capsys, simswitch,
-                                                                               tmp_path, redis_server):  # fmt: skip
+def test_a_call_refused_before_it_reaches_freeswitch_is_reported_and_exits_1(
+    monkeypatch, capsys, simswitch, tmp_path, redis_server
+):
     """The engine's own dial() ends an attempt it cannot spell as an originate at once (here: a caller id
     that is not a number): test-call says so and exits 1 (it used to fail on the ended attempt)."""
     write_wav(tmp_path / "audio" / "hello.wav")
-    code, out, server = ring(monkeypatch, capsys, simswitch, tmp_path, redis_server, "1000", "--audio", "hello.wav",
-                             caller_id="0281234567|8")  # fmt: skip
+    code, out, server = ring(
+        monkeypatch, capsys, simswitch, tmp_path, redis_server, "1000", "--audio", "hello.wav", caller_id="0281234567|8"
+    )
     assert code == 1 and "not placed: AUTOCALL_" in out and "caller_id '0281234567|8' is invalid" in out, out
     assert not [c for c in server.received if "originate" in c]

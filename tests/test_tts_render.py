@@ -96,8 +96,7 @@ def tts_dialer(store, simswitch, tmp_path):
         template = Template(template_name="no", text=SEED_TEMPLATE)
         store.catalog.templates.put(template)
         camp = campaign(store, template_uuid=template.template_uuid, type_autocall=TypeAutocall.VOICE_TTS)
-        lead = Lead(campaign_uuid=camp.campaign_uuid, numbers=["0982596021"], networks=[Network.VIETTEL],
-                    fields=fields)  # fmt: skip
+        lead = Lead(campaign_uuid=camp.campaign_uuid, numbers=["0982596021"], networks=[Network.VIETTEL], fields=fields)
         store.leads.add([lead], 1_000)  # straight into the store: the import would refuse a missing field
         eng.wake(camp.campaign_uuid)
         wait_until(lambda: store.calls.get(lead.call_id).get("state") == "done", timeout=20)
@@ -122,8 +121,9 @@ def test_a_lead_missing_a_template_field_fails_with_the_reason_and_is_not_dialle
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dialer.cli", "tts", "render", *args], capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "dialer.cli", "tts", "render", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_cli_text_only_prints_the_exact_spoken_text(tmp_path):
@@ -131,14 +131,23 @@ def test_cli_text_only_prints_the_exact_spoken_text(tmp_path):
     out = run_cli("--template", str(tmp_path / "t.txt"), "--fields", json.dumps(FIELDS), "--text-only")
     assert out.returncode == 0 and out.stdout.strip() == (
         "Chào bạn Nguyễn Văn A vui lòng thanh toán khoản nợ mười triệu bốn trăm mười nghìn trước ngày "
-        "ba mươi tháng một năm hai không hai mươi mốt")  # fmt: skip
+        "ba mươi tháng một năm hai không hai mươi mốt"
+    )
 
 
 def test_cli_writes_a_wav_and_takes_fields_from_a_file(tmp_path):
     (tmp_path / "t.txt").write_text(SEED_TEMPLATE)
     (tmp_path / "f.json").write_text(json.dumps(FIELDS))
-    out = run_cli("--template", str(tmp_path / "t.txt"), "--fields", str(tmp_path / "f.json"), "--out",
-                  str(tmp_path / "out.wav"), "--rate", "16000")  # fmt: skip
+    out = run_cli(
+        "--template",
+        str(tmp_path / "t.txt"),
+        "--fields",
+        str(tmp_path / "f.json"),
+        "--out",
+        str(tmp_path / "out.wav"),
+        "--rate",
+        "16000",
+    )
     assert out.returncode == 0, out.stderr
     assert wav_info(tmp_path / "out.wav")[:3] == (16000, 1, 2)
 
@@ -166,8 +175,7 @@ def test_a_message_not_ready_within_a_third_of_the_lease_fails_instead_of_outliv
         template = Template(template_name="no", text=SEED_TEMPLATE)
         store.catalog.templates.put(template)
         camp = campaign(store, template_uuid=template.template_uuid, type_autocall=TypeAutocall.VOICE_TTS)
-        lead = Lead(campaign_uuid=camp.campaign_uuid, numbers=["0982596021"], networks=[Network.VIETTEL],
-                    fields=FIELDS)  # fmt: skip
+        lead = Lead(campaign_uuid=camp.campaign_uuid, numbers=["0982596021"], networks=[Network.VIETTEL], fields=FIELDS)
         store.leads.add([lead], 1_000)
         eng.wake(camp.campaign_uuid)
         wait_until(lambda: store.calls.get(lead.call_id).get("state") == "done", timeout=10)

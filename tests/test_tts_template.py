@@ -7,8 +7,10 @@ import pytest
 from tts.template import MAX_TEXT, MissingFields, TextRefused, placeholders, render
 
 SEED_TEMPLATE = "Chào bạn {{customer_name}} vui lòng thanh toán khoản nợ {{due_amount}} trước ngày {{due_date}}"
-SEED_SPOKEN = ("Chào bạn Nguyễn Văn A vui lòng thanh toán khoản nợ mười triệu bốn trăm mười nghìn trước ngày "
-               "ba mươi tháng một năm hai không hai mươi mốt")  # fmt: skip
+SEED_SPOKEN = (
+    "Chào bạn Nguyễn Văn A vui lòng thanh toán khoản nợ mười triệu bốn trăm mười nghìn trước ngày "
+    "ba mươi tháng một năm hai không hai mươi mốt"
+)
 
 
 def test_the_seeds_example_comes_out_exactly():
@@ -39,21 +41,24 @@ def test_line_breaks_and_runs_of_spaces_become_one_space():
     assert render("Chào\n  {{ten}}\n", {"ten": "An"}) == "Chào An"
 
 
-@pytest.mark.parametrize("text", [
-    "{{ ''.__class__.__mro__ }}",
-    "{{ ten.__class__ }}",
-    "{{ cycler.__init__.__globals__ }}",
-    "{{ ten|attr('upper') }}",
-    "{{ ten['x'] }}",
-    "{{ range(10) }}",
-    "{{ 7 * 7 }}",
-    "{% for x in ten %}{{ x }}{% endfor %}",
-    "{% raw %}{{ ten }}{% endraw %}",
-    "{{ lipsum() }}",
-    "{{ ten ~ ten }}",
-    "{{ self }}",
-    "{{" + "(" * 300 + "x" + ")" * 300 + "}}",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ ten.__class__ }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ ten|attr('upper') }}",
+        "{{ ten['x'] }}",
+        "{{ range(10) }}",
+        "{{ 7 * 7 }}",
+        "{% for x in ten %}{{ x }}{% endfor %}",
+        "{% raw %}{{ ten }}{% endraw %}",
+        "{{ lipsum() }}",
+        "{{ ten ~ ten }}",
+        "{{ self }}",
+        "{{" + "(" * 300 + "x" + ")" * 300 + "}}",
+    ],
+)
 def test_anything_but_plain_placeholders_is_refused(text):
     with pytest.raises(TextRefused):
         render(text, {"ten": "An", "x": 1})

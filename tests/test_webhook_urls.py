@@ -32,25 +32,36 @@ def create(api, **fields):
 
 # -- control characters -----------------------------------------------------------------------------
 @pytest.mark.parametrize("field", FIELDS)
-@pytest.mark.parametrize(("url", "found"), [
-    ("http://crm.example/cdr\r\nX-Injected: 1", "CR"), ("http://crm.example/cdr\nHost: evil", "LF"),
-    ("http://crm.example/c\x00dr", "NUL"), ("http://crm.example/c\tdr", "TAB"), ("http://crm.example/a b", "a space"),
-    ("http://crm.example/\x7f", "U+007F"), ("http://crm.example/\x85", "U+0085"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("url", "found"),
+    [
+        ("http://crm.example/cdr\r\nX-Injected: 1", "CR"),
+        ("http://crm.example/cdr\nHost: evil", "LF"),
+        ("http://crm.example/c\x00dr", "NUL"),
+        ("http://crm.example/c\tdr", "TAB"),
+        ("http://crm.example/a b", "a space"),
+        ("http://crm.example/\x7f", "U+007F"),
+        ("http://crm.example/\x85", "U+0085"),
+    ],
+)
 def test_a_url_with_a_control_character_is_refused_and_nothing_is_written(api, redis_client, field, url, found):
     before = snapshot(redis_client)
     res = create(api, **{field: url})
     assert res.status_code == 400
-    assert res.json == {"error": [{field: f"must not contain control characters or spaces (found {found}; "
-                                          "encode a space as %20)"}]}  # fmt: skip
+    assert res.json == {
+        "error": [{field: f"must not contain control characters or spaces (found {found}; encode a space as %20)"}]
+    }
     assert snapshot(redis_client) == before
 
 
 def test_a_put_with_a_crlf_url_is_refused_too(api, redis_client):
     uuid = create(api, callback_url="https://crm.example/cdr").json["campaign_uuid"]
     before = snapshot(redis_client)
-    res = api("PUT", f"/v3/campaign/{uuid}", json={"campaign_name": "nhac-no", "type": "autocall",
-                                                   "callback_url": "https://crm.example/cdr\r\nX: 1"})  # fmt: skip
+    res = api(
+        "PUT",
+        f"/v3/campaign/{uuid}",
+        json={"campaign_name": "nhac-no", "type": "autocall", "callback_url": "https://crm.example/cdr\r\nX: 1"},
+    )
     assert res.status_code == 400 and list(res.json["error"][0]) == ["callback_url"]
     assert snapshot(redis_client) == before
 
@@ -80,8 +91,9 @@ def test_a_literal_internal_address_is_refused_naming_the_setting(api, redis_cli
     res = create(api, callback_url=url, answer_callback_url=url)
     assert res.status_code == 400
     why = f"is a {kind} address ({address}); set {SETTING}=true to allow internal receivers"
-    assert res.json == {"error": [{"answer_callback_url": f"answer_callback_url {why}"},
-                                  {"callback_url": f"callback_url {why}"}]}  # fmt: skip
+    assert res.json == {
+        "error": [{"answer_callback_url": f"answer_callback_url {why}"}, {"callback_url": f"callback_url {why}"}]
+    }
     assert snapshot(redis_client) == before
 
 
@@ -91,8 +103,15 @@ def test_a_localhost_name_is_the_loopback(api, url):
     assert res.status_code == 400 and "names the loopback" in res.json["error"][0]["callback_url"]
 
 
-@pytest.mark.parametrize("url", ["https://crm.example.vn/cdr?token=x", "http://93.184.215.14/cdr",
-                                 "https://[2606:4700:4700::1111]/cdr", "http://10.crm.example/cdr"])  # fmt: skip
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://crm.example.vn/cdr?token=x",
+        "http://93.184.215.14/cdr",
+        "https://[2606:4700:4700::1111]/cdr",
+        "http://10.crm.example/cdr",
+    ],
+)
 def test_public_addresses_and_names_are_accepted(api, url):
     res = create(api, callback_url=url)
     assert res.status_code == 200, res.text
@@ -111,11 +130,15 @@ def test_a_campaign_keeps_its_internal_url_through_changes_to_other_fields(api, 
     services.webhook_allow_private = True
     uuid = create(api, callback_url="http://10.0.0.7/cdr").json["campaign_uuid"]
     services.webhook_allow_private = False
-    res = api("PUT", f"/v3/campaign/{uuid}", json={"campaign_name": "nhac-no", "type": "autocall",
-                                                   "concurrent_call": 3})  # fmt: skip
+    res = api(
+        "PUT", f"/v3/campaign/{uuid}", json={"campaign_name": "nhac-no", "type": "autocall", "concurrent_call": 3}
+    )
     assert res.status_code == 200, res.text
-    res = api("PUT", f"/v3/campaign/{uuid}", json={"campaign_name": "nhac-no", "type": "autocall",
-                                                   "callback_url": "http://10.0.0.8/cdr"})  # fmt: skip
+    res = api(
+        "PUT",
+        f"/v3/campaign/{uuid}",
+        json={"campaign_name": "nhac-no", "type": "autocall", "callback_url": "http://10.0.0.8/cdr"},
+    )
     assert res.status_code == 400
 
 
@@ -152,8 +175,10 @@ def test_a_name_resolving_to_a_private_address_is_a_failed_try_with_a_clear_log_
         assert got == []  # nothing reached the receiver
         data = store.webhook_queue.get(delivery)
         assert data["tries"] == "1" and store.r.zscore(store.keys.webhooks, delivery) == backoff_ms(1)
-        assert data["last_error"] == ("AddressRefused: crm.rebind.example resolves to 127.0.0.1 (loopback): "
-                                      f"not allowed for webhooks ({SETTING} is off)")  # fmt: skip
+        assert data["last_error"] == (
+            "AddressRefused: crm.rebind.example resolves to 127.0.0.1 (loopback): "
+            f"not allowed for webhooks ({SETTING} is off)"
+        )
         (line,) = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "autocall.webhooks"]
         assert line["msg"] == "webhook delivery refused" and line["level"] == "warning"
         assert line["error"] == data["last_error"] and line["campaign"] == "camp-1" and line["tries"] == 1
@@ -162,8 +187,7 @@ def test_a_name_resolving_to_a_private_address_is_a_failed_try_with_a_clear_log_
         assert got == [b'{"call_id": "c1"}'] and not store.r.exists(store.keys.webhook(delivery))
 
 
-def test_a_name_is_resolved_once_per_connection_and_the_address_checked_is_the_one_used(store, resolves,
-                                                                                          monkeypatch):  # fmt: skip
+def test_a_name_is_resolved_once_per_connection_and_the_address_checked_is_the_one_used(store, resolves, monkeypatch):
     """The sender resolves once and connects to an address it checked: a second lookup answering
     differently (DNS rebinding) cannot happen between the check and the connect."""
     lookups = []
@@ -188,14 +212,19 @@ def test_a_literal_internal_url_already_stored_is_refused_when_sent(store):
     (delivery,) = store.webhook_queue.claim(0, 1, 10)
     assert WebhookSender(store, clock=lambda: 0.0).deliver(delivery) is False
     assert store.webhook_queue.get(delivery)["last_error"] == (
-        "AddressRefused: 169.254.169.254 is a link-local address: "
-        f"not allowed for webhooks ({SETTING} is off)")  # fmt: skip
+        f"AddressRefused: 169.254.169.254 is a link-local address: not allowed for webhooks ({SETTING} is off)"
+    )
 
 
 # -- the classification itself ---------------------------------------------------------------------
 def test_only_globally_routable_unicast_is_allowed():
     assert address_problem("8.8.8.8") is None and address_problem("2001:4860:4860::8888") is None
     assert [address_problem(a) for a in ("127.0.0.2", "10.0.0.1", "fe80::1%eth0", "224.0.0.1", "240.0.0.1")] == [
-        "loopback", "private", "link-local", "multicast", "private"]  # fmt: skip
+        "loopback",
+        "private",
+        "link-local",
+        "multicast",
+        "private",
+    ]
     assert literal_address("crm.example") is None and literal_address("0177.0.0.1") == "127.0.0.1"
     assert host_problem("http://user:pw@8.8.8.8:80/x") is None and host_problem("http:///x") == "has no host"

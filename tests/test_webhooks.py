@@ -264,9 +264,13 @@ def test_a_backlog_for_a_receiver_at_its_cap_does_not_hide_the_deliveries_behind
 
 @pytest.mark.parametrize(
     ("url", "host"),
-    [("http://user:pw@Example.COM/cdr?x=1", "example.com:80"), ("https://h.example/", "h.example:443"),
-     ("http://127.0.0.1:8080/a", "127.0.0.1:8080"), ("https://[::1]:9/", "[::1]:9")],
-)  # fmt: skip
+    [
+        ("http://user:pw@Example.COM/cdr?x=1", "example.com:80"),
+        ("https://h.example/", "h.example:443"),
+        ("http://127.0.0.1:8080/a", "127.0.0.1:8080"),
+        ("https://[::1]:9/", "[::1]:9"),
+    ],
+)
 def test_the_cap_is_per_receiver_host_and_port(store, url, host):
     store.webhook_queue.queue([(url, "{}", "c1")], 0)
     assert [h for _, h in store.webhook_queue.claim_capped(0, 60_000, 10, per_host=1)] == [host]

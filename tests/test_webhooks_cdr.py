@@ -24,12 +24,14 @@ from tests.receivers import WebhookReceiver
 
 ANSWERS, BUSY, UNALLOCATED, RINGS_OUT = "0980000001", "0980000002", "0980000003", "0980000004"
 NO_GATEWAY = "0910000006"  # Vinaphone: the carrier has no gateway for it
-SCENARIO = Scenario(rules=[
-    {"match": f"^{ANSWERS}$", "ring": 0.1, "answer": {"talk": 2.0, "dtmf": "1"}},
-    {"match": f"^{BUSY}$", "sip": 486},
-    {"match": f"^{UNALLOCATED}$", "sip": 404},
-    {"match": f"^{RINGS_OUT}$", "no_answer": True},
-])  # fmt: skip
+SCENARIO = Scenario(
+    rules=[
+        {"match": f"^{ANSWERS}$", "ring": 0.1, "answer": {"talk": 2.0, "dtmf": "1"}},
+        {"match": f"^{BUSY}$", "sip": 486},
+        {"match": f"^{UNALLOCATED}$", "sip": 404},
+        {"match": f"^{RINGS_OUT}$", "no_answer": True},
+    ]
+)
 PHONES = (ANSWERS, BUSY, UNALLOCATED, RINGS_OUT, NO_GATEWAY)
 
 
@@ -56,18 +58,39 @@ def delivered(api, store, simswitch, tmp_path) -> tuple[list[tuple[str, Any]], s
         sender = WebhookSender(store, allow_private=True)
         sender.start()
         try:
-            carrier = api("POST", "/v3/carrier", json={"carrier_name": "trunk", "gateways": {"viettel": "gw-v"},
-                                                       "caller_ids": {"viettel": "02873001234"}})  # fmt: skip
-            res = api("POST", "/v3/campaign", json={
-                "campaign_name": "nhac-no", "type": "autocall", "template_uuid": template.template_uuid,
-                "carrier_uuid": carrier.json["carrier_uuid"], "concurrent_call": 5, "recall_times": 1,
-                "recall_status": [RecallStatus.BUSY.value], "schedule_recall_duration": 0,
-                "callback_url": f"{hook.url}/cdr", "answer_callback_url": f"{hook.url}/answer"})  # fmt: skip
+            carrier = api(
+                "POST",
+                "/v3/carrier",
+                json={
+                    "carrier_name": "trunk",
+                    "gateways": {"viettel": "gw-v"},
+                    "caller_ids": {"viettel": "02873001234"},
+                },
+            )
+            res = api(
+                "POST",
+                "/v3/campaign",
+                json={
+                    "campaign_name": "nhac-no",
+                    "type": "autocall",
+                    "template_uuid": template.template_uuid,
+                    "carrier_uuid": carrier.json["carrier_uuid"],
+                    "concurrent_call": 5,
+                    "recall_times": 1,
+                    "recall_status": [RecallStatus.BUSY.value],
+                    "schedule_recall_duration": 0,
+                    "callback_url": f"{hook.url}/cdr",
+                    "answer_callback_url": f"{hook.url}/answer",
+                },
+            )
             assert res.status_code == 200, res.text
             uuid = res.json["campaign_uuid"]
             for i, phone in enumerate(PHONES):
-                res = api("POST", "/v3/autocall/import", json={"campaign_uuid": uuid, "phone_number": phone,
-                                                               "param": {}, "external_id": f"kh-{i}"})  # fmt: skip
+                res = api(
+                    "POST",
+                    "/v3/autocall/import",
+                    json={"campaign_uuid": uuid, "phone_number": phone, "param": {}, "external_id": f"kh-{i}"},
+                )
                 assert res.status_code == 200, res.text
             assert api("POST", f"/v1/campaign/{uuid}/run/start", json={}).status_code == 200
             engine.wake(uuid)
@@ -95,9 +118,16 @@ def test_each_callback_url_body_is_the_cdr_apis_object_for_that_call(api, delive
         assert list(body) == list(cdr.FIELDS)
     phone = {f"kh-{i}": number for i, number in enumerate(PHONES)}  # an INVALID_GATEWAY CDR may list no number
     statuses = sorted((phone[b["external_id"]], b["status"], b["recall_status"]) for b in ends)
-    assert statuses == sorted([(ANSWERS, "answered", "answered"), (BUSY, "busy", "busy"), (BUSY, "busy", "busy"),
-                               (UNALLOCATED, "failed", "invalid-number"), (RINGS_OUT, "no_answer", "no-answered"),
-                               (NO_GATEWAY, "failed", "failed")])  # fmt: skip
+    assert statuses == sorted(
+        [
+            (ANSWERS, "answered", "answered"),
+            (BUSY, "busy", "busy"),
+            (BUSY, "busy", "busy"),
+            (UNALLOCATED, "failed", "invalid-number"),
+            (RINGS_OUT, "no_answer", "no-answered"),
+            (NO_GATEWAY, "failed", "failed"),
+        ]
+    )
     answered = next(b for b in ends if b["status"] == "answered")
     assert (answered["answered_number"], answered["caller_id"], answered["dtmf"]) == (ANSWERS, "02873001234", "1")
     assert answered["campaign_uuid"] == uuid and answered["external_id"] == "kh-0" and answered["answer"]
@@ -133,6 +163,13 @@ def test_the_answer_callback_carries_the_cdrs_names_and_values_known_at_the_answ
 def test_a_body_that_is_not_the_cdr_fails_the_documented_schema(api):
     """The check above can fail: the old native body's names are not the CDR's."""
     check = validator(api("GET", "/openapi.json").json, "cdr")
-    old = {"call_id": "c", "campaign": "x", "lead": "y", "numbers": ["0980000001"], "legs": ["c"],
-           "job_result": "+OK", "report_key": "answered"}  # fmt: skip
+    old = {
+        "call_id": "c",
+        "campaign": "x",
+        "lead": "y",
+        "numbers": ["0980000001"],
+        "legs": ["c"],
+        "job_result": "+OK",
+        "report_key": "answered",
+    }
     assert not check.is_valid(old)

@@ -65,26 +65,72 @@ CALL_HISTORY = seed_fields("Lịch sử cuộc gọi")
 
 
 def test_the_seed_tables_are_read_as_expected():
-    assert AUTOCALL_HISTORY == ["campaign_id", "create_at", "hotline", "phone", "name", "description", "status",
-                                "time_call", "postage", "service_charge", "action_log", "event_data"]  # fmt: skip
-    assert CALL_HISTORY == ["status", "data", "hotline_number", "date_create", "time_call", "type_call", "caller",
-                            "callee", "postage", "source", "event_data", "disposition", "record_file", "message",
-                            "error"]  # fmt: skip
+    assert AUTOCALL_HISTORY == [
+        "campaign_id",
+        "create_at",
+        "hotline",
+        "phone",
+        "name",
+        "description",
+        "status",
+        "time_call",
+        "postage",
+        "service_charge",
+        "action_log",
+        "event_data",
+    ]
+    assert CALL_HISTORY == [
+        "status",
+        "data",
+        "hotline_number",
+        "date_create",
+        "time_call",
+        "type_call",
+        "caller",
+        "callee",
+        "postage",
+        "source",
+        "event_data",
+        "disposition",
+        "record_file",
+        "message",
+        "error",
+    ]
 
 
 # ------------------------------------------------------------------------------------------ pure bodies
-FACTS = CallFacts(call_id="c-1", campaign_id=2933, start="2024-05-06 09:15:00", hotline=HOTLINE_VIETTEL,
-                  phone=ANSWERS, callees=[ANSWERS], name="Nguyễn Văn x", description="VIP", billsec=12,
-                  action_log="attempt 1; answered, 12 s talk; dtmf 1")  # fmt: skip
+FACTS = CallFacts(
+    call_id="c-1",
+    campaign_id=2933,
+    start="2024-05-06 09:15:00",
+    hotline=HOTLINE_VIETTEL,
+    phone=ANSWERS,
+    callees=[ANSWERS],
+    name="Nguyễn Văn x",
+    description="VIP",
+    billsec=12,
+    action_log="attempt 1; answered, 12 s talk; dtmf 1",
+)
 
 
 def test_autocall_history_has_the_seed_fields_in_order_with_the_seed_types():
     body = autocall_history(FACTS, classify(cause="NORMAL_CLEARING", answered=True, billsec=12))
     assert list(body) == [*AUTOCALL_HISTORY, "call_id"]
-    assert body == {"campaign_id": 2933, "create_at": "2024-05-06 09:15:00", "hotline": HOTLINE_VIETTEL,
-                    "phone": ANSWERS, "name": "Nguyễn Văn x", "description": "VIP", "status": 200, "time_call": 12,
-                    "postage": 0.0, "service_charge": 0.0, "action_log": "attempt 1; answered, 12 s talk; dtmf 1",
-                    "event_data": "hangup", "call_id": "c-1"}  # fmt: skip
+    assert body == {
+        "campaign_id": 2933,
+        "create_at": "2024-05-06 09:15:00",
+        "hotline": HOTLINE_VIETTEL,
+        "phone": ANSWERS,
+        "name": "Nguyễn Văn x",
+        "description": "VIP",
+        "status": 200,
+        "time_call": 12,
+        "postage": 0.0,
+        "service_charge": 0.0,
+        "action_log": "attempt 1; answered, 12 s talk; dtmf 1",
+        "event_data": "hangup",
+        "call_id": "c-1",
+    }
     assert '"postage": 0.0' in json.dumps(body)  # a Double, as the seed types it
 
 
@@ -111,8 +157,17 @@ def test_call_history_has_every_seed_field_flat_and_the_record_in_data():
     )
 
 
-@pytest.mark.parametrize(("value", "fmt"), [("native", "native"), ("vbot", "vbot"), (" VBOT_call ", "vbot_call"),
-                                            ("", "native"), ("csv", "native"), (None, "native")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "fmt"),
+    [
+        ("native", "native"),
+        ("vbot", "vbot"),
+        (" VBOT_call ", "vbot_call"),
+        ("", "native"),
+        ("csv", "native"),
+        (None, "native"),
+    ],
+)
 def test_webhook_format_is_lenient(value, fmt):
     assert webhook_format(value) is WebhookFormat(fmt)
 
@@ -134,18 +189,43 @@ def vbot_campaign(store: Store, url: str, fmt: str) -> Campaign:
     """A template campaign with VBot webhooks, then its clone, started (what /api/campaign/create makes)."""
     template = Template(template_name="nhac_no", audio_file="hello.wav")
     store.catalog.templates.put(template)
-    carrier = Carrier(carrier_name="vbot", gateways={"viettel": "gw-viettel", "mobi": "gw-mobi"},
-                      caller_ids={"viettel": HOTLINE_VIETTEL, "mobi": HOTLINE_MOBI})  # fmt: skip
+    carrier = Carrier(
+        carrier_name="vbot",
+        gateways={"viettel": "gw-viettel", "mobi": "gw-mobi"},
+        caller_ids={"viettel": HOTLINE_VIETTEL, "mobi": HOTLINE_MOBI},
+    )
     store.catalog.carriers.put(carrier)
-    source = campaign(store, campaign_name=f"mau-{fmt}", template_uuid=template.template_uuid,
-                      carrier_uuid=carrier.carrier_uuid, concurrent_call=10, call_timeout=30, recall_times=1,
-                      recall_status=[RecallStatus.BUSY], status=CampaignStatus.STOP, webhook_format=fmt,
-                      callback_url=f"{url}/cdr", answer_callback_url=f"{url}/answer")  # fmt: skip
-    values = source.model_dump(exclude={"campaign_uuid", "campaign_id", "campaign_name", "status", "created_at",
-                                        "orig_campaign_uuid",
-                                        "updated_at"})  # fmt: skip
-    clone = Campaign(**values, campaign_name=f"campaign_name_new-{fmt}", status=CampaignStatus.START,
-                     orig_campaign_uuid=source.campaign_uuid)  # fmt: skip
+    source = campaign(
+        store,
+        campaign_name=f"mau-{fmt}",
+        template_uuid=template.template_uuid,
+        carrier_uuid=carrier.carrier_uuid,
+        concurrent_call=10,
+        call_timeout=30,
+        recall_times=1,
+        recall_status=[RecallStatus.BUSY],
+        status=CampaignStatus.STOP,
+        webhook_format=fmt,
+        callback_url=f"{url}/cdr",
+        answer_callback_url=f"{url}/answer",
+    )
+    values = source.model_dump(
+        exclude={
+            "campaign_uuid",
+            "campaign_id",
+            "campaign_name",
+            "status",
+            "created_at",
+            "orig_campaign_uuid",
+            "updated_at",
+        }
+    )
+    clone = Campaign(
+        **values,
+        campaign_name=f"campaign_name_new-{fmt}",
+        status=CampaignStatus.START,
+        orig_campaign_uuid=source.campaign_uuid,
+    )
     clone = store.campaigns.create(clone)
     assert clone.campaign_id and clone.campaign_id != source.campaign_id and clone.webhook_format == fmt
     return clone
@@ -154,9 +234,13 @@ def vbot_campaign(store: Store, url: str, fmt: str) -> Campaign:
 def load(store: Store, camp: Campaign) -> dict[str, Lead]:
     batch = {}
     for i, phone in enumerate((ANSWERS, BUSY, UNALLOCATED, RINGS_OUT, OVERLOADED, NO_GATEWAY)):
-        batch[phone] = Lead(campaign_uuid=camp.campaign_uuid, external_id=f"p{i}", numbers=[phone],
-                            networks=[normalize(phone).network],
-                            fields={"name": f"Khách {i}", "description": f"mô tả {i}"})  # fmt: skip
+        batch[phone] = Lead(
+            campaign_uuid=camp.campaign_uuid,
+            external_id=f"p{i}",
+            numbers=[phone],
+            networks=[normalize(phone).network],
+            fields={"name": f"Khách {i}", "description": f"mô tả {i}"},
+        )
     store.leads.add(list(batch.values()), 1_000)
     return batch
 
@@ -245,9 +329,13 @@ def test_a_vbot_call_campaign_posts_call_history_bodies(store, simswitch, tmp_pa
         assert b["date_create"] == local(store.calls.get(b["call_id"])["start_ms"])
         assert b["caller"] == b["hotline_number"]
     assert {p: [(b["disposition"], b["status"], b["error"]) for b in bodies] for p, bodies in by_callee.items()} == {
-        ANSWERS: [("ANSWER", "1", 0)], BUSY: [("BUSY", "0", 3)] * 2, UNALLOCATED: [("CHANUNAVAIL", "0", 101)],
-        RINGS_OUT: [("NOANSWER", "0", 2)], OVERLOADED: [("CONGESTION", "0", 104)],
-        NO_GATEWAY: [("CHANUNAVAIL", "0", 102)]}  # fmt: skip
+        ANSWERS: [("ANSWER", "1", 0)],
+        BUSY: [("BUSY", "0", 3)] * 2,
+        UNALLOCATED: [("CHANUNAVAIL", "0", 101)],
+        RINGS_OUT: [("NOANSWER", "0", 2)],
+        OVERLOADED: [("CONGESTION", "0", 104)],
+        NO_GATEWAY: [("CHANUNAVAIL", "0", 102)],
+    }
     (answered,) = by_callee[ANSWERS]
     assert answered["hotline_number"] == HOTLINE_VIETTEL and int(answered["time_call"]) >= 1
     assert answered["message"] == "" and by_callee[UNALLOCATED][0]["message"] == "404 Not Found"
@@ -261,8 +349,7 @@ def test_a_vbot_call_campaign_posts_call_history_bodies(store, simswitch, tmp_pa
     assert answer["call_id"] == batch[ANSWERS].call_id
 
 
-def test_native_campaigns_post_the_cdr_object_and_say_which_caller_id_was_used(store, simswitch, tmp_path,
-                                                                                 receiver):  # fmt: skip
+def test_native_campaigns_post_the_cdr_object_and_say_which_caller_id_was_used(store, simswitch, tmp_path, receiver):
     url, got = receiver
     run_to_completion(store, simswitch, tmp_path, url, got, "native")
     ends = [b for p, b in got if p == "/cdr"]

@@ -45,8 +45,9 @@ STALE_TMP_SECONDS = 3600.0
 
 
 class AudioCache:
-    def __init__(self, directory: Path, max_bytes: int = 512 << 20, rescan_seconds: float = 300.0,
-                 min_age_seconds: float = 900.0) -> None:  # fmt: skip
+    def __init__(
+        self, directory: Path, max_bytes: int = 512 << 20, rescan_seconds: float = 300.0, min_age_seconds: float = 900.0
+    ) -> None:
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
         self.directory = Path(directory).resolve()

@@ -22,8 +22,9 @@ AGAIN = "Xin nhắc lại"
 
 
 class OtpReader:
-    def __init__(self, synth: Synthesizer, *, pause_ms: int = 600, gap_ms: int = 1000,
-                 output: AudioCache | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, synth: Synthesizer, *, pause_ms: int = 600, gap_ms: int = 1000, output: AudioCache | None = None
+    ) -> None:
         if not (100 <= pause_ms <= 3000 and 100 <= gap_ms <= 5000):
             raise ValueError("pause_ms must be 100-3000 and gap_ms 100-5000")
         self.synth = synth
@@ -47,8 +48,17 @@ class OtpReader:
             raise ValueError("repeat must be 1 to 5")
         intro = " ".join((intro or DEFAULT_INTRO).split())
         engine = self.synth.engine
-        key = self.output.key("otp", engine.name, engine.voice, str(self.synth.rate), intro, code, str(repeat),
-                                   str(self.pause_ms), str(self.gap_ms))  # fmt: skip
+        key = self.output.key(
+            "otp",
+            engine.name,
+            engine.voice,
+            str(self.synth.rate),
+            intro,
+            code,
+            str(repeat),
+            str(self.pause_ms),
+            str(self.gap_ms),
+        )
 
         def make(path: Path) -> None:
             clips = {w: self._clip(w) for w in sorted(set(words))}

@@ -42,8 +42,9 @@ def _speak(value: Any) -> str:
     return speak_value(value)
 
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, finalize=_speak, cache_size=1000,
-                            keep_trailing_newline=False)  # fmt: skip
+_ENV = SandboxedEnvironment(
+    undefined=StrictUndefined, autoescape=False, finalize=_speak, cache_size=1000, keep_trailing_newline=False
+)
 
 
 # Names Jinja2 resolves itself (globals, the template's own objects): never a field.

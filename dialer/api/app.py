@@ -62,8 +62,9 @@ class Endpoint:
 
 
 class Api:
-    def __init__(self, services: Services, tokens: list[str], routes: list[Route] | None = None, *,
-                 public_docs: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self, services: Services, tokens: list[str], routes: list[Route] | None = None, *, public_docs: bool = False
+    ) -> None:
         self.services = services
         self.tokens = [t.encode() for t in tokens if t]
         self.public_docs = public_docs  # AUTOCALL_PUBLIC_DOCS: /openapi.json and /docs without a token
@@ -100,9 +101,18 @@ class Api:
             if log.isEnabledFor(level):
                 campaign = params.get("campaign_uuid") or req.get_param("campaign_uuid") or None
                 campaign = campaign if campaign and UUID.match(campaign) else None  # never a client's free text
-                log.log(level, "api request", extra={"method": req.method, "path": req.path, "status": resp.status,
-                                                     "ms": round((time.perf_counter() - started) * 1000, 2),
-                                                     "campaign": campaign, "remote": req.remote_addr})  # fmt: skip
+                log.log(
+                    level,
+                    "api request",
+                    extra={
+                        "method": req.method,
+                        "path": req.path,
+                        "status": resp.status,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "campaign": campaign,
+                        "remote": req.remote_addr,
+                    },
+                )
 
     def _serve(self, route: Route, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
         dialect = route.dialect
@@ -162,8 +172,13 @@ class Api:
                 raise HttpError(400, "request body ended early or is malformed") from None
             if len(raw) > limit:
                 raise HttpError(413, f"request body is larger than {limit} bytes")
-        call = Call(self.services, params, raw=raw, content_type=req.content_type or "",
-                    headers={k.lower(): v for k, v in req.headers.items()})  # fmt: skip
+        call = Call(
+            self.services,
+            params,
+            raw=raw,
+            content_type=req.content_type or "",
+            headers={k.lower(): v for k, v in req.headers.items()},
+        )
         if route.query is not None:
             values = {k: v for k, v in req.params.items() if v != ""}
             try:

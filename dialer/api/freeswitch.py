@@ -19,16 +19,24 @@ FREESWITCH = Routes(Dialect())
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="autocall-cdr"'}
 
 
-@FREESWITCH.route("POST", "/freeswitch/cdr", "FreeSWITCH's CDR of one channel (mod_json_cdr; HTTP Basic auth)",
-                  public=True, raw_body=True, body_types=("application/json", "application/x-www-form-urlencoded"),
-                  errors=(400, 401, 403), tag="freeswitch")  # fmt: skip
+@FREESWITCH.route(
+    "POST",
+    "/freeswitch/cdr",
+    "FreeSWITCH's CDR of one channel (mod_json_cdr; HTTP Basic auth)",
+    public=True,
+    raw_body=True,
+    body_types=("application/json", "application/x-www-form-urlencoded"),
+    errors=(400, 401, 403),
+    tag="freeswitch",
+)
 def cdr(call: Call) -> dict[str, Any] | Reply:
     """Keep the CDR of one of autocall's calls still in flight: the result of a call whose hangup no
     engine heard (docs/engine.md, "Results from FreeSWITCH's CDRs"). ``kept`` is 0 for a call
     already recorded (its engine heard the hangup), and for a channel autocall did not originate."""
     try:
-        return switch_cdrs.accept_post(call.services, call.raw, call.content_type,
-                                       call.headers.get("authorization", ""))  # fmt: skip
+        return switch_cdrs.accept_post(
+            call.services, call.raw, call.content_type, call.headers.get("authorization", "")
+        )
     except switch_cdrs.BadCredentials as exc:
         return Reply(body=FREESWITCH.dialect.error(401, exc.message), status=401, headers=CHALLENGE)
 

@@ -28,14 +28,27 @@ def _hashes(tag: str) -> str:
     return " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(b.encode()).digest()).decode()}'" for b in blocks)
 
 
-CSP = (f"default-src 'none'; script-src {_hashes('script')}; style-src {_hashes('style')}; connect-src 'self'; "
-       "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")  # fmt: skip
-HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-           "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}  # fmt: skip
+CSP = (
+    f"default-src 'none'; script-src {_hashes('script')}; style-src {_hashes('style')}; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
 
 
-@PAGE.route("GET", "/live", "The live campaign page (no data in it: it reads /v3/live with the token)",
-            public=True, errors=(), response_type="text/html")  # fmt: skip
+@PAGE.route(
+    "GET",
+    "/live",
+    "The live campaign page (no data in it: it reads /v3/live with the token)",
+    public=True,
+    errors=(),
+    response_type="text/html",
+)
 def live_page(call: Call) -> Reply:
     return Reply(body=HTML, content_type="text/html; charset=utf-8", headers=dict(HEADERS))
 

@@ -23,35 +23,70 @@ from dialer.service import health
 
 META = Dialect()  # one dialect object for these routes, however often routes() is called
 REF = "#/components/schemas/{model}"
-_IDEMPOTENCY = ("a key of yours (e.g. a UUID): a retry with it is answered what the first request was answered, "
-                "and writes nothing (docs/api-v3.md, 'Retrying an import')")  # fmt: skip
+_IDEMPOTENCY = (
+    "a key of yours (e.g. a UUID): a retry with it is answered what the first request was answered, "
+    "and writes nothing (docs/api-v3.md, 'Retrying an import')"
+)
 
 
 # What autocall POSTs to a campaign's URLs with the native webhook_format (VBot's: docs/webhooks-vbot.md).
 WEBHOOKS: tuple[tuple[str, type[BaseModel], str, str], ...] = (
-    ("cdr", Cdr, "A call ended: its CDR, POSTed to the campaign's callback_url",
-     "The very object GET /v3/autocall/cdr shows for this call. Campaigns with webhook_format vbot or vbot_call "
-     "get VBot's bodies instead (docs/webhooks-vbot.md)."),
-    ("answer", AnswerEvent, "A call was answered, POSTed to the campaign's answer_callback_url",
-     "The CDR's fields known at the answer, under the CDR's names."),
-)  # fmt: skip
+    (
+        "cdr",
+        Cdr,
+        "A call ended: its CDR, POSTed to the campaign's callback_url",
+        "The very object GET /v3/autocall/cdr shows for this call. Campaigns with webhook_format vbot or vbot_call "
+        "get VBot's bodies instead (docs/webhooks-vbot.md).",
+    ),
+    (
+        "answer",
+        AnswerEvent,
+        "A call was answered, POSTed to the campaign's answer_callback_url",
+        "The CDR's fields known at the answer, under the CDR's names.",
+    ),
+)
 _WEBHOOK_HEADERS = [
-    {"name": "X-Autocall-Delivery", "in": "header", "required": True, "schema": {"type": "string"},
-     "description": "the delivery id, the same on every retry (drop duplicates by it)"},
-    {"name": "X-Autocall-Signature", "in": "header", "required": False, "schema": {"type": "string"},
-     "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">, when AUTOCALL_WEBHOOK_SECRET is set"},
-]  # fmt: skip
+    {
+        "name": "X-Autocall-Delivery",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "the delivery id, the same on every retry (drop duplicates by it)",
+    },
+    {
+        "name": "X-Autocall-Signature",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">, when AUTOCALL_WEBHOOK_SECRET is set',
+    },
+]
 
 
 def _webhooks(keyed: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     """OpenAPI 3.1 ``webhooks``: the native bodies autocall POSTs (docs/api-cdrs-webhooks.md)."""
-    return {name: {"post": {
-        "summary": summary, "description": text, "operationId": f"webhook_{name}", "tags": ["webhooks"],
-        "parameters": _WEBHOOK_HEADERS,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": keyed[(model, "validation")]}}},
-        "responses": {"2XX": {"description": "delivered; any other answer, or none within 10 s, is retried with "
-                                             "back-off (15 tries, then the dead list)"}},
-    }} for name, model, summary, text in WEBHOOKS}  # fmt: skip
+    return {
+        name: {
+            "post": {
+                "summary": summary,
+                "description": text,
+                "operationId": f"webhook_{name}",
+                "tags": ["webhooks"],
+                "parameters": _WEBHOOK_HEADERS,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": keyed[(model, "validation")]}},
+                },
+                "responses": {
+                    "2XX": {
+                        "description": "delivered; any other answer, or none within 10 s, is retried with "
+                        "back-off (15 tries, then the dead list)"
+                    }
+                },
+            }
+        }
+        for name, model, summary, text in WEBHOOKS
+    }
 
 
 def _models(routes: list[Route]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
@@ -65,18 +100,27 @@ def _models(routes: list[Route]) -> list[tuple[type[BaseModel], JsonSchemaMode]]
 
 
 def _parameters(route: Route, schemas: dict[str, Any]) -> list[dict[str, Any]]:
-    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
-              for n in re.findall(r"{(\w+)}", route.path)]  # fmt: skip
+    params = [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+        for n in re.findall(r"{(\w+)}", route.path)
+    ]
     if route.query is not None:
         schema = route.query.model_json_schema(ref_template=REF)
         schemas.update(schema.get("$defs", {}))
         for name, prop in schema.get("properties", {}).items():
-            params.append({"name": name, "in": "query", "required": name in schema.get("required", []),
-                           "schema": {k: v for k, v in prop.items() if k != "title"}})  # fmt: skip
+            params.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in schema.get("required", []),
+                    "schema": {k: v for k, v in prop.items() if k != "title"},
+                }
+            )
     if route.idempotent:
         key = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
-        params.append({"name": "Idempotency-Key", "in": "header", "required": False, "description": _IDEMPOTENCY,
-                       "schema": key})  # fmt: skip
+        params.append(
+            {"name": "Idempotency-Key", "in": "header", "required": False, "description": _IDEMPOTENCY, "schema": key}
+        )
     return params
 
 
@@ -87,13 +131,19 @@ def document(routes: list[Route]) -> dict[str, Any]:
     for r in routes:
         if r.public or r.docs:
             continue
-        op: dict[str, Any] = {"summary": r.summary, "tags": [r.tag or r.dialect.name],
-                              "operationId": f"{r.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', r.path.lower())}",
-                              "parameters": _parameters(r, schemas), "security": [{"bearer": []}]}  # fmt: skip
+        op: dict[str, Any] = {
+            "summary": r.summary,
+            "tags": [r.tag or r.dialect.name],
+            "operationId": f"{r.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', r.path.lower())}",
+            "parameters": _parameters(r, schemas),
+            "security": [{"bearer": []}],
+        }
         if r.body is not None:
             body_schema = keyed[(r.body, "validation")]
-            op["requestBody"] = {"required": not r.body_optional,  # /run/*: {} or no body at all
-                                 "content": {t: {"schema": body_schema} for t in r.body_types}}  # fmt: skip
+            op["requestBody"] = {
+                "required": not r.body_optional,  # /run/*: {} or no body at all
+                "content": {t: {"schema": body_schema} for t in r.body_types},
+            }
         elif r.raw_body:
             op["requestBody"] = {"required": True, "content": {t: {"schema": {}} for t in r.body_types}}
         ok: dict[str, Any] = {"description": "success"}
@@ -127,8 +177,13 @@ def document(routes: list[Route]) -> dict[str, Any]:
     }
 
 
-_ERROR_TEXT = {400: "invalid request (nothing was written)", 401: "missing or wrong bearer token",
-               404: "no such object", 409: "refused in the current state", 413: "body too large"}  # fmt: skip
+_ERROR_TEXT = {
+    400: "invalid request (nothing was written)",
+    401: "missing or wrong bearer token",
+    404: "no such object",
+    409: "refused in the current state",
+    413: "body too large",
+}
 
 
 _PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>

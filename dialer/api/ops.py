@@ -22,8 +22,9 @@ def metrics(call: Call) -> Reply:
     return Reply(body=exposition(call.services.store, call.services.engine), content_type=CONTENT_TYPE)
 
 
-@OPS.route("GET", "/readyz", "Readiness: Redis takes writes and a FreeSWITCH node can be dialled", public=True,
-           errors=())  # fmt: skip
+@OPS.route(
+    "GET", "/readyz", "Readiness: Redis takes writes and a FreeSWITCH node can be dialled", public=True, errors=()
+)
 def readyz(call: Call) -> Reply:
     """Ready when Redis takes a write and (in a process that dials) at least one FreeSWITCH node is
     up and can take calls. Redis shows ``up``, ``down`` or ``not ready: refuses writes: <Redis's

@@ -347,17 +347,33 @@ def connection_cap(wanted: int, reserve: int = FD_RESERVE) -> int:
     return max(1, min(wanted, soft - reserve))
 
 
-def make_server(app, listen: str, *, client_timeout: float = CLIENT_TIMEOUT, idle_seconds: float | None = None,
-                min_body_rate: float = MIN_BODY_RATE, max_connections: int = MAX_CONNECTIONS,
-                name: str = "http") -> CappedServer:  # fmt: skip
+def make_server(
+    app,
+    listen: str,
+    *,
+    client_timeout: float = CLIENT_TIMEOUT,
+    idle_seconds: float | None = None,
+    min_body_rate: float = MIN_BODY_RATE,
+    max_connections: int = MAX_CONNECTIONS,
+    name: str = "http",
+) -> CappedServer:
     """``idle_seconds`` is the former name of ``client_timeout``."""
     host, port = parse_listen(listen)
     timeout = idle_seconds if idle_seconds is not None else client_timeout
     handler = type("Handler", (NoDelayHandler,), {"client_timeout": timeout, "min_body_rate": min_body_rate})
     cap = connection_cap(max_connections)
     if cap < max_connections:
-        log.warning("http connection cap lowered to fit the file-descriptor limit (ulimit -n)",
-                    extra={"listener": name, "wanted": max_connections, "cap": cap})  # fmt: skip
+        log.warning(
+            "http connection cap lowered to fit the file-descriptor limit (ulimit -n)",
+            extra={"listener": name, "wanted": max_connections, "cap": cap},
+        )
     # A bounded pool: connections can never use up the file descriptors the ESL and Redis connections need.
-    return CappedServer((host, port), app, handler_class=handler, log=_AccessLog(), error_log=_ErrorLog(),
-                        max_connections=cap, name=name)  # fmt: skip
+    return CappedServer(
+        (host, port),
+        app,
+        handler_class=handler,
+        log=_AccessLog(),
+        error_log=_ErrorLog(),
+        max_connections=cap,
+        name=name,
+    )

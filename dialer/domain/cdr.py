@@ -55,8 +55,21 @@ class Cdr(BaseModel):
 FIELDS = tuple(Cdr.model_fields)  # the JSON object's keys and the CSV's columns, in order
 
 # What the answer callback carries: the CDR's fields known when the call is answered, under the same names.
-ANSWER_FIELDS = ("call_id", "campaign_uuid", "lead_uuid", "external_id", "attempt", "phone_numbers",
-                 "answered_number", "caller_id", "network", "start", "answer", "start_ms", "answer_ms")  # fmt: skip
+ANSWER_FIELDS = (
+    "call_id",
+    "campaign_uuid",
+    "lead_uuid",
+    "external_id",
+    "attempt",
+    "phone_numbers",
+    "answered_number",
+    "caller_id",
+    "network",
+    "start",
+    "answer",
+    "start_ms",
+    "answer_ms",
+)
 AnswerEvent = create_model(
     "AnswerEvent",
     __doc__="The native ``answer_callback_url`` body: the call was just answered (the CDR's fields known then).",

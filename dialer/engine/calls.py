@@ -71,14 +71,24 @@ class InFlight:
         return self.claim.call_uuid
 
     def log_extra(self) -> dict[str, Any]:
-        return {"campaign": self.claim.campaign_uuid, "lead": self.claim.lead_uuid, "call": self.call_uuid,
-                "node": self.node.name}  # fmt: skip
+        return {
+            "campaign": self.claim.campaign_uuid,
+            "lead": self.claim.lead_uuid,
+            "call": self.call_uuid,
+            "node": self.node.name,
+        }
 
 
 class CallTracker:
-    def __init__(self, on_end: Callable[[InFlight], None], *, on_answer: Callable[[InFlight], None] | None = None,
-                 on_orphan: Callable[[str, str, str, dict[str, str]], None] | None = None, grace: float = 2.0,
-                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+    def __init__(
+        self,
+        on_end: Callable[[InFlight], None],
+        *,
+        on_answer: Callable[[InFlight], None] | None = None,
+        on_orphan: Callable[[str, str, str, dict[str, str]], None] | None = None,
+        grace: float = 2.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.on_end = on_end
         self.on_answer = on_answer or (lambda att: None)
         self.on_orphan = on_orphan or (lambda campaign, call, leg, hangup: None)

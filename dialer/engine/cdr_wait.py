@@ -43,8 +43,16 @@ RESEND_S = 5.0  # a barrier whose CDR has not come by then is sent again (any on
 
 
 class CdrWait:
-    def __init__(self, cdrs: SwitchCdrs, tracker: CallTracker, *, enabled: bool, wait_s: float = 60.0,
-                 poll_s: float = 0.5, clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+    def __init__(
+        self,
+        cdrs: SwitchCdrs,
+        tracker: CallTracker,
+        *,
+        enabled: bool,
+        wait_s: float = 60.0,
+        poll_s: float = 0.5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.cdrs = cdrs
         self.tracker = tracker
         self.enabled = enabled  # AUTOCALL_CDR_SECRET is set: this deployment takes FreeSWITCH's CDRs in
@@ -108,7 +116,9 @@ class CdrWait:
             self.not_run += len(atts)
             return atts, []
         if self.enabled and atts:
-            log.warning("no CDR barrier from FreeSWITCH: is mod_json_cdr posting to autocall (and mod_loopback "
-                        "loaded)? calls without a CDR are recorded lost",
-                        extra={"node": node.name, "calls": len(atts), "barriers": len(probes)})  # fmt: skip
+            log.warning(
+                "no CDR barrier from FreeSWITCH: is mod_json_cdr posting to autocall (and mod_loopback "
+                "loaded)? calls without a CDR are recorded lost",
+                extra={"node": node.name, "calls": len(atts), "barriers": len(probes)},
+            )
         return [], atts

@@ -39,8 +39,15 @@ class _Seen:
 
 
 class Holds:
-    def __init__(self, store: Store, means: Callable[[], Means], engine_id: str, *, every_s: float = EVERY_S,
-                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        means: Callable[[], Means],
+        engine_id: str,
+        *,
+        every_s: float = EVERY_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.records = HeldCampaigns(store)
         self.means = means  # read at each look: the speech renderer may be set after the engine is built
         self.engine_id = engine_id
@@ -89,8 +96,10 @@ class Holds:
             return
         if why:
             self.records.hold(uuid, why, int(self.clock() * 1000), self.engine_id)
-            log.error("campaign held: it cannot place a call, and no lead is claimed until it can",
-                      extra={"campaign": uuid, "why": "; ".join(why)})  # fmt: skip
+            log.error(
+                "campaign held: it cannot place a call, and no lead is claimed until it can",
+                extra={"campaign": uuid, "why": "; ".join(why)},
+            )
         else:
             # Also the first look at a campaign that dials: clears what an engine that died holding it left.
             self.records.release(uuid)

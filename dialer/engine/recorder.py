@@ -115,11 +115,26 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
     tz = zone(campaign.time_zone)
     if att.problem in (NOT_SENT, NOT_RUN) or refused(att):
         plan = recall.retry(attempts_before=claim.attempts, now_ms=now_ms)
-        cdr: dict[str, Any] = {"state": "retry", "hangup_cause": att.job_text[5:].strip() or att.problem,
-                               "reported": "0", "end_ms": now_ms}  # fmt: skip
-        return Finish(claim.campaign_uuid, claim.lead_uuid, claim.call_uuid, claim.network, now_ms,
-                      datetime.fromtimestamp(now_ms / 1000, tz).strftime("%Y%m%d%H"), cdr, plan.lead_update,
-                      reported=False, requeue=plan.requeue, due_ms=plan.due_ms, next_call=claim.call_uuid)  # fmt: skip
+        cdr: dict[str, Any] = {
+            "state": "retry",
+            "hangup_cause": att.job_text[5:].strip() or att.problem,
+            "reported": "0",
+            "end_ms": now_ms,
+        }
+        return Finish(
+            claim.campaign_uuid,
+            claim.lead_uuid,
+            claim.call_uuid,
+            claim.network,
+            now_ms,
+            datetime.fromtimestamp(now_ms / 1000, tz).strftime("%Y%m%d%H"),
+            cdr,
+            plan.lead_update,
+            reported=False,
+            requeue=plan.requeue,
+            due_ms=plan.due_ms,
+            next_call=claim.call_uuid,
+        )
     outcome, hang = outcome_of(att)
     # Times on autocall's clock (FreeSWITCH's may differ, and the simulator's
     # runs scaled); call lengths from FreeSWITCH's CDR when there is one.
@@ -134,54 +149,109 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
     waitsec = max(0, duration - billsec)
     cancelled = outcome.report_key is ReportKey.CANCEL and att.cancelled
     # Not the callee's doing: FreeSWITCH went away under the call, or its dialplan played nothing.
-    fault = "" if cancelled else ("FreeSWITCH going away" if cut_by_switch(att) else
-                                  "FreeSWITCH's dialplan playing nothing" if outcome.switch_fault else "")  # fmt: skip
+    fault = (
+        ""
+        if cancelled
+        else (
+            "FreeSWITCH going away"
+            if cut_by_switch(att)
+            else "FreeSWITCH's dialplan playing nothing"
+            if outcome.switch_fault
+            else ""
+        )
+    )
     step: recall.NextStep | None = None
     if cancelled:
         step = recall.retry(attempts_before=claim.attempts, now_ms=now_ms, delay_ms=0)
     elif fault:
         step = recall.after_switch_death(
-            campaign, attempts_before=claim.attempts, first_attempt_ms=claim.first_attempt_ms,
-            status=outcome.recall_status, answered=outcome.report_key is ReportKey.ANSWERED, start_ms=start_ms,
-            end_ms=end_ms, call_uuid=claim.call_uuid, cuts_before=claim.switch_cuts,
-        )  # fmt: skip
+            campaign,
+            attempts_before=claim.attempts,
+            first_attempt_ms=claim.first_attempt_ms,
+            status=outcome.recall_status,
+            answered=outcome.report_key is ReportKey.ANSWERED,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            call_uuid=claim.call_uuid,
+            cuts_before=claim.switch_cuts,
+        )
     uncounted = bool(fault) and step is not None
     if step is None:
         if claim.max_attempts:  # the lead's own cap (VBot numberCall) replaces the campaign's recall_times
             campaign = campaign.model_copy(update={"recall_times": claim.max_attempts - 1})
         step = recall.after_attempt(
-            campaign, attempts_before=claim.attempts, first_attempt_ms=claim.first_attempt_ms,
-            number_idx=claim.number_idx, numbers=len(claim.numbers), status=outcome.recall_status,
-            start_ms=start_ms, end_ms=end_ms, call_uuid=claim.call_uuid,
-        )  # fmt: skip
+            campaign,
+            attempts_before=claim.attempts,
+            first_attempt_ms=claim.first_attempt_ms,
+            number_idx=claim.number_idx,
+            numbers=len(claim.numbers),
+            status=outcome.recall_status,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            call_uuid=claim.call_uuid,
+        )
     reason = att.detail or outcome.reason
     if uncounted and step.requeue:
         reason += f"; cut short by {fault}: recalled, not counted as an attempt"
     elif fault and not uncounted:
-        reason += (f"; cut short by {fault} {recall.SWITCH_CUTS_MAX} times in a row: "
-                   "counted as an attempt this time")  # fmt: skip
+        reason += f"; cut short by {fault} {recall.SWITCH_CUTS_MAX} times in a row: counted as an attempt this time"
     answered = answered_number(att)
     cdr = {
-        "state": "done", "campaign": claim.campaign_uuid, "lead": claim.lead_uuid, "external_id": claim.external_id,
+        "state": "done",
+        "campaign": claim.campaign_uuid,
+        "lead": claim.lead_uuid,
+        "external_id": claim.external_id,
         # An attempt that failed before its originate was built (INVALID_GATEWAY: no route) still names its numbers
-        "attempt": claim.attempts + (0 if cancelled else 1), "numbers": dialled(att), "legs": att.legs,
-        "network": claim.network, "answered_number": answered, "caller_id": hotline(att),
+        "attempt": claim.attempts + (0 if cancelled else 1),
+        "numbers": dialled(att),
+        "legs": att.legs,
+        "network": claim.network,
+        "answered_number": answered,
+        "caller_id": hotline(att),
         "node": att.node.name,
-        "start_ms": start_ms, "answer_ms": answer_ms, "end_ms": end_ms, "duration": duration, "billsec": billsec,
-        "waitsec": waitsec, "hangup_cause": outcome.cause, "sip_status": hang.get("variable_sip_term_status", ""),
-        "job_result": att.job_text, "recall_status": outcome.recall_status.value,
-        "report_key": outcome.report_key.value, "reason": reason, "dtmf": att.dtmf,
-        "recall_at_ms": step.recall_at_ms, "reported": "1",
-    }  # fmt: skip
-    stats = {"total_calls": 1, "total_duration": duration, "total_billsec": billsec, "total_waitsec": waitsec,
-             outcome.report_key.value: 1, f"rs:{outcome.recall_status.value}": 1}  # fmt: skip
+        "start_ms": start_ms,
+        "answer_ms": answer_ms,
+        "end_ms": end_ms,
+        "duration": duration,
+        "billsec": billsec,
+        "waitsec": waitsec,
+        "hangup_cause": outcome.cause,
+        "sip_status": hang.get("variable_sip_term_status", ""),
+        "job_result": att.job_text,
+        "recall_status": outcome.recall_status.value,
+        "report_key": outcome.report_key.value,
+        "reason": reason,
+        "dtmf": att.dtmf,
+        "recall_at_ms": step.recall_at_ms,
+        "reported": "1",
+    }
+    stats = {
+        "total_calls": 1,
+        "total_duration": duration,
+        "total_billsec": billsec,
+        "total_waitsec": waitsec,
+        outcome.report_key.value: 1,
+        f"rs:{outcome.recall_status.value}": 1,
+    }
     webhooks = []
     if campaign.callback_url:
         webhooks.append((campaign.callback_url, json.dumps(end_body(att, cdr, outcome), ensure_ascii=False)))
-    return Finish(claim.campaign_uuid, claim.lead_uuid, claim.call_uuid, claim.network, end_ms,
-                  datetime.fromtimestamp(end_ms / 1000, tz).strftime("%Y%m%d%H"), cdr, step.lead_update,
-                  reported=True, requeue=step.requeue, due_ms=step.due_ms, next_call="", stats=stats,
-                  webhooks=webhooks)  # fmt: skip
+    return Finish(
+        claim.campaign_uuid,
+        claim.lead_uuid,
+        claim.call_uuid,
+        claim.network,
+        end_ms,
+        datetime.fromtimestamp(end_ms / 1000, tz).strftime("%Y%m%d%H"),
+        cdr,
+        step.lead_update,
+        reported=True,
+        requeue=step.requeue,
+        due_ms=step.due_ms,
+        next_call="",
+        stats=stats,
+        webhooks=webhooks,
+    )
 
 
 # -- webhook bodies -----------------------------------------------------------------------------
@@ -227,12 +297,18 @@ def end_body(att: InFlight, cdr: dict[str, Any], outcome: Outcome) -> dict[str, 
     answered = cdr.get("answered_number", "")
     names = vbot.fields_facts(att.claim.fields)
     facts = vbot.CallFacts(
-        call_id=att.call_uuid, campaign_id=att.campaign.campaign_id, start=vbot.local_time(cdr["start_ms"], tz),
-        hotline=cdr.get("caller_id", ""), phone=answered or (numbers[0] if numbers else ""),
-        callees=[answered] if answered else numbers, billsec=int(cdr["billsec"]),
-        action_log=_action_log(cdr, outcome, tz), event=vbot.EVENT_HANGUP,
-        name=names["name"], description=names["description"],
-    )  # fmt: skip
+        call_id=att.call_uuid,
+        campaign_id=att.campaign.campaign_id,
+        start=vbot.local_time(cdr["start_ms"], tz),
+        hotline=cdr.get("caller_id", ""),
+        phone=answered or (numbers[0] if numbers else ""),
+        callees=[answered] if answered else numbers,
+        billsec=int(cdr["billsec"]),
+        action_log=_action_log(cdr, outcome, tz),
+        event=vbot.EVENT_HANGUP,
+        name=names["name"],
+        description=names["description"],
+    )
     return vbot.body(fmt, facts, outcome)
 
 
@@ -248,17 +324,31 @@ def answer_body(att: InFlight) -> dict[str, Any]:
     fmt = vbot.webhook_format(att.campaign.webhook_format)
     tz = zone(att.campaign.time_zone)
     if fmt is vbot.WebhookFormat.NATIVE:  # the CDR's fields known now, under the CDR's names
-        known = {"campaign": claim.campaign_uuid, "lead": claim.lead_uuid, "external_id": claim.external_id,
-                 "attempt": claim.attempts + 1, "numbers": dialled(att), "answered_number": answered,
-                 "caller_id": hotline(att), "network": claim.network, "start_ms": att.start_ms,
-                 "answer_ms": att.answered_ms}  # fmt: skip
+        known = {
+            "campaign": claim.campaign_uuid,
+            "lead": claim.lead_uuid,
+            "external_id": claim.external_id,
+            "attempt": claim.attempts + 1,
+            "numbers": dialled(att),
+            "answered_number": answered,
+            "caller_id": hotline(att),
+            "network": claim.network,
+            "start_ms": att.start_ms,
+            "answer_ms": att.answered_ms,
+        }
         return answer_object(att.call_uuid, known, tz)
     numbers = [answered] if answered else dialled(att)
     names = vbot.fields_facts(claim.fields)
     facts = vbot.CallFacts(
-        call_id=att.call_uuid, campaign_id=att.campaign.campaign_id, start=vbot.local_time(att.start_ms, tz),
-        hotline=hotline(att), phone=numbers[0] if numbers else "", callees=numbers,
-        action_log=f"attempt {claim.attempts + 1}; answered", event=vbot.EVENT_ANSWER,
-        name=names["name"], description=names["description"],
-    )  # fmt: skip
+        call_id=att.call_uuid,
+        campaign_id=att.campaign.campaign_id,
+        start=vbot.local_time(att.start_ms, tz),
+        hotline=hotline(att),
+        phone=numbers[0] if numbers else "",
+        callees=numbers,
+        action_log=f"attempt {claim.attempts + 1}; answered",
+        event=vbot.EVENT_ANSWER,
+        name=names["name"],
+        description=names["description"],
+    )
     return vbot.body(fmt, facts, vbot.ANSWERED)

@@ -67,8 +67,13 @@ def rates(sps: int) -> tuple[float, float]:
 class Capacity:
     """The rate and session budget of one node (its limits as FreeSWITCH states them)."""
 
-    def __init__(self, *, sps_cap: int | None = None, max_sessions_cap: int | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        sps_cap: int | None = None,
+        max_sessions_cap: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.sps_cap, self.max_sessions_cap = sps_cap, max_sessions_cap
         self.clock = clock
         self.sps_limit: int | None = None  # FreeSWITCH's, from fsctl sps

@@ -51,8 +51,14 @@ COMMANDS: dict[str, str] = {
     "json_cdr": "module_exists mod_json_cdr",
 }
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-UPTIME_UNITS = {"years": 365 * 86_400_000, "days": 86_400_000, "hours": 3_600_000, "minutes": 60_000,
-                "seconds": 1000, "milliseconds": 1}  # fmt: skip
+UPTIME_UNITS = {
+    "years": 365 * 86_400_000,
+    "days": 86_400_000,
+    "hours": 3_600_000,
+    "minutes": 60_000,
+    "seconds": 1000,
+    "milliseconds": 1,
+}
 UPTIME = re.compile(r"(\d+) (year|day|hour|minute|second|millisecond)s?\b")
 SESSIONS = re.compile(r"^(\d+) session\(s\) - peak", re.MULTILINE)
 
@@ -103,8 +109,12 @@ def parse(answers: dict[str, str]) -> SwitchState:
     sps = _int_after("+OK sessions per second:", answers.get("sps", ""))
     max_sessions = _int_after("+OK max sessions:", answers.get("max_sessions", ""))
     if "sps" in answers and (sps is None or max_sessions is None):
-        problems["limits"] = ("cannot read the session limits: " + _said(COMMANDS["sps"], answers["sps"])
-                              + ", " + _said(COMMANDS["max_sessions"], answers.get("max_sessions", "")))  # fmt: skip
+        problems["limits"] = (
+            "cannot read the session limits: "
+            + _said(COMMANDS["sps"], answers["sps"])
+            + ", "
+            + _said(COMMANDS["max_sessions"], answers.get("max_sessions", ""))
+        )
     if sps == 0 and max_sessions == 0:
         # A core shutting down answers every fsctl with 0 (switch_core_session_ctl refuses them):
         # not limits to pace by.
@@ -117,19 +127,25 @@ def parse(answers: dict[str, str]) -> SwitchState:
     if shutdown:  # an asap drain also pauses the core: the shutdown is what the operator must know
         problems["shutdown"] = "FreeSWITCH is shutting down ('fsctl shutdown_check' is true): no new calls"
     elif paused:
-        problems["paused"] = ("FreeSWITCH refuses new outbound sessions ('fsctl pause_check' is true): "
-                              "'fsctl resume' lets calls out again")  # fmt: skip
+        problems["paused"] = (
+            "FreeSWITCH refuses new outbound sessions ('fsctl pause_check' is true): "
+            "'fsctl resume' lets calls out again"
+        )
     elif answers.get("ready", "").strip() == "false" and "shutdown" not in problems:
         # Not paused, yet no new session: the core is stopping. A drain that found no call up stops
         # it at once, and shutdown_check can be false by then (batch3 "shutdown-elegant-idle").
         problems["shutdown"] = "FreeSWITCH takes no new sessions ('fsctl ready_check' is false): shutting down"
     if sps is not None and sps <= 1:
-        problems["limits"] = (f"FreeSWITCH's sessions-per-second is {sps}: it admits sps - 1 sessions a second, "
-                              "so none ('fsctl sps N' or switch.conf.xml)")  # fmt: skip
+        problems["limits"] = (
+            f"FreeSWITCH's sessions-per-second is {sps}: it admits sps - 1 sessions a second, "
+            "so none ('fsctl sps N' or switch.conf.xml)"
+        )
     if "dialplan" in answers and not answers["dialplan"].lstrip().startswith("<context"):
-        problems["dialplan"] = (f"FreeSWITCH has no dialplan context {CONTEXT!r}: "
-                                f"{_said(COMMANDS['dialplan'], answers['dialplan'])}; install "
-                                "freeswitch-conf/dialplan/autocall.xml and run 'reloadxml'")  # fmt: skip
+        problems["dialplan"] = (
+            f"FreeSWITCH has no dialplan context {CONTEXT!r}: "
+            f"{_said(COMMANDS['dialplan'], answers['dialplan'])}; install "
+            "freeswitch-conf/dialplan/autocall.xml and run 'reloadxml'"
+        )
     if "sofia" in answers and answers["sofia"].strip() != "true":
         problems["sofia"] = f"mod_sofia is not loaded ({_said(COMMANDS['sofia'], answers['sofia'])}): no SIP calls"
     if "shutdown" in problems:  # modules unloading say nothing about the node once it is back

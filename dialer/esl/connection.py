@@ -78,8 +78,17 @@ EventHandler = Callable[[dict[str, Any]], None]
 class ESLConnection:
     """One inbound Event Socket connection: ``connect()``, commands, events to ``on_event``, ``close()``."""
 
-    def __init__(self, host: str, port: int, password: str, *, on_event: EventHandler | None = None,
-                 timeout: float = 5.0, command_timeout: float = 10.0, name: str = "") -> None:  # fmt: skip
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        password: str,
+        *,
+        on_event: EventHandler | None = None,
+        timeout: float = 5.0,
+        command_timeout: float = 10.0,
+        name: str = "",
+    ) -> None:
         self.host, self.port, self.password = host, port, password
         self.timeout = timeout  # connecting and authenticating
         self.command_timeout = command_timeout  # a reply, or a write FreeSWITCH does not read

@@ -20,12 +20,22 @@ from urllib.parse import parse_qs, unquote
 
 # The fields of CHANNEL_HANGUP_COMPLETE a result needs (the event has ~150).
 HANGUP_FIELDS = (
-    "Unique-ID", "Hangup-Cause", "variable_sip_term_status", "variable_sip_hangup_disposition",
-    "variable_billsec", "variable_duration", "variable_start_uepoch", "variable_answer_uepoch",
-    "variable_end_uepoch", "variable_hangup_cause_q850", "Caller-Destination-Number", "variable_avmd_detect",
+    "Unique-ID",
+    "Hangup-Cause",
+    "variable_sip_term_status",
+    "variable_sip_hangup_disposition",
+    "variable_billsec",
+    "variable_duration",
+    "variable_start_uepoch",
+    "variable_answer_uepoch",
+    "variable_end_uepoch",
+    "variable_hangup_cause_q850",
+    "Caller-Destination-Number",
+    "variable_avmd_detect",
     # Absent when the dialplan never ran an application / never played the message (no context).
-    "variable_last_app", "variable_playback_ms",
-)  # fmt: skip
+    "variable_last_app",
+    "variable_playback_ms",
+)
 # The CDR barrier (dialer/engine/cdr_wait.py): a channel of mod_loopback's null endpoint that ends at once.
 PROBE_VARIABLE = "autocall_cdr_probe"
 
@@ -92,6 +102,10 @@ def read(doc: dict[str, Any]) -> SwitchCdr:
         v = value(_HEADER_VARIABLES.get(field) or field.removeprefix("variable_"))
         if v is not None and field != "Caller-Destination-Number":  # never kept: no number at rest
             hangup[field] = v
-    return SwitchCdr(leg=hangup["Unique-ID"],
-                     campaign=value("autocall_campaign") or "", call=value("autocall_call") or "",
-                     hangup=hangup, probe=value(PROBE_VARIABLE) == "true")  # fmt: skip
+    return SwitchCdr(
+        leg=hangup["Unique-ID"],
+        campaign=value("autocall_campaign") or "",
+        call=value("autocall_call") or "",
+        hangup=hangup,
+        probe=value(PROBE_VARIABLE) == "true",
+    )

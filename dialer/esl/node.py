@@ -40,8 +40,10 @@ log = logging.getLogger("autocall.esl")
 # A narrow subscription: the events a dialer needs, nothing per-state. SHUTDOWN and
 # SHUTDOWN_REQUESTED come once per shutdown; a plain subscription without them hears
 # of a shutdown only from refused originates (esl-captures batch2).
-SUBSCRIPTION = ("event json CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB HEARTBEAT DTMF SHUTDOWN "
-                "SHUTDOWN_REQUESTED CUSTOM avmd::beep")  # fmt: skip
+SUBSCRIPTION = (
+    "event json CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB HEARTBEAT DTMF SHUTDOWN "
+    "SHUTDOWN_REQUESTED CUSTOM avmd::beep"
+)
 CHECK_EVERY_S = 10.0  # re-read the limits and re-check the node this often
 RECHECK_S = 1.0  # ...and this often while it has a problem, or right after a refusal
 SIGNED = 1 << 31
@@ -58,10 +60,18 @@ def _signed(value: str | None) -> int | None:
 
 
 class Node:
-    def __init__(self, config: NodeConfig, *, on_event: Callable[[Node, dict[str, Any]], None],
-                 on_up: Callable[[Node], None] | None = None, on_down: Callable[[Node], None] | None = None,
-                 command_timeout: float = 10.0, keepalive: float = 5.0, check_every: float = CHECK_EVERY_S,
-                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: NodeConfig,
+        *,
+        on_event: Callable[[Node, dict[str, Any]], None],
+        on_up: Callable[[Node], None] | None = None,
+        on_down: Callable[[Node], None] | None = None,
+        command_timeout: float = 10.0,
+        keepalive: float = 5.0,
+        check_every: float = CHECK_EVERY_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config
         self.keepalive = keepalive  # probe a silent connection this often (a stalled FreeSWITCH)
         self.check_every = check_every
@@ -148,8 +158,10 @@ class Node:
         gone: the job cause cannot tell them apart): slow down, and look again now."""
         if self.capacity.refused():
             rate = round(self.capacity.bucket.rate, 1)
-            log.warning("freeswitch refused a call; halving the originate rate and checking why",
-                        extra={"node": self.name, "cause": cause, "rate": rate})  # fmt: skip
+            log.warning(
+                "freeswitch refused a call; halving the originate rate and checking why",
+                extra={"node": self.name, "cause": cause, "rate": rate},
+            )
         self.recheck()
 
     def recheck(self) -> None:
@@ -177,9 +189,15 @@ class Node:
         events when the checks were sent; one that came since is newer than their answers."""
         before, previous = self.readiness.take_state(state, events_before)
         if self.capacity.limits(state.sps, state.max_sessions):
-            log.info("freeswitch limits", extra={"node": self.name, "sps": self.capacity.sps_limit,
-                                                  "max_sessions": self.capacity.max_sessions,
-                                                  "rate": round(self.capacity.target, 1)})  # fmt: skip
+            log.info(
+                "freeswitch limits",
+                extra={
+                    "node": self.name,
+                    "sps": self.capacity.sps_limit,
+                    "max_sessions": self.capacity.max_sessions,
+                    "rate": round(self.capacity.target, 1),
+                },
+            )
         if state.sessions is not None:
             self.capacity.sessions(state.sessions, None)
         self.readiness.log_changes(before, previous, connecting=connecting)
@@ -211,8 +229,14 @@ class Node:
             self._greenlet.kill()
 
     def _connect(self) -> ESLConnection:
-        conn = ESLConnection(self.config.host, self.config.port, self.config.password, on_event=self._dispatch,
-                             command_timeout=self.command_timeout, name=self.name)  # fmt: skip
+        conn = ESLConnection(
+            self.config.host,
+            self.config.port,
+            self.config.password,
+            on_event=self._dispatch,
+            command_timeout=self.command_timeout,
+            name=self.name,
+        )
         self.readiness.new_connection()
         self.capacity.sessions(0, None)  # a restarted FreeSWITCH has none; the checks say how many
         try:
@@ -260,9 +284,14 @@ class Node:
             if conn is None:
                 return
             self.up.set()
-            log.info("freeswitch connected", extra={"node": self.name, "core": self.core_uuid,
-                                                     "restarted": bool(self.previous_core)
-                                                     and self.previous_core != self.core_uuid})  # fmt: skip
+            log.info(
+                "freeswitch connected",
+                extra={
+                    "node": self.name,
+                    "core": self.core_uuid,
+                    "restarted": bool(self.previous_core) and self.previous_core != self.core_uuid,
+                },
+            )
             helpers = [gevent.spawn(self._watch, conn), gevent.spawn(self._check_loop, conn)]
             try:
                 self._on_up(self)

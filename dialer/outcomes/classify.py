@@ -64,10 +64,10 @@ _BYE = frozenset({"recv_bye", "send_bye"})
 # Answered calls the dialplan hung up before the message (rule 0), and why.
 _DIALPLAN_FAILED = {
     "NO_ROUTE_DESTINATION": "answered, but FreeSWITCH found no dialplan for the call (the 'autocall' context or "
-                            "extension is missing): nothing was played",
+    "extension is missing): nothing was played",
     "DESTINATION_OUT_OF_ORDER": "answered, but the dialplan failed before the message (an application it runs is "
-                                "missing, e.g. mod_avmd's avmd_start): nothing was played",
-}  # fmt: skip
+    "missing, e.g. mod_avmd's avmd_start): nothing was played",
+}
 
 
 def _cause_name(value: str | None) -> str | None:

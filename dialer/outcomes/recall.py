@@ -54,8 +54,14 @@ def after_attempt(
     """A counted attempt ended with ``status``: recall or finish the lead."""
     attempts = attempts_before + 1
     first = first_attempt_ms or start_ms
-    update: dict[str, Any] = {"attempts": attempts, "first_attempt_ms": first, "last_status": status.value,
-                              "last_call": call_uuid, "updated_ms": end_ms, "switch_cuts": 0}  # fmt: skip
+    update: dict[str, Any] = {
+        "attempts": attempts,
+        "first_attempt_ms": first,
+        "last_status": status.value,
+        "last_call": call_uuid,
+        "updated_ms": end_ms,
+        "switch_cuts": 0,
+    }
     recalls_made = attempts - 1
     if not campaign.recalls_on(status) or recalls_made >= campaign.recall_times:
         return NextStep(None, lead_update=update)
@@ -110,8 +116,13 @@ def after_switch_death(
     if cuts_before + 1 >= SWITCH_CUTS_MAX:
         return None
     first = first_attempt_ms or start_ms
-    update: dict[str, Any] = {"first_attempt_ms": first, "last_status": status.value, "last_call": call_uuid,
-                              "updated_ms": end_ms, "switch_cuts": cuts_before + 1}  # fmt: skip
+    update: dict[str, Any] = {
+        "first_attempt_ms": first,
+        "last_status": status.value,
+        "last_call": call_uuid,
+        "updated_ms": end_ms,
+        "switch_cuts": cuts_before + 1,
+    }
     done = {**update, "attempts": attempts_before + 1, "switch_cuts": 0}
     if answered and not campaign.recalls_on(status):
         return NextStep(None, lead_update=done)

@@ -84,28 +84,44 @@ def vbot_cases() -> list[tuple[str, Outcome]]:
     cases = [
         ("answered", classify(cause="NORMAL_CLEARING", answered=True, billsec=30)),
         ("answered by a machine (avmd beep)", classify(cause="NORMAL_CLEARING", answered=True, billsec=30, beep=True)),
-        ("answered, talk time below min_recall_duration",
-         classify(cause="NORMAL_CLEARING", answered=True, billsec=1, min_answered_seconds=5)),
+        (
+            "answered, talk time below min_recall_duration",
+            classify(cause="NORMAL_CLEARING", answered=True, billsec=1, min_answered_seconds=5),
+        ),
         ("avmd beep before answer (carrier voicemail in early media)", classify(cause=None, answered=False, beep=True)),
-        ("the engine cancelled it while ringing (campaign stopped)",
-         classify(cause="ORIGINATOR_CANCEL", answered=False, cancelled_by_us=True)),
+        (
+            "the engine cancelled it while ringing (campaign stopped)",
+            classify(cause="ORIGINATOR_CANCEL", answered=False, cancelled_by_us=True),
+        ),
         ("NORMAL_CLEARING / send_cancel", classify(cause="NORMAL_CLEARING", answered=False, disposition="send_cancel")),
-        ("ORIGINATOR_CANCEL / recv_refuse",
-         classify(cause="ORIGINATOR_CANCEL", answered=False, disposition="recv_refuse")),
-        ("answered into no dialplan (NO_ROUTE_DESTINATION, nothing played)",
-         classify(cause="NO_ROUTE_DESTINATION", answered=True, message_played=False)),
-        ("answered, the dialplan failed before the message (DESTINATION_OUT_OF_ORDER, nothing played)",
-         classify(cause="DESTINATION_OUT_OF_ORDER", answered=True, message_played=False)),
-        ("answered, then FreeSWITCH died (AUTOCALL_SWITCH_LOST; not counted, see docs/engine.md)",
-         classify(cause="AUTOCALL_SWITCH_LOST", answered=True, billsec=12)),
-    ]  # fmt: skip
+        (
+            "ORIGINATOR_CANCEL / recv_refuse",
+            classify(cause="ORIGINATOR_CANCEL", answered=False, disposition="recv_refuse"),
+        ),
+        (
+            "answered into no dialplan (NO_ROUTE_DESTINATION, nothing played)",
+            classify(cause="NO_ROUTE_DESTINATION", answered=True, message_played=False),
+        ),
+        (
+            "answered, the dialplan failed before the message (DESTINATION_OUT_OF_ORDER, nothing played)",
+            classify(cause="DESTINATION_OUT_OF_ORDER", answered=True, message_played=False),
+        ),
+        (
+            "answered, then FreeSWITCH died (AUTOCALL_SWITCH_LOST; not counted, see docs/engine.md)",
+            classify(cause="AUTOCALL_SWITCH_LOST", answered=True, billsec=12),
+        ),
+    ]
     for cause, _ in sorted(Q850.items(), key=lambda item: item[1]):
         cases.append((cause, classify(cause=cause, answered=False)))
     for code in sorted(SIP_OVERRIDES):
         cases.append((f"SIP {code}", classify(cause=sip_to_cause(code), answered=False, sip_status=str(code))))
     cases.append(("no cause, SIP status or job result", classify(cause=None, answered=False)))
-    cases.append(("a cause FreeSWITCH does not have (AUTOCALL_LOST, AUTOCALL_NO_MESSAGE…)",
-                  classify(cause="AUTOCALL_LOST", answered=False)))  # fmt: skip
+    cases.append(
+        (
+            "a cause FreeSWITCH does not have (AUTOCALL_LOST, AUTOCALL_NO_MESSAGE…)",
+            classify(cause="AUTOCALL_LOST", answered=False),
+        )
+    )
     return cases
 
 
@@ -115,8 +131,12 @@ def vbot_table() -> str:
     rows: dict[tuple[int, int, int, str], list[str]] = {}
     for label, outcome in vbot_cases():
         status = vbot_status(outcome)
-        row = (keys.index(outcome.report_key), statuses.index(outcome.recall_status), int(status),
-               vbot_disposition(outcome).value)  # fmt: skip
+        row = (
+            keys.index(outcome.report_key),
+            statuses.index(outcome.recall_status),
+            int(status),
+            vbot_disposition(outcome).value,
+        )
         rows.setdefault(row, []).append(label)
     lines = [
         "| report key | recall_status | VBot status | disposition | when |",
@@ -125,8 +145,10 @@ def vbot_table() -> str:
     for key, recall_status, status, disposition in sorted(rows):
         code = VBotStatus(status)
         when = ", ".join(rows[(key, recall_status, status, disposition)])
-        lines.append(f"| {keys[key].value} | {statuses[recall_status].value} | {code.value} {code.name} "
-                     f"| {disposition} | {_cell(when)} |")  # fmt: skip
+        lines.append(
+            f"| {keys[key].value} | {statuses[recall_status].value} | {code.value} {code.name} "
+            f"| {disposition} | {_cell(when)} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -72,11 +72,20 @@ FIXED_LENGTH: Final = 11  # "0" + "2" + area code + subscriber = "0" + 10 digits
 # prefix -> new 3-digit prefix), used only to tell the user the new number.
 _RENUMBERED_2018: Final[dict[str, str]] = {
     **{f"016{d}": f"03{d}" for d in "23456789"},  # Viettel 0162..0169 -> 032..039
-    "0120": "070", "0121": "079", "0122": "077", "0126": "076", "0128": "078",  # Mobifone
-    "0123": "083", "0124": "084", "0125": "085", "0127": "081", "0129": "082",  # Vinaphone
-    "0186": "056", "0188": "058",  # Vietnamobile
+    "0120": "070",
+    "0121": "079",
+    "0122": "077",
+    "0126": "076",
+    "0128": "078",  # Mobifone
+    "0123": "083",
+    "0124": "084",
+    "0125": "085",
+    "0127": "081",
+    "0129": "082",  # Vinaphone
+    "0186": "056",
+    "0188": "058",  # Vietnamobile
     "0199": "059",  # Gmobile
-}  # fmt: skip
+}
 
 # Dropped anywhere in the input: what people put between digit groups.
 _SEPARATORS: Final = str.maketrans("", "", " \t\u00a0.-()")

@@ -22,15 +22,19 @@ from dialer.store.script_results import Deletion
 NAME_TAKEN = "campaign_name is already taken"
 TAKEN = {"campaign_uuid": "campaign_uuid is already taken", "campaign_id": "campaign_id is already taken"}
 MUST_BE_INACTIVE = "campaign must be deactive"  # the seed's wording
-NO_ENCRYPTION_KEY = ("enable_encrypt needs AUTOCALL_ENCRYPTION_KEY, which this server does not have: "
-                     "set it (docs/configuration.md) before turning encryption on")  # fmt: skip
+NO_ENCRYPTION_KEY = (
+    "enable_encrypt needs AUTOCALL_ENCRYPTION_KEY, which this server does not have: "
+    "set it (docs/configuration.md) before turning encryption on"
+)
 WEBHOOK_URLS = ("answer_callback_url", "callback_url")
-INACTIVE = ('campaign is inactive: activate it first (PATCH /v3/campaign/{uuid}/active with {{"active": true}}), '
-            "then start it")  # fmt: skip
+INACTIVE = (
+    'campaign is inactive: activate it first (PATCH /v3/campaign/{uuid}/active with {{"active": true}}), then start it'
+)
 # Set by autocall, never by a request: a body may carry them (echoing a GET), they are ignored
 # (a differing value is expected: updated_at moves, a template is renamed, a customer's old domain).
-READ_ONLY = frozenset({"created_at", "updated_at", "template_name", "carrier_name", "domain_uuid", "domain_name",
-                       "run_id"})  # fmt: skip
+READ_ONLY = frozenset(
+    {"created_at", "updated_at", "template_name", "carrier_name", "domain_uuid", "domain_name", "run_id"}
+)
 # A campaign's identity: chosen (or allocated) on create, never changed; a PUT must repeat it or leave it out.
 IDS = ("campaign_uuid", "campaign_id")
 
@@ -78,8 +82,12 @@ def _stamp_schedules(campaign: Campaign, domain_uuid: str) -> Campaign:
     """Give each schedule the id, domain and campaign the v3 GET shows."""
     if not campaign.schedules:
         return campaign
-    stamped = [s.model_copy(update={"id": s.id or new_uuid(), "domain_uuid": domain_uuid,
-                                    "campaign_uuid": campaign.campaign_uuid}) for s in campaign.schedules]  # fmt: skip
+    stamped = [
+        s.model_copy(
+            update={"id": s.id or new_uuid(), "domain_uuid": domain_uuid, "campaign_uuid": campaign.campaign_uuid}
+        )
+        for s in campaign.schedules
+    ]
     return campaign.model_copy(update={"schedules": stamped})
 
 
@@ -213,19 +221,37 @@ def run(svc: Services, uuid: str, status: CampaignStatus, *, checked: bool = Tru
 
 
 # Set per campaign, never copied from the campaign a new one is cloned from.
-NOT_CLONED = frozenset({"campaign_uuid", "campaign_id", "campaign_name", "created_at", "updated_at", "status",
-                        "active", "run_id", "orig_campaign_uuid", "schedules"})  # fmt: skip
+NOT_CLONED = frozenset(
+    {
+        "campaign_uuid",
+        "campaign_id",
+        "campaign_name",
+        "created_at",
+        "updated_at",
+        "status",
+        "active",
+        "run_id",
+        "orig_campaign_uuid",
+        "schedules",
+    }
+)
 
 
-def clone(svc: Services, source: Campaign, name: str, status: CampaignStatus = CampaignStatus.START, *,
-          uuid: str = "") -> Campaign:  # fmt: skip
+def clone(
+    svc: Services, source: Campaign, name: str, status: CampaignStatus = CampaignStatus.START, *, uuid: str = ""
+) -> Campaign:
     """A new campaign with ``source``'s settings (script, carrier, caps, recall rules,
     schedules, webhooks) under a new name; ``orig_campaign_uuid`` records the source."""
     values = {k: v for k, v in source.model_dump(mode="json").items() if k not in NOT_CLONED}
     schedules = [s.model_dump(exclude={"id", "campaign_uuid"}) for s in source.schedules or []]
     # A template campaign is often kept inactive; its clone is a live campaign.
-    values.update(campaign_name=name, orig_campaign_uuid=source.campaign_uuid, status=status.value, active=True,
-                  schedules=schedules or None)  # fmt: skip
+    values.update(
+        campaign_name=name,
+        orig_campaign_uuid=source.campaign_uuid,
+        status=status.value,
+        active=True,
+        schedules=schedules or None,
+    )
     return create(svc, values, uuid=uuid)
 
 

@@ -38,8 +38,13 @@ def _check(carrier: Carrier) -> None:
         errors.append(("gateways", "at least one gateway is required (offnet is used for every network without one)"))
     for network, gateway in carrier.gateways.items():
         if not GATEWAY.fullmatch(gateway):
-            errors.append((f"gateways.{network.value}", "must be a FreeSWITCH gateway name: 1 to 64 letters, digits, "
-                           "'_', '.' or '-' (it goes into sofia/gateway/<name>/...)"))  # fmt: skip
+            errors.append(
+                (
+                    f"gateways.{network.value}",
+                    "must be a FreeSWITCH gateway name: 1 to 64 letters, digits, "
+                    "'_', '.' or '-' (it goes into sofia/gateway/<name>/...)",
+                )
+            )
     for network, caller_id in carrier.caller_ids.items():
         if not CALLER_ID.fullmatch(caller_id):
             errors.append((f"caller_ids.{network.value}", "must be the caller-ID number: 1 to 20 digits"))

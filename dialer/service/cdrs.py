@@ -130,8 +130,16 @@ def total(svc: Services, rng: Range) -> int:
 
 
 # -- the two operations ------------------------------------------------------------
-def page(svc: Services, campaign_uuid: str, *, start: str | None = None, end: str | None = None,
-         limit: int = DEFAULT_LIMIT, offset: int = 0, after: str | None = None) -> dict[str, Any]:  # fmt: skip
+def page(
+    svc: Services,
+    campaign_uuid: str,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    after: str | None = None,
+) -> dict[str, Any]:
     """One page: ``{"data", "limit", "offset", "total", "next"}``; ``next`` is the cursor of the
     following page, null when the range has no CDR after this page."""
     rng = resolve(svc, campaign_uuid, start, end)
@@ -150,8 +158,13 @@ def page(svc: Services, campaign_uuid: str, *, start: str | None = None, end: st
             skipped += 1
             continue
         data.append(view(call, cdr, rng.tz))
-    return {"data": data, "limit": limit, "offset": offset, "total": total(svc, rng),
-            "next": cursor(*last) if more and last else None}  # fmt: skip
+    return {
+        "data": data,
+        "limit": limit,
+        "offset": offset,
+        "total": total(svc, rng),
+        "next": cursor(*last) if more and last else None,
+    }
 
 
 def _cell(value: Any) -> Any:
@@ -162,8 +175,9 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def export_csv(svc: Services, campaign_uuid: str, *, start: str | None = None, end: str | None = None,
-               bom: bool = True) -> Iterator[bytes]:  # fmt: skip
+def export_csv(
+    svc: Services, campaign_uuid: str, *, start: str | None = None, end: str | None = None, bom: bool = True
+) -> Iterator[bytes]:
     """The range's CDRs as CSV, a chunk per ``EXPORT_BATCH`` CDRs: never the whole export in memory.
 
     The campaign and dates are checked now (a refusal is an ordinary error answer); Redis is

@@ -24,8 +24,10 @@ from dialer.service.errors import Conflict
 from dialer.service.hub import yield_to_io
 from dialer.store.imports import STAGE_BATCH, Answer
 
-OTHER_REQUEST = ("this Idempotency-Key was used for a different request (another body, path or query); "
-                 "use a new key for a new request")  # fmt: skip
+OTHER_REQUEST = (
+    "this Idempotency-Key was used for a different request (another body, path or query); "
+    "use a new key for a new request"
+)
 
 
 @dataclass(slots=True)
@@ -59,8 +61,9 @@ class Remember:
     def answer(self, svc: Services, result: ImportResult) -> Answer:
         assert self.render is not None
         status, body = self.render(result)
-        text = json.dumps({"request": self.request, "status": status, "body": body}, ensure_ascii=False,
-                          separators=(",", ":"))  # fmt: skip
+        text = json.dumps(
+            {"request": self.request, "status": status, "body": body}, ensure_ascii=False, separators=(",", ":")
+        )
         return Answer(svc.store.keys.idempotency(self.scope), text, int(svc.idempotency_s * 1000))
 
     def replay(self, text: str) -> tuple[int, Any]:
@@ -76,9 +79,17 @@ def prior_answer(svc: Services, remember: Remember) -> tuple[int, Any] | None:
     return None if text is None else remember.replay(text)
 
 
-def land(svc: Services, campaign_uuid: str, valid: list[tuple[int, Lead]], result: ImportResult, *,
-         pending_only: bool = False, whole: bool = False, remember: Remember | None = None,
-         start: bool = False) -> None:  # fmt: skip
+def land(
+    svc: Services,
+    campaign_uuid: str,
+    valid: list[tuple[int, Lead]],
+    result: ImportResult,
+    *,
+    pending_only: bool = False,
+    whole: bool = False,
+    remember: Remember | None = None,
+    start: bool = False,
+) -> None:
     """Commit ``valid`` (row index, lead) to the campaign, filling ``result``.
 
     ``pending_only``: a customer id is a duplicate only while its lead has calls pending (the
@@ -95,8 +106,18 @@ def land(svc: Services, campaign_uuid: str, valid: list[tuple[int, Lead]], resul
             ttl_ms = int(svc.import_staging_s * 1000)
             import_id = imports.begin(campaign_uuid, ttl_ms)
             imports.stage(import_id, leads, now, ttl_ms, pause=yield_to_io)
-        _commit(svc, campaign_uuid, valid, result, import_id, now, pending_only=pending_only, whole=whole,
-                remember=remember, start=start)  # fmt: skip
+        _commit(
+            svc,
+            campaign_uuid,
+            valid,
+            result,
+            import_id,
+            now,
+            pending_only=pending_only,
+            whole=whole,
+            remember=remember,
+            start=start,
+        )
     except BaseException:
         if import_id:
             imports.abandon(import_id, leads)
@@ -105,9 +126,19 @@ def land(svc: Services, campaign_uuid: str, valid: list[tuple[int, Lead]], resul
         imports.abandon(import_id, leads)  # replayed, or refused whole: nothing of it was committed
 
 
-def _commit(svc: Services, campaign_uuid: str, valid: list[tuple[int, Lead]], result: ImportResult,
-            import_id: str, now: int, *, pending_only: bool, whole: bool, remember: Remember | None,
-            start: bool) -> None:  # fmt: skip
+def _commit(
+    svc: Services,
+    campaign_uuid: str,
+    valid: list[tuple[int, Lead]],
+    result: ImportResult,
+    import_id: str,
+    now: int,
+    *,
+    pending_only: bool,
+    whole: bool,
+    remember: Remember | None,
+    start: bool,
+) -> None:
     keep = list(range(len(valid)))
     dropped: list[str] = []
     while True:
@@ -116,9 +147,16 @@ def _commit(svc: Services, campaign_uuid: str, valid: list[tuple[int, Lead]], re
         # Nothing left to land: no answer is remembered (a refused request writes nothing, and a
         # retry once the clash is gone may land), the commit only drops what was staged.
         answer = remember.answer(svc, result) if remember and keep else None
-        done = svc.store.imports.commit(campaign_uuid, [valid[i][1] for i in keep], now, import_id=import_id,
-                                        pending_only=pending_only, drop=dropped, answer=answer,
-                                        start=start)  # fmt: skip
+        done = svc.store.imports.commit(
+            campaign_uuid,
+            [valid[i][1] for i in keep],
+            now,
+            import_id=import_id,
+            pending_only=pending_only,
+            drop=dropped,
+            answer=answer,
+            start=start,
+        )
         if done.replay is not None:
             assert remember is not None
             result.imported, result.replayed = [], remember.replay(done.replay)

@@ -26,8 +26,18 @@ from dialer.service.landing import Duplicate, ImportResult, Remember, land
 from dialer.store.sealing import NoKey
 from tts.template import placeholders
 
-__all__ = ["YIELD_EVERY", "Duplicate", "ImportResult", "LeadRules", "Remember", "Row", "cyclic_gc_paused",
-           "import_many", "import_one", "yield_to_io"]  # fmt: skip
+__all__ = [
+    "YIELD_EVERY",
+    "Duplicate",
+    "ImportResult",
+    "LeadRules",
+    "Remember",
+    "Row",
+    "cyclic_gc_paused",
+    "import_many",
+    "import_one",
+    "yield_to_io",
+]
 
 CAMPAIGN_NOT_FOUND = "campaign is not found"
 MAX_NUMBERS = 5
@@ -90,9 +100,13 @@ class LeadRules:
                 errors.append(("param", f"{self.otp_field} must be the OTP code: 3 to 12 digits"))
         if errors:
             return None, errors
-        lead = Lead(campaign_uuid=self.campaign.campaign_uuid, external_id=row.external_id,
-                    numbers=[p.national for p in parsed], networks=[p.network for p in parsed],
-                    fields=row.param)  # fmt: skip
+        lead = Lead(
+            campaign_uuid=self.campaign.campaign_uuid,
+            external_id=row.external_id,
+            numbers=[p.national for p in parsed],
+            networks=[p.network for p in parsed],
+            fields=row.param,
+        )
         return lead, []
 
 
@@ -108,8 +122,10 @@ def campaign_for_import(svc: Services, campaign_uuid: str) -> Campaign:
 
 
 def no_encryption_key(campaign_uuid: str) -> Conflict:
-    return Conflict(f"campaign {campaign_uuid} has enable_encrypt on and this server has no "
-                    "AUTOCALL_ENCRYPTION_KEY: its leads cannot be stored encrypted, none was stored")  # fmt: skip
+    return Conflict(
+        f"campaign {campaign_uuid} has enable_encrypt on and this server has no "
+        "AUTOCALL_ENCRYPTION_KEY: its leads cannot be stored encrypted, none was stored"
+    )
 
 
 def check_sealable(svc: Services, campaign: Campaign) -> None:
@@ -137,8 +153,10 @@ def import_one(svc: Services, campaign_uuid: str, row: Row, remember: Remember |
 def duplicate_error(dup: Duplicate) -> tuple[str, str]:
     """A duplicate as a field error (the single import refuses it)."""
     if dup.phone_number:
-        return ("phone_number", f"{dup.phone_number} is already in this campaign with calls pending "
-                                f"(lead {dup.lead_uuid})")  # fmt: skip
+        return (
+            "phone_number",
+            f"{dup.phone_number} is already in this campaign with calls pending (lead {dup.lead_uuid})",
+        )
     return ("external_id", f"customer {dup.external_id} is already in this campaign (lead {dup.lead_uuid})")
 
 
@@ -164,9 +182,17 @@ class _Seen:
         return None
 
 
-def import_many(svc: Services, campaign: Campaign, rows: Sequence[Row | list[tuple[str, str]]],
-                max_attempts: list[int] | None = None, *, pending_only: bool = False, whole: bool = False,
-                remember: Remember | None = None, start: bool = False) -> ImportResult:  # fmt: skip
+def import_many(
+    svc: Services,
+    campaign: Campaign,
+    rows: Sequence[Row | list[tuple[str, str]]],
+    max_attempts: list[int] | None = None,
+    *,
+    pending_only: bool = False,
+    whole: bool = False,
+    remember: Remember | None = None,
+    start: bool = False,
+) -> ImportResult:
     """Check every row, land the valid ones (all or none), report the rest. A row may arrive
     already refused by its dialect's parser (a list of field errors).
     ``max_attempts`` gives rows their own attempt cap (VBot ``numberCall``); ``pending_only``,
@@ -197,13 +223,22 @@ def import_many(svc: Services, campaign: Campaign, rows: Sequence[Row | list[tup
             valid.append((index, lead))
     if whole and (result.errors or result.duplicates):
         return result
-    _land(svc, campaign.campaign_uuid, valid, result, pending_only=pending_only, whole=whole, remember=remember,
-          start=start)  # fmt: skip
+    _land(
+        svc,
+        campaign.campaign_uuid,
+        valid,
+        result,
+        pending_only=pending_only,
+        whole=whole,
+        remember=remember,
+        start=start,
+    )
     return result
 
 
-def _land(svc: Services, campaign_uuid: str, valid: list[tuple[int, Lead]], result: ImportResult,
-          **options: Any) -> None:  # fmt: skip
+def _land(
+    svc: Services, campaign_uuid: str, valid: list[tuple[int, Lead]], result: ImportResult, **options: Any
+) -> None:
     try:
         land(svc, campaign_uuid, valid, result, **options)
     except KeyError:  # deleted while the rows were checked

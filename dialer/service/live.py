@@ -91,8 +91,11 @@ class CampaignInfo(BaseModel):
     in_window: bool = Field(description="now is inside the campaign's calling schedules")
     time_zone: str
     day: str = Field(description="the campaign's local date that 'today' counts (YYYY-MM-DD)")
-    held: list[str] = Field(default_factory=list, description="why the engine holds the campaign: what it needs "
-                            "to place a call (it claims no lead until then); empty while it may dial")  # fmt: skip
+    held: list[str] = Field(
+        default_factory=list,
+        description="why the engine holds the campaign: what it needs "
+        "to place a call (it claims no lead until then); empty while it may dial",
+    )
     held_since_ms: int = Field(0, description="since when it is held (epoch ms); 0 when it is not")
 
 
@@ -168,16 +171,39 @@ def snapshot(svc: Services) -> LiveSnapshot:
     for c, day, n, hold in zip(campaigns, days, counted, holds, strict=True):
         calls_10s, calls_60s = n.ended
         row = LiveCampaign(
-            campaign_uuid=c.campaign_uuid, campaign_id=c.campaign_id, campaign_name=c.campaign_name,
-            status=c.status.value, active=c.active, in_window=in_window(c.schedules, c.time_zone, now_s),
-            time_zone=c.time_zone, day=day, held=hold.get("why", []), held_since_ms=hold.get("since_ms", 0),
-            in_flight=n.in_flight, concurrent_call=c.concurrent_call,
-            calls_10s=calls_10s, calls_60s=calls_60s, cps_10s=_rate(calls_10s, 10), cps_60s=_rate(calls_60s, 60),
-            today=_outcomes(n.hours), recalls=n.recalls, recalls_due=n.recalls_due, fresh=n.fresh, hopper=n.hopper,
-        )  # fmt: skip
+            campaign_uuid=c.campaign_uuid,
+            campaign_id=c.campaign_id,
+            campaign_name=c.campaign_name,
+            status=c.status.value,
+            active=c.active,
+            in_window=in_window(c.schedules, c.time_zone, now_s),
+            time_zone=c.time_zone,
+            day=day,
+            held=hold.get("why", []),
+            held_since_ms=hold.get("since_ms", 0),
+            in_flight=n.in_flight,
+            concurrent_call=c.concurrent_call,
+            calls_10s=calls_10s,
+            calls_60s=calls_60s,
+            cps_10s=_rate(calls_10s, 10),
+            cps_60s=_rate(calls_60s, 60),
+            today=_outcomes(n.hours),
+            recalls=n.recalls,
+            recalls_due=n.recalls_due,
+            fresh=n.fresh,
+            hopper=n.hopper,
+        )
         rows.append(row)
-        for name in ("in_flight", "concurrent_call", "calls_10s", "calls_60s", "recalls", "recalls_due", "fresh",
-                     "hopper"):  # fmt: skip
+        for name in (
+            "in_flight",
+            "concurrent_call",
+            "calls_10s",
+            "calls_60s",
+            "recalls",
+            "recalls_due",
+            "fresh",
+            "hopper",
+        ):
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
         totals.today.add(row.today)
     totals.cps_10s, totals.cps_60s = _rate(totals.calls_10s, 10), _rate(totals.calls_60s, 60)

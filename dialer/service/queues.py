@@ -110,8 +110,9 @@ def template_by_name(svc: Services, name: str) -> Template:
     found = svc.store.catalog.templates.all()
     named = [t for t in found if t.template_name == name]
     if len(named) > 1:
-        raise Conflict(f"template {name} is ambiguous: {len(named)} templates have this name; rename one "
-                       "or give its template_uuid")  # fmt: skip
+        raise Conflict(
+            f"template {name} is ambiguous: {len(named)} templates have this name; rename one or give its template_uuid"
+        )
     if named:
         return named[0]
     by_uuid = [t for t in found if t.template_uuid == name.lower()]
@@ -126,8 +127,10 @@ def type_autocall(template: Template) -> TypeAutocall:
         return TypeAutocall.AUDIO
     if template.text:
         return TypeAutocall.VOICE_TTS
-    raise BadRequest(f"template {template.template_name or template.template_uuid} has neither an audio_file "
-                     "nor a text: a queue plays the one or speaks the other")  # fmt: skip
+    raise BadRequest(
+        f"template {template.template_name or template.template_uuid} has neither an audio_file "
+        "nor a text: a queue plays the one or speaks the other"
+    )
 
 
 NEW_QUEUE_RECALL_MINUTES = 5
@@ -140,14 +143,22 @@ def _changes(settings: Settings, template: Template, current: Campaign | None) -
     if current is None or current.template_uuid != template.template_uuid:
         values["template_uuid"] = template.template_uuid
         values["type_autocall"] = type_autocall(template).value
-    given = {"concurrent_call": settings.concurrent_call, "recall_times": settings.max_recall_count,
-             "min_recall_duration": settings.min_recall_duration, "mode_call": settings.mode_call}  # fmt: skip
+    given = {
+        "concurrent_call": settings.concurrent_call,
+        "recall_times": settings.max_recall_count,
+        "min_recall_duration": settings.min_recall_duration,
+        "mode_call": settings.mode_call,
+    }
     values.update({k: v for k, v in given.items() if v is not None})
     if current is None:
         # Seed 004 has no recall interval: a busy customer is tried again after
         # NEW_QUEUE_RECALL_MINUTES, not seconds later (change it with PUT /v3/campaign).
-        values.update(campaign_name=settings.queue_code, type=CampaignType.AUTOCALL.value,
-                      status=CampaignStatus.START.value, schedule_recall_duration=NEW_QUEUE_RECALL_MINUTES)  # fmt: skip
+        values.update(
+            campaign_name=settings.queue_code,
+            type=CampaignType.AUTOCALL.value,
+            status=CampaignStatus.START.value,
+            schedule_recall_duration=NEW_QUEUE_RECALL_MINUTES,
+        )
     return values
 
 
@@ -262,8 +273,14 @@ def _duplicate_reason(dup: Duplicate) -> str:
 
 def _outcome(sorted_out: Pushed, rows: list[Row], result: ImportResult, customers: list[Customer]) -> Pushed:
     """The push's answer once the import said which rows landed (``sorted_out`` is left as it is)."""
-    out = Pushed(sorted_out.campaign_uuid, sorted_out.created, [], list(sorted_out.fail), dict(sorted_out.reasons),
-                 dict(sorted_out.warnings))  # fmt: skip
+    out = Pushed(
+        sorted_out.campaign_uuid,
+        sorted_out.created,
+        [],
+        list(sorted_out.fail),
+        dict(sorted_out.reasons),
+        dict(sorted_out.warnings),
+    )
     for index, errors in result.errors:
         out.refuse(rows[index].external_id, _reason(errors))
     for dup in result.duplicates:  # a mobile of another customer, or pushed by another request since the sort
@@ -272,8 +289,13 @@ def _outcome(sorted_out: Pushed, rows: list[Row], result: ImportResult, customer
     return _in_request_order(out, customers)
 
 
-def push(svc: Services, settings: Settings, customers: list[Customer], remember: Remember | None = None,
-         answer: Callable[[Pushed], tuple[int, Any]] | None = None) -> Pushed:  # fmt: skip
+def push(
+    svc: Services,
+    settings: Settings,
+    customers: list[Customer],
+    remember: Remember | None = None,
+    answer: Callable[[Pushed], tuple[int, Any]] | None = None,
+) -> Pushed:
     """Create or update the queue, append its customers (all or none of those taken). Nothing is
     written when none is taken. With an Idempotency-Key, ``answer`` renders what is remembered."""
     template = template_by_name(svc, settings.template)

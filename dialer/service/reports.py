@@ -29,8 +29,10 @@ DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 MIN_YEAR, MAX_YEAR = 2000, 2999  # any real call; and no overflow adding a day to 9999-12-31
 # ISO 8601 with an offset: 2026-12-01T00:00:00+07:00, ...Z, fractions of a second, +0700 or +07.
 # A "+" sent unencoded in a query string arrives as a space: " 07:00" is read as "+07:00".
-_WITH_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
-                          r"(Z|z|[+\- ]\d{2}(?::?\d{2})?)$")  # fmt: skip
+_WITH_OFFSET = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
+    r"(Z|z|[+\- ]\d{2}(?::?\d{2})?)$"
+)
 BAD_FORMAT = "Does not match format 'YYYY-MM-DD HH:MM:SS'"  # unchanged: clients may match on it
 
 
@@ -99,8 +101,9 @@ def parse_range(time_zone: str, start: str | None, end: str | None) -> tuple[dat
     return lo, hi
 
 
-def local_range(svc: Services, time_zone: str, created: datetime | None, start: str | None,
-                end: str | None) -> tuple[datetime, datetime]:  # fmt: skip
+def local_range(
+    svc: Services, time_zone: str, created: datetime | None, start: str | None, end: str | None
+) -> tuple[datetime, datetime]:
     """[start, end) with the report's defaults: the campaign's creation, and now."""
     lo, hi = parse_range(time_zone, start, end)
     tz = zone(time_zone)
@@ -118,8 +121,11 @@ def report(svc: Services, campaign_uuid: str, start: str | None, end: str | None
         raise NotFound(CAMPAIGN_NOT_FOUND)
     lo, hi = local_range(svc, campaign.time_zone, campaign.created_at, start, end)
     # autocall: the zone dates without an offset were read in, and the range counted (end inclusive)
-    used = {"time_zone": campaign.time_zone, "start_date": lo.isoformat(timespec="seconds"),
-            "end_date": (hi - timedelta(seconds=1)).replace(microsecond=0).isoformat(timespec="seconds")}  # fmt: skip
+    used = {
+        "time_zone": campaign.time_zone,
+        "start_date": lo.isoformat(timespec="seconds"),
+        "end_date": (hi - timedelta(seconds=1)).replace(microsecond=0).isoformat(timespec="seconds"),
+    }
     # Nothing ended before the campaign existed or after now: only those hours are read,
     # so "end_date=2999-12-31" costs what "until now" costs.
     if campaign.created_at and lo < campaign.created_at:

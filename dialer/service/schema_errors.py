@@ -20,10 +20,27 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-_JSON_TYPE = {str: "string", bool: "boolean", int: "integer", float: "number", list: "array", dict: "object",
-              type(None): "null"}  # fmt: skip
-_EXPECTED = {"int": "integer", "string": "string", "bool": "boolean", "float": "number", "list": "array",
-             "dict": "object", "model": "object", "uuid": "string", "datetime": "string", "url": "string"}  # fmt: skip
+_JSON_TYPE = {
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    list: "array",
+    dict: "object",
+    type(None): "null",
+}
+_EXPECTED = {
+    "int": "integer",
+    "string": "string",
+    "bool": "boolean",
+    "float": "number",
+    "list": "array",
+    "dict": "object",
+    "model": "object",
+    "uuid": "string",
+    "datetime": "string",
+    "url": "string",
+}
 
 
 def _field(loc: tuple[Any, ...]) -> str:

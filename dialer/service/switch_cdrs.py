@@ -60,12 +60,19 @@ def accept_post(svc: Services, raw: bytes, content_type: str, authorization: str
 def take(svc: Services, cdrs: list[SwitchCdr]) -> int:
     """Keep the CDRs of calls in flight; note the CDR barriers that came."""
     ours = [c for c in cdrs if c.ours]
-    kept, causes = SwitchCdrs(svc.store).keep([(c.campaign, c.call, c.leg, c.hangup) for c in ours],
-                                              [c.leg for c in cdrs if c.probe])  # fmt: skip
+    kept, causes = SwitchCdrs(svc.store).keep(
+        [(c.campaign, c.call, c.leg, c.hangup) for c in ours], [c.leg for c in cdrs if c.probe]
+    )
     if kept < len(ours):  # some came for calls already recorded: one recorded as never run is a contradiction
         for cdr, cause in zip(ours, causes, strict=True):
             if cause == NOT_RUN:
-                log.error("a CDR came for a call recorded as never run: the lead was dialled again",
-                          extra={"campaign": cdr.campaign, "call": cdr.call, "leg": cdr.leg,
-                                 "cause": cdr.hangup.get("Hangup-Cause")})  # fmt: skip
+                log.error(
+                    "a CDR came for a call recorded as never run: the lead was dialled again",
+                    extra={
+                        "campaign": cdr.campaign,
+                        "call": cdr.call,
+                        "leg": cdr.leg,
+                        "cause": cdr.hangup.get("Hangup-Cause"),
+                    },
+                )
     return kept

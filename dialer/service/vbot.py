@@ -35,9 +35,15 @@ def template_campaign(svc: Services, campaign_id: int) -> Campaign:
     return source
 
 
-def create(svc: Services, source: Campaign, name: str, rows: list[Row], caps: list[int],
-           remember: Remember | None = None,
-           answer: Callable[[int], tuple[int, Any]] | None = None) -> int | tuple[int, Any]:  # fmt: skip
+def create(
+    svc: Services,
+    source: Campaign,
+    name: str,
+    rows: list[Row],
+    caps: list[int],
+    remember: Remember | None = None,
+    answer: Callable[[int], tuple[int, Any]] | None = None,
+) -> int | tuple[int, Any]:
     """The new campaign's integer id, or the answer this Idempotency-Key already got. ``rows``
     were checked against ``source``'s rules; ``answer`` renders the id as the dialect answers it."""
     reclaimed = svc.store.imports.reclaim(name, svc.now_ms())
@@ -54,14 +60,17 @@ def create(svc: Services, source: Campaign, name: str, rows: list[Row], caps: li
         remember.render = lambda _result: answer(campaign.campaign_id)
     try:
         with leads.cyclic_gc_paused():
-            result = leads.import_many(svc, campaign, rows, max_attempts=caps, whole=True, remember=remember,
-                                       start=True)  # fmt: skip
+            result = leads.import_many(
+                svc, campaign, rows, max_attempts=caps, whole=True, remember=remember, start=True
+            )
         if result.replayed is not None:  # an identical request landed meanwhile
             _undo(svc, name)
             return result.replayed
         if result.errors or result.duplicates:  # only if the template changed since the rows were checked
-            raise BadRequest(f"{len(result.errors) + len(result.duplicates)} phones could not be loaded: "
-                             "the template campaign changed")  # fmt: skip
+            raise BadRequest(
+                f"{len(result.errors) + len(result.duplicates)} phones could not be loaded: "
+                "the template campaign changed"
+            )
     except Exception:
         _undo(svc, name)
         raise

@@ -82,8 +82,15 @@ class LeadImports:
         if sealed:
             numbers = self.sealed.sealer.seal(numbers, f"lead:{lead.lead_uuid}:numbers")
             fields = self.sealed.sealer.seal(fields, f"lead:{lead.lead_uuid}:fields")
-        return [lead.lead_uuid, lead.external_id, numbers, json.dumps([n.value for n in lead.networks]), fields,
-                lead.call_id, lead.max_attempts]  # fmt: skip
+        return [
+            lead.lead_uuid,
+            lead.external_id,
+            numbers,
+            json.dumps([n.value for n in lead.networks]),
+            fields,
+            lead.call_id,
+            lead.max_attempts,
+        ]
 
     def _index(self, lead: Lead, sealed: bool) -> str:
         """The lead's entries in the duplicate index, space-separated: its numbers, or their digests when sealed."""
@@ -96,8 +103,9 @@ class LeadImports:
         self.r.set(self.keys.staged(import_id), campaign_uuid, px=ttl_ms)
         return import_id
 
-    def stage(self, import_id: str, leads: list[Lead], now_ms: int, ttl_ms: int,
-              pause: Callable[[], None] | None = None) -> None:  # fmt: skip
+    def stage(
+        self, import_id: str, leads: list[Lead], now_ms: int, ttl_ms: int, pause: Callable[[], None] | None = None
+    ) -> None:
         """Write the lead hashes, each with a TTL, :data:`STAGE_BATCH` per script call; ``pause``
         runs between two calls (the API yields to its event loop there)."""
         if not leads:
@@ -109,12 +117,13 @@ class LeadImports:
             rows = [self._row(x, sealed) for x in leads[base : base + STAGE_BATCH]]
             self.stage_batch(import_id, campaign_uuid, rows, now_ms, ttl_ms)
 
-    def stage_batch(self, import_id: str, campaign_uuid: str, rows: list[list[Any]], now_ms: int,
-                    ttl_ms: int) -> None:  # fmt: skip
+    def stage_batch(self, import_id: str, campaign_uuid: str, rows: list[list[Any]], now_ms: int, ttl_ms: int) -> None:
         """One script call: each lead hash is written with its TTL, or none of the batch."""
         if not self.scripts.stage_leads(import_id, ttl_ms, campaign_uuid, now_ms, rows):
-            raise StagingLost("the import's staging expired before all its rows were written "
-                              "(AUTOCALL_IMPORT_STAGING_SECONDS); nothing was written")  # fmt: skip
+            raise StagingLost(
+                "the import's staging expired before all its rows were written "
+                "(AUTOCALL_IMPORT_STAGING_SECONDS); nothing was written"
+            )
 
     def abandon(self, import_id: str, leads: list[Lead]) -> None:
         """Unlink what an import staged, unless it was committed. Best effort: when Redis does
@@ -128,9 +137,18 @@ class LeadImports:
             log.warning("staged leads left to expire", extra={"import": import_id, "error": str(exc)})
 
     # -- the commit ---------------------------------------------------------------------------
-    def commit(self, campaign_uuid: str, leads: list[Lead], now_ms: int, *, import_id: str = "",
-               pending_only: bool = False, drop: list[str] | None = None, answer: Answer | None = None,
-               start: bool = False) -> Committed:  # fmt: skip
+    def commit(
+        self,
+        campaign_uuid: str,
+        leads: list[Lead],
+        now_ms: int,
+        *,
+        import_id: str = "",
+        pending_only: bool = False,
+        drop: list[str] | None = None,
+        answer: Answer | None = None,
+        start: bool = False,
+    ) -> Committed:
         """Make ``leads`` dialable in one step (see lua/commit_leads.lua). Without ``import_id``
         the leads are written here (at most :data:`STAGE_BATCH`); with it they were staged.
         KeyError if the campaign is gone; :class:`StagingLost` if the staging expired."""
@@ -140,15 +158,25 @@ class LeadImports:
         for x in leads:
             rows += [x.lead_uuid, x.external_id, self._index(x, sealed)]
         out = self.scripts.commit_leads(
-            campaign_uuid, import_id, now_ms, pending_only=pending_only, count=len(leads), drop=drop or [],
-            answer_key=answer.key if answer else "", answer=answer.text if answer else "",
-            answer_ttl_ms=answer.ttl_ms if answer else 0, start=start, hashes=hashes, rows=rows,
+            campaign_uuid,
+            import_id,
+            now_ms,
+            pending_only=pending_only,
+            count=len(leads),
+            drop=drop or [],
+            answer_key=answer.key if answer else "",
+            answer=answer.text if answer else "",
+            answer_ttl_ms=answer.ttl_ms if answer else 0,
+            start=start,
+            hashes=hashes,
+            rows=rows,
         )
         if out.missing is not None:
             raise KeyError(out.missing)
         if out.expired is not None or out.lost is not None:
-            raise StagingLost("the staged rows expired before the commit (AUTOCALL_IMPORT_STAGING_SECONDS); "
-                              "nothing was written")  # fmt: skip
+            raise StagingLost(
+                "the staged rows expired before the commit (AUTOCALL_IMPORT_STAGING_SECONDS); nothing was written"
+            )
         if out.replay is not None:
             return Committed(replay=out.replay)
         if out.clashes:

@@ -41,9 +41,11 @@ NONCE_BYTES = 12
 _SEALED = re.compile(r"^enc:v1:([0-9a-f]{8}):([A-Za-z0-9_-]+={0,2})$")
 _KID_LABEL = b"autocall sealing key id\x00"
 _DIGEST_LABEL = b"autocall index key\x00"
-KEY_HELP = ("32 random bytes in base64, e.g. from "
-            "`python3 -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`"
-            " or `openssl rand -base64 32`")  # fmt: skip
+KEY_HELP = (
+    "32 random bytes in base64, e.g. from "
+    "`python3 -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`"
+    " or `openssl rand -base64 32`"
+)
 
 
 class SealError(ValueError):
@@ -160,8 +162,10 @@ class Sealer:
         if cipher is None:
             if not self._ciphers:
                 raise CannotOpen(f"{context}: sealed with key {kid}, and AUTOCALL_ENCRYPTION_KEY is not set")
-            raise CannotOpen(f"{context}: sealed with key {kid}, which is neither AUTOCALL_ENCRYPTION_KEY "
-                             f"nor one of AUTOCALL_ENCRYPTION_OLD_KEYS")  # fmt: skip
+            raise CannotOpen(
+                f"{context}: sealed with key {kid}, which is neither AUTOCALL_ENCRYPTION_KEY "
+                f"nor one of AUTOCALL_ENCRYPTION_OLD_KEYS"
+            )
         try:
             blob = base64.urlsafe_b64decode(text)
         except (binascii.Error, ValueError):

@@ -25,8 +25,9 @@ class SwitchCdrs:
         self.r = store.r
         self.keys = store.keys
 
-    def keep(self, cdrs: list[tuple[str, str, str, dict[str, str]]],
-             probes: list[str] | None = None) -> tuple[int, list[str]]:  # fmt: skip
+    def keep(
+        self, cdrs: list[tuple[str, str, str, dict[str, str]]], probes: list[str] | None = None
+    ) -> tuple[int, list[str]]:
         """Keep (campaign, call, leg, hangup fields) of calls still in flight, and note that the CDRs
         of the barrier channels ``probes`` came (after every CDR before them). One round trip.
         Returns how many CDRs were kept, and the cause recorded for each CDR's call ("" in flight)."""

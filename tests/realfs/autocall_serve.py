@@ -52,8 +52,16 @@ def wait_for(predicate, timeout: float, what: str, every: float = 0.2):
 class AutocallServe:
     """One ``autocall serve`` process (API and engine) against one Redis and one FreeSWITCH (or simulator)."""
 
-    def __init__(self, workdir: Path, redis_url: str, freeswitch_url: str, *, audio_dir: Path | None = None,
-                 gateway: str = "autocall-viettel", env: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        workdir: Path,
+        redis_url: str,
+        freeswitch_url: str,
+        *,
+        audio_dir: Path | None = None,
+        gateway: str = "autocall-viettel",
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.workdir = Path(workdir)
         self.audio_dir = audio_dir or self.workdir / "audio"
         self.audio_dir.mkdir(parents=True, exist_ok=True)
@@ -86,8 +94,14 @@ class AutocallServe:
         self.starts += 1
         self.log_path = self.workdir / f"autocall-{self.starts}.log"
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([*COMMAND, "serve"], env=self.env, stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=log, start_new_session=True)  # fmt: skip
+            self.proc = subprocess.Popen(
+                [*COMMAND, "serve"],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
         wait_for(self._healthy, timeout, f"autocall serve answering /healthz on {self.listen}\n{self.log_tail()}")
         return self
 
@@ -119,8 +133,9 @@ class AutocallServe:
             self.proc.wait(10)
 
     # -- HTTP ----------------------------------------------------------------------------------
-    def request(self, method: str, path: str, body: Any = None, content_type: str = "application/json",
-                auth: bool = True) -> tuple[int, str]:  # fmt: skip
+    def request(
+        self, method: str, path: str, body: Any = None, content_type: str = "application/json", auth: bool = True
+    ) -> tuple[int, str]:
         data = body if isinstance(body, bytes) else None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": content_type}
         if auth:

@@ -53,8 +53,9 @@ class Campaign:
     spec: dict[str, Any] = field(default_factory=dict)
 
 
-def start_campaign(autocall: AutocallServe, numbers: list[str], *, message_seconds: float = 1.0, start: bool = True,
-                   **fields: Any) -> Campaign:  # fmt: skip
+def start_campaign(
+    autocall: AutocallServe, numbers: list[str], *, message_seconds: float = 1.0, start: bool = True, **fields: Any
+) -> Campaign:
     """Template + campaign + CSV import (+ run/start) over HTTP; the leads by number."""
     name = f"realfs-{uuid.uuid4().hex[:8]}"
     audio = f"{name}.wav"
@@ -63,8 +64,12 @@ def start_campaign(autocall: AutocallServe, numbers: list[str], *, message_secon
     spec = {**BASE_CAMPAIGN, "campaign_name": name, "template_uuid": template["template_uuid"], **fields}
     campaign_uuid = autocall.api("POST", "/v3/campaign", spec)["campaign_uuid"]
     rows = "".join(f"{number},ext-{i:05d}\n" for i, number in enumerate(numbers))
-    imported = autocall.api("POST", f"/v3/autocall/import/bulk?campaign_uuid={campaign_uuid}&with_leads=true",
-                            ("phone_number,external_id\n" + rows).encode(), "text/csv")  # fmt: skip
+    imported = autocall.api(
+        "POST",
+        f"/v3/autocall/import/bulk?campaign_uuid={campaign_uuid}&with_leads=true",
+        ("phone_number,external_id\n" + rows).encode(),
+        "text/csv",
+    )
     assert imported["imported"] == len(numbers), imported
     leads = {numbers[x["row"] - 1]: x["lead_uuid"] for x in imported["leads"]}
     calls = {numbers[x["row"] - 1]: x["call_id"] for x in imported["leads"]}

@@ -347,8 +347,28 @@ class FreeSwitchConfig:
     def command_line(self) -> list[str]:
         d = self.dirs
         return [
-            str(self.binary), "-nonat", "-nc", "-nf",
-            "-conf", str(d["conf"]), "-log", str(d["log"]), "-db", str(d["db"]), "-run", str(d["run"]),
-            "-temp", str(d["temp"]), "-storage", str(d["storage"]), "-cache", str(d["cache"]),
-            "-recordings", str(d["recordings"]), "-sounds", str(d["sounds"]), "-certs", str(d["certs"]),
-        ]  # fmt: skip
+            str(self.binary),
+            "-nonat",
+            "-nc",
+            "-nf",
+            "-conf",
+            str(d["conf"]),
+            "-log",
+            str(d["log"]),
+            "-db",
+            str(d["db"]),
+            "-run",
+            str(d["run"]),
+            "-temp",
+            str(d["temp"]),
+            "-storage",
+            str(d["storage"]),
+            "-cache",
+            str(d["cache"]),
+            "-recordings",
+            str(d["recordings"]),
+            "-sounds",
+            str(d["sounds"]),
+            "-certs",
+            str(d["certs"]),
+        ]

@@ -40,8 +40,15 @@ FAREND_SCENARIO = {
 class SimSwitch:
     """One ``autocall simswitch`` process with the far end's scenario."""
 
-    def __init__(self, workdir: Path, *, sps: int = 60, max_sessions: int = 2000, heartbeat: float = 1.0,
-                 extra_rules: list[dict] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        sps: int = 60,
+        max_sessions: int = 2000,
+        heartbeat: float = 1.0,
+        extra_rules: list[dict] | None = None,
+    ) -> None:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.scenario_path = self.workdir / "farend-scenario.json"
@@ -49,10 +56,26 @@ class SimSwitch:
         self.scenario_path.write_text(json.dumps(scenario, indent=2))
         self.password = secrets.token_hex(16)
         self.port = free_port()
-        self.args = ["--listen", f"127.0.0.1:{self.port}", "--password", self.password,
-                     "--scenario", str(self.scenario_path), "--time-scale", "1", "--seed", "1",
-                     "--sps", str(sps), "--max-sessions", str(max_sessions), "--heartbeat", str(heartbeat),
-                     "--stats-file", str(self.workdir / "simswitch-stats.json")]  # fmt: skip
+        self.args = [
+            "--listen",
+            f"127.0.0.1:{self.port}",
+            "--password",
+            self.password,
+            "--scenario",
+            str(self.scenario_path),
+            "--time-scale",
+            "1",
+            "--seed",
+            "1",
+            "--sps",
+            str(sps),
+            "--max-sessions",
+            str(max_sessions),
+            "--heartbeat",
+            str(heartbeat),
+            "--stats-file",
+            str(self.workdir / "simswitch-stats.json"),
+        ]
         self.log_path = self.workdir / "simswitch.log"
         self.proc: subprocess.Popen | None = None
 
@@ -62,8 +85,13 @@ class SimSwitch:
 
     def start(self, timeout: float = 15.0) -> SimSwitch:
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([*COMMAND, "simswitch", *self.args], stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=log, start_new_session=True)  # fmt: skip
+            self.proc = subprocess.Popen(
+                [*COMMAND, "simswitch", *self.args],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

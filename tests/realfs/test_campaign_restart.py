@@ -24,10 +24,16 @@ def test_a_kill9_and_restart_settles_the_calls_with_their_talk_time_and_recalls_
     with FsWatch(fs, "CHANNEL_PROGRESS CHANNEL_ANSWER") as watch:
         campaign = start_campaign(autocall, [TALKER, RINGER], message_seconds=60, concurrent_call=2, call_timeout=15)
         results = Results(store, campaign)
-        answer = watch.wait(lambda e: e["Event-Name"] == "CHANNEL_ANSWER" and e["Unique-ID"] == campaign.calls[TALKER],
-                            10, "the answer of the talker's call")  # fmt: skip
-        watch.wait(lambda e: e["Event-Name"] == "CHANNEL_PROGRESS" and e["Unique-ID"] == campaign.calls[RINGER], 10,
-                   "the ringing of the ringer's call")  # fmt: skip
+        answer = watch.wait(
+            lambda e: e["Event-Name"] == "CHANNEL_ANSWER" and e["Unique-ID"] == campaign.calls[TALKER],
+            10,
+            "the answer of the talker's call",
+        )
+        watch.wait(
+            lambda e: e["Event-Name"] == "CHANNEL_PROGRESS" and e["Unique-ID"] == campaign.calls[RINGER],
+            10,
+            "the ringing of the ringer's call",
+        )
     answered_at = int(answer["Caller-Channel-Answered-Time"]) / 1e6  # FreeSWITCH's clock: this machine's
     wait_for(lambda: time.time() - answered_at >= 2.5, 5, "a few seconds of talk", every=0.05)
     killed_at = time.time()
@@ -45,8 +51,10 @@ def test_a_kill9_and_restart_settles_the_calls_with_their_talk_time_and_recalls_
 
     (talk,) = results.attempts(TALKER)
     measured = killed_at - answered_at
-    print(f"\ntalker: billsec {talk['billsec']} for {measured:.2f} s from answer to kill -9 (outage {OUTAGE_S} s, "
-          f"FreeSWITCH back {back_at - killed_at:.1f} s after the kill)")  # fmt: skip
+    print(
+        f"\ntalker: billsec {talk['billsec']} for {measured:.2f} s from answer to kill -9 (outage {OUTAGE_S} s, "
+        f"FreeSWITCH back {back_at - killed_at:.1f} s after the kill)"
+    )
     assert (talk["hangup_cause"], talk["recall_status"]) == ("AUTOCALL_SWITCH_LOST", "answered")
     assert abs(int(talk["billsec"]) - measured) <= 1.0
     assert results.status(TALKER) == ("answered", 1)

@@ -88,8 +88,11 @@ def test_a_cancelled_drain_pauses_the_dialling_and_burns_no_lead(realfs_factory,
     with FsWatch(fs, CALL_EVENTS) as watch:
         campaign = start_campaign(autocall, numbers, message_seconds=20, concurrent_call=3, call_timeout=20)
         results = Results(store, campaign)
-        wait_for(lambda: results.lead("0979000001").get("state") == "dialing" and len(watch.legs()) >= 3, 30,
-                 "the long call and others placed")  # fmt: skip
+        wait_for(
+            lambda: results.lead("0979000001").get("state") == "dialing" and len(watch.legs()) >= 3,
+            30,
+            "the long call and others placed",
+        )
         wait_for(lambda: sum(1 for s, _ in watch.legs().values() if s == "up") >= 2, 30, "two calls up")
 
         trigger = time.time()

@@ -45,8 +45,9 @@ def _hangup(watch: FsWatch, leg: str) -> dict[str, str] | None:
 
 
 def _wait_hangup(watch: FsWatch, leg: str, number: str) -> dict[str, str]:
-    return watch.wait(lambda e: e["Event-Name"] == "CHANNEL_HANGUP_COMPLETE" and e["Unique-ID"] == leg, 15,
-                      f"the end of {number}")  # fmt: skip
+    return watch.wait(
+        lambda e: e["Event-Name"] == "CHANNEL_HANGUP_COMPLETE" and e["Unique-ID"] == leg, 15, f"the end of {number}"
+    )
 
 
 def _got_errors(fs) -> list[str]:
@@ -78,11 +79,17 @@ def test_calls_that_end_while_autocall_is_killed_are_recorded_from_their_cdrs(
         results = Results(store, campaign)
         legs = campaign.calls  # number -> origination uuid of its first call
         for number in TALKERS:
-            watch.wait(lambda e, n=number: e["Event-Name"] == "CHANNEL_ANSWER" and e["Unique-ID"] == legs[n], 10,
-                       f"the answer of {number}")  # fmt: skip
+            watch.wait(
+                lambda e, n=number: e["Event-Name"] == "CHANNEL_ANSWER" and e["Unique-ID"] == legs[n],
+                10,
+                f"the answer of {number}",
+            )
         for number in ("0977000001", "0983000001"):
-            watch.wait(lambda e, n=number: e["Event-Name"] == "CHANNEL_PROGRESS" and e["Unique-ID"] == legs[n], 10,
-                       f"the ringing of {number}")  # fmt: skip
+            watch.wait(
+                lambda e, n=number: e["Event-Name"] == "CHANNEL_PROGRESS" and e["Unique-ID"] == legs[n],
+                10,
+                f"the ringing of {number}",
+            )
         assert not any(_hangup(watch, leg) for leg in legs.values()), "a call ended before the kill"
         killed_at = time.time()
         autocall.kill9()
@@ -124,16 +131,20 @@ def test_calls_that_end_while_autocall_is_killed_are_recorded_from_their_cdrs(
         assert attempt["hangup_cause"] not in ("AUTOCALL_LOST", "AUTOCALL_NOT_RUN", "AUTOCALL_SWITCH_LOST")
         assert int(attempt["billsec"]) == int(hangup["variable_billsec"]), (number, attempt)
         real[number] = results.outcome(number)
-        print(f"\n{number} ({NUMBERS[number]}): from its CDR {real[number]}, FreeSWITCH billusec "
-              f"{hangup['variable_billusec']}, sip {hangup.get('variable_sip_term_status')}")  # fmt: skip
+        print(
+            f"\n{number} ({NUMBERS[number]}): from its CDR {real[number]}, FreeSWITCH billusec "
+            f"{hangup['variable_billusec']}, sip {hangup.get('variable_sip_term_status')}"
+        )
     for number in TALKERS:
         assert round(int(hangups[number]["variable_billusec"]) / 1e6) == 3, "the far end's talk time"
     assert {o["attempts"] for o in real.values()} == {1}
 
     # During the outage mod_json_cdr could not connect ([0]); every CDR went out after the restart.
     errors = _got_errors(fs)
-    print(f"mod_json_cdr 'Got error' lines during the {restarted_at - killed_at:.1f} s outage: {len(errors)} "
-          f"(codes {sorted(set(errors))}); json_cdr_err: {_err_dir_files(fs)}")  # fmt: skip
+    print(
+        f"mod_json_cdr 'Got error' lines during the {restarted_at - killed_at:.1f} s outage: {len(errors)} "
+        f"(codes {sorted(set(errors))}); json_cdr_err: {_err_dir_files(fs)}"
+    )
     assert set(errors) <= {"0"}, errors
     assert _err_dir_files(fs) == []
 
@@ -173,8 +184,9 @@ def test_an_originate_claimed_by_a_dead_engine_is_judged_never_run_and_dialled_o
     # An engine beat, claimed a slot on fs1 (claim.lua, as its pacer does) and died before sending the originate.
     dead = "dead-" + uuid.uuid4().hex
     store.engines.beat(dead, 1)
-    (claim,), _ = store.calls.claim(campaign.uuid, 1, "fs1", int(time.time() * 1000), 60_000, [str(uuid.uuid4())],
-                              owner=dead)  # fmt: skip
+    (claim,), _ = store.calls.claim(
+        campaign.uuid, 1, "fs1", int(time.time() * 1000), 60_000, [str(uuid.uuid4())], owner=dead
+    )
     staged = next(n for n, lead in campaign.leads.items() if lead == claim.lead_uuid)
     staged_call = claim.call_uuid  # the lead's call id (given at import): the originate's origination_uuid
     assert staged_call == campaign.calls[staged]
@@ -207,9 +219,11 @@ def test_an_originate_claimed_by_a_dead_engine_is_judged_never_run_and_dialled_o
     cdrs = [c for c in results.cdrs(autocall) if c.get("lead_uuid") == claim.lead_uuid]
     assert len(cdrs) == 1, cdrs
     (cdr,) = cdrs
-    print(f"\nstaged lead {staged}: never ran -> dialled again: {results.outcome(staged)}, reported CDR "
-          f"{ {k: cdr.get(k) for k in ('call_id', 'call_uuid', 'hangup_cause', 'billsec', 'attempt')} }, barriers "
-          f"{len(barriers)}")  # fmt: skip
+    print(
+        f"\nstaged lead {staged}: never ran -> dialled again: {results.outcome(staged)}, reported CDR "
+        f"{ {k: cdr.get(k) for k in ('call_id', 'call_uuid', 'hangup_cause', 'billsec', 'attempt')} }, barriers "
+        f"{len(barriers)}"
+    )
     assert cdr["hangup_cause"] == hangup["Hangup-Cause"] == "NORMAL_CLEARING"
     assert int(cdr["billsec"]) == int(hangup["variable_billsec"])
     other = next(n for n in numbers if n != staged)

@@ -25,12 +25,18 @@ def _id_text(value: Any) -> Any:
     return value
 
 
-CustomerId = Annotated[str, Field(min_length=1, max_length=128, description="the customer's id (text or integer)"),
-                       BeforeValidator(_id_text),
-                       WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1, "maxLength": 128},
-                                                 {"type": "integer"}],
-                                       "description": "the customer's id: text, or an integer (taken as its digits)"},
-                                      mode="validation")]  # fmt: skip
+CustomerId = Annotated[
+    str,
+    Field(min_length=1, max_length=128, description="the customer's id (text or integer)"),
+    BeforeValidator(_id_text),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "minLength": 1, "maxLength": 128}, {"type": "integer"}],
+            "description": "the customer's id: text, or an integer (taken as its digits)",
+        },
+        mode="validation",
+    ),
+]
 QueueCode = Annotated[Name, Field(description="the queue (a campaign of that name)")]
 
 
@@ -39,8 +45,11 @@ class Customer(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="allow")
     id: CustomerId
-    mobiles: list[Any] | None = Field(None, max_length=100, description="phone numbers; invalid ones are dropped, "
-                                      "a customer with none valid goes to fail")  # fmt: skip
+    mobiles: list[Any] | None = Field(
+        None,
+        max_length=100,
+        description="phone numbers; invalid ones are dropped, a customer with none valid goes to fail",
+    )
 
 
 class PushBody(BaseModel):
@@ -51,9 +60,11 @@ class PushBody(BaseModel):
     template: Name = Field(description="the template's template_name")
     concurrent_call: Annotated[int, Integral(ge=1, le=100_000)] | None = None
     max_recall_count: Annotated[int, Integral(ge=0, le=100)] | None = Field(
-        None, description="recalls after the first attempt")  # fmt: skip
+        None, description="recalls after the first attempt"
+    )
     min_recall_duration: Annotated[int, Integral(ge=0, le=86_400)] | None = Field(
-        None, description="an answered call with less talk time (s) is recalled")  # fmt: skip
+        None, description="an answered call with less talk time (s) is recalled"
+    )
     mode_call: Literal["direct", "serial", "parralel", "parallel"] | None = Field(
         None, description="autocall: how several mobiles are dialled (default direct)"
     )

@@ -20,16 +20,26 @@ def _done() -> dict[str, Any]:
     return {"code": 200, "content": OK}
 
 
-@routes.route("POST", PATH, "Push a queue: create it on first use (dialling at once) or update its settings, "
-              "append its customers (all those taken, or none)", body=PushBody, response=PushAnswer, tag=TAG,
-              bulk=True, idempotent=True, errors=(400, 401, 404, 409, 413))  # fmt: skip
+@routes.route(
+    "POST",
+    PATH,
+    "Push a queue: create it on first use (dialling at once) or update its settings, "
+    "append its customers (all those taken, or none)",
+    body=PushBody,
+    response=PushAnswer,
+    tag=TAG,
+    bulk=True,
+    idempotent=True,
+    errors=(400, 401, 404, 409, 413),
+)
 def push(call: Call) -> Any:
     b: PushBody = call.body
     remember = idempotency.requested(call, PATH)
     if (prior := idempotency.prior(call, remember)) is not None:
         return prior
-    settings = queues.Settings(b.queue_code, b.template, b.concurrent_call, b.max_recall_count,
-                               b.min_recall_duration, b.mode_call)  # fmt: skip
+    settings = queues.Settings(
+        b.queue_code, b.template, b.concurrent_call, b.max_recall_count, b.min_recall_duration, b.mode_call
+    )
     customers = [queues.Customer(c.id, c.mobiles or [], dict(c.model_extra or {})) for c in b.customers]
     with leads.cyclic_gc_paused():
         out = queues.push(call.services, settings, customers, remember, _answer)
@@ -48,30 +58,62 @@ def _answer(out: queues.Pushed) -> tuple[int, dict[str, Any]]:
     return 200, {"code": 200, "content": OK, "data": data}
 
 
-@routes.route("POST", f"{PATH}/dnc", "Do not call these customers: skipped if not yet dialled; a call in progress "
-              "is not cut", body=DncBody, response=Done, tag=TAG, bulk=True, errors=(400, 401, 404, 413))  # fmt: skip
+@routes.route(
+    "POST",
+    f"{PATH}/dnc",
+    "Do not call these customers: skipped if not yet dialled; a call in progress is not cut",
+    body=DncBody,
+    response=Done,
+    tag=TAG,
+    bulk=True,
+    errors=(400, 401, 404, 413),
+)
 def dnc(call: Call) -> dict[str, Any]:
     b: DncBody = call.body
     queues.do_not_call(call.services, b.queue_code, [c.id for c in b.customers])
     return _done()
 
 
-@routes.route("POST", f"{PATH}/stop", "Pause a queue: no new call starts, calls in progress finish",
-              body=QueueBody, response=Done, tag=TAG, errors=(400, 401, 404), max_body=65_536)  # fmt: skip
+@routes.route(
+    "POST",
+    f"{PATH}/stop",
+    "Pause a queue: no new call starts, calls in progress finish",
+    body=QueueBody,
+    response=Done,
+    tag=TAG,
+    errors=(400, 401, 404),
+    max_body=65_536,
+)
 def stop(call: Call) -> dict[str, Any]:
     queues.stop(call.services, call.body.queue_code)
     return _done()
 
 
-@routes.route("POST", f"{PATH}/start", "Resume a paused queue (409: it cannot place a call, and says why)",
-              body=QueueBody, response=Done, tag=TAG, errors=(400, 401, 404, 409), max_body=65_536)  # fmt: skip
+@routes.route(
+    "POST",
+    f"{PATH}/start",
+    "Resume a paused queue (409: it cannot place a call, and says why)",
+    body=QueueBody,
+    response=Done,
+    tag=TAG,
+    errors=(400, 401, 404, 409),
+    max_body=65_536,
+)
 def start(call: Call) -> dict[str, Any]:
     queues.start(call.services, call.body.queue_code)
     return _done()
 
 
-@routes.route("POST", f"{PATH}/delete", "Delete a stopped queue (a running one is refused)", body=QueueBody,
-              response=Done, tag=TAG, errors=(400, 401, 404, 409), max_body=65_536)  # fmt: skip
+@routes.route(
+    "POST",
+    f"{PATH}/delete",
+    "Delete a stopped queue (a running one is refused)",
+    body=QueueBody,
+    response=Done,
+    tag=TAG,
+    errors=(400, 401, 404, 409),
+    max_body=65_536,
+)
 def delete(call: Call) -> dict[str, Any]:
     queues.delete(call.services, call.body.queue_code)
     return _done()

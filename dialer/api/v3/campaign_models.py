@@ -59,11 +59,14 @@ class CampaignBody(BaseModel):
     model_config = STRICT
     campaign_name: Name
     type: CampaignType
-    campaign_uuid: Uuid | None = Field(None, description="POST: your own uuid for the campaign (409 if taken); "
-                                       "PUT: must be the one in the URL")  # fmt: skip
+    campaign_uuid: Uuid | None = Field(
+        None, description="POST: your own uuid for the campaign (409 if taken); PUT: must be the one in the URL"
+    )
     campaign_id: Annotated[int, Integral(ge=1, le=MAX_CAMPAIGN_ID)] | None = Field(
-        None, description="autocall: POST: your own integer id (VBot's campaignId; 409 if taken); PUT: must be "
-        "the campaign's")  # fmt: skip
+        None,
+        description="autocall: POST: your own integer id (VBot's campaignId; 409 if taken); PUT: must be "
+        "the campaign's",
+    )
     description: Text | None = None
     active: bool | None = None
     concurrent_call: Annotated[int, Integral(ge=1, le=100_000)] | None = None
@@ -104,21 +107,27 @@ class CampaignBody(BaseModel):
     schedules: list[ScheduleBody] | None = Field(None, max_length=7)
     priority_recall: PriorityRecall | None = None
     recall_status: list[RecallStatus] | None = Field(None, max_length=len(RecallStatus))
-    enable_encrypt: bool | None = Field(None, description="lead numbers and fields encrypted at rest in Redis; "
-                                        "refused unless the server has AUTOCALL_ENCRYPTION_KEY")  # fmt: skip
+    enable_encrypt: bool | None = Field(
+        None,
+        description="lead numbers and fields encrypted at rest in Redis; "
+        "refused unless the server has AUTOCALL_ENCRYPTION_KEY",
+    )
     callback_url: Url | None = None
     orig_campaign_uuid: str | None = Field(None, max_length=64)
     # autocall's own
     time_zone: str | None = Field(None, max_length=64, description="IANA zone of the schedules; Asia/Ho_Chi_Minh")
     min_recall_duration: Annotated[int, Integral(ge=0)] | None = Field(
-        None, description="answered calls shorter than this (s) recall")  # fmt: skip
+        None, description="answered calls shorter than this (s) recall"
+    )
     webhook_format: Literal["native", "vbot", "vbot_call"] | None = Field(
         None, description="native (the CDR), vbot (VBot autocall history), vbot_call (VBot call history)"
     )
     voicemail_detection: bool | None = Field(None, description="detect a voicemail beep (FreeSWITCH avmd); true")
     dtmf_wait_ms: Annotated[int, Integral(ge=0, le=60_000)] | None = Field(
-        None, description="after the message, wait this long (ms) for a key; 0: hang up at once (keys during the "
-        "message count anyway)")  # fmt: skip
+        None,
+        description="after the message, wait this long (ms) for a key; 0: hang up at once (keys during the "
+        "message count anyway)",
+    )
 
     def given(self) -> dict[str, Any]:
         """The fields the client sent with a value (null counts as not sent)."""

@@ -28,9 +28,15 @@ TAG = "campaigns"
 # "Get Campaign", both never updated) where the domain's defaults differ. Deliberately not copied
 # (docs/api-v3.md, "Defaults"): hopper 20 (0 = sized from concurrent_call), "answered" in
 # recall_status, and the 08:00-21:00 schedule.
-NEW_CAMPAIGN = {"schedule_recall": "after", "local_start_time": "00:00:00", "local_end_time": "23:59:59",
-                "customer_order": "id", "allow_manual_dial": True, "allow_search_lead": True,
-                "enable_callback_alert": True}  # fmt: skip
+NEW_CAMPAIGN = {
+    "schedule_recall": "after",
+    "local_start_time": "00:00:00",
+    "local_end_time": "23:59:59",
+    "customer_order": "id",
+    "allow_manual_dial": True,
+    "allow_search_lead": True,
+    "enable_callback_alert": True,
+}
 
 
 def view(svc: Services, campaign: Campaign, names: dict[str, str] | None = None) -> dict[str, Any]:
@@ -43,15 +49,23 @@ def view(svc: Services, campaign: Campaign, names: dict[str, str] | None = None)
     return CampaignView.model_validate(data).model_dump(mode="json")
 
 
-@routes.route("POST", "/v3/campaign", "Create a campaign", body=CampaignBody, response=Created, tag=TAG,
-              errors=(400, 401, 409))  # fmt: skip
+@routes.route(
+    "POST", "/v3/campaign", "Create a campaign", body=CampaignBody, response=Created, tag=TAG, errors=(400, 401, 409)
+)
 def create(call: Call) -> Created:
     campaign = campaigns.create(call.services, {**NEW_CAMPAIGN, **call.body.given()})
     return Created(campaign_uuid=campaign.campaign_uuid)
 
 
-@routes.route("PUT", "/v3/campaign/{campaign_uuid}", "Update a campaign (fields left out keep their value)",
-              body=CampaignBody, response=CampaignRef, tag=TAG, errors=(400, 401, 404, 409))  # fmt: skip
+@routes.route(
+    "PUT",
+    "/v3/campaign/{campaign_uuid}",
+    "Update a campaign (fields left out keep their value)",
+    body=CampaignBody,
+    response=CampaignRef,
+    tag=TAG,
+    errors=(400, 401, 404, 409),
+)
 def update(call: Call) -> CampaignRef:
     campaigns.update(call.services, call.params["campaign_uuid"], call.body.given())
     return CampaignRef(campaign_uuid=call.params["campaign_uuid"])
@@ -62,18 +76,30 @@ def listing(call: Call) -> dict[str, Any]:
     q: CampaignQuery = call.query
     page, total = campaigns.page(call.services, type=q.type, limit=q.limit, offset=q.offset)
     names = campaigns.names(call.services, page)
-    return {"data": [view(call.services, c, names) for c in page], "limit": q.limit, "offset": q.offset,
-            "total": total}  # fmt: skip
+    return {"data": [view(call.services, c, names) for c in page], "limit": q.limit, "offset": q.offset, "total": total}
 
 
-@routes.route("GET", "/v3/campaign/{campaign_uuid}", "Get one campaign, with its schedules", response=CampaignView,
-              tag=TAG, errors=(401, 404))  # fmt: skip
+@routes.route(
+    "GET",
+    "/v3/campaign/{campaign_uuid}",
+    "Get one campaign, with its schedules",
+    response=CampaignView,
+    tag=TAG,
+    errors=(401, 404),
+)
 def get(call: Call) -> dict[str, Any]:
     return view(call.services, campaigns.get(call.services, call.params["campaign_uuid"]))
 
 
-@routes.route("PATCH", "/v3/campaign/{campaign_uuid}/active", "Activate or deactivate a campaign",
-              body=ActiveBody, response=ActiveState, tag=TAG, errors=(400, 401, 404, 409))  # fmt: skip
+@routes.route(
+    "PATCH",
+    "/v3/campaign/{campaign_uuid}/active",
+    "Activate or deactivate a campaign",
+    body=ActiveBody,
+    response=ActiveState,
+    tag=TAG,
+    errors=(400, 401, 404, 409),
+)
 def patch_active(call: Call) -> ActiveState:
     if call.body.active is None:
         raise BadRequest("active is missing")
@@ -81,8 +107,14 @@ def patch_active(call: Call) -> ActiveState:
     return ActiveState(active=call.body.active, campaign_uuid=call.params["campaign_uuid"])
 
 
-@routes.route("DELETE", "/v3/campaign/{campaign_uuid}", "Delete an inactive campaign", response=CampaignRef,
-              tag=TAG, errors=(401, 404, 409))  # fmt: skip
+@routes.route(
+    "DELETE",
+    "/v3/campaign/{campaign_uuid}",
+    "Delete an inactive campaign",
+    response=CampaignRef,
+    tag=TAG,
+    errors=(401, 404, 409),
+)
 def delete(call: Call) -> CampaignRef:
     campaigns.delete(call.services, call.params["campaign_uuid"])
     return CampaignRef(campaign_uuid=call.params["campaign_uuid"])
@@ -94,8 +126,17 @@ def _errors(status: CampaignStatus) -> tuple[int, ...]:
 
 
 def _run(status: CampaignStatus, summary: str) -> None:
-    @routes.route("POST", f"/v1/campaign/{{campaign_uuid}}/run/{status.value}", summary, response=CampaignRef,
-                  body=RunBody, body_optional=True, tag=TAG, errors=_errors(status), max_body=65_536)  # fmt: skip
+    @routes.route(
+        "POST",
+        f"/v1/campaign/{{campaign_uuid}}/run/{status.value}",
+        summary,
+        response=CampaignRef,
+        body=RunBody,
+        body_optional=True,
+        tag=TAG,
+        errors=_errors(status),
+        max_body=65_536,
+    )
     def run(call: Call) -> CampaignRef:
         campaigns.run(call.services, call.params["campaign_uuid"], status)
         return CampaignRef(campaign_uuid=call.params["campaign_uuid"])

@@ -30,8 +30,9 @@ class CarrierUpdate(BaseModel):
     model_config = STRICT
     carrier_name: Name | None = None
     carrier_uuid: Uuid | None = Field(None, description="POST: your own uuid for the carrier (409 if taken)")
-    gateways: PerNetwork | None = Field(None, description="network -> FreeSWITCH gateway name "
-                                        "([A-Za-z0-9_.-]{1,64}); at least one")  # fmt: skip
+    gateways: PerNetwork | None = Field(
+        None, description="network -> FreeSWITCH gateway name ([A-Za-z0-9_.-]{1,64}); at least one"
+    )
     caller_ids: PerNetwork | None = Field(None, description="network -> caller-ID number (1 to 20 digits)")
 
     def given(self) -> dict[str, Any]:
@@ -47,8 +48,7 @@ class CarrierBody(CarrierUpdate):
     """POST ``/v3/carrier``: ``carrier_name`` and ``gateways`` are required."""
 
     carrier_name: Name
-    gateways: PerNetwork = Field(description="network -> FreeSWITCH gateway name ([A-Za-z0-9_.-]{1,64}); "
-                                 "at least one")  # fmt: skip
+    gateways: PerNetwork = Field(description="network -> FreeSWITCH gateway name ([A-Za-z0-9_.-]{1,64}); at least one")
 
 
 class CarrierCreated(BaseModel):
@@ -72,4 +72,3 @@ class CarrierPage(BaseModel):
     limit: int
     offset: int
     total: int
-

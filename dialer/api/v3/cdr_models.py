@@ -19,8 +19,12 @@ def _cursor(value: str) -> str:
     return value
 
 
-Date = Field(None, max_length=40, description="YYYY-MM-DD HH:MM:SS (or YYYY-MM-DD) in the campaign's time zone, "
-             "or ISO 8601 with an offset (2026-12-01T00:00:00+07:00, Z)")
+Date = Field(
+    None,
+    max_length=40,
+    description="YYYY-MM-DD HH:MM:SS (or YYYY-MM-DD) in the campaign's time zone, "
+    "or ISO 8601 with an offset (2026-12-01T00:00:00+07:00, Z)",
+)
 
 
 class CdrRange(BaseModel):

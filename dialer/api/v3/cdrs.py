@@ -20,19 +20,43 @@ def _campaign(text: str) -> str:
     return text.lower() if _UUID.match(text) else ""
 
 
-@routes.route("GET", "/v3/autocall/cdr", "A page of a campaign's CDRs over a local-time range", query=CdrQuery,
-              response=CdrPage, tag=TAG, errors=(400, 401, 404))  # fmt: skip
+@routes.route(
+    "GET",
+    "/v3/autocall/cdr",
+    "A page of a campaign's CDRs over a local-time range",
+    query=CdrQuery,
+    response=CdrPage,
+    tag=TAG,
+    errors=(400, 401, 404),
+)
 def page(call: Call) -> dict[str, Any]:
     q: CdrQuery = call.query
-    return cdrs.page(call.services, _campaign(q.campaign_uuid), start=q.start_date, end=q.end_date, limit=q.limit,
-                     offset=q.offset, after=q.after)  # fmt: skip
+    return cdrs.page(
+        call.services,
+        _campaign(q.campaign_uuid),
+        start=q.start_date,
+        end=q.end_date,
+        limit=q.limit,
+        offset=q.offset,
+        after=q.after,
+    )
 
 
-@routes.route("GET", "/v3/autocall/cdr.csv", "Every CDR of a campaign over a local-time range, as CSV (streamed)",
-              query=CsvQuery, tag=TAG, errors=(400, 401, 404), response_type="text/csv")  # fmt: skip
+@routes.route(
+    "GET",
+    "/v3/autocall/cdr.csv",
+    "Every CDR of a campaign over a local-time range, as CSV (streamed)",
+    query=CsvQuery,
+    tag=TAG,
+    errors=(400, 401, 404),
+    response_type="text/csv",
+)
 def export(call: Call) -> Reply:
     q: CsvQuery = call.query
     uuid = _campaign(q.campaign_uuid)
     stream = cdrs.export_csv(call.services, uuid, start=q.start_date, end=q.end_date, bom=q.bom)
-    return Reply(stream=stream, content_type="text/csv; charset=utf-8",
-                 headers={"Content-Disposition": f'attachment; filename="cdr-{uuid}.csv"'})  # fmt: skip
+    return Reply(
+        stream=stream,
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="cdr-{uuid}.csv"'},
+    )

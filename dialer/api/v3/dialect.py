@@ -21,10 +21,22 @@ class V3(Dialect):
         return {"error": [{field: message} for field, message in errors]}
 
     def error_schema(self) -> dict[str, Any]:
-        return {"type": "object", "required": ["error"], "properties": {"error": {"oneOf": [
-            {"type": "string", "example": "Not Found"},
-            {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}},
-             "example": [{"(root)": "phone_number is required"}]}]}}}  # fmt: skip
+        return {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "oneOf": [
+                        {"type": "string", "example": "Not Found"},
+                        {
+                            "type": "array",
+                            "items": {"type": "object", "additionalProperties": {"type": "string"}},
+                            "example": [{"(root)": "phone_number is required"}],
+                        },
+                    ]
+                }
+            },
+        }
 
 
 V3_DIALECT = V3()

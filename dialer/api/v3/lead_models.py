@@ -19,9 +19,13 @@ class ImportBody(BaseModel):
     campaign_uuid: Uuid
     phone_number: str = Phone
     param: dict[str, Any] = Field(description='template fields, e.g. {"ten": "Nguyễn Văn A"}')
-    external_id: str = Field("", max_length=128, description="autocall: your customer id; a second import of "
-                             "the same id in the campaign is refused as a duplicate (so is a number "
-                             "of a lead with calls pending)")  # fmt: skip
+    external_id: str = Field(
+        "",
+        max_length=128,
+        description="autocall: your customer id; a second import of "
+        "the same id in the campaign is refused as a duplicate (so is a number "
+        "of a lead with calls pending)",
+    )
 
 
 class Imported(BaseModel):
@@ -65,8 +69,9 @@ class Duplicate(BaseModel):
     row: int
     external_id: str
     lead_uuid: str = Field(description="the lead that already has this customer or number")
-    phone_number: str | None = Field(None, description="only when a number is the duplicate: that number "
-                                     "(national form)")  # fmt: skip
+    phone_number: str | None = Field(
+        None, description="only when a number is the duplicate: that number (national form)"
+    )
 
 
 class RowLead(BaseModel):

@@ -29,8 +29,16 @@ IMPORT_ONE = "/v3/autocall/import"
 IMPORT_BULK = "/v3/autocall/import/bulk"
 
 
-@routes.route("POST", IMPORT_ONE, "Import one lead and dial it as soon as the campaign allows",
-              body=ImportBody, response=Imported, tag=TAG, errors=(400, 401, 404, 409), idempotent=True)  # fmt: skip
+@routes.route(
+    "POST",
+    IMPORT_ONE,
+    "Import one lead and dial it as soon as the campaign allows",
+    body=ImportBody,
+    response=Imported,
+    tag=TAG,
+    errors=(400, 401, 404, 409),
+    idempotent=True,
+)
 def import_one(call: Call) -> Any:
     b: ImportBody = call.body
     remember = idempotency.requested(call, IMPORT_ONE)
@@ -38,8 +46,7 @@ def import_one(call: Call) -> Any:
         return prior
     if remember is not None:
         remember.render = lambda result: (200, _imported(result).model_dump())
-    result = leads.import_one(call.services, b.campaign_uuid, Row([b.phone_number], b.param, b.external_id),
-                              remember)  # fmt: skip
+    result = leads.import_one(call.services, b.campaign_uuid, Row([b.phone_number], b.param, b.external_id), remember)
     if result.replayed is not None:
         return idempotency.replay(result.replayed)
     return _imported(result)
@@ -50,10 +57,20 @@ def _imported(result: leads.ImportResult) -> Imported:
     return Imported(call_id=lead.call_id, lead_uuid=lead.lead_uuid)
 
 
-@routes.route("POST", IMPORT_BULK, "Import many leads, all of them or none: JSON {campaign_uuid, leads: [...]} or a "
-              "CSV (?campaign_uuid=; a phone_number column, optional external_id, every other column is a param)",
-              query=BulkQuery, response=BulkImported, tag=TAG, raw_body=True, bulk=True, idempotent=True,
-              body_types=("application/json", "text/csv"), errors=(400, 401, 404, 409, 413))  # fmt: skip
+@routes.route(
+    "POST",
+    IMPORT_BULK,
+    "Import many leads, all of them or none: JSON {campaign_uuid, leads: [...]} or a "
+    "CSV (?campaign_uuid=; a phone_number column, optional external_id, every other column is a param)",
+    query=BulkQuery,
+    response=BulkImported,
+    tag=TAG,
+    raw_body=True,
+    bulk=True,
+    idempotent=True,
+    body_types=("application/json", "text/csv"),
+    errors=(400, 401, 404, 409, 413),
+)
 def import_bulk(call: Call) -> Any:
     remember = idempotency.requested(call, IMPORT_BULK)
     if (prior := idempotency.prior(call, remember)) is not None:
@@ -86,11 +103,14 @@ def _import_bulk(call: Call, remember: leads.Remember | None) -> Any:
 def _bulk_answer(campaign_uuid: str, total: int, result: leads.ImportResult, with_leads: bool) -> dict[str, Any]:
     errors = sorted(result.errors)
     body: dict[str, Any] = {
-        "campaign_uuid": campaign_uuid, "total": total, "imported": len(result.imported),
+        "campaign_uuid": campaign_uuid,
+        "total": total,
+        "imported": len(result.imported),
         "duplicates": [_duplicate(d) for d in result.duplicates],
         "errors": [{"row": i + 1, "error": [{f: m} for f, m in errs]} for i, errs in errors[:MAX_ERRORS_SHOWN]],
-        "errors_total": len(errors), "message": "success" if not errors else "partial",
-    }  # fmt: skip
+        "errors_total": len(errors),
+        "message": "success" if not errors else "partial",
+    }
     if with_leads:
         body["leads"] = [{"row": i + 1, "lead_uuid": x.lead_uuid, "call_id": x.call_id} for i, x in result.imported]
     return body
@@ -163,8 +183,9 @@ def _csv_rows(raw: bytes) -> list[Row | list[tuple[str, str]]]:
                 rows.append([("(root)", f"the row has {len(cells)} cells; the header has {len(names)}")])
                 continue
             numbers = [n for n in (x.strip() for x in cells[phone_col].split(";")) if n]
-            rows.append(Row(numbers, {n: cells[i] for i, n in params},
-                            cells[ext_col].strip() if ext_col is not None else ""))  # fmt: skip
+            rows.append(
+                Row(numbers, {n: cells[i] for i, n in params}, cells[ext_col].strip() if ext_col is not None else "")
+            )
     except csv.Error as exc:
         raise BadRequest(f"the CSV cannot be read at line {reader.line_num}: {exc}") from None
     return rows

@@ -9,7 +9,13 @@ from dialer.service import live
 from dialer.service.live import LiveSnapshot
 
 
-@routes.route("GET", "/v3/live", "Running campaigns now: in flight, calls/s, today's outcomes, queues",
-              response=LiveSnapshot, tag="live", errors=(401,))  # fmt: skip
+@routes.route(
+    "GET",
+    "/v3/live",
+    "Running campaigns now: in flight, calls/s, today's outcomes, queues",
+    response=LiveSnapshot,
+    tag="live",
+    errors=(401,),
+)
 def live_snapshot(call: Call) -> LiveSnapshot:
     return live.snapshot(call.services)

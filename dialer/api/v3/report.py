@@ -18,8 +18,12 @@ _UUID = re.compile(UUID_PATTERN)
 class ReportQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     campaign_uuid: str = Field(max_length=64)
-    start_date: str | None = Field(None, max_length=40, description="YYYY-MM-DD HH:MM:SS (or YYYY-MM-DD) in the "
-                                   "campaign's time zone, or ISO 8601 with an offset (2026-12-01T00:00:00+07:00, Z)")
+    start_date: str | None = Field(
+        None,
+        max_length=40,
+        description="YYYY-MM-DD HH:MM:SS (or YYYY-MM-DD) in the "
+        "campaign's time zone, or ISO 8601 with an offset (2026-12-01T00:00:00+07:00, Z)",
+    )
     end_date: str | None = Field(None, max_length=40, description="same formats; inclusive to the second")
 
 
@@ -39,8 +43,10 @@ class ReportData(BaseModel):
     total_billsec: int = Field(description="seconds talking")
     total_waitsec: int = Field(description="seconds ringing before answer or give-up")
     recall_status: dict[str, int] = Field(description="autocall: the finer statuses, beside the seed's six")
-    time_zone: str = Field(description="autocall: the campaign's IANA time zone, in which dates without an offset "
-                           "were read and hours are counted")  # fmt: skip
+    time_zone: str = Field(
+        description="autocall: the campaign's IANA time zone, in which dates without an offset "
+        "were read and hours are counted"
+    )
     start_date: str = Field(description="autocall: the range counted, from (ISO 8601, the campaign's offset)")
     end_date: str = Field(description="autocall: the range counted, to (inclusive to the second)")
 
@@ -49,8 +55,15 @@ class Report(BaseModel):
     data: ReportData
 
 
-@routes.route("GET", "/v1/autocall/report", "Campaign report over a time range", query=ReportQuery,
-              response=Report, tag="report", errors=(400, 401, 404))  # fmt: skip
+@routes.route(
+    "GET",
+    "/v1/autocall/report",
+    "Campaign report over a time range",
+    query=ReportQuery,
+    response=Report,
+    tag="report",
+    errors=(400, 401, 404),
+)
 def report(call: Call) -> dict[str, Any]:
     q: ReportQuery = call.query
     uuid = q.campaign_uuid.lower() if _UUID.match(q.campaign_uuid) else ""

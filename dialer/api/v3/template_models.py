@@ -21,12 +21,17 @@ class TemplateUpdate(BaseModel):
     model_config = STRICT
     template_name: Name | None = None
     template_uuid: Uuid | None = Field(None, description="POST: your own uuid for the template (409 if taken)")
-    text: Text | None = Field(None, description="TTS text; plain text and {{ field }} placeholders only, "
-                              "filled from the lead's param")  # fmt: skip
-    audio_file: str | None = Field(None, max_length=255, description="a WAV file name in AUTOCALL_AUDIO_DIR "
-                                   "(PCM 16-bit mono, 8 or 16 kHz); \"\" for none")  # fmt: skip
-    otp_field: str | None = Field(None, min_length=1, max_length=64,
-                                  description="voice OTP: the param key holding the code (default otp)")  # fmt: skip
+    text: Text | None = Field(
+        None, description="TTS text; plain text and {{ field }} placeholders only, filled from the lead's param"
+    )
+    audio_file: str | None = Field(
+        None,
+        max_length=255,
+        description='a WAV file name in AUTOCALL_AUDIO_DIR (PCM 16-bit mono, 8 or 16 kHz); "" for none',
+    )
+    otp_field: str | None = Field(
+        None, min_length=1, max_length=64, description="voice OTP: the param key holding the code (default otp)"
+    )
     otp_repeat: Annotated[int, Field(ge=1, le=5), INTEGRAL] | None = Field(
         None, description="voice OTP: times the code is read (default 2)"
     )
@@ -77,4 +82,3 @@ class TemplatePage(BaseModel):
     limit: int
     offset: int
     total: int
-

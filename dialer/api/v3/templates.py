@@ -50,10 +50,17 @@ TEMPLATES = Resource(
 serve(routes, TEMPLATES)
 
 
-@routes.route("PUT", "/v3/template/{template_uuid}/audio", "Upload the template's audio: the WAV file itself as "
-              "the body (PCM 16-bit, mono, 8 or 16 kHz, 0.1 s to 10 min)", response=TemplateAudio, tag=TAG,
-              raw_body=True, max_body=templates.MAX_UPLOAD, body_types=("audio/wav", "application/octet-stream"),
-              errors=(400, 401, 404, 413, 415))  # fmt: skip
+@routes.route(
+    "PUT",
+    "/v3/template/{template_uuid}/audio",
+    "Upload the template's audio: the WAV file itself as the body (PCM 16-bit, mono, 8 or 16 kHz, 0.1 s to 10 min)",
+    response=TemplateAudio,
+    tag=TAG,
+    raw_body=True,
+    max_body=templates.MAX_UPLOAD,
+    body_types=("audio/wav", "application/octet-stream"),
+    errors=(400, 401, 404, 413, 415),
+)
 def put_audio(call: Call) -> TemplateAudio:
     kind = call.content_type.split(";")[0].strip().lower()
     if kind not in AUDIO_TYPES:

@@ -56,30 +56,59 @@ def stats(call: Call) -> dict[str, int]:
     return webhooks.stats(call.services)
 
 
-@routes.route("GET", "/v3/webhook/dead", "Webhook deliveries that failed for good, newest first", query=DeadQuery,
-              response=DeadPage, tag=TAG)  # fmt: skip
+@routes.route(
+    "GET",
+    "/v3/webhook/dead",
+    "Webhook deliveries that failed for good, newest first",
+    query=DeadQuery,
+    response=DeadPage,
+    tag=TAG,
+)
 def dead(call: Call) -> dict[str, Any]:
     q: DeadQuery = call.query
     page, total = webhooks.dead(call.services, limit=q.limit, offset=q.offset)
     return {"data": page, "limit": q.limit, "offset": q.offset, "total": total}
 
 
-@routes.route("POST", "/v3/webhook/dead/retry", "Requeue every dead delivery (tries reset)", response=Requeued,
-              body=EmptyBody, body_optional=True, tag=TAG, errors=(400, 401), max_body=65_536)  # fmt: skip
+@routes.route(
+    "POST",
+    "/v3/webhook/dead/retry",
+    "Requeue every dead delivery (tries reset)",
+    response=Requeued,
+    body=EmptyBody,
+    body_optional=True,
+    tag=TAG,
+    errors=(400, 401),
+    max_body=65_536,
+)
 def retry_all(call: Call) -> Requeued:
     return Requeued(requeued=webhooks.requeue_all(call.services))
 
 
-@routes.route("POST", "/v3/webhook/dead/{delivery_id}/retry", "Requeue one dead delivery (tries reset)",
-              response=DeliveryRef, body=EmptyBody, body_optional=True, tag=TAG, errors=(400, 401, 404),
-              max_body=65_536)  # fmt: skip
+@routes.route(
+    "POST",
+    "/v3/webhook/dead/{delivery_id}/retry",
+    "Requeue one dead delivery (tries reset)",
+    response=DeliveryRef,
+    body=EmptyBody,
+    body_optional=True,
+    tag=TAG,
+    errors=(400, 401, 404),
+    max_body=65_536,
+)
 def retry_one(call: Call) -> DeliveryRef:
     webhooks.requeue(call.services, call.params["delivery_id"])
     return DeliveryRef(delivery_id=call.params["delivery_id"])
 
 
-@routes.route("DELETE", "/v3/webhook/dead/{delivery_id}", "Delete one dead delivery for good", response=DeliveryRef,
-              tag=TAG, errors=(401, 404))  # fmt: skip
+@routes.route(
+    "DELETE",
+    "/v3/webhook/dead/{delivery_id}",
+    "Delete one dead delivery for good",
+    response=DeliveryRef,
+    tag=TAG,
+    errors=(401, 404),
+)
 def delete(call: Call) -> DeliveryRef:
     webhooks.delete(call.services, call.params["delivery_id"])
     return DeliveryRef(delivery_id=call.params["delivery_id"])

@@ -42,9 +42,17 @@ def _row(index: int, phone: Phone) -> tuple[Row, int, list[tuple[str, str]]]:
 PATH = "/api/campaign/create"
 
 
-@routes.route("POST", PATH, "Create a campaign from a template campaign, load its phones, start it (all or nothing)",
-              body=CreateCampaign, response=Created, tag="vbot", bulk=True, idempotent=True,
-              errors=(400, 401))  # fmt: skip
+@routes.route(
+    "POST",
+    PATH,
+    "Create a campaign from a template campaign, load its phones, start it (all or nothing)",
+    body=CreateCampaign,
+    response=Created,
+    tag="vbot",
+    bulk=True,
+    idempotent=True,
+    errors=(400, 401),
+)
 def create(call: Call) -> Any:
     b: CreateCampaign = call.body
     svc = call.services

@@ -37,14 +37,23 @@ class VBot(Dialect):
 
     def error_text(self, status: int) -> str | None:
         if status in REFUSALS:
-            return ("refused, error 201 (invalid parameter: a field missing or wrong, unknown campaignId, name taken, "
-                    "bad JSON; nothing was written); or an internal error, error 400")  # fmt: skip
+            return (
+                "refused, error 201 (invalid parameter: a field missing or wrong, unknown campaignId, name taken, "
+                "bad JSON; nothing was written); or an internal error, error 400"
+            )
         return None
 
     def error_schema(self) -> dict[str, Any]:
-        return {"type": "object", "required": ["status", "error", "msg", "data"], "properties": {
-            "status": {"type": "integer", "example": 0}, "error": {"type": "integer", "example": 201},
-            "msg": {"type": "string"}, "data": {"type": "string", "example": "-1"}}}  # fmt: skip
+        return {
+            "type": "object",
+            "required": ["status", "error", "msg", "data"],
+            "properties": {
+                "status": {"type": "integer", "example": 0},
+                "error": {"type": "integer", "example": 201},
+                "msg": {"type": "string"},
+                "data": {"type": "string", "example": "-1"},
+            },
+        }
 
 
 VBOT_DIALECT = VBot()

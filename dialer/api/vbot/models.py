@@ -45,8 +45,10 @@ class CreateCampaign(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra=_both_spellings)
     vbot_id: str | Integer = Field(validation_alias=AliasChoices("vbotId", "vbot_id"))
     group_code: str = Field(validation_alias=AliasChoices("groupCode", "project_code"), max_length=128)
-    campaign_id: Integer | str = Field(validation_alias=AliasChoices("campaignId", "campaignID"),
-                                   description="the integer id of the campaign used as the template")  # fmt: skip
+    campaign_id: Integer | str = Field(
+        validation_alias=AliasChoices("campaignId", "campaignID"),
+        description="the integer id of the campaign used as the template",
+    )
     name: Name
     phones: list[Phone] = Field(min_length=1, max_length=100_000)
 
