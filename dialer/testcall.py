@@ -21,6 +21,7 @@ import gevent
 
 from dialer.config import Settings
 from dialer.daemon import build_renderer
+from dialer.domain.cdr import CallRecord
 from dialer.domain.context import CampaignContext
 from dialer.domain.enums import RecallStatus, TypeAutocall
 from dialer.domain.models import DEFAULT_TIME_ZONE, Campaign, Template
@@ -141,7 +142,8 @@ def _find(engine: Engine, call: str) -> InFlight | Finish | None:
 
 def _report(att, started: float, out: Callable[[str], None]) -> int:
     if not isinstance(att, InFlight):  # a Finish: it failed before reaching FreeSWITCH
-        out(f"not placed: {att.cdr.get('hangup_cause')} ({att.cdr.get('reason', '')})")
+        cdr = att.cdr  # a RetryRecord (refused, not sent) or a CallRecord (failed at once: no route...)
+        out(f"not placed: {cdr.hangup_cause} ({cdr.reason if isinstance(cdr, CallRecord) else ''})")
         return 1
     outcome, hang = outcome_of(att)
     for record in (att.job_text, att.detail):

@@ -135,10 +135,10 @@ def test_the_recorder_recalls_a_cut_call_uncounted_and_counts_the_third_cut_in_a
 
     first = build_finish(attempt(cuts_before=0), 5_000)
     assert first.requeue == "recalls" and "attempts" not in first.lead_update
-    assert "recalled, not counted" in first.cdr["reason"]
+    assert "recalled, not counted" in first.cdr.reason
     third = build_finish(attempt(cuts_before=SWITCH_CUTS_MAX - 1), 5_000)
     assert third.lead_update["attempts"] == 2 and third.lead_update["switch_cuts"] == 0
-    assert f"{SWITCH_CUTS_MAX} times in a row: counted" in third.cdr["reason"]
+    assert f"{SWITCH_CUTS_MAX} times in a row: counted" in third.cdr.reason
 
 
 def two_legs(mode: str = "serial"):
@@ -163,8 +163,8 @@ def test_a_call_answered_on_its_second_number_then_lost_with_freeswitch_keeps_it
     att.ended_ms, att.problem = 33_000, SWITCH_LOST  # ...and FreeSWITCH died 30 s into the talk
     finish = build_finish(att, 40_000)
     cdr = finish.cdr
-    assert (cdr["recall_status"], cdr["hangup_cause"], cdr["billsec"]) == ("answered", SWITCH_LOST, 30)
-    assert cdr["answered_number"] == "0980000002"
+    assert (cdr.recall_status, cdr.hangup_cause, cdr.billsec) == ("answered", SWITCH_LOST, 30)
+    assert cdr.answered_number == "0980000002"
 
 
 def test_a_serial_attempt_whose_second_number_was_refused_is_retried_whole_and_not_counted():

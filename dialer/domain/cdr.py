@@ -1,17 +1,21 @@
-"""The CDR object: one finished attempt as every native consumer sees it.
+"""An attempt's call record, as written and as every native consumer sees it.
 
-One model and one function build it for ``GET /v3/autocall/cdr`` (and its
-CSV columns) and for the native ``callback_url`` body, so the two can never
-differ in a name or a value. The ``answer_callback_url`` body is a subset of
-the same fields, built by the same function from what is known at the
-answer. A CDR hash read from Redis (every value a string, numbers as JSON)
-and the engine's own CDR (ints and lists) give the same object.
+Three shapes, one way: :class:`CallRecord` (or :class:`RetryRecord` for an
+originate FreeSWITCH refused) is written once, by the recorder, when the
+attempt ends; its :meth:`CallRecord.as_hash` is the call hash stored in Redis
+(every value a string: numbers ``str()``'d, lists JSON); :func:`cdr_object`
+maps that hash, read back, to :class:`Cdr`, the public object: the items of
+``GET /v3/autocall/cdr`` (and its CSV columns), the native ``callback_url``
+body, and (a subset, :data:`ANSWER_FIELDS`) the ``answer_callback_url`` body.
+The API and the webhooks go through the same function, so they can never
+differ in a name or a value.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +23,69 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, create_model
 
 LOCAL = "%Y-%m-%d %H:%M:%S"
+
+
+def hash_value(value: Any) -> str:
+    """A value as a Redis hash stores it: text as is, lists and dicts as JSON, anything else ``str()``'d."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallRecord:
+    """What the end of a dialled attempt writes as its call hash (``call:<uuid>``), under the stored
+    names, in the stored order. Built once by the recorder; :func:`cdr_object` maps it, read back, to :class:`Cdr`."""
+
+    state: str = "done"
+    campaign: str
+    lead: str
+    external_id: str
+    attempt: int
+    numbers: list[str] | str  # str: sealed (enc:...) or dropped ("") for an enable_encrypt campaign
+    legs: list[str]
+    network: str
+    answered_number: str
+    caller_id: str
+    node: str
+    start_ms: int
+    answer_ms: int
+    end_ms: int
+    duration: int
+    billsec: int
+    waitsec: int
+    hangup_cause: str
+    sip_status: str
+    job_result: str
+    recall_status: str
+    report_key: str
+    reason: str
+    dtmf: str
+    recall_at_ms: int
+    reported: str = "1"
+
+    def as_hash(self) -> dict[str, str]:
+        """The call hash's fields, exactly as stored."""
+        return {name: hash_value(getattr(self, name)) for name in _CALL_FIELDS}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryRecord:
+    """What an originate FreeSWITCH refused (or that never went out) writes: no call happened, the lead is
+    retried; the hash is not a CDR (``reported`` "0": neither in the report nor in the CDR API)."""
+
+    state: str = "retry"
+    hangup_cause: str
+    reported: str = "0"
+    end_ms: int
+
+    def as_hash(self) -> dict[str, str]:
+        """The call hash's fields, exactly as stored."""
+        return {name: hash_value(getattr(self, name)) for name in _RETRY_FIELDS}
+
+
+_CALL_FIELDS = tuple(f.name for f in fields(CallRecord))
+_RETRY_FIELDS = tuple(f.name for f in fields(RetryRecord))
 
 
 class Cdr(BaseModel):
@@ -105,8 +172,10 @@ def _local(ms: int, tz: ZoneInfo) -> str:
 
 
 def cdr_object(call_id: str, cdr: Mapping[str, Any], tz: ZoneInfo) -> dict[str, Any]:
-    """A CDR (the hash's names: ``campaign``, ``lead``, ``numbers``, ``report_key``...) as the API
-    and the webhook show it: local times beside the ms, the report key as ``status``."""
+    """The stored record (a call hash read back, or :meth:`CallRecord.as_hash`; the hash's names:
+    ``campaign``, ``lead``, ``numbers``, ``report_key``...) as :class:`Cdr`, the way the API and the
+    webhook show it: local times beside the ms, the report key as ``status``. Missing fields read as
+    empty / 0 (the answer callback passes only what is known at the answer)."""
     start_ms, answer_ms, end_ms = _int(cdr.get("start_ms")), _int(cdr.get("answer_ms")), _int(cdr.get("end_ms"))
     recall_at_ms = _int(cdr.get("recall_at_ms"))
     return {

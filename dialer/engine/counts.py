@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dialer.domain.cdr import CallRecord
 from dialer.store.records import Finish
 
 
@@ -16,7 +17,7 @@ class Counts:
         self.attempts[(campaign_uuid, node)] = self.attempts.get((campaign_uuid, node), 0) + n
 
     def outcome(self, finish: Finish) -> None:
-        if finish.reported:
-            cdr = finish.cdr
-            key = (finish.campaign_uuid, str(cdr.get("recall_status", "")), str(cdr.get("hangup_cause", "")))
+        cdr = finish.cdr
+        if finish.reported and isinstance(cdr, CallRecord):  # the recorder's reported finishes are all CallRecords
+            key = (finish.campaign_uuid, cdr.recall_status, cdr.hangup_cause)
             self.outcomes[key] = self.outcomes.get(key, 0) + 1

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from dialer.domain.cdr import CallRecord
 from dialer.engine.calls import CallTracker, InFlight
 from dialer.engine.counts import Counts
 from dialer.engine.recorder import REFUSALS, answer_body, build_finish, message_played
@@ -82,13 +83,14 @@ class Events:
                 att.node.recheck()  # an application of the dialplan is missing (mod_avmd unloaded?)
         finish = build_finish(att, int(self.clock() * 1000))
         self.counts.outcome(finish)
-        if finish.reported:
+        cdr = finish.cdr
+        if finish.reported and isinstance(cdr, CallRecord):  # reported: the recorder wrote a CallRecord
             log.info(
                 "call ended",
                 extra={
                     **att.log_extra(),
-                    "cause": finish.cdr.get("hangup_cause"),
-                    "recall_status": finish.cdr.get("recall_status"),
+                    "cause": cdr.hangup_cause,
+                    "recall_status": cdr.recall_status,
                 },
             )
         self.writer.put(finish)

@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from dialer.domain.cdr import answer_object, cdr_object
+from dialer.domain.cdr import CallRecord, RetryRecord, answer_object, cdr_object
 from dialer.domain.enums import ModeCall, ReportKey
 from dialer.domain.window import zone
 from dialer.engine.calls import InFlight
@@ -115,12 +115,7 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
     tz = zone(campaign.time_zone)
     if att.problem in (NOT_SENT, NOT_RUN) or refused(att):
         plan = recall.retry(attempts_before=claim.attempts, now_ms=now_ms)
-        cdr: dict[str, Any] = {
-            "state": "retry",
-            "hangup_cause": att.job_text[5:].strip() or att.problem,
-            "reported": "0",
-            "end_ms": now_ms,
-        }
+        retry = RetryRecord(hangup_cause=att.job_text[5:].strip() or att.problem, end_ms=now_ms)
         return Finish(
             claim.campaign_uuid,
             claim.lead_uuid,
@@ -128,7 +123,7 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
             claim.network,
             now_ms,
             datetime.fromtimestamp(now_ms / 1000, tz).strftime("%Y%m%d%H"),
-            cdr,
+            retry,
             plan.lead_update,
             reported=False,
             requeue=plan.requeue,
@@ -196,35 +191,33 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
     elif fault and not uncounted:
         reason += f"; cut short by {fault} {recall.SWITCH_CUTS_MAX} times in a row: counted as an attempt this time"
     answered = answered_number(att)
-    cdr = {
-        "state": "done",
-        "campaign": claim.campaign_uuid,
-        "lead": claim.lead_uuid,
-        "external_id": claim.external_id,
+    cdr = CallRecord(
+        campaign=claim.campaign_uuid,
+        lead=claim.lead_uuid,
+        external_id=claim.external_id,
         # An attempt that failed before its originate was built (INVALID_GATEWAY: no route) still names its numbers
-        "attempt": claim.attempts + (0 if cancelled else 1),
-        "numbers": dialled(att),
-        "legs": att.legs,
-        "network": claim.network,
-        "answered_number": answered,
-        "caller_id": hotline(att),
-        "node": att.node.name,
-        "start_ms": start_ms,
-        "answer_ms": answer_ms,
-        "end_ms": end_ms,
-        "duration": duration,
-        "billsec": billsec,
-        "waitsec": waitsec,
-        "hangup_cause": outcome.cause,
-        "sip_status": hang.get("variable_sip_term_status", ""),
-        "job_result": att.job_text,
-        "recall_status": outcome.recall_status.value,
-        "report_key": outcome.report_key.value,
-        "reason": reason,
-        "dtmf": att.dtmf,
-        "recall_at_ms": step.recall_at_ms,
-        "reported": "1",
-    }
+        attempt=claim.attempts + (0 if cancelled else 1),
+        numbers=dialled(att),
+        legs=att.legs,
+        network=claim.network,
+        answered_number=answered,
+        caller_id=hotline(att),
+        node=att.node.name,
+        start_ms=start_ms,
+        answer_ms=answer_ms,
+        end_ms=end_ms,
+        duration=duration,
+        billsec=billsec,
+        waitsec=waitsec,
+        hangup_cause=outcome.cause,
+        sip_status=hang.get("variable_sip_term_status", ""),
+        job_result=att.job_text,
+        recall_status=outcome.recall_status.value,
+        report_key=outcome.report_key.value,
+        reason=reason,
+        dtmf=att.dtmf,
+        recall_at_ms=step.recall_at_ms,
+    )
     stats = {
         "total_calls": 1,
         "total_duration": duration,
@@ -275,35 +268,35 @@ def dialled(att: InFlight) -> list[str]:
     return list(numbers)
 
 
-def _action_log(cdr: dict[str, Any], outcome: Outcome, tz: Any) -> str:
+def _action_log(cdr: CallRecord, outcome: Outcome, tz: Any) -> str:
     """VBot's ``action_log``: the attempt, what happened, the keys pressed, the recall planned."""
-    parts = [f"attempt {cdr['attempt']}", outcome.reason]
+    parts = [f"attempt {cdr.attempt}", outcome.reason]
     if outcome.cause not in ("NORMAL_CLEARING", "NONE") and outcome.cause not in outcome.reason:
         parts.append(f"cause {outcome.cause}")
-    if cdr.get("dtmf"):
-        parts.append(f"dtmf {cdr['dtmf']}")
-    if cdr.get("recall_at_ms"):
-        parts.append(f"recall at {vbot.local_time(cdr['recall_at_ms'], tz)}")
+    if cdr.dtmf:
+        parts.append(f"dtmf {cdr.dtmf}")
+    if cdr.recall_at_ms:
+        parts.append(f"recall at {vbot.local_time(cdr.recall_at_ms, tz)}")
     return "; ".join(parts)
 
 
-def end_body(att: InFlight, cdr: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
+def end_body(att: InFlight, cdr: CallRecord, outcome: Outcome) -> dict[str, Any]:
     """The ``callback_url`` body of an ended attempt, in the campaign's ``webhook_format``."""
     fmt = vbot.webhook_format(att.campaign.webhook_format)
     tz = zone(att.campaign.time_zone)
-    if fmt is vbot.WebhookFormat.NATIVE:
-        return cdr_object(att.call_uuid, cdr, tz)  # exactly GET /v3/autocall/cdr's object for this call
+    if fmt is vbot.WebhookFormat.NATIVE:  # exactly GET /v3/autocall/cdr's object for this call: its stored hash, mapped
+        return cdr_object(att.call_uuid, cdr.as_hash(), tz)
     numbers = dialled(att)
-    answered = cdr.get("answered_number", "")
+    answered = cdr.answered_number
     names = vbot.fields_facts(att.claim.fields)
     facts = vbot.CallFacts(
         call_id=att.call_uuid,
         campaign_id=att.campaign.campaign_id,
-        start=vbot.local_time(cdr["start_ms"], tz),
-        hotline=cdr.get("caller_id", ""),
+        start=vbot.local_time(cdr.start_ms, tz),
+        hotline=cdr.caller_id,
         phone=answered or (numbers[0] if numbers else ""),
         callees=[answered] if answered else numbers,
-        billsec=int(cdr["billsec"]),
+        billsec=cdr.billsec,
         action_log=_action_log(cdr, outcome, tz),
         event=vbot.EVENT_HANGUP,
         name=names["name"],

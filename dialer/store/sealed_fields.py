@@ -11,6 +11,7 @@ from typing import Any
 
 import redis
 
+from dialer.domain.cdr import CallRecord
 from dialer.store.keys import Keys
 from dialer.store.records import Finish
 from dialer.store.replies import text
@@ -88,28 +89,43 @@ class SealedFields:
         return row
 
     def seal_finish(self, f: Finish) -> Finish:
-        """The finish with its CDR's number-bearing fields and its webhook bodies sealed.
+        """The finish with its CDR's number-bearing fields and its webhook bodies sealed (the record's
+        fields replaced by their ciphertext).
 
         Without a key (only a call reaped or adopted by an engine that lacks it: such an engine
         claims nothing of an enable_encrypt campaign) they are dropped, never written in the clear.
         """
-        cdr = dict(f.cdr)
+        record = f.cdr
+        sealed: dict[str, str] = {}
         try:
             for name in CDR_SEALED:
-                value = cdr.get(name)
+                value = record.get(name) if isinstance(record, dict) else getattr(record, name, None)
                 if value is None or value == "":
                     continue
                 plain = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                cdr[name] = self.sealer.seal(plain, f"call:{f.call_uuid}:{name}")
+                sealed[name] = self.sealer.seal(plain, f"call:{f.call_uuid}:{name}")
             hooks = [(url, self.sealer.seal(body, f"webhook:{f.campaign_uuid}:body")) for url, body in f.webhooks]
         except NoKey as exc:
             log.error(
                 "result of an enable_encrypt campaign written without its numbers and webhooks",
                 extra={"campaign": f.campaign_uuid, "call": f.call_uuid, "error": str(exc)},
             )
-            cdr.update({name: "" for name in CDR_SEALED if name in cdr})
+            sealed = {
+                name: ""
+                for name in CDR_SEALED
+                if (name in record if isinstance(record, dict) else hasattr(record, name))
+            }
             hooks = []
-        return replace(f, cdr=cdr, webhooks=hooks)
+        if isinstance(record, dict):
+            return replace(f, cdr={**record, **sealed}, webhooks=hooks)
+        if isinstance(record, CallRecord) and sealed:  # a RetryRecord carries no number
+            record = replace(
+                record,
+                numbers=sealed.get("numbers", record.numbers),
+                answered_number=sealed.get("answered_number", record.answered_number),
+                reason=sealed.get("reason", record.reason),
+            )
+        return replace(f, cdr=record, webhooks=hooks)
 
     def seal_webhooks(self, hooks: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
         """Webhooks (url, body, campaign) with the bodies of sealed campaigns sealed; without a key
