@@ -6,6 +6,7 @@ import itertools
 import uuid
 from typing import Any
 
+from dialer.domain.cdr import CallRecord
 from dialer.domain.enums import CampaignStatus, Network
 from dialer.domain.models import Campaign, Lead
 from dialer.store.records import Claim
@@ -64,3 +65,34 @@ def in_flight(store: Store) -> Claim:
     leads(store, camp, 1)
     claims, _ = store.calls.claim(camp.campaign_uuid, 1, "fs1", 1_000, 60_000, [str(uuid.uuid4())])
     return claims[0]
+
+
+def call_record(**fields: Any) -> CallRecord:
+    """A finished attempt's record as the recorder writes it: the fields a spec names, the rest empty."""
+    blank: dict[str, Any] = {
+        "campaign": "",
+        "lead": "",
+        "external_id": "",
+        "attempt": 1,
+        "numbers": [],
+        "legs": [],
+        "network": "",
+        "answered_number": "",
+        "caller_id": "",
+        "node": "",
+        "start_ms": 0,
+        "answer_ms": 0,
+        "end_ms": 0,
+        "duration": 0,
+        "billsec": 0,
+        "waitsec": 0,
+        "hangup_cause": "",
+        "sip_status": "",
+        "job_result": "",
+        "recall_status": "",
+        "report_key": "",
+        "reason": "",
+        "dtmf": "",
+        "recall_at_ms": 0,
+    }
+    return CallRecord(**{**blank, **fields})

@@ -9,10 +9,11 @@ from datetime import datetime
 
 import pytest
 
+from dialer.domain.cdr import RetryRecord
 from dialer.domain.window import zone
 from dialer.service import cdrs
 from dialer.store.records import Finish
-from tests.factories import campaign, leads
+from tests.factories import call_record, campaign, leads
 
 TZ = zone("Asia/Ho_Chi_Minh")
 FMT = "%Y-%m-%d %H:%M:%S"
@@ -44,7 +45,7 @@ def attempt(
     (lead,) = leads(store, camp, 1, now_ms=end_ms - 120_000)
     (c,) = store.calls.claim(camp.campaign_uuid, 1, "fs1", end_ms - 120_000, 600_000, [str(uuid.uuid4())])[0]
     if not reported:  # FreeSWITCH refused the originate: retried, never a CDR
-        cdr = {"state": "retry", "hangup_cause": "DESTINATION_OUT_OF_ORDER", "reported": "0", "end_ms": end_ms}
+        retry = RetryRecord(hangup_cause="DESTINATION_OUT_OF_ORDER", end_ms=end_ms)
         store.calls.finish(
             [
                 Finish(
@@ -54,7 +55,7 @@ def attempt(
                     c.network,
                     end_ms,
                     datetime.fromtimestamp(end_ms / 1000, tz).strftime("%Y%m%d%H"),
-                    cdr,
+                    retry,
                     {"attempts": 0},
                     reported=False,
                     requeue="fresh",
@@ -66,34 +67,34 @@ def attempt(
         return c.call_uuid
     start_ms = end_ms - duration * 1000
     answer_ms = end_ms - billsec * 1000 if billsec else 0
-    cdr = {
-        "state": "done",
-        "campaign": camp.campaign_uuid,
-        "lead": lead.lead_uuid,
-        "external_id": lead.external_id,
-        "attempt": 1,
-        "numbers": lead.numbers,
-        "legs": [c.call_uuid],
-        "network": c.network,
-        "answered_number": lead.numbers[0] if billsec else "",
-        "node": "fs1",
-        "start_ms": start_ms,
-        "answer_ms": answer_ms,
-        "end_ms": end_ms,
-        "duration": duration,
-        "billsec": billsec,
-        "waitsec": duration - billsec,
-        "hangup_cause": "NORMAL_CLEARING",
-        "sip_status": "200",
-        "job_result": "+OK",
-        "recall_status": status,
-        "report_key": key,
-        "reason": "",
-        "dtmf": "",
-        "recall_at_ms": 0,
-        "reported": "1",
-        **cdr_fields,
-    }
+    cdr = call_record(
+        **{
+            "campaign": camp.campaign_uuid,
+            "lead": lead.lead_uuid,
+            "external_id": lead.external_id,
+            "attempt": 1,
+            "numbers": lead.numbers,
+            "legs": [c.call_uuid],
+            "network": c.network,
+            "answered_number": lead.numbers[0] if billsec else "",
+            "node": "fs1",
+            "start_ms": start_ms,
+            "answer_ms": answer_ms,
+            "end_ms": end_ms,
+            "duration": duration,
+            "billsec": billsec,
+            "waitsec": duration - billsec,
+            "hangup_cause": "NORMAL_CLEARING",
+            "sip_status": "200",
+            "job_result": "+OK",
+            "recall_status": status,
+            "report_key": key,
+            "reason": "",
+            "dtmf": "",
+            "recall_at_ms": 0,
+            **cdr_fields,
+        }
+    )
     stats = {
         "total_calls": 1,
         "total_duration": duration,

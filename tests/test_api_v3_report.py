@@ -9,7 +9,7 @@ import pytest
 
 from dialer.domain.window import zone
 from dialer.store.records import Finish
-from tests.factories import campaign, leads
+from tests.factories import call_record, campaign, leads
 from tests.seed_examples import examples
 
 EX = examples("001_1839b865664e4e5a.txt")["Báo cáo chiến dịch autocall"]
@@ -24,14 +24,7 @@ def attempt(store, camp, when: str, key: str, status: str, duration: int, billse
     (lead,) = leads(store, camp, 1, now_ms=end_ms - 60_000)
     (c,) = store.calls.claim(camp.campaign_uuid, 1, "fs1", end_ms - 60_000, 600_000, [str(uuid.uuid4())])[0]
     waitsec = duration - billsec
-    cdr = {
-        "report_key": key,
-        "recall_status": status,
-        "duration": duration,
-        "billsec": billsec,
-        "waitsec": waitsec,
-        "reported": "1",
-    }
+    cdr = call_record(report_key=key, recall_status=status, duration=duration, billsec=billsec, waitsec=waitsec)
     stats = {
         "total_calls": 1,
         "total_duration": duration,

@@ -26,7 +26,7 @@ from dialer.webhooks import MAX_TRIES, WebhookSender
 from simswitch import Scenario
 from tests.api_fixtures import TOKEN, Client, snapshot
 from tests.engine_fixtures import audio_campaign, await_turn, make_engine, wait_until
-from tests.factories import campaign
+from tests.factories import call_record, campaign
 from tests.receivers import WebhookReceiver
 
 KEY = base64.b64encode(bytes(range(32))).decode()  # standard base64, with padding
@@ -355,14 +355,7 @@ def test_a_result_written_without_the_key_drops_its_numbers_rather_than_store_th
     lead = sealed_lead(store, camp, ANSWERS)
     (claim,) = store.calls.claim(camp.campaign_uuid, 1, "fs1", 2_000, 60_000, ["c-1"])[0]
     assert claim.numbers == [ANSWERS] and claim.unreadable == ""
-    cdr = {
-        "state": "done",
-        "numbers": claim.numbers,
-        "answered_number": ANSWERS,
-        "reason": "answered",
-        "recall_status": "answered",
-        "reported": "1",
-    }
+    cdr = call_record(numbers=claim.numbers, answered_number=ANSWERS, reason="answered", recall_status="answered")
     Store(redis_client).calls.finish(
         [
             Finish(
@@ -413,15 +406,9 @@ def test_a_cdr_that_cannot_be_opened_is_listed_as_stored(api, store, redis_clien
     lead = sealed_lead(store, camp, ANSWERS)
     (claim,) = store.calls.claim(camp.campaign_uuid, 1, "fs1", 2_000, 60_000, ["c-9"])[0]
     call = claim.call_uuid
-    cdr = {
-        "state": "done",
-        "campaign": camp.campaign_uuid,
-        "lead": lead.lead_uuid,
-        "numbers": [ANSWERS],
-        "answered_number": ANSWERS,
-        "end_ms": 3_000,
-        "reported": "1",
-    }
+    cdr = call_record(
+        campaign=camp.campaign_uuid, lead=lead.lead_uuid, numbers=[ANSWERS], answered_number=ANSWERS, end_ms=3_000
+    )
     store.calls.finish(
         [Finish(camp.campaign_uuid, lead.lead_uuid, call, claim.network, 3_000, "1970010107", cdr, {"attempts": 1})],
         3_000,

@@ -39,6 +39,7 @@ from simswitch import Scenario
 from tests import factories
 from tests.api_fixtures import TOKEN
 from tests.engine_fixtures import audio_campaign, make_engine
+from tests.factories import call_record
 
 HCM, PARIS = ZoneInfo("Asia/Ho_Chi_Minh"), ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 23, 14, 30, 5, tzinfo=HCM).timestamp()  # a Monday; 08:30:05 in Paris
@@ -83,13 +84,7 @@ def finish(
         if reported
         else {}
     )
-    cdr = {
-        "state": "done",
-        "recall_status": rs,
-        "report_key": key,
-        "end_ms": end_ms,
-        "reported": "1" if reported else "0",
-    }
+    cdr = call_record(recall_status=rs, report_key=key, end_ms=end_ms, reported="1" if reported else "0")
     done = store.calls.finish(
         [
             Finish(

@@ -11,7 +11,7 @@ from dialer.domain.models import Lead
 from dialer.store.errors import NameTaken
 from dialer.store.records import Finish
 from dialer.store.store import Store
-from tests.factories import campaign, leads
+from tests.factories import call_record, campaign, leads
 
 LEASE = 60_000
 
@@ -29,7 +29,7 @@ def finish(store: Store, c, *, end_ms: int = 3_000, requeue: str | None = None, 
         c.network,
         end_ms,
         "2026112309",
-        {"hangup_cause": "USER_BUSY", "report_key": "busy"},
+        call_record(hangup_cause="USER_BUSY", report_key="busy"),
         {"attempts": c.attempts + 1},
         requeue=requeue,
         due_ms=due_ms,
@@ -220,13 +220,14 @@ WORKER = """
 import sys, uuid, redis
 from dialer.store.records import Finish
 from dialer.store.store import Store
+from tests.factories import call_record
 port, camp, cap = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 store = Store(redis.Redis(port=port, decode_responses=True))
 worst = 0
 for turn in range(150):
     claims, info = store.calls.claim(camp, 3, "fs", 2_000 + turn, 60_000, [str(uuid.uuid4()) for _ in range(3)])
     worst = max(worst, info.busy, store.calls.in_flight(camp))
-    store.calls.finish([Finish(c.campaign_uuid, c.lead_uuid, c.call_uuid, c.network, 3_000, "2026112309", {},
+    store.calls.finish([Finish(c.campaign_uuid, c.lead_uuid, c.call_uuid, c.network, 3_000, "2026112309", call_record(),
                          {"attempts": 1}, stats={"total_calls": 1}) for c in claims], 3_000)
 print(worst)
 """

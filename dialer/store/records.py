@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialer.domain.cdr import CallRecord, RetryRecord, hash_value
+from dialer.domain.cdr import CallRecord, RetryRecord
 
 
 @dataclass(slots=True)
@@ -38,9 +38,7 @@ class Finish:
     network: str
     end_ms: int
     hour: str  # local YYYYMMDDHH bucket of the report counters
-    # The call hash to write: the recorder's typed record; a dict is written field by field as given
-    # (a hand-built hash: tests' fixtures).
-    cdr: CallRecord | RetryRecord | dict[str, Any]
+    cdr: CallRecord | RetryRecord  # the call hash to write (dialer/domain/cdr.py)
     lead_update: dict[str, Any]
     # False for an originate FreeSWITCH refused for its own limits: no call
     # happened, so it is neither in the report nor in the lead's history.
@@ -53,10 +51,8 @@ class Finish:
 
     def as_lua(self) -> dict[str, Any]:
         """The JSON object finish.lua reads (CDR and lead fields flattened to name, value, ...)."""
-        cdr = self.cdr
-        stored = {k: hash_value(v) for k, v in cdr.items()} if isinstance(cdr, dict) else cdr.as_hash()
         flat_cdr: list[str] = []
-        for k, v in stored.items():
+        for k, v in self.cdr.as_hash().items():
             flat_cdr += [k, v]
         flat_lead: list[str] = []
         for k, v in self.lead_update.items():

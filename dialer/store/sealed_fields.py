@@ -99,7 +99,7 @@ class SealedFields:
         sealed: dict[str, str] = {}
         try:
             for name in CDR_SEALED:
-                value = record.get(name) if isinstance(record, dict) else getattr(record, name, None)
+                value = getattr(record, name, None)
                 if value is None or value == "":
                     continue
                 plain = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
@@ -110,14 +110,8 @@ class SealedFields:
                 "result of an enable_encrypt campaign written without its numbers and webhooks",
                 extra={"campaign": f.campaign_uuid, "call": f.call_uuid, "error": str(exc)},
             )
-            sealed = {
-                name: ""
-                for name in CDR_SEALED
-                if (name in record if isinstance(record, dict) else hasattr(record, name))
-            }
+            sealed = {name: "" for name in CDR_SEALED if hasattr(record, name)}
             hooks = []
-        if isinstance(record, dict):
-            return replace(f, cdr={**record, **sealed}, webhooks=hooks)
         if isinstance(record, CallRecord) and sealed:  # a RetryRecord carries no number
             record = replace(
                 record,
