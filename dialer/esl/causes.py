@@ -103,7 +103,7 @@ _BY_NUMBER: dict[int, str] = {number: name for name, number in Q850.items()}
 # mod_sofia (1.10.12): the hangup cause it sets for a final SIP response, unless the
 # response carries ``Reason: Q.850;cause=N``, which wins. Unlisted statuses give
 # NORMAL_UNSPECIFIED. Kept exactly as FreeSWITCH does it: the classifier's own
-# refinements live in outcomes/cause_rules.SIP_OVERRIDES, so this table stays a fact, not a choice.
+# refinements live in outcomes/sip_rules.SIP_OVERRIDES, so this table stays a fact, not a choice.
 SIP_TO_CAUSE: dict[int, str] = {
     401: "CALL_REJECTED",
     402: "CALL_REJECTED",

@@ -5,8 +5,9 @@ happens to the lead afterwards) lives beside it and is imported on its own.
 """
 
 from dialer.esl.causes import Q850, SIP_PHRASES, SIP_TO_CAUSE, cause_from_q850, sip_to_cause
-from dialer.outcomes.cause_rules import CAUSE_RULES, CAUSE_TABLE, SIP_OVERRIDES, CauseRule, SipRule
+from dialer.outcomes.cause_rules import CAUSE_RULES, CAUSE_TABLE, CauseRule
 from dialer.outcomes.classify import Outcome, classify
+from dialer.outcomes.sip_rules import SIP_OVERRIDES, SipRule
 from dialer.outcomes.vbot_codes import VBotStatus, vbot_status
 
 __all__ = [

@@ -1,8 +1,8 @@
 """What each FreeSWITCH hangup cause and SIP status means for an unanswered attempt.
 
 The tables classify.py reads (rule 5 of its order) and docs/outcomes.md prints
-(``python -m dialer.outcomes.table``): ``CAUSE_RULES`` is total over Q.850,
-``SIP_OVERRIDES`` refines the causes mod_sofia folds several SIP statuses into.
+(``python -m dialer.outcomes.table``): ``CAUSE_RULES`` is total over Q.850;
+sip_rules.py refines the causes mod_sofia folds several SIP statuses into.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from dialer.domain.enums import RecallStatus, ReportKey
 
-__all__ = ["CAUSE_RULES", "CAUSE_TABLE", "SIP_OVERRIDES", "CauseRule", "SipRule"]
+__all__ = ["CAUSE_RULES", "CAUSE_TABLE", "CauseRule"]
 
 R = RecallStatus
 K = ReportKey
@@ -22,12 +22,6 @@ class CauseRule(NamedTuple):
     report_key: ReportKey
     reason: str  # what happened (Outcome.reason)
     why: str  # why this bucket (docs/outcomes.md)
-
-
-class SipRule(NamedTuple):
-    recall_status: RecallStatus
-    report_key: ReportKey
-    why: str
 
 
 _PROTOCOL_WHY = "a signalling protocol error between us and the carrier: neither the callee nor capacity"
@@ -400,20 +394,4 @@ CAUSE_RULES: dict[str, CauseRule] = {
 # The contract other modules and the tests use: cause → (recall_status, report key).
 CAUSE_TABLE: dict[str, tuple[RecallStatus, ReportKey]] = {
     cause: (rule.recall_status, rule.report_key) for cause, rule in CAUSE_RULES.items()
-}
-
-# Where a SIP status says more than the cause mod_sofia folds it into. Applied only
-# when the cause in hand is the one mod_sofia derives from that status (or was
-# derived from it here): a Q.850 Reason header that gave another cause wins.
-SIP_OVERRIDES: dict[int, SipRule] = {
-    400: SipRule(R.FAILED, K.FAILED, "our INVITE was malformed; mod_sofia lumps it with 503"),
-    401: SipRule(R.FAILED, K.FAILED, "carrier authentication failed: gateway credentials"),
-    402: SipRule(R.FAILED, K.FAILED, "the carrier account is out of credit"),
-    403: SipRule(R.PHONE_BLOCK, K.FAILED, "the carrier forbids the call: our number or trunk is barred, not a decline"),
-    407: SipRule(R.FAILED, K.FAILED, "carrier authentication failed: gateway credentials"),
-    429: SipRule(R.CONGESTION, K.FAILED, "the carrier rate-limits us; mod_sofia says NORMAL_UNSPECIFIED"),
-    481: SipRule(R.FAILED, K.FAILED, "the dialog was lost: a protocol error"),
-    500: SipRule(R.FAILED, K.FAILED, "the far end's internal error, not a capacity signal like 503"),
-    504: SipRule(R.CONGESTION, K.FAILED, "an upstream server timed out: network trouble, unlike 408"),
-    608: SipRule(R.PHONE_BLOCK, K.FAILED, "an intermediary (spam filter) rejected calls from our number"),
 }

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 from dialer.domain.enums import RecallStatus, ReportKey
 from dialer.esl.causes import SIP_PHRASES, cause_from_q850, sip_to_cause
-from dialer.outcomes.cause_rules import CAUSE_RULES, SIP_OVERRIDES
+from dialer.outcomes.cause_rules import CAUSE_RULES
+from dialer.outcomes.sip_rules import SIP_OVERRIDES
 
 __all__ = ["Outcome", "classify"]
 

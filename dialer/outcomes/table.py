@@ -16,8 +16,9 @@ from pathlib import Path
 
 from dialer.domain.enums import RecallStatus, ReportKey
 from dialer.esl.causes import Q850, SIP_PHRASES, SIP_TO_CAUSE, sip_to_cause
-from dialer.outcomes.cause_rules import CAUSE_RULES, SIP_OVERRIDES
+from dialer.outcomes.cause_rules import CAUSE_RULES
 from dialer.outcomes.classify import Outcome, classify
+from dialer.outcomes.sip_rules import SIP_OVERRIDES
 from dialer.outcomes.vbot_codes import VBotStatus, vbot_disposition, vbot_status
 
 __all__ = [
