@@ -202,11 +202,6 @@ class Campaign(BaseModel):
     def _accept_parallel(cls, value: Any) -> Any:
         return ModeCall.PARALLEL if value == "parallel" else value
 
-    @property
-    def hopper_size(self) -> int:
-        """Leads kept pre-loaded; 0 means "enough for the cap" (twice it, at least 20)."""
-        return self.hopper or max(20, 2 * self.concurrent_call)
-
     def recalls_on(self, status: RecallStatus) -> bool:
         """Whether an attempt that ended ``status`` is recalled. ``cancel`` is also recalled when ``failed`` is
         listed: the seeds' lists know no cancel (such a call was failed), and a list sent before autocall told

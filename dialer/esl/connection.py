@@ -247,7 +247,3 @@ class ESLConnection:
 
     def api(self, command: str, timeout: float | None = None) -> Reply:
         return self.send(f"api {command}", timeout=timeout)
-
-    def bgapi_command(self, command: str, job_uuid: str) -> str:
-        """The text of a bgapi with a client-chosen Job-UUID (correlated before the reply)."""
-        return f"bgapi {command}\nJob-UUID: {job_uuid}"
