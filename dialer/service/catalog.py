@@ -3,9 +3,10 @@
 Templates and carriers are catalog objects: each is one Redis hash plus an
 entry in a registry kept in creation order, named by a uuid the client may
 choose, and referred to by campaigns through ``<kind>_uuid``. :class:`Catalog`
-does what they do alike; a subclass says where its objects are stored, how
-they are written to a hash, and what it checks beyond the model's schema
-(dialer/service/templates.py, dialer/service/carriers.py).
+does what they do alike; a subclass names the store's records of its kind
+(dialer/store/catalog.py ``HashRecords``: how an object is written to its hash)
+and what it checks beyond the model's schema (dialer/service/templates.py,
+dialer/service/carriers.py).
 
 Writes are atomic, each in one Redis transaction (WATCH/MULTI): create refuses
 a taken uuid, update refuses an object deleted meanwhile (it never comes
