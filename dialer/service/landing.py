@@ -21,7 +21,7 @@ from typing import Any
 from dialer.domain.models import Lead
 from dialer.service.context import Services
 from dialer.service.errors import Conflict
-from dialer.service.hub import yield_to_io
+from dialer.service.hub import checkpoint
 from dialer.store.imports import STAGE_BATCH, Answer
 
 OTHER_REQUEST = (
@@ -105,7 +105,7 @@ def land(
         if len(leads) > STAGE_BATCH:
             ttl_ms = int(svc.import_staging_s * 1000)
             import_id = imports.begin(campaign_uuid, ttl_ms)
-            imports.stage(import_id, leads, now, ttl_ms, pause=yield_to_io)
+            imports.stage(import_id, leads, now, ttl_ms, pause=checkpoint)
         _commit(
             svc,
             campaign_uuid,
@@ -156,6 +156,7 @@ def _commit(
             drop=dropped,
             answer=answer,
             start=start,
+            pause=checkpoint,
         )
         if done.replay is not None:
             assert remember is not None
@@ -165,6 +166,7 @@ def _commit(
             return
         clashed: set[int] = set()
         for clash in done.clashes:
+            checkpoint()
             i = keep[clash.position]
             if i in clashed:
                 continue  # one report per row
