@@ -16,7 +16,7 @@ import pytest
 
 from dialer.api import json_body, json_slices
 from dialer.api.v3 import leads as v3_leads
-from dialer.service import hub
+from dialer.service import answer_json, hub
 from dialer.service.errors import BadRequest
 
 SEEDS = [
@@ -174,3 +174,22 @@ def test_release_empties_a_list_a_slice_at_a_time(monkeypatch):
     monkeypatch.setattr(hub, "checkpoint", lambda: sizes.append(len(items)))
     hub.release(items)
     assert items == [] and sizes == [hub.RELEASE_BATCH + 5, 5, 0]
+
+
+def test_answer_json_is_json_dumps_byte_for_byte(monkeypatch):
+    monkeypatch.setattr(answer_json, "ITEMS_PER_SLICE", 3)
+    pauses = []
+    rows = [{"row": i, "lead_uuid": f"l{i}", "call_id": "é"} for i in range(10)]
+    for value in (
+        {"campaign_uuid": "c", "total": 10, "duplicates": [], "leads": rows, "nested": {"leads": rows, 1: "x"}},
+        {"request": "r", "status": 200, "body": {"errors": [[1, "ễ"]] * 7, "message": "partial"}},
+        rows,
+        rows[:3],
+        [],
+        {},
+        "x",
+        {1: [1, 2, 3, 4]},
+    ):
+        want = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        assert answer_json.dumps(value, lambda: pauses.append(1)) == want
+    assert pauses

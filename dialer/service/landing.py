@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dialer.domain.models import Lead
+from dialer.service import answer_json
 from dialer.service.context import Services
 from dialer.service.errors import Conflict
 from dialer.service.hub import checkpoint
@@ -61,9 +62,7 @@ class Remember:
     def answer(self, svc: Services, result: ImportResult) -> Answer:
         assert self.render is not None
         status, body = self.render(result)
-        text = json.dumps(
-            {"request": self.request, "status": status, "body": body}, ensure_ascii=False, separators=(",", ":")
-        )
+        text = answer_json.dumps({"request": self.request, "status": status, "body": body}, checkpoint)
         return Answer(svc.store.keys.idempotency(self.scope), text, int(svc.idempotency_s * 1000))
 
     def replay(self, text: str) -> tuple[int, Any]:

@@ -11,10 +11,10 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from dialer.api import idempotency, json_body, json_slices
-from dialer.api.routes import Call
+from dialer.api.routes import Call, Reply
 from dialer.api.v3.dialect import routes
 from dialer.api.v3.lead_models import BulkBody, BulkImported, BulkQuery, BulkRow, ImportBody, Imported
-from dialer.service import leads
+from dialer.service import answer_json, leads
 from dialer.service.errors import BadRequest, Invalid
 from dialer.service.leads import Row, checkpoint, release
 from dialer.service.schema_errors import schema_errors
@@ -103,7 +103,9 @@ def _import_bulk(call: Call, remember: leads.Remember | None) -> Any:
         try:
             if result.replayed is not None:
                 return idempotency.replay(result.replayed)
-            return render(result)[1]
+            # The text the app would write for this body, encoded here a slice at a time (with_leads).
+            text = answer_json.dumps(render(result)[1], checkpoint)
+            return Reply(text.encode(), status=200, content_type="application/json; charset=utf-8")
         finally:
             release(result.imported)  # the rows' leads, a slice at a time
     finally:
