@@ -142,9 +142,9 @@ class Scripts:
         answer_ttl_ms: int,
         start: bool,
         hashes: str,
-        rows: list[Any],
+        rows: str,
     ) -> CommitReply:
-        """``rows``: per row, lead, customer id, its number index fields separated by spaces."""
+        """``rows``: a JSON list holding, per row, lead, customer id, its number index fields separated by spaces."""
         k, c = self.keys, campaign_uuid
         keys = [
             k.campaign(c),
@@ -172,7 +172,7 @@ class Scripts:
             "1" if start else "0",
             hashes,
             k.events,
-            *rows,
+            rows,
         ]
         out = json.loads(self._run("commit_leads", keys, args))
         return CommitReply(
