@@ -77,7 +77,7 @@ class Event:
         return self.headers.get(key, default)
 
 
-def _parse_header_block(block: bytes) -> dict[str, str]:
+def _parse_header_block(block: bytes | bytearray) -> dict[str, str]:
     headers: dict[str, str] = {}
     for line in block.decode("utf-8", "replace").split("\n"):
         if not line:
@@ -85,7 +85,8 @@ def _parse_header_block(block: bytes) -> dict[str, str]:
         name, sep, value = line.partition(":")
         if not sep:
             raise ProtocolError(f"header line without a colon: {line[:80]!r}")
-        headers.setdefault(name, value.lstrip(" "))
+        if name not in headers:  # the first value of a repeated name
+            headers[name] = value.lstrip(" ")
     return headers
 
 
@@ -119,7 +120,7 @@ class StreamParser:
                     if size - pos > MAX_HEADER_BLOCK:
                         raise ProtocolError("header block too long")
                     break
-                headers = _parse_header_block(bytes(buf[pos:end]))
+                headers = _parse_header_block(buf[pos:end])
                 pos = end + 2
                 length = headers.get("Content-Length")
                 if length is None:
@@ -135,7 +136,8 @@ class StreamParser:
             headers, n = self._pending
             if size - pos < n:
                 break
-            out.append(Message(headers, bytes(buf[pos : pos + n])))
+            with memoryview(buf) as view:  # one copy of the body, not two
+                out.append(Message(headers, view[pos : pos + n].tobytes()))
             pos += n
             self._pending = None
         del buf[:pos]
