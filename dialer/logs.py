@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 # orjson writes these as json.dumps does (floats: finite ones; str and int subclasses, StrEnum and
 # IntEnum members among them, by their value)
 _PLAIN = frozenset({str, int, bool, type(None)})
