@@ -18,6 +18,13 @@ One bad receiver cannot stop the others:
   the others for it wait in the queue (no try counted) while other receivers
   are served.
 
+The sender reads the deliveries it claims in one round trip, and forgets the
+delivered ones in one transaction when no POST is left in flight (or
+``DONE_BATCH`` are waiting): a delivery is forgotten a moment after its 2xx,
+so a crash in that moment sends it again after its lease, as any crash
+between a 2xx and its forgetting always could (receivers drop duplicates by
+``X-Autocall-Delivery``).
+
 Every failure counts as a try, whatever it is (an HTTP status other than 2xx,
 the deadline, a refused or reset connection, an answer that is not HTTP, a body
 that cannot be opened), and logs exactly one line without a traceback: the
@@ -70,6 +77,7 @@ USER_AGENT = "autocall-webhooks/1"
 SIGNATURE_HEADER = "X-Autocall-Signature"
 DELIVERY_HEADER = "X-Autocall-Delivery"
 MAX_ANSWER_BYTES = 64 << 10  # of a receiver's answer body, read (to keep the connection) and dropped
+DONE_BATCH = 50  # delivered deliveries forgotten together at most (one transaction)
 BODY_WAIT = 0.001  # seconds an answer's body may take after its headers to be read (else: not kept, see above)
 
 
@@ -137,6 +145,7 @@ class WebhookSender:
         self.pool = gevent.pool.Pool(concurrency)
         self.in_flight: Counter[str] = Counter()  # receiver -> deliveries being sent to it now
         self._freed = gevent.event.Event()  # a slot was freed: claim again without waiting
+        self._done: list[str] = []  # delivered, to be forgotten in Redis (_forget_done)
         self._greenlet: gevent.Greenlet | None = None
 
     def start(self) -> None:
@@ -149,12 +158,14 @@ class WebhookSender:
         # its delivery stays leased and is taken again when the lease ends.
         self.pool.join(timeout=self.timeout)
         self.pool.kill()
+        self._forget_done()
         self.client.close()
 
     def _run(self) -> None:
         while True:
             self._freed.clear()  # before claiming: a slot freed meanwhile wakes the wait below at once
             try:
+                self._forget_done()
                 sent = self.deliver_due()
             except StoreError as exc:
                 log.error("webhook queue unreachable", extra={"error": str(exc)})
@@ -171,14 +182,21 @@ class WebhookSender:
         claimed = self.store.webhook_queue.claim_capped(
             int(self.clock() * 1000), self.lease_ms, free, per_host=self.per_host, busy=busy
         )
-        for delivery, host in claimed:
+        if not claimed:
+            return 0
+        # Read in one round trip; a failure here leaves them leased: taken again when the lease ends.
+        found = self.store.webhook_queue.get_many([delivery for delivery, _ in claimed])
+        for (delivery, host), data in zip(claimed, found, strict=True):
             self.in_flight[host] += 1
-            self.pool.spawn(self._send, delivery, host)
+            self.pool.spawn(self._send, delivery, host, data)
         return len(claimed)
 
-    def _send(self, delivery: str, host: str) -> None:
+    def _send(self, delivery: str, host: str, data: dict[str, str]) -> None:
         try:
-            self.deliver(delivery)
+            if not data:
+                self._done.append(delivery)  # its hash is gone: nothing to send
+            elif self._attempt(delivery, data):
+                self._done.append(delivery)
         except Exception as exc:  # Redis unreachable (or a bug): the lease brings the delivery back later
             message = "webhook queue unreachable" if isinstance(exc, StoreError) else "webhook sender error"
             log.error(message, extra={"delivery": delivery, "host": host, "error": describe(exc)})
@@ -186,7 +204,23 @@ class WebhookSender:
             self.in_flight[host] -= 1
             if self.in_flight[host] <= 0:
                 del self.in_flight[host]
+            if not self.in_flight or len(self._done) >= DONE_BATCH:
+                self._forget_done()
             self._freed.set()
+
+    def _forget_done(self) -> None:
+        """Forget the delivered deliveries in one transaction. If Redis fails, they stay leased and
+        are sent again when their lease ends (logged once for the batch)."""
+        done, self._done = self._done, []
+        if not done:
+            return
+        try:
+            self.store.webhook_queue.delivered_many(done)
+        except StoreError as exc:
+            log.error(
+                "webhook queue unreachable",
+                extra={"deliveries": len(done), "delivery": done[0], "error": describe(exc)},
+            )
 
     def headers(self, body: bytes, delivery: str = "") -> dict[str, str]:
         """The headers of one POST: content type, user agent, delivery id and, with a secret, the signature."""
@@ -213,6 +247,13 @@ class WebhookSender:
         if not data:
             self.store.webhook_queue.delivered(delivery)  # its hash is gone: nothing to send
             return False
+        if not self._attempt(delivery, data):
+            return False
+        self.store.webhook_queue.delivered(delivery)
+        return True
+
+    def _attempt(self, delivery: str, data: dict[str, str]) -> bool:
+        """POST one delivery read from the queue: True on a 2xx; otherwise the failed try is recorded."""
         try:
             # enable_encrypt: the body is stored sealed; one that cannot be opened (SealError,
             # a ValueError) counts as a failed try and ends in the dead list with the reason.
@@ -220,7 +261,6 @@ class WebhookSender:
         except Exception as exc:  # every failure is a try: status, deadline, socket, protocol garbage...
             self._failed(delivery, data, exc)
             return False
-        self.store.webhook_queue.delivered(delivery)
         return True
 
     def _failed(self, delivery: str, data: dict[str, str], exc: Exception) -> None:
