@@ -67,6 +67,15 @@ def test_a_written_originate_holds_its_slot_until_its_reply_is_set():
     assert window.room() == 2 and window.peak == 4
 
 
+def test_a_reply_read_before_the_write_returned_frees_its_slot_too():
+    window = ReplyWindow(4)
+    answered = gevent.event.AsyncResult()
+    answered.set("+OK Job-UUID")  # the reader got it while sendall yielded
+    window.written([answered])
+    wait_until(lambda: window.awaiting == 0)
+    assert window.peak == 1 and window.room() == 4
+
+
 def test_a_pacer_waiting_for_room_is_woken_once_a_share_of_the_window_is_free():
     window = ReplyWindow(8)  # woken at 2 free (WAKE_SHARE)
     woken: list[str] = []

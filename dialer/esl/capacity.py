@@ -39,7 +39,7 @@ RECOVERY_PER_S = 0.1  # of the target rate, per second
 # bgapi originates awaiting their reply, per node (docs/engine.md, "Backpressure: the reply window"):
 # FreeSWITCH writes "+OK Job-UUID" before the job runs, so an idle switch answers in milliseconds and
 # 500 never limit the rate (2.5 pacer turns of 200); a reply waits behind at most 499 others, not the
-# whole ramp (bench/backpressure.py: worst reply 1.7-3.9 s with 500, 4.5-8.6 s unbounded).
+# whole ramp (bench/backpressure.py: worst reply 1.7-3.9 s with 500; unbounded 4.6-8.6 s, or a timeout).
 BGAPI_WINDOW = 500
 WAKE_SHARE = 0.25  # a pacer waiting for room is woken once this share of the window is free
 
