@@ -53,7 +53,7 @@ def main() -> None:
     n_cap = 3_000 if q else 100_000
     n_rss = 2_000 if q else 20_000
     n_otp = 100 if q else 500
-    n_import = 20_000 if q else 100_000
+    n_import = 10_000 if q else 100_000
     cps_window = 5.0 if q else 12.0
     concurrent = 2_000
 

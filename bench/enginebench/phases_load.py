@@ -29,14 +29,23 @@ def start_sims(env: Env, tag: str, n: int, scenario: str, **kw) -> list[Sim]:
     return [Sim(env.workdir, f"{tag}{i}", scenario, seed=i + 1, **kw) for i in range(n)]
 
 
-def _settle(rig: Rig, cid: str, timeout: float) -> bool:
-    """Every lead done: no fresh, recall, hopper entry or call in flight left."""
+def _settle(rig: Rig, cid: str, timeout: float, progress: list[tuple[float, int]]) -> bool:
+    """Every lead done: no fresh, recall, hopper entry or call in flight left. ``progress`` gets
+    (seconds, CDRs) every 0.1 s, so a slow tail shows apart from a slow run."""
+    t0 = time.perf_counter()
 
     def done() -> bool:
         q = rig.store.reports.queue_sizes(cid)
+        progress.append((time.perf_counter() - t0, q["finished"]))
         return not (q["fresh"] or q["recalls"] or q["hopper"] or q["in_flight"]) and not rig.engine.tracker.count()
 
-    return wait_for(done, timeout, 0.02)
+    return wait_for(done, timeout, 0.1)
+
+
+def time_to(progress: list[tuple[float, int]], share: float) -> float:
+    """Seconds until ``share`` of the final CDR count was reached."""
+    final = progress[-1][1] if progress else 0
+    return next((t for t, n in progress if n >= share * final), float("nan"))
 
 
 def phase_lifecycle(env: Env, *, calls: int, sims: int, cap: int) -> dict:
@@ -53,7 +62,8 @@ def phase_lifecycle(env: Env, *, calls: int, sims: int, cap: int) -> dict:
     redis0 = cpu_pid(env.redis_pid)
     cpu0, t0, t0_mono = cpu_self(), time.perf_counter(), time.monotonic()
     rig.go(cid)
-    ok = _settle(rig, cid, 900)
+    progress: list[tuple[float, int]] = []
+    ok = _settle(rig, cid, 900, progress)
     rig.engine.flush()
     wall = time.perf_counter() - t0
     cpu_calls = cpu_self() - cpu0
@@ -86,6 +96,7 @@ def phase_lifecycle(env: Env, *, calls: int, sims: int, cap: int) -> dict:
         "sim_cpu": sim_cpu,
         "redis_cpu": redis_cpu,
         "webhooks": hooks,
+        "t50_90_99": [time_to(progress, x) for x in (0.5, 0.9, 0.99)],
         "webhooks_wall": last - t0_mono,
         "causes": causes,
     }

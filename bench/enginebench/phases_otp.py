@@ -32,16 +32,43 @@ rules:
     answer: {talk: [2, 4]}
 """
 
-# Engine.dial (the pacer's port): which call uuid each OTP number got. No timing is taken here.
+WARMUP_CODES = ("012345", "678901", "234567", "890123", "456789")
+
+# Engine.dial (the pacer's port): which call uuid each OTP number got, and when the pacer handed
+# it over (monotonic_ns, for the breakdown only: the figure is taken at the simulator).
 CALL_OF_NUMBER: dict[str, str] = {}
+DIALLED_AT: dict[str, int] = {}
 _dial = Engine.dial
 
 
 def _recording_dial(self, node, ctx, claims):
     if ctx.campaign.type_autocall is TypeAutocall.VOICE_OTP:
+        now = time.monotonic_ns()
         for c in claims:
             CALL_OF_NUMBER[c.numbers[0]] = c.call_uuid
+            DIALLED_AT[c.numbers[0]] = now
     return _dial(self, node, ctx, claims)
+
+
+class HubWatch:
+    """Gaps a 1 ms timer sees in this process's hub: with the CPU this thread used meanwhile, so a
+    gap is told apart as work in the hub (CPU ~ gap) or the OS running other processes (CPU ~ 0)."""
+
+    def __init__(self) -> None:
+        self.gaps: list[tuple[float, float]] = []  # (wall ms, cpu ms) of each gap over 20 ms
+        self._g = gevent.spawn(self._run)
+
+    def _run(self) -> None:
+        while True:
+            t, c = time.perf_counter(), time.thread_time()
+            gevent.sleep(0.001)
+            gap = (time.perf_counter() - t) * 1000 - 1
+            if gap > 20:
+                self.gaps.append((gap, (time.thread_time() - c) * 1000))
+
+    def stop(self) -> list[tuple[float, float]]:
+        self._g.kill()
+        return sorted(self.gaps, reverse=True)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -76,8 +103,10 @@ def _measure(rig: Rig, sim, iterations: int, background: int, warmup: int) -> di
     conn = http.client.HTTPConnection("127.0.0.1", rig.api_port, timeout=10)
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     sent: dict[str, int] = {}  # national number -> monotonic_ns before the POST
+    answered: dict[str, int] = {}  # ... when its answer was read
     errors = 0
     rng = random.Random(7)
+    watch = HubWatch()
     for i in range(iterations + warmup):
         number = f"097{i:07d}"
         body = json.dumps(
@@ -87,6 +116,7 @@ def _measure(rig: Rig, sim, iterations: int, background: int, warmup: int) -> di
         conn.request("POST", "/v3/autocall/import", body=body, headers=headers)
         answer = conn.getresponse()
         answer.read()
+        answered[number] = time.monotonic_ns()
         if answer.status != 200:
             errors += 1
         elif i >= warmup:  # the first few render the digit clips once
@@ -95,13 +125,20 @@ def _measure(rig: Rig, sim, iterations: int, background: int, warmup: int) -> di
     wait_for(lambda: all(n in CALL_OF_NUMBER for n in sent), 10, 0.05)
     gevent.sleep(1.0)  # the last originates reach the simulator and its log
     in_flight_end = rig.engine.tracker.count()
+    gaps = watch.stop()
     conn.close()
     rig.store.campaigns.set_status(otp, CampaignStatus.STOP)
     rig.engine.campaign_changed(otp)
     rig.stop(bg, hupall=True, drain=30)
     sim.close()
     received = sim.originates()
-    lat = [(received[CALL_OF_NUMBER[n]] - t0) / 1e6 for n, t0 in sent.items() if CALL_OF_NUMBER.get(n) in received]
+    got = [n for n in sent if CALL_OF_NUMBER.get(n) in received]
+    lat = [(received[CALL_OF_NUMBER[n]] - sent[n]) / 1e6 for n in got]
+    stages = {  # where the time went: the API's answer, the pacer's turn, render + send + the simulator's read
+        "api": [(answered[n] - sent[n]) / 1e6 for n in got],
+        "to_dial": [(DIALLED_AT[n] - answered[n]) / 1e6 for n in got],
+        "to_sim": [(received[CALL_OF_NUMBER[n]] - DIALLED_AT[n]) / 1e6 for n in got],
+    }
     return {
         "n": len(lat),
         "missed": len(sent) - len(lat),
@@ -109,6 +146,9 @@ def _measure(rig: Rig, sim, iterations: int, background: int, warmup: int) -> di
         "p50": pct(lat, 50),
         "p99": pct(lat, 99),
         "max": max(lat or [float("nan")]),
+        "worst": sorted(lat)[-5:],
+        "hub_gaps": gaps,
+        "stages": {k: (pct(v, 50), pct(v, 99), max(v or [float("nan")])) for k, v in stages.items()},
         "in_flight_start": in_flight_start,
         "in_flight_end": in_flight_end,
     }

@@ -121,7 +121,8 @@ def details(r: dict) -> None:
     hooks_ms = (life["cpu"] - life["cpu_calls_only"]) * 1000 / max(1, life["webhooks"])
     print(
         f"  [1,2] {life['leads']:,} leads -> {life['attempts']:,} attempts recorded (CDRs; simulators saw "
-        f"{life['originated']:,} originates; all settled={life['ok']}) in {wall:.2f} s wall; causes {life['causes']}"
+        f"{life['originated']:,} originates; all settled={life['ok']}) in {wall:.2f} s wall "
+        f"(50/90/99 % of them by {' / '.join(f'{t:.1f}' for t in life['t50_90_99'])} s); causes {life['causes']}"
     )
     print(
         f"  [1,2] this process: {life['cpu_calls_only']:.2f} CPU-s at the last CDR "
@@ -171,6 +172,19 @@ def details(r: dict) -> None:
             f"p50 {otp['p50']:.2f} ms, max {otp['max']:.2f} ms; "
             f"calls in flight {otp['in_flight_start']} at start, {otp['in_flight_end']} at end"
         )
+        print(
+            "  [6] where the time went, p50 / p99 / max ms: "
+            + "; ".join(f"{name} {a:.1f} / {b:.1f} / {c:.1f}" for name, (a, b, c) in otp["stages"].items())
+            + " (api: POST to its answer; to_dial: answer to Engine.dial; to_sim: render, originate, simulator's read)"
+        )
+        gaps = otp["hub_gaps"]
+        why = ""
+        if gaps:
+            busy = gaps[0][1] >= gaps[0][0] / 2
+            why = f", worst {gaps[0][0]:.0f} ms with {gaps[0][1]:.0f} ms of this thread's CPU in it (" + (
+                "the hub was busy)" if busy else "mostly the OS running other processes)"
+            )
+        print(f"  [6] this hub's gaps over 20 ms during the phase: {len(gaps)}{why}")
     if "error" in stall:
         print(f"  [7] bench/api_import.py failed: {stall['error']}")
     else:

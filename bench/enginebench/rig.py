@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+import uuid
 import wave
 from pathlib import Path
 
@@ -107,6 +108,7 @@ class Rig:
 
     # -- campaigns and leads ---------------------------------------------------
     def campaign(self, name: str, concurrent: int, *, wav: str = "", otp: bool = False, **fields) -> Campaign:
+        name = f"{name}-{uuid.uuid4().hex[:8]}"  # names are unique per Redis; phases may run twice
         tpl = Template(template_name=name, audio_file=wav) if not otp else Template(template_name=name)
         self.store.catalog.templates.put(tpl)
         camp = Campaign(
