@@ -96,9 +96,18 @@ def phase_rss(env: Env, *, target: int) -> dict:
     secs = time.perf_counter() - t0
     in_flight = rig.engine.tracker.count()
     after = rss_mb()
+    reconnects = sum(n.reconnects for n in rig.engine.nodes)  # e.g. "no reply to an originate" dropped it
     rig.stop(cid, hupall=True, drain=60)
     sim.close()
-    return {"target": target, "reached": ok, "in_flight": in_flight, "before": before, "after": after, "secs": secs}
+    return {
+        "target": target,
+        "reached": ok,
+        "in_flight": in_flight,
+        "before": before,
+        "after": after,
+        "secs": secs,
+        "reconnects": reconnects,
+    }
 
 
 STALL = re.compile(r"hub stall.*?CSV import (\d+(?:\.\d+)?) ms.*?JSON import (\d+(?:\.\d+)?) ms")
