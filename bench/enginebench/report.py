@@ -20,19 +20,24 @@ What this bench leaves out (read the figures with it):
     it is a floor, not a competitor with the same guarantees."""
 
 
+def cores() -> int:
+    """What nproc prints: the CPUs this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
 def machine() -> str:
     one, five, fifteen = os.getloadavg()
-    return f"machine: {os.cpu_count()} CPUs (nproc), load average {one:.2f} / {five:.2f} / {fifteen:.2f} (1/5/15 min)"
+    return f"machine: {cores()} CPUs (nproc), load average {one:.2f} / {five:.2f} / {fifteen:.2f} (1/5/15 min)"
 
 
 def load_note() -> str:
     """A warning when the machine ran more than it has cores: wall-clock figures are then the queue's."""
     one, five, _ = os.getloadavg()
-    cores = os.cpu_count() or 1
-    if max(one, five) <= cores:
+    n = cores()
+    if max(one, five) <= n:
         return ""
     return (
-        f"NOTE: load average {max(one, five):.1f} on {cores} cores: other processes held the CPUs, so the "
+        f"NOTE: load average {max(one, five):.1f} on {n} cores: other processes held the CPUs, so the "
         "wall-clock figures (2 calls/s, 6 latency, 7 stall) measure the queue for a core as much as this code; "
         "the CPU figures (1, 3 and the ratio) still hold."
     )
@@ -148,7 +153,7 @@ def details(r: dict) -> None:
     )
     print(
         f"  [1,2] CPU % of a core over the wall time: engine {life['cpu_calls_only'] / wall * 100:.0f} %, simulators "
-        f"[{sims}], redis {life['redis_cpu'] / wall * 100:.0f} % (all on {os.cpu_count()} cores)"
+        f"[{sims}], redis {life['redis_cpu'] / wall * 100:.0f} % (all on {cores()} cores)"
         + (
             "; simulators saturated (> 90 %): calls/s is the simulators' ceiling"
             if any(c / wall > 0.9 for c in life["sim_cpu"])
