@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import gevent
 
@@ -48,7 +49,8 @@ def time_to(progress: list[tuple[float, int]], share: float) -> float:
     return next((t for t, n in progress if n >= share * final), float("nan"))
 
 
-def phase_lifecycle(env: Env, *, calls: int, sims: int, cap: int) -> dict:
+def phase_lifecycle(env: Env, *, calls: int, sims: int, cap: int, on_start: Callable[[], None] | None = None) -> dict:
+    """``on_start``: called just before the campaign starts (bench/redis_per_call.py starts its meter)."""
     receiver = Receiver()
     nodes = start_sims(env, "life", sims, REALISTIC_SCEN, time_scale=REALISTIC_SCALE, sps=100_000)
     rig = Rig(env, nodes)
@@ -60,6 +62,8 @@ def phase_lifecycle(env: Env, *, calls: int, sims: int, cap: int) -> dict:
     for s in nodes:
         s.mark()
     redis0 = cpu_pid(env.redis_pid)
+    if on_start is not None:
+        on_start()
     cpu0, t0, t0_mono = cpu_self(), time.perf_counter(), time.monotonic()
     rig.go(cid)
     progress: list[tuple[float, int]] = []
