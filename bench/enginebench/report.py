@@ -159,6 +159,7 @@ def details(r: dict) -> None:
             if any(c / wall > 0.9 for c in life["sim_cpu"])
             else ""
         )
+        + ("; redis saturated (> 90 %): calls/s is Redis's ceiling" if life["redis_cpu"] / wall > 0.9 else "")
     )
     if "error" in base:
         print(f"  [3] baseline failed: {base['error']}")
