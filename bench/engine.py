@@ -39,7 +39,7 @@ from bench.enginebench import report  # noqa: E402
 from bench.enginebench.phases_limits import phase_cps, phase_import_stall, phase_rss  # noqa: E402
 from bench.enginebench.phases_load import phase_baseline, phase_cap, phase_lifecycle  # noqa: E402
 from bench.enginebench.phases_otp import phase_otp  # noqa: E402
-from bench.enginebench.procs import Env, sim_supports, start_redis, stop  # noqa: E402
+from bench.enginebench.procs import Env, sim_supports, start_redis, stop_all  # noqa: E402
 from bench.enginebench.rig import write_wav  # noqa: E402
 
 
@@ -87,7 +87,7 @@ def main() -> None:
         print(f"[7] hub stall of a {n_import:,}-row import (bench/api_import.py) ...", flush=True)
         r["stall"] = phase_import_stall(rows=n_import)
     finally:
-        stop(redis)
+        stop_all()  # redis, and whatever an interrupted phase left running
         shutil.rmtree(workdir, ignore_errors=True)
     report.table(r)
     report.details(r)

@@ -72,6 +72,7 @@ def phase_lifecycle(env: Env, *, calls: int, sims: int, cap: int, on_start: Call
     wall = time.perf_counter() - t0
     cpu_calls = cpu_self() - cpu0
     sim_cpu = [s.cpu() for s in nodes]
+    redis_cpu = cpu_pid(env.redis_pid) - redis0  # over the same wall time as the calls/s
     # Webhooks are part of the cost per call: wait until the receiver's count stops growing, and
     # take this process's CPU at the last growth (not the idle wait after it).
     hooks, cpu_hooks, last = receiver.count(), cpu_self() - cpu0, time.monotonic()
@@ -80,7 +81,6 @@ def phase_lifecycle(env: Env, *, calls: int, sims: int, cap: int, on_start: Call
         n = receiver.count()
         if n != hooks:
             hooks, cpu_hooks, last = n, cpu_self() - cpu0, time.monotonic()
-    redis_cpu = cpu_pid(env.redis_pid) - redis0
     cdrs = rig.store.reports.queue_sizes(cid)["finished"]
     rig.stop(cid, drain=10)
     stats = [s.close() for s in nodes]

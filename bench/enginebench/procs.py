@@ -18,6 +18,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "bench-secret"
+STARTED: list[subprocess.Popen] = []  # every process a phase started: stop_all() ends those still running
+
+
+def spawn(args: list[str], **kw) -> subprocess.Popen:
+    proc = subprocess.Popen(args, **kw)
+    STARTED.append(proc)
+    return proc
+
+
+def stop_all() -> None:
+    """Whatever a phase left running (an interrupted bench): stopped, newest first."""
+    while STARTED:
+        stop(STARTED.pop())
 
 
 def free_port() -> int:
@@ -75,7 +88,7 @@ def stop(proc: subprocess.Popen | None, timeout: float = 15.0) -> None:
 
 def start_redis(workdir: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    proc = subprocess.Popen(
+    proc = spawn(
         [
             shutil.which("redis-server") or "redis-server",
             *("--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir), "--save", "", "--appendonly", "no"),
@@ -130,9 +143,7 @@ class Sim:
         args += ["--stats-file", str(self.stats_path), "--seed", str(seed)]
         if self.originate_log is not None:
             args += ["--originate-log", str(self.originate_log)]
-        self.proc = subprocess.Popen(
-            args, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=open(workdir / f"sim-{tag}.log", "w")
-        )
+        self.proc = spawn(args, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=open(workdir / f"sim-{tag}.log", "w"))
         wait_port(self.port, self.proc, "simswitch")
         self.cpu0 = cpu_pid(self.proc.pid)
 
@@ -194,7 +205,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.proc = subprocess.Popen([sys.executable, "-c", RECEIVER, str(self.port)])
+        self.proc = spawn([sys.executable, "-c", RECEIVER, str(self.port)])
         wait_port(self.port, self.proc, "webhook receiver")
 
     @property
