@@ -214,7 +214,14 @@ def details(r: dict) -> None:
     else:
         print(
             f"  [7] bench/api_import.py --rows {stall['rows']:,} (its own process and Redis; API alone in its hub): "
-            f"CSV {stall['csv_ms']:.0f} ms, JSON {stall['json_ms']:.0f} ms"
+            f"CSV {stall['csv_ms']:.0f} ms, JSON {stall['json_ms']:.0f} ms of wall time"
+            + (
+                "; the hub's own CPU in the worst gap: "
+                + ", ".join(f"{k} {v:.0f} ms" for k, v in stall["cpu_ms"].items() if v is not None)
+                + " (the wall gap also holds other processes' turns on a loaded box; the row judges the wall gap)"
+                if any(v is not None for v in stall["cpu_ms"].values())
+                else ""
+            )
         )
     print(
         f"  [8] VmRSS {rss['before']:.0f} MB before -> {rss['after']:.0f} MB with {rss['in_flight']:,} calls in flight "
