@@ -34,7 +34,7 @@ from dialer.esl.node import Node
 from dialer.media import MessageFiles, MessageUnavailable, NoSpeech
 from dialer.outcomes.own_causes import NO_MESSAGE, NOT_SENT, UNREADABLE
 from dialer.readiness import Means
-from dialer.routing.dialstring import Leg, UnsafeValue, build_originate
+from dialer.routing.dialstring import Leg, OriginatePlan, UnsafeValue
 from dialer.routing.numbers import InvalidNumber, normalize
 from dialer.store.records import Claim
 
@@ -263,7 +263,6 @@ class Dialer:
 
     def _originate(self, att: InFlight, ctx: CampaignContext, message: Path | Exception | None = None) -> str:
         claim, campaign = att.claim, ctx.campaign
-        mode = campaign.mode_call
         legs = self.route(claim, ctx)
         att.legs = [leg.uuid for leg in legs]
         att.numbers = [leg.number for leg in legs]
@@ -281,5 +280,15 @@ class Dialer:
             variables["autocall_avmd"] = "false"
         if campaign.dtmf_wait_ms:  # the dialplan waits for a key after the message
             variables["autocall_dtmf_ms"] = str(campaign.dtmf_wait_ms)
-        arg = build_originate(legs, mode, timeout=campaign.call_timeout, global_vars=variables, destination=DESTINATION)
+        arg = self._plan(ctx).build(legs, variables)
         return f"bgapi originate {arg}\nJob-UUID: {att.job_uuid}"
+
+    @staticmethod
+    def _plan(ctx: CampaignContext) -> OriginatePlan:
+        """The campaign's originate plan (mode, timeout, its variables checked once), kept with its context."""
+        plan = ctx.prepared.get("originate")
+        if not isinstance(plan, OriginatePlan):
+            campaign = ctx.campaign
+            plan = OriginatePlan(campaign.mode_call, timeout=campaign.call_timeout, destination=DESTINATION)
+            ctx.prepared["originate"] = plan
+        return plan
