@@ -211,9 +211,10 @@ def _check_variables(pairs: Iterable[tuple[str, str]]) -> set[str]:
     return seen
 
 
-def _checked_variable(name: str, value: str) -> tuple[str, str, str]:
-    """(value, its ``name=value`` text or "" for an empty value, the lowercased name), once both are checked."""
-    key = _check_name(name).lower()
+def _checked_variable(name: str, value: str, key: str = "") -> tuple[str, str, str]:
+    """(value, its ``name=value`` text or "" for an empty value, the lowercased name), once both are checked
+    (the name only when its lowercased ``key`` is not given: it was checked before)."""
+    key = key or _check_name(name).lower()
     try:
         spelled = escape_value(value)
     except UnsafeValue as exc:
@@ -266,8 +267,10 @@ class OriginatePlan:
         for name, value in global_vars.items():
             known = checked.get(name)
             # Only an exact str equal to the one checked is taken as checked (a subclass may compare equal).
-            if known is None or type(value) is not str or known[0] != value:
+            if known is None:
                 known = checked[name] = _checked_variable(name, value)
+            elif type(value) is not str or known[0] != value:
+                known = checked[name] = _checked_variable(name, value, known[2] if type(name) is str else "")
             if known[2] in global_names:
                 raise UnsafeValue(f"variable name {name!r} is given twice (names are case-insensitive)")
             global_names.add(known[2])
