@@ -12,11 +12,12 @@ file must be readable by FreeSWITCH at the same path (shared volume).
 
 An audio template's file is resolved (symlinks followed, checked to be
 inside the directory) at most every ``recheck_s`` per name for the calls;
-in between, each call only ``lstat``s the resolved path, so a file deleted
-or replaced by anything but a regular file (a symlink out of the directory)
-fails the very next call as before. Only a directory on the way turned into
-a symlink waits for the next full look (the campaign holds, every 2 s, look
-in full too: :meth:`MessageFiles.audio`).
+in between, each lookup only ``lstat``s the resolved path (the dialler looks
+once per batch of originates), so a file deleted or replaced by anything but
+a regular file (a symlink out of the directory) fails the very next call as
+before. Only a directory on the way turned into a symlink waits for the next
+full look (the campaign holds, every 2 s, look in full too:
+:meth:`MessageFiles.audio`).
 """
 
 from __future__ import annotations

@@ -9,19 +9,11 @@ from __future__ import annotations
 
 import random
 import re
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from dialer.domain.context import CampaignContext
-from dialer.domain.enums import ModeCall, TypeAutocall
-from dialer.domain.models import Campaign, Template
-from dialer.engine.dialing import Dialer
-from dialer.media import MessageFiles
-from dialer.outcomes.own_causes import NO_MESSAGE
+from dialer.domain.enums import ModeCall
 from dialer.routing.dialstring import Leg, OriginatePlan, UnsafeValue, build_originate
-from dialer.store.records import Claim
 from tests.test_routing_dialstring import HOSTILE_ALPHABET, REFUSED, U1, U2, assert_reads_as_intended
 
 DEST = "autocall XML autocall"
@@ -104,44 +96,3 @@ def test_the_timeout_and_destination_are_checked_when_the_plan_is_made():
         OriginatePlan(ModeCall.DIRECT, timeout=30, destination="x\nJob-UUID: evil")
     with pytest.raises(ValueError, match="exactly one leg"):
         OriginatePlan(ModeCall.DIRECT, timeout=30, destination=DEST).build(legs(), {})
-
-
-# -- in the engine: a campaign-level value that cannot be carried still fails each of its calls ----------------------
-class Tracker:
-    def __init__(self) -> None:
-        self.failed: list[tuple[str, str, str]] = []
-
-    def add(self, att) -> None:
-        pass
-
-    def fail(self, att, cause: str) -> None:
-        self.failed.append((att.call_uuid, cause, att.detail))
-
-
-def claim(n: int) -> Claim:
-    return Claim(
-        "c}{", f"lead-{n}", f"0000000{n}-0000-4000-8000-000000000000", "viettel", 0, ["0981234567"], {}, 0, 0, ""
-    )
-
-
-def test_a_campaign_whose_own_value_cannot_be_carried_fails_every_call_and_sends_nothing(tmp_path: Path):
-    (tmp_path / "hello.wav").write_bytes(b"RIFF")
-    sent: list[list[str]] = []
-    conn = SimpleNamespace(send_nowait=lambda commands: sent.append(commands) or [])
-    node = SimpleNamespace(name="fs1", ready=True, conn=conn)
-    tracker = Tracker()
-    dialer = Dialer(
-        [node],  # type: ignore[list-item]
-        tracker,  # type: ignore[arg-type]
-        SimpleNamespace(attempt=lambda *a: None),  # type: ignore[arg-type]
-        MessageFiles(tmp_path),
-        held_now=lambda ctx: False,
-        default_gateway="gw1",
-    )
-    campaign = Campaign(campaign_uuid="c}{", campaign_name="c", type_autocall=TypeAutocall.AUDIO)
-    ctx = CampaignContext(campaign, None, Template(template_name="t", audio_file="hello.wav"))
-    for batch in ([claim(1), claim(2)], [claim(3)]):
-        dialer.dial(node, ctx, batch)  # type: ignore[arg-type]
-    assert sent == []
-    assert [(call[:9], cause) for call, cause, _ in tracker.failed] == [(f"0000000{n}-", NO_MESSAGE) for n in (1, 2, 3)]
-    assert all("variable 'autocall_campaign'" in detail for _, _, detail in tracker.failed)

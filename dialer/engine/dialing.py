@@ -203,9 +203,16 @@ class Dialer:
         """Spoken messages (TTS, OTP) of a batch, rendered concurrently before any originate,
         so a callee never waits for synthesis. The batch's claims are not tracked yet (their
         leases are not renewed): rendering gets a third of the lease, and a message not ready
-        by then fails its attempt, so a slow or dead TTS engine can never outlive a lease."""
-        if ctx.campaign.type_autocall is TypeAutocall.AUDIO or not claims:
+        by then fails its attempt, so a slow or dead TTS engine can never outlive a lease.
+        An audio campaign's file is looked up once for the batch (the same file for each)."""
+        if not claims:
             return {}
+        if ctx.campaign.type_autocall is TypeAutocall.AUDIO:
+            try:
+                path = self.files.for_call(ctx.campaign, ctx.template, {})
+            except MessageUnavailable as exc:
+                return {claim.call_uuid: MessageUnavailable(str(exc)) for claim in claims}
+            return dict.fromkeys((claim.call_uuid for claim in claims), path)
         out: dict[str, Path | Exception] = {}
 
         def one(claim: Claim) -> None:
