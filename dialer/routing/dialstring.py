@@ -278,7 +278,8 @@ class OriginatePlan:
                 pieces.append(known[1])
         if len(global_names) > MAX_VARIABLES:
             raise UnsafeValue(f"{len(global_names)} variables in one block, at most {MAX_VARIABLES}")
-        dial = ",".join(pieces) + "}" + self._separator.join(_leg_text(leg, global_names) for leg in legs)
+        pieces[-1] += "}"
+        dial = ",".join(pieces) + self._separator.join([_leg_text(leg, global_names) for leg in legs])
         _check_result(dial)
         return f"{dial} {self.destination}"
 
@@ -292,8 +293,8 @@ def _check_legs(legs: tuple[Leg, ...], mode: ModeCall) -> None:
         raise ValueError(f"{len(legs)} legs, FreeSWITCH dials at most {MAX_LEGS}")
     if not all(isinstance(leg, Leg) for leg in legs):
         raise TypeError("legs must be Leg instances")
-    uuids = [leg.uuid for leg in legs]
-    if len(set(uuids)) != len(uuids):
+    uuids = {leg.uuid for leg in legs}
+    if len(uuids) != len(legs):
         raise ValueError("two legs share a uuid; FreeSWITCH would fail the second with 'Duplicate UUID!'")
 
 
@@ -311,21 +312,19 @@ def _check_destination(destination: str) -> None:
 
 
 def _leg_text(leg: Leg, global_names: set[str]) -> str:
+    block = f"origination_uuid={leg.uuid}"
+    if leg.caller_id:  # "origination_caller_id_number=" would be ignored anyway
+        block += f",origination_caller_id_number={leg.caller_id}"
     if leg.variables:
         both = sorted(name for name in leg.variables if name.lower() in global_names)
         if both:
             raise UnsafeValue(f"variable {both[0]!r} is set both globally and on leg {leg.uuid}")
-    head = [("origination_uuid", leg.uuid)]
-    if leg.caller_id:  # "origination_caller_id_number=" would be ignored anyway
-        head.append(("origination_caller_id_number", leg.caller_id))
+        # Empty values are left out: FreeSWITCH ignores "name=" (it sets nothing).
+        for name, value in leg.variables.items():
+            if value != "":
+                block += f",{name}={escape_value(value)}"
     endpoint = f"user/{leg.number}" if leg.directory_user else f"sofia/gateway/{leg.gateway}/{leg.number}"
-    return f"[{_block(head, leg.variables.items())}]{endpoint}"
-
-
-def _block(head: list[tuple[str, str]], variables: Iterable[tuple[str, str]]) -> str:
-    # Empty values are left out: FreeSWITCH ignores "name=" (it sets nothing).
-    pairs = head + [(name, escape_value(value)) for name, value in variables if value != ""]
-    return ",".join(f"{name}={value}" for name, value in pairs)
+    return f"[{block}]{endpoint}"
 
 
 def _check_result(dial: str) -> None:
