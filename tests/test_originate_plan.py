@@ -87,6 +87,10 @@ def test_only_an_exact_str_equal_to_the_one_checked_counts_as_checked():
         plan.build(legs()[:1], {"autocall_campaign": AlwaysEqual("c1}evil{")})
     with pytest.raises(TypeError):
         plan.build(legs()[:1], {"autocall_campaign": 42})  # type: ignore[dict-item]
+    # Nor is a subclass kept as checked: it would take any later value for itself.
+    plan.build(legs()[:1], {"autocall_lead": AlwaysEqual("l1")})
+    with pytest.raises(UnsafeValue, match="'}'"):
+        plan.build(legs()[:1], {"autocall_lead": "l2}evil{"})
 
 
 def test_the_timeout_and_destination_are_checked_when_the_plan_is_made():

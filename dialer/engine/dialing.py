@@ -292,7 +292,8 @@ class Dialer:
 
     @staticmethod
     def _plan(ctx: CampaignContext) -> OriginatePlan:
-        """The campaign's originate plan (mode, timeout, its variables checked once), kept with its context."""
+        """The campaign's originate plan, kept with its context (a change of the campaign makes a new context):
+        its mode, timeout and the values repeating from call to call are checked once (routing/dialstring.py)."""
         plan = ctx.prepared.get("originate")
         if not isinstance(plan, OriginatePlan):
             campaign = ctx.campaign

@@ -266,11 +266,12 @@ class OriginatePlan:
         global_names: set[str] = set()
         for name, value in global_vars.items():
             known = checked.get(name)
-            # Only an exact str equal to the one checked is taken as checked (a subclass may compare equal).
-            if known is None:
-                known = checked[name] = _checked_variable(name, value)
-            elif type(value) is not str or known[0] != value:
-                known = checked[name] = _checked_variable(name, value, known[2] if type(name) is str else "")
+            if known is None or type(value) is not str or known[0] != value:
+                exact = type(name) is str and type(value) is str
+                known = _checked_variable(name, value, known[2] if known is not None and exact else "")
+                # Only exact str are kept: a subclass may compare equal to anything.
+                if exact:
+                    checked[name] = known
             if known[2] in global_names:
                 raise UnsafeValue(f"variable name {name!r} is given twice (names are case-insensitive)")
             global_names.add(known[2])
