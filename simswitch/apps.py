@@ -119,14 +119,17 @@ def variable(ch: Channel, name: str) -> str | None:
     if value is not None:
         return value
     spec = ch.job.spec
-    profile = {
-        "uuid": ch.uuid,
-        "destination_number": spec.exten or ch.endpoint.user,
-        "context": spec.context,
-        "dialplan": spec.dialplan,
-        "caller_id_number": ch.ctx.get("cid_num"),
-    }
-    return profile.get(name)
+    if name == "uuid":
+        return ch.uuid
+    if name == "destination_number":
+        return spec.exten or ch.endpoint.user
+    if name == "context":
+        return spec.context
+    if name == "dialplan":
+        return spec.dialplan
+    if name == "caller_id_number":
+        return ch.ctx.get("cid_num")
+    return None
 
 
 def playback_done(sw: Switch, ch: Channel) -> None:

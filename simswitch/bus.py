@@ -43,18 +43,17 @@ class EventBus:
             return
         ctx["seq"] = seq
         ctx["now_us"] = self.clock.now_us()
-        values = template.values(ctx)
         rendered: dict[str, bytes] = {}
         flat: dict[str, str] | None = None
         for sub in targets:
             if getattr(sub, "filters", None):
-                if flat is None:
-                    flat = _flatten(values)
+                if flat is None:  # the header values, only for a listener that filters on them
+                    flat = _flatten(template.values(ctx))
                 if not sub.passes_filters(flat):
                     continue
             data = rendered.get(sub.fmt)
             if data is None:
-                data = rendered[sub.fmt] = template.render(ctx, sub.fmt, values)
+                data = rendered[sub.fmt] = template.render(ctx, sub.fmt)
             sub.deliver(data)
         self.emitted += 1
 

@@ -14,11 +14,12 @@ import json
 import re
 import time
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from dialer.esl.protocol import url_encode
 from simswitch import package_data
+from simswitch.render import Compiled, compile_template, render_json, render_plain
 
 TEMPLATE_FILE = package_data.TEMPLATES
 _PLACEHOLDER = re.compile(r"@@([a-z_]+)@@")
@@ -29,19 +30,36 @@ Rule = Callable[[Ctx, str], str]
 
 
 def _stamp(us: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(us // 1_000_000)) if us else ""
+    return _local_second(us // 1_000_000) if us else ""
 
 
 def _gmt(us: int) -> str:
-    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(us // 1_000_000))
+    return _gmt_second(us // 1_000_000)
+
+
+# An event carries up to eight stamps of a handful of seconds: strftime once per second.
+@lru_cache(maxsize=4096)
+def _local_second(second: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+
+
+@lru_cache(maxsize=4096)
+def _gmt_second(second: int) -> str:
+    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(second))
 
 
 def _key(name: str) -> Rule:
     return lambda ctx, static: str(ctx.get(name, static))
 
 
+def _digits(rule: Rule) -> Rule:
+    """Mark a rule whose value is always an integer: no format escapes it (render.py)."""
+    rule.digits = True  # type: ignore[attr-defined]
+    return rule
+
+
 def _time(name: str, div: int = 1) -> Rule:
-    return lambda ctx, static: str(ctx.get(name, 0) // div)
+    return _digits(lambda ctx, static: str(ctx.get(name, 0) // div))
 
 
 def _stamp_of(name: str) -> Rule:
@@ -59,7 +77,7 @@ def _span(end: str, start: str, div: int, need: str | None = None) -> Rule:
         a, b = ctx.get(end, 0), ctx.get(start, 0)
         return str(max(0, a // div - b // div)) if a and b else "0"
 
-    return rule
+    return _digits(rule)
 
 
 RULES: dict[str, Rule] = {
@@ -68,7 +86,7 @@ RULES: dict[str, Rule] = {
     "Event-Date-GMT": lambda c, s: _gmt(c["now_us"]),
     "Event-Sequence": _key("seq"),
     # the dialplan's caller profile of a leg transferred into it at the answer is created then
-    "Caller-Profile-Created-Time": lambda c, s: str(c.get("profile_created_us", c.get("created_us", 0))),
+    "Caller-Profile-Created-Time": _digits(lambda c, s: str(c.get("profile_created_us", c.get("created_us", 0)))),
     "Caller-Channel-Created-Time": _time("created_us"),
     "Caller-Channel-Answered-Time": _time("answered_us"),
     "Caller-Channel-Progress-Time": _time("progress_us"),
@@ -184,18 +202,20 @@ class Template:
     nested body (BACKGROUND_JOB's result).
     """
 
-    __slots__ = ("event_name", "has_body", "name", "parts")
+    __slots__ = ("_compiled", "event_name", "has_body", "items", "name", "parts")
 
     def __init__(self, name: str, items: list[list[str]]):
         self.name = name
         self.event_name = next(v for k, v in items if k == "Event-Name")
         self.has_body = any(k == "Content-Length" for k, _ in items)
         parts: list[Any] = []
+        compiled: list[tuple[Any, ...]] = []  # the same headers, for render.py
         for key, value in items:
             if key == "Content-Length":
                 continue  # re-added after the body is known
             if key == ORIGINATE_VARS:
                 parts.append((ORIGINATE_VARS, None))
+                compiled.append(("ov",))
             elif key in RULES:
                 getter: Callable[[Ctx], str | None] = (lambda r, s: lambda ctx: r(ctx, s))(RULES[key], value)
                 if key in OPTIONAL:
@@ -203,17 +223,21 @@ class Template:
                 if key in NON_EMPTY:
                     getter = _non_empty(getter)
                 parts.append((key, getter))
+                compiled.append(("rule", key, RULES[key], value, OPTIONAL.get(key), key in NON_EMPTY))
             elif _PLACEHOLDER.search(value):
                 pieces = _PLACEHOLDER.split(value)  # literal, key, literal, key, ...
                 parts.append((key, _formatter(pieces)))
+                compiled.append(("ph", key, pieces))
             else:
-                parts.append(
-                    (
-                        (f"{key}: {url_encode(value)}\n", f"{json.dumps(key)}:{json.dumps(value, ensure_ascii=False)}"),
-                        None,
-                    )
+                plain, js = (
+                    f"{key}: {url_encode(value)}\n",
+                    f"{json.dumps(key)}:{json.dumps(value, ensure_ascii=False)}",
                 )
+                parts.append(((plain, js), None))
+                compiled.append(("static", plain, js))
         self.parts = _merge_static(parts)
+        self.items = compiled
+        self._compiled: dict[str, Compiled | None] = {}
 
     def values(self, ctx: Ctx) -> list[tuple[str, str, bool]]:
         """(plain, json, static) for static chunks, (name, value, False) else."""
@@ -231,6 +255,21 @@ class Template:
         return out
 
     def render(self, ctx: Ctx, fmt: str, values: list[tuple[str, str, bool]] | None = None) -> bytes:
+        """The event as FreeSWITCH writes it in ``fmt`` (plain | json), from the template compiled
+        for that format (render.py); header by header from ``values`` where it cannot be."""
+        body = ctx.get("body") if self.has_body else None
+        try:
+            compiled = self._compiled[fmt]
+        except KeyError:
+            compiled = self._compiled[fmt] = compile_template(self.items, fmt)
+        if compiled is not None:
+            data = render_json(compiled, ctx, body) if fmt == "json" else render_plain(compiled, ctx, body)
+            if data is not None:
+                return data
+        return self.render_headers(ctx, fmt, values)
+
+    def render_headers(self, ctx: Ctx, fmt: str, values: list[tuple[str, str, bool]] | None = None) -> bytes:
+        """``render`` header by header (the reference the compiled form is checked against)."""
         vals = self.values(ctx) if values is None else values
         body = ctx.get("body") if self.has_body else None
         if fmt == "json":

@@ -1,0 +1,142 @@
+"""An event template compiled once per wire format: one format string, the call's values slotted in.
+
+``Template.render`` (templates.py) used to build a list of every header and ``json.dumps`` or
+URL-encode each dynamic one, for every event. Here each template becomes, once per format, a
+``str.format`` string holding FreeSWITCH's own headers already encoded, with a named field for
+each identity placeholder (``{uuid}``), each computed header (``{r7}``: the whole
+``,"Name":"value"`` or ``Name: value\\n``, empty when the call has no such header) and the
+originate's variables (``{o1}``). Rendering is then one ``format_map`` over a dict of the
+escaped values: the same bytes, a fraction of the work.
+
+Both escapings are per character, so escaping the pieces is escaping the whole: JSON strings
+as ``json.dumps(ensure_ascii=False)`` writes them, and ``switch_url_encode`` except for its
+``%XX`` rule (an existing escape is kept), which looks across piece boundaries. A plain event
+whose identity values contain ``%`` (and a template whose own text around a placeholder does)
+is therefore rendered header by header, as before (``None`` from ``render_plain``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from dialer.esl.protocol import url_encode
+
+Ctx = dict[str, Any]
+Rule = Callable[[Ctx, str], str]
+
+# json's own ESCAPE (json/encoder.py): the characters json.dumps writes as escapes
+_JSON_ESCAPE = re.compile(r'[\x00-\x1f\\"\b\f\n\r\t]')
+_OV = "o1"  # the field of the originate's variables (a digit: no placeholder is named so)
+_KEYS: dict[str, str] = {}  # originate variable name -> its JSON key, as json.dumps writes it
+
+
+def json_inner(value: str) -> str:
+    """``json.dumps(value, ensure_ascii=False)`` without its quotes."""
+    return json.dumps(value, ensure_ascii=False)[1:-1] if _JSON_ESCAPE.search(value) else value
+
+
+def _brace(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _json_key(name: str) -> str:
+    key = _KEYS.get(name)
+    if key is None:
+        if len(_KEYS) > 10_000:  # names come from originates: keep the memo bounded
+            _KEYS.clear()
+        key = _KEYS[name] = json.dumps(f"variable_{name}")
+    return key
+
+
+class Compiled:
+    """One template in one format: ``fmt`` and what fills its fields."""
+
+    __slots__ = ("fmt", "keys", "ov", "rules")
+
+    def __init__(self) -> None:
+        self.fmt = ""
+        self.keys: tuple[str, ...] = ()  # placeholders used
+        # (field, rule, captured value, OPTIONAL's need, NON_EMPTY, escaping or None, head, tail)
+        self.rules: list[tuple[str, Rule, str, str | None, bool, Callable[[str], str] | None, str, str]] = []
+        self.ov = False
+
+
+def compile_template(items: list[tuple[Any, ...]], fmt: str) -> Compiled | None:
+    """``items``: ("static", plain, json) | ("ph", name, pieces) | ("rule", name, rule, static,
+    need, non_empty) | ("ov",), in header order. None: this format cannot be pre-rendered."""
+    out = Compiled()
+    text: list[str] = []
+    keys: dict[str, None] = {}
+    for item in items:
+        kind = item[0]
+        if kind == "static":
+            text.append(_brace(item[1]) if fmt == "plain" else "," + _brace(item[2]))
+        elif kind == "ph":
+            name, pieces = item[1], item[2]
+            literal, names = pieces[0::2], pieces[1::2]
+            if fmt == "plain" and any("%" in lit for lit in literal):
+                return None
+            escape = url_encode if fmt == "plain" else json_inner
+            value = _brace(escape(literal[0])) + "".join(
+                "{" + k + "}" + _brace(escape(lit)) for k, lit in zip(names, literal[1:], strict=True)
+            )
+            keys.update(dict.fromkeys(names))
+            text.append(f"{_brace(name)}: {value}\n" if fmt == "plain" else f',{_brace(json.dumps(name))}:"{value}"')
+        elif kind == "rule":
+            _, name, rule, static, need, non_empty = item
+            slot = f"r{len(out.rules)}"
+            enc = None if getattr(rule, "digits", False) else url_encode if fmt == "plain" else json_inner
+            if fmt == "plain":
+                out.rules.append((slot, rule, static, need, non_empty, enc, f"{name}: ", "\n"))
+            else:
+                out.rules.append((slot, rule, static, need, non_empty, enc, f',{json.dumps(name)}:"', '"'))
+            text.append("{" + slot + "}")
+        else:
+            out.ov = True
+            text.append("{" + _OV + "}")
+    out.fmt = "".join(text)
+    out.keys = tuple(keys)
+    return out
+
+
+def _fill(c: Compiled, ctx: Ctx, view: dict[str, str]) -> str:
+    replay = "replay" in ctx
+    no_data = ctx.get("app_no_data")
+    for slot, rule, static, need, non_empty, enc, head, tail in c.rules:
+        if (non_empty and no_data) or (need is not None and need not in ctx and not replay):
+            view[slot] = ""  # a header this call does not have (templates.OPTIONAL, NON_EMPTY)
+        elif enc is None:  # an integer: nothing to escape
+            view[slot] = head + rule(ctx, static) + tail
+        else:
+            view[slot] = head + enc(rule(ctx, static)) + tail
+    return c.fmt.format_map(view)
+
+
+def render_json(c: Compiled, ctx: Ctx, body: str | None) -> bytes:
+    view = {k: json_inner(str(ctx[k])) for k in c.keys}
+    if c.ov:
+        view[_OV] = "".join(f',{_json_key(k)}:"{json_inner(v)}"' for k, v in ctx.get("originate_vars", ()))
+    text = _fill(c, ctx, view)
+    if body is not None:
+        text += f',"Content-Length":"{len(body.encode())}","_body":"{json_inner(body)}"'
+    payload = ("{" + text[1:] + "}").encode()
+    return b"Content-Length: %d\nContent-Type: text/event-json\n\n%b" % (len(payload), payload)
+
+
+def render_plain(c: Compiled, ctx: Ctx, body: str | None) -> bytes | None:
+    raw = [str(ctx[k]) for k in c.keys]
+    if any("%" in v for v in raw):
+        return None  # switch_url_encode's %XX rule spans pieces: the caller renders header by header
+    view = dict(zip(c.keys, map(url_encode, raw), strict=True))
+    if c.ov:
+        view[_OV] = "".join(f"variable_{k}: {url_encode(v)}\n" for k, v in ctx.get("originate_vars", ()))
+    text = _fill(c, ctx, view)
+    if body is not None:
+        data = body.encode()
+        payload = (text + f"Content-Length: {len(data)}\n\n").encode() + data
+    else:
+        payload = (text + "\n").encode()
+    return b"Content-Length: %d\nContent-Type: text/event-plain\n\n%b" % (len(payload), payload)
