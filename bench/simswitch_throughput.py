@@ -60,10 +60,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_times(pid: int) -> tuple[float, float]:
+    """(user, system) CPU-seconds of a process."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def write_wav(path: Path, seconds: float, rate: int = 8000) -> None:
@@ -145,7 +147,7 @@ def run(path: str, calls: int, window: int, workdir: Path, sim_root: Path, profi
         read_until(b"listener enabled")
         # Originates are built before the clock starts: the client's cost is not in the figure.
         commands = [make(n, wav)[0] for n in range(calls)]
-        cpu0, t0 = cpu_seconds(sim.pid), time.perf_counter()
+        cpu0, t0 = cpu_times(sim.pid), time.perf_counter()
         sent = done = 0
         received_bytes = 0
         pending = buf
@@ -175,8 +177,14 @@ def run(path: str, calls: int, window: int, workdir: Path, sim_root: Path, profi
                 else:
                     done += b"BACKGROUND_JOB" in name
         elapsed = time.perf_counter() - t0
-        cpu = cpu_seconds(sim.pid) - cpu0
-        return {"calls": calls, "seconds": elapsed, "cpu_s": cpu, "mbytes": received_bytes / 1e6}
+        user, system = (b - a for a, b in zip(cpu0, cpu_times(sim.pid), strict=True))
+        return {
+            "calls": calls,
+            "seconds": elapsed,
+            "cpu_s": user + system,
+            "sys_s": system,
+            "mbytes": received_bytes / 1e6,
+        }
     finally:
         if profile:  # py-spy writes its profile when the simulator ends
             for child in Path(f"/proc/{sim.pid}/task/{sim.pid}/children").read_text().split():
@@ -191,7 +199,7 @@ def line(label: str, r: dict) -> str:
     ms = 1000 * r["cpu_s"] / r["calls"]
     return (
         f"{label:<22} {ms:6.3f} CPU-ms/call  {r['calls'] / r['cpu_s'] if r['cpu_s'] else 0:7.0f} calls/CPU-s  "
-        f"{r['calls'] / r['seconds']:7.0f} calls/s wall  {r['mbytes']:6.1f} MB"
+        f"{r['calls'] / r['seconds']:7.0f} calls/s wall  {r['mbytes']:6.1f} MB  (system {r['sys_s'] / r['cpu_s']:.0%})"
     )
 
 

@@ -7,12 +7,12 @@ after the last, the leg hangs up NORMAL_CLEARING.
 
 from __future__ import annotations
 
-import uuid as uuidlib
 from typing import TYPE_CHECKING
 
 from simswitch.calls import Channel, playback_ms
 from simswitch.causes import str2cause
 from simswitch.dialplan_xml import expand_variables
+from simswitch.ids import random_uuid
 
 if TYPE_CHECKING:
     from simswitch.switch import Switch
@@ -39,7 +39,7 @@ def next_app(sw: Switch, ch: Channel) -> None:
     no_data = not data
     data = expand_variables(data, lambda name: variable(ch, name))
     ch.app = app
-    ch.ctx.update(app=app, app_data=data, app_uuid=str(uuidlib.uuid4()), app_response="_none_", app_no_data=no_data)
+    ch.ctx.update(app=app, app_data=data, app_uuid=random_uuid(), app_response="_none_", app_no_data=no_data)
     ch.ctx.setdefault("app_log", []).append((app, data, sw.clock.now_us()))  # the CDR's app_log
     if app == "park":
         sw.emit(ch, "bye:CHANNEL_EXECUTE(park)")

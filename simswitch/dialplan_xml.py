@@ -157,7 +157,10 @@ class RoutePlan:
         self.apps = apps
         self.ids = tuple(map(id, apps))
         self.edits = _EDITS[0]
-        self.fields = tuple(dict.fromkeys(app.field for app in apps if app.field))
+        # what each tested field reads: destination_number, one ${variable} (the usual), or a text
+        self.fields: tuple[tuple[str, str | None], ...] = tuple(
+            (f, m[1] if (m := VAR.fullmatch(f)) else None) for f in dict.fromkeys(a.field for a in apps if a.field)
+        )
         self.routes: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
 
     def current(self, apps: list[DialplanApp]) -> bool:
@@ -175,7 +178,14 @@ def route_cached(apps: list[DialplanApp], lookup: Callable[[str], str | None]) -
         if len(_PLANS) >= 256:  # contexts replaced over and over (a test's reloads): start afresh
             _PLANS.clear()
         plan = _PLANS[id(apps)] = RoutePlan(apps)
-    shape = tuple((lookup(DESTINATION) or "") if f == DESTINATION else expand_variables(f, lookup) for f in plan.fields)
+    shape = tuple(
+        (lookup(DESTINATION) or "")
+        if f == DESTINATION
+        else (lookup(var) or "")
+        if var is not None
+        else expand_variables(f, lookup)
+        for f, var in plan.fields
+    )
     routes = plan.routes.get(shape)
     if routes is None:
         if len(plan.routes) >= 1024:  # shapes come from originates' variables: keep it bounded

@@ -49,6 +49,7 @@ class Originate:
 _BLOCK_CHARS = "\\'{[<}]>"
 # the characters split_top acts on, per one-character separator: the rest are skipped in C
 _SPLIT_SCAN = {sep: re.compile("[" + re.escape(_BLOCK_CHARS + sep) + "]") for sep in (" ", "|", ",")}
+_BRACKETS = re.compile(r"[{}\[\]<>]")
 _TAKE_SCAN = {"{": re.compile(r"['{}]"), "[": re.compile(r"['\[\]]")}
 
 
@@ -57,6 +58,8 @@ def split_top(text: str, sep: str) -> list[str]:
     scan = _SPLIT_SCAN.get(sep)
     if scan is None:
         return _split_top_by_char(text, sep)
+    if "'" not in text and "\\" not in text:
+        return _split_unquoted(text, sep)
     out, depth, quote, start, skip = [], 0, False, 0, -1
     for m in scan.finditer(text):  # the same decisions as _split_top_by_char, at the characters that matter
         i = m.start()
@@ -76,6 +79,28 @@ def split_top(text: str, sep: str) -> list[str]:
         elif depth == 0:
             out.append(text[start:i])
             start = i + 1
+    out.append(text[start:])
+    return out
+
+
+def _split_unquoted(text: str, sep: str) -> list[str]:
+    """split_top of a text without quotes or escapes: split at every ``sep``, then join back the
+    pieces inside a block, the block depth counted per piece in C (bracket by bracket only for a
+    piece that may close more blocks than are open: the depth is clamped at 0 there)."""
+    pieces = text.split(sep)
+    out, depth, start, pos = [], 0, 0, 0
+    for piece in pieces[:-1]:
+        closes = piece.count("}") + piece.count("]") + piece.count(">")
+        if closes <= depth:
+            depth += piece.count("{") + piece.count("[") + piece.count("<") - closes
+        else:
+            for c in _BRACKETS.findall(piece):
+                depth = depth + 1 if c in "{[<" else max(0, depth - 1)
+        pos += len(piece)
+        if depth == 0:
+            out.append(text[start:pos])
+            start = pos + 1
+        pos += 1
     out.append(text[start:])
     return out
 
@@ -152,6 +177,9 @@ def _split_vars_by_char(block: str, sep: str) -> list[str]:
 def _take_block(text: str, open_c: str, close_c: str) -> tuple[str | None, str]:
     if not text.startswith(open_c):
         return None, text
+    close = text.find(close_c)
+    if close > 0 and "'" not in text[:close] and text.count(open_c, 0, close) == 1:
+        return text[1:close], text[close + 1 :]  # one block, nothing quoted before its end
     scan = _TAKE_SCAN.get(open_c)
     matches = ((m.start(), m.group()) for m in scan.finditer(text)) if scan is not None else enumerate(text)
     depth, quote = 0, False

@@ -7,7 +7,6 @@ event values, its applications (``&app`` or the dialplan's) and the far end's an
 
 from __future__ import annotations
 
-import uuid as uuidlib
 from typing import TYPE_CHECKING, Any
 
 from simswitch import far_end
@@ -16,6 +15,7 @@ from simswitch.calls import SETUP, Channel, OriginateJob
 from simswitch.causes import str2cause
 from simswitch.dialplan_xml import NO_ROUTE, route_cached
 from simswitch.dialstring import Endpoint, Leg, parse_endpoint
+from simswitch.ids import random_uuid, uuid4_text
 from simswitch.loopback import loopback
 from simswitch.null_endpoint import null_channel
 
@@ -27,7 +27,7 @@ def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     """Create leg ``index`` of ``job``'s current group, or record why it could not be created."""
     ep = parse_endpoint(leg.endpoint)
     variables = job.spec.leg_vars(leg)
-    ch_uuid = next((v for k, v in variables if k == "origination_uuid"), None) or str(uuidlib.uuid4())
+    ch_uuid = next((v for k, v in variables if k == "origination_uuid"), None) or random_uuid()
     sw.stats.attempts_by_number[ep.user] += 1
     # Failures that never create a channel: no channel events at all.
     early_cause = None
@@ -102,7 +102,7 @@ def leg_ctx(
         "cid_num": cid,
         "originate_vars": list(variables),
         "session_id": next(sw.session_ids),
-        "sip_call_id": str(uuidlib.UUID(int=sw.rng.getrandbits(128), version=4)),
+        "sip_call_id": uuid4_text(sw.rng.getrandbits(128)),
         "media_port": str(16384 + sw.rng.randrange(16384) * 2),
         "created_us": sw.clock.now_us(),
     }

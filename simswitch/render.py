@@ -38,10 +38,6 @@ def json_inner(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)[1:-1] if _JSON_ESCAPE.search(value) else value
 
 
-def _brace(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
-
-
 def _json_key(name: str) -> str:
     key = _KEYS.get(name)
     if key is None:
@@ -52,15 +48,20 @@ def _json_key(name: str) -> str:
 
 
 class Compiled:
-    """One template in one format: ``fmt`` and what fills its fields."""
+    """One template in one format: literal text around named fields, and what fills the fields."""
 
-    __slots__ = ("fmt", "keys", "ov", "rules")
+    __slots__ = ("escaped", "fields", "integers", "keys", "optional", "ov", "skeleton")
 
     def __init__(self) -> None:
-        self.fmt = ""
+        self.skeleton: list[str | None] = []  # literal, None (a field), literal, None, ..., literal
+        self.fields: list[str] = []  # the field of each None, in order
         self.keys: tuple[str, ...] = ()  # placeholders used
-        # (field, rule, captured value, OPTIONAL's need, NON_EMPTY, escaping or None, head, tail)
-        self.rules: list[tuple[str, Rule, str, str | None, bool, Callable[[str], str] | None, str, str]] = []
+        # computed headers every call has, their value in the field: (field, rule, captured value)
+        self.integers: list[tuple[str, Rule, str]] = []  # ...that need no escaping
+        self.escaped: list[tuple[str, Rule, str, Callable[[str], str]]] = []
+        # ...and those a call may not have, the whole header in the field:
+        # (field, rule, captured value, OPTIONAL's need, NON_EMPTY, escaping, head, tail)
+        self.optional: list[tuple[str, Rule, str, str | None, bool, Callable[[str], str], str, str]] = []
         self.ov = False
 
 
@@ -68,51 +69,70 @@ def compile_template(items: list[tuple[Any, ...]], fmt: str) -> Compiled | None:
     """``items``: ("static", plain, json) | ("ph", name, pieces) | ("rule", name, rule, static,
     need, non_empty) | ("ov",), in header order. None: this format cannot be pre-rendered."""
     out = Compiled()
-    text: list[str] = []
+    literal: list[str] = []  # the text since the last field
     keys: dict[str, None] = {}
+
+    def field(name: str) -> None:
+        out.skeleton += ["".join(literal), None]
+        out.fields.append(name)
+        literal.clear()
+
     for item in items:
         kind = item[0]
         if kind == "static":
-            text.append(_brace(item[1]) if fmt == "plain" else "," + _brace(item[2]))
+            literal.append(item[1] if fmt == "plain" else "," + item[2])
         elif kind == "ph":
             name, pieces = item[1], item[2]
-            literal, names = pieces[0::2], pieces[1::2]
-            if fmt == "plain" and any("%" in lit for lit in literal):
+            texts, names = pieces[0::2], pieces[1::2]
+            if fmt == "plain" and any("%" in text for text in texts):
                 return None
             escape = url_encode if fmt == "plain" else json_inner
-            value = _brace(escape(literal[0])) + "".join(
-                "{" + k + "}" + _brace(escape(lit)) for k, lit in zip(names, literal[1:], strict=True)
-            )
+            literal.append(f"{name}: " if fmt == "plain" else f',{json.dumps(name)}:"')
+            literal.append(escape(texts[0]))
+            for k, text in zip(names, texts[1:], strict=True):
+                field(k)
+                literal.append(escape(text))
+            literal.append("\n" if fmt == "plain" else '"')
             keys.update(dict.fromkeys(names))
-            text.append(f"{_brace(name)}: {value}\n" if fmt == "plain" else f',{_brace(json.dumps(name))}:"{value}"')
         elif kind == "rule":
             _, name, rule, static, need, non_empty = item
-            slot = f"r{len(out.rules)}"
-            enc = None if getattr(rule, "digits", False) else url_encode if fmt == "plain" else json_inner
-            if fmt == "plain":
-                out.rules.append((slot, rule, static, need, non_empty, enc, f"{name}: ", "\n"))
+            slot = f"r{len(out.fields)}"
+            head, tail = (f"{name}: ", "\n") if fmt == "plain" else (f',{json.dumps(name)}:"', '"')
+            enc = url_encode if fmt == "plain" else json_inner
+            if need is not None or non_empty:
+                out.optional.append((slot, rule, static, need, non_empty, enc, head, tail))
+                field(slot)
+                continue
+            if getattr(rule, "digits", False):
+                out.integers.append((slot, rule, static))
             else:
-                out.rules.append((slot, rule, static, need, non_empty, enc, f',{json.dumps(name)}:"', '"'))
-            text.append("{" + slot + "}")
+                out.escaped.append((slot, rule, static, enc))
+            literal.append(head)
+            field(slot)
+            literal.append(tail)
         else:
             out.ov = True
-            text.append("{" + _OV + "}")
-    out.fmt = "".join(text)
+            field(_OV)
+    out.skeleton.append("".join(literal))
     out.keys = tuple(keys)
     return out
 
 
 def _fill(c: Compiled, ctx: Ctx, view: dict[str, str]) -> str:
+    for slot, rule, static in c.integers:
+        view[slot] = rule(ctx, static)
+    for slot, rule, static, enc in c.escaped:
+        view[slot] = enc(rule(ctx, static))
     replay = "replay" in ctx
     no_data = ctx.get("app_no_data")
-    for slot, rule, static, need, non_empty, enc, head, tail in c.rules:
+    for slot, rule, static, need, non_empty, enc, head, tail in c.optional:
         if (non_empty and no_data) or (need is not None and need not in ctx and not replay):
             view[slot] = ""  # a header this call does not have (templates.OPTIONAL, NON_EMPTY)
-        elif enc is None:  # an integer: nothing to escape
-            view[slot] = head + rule(ctx, static) + tail
         else:
             view[slot] = head + enc(rule(ctx, static)) + tail
-    return c.fmt.format_map(view)
+    text = c.skeleton.copy()
+    text[1::2] = map(view.__getitem__, c.fields)
+    return "".join(text)  # type: ignore[arg-type]  # every None is filled
 
 
 def render_json(c: Compiled, ctx: Ctx, body: str | None) -> bytes:

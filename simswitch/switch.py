@@ -180,7 +180,7 @@ class Switch:
     def emit(self, ch: Channel, slot: str, subclass: str = "") -> None:
         """Send the leg's captured template ``slot`` (``<source>:<slot>`` or the leg's own source's)."""
         key = slot if ":" in slot else f"{ch.src}:{slot}"
-        self.bus.emit(self.templates[key], ch.ctx, subclass)
+        self.bus.emit(self.templates.templates[key], ch.ctx, subclass)
 
     def after(self, ch: Channel, seconds: float, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` in ``seconds`` of simulated time, unless the leg hangs up first."""

@@ -9,13 +9,17 @@ Each is checked here against the per-call way it replaced.
 from __future__ import annotations
 
 import random
+import uuid
 import wave
 
 import pytest
 
 from simswitch import dialstring
+from simswitch.bus import EventBus
 from simswitch.calls import playback_ms
+from simswitch.clock import SimClock
 from simswitch.dialplan_xml import DialplanApp, route, route_cached
+from simswitch.ids import random_uuid, uuid4_text
 from simswitch.scenario import Scenario
 from simswitch.templates import library
 
@@ -185,3 +189,47 @@ def test_a_wavs_length_is_read_again_when_the_file_changes(tmp_path):
     assert playback_ms(str(path), 3.0) == 3000
     path.unlink()
     assert playback_ms(str(path), 2.0) == 2000
+
+
+def test_uuid_text_is_what_uuid_writes():
+    rng = random.Random(5)
+    for n in [0, (1 << 128) - 1] + [rng.getrandbits(128) for _ in range(10_000)]:
+        assert uuid4_text(n) == str(uuid.UUID(int=n, version=4))
+    made = random_uuid()
+    assert str(uuid.UUID(made)) == made and uuid.UUID(made).version == 4
+
+
+class Subscriber:
+    def __init__(self, *names: str) -> None:
+        self.fmt = "json"
+        self.names = set(names)
+        self.got: list[bytes] = []
+
+    def wants(self, event_name: str, subclass: str) -> bool:
+        return event_name in self.names
+
+    def passes_filters(self, values: dict[str, str]) -> bool:
+        return True
+
+    def deliver(self, data: bytes) -> None:
+        self.got.append(data)
+
+
+def test_who_wants_an_event_is_asked_again_after_any_subscription_change():
+    bus = EventBus(SimClock(), "core", "vm")
+    template = library()["core:HEARTBEAT"]
+    ctx = {**bus.base, "uptime_text": "x"}
+    a, b = Subscriber("HEARTBEAT"), Subscriber()
+    bus.emit(template, dict(ctx))  # nobody yet
+    bus.listeners.append(a)
+    bus.emit(template, dict(ctx))
+    bus.listeners.append(b)
+    b.names.add("HEARTBEAT")  # `event json HEARTBEAT` (the listener tells the bus)
+    bus.subscriptions_changed()
+    bus.emit(template, dict(ctx))
+    bus.listeners.remove(a)
+    bus.emit(template, dict(ctx))
+    bus.listeners = [a]
+    bus.emit(template, dict(ctx))
+    assert (len(a.got), len(b.got)) == (3, 2)
+    assert bus.wants("HEARTBEAT") and not bus.wants("CHANNEL_ANSWER")
