@@ -49,7 +49,7 @@ class Originate:
 _BLOCK_CHARS = "\\'{[<}]>"
 # the characters split_top acts on, per one-character separator: the rest are skipped in C
 _SPLIT_SCAN = {sep: re.compile("[" + re.escape(_BLOCK_CHARS + sep) + "]") for sep in (" ", "|", ",")}
-_BRACKETS = re.compile(r"[{}\[\]<>]")
+_BRACKET_CHARS = frozenset("{}[]<>")
 _TAKE_SCAN = {"{": re.compile(r"['{}]"), "[": re.compile(r"['\[\]]")}
 
 
@@ -90,12 +90,13 @@ def _split_unquoted(text: str, sep: str) -> list[str]:
     pieces = text.split(sep)
     out, depth, start, pos = [], 0, 0, 0
     for piece in pieces[:-1]:
-        closes = piece.count("}") + piece.count("]") + piece.count(">")
-        if closes <= depth:
-            depth += piece.count("{") + piece.count("[") + piece.count("<") - closes
-        else:
-            for c in _BRACKETS.findall(piece):
-                depth = depth + 1 if c in "{[<" else max(0, depth - 1)
+        if not _BRACKET_CHARS.isdisjoint(piece):  # (most pieces are words outside any block)
+            closes = piece.count("}") + piece.count("]") + piece.count(">")
+            if closes <= depth:
+                depth += piece.count("{") + piece.count("[") + piece.count("<") - closes
+            else:
+                for _, c in _brackets(piece):
+                    depth = depth + 1 if c in "{[<" else max(0, depth - 1)
         pos += len(piece)
         if depth == 0:
             out.append(text[start:pos])
@@ -103,6 +104,19 @@ def _split_unquoted(text: str, sep: str) -> list[str]:
         pos += 1
     out.append(text[start:])
     return out
+
+
+def _brackets(text: str) -> list[tuple[int, str]]:
+    """(position, bracket) of every ``{}[]<>`` in ``text``, in order: found with str.find (a
+    dial string has a handful among hundreds of characters)."""
+    found = []
+    for c in "{}[]<>":
+        i = text.find(c)
+        while i >= 0:
+            found.append((i, c))
+            i = text.find(c, i + 1)
+    found.sort()
+    return found
 
 
 def _split_top_by_char(text: str, sep: str) -> list[str]:
