@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 Ctx = dict[str, Any]
@@ -27,15 +26,37 @@ def _gmt(us: int) -> str:
     return _gmt_second(us // 1_000_000)
 
 
-# An event carries up to eight stamps of a handful of seconds: strftime once per second.
-@lru_cache(maxsize=4096)
+# A call's events carry a dozen stamps, and simulated time runs fast (time-scale 0.001: a
+# simulated second per wall ms): strftime once per minute, the seconds appended.
+_LOCAL_MINUTES: dict[int, str] = {}  # minute since the epoch -> "YYYY-mm-dd HH:MM:" ("" unusable)
+_GMT_MINUTES: dict[int, str] = {}
+
+
 def _local_second(second: int) -> str:
+    """``strftime("%Y-%m-%d %H:%M:%S", localtime(second))``."""
+    minute = second // 60
+    prefix = _LOCAL_MINUTES.get(minute)
+    if prefix is None:
+        if len(_LOCAL_MINUTES) > 100_000:
+            _LOCAL_MINUTES.clear()
+        first, last = time.localtime(minute * 60), time.localtime(minute * 60 + 59)
+        # the minute is one local minute (no offset change in it, a whole-minute offset)
+        whole = first.tm_sec == 0 and last.tm_sec == 59 and first.tm_gmtoff == last.tm_gmtoff
+        prefix = _LOCAL_MINUTES[minute] = time.strftime("%Y-%m-%d %H:%M:", first) if whole else ""
+    if prefix:
+        return f"{prefix}{second % 60:02d}"
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
 
 
-@lru_cache(maxsize=4096)
 def _gmt_second(second: int) -> str:
-    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(second))
+    """``strftime("%a, %d %b %Y %H:%M:%S GMT", gmtime(second))``."""
+    minute = second // 60
+    prefix = _GMT_MINUTES.get(minute)
+    if prefix is None:
+        if len(_GMT_MINUTES) > 100_000:
+            _GMT_MINUTES.clear()
+        prefix = _GMT_MINUTES[minute] = time.strftime("%a, %d %b %Y %H:%M:", time.gmtime(minute * 60))
+    return f"{prefix}{second % 60:02d} GMT"
 
 
 def _inline(rule: Rule, expression: str, **names: Any) -> Rule:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dialer.esl.protocol import url_encode
@@ -137,16 +137,16 @@ def compile_template(items: list[tuple[Any, ...]], fmt: str) -> Compiled | None:
             field(_OV)
     out.skeleton.append("".join(literal))
     out.keys = tuple(keys)
-    out.integer_values = values_function(out.integers, None)
-    out.escaped_values = values_function(out.escaped, out.escape)
+    out.integer_values = values_function(out.integers)
+    out.escaped_values = values_function(out.escaped)
     return out
 
 
-def values_function(rules: list[tuple[Rule, str]], escape: Callable[[str], str] | None) -> Callable[[Ctx], list[str]]:
-    """One function computing ``[rule(ctx, captured value), ...]`` (each escaped when ``escape``):
-    the rules that give their body as an expression (header_rules._inline) are written inline,
-    the others called. One call per event instead of one per header."""
-    env: dict[str, Any] = {"escape": escape}
+def values_function(rules: list[tuple[Rule, str]]) -> Callable[[Ctx], list[str]]:
+    """One function computing ``[rule(ctx, captured value), ...]``: the rules that give their body
+    as an expression (header_rules._inline) are written inline, the others called. One call per
+    event instead of one per header."""
+    env: dict[str, Any] = {}
     items = []
     for i, (rule, static) in enumerate(rules):
         env[f"s{i}"] = static
@@ -158,15 +158,22 @@ def values_function(rules: list[tuple[Rule, str]], escape: Callable[[str], str] 
             text, names = inline
             env.update(names)
             expression = text.format(s=f"s{i}")
-        items.append(f"        escape({expression}),\n" if escape else f"        {expression},\n")
+        items.append(f"        {expression},\n")
     source = "def values(ctx):\n    get = ctx.get\n    return [\n" + "".join(items) + "    ]\n"
     exec(compile(source, "<simswitch template rules>", "exec"), env)  # our own expressions
     return env["values"]
 
 
+def _escaped(values: list[str], escape: Callable[[str], str]) -> list[str] | Iterator[str]:
+    """``map(escape, values)``; for JSON, one look over all of them first (they rarely need any)."""
+    if escape is json_inner and _JSON_ESCAPE.search("".join(values)) is None:
+        return values
+    return map(escape, values)
+
+
 def _fill(c: Compiled, ctx: Ctx, view: dict[str, str]) -> str:
     view.update(zip(c.integer_fields, c.integer_values(ctx), strict=True))
-    view.update(zip(c.escaped_fields, c.escaped_values(ctx), strict=True))
+    view.update(zip(c.escaped_fields, _escaped(c.escaped_values(ctx), c.escape), strict=True))
     replay = "replay" in ctx
     no_data = ctx.get("app_no_data")
     for slot, rule, static, need, non_empty, enc, head, tail in c.optional:
@@ -180,9 +187,11 @@ def _fill(c: Compiled, ctx: Ctx, view: dict[str, str]) -> str:
 
 
 def render_json(c: Compiled, ctx: Ctx, body: str | None) -> bytes:
-    view = {k: json_inner(str(ctx[k])) for k in c.keys}
+    view = dict(zip(c.keys, _escaped([str(ctx[k]) for k in c.keys], json_inner), strict=True))
     if c.ov:
-        view[_OV] = "".join(f',{_json_key(k)}:"{json_inner(v)}"' for k, v in ctx.get("originate_vars", ()))
+        pairs = ctx.get("originate_vars", ())
+        values = _escaped([v for _, v in pairs], json_inner)
+        view[_OV] = "".join(f',{_json_key(k)}:"{v}"' for (k, _), v in zip(pairs, values, strict=True))
     text = _fill(c, ctx, view)
     if body is not None:
         text += f',"Content-Length":"{len(body.encode())}","_body":"{json_inner(body)}"'

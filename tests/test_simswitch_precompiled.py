@@ -9,12 +9,13 @@ Each is checked here against the per-call way it replaced.
 from __future__ import annotations
 
 import random
+import time
 import uuid
 import wave
 
 import pytest
 
-from simswitch import dialstring
+from simswitch import dialstring, header_rules
 from simswitch.bus import EventBus
 from simswitch.calls import playback_ms
 from simswitch.clock import SimClock
@@ -233,3 +234,23 @@ def test_who_wants_an_event_is_asked_again_after_any_subscription_change():
     bus.emit(template, dict(ctx))
     assert (len(a.got), len(b.got)) == (3, 2)
     assert bus.wants("HEARTBEAT") and not bus.wants("CHANNEL_ANSWER")
+
+
+@pytest.mark.parametrize("zone", ["Asia/Ho_Chi_Minh", "Europe/London", "Australia/Lord_Howe", "Asia/Kathmandu"])
+def test_stamps_are_strftimes_across_minutes_and_offset_changes(zone, monkeypatch):
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    header_rules._LOCAL_MINUTES.clear()
+    try:
+        rng = random.Random(3)
+        # 2026's spring and autumn transitions (Europe: 29 March and 25 October, 01:00 UTC), and anywhere
+        seconds = [*range(1_774_746_000 - 3600, 1_774_746_000 + 3600, 7)]
+        seconds += [*range(1_792_890_000 - 3600, 1_792_890_000 + 3600, 11)]
+        seconds += [rng.randrange(0, 4_000_000_000) for _ in range(5000)]
+        for second in seconds:
+            assert header_rules._local_second(second) == time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+            assert header_rules._gmt_second(second) == time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(second))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+        header_rules._LOCAL_MINUTES.clear()
