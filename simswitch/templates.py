@@ -35,7 +35,7 @@ class Template:
     nested body (BACKGROUND_JOB's result).
     """
 
-    __slots__ = ("_compiled", "event_name", "has_body", "items", "name", "parts")
+    __slots__ = ("_compiled", "event_name", "has_body", "name", "parts")
 
     def __init__(self, name: str, items: list[list[str]]):
         self.name = name
@@ -69,7 +69,6 @@ class Template:
                 parts.append(((plain, js), None))
                 compiled.append(("static", plain, js))
         self.parts = _merge_static(parts)
-        self.items = compiled
         # compiled at load (all of them take ~25 ms), never in the middle of a call's timing
         self._compiled = {fmt: compile_template(compiled, fmt) for fmt in ("plain", "json")}
 
