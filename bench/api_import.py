@@ -1,6 +1,6 @@
 """HTTP API benchmark: bulk import, single import latency, report over a year.
 
-    .venv/bin/python bench/api_import.py [--rows 100000] [--stalls csv,json,queue,vbot]
+    .venv/bin/python bench/api_import.py [--rows 100000] [--stalls csv,json,queue,vbot,dnc]
 
 A private ``redis-server`` (free port) and the real API (Falcon app on
 gevent.pywsgi with TCP_NODELAY, as ``autocall serve`` runs it) in this
@@ -198,6 +198,18 @@ def run_queue_push(store: Store, port: int, rows: int, work: Path, redis_pid: in
     return {**held, "rows_per_s": rows / held["seconds"]}
 
 
+def run_queue_dnc(store: Store, port: int, rows: int, work: Path, redis_pid: int | None = None) -> dict[str, float]:
+    """POST ``rows`` customers to a queue's do-not-call list, measured by :func:`held_hub`."""
+    code = f"bench-dnc-{time.time_ns()}"
+    camp = store.campaigns.create(Campaign(campaign_name=code, status=CampaignStatus.STOP))
+    body = work / "dnc.json"
+    body.write_text(json.dumps({"queue_code": code, "customers": [{"id": f"kh{i}"} for i in range(rows)]}))
+    path = "/v2/autocall/queue/dnc"
+    held = held_hub(lambda: client(port, "POST", path, "application/json", body)["times"][0], redis_pid)
+    assert store.r.scard(store.keys.dnc(camp.campaign_uuid)) == rows
+    return {**held, "rows_per_s": rows / held["seconds"]}
+
+
 def run_vbot_create(store: Store, port: int, rows: int, work: Path, redis_pid: int | None = None) -> dict[str, float]:
     """POST VBot's /api/campaign/create with ``rows`` phones (a clone of a template campaign), measured by
     :func:`held_hub`."""
@@ -227,7 +239,13 @@ def run_vbot_create(store: Store, port: int, rows: int, work: Path, redis_pid: i
 
 
 def print_stalls(bulk: dict[str, dict[str, float]]) -> None:
-    labels = {"csv": "CSV import", "json": "JSON import", "queue": "queue push", "vbot": "VBot create"}
+    labels = {
+        "csv": "CSV import",
+        "json": "JSON import",
+        "queue": "queue push",
+        "vbot": "VBot create",
+        "dnc": "queue DNC",
+    }
     for name, b in bulk.items():
         print(
             f"hub stall  {labels[name]:11s}: worst {b['stall_ms']:.1f} ms wall "
@@ -242,7 +260,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--singles", type=int, default=1000)
-    ap.add_argument("--stalls", default="", help="only these imports' hub stalls: csv,json,queue,vbot")
+    ap.add_argument("--stalls", default="", help="only these imports' hub stalls: csv,json,queue,vbot,dnc")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="autocall-bench-api-"))
     rport = free_port()
@@ -283,6 +301,7 @@ def main() -> None:
             "json": lambda: run_bulk_import(store, port, "json", args.rows, work, rproc.pid),
             "queue": lambda: run_queue_push(store, port, args.rows, work, rproc.pid),
             "vbot": lambda: run_vbot_create(store, port, args.rows, work, rproc.pid),
+            "dnc": lambda: run_queue_dnc(store, port, args.rows, work, rproc.pid),
         }
         bulk = {name: runs[name]() for name in (args.stalls.split(",") if args.stalls else runs)}
         if args.stalls:  # only these imports' stalls

@@ -359,7 +359,11 @@ def push(
 def do_not_call(svc: Services, queue_code: str, ids: list[str]) -> None:
     """Customers not yet dialled are skipped; a call in progress is not cut (and is not recalled)."""
     campaign = queue(svc, queue_code)
-    unique = list(dict.fromkeys(ids))
+    first: dict[str, None] = {}
+    for customer_id in ids:
+        leads.checkpoint()
+        first[customer_id] = None
+    unique = list(first)
     for base in range(0, len(unique), CHUNK):
         svc.store.leads.add_dnc(campaign.campaign_uuid, unique[base : base + CHUNK])
 

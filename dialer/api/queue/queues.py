@@ -80,11 +80,19 @@ def _answer(out: queues.Pushed) -> tuple[int, dict[str, Any]]:
     response=Done,
     tag=TAG,
     bulk=True,
+    sliced="customers",
     errors=(400, 401, 404, 413),
 )
 def dnc(call: Call) -> dict[str, Any]:
     b: DncBody = call.body
-    queues.do_not_call(call.services, b.queue_code, [c.id for c in b.customers])
+    try:
+        ids = []
+        for c in b.customers:
+            checkpoint()
+            ids.append(c.id)
+        queues.do_not_call(call.services, b.queue_code, ids)
+    finally:
+        release(b.customers)
     return _done()
 
 
