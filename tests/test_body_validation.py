@@ -229,6 +229,15 @@ def test_repeated_keys_are_refused_as_before_wherever_they_are():
         assert same(PushBody, "customers", text.encode())[0] == "invalid"
 
 
+def test_a_repeated_key_deep_down_is_told_as_the_whole_body_parse_told_it():
+    """Nested near the standard library's recursion limit, json.loads over the whole body may give up
+    before it reaches the repeated key (then pydantic answers): the sliced parse must not say more."""
+    for depth in range(880, 1000, 6):
+        value = "[" * depth + '{"a": 1, "a": 2}' + "]" * depth
+        text = json.dumps(QUEUE).replace('"HD123456"', value)
+        same(PushBody, "customers", text.encode())
+
+
 def test_a_list_over_its_bound_is_refused_for_its_length_not_for_its_items(slice_items):
     good = {"id": "a"}
     for items in ([], [good] * 3, [good] * 4, [1, good, 2, good], [good, 1, {"id": ""}], "no", None):

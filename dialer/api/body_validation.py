@@ -4,12 +4,13 @@
 pydantic's ``model_validate_json``. For 100,000 queue customers or VBot phones that is one ~0.7 s
 step the hub waits on. :func:`sliced` gives the same model, or the same refusal (each error's text,
 place and order), in steps of a few milliseconds: the standard library parses the body an element
-at a time (dialer/api/json_slices.py, the same repeated-key refusal), the model's other fields are
+at a time (dialer/api/json_slices.py), the model's other fields are
 validated with the list as a plain list (its length bounds kept), and the list's items
 :data:`SLICE_ITEMS` at a time, their errors put where pydantic puts them: after the errors of the
 fields before the list (the last field), before the unknown keys'. Where pydantic's JSON parser and
 the standard library's disagree (dialer/api/json_agreement.py), or the standard library refuses the
-body, :func:`whole` answers. tests/test_body_validation.py compares the two on many bad bodies.
+body (not JSON, a key named twice), :func:`whole` answers: only a bad or odd body takes the slow way.
+tests/test_body_validation.py compares the two on many good and bad bodies.
 """
 
 from __future__ import annotations
@@ -51,9 +52,9 @@ def sliced(model: type[M], field: str, raw: bytes) -> M:
         return whole(model, raw)
     try:
         data = json_slices.loads(raw, checkpoint)
-    except json_body.DuplicateKey as exc:
-        raise exc.refusal() from None
-    except (ValueError, RecursionError):  # not JSON to the standard library: pydantic's own words
+    except (ValueError, RecursionError):
+        # Not JSON to the standard library (pydantic's own words), or a key named twice: the whole
+        # body's json.loads may have stopped earlier, nested too deep for it (and said nothing).
         return whole(model, raw)
     try:
         body = _checked(model, field, data)
