@@ -344,3 +344,10 @@ def test_the_dialects_answer_bad_bodies_as_before(services):
             a, b = new("POST", paths[field], body=raw), old("POST", paths[field], body=raw)
             assert (a.status_code, a.json) == (b.status_code, b.json), raw
         assert sent > 50
+
+
+def test_same_text_gives_the_hub_back_between_escapes():
+    pauses = []
+    raw = json.dumps({"customers": [{"id": "\U0001f642"}] * 50}).encode()  # each emoji a pair of escapes
+    assert json_agreement.same_text(raw, lambda: pauses.append(1))
+    assert len(pauses) >= 100

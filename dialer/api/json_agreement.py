@@ -33,6 +33,7 @@ def same_text(raw: bytes, pause: Callable[[], None], piece_bytes: int = PIECE_BY
         if _ENCODED.search(raw, at, at + piece_bytes + 1):  # (a match may straddle the cut)
             return False
         for match in _ESCAPE.finditer(raw, at, at + piece_bytes + 5):
+            pause()  # (an emoji per customer, escaped: 100,000 matches)
             start = match.start()
             if start <= taken or not _escaped(raw, start):
                 continue  # the low half of a pair, or literal backslashes and text
@@ -48,6 +49,8 @@ def same_text(raw: bytes, pause: Callable[[], None], piece_bytes: int = PIECE_BY
 
 def _escaped(raw: bytes, start: int) -> bool:
     """Whether the backslash at ``start`` begins an escape: an odd run of backslashes ends there."""
+    if start == 0 or raw[start - 1] != 0x5C:  # the usual case: one backslash
+        return True
     end, at = start + 1, start
     while at > 0:
         piece = raw[max(0, at - 4096) : at]
