@@ -1,6 +1,6 @@
 """HTTP API benchmark: bulk import, single import latency, report over a year.
 
-    .venv/bin/python bench/api_import.py [--rows 100000]
+    .venv/bin/python bench/api_import.py [--rows 100000] [--stalls csv,json,queue,vbot,dnc]
 
 A private ``redis-server`` (free port) and the real API (Falcon app on
 gevent.pywsgi with TCP_NODELAY, as ``autocall serve`` runs it) in this
@@ -17,7 +17,9 @@ Figures:
                    also holds the time other processes had the core; PASS/MISS is on the CPU
                    gap), gaps over 20 ms, and the CPU seconds of this process and of
                    redis-server during the import
-                   (issue 17: every stall under 20 ms); run_bulk_import() is reusable
+                   (issue 17: every stall under 20 ms); run_bulk_import() is reusable;
+                   the same for a queue push of as many customers and a VBot create of
+                   as many phones (--stalls: only the stall runs named)
   single import    sequential POST /v3/autocall/import on one keep-alive
                    connection: p50 / p99 ms
   report           GET /v1/autocall/report over 365 days (8,760 hourly buckets)
@@ -38,6 +40,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
@@ -48,7 +51,8 @@ sys.path.insert(0, str(ROOT))
 
 from dialer.api.app import build_app  # noqa: E402
 from dialer.api.server import make_server  # noqa: E402
-from dialer.domain.models import Campaign  # noqa: E402
+from dialer.domain.enums import CampaignStatus  # noqa: E402
+from dialer.domain.models import Campaign, Template  # noqa: E402
 from dialer.service.context import Services  # noqa: E402
 from dialer.store.store import Store  # noqa: E402
 
@@ -127,18 +131,12 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_bulk_import(
-    store: Store, port: int, fmt: str, rows: int, work: Path, redis_pid: int | None = None
-) -> dict[str, float]:
-    """POST a ``rows``-row bulk import (``fmt`` "csv" or "json") to the API served on ``port`` in this
-    hub, while a greenlet ticking every 1 ms measures how late the hub lets it run (what an ESL reader or
-    the pacer feels). The body is written before the ticker starts and sent by a child process.
-    Returns seconds (first byte sent to the answer), rows_per_s, stall_ms (the worst lateness),
-    stalls_over_20ms, cpu_s (this process while the import ran) and redis_cpu_s (when ``redis_pid``).
-    bench/engine.py may call it in a greenlet while the engine dials."""
-    camp = store.campaigns.create(Campaign(campaign_name=f"bulk-{fmt}-{time.time_ns()}"))
-    body = work / f"leads.{fmt}"
-    path, ctype = bulk_body(fmt, camp.campaign_uuid, numbers(rows), body)
+def held_hub(post: Callable[[], float], redis_pid: int | None = None) -> dict[str, float]:
+    """Run ``post()`` (it sends a request from a child process and returns its seconds) while a greenlet
+    ticking every 1 ms measures how late the hub lets it run (what an ESL reader or the pacer feels).
+    Returns seconds, stall_ms (the worst lateness), stalls_over_20ms, cpu_stall_ms (this thread's CPU
+    in that gap: the work that held the hub), cpu_stalls_over_20ms, cpu_s (this process) and
+    redis_cpu_s (when ``redis_pid``)."""
     gaps: list[float] = []  # wall: what a greenlet feels, preemption by other processes included
     cpu_gaps: list[float] = []  # this thread's CPU in the same gap: the work that held the hub
 
@@ -152,14 +150,12 @@ def run_bulk_import(
     cpu0, rcpu0 = resource.getrusage(resource.RUSAGE_SELF), _cpu_s(redis_pid) if redis_pid else 0.0
     tick = gevent.spawn(ticker)
     try:
-        seconds = client(port, "POST", path, ctype, body)["times"][0]
+        seconds = post()
     finally:
         tick.kill()
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    assert store.reports.queue_sizes(camp.campaign_uuid)["fresh"] == rows
     return {
         "seconds": seconds,
-        "rows_per_s": rows / seconds,
         "stall_ms": max(gaps, default=0.0) * 1000,
         "stalls_over_20ms": sum(g > 0.020 for g in gaps),
         "cpu_stall_ms": max(cpu_gaps, default=0.0) * 1000,
@@ -169,10 +165,102 @@ def run_bulk_import(
     }
 
 
+def run_bulk_import(
+    store: Store, port: int, fmt: str, rows: int, work: Path, redis_pid: int | None = None
+) -> dict[str, float]:
+    """POST a ``rows``-row bulk import (``fmt`` "csv" or "json") to the API served on ``port`` in this
+    hub, measured by :func:`held_hub` (the body is written before the ticker starts and sent by a child
+    process); rows_per_s besides. bench/engine.py may call it in a greenlet while the engine dials."""
+    camp = store.campaigns.create(Campaign(campaign_name=f"bulk-{fmt}-{time.time_ns()}"))
+    body = work / f"leads.{fmt}"
+    path, ctype = bulk_body(fmt, camp.campaign_uuid, numbers(rows), body)
+    held = held_hub(lambda: client(port, "POST", path, ctype, body)["times"][0], redis_pid)
+    assert store.reports.queue_sizes(camp.campaign_uuid)["fresh"] == rows
+    return {**held, "rows_per_s": rows / held["seconds"]}
+
+
+def _customer_fields(i: int) -> dict[str, str]:
+    return {"customer_name": f"Nguyễn Văn {i}", "due_amount": str(10410000 + i), "due_date": "30/01/2021"}
+
+
+def run_queue_push(store: Store, port: int, rows: int, work: Path, redis_pid: int | None = None) -> dict[str, float]:
+    """POST a new queue with ``rows`` customers (the queue dialect's push), measured by :func:`held_hub`."""
+    code = f"bench-queue-{time.time_ns()}"
+    template = Template(template_name=f"{code}-tts", text="Xin chào {{customer_name}}, {{due_amount}}")
+    store.catalog.templates.put(template)
+    customers = [{"id": f"kh{i}", "mobiles": [n], **_customer_fields(i)} for i, n in enumerate(numbers(rows))]
+    body = work / "queue.json"
+    body.write_text(
+        json.dumps({"queue_code": code, "template": template.template_name, "customers": customers}, ensure_ascii=False)
+    )
+    held = held_hub(lambda: client(port, "POST", "/v2/autocall/queue", "application/json", body)["times"][0], redis_pid)
+    assert store.reports.queue_sizes(store.campaigns.uuid_by_name(code))["fresh"] == rows
+    return {**held, "rows_per_s": rows / held["seconds"]}
+
+
+def run_queue_dnc(store: Store, port: int, rows: int, work: Path, redis_pid: int | None = None) -> dict[str, float]:
+    """POST ``rows`` customers to a queue's do-not-call list, measured by :func:`held_hub`."""
+    code = f"bench-dnc-{time.time_ns()}"
+    camp = store.campaigns.create(Campaign(campaign_name=code, status=CampaignStatus.STOP))
+    body = work / "dnc.json"
+    body.write_text(json.dumps({"queue_code": code, "customers": [{"id": f"kh{i}"} for i in range(rows)]}))
+    path = "/v2/autocall/queue/dnc"
+    held = held_hub(lambda: client(port, "POST", path, "application/json", body)["times"][0], redis_pid)
+    assert store.r.scard(store.keys.dnc(camp.campaign_uuid)) == rows
+    return {**held, "rows_per_s": rows / held["seconds"]}
+
+
+def run_vbot_create(store: Store, port: int, rows: int, work: Path, redis_pid: int | None = None) -> dict[str, float]:
+    """POST VBot's /api/campaign/create with ``rows`` phones (a clone of a template campaign), measured by
+    :func:`held_hub`."""
+    name = f"bench-vbot-{time.time_ns()}"
+    template = Template(template_name=f"{name}-tts", text="Xin chào {{customer_name}}, {{due_amount}}")
+    store.catalog.templates.put(template)
+    source = store.campaigns.create(
+        Campaign(campaign_name=f"{name}-template", template_uuid=template.template_uuid, status=CampaignStatus.STOP)
+    )
+    phones = [
+        {"fields": [{"key": "phone", "value": n}, *({"key": k, "value": v} for k, v in _customer_fields(i).items())]}
+        for i, n in enumerate(numbers(rows))
+    ]
+    vbot = {"vbotId": "1", "groupCode": "g", "campaignId": source.campaign_id, "name": name, "phones": phones}
+    body = work / "vbot.json"
+    body.write_text(json.dumps(vbot, ensure_ascii=False))
+    answers: list[dict] = []
+
+    def post() -> float:
+        answers.append(client(port, "POST", "/api/campaign/create", "application/json", body))
+        return answers[-1]["times"][0]
+
+    held = held_hub(post, redis_pid)
+    created = store.campaigns.uuid_by_id(answers[0]["last"]["data"])
+    assert store.reports.queue_sizes(created)["fresh"] == rows
+    return {**held, "rows_per_s": rows / held["seconds"]}
+
+
+def print_stalls(bulk: dict[str, dict[str, float]]) -> None:
+    labels = {
+        "csv": "CSV import",
+        "json": "JSON import",
+        "queue": "queue push",
+        "vbot": "VBot create",
+        "dnc": "queue DNC",
+    }
+    for name, b in bulk.items():
+        print(
+            f"hub stall  {labels[name]:11s}: worst {b['stall_ms']:.1f} ms wall "
+            f"({b['stalls_over_20ms']} gaps > 20 ms), {b['cpu_stall_ms']:.1f} ms of hub CPU "
+            f"({b['cpu_stalls_over_20ms']} > 20 ms) between two ticks of a 1 ms timer; "
+            f"target < 20 ms: {'PASS' if b['cpu_stall_ms'] < 20 else 'MISS'}; "
+            f"{b['seconds']:.2f} s, CPU {b['cpu_s']:.2f} s API process, {b['redis_cpu_s']:.2f} s redis-server"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--singles", type=int, default=1000)
+    ap.add_argument("--stalls", default="", help="only these imports' hub stalls: csv,json,queue,vbot,dnc")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="autocall-bench-api-"))
     rport = free_port()
@@ -208,7 +296,17 @@ def main() -> None:
         )
         server.start()
         nums = numbers(args.rows)
-        bulk = {fmt: run_bulk_import(store, port, fmt, args.rows, work, rproc.pid) for fmt in ("csv", "json")}
+        runs = {
+            "csv": lambda: run_bulk_import(store, port, "csv", args.rows, work, rproc.pid),
+            "json": lambda: run_bulk_import(store, port, "json", args.rows, work, rproc.pid),
+            "queue": lambda: run_queue_push(store, port, args.rows, work, rproc.pid),
+            "vbot": lambda: run_vbot_create(store, port, args.rows, work, rproc.pid),
+            "dnc": lambda: run_queue_dnc(store, port, args.rows, work, rproc.pid),
+        }
+        bulk = {name: runs[name]() for name in (args.stalls.split(",") if args.stalls else runs)}
+        if args.stalls:  # only these imports' stalls
+            print_stalls(bulk)
+            return
         results = {"csv": bulk["csv"]["seconds"], "json": bulk["json"]["seconds"]}
 
         # baseline: the same leads straight into Redis
@@ -267,14 +365,7 @@ def main() -> None:
             f"ratio CSV/baseline {results['csv'] / results['baseline']:.2f}x, "
             f"JSON/baseline {results['json'] / results['baseline']:.2f}x"
         )
-        for fmt, b in bulk.items():
-            print(
-                f"hub stall  {fmt.upper():4s} import: worst {b['stall_ms']:.1f} ms wall "
-                f"({b['stalls_over_20ms']} gaps > 20 ms), {b['cpu_stall_ms']:.1f} ms of hub CPU "
-                f"({b['cpu_stalls_over_20ms']} > 20 ms) between two ticks of a 1 ms timer; "
-                f"target < 20 ms: {'PASS' if b['cpu_stall_ms'] < 20 else 'MISS'}; "
-                f"CPU {b['cpu_s']:.2f} s API process, {b['redis_cpu_s']:.2f} s redis-server"
-            )
+        print_stalls(bulk)
         print(
             f"single     {len(singles):,} imports  p50 {pct(singles, 50) * 1000:.2f} ms  "
             f"p99 {pct(singles, 99) * 1000:.2f} ms"

@@ -82,6 +82,7 @@ class Route:
     max_body: int = DEFAULT_MAX_BODY
     raw_body: bool = False  # the handler parses the body itself (CSV, uploads)
     bulk: bool = False  # body limit is AUTOCALL_MAX_IMPORT_BYTES instead of max_body
+    sliced: str = ""  # the body's last field, a long list: validated a slice at a time (body_validation.py)
     body_optional: bool = False  # an empty body is accepted (call.body is None)
     idempotent: bool = False  # takes an Idempotency-Key header (dialer/api/idempotency.py)
     response_type: str = "application/json"  # documented content type of a success

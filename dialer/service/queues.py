@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from pydantic import ValidationError
@@ -215,9 +216,16 @@ def _sort(svc: Services, current: Campaign | None, customers: list[Customer]) ->
     """Refuse the customers the request repeats, the queue holds or must not call, and those
     with no valid mobile; the others become rows for the template's rules (:func:`_takes_one`)."""
     out = Pushed()
-    ids = list(dict.fromkeys(c.id for c in customers))
-    dnc = svc.store.leads.dnc_members(current.campaign_uuid, ids) if current else set()
-    queued = svc.store.leads.queued_ids(current.campaign_uuid, ids) if current else set()
+    dnc: set[str] = set()
+    queued: set[str] = set()
+    if current:
+        ids: dict[str, None] = {}
+        for customer in customers:
+            leads.checkpoint()
+            ids[customer.id] = None
+        unique = list(ids)
+        dnc = svc.store.leads.dnc_members(current.campaign_uuid, unique)
+        queued = svc.store.leads.queued_ids(current.campaign_uuid, unique)
     rows: list[Row] = []
     first: set[str] = set()
     for customer in customers:
@@ -253,10 +261,12 @@ def _takes_one(rules: LeadRules, rows: list[Row], out: Pushed) -> bool:
 
 
 def _in_request_order(out: Pushed, customers: list[Customer]) -> Pushed:
-    position: dict[str, int] = {}
-    for n, customer in enumerate(customers):
-        position.setdefault(customer.id, n)
-    out.fail.sort(key=position.__getitem__)
+    if len(out.fail) > 1:
+        position: dict[str, int] = {}
+        for n, customer in enumerate(customers):
+            leads.checkpoint()
+            position.setdefault(customer.id, n)
+        out.fail.sort(key=position.__getitem__)
     return out
 
 
@@ -280,10 +290,14 @@ def _outcome(sorted_out: Pushed, rows: list[Row], result: ImportResult, customer
         dict(sorted_out.warnings),
     )
     for index, errors in result.errors:
+        leads.checkpoint()
         out.refuse(rows[index].external_id, _reason(errors))
     for dup in result.duplicates:  # a mobile of another customer, or pushed by another request since the sort
+        leads.checkpoint()
         out.refuse(rows[dup.row].external_id, _duplicate_reason(dup))
-    out.success = [rows[index].external_id for index, _ in sorted(result.imported, key=lambda x: x[0])]
+    for index, _ in sorted(result.imported, key=itemgetter(0)):
+        leads.checkpoint()
+        out.success.append(rows[index].external_id)
     return _in_request_order(out, customers)
 
 
@@ -302,37 +316,42 @@ def push(
         current = svc.store.campaigns.get(uuid) if uuid else None
         values = _changes(settings, template, current)
         out, rows = _sort(svc, current, customers)
-        if not _takes_one(LeadRules(svc, _prospect(current, values)), rows, out):
-            return _in_request_order(out, customers)
-        if current is None:
+        try:  # (the rows and their leads are let go a slice at a time)
+            if not _takes_one(LeadRules(svc, _prospect(current, values)), rows, out):
+                return _in_request_order(out, customers)
+            if current is None:
+                try:
+                    campaign = campaigns.create(svc, values)
+                except Conflict as exc:
+                    if exc.message != campaigns.NAME_TAKEN:
+                        raise
+                    continue  # created by another request meanwhile: sort again
+                out.created = True
+            else:
+                # An existing queue's new settings are written only once a customer has landed: the
+                # import may still refuse every row (a mobile another customer holds, a race), and a
+                # refused push writes nothing. The rows are checked against the settings as they will be.
+                campaign = _prospect(current, values)
+            out.campaign_uuid = campaign.campaign_uuid
+            if remember is not None and answer is not None:
+                remember.render = lambda result, out=out, rows=rows: answer(_outcome(out, rows, result, customers))
             try:
-                campaign = campaigns.create(svc, values)
-            except Conflict as exc:
-                if exc.message != campaigns.NAME_TAKEN:
-                    raise
-                continue  # created by another request meanwhile: sort again
-            out.created = True
-        else:
-            # An existing queue's new settings are written only once a customer has landed: the
-            # import may still refuse every row (a mobile another customer holds, a race), and a
-            # refused push writes nothing. The rows are checked against the settings as they will be.
-            campaign = _prospect(current, values)
-        out.campaign_uuid = campaign.campaign_uuid
-        if remember is not None and answer is not None:
-            remember.render = lambda result, out=out, rows=rows: answer(_outcome(out, rows, result, customers))
-        try:
-            # A customer whose earlier lead is done (no call pending) is taken again: seed 004's id is a customer.
-            result = leads.import_many(svc, campaign, rows, pending_only=True, remember=remember)
-        except NotFound:
-            raise NotFound(QUEUE_NOT_FOUND) from None  # deleted while importing
-        if result.replayed is not None:
-            return Pushed(replayed=result.replayed)
-        if current is not None and values and result.imported:
-            try:
-                campaigns.update(svc, current.campaign_uuid, values)
+                # A customer whose earlier lead is done (no call pending) is taken again: seed 004's id is a customer.
+                result = leads.import_many(svc, campaign, rows, pending_only=True, remember=remember)
             except NotFound:
-                raise NotFound(QUEUE_NOT_FOUND) from None
-        return _outcome(out, rows, result, customers)
+                raise NotFound(QUEUE_NOT_FOUND) from None  # deleted while importing
+            if result.replayed is not None:
+                return Pushed(replayed=result.replayed)
+            if current is not None and values and result.imported:
+                try:
+                    campaigns.update(svc, current.campaign_uuid, values)
+                except NotFound:
+                    raise NotFound(QUEUE_NOT_FOUND) from None
+            pushed = _outcome(out, rows, result, customers)
+            leads.release(result.imported)
+            return pushed
+        finally:
+            leads.release(rows)
     raise Conflict("the queue kept changing while this push was sorted; retry")
 
 
@@ -340,7 +359,11 @@ def push(
 def do_not_call(svc: Services, queue_code: str, ids: list[str]) -> None:
     """Customers not yet dialled are skipped; a call in progress is not cut (and is not recalled)."""
     campaign = queue(svc, queue_code)
-    unique = list(dict.fromkeys(ids))
+    first: dict[str, None] = {}
+    for customer_id in ids:
+        leads.checkpoint()
+        first[customer_id] = None
+    unique = list(first)
     for base in range(0, len(unique), CHUNK):
         svc.store.leads.add_dnc(campaign.campaign_uuid, unique[base : base + CHUNK])
 

@@ -71,6 +71,7 @@ def create(
                 f"{len(result.errors) + len(result.duplicates)} phones could not be loaded: "
                 "the template campaign changed"
             )
+        leads.release(result.imported)  # 100,000 leads, a slice at a time
     except Exception:
         _undo(svc, name)
         raise

@@ -50,11 +50,19 @@ PATH = "/api/campaign/create"
     response=Created,
     tag="vbot",
     bulk=True,
+    sliced="phones",
     idempotent=True,
     errors=(400, 401),
 )
 def create(call: Call) -> Any:
     b: CreateCampaign = call.body
+    try:
+        return _create(call, b)
+    finally:
+        leads.release(b.phones)  # 100,000 phones' models, a slice at a time
+
+
+def _create(call: Call, b: CreateCampaign) -> Any:
     svc = call.services
     remember = idempotency.requested(call, PATH)
     if (prior := idempotency.prior(call, remember)) is not None:
@@ -82,8 +90,12 @@ def create(call: Call) -> Any:
         rows.append(row)
         caps.append(cap)
     if errors:
+        leads.release(rows)
         raise Invalid(errors[:20])
-    outcome = vbot.create(svc, source, b.name, rows, caps, remember, _answer)
+    try:
+        outcome = vbot.create(svc, source, b.name, rows, caps, remember, _answer)
+    finally:
+        leads.release(rows)
     if isinstance(outcome, tuple):
         return idempotency.replay(outcome)
     return Created(data=outcome)
