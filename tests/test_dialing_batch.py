@@ -45,7 +45,8 @@ def dialling(tmp_path: Path):
         return [accepted] * len(commands)
 
     conn = SimpleNamespace(send_nowait=send_nowait)
-    node = SimpleNamespace(name="fs1", ready=True, conn=conn, command_timeout=1.0)
+    # A node as the dialler sees it: its one write of originates (dialer.esl.node.Node.send_originates).
+    node = SimpleNamespace(name="fs1", ready=True, conn=conn, command_timeout=1.0, send_originates=send_nowait)
     tracker = Tracker()
     dialer = Dialer(
         [node],  # type: ignore[list-item]
