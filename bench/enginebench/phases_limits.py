@@ -15,7 +15,7 @@ from dialer.esl.capacity import rates
 
 from .phases_load import start_sims
 from .procs import ROOT, Env, rss_mb
-from .rig import Rig, wait_for
+from .rig import Rig, leads_elsewhere, wait_for
 
 SHORT_SCEN = """
 rules:
@@ -79,13 +79,7 @@ def phase_rss(env: Env, *, target: int) -> dict:
     rig = Rig(env, [sim])
     rig.start()
     cid = rig.campaign("rss", target, wav="long.wav", call_timeout=60).campaign_uuid
-    # Leads imported in a child process: this process's baseline holds no freed Lead objects.
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); from bench.enginebench.rig import Rig, store_for; "
-        "from bench.enginebench.procs import Env; r = Rig.__new__(Rig); r.store = store_for(int(sys.argv[2])); "
-        "r.leads(sys.argv[3], int(sys.argv[4]))"
-    )
-    subprocess.run([sys.executable, "-c", code, str(ROOT), str(env.redis_port), cid, str(target)], check=True)
+    leads_elsewhere(env, cid, target)  # this process's baseline holds no freed Lead objects
     gc.collect()
     gevent.sleep(0.5)
     before = rss_mb()
