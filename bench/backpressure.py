@@ -1,13 +1,16 @@
 """Backpressure bench: ramp N long calls with no sps limit, with the reply window off and on.
 
     .venv/bin/python bench/backpressure.py [--calls 20000] [--windows 0,1000] [--command-timeout 10]
+                                           [--hold SECONDS] [--heartbeat 1]
 
 A private ``redis-server`` and, per run, a fresh ``autocall simswitch`` (its own process: sps and
 max-sessions far above N, calls that talk 600 s so all N stay up) are started; the engine runs
 in THIS process, wired as ``serve`` wires it (bench/enginebench/rig.py; logging at ERROR), with
 one node whose ``bgapi_window`` is each of ``--windows`` in turn (0: no bound, the baseline). One
 campaign (concurrent_call N) is started and the bench waits until N calls are in flight with no
-originate awaiting its reply, or ``--limit`` seconds.
+originate awaiting its reply, or ``--limit`` seconds; ``--hold`` keeps the N calls up that much
+longer (the node's keepalive probes and periodic checks go on meanwhile; ``--heartbeat 20`` is
+FreeSWITCH's default, so the connection falls silent between events and the probes run).
 
 Printed per run: the peak of originates awaiting their ``+OK Job-UUID`` reply (the node's
 ReplyWindow counts them whatever its size), the worst and p99 reply latency (bgapi written ->
@@ -36,12 +39,10 @@ sys.path.insert(0, str(ROOT))
 
 import gevent  # noqa: E402
 
+from bench.enginebench import replies  # noqa: E402
 from bench.enginebench.phases_otp import pct  # noqa: E402
 from bench.enginebench.procs import Env, Sim, cpu_self, start_redis, stop_all  # noqa: E402
 from bench.enginebench.rig import Rig, leads_elsewhere, wait_for, write_wav  # noqa: E402
-from dialer.engine.dialing import Dialer  # noqa: E402
-from dialer.esl.connection import ESLConnection  # noqa: E402
-from dialer.esl.node import Node  # noqa: E402
 
 LONG = """
 rules:
@@ -49,75 +50,12 @@ rules:
     ring: 1
     answer: {talk: 600}
 """
-TIMEOUT_WHYS = ("no reply to an originate", "command timed out", "silent for too long")
 
 
-class Tally:
-    """What one run saw: reply latencies, connections closed for a timeout, originates left unacknowledged."""
-
-    def __init__(self) -> None:
-        self.latencies: list[float] = []
-        self.timeouts = 0
-        self.unacknowledged = 0
-        self.probes = 0
-        self.probe_failures = 0
-        self.closes: dict[str, int] = {}  # why -> connections closed for it
-
-
-TALLY = Tally()
-_send_originates = Node.send_originates
-_close = ESLConnection.close
-_unacknowledged = Dialer._unacknowledged
-_probe = Node._probe
-
-
-def _timed_send(self: Node, commands: list[str]):
-    results = _send_originates(self, commands)
-    if results:
-        sent = time.monotonic()
-
-        def replied(result, sent=sent) -> None:
-            if result.successful():
-                TALLY.latencies.append(time.monotonic() - sent)
-
-        for result in results:
-            result.rawlink(replied)
-    return results
-
-
-def _counted_close(self: ESLConnection, why: str = "closed") -> None:
-    if self.connected:
-        TALLY.closes[why] = TALLY.closes.get(why, 0) + 1
-        if why in TIMEOUT_WHYS or why.startswith("write failed"):
-            TALLY.timeouts += 1
-    _close(self, why)
-
-
-def _counted_probe(self: Node, conn: ESLConnection) -> None:
-    TALLY.probes += 1
-    try:
-        conn.send("api version")
-    except Exception as exc:  # the node's own _probe logs NotConnectedError; a bench counts every failure
-        TALLY.probe_failures += 1
-        print(f"  keepalive probe failed: {exc!r}", flush=True)
-
-
-def _counted_unacknowledged(self: Dialer, atts, why: str) -> None:
-    TALLY.unacknowledged += len(atts)
-    _unacknowledged(self, atts, why)
-
-
-Node.send_originates = _timed_send  # type: ignore[method-assign]
-ESLConnection.close = _counted_close  # type: ignore[method-assign]
-Dialer._unacknowledged = _counted_unacknowledged  # type: ignore[method-assign]
-Node._probe = _counted_probe  # type: ignore[method-assign]
-
-
-def run(env: Env, calls: int, window: int, command_timeout: float, limit: float) -> dict:
-    global TALLY
-    TALLY = Tally()
+def run(env: Env, calls: int, window: int, command_timeout: float, limit: float, hold: float, heartbeat: float) -> dict:
+    tally = replies.watch()
     big = calls * 2 + 1000
-    sim = Sim(env.workdir, f"bp{window}", LONG, time_scale=1.0, sps=100_000, max_sessions=big)
+    sim = Sim(env.workdir, f"bp{window}", LONG, time_scale=1.0, sps=100_000, max_sessions=big, heartbeat=heartbeat)
     rig = Rig(
         env,
         [sim],
@@ -141,27 +79,30 @@ def run(env: Env, calls: int, window: int, command_timeout: float, limit: float)
     answered = wait_for(lambda: sim.stats().get("answered", 0) >= calls, limit, 0.25)
     answered_secs = time.perf_counter() - t0
     cpu, sim_cpu = cpu_self() - cpu0, sim.cpu()
+    if hold:  # all N up and quiet: the keepalive probes and the periodic checks go on meanwhile
+        gevent.sleep(hold)
     out = {
         "window": window,
         "reached": reached,
         "in_flight": eng.tracker.count(),
         "peak": window_.peak,
-        "worst_ms": max(TALLY.latencies, default=0.0) * 1000,
-        "p99_ms": pct(TALLY.latencies, 99) * 1000,
-        "p50_ms": pct(TALLY.latencies, 50) * 1000,
-        "replies": len(TALLY.latencies),
-        "timeouts": TALLY.timeouts,
-        "probes": TALLY.probes,
-        "probe_failures": TALLY.probe_failures,
-        "closes": dict(TALLY.closes),
+        "worst_ms": max(tally.latencies, default=0.0) * 1000,
+        "p99_ms": pct(tally.latencies, 99) * 1000,
+        "p50_ms": pct(tally.latencies, 50) * 1000,
+        "replies": len(tally.latencies),
+        "timeouts": tally.timeouts,
+        "probes": tally.probes,
+        "probe_failures": tally.probe_failures,
+        "closes": dict(tally.closes),
         "drops": node.reconnects,
-        "unacknowledged": TALLY.unacknowledged,
+        "unacknowledged": tally.unacknowledged,
         "secs": secs,
         "answered_secs": answered_secs if answered else float("nan"),
         "cpu": cpu,
         "sim_cpu": sim_cpu,
     }
     rig.stop(cid, hupall=True, drain=60)
+    replies.unwatch()
     sim.close()
     gevent.sleep(0.5)
     return out
@@ -173,6 +114,8 @@ def main() -> None:
     ap.add_argument("--windows", default="0,1000", help="bgapi_window of each run, comma-separated (0: no bound)")
     ap.add_argument("--command-timeout", type=float, default=10.0)
     ap.add_argument("--limit", type=float, default=300.0, help="give a run up after this many seconds")
+    ap.add_argument("--hold", type=float, default=0.0, help="keep the N calls up this long before hanging up")
+    ap.add_argument("--heartbeat", type=float, default=1.0, help="the simulator's HEARTBEAT interval (FreeSWITCH: 20)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
     workdir = Path(tempfile.mkdtemp(prefix="autocall-backpressure-"))
@@ -184,7 +127,7 @@ def main() -> None:
     try:
         for window in (int(w) for w in args.windows.split(",")):
             print(f"ramp {args.calls} long calls, no sps limit, bgapi_window={window or 'off'} ...", flush=True)
-            rows.append(run(env, args.calls, window, args.command_timeout, args.limit))
+            rows.append(run(env, args.calls, window, args.command_timeout, args.limit, args.hold, args.heartbeat))
     finally:
         stop_all()  # redis, and whatever an interrupted run left running
         shutil.rmtree(workdir, ignore_errors=True)

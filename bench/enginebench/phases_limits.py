@@ -13,6 +13,7 @@ import gevent
 
 from dialer.esl.capacity import rates
 
+from . import replies
 from .phases_load import start_sims
 from .procs import ROOT, Env, rss_mb
 from .rig import Rig, leads_elsewhere, wait_for
@@ -75,6 +76,8 @@ rules:
 
 
 def phase_rss(env: Env, *, target: int) -> dict:
+    """RSS with ``target`` long calls in flight, ramped with no sps limit through the default reply
+    window (500): also what the ESL side saw meanwhile (bench/backpressure.py compares window off/on)."""
     (sim,) = start_sims(env, "rss", 1, LONG_SCEN, time_scale=1.0, sps=100_000, max_sessions=target + 10_000)
     rig = Rig(env, [sim])
     rig.start()
@@ -83,6 +86,7 @@ def phase_rss(env: Env, *, target: int) -> dict:
     gc.collect()
     gevent.sleep(0.5)
     before = rss_mb()
+    tally = replies.watch()
     t0 = time.perf_counter()
     rig.go(cid)
     ok = wait_for(lambda: rig.engine.tracker.count() >= target, 240, 0.1)
@@ -91,8 +95,11 @@ def phase_rss(env: Env, *, target: int) -> dict:
     in_flight = rig.engine.tracker.count()
     after = rss_mb()
     reconnects = sum(n.reconnects for n in rig.engine.nodes)  # e.g. "no reply to an originate" dropped it
+    window = rig.engine.nodes[0].capacity.window
     rig.stop(cid, hupall=True, drain=60)
+    replies.unwatch()
     sim.close()
+    lat = sorted(tally.latencies)
     return {
         "target": target,
         "reached": ok,
@@ -101,12 +108,20 @@ def phase_rss(env: Env, *, target: int) -> dict:
         "after": after,
         "secs": secs,
         "reconnects": reconnects,
+        "window": window.size,
+        "window_peak": window.peak,
+        "reply_p99_ms": lat[min(len(lat) - 1, round(0.99 * (len(lat) - 1)))] * 1000 if lat else float("nan"),
+        "reply_worst_ms": lat[-1] * 1000 if lat else float("nan"),
+        "timeouts": tally.timeouts,
+        "probes": tally.probes,
+        "probe_failures": tally.probe_failures,
+        "unacknowledged": tally.unacknowledged,
     }
 
 
 OLD_STALL = re.compile(r"(CSV|JSON) import (\d+(?:\.\d+)?) ms")  # one line for both formats
 NEW_STALL = re.compile(
-    r"hub stall\s+(CSV|JSON) import\s*: worst (\d+(?:\.\d+)?) ms wall.*?(\d+(?:\.\d+)?) ms of hub CPU"
+    r"hub stall\s+(CSV|JSON)\s+import\s*: worst (\d+(?:\.\d+)?) ms wall.*?(\d+(?:\.\d+)?) ms of hub CPU"
 )
 
 
