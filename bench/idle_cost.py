@@ -21,7 +21,6 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
-import resource  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -29,7 +28,7 @@ from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.webhooks import start_redis  # noqa: E402
+from bench.enginebench.procs import cpu_pid, cpu_self, start_redis, stop  # noqa: E402
 from dialer.domain.models import Campaign  # noqa: E402
 from dialer.engine.calls import CallTracker, InFlight  # noqa: E402
 from dialer.engine.liveness import Liveness  # noqa: E402
@@ -41,19 +40,6 @@ from dialer.store.store import Store  # noqa: E402
 LEASE_MS = 60_000
 MAX_CALL_MS = 3_600_000
 LOOK_EVERY_MS = 2_000  # Adoption.run's pass
-
-
-def cpu_self() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-def cpu_pid(pid: int) -> float:
-    import os
-
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Clock:
@@ -156,14 +142,13 @@ def main() -> None:
     ap.add_argument("--leases", type=int, default=2)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as work:
-        proc, url = start_redis(work)
+        proc, port = start_redis(Path(work))
         try:
-            store = Store.from_url(url)
+            store = Store.from_url(f"redis://127.0.0.1:{port}/0")
             before = run(store, proc.pid, args.calls, args.leases, old=True)
             now = run(store, proc.pid, args.calls, args.leases, old=False)
         finally:
-            proc.terminate()
-            proc.wait(10)
+            stop(proc)
     print(f"idle cost with {args.calls:,} calls up, {args.leases} leases of {LEASE_MS // 1000} s (injected clock)")
     print(f"{'':40s} {'before':>8s} {'now':>8s}")
     rows = [

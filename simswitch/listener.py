@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import gevent
 from gevent import socket
 from gevent.event import AsyncResult, Event
+from gevent.lock import Semaphore
 
 if TYPE_CHECKING:
     from simswitch.server import SimServer
@@ -53,6 +54,7 @@ class Listener:
         self._ready = Event()
         self._flowing = Event()  # cleared while a stall fault holds the connection
         self._flowing.set()
+        self._writing = Semaphore()  # one sendall at a time: the reader's flush or the writer's
         # While a blocking ``api`` runs, mod_event_socket's listener thread is
         # busy: events queue and follow the api/response (captures:
         # api-originate-bad-profile).
@@ -108,16 +110,34 @@ class Listener:
                     self._ready.clear()
                     self._ready.wait()
                     continue
-                self._flowing.wait()
-                chunks = []
-                while self._out:
-                    chunks.append(self._out.popleft())
-                self._queued_events = 0
-                self.sock.sendall(b"".join(chunks))
+                self._flush()
             # Closed and everything sent: end the connection (the reader may be blocked in recv).
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:  # the peer is gone (killed): no event is written to it any more
             self.close()
+
+    def _flush(self) -> None:
+        """Write everything queued, in order (a stall fault holds it)."""
+        self._flowing.wait()
+        with self._writing:
+            if not self._out:
+                return
+            chunks = []
+            while self._out:
+                chunks.append(self._out.popleft())
+            self._queued_events = 0
+            self.sock.sendall(b"".join(chunks))
+
+    def _flush_now(self) -> None:
+        """The reader writes what a command queued before it reads the next one, as
+        mod_event_socket does (its reply, and the events queued meanwhile): gevent's recv
+        does not yield while data waits, so the writer greenlet would only run once the whole
+        socket buffer was handled, every reply delayed by the commands behind it."""
+        if self._out and not self.closed:
+            try:
+                self._flush()
+            except OSError:  # the peer is gone: the reader's next recv ends the connection
+                self.close()
 
     def _read_loop(self) -> None:
         buf = b""
@@ -149,6 +169,7 @@ class Listener:
                 self.handle(lines[0], headers)
                 if self.closed:
                     return
+                self._flush_now()
             buf = buf[pos:]
 
     # -- faults (faults.py) --------------------------------------------------
@@ -292,6 +313,7 @@ class Listener:
             self.abort()
         else:
             self._send(command_reply(f"+OK Job-UUID: {job_uuid}", f"Job-UUID: {job_uuid}\n"))
+            self._flush_now()  # the reply precedes the job's work, as FreeSWITCH's job thread runs apart
 
         def done(body: str) -> None:
             self.server.emit_api_event(cmd, rest)

@@ -318,3 +318,39 @@ def test_a_connection_whose_write_fails_is_dropped_and_hears_no_more_events(sims
         while server.switch.bus.listeners:
             gevent.sleep(0.01)
     assert not server.switch.bus.wants("CHANNEL_HANGUP_COMPLETE")
+
+
+def test_each_reply_is_written_before_the_next_command_of_the_same_buffer_is_handled(simswitch):
+    """mod_event_socket writes a command's reply right after reading it (a bgapi's before its job
+    runs), then reads the next command: commands arriving in one segment get their replies one by one,
+    not all after the last of them is handled."""
+    server = simswitch(scenario(sip=486))
+    client = login(server, events="BACKGROUND_JOB")
+    (listener,) = server.switch.bus.listeners
+    order: list[str] = []
+
+    class RecordingSocket:
+        def __init__(self, sock) -> None:
+            self.sock = sock
+
+        def sendall(self, data: bytes) -> None:
+            order.extend("reply" for _ in range(data.count(b"Content-Type: command/reply")))
+            order.extend("api/response" for _ in range(data.count(b"Content-Type: api/response")))
+            self.sock.sendall(data)
+
+        def __getattr__(self, name: str):
+            return getattr(self.sock, name)
+
+    handle = listener.handle
+
+    def recorded(line: str, headers: dict[str, str]) -> None:
+        order.append(line.split(" ", 2)[1] if line.startswith("bgapi") else line)
+        handle(line, headers)
+
+    listener.sock = RecordingSocket(listener.sock)
+    listener.handle = recorded  # type: ignore[method-assign]
+    legs = [ORIG.format(u=f"00000000-0000-4000-8000-0000000000{i:02d}", t=30, extra="") for i in range(3)]
+    batch = b"".join(f"bgapi originate {leg}sofia/gateway/gw1/0981234567 &park()\n\n".encode() for leg in legs)
+    client.sock.sendall(batch + b"api version\n\n")  # one write: one segment on loopback
+    client.wait_for(lambda m: m.content_type == "api/response")
+    assert order == ["originate", "reply"] * 3 + ["api version", "api/response"]

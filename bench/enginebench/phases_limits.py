@@ -13,9 +13,10 @@ import gevent
 
 from dialer.esl.capacity import rates
 
+from . import replies
 from .phases_load import start_sims
 from .procs import ROOT, Env, rss_mb
-from .rig import Rig, wait_for
+from .rig import Rig, leads_elsewhere, wait_for
 
 SHORT_SCEN = """
 rules:
@@ -75,20 +76,17 @@ rules:
 
 
 def phase_rss(env: Env, *, target: int) -> dict:
+    """RSS with ``target`` long calls in flight, ramped with no sps limit through the default reply
+    window (500): also what the ESL side saw meanwhile (bench/backpressure.py compares window off/on)."""
     (sim,) = start_sims(env, "rss", 1, LONG_SCEN, time_scale=1.0, sps=100_000, max_sessions=target + 10_000)
     rig = Rig(env, [sim])
     rig.start()
     cid = rig.campaign("rss", target, wav="long.wav", call_timeout=60).campaign_uuid
-    # Leads imported in a child process: this process's baseline holds no freed Lead objects.
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); from bench.enginebench.rig import Rig, store_for; "
-        "from bench.enginebench.procs import Env; r = Rig.__new__(Rig); r.store = store_for(int(sys.argv[2])); "
-        "r.leads(sys.argv[3], int(sys.argv[4]))"
-    )
-    subprocess.run([sys.executable, "-c", code, str(ROOT), str(env.redis_port), cid, str(target)], check=True)
+    leads_elsewhere(env, cid, target)  # this process's baseline holds no freed Lead objects
     gc.collect()
     gevent.sleep(0.5)
     before = rss_mb()
+    tally = replies.watch()
     t0 = time.perf_counter()
     rig.go(cid)
     ok = wait_for(lambda: rig.engine.tracker.count() >= target, 240, 0.1)
@@ -97,8 +95,11 @@ def phase_rss(env: Env, *, target: int) -> dict:
     in_flight = rig.engine.tracker.count()
     after = rss_mb()
     reconnects = sum(n.reconnects for n in rig.engine.nodes)  # e.g. "no reply to an originate" dropped it
+    window = rig.engine.nodes[0].capacity.window
     rig.stop(cid, hupall=True, drain=60)
+    replies.unwatch()
     sim.close()
+    lat = sorted(tally.latencies)
     return {
         "target": target,
         "reached": ok,
@@ -107,12 +108,20 @@ def phase_rss(env: Env, *, target: int) -> dict:
         "after": after,
         "secs": secs,
         "reconnects": reconnects,
+        "window": window.size,
+        "window_peak": window.peak,
+        "reply_p99_ms": lat[min(len(lat) - 1, round(0.99 * (len(lat) - 1)))] * 1000 if lat else float("nan"),
+        "reply_worst_ms": lat[-1] * 1000 if lat else float("nan"),
+        "timeouts": tally.timeouts,
+        "probes": tally.probes,
+        "probe_failures": tally.probe_failures,
+        "unacknowledged": tally.unacknowledged,
     }
 
 
 OLD_STALL = re.compile(r"(CSV|JSON) import (\d+(?:\.\d+)?) ms")  # one line for both formats
 NEW_STALL = re.compile(
-    r"hub stall\s+(CSV|JSON) import\s*: worst (\d+(?:\.\d+)?) ms wall.*?(\d+(?:\.\d+)?) ms of hub CPU"
+    r"hub stall\s+(CSV|JSON)\s+import\s*: worst (\d+(?:\.\d+)?) ms wall.*?(\d+(?:\.\d+)?) ms of hub CPU"
 )
 
 

@@ -131,6 +131,7 @@ class Sim:
         max_sessions: int = 100_000,
         originate_log: bool = False,
         seed: int = 1,
+        heartbeat: float = 1.0,
     ) -> None:
         self.port = free_port()
         scen = workdir / f"scenario-{tag}.yaml"
@@ -139,7 +140,7 @@ class Sim:
         self.originate_log = workdir / f"originates-{tag}.log" if originate_log else None
         args = [sys.executable, "-m", "dialer.cli", "simswitch", "--listen", f"127.0.0.1:{self.port}"]
         args += ["--password", PASSWORD, "--scenario", str(scen), "--time-scale", str(time_scale)]
-        args += ["--sps", str(sps), "--max-sessions", str(max_sessions), "--heartbeat", "1"]
+        args += ["--sps", str(sps), "--max-sessions", str(max_sessions), "--heartbeat", f"{heartbeat:g}"]
         args += ["--stats-file", str(self.stats_path), "--seed", str(seed)]
         if self.originate_log is not None:
             args += ["--originate-log", str(self.originate_log)]

@@ -228,3 +228,10 @@ def details(r: dict) -> None:
         f"(reached={rss['reached']} in {rss['secs']:.1f} s; ESL reconnects meanwhile {rss['reconnects']}); "
         f"this process is the whole serve (API, webhooks, renderer)"
     )
+    if "window_peak" in rss:
+        print(
+            f"      reply window {rss['window']}: peak {rss['window_peak']} awaiting, bgapi reply p99 "
+            f"{rss['reply_p99_ms']:.0f} ms / worst {rss['reply_worst_ms']:.0f} ms, command timeouts "
+            f"{rss['timeouts']}, keepalive probes {rss['probes']} ({rss['probe_failures']} failed), "
+            f"unacknowledged {rss['unacknowledged']} (bench/backpressure.py: window off vs on)"
+        )

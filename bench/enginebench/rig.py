@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gc
 import os
+import subprocess
+import sys
 import time
 import uuid
 import wave
@@ -60,10 +62,21 @@ def wait_for(pred, timeout: float, step: float = 0.02) -> bool:
 class Rig:
     """One engine (and API, webhooks) over the given simulators, sharing the bench's Redis."""
 
-    def __init__(self, env: Env, sims: list[Sim], *, sps: int | None = None) -> None:
+    def __init__(
+        self,
+        env: Env,
+        sims: list[Sim],
+        *,
+        sps: int | None = None,
+        node_options: str = "",
+        command_timeout: float = 10.0,
+        json_logs: bool = True,
+    ) -> None:
+        """``node_options``: more of each node URL's query (``&max_sessions=N&bgapi_window=N``);
+        ``json_logs``: INFO JSON lines as serve writes them (False: the caller's logging stays)."""
         self.audio = env.workdir / "audio"
         self.api_port = free_port()
-        cap = f"&sps={sps}" if sps else ""
+        cap = (f"&sps={sps}" if sps else "") + node_options
         self.settings = Settings(
             redis_url=f"redis://127.0.0.1:{env.redis_port}/0",
             freeswitch=",".join(s.url + cap for s in sims),
@@ -75,8 +88,10 @@ class Rig:
             webhook_allow_private=True,
             tts_engine="espeak",
             drain_seconds=30,
+            command_timeout=command_timeout,
         )
-        json_logs_to_devnull(self.settings)
+        if json_logs:
+            json_logs_to_devnull(self.settings)
         self.store, self.engine, self.webhooks = build_engine(self.settings)
         self.server, _ = build_api(self.settings, self.store, self.engine)
         self.sims = sims
@@ -140,6 +155,16 @@ class Rig:
                     )
                 )
             self.store.leads.add(batch, now)
+
+
+def leads_elsewhere(env: Env, cid: str, count: int) -> None:
+    """``count`` leads imported by a child process: this process's RSS and CPU hold no Lead objects."""
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from bench.enginebench.rig import Rig, store_for; "
+        "r = Rig.__new__(Rig); r.store = store_for(int(sys.argv[2])); r.leads(sys.argv[3], int(sys.argv[4]))"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    subprocess.run([sys.executable, "-c", code, root, str(env.redis_port), cid, str(count)], check=True)
 
 
 def realistic_fields(receiver_url: str) -> dict:
