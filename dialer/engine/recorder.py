@@ -8,11 +8,11 @@ the CDR, the report counters and the webhooks.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-from dialer.domain.cdr import CallRecord, RetryRecord, answer_object, cdr_object
+from dialer.domain import json_text
+from dialer.domain.cdr import CallRecord, RetryRecord, answer_object, record_object
 from dialer.domain.enums import ModeCall, ReportKey
 from dialer.domain.window import zone
 from dialer.engine.calls import InFlight
@@ -243,7 +243,7 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
     }
     webhooks = []
     if campaign.callback_url:
-        webhooks.append((campaign.callback_url, json.dumps(end_body(att, cdr, outcome), ensure_ascii=False)))
+        webhooks.append((campaign.callback_url, json_text.dumps(end_body(att, cdr, outcome))))
     return Finish(
         claim.campaign_uuid,
         claim.lead_uuid,
@@ -299,8 +299,8 @@ def end_body(att: InFlight, cdr: CallRecord, outcome: Outcome) -> dict[str, Any]
     """The ``callback_url`` body of an ended attempt, in the campaign's ``webhook_format``."""
     fmt = vbot.webhook_format(att.campaign.webhook_format)
     tz = zone(att.campaign.time_zone)
-    if fmt is vbot.WebhookFormat.NATIVE:  # exactly GET /v3/autocall/cdr's object for this call: its stored hash, mapped
-        return cdr_object(att.call_uuid, cdr.as_hash(), tz)
+    if fmt is vbot.WebhookFormat.NATIVE:  # exactly GET /v3/autocall/cdr's object for this call (its record, mapped)
+        return record_object(att.call_uuid, cdr, tz)
     numbers = dialled(att)
     answered = cdr.answered_number
     names = vbot.fields_facts(att.claim.fields)
