@@ -130,6 +130,7 @@ def test_the_answer_body_is_the_cdr_object_of_what_is_known_at_the_answer():
 )
 def test_json_text_writes_what_json_dumps_writes(value):
     assert json_text.dumps(value) == json.dumps(value, ensure_ascii=False)
+    assert json_text.dumps_ascii(value) == json.dumps(value)
 
 
 def test_a_local_time_is_always_what_datetime_says():

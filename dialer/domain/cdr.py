@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, create_model
 
+from dialer.domain.json_text import dumps_ascii
 from dialer.domain.local_time import local_text
 
 
@@ -31,7 +32,7 @@ def hash_value(value: Any) -> str:
     """A value as a Redis hash stores it: text as is, lists and dicts as JSON, anything else ``str()``'d."""
     if isinstance(value, str):
         return value
-    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+    return dumps_ascii(value) if isinstance(value, list | dict) else str(value)  # json.dumps(value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,32 +1,38 @@
-"""JSON text exactly as ``json.dumps(value, ensure_ascii=False)`` writes it, for the webhook bodies.
+"""JSON text exactly as ``json.dumps`` writes it, for the values written per call (webhook bodies,
+the lists of a call hash).
 
-``json.dumps`` with an argument builds a ``JSONEncoder`` and then its C encoder on every call;
-a webhook body is written once or twice per call, so both are built once here. Same bytes as
-``json.dumps`` (default separators ``", "`` and ``": "``, UTF-8 text left as is); a value holding
-itself is not looked for (a body never does). Without the C encoder, ``JSONEncoder.encode``.
+``json.dumps`` builds a ``JSONEncoder`` (when given an argument) and then its C encoder on every
+call; for values written once or twice per call both are built once here. Same text as
+``json.dumps`` with its default separators (``", "`` and ``": "``): :func:`dumps` is
+``json.dumps(value, ensure_ascii=False)`` (UTF-8 text left as is), :func:`dumps_ascii` is
+``json.dumps(value)``. A value holding itself is not looked for (none of these does). Without the
+C encoder, ``JSONEncoder.encode``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from json.encoder import (  # type: ignore[attr-defined]
+    c_make_encoder,
+    encode_basestring,
+    encode_basestring_ascii,
+)
 from typing import Any
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
-
-def _build() -> Callable[[Any], str]:
+def _build(ensure_ascii: bool) -> Callable[[Any], str]:
+    encoder = json.JSONEncoder(ensure_ascii=ensure_ascii)
     if c_make_encoder is None:  # a Python built without _json
-        return _ENCODER.encode
+        return encoder.encode
     # What JSONEncoder.iterencode builds for a one-shot encode, without the circular-reference marks.
     iterencode = c_make_encoder(
         None,
-        _ENCODER.default,
-        encode_basestring,
+        encoder.default,
+        encode_basestring_ascii if ensure_ascii else encode_basestring,
         None,
-        _ENCODER.key_separator,
-        _ENCODER.item_separator,
+        encoder.key_separator,
+        encoder.item_separator,
         False,
         False,
         True,
@@ -38,4 +44,5 @@ def _build() -> Callable[[Any], str]:
     return dumps
 
 
-dumps: Callable[[Any], str] = _build()
+dumps: Callable[[Any], str] = _build(ensure_ascii=False)
+dumps_ascii: Callable[[Any], str] = _build(ensure_ascii=True)
