@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import gevent.event
 import pytest
 
 from dialer.domain.context import CampaignContext
@@ -38,15 +39,14 @@ def claim(campaign: Campaign, n: int) -> Claim:
 def dialling(tmp_path: Path):
     (tmp_path / "hello.wav").write_bytes(b"RIFF")
     sent: list[list[str]] = []
-    accepted = SimpleNamespace(get=lambda timeout: SimpleNamespace(ok=True))  # FreeSWITCH's reply to a bgapi
+    accepted = gevent.event.AsyncResult()  # FreeSWITCH's reply to a bgapi
+    accepted.set(SimpleNamespace(ok=True))
 
-    def send_nowait(commands: list[str]) -> list[SimpleNamespace]:
+    def send_originates(commands: list[str]) -> list[gevent.event.AsyncResult]:  # Node.send_originates
         sent.append(commands)
         return [accepted] * len(commands)
 
-    conn = SimpleNamespace(send_nowait=send_nowait)
-    # A node as the dialler sees it: its one write of originates (dialer.esl.node.Node.send_originates).
-    node = SimpleNamespace(name="fs1", ready=True, conn=conn, command_timeout=1.0, send_originates=send_nowait)
+    node = SimpleNamespace(name="fs1", ready=True, conn=None, command_timeout=1.0, send_originates=send_originates)
     tracker = Tracker()
     dialer = Dialer(
         [node],  # type: ignore[list-item]

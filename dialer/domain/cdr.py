@@ -8,7 +8,9 @@ maps that hash, read back, to :class:`Cdr`, the public object: the items of
 ``GET /v3/autocall/cdr`` (and its CSV columns), the native ``callback_url``
 body, and (a subset, :data:`ANSWER_FIELDS`) the ``answer_callback_url`` body.
 The API and the webhooks go through the same function, so they can never
-differ in a name or a value.
+differ in a name or a value: the end webhook reads the record it was just
+built from (:func:`record_object`), field for field what :func:`cdr_object`
+makes of the record's hash (tests/test_cdr_bodies.py holds them equal).
 """
 
 from __future__ import annotations
@@ -16,21 +18,21 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime
 from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, create_model
 
-LOCAL = "%Y-%m-%d %H:%M:%S"
+from dialer.domain.json_text import dumps_ascii
+from dialer.domain.local_time import local_text
 
 
 def hash_value(value: Any) -> str:
     """A value as a Redis hash stores it: text as is, lists and dicts as JSON, anything else ``str()``'d."""
     if isinstance(value, str):
         return value
-    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+    return dumps_ascii(value) if isinstance(value, list | dict) else str(value)  # json.dumps(value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,7 +182,7 @@ def _numbers(value: Any) -> list[str]:
 
 
 def _local(ms: int, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz).strftime(LOCAL) if ms else ""
+    return local_text(ms, tz) if ms else ""
 
 
 def cdr_object(call_id: str, cdr: Mapping[str, Any], tz: ZoneInfo) -> dict[str, Any]:
@@ -221,6 +223,73 @@ def cdr_object(call_id: str, cdr: Mapping[str, Any], tz: ZoneInfo) -> dict[str, 
 
 
 def answer_object(call_id: str, facts: Mapping[str, Any], tz: ZoneInfo) -> dict[str, Any]:
-    """The answer callback's body: :func:`cdr_object` of what is known at the answer, its ``ANSWER_FIELDS``."""
-    full = cdr_object(call_id, facts, tz)
-    return {name: full[name] for name in ANSWER_FIELDS}
+    """The answer callback's body: :func:`cdr_object` of what is known at the answer, its ``ANSWER_FIELDS``
+    (each mapped by the same helpers as there, without the fields the answer does not carry)."""
+    start_ms, answer_ms = _int(facts.get("start_ms")), _int(facts.get("answer_ms"))
+    return {
+        "call_id": call_id,
+        "campaign_uuid": _text(facts.get("campaign")),
+        "lead_uuid": _text(facts.get("lead")),
+        "external_id": _text(facts.get("external_id")),
+        "attempt": _int(facts.get("attempt")),
+        "phone_numbers": _numbers(facts.get("numbers")),
+        "answered_number": _text(facts.get("answered_number")),
+        "caller_id": _text(facts.get("caller_id")),
+        "network": _text(facts.get("network")),
+        "start": _local(start_ms, tz),
+        "answer": _local(answer_ms, tz),
+        "start_ms": start_ms,
+        "answer_ms": answer_ms,
+    }
+
+
+# The record's values record_object reads, and the type each is taken as it is in; a record holding
+# anything else (a sealed number text, a value of another type) is mapped through its hash.
+_OBJECT_FIELDS = (
+    *("campaign", "lead", "external_id", "attempt", "numbers", "answered_number", "caller_id", "network"),
+    *("start_ms", "answer_ms", "end_ms", "duration", "billsec", "waitsec", "hangup_cause", "sip_status"),
+    *("recall_status", "report_key", "reason", "dtmf", "recall_at_ms"),
+)
+_INTS = frozenset({"attempt", "start_ms", "answer_ms", "end_ms", "duration", "billsec", "waitsec", "recall_at_ms"})
+_PLAIN_TYPES = tuple(list if n == "numbers" else int if n in _INTS else str for n in _OBJECT_FIELDS)
+_object_values = attrgetter(*_OBJECT_FIELDS)
+_STR = frozenset({str})
+
+
+def record_object(call_id: str, record: CallRecord, tz: ZoneInfo) -> dict[str, Any]:
+    """``cdr_object(call_id, record.as_hash(), tz)``, read from the record itself: the end webhook's body
+    is built as the attempt ends, without writing every value as hash text and parsing it back."""
+    values = _object_values(record)
+    if tuple(map(type, values)) != _PLAIN_TYPES or not set(map(type, values[4])) <= _STR:
+        return cdr_object(call_id, record.as_hash(), tz)
+    (campaign, lead, external_id, attempt, numbers, answered_number, caller_id, network) = values[:8]
+    (start_ms, answer_ms, end_ms, duration, billsec, waitsec, hangup_cause, sip_status) = values[8:16]
+    (recall_status, report_key, reason, dtmf, recall_at_ms) = values[16:]
+    return {
+        "call_id": call_id,
+        "campaign_uuid": campaign,
+        "lead_uuid": lead,
+        "external_id": external_id,
+        "attempt": attempt,
+        "phone_numbers": list(numbers),
+        "answered_number": answered_number,
+        "caller_id": caller_id,
+        "network": network,
+        "start": local_text(start_ms, tz) if start_ms else "",
+        "answer": local_text(answer_ms, tz) if answer_ms else "",
+        "end": local_text(end_ms, tz) if end_ms else "",
+        "start_ms": start_ms,
+        "answer_ms": answer_ms,
+        "end_ms": end_ms,
+        "duration": duration,
+        "billsec": billsec,
+        "waitsec": waitsec,
+        "hangup_cause": hangup_cause,
+        "sip_status": sip_status,
+        "recall_status": recall_status,
+        "status": report_key,
+        "reason": reason,
+        "dtmf": dtmf,
+        "recall_at": local_text(recall_at_ms, tz) if recall_at_ms else "",
+        "recall_at_ms": recall_at_ms,
+    }

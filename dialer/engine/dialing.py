@@ -78,13 +78,18 @@ class Dialer:
 
     # -- which node ---------------------------------------------------------------
     def pick_node(self, voicemail_detection: bool = False) -> Node | None:
-        """The node with the most free sessions among those a campaign may be dialled on now."""
-        best, room = None, 0
+        """The node that can take the most originates now among those with free sessions that a
+        campaign may be dialled on: the fewer of its free sessions and of the room in its reply
+        window (a pacer never waits on a full window while another node has room); between equals,
+        and when every window is full (the pacer then waits for room), the most free sessions."""
+        best, rank = None, (0, 0)
         for node in self.nodes:
             if node.dialable(voicemail_detection) is None:
                 free = node.free_sessions()
-                if free > room:
-                    best, room = node, free
+                if free > 0:
+                    here = (min(free, node.capacity.window.room()), free)
+                    if here > rank:
+                        best, rank = node, here
         return best
 
     def why_not_dialled(self, voicemail_detection: bool = False) -> str:
@@ -176,11 +181,18 @@ class Dialer:
 
     def _check_replies(self, node: Node, sent: list[InFlight], results: list[Any]) -> None:
         unacked: list[InFlight] = []
-        deadline = time.monotonic() + node.command_timeout  # one wait for the whole batch
+        deadline = time.monotonic() + node.command_timeout  # one deadline for the whole batch
         conn = node.conn
+        # FreeSWITCH replies in command order (a dropped connection fails every pending reply at
+        # once): once the batch's last reply is in, so are the others. One timer for the batch.
+        if results:
+            results[-1].wait(node.command_timeout)
         for att, result in zip(sent, results, strict=True):
             try:
-                reply = result.get(timeout=max(0.0, deadline - time.monotonic()))
+                if result.ready():
+                    reply = result.get(block=False)
+                else:  # not in order after all, or the deadline passed: what is left of it
+                    reply = result.get(timeout=max(0.0, deadline - time.monotonic()))
             except (NotConnectedError, gevent.Timeout):
                 unacked.append(att)  # written, but was it run? the reconnect will tell
                 if conn is not None:

@@ -11,13 +11,13 @@ switch's own limits, an answered call that found no dialplan.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from dialer.domain import json_text
 from dialer.domain.cdr import CallRecord
 from dialer.engine.calls import CallTracker, InFlight
 from dialer.engine.counts import Counts
@@ -65,7 +65,7 @@ class Events:
         url = att.campaign.answer_callback_url
         if url:
             body = answer_body(att)  # in the campaign's webhook_format
-            self.writer.put(AnswerHook(url, json.dumps(body, ensure_ascii=False), att.claim.campaign_uuid))
+            self.writer.put(AnswerHook(url, json_text.dumps(body), att.claim.campaign_uuid))
 
     def _ended(self, att: InFlight) -> None:
         # A refusal (not dialled: the lead goes back to its queue, build_finish) slowed the node

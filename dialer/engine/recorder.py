@@ -8,16 +8,16 @@ the CDR, the report counters and the webhooks.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-from dialer.domain.cdr import CallRecord, RetryRecord, answer_object, cdr_object
+from dialer.domain import json_text
+from dialer.domain.cdr import CallRecord, RetryRecord, answer_object, record_object
 from dialer.domain.enums import ModeCall, ReportKey
 from dialer.domain.window import zone
 from dialer.engine.calls import InFlight
 from dialer.outcomes import recall, vbot
-from dialer.outcomes.classify import Outcome, classify
+from dialer.outcomes.classify import Outcome, classify_cached
 from dialer.outcomes.own_causes import NOT_RUN, NOT_SENT, SWITCH_LOST
 from dialer.store.records import Finish
 
@@ -95,17 +95,17 @@ def outcome_of(att: InFlight) -> tuple[Outcome, dict[str, Any]]:
     answered = bool(att.answered_ms) or billsec > 0
     if not hang and att.ended_ms and att.answered_ms:  # FreeSWITCH died under it: talk time until then
         billsec = max(0, att.ended_ms - att.answered_ms) // 1000
-    outcome = classify(
-        cause=cause or job_error or att.problem or None,
-        answered=answered,
-        billsec=billsec,
-        sip_status=hang.get("variable_sip_term_status"),
-        disposition=hang.get("variable_sip_hangup_disposition"),
-        beep=att.beep,
-        job_error=job_error,
-        cancelled_by_us=att.cancelled and not answered,
-        min_answered_seconds=att.campaign.min_recall_duration,
-        message_played=message_played(hang),
+    outcome = classify_cached(  # classify(), once per distinct input
+        cause or job_error or att.problem or None,  # cause
+        answered,
+        billsec,
+        hang.get("variable_sip_term_status"),  # sip_status
+        hang.get("variable_sip_hangup_disposition"),  # disposition
+        att.beep,  # beep
+        job_error,
+        att.cancelled and not answered,  # cancelled_by_us
+        att.campaign.min_recall_duration,  # min_answered_seconds
+        message_played(hang),
     )
     return outcome, hang
 
@@ -243,7 +243,7 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
     }
     webhooks = []
     if campaign.callback_url:
-        webhooks.append((campaign.callback_url, json.dumps(end_body(att, cdr, outcome), ensure_ascii=False)))
+        webhooks.append((campaign.callback_url, json_text.dumps(end_body(att, cdr, outcome))))
     return Finish(
         claim.campaign_uuid,
         claim.lead_uuid,
@@ -299,8 +299,8 @@ def end_body(att: InFlight, cdr: CallRecord, outcome: Outcome) -> dict[str, Any]
     """The ``callback_url`` body of an ended attempt, in the campaign's ``webhook_format``."""
     fmt = vbot.webhook_format(att.campaign.webhook_format)
     tz = zone(att.campaign.time_zone)
-    if fmt is vbot.WebhookFormat.NATIVE:  # exactly GET /v3/autocall/cdr's object for this call: its stored hash, mapped
-        return cdr_object(att.call_uuid, cdr.as_hash(), tz)
+    if fmt is vbot.WebhookFormat.NATIVE:  # exactly GET /v3/autocall/cdr's object for this call (its record, mapped)
+        return record_object(att.call_uuid, cdr, tz)
     numbers = dialled(att)
     answered = cdr.answered_number
     names = vbot.fields_facts(att.claim.fields)

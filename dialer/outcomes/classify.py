@@ -35,7 +35,7 @@ from dialer.esl.causes import SIP_PHRASES, cause_from_q850, sip_to_cause
 from dialer.outcomes.cause_rules import CAUSE_RULES
 from dialer.outcomes.sip_rules import SIP_OVERRIDES
 
-__all__ = ["Outcome", "classify"]
+__all__ = ["Outcome", "classify", "classify_cached"]
 
 R = RecallStatus
 K = ReportKey
@@ -214,3 +214,54 @@ def classify(
             # A Q.850 Reason header (or a multi-leg job) gave a cause the SIP status does not map to.
             reason = f"{reason} (SIP {_sip_text(sip)})"
     return Outcome(status, key, base, reason)
+
+
+# classify() is a pure function of its arguments: the outcome of each input shape is kept (calls
+# repeat a few shapes: a cause, a SIP status, a disposition, the talk time of an answered call).
+_KEPT_MAX = 4096
+_kept: dict[tuple[object, ...], Outcome] = {}  # (the arguments, in order) -> their outcome
+
+
+def classify_cached(
+    cause: str | None,
+    answered: bool,
+    billsec: int,
+    sip_status: str | None,
+    disposition: str | None,
+    beep: bool,
+    job_error: str | None,
+    cancelled_by_us: bool,
+    min_answered_seconds: int,
+    message_played: bool | None,
+) -> Outcome:
+    """:func:`classify` of these arguments (positional, in its order; ``billsec`` an int), worked out
+    once per distinct set of them. An Outcome is frozen, so the one kept is the one returned."""
+    key = (
+        cause,
+        answered,
+        billsec,
+        sip_status,
+        disposition,
+        beep,
+        job_error,
+        cancelled_by_us,
+        min_answered_seconds,
+        message_played,
+    )
+    outcome = _kept.get(key)
+    if outcome is None:
+        if len(_kept) >= _KEPT_MAX:
+            _kept.clear()
+        outcome = _kept[key] = classify(
+            cause=cause,
+            answered=answered,
+            billsec=billsec,
+            sip_status=sip_status,
+            disposition=disposition,
+            beep=beep,
+            job_error=job_error,
+            cancelled_by_us=cancelled_by_us,
+            min_answered_seconds=min_answered_seconds,
+            message_played=message_played,
+        )
+    return outcome

@@ -19,12 +19,12 @@ gather the facts of the call (:class:`CallFacts`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dialer.domain.enums import RecallStatus, ReportKey
+from dialer.domain.local_time import local_text
 from dialer.outcomes.classify import Outcome
 from dialer.outcomes.vbot_codes import NEVER_SENT, Disposition, vbot_disposition, vbot_status
 
@@ -52,7 +52,6 @@ EVENT_HANGUP = "hangup"  # event_data of the callback_url body (the call ended)
 EVENT_ANSWER = "answer"  # event_data of the answer_callback_url body (the call was just answered)
 TYPE_CALL = "CALLOUT"  # call history type_call: every autocall call is outbound
 SOURCE = "autocall"  # call history source ("where the call was made from")
-LOCAL = "%Y-%m-%d %H:%M:%S"
 # The outcome of an answer event: the call is up, nothing else is known yet.
 ANSWERED = Outcome(R.ANSWERED, K.ANSWERED, "NONE", "answered")
 
@@ -71,15 +70,21 @@ def webhook_format(value: str | None) -> WebhookFormat:
     The API refuses unknown values; this only keeps a hand-edited or older
     campaign record from stopping its webhooks (native is always well-formed).
     """
+    known = _FORMATS.get(value)  # the stored spelling: no parsing per call
+    if known is not None:
+        return known
     try:
         return WebhookFormat((value or "").strip().lower())
     except ValueError:
         return WebhookFormat.NATIVE
 
 
+_FORMATS: dict[str | None, WebhookFormat] = {f.value: f for f in WebhookFormat}
+
+
 def local_time(ms: int, tz: ZoneInfo) -> str:
     """``YYYY-MM-DD HH:MM:SS`` in the campaign's time zone; "" for no time."""
-    return datetime.fromtimestamp(ms / 1000, tz).strftime(LOCAL) if ms > 0 else ""
+    return local_text(ms, tz) if ms > 0 else ""
 
 
 @dataclass(frozen=True, slots=True)
