@@ -1,6 +1,6 @@
 """Webhook delivery throughput: the sender (dialer/webhooks.py) against local receivers, in one process.
 
-    .venv/bin/python bench/webhooks.py [--deliveries N] [--runs R]
+    .venv/bin/python bench/webhooks.py [--deliveries N] [--runs R] [--process-only]
 
 A private redis-server (free port) holds the queue; the receivers are tests/receivers.py's WebhookReceiver
 (gevent.pywsgi on 127.0.0.1, answering 200 at once, HTTP/1.1 keep-alive as pywsgi does it; it counts the
@@ -21,6 +21,13 @@ For each kind, medians of R runs (the best in brackets):
 
 The receiver runs in this process too, so CPU figures include its share (the same in every version).
 Leaves out: TLS (every receiver is plain HTTP on loopback), signing (no secret), and DNS (literal 127.0.0.1).
+
+Then, as ``autocall serve`` runs it (issue 17), the sender's own cost: CPU-ms per delivered webhook in
+the sender's process, everything included (Redis claim/read/ack, the POST, the signature, greenlets),
+with the receiver in a process of its own (http.server, threads, HTTP/1.1 keep-alive, as
+bench/enginebench's Receiver) and 1 KB signed bodies. Against a floor measured in the same run: a bare
+``http.client`` keep-alive loop POSTing the same body to the same receiver (no Redis, no deadline),
+the least any sender in Python pays per POST. ``--process-only`` runs only this part.
 """
 
 from gevent import monkey
@@ -28,6 +35,8 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import http.client  # noqa: E402
+import os  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
@@ -50,6 +59,19 @@ from dialer.store.store import Store  # noqa: E402
 from dialer.webhooks import WebhookSender  # noqa: E402
 from tests.receivers import WebhookReceiver  # noqa: E402
 
+# The receiver of the process part, in a process of its own: answers 200 to every POST.
+RECEIVER = r"""
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"""
+KB_BODY = '{"call_id": "bench", "pad": "' + "x" * 990 + '"}'
 BODY = '{"call_id": "bench", "status": "answered", "campaign_uuid": "5b0c0000-0000-4000-8000-000000000000"}'
 
 
@@ -129,6 +151,73 @@ def bench_drain(store: Store, n: int, receivers: int, nodelay: bool) -> tuple[fl
         return timed(run)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_receiver() -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", RECEIVER, str(port)])
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("receiver did not start")
+
+
+def floor_http_client(port: int, n: int) -> float:
+    """CPU seconds per POST of a bare http.client keep-alive loop (the least a Python sender pays)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    headers = {"Content-Type": "application/json"}
+    body = KB_BODY.encode()
+    used = cpu()
+    for _ in range(n):
+        conn.request("POST", "/hook", body=body, headers=headers)
+        conn.getresponse().read()
+    used = cpu() - used
+    conn.close()
+    return used / n
+
+
+def sender_cpu(store: Store, port: int, n: int) -> tuple[float, float]:
+    """(CPU seconds per delivered webhook, deliveries/s): n signed 1 KB deliveries drained by a started sender."""
+    store.r.flushdb()
+    for start in range(0, n, 500):
+        hooks = [(f"http://127.0.0.1:{port}/hook", KB_BODY, "bench")] * min(500, n - start)
+        store.webhook_queue.queue(hooks, 0)
+    sender = WebhookSender(store, allow_private=True, secret="bench-secret")
+    wall, used = time.perf_counter(), cpu()
+    sender.start()
+    while store.r.zcard(store.keys.webhooks):
+        gevent.sleep(0.005)
+    used, wall = cpu() - used, time.perf_counter() - wall
+    sender.stop()
+    return used / n, n / wall
+
+
+def report_process(store: Store, n: int, runs: int) -> None:
+    proc, port = start_receiver()
+    try:
+        floor_http_client(port, 200)  # warm: the receiver's thread and the connection
+        print(f"\nsender process, receiver in its own process, {n} signed 1 KB deliveries, {runs} runs:")
+        for run in range(runs):
+            floor = floor_http_client(port, n)
+            each, rate = sender_cpu(store, port, n)
+            print(
+                f"run {run + 1}: floor (bare http.client loop) {1e3 * floor:.3f} CPU-ms per POST;   "
+                f"sender {1e3 * each:.3f} CPU-ms per delivered webhook ({each / floor:.1f}x the floor), "
+                f"{rate:.0f} deliveries/s"
+            )
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
 def report(name: str, unit: str, n: int, results: list[tuple[float, float, int]]) -> None:
     rates = [n / wall for wall, _, _ in results]
     cpus = [1e6 * used / n for _, used, _ in results]
@@ -143,6 +232,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--process-only", action="store_true", help="only the sender-process part (issue 17)")
     args = parser.parse_args()
     n = args.deliveries
     with tempfile.TemporaryDirectory() as work:
@@ -150,11 +240,13 @@ def main() -> int:
         try:
             store = Store.from_url(url)
             print(f"webhook bench: {n} deliveries, {args.runs} runs, Python {sys.version.split()[0]}")
-            for kind, nodelay in (("nagle", False), ("nodelay", True)):
+            print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            for kind, nodelay in () if args.process_only else (("nagle", False), ("nodelay", True)):
                 runs = range(args.runs)
                 report(f"{kind} post", "POSTs", n, [bench_post(n, nodelay) for _ in runs])
                 report(f"{kind} one", "deliveries", n, [bench_drain(store, n, 1, nodelay) for _ in runs])
                 report(f"{kind} ten", "deliveries", n, [bench_drain(store, n, 10, nodelay) for _ in runs])
+            report_process(store, n, min(args.runs, 3))
         finally:
             proc.terminate()
             proc.wait(10)
