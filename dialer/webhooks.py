@@ -29,7 +29,7 @@ its name resolves to and connects to one it checked (:mod:`dialer.webhook_guard`
 A refused receiver is a failed try like any other, logged
 ``webhook delivery refused`` with the addresses and why.
 
-POSTs go through one pooled client (:class:`httpclient.Client`, urllib3):
+POSTs go through one pooled client (:class:`httpclient.Client`):
 connections to a receiver are kept alive between deliveries (at most
 ``per_host`` kept) and redirects are not followed (a 3xx is not a 2xx: a
 failed try). A delivery counts by its status alone; the answer's body is read
