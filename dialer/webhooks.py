@@ -12,11 +12,22 @@ One bad receiver cannot stop the others:
 
 * each POST has one total deadline (``timeout``: connect, send and every read
   together), so a receiver that drips its answer a byte at a time is cut off;
-* the sender claims only as many deliveries as it has free slots, so a claimed
-  delivery is sent at once (never waiting for a slot while its lease runs);
-* at most ``per_host`` deliveries are in flight to one receiver (``host:port``);
-  the others for it wait in the queue (no try counted) while other receivers
-  are served.
+* a receiver's deliveries go out over at most ``per_host`` connections
+  (``host:port``; ``concurrency`` in all), one POST at a time on each, so at
+  most ``per_host`` are in flight to one receiver; the others for it wait in
+  the queue (no try counted) while other receivers are served;
+* the sender claims only what its connections have room for (at most
+  ``AHEAD`` held by one, sent one after another), so a claimed delivery is sent
+  soon, never waiting for a slot while its lease runs: after a POST that took
+  ``timeout / 10`` or more, its connection gives the deliveries it holds back to
+  the queue (due at once, no try counted) rather than keep them behind a slow
+  receiver.
+
+Redis work is batched (issue 17): one script call forgets the deliveries sent
+since the last one and claims more with their bodies, so a busy sender pays a
+fraction of a round trip per webhook. A delivery is forgotten a little after
+its 2xx (at the next claim, at most ~50 ms later, or when the sender stops); a
+crash in between sends it again after its lease, as a crash during a POST does.
 
 Every failure counts as a try, whatever it is (an HTTP status other than 2xx,
 the deadline, a refused or reset connection, an answer that is not HTTP, a body
@@ -50,14 +61,16 @@ import hmac
 import logging
 import time
 import urllib.parse
-from collections import Counter
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import gevent
 import gevent.event
 import gevent.pool
 
 from dialer.store.errors import StoreError
+from dialer.store.script_results import LeasedDelivery
 from dialer.store.store import Store
 from dialer.webhook_guard import AddressRefused, connector
 from httpclient import Client
@@ -66,6 +79,7 @@ log = logging.getLogger("autocall.webhooks")
 MAX_TRIES = 15
 LEASE_MS = 60_000
 PER_HOST = 4  # deliveries in flight to one receiver (host:port) per sender
+AHEAD = 8  # claimed deliveries one connection holds, sent one after another
 USER_AGENT = "autocall-webhooks/1"
 SIGNATURE_HEADER = "X-Autocall-Signature"
 DELIVERY_HEADER = "X-Autocall-Delivery"
@@ -112,6 +126,15 @@ def describe(exc: BaseException) -> str:
     return (f"{kind}: {text}" if text else kind)[:200]
 
 
+@dataclass(slots=True)
+class Lane:
+    """One connection's deliveries to one receiver, sent one after another by one greenlet (the first
+    is in flight)."""
+
+    receiver: str
+    held: deque[LeasedDelivery] = field(default_factory=deque)
+
+
 class WebhookSender:
     def __init__(
         self,
@@ -133,10 +156,14 @@ class WebhookSender:
         self.secret = secret  # "" = unsigned (AUTOCALL_WEBHOOK_SECRET)
         # AUTOCALL_WEBHOOK_ALLOW_PRIVATE: loopback/private receivers too
         self.client = Client(timeout=timeout, per_host=per_host, connect=connector(allow_private))
-        self.lease_ms = max(LEASE_MS, int(3000 * timeout))  # a claimed delivery is sent well within its lease
-        self.pool = gevent.pool.Pool(concurrency)
-        self.in_flight: Counter[str] = Counter()  # receiver -> deliveries being sent to it now
-        self._freed = gevent.event.Event()  # a slot was freed: claim again without waiting
+        # A held delivery waits behind at most AHEAD - 1 POSTs shorter than `slow` (a slower one gives the
+        # rest back), then takes at most `timeout` itself: 1.7 x timeout, well within its lease.
+        self.lease_ms = max(LEASE_MS, int(3000 * timeout))
+        self.slow = timeout / 10
+        self.pool = gevent.pool.Pool(concurrency)  # one greenlet per lane (connection)
+        self.lanes: dict[str, list[Lane]] = {}  # receiver -> its lanes
+        self._sent: list[str] = []  # delivered (or gone): forgotten with the next claim
+        self._wake = gevent.event.Event()  # a lane has room, or ended: claim (and forget) now
         self._greenlet: gevent.Greenlet | None = None
 
     def start(self) -> None:
@@ -145,48 +172,121 @@ class WebhookSender:
     def stop(self) -> None:
         if self._greenlet is not None:
             self._greenlet.kill()
+            self._greenlet = None
         # A POST ends within its deadline; one still running after it (writing to Redis) is stopped:
         # its delivery stays leased and is taken again when the lease ends.
         self.pool.join(timeout=self.timeout)
         self.pool.kill()
+        self._forget_sent()
         self.client.close()
 
     def _run(self) -> None:
         while True:
-            self._freed.clear()  # before claiming: a slot freed meanwhile wakes the wait below at once
+            self._wake.clear()  # before claiming: a lane freed meanwhile wakes the wait below at once
             try:
-                sent = self.deliver_due()
+                claimed = self.deliver_due()
             except StoreError as exc:
                 log.error("webhook queue unreachable", extra={"error": str(exc)})
-                sent = 0
-            self._freed.wait(0.05 if sent else 0.5)
+                claimed = 0
+            self._wake.wait(0.05 if claimed or self._sent else 0.5)
 
     def deliver_due(self, limit: int = 100) -> int:
-        """Claim as many due deliveries as there are free slots (never more than ``per_host`` in flight
-        to one receiver) and start sending them. Never waits for a slot. Returns how many were claimed."""
-        free = min(limit, self.pool.free_count())
-        if free <= 0:
+        """Forget what was delivered, claim the due deliveries the lanes have room for (never more than
+        ``per_host`` lanes to one receiver) and start sending them. Never waits for a slot. Returns how
+        many were claimed."""
+        free = self.pool.free_count()
+        held = {host: (len(lanes), sum(AHEAD - len(lane.held) for lane in lanes)) for host, lanes in self.lanes.items()}
+        limit = min(limit, free * AHEAD + sum(room for _, room in held.values()))
+        if limit <= 0 and not self._sent:
             return 0
-        busy = {host: n for host, n in self.in_flight.items() if n > 0}
-        claimed = self.store.webhook_queue.claim_capped(
-            int(self.clock() * 1000), self.lease_ms, free, per_host=self.per_host, busy=busy
-        )
-        for delivery, host in claimed:
-            self.in_flight[host] += 1
-            self.pool.spawn(self._send, delivery, host)
-        return len(claimed)
-
-    def _send(self, delivery: str, host: str) -> None:
+        sent, self._sent = self._sent, []
         try:
-            self.deliver(delivery)
-        except Exception as exc:  # Redis unreachable (or a bug): the lease brings the delivery back later
-            message = "webhook queue unreachable" if isinstance(exc, StoreError) else "webhook sender error"
-            log.error(message, extra={"delivery": delivery, "host": host, "error": describe(exc)})
+            leased = self.store.webhook_queue.lease(
+                int(self.clock() * 1000),
+                self.lease_ms,
+                limit,
+                per_host=self.per_host,
+                ahead=AHEAD,
+                free=free,
+                held=held,
+                delivered=sent,
+            )
+        except BaseException:
+            self._sent[:0] = sent  # forgotten with the next claim
+            raise
+        for delivery in leased:
+            self._place(delivery)
+        return len(leased)
+
+    def _place(self, delivery: LeasedDelivery) -> None:
+        """Into a new lane while its receiver has fewer than ``per_host`` (spreading its deliveries over its
+        connections), else the lane holding fewest."""
+        lanes = self.lanes.setdefault(delivery.receiver, [])
+        if (not self.per_host or len(lanes) < self.per_host) and self.pool.free_count() > 0:
+            lane = Lane(delivery.receiver)
+            lanes.append(lane)
+            lane.held.append(delivery)
+            self.pool.spawn(self._send, lane)
+        elif lanes:
+            min(lanes, key=lambda lane: len(lane.held)).held.append(delivery)
+        else:  # not claimed for a lane this sender has (cannot happen: the claim counted them): due again
+            del self.lanes[delivery.receiver]
+            self.store.webhook_queue.release([delivery.delivery], int(self.clock() * 1000))
+
+    def _send(self, lane: Lane) -> None:
+        try:
+            while lane.held:
+                delivery = lane.held[0]
+                started = time.monotonic()
+                try:
+                    if self._attempt(delivery.delivery, delivery.fields):
+                        self._sent.append(delivery.delivery)
+                except Exception as exc:  # Redis unreachable (or a bug): the lease brings the delivery back later
+                    message = "webhook queue unreachable" if isinstance(exc, StoreError) else "webhook sender error"
+                    extra = {"delivery": delivery.delivery, "host": lane.receiver, "error": describe(exc)}
+                    log.error(message, extra=extra)
+                lane.held.popleft()
+                if len(lane.held) <= AHEAD // 2:
+                    self._wake.set()
+                if lane.held and time.monotonic() - started >= self.slow:
+                    self._give_back(lane)
         finally:
-            self.in_flight[host] -= 1
-            if self.in_flight[host] <= 0:
-                del self.in_flight[host]
-            self._freed.set()
+            lanes = self.lanes.get(lane.receiver, [])
+            if lane in lanes:
+                lanes.remove(lane)
+            if not lanes:
+                self.lanes.pop(lane.receiver, None)
+            self._wake.set()
+            if self._greenlet is None and not self.lanes:  # no claim loop (deliver_due called alone)
+                self._forget_sent()
+
+    def _give_back(self, lane: Lane) -> None:
+        """A slow receiver: what the lane holds behind its last POST goes back to the queue, due now."""
+        held = [delivery.delivery for delivery in lane.held]
+        lane.held.clear()
+        try:
+            self.store.webhook_queue.release(held, int(self.clock() * 1000))
+        except StoreError as exc:  # still leased: taken again when the lease ends
+            log.error("webhook queue unreachable", extra={"host": lane.receiver, "error": str(exc)})
+
+    def _forget_sent(self) -> None:
+        """Forget the delivered deliveries now (the claim loop does it with its next claim)."""
+        if not self._sent:
+            return
+        sent, self._sent = self._sent, []
+        try:
+            self.store.webhook_queue.lease(
+                int(self.clock() * 1000),
+                self.lease_ms,
+                0,
+                per_host=self.per_host,
+                ahead=1,
+                free=0,
+                held={},
+                delivered=sent,
+            )
+        except StoreError as exc:  # still leased: sent again when the lease ends
+            log.error("webhook queue unreachable", extra={"error": str(exc)})
 
     def headers(self, body: bytes, delivery: str = "") -> dict[str, str]:
         """The headers of one POST: content type, user agent, delivery id and, with a secret, the signature."""
@@ -213,6 +313,16 @@ class WebhookSender:
         if not data:
             self.store.webhook_queue.delivered(delivery)  # its hash is gone: nothing to send
             return False
+        if not self._attempt(delivery, data):
+            return False
+        self.store.webhook_queue.delivered(delivery)
+        return True
+
+    def _attempt(self, delivery: str, data: dict[str, str]) -> bool:
+        """POST a delivery whose hash is ``data``: True when it is delivered or gone (to forget), False
+        after a failed try (recorded). Raises only when Redis cannot be reached."""
+        if not data:
+            return True  # its hash is gone: nothing to send
         try:
             # enable_encrypt: the body is stored sealed; one that cannot be opened (SealError,
             # a ValueError) counts as a failed try and ends in the dead list with the reason.
@@ -220,7 +330,6 @@ class WebhookSender:
         except Exception as exc:  # every failure is a try: status, deadline, socket, protocol garbage...
             self._failed(delivery, data, exc)
             return False
-        self.store.webhook_queue.delivered(delivery)
         return True
 
     def _failed(self, delivery: str, data: dict[str, str], exc: Exception) -> None:
