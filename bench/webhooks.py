@@ -25,9 +25,12 @@ Leaves out: TLS (every receiver is plain HTTP on loopback), signing (no secret),
 Then, as ``autocall serve`` runs it (issue 17), the sender's own cost: CPU-ms per delivered webhook in
 the sender's process, everything included (Redis claim/read/ack, the POST, the signature, greenlets),
 with the receiver in a process of its own (http.server, threads, HTTP/1.1 keep-alive, as
-bench/enginebench's Receiver) and 1 KB signed bodies. Against a floor measured in the same run: a bare
-``http.client`` keep-alive loop POSTing the same body to the same receiver (no Redis, no deadline),
-the least any sender in Python pays per POST. ``--process-only`` runs only this part.
+bench/enginebench's Receiver) and 1 KB signed bodies: N queued before the sender starts (a backlog),
+then N queued at 500/s and N/5 at 100/s by a feeder process (as the engine queues them: the sender
+keeps up, so its batches are small). Against a floor measured in the same run: a bare ``http.client``
+keep-alive loop POSTing the same body to the same receiver (no Redis, no deadline), the least any
+sender in Python pays per POST, back to back for the backlog and paced at the same rate for the
+steady ones (a process woken for each POST pays ~3x more per POST). ``--process-only`` runs only this part.
 """
 
 from gevent import monkey
@@ -72,6 +75,22 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 """
 KB_BODY = '{"call_id": "bench", "pad": "' + "x" * 990 + '"}'
+# Queues n deliveries at a steady rate, as the engine does, from a process of its own (its CPU is not
+# the sender's): argv redis url, receiver url, deliveries per second, n.
+FEEDER = r"""
+import sys, time
+sys.path.insert(0, sys.argv[5])
+from dialer.store.store import Store
+store = Store.from_url(sys.argv[1])
+rate, n, body = int(sys.argv[3]), int(sys.argv[4]), sys.argv[6]
+start, done = time.monotonic(), 0
+while done < n:
+    due = min(n, int((time.monotonic() - start) * rate) + 1)
+    if due > done:
+        store.webhook_queue.queue([(sys.argv[2], body, "bench")] * (due - done), int(time.time() * 1000))
+        done = due
+    time.sleep(0.002)
+"""
 BODY = '{"call_id": "bench", "status": "answered", "campaign_uuid": "5b0c0000-0000-4000-8000-000000000000"}'
 
 
@@ -170,8 +189,9 @@ def start_receiver() -> tuple[subprocess.Popen, int]:
     raise SystemExit("receiver did not start")
 
 
-def floor_http_client(port: int, n: int) -> float:
-    """CPU seconds per POST of a bare http.client keep-alive loop (the least a Python sender pays)."""
+def floor_http_client(port: int, n: int, rate: int = 0) -> float:
+    """CPU seconds per POST of a bare http.client keep-alive loop (the least a Python sender pays), back to
+    back or, with ``rate``, paced at that many per second (a process woken for each POST pays more)."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
     headers = {"Content-Type": "application/json"}
     body = KB_BODY.encode()
@@ -179,40 +199,49 @@ def floor_http_client(port: int, n: int) -> float:
     for _ in range(n):
         conn.request("POST", "/hook", body=body, headers=headers)
         conn.getresponse().read()
+        if rate:
+            gevent.sleep(1 / rate)
     used = cpu() - used
     conn.close()
     return used / n
 
 
-def sender_cpu(store: Store, port: int, n: int) -> tuple[float, float]:
-    """(CPU seconds per delivered webhook, deliveries/s): n signed 1 KB deliveries drained by a started sender."""
+def sender_cpu(store: Store, url: str, port: int, n: int, rate: int = 0) -> tuple[float, float]:
+    """(CPU seconds per delivered webhook, deliveries/s): n signed 1 KB deliveries sent by a started sender,
+    queued before it starts (a backlog) or, with ``rate``, at that many per second by a feeder process."""
     store.r.flushdb()
-    for start in range(0, n, 500):
-        hooks = [(f"http://127.0.0.1:{port}/hook", KB_BODY, "bench")] * min(500, n - start)
-        store.webhook_queue.queue(hooks, 0)
+    receiver = f"http://127.0.0.1:{port}/hook"
+    feeder = None
+    if rate:
+        args = [sys.executable, "-c", FEEDER, url, receiver, str(rate), str(n), str(ROOT), KB_BODY]
+        feeder = subprocess.Popen(args)
+    else:
+        for start in range(0, n, 500):
+            store.webhook_queue.queue([(receiver, KB_BODY, "bench")] * min(500, n - start), 0)
     sender = WebhookSender(store, allow_private=True, secret="bench-secret")
     wall, used = time.perf_counter(), cpu()
     sender.start()
+    while feeder and feeder.poll() is None:  # no Redis call of the bench's own meanwhile
+        gevent.sleep(0.05)
     while store.r.zcard(store.keys.webhooks):
-        gevent.sleep(0.005)
+        gevent.sleep(0.02)
     used, wall = cpu() - used, time.perf_counter() - wall
     sender.stop()
     return used / n, n / wall
 
 
-def report_process(store: Store, n: int, runs: int) -> None:
+def report_process(store: Store, url: str, n: int, runs: int) -> None:
     proc, port = start_receiver()
     try:
         floor_http_client(port, 200)  # warm: the receiver's thread and the connection
         print(f"\nsender process, receiver in its own process, {n} signed 1 KB deliveries, {runs} runs:")
         for run in range(runs):
-            floor = floor_http_client(port, n)
-            each, rate = sender_cpu(store, port, n)
-            print(
-                f"run {run + 1}: floor (bare http.client loop) {1e3 * floor:.3f} CPU-ms per POST;   "
-                f"sender {1e3 * each:.3f} CPU-ms per delivered webhook ({each / floor:.1f}x the floor), "
-                f"{rate:.0f} deliveries/s"
-            )
+            line = f"run {run + 1}, CPU-ms per webhook, sender [floor] (ratio):"
+            for name, rate, count in (("backlog", 0, n), ("steady 500/s", 500, n), ("steady 100/s", 100, n // 5)):
+                floor = floor_http_client(port, count, rate)
+                each, _ = sender_cpu(store, url, port, count, rate)
+                line += f"   {name} {1e3 * each:.3f} [{1e3 * floor:.3f}] ({each / floor:.1f}x)"
+            print(line, flush=True)
     finally:
         proc.kill()
         proc.wait(10)
@@ -246,7 +275,7 @@ def main() -> int:
                 report(f"{kind} post", "POSTs", n, [bench_post(n, nodelay) for _ in runs])
                 report(f"{kind} one", "deliveries", n, [bench_drain(store, n, 1, nodelay) for _ in runs])
                 report(f"{kind} ten", "deliveries", n, [bench_drain(store, n, 10, nodelay) for _ in runs])
-            report_process(store, n, min(args.runs, 3))
+            report_process(store, url, n, min(args.runs, 3))
         finally:
             proc.terminate()
             proc.wait(10)

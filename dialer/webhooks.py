@@ -24,10 +24,13 @@ One bad receiver cannot stop the others:
   receiver.
 
 Redis work is batched (issue 17): one script call forgets the deliveries sent
-since the last one and claims more with their bodies, so a busy sender pays a
-fraction of a round trip per webhook. A delivery is forgotten a little after
-its 2xx (at the next claim, at most ~50 ms later, or when the sender stops); a
-crash in between sends it again after its lease, as a crash during a POST does.
+since the last one and claims more with their bodies. With more due than the
+connections hold, the sender claims again as soon as one runs low; while it
+keeps up, it claims every ``BUSY_WAIT`` (``IDLE_WAIT`` after a claim that found
+nothing), so deliveries queued meanwhile share one round trip. A delivery is
+forgotten a little after its 2xx (at the next claim, at most ~50 ms later, or
+when the sender stops); a crash in between sends it again after its lease, as a
+crash during a POST does.
 
 Every failure counts as a try, whatever it is (an HTTP status other than 2xx,
 the deadline, a refused or reset connection, an answer that is not HTTP, a body
@@ -80,6 +83,8 @@ MAX_TRIES = 15
 LEASE_MS = 60_000
 PER_HOST = 4  # deliveries in flight to one receiver (host:port) per sender
 AHEAD = 8  # claimed deliveries one connection holds, sent one after another
+BUSY_WAIT = 0.05  # seconds between claims while sending (deliveries gather for one round trip)
+IDLE_WAIT = 0.5  # seconds between claims when the last found nothing to send
 USER_AGENT = "autocall-webhooks/1"
 SIGNATURE_HEADER = "X-Autocall-Signature"
 DELIVERY_HEADER = "X-Autocall-Delivery"
@@ -163,7 +168,8 @@ class WebhookSender:
         self.pool = gevent.pool.Pool(concurrency)  # one greenlet per lane (connection)
         self.lanes: dict[str, list[Lane]] = {}  # receiver -> its lanes
         self._sent: list[str] = []  # delivered (or gone): forgotten with the next claim
-        self._wake = gevent.event.Event()  # a lane has room, or ended: claim (and forget) now
+        self._wake = gevent.event.Event()  # in a backlog, a lane runs low: claim (and forget) now
+        self._backlog = False  # the last claim left due deliveries behind
         self._greenlet: gevent.Greenlet | None = None
 
     def start(self) -> None:
@@ -182,13 +188,18 @@ class WebhookSender:
 
     def _run(self) -> None:
         while True:
-            self._wake.clear()  # before claiming: a lane freed meanwhile wakes the wait below at once
+            self._wake.clear()  # before claiming: a lane running low meanwhile wakes the wait below at once
             try:
                 claimed = self.deliver_due()
             except StoreError as exc:
                 log.error("webhook queue unreachable", extra={"error": str(exc)})
                 claimed = 0
-            self._wake.wait(0.05 if claimed or self._sent else 0.5)
+            if self._backlog:
+                self._wake.wait(BUSY_WAIT)  # more is due: claim again as soon as a lane runs low
+            else:
+                # The sender keeps up: due deliveries gather for the next claim, one round trip for them all
+                # (and for forgetting the ones delivered meanwhile), rather than one each as they come.
+                gevent.sleep(BUSY_WAIT if claimed or self.lanes or self._sent else IDLE_WAIT)
 
     def deliver_due(self, limit: int = 100) -> int:
         """Forget what was delivered, claim the due deliveries the lanes have room for (never more than
@@ -198,10 +209,11 @@ class WebhookSender:
         held = {host: (len(lanes), sum(AHEAD - len(lane.held) for lane in lanes)) for host, lanes in self.lanes.items()}
         limit = min(limit, free * AHEAD + sum(room for _, room in held.values()))
         if limit <= 0 and not self._sent:
+            self._backlog = limit <= 0 < len(self.lanes)  # every lane full: wait for one to run low
             return 0
         sent, self._sent = self._sent, []
         try:
-            leased = self.store.webhook_queue.lease(
+            leased, more = self.store.webhook_queue.lease(
                 int(self.clock() * 1000),
                 self.lease_ms,
                 limit,
@@ -216,6 +228,7 @@ class WebhookSender:
             raise
         for delivery in leased:
             self._place(delivery)
+        self._backlog = more  # more is due than the lanes had room for
         return len(leased)
 
     def _place(self, delivery: LeasedDelivery) -> None:

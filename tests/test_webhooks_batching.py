@@ -14,7 +14,8 @@ def queued(store) -> dict[str, float]:
 
 def lease(store, **kw):
     args = {"per_host": 2, "ahead": 3, "free": 2, "held": {}, "delivered": []} | kw
-    return store.webhook_queue.lease(5, 60_000, args.pop("limit", 100), **args)
+    leased, _more = store.webhook_queue.lease(5, 60_000, args.pop("limit", 100), **args)
+    return leased
 
 
 def test_a_lease_spreads_a_receiver_over_its_connections_then_fills_them_and_brings_the_bodies(store):
@@ -35,6 +36,16 @@ def test_room_in_held_connections_is_filled_without_opening_more(store):
     store.webhook_queue.queue([("http://a.example/cdr", "{}", "c") for _ in range(5)], 0)
     leased = lease(store, free=0, held={"a.example:80": (1, 2)})
     assert len(leased) == 2
+
+
+def test_a_lease_says_whether_more_was_due_than_it_took(store):
+    store.webhook_queue.queue([("http://a.example/cdr", "{}", "c") for _ in range(4)], 0)
+    args = {"per_host": 1, "ahead": 3, "free": 1, "held": {}, "delivered": []}
+    assert [len(leased) for leased, more in [store.webhook_queue.lease(5, 60_000, 100, **args)]] == [3]
+    leased, more = store.webhook_queue.lease(5, 60_000, 100, **args | {"held": {"a.example:80": (1, 0)}})
+    assert (leased, more) == ([], True)  # the fourth waits for room
+    leased, more = store.webhook_queue.lease(5, 60_000, 100, **args | {"held": {"a.example:80": (1, 1)}})
+    assert (len(leased), more) == (1, False)
 
 
 def test_a_lease_forgets_the_delivered_ones_first(store):

@@ -261,14 +261,17 @@ class Scripts:
         free: int,
         delivered: list[str],
         held: Mapping[str, tuple[int, int]],
-    ) -> list[LeasedDelivery]:
+    ) -> tuple[list[LeasedDelivery], bool]:
         """Forget ``delivered``, then lease due deliveries with their hashes; ``held``: receiver ->
-        (connections, room left in them)."""
-        flat = self._claim_webhooks(now_ms, lease_until_ms, limit, per_host, scan, ahead, free, True, delivered, held)
-        return [
+        (connections, room left in them). Also: whether more was due than was taken."""
+        more, *flat = self._claim_webhooks(
+            now_ms, lease_until_ms, limit, per_host, scan, ahead, free, True, delivered, held
+        )
+        leased = [
             LeasedDelivery(d, host, dict(zip(fields[::2], fields[1::2], strict=True)))
             for d, host, fields in zip(flat[::3], flat[1::3], flat[2::3], strict=True)
         ]
+        return leased, bool(more)
 
     def _claim_webhooks(
         self,

@@ -78,12 +78,12 @@ class WebhookQueue:
         held: Mapping[str, tuple[int, int]],
         delivered: list[str],
         scan: int = 100,
-    ) -> list[LeasedDelivery]:
+    ) -> tuple[list[LeasedDelivery], bool]:
         """Forget the ``delivered`` deliveries, then lease up to ``limit`` due ones with their hashes, in one
         round trip: what a sender sending each receiver's deliveries over up to ``per_host`` connections,
         each holding up to ``ahead`` of them, can take. ``free``: connections it may still open;
         ``held``: receiver -> (its connections, the room left in them). Capped deliveries go to the back
-        of the due line as in :meth:`claim_capped`."""
+        of the due line as in :meth:`claim_capped`. Also returns whether more was due than was taken."""
         return self.scripts.lease_webhooks(
             now_ms, now_ms + lease_ms, max(0, limit), per_host, max(scan, limit), ahead, free, delivered, held
         )

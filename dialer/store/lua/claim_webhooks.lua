@@ -16,7 +16,8 @@
 -- ARGV: now ms, lease expiry ms, limit, per_host (0: no cap), scan, ahead, free, with fields (1/0),
 --       delivered count, that many delivered ids,
 --       then receiver, connections, room, receiver, connections, room, ... (what this sender holds now)
--- Returns id, receiver[, the delivery's hash as HGETALL gives it], id, receiver[, ...], ...
+-- Returns id, receiver, id, receiver, ...; with fields: whether more is due than was taken (1/0), then
+-- id, receiver, the delivery's hash as HGETALL gives it, id, receiver, hash, ...
 local k, webhook_prefix = KEYS[1], KEYS[2]
 local now, limit, cap = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local ahead, free, with_fields = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'
@@ -65,5 +66,9 @@ for _, id in ipairs(ids) do
   elseif cap > 0 and n >= cap then
     redis.call('ZADD', k, now, id)
   end -- else no free slot to open a connection with: it keeps its place in the due line
+end
+if with_fields then
+  local more = (taken < #ids or (window > 0 and #ids == window)) and 1 or 0
+  table.insert(out, 1, more)
 end
 return out
