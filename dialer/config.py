@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     # Secrets, and URLs that may carry one, are SecretStr: a logged or dumped Settings shows none.
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     redis_prefix: str = "autocall"
-    # Comma-separated esl://:PASSWORD@HOST:PORT[?name=&sps=&max_sessions=]; required: nothing ships
+    # Comma-separated esl://:PASSWORD@HOST:PORT[?name=&sps=&max_sessions=&bgapi_window=]; required: nothing ships
     # with a password (serve refuses FreeSWITCH's stock ClueCon unless allow_default_esl_password)
     freeswitch: SecretStr = SecretStr("")
     allow_default_esl_password: bool = False  # a test setup may use ClueCon

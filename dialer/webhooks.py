@@ -29,8 +29,9 @@ connections hold, the sender claims again as soon as one runs low; while it
 keeps up, it claims every ``BUSY_WAIT`` (``IDLE_WAIT`` after a claim that found
 nothing), so deliveries queued meanwhile share one round trip. A delivery is
 forgotten a little after its 2xx (at the next claim, at most ~50 ms later, or
-when the sender stops); a crash in between sends it again after its lease, as a
-crash during a POST does.
+when the sender stops or, claiming by hand, once no POST is left); a crash in
+that moment sends it again after its lease, as any crash between a 2xx and its
+forgetting always could (receivers drop duplicates by ``X-Autocall-Delivery``).
 
 Every failure counts as a try, whatever it is (an HTTP status other than 2xx,
 the deadline, a refused or reset connection, an answer that is not HTTP, a body
@@ -283,23 +284,18 @@ class WebhookSender:
             log.error("webhook queue unreachable", extra={"host": lane.receiver, "error": str(exc)})
 
     def _forget_sent(self) -> None:
-        """Forget the delivered deliveries now (the claim loop does it with its next claim)."""
-        if not self._sent:
-            return
+        """Forget the delivered deliveries now, in one transaction (the claim loop does it with its next
+        claim). If Redis fails, they stay leased and are sent again when their lease ends (logged once)."""
         sent, self._sent = self._sent, []
+        if not sent:
+            return
         try:
-            self.store.webhook_queue.lease(
-                int(self.clock() * 1000),
-                self.lease_ms,
-                0,
-                per_host=self.per_host,
-                ahead=1,
-                free=0,
-                held={},
-                delivered=sent,
+            self.store.webhook_queue.delivered_many(sent)
+        except StoreError as exc:
+            log.error(
+                "webhook queue unreachable",
+                extra={"deliveries": len(sent), "delivery": sent[0], "error": describe(exc)},
             )
-        except StoreError as exc:  # still leased: sent again when the lease ends
-            log.error("webhook queue unreachable", extra={"error": str(exc)})
 
     def headers(self, body: bytes, delivery: str = "") -> dict[str, str]:
         """The headers of one POST: content type, user agent, delivery id and, with a secret, the signature."""

@@ -25,7 +25,8 @@ class DuplicateKey(ValueError):
         return Invalid.one("(root)", f"duplicate key {shown}: a JSON object must name each key once")
 
 
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The object of ``pairs`` (json's object_pairs_hook); :class:`DuplicateKey` if a key repeats."""
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
@@ -38,7 +39,7 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def loads(raw: bytes | str) -> Any:
     """``json.loads``, raising :class:`DuplicateKey` for an object that repeats a key."""
-    return json.loads(raw, object_pairs_hook=_unique)
+    return json.loads(raw, object_pairs_hook=unique)
 
 
 def refuse_duplicate_keys(raw: bytes) -> None:

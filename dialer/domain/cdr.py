@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -66,7 +67,11 @@ class CallRecord:
 
     def as_hash(self) -> dict[str, str]:
         """The call hash's fields, exactly as stored."""
-        return {name: hash_value(getattr(self, name)) for name in _CALL_FIELDS}
+        return dict(zip(CALL_FIELDS, self.hash_values(), strict=True))
+
+    def hash_values(self) -> list[str]:
+        """The call hash's values, exactly as stored, in the order of :data:`CALL_FIELDS`."""
+        return [v if type(v) is str else str(v) if type(v) is int else hash_value(v) for v in _call_values(self)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,11 +86,18 @@ class RetryRecord:
 
     def as_hash(self) -> dict[str, str]:
         """The call hash's fields, exactly as stored."""
-        return {name: hash_value(getattr(self, name)) for name in _RETRY_FIELDS}
+        return dict(zip(RETRY_FIELDS, self.hash_values(), strict=True))
+
+    def hash_values(self) -> list[str]:
+        """The call hash's values, exactly as stored, in the order of :data:`RETRY_FIELDS`."""
+        return [v if type(v) is str else str(v) if type(v) is int else hash_value(v) for v in _retry_values(self)]
 
 
-_CALL_FIELDS = tuple(f.name for f in fields(CallRecord))
-_RETRY_FIELDS = tuple(f.name for f in fields(RetryRecord))
+# The call hash's field names, in the stored order (the values of hash_values() go with them).
+CALL_FIELDS = tuple(f.name for f in fields(CallRecord))
+RETRY_FIELDS = tuple(f.name for f in fields(RetryRecord))
+_call_values = attrgetter(*CALL_FIELDS)
+_retry_values = attrgetter(*RETRY_FIELDS)
 
 
 class Cdr(BaseModel):

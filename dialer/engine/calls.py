@@ -30,6 +30,8 @@ from dialer.esl.json_cdr import HANGUP_FIELDS
 from dialer.esl.node import Node
 from dialer.store.records import Claim
 
+INF = float("inf")
+
 
 @dataclass(slots=True, eq=False)
 class InFlight:
@@ -65,6 +67,9 @@ class InFlight:
     # FreeSWITCH itself died under the call (it came back with a new Core-UUID): when
     # the call ended (the connection dropped), for its CDR; 0 when the call's own hangup says.
     ended_ms: int = 0
+    # Until when its slot's lease was last renewed by this engine (liveness.py); 0: not yet,
+    # so the next renewal pass renews it (the claim's or the adoption's own lease is not assumed).
+    leased_until_ms: int = 0
 
     @property
     def call_uuid(self) -> str:
@@ -98,6 +103,9 @@ class CallTracker:
         self.by_leg: dict[str, InFlight] = {}
         self.by_job: dict[str, InFlight] = {}
         self.by_campaign: dict[str, dict[str, InFlight]] = {}
+        # The earliest start_ms + call timeout of the calls added since recovery.py last took it:
+        # its look for over-long calls scans every call only once one may be over long.
+        self.earliest_added_due_ms = INF
 
     def count(self) -> int:
         return sum(len(v) for v in self.by_campaign.values())
@@ -108,6 +116,14 @@ class CallTracker:
         self.by_job[att.job_uuid] = att
         self.by_campaign.setdefault(att.claim.campaign_uuid, {})[att.call_uuid] = att
         att.node.legs += self._leg_weight(att)
+        due = att.start_ms + att.campaign.call_timeout * 1000
+        if due < self.earliest_added_due_ms:
+            self.earliest_added_due_ms = due
+
+    def take_earliest_added_due(self) -> float:
+        """The earliest start_ms + call timeout of the calls added since the last take (INF if none)."""
+        due, self.earliest_added_due_ms = self.earliest_added_due_ms, INF
+        return due
 
     @staticmethod
     def _leg_weight(att: InFlight) -> int:

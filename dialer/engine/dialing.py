@@ -125,7 +125,8 @@ class Dialer:
         try:
             # Tokens taken before a drop must not send on the next connection before it is checked
             # (and before the calls of the one before are settled): those are retried, not counted.
-            results = node.conn.send_nowait(commands) if node.ready and node.conn is not None else None
+            # Each written originate holds a slot of the node's reply window until its reply (node.py).
+            results = node.send_originates(commands)
         except WriteFailed:
             # Some of the batch may have reached FreeSWITCH: never send it again
             # (at most one originate per attempt); the reconnect settles each one.

@@ -84,7 +84,8 @@ class Events:
         finish = build_finish(att, int(self.clock() * 1000))
         self.counts.outcome(finish)
         cdr = finish.cdr
-        if finish.reported and isinstance(cdr, CallRecord):  # reported: the recorder wrote a CallRecord
+        # reported: the recorder wrote a CallRecord (the line's fields are gathered only if it is logged)
+        if finish.reported and isinstance(cdr, CallRecord) and log.isEnabledFor(logging.INFO):
             log.info(
                 "call ended",
                 extra={

@@ -2,8 +2,13 @@
 
 While ``engine:<id>`` exists no other engine adopts this one's calls, and
 while a slot's lease is renewed nobody reaps it (adoption.py). The key is
-beaten every ``beat_s`` and lives ``beat_ttl_ms``; leases are renewed four
-times per lease. After a Redis outage every engine's key is gone at once,
+beaten every ``beat_s`` and lives ``beat_ttl_ms``. Leases are looked at four
+times per lease and renewed once at most half of one is left (a failed
+renewal is tried again at the next pass, a quarter lease before it would
+expire): one renewal per half lease, not per quarter. They are renewed
+``RENEW_CHUNK`` slots per command, yielding between commands, so neither
+Redis nor this hub is busy for long with many calls up. After a Redis outage
+every engine's key is gone at once,
 so an engine judges others dead only once it has itself beaten without a
 break for longer than a key lives (``may_judge_others``).
 """
@@ -25,6 +30,7 @@ from dialer.store.store import Store
 log = logging.getLogger("autocall.engine")
 BEAT_S = 1.0  # the engine's liveness key is refreshed this often...
 BEAT_TTL_MS = 5000  # ...and expires this long after the last refresh: then its calls are adopted
+RENEW_CHUNK = 1000  # slots renewed per ZADD: ~1.5 ms of Redis, a few of this hub
 
 
 class Liveness:
@@ -73,12 +79,28 @@ class Liveness:
         """Our calls' slots stay leased while we follow them: an expired lease is reaped by any engine."""
         while True:
             gevent.sleep(self.lease_ms / 4000)
-            until = int(self.clock() * 1000) + self.lease_ms
-            for campaign_uuid, calls in list(self.tracker.by_campaign.items()):
+            self.renew_due()
+
+    def renew_due(self) -> int:
+        """Renew the leases with at most half their time left (or never renewed here): one pass.
+        Returns how many were renewed."""
+        now = int(self.clock() * 1000)
+        due_before, until = now + self.lease_ms // 2, now + self.lease_ms
+        renewed = 0
+        for campaign_uuid, calls in list(self.tracker.by_campaign.items()):
+            due = [att for att in calls.values() if att.leased_until_ms <= due_before]
+            for start in range(0, len(due), RENEW_CHUNK):
+                chunk = due[start : start + RENEW_CHUNK]
                 try:
-                    self.store.calls.renew(campaign_uuid, list(calls), until)
-                except StoreError as exc:
+                    self.store.calls.renew(campaign_uuid, [att.call_uuid for att in chunk], until)
+                except StoreError as exc:  # the next pass tries again: half a lease is left at least
                     log.error("lease renewal failed", extra={"campaign": campaign_uuid, "error": str(exc)})
+                    break
+                for att in chunk:
+                    att.leased_until_ms = until
+                renewed += len(chunk)
+                gevent.sleep(0)  # a long renewal must not hold the hub
+        return renewed
 
     def forget(self) -> None:
         """Stopping: our calls still up (if any) can be adopted at once by another engine."""

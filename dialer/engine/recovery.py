@@ -26,6 +26,7 @@ from dialer.outcomes.own_causes import LOST, NOT_RUN, SWITCH_LOST
 from dialer.store.errors import StoreError
 
 log = logging.getLogger("autocall.engine")
+FULL_LOOK_S = 60.0  # every call is looked at this often at least, whatever the earliest due says
 
 
 class Recovery:
@@ -38,6 +39,10 @@ class Recovery:
         self.clock = clock
         self.lost = 0  # calls recorded AUTOCALL_LOST (ended while nobody listened)
         self._killed: dict[str, float] = {}  # over-long calls we sent uuid_kill (monotonic time)
+        # No call in flight is over long before this (its start_ms + call timeout + max_call_ms), as far as
+        # the last look and the calls added since say: until then a look costs nothing per call.
+        self._earliest_due_ms = float("-inf")
+        self._last_look = float("-inf")  # monotonic
 
     def node_up(self, node: Node) -> None:
         """Connected (first time or again): settle what happened while we were not listening.
@@ -182,12 +187,21 @@ class Recovery:
         asked about on its node; one FreeSWITCH no longer has is recorded lost, one it
         still has is hung up. On a node down that long, it is recorded lost."""
         now_ms = int(self.clock() * 1000)
-        old = [
-            a
-            for calls in list(self.tracker.by_campaign.values())
-            for a in calls.values()
-            if now_ms - a.start_ms > self.max_call_ms + a.campaign.call_timeout * 1000
-        ]
+        added = self.tracker.take_earliest_added_due() + self.max_call_ms
+        self._earliest_due_ms = min(self._earliest_due_ms, added)
+        if now_ms <= self._earliest_due_ms and time.monotonic() - self._last_look < FULL_LOOK_S:
+            return  # no call may be over long yet: idle cost not proportional to the calls up
+        self._last_look = time.monotonic()
+        old: list[InFlight] = []
+        earliest = float("inf")
+        for calls in list(self.tracker.by_campaign.values()):
+            for a in calls.values():
+                due = a.start_ms + a.campaign.call_timeout * 1000 + self.max_call_ms
+                if now_ms > due:
+                    old.append(a)
+                if due < earliest:
+                    earliest = due
+        self._earliest_due_ms = earliest  # the old ones too: while one is tracked, every pass looks
         by_node: dict[Node, list[InFlight]] = {}
         for att in old:
             by_node.setdefault(att.node, []).append(att)

@@ -1,4 +1,4 @@
-"""How many originates one FreeSWITCH may take now: its session rate and its session count.
+"""How many originates one FreeSWITCH may take now: its session rate, its session count, its reply window.
 
 FreeSWITCH admits at most ``sps - 1`` sessions per one-second window of its
 own clock (``sessions-per-second``; inbound legs count too) and refuses the
@@ -15,17 +15,83 @@ can overflow whatever its phase, and 15 % stays for inbound calls; every
 number of a serial or parallel attempt is charged (``charge``). A refusal
 all the same (another dialer, inbound calls, a lowered limit) halves the rate
 for a while; it then climbs back by a tenth of the target per second.
+
+The reply window bounds the ``bgapi originate`` commands awaiting their
+``+OK Job-UUID`` reply (``ReplyWindow``): a FreeSWITCH slow to read its
+socket slows the pacers instead of pushing a reply past the command timeout
+(which drops the connection and leaves every call in flight to be settled
+after the reconnect). A pacer reserves its slots when it takes tokens, so
+pacers of several campaigns cannot overshoot together; each reply, or the
+connection's drop, frees a slot, and a pacer waiting for room is woken then.
 """
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 RATE_SHARE = 0.85  # of FreeSWITCH's sps kept for us: inbound calls count against it too
 BURST_SHARE = 0.1
 THROTTLE_HOLD_S = 2.0  # after a refusal the halved rate holds this long, then recovers
 RECOVERY_PER_S = 0.1  # of the target rate, per second
+# bgapi originates awaiting their reply, per node (docs/engine.md, "Backpressure: the reply window"):
+# FreeSWITCH writes "+OK Job-UUID" before the job runs, so an idle switch answers in milliseconds and
+# 500 never limit the rate (2.5 pacer turns of 200); a reply waits behind at most 499 others, not the
+# whole ramp (bench/backpressure.py: worst reply 1.7-3.9 s with 500; unbounded 4.6-8.6 s, or a timeout).
+BGAPI_WINDOW = 500
+WAKE_SHARE = 0.25  # a pacer waiting for room is woken once this share of the window is free
+
+
+class ReplyWindow:
+    """The ``bgapi originate`` commands of one node awaiting FreeSWITCH's reply, bounded by ``size``
+    (0: no bound). Slots are reserved by a pacer's take, held from the write until the reply (or
+    the connection's drop) by the reply itself, and freed exactly once each."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.reserved = 0  # taken by pacers, not written yet
+        self.awaiting = 0  # written, "+OK Job-UUID" not read yet
+        self.peak = 0  # the most awaiting at once (tests, bench/backpressure.py)
+        self._wake_at = max(1, int(size * WAKE_SHARE))
+        self._wakers: set[Callable[[], None]] = set()
+
+    def room(self) -> int:
+        return self.size - self.reserved - self.awaiting if self.size else sys.maxsize
+
+    def reserve(self, n: int) -> None:
+        self.reserved += n
+
+    def unreserve(self, n: int) -> None:
+        if n > 0:
+            self.reserved -= n
+            self._maybe_wake()
+
+    def written(self, replies: Iterable[Any]) -> None:
+        """Originates just written: each holds a slot until its reply (a gevent AsyncResult) is set,
+        with FreeSWITCH's answer or with the error of a dropped connection."""
+        for reply in replies:
+            self.awaiting += 1
+            reply.rawlink(self._replied)
+        self.peak = max(self.peak, self.awaiting)
+
+    def _replied(self, _reply: Any) -> None:
+        self.awaiting -= 1
+        self._maybe_wake()
+
+    def wake_on_room(self, wake: Callable[[], None]) -> bool:
+        """Full: call ``wake`` once a share of the window is free again (True); False if there is room."""
+        if self.room() > 0:
+            return False
+        self._wakers.add(wake)
+        return True
+
+    def _maybe_wake(self) -> None:
+        if self._wakers and self.room() >= self._wake_at:
+            wakers, self._wakers = self._wakers, set()
+            for wake in wakers:
+                wake()
 
 
 class TokenBucket:
@@ -72,9 +138,11 @@ class Capacity:
         *,
         sps_cap: int | None = None,
         max_sessions_cap: int | None = None,
+        bgapi_window: int = BGAPI_WINDOW,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sps_cap, self.max_sessions_cap = sps_cap, max_sessions_cap
+        self.window = ReplyWindow(bgapi_window)
         self.clock = clock
         self.sps_limit: int | None = None  # FreeSWITCH's, from fsctl sps
         self.max_sessions: int | None = None
@@ -120,15 +188,19 @@ class Capacity:
         return self.max_sessions - others - self.legs - max(1, self.max_sessions // 50)
 
     def take(self, want: int) -> int:
-        """Reserve up to ``want`` originates now (rate and session count)."""
+        """Reserve up to ``want`` originates now (rate, session count, reply window)."""
         if not self.known:
             return 0
         self._recover()
-        return self.bucket.take(max(0, min(want, self.free_sessions())))
+        taken = self.bucket.take(max(0, min(want, self.free_sessions(), self.window.room())))
+        self.window.reserve(taken)
+        return taken
 
     def give_back(self, n: int) -> None:
+        """Originates taken and not sent after all: their tokens and window slots."""
         if n > 0:
             self.bucket.give_back(n)
+            self.window.unreserve(n)
 
     def charge(self, legs: int) -> None:
         """Sessions an attempt requests beyond its first (serial and parallel numbers): each is a

@@ -8,8 +8,8 @@ is safer than depending on another library's internals
 (FREESWITCH-NOTES.md, "greenswitch sharp edges", for why each part differs):
 
 * **Reading**: one greenlet feeds :class:`~dialer.esl.protocol.StreamParser`
-  with large ``recv`` chunks, decodes ``text/event-json`` with the C json
-  module (the BACKGROUND_JOB result is ``_body``), and hands each event to
+  with large ``recv`` chunks, decodes ``text/event-json`` with orjson
+  (:func:`~dialer.esl.protocol.decode_event_json`; the BACKGROUND_JOB result is ``_body``), and hands each event to
   ``on_event`` *in the reader greenlet*. The handler must be quick and must
   not block on I/O except a bounded queue: when the engine falls behind, the
   reader stops reading and TCP pushes back on FreeSWITCH instead of an
@@ -28,7 +28,6 @@ connection and builds a new one after a drop.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import deque
@@ -41,7 +40,7 @@ import gevent.event
 import gevent.lock
 from gevent import socket
 
-from dialer.esl.protocol import Message, ProtocolError, StreamParser, parse_event_body
+from dialer.esl.protocol import Message, ProtocolError, StreamParser, decode_event_json, parse_event_body
 
 __all__ = ["CommandTimeout", "ESLConnection", "NotConnectedError", "Reply", "WriteFailed"]
 
@@ -181,7 +180,7 @@ class ESLConnection:
         ctype = message.headers.get("Content-Type", "")
         if ctype == "text/event-json":
             self.events_received += 1
-            self.on_event(json.loads(message.body))
+            self.on_event(decode_event_json(message.body))
         elif ctype == "text/event-plain":
             self.events_received += 1
             event = parse_event_body(message)

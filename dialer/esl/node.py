@@ -83,7 +83,9 @@ class Node:
         self.command_timeout = command_timeout
         self.conn: ESLConnection | None = None
         self.up = gevent.event.Event()  # connected, and FreeSWITCH answered the checks
-        self.capacity = Capacity(sps_cap=config.sps, max_sessions_cap=config.max_sessions)
+        self.capacity = Capacity(
+            sps_cap=config.sps, max_sessions_cap=config.max_sessions, bgapi_window=config.bgapi_window
+        )
         self.readiness = Readiness(config.name)  # the problems, what FreeSWITCH last said (readiness.py)
         self.core_uuid = ""  # FreeSWITCH's Core-UUID on this connection
         self.previous_core = ""  # ...and on the one before (a different one: FreeSWITCH restarted)
@@ -149,6 +151,26 @@ class Node:
 
     def charge(self, legs: int) -> None:
         self.capacity.charge(legs)
+
+    def dialled(self, n: int) -> None:
+        """The engine has written (or failed) the ``n`` originates a pacer took: their window
+        reservation ends; what was written holds its slot until its reply (``send_originates``)."""
+        self.capacity.window.unreserve(n)
+
+    def wake_on_room(self, wake: Callable[[], None]) -> bool:
+        """The reply window is full: ``wake`` is called when replies have freed room (True)."""
+        return self.capacity.window.wake_on_room(wake)
+
+    def send_originates(self, commands: list[str]) -> list[gevent.event.AsyncResult] | None:
+        """Write ``bgapi originate`` commands in one write; their pending replies, each holding a
+        slot of the reply window until it is set. None (nothing written) while not dialled: tokens
+        taken before a drop must not send on the next connection before it is checked."""
+        conn = self.conn
+        if not self.ready or conn is None:
+            return None
+        results = conn.send_nowait(commands)
+        self.capacity.window.written(results)
+        return results
 
     def wait_time(self) -> float:
         return self.capacity.bucket.wait_time()

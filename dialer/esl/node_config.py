@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from dialer.esl.capacity import BGAPI_WINDOW
 from dialer.logs import redact_url
 
 
@@ -16,11 +17,13 @@ class NodeConfig:
     password: str = field(repr=False)  # never in a repr, so never in a log line
     sps: int | None = None  # a cap on FreeSWITCH's own sessions-per-second (None: FreeSWITCH's)
     max_sessions: int | None = None  # a cap on its max-sessions
+    bgapi_window: int = BGAPI_WINDOW  # originates awaiting their reply at once (0: no bound; capacity.py)
 
     @classmethod
     def from_url(cls, url: str) -> NodeConfig:
-        """``esl://:PASSWORD@HOST:PORT[?name=N&sps=30&max_sessions=1000]``; the password is required.
-        ``sps``/``max_sessions`` cap what FreeSWITCH itself allows (``fsctl sps``)."""
+        """``esl://:PASSWORD@HOST:PORT[?name=N&sps=30&max_sessions=1000&bgapi_window=500]``; the password
+        is required. ``sps``/``max_sessions`` cap what FreeSWITCH itself allows (``fsctl sps``);
+        ``bgapi_window`` bounds the originates awaiting FreeSWITCH's reply (0: no bound)."""
         parts = urlsplit(url.strip())
         if parts.scheme != "esl" or not parts.hostname:
             raise ValueError(f"expected esl://:PASSWORD@HOST:PORT, got {redact_url(url.strip())!r}")
@@ -41,4 +44,13 @@ class NodeConfig:
             password=unquote(parts.password),
             sps=int(query["sps"]) if query.get("sps") else None,
             max_sessions=int(query["max_sessions"]) if query.get("max_sessions") else None,
+            bgapi_window=_window(query.get("bgapi_window"), parts.hostname, port),
         )
+
+
+def _window(value: str | None, host: str, port: int) -> int:
+    if not value:
+        return BGAPI_WINDOW
+    if not value.isdigit():
+        raise ValueError(f"FreeSWITCH node {host}:{port}: bgapi_window must be a whole number >= 0, got {value!r}")
+    return int(value)

@@ -135,6 +135,9 @@ class CampaignPacer:
         want = min(MAX_BATCH, campaign.concurrent_call)
         k = node.take(want)
         if k == 0:
+            if node.wake_on_room(self.wake):  # originates await FreeSWITCH's replies: one wakes us
+                self._sleep(IDLE_POLL)
+                return
             self._sleep(min(0.05, node.wait_time()) or 0.01)
             return
         try:
@@ -154,7 +157,10 @@ class CampaignPacer:
             if claims:
                 if campaign.mode_call is not ModeCall.DIRECT:  # each further number is a session request too
                     node.charge(sum(len(c.numbers) - 1 for c in claims))
-                ports.dial(node, ctx, claims)
+                try:
+                    ports.dial(node, ctx, claims)
+                finally:
+                    node.dialled(len(claims))  # their window slots: now held by the replies awaited
             gevent.sleep(0)
             return
         if info.busy >= info.cap:

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dialer.domain.models import Lead
+from dialer.service import answer_json
 from dialer.service.context import Services
 from dialer.service.errors import Conflict
-from dialer.service.hub import yield_to_io
+from dialer.service.hub import checkpoint
 from dialer.store.imports import STAGE_BATCH, Answer
 
 OTHER_REQUEST = (
@@ -61,9 +62,7 @@ class Remember:
     def answer(self, svc: Services, result: ImportResult) -> Answer:
         assert self.render is not None
         status, body = self.render(result)
-        text = json.dumps(
-            {"request": self.request, "status": status, "body": body}, ensure_ascii=False, separators=(",", ":")
-        )
+        text = answer_json.dumps({"request": self.request, "status": status, "body": body}, checkpoint)
         return Answer(svc.store.keys.idempotency(self.scope), text, int(svc.idempotency_s * 1000))
 
     def replay(self, text: str) -> tuple[int, Any]:
@@ -105,7 +104,7 @@ def land(
         if len(leads) > STAGE_BATCH:
             ttl_ms = int(svc.import_staging_s * 1000)
             import_id = imports.begin(campaign_uuid, ttl_ms)
-            imports.stage(import_id, leads, now, ttl_ms, pause=yield_to_io)
+            imports.stage(import_id, leads, now, ttl_ms, pause=checkpoint)
         _commit(
             svc,
             campaign_uuid,
@@ -156,6 +155,7 @@ def _commit(
             drop=dropped,
             answer=answer,
             start=start,
+            pause=checkpoint,
         )
         if done.replay is not None:
             assert remember is not None
@@ -165,6 +165,7 @@ def _commit(
             return
         clashed: set[int] = set()
         for clash in done.clashes:
+            checkpoint()
             i = keep[clash.position]
             if i in clashed:
                 continue  # one report per row

@@ -21,22 +21,22 @@ from dialer.domain.models import Campaign, Lead
 from dialer.routing.numbers import InvalidNumber, normalize
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
-from dialer.service.hub import YIELD_EVERY, cyclic_gc_paused, yield_to_io
+from dialer.service.hub import checkpoint, cyclic_gc_paused, release
 from dialer.service.landing import Duplicate, ImportResult, Remember, land
 from dialer.store.sealing import NoKey
 from tts.template import placeholders
 
 __all__ = [
-    "YIELD_EVERY",
     "Duplicate",
     "ImportResult",
     "LeadRules",
     "Remember",
     "Row",
+    "checkpoint",
     "cyclic_gc_paused",
     "import_many",
     "import_one",
-    "yield_to_io",
+    "release",
 ]
 
 CAMPAIGN_NOT_FOUND = "campaign is not found"
@@ -204,8 +204,7 @@ def import_many(
     valid: list[tuple[int, Lead]] = []
     seen = _Seen()
     for index, row in enumerate(rows):
-        if index % YIELD_EVERY == YIELD_EVERY - 1:
-            yield_to_io()
+        checkpoint()
         if isinstance(row, list):
             result.errors.append((index, row))
             continue

@@ -220,9 +220,8 @@ def _sort(svc: Services, current: Campaign | None, customers: list[Customer]) ->
     queued = svc.store.leads.queued_ids(current.campaign_uuid, ids) if current else set()
     rows: list[Row] = []
     first: set[str] = set()
-    for n, customer in enumerate(customers):
-        if n % leads.YIELD_EVERY == leads.YIELD_EVERY - 1:
-            leads.yield_to_io()
+    for customer in customers:
+        leads.checkpoint()
         if customer.id in first:
             out.refuse(customer.id, REPEATED)
             continue
@@ -242,9 +241,8 @@ def _takes_one(rules: LeadRules, rows: list[Row], out: Pushed) -> bool:
     """Whether the template's rules take at least one row. Stops at the first taken: the
     import checks every row again and reports the others; when none is taken, each is refused here."""
     refused = []
-    for n, row in enumerate(rows):
-        if n % leads.YIELD_EVERY == leads.YIELD_EVERY - 1:
-            leads.yield_to_io()
+    for row in rows:
+        leads.checkpoint()
         _, errors = rules.check(row)
         if not errors:
             return True

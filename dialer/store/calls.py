@@ -7,14 +7,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 import redis
 
 from dialer.store.keys import Keys
-from dialer.store.records import Claim, Finish
+from dialer.store.records import CDR_SHAPES, Claim, Finish
 from dialer.store.replies import record, texts
 from dialer.store.script_results import AdoptedSlot, ClaimInfo, ExpiredSlot
 from dialer.store.scripts import Scripts
 from dialer.store.sealed_fields import SealedFields
+
+_SHAPES = orjson.dumps(CDR_SHAPES)  # finish.lua's ARGV[3]: the call hash's field names per record shape
 
 
 class Calls:
@@ -70,14 +73,25 @@ class Calls:
             self.r.zadd(self.keys.calls(campaign_uuid), dict.fromkeys(calls, until_ms), xx=True, gt=True)
 
     def finish(self, batch: list[Finish], now_ms: int) -> list[str]:
-        """Record these attempts (finish.lua); the call uuids recorded (a slot already gone is skipped)."""
+        """Record these attempts (finish.lua); the call uuids recorded (a slot already gone is skipped).
+
+        The attempts of enable_encrypt campaigns are sealed first; which campaigns those are comes
+        from :meth:`SealedFields.as_known`, which finish.lua checks: when one changed, nothing was
+        written, and the batch is sealed again as the script found it and sent again."""
         if not batch:
             return []
-        sealed = self.sealed.campaigns(f.campaign_uuid for f in batch)
-        if sealed:
-            batch = [self.sealed.seal_finish(f) if f.campaign_uuid in sealed else f for f in batch]
-        payload = json.dumps([f.as_lua() for f in batch], ensure_ascii=False, separators=(",", ":"))
-        return self.scripts.finish(now_ms, payload)
+        sealed_as = self.sealed.as_known(f.campaign_uuid for f in batch)
+        while True:
+            to_write = batch
+            if any(sealed_as.values()):
+                to_write = [self.sealed.seal_finish(f) if sealed_as[f.campaign_uuid] else f for f in batch]
+            payload = orjson.dumps([f.as_lua() for f in to_write])
+            flags = orjson.dumps({c: 1 if on else 0 for c, on in sealed_as.items()})
+            finished = self.scripts.finish(now_ms, payload, _SHAPES, flags)
+            if not finished.sealed_wrong:
+                return finished.recorded
+            self.sealed.learn(finished.sealed_wrong)
+            sealed_as.update(finished.sealed_wrong)
 
     def release_slot(self, campaign_uuid: str, call: str, network: str) -> None:
         """Free a slot nothing can be recorded against (its lead or campaign is gone)."""

@@ -29,6 +29,7 @@ from dialer.store.sealed_fields import SealedFields
 
 log = logging.getLogger("autocall.store")
 STAGE_BATCH = 2000  # leads per staging transaction, and the most a commit takes whole (unstaged)
+INDEX_SLICE = 1000  # rows encoded for the commit between two pauses
 ABANDON_BATCH = 1000  # staged hashes unlinked per script call
 
 
@@ -112,9 +113,11 @@ class LeadImports:
             return
         campaign_uuid, sealed = leads[0].campaign_uuid, self._sealed(leads[0].campaign_uuid)
         for base in range(0, len(leads), STAGE_BATCH):
-            if base and pause is not None:
-                pause()
-            rows = [self._row(x, sealed) for x in leads[base : base + STAGE_BATCH]]
+            rows = []
+            for x in leads[base : base + STAGE_BATCH]:
+                rows.append(self._row(x, sealed))  # three json.dumps, two seals: ~10 us a row
+                if pause is not None:
+                    pause()
             self.stage_batch(import_id, campaign_uuid, rows, now_ms, ttl_ms)
 
     def stage_batch(self, import_id: str, campaign_uuid: str, rows: list[list[Any]], now_ms: int, ttl_ms: int) -> None:
@@ -148,15 +151,25 @@ class LeadImports:
         drop: list[str] | None = None,
         answer: Answer | None = None,
         start: bool = False,
+        pause: Callable[[], None] | None = None,
     ) -> Committed:
         """Make ``leads`` dialable in one step (see lua/commit_leads.lua). Without ``import_id``
         the leads are written here (at most :data:`STAGE_BATCH`); with it they were staged.
+        ``pause`` runs between two slices of the encoding (the API yields to its event loop there).
         KeyError if the campaign is gone; :class:`StagingLost` if the staging expired."""
         sealed = self._sealed(campaign_uuid)
         hashes = "" if import_id else json.dumps([self._row(x, sealed) for x in leads], ensure_ascii=False)
-        rows: list[Any] = []
-        for x in leads:
-            rows += [x.lead_uuid, x.external_id, self._index(x, sealed)]
+        # One JSON argument, encoded a slice at a time: 3 arguments a row cost redis-py ~1 us each
+        # to pack, 300,000 of them in one call for 100,000 rows.
+        slices: list[str] = []
+        for base in range(0, len(leads), INDEX_SLICE):
+            flat: list[str] = []
+            for x in leads[base : base + INDEX_SLICE]:
+                flat += [x.lead_uuid, x.external_id, self._index(x, sealed)]
+            slices.append(json.dumps(flat, ensure_ascii=False)[1:-1])
+            if pause is not None:
+                pause()
+        rows = "[" + ",".join(slices) + "]"
         out = self.scripts.commit_leads(
             campaign_uuid,
             import_id,

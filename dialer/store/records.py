@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialer.domain.cdr import CallRecord, RetryRecord
+from dialer.domain.cdr import CALL_FIELDS, RETRY_FIELDS, CallRecord, RetryRecord
+
+# The record shapes finish.lua writes as a call hash, their field names in the stored order
+# (finish.lua's ARGV[3]): a finish names its shape by position (1-based) and sends only the values.
+CDR_SHAPES: tuple[tuple[str, ...], ...] = (CALL_FIELDS, RETRY_FIELDS)
 
 
 @dataclass(slots=True)
@@ -49,30 +53,34 @@ class Finish:
     stats: dict[str, int] = field(default_factory=dict)
     webhooks: list[tuple[str, str]] = field(default_factory=list)
 
-    def as_lua(self) -> dict[str, Any]:
-        """The JSON object finish.lua reads (CDR and lead fields flattened to name, value, ...)."""
-        flat_cdr: list[str] = []
-        for k, v in self.cdr.as_hash().items():
-            flat_cdr += [k, v]
-        flat_lead: list[str] = []
+    def as_lua(self) -> list[Any]:
+        """The list finish.lua reads, by position (finish.lua names them): campaign, lead, call, network,
+        end ms, hour, the CDR's shape (1 CallRecord, 2 RetryRecord: :data:`CDR_SHAPES`) and values,
+        the lead update flattened (name, value, ...), reported 1/0, the queue to requeue in ("": none),
+        due ms, next call, the counters flattened, the webhooks flattened (url, body, ...)."""
+        lead: list[str] = []
         for k, v in self.lead_update.items():
-            flat_lead += [k, str(v)]
+            lead += (k, v if type(v) is str else str(v))
         stats: list[Any] = []
         for k, n in self.stats.items():
-            stats += [k, n]
-        return {
-            "campaign": self.campaign_uuid,
-            "lead": self.lead_uuid,
-            "call": self.call_uuid,
-            "network": self.network,
-            "end_ms": self.end_ms,
-            "hour": self.hour,
-            "cdr": flat_cdr,
-            "lead_update": flat_lead or ["updated_ms", str(self.end_ms)],
-            "reported": self.reported,
-            "requeue": self.requeue,
-            "due_ms": self.due_ms,
-            "next_call": self.next_call,
-            "stats": stats,
-            "webhooks": [list(w) for w in self.webhooks],
-        }
+            stats += (k, n)
+        hooks: list[str] = []
+        for url, body in self.webhooks:
+            hooks += (url, body)
+        return [
+            self.campaign_uuid,
+            self.lead_uuid,
+            self.call_uuid,
+            self.network,
+            self.end_ms,
+            self.hour,
+            1 if isinstance(self.cdr, CallRecord) else 2,
+            self.cdr.hash_values(),
+            lead or ["updated_ms", str(self.end_ms)],
+            1 if self.reported else 0,
+            self.requeue or "",
+            self.due_ms,
+            self.next_call or "",
+            stats,
+            hooks,
+        ]

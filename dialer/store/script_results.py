@@ -78,6 +78,15 @@ class Claimed:
     info: ClaimInfo
 
 
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """finish.lua's answer: the calls recorded, or (nothing written) the campaigns the batch sealed
+    wrong, with their enable_encrypt as it is now."""
+
+    recorded: list[str]
+    sealed_wrong: dict[str, bool] = field(default_factory=dict)
+
+
 class ExpiredSlot(NamedTuple):
     """A slot whose lease expired and whose owner is gone (reap.lua)."""
 

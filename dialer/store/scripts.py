@@ -31,6 +31,7 @@ from dialer.store.script_results import (
     DeleteRule,
     Deletion,
     ExpiredSlot,
+    Finished,
     LeasedDelivery,
 )
 
@@ -142,9 +143,9 @@ class Scripts:
         answer_ttl_ms: int,
         start: bool,
         hashes: str,
-        rows: list[Any],
+        rows: str,
     ) -> CommitReply:
-        """``rows``: per row, lead, customer id, its number index fields separated by spaces."""
+        """``rows``: a JSON list holding, per row, lead, customer id, its number index fields separated by spaces."""
         k, c = self.keys, campaign_uuid
         keys = [
             k.campaign(c),
@@ -172,7 +173,7 @@ class Scripts:
             "1" if start else "0",
             hashes,
             k.events,
-            *rows,
+            rows,
         ]
         out = json.loads(self._run("commit_leads", keys, args))
         return CommitReply(
@@ -204,7 +205,8 @@ class Scripts:
             k.lead_prefix,
             k.call_prefix,
         ]
-        out = json.loads(self._run("claim", keys, [c, now_ms, want, node, lease_ms, json.dumps(call_uuids), owner]))
+        args = [c, now_ms, want, node, lease_ms, " ".join(call_uuids), owner]
+        out = json.loads(self._run("claim", keys, args))
         info = ClaimInfo(
             busy=int(out.get("busy", 0)),
             cap=int(out.get("cap", 1)),
@@ -213,10 +215,16 @@ class Scripts:
         )
         return Claimed(rows=out.get("claims") or [], info=info)
 
-    def finish(self, now_ms: int, payload: str) -> list[str]:
+    def finish(self, now_ms: int, payload: bytes, shapes: bytes, sealed_as: bytes) -> Finished:
+        """``payload``: the JSON list of Finish.as_lua; ``shapes``: the JSON of records.CDR_SHAPES;
+        ``sealed_as``: JSON {campaign: 1 | 0}, whether the payload's attempts of it were sealed."""
         k = self.keys
         keys = [k.webhooks, k.seq("webhook"), k.campaign_prefix, k.call_prefix, k.lead_prefix, k.webhook_prefix]
-        return [str(call) for call in self._run("finish", keys, [now_ms, payload]) or []]
+        recorded, wrong = self._run("finish", keys, [now_ms, payload, shapes, sealed_as])
+        return Finished(
+            [str(call) for call in recorded],
+            {str(c): int(flag) == 1 for c, flag in zip(wrong[::2], wrong[1::2], strict=True)},
+        )
 
     def release_slot(self, campaign_uuid: str, call: str, network: str) -> None:
         keys = [self.keys.calls(campaign_uuid), self.keys.busy(campaign_uuid), self.keys.call(call)]

@@ -31,6 +31,10 @@ class SealedFields:
         self.r = client
         self.keys = keys
         self.sealer = sealer
+        # campaign -> enable_encrypt as last seen, for finishing attempts: finish.lua checks it
+        # against the campaign hash and refuses a batch sealed wrong (then :meth:`learn`), so a stale
+        # entry costs one more round trip, never a result written in the clear.
+        self._known: dict[str, bool] = {}
 
     def campaigns(self, uuids: Iterable[str]) -> set[str]:
         """Which of these campaigns have ``enable_encrypt`` on (one round trip)."""
@@ -41,6 +45,21 @@ class SealedFields:
         for uuid in unique:
             pipe.hget(self.keys.campaign(uuid), "enable_encrypt")
         return {u for u, flag in zip(unique, pipe.execute(), strict=True) if text(flag) == "true"}
+
+    def as_known(self, uuids: Iterable[str]) -> dict[str, bool]:
+        """Whether each of these campaigns has ``enable_encrypt`` on, as last seen here: only the
+        ones never seen are read (one round trip). For writes that check it themselves (finish.lua)."""
+        unique = dict.fromkeys(uuids)
+        unseen = [u for u in unique if u not in self._known]
+        if unseen:
+            sealed = self.campaigns(unseen)
+            for uuid in unseen:
+                self._known[uuid] = uuid in sealed
+        return {u: self._known[u] for u in unique}
+
+    def learn(self, flags: dict[str, bool]) -> None:
+        """``enable_encrypt`` as a script found it (it changed since :meth:`as_known` last saw it)."""
+        self._known.update(flags)
 
     def need_key(self, sealed: set[str]) -> None:
         """NoKey when leads of these sealed campaigns are to be stored and there is no key."""

@@ -97,6 +97,22 @@ class WebhookQueue:
         """One delivery's hash (url, body, tries, last_error, campaign, call); {} if it is gone."""
         return record(self.r.hgetall(self.keys.webhook(delivery)))
 
+    def get_many(self, deliveries: list[str]) -> list[dict[str, str]]:
+        """The hashes of these deliveries, in order (one round trip); {} for one that is gone."""
+        pipe = self.r.pipeline(transaction=False)
+        for delivery in deliveries:
+            pipe.hgetall(self.keys.webhook(delivery))
+        return [record(raw) for raw in pipe.execute()]
+
+    def delivered_many(self, deliveries: list[str]) -> None:
+        """Forget these delivered deliveries (one transaction)."""
+        if not deliveries:
+            return
+        pipe = self.r.pipeline(transaction=True)
+        pipe.delete(*[self.keys.webhook(delivery) for delivery in deliveries])
+        pipe.zrem(self.keys.webhooks, *deliveries)
+        pipe.execute()
+
     def delivered(self, delivery: str) -> None:
         """Forget a delivery: it was delivered (or its hash is gone, so there is nothing to send)."""
         pipe = self.r.pipeline(transaction=True)

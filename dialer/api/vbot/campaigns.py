@@ -69,8 +69,7 @@ def create(call: Call) -> Any:
     rows, caps, errors = [], [], []
     first: dict[str, int] = {}  # number -> the phone that has it first: the same person is one lead
     for i, phone in enumerate(b.phones):
-        if i % leads.YIELD_EVERY == leads.YIELD_EVERY - 1:
-            leads.yield_to_io()  # the ESL readers share this hub
+        leads.checkpoint()  # the ESL readers share this hub
         row, cap, problems = _row(i, phone)
         if not problems:
             lead, checked = rules.check(row)

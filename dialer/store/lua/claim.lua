@@ -12,16 +12,32 @@
 -- the lead's own next call or one of ARGV[6], so those keys cannot be declared before the call:
 -- they are built from the declared prefixes (docs/redis-keys.md, "Keys the scripts touch").
 -- ARGV: campaign uuid (written in the call hash), now ms, max claims, node, lease ms,
---       JSON list of fresh call uuids, owner (the claiming engine's id: engine adoption, docs/engine.md)
+--       fresh call uuids separated by spaces (read only as far as needed; when they run out, the
+--       claim ends there), owner (the claiming engine's id: engine adoption, docs/engine.md)
 -- Returns JSON {busy=<in flight after>, cap=<cap>, next_due=<ms or -1>, claims=[...]}
+--
+-- Redis work per lead is kept to three commands (read the lead, mark it dialing, create the call
+-- hash): the moves between sorted sets, the order counter and the network counts are gathered here
+-- and written once per claim, with the same result as writing them lead by lead (issue 17).
 
 local ck, calls_k, busy_k, hopper_k, fresh_k, recalls_k, seq_k = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5],
                                                                   KEYS[6], KEYS[7]
 local lead_prefix, call_prefix = KEYS[8], KEYS[9]
 local camp = ARGV[1]
 local now, want, node, lease = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
-local uuids = cjson.decode(ARGV[6])
+local uuids, uuid_at = ARGV[6], 1
+local function fresh_uuid()
+  local first, last = string.find(uuids, '[^ ]+', uuid_at)
+  if not first then return nil end
+  uuid_at = last + 1
+  return string.sub(uuids, first, last)
+end
 local owner = ARGV[7] or ''
+
+-- One command for many members, in slices: Lua's unpack has a stack limit (~8,000 values).
+local function each_slice(cmd, key, items)
+  for i = 1, #items, 1000 do redis.call(cmd, key, unpack(items, i, math.min(i + 999, #items))) end
+end
 
 local c = redis.call('HMGET', ck, 'status', 'active', 'concurrent_call', 'network', 'hopper',
                      'priority_recall', 'schedule_recall', 'mode_call')
@@ -56,22 +72,33 @@ if have < hopper_size then
   if recalls_open then
     r = redis.call('ZRANGE', recalls_k, '-inf', now, 'BYSCORE', 'LIMIT', 0, need, 'WITHSCORES')
   end
-  local fi, ri, moved = 1, 1, 0
-  while moved < need and (fi <= #f or ri <= #r) do
+  local fi, ri = 1, 1
+  local moved, from_fresh, from_recalls = {}, {}, {}  -- moved: {lead, is a recall jumping ahead}
+  while #moved < need and (fi <= #f or ri <= #r) do
     local take_recall
     if ri > #r then take_recall = false
     elseif fi > #f then take_recall = true
     elseif recall_first then take_recall = true
     else take_recall = tonumber(r[ri + 1]) < tonumber(f[fi + 1]) end
-    local lead, src
-    if take_recall then lead, src = r[ri], recalls_k; ri = ri + 2
-    else lead, src = f[fi], fresh_k; fi = fi + 2 end
-    redis.call('ZREM', src, lead)
-    local order = redis.call('INCR', seq_k)
+    local lead
+    if take_recall then lead = r[ri]; ri = ri + 2; from_recalls[#from_recalls + 1] = lead
+    else lead = f[fi]; fi = fi + 2; from_fresh[#from_fresh + 1] = lead end
     -- priority_recall=recall: recalls go ahead of every fresh lead already pre-loaded.
-    if take_recall and recall_first then order = order - 1e12 end
-    redis.call('ZADD', hopper_k, order, lead)
-    moved = moved + 1
+    moved[#moved + 1] = {lead, take_recall and recall_first}
+  end
+  if #moved > 0 then
+    each_slice('ZREM', fresh_k, from_fresh)
+    each_slice('ZREM', recalls_k, from_recalls)
+    -- The orders INCR would have handed out one lead at a time.
+    local order = redis.call('INCRBY', seq_k, #moved) - #moved
+    local scored = {}
+    for i, m in ipairs(moved) do
+      local o = order + i
+      if m[2] then o = o - 1e12 end
+      scored[#scored + 1] = o
+      scored[#scored + 1] = m[1]
+    end
+    each_slice('ZADD', hopper_k, scored)
   end
 end
 
@@ -80,14 +107,16 @@ if c[4] and c[4] ~= '' then caps = cjson.decode(c[4]) end
 local direct = c[8] == 'direct' or not c[8]
 local scan = math.max(free * 4, 64)
 local ids = redis.call('ZRANGE', hopper_k, 0, scan - 1)
-local claims, n, ui = {}, 0, 1
+local claims, n = {}, 0
+local leaving, slots, busy, taken, nets_taken = {}, {}, {}, {}, {}
 for _, lead in ipairs(ids) do
   if n >= free then break end
   local lk = lead_prefix .. lead
-  local l = redis.call('HMGET', lk, 'state', 'dnc', 'networks', 'number_idx', 'next_call')
+  local l = redis.call('HMGET', lk, 'state', 'dnc', 'networks', 'number_idx', 'next_call', 'numbers', 'fields',
+                       'attempts', 'first_attempt_ms', 'external_id', 'max_attempts', 'switch_cuts')
   if l[1] ~= 'queued' or l[2] == '1' then
     -- Do-not-call, deleted or already finished: it leaves the hopper for good.
-    redis.call('ZREM', hopper_k, lead)
+    leaving[#leaving + 1] = lead
     if l[1] == 'queued' then redis.call('HSET', lk, 'state', 'done') end
   else
     local nets = cjson.decode(l[3])
@@ -95,21 +124,27 @@ for _, lead in ipairs(ids) do
     local net = nets[1]
     if direct then net = nets[(idx % #nets) + 1] end
     local ncap = tonumber(caps[net] or 0) or 0
-    if ncap == 0 or (tonumber(redis.call('HGET', busy_k, net)) or 0) < ncap then
+    if ncap ~= 0 and busy[net] == nil then busy[net] = tonumber(redis.call('HGET', busy_k, net)) or 0 end
+    if ncap == 0 or busy[net] < ncap then
       local call = l[5]
-      if not call or call == '' then call = uuids[ui]; ui = ui + 1 end
-      redis.call('ZREM', hopper_k, lead)
-      redis.call('ZADD', calls_k, now + lease, call)
-      redis.call('HINCRBY', busy_k, net, 1)
+      if not call or call == '' then call = fresh_uuid() end
+      if not call then break end
+      leaving[#leaving + 1] = lead
+      slots[#slots + 1] = now + lease
+      slots[#slots + 1] = call
+      if busy[net] then busy[net] = busy[net] + 1 end
+      if not taken[net] then taken[net] = 0; nets_taken[#nets_taken + 1] = net end
+      taken[net] = taken[net] + 1
       redis.call('HSET', lk, 'state', 'dialing', 'call', call, 'next_call', '')
       redis.call('HSET', call_prefix .. call, 'campaign', camp, 'lead', lead, 'network', net,
                  'node', node, 'owner', owner, 'state', 'dialing', 'start_ms', now)
-      local d = redis.call('HMGET', lk, 'numbers', 'fields', 'attempts', 'first_attempt_ms', 'external_id',
-                           'max_attempts', 'switch_cuts')
-      claims[#claims + 1] = {lead, call, net, idx, d[1], d[2], tonumber(d[3]) or 0,
-                             tonumber(d[4]) or 0, d[5] or '', tonumber(d[6]) or 0, tonumber(d[7]) or 0}
+      claims[#claims + 1] = {lead, call, net, idx, l[6], l[7], tonumber(l[8]) or 0,
+                             tonumber(l[9]) or 0, l[10] or '', tonumber(l[11]) or 0, tonumber(l[12]) or 0}
       n = n + 1
     end
   end
 end
+each_slice('ZREM', hopper_k, leaving)
+each_slice('ZADD', calls_k, slots)
+for _, net in ipairs(nets_taken) do redis.call('HINCRBY', busy_k, net, taken[net]) end
 return cjson.encode({busy = in_flight + n, cap = cap, next_due = next_due(), claims = claims})
