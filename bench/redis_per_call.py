@@ -10,8 +10,9 @@ dialer does (a Redis list hopper popped ``--batch`` at a time, then per result o
 hash and one LPUSH, pipelined per batch). For each: Redis commands per call (``INFO commandstats``:
 the commands the scripts run included, the measuring ones not), Redis CPU-ms per call (``INFO cpu``),
 bytes sent to Redis per call (``total_net_input_bytes``) and this process's CPU-ms per call in the
-store calls. ``--lifecycle N`` also runs bench/engine.py's full-lifecycle phase (engine + simulator)
-and prints the same Redis figures for it, with the engine's calls per CPU-second.
+store calls. ``--lifecycle N`` also runs bench/engine.py's realistic lifecycle phase (engine + one
+simulator, recalls and webhooks on) and prints the same Redis figures for it (webhook queue commands
+included), with the engine's calls per CPU-second until the last CDR.
 """
 
 from gevent import monkey
@@ -235,25 +236,26 @@ def naive_phase(store: Store, meter: RedisMeter, calls: int, batch: int, webhook
 
 
 def lifecycle_phase(calls: int) -> dict:
-    """bench/engine.py's full-lifecycle phase, with the Redis meter around the campaign's run."""
-    import bench.engine as be
+    """bench/engine.py's realistic lifecycle phase (bench/enginebench/phases_load.py: recalls and webhooks
+    on, one simulator), with the Redis meter from the campaign's start until its webhooks are delivered."""
+    from bench.enginebench.phases_load import phase_lifecycle
+    from bench.enginebench.procs import Env, stop
+    from bench.enginebench.procs import start_redis as start_bench_redis
+    from bench.enginebench.rig import write_wav
 
-    b = be.Bench(Path(tempfile.mkdtemp()))
-    meter = RedisMeter(redis.Redis(port=b.redis_port))
-    start_campaign = b.start_campaign
-
-    def measured_start(eng, cid):
-        meter.start()
-        start_campaign(eng, cid)
-
-    b.start_campaign = measured_start  # type: ignore[method-assign]
+    workdir = Path(tempfile.mkdtemp())
+    (workdir / "audio").mkdir()
+    write_wav(workdir / "audio" / "short.wav", 0.5)
+    proc, port = start_bench_redis(workdir)
+    meter = RedisMeter(redis.Redis(port=port))
     try:
-        life = be.phase_lifecycle(b, calls, 1)
+        life = phase_lifecycle(Env(workdir, port, proc.pid), calls=calls, sims=1, cap=2000, on_start=meter.start)
         out = meter.stop()
-        out.update(calls=life["recorded"], engine_cpu=life["cpu"], redis_cpu_ps=life["redis_cpu"])
+        out.update(calls=life["attempts"], engine_cpu=life["cpu_calls_only"], redis_cpu_ps=life["redis_cpu"])
         return out
     finally:
-        b.close()
+        stop(proc)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def per_call(out: dict) -> tuple[float, float, float, float]:

@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--max-sessions", type=int, default=1000)
     sim.add_argument("--sps", type=int, default=30, help="sessions per second")
     sim.add_argument("--stats-file", help="JSON stats rewritten every second and at exit")
+    sim.add_argument(
+        "--originate-log",
+        metavar="PATH",
+        help="append '<time.monotonic_ns()> <origination_uuid>' per originate received (latency benches)",
+    )
     sim.add_argument("--heartbeat", type=float, default=20.0, help="HEARTBEAT interval in wall seconds (0: off)")
     sim.add_argument("--races", action="store_true", help="randomise BACKGROUND_JOB placement (seeded)")
     sim.add_argument("--hostname", default=None)
@@ -272,6 +277,7 @@ def run_simswitch(args: argparse.Namespace) -> int:
         hostname=args.hostname,
         races=args.races,
         json_cdr=json_cdr,
+        originate_log=args.originate_log,
     )
     host, port = args.listen
     server = SimServer(switch, host, port, args.password, heartbeat=args.heartbeat, stats_file=args.stats_file)

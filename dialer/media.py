@@ -9,10 +9,23 @@ The path is rendered before the originate is sent, so the callee never
 hears dead air while a file is being made. The FreeSWITCH dialplan
 (freeswitch-conf/dialplan/autocall.xml) plays ``${autocall_file}``, so the
 file must be readable by FreeSWITCH at the same path (shared volume).
+
+An audio template's file is resolved (symlinks followed, checked to be
+inside the directory) at most every ``recheck_s`` per name for the calls;
+in between, each lookup only ``lstat``s the resolved path (the dialler looks
+once per batch of originates), so a file deleted or replaced by anything but
+a regular file (a symlink out of the directory) fails the very next call as
+before. Only a directory on the way turned into a symlink waits for the next
+full look (the campaign holds, every 2 s, look in full too:
+:meth:`MessageFiles.audio`).
 """
 
 from __future__ import annotations
 
+import os
+import stat
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -40,26 +53,59 @@ class NoSpeech:
         raise MessageUnavailable("no speech renderer configured for autocall_voice_otp")
 
 
+RECHECK_S = 2.0  # an audio file found for a call is looked up again this often (the holds' pace)
+
+
 class MessageFiles:
-    def __init__(self, audio_dir: Path, renderer: SpeechRenderer | None = None) -> None:
+    def __init__(
+        self,
+        audio_dir: Path,
+        renderer: SpeechRenderer | None = None,
+        *,
+        recheck_s: float = RECHECK_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.audio_dir = audio_dir.resolve()
         self.renderer: SpeechRenderer = renderer or NoSpeech()
+        self.recheck_s = recheck_s
+        self.clock = clock
+        # name -> (the file, its text, when it was resolved): Path.resolve + is_file on every
+        # originate cost more than the rest of building it. Only files found are kept.
+        self._found: dict[str, tuple[Path, str, float]] = {}
 
     def audio(self, name: str) -> Path:
-        path = (self.audio_dir / name).resolve()
-        # A template may only name a file inside the audio directory.
-        if not name or self.audio_dir not in path.parents:
-            raise MessageUnavailable(f"audio file {name!r} is not inside {self.audio_dir}")
-        if not path.is_file():
-            raise MessageUnavailable(f"audio file {path} does not exist")
+        """The template's file, looked up in full now (the campaign holds ask this: never from the cache)."""
+        try:
+            path = (self.audio_dir / name).resolve()
+            # A template may only name a file inside the audio directory.
+            if not name or self.audio_dir not in path.parents:
+                raise MessageUnavailable(f"audio file {name!r} is not inside {self.audio_dir}")
+            if not path.is_file():
+                raise MessageUnavailable(f"audio file {path} does not exist")
+        except MessageUnavailable:
+            self._found.pop(name, None)
+            raise
+        self._found[name] = (path, str(path), self.clock())
         return path
+
+    def audio_for_call(self, name: str) -> Path:
+        """:meth:`audio`, resolved again at most every ``recheck_s``; still a regular file at each call."""
+        found = self._found.get(name)
+        if found is not None and self.clock() - found[2] < self.recheck_s:
+            try:
+                # The resolved path holds no symlink: lstat sees the file itself, or what replaced it.
+                if stat.S_ISREG(os.lstat(found[1]).st_mode):
+                    return found[0]
+            except OSError:
+                pass  # gone: the full look says why, as it always did
+        return self.audio(name)
 
     def for_call(self, campaign: Campaign, template: Template | None, fields: dict[str, Any]) -> Path:
         kind = campaign.type_autocall
         if kind is TypeAutocall.AUDIO:
             if template is None or not template.audio_file:
                 raise MessageUnavailable(f"campaign {campaign.campaign_uuid} has no audio template")
-            return self.audio(template.audio_file)
+            return self.audio_for_call(template.audio_file)
         if kind is TypeAutocall.VOICE_OTP:
             # The template says which param holds the code and how often it is read.
             name = template.otp_field if template is not None else "otp"

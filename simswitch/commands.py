@@ -72,12 +72,17 @@ class Api:
 
     # -- calls -------------------------------------------------------------------
     def cmd_originate(self, arg: str, reply: Reply, job_uuid: str | None) -> None:
+        received_ns = time.monotonic_ns()  # --originate-log: when it arrived, before any work on it
         try:
             spec = parse_originate(arg)
         except DialStringError as exc:
+            if self.switch.originate_log is not None:
+                self.switch.originate_log.record(received_ns, None, job_uuid)
             text = str(exc)
             reply(text if text.startswith("-USAGE") else f"-ERR {text}\n")
             return
+        if self.switch.originate_log is not None:
+            self.switch.originate_log.record(received_ns, spec, job_uuid)
         if not arg.strip():
             reply(USAGE)
             return

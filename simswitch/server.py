@@ -66,6 +66,8 @@ class SimServer:
         self.switch.sched.stop()
         if self.switch.json_cdr is not None:
             self.switch.json_cdr.die()
+        if self.switch.originate_log is not None:
+            self.switch.originate_log.close()
         self.write_stats()
 
     def serve_forever(self) -> None:

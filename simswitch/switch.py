@@ -23,6 +23,7 @@ from simswitch.dialplan_xml import context_xml
 from simswitch.dialstring import Leg, Originate
 from simswitch.json_cdr import JsonCdr, JsonCdrSettings
 from simswitch.limits import Limits, SessionLimits
+from simswitch.originate_log import OriginateLog
 from simswitch.scenario import Scenario
 from simswitch.stats import Stats
 from simswitch.templates import library
@@ -45,6 +46,7 @@ class Switch:
         races: bool = False,
         profiles: tuple[str, ...] = ("internal", "external"),
         json_cdr: JsonCdrSettings | None = None,
+        originate_log: str | None = None,
     ) -> None:
         self.scenario = scenario or Scenario()
         self.clock = SimClock(time_scale)
@@ -86,6 +88,8 @@ class Switch:
         self.first_leg_hangups: dict[str, tuple[float, bool]] = {}
         self.on_originate: list[Callable[[int], None]] = []  # fault hooks (faults.py), called with the count
         self.json_cdr = JsonCdr(json_cdr) if json_cdr is not None else None  # mod_json_cdr, when loaded
+        # --originate-log: when each originate arrived (benches measure latency at receipt)
+        self.originate_log = OriginateLog(originate_log) if originate_log else None
 
     # -- sessions and limits -------------------------------------------------
     @property

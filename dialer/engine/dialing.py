@@ -34,7 +34,7 @@ from dialer.esl.node import Node
 from dialer.media import MessageFiles, MessageUnavailable, NoSpeech
 from dialer.outcomes.own_causes import NO_MESSAGE, NOT_SENT, UNREADABLE
 from dialer.readiness import Means
-from dialer.routing.dialstring import Leg, UnsafeValue, build_originate
+from dialer.routing.dialstring import Leg, OriginatePlan, UnsafeValue
 from dialer.routing.numbers import InvalidNumber, normalize
 from dialer.store.records import Claim
 
@@ -204,9 +204,16 @@ class Dialer:
         """Spoken messages (TTS, OTP) of a batch, rendered concurrently before any originate,
         so a callee never waits for synthesis. The batch's claims are not tracked yet (their
         leases are not renewed): rendering gets a third of the lease, and a message not ready
-        by then fails its attempt, so a slow or dead TTS engine can never outlive a lease."""
-        if ctx.campaign.type_autocall is TypeAutocall.AUDIO or not claims:
+        by then fails its attempt, so a slow or dead TTS engine can never outlive a lease.
+        An audio campaign's file is looked up once for the batch (the same file for each)."""
+        if not claims:
             return {}
+        if ctx.campaign.type_autocall is TypeAutocall.AUDIO:
+            try:
+                path = self.files.for_call(ctx.campaign, ctx.template, {})
+            except MessageUnavailable as exc:
+                return {claim.call_uuid: MessageUnavailable(str(exc)) for claim in claims}
+            return dict.fromkeys((claim.call_uuid for claim in claims), path)
         out: dict[str, Path | Exception] = {}
 
         def one(claim: Claim) -> None:
@@ -264,7 +271,6 @@ class Dialer:
 
     def _originate(self, att: InFlight, ctx: CampaignContext, message: Path | Exception | None = None) -> str:
         claim, campaign = att.claim, ctx.campaign
-        mode = campaign.mode_call
         legs = self.route(claim, ctx)
         att.legs = [leg.uuid for leg in legs]
         att.numbers = [leg.number for leg in legs]
@@ -282,5 +288,16 @@ class Dialer:
             variables["autocall_avmd"] = "false"
         if campaign.dtmf_wait_ms:  # the dialplan waits for a key after the message
             variables["autocall_dtmf_ms"] = str(campaign.dtmf_wait_ms)
-        arg = build_originate(legs, mode, timeout=campaign.call_timeout, global_vars=variables, destination=DESTINATION)
+        arg = self._plan(ctx).build(legs, variables)
         return f"bgapi originate {arg}\nJob-UUID: {att.job_uuid}"
+
+    @staticmethod
+    def _plan(ctx: CampaignContext) -> OriginatePlan:
+        """The campaign's originate plan, kept with its context (a change of the campaign makes a new context):
+        its mode, timeout and the values repeating from call to call are checked once (routing/dialstring.py)."""
+        plan = ctx.prepared.get("originate")
+        if not isinstance(plan, OriginatePlan):
+            campaign = ctx.campaign
+            plan = OriginatePlan(campaign.mode_call, timeout=campaign.call_timeout, destination=DESTINATION)
+            ctx.prepared["originate"] = plan
+        return plan

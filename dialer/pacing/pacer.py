@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,6 +32,7 @@ import gevent.event
 
 from dialer.domain.context import CampaignContext
 from dialer.domain.enums import CampaignStatus, ModeCall
+from dialer.domain.ids import random_uuids
 from dialer.domain.window import in_window, next_opening
 from dialer.esl.node import Node
 from dialer.store.records import Claim
@@ -141,9 +141,7 @@ class CampaignPacer:
             self._sleep(min(0.05, node.wait_time()) or 0.01)
             return
         try:
-            claims, info = ports.claim(
-                self.campaign_uuid, k, node.name, int(now * 1000), [str(uuid.uuid4()) for _ in range(k)]
-            )
+            claims, info = ports.claim(self.campaign_uuid, k, node.name, int(now * 1000), random_uuids(k))
         except Exception:
             node.give_back(k)
             raise

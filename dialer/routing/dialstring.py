@@ -69,6 +69,13 @@ that contain none of the special characters, so they need no escaping. A name
 may be set globally or per leg, never both: FreeSWITCH installs ``{}`` after
 ``[]`` unless ``local_var_clobber`` is set, a precedence nobody should rely on.
 tests/test_routing_dialstring.py replays these passes on every string built.
+
+:class:`OriginatePlan` is :func:`build_originate` for the many calls of one
+campaign: the mode, timeout and destination are checked once, and a
+variable whose value is the one last checked under its name (the campaign's
+own, the audio file) is not checked again; the checks depend on the name and
+the value alone, so this is exactly as strict. Each call's own values (lead,
+call) are checked as they come.
 """
 
 from __future__ import annotations
@@ -81,7 +88,7 @@ from typing import Final
 
 from dialer.domain.enums import ModeCall
 
-__all__ = ["Leg", "UnsafeValue", "build_originate", "escape_value"]
+__all__ = ["Leg", "OriginatePlan", "UnsafeValue", "build_originate", "escape_value"]
 
 _UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _GATEWAY: Final = re.compile(r"[A-Za-z0-9_.-]+")
@@ -112,6 +119,7 @@ _RESERVED: Final = frozenset(
 MAX_LEGS: Final = 128  # MAX_PEERS: FreeSWITCH stops splitting legs there
 MAX_VARIABLES: Final = 1000  # a block is split into at most 1024 pieces; stay clear of it
 MAX_TIMEOUT: Final = 3600
+_NO_VARIABLES: Final[Mapping[str, str]] = MappingProxyType({})
 
 
 class UnsafeValue(ValueError):
@@ -184,26 +192,34 @@ class Leg:
         _require(_NUMBER, self.number, "number", "3 to 20 digits, optionally after a leading '+'")
         _require(_CALLER_ID, self.caller_id, "caller_id", "up to 20 digits")
         # A private read-only copy: the caller's dict may change after validation.
-        variables = MappingProxyType(dict(self.variables))
-        _check_variables(variables.items())
-        object.__setattr__(self, "variables", variables)
+        copy = dict(self.variables)
+        if copy:
+            _check_variables(copy.items())
+        object.__setattr__(self, "variables", MappingProxyType(copy) if copy else _NO_VARIABLES)
 
 
 def _check_variables(pairs: Iterable[tuple[str, str]]) -> set[str]:
     """Validate names and values; return the lowercased names (FreeSWITCH names are case-insensitive)."""
     seen: set[str] = set()
     for name, value in pairs:
-        key = _check_name(name).lower()
+        key = _checked_variable(name, value)[2]
         if key in seen:
             raise UnsafeValue(f"variable name {name!r} is given twice (names are case-insensitive)")
         seen.add(key)
-        try:
-            escape_value(value)
-        except UnsafeValue as exc:
-            raise UnsafeValue(f"variable {name!r}: {exc}") from exc
     if len(seen) > MAX_VARIABLES:
         raise UnsafeValue(f"{len(seen)} variables in one block, at most {MAX_VARIABLES}")
     return seen
+
+
+def _checked_variable(name: str, value: str, key: str = "") -> tuple[str, str, str]:
+    """(value, its ``name=value`` text or "" for an empty value, the lowercased name), once both are checked
+    (the name only when its lowercased ``key`` is not given: it was checked before)."""
+    key = key or _check_name(name).lower()
+    try:
+        spelled = escape_value(value)
+    except UnsafeValue as exc:
+        raise UnsafeValue(f"variable {name!r}: {exc}") from exc
+    return value, f"{name}={spelled}" if value != "" else "", key
 
 
 def build_originate(
@@ -223,15 +239,50 @@ def build_originate(
     mode = ModeCall(mode)
     legs = tuple(legs)
     _check_legs(legs, mode)
-    _check_timeout(timeout)
-    _check_destination(destination)
-    global_names = _check_variables(global_vars.items())
-    head = [("originate_timeout", str(timeout)), ("ignore_early_media", "true")]
-    dial = "{" + _block(head, global_vars.items()) + "}"
-    separator = "|" if mode is ModeCall.SERIAL else ","
-    dial += separator.join(_leg_text(leg, global_names) for leg in legs)
-    _check_result(dial)
-    return f"{dial} {destination}"
+    return OriginatePlan(mode, timeout=timeout, destination=destination).build(legs, global_vars)
+
+
+class OriginatePlan:
+    """:func:`build_originate` for the calls of one campaign (module docstring): built once, ``build`` per call."""
+
+    __slots__ = ("_checked", "_head", "_separator", "destination", "mode")
+
+    def __init__(self, mode: ModeCall, *, timeout: int, destination: str) -> None:
+        self.mode = ModeCall(mode)
+        _check_timeout(timeout)
+        _check_destination(destination)
+        self.destination = destination
+        self._separator = "|" if self.mode is ModeCall.SERIAL else ","
+        self._head = f"{{originate_timeout={timeout},ignore_early_media=true"
+        # name -> the last value checked under it (_checked_variable): one entry per name.
+        self._checked: dict[str, tuple[str, str, str]] = {}
+
+    def build(self, legs: Sequence[Leg], global_vars: Mapping[str, str]) -> str:
+        """The argument of ``originate`` for these legs and variables (raises as :func:`build_originate`)."""
+        legs = tuple(legs)
+        _check_legs(legs, self.mode)
+        checked = self._checked
+        pieces = [self._head]
+        global_names: set[str] = set()
+        for name, value in global_vars.items():
+            known = checked.get(name)
+            if known is None or type(value) is not str or known[0] != value:
+                exact = type(name) is str and type(value) is str
+                known = _checked_variable(name, value, known[2] if known is not None and exact else "")
+                # Only exact str are kept: a subclass may compare equal to anything.
+                if exact:
+                    checked[name] = known
+            if known[2] in global_names:
+                raise UnsafeValue(f"variable name {name!r} is given twice (names are case-insensitive)")
+            global_names.add(known[2])
+            if known[1]:  # empty values are left out: FreeSWITCH ignores "name=" (it sets nothing)
+                pieces.append(known[1])
+        if len(global_names) > MAX_VARIABLES:
+            raise UnsafeValue(f"{len(global_names)} variables in one block, at most {MAX_VARIABLES}")
+        pieces[-1] += "}"
+        dial = ",".join(pieces) + self._separator.join([_leg_text(leg, global_names) for leg in legs])
+        _check_result(dial)
+        return f"{dial} {self.destination}"
 
 
 def _check_legs(legs: tuple[Leg, ...], mode: ModeCall) -> None:
@@ -243,8 +294,8 @@ def _check_legs(legs: tuple[Leg, ...], mode: ModeCall) -> None:
         raise ValueError(f"{len(legs)} legs, FreeSWITCH dials at most {MAX_LEGS}")
     if not all(isinstance(leg, Leg) for leg in legs):
         raise TypeError("legs must be Leg instances")
-    uuids = [leg.uuid for leg in legs]
-    if len(set(uuids)) != len(uuids):
+    uuids = {leg.uuid for leg in legs}
+    if len(uuids) != len(legs):
         raise ValueError("two legs share a uuid; FreeSWITCH would fail the second with 'Duplicate UUID!'")
 
 
@@ -262,23 +313,22 @@ def _check_destination(destination: str) -> None:
 
 
 def _leg_text(leg: Leg, global_names: set[str]) -> str:
-    both = sorted(name for name in leg.variables if name.lower() in global_names)
-    if both:
-        raise UnsafeValue(f"variable {both[0]!r} is set both globally and on leg {leg.uuid}")
-    head = [("origination_uuid", leg.uuid)]
+    block = f"origination_uuid={leg.uuid}"
     if leg.caller_id:  # "origination_caller_id_number=" would be ignored anyway
-        head.append(("origination_caller_id_number", leg.caller_id))
+        block += f",origination_caller_id_number={leg.caller_id}"
+    if leg.variables:
+        both = sorted(name for name in leg.variables if name.lower() in global_names)
+        if both:
+            raise UnsafeValue(f"variable {both[0]!r} is set both globally and on leg {leg.uuid}")
+        # Empty values are left out: FreeSWITCH ignores "name=" (it sets nothing).
+        for name, value in leg.variables.items():
+            if value != "":
+                block += f",{name}={escape_value(value)}"
     endpoint = f"user/{leg.number}" if leg.directory_user else f"sofia/gateway/{leg.gateway}/{leg.number}"
-    return f"[{_block(head, leg.variables.items())}]{endpoint}"
-
-
-def _block(head: list[tuple[str, str]], variables: Iterable[tuple[str, str]]) -> str:
-    # Empty values are left out: FreeSWITCH ignores "name=" (it sets nothing).
-    pairs = head + [(name, escape_value(value)) for name, value in variables if value != ""]
-    return ",".join(f"{name}={value}" for name, value in pairs)
+    return f"[{block}]{endpoint}"
 
 
 def _check_result(dial: str) -> None:
     """Whole-string invariants; they cannot fail if the checks above hold (defence in depth)."""
-    if any(c in dial for c in "\r\n\x00") or _ENTERPRISE_DELIM in dial:
+    if "\r" in dial or "\n" in dial or "\x00" in dial or _ENTERPRISE_DELIM in dial:
         raise UnsafeValue("internal error: the dial string would not parse as built")
