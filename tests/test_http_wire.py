@@ -11,6 +11,7 @@ import pytest
 
 from httpclient import Client
 from httpclient.wire import Headers
+from tests.test_http_client import tls_receiver, to_loopback  # noqa: F401 (a fixture)
 
 
 class ScriptedReceiver:
@@ -201,3 +202,16 @@ def test_the_host_header_leaves_out_the_schemes_own_port_and_brackets_ipv6():
         post(client, "http://[::1]:8080/cdr")
     assert seen == [("hooks.example", 80), ("::1", 8080)]
     assert [r.split(b"\r\n")[1] for r in server.requests] == [b"Host: hooks.example", b"Host: [::1]:8080"]
+
+
+def test_a_tls_connection_is_kept_between_requests(tls_receiver):  # noqa: F811 (the fixture)
+    port, trusting = tls_receiver
+    made = []
+
+    def counting(address, timeout):
+        made.append(address)
+        return to_loopback(address, timeout)
+
+    client = Client(timeout=5, connect=counting, ssl_context=trusting)
+    assert [post(client, f"https://hooks.example:{port}/cdr").status for _ in range(3)] == [200] * 3
+    assert made == [("hooks.example", port)]
