@@ -60,11 +60,8 @@ retry, so a receiver can drop duplicates) and, when the sender has a secret,
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import time
-import urllib.parse
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,6 +74,18 @@ from dialer.store.errors import StoreError
 from dialer.store.script_results import LeasedDelivery
 from dialer.store.store import Store
 from dialer.webhook_guard import AddressRefused, connector
+from dialer.webhook_requests import (
+    BODY_WAIT,
+    DELIVERY_HEADER,
+    MAX_ANSWER_BYTES,
+    SIGNATURE_HEADER,
+    USER_AGENT,
+    HTTPError,
+    backoff_ms,
+    describe,
+    receiver_of,
+    signature,
+)
 from httpclient import Client
 
 log = logging.getLogger("autocall.webhooks")
@@ -86,50 +95,6 @@ PER_HOST = 4  # deliveries in flight to one receiver (host:port) per sender
 AHEAD = 8  # claimed deliveries one connection holds, sent one after another
 BUSY_WAIT = 0.05  # seconds between claims while sending (deliveries gather for one round trip)
 IDLE_WAIT = 0.5  # seconds between claims when the last found nothing to send
-USER_AGENT = "autocall-webhooks/1"
-SIGNATURE_HEADER = "X-Autocall-Signature"
-DELIVERY_HEADER = "X-Autocall-Delivery"
-MAX_ANSWER_BYTES = 64 << 10  # of a receiver's answer body, read (to keep the connection) and dropped
-BODY_WAIT = 0.001  # seconds an answer's body may take after its headers to be read (else: not kept, see above)
-
-
-def backoff_ms(tries: int) -> int:
-    return min(1000 * 2 ** max(0, tries - 1), 600_000)
-
-
-def signature(secret: str, body: bytes, timestamp: int) -> str:
-    """The ``X-Autocall-Signature`` value: ``t=<timestamp>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``.
-
-    The timestamp is signed with the body, so a receiver that also checks it is
-    recent (say within 5 minutes) refuses a captured request replayed later.
-    """
-    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
-class HTTPError(Exception):
-    """The receiver answered with a status other than 2xx (``HTTP Error 503: Service Unavailable``)."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(f"HTTP Error {status}: {reason}")
-        self.status = status
-
-
-def receiver_of(url: str) -> str:
-    """``host:port`` of a URL, as logged (never its path, query or credentials)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-    except ValueError:
-        return ""
-    return f"{parts.hostname or ''}:{port}"
-
-
-def describe(exc: BaseException) -> str:
-    """An error as stored in ``last_error`` and logged: its kind and text, on one line, at most 200 characters."""
-    text = " ".join(str(exc).split())
-    kind = type(exc).__name__
-    return (f"{kind}: {text}" if text else kind)[:200]
 
 
 @dataclass(slots=True)
