@@ -253,6 +253,7 @@ def run_simswitch(args: argparse.Namespace) -> int:
     from simswitch.dialplan_xml import load_dialplan_xml
     from simswitch.json_cdr import autocall_settings
     from simswitch.package_data import PackageDataError
+    from simswitch.server import dedicate_process
 
     try:
         scenario = load_scenario(args.scenario)
@@ -281,6 +282,7 @@ def run_simswitch(args: argparse.Namespace) -> int:
     )
     host, port = args.listen
     server = SimServer(switch, host, port, args.password, heartbeat=args.heartbeat, stats_file=args.stats_file)
+    dedicate_process()  # this process runs nothing else: a garbage collector tuned for the calls in flight
     server.restart_after = args.restart_after
     server.start()
     stop = gevent.event.Event()

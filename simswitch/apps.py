@@ -7,12 +7,12 @@ after the last, the leg hangs up NORMAL_CLEARING.
 
 from __future__ import annotations
 
-import uuid as uuidlib
 from typing import TYPE_CHECKING
 
 from simswitch.calls import Channel, playback_ms
 from simswitch.causes import str2cause
 from simswitch.dialplan_xml import expand_variables
+from simswitch.ids import random_uuid
 
 if TYPE_CHECKING:
     from simswitch.switch import Switch
@@ -37,9 +37,10 @@ def next_app(sw: Switch, ch: Channel) -> None:
     # switch_core_session_exec: the data is expanded when the app runs, and
     # CHANNEL_EXECUTE's Application-Data carries the expanded text.
     no_data = not data
-    data = expand_variables(data, lambda name: variable(ch, name))
+    if "${" in data:
+        data = expand_variables(data, lambda name: variable(ch, name))
     ch.app = app
-    ch.ctx.update(app=app, app_data=data, app_uuid=str(uuidlib.uuid4()), app_response="_none_", app_no_data=no_data)
+    ch.ctx.update(app=app, app_data=data, app_uuid=random_uuid(), app_response="_none_", app_no_data=no_data)
     ch.ctx.setdefault("app_log", []).append((app, data, sw.clock.now_us()))  # the CDR's app_log
     if app == "park":
         sw.emit(ch, "bye:CHANNEL_EXECUTE(park)")
@@ -101,10 +102,20 @@ def apps_family(ch: Channel) -> str:
 def app_slot(sw: Switch, family: str, event: str, app: str) -> str:
     """CHANNEL_EXECUTE[_COMPLETE] of ``app``: its own template if captured, else the family's
     template that has every header (the values are the application's, OPTIONAL ones dropped)."""
-    own = f"{family}:{event}({app})"
-    if own in sw.templates.templates:
-        return own
-    return f"{family}:{event}(hangup)" if family == "gwdp" else f"{family}:{event}(playback)"
+    key = (family, event, app)
+    slot = _SLOTS.get(key)
+    if slot is None:
+        own = f"{family}:{event}({app})"
+        if own in sw.templates.templates:
+            slot = own
+        else:
+            slot = f"{family}:{event}(hangup)" if family == "gwdp" else f"{family}:{event}(playback)"
+        if len(_SLOTS) < 4096:  # app names come from dialplans and originates: keep it bounded
+            _SLOTS[key] = slot
+    return slot
+
+
+_SLOTS: dict[tuple[str, str, str], str] = {}  # (family, event, app) -> its slot (the library never changes)
 
 
 def sched_hangup(sw: Switch, ch: Channel, cause: str) -> None:
@@ -119,14 +130,17 @@ def variable(ch: Channel, name: str) -> str | None:
     if value is not None:
         return value
     spec = ch.job.spec
-    profile = {
-        "uuid": ch.uuid,
-        "destination_number": spec.exten or ch.endpoint.user,
-        "context": spec.context,
-        "dialplan": spec.dialplan,
-        "caller_id_number": ch.ctx.get("cid_num"),
-    }
-    return profile.get(name)
+    if name == "uuid":
+        return ch.uuid
+    if name == "destination_number":
+        return spec.exten or ch.endpoint.user
+    if name == "context":
+        return spec.context
+    if name == "dialplan":
+        return spec.dialplan
+    if name == "caller_id_number":
+        return ch.ctx.get("cid_num")
+    return None
 
 
 def playback_done(sw: Switch, ch: Channel) -> None:

@@ -2,13 +2,15 @@
 
 Like FreeSWITCH, an event nobody listens to is never serialised: ``wants``
 is checked before the (costly) rendering, and each format is rendered once
-per event however many listeners share it.
+per event however many listeners share it. Who wants an event is asked once
+per event name until a subscription changes, not once per event.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, Self, SupportsIndex
 
 from simswitch.clock import SimClock
 from simswitch.templates import Template
@@ -24,37 +26,107 @@ class Subscriber(Protocol):
     def deliver(self, data: bytes) -> None: ...
 
 
+class Listeners(list[Subscriber]):
+    """The bus's subscribers: a list that tells the bus when it changes."""
+
+    def __init__(self, changed: Callable[[], None], items: Iterable[Subscriber] = ()) -> None:
+        super().__init__(items)
+        self._changed = changed
+
+    def append(self, item: Subscriber) -> None:
+        super().append(item)
+        self._changed()
+
+    def remove(self, item: Subscriber) -> None:
+        super().remove(item)
+        self._changed()
+
+    def insert(self, index: SupportsIndex, item: Subscriber) -> None:
+        super().insert(index, item)
+        self._changed()
+
+    def extend(self, items: Iterable[Subscriber]) -> None:
+        super().extend(items)
+        self._changed()
+
+    def pop(self, index: SupportsIndex = -1) -> Subscriber:
+        item = super().pop(index)
+        self._changed()
+        return item
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        super().__setitem__(index, value)
+        self._changed()
+
+    def __delitem__(self, index: Any) -> None:
+        super().__delitem__(index)
+        self._changed()
+
+    def __iadd__(self, items: Iterable[Subscriber]) -> Self:  # type: ignore[override,misc]
+        super().__iadd__(items)
+        self._changed()
+        return self
+
+
 class EventBus:
     def __init__(self, clock: SimClock, core_uuid: str, hostname: str, first_sequence: int = 1):
         self.clock = clock
         self.base = {"core_uuid": core_uuid, "hostname": hostname}
-        self.listeners: list[Subscriber] = []
+        # (event name, subclass) -> the subscribers that want it, in order; emptied whenever the
+        # subscribers or a subscription change (``subscriptions_changed``)
+        self._wanted: dict[tuple[str, str], list[Subscriber]] = {}
+        self._listeners = Listeners(self.subscriptions_changed)
         self._seq = itertools.count(first_sequence)
         self.emitted = 0
 
+    @property
+    def listeners(self) -> list[Subscriber]:
+        return self._listeners
+
+    @listeners.setter
+    def listeners(self, items: Iterable[Subscriber]) -> None:
+        self._listeners = Listeners(self.subscriptions_changed, items)
+        self.subscriptions_changed()
+
+    def subscriptions_changed(self) -> None:
+        """A subscriber came, went, or changed what it listens to (``event``, ``nixevent``, ...)."""
+        self._wanted.clear()
+
+    def _targets(self, event_name: str, subclass: str) -> list[Subscriber]:
+        key = (event_name, subclass)
+        targets = self._wanted.get(key)
+        if targets is None:
+            targets = self._wanted[key] = [sub for sub in self._listeners if sub.wants(event_name, subclass)]
+        return targets
+
     def wants(self, event_name: str, subclass: str = "") -> bool:
-        return any(sub.wants(event_name, subclass) for sub in self.listeners)
+        return bool(self._targets(event_name, subclass))
 
     def emit(self, template: Template, ctx: dict[str, Any], subclass: str = "") -> None:
         # Every fired event takes a sequence number, listened to or not.
         seq = next(self._seq)
-        targets = [sub for sub in self.listeners if sub.wants(template.event_name, subclass)]
+        targets = self._wanted.get((template.event_name, subclass))
+        if targets is None:
+            targets = self._targets(template.event_name, subclass)
         if not targets:
             return
         ctx["seq"] = seq
         ctx["now_us"] = self.clock.now_us()
-        values = template.values(ctx)
         rendered: dict[str, bytes] = {}
         flat: dict[str, str] | None = None
         for sub in targets:
             if getattr(sub, "filters", None):
-                if flat is None:
-                    flat = _flatten(values)
+                if flat is None:  # the header values, only for a listener that filters on them
+                    flat = _flatten(template.values(ctx))
                 if not sub.passes_filters(flat):
                     continue
             data = rendered.get(sub.fmt)
             if data is None:
-                data = rendered[sub.fmt] = template.render(ctx, sub.fmt, values)
+                data = rendered[sub.fmt] = template.render(ctx, sub.fmt)
             sub.deliver(data)
         self.emitted += 1
 

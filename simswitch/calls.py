@@ -18,6 +18,7 @@ hangup.py:
 
 from __future__ import annotations
 
+import os
 import re
 import wave
 from collections.abc import Callable
@@ -76,7 +77,10 @@ class Channel:
         pairs.append((name, value))
 
     def get_var(self, name: str) -> str | None:
-        return next((v for k, v in self.ctx["originate_vars"] if k == name), None)
+        for k, v in self.ctx["originate_vars"]:
+            if k == name:
+                return v
+        return None
 
 
 class OriginateJob:
@@ -183,8 +187,31 @@ def playback_ms(data: str, default_s: float) -> int:
         period = sum(int(a) + int(b) for a, b in spans) or 1000
         return period * max(1, n)
     path = data.split("://", 1)[-1] if data.startswith("file_string://") else data
+    ms = wav_ms(path)
+    return int(default_s * 1000) if ms is None else ms
+
+
+# path -> (the file's identity when read, its length in ms or None): every call of a campaign
+# plays the same few files, so each is read once, and again only when it changes.
+_WAV_MS: dict[str, tuple[tuple[int, int, int], int | None]] = {}
+
+
+def wav_ms(path: str) -> int | None:
+    """A WAV file's length in ms (frames / rate), None if it cannot be read as one."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return None
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    known = _WAV_MS.get(path)
+    if known is not None and known[0] == stamp:
+        return known[1]
     try:
         with wave.open(path, "rb") as wav:
-            return int(wav.getnframes() * 1000 / wav.getframerate())
+            ms: int | None = int(wav.getnframes() * 1000 / wav.getframerate())
     except (OSError, wave.Error, EOFError, ZeroDivisionError):
-        return int(default_s * 1000)
+        ms = None
+    if len(_WAV_MS) >= 4096:  # paths come from originates: keep the memo bounded
+        _WAV_MS.clear()
+    _WAV_MS[path] = (stamp, ms)
+    return ms

@@ -74,6 +74,10 @@ class DialplanApp(BaseModel):
             raise ValueError(f"bad condition expression {v!r}: {exc}") from None
         return v
 
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        _EDITS[0] += 1  # an app changed in place: every cached routing is stale (RoutePlan)
+
 
 def load_dialplan_xml(path: str | Path) -> dict[str, list[DialplanApp]]:
     """``{context name: apps of its first extension}`` from a dialplan XML file."""
@@ -137,6 +141,57 @@ def autocall_context() -> list[DialplanApp]:
     PackageDataError when it is not there or not a dialplan: 'XML autocall' calls
     must never park quietly because an install lost the file."""
     return [app.model_copy() for app in _autocall_apps()]
+
+
+_EDITS = [0]  # edits of any DialplanApp in place (its __setattr__)
+
+
+class RoutePlan:
+    """A context's routing, decided once per set of values of the fields its conditions test
+    (``destination_number``, ``${autocall_avmd}``, ...): every call with the same values runs
+    the same applications, so ``route`` runs once per such shape, not once per call."""
+
+    __slots__ = ("apps", "edits", "fields", "ids", "routes")
+
+    def __init__(self, apps: list[DialplanApp]) -> None:
+        self.apps = apps
+        self.ids = tuple(map(id, apps))
+        self.edits = _EDITS[0]
+        # what each tested field reads: destination_number, one ${variable} (the usual), or a text
+        self.fields: tuple[tuple[str, str | None], ...] = tuple(
+            (f, m[1] if (m := VAR.fullmatch(f)) else None) for f in dict.fromkeys(a.field for a in apps if a.field)
+        )
+        self.routes: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+
+    def current(self, apps: list[DialplanApp]) -> bool:
+        """Still the plan of ``apps``: the same list, holding the same apps, none edited since."""
+        return self.apps is apps and self.edits == _EDITS[0] and self.ids == tuple(map(id, apps))
+
+
+_PLANS: dict[int, RoutePlan] = {}  # id(apps) -> its plan (which holds the list: the id stays its own)
+
+
+def route_cached(apps: list[DialplanApp], lookup: Callable[[str], str | None]) -> list[tuple[str, str]]:
+    """``route(apps, lookup)``, from the context's RoutePlan."""
+    plan = _PLANS.get(id(apps))
+    if plan is None or not plan.current(apps):
+        if len(_PLANS) >= 256:  # contexts replaced over and over (a test's reloads): start afresh
+            _PLANS.clear()
+        plan = _PLANS[id(apps)] = RoutePlan(apps)
+    shape = tuple(
+        (lookup(DESTINATION) or "")
+        if f == DESTINATION
+        else (lookup(var) or "")
+        if var is not None
+        else expand_variables(f, lookup)
+        for f, var in plan.fields
+    )
+    routes = plan.routes.get(shape)
+    if routes is None:
+        if len(plan.routes) >= 1024:  # shapes come from originates' variables: keep it bounded
+            plan.routes.clear()
+        routes = plan.routes[shape] = tuple(route(apps, lookup))
+    return list(routes)
 
 
 def route(apps: list[DialplanApp], lookup: Callable[[str], str | None]) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 USAGE = (
@@ -45,8 +46,80 @@ class Originate:
         return leg.variables + [(k, v) for k, v in self.global_vars if k not in names]
 
 
+_BLOCK_CHARS = "\\'{[<}]>"
+# the characters split_top acts on, per one-character separator: the rest are skipped in C
+_SPLIT_SCAN = {sep: re.compile("[" + re.escape(_BLOCK_CHARS + sep) + "]") for sep in (" ", "|", ",")}
+_BRACKET_CHARS = frozenset("{}[]<>")
+_TAKE_SCAN = {"{": re.compile(r"['{}]"), "[": re.compile(r"['\[\]]")}
+
+
 def split_top(text: str, sep: str) -> list[str]:
     """Split on ``sep`` outside ``{}``/``[]``/``<>`` blocks and quotes."""
+    scan = _SPLIT_SCAN.get(sep)
+    if scan is None:
+        return _split_top_by_char(text, sep)
+    if "'" not in text and "\\" not in text:
+        return _split_unquoted(text, sep)
+    out, depth, quote, start, skip = [], 0, False, 0, -1
+    for m in scan.finditer(text):  # the same decisions as _split_top_by_char, at the characters that matter
+        i = m.start()
+        if i == skip:
+            continue
+        c = text[i]
+        if c == "\\":
+            skip = i + 1
+        elif c == "'":
+            quote = not quote
+        elif quote:
+            continue
+        elif c in "{[<":
+            depth += 1
+        elif c in "}]>":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return out
+
+
+def _split_unquoted(text: str, sep: str) -> list[str]:
+    """split_top of a text without quotes or escapes: split at every ``sep``, then join back the
+    pieces inside a block, the block depth counted per piece in C (bracket by bracket only for a
+    piece that may close more blocks than are open: the depth is clamped at 0 there)."""
+    pieces = text.split(sep)
+    out, depth, start, pos = [], 0, 0, 0
+    for piece in pieces[:-1]:
+        if not _BRACKET_CHARS.isdisjoint(piece):  # (most pieces are words outside any block)
+            closes = piece.count("}") + piece.count("]") + piece.count(">")
+            if closes <= depth:
+                depth += piece.count("{") + piece.count("[") + piece.count("<") - closes
+            else:
+                for _, c in _brackets(piece):
+                    depth = depth + 1 if c in "{[<" else max(0, depth - 1)
+        pos += len(piece)
+        if depth == 0:
+            out.append(text[start:pos])
+            start = pos + 1
+        pos += 1
+    out.append(text[start:])
+    return out
+
+
+def _brackets(text: str) -> list[tuple[int, str]]:
+    """(position, bracket) of every ``{}[]<>`` in ``text``, in order: found with str.find (a
+    dial string has a handful among hundreds of characters)."""
+    found = []
+    for c in "{}[]<>":
+        i = text.find(c)
+        while i >= 0:
+            found.append((i, c))
+            i = text.find(c, i + 1)
+    found.sort()
+    return found
+
+
+def _split_top_by_char(text: str, sep: str) -> list[str]:
     out, depth, quote, start, i = [], 0, False, 0, 0
     n = len(sep)
     while i < len(text):
@@ -90,6 +163,12 @@ def parse_vars(block: str) -> list[tuple[str, str]]:
 
 
 def _split_vars(block: str, sep: str) -> list[str]:
+    if "\\" not in block and "'" not in block:
+        return block.split(sep)  # nothing escaped or quoted: every separator splits
+    return _split_vars_by_char(block, sep)
+
+
+def _split_vars_by_char(block: str, sep: str) -> list[str]:
     out, buf, quote, i = [], [], False, 0
     while i < len(block):
         c = block[i]
@@ -112,8 +191,13 @@ def _split_vars(block: str, sep: str) -> list[str]:
 def _take_block(text: str, open_c: str, close_c: str) -> tuple[str | None, str]:
     if not text.startswith(open_c):
         return None, text
+    close = text.find(close_c)
+    if close > 0 and "'" not in text[:close] and text.count(open_c, 0, close) == 1:
+        return text[1:close], text[close + 1 :]  # one block, nothing quoted before its end
+    scan = _TAKE_SCAN.get(open_c)
+    matches = ((m.start(), m.group()) for m in scan.finditer(text)) if scan is not None else enumerate(text)
     depth, quote = 0, False
-    for i, c in enumerate(text):
+    for i, c in matches:
         if c == "'":
             quote = not quote
         elif not quote and c == open_c:

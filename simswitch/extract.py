@@ -7,7 +7,7 @@ header names, in the exact order, of an event FreeSWITCH 1.10.12 sent in a
 captured call, with the values that belong to that call (uuid, number,
 port, caller id, job uuid) replaced by ``@@placeholders@@``. Values that are
 times, durations, causes or applications are recomputed per call by header
-name (see ``templates.RULES``); everything else is FreeSWITCH's own value.
+name (see ``header_rules.RULES``); everything else is FreeSWITCH's own value.
 tests/test_simswitch_templates.py checks that the shipped JSON is what this
 script produces, so the templates cannot drift from the captures.
 """

@@ -7,15 +7,15 @@ event values, its applications (``&app`` or the dialplan's) and the far end's an
 
 from __future__ import annotations
 
-import uuid as uuidlib
 from typing import TYPE_CHECKING, Any
 
 from simswitch import far_end
 from simswitch.apps import variable
 from simswitch.calls import SETUP, Channel, OriginateJob
 from simswitch.causes import str2cause
-from simswitch.dialplan_xml import NO_ROUTE, route
+from simswitch.dialplan_xml import NO_ROUTE, route_cached
 from simswitch.dialstring import Endpoint, Leg, parse_endpoint
+from simswitch.ids import random_uuid, uuid4_text
 from simswitch.loopback import loopback
 from simswitch.null_endpoint import null_channel
 
@@ -27,7 +27,7 @@ def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     """Create leg ``index`` of ``job``'s current group, or record why it could not be created."""
     ep = parse_endpoint(leg.endpoint)
     variables = job.spec.leg_vars(leg)
-    ch_uuid = next((v for k, v in variables if k == "origination_uuid"), None) or str(uuidlib.uuid4())
+    ch_uuid = next((v for k, v in variables if k == "origination_uuid"), None) or random_uuid()
     sw.stats.attempts_by_number[ep.user] += 1
     # Failures that never create a channel: no channel events at all.
     early_cause = None
@@ -64,7 +64,7 @@ def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
         src = "cancel"
     else:
         src = "refuse"
-    ch = Channel(ch_uuid, ep, job, outcome, src, leg_ctx(sw, ch_uuid, ep, job, leg), index=index)
+    ch = Channel(ch_uuid, ep, job, outcome, src, leg_ctx(sw, ch_uuid, ep, job, variables), index=index)
     if job.spec.app:
         ch.apps = [(job.spec.app, job.spec.app_data)]
     else:
@@ -80,10 +80,11 @@ def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     far_end.schedule_outcome(sw, ch)
 
 
-def leg_ctx(sw: Switch, ch_uuid: str, ep: Endpoint, job: OriginateJob, leg: Leg) -> dict[str, Any]:
-    """The values a new channel's events are rendered from (templates.py)."""
+def leg_ctx(
+    sw: Switch, ch_uuid: str, ep: Endpoint, job: OriginateJob, variables: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """The values a new channel's events are rendered from (templates.py); ``variables``: the leg's."""
     spec = job.spec
-    variables = spec.leg_vars(leg)
     cid = next((v for k, v in variables if k == "origination_caller_id_number"), None)
     if cid is None:
         cid = spec.cid_num or "0000000000"
@@ -101,7 +102,7 @@ def leg_ctx(sw: Switch, ch_uuid: str, ep: Endpoint, job: OriginateJob, leg: Leg)
         "cid_num": cid,
         "originate_vars": list(variables),
         "session_id": next(sw.session_ids),
-        "sip_call_id": str(uuidlib.UUID(int=sw.rng.getrandbits(128), version=4)),
+        "sip_call_id": uuid4_text(sw.rng.getrandbits(128)),
         "media_port": str(16384 + sw.rng.randrange(16384) * 2),
         "created_us": sw.clock.now_us(),
     }
@@ -115,7 +116,7 @@ def dialplan(sw: Switch, ch: Channel, context: str) -> list[tuple[str, str]]:
     apps = sw.scenario.dialplan.get(context)
     if apps is None:
         return [(NO_ROUTE, "")]  # no such context: hung up NO_ROUTE_DESTINATION when routed
-    return route(apps, lambda name: variable(ch, name)) if apps else [("park", "")]
+    return route_cached(apps, lambda name: variable(ch, name)) if apps else [("park", "")]
 
 
 def lone_destroy(sw: Switch, job: OriginateJob, ch_uuid: str, index: int, cause: str) -> None:

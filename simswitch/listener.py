@@ -126,27 +126,30 @@ class Listener:
             if not data:
                 return
             buf += data
-            while b"\n\n" in buf:
-                raw, buf = buf.split(b"\n\n", 1)
+            pos = 0  # commands are taken from buf by position: one copy of the rest per recv, not per command
+            while (end := buf.find(b"\n\n", pos)) >= 0:
+                raw, pos = buf[pos:end], end + 2
                 # FreeSWITCH accepts CRLF line ends too.
-                lines = [line.rstrip("\r") for line in raw.decode("utf-8", "replace").split("\n")]
+                text = raw.decode("utf-8", "replace")
+                lines = [line.rstrip("\r") for line in text.split("\n")]
                 lines = [line for line in lines if line]
                 if not lines:
                     continue
                 headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
                 length = int(headers.get("Content-Length", "0") or 0)
-                while len(buf) < length:
+                while len(buf) - pos < length:
                     more = self.sock.recv(65536)
                     if not more:
                         return
                     buf += more
-                buf = buf[length:]
+                pos += length
                 self._flowing.wait()
                 if self.authed:  # exactly what the client sent (tests read it; never the auth line)
-                    self.server.received.append(raw.decode("utf-8", "replace"))
+                    self.server.received.append(text)
                 self.handle(lines[0], headers)
                 if self.closed:
                     return
+            buf = buf[pos:]
 
     # -- faults (faults.py) --------------------------------------------------
     def abort(self) -> None:
@@ -208,12 +211,14 @@ class Listener:
             self.events.clear()
             self.all_events = False
             self.subclasses.clear()
+            self.switch.bus.subscriptions_changed()
             self._send(command_reply("+OK no longer listening for events"))
         elif cmd == "nixevent":
             for name in arg.split():
                 self.events.discard(name)
                 if name == "ALL":
                     self.all_events = False
+            self.switch.bus.subscriptions_changed()
             self._send(command_reply("+OK events nixed"))
         elif cmd == "filter":
             self._filter(arg)
@@ -248,6 +253,7 @@ class Listener:
             else:
                 custom = False
                 self.events.add(word)
+        self.switch.bus.subscriptions_changed()
         self._send(command_reply(f"+OK event listener enabled {fmt}"))
 
     def _filter(self, arg: str) -> None:

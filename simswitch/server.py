@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -17,6 +18,20 @@ from simswitch.listener import Listener
 from simswitch.switch import Switch
 
 log = logging.getLogger("autocall.simswitch")
+
+
+def dedicate_process() -> None:
+    """Tune the garbage collector for a process that runs only the simulator (``autocall simswitch``).
+
+    What is loaded by now (the templates compiled per format, the dialplan, the code) lives as
+    long as the process: frozen, no collection walks it again. Calls in flight are tens of
+    thousands of small containers that live a few seconds; collecting the youngest generation
+    every 10,000 allocations instead of every 700 keeps the collector from walking them over
+    and over (a fifth of the simulator's CPU per call at 500 calls in flight). Cycles are still
+    collected, a little later. Not for a process shared with other work (the tests)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 class SimServer:

@@ -26,7 +26,7 @@ from simswitch.limits import Limits, SessionLimits
 from simswitch.originate_log import OriginateLog
 from simswitch.scenario import Scenario
 from simswitch.stats import Stats
-from simswitch.templates import library
+from simswitch.templates import Template, library
 
 __all__ = ["Limits", "Stats", "Switch"]
 
@@ -57,6 +57,7 @@ class Switch:
         self.sessions = SessionLimits(self.limits)  # the running values (fsctl changes them)
         self.profiles = profiles
         self.templates = library()
+        self._slots: dict[str, dict[str, Template]] = {}  # a leg's source -> slot -> its template (emit)
         self.core_uuid = str(uuidlib.UUID(int=self.rng.getrandbits(128), version=4))
         self.modules = set(core_info.MODULES) - set(self.scenario.missing_modules)
         self.hostname = hostname or socket.gethostname()
@@ -179,8 +180,13 @@ class Switch:
 
     def emit(self, ch: Channel, slot: str, subclass: str = "") -> None:
         """Send the leg's captured template ``slot`` (``<source>:<slot>`` or the leg's own source's)."""
-        key = slot if ":" in slot else f"{ch.src}:{slot}"
-        self.bus.emit(self.templates[key], ch.ctx, subclass)
+        by_slot = self._slots.get(ch.src)
+        if by_slot is None:
+            by_slot = self._slots[ch.src] = {}
+        template = by_slot.get(slot)
+        if template is None:
+            template = by_slot[slot] = self.templates.templates[slot if ":" in slot else f"{ch.src}:{slot}"]
+        self.bus.emit(template, ch.ctx, subclass)
 
     def after(self, ch: Channel, seconds: float, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` in ``seconds`` of simulated time, unless the leg hangs up first."""
