@@ -4,7 +4,8 @@ Webhook delivery (``dialer/webhooks.py``) and the cloud TTS engine
 (``tts/engines/http.py``) both POST through a :class:`Client`; it sits in a
 package of its own so that ``tts`` uses it without importing ``dialer``.
 
-What a :class:`Client` does (HTTP/1.1 itself, in :mod:`httpclient.wire`):
+What a :class:`Client` does (HTTP/1.1 itself is the standard library's ``http.client``, on
+sockets from our ``connect``: :mod:`httpclient.wire`):
 
 - **One total deadline** per request: connecting, sending, the status, the
   headers and the body together (``gevent.Timeout``; every socket operation is
@@ -34,20 +35,17 @@ What a :class:`Client` does (HTTP/1.1 itself, in :mod:`httpclient.wire`):
 from __future__ import annotations
 
 import functools
+import http.client
 import select
 import socket
 import ssl
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import gevent
 
-from httpclient.wire import Answer as Reply
-from httpclient.wire import Reader, request_head
-
-# (host, port), timeout in seconds or None -> a connected socket; raises OSError or its own exception.
-Connector = Callable[[tuple[str, int], float | None], socket.socket]
+from httpclient.wire import Connection, Connector, Headers, check_headers
 
 QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 PORTS = {"http": 80, "https": 443}
@@ -100,25 +98,13 @@ def target(url: str) -> Target:
     return Target(scheme, host, port, path, name if port == PORTS[scheme] else f"{name}:{port}")
 
 
-class Connection:
-    """One connected socket and its read buffer."""
-
-    __slots__ = ("reader", "sock")
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.reader = Reader(sock)
-
-    def idle_and_open(self) -> bool:
-        """Nothing to read while idle: the server neither closed it nor wrote out of turn."""
-        try:
-            readable, _, _ = select.select([self.sock], [], [], 0)
-        except (OSError, ValueError):
-            return False
-        return not readable
-
-    def close(self) -> None:
-        self.sock.close()
+def idle_and_open(conn: Connection) -> bool:
+    """Nothing to read on a kept connection while idle: the server neither closed it nor wrote out of turn."""
+    try:
+        readable, _, _ = select.select([conn.sock], [], [], 0)
+    except (OSError, ValueError, TypeError):
+        return False
+    return not readable
 
 
 class Client:
@@ -157,13 +143,13 @@ class Client:
         Raises :class:`DeadlineExceeded`, or what went wrong underneath (see the module docstring).
         """
         where = target(url)
-        head = request_head("POST", where.path, where.host_header, headers, len(body))
+        check_headers(headers)  # before any connection: nothing a caller gives reaches the wire unchecked
         deadline = DeadlineExceeded(f"no complete answer within {self.timeout:g} s")
         conn: Connection | None = None
         try:
             with gevent.Timeout(self.timeout, deadline):
                 conn = self._take(where)
-                answer, reusable = self._exchange(conn, head + body, max_body, body_wait)
+                answer, reusable = self._exchange(conn, where, body, headers, max_body, body_wait)
         except TimeoutError as exc:  # a socket operation's own timeout: the same deadline
             if conn is not None:
                 conn.close()
@@ -176,43 +162,53 @@ class Client:
         return answer
 
     def _exchange(
-        self, conn: Connection, request: bytes, max_body: int, body_wait: float | None
+        self,
+        conn: Connection,
+        where: Target,
+        body: bytes,
+        headers: Mapping[str, str],
+        max_body: int,
+        body_wait: float | None,
     ) -> tuple[Answer, bool]:
-        conn.sock.sendall(request)
-        if QUICKACK is not None:
+        # http.client checks the path (InvalidURL) and adds "Accept-Encoding: identity": we never decode a body.
+        conn.putrequest("POST", where.path, skip_host=True)
+        conn.putheader("Host", where.host_header)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)  # connects a new connection; head and body in one send
+        if QUICKACK is not None and conn.sock is not None:
             # On a kept connection Linux delays the ACK of an answer's first segment, to ride on the next
             # request; a server that writes its answer in two sends with Nagle's algorithm on (gevent.pywsgi,
             # http.server) holds the second until that ACK: 40 ms per request. Quick-ACK acknowledges at once.
             conn.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
-        reply = Reply(conn.reader)
-        data, truncated = b"", True
-        if body_wait is None:
-            data, truncated = reply.body(max_body)
-        else:
-            with gevent.Timeout(body_wait, False):  # cut off: the rest stays unread, the connection is closed
-                data, truncated = reply.body(max_body)
-        answer = Answer(reply.status, reply.reason, reply.headers, data, truncated)
-        return answer, reply.reusable and not truncated
+        reply = conn.getresponse()
+        try:
+            data, truncated = b"", True
+            if body_wait is None:
+                data, truncated = _read_body(reply, max_body)
+            else:
+                with gevent.Timeout(body_wait, False):  # cut off: the rest stays unread, the connection is closed
+                    data, truncated = _read_body(reply, max_body)
+        except BaseException:
+            reply.close()
+            raise
+        # Kept only when the whole answer was read and neither side said the connection ends.
+        reusable = not truncated and not reply.will_close and reply.isclosed()
+        if not reusable:
+            reply.close()
+        return Answer(reply.status, reply.reason, Headers(reply.msg), data, truncated), reusable
 
     def _take(self, where: Target) -> Connection:
-        """A kept connection to ``where`` that is still open, else a new one."""
+        """A kept connection to ``where`` that is still open, else a new one (connected when it first sends)."""
         idle = self._idle.get(where.pool)
         while idle:
             conn = idle.pop()
-            if conn.idle_and_open():
+            if idle_and_open(conn):
                 return conn
             conn.close()
-        sock = self._connect((where.host, where.port), self.timeout)
-        try:
-            sock.settimeout(self.timeout)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a request goes out in one send anyway
-            if where.scheme == "https":
-                context = self._ssl_context or _default_context()
-                sock = context.wrap_socket(sock, server_hostname=where.host)
-        except BaseException:
-            sock.close()
-            raise
-        return Connection(sock)
+        tls = (self._ssl_context or _default_context()) if where.scheme == "https" else None
+        return Connection(where.host, where.port, timeout=self.timeout, connector=self._connect, tls=tls)
 
     def _give_back(self, where: Target, conn: Connection, reusable: bool) -> None:
         idle = self._idle.setdefault(where.pool, [])
@@ -227,6 +223,19 @@ class Client:
         for conns in idle.values():
             for conn in conns:
                 conn.close()
+
+
+def _read_body(reply: http.client.HTTPResponse, limit: int) -> tuple[bytes, bool]:
+    """(at most ``limit`` bytes of the body, whether there was more: then the rest is left unread)."""
+    if reply.length is not None:  # Content-Length (0 for 1xx, 204, 304)
+        if reply.length <= limit:
+            return reply.read(), False  # IncompleteRead if the connection ends short
+        data = reply.read(limit)
+        if len(data) < limit:
+            raise http.client.IncompleteRead(data, limit - len(data))
+        return data, True
+    data = reply.read(limit + 1)  # chunked, or until the connection ends
+    return data[:limit], len(data) > limit
 
 
 @functools.cache

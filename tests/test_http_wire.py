@@ -1,5 +1,5 @@
-"""httpclient's HTTP/1.1 (httpclient/wire.py): the request as written, and answers framed every way
-a server may frame them, over real local sockets."""
+"""httpclient's HTTP/1.1 (the standard library's http.client on our sockets, httpclient/wire.py): the
+request as written, and answers framed every way a server may frame them, over real local sockets."""
 
 from __future__ import annotations
 
@@ -67,15 +67,15 @@ def post(client: Client, url: str, max_body: int = 1024, body: bytes = b"{}", **
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
 
-def test_the_request_is_one_post_with_host_headers_length_and_body():
+def test_the_request_is_one_post_with_host_identity_encoding_headers_length_and_body():
     with ScriptedReceiver(OK) as server:
         answer = post(Client(timeout=5), f"{server.url}/cdr?x=1", body='{"a":"é"}'.encode(), **{"X-Id": "7"})
     assert (answer.status, answer.reason, answer.body) == (200, "OK", b"ok")
     port = server.server.server_port
     body = '{"a":"é"}'.encode()
     assert server.requests == [
-        b"POST /cdr?x=1 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\nX-Id: 7\r\n"
-        b"Content-Length: %d\r\n\r\n%s" % (port, len(body), body)
+        b"POST /cdr?x=1 HTTP/1.1\r\nAccept-Encoding: identity\r\nHost: 127.0.0.1:%d\r\n"
+        b"Content-Type: application/json\r\nX-Id: 7\r\nContent-Length: %d\r\n\r\n%s" % (port, len(body), body)
     ]
 
 
@@ -83,7 +83,9 @@ def test_the_request_is_one_post_with_host_headers_length_and_body():
     ("headers", "url", "error"),
     [
         ({"X-Evil": "a\r\nX-Injected: 1"}, "/cdr", ValueError),
-        ({"Bad Name": "1"}, "/cdr", ValueError),
+        ({"X-Evil": "a\r\n X-Folded: 1"}, "/cdr", ValueError),  # http.client would send a folded line
+        ({"X-Evil": "a\x00"}, "/cdr", ValueError),
+        ({"Bad Name": "1"}, "/cdr", ValueError),  # http.client would send it
         ({}, "/cdr x", http.client.InvalidURL),
     ],
 )
@@ -201,7 +203,7 @@ def test_the_host_header_leaves_out_the_schemes_own_port_and_brackets_ipv6():
         post(client, "http://hooks.example/cdr")
         post(client, "http://[::1]:8080/cdr")
     assert seen == [("hooks.example", 80), ("::1", 8080)]
-    assert [r.split(b"\r\n")[1] for r in server.requests] == [b"Host: hooks.example", b"Host: [::1]:8080"]
+    assert [r.split(b"\r\n")[2] for r in server.requests] == [b"Host: hooks.example", b"Host: [::1]:8080"]
 
 
 def test_a_tls_connection_is_kept_between_requests(tls_receiver):  # noqa: F811 (the fixture)
