@@ -170,13 +170,7 @@ class Client:
         max_body: int,
         body_wait: float | None,
     ) -> tuple[Answer, bool]:
-        # http.client checks the path (InvalidURL) and adds "Accept-Encoding: identity": we never decode a body.
-        conn.putrequest("POST", where.path, skip_host=True)
-        conn.putheader("Host", where.host_header)
-        for name, value in headers.items():
-            conn.putheader(name, value)
-        conn.putheader("Content-Length", str(len(body)))
-        conn.endheaders(body)  # connects a new connection; head and body in one send
+        conn.post(where.path, where.host_header, headers, body)  # http.client adds "Accept-Encoding: identity"
         if QUICKACK is not None and conn.sock is not None:
             # On a kept connection Linux delays the ACK of an answer's first segment, to ride on the next
             # request; a server that writes its answer in two sends with Nagle's algorithm on (gevent.pywsgi,
