@@ -12,18 +12,26 @@ One bad receiver cannot stop the others:
 
 * each POST has one total deadline (``timeout``: connect, send and every read
   together), so a receiver that drips its answer a byte at a time is cut off;
-* the sender claims only as many deliveries as it has free slots, so a claimed
-  delivery is sent at once (never waiting for a slot while its lease runs);
-* at most ``per_host`` deliveries are in flight to one receiver (``host:port``);
-  the others for it wait in the queue (no try counted) while other receivers
-  are served.
+* a receiver's deliveries go out over at most ``per_host`` connections
+  (``host:port``; ``concurrency`` in all), one POST at a time on each, so at
+  most ``per_host`` are in flight to one receiver; the others for it wait in
+  the queue (no try counted) while other receivers are served;
+* the sender claims only what its connections have room for (at most
+  ``AHEAD`` held by one, sent one after another), so a claimed delivery is sent
+  soon, never waiting for a slot while its lease runs: after a POST that took
+  ``timeout / 10`` or more, its connection gives the deliveries it holds back to
+  the queue (due at once, no try counted) rather than keep them behind a slow
+  receiver.
 
-The sender reads the deliveries it claims in one round trip, and forgets the
-delivered ones in one transaction when no POST is left in flight (or
-``DONE_BATCH`` are waiting): a delivery is forgotten a moment after its 2xx,
-so a crash in that moment sends it again after its lease, as any crash
-between a 2xx and its forgetting always could (receivers drop duplicates by
-``X-Autocall-Delivery``).
+Redis work is batched (issue 17): one script call forgets the deliveries sent
+since the last one and claims more with their bodies. With more due than the
+connections hold, the sender claims again as soon as one runs low; while it
+keeps up, it claims every ``BUSY_WAIT`` (``IDLE_WAIT`` after a claim that found
+nothing), so deliveries queued meanwhile share one round trip. A delivery is
+forgotten a little after its 2xx (at the next claim, at most ~50 ms later, or
+when the sender stops or, claiming by hand, once no POST is left); a crash in
+that moment sends it again after its lease, as any crash between a 2xx and its
+forgetting always could (receivers drop duplicates by ``X-Autocall-Delivery``).
 
 Every failure counts as a try, whatever it is (an HTTP status other than 2xx,
 the deadline, a refused or reset connection, an answer that is not HTTP, a body
@@ -36,7 +44,7 @@ its name resolves to and connects to one it checked (:mod:`dialer.webhook_guard`
 A refused receiver is a failed try like any other, logged
 ``webhook delivery refused`` with the addresses and why.
 
-POSTs go through one pooled client (:class:`httpclient.Client`, urllib3):
+POSTs go through one pooled client (:class:`httpclient.Client`):
 connections to a receiver are kept alive between deliveries (at most
 ``per_host`` kept) and redirects are not followed (a 3xx is not a 2xx: a
 failed try). A delivery counts by its status alone; the answer's body is read
@@ -52,72 +60,50 @@ retry, so a receiver can drop duplicates) and, when the sender has a secret,
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import time
-import urllib.parse
-from collections import Counter
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import gevent
 import gevent.event
 import gevent.pool
 
 from dialer.store.errors import StoreError
+from dialer.store.script_results import LeasedDelivery
 from dialer.store.store import Store
 from dialer.webhook_guard import AddressRefused, connector
+from dialer.webhook_requests import (
+    BODY_WAIT,
+    DELIVERY_HEADER,
+    MAX_ANSWER_BYTES,
+    SIGNATURE_HEADER,
+    USER_AGENT,
+    HTTPError,
+    backoff_ms,
+    describe,
+    receiver_of,
+    signature,
+)
 from httpclient import Client
 
 log = logging.getLogger("autocall.webhooks")
 MAX_TRIES = 15
 LEASE_MS = 60_000
 PER_HOST = 4  # deliveries in flight to one receiver (host:port) per sender
-USER_AGENT = "autocall-webhooks/1"
-SIGNATURE_HEADER = "X-Autocall-Signature"
-DELIVERY_HEADER = "X-Autocall-Delivery"
-MAX_ANSWER_BYTES = 64 << 10  # of a receiver's answer body, read (to keep the connection) and dropped
-DONE_BATCH = 50  # delivered deliveries forgotten together at most (one transaction)
-BODY_WAIT = 0.001  # seconds an answer's body may take after its headers to be read (else: not kept, see above)
+AHEAD = 8  # claimed deliveries one connection holds, sent one after another
+BUSY_WAIT = 0.05  # seconds between claims while sending (deliveries gather for one round trip)
+IDLE_WAIT = 0.5  # seconds between claims when the last found nothing to send
 
 
-def backoff_ms(tries: int) -> int:
-    return min(1000 * 2 ** max(0, tries - 1), 600_000)
+@dataclass(slots=True)
+class Lane:
+    """One connection's deliveries to one receiver, sent one after another by one greenlet (the first
+    is in flight)."""
 
-
-def signature(secret: str, body: bytes, timestamp: int) -> str:
-    """The ``X-Autocall-Signature`` value: ``t=<timestamp>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``.
-
-    The timestamp is signed with the body, so a receiver that also checks it is
-    recent (say within 5 minutes) refuses a captured request replayed later.
-    """
-    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
-class HTTPError(Exception):
-    """The receiver answered with a status other than 2xx (``HTTP Error 503: Service Unavailable``)."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(f"HTTP Error {status}: {reason}")
-        self.status = status
-
-
-def receiver_of(url: str) -> str:
-    """``host:port`` of a URL, as logged (never its path, query or credentials)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-    except ValueError:
-        return ""
-    return f"{parts.hostname or ''}:{port}"
-
-
-def describe(exc: BaseException) -> str:
-    """An error as stored in ``last_error`` and logged: its kind and text, on one line, at most 200 characters."""
-    text = " ".join(str(exc).split())
-    kind = type(exc).__name__
-    return (f"{kind}: {text}" if text else kind)[:200]
+    receiver: str
+    held: deque[LeasedDelivery] = field(default_factory=deque)
 
 
 class WebhookSender:
@@ -141,11 +127,15 @@ class WebhookSender:
         self.secret = secret  # "" = unsigned (AUTOCALL_WEBHOOK_SECRET)
         # AUTOCALL_WEBHOOK_ALLOW_PRIVATE: loopback/private receivers too
         self.client = Client(timeout=timeout, per_host=per_host, connect=connector(allow_private))
-        self.lease_ms = max(LEASE_MS, int(3000 * timeout))  # a claimed delivery is sent well within its lease
-        self.pool = gevent.pool.Pool(concurrency)
-        self.in_flight: Counter[str] = Counter()  # receiver -> deliveries being sent to it now
-        self._freed = gevent.event.Event()  # a slot was freed: claim again without waiting
-        self._done: list[str] = []  # delivered, to be forgotten in Redis (_forget_done)
+        # A held delivery waits behind at most AHEAD - 1 POSTs shorter than `slow` (a slower one gives the
+        # rest back), then takes at most `timeout` itself: 1.7 x timeout, well within its lease.
+        self.lease_ms = max(LEASE_MS, int(3000 * timeout))
+        self.slow = timeout / 10
+        self.pool = gevent.pool.Pool(concurrency)  # one greenlet per lane (connection)
+        self.lanes: dict[str, list[Lane]] = {}  # receiver -> its lanes
+        self._sent: list[str] = []  # delivered (or gone): forgotten with the next claim
+        self._wake = gevent.event.Event()  # in a backlog, a lane runs low: claim (and forget) now
+        self._backlog = False  # the last claim left due deliveries behind
         self._greenlet: gevent.Greenlet | None = None
 
     def start(self) -> None:
@@ -154,72 +144,122 @@ class WebhookSender:
     def stop(self) -> None:
         if self._greenlet is not None:
             self._greenlet.kill()
+            self._greenlet = None
         # A POST ends within its deadline; one still running after it (writing to Redis) is stopped:
         # its delivery stays leased and is taken again when the lease ends.
         self.pool.join(timeout=self.timeout)
         self.pool.kill()
-        self._forget_done()
+        self._forget_sent()
         self.client.close()
 
     def _run(self) -> None:
         while True:
-            self._freed.clear()  # before claiming: a slot freed meanwhile wakes the wait below at once
+            self._wake.clear()  # before claiming: a lane running low meanwhile wakes the wait below at once
             try:
-                self._forget_done()
-                sent = self.deliver_due()
+                claimed = self.deliver_due()
             except StoreError as exc:
                 log.error("webhook queue unreachable", extra={"error": str(exc)})
-                sent = 0
-            self._freed.wait(0.05 if sent else 0.5)
+                claimed = 0
+            if self._backlog:
+                self._wake.wait(BUSY_WAIT)  # more is due: claim again as soon as a lane runs low
+            else:
+                # The sender keeps up: due deliveries gather for the next claim, one round trip for them all
+                # (and for forgetting the ones delivered meanwhile), rather than one each as they come.
+                gevent.sleep(BUSY_WAIT if claimed or self.lanes or self._sent else IDLE_WAIT)
 
     def deliver_due(self, limit: int = 100) -> int:
-        """Claim as many due deliveries as there are free slots (never more than ``per_host`` in flight
-        to one receiver) and start sending them. Never waits for a slot. Returns how many were claimed."""
-        free = min(limit, self.pool.free_count())
-        if free <= 0:
+        """Forget what was delivered, claim the due deliveries the lanes have room for (never more than
+        ``per_host`` lanes to one receiver) and start sending them. Never waits for a slot. Returns how
+        many were claimed."""
+        free = self.pool.free_count()
+        held = {host: (len(lanes), sum(AHEAD - len(lane.held) for lane in lanes)) for host, lanes in self.lanes.items()}
+        limit = min(limit, free * AHEAD + sum(room for _, room in held.values()))
+        if limit <= 0 and not self._sent:
+            self._backlog = limit <= 0 < len(self.lanes)  # every lane full: wait for one to run low
             return 0
-        busy = {host: n for host, n in self.in_flight.items() if n > 0}
-        claimed = self.store.webhook_queue.claim_capped(
-            int(self.clock() * 1000), self.lease_ms, free, per_host=self.per_host, busy=busy
-        )
-        if not claimed:
-            return 0
-        # Read in one round trip; a failure here leaves them leased: taken again when the lease ends.
-        found = self.store.webhook_queue.get_many([delivery for delivery, _ in claimed])
-        for (delivery, host), data in zip(claimed, found, strict=True):
-            self.in_flight[host] += 1
-            self.pool.spawn(self._send, delivery, host, data)
-        return len(claimed)
-
-    def _send(self, delivery: str, host: str, data: dict[str, str]) -> None:
+        sent, self._sent = self._sent, []
         try:
-            if not data:
-                self._done.append(delivery)  # its hash is gone: nothing to send
-            elif self._attempt(delivery, data):
-                self._done.append(delivery)
-        except Exception as exc:  # Redis unreachable (or a bug): the lease brings the delivery back later
-            message = "webhook queue unreachable" if isinstance(exc, StoreError) else "webhook sender error"
-            log.error(message, extra={"delivery": delivery, "host": host, "error": describe(exc)})
-        finally:
-            self.in_flight[host] -= 1
-            if self.in_flight[host] <= 0:
-                del self.in_flight[host]
-            if not self.in_flight or len(self._done) >= DONE_BATCH:
-                self._forget_done()
-            self._freed.set()
+            leased, more = self.store.webhook_queue.lease(
+                int(self.clock() * 1000),
+                self.lease_ms,
+                limit,
+                per_host=self.per_host,
+                ahead=AHEAD,
+                free=free,
+                held=held,
+                delivered=sent,
+            )
+        except BaseException:
+            self._sent[:0] = sent  # forgotten with the next claim
+            raise
+        for delivery in leased:
+            self._place(delivery)
+        self._backlog = more  # more is due than the lanes had room for
+        return len(leased)
 
-    def _forget_done(self) -> None:
-        """Forget the delivered deliveries in one transaction. If Redis fails, they stay leased and
-        are sent again when their lease ends (logged once for the batch)."""
-        done, self._done = self._done, []
-        if not done:
+    def _place(self, delivery: LeasedDelivery) -> None:
+        """Into a new lane while its receiver has fewer than ``per_host`` (spreading its deliveries over its
+        connections), else the lane holding fewest."""
+        lanes = self.lanes.setdefault(delivery.receiver, [])
+        if (not self.per_host or len(lanes) < self.per_host) and self.pool.free_count() > 0:
+            lane = Lane(delivery.receiver)
+            lanes.append(lane)
+            lane.held.append(delivery)
+            self.pool.spawn(self._send, lane)
+        elif lanes:
+            min(lanes, key=lambda lane: len(lane.held)).held.append(delivery)
+        else:  # not claimed for a lane this sender has (cannot happen: the claim counted them): due again
+            del self.lanes[delivery.receiver]
+            self.store.webhook_queue.release([delivery.delivery], int(self.clock() * 1000))
+
+    def _send(self, lane: Lane) -> None:
+        try:
+            while lane.held:
+                delivery = lane.held[0]
+                started = time.monotonic()
+                try:
+                    if self._attempt(delivery.delivery, delivery.fields):
+                        self._sent.append(delivery.delivery)
+                except Exception as exc:  # Redis unreachable (or a bug): the lease brings the delivery back later
+                    message = "webhook queue unreachable" if isinstance(exc, StoreError) else "webhook sender error"
+                    extra = {"delivery": delivery.delivery, "host": lane.receiver, "error": describe(exc)}
+                    log.error(message, extra=extra)
+                lane.held.popleft()
+                if len(lane.held) <= AHEAD // 2:
+                    self._wake.set()
+                if lane.held and time.monotonic() - started >= self.slow:
+                    self._give_back(lane)
+        finally:
+            lanes = self.lanes.get(lane.receiver, [])
+            if lane in lanes:
+                lanes.remove(lane)
+            if not lanes:
+                self.lanes.pop(lane.receiver, None)
+            self._wake.set()
+            if self._greenlet is None and not self.lanes:  # no claim loop (deliver_due called alone)
+                self._forget_sent()
+
+    def _give_back(self, lane: Lane) -> None:
+        """A slow receiver: what the lane holds behind its last POST goes back to the queue, due now."""
+        held = [delivery.delivery for delivery in lane.held]
+        lane.held.clear()
+        try:
+            self.store.webhook_queue.release(held, int(self.clock() * 1000))
+        except StoreError as exc:  # still leased: taken again when the lease ends
+            log.error("webhook queue unreachable", extra={"host": lane.receiver, "error": str(exc)})
+
+    def _forget_sent(self) -> None:
+        """Forget the delivered deliveries now, in one transaction (the claim loop does it with its next
+        claim). If Redis fails, they stay leased and are sent again when their lease ends (logged once)."""
+        sent, self._sent = self._sent, []
+        if not sent:
             return
         try:
-            self.store.webhook_queue.delivered_many(done)
+            self.store.webhook_queue.delivered_many(sent)
         except StoreError as exc:
             log.error(
                 "webhook queue unreachable",
-                extra={"deliveries": len(done), "delivery": done[0], "error": describe(exc)},
+                extra={"deliveries": len(sent), "delivery": sent[0], "error": describe(exc)},
             )
 
     def headers(self, body: bytes, delivery: str = "") -> dict[str, str]:
@@ -253,7 +293,10 @@ class WebhookSender:
         return True
 
     def _attempt(self, delivery: str, data: dict[str, str]) -> bool:
-        """POST one delivery read from the queue: True on a 2xx; otherwise the failed try is recorded."""
+        """POST a delivery whose hash is ``data``: True when it is delivered or gone (to forget), False
+        after a failed try (recorded). Raises only when Redis cannot be reached."""
+        if not data:
+            return True  # its hash is gone: nothing to send
         try:
             # enable_encrypt: the body is stored sealed; one that cannot be opened (SealError,
             # a ValueError) counts as a failed try and ends in the dead list with the reason.

@@ -1,10 +1,11 @@
-"""autocall's one HTTP client: urllib3's pooled connections, one total deadline, no redirects.
+"""autocall's one HTTP client: pooled HTTP/1.1 connections, one total deadline, no redirects.
 
 Webhook delivery (``dialer/webhooks.py``) and the cloud TTS engine
 (``tts/engines/http.py``) both POST through a :class:`Client`; it sits in a
 package of its own so that ``tts`` uses it without importing ``dialer``.
 
-What a :class:`Client` does, on top of urllib3's ``PoolManager``:
+What a :class:`Client` does (HTTP/1.1 itself is the standard library's ``http.client``, on
+sockets from our ``connect``: :mod:`httpclient.wire`):
 
 - **One total deadline** per request: connecting, sending, the status, the
   headers and the body together (``gevent.Timeout``; every socket operation is
@@ -14,50 +15,47 @@ What a :class:`Client` does, on top of urllib3's ``PoolManager``:
   patches first thing); unpatched, only each socket operation is bounded.
 - **Pooled connections**, kept alive per ``scheme://host:port``, at most
   ``per_host`` kept per host (more may be open at once; the extra ones are
-  closed after use). A connection that failed or was cut off is never reused.
+  closed after use). A connection that failed, was cut off, or that the server
+  closed or wrote to while it was idle is never reused.
 - **No redirects, no retries, no environment proxies**: a 3xx is an answer
   like any other for the caller to judge; a failed request is the caller's to
-  retry (webhooks have their own back-off); ``HTTP_PROXY`` is not read (urllib3
-  never reads it), so a connection goes where the caller's ``connect`` says.
-- **Where a connection goes** (``connect``): by default urllib3's own (resolve
-  the name, try its addresses). A caller may pass its own function that resolves
-  and connects (webhooks: only to addresses they may reach); TLS still checks
-  the certificate against the URL's host name, whatever address was connected.
-- **Errors as they are**: urllib3 wraps what went wrong (``ProtocolError
-  ('Connection aborted.', RemoteDisconnected(...))``); the client raises what is
-  underneath (the ``OSError``, ``http.client.HTTPException`` or ``ssl`` error, or
-  what ``connect`` raised), so a log line says ``BadStatusLine`` or
-  ``ConnectionRefusedError``, not a wrapper. Socket timeouts are the deadline.
+  retry (webhooks have their own back-off); ``HTTP_PROXY`` is never read, so a
+  connection goes where the caller's ``connect`` says.
+- **Where a connection goes** (``connect``): by default ``socket.create_connection``
+  (resolve the name, try its addresses). A caller may pass its own function that
+  resolves and connects (webhooks: only to addresses they may reach); TLS
+  (``ssl_context``, by default the system's CAs) checks the certificate against
+  the URL's host name, whatever address was connected.
+- **Errors as they are**: the ``OSError``, ``http.client.HTTPException``
+  (``BadStatusLine``, ``RemoteDisconnected``...) or ``ssl`` error, or what
+  ``connect`` raised, so a log line says ``BadStatusLine`` or
+  ``ConnectionRefusedError``. Socket timeouts are the deadline.
 """
 
 from __future__ import annotations
 
+import functools
+import http.client
+import select
 import socket
 import ssl
-from collections.abc import Callable, Mapping
+import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import gevent
-import urllib3
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ProtocolError, ReadTimeoutError, SSLError
-from urllib3.response import BaseHTTPResponse
-from urllib3.util.timeout import Timeout
 
-# (host, port), timeout in seconds or None -> a connected socket; raises OSError or its own exception.
-Connector = Callable[[tuple[str, int], float | None], socket.socket]
+from httpclient.wire import Connection, Connector, Headers, check_headers
 
-CHUNK = 64 << 10  # bytes read at a time from a body
 QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only
+PORTS = {"http": 80, "https": 443}
 
 
 class DeadlineExceeded(Exception):
     """The whole request (connect, send, status, headers, body) took longer than the client's deadline."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Answer:
     """A server's answer: ``body`` holds at most the ``max_body`` bytes asked for; ``truncated`` says
     there was more (it was not read, and the connection was closed rather than kept)."""
@@ -69,86 +67,52 @@ class Answer:
     truncated: bool
 
 
-class _Connecting:
-    """urllib3's connection with two changes.
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a URL's request goes: its pool key, the address to connect to and the request's line and Host."""
 
-    - Its socket comes from the client's ``connect``, when there is one, instead of urllib3's
-      ``create_connection``. urllib3 2 makes a connection's socket in ``_new_conn`` (private: the major
-      version is pinned, and tests/test_http_client.py covers it); the TLS handshake
-      (``HTTPSConnection.connect``) then runs on that socket against ``self.host``, the URL's name.
-    - Each answer is read in quick-ACK mode (Linux). On a kept connection Linux delays the ACK of an
-      answer's first segment, to ride on the next request; a server that writes its answer in two sends
-      with Nagle's algorithm on (gevent.pywsgi, http.server) holds the second until that ACK: 40 ms per
-      request, ten times a new connection. TCP_QUICKACK acknowledges at once, for this answer.
-    """
-
-    host: str
+    scheme: str
+    host: str  # the name or address, without brackets: what connect resolves and TLS checks
     port: int
-    timeout: Any
-    socket_options: Any
-    sock: socket.socket | None
+    path: str  # path and query, as sent
+    host_header: str
 
-    def __init__(self, *args: Any, connect: Connector | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._connect = connect
-
-    def _new_conn(self) -> socket.socket:
-        if self._connect is None:
-            made: socket.socket = super()._new_conn()  # type: ignore[misc]
-            return made
-        sock = self._connect((self.host, self.port), Timeout.resolve_default_timeout(self.timeout))
-        for option in self.socket_options or ():  # urllib3's defaults: TCP_NODELAY
-            sock.setsockopt(*option)
-        return sock
-
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        if QUICKACK is not None and self.sock is not None:
-            self.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
-        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+    @property
+    def pool(self) -> tuple[str, str, int]:
+        return (self.scheme, self.host, self.port)
 
 
-class _Connection(_Connecting, HTTPConnection):
-    pass
+@functools.lru_cache(maxsize=1024)
+def target(url: str) -> Target:
+    """A URL's :class:`Target` (cached: webhooks POST to the same few URLs again and again)."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in PORTS:
+        raise ValueError(f"not an http:// or https:// URL: {scheme or 'no'} scheme")
+    host = parts.hostname
+    if not host:
+        raise ValueError("URL has no host")
+    port = parts.port or PORTS[scheme]
+    name = f"[{host}]" if ":" in host else host
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Target(scheme, host, port, path, name if port == PORTS[scheme] else f"{name}:{port}")
 
 
-class _TLSConnection(_Connecting, HTTPSConnection):
-    pass
-
-
-class _PoolManager(urllib3.PoolManager):
-    def __init__(self, connect: Connector | None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._connect = connect
-
-    def _new_pool(
-        self, scheme: str, host: str, port: int, request_context: dict[str, Any] | None = None
-    ) -> HTTPConnectionPool:
-        # urllib3 documents _new_pool as "intended to be overridden for customization".
-        pool = super()._new_pool(scheme, host, port, request_context)
-        pool.ConnectionCls = _TLSConnection if scheme == "https" else _Connection
-        pool.conn_kw["connect"] = self._connect
-        return pool
-
-
-def underlying(exc: BaseException) -> BaseException:
-    """What went wrong beneath urllib3's wrappers (a socket timeout: :class:`DeadlineExceeded`)."""
-    if isinstance(exc, NewConnectionError):  # before ConnectTimeoutError: urllib3 2 makes it one
-        return exc.__cause__ or exc
-    if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError, TimeoutError)):
-        return DeadlineExceeded(str(exc))
-    if isinstance(exc, ProtocolError) and len(exc.args) > 1 and isinstance(exc.args[1], BaseException):
-        return underlying(exc.args[1])
-    if isinstance(exc, SSLError) and exc.args and isinstance(exc.args[0], BaseException):
-        return exc.args[0]
-    return exc
+def idle_and_open(conn: Connection) -> bool:
+    """Nothing to read on a kept connection while idle: the server neither closed it nor wrote out of turn."""
+    try:
+        readable, _, _ = select.select([conn.sock], [], [], 0)
+    except (OSError, ValueError, TypeError):
+        return False
+    return not readable
 
 
 class Client:
     """POSTs within one total deadline of ``timeout`` seconds over pooled connections.
 
     ``per_host``: connections kept alive per host. ``connect``: how a connection's socket is made
-    (default: urllib3's). ``ssl_context``: the TLS settings (default: urllib3's, the system's CAs,
-    certificates and host names checked).
+    (default: ``socket.create_connection``). ``ssl_context``: the TLS settings (default: the system's
+    CAs, certificates and host names checked).
     """
 
     def __init__(
@@ -160,11 +124,10 @@ class Client:
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.timeout = float(timeout)
-        options: dict[str, Any] = {"ssl_context": ssl_context} if ssl_context is not None else {}
-        timeout_each = Timeout(connect=self.timeout, read=self.timeout)  # every socket operation; the total below
-        self._pools = _PoolManager(
-            connect, num_pools=100, maxsize=per_host, block=False, retries=False, timeout=timeout_each, **options
-        )
+        self.per_host = per_host
+        self._connect: Connector = connect or socket.create_connection
+        self._ssl_context = ssl_context
+        self._idle: dict[tuple[str, str, int], list[Connection]] = {}
 
     def post(
         self, url: str, body: bytes, headers: Mapping[str, str], *, max_body: int, body_wait: float | None = None
@@ -179,48 +142,97 @@ class Client:
 
         Raises :class:`DeadlineExceeded`, or what went wrong underneath (see the module docstring).
         """
+        where = target(url)
+        check_headers(headers)  # before any connection: nothing a caller gives reaches the wire unchecked
         deadline = DeadlineExceeded(f"no complete answer within {self.timeout:g} s")
+        conn: Connection | None = None
         try:
             with gevent.Timeout(self.timeout, deadline):
-                return self._post(url, body, headers, max_body, body_wait)
-        except urllib3.exceptions.HTTPError as exc:
-            cause = underlying(exc)
-            if isinstance(cause, DeadlineExceeded):
-                raise deadline from exc
-            if cause is exc:
-                raise
-            raise cause from None
+                conn = self._take(where)
+                answer, reusable = self._exchange(conn, where, body, headers, max_body, body_wait)
+        except TimeoutError as exc:  # a socket operation's own timeout: the same deadline
+            if conn is not None:
+                conn.close()
+            raise deadline from exc
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
+        self._give_back(where, conn, reusable)
+        return answer
 
-    def _post(
-        self, url: str, body: bytes, headers: Mapping[str, str], max_body: int, body_wait: float | None
-    ) -> Answer:
-        response = self._pools.urlopen(
-            "POST", url, body=body, headers=dict(headers), redirect=False, preload_content=False
-        )
+    def _exchange(
+        self,
+        conn: Connection,
+        where: Target,
+        body: bytes,
+        headers: Mapping[str, str],
+        max_body: int,
+        body_wait: float | None,
+    ) -> tuple[Answer, bool]:
+        conn.post(where.path, where.host_header, headers, body)  # http.client adds "Accept-Encoding: identity"
+        if QUICKACK is not None and conn.sock is not None:
+            # On a kept connection Linux delays the ACK of an answer's first segment, to ride on the next
+            # request; a server that writes its answer in two sends with Nagle's algorithm on (gevent.pywsgi,
+            # http.server) holds the second until that ACK: 40 ms per request. Quick-ACK acknowledges at once.
+            conn.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
+        reply = conn.getresponse()
         try:
             data, truncated = b"", True
             if body_wait is None:
-                data, truncated = _read(response, max_body)
+                data, truncated = _read_body(reply, max_body)
             else:
-                with gevent.Timeout(body_wait, False):  # cut off: urllib3 closes the connection
-                    data, truncated = _read(response, max_body)
-            if truncated:  # the rest stays unread: this connection cannot carry another request
-                response.close()
-            return Answer(response.status, response.reason or "", response.headers, data, truncated)
-        finally:
-            response.release_conn()  # back to the pool; one that failed or was closed is replaced
+                with gevent.Timeout(body_wait, False):  # cut off: the rest stays unread, the connection is closed
+                    data, truncated = _read_body(reply, max_body)
+        except BaseException:
+            reply.close()
+            raise
+        # Kept only when the whole answer was read and neither side said the connection ends.
+        reusable = not truncated and not reply.will_close and reply.isclosed()
+        if not reusable:
+            reply.close()
+        return Answer(reply.status, reply.reason, Headers(reply.msg), data, truncated), reusable
+
+    def _take(self, where: Target) -> Connection:
+        """A kept connection to ``where`` that is still open, else a new one (connected when it first sends)."""
+        idle = self._idle.get(where.pool)
+        while idle:
+            conn = idle.pop()
+            if idle_and_open(conn):
+                return conn
+            conn.close()
+        tls = (self._ssl_context or _default_context()) if where.scheme == "https" else None
+        return Connection(where.host, where.port, timeout=self.timeout, connector=self._connect, tls=tls)
+
+    def _give_back(self, where: Target, conn: Connection, reusable: bool) -> None:
+        idle = self._idle.setdefault(where.pool, [])
+        if reusable and len(idle) < self.per_host:
+            idle.append(conn)
+        else:
+            conn.close()
 
     def close(self) -> None:
         """Close every kept connection (a later request opens new ones)."""
-        self._pools.clear()
+        idle, self._idle = self._idle, {}
+        for conns in idle.values():
+            for conn in conns:
+                conn.close()
 
 
-def _read(response: BaseHTTPResponse, max_body: int) -> tuple[bytes, bool]:
-    """(at most ``max_body`` bytes of the body, whether there was more)."""
-    data = bytearray()
-    while len(data) <= max_body:
-        chunk = response.read(min(CHUNK, max_body + 1 - len(data)))
-        if not chunk:
-            break
-        data += chunk
-    return bytes(data[:max_body]), len(data) > max_body
+def _read_body(reply: http.client.HTTPResponse, limit: int) -> tuple[bytes, bool]:
+    """(at most ``limit`` bytes of the body, whether there was more: then the rest is left unread)."""
+    if reply.length is not None:  # Content-Length (0 for 1xx, 204, 304)
+        if reply.length <= limit:
+            return reply.read(), False  # IncompleteRead if the connection ends short
+        data = reply.read(limit)
+        if len(data) < limit:
+            raise http.client.IncompleteRead(data, limit - len(data))
+        return data, True
+    data = reply.read(limit + 1)  # chunked, or until the connection ends
+    return data[:limit], len(data) > limit
+
+
+@functools.cache
+def _default_context() -> ssl.SSLContext:
+    """The system's CAs; certificates and host names checked (made once: loading the CAs is slow)."""
+    return ssl.create_default_context()

@@ -115,6 +115,14 @@ class ClaimedDelivery(NamedTuple):
     receiver: str  # host:port
 
 
+class LeasedDelivery(NamedTuple):
+    """A webhook delivery leased to this sender with its hash (url, body, tries, campaign...; {} when gone)."""
+
+    delivery: str
+    receiver: str  # host:port
+    fields: dict[str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class CommitReply:
     """commit_leads.lua's answer: exactly one field is set."""

@@ -32,6 +32,7 @@ from dialer.store.script_results import (
     Deletion,
     ExpiredSlot,
     Finished,
+    LeasedDelivery,
 )
 
 NAMES = (
@@ -252,6 +253,50 @@ class Scripts:
     def claim_webhooks(
         self, now_ms: int, lease_until_ms: int, limit: int, per_host: int, scan: int, busy: Mapping[str, int]
     ) -> list[ClaimedDelivery]:
-        keys = [self.keys.webhooks, self.keys.webhook_prefix]
-        flat = self._run("claim_webhooks", keys, [now_ms, lease_until_ms, limit, per_host, scan, *_pairs(busy)]) or []
+        """One delivery per connection: ``busy`` is each receiver's deliveries in flight."""
+        rooms = {host: (n, 0) for host, n in busy.items()}
+        flat = self._claim_webhooks(now_ms, lease_until_ms, limit, per_host, scan, 1, limit, False, [], rooms)
         return [ClaimedDelivery(d, host) for d, host in zip(flat[::2], flat[1::2], strict=True)]
+
+    def lease_webhooks(
+        self,
+        now_ms: int,
+        lease_until_ms: int,
+        limit: int,
+        per_host: int,
+        scan: int,
+        ahead: int,
+        free: int,
+        delivered: list[str],
+        held: Mapping[str, tuple[int, int]],
+    ) -> tuple[list[LeasedDelivery], bool]:
+        """Forget ``delivered``, then lease due deliveries with their hashes; ``held``: receiver ->
+        (connections, room left in them). Also: whether more was due than was taken."""
+        more, *flat = self._claim_webhooks(
+            now_ms, lease_until_ms, limit, per_host, scan, ahead, free, True, delivered, held
+        )
+        leased = [
+            LeasedDelivery(d, host, dict(zip(fields[::2], fields[1::2], strict=True)))
+            for d, host, fields in zip(flat[::3], flat[1::3], flat[2::3], strict=True)
+        ]
+        return leased, bool(more)
+
+    def _claim_webhooks(
+        self,
+        now_ms: int,
+        lease_until_ms: int,
+        limit: int,
+        per_host: int,
+        scan: int,
+        ahead: int,
+        free: int,
+        with_fields: bool,
+        delivered: list[str],
+        held: Mapping[str, tuple[int, int]],
+    ) -> list[Any]:
+        keys = [self.keys.webhooks, self.keys.webhook_prefix]
+        args: list[Any] = [now_ms, lease_until_ms, limit, per_host, scan, ahead, free, int(with_fields)]
+        args += [len(delivered), *delivered]
+        for host, (connections, room) in held.items():
+            args += [host, connections, room]
+        return list(self._run("claim_webhooks", keys, args) or [])

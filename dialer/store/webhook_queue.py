@@ -9,7 +9,7 @@ import redis
 
 from dialer.store.keys import Keys
 from dialer.store.replies import record
-from dialer.store.script_results import ClaimedDelivery
+from dialer.store.script_results import ClaimedDelivery, LeasedDelivery
 from dialer.store.scripts import Scripts
 from dialer.store.sealed_fields import SealedFields
 
@@ -65,6 +65,33 @@ class WebhookQueue:
         if limit <= 0:
             return []
         return self.scripts.claim_webhooks(now_ms, now_ms + lease_ms, limit, per_host, max(scan, limit), busy or {})
+
+    def lease(
+        self,
+        now_ms: int,
+        lease_ms: int,
+        limit: int,
+        *,
+        per_host: int,
+        ahead: int,
+        free: int,
+        held: Mapping[str, tuple[int, int]],
+        delivered: list[str],
+        scan: int = 100,
+    ) -> tuple[list[LeasedDelivery], bool]:
+        """Forget the ``delivered`` deliveries, then lease up to ``limit`` due ones with their hashes, in one
+        round trip: what a sender sending each receiver's deliveries over up to ``per_host`` connections,
+        each holding up to ``ahead`` of them, can take. ``free``: connections it may still open;
+        ``held``: receiver -> (its connections, the room left in them). Capped deliveries go to the back
+        of the due line as in :meth:`claim_capped`. Also returns whether more was due than was taken."""
+        return self.scripts.lease_webhooks(
+            now_ms, now_ms + lease_ms, max(0, limit), per_host, max(scan, limit), ahead, free, delivered, held
+        )
+
+    def release(self, deliveries: list[str], now_ms: int) -> None:
+        """Leased deliveries that were not sent: due again at ``now_ms`` (no try counted)."""
+        if deliveries:
+            self.r.zadd(self.keys.webhooks, dict.fromkeys(deliveries, now_ms), xx=True)
 
     def get(self, delivery: str) -> dict[str, str]:
         """One delivery's hash (url, body, tries, last_error, campaign, call); {} if it is gone."""

@@ -14,8 +14,8 @@ is one subclass overriding :meth:`HttpEngine.build_request` and, if needed,
   not such a WAV, or silence) raises :class:`SynthesisError` with the status
   and the start of the body.
 
-The request goes through autocall's one HTTP client (:class:`httpclient.Client`,
-urllib3): connections to the service are kept alive between requests (as many
+The request goes through autocall's one HTTP client (:class:`httpclient.Client`):
+connections to the service are kept alive between requests (as many
 as the synthesizer runs at once), ``timeout`` bounds the whole exchange
 (connect, send, status, headers and body), redirects are not followed (a 3xx
 is an error like any non-200) and ``HTTP_PROXY`` is not read. It is cooperative
