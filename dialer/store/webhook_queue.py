@@ -97,13 +97,6 @@ class WebhookQueue:
         """One delivery's hash (url, body, tries, last_error, campaign, call); {} if it is gone."""
         return record(self.r.hgetall(self.keys.webhook(delivery)))
 
-    def get_many(self, deliveries: list[str]) -> list[dict[str, str]]:
-        """The hashes of these deliveries, in order (one round trip); {} for one that is gone."""
-        pipe = self.r.pipeline(transaction=False)
-        for delivery in deliveries:
-            pipe.hgetall(self.keys.webhook(delivery))
-        return [record(raw) for raw in pipe.execute()]
-
     def delivered_many(self, deliveries: list[str]) -> None:
         """Forget these delivered deliveries (one transaction)."""
         if not deliveries:
