@@ -8,12 +8,12 @@ the CDR, the report counters and the webhooks.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from dialer.domain import json_text
 from dialer.domain.cdr import CallRecord, RetryRecord, answer_object, record_object
 from dialer.domain.enums import ModeCall, ReportKey
+from dialer.domain.local_time import local_text
 from dialer.domain.window import zone
 from dialer.engine.calls import InFlight
 from dialer.outcomes import recall, vbot
@@ -110,20 +110,11 @@ def outcome_of(att: InFlight) -> tuple[Outcome, dict[str, Any]]:
     return outcome, hang
 
 
-# time zone name -> (a UTC minute, the local YYYYMMDDHH during it): one datetime per zone and minute,
-# not per call. Exact: every zone's offset since 1972, and every change of it, falls on a whole minute.
-_hours: dict[str, tuple[int, str]] = {}
-
-
 def report_hour(ms: int, time_zone: str) -> str:
-    """The local hour (YYYYMMDDHH) of ``ms`` in ``time_zone``: the bucket of the report counters."""
-    minute = ms // 60_000
-    known = _hours.get(time_zone)
-    if known is not None and known[0] == minute:
-        return known[1]
-    hour = datetime.fromtimestamp(ms / 1000, zone(time_zone)).strftime("%Y%m%d%H")
-    _hours[time_zone] = (minute, hour)
-    return hour
+    """The local hour (YYYYMMDDHH) of ``ms`` in ``time_zone``: the bucket of the report counters
+    (from :func:`dialer.domain.local_time.local_text`, worked out once per zone and minute)."""
+    text = local_text(ms, zone(time_zone))  # YYYY-MM-DD HH:MM:SS
+    return text[0:4] + text[5:7] + text[8:10] + text[11:13]
 
 
 def build_finish(att: InFlight, now_ms: int) -> Finish:
