@@ -161,6 +161,11 @@ def print_round(index: int, steps: list[tuple[int, dict, dict, str]]) -> dict[in
     return figures
 
 
+def fmt(x: float) -> str:
+    """Three decimals below 100, whole numbers above."""
+    return f"{x:,.3f}" if abs(x) < 100 else f"{x:,.0f}"
+
+
 def print_summary(rounds: list[dict[int, dict[str, float]]]) -> None:
     nodes = list(rounds[0])
     print(f"\nall {len(rounds)} round(s): median (min-max) per call; ratio of medians against {nodes[0]} node(s)")
@@ -170,7 +175,7 @@ def print_summary(rounds: list[dict[int, dict[str, float]]]) -> None:
         for n in nodes:
             xs = [r[n][name] for r in rounds]
             m = statistics.median(xs)
-            cells.append(f"{m:,.3f} ({min(xs):,.3f}-{max(xs):,.3f}) x{m / base if base else 0:.2f}")
+            cells.append(f"{fmt(m)} ({fmt(min(xs))}-{fmt(max(xs))}) x{m / base if base else 0:.2f}")
         print(f"  {name:<32}" + "  |  ".join(cells))
 
 
