@@ -118,6 +118,7 @@ def per_call(c: dict, h: dict) -> dict[str, float]:
         "engine CPU-ms (to last CDR)": c["engine_cpu_calls"] * 1000 / n,
         "Redis commands": r["commands"] / n,
         "Redis CPU-ms": r["cpu"] * 1000 / n,
+        "Redis CPU-ms (/proc, +2 s idle)": c["redis_pid_cpu"] * 1000 / n,
         "Redis bytes in": r["net_in"] / n,
         "Redis bytes out": r["net_out"] / n,
         "ESL bytes received": c["esl_received"] / n,
