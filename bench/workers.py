@@ -5,7 +5,9 @@ Usage: ``python bench/workers.py [--leads 10000] [--repeats 2] [--engine-cpu 0.3
 The box has 2 cores, and the simulator nodes and Redis need CPU too: left
 alone, two engines would mostly measure who wins the cores. So each engine
 process (each worker) runs in a cgroup of its own limited to ``--engine-cpu``
-of a core (cgroup v1 ``cpu.cfs_quota_us``, or v2 ``cpu.max``; we are root):
+of a core (cgroup v1 ``cpu.cfs_quota_us``, or v2 ``cpu.max``; we are root)
+and, like the simulators and Redis, 4 times the default share of a busy CPU
+(``cpu.shares`` / ``cpu.weight``: other work on this shared box slows them less):
 the engines are the bottleneck, and the figure is how throughput scales with
 engine processes, each given the same CPU. Printed per case: calls/s
 (attempts recorded per wall second, the campaign started to its last CDR),
@@ -39,6 +41,7 @@ monkey.patch_all()
 import argparse  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
+import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -48,30 +51,48 @@ from pathlib import Path  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.enginebench.phases_load import REALISTIC_SCALE, REALISTIC_SCEN  # noqa: E402
-from bench.enginebench.procs import ROOT, Env, Receiver, Sim, cpu_pid, start_redis, stop, stop_all  # noqa: E402
+from bench.enginebench.procs import (  # noqa: E402
+    ROOT,
+    Env,
+    Receiver,
+    Sim,
+    cpu_pid,
+    spawn,
+    start_redis,
+    stop,
+    stop_all,
+)
 from bench.enginebench.rig import Rig, realistic_fields, store_for, write_wav  # noqa: E402
 from dialer.domain.enums import CampaignStatus  # noqa: E402
 
+HELPERS: list[CpuLimit] = []
+MADE: list[CpuLimit] = []  # every cgroup made: removed at the end whatever happens
 CGROUP_V1 = Path("/sys/fs/cgroup/cpu")
 CGROUP_V2 = Path("/sys/fs/cgroup")
 PERIOD_US = 100_000
+# This box is shared: the bench's processes (engines, simulators, Redis) get this many times the default
+# share of a busy CPU, so other work on the box slows them less; the quota still caps each engine.
+WEIGHT = 4
 
 
 class CpuLimit:
-    """A cgroup holding processes to ``cpus`` of a core (cfs quota), and its throttling count."""
+    """A cgroup holding processes to ``cpus`` of a core (cfs quota; None: no cap) with ``weight`` times
+    the default share of a busy CPU, and its throttling count."""
 
-    def __init__(self, name: str, cpus: float) -> None:
-        self.v2 = (CGROUP_V2 / "cgroup.controllers").exists() and "cpu" in (
-            CGROUP_V2 / "cgroup.controllers"
-        ).read_text()
+    def __init__(self, name: str, cpus: float | None, weight: int = WEIGHT) -> None:
+        controllers = CGROUP_V2 / "cgroup.controllers"
+        self.v2 = controllers.exists() and "cpu" in controllers.read_text()
         self.path = (CGROUP_V2 if self.v2 else CGROUP_V1) / name
         self.path.mkdir(exist_ok=True)
-        quota = int(cpus * PERIOD_US)
+        MADE.append(self)
+        quota = int(cpus * PERIOD_US) if cpus else -1
         if self.v2:
-            (self.path / "cpu.max").write_text(f"{quota} {PERIOD_US}")
+            (self.path / "cpu.max").write_text(f"{quota if quota > 0 else 'max'} {PERIOD_US}")
+            (self.path / "cpu.weight").write_text(str(100 * weight))
         else:
             (self.path / "cpu.cfs_period_us").write_text(str(PERIOD_US))
             (self.path / "cpu.cfs_quota_us").write_text(str(quota))
+            (self.path / "cpu.shares").write_text(str(1024 * weight))
 
     def add(self, pid: int) -> None:
         (self.path / "cgroup.procs").write_text(str(pid))
@@ -122,7 +143,7 @@ class Engines:
                 "PYTHONPATH": str(ROOT),
             }
             self.procs.append(
-                subprocess.Popen(
+                spawn(  # stop_all() ends it if the bench is interrupted
                     [sys.executable, "-m", "dialer.cli", "serve"],
                     env={**base, **settings},
                     cwd=str(ROOT),
@@ -181,6 +202,8 @@ def run_case(env: Env, name: str, layout: str, leads: int, cpus: float, webhooks
         "both": lambda: [(2, sims)],
     }[layout]()
     receiver = Receiver() if webhooks else None
+    for proc in [s.proc for s in sims] + ([receiver.proc] if receiver else []):
+        HELPERS[0].add(proc.pid)
     rig = Rig.__new__(Rig)  # its campaign and lead helpers only: the engines are the processes
     rig.store = store = store_for(env.redis_port)
     fields = realistic_fields(receiver.url if receiver else "")
@@ -247,6 +270,7 @@ def main() -> None:
     ap.add_argument("--webhooks", action="store_true", help="both callback URLs at a receiver process")
     ap.add_argument("--cases", default="one1,one2,own,both")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # the finally below stops what was started
     if os.geteuid() != 0:
         raise SystemExit("bench/workers.py limits each engine with a cgroup: run it as root")
     wanted = args.cases.split(",")
@@ -255,6 +279,9 @@ def main() -> None:
     write_wav(workdir / "audio" / "short.wav", 0.5)
     redis, port = start_redis(workdir)
     env = Env(workdir, port, redis.pid)
+    helpers = CpuLimit("autocall-bench-helpers", None)  # Redis and the simulators: weighted, no cap
+    helpers.add(redis.pid)
+    HELPERS.append(helpers)
     print(f"load average before: {os.getloadavg()}; {os.cpu_count()} cores; engine quota {args.engine_cpu} core each")
     results: dict[str, list[dict]] = {}
     try:
@@ -275,6 +302,8 @@ def main() -> None:
     finally:
         stop(redis)
         stop_all()
+        for limit in MADE:
+            limit.remove()
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"load average after: {os.getloadavg()}")
     if "one1" not in results:

@@ -218,3 +218,32 @@ def test_a_worker_slot_is_i_of_n():
     for bad in ("0/2", "3/2", "x/2", "2"):
         with pytest.raises(ValueError):
             WorkerSlot.parse(bad)
+
+
+def test_workers_drain_and_exit_when_their_supervisor_is_killed(redis_server, simswitch, daemons, tmp_path):
+    server = simswitch(SHORT, password=PASSWORD)
+    daemon = daemons(env(redis_server["url"], server, tmp_path), tmp_path / "log")
+    daemon.start()
+    wait_until(lambda: len(started_engines(tmp_path / "log")) == 2, timeout=30)
+    workers = workers_of(daemon.proc.pid)
+    os.kill(daemon.proc.pid, signal.SIGKILL)  # the supervisor alone: nobody forwards a SIGTERM
+    wait_until(lambda: not [pid for pid in workers if running(pid)], timeout=30)
+    assert sum("the supervisor is gone: draining" in x["msg"] for x in log_lines(tmp_path / "log")) == 2
+
+
+def running(pid: int) -> bool:
+    """Neither gone nor a zombie waiting to be reaped by whoever adopted it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_serve_takes_the_number_of_workers_from_the_command_line():
+    from dialer.cli import build_parser
+
+    assert build_parser().parse_args(["serve", "--workers", "3"]).workers == 3
+    assert build_parser().parse_args(["serve"]).workers is None  # then AUTOCALL_WORKERS (default 1)
+    for bad in ("0", "65", "two"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["serve", "--workers", bad])
