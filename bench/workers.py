@@ -103,6 +103,8 @@ class CpuLimit:
         return int(stat.get("nr_periods", 0)), int(stat.get("nr_throttled", 0))
 
     def remove(self) -> None:
+        if not self.path.exists():  # removed already
+            return
         parent = self.path.parent / "cgroup.procs"
         for pid in (self.path / "cgroup.procs").read_text().split():
             try:
