@@ -203,7 +203,7 @@ def run_supervisor(settings, count: int, config_path: str | None) -> int:
     from dialer.logs import setup_logging
     from dialer.workers import Supervisor, worker_command
 
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, secrets=settings.secrets())  # it logs none; the scrubber all the same
     supervisor = Supervisor(count, lambda slot: worker_command(slot, config_path))
     stop = gevent.event.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
