@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import urllib.request
 from pathlib import Path
 
 import gevent
@@ -18,6 +19,7 @@ import pytest
 
 from dialer.store.store import Store
 from simswitch import Limits, Scenario
+from tests.conftest import free_port
 from tests.crash_checks import campaign_settled, check_nothing_lost
 from tests.engine_fixtures import audio_campaign, wait_until, write_wav
 from tests.factories import leads
@@ -249,3 +251,16 @@ def test_serve_takes_the_number_of_workers_from_the_command_line():
     for bad in ("0", "65", "two"):
         with pytest.raises(SystemExit):
             build_parser().parse_args(["serve", "--workers", bad])
+
+
+def test_worker_1_serves_the_api_and_the_others_only_dial(redis_server, simswitch, daemons, tmp_path):
+    server = simswitch(SHORT, password=PASSWORD)
+    listen = f"127.0.0.1:{free_port()}"
+    settings = {**env(redis_server["url"], server, tmp_path), "AUTOCALL_API": "true", "AUTOCALL_API_TOKENS": "t"}
+    daemon = daemons({**settings, "AUTOCALL_LISTEN": listen}, tmp_path / "log")
+    daemon.start()
+    wait_until(lambda: len(started_engines(tmp_path / "log")) == 2, timeout=30)
+    with urllib.request.urlopen(f"http://{listen}/healthz", timeout=5) as res:
+        assert res.status == 200
+    started = {x["worker"]: x["listen"] for x in log_lines(tmp_path / "log") if x.get("msg") == "autocall started"}
+    assert started == {1: listen, 2: None}
