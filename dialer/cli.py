@@ -30,6 +30,12 @@ def _hostport(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 64, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autocall", description="Outbound voice campaigns on FreeSWITCH.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the dialing engine (configuration: AUTOCALL_* environment, --config)")
     serve.add_argument("--config", help="YAML or JSON settings file (environment variables override it)")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="engine processes to run, supervised by this one (default: AUTOCALL_WORKERS, 1: this process "
+        "dials); each paces to 1/N of every node's budget, worker 1 serves the API",
+    )
+    serve.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # I/N: set by the supervisor
 
     tts = sub.add_parser("tts", help="hear a message before a campaign runs")
     tts_sub = tts.add_subparsers(dest="tts_command", required=True)
@@ -131,17 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "simswitch":
         return run_simswitch(args)
     if args.command == "serve":
-        from pydantic import ValidationError
-
-        from dialer.config import Settings
-        from dialer.daemon import serve
-
-        try:
-            settings = Settings.load(args.config)
-        except (OSError, ValueError, ValidationError) as exc:
-            print(f"autocall serve: bad configuration: {exc}", file=sys.stderr)
-            return 2
-        return serve(settings)
+        return run_serve(args)
     if args.command == "tts":
         return run_tts_render(args)
     if args.command == "status":
@@ -171,6 +176,40 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger().setLevel(logging.WARNING)
         return run_demo(calls=args.calls, time_scale=args.time_scale, seed=args.seed, sps=args.sps)
     return 2
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """``autocall serve``: this process dials, or (``--workers N`` > 1) it supervises N that do."""
+    from pydantic import ValidationError
+
+    from dialer.config import Settings
+    from dialer.workers import WorkerSlot
+
+    try:
+        settings = Settings.load(args.config)
+        slot = WorkerSlot.parse(args.worker) if args.worker else None
+    except (OSError, ValueError, ValidationError) as exc:
+        print(f"autocall serve: bad configuration: {exc}", file=sys.stderr)
+        return 2
+    count = args.workers or settings.workers
+    if slot is None and count > 1:
+        return run_supervisor(settings, count, args.config)
+    from dialer.daemon import serve
+
+    return serve(settings, slot)
+
+
+def run_supervisor(settings, count: int, config_path: str | None) -> int:
+    from dialer.logs import setup_logging
+    from dialer.workers import Supervisor, worker_command
+
+    setup_logging(settings.log_level, secrets=settings.secrets())  # it logs none; the scrubber all the same
+    supervisor = Supervisor(count, lambda slot: worker_command(slot, config_path))
+    stop = gevent.event.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        gevent.signal_handler(sig, stop.set)
+    logging.getLogger("autocall.workers").info("supervising workers", extra={"workers": count, "pid": os.getpid()})
+    return supervisor.run(stop)
 
 
 def _settings(args: argparse.Namespace, command: str):

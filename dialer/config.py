@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     import_staging_seconds: float = Field(600.0, ge=10, le=86_400)
     idempotency_seconds: float = Field(86_400.0, ge=60, le=30 * 86_400)  # how long an Idempotency-Key's answer is kept
     api: bool = True  # false: engine only (e.g. a second dialer process sharing the Redis)
+    # engine processes serve runs (--workers overrides): each its own engine, 1/N of each node's sps and reply window
+    workers: int = Field(1, ge=1, le=64)
     # HMAC-SHA256 key for the X-Autocall-Signature header (docs/api-cdrs-webhooks.md)
     webhook_secret: SecretStr = SecretStr("")
     # callback_url / answer_callback_url may reach loopback, link-local and private addresses (a receiver

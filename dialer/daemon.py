@@ -4,6 +4,10 @@ SIGTERM / SIGINT drain: pacers stop starting calls, calls in flight finish
 and are recorded (up to ``AUTOCALL_DRAIN_SECONDS``), queued writes reach
 Redis, then the process exits. A call still up after the drain keeps its
 slot until its lease expires; the next engine records it as lost.
+
+As worker I of N (``--workers N``, dialer/workers.py) it paces to 1/N of each
+node's budget, serves the API only as worker 1, and drains when its
+supervisor is gone.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from dialer.store.errors import StoreError
 from dialer.store.sealing import Sealer
 from dialer.store.store import Store
 from dialer.webhooks import WebhookSender
+from dialer.workers import WorkerSlot, watch_parent
 
 log = logging.getLogger("autocall.daemon")
 
@@ -56,14 +61,15 @@ def build_renderer(settings: Settings):
     return TtsRenderer(synth, OtpReader(synth, pause_ms=settings.otp_pause_ms, output=codes))
 
 
-def build_engine(settings: Settings) -> tuple[Store, Engine, WebhookSender]:
+def build_engine(settings: Settings, workers: int = 1) -> tuple[Store, Engine, WebhookSender]:
+    """``workers``: engine processes dialling the same nodes from this host; each paces to 1/workers."""
     # The API and the engine share this store, so both seal and open with the same keys.
     redis_url, cdr_secret = settings.redis_url.get_secret_value(), settings.cdr_secret.get_secret_value()
     store = Store.from_url(redis_url, settings.redis_prefix, Sealer.from_settings(settings))
     files = MessageFiles(settings.audio_dir, renderer=build_renderer(settings))
     engine = Engine(
         store,
-        settings.nodes(),
+        [node.for_workers(workers) for node in settings.nodes()],
         files,
         default_gateway=settings.default_gateway,
         default_caller_id=settings.default_caller_id,
@@ -157,21 +163,24 @@ def check_redis(store: Store) -> str | None:
     return policy
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, slot: WorkerSlot | None = None) -> int:
     # No token or password in any log line (the stock ClueCon is public: the refusal below names it).
-    setup_logging(settings.log_level, secrets=[s for s in settings.secrets() if s != DEFAULT_ESL_PASSWORD])
+    secrets = [s for s in settings.secrets() if s != DEFAULT_ESL_PASSWORD]
+    setup_logging(settings.log_level, secrets=secrets, fields={"worker": slot.index} if slot else None)
     if settings.api and not settings.tokens():
         log.error("AUTOCALL_API_TOKENS is empty: set at least one bearer token (or AUTOCALL_API=false)")
         return 2
     if not check_nodes(settings):
         return 2
-    store, engine, webhooks = build_engine(settings)
+    store, engine, webhooks = build_engine(settings, slot.count if slot else 1)
+    first = slot is None or slot.serves_api  # the API and the housekeeping: one process of the host's
     policy = check_redis(store)
     fd_limit = raise_fd_limit()  # idle HTTP connections hold a descriptor each (dialer/api/server.py)
-    server, probe = build_api(settings, store, engine) if settings.api else (None, None)
+    server, probe = build_api(settings, store, engine) if settings.api and first else (None, None)
     stop = gevent.event.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(sig, stop.set)
+    orphaned = watch_parent(stop) if slot else None
     for listener, address in ((server, settings.listen), (probe, settings.probe_listen)):
         if listener is None:
             continue
@@ -182,11 +191,12 @@ def serve(settings: Settings) -> int:
             return 2
     engine.start()
     webhooks.start()
-    janitor = gevent.spawn(_janitor, store)
+    janitor = gevent.spawn(_janitor, store) if first else None
     redis_shown = redact_url(settings.redis_url.get_secret_value())  # never its password
     log.info(
         "autocall started",
         extra={
+            "engine_id": engine.engine_id,
             "nodes": [n.name for n in engine.nodes],
             "redis": redis_shown,
             "redis_maxmemory_policy": policy,
@@ -200,7 +210,9 @@ def serve(settings: Settings) -> int:
     for listener in (server, probe):
         if listener is not None:
             listener.stop(timeout=5)  # no new requests; requests in progress finish
-    janitor.kill()
+    for housekeeping in (janitor, orphaned):
+        if housekeeping is not None:
+            housekeeping.kill()
     log.info("draining: no new calls; waiting for calls in flight", extra={"in_flight": engine.tracker.count()})
     engine.stop(drain_timeout=settings.drain_seconds)
     webhooks.stop()

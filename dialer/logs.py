@@ -105,6 +105,17 @@ class JsonFormatter(logging.Formatter):
         return line
 
 
+class _Fields(logging.Filter):
+    def __init__(self, fields: dict[str, Any]) -> None:
+        super().__init__()
+        self.fields = dict(fields)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, value in self.fields.items():
+            record.__dict__.setdefault(name, value)
+        return True
+
+
 def _plain(value: Any) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
@@ -128,7 +139,10 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def setup_logging(level: str = "INFO", stream=sys.stderr, secrets: Iterable[str] = ()) -> None:
+def setup_logging(
+    level: str = "INFO", stream=sys.stderr, secrets: Iterable[str] = (), fields: dict[str, Any] | None = None
+) -> None:
+    """``fields``: written into every line (``worker`` of ``autocall serve --workers``)."""
     # No line shows where it was logged from, or the thread or process: spare every record the
     # lookups (the logging HOWTO's "Optimization"; under gevent the thread lookup is the dearest).
     logging._srcfile = None
@@ -137,6 +151,8 @@ def setup_logging(level: str = "INFO", stream=sys.stderr, secrets: Iterable[str]
     logging.logMultiprocessing = False
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter(secrets))
+    if fields:
+        handler.addFilter(_Fields(fields))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

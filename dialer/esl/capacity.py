@@ -123,15 +123,18 @@ class TokenBucket:
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
 
 
-def rates(sps: int) -> tuple[float, float]:
-    """(rate, burst) for a FreeSWITCH limit of ``sps``: burst + rate <= min(85 % of sps, sps - 1)."""
-    budget = min(sps * RATE_SHARE, sps - 1.0)
-    burst = max(1.0, sps * BURST_SHARE)
+def rates(sps: int, share: float = 1.0) -> tuple[float, float]:
+    """(rate, burst) for a FreeSWITCH limit of ``sps``: burst + rate <= min(85 % of sps, sps - 1),
+    times ``share`` (one of N worker processes dialling the same node: ``autocall serve --workers N``)."""
+    budget = min(sps * RATE_SHARE, sps - 1.0) * share
+    burst = max(1.0, sps * BURST_SHARE * share)
     return max(0.5, budget - burst), burst
 
 
 class Capacity:
-    """The rate and session budget of one node (its limits as FreeSWITCH states them)."""
+    """The rate and session budget of one node (its limits as FreeSWITCH states them). ``share``: the
+    part of the sps budget that is this process's (``bgapi_window`` comes already divided: node_config.py);
+    max-sessions is not divided: each process counts the others' legs in HEARTBEAT's Session-Count."""
 
     def __init__(
         self,
@@ -139,9 +142,11 @@ class Capacity:
         sps_cap: int | None = None,
         max_sessions_cap: int | None = None,
         bgapi_window: int = BGAPI_WINDOW,
+        share: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sps_cap, self.max_sessions_cap = sps_cap, max_sessions_cap
+        self.share = share  # of the node's sps budget this process paces to (1/N of N workers)
         self.window = ReplyWindow(bgapi_window)
         self.clock = clock
         self.sps_limit: int | None = None  # FreeSWITCH's, from fsctl sps
@@ -165,7 +170,7 @@ class Capacity:
         if sps is not None and sps != self.sps_limit:
             self.sps_limit, changed = sps, True
             effective = min(sps, self.sps_cap) if self.sps_cap else sps
-            self.target, burst = rates(max(1, effective))
+            self.target, burst = rates(max(1, effective), self.share)
             self.bucket.burst = burst
             self.bucket.rate = min(self.bucket.rate, self.target) if self.throttled() else self.target
         if max_sessions is not None:

@@ -84,7 +84,10 @@ class Node:
         self.conn: ESLConnection | None = None
         self.up = gevent.event.Event()  # connected, and FreeSWITCH answered the checks
         self.capacity = Capacity(
-            sps_cap=config.sps, max_sessions_cap=config.max_sessions, bgapi_window=config.bgapi_window
+            sps_cap=config.sps,
+            max_sessions_cap=config.max_sessions,
+            bgapi_window=config.bgapi_window,
+            share=config.share,
         )
         self.readiness = Readiness(config.name)  # the problems, what FreeSWITCH last said (readiness.py)
         self.core_uuid = ""  # FreeSWITCH's Core-UUID on this connection

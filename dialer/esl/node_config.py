@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from dialer.esl.capacity import BGAPI_WINDOW
@@ -18,6 +18,15 @@ class NodeConfig:
     sps: int | None = None  # a cap on FreeSWITCH's own sessions-per-second (None: FreeSWITCH's)
     max_sessions: int | None = None  # a cap on its max-sessions
     bgapi_window: int = BGAPI_WINDOW  # originates awaiting their reply at once (0: no bound; capacity.py)
+    share: float = 1.0  # of the sps budget this process paces to (not in the URL: for_workers)
+
+    def for_workers(self, count: int) -> NodeConfig:
+        """This node as one of ``count`` worker processes dials it (``autocall serve --workers``): 1/count
+        of the sps budget and of the reply window each, so together they never exceed what one would."""
+        if count <= 1:
+            return self
+        window = max(1, self.bgapi_window // count) if self.bgapi_window else 0
+        return replace(self, share=self.share / count, bgapi_window=window)
 
     @classmethod
     def from_url(cls, url: str) -> NodeConfig:
