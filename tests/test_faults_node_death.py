@@ -11,12 +11,17 @@ that comes back is dialled again. A node down from the start leaves the others d
 
 from __future__ import annotations
 
+import gevent.event
 import pytest
 
+from dialer.api.app import build_app
+from dialer.api.server import make_server
 from dialer.engine.engine import Engine
 from dialer.esl.node import Node, NodeConfig
 from dialer.media import MessageFiles
+from dialer.service.context import Services
 from dialer.store.store import Store
+from tests.conftest import free_port
 from tests.crash_checks import campaign_settled
 from tests.engine_fixtures import audio_campaign, wait_until, write_wav
 from tests.factories import leads
@@ -28,6 +33,7 @@ MESSAGE_S = 60  # the message played to each answered call, then hung up: 3 s (w
 MAX_SESSIONS = 20  # each node: 19 sessions for autocall (FreeSWITCH's max-sessions less a 2 % margin, at least 1)
 FREE = MAX_SESSIONS - 1
 CONCURRENT = 45  # more than two nodes carry (38): a pacer fills the node with the most room first
+SECRET = "node-death-cdr-secret"
 
 
 @pytest.fixture
@@ -38,10 +44,12 @@ def sim_processes(tmp_path):
     made.stop()
 
 
-def start_nodes(sim_processes, tmp_path, names=("fs1", "fs2", "fs3"), **env) -> list[SimProcess]:
+def start_nodes(sim_processes, tmp_path, names=("fs1", "fs2", "fs3"), cdr_url: str = "") -> list[SimProcess]:
+    """Three nodes (``cdr_url``: each one's mod_json_cdr posts there, as freeswitch-conf sets it up)."""
     scenario = scenario_file(tmp_path / "scenario.json", SCENARIO)
     args = ["--scenario", scenario, "--time-scale", str(TIME_SCALE), "--sps", "500"]
-    args += ["--max-sessions", str(MAX_SESSIONS)]
+    args += ["--max-sessions", str(MAX_SESSIONS), *(["--cdr-url", cdr_url] if cdr_url else [])]
+    env = {"AUTOCALL_FS_CDR_SECRET": SECRET} if cdr_url else {}
     return [sim_processes(name, args, env) for name in names]
 
 
@@ -150,5 +158,120 @@ def test_a_node_killed_mid_campaign_moves_its_share_to_the_others_and_its_calls_
                 assert second["recall_status"] == "answered" and second["node"] in ("fs2", "fs3")
                 assert store.leads.get(lead)["attempts"] == "2"
         assert not [c for c, where in originated(sims).items() if where[0][1] == "fs1" and c not in dead_leads.values()]
+    finally:
+        engine.stop(drain_timeout=2)
+
+
+def kill_when_calls_are_up_everywhere(store: Store, engine: Engine, camp) -> None:
+    engine.wake(camp.campaign_uuid)
+    wait_until(lambda: all(answered_on(engine, n) >= 3 for n in engine.nodes), timeout=30)
+
+
+def test_a_node_killed_and_started_again_is_dialled_again_and_its_old_calls_settled_at_once(
+    store, sim_processes, tmp_path
+):
+    """kill -9, then a new process on the same port (a new Core-UUID): every call of the dead process is
+    settled as soon as the engine is connected again, AUTOCALL_SWITCH_LOST, ended when the connection
+    dropped (not an hour later); ringing ones are recalled without counting; the node takes calls again."""
+    sims = start_nodes(sim_processes, tmp_path)
+    engine = start_engine(store, sims, tmp_path, max_call_s=3600.0)
+    try:
+        assert engine.wait_connected(10)
+        fs1 = engine.nodes[0]
+        camp = audio_campaign(store, concurrent_call=CONCURRENT, recall_times=0, call_timeout=20)
+        batch = leads(store, camp, 250)
+        kill_when_calls_are_up_everywhere(store, engine, camp)
+        sims[0].kill9()
+        wait_until(lambda: not fs1.up.is_set(), timeout=10)
+        dead = calls_on(engine, fs1)
+        answered = {a.call_uuid for a in dead if a.answered_ms}
+        assert answered, "no answered call on the dead node"
+        sims[0].start()  # FreeSWITCH started again on the same port
+        restarted_ns = sims[0].originates()[-1][0]  # every originate after this one is the new process's
+        wait_until(lambda: fs1.up.is_set(), timeout=40)  # the reconnect back-off: 0.2 s doubling
+        assert fs1.previous_core and fs1.core_uuid != fs1.previous_core
+        wait_until(lambda: all(a.done for a in dead), timeout=10)  # at once, not after the longest call
+        # Dialled again: calls placed on the new process, and answered there.
+        wait_until(lambda: answered_on(engine, fs1) >= 3, timeout=20)
+        assert [t for t, _ in sims[0].originates() if t > restarted_ns]
+        wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=90)
+        engine.flush()
+        check_every_attempt_recorded_once(store, camp, batch, sims)
+        for att in dead:
+            (first_call, first), *recalled = lead_calls(store, att.claim.lead_uuid)
+            assert first_call == att.call_uuid and first["hangup_cause"] == "AUTOCALL_SWITCH_LOST"
+            assert int(first["end_ms"]) == fs1.dropped_ms  # ended when the connection dropped
+            if att.call_uuid in answered:  # answered is not one of the campaign's recall statuses: done
+                assert first["recall_status"] == "answered" and recalled == []
+            else:  # cut while ringing: recalled whatever its status, and not counted (recall_times 0)
+                assert "recalled, not counted" in first["reason"]
+                ((_, second),) = recalled
+                assert second["recall_status"] == "answered"
+            assert store.leads.get(att.claim.lead_uuid)["attempts"] == "1"
+    finally:
+        engine.stop(drain_timeout=2)
+
+
+@pytest.fixture
+def cdr_url(store, tmp_path):
+    """Where the nodes post their CDRs (mod_json_cdr): the API, with AUTOCALL_CDR_SECRET."""
+    server = make_server(build_app(Services(store, tmp_path, cdr_secret=SECRET), ["token"]), f"127.0.0.1:{free_port()}")
+    server.start()
+    yield f"http://127.0.0.1:{server.server_port}/freeswitch/cdr"
+    server.stop()
+
+
+def cut_off(node: Node) -> gevent.event.Event:
+    """The engine loses ``node`` (its connection closed, no reconnect) until the returned event is set."""
+    back = gevent.event.Event()
+    connect = node._connect
+
+    def gated():
+        back.wait()
+        return connect()
+
+    node._connect = gated  # type: ignore[method-assign]
+    assert node.conn is not None
+    node.conn.close("test: the network to this node is cut")
+    return back
+
+
+def test_calls_of_a_node_that_shut_down_while_unreachable_are_settled_from_its_cdrs(
+    store, sim_processes, tmp_path, cdr_url
+):
+    """autocall loses a node, which then shuts down (its calls hung up SYSTEM_SHUTDOWN unheard, their CDRs
+    posted) and is started again: once connected to the new process, each call of the old one is recorded
+    from its CDR (real cause and talk time), not AUTOCALL_SWITCH_LOST. (kill -9 leaves no CDR of the calls
+    that were up: esl-captures batch2, section 6; the test above.)"""
+    sims = start_nodes(sim_processes, tmp_path, cdr_url=cdr_url)
+    engine = start_engine(store, sims, tmp_path, max_call_s=3600.0, switch_cdrs=True)
+    try:
+        assert engine.wait_connected(10)
+        fs1 = engine.nodes[0]
+        camp = audio_campaign(store, concurrent_call=CONCURRENT, recall_times=0, call_timeout=20)
+        batch = leads(store, camp, 250)
+        kill_when_calls_are_up_everywhere(store, engine, camp)
+        back = cut_off(fs1)
+        wait_until(lambda: not fs1.up.is_set(), timeout=10)
+        dead = calls_on(engine, fs1)
+        sims[0].shutdown()  # SYSTEM_SHUTDOWN for every call, each one's CDR posted, then the socket closed
+        kept = lambda: engine.cdrs.cdrs.kept([a.call_uuid for a in dead])  # noqa: E731
+        wait_until(lambda: len(kept()) == len(dead), timeout=20)
+        sims[0].start()
+        back.set()
+        wait_until(lambda: fs1.up.is_set(), timeout=40)
+        assert fs1.core_uuid != fs1.previous_core
+        wait_until(lambda: all(a.done for a in dead), timeout=10)
+        assert engine.cdrs.from_cdrs >= len(dead)
+        wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=90)
+        engine.flush()
+        check_every_attempt_recorded_once(store, camp, batch, sims)
+        for att in dead:
+            (call, first), *recalled = lead_calls(store, att.claim.lead_uuid)
+            assert call == att.call_uuid and first["hangup_cause"] == "SYSTEM_SHUTDOWN", first
+            if att.answered_ms:  # answered: its real talk time, from the CDR; done (answered is not recalled)
+                assert first["recall_status"] == "answered" and int(first["billsec"]) >= 1 and recalled == []
+            else:
+                assert "recalled, not counted" in first["reason"] and len(recalled) == 1
     finally:
         engine.stop(drain_timeout=2)
