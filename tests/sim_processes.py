@@ -71,6 +71,10 @@ class SimProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
 
+    def freeze(self) -> None:
+        """FreeSWITCH hangs (SIGSTOP): its sockets stay open and connects are accepted, but nothing answers."""
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
     def admin(self) -> RawClient:
         client = RawClient("127.0.0.1", self.port)
         client.login(PASSWORD)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gevent.event
 import pytest
+from falcon.testing import TestClient
 
 from dialer.api.app import build_app
 from dialer.api.server import make_server
@@ -20,6 +21,7 @@ from dialer.engine.engine import Engine
 from dialer.esl.node import Node, NodeConfig
 from dialer.media import MessageFiles
 from dialer.service.context import Services
+from dialer.status import gather, render
 from dialer.store.store import Store
 from tests.conftest import free_port
 from tests.crash_checks import campaign_settled
@@ -104,60 +106,106 @@ def check_every_attempt_recorded_once(store: Store, camp, batch, sims: list[SimP
         assert len({call for call, _ in calls}) == len(calls), "an attempt recorded twice"
 
 
-def test_a_node_killed_mid_campaign_moves_its_share_to_the_others_and_its_calls_are_lost(
+def lose_a_node_mid_campaign(store, sims: list[SimProcess], engine: Engine, lose, camp, batch) -> list:
+    """Calls up on all three nodes, then ``lose(fs1)``: the live two take the campaign's new calls at once,
+    up to what fs1's calls leave of its concurrency, each within its sessions; fs1's calls stay held (their
+    leads are not dialled again) until the engine settles them. Returns fs1's calls."""
+    fs1 = engine.nodes[0]
+    kill_when_calls_are_up_everywhere(store, engine, camp)
+    lose(sims[0])
+    wait_until(lambda: not fs1.up.is_set(), timeout=10)
+    dead = calls_on(engine, fs1)
+    assert [a for a in dead if a.answered_ms], "no answered call on the lost node"
+    wait_until(lambda: live_calls(engine) == min(CONCURRENT - len(dead), 2 * FREE), timeout=20)
+    assert all(not a.done for a in dead), "the lost node's calls were settled before their time"
+    sent = originated(sims)
+    for att in dead:
+        assert store.leads.get(att.claim.lead_uuid)["state"] == "dialing"  # its slot holds it
+        assert [c for c in sent if store.calls.get(c).get("lead") == att.claim.lead_uuid] == [att.call_uuid]
+    return dead
+
+
+def live_calls(engine: Engine) -> int:
+    """Calls in flight on fs2 and fs3."""
+    return len(calls_on(engine, engine.nodes[1])) + len(calls_on(engine, engine.nodes[2]))
+
+
+def check_the_lost_node_took_its_calls_only(store, camp, batch, sims, dead) -> None:
+    """Every attempt recorded once; fs1 got no originate but its lost calls; their recalls went elsewhere."""
+    check_every_attempt_recorded_once(store, camp, batch, sims)
+    on_fs1 = {call for call, where in originated(sims).items() if any(node == "fs1" for _, node in where)}
+    assert on_fs1 == {a.call_uuid for a in dead}
+
+
+def test_a_node_killed_mid_campaign_moves_its_share_to_the_others_and_its_calls_are_settled_as_gone(
     store, sim_processes, tmp_path
 ):
-    """kill -9 of one node with calls up on all three, never back. The other two take the campaign's
-    new calls at once, up to what the dead node's calls leave of its concurrency: those stay held (the
-    engine cannot tell a dead FreeSWITCH from a broken socket, so one of them may be up) until they are
-    older than the longest call (AUTOCALL_MAX_CALL_SECONDS); then they are recorded AUTOCALL_LOST
-    (counted, recall_status failed), their leads recalled, and the two carry the whole concurrency."""
+    """kill -9 of one node with calls up on all three, never back. Its calls are held while its port may
+    still have a FreeSWITCH behind it; once every connect has been refused for a while (its process is
+    gone: nothing listens), they are settled as a restart settles them (AUTOCALL_SWITCH_LOST, ended when
+    the connection dropped), not an hour later, and the other two carry the whole concurrency they can."""
     sims = start_nodes(sim_processes, tmp_path)
-    engine = start_engine(store, sims, tmp_path, max_call_s=2.0)
+    # Refusals are awaited "forever" until the held calls are checked, then for a second.
+    engine = start_engine(store, sims, tmp_path, max_call_s=3600.0, gone_after_refused_s=3600.0)
     try:
         assert engine.wait_connected(10)
-        fs1, fs2, fs3 = engine.nodes
-        camp = audio_campaign(store, concurrent_call=CONCURRENT, recall_times=1, call_timeout=2)
+        fs1 = engine.nodes[0]
+        camp = audio_campaign(store, concurrent_call=CONCURRENT, recall_times=1, call_timeout=20)
         batch = leads(store, camp, 250)
-        engine.wake(camp.campaign_uuid)
-        wait_until(lambda: all(answered_on(engine, n) >= 3 for n in engine.nodes), timeout=30)
-        sims[0].kill9()
-        wait_until(lambda: not fs1.up.is_set(), timeout=10)
-        dead = calls_on(engine, fs1)
-        assert dead, "the dead node had no call up"
-        dead_leads = {a.claim.lead_uuid: a.call_uuid for a in dead}
-        # The live nodes carry what the held slots leave of the concurrency, each within its sessions.
-        live = lambda: len(calls_on(engine, fs2)) + len(calls_on(engine, fs3))  # noqa: E731
-        wait_until(lambda: live() == min(CONCURRENT - len(dead), 2 * FREE), timeout=20)
-        assert all(not a.done for a in dead), "the dead node's calls were settled before the longest call"
-        sent = originated(sims)
-        for lead, call in dead_leads.items():
-            assert store.leads.get(lead)["state"] == "dialing"  # its slot holds it: not dialled again
-            assert [c for c in sent if store.calls.get(c).get("lead") == lead] == [call]
-        # Older than the longest call on a node unreachable for that long: recorded lost.
-        wait_until(lambda: all(a.done for a in dead), timeout=30)
-        engine.flush()
-        answered = {a.call_uuid for a in dead if a.answered_ms}
-        assert answered, "no answered call on the dead node"
-        for call in dead_leads.values():
-            cdr = store.calls.get(call)
-            status = "answered" if call in answered else "failed"  # what is known of it: answered or not
-            assert (cdr["hangup_cause"], cdr["recall_status"]) == ("AUTOCALL_LOST", status), cdr
-        # The whole concurrency on the two live nodes now.
-        wait_until(lambda: live() == min(CONCURRENT, 2 * FREE), timeout=20)
+        dead = lose_a_node_mid_campaign(store, sims, engine, SimProcess.kill9, camp, batch)
+        engine.recovery.gone_after_refused_s = 1.0
+        wait_until(lambda: all(a.done for a in dead), timeout=20)
+        assert fs1.refused_for() >= 1.0 and not fs1.up.is_set()
+        wait_until(lambda: live_calls(engine) == min(CONCURRENT, 2 * FREE), timeout=20)
         wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=90)
         engine.flush()
-        check_every_attempt_recorded_once(store, camp, batch, sims)
-        for lead, call in dead_leads.items():
-            (first_call, first), *recalled = lead_calls(store, lead)
-            assert first_call == call and first["hangup_cause"] == "AUTOCALL_LOST"
-            if call in answered:  # counted, and answered is not a recall_status of the campaign: done
-                assert recalled == [] and store.leads.get(lead)["attempts"] == "1"
+        check_the_lost_node_took_its_calls_only(store, camp, batch, sims, dead)
+        for att in dead:
+            (call, first), *recalled = lead_calls(store, att.claim.lead_uuid)
+            assert call == att.call_uuid and first["hangup_cause"] == "AUTOCALL_SWITCH_LOST"
+            assert int(first["end_ms"]) == fs1.dropped_ms  # ended when the connection dropped
+            if att.answered_ms:  # answered, and answered is not one of the campaign's recall statuses: done
+                assert first["recall_status"] == "answered" and recalled == []
+                assert store.leads.get(att.claim.lead_uuid)["attempts"] == "1"
+            else:  # cut while ringing: recalled, not counted
+                assert "recalled, not counted" in first["reason"] and len(recalled) == 1
+    finally:
+        engine.stop(drain_timeout=2)
+
+
+def test_a_node_that_hangs_mid_campaign_has_its_calls_held_until_the_longest_call_then_lost(
+    store, sim_processes, tmp_path
+):
+    """A node that stops answering (SIGSTOP: its socket open, nothing read; a hung or cut-off host) may
+    still have its calls up: they hold their slots and leads until older than the longest call
+    (AUTOCALL_MAX_CALL_SECONDS), then are recorded AUTOCALL_LOST (counted: recall_status failed, or
+    answered if they were), recalled per the rules; meanwhile the other two take the new calls."""
+    sims = start_nodes(sim_processes, tmp_path)
+    engine = start_engine(store, sims, tmp_path, max_call_s=6.0)
+    try:
+        assert engine.wait_connected(10)
+        camp = audio_campaign(store, concurrent_call=CONCURRENT, recall_times=1, call_timeout=2)
+        batch = leads(store, camp, 250)
+        dead = lose_a_node_mid_campaign(store, sims, engine, SimProcess.freeze, camp, batch)
+        wait_until(lambda: all(a.done for a in dead), timeout=30)
+        assert engine.nodes[0].refused_for() == 0  # it accepts connections and never answers: not gone
+        wait_until(lambda: live_calls(engine) == min(CONCURRENT, 2 * FREE), timeout=20)
+        wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=90)
+        engine.flush()
+        check_the_lost_node_took_its_calls_only(store, camp, batch, sims, dead)
+        for att in dead:
+            (call, first), *recalled = lead_calls(store, att.claim.lead_uuid)
+            status = "answered" if att.answered_ms else "failed"  # all that is known of it
+            assert call == att.call_uuid and (first["hangup_cause"], first["recall_status"]) == (
+                "AUTOCALL_LOST",
+                status,
+            )
+            if att.answered_ms:  # counted, and answered is not a recall status of the campaign: done
+                assert recalled == [] and store.leads.get(att.claim.lead_uuid)["attempts"] == "1"
             else:  # counted, failed: recalled (recall_times 1) on a live node
                 ((_, second),) = recalled
                 assert second["recall_status"] == "answered" and second["node"] in ("fs2", "fs3")
-                assert store.leads.get(lead)["attempts"] == "2"
-        assert not [c for c, where in originated(sims).items() if where[0][1] == "fs1" and c not in dead_leads.values()]
+                assert store.leads.get(att.claim.lead_uuid)["attempts"] == "2"
     finally:
         engine.stop(drain_timeout=2)
 
@@ -273,5 +321,34 @@ def test_calls_of_a_node_that_shut_down_while_unreachable_are_settled_from_its_c
                 assert first["recall_status"] == "answered" and int(first["billsec"]) >= 1 and recalled == []
             else:
                 assert "recalled, not counted" in first["reason"] and len(recalled) == 1
+    finally:
+        engine.stop(drain_timeout=2)
+
+
+def test_a_node_down_from_the_start_leaves_the_campaign_to_the_others_and_is_named_down(store, sim_processes, tmp_path):
+    """Three nodes configured, one never reachable (nothing listens on its port): the campaign runs on the
+    two that are up, and ``autocall status`` and ``/readyz`` say which node is down."""
+    sims = start_nodes(sim_processes, tmp_path, names=("fs1", "fs2"))
+    never = SimProcess(tmp_path / "nodes", "fs3", [])  # its port, never started
+    engine = start_engine(store, [*sims, never], tmp_path)
+    try:
+        fs1, fs2, fs3 = engine.nodes
+        assert fs1.up.wait(10) and fs2.up.wait(10) and not fs3.up.is_set()
+        camp = audio_campaign(store, concurrent_call=30, recall_times=0, call_timeout=20)
+        batch = leads(store, camp, 60)
+        engine.wake(camp.campaign_uuid)
+        wait_until(lambda: answered_on(engine, fs1) >= 3 and answered_on(engine, fs2) >= 3, timeout=30)
+        client = TestClient(build_app(Services(store, tmp_path / "audio", engine=engine), ["token"]))
+        res = client.simulate_get("/readyz")
+        assert res.status_code == 200
+        assert res.json == {"status": "ready", "redis": "up", "freeswitch": {"fs1": "up", "fs2": "up", "fs3": "down"}}
+        beaten = lambda: [e["nodes"] for e in gather(store)["engines"]]  # noqa: E731  (its next beat says)
+        wait_until(lambda: beaten() == [{"fs1": "up", "fs2": "up", "fs3": "down"}])
+        assert "fs1 up, fs2 up, fs3 down" in render(gather(store))
+        wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=60)
+        engine.flush()
+        check_every_attempt_recorded_once(store, camp, batch, sims)
+        assert {store.calls.get(c)["recall_status"] for c in originated(sims)} == {"answered"}
+        assert fs3.reconnects == 0 and not fs3.up.is_set()  # never connected: nothing to settle there
     finally:
         engine.stop(drain_timeout=2)
