@@ -121,7 +121,8 @@ def lose_a_node_mid_campaign(store, sims: list[SimProcess], engine: Engine, lose
     sent = originated(sims)
     for att in dead:
         assert store.leads.get(att.claim.lead_uuid)["state"] == "dialing"  # its slot holds it
-        assert [c for c in sent if store.calls.get(c).get("lead") == att.claim.lead_uuid] == [att.call_uuid]
+        again = [c for c in sent if c != att.call_uuid and store.calls.get(c).get("lead") == att.claim.lead_uuid]
+        assert again == [], "a lead was dialled again while its call on the lost node was not settled"
     return dead
 
 
@@ -134,7 +135,7 @@ def check_the_lost_node_took_its_calls_only(store, camp, batch, sims, dead) -> N
     """Every attempt recorded once; fs1 got no originate but its lost calls; their recalls went elsewhere."""
     check_every_attempt_recorded_once(store, camp, batch, sims)
     on_fs1 = {call for call, where in originated(sims).items() if any(node == "fs1" for _, node in where)}
-    assert on_fs1 == {a.call_uuid for a in dead}
+    assert on_fs1 <= {a.call_uuid for a in dead}  # some written to it as it went may never have reached it
 
 
 def test_a_node_killed_mid_campaign_moves_its_share_to_the_others_and_its_calls_are_settled_as_gone(
@@ -303,24 +304,33 @@ def test_calls_of_a_node_that_shut_down_while_unreachable_are_settled_from_its_c
         wait_until(lambda: not fs1.up.is_set(), timeout=10)
         dead = calls_on(engine, fs1)
         sims[0].shutdown()  # SYSTEM_SHUTDOWN for every call, each one's CDR posted, then the socket closed
-        kept = lambda: engine.cdrs.cdrs.kept([a.call_uuid for a in dead])  # noqa: E731
-        wait_until(lambda: len(kept()) == len(dead), timeout=20)
+        ran = {call for _, call in sims[0].originates()}  # an originate written as the cut came may never have run
+        kept = lambda: engine.cdrs.cdrs.kept([a.call_uuid for a in dead if a.call_uuid in ran])  # noqa: E731
+        wait_until(lambda: len(kept()) == len([a for a in dead if a.call_uuid in ran]), timeout=20)
         sims[0].start()
         back.set()
         wait_until(lambda: fs1.up.is_set(), timeout=40)
         assert fs1.core_uuid != fs1.previous_core
         wait_until(lambda: all(a.done for a in dead), timeout=10)
-        assert engine.cdrs.from_cdrs >= len(dead)
+        assert engine.cdrs.from_cdrs >= len(kept())
         wait_until(lambda: campaign_settled(store, camp.campaign_uuid), timeout=90)
         engine.flush()
         check_every_attempt_recorded_once(store, camp, batch, sims)
+        causes = []
         for att in dead:
             (call, first), *recalled = lead_calls(store, att.claim.lead_uuid)
-            assert call == att.call_uuid and first["hangup_cause"] == "SYSTEM_SHUTDOWN", first
+            assert call == att.call_uuid
+            if att.call_uuid not in ran:  # no channel, no CDR: gone with the process, retried uncounted
+                assert first["hangup_cause"] == "AUTOCALL_SWITCH_LOST" and len(recalled) == 1
+                continue
+            # Its CDR's cause: SYSTEM_SHUTDOWN, or NORMAL_CLEARING for a message that ended before the shutdown.
+            causes.append(first["hangup_cause"])
+            assert first["hangup_cause"] in ("SYSTEM_SHUTDOWN", "NORMAL_CLEARING"), first
             if att.answered_ms:  # answered: its real talk time, from the CDR; done (answered is not recalled)
                 assert first["recall_status"] == "answered" and int(first["billsec"]) >= 1 and recalled == []
             else:
                 assert "recalled, not counted" in first["reason"] and len(recalled) == 1
+        assert "SYSTEM_SHUTDOWN" in causes
     finally:
         engine.stop(drain_timeout=2)
 
