@@ -40,7 +40,7 @@ from dialer.engine.dialing import Dialer
 from dialer.engine.events import Events
 from dialer.engine.holds import EVERY_S, Holds
 from dialer.engine.liveness import BEAT_S, BEAT_TTL_MS, Liveness
-from dialer.engine.recovery import Recovery
+from dialer.engine.recovery import GONE_AFTER_REFUSED_S, Recovery
 from dialer.engine.writer import Writer
 from dialer.esl.node import Node, NodeConfig
 from dialer.media import MessageFiles
@@ -77,6 +77,7 @@ class Engine:
         cdr_wait_s: float = 60.0,
         reconcile_every_s: float = 30.0,
         hold_check_s: float = EVERY_S,
+        gone_after_refused_s: float = GONE_AFTER_REFUSED_S,
     ) -> None:
         self.store = store
         self.engine_id = uuid.uuid4().hex  # owner of the slots this process claims (adoption)
@@ -100,7 +101,13 @@ class Engine:
         )
         # FreeSWITCH's CDRs (AUTOCALL_CDR_SECRET): results of calls nobody heard end, originates never run
         self.cdrs = CdrWait(SwitchCdrs(store), self.tracker, enabled=switch_cdrs, wait_s=cdr_wait_s, clock=clock)
-        self.recovery = Recovery(self.tracker, self.cdrs, max_call_ms=int(max_call_s * 1000), clock=clock)
+        self.recovery = Recovery(
+            self.tracker,
+            self.cdrs,
+            max_call_ms=int(max_call_s * 1000),
+            gone_after_refused_s=gone_after_refused_s,
+            clock=clock,
+        )
         self.tracker.on_undecided = lambda att: gevent.spawn(self.recovery.resettle, att)
         self.nodes = [
             Node(
@@ -115,6 +122,7 @@ class Engine:
         ]
         for node in self.nodes:
             node.expects_cdrs = switch_cdrs
+        self.recovery.nodes = self.nodes
         self.holds = Holds(store, lambda: self.dialer.means(), self.engine_id, every_s=hold_check_s, clock=clock)
         self.dialer = Dialer(
             self.nodes,

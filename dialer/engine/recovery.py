@@ -4,8 +4,9 @@ After a (re)connect the calls placed on an earlier connection are asked
 about (``show channels``): one FreeSWITCH still has goes on, one it no
 longer has ends from its kept hangup or CDR, or is recorded lost, or never
 ran; a new Core-UUID means FreeSWITCH itself restarted and every old call
-ended when the connection dropped. A call older than the longest call is
-asked about too, and hung up. Calls of dead engines are adopted first
+ended when the connection dropped; so does a node whose every connect is
+refused for a while (its process is gone). A call older than the longest call
+is asked about too, and hung up. Calls of dead engines are adopted first
 (adoption.py) and then settled here the same way (docs/engine.md, "Crashes").
 """
 
@@ -27,13 +28,25 @@ from dialer.store.errors import StoreError
 
 log = logging.getLogger("autocall.engine")
 FULL_LOOK_S = 60.0  # every call is looked at this often at least, whatever the earliest due says
+# A node whose connects are all refused this long has no FreeSWITCH process: longer than a systemd restart
+# takes (one that comes back in time tells with its Core-UUID), short next to the longest call.
+GONE_AFTER_REFUSED_S = 10.0
 
 
 class Recovery:
     def __init__(
-        self, tracker: CallTracker, cdrs: CdrWait, *, max_call_ms: int, clock: Callable[[], float] = time.time
+        self,
+        tracker: CallTracker,
+        cdrs: CdrWait,
+        *,
+        max_call_ms: int,
+        gone_after_refused_s: float = GONE_AFTER_REFUSED_S,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.tracker = tracker
+        self.nodes: list[Node] = []  # the engine's (engine.py): a node whose process is gone is looked for
+        self.gone_after_refused_s = gone_after_refused_s
+        self._gone: dict[str, int] = {}  # node name -> the drop (dropped_ms) whose calls were settled as gone
         self.cdrs = cdrs
         self.max_call_ms = max_call_ms
         self.clock = clock
@@ -58,7 +71,9 @@ class Recovery:
                 "freeswitch restarted (new Core-UUID): its calls ended when the connection dropped",
                 extra={"node": node.name, "calls": len(before), "core": node.core_uuid},
             )
-            gevent.spawn(self._dead_core, node, before, node.dropped_ms)
+            gevent.spawn(
+                self._dead_core, node, before, node.dropped_ms, "FreeSWITCH restarted under the call (new Core-UUID)"
+            )
             return
         gevent.spawn(self._reconcile, node, before)
 
@@ -72,7 +87,25 @@ class Recovery:
             except Exception:
                 log.exception("settling a call failed", extra=att.log_extra())
 
-    def _dead_core(self, node: Node, atts: list[InFlight], dropped_ms: int) -> None:
+    def settle_gone_nodes(self) -> None:
+        """A node whose every connect has been refused for ``gone_after_refused_s`` (the host says nothing
+        listens on its port: FreeSWITCH's process is gone, with its channels) has its calls settled now,
+        as a new Core-UUID would settle them, instead of holding their slots (and the campaign's
+        concurrency) until they are older than the longest call. A node that is silent or cut off
+        (timeouts, no route) may still have its calls up: those wait for the longest call."""
+        for node in self.nodes:
+            if node.refused_for() < self.gone_after_refused_s or self._gone.get(node.name) == node.dropped_ms:
+                continue
+            self._gone[node.name] = node.dropped_ms  # once per drop: nothing is dialled on a node that is down
+            atts = [a for a in self.tracker.of_node(node) if not a.done]
+            if atts:
+                log.warning(
+                    "freeswitch refuses connections (its process is gone): its calls ended when the connection dropped",
+                    extra={"node": node.name, "calls": len(atts), "refused_s": round(node.refused_for(), 1)},
+                )
+                self._dead_core(node, atts, node.dropped_ms, "FreeSWITCH's process is gone (connections refused)")
+
+    def _dead_core(self, node: Node, atts: list[InFlight], dropped_ms: int, why: str) -> None:
         """The calls of a FreeSWITCH process that is gone: those whose CDR came (they ended before it
         went, e.g. in a shutdown) are settled from it, the others ended when the connection dropped."""
         try:
@@ -83,7 +116,7 @@ class Recovery:
             try:
                 if att.hangups and not att.done:
                     self.tracker.end(att)
-                self._switch_lost(att, dropped_ms, "FreeSWITCH restarted under the call (new Core-UUID)")
+                self._switch_lost(att, dropped_ms, why)
             except Exception:  # one bad record must not leave the others unsettled
                 log.exception("settling a call of a restarted FreeSWITCH failed", extra=att.log_extra())
 
@@ -186,6 +219,7 @@ class Recovery:
         """A call older than max_call_s (the dialplan's sched_hangup should have ended it):
         asked about on its node; one FreeSWITCH no longer has is recorded lost, one it
         still has is hung up. On a node down that long, it is recorded lost."""
+        self.settle_gone_nodes()
         now_ms = int(self.clock() * 1000)
         added = self.tracker.take_earliest_added_due() + self.max_call_ms
         self._earliest_due_ms = min(self._earliest_due_ms, added)

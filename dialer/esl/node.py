@@ -96,6 +96,9 @@ class Node:
         self.dropped_ms = 0  # when the last connection dropped (engine clock)
         self.reconnects = 0
         self.down_since = time.monotonic()  # while not up: since when
+        # While down: the first and the last of the connects refused in a row since (monotonic; 0: none).
+        # A refusal is the host saying nothing listens on the port: FreeSWITCH's process is gone.
+        self.refused_since = self.refused_last = 0.0
         self._greenlet: gevent.Greenlet | None = None
         self._stopping = False
         self._recheck = gevent.event.Event()
@@ -298,10 +301,19 @@ class Node:
             return None
 
     def _unreachable(self, exc: BaseException, wait: float) -> None:
+        if isinstance(exc.__cause__, ConnectionRefusedError):
+            self.refused_last = time.monotonic()
+            self.refused_since = self.refused_since or self.refused_last
+        else:  # a timeout, no route, a silent peer: a hung or cut-off FreeSWITCH may still have calls up
+            self.refused_since = self.refused_last = 0.0
         log.warning(
             "freeswitch unreachable; retrying",
             extra={"node": self.name, "error": str(exc), "retry_in": round(wait, 2)},
         )
+
+    def refused_for(self) -> float:
+        """Seconds between the first and the last of the connects refused in a row while down (0: none)."""
+        return 0.0 if self.up.is_set() else self.refused_last - self.refused_since
 
     def _supervise(self) -> None:
         while not self._stopping:
@@ -309,6 +321,7 @@ class Node:
             if conn is None:
                 return
             self.up.set()
+            self.refused_since = self.refused_last = 0.0
             log.info(
                 "freeswitch connected",
                 extra={
