@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, Self, SupportsIndex
+from urllib.parse import unquote
 
 from simswitch.clock import SimClock
 from simswitch.templates import Template
@@ -21,7 +22,7 @@ class Subscriber(Protocol):
 
     def wants(self, event_name: str, subclass: str) -> bool: ...
 
-    def passes_filters(self, values: dict[str, str]) -> bool: ...
+    def passes_filters(self, values: dict[str, str]) -> bool: ...  # values: header names lower-cased
 
     def deliver(self, data: bytes) -> None: ...
 
@@ -132,15 +133,15 @@ class EventBus:
 
 
 def _flatten(values: list[tuple[str, str, bool]]) -> dict[str, str]:
-    from urllib.parse import unquote
-
+    """The event's headers for its filters: names lower-cased (FreeSWITCH looks them up
+    case-insensitively), the first value of each."""
     out: dict[str, str] = {}
     for a, b, static in values:
         if static:
             for line in a.split("\n"):
                 if line:
                     k, _, v = line.partition(": ")
-                    out.setdefault(k, unquote(v))
+                    out.setdefault(k.lower(), unquote(v))
         else:
-            out.setdefault(a, b)
+            out.setdefault(a.lower(), b)
     return out
