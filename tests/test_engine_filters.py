@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from dialer.esl.node import engine_filters, follow_filter
+from dialer.esl.filters import engine_filters, follow_filter
 from simswitch import Scenario
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads

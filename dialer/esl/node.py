@@ -28,6 +28,7 @@ import tenacity
 from dialer.esl.capacity import Capacity
 from dialer.esl.checks import SwitchState, read_state
 from dialer.esl.connection import ESLConnection, NotConnectedError
+from dialer.esl.filters import EngineFilters
 from dialer.esl.node_config import NodeConfig
 from dialer.esl.readiness import Readiness
 from dialer.retry import reconnecting
@@ -44,31 +45,6 @@ SUBSCRIPTION = (
     "event json CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB HEARTBEAT DTMF SHUTDOWN "
     "SHUTDOWN_REQUESTED CUSTOM avmd::beep"
 )
-# An engine hears only its own calls (issue 18): mod_event_socket's filters, sent before the
-# subscription, let through an event when one positive filter matches (header present, value equal
-# case-insensitively, or a /regex/) and no negative one does (tests/captures/batch4). The calls
-# carry ``autocall_engine=<tag>`` ({} of the originate, dialing.py); CHANNEL_ANSWER and
-# CHANNEL_HANGUP_COMPLETE carry it as a variable, the originate's BACKGROUND_JOB has it in
-# Job-Command-Arg. DTMF carries no variables (and avmd::beep no channel data at all): DTMF comes
-# node-wide (one per key pressed; another engine's is ignored), a beep is read from the hangup's
-# variable_avmd_detect.
-NODE_WIDE = ("HEARTBEAT", "SHUTDOWN", "SHUTDOWN_REQUESTED", "DTMF")
-
-
-def follow_filter(tag: str) -> str:
-    """The filter that lets through the channel events of the calls an engine tagged ``tag`` placed."""
-    return f"filter variable_autocall_engine {tag}"
-
-
-def engine_filters(tag: str) -> list[str]:
-    """Every filter of the engine tagged ``tag``: node-wide events, its calls' events, its originates' jobs."""
-    return [
-        *(f"filter Event-Name {name}" for name in NODE_WIDE),
-        follow_filter(tag),
-        f"filter Job-Command-Arg /autocall_engine={tag}[,}}]/",
-    ]
-
-
 CHECK_EVERY_S = 10.0  # re-read the limits and re-check the node this often
 RECHECK_S = 1.0  # ...and this often while it has a problem, or right after a refusal
 SIGNED = 1 << 31
@@ -100,9 +76,8 @@ class Node:
     ) -> None:
         self.config = config
         # The engine's id, in the originates' {autocall_engine=...}: the connection is filtered to
-        # its calls (and to ``followed``: tags of dead engines whose calls it adopted). "": no filter.
-        self.engine_tag = engine_tag
-        self.followed: set[str] = set()
+        # its calls and to those it adopted (filters.py). "": no filter.
+        self.filters = EngineFilters(engine_tag)
         self.keepalive = keepalive  # probe a silent connection this often (a stalled FreeSWITCH)
         self.check_every = check_every
         self.clock = clock  # wall clock (the engine's): when the connection dropped
@@ -294,7 +269,7 @@ class Node:
         try:
             conn.connect()
             # The filters before the subscription (one write): no other engine's event ever comes.
-            for reply in conn.send_many([*self._filters(), SUBSCRIPTION]):
+            for reply in conn.send_many([*self.filters.commands(), SUBSCRIPTION]):
                 if not reply.ok:
                     raise NotConnectedError(f"filter or subscription refused: {reply.text}")
             self.conn = conn
@@ -309,32 +284,30 @@ class Node:
         self.apply_state(state, events, connecting=True)
         return conn
 
-    def _filters(self) -> list[str]:
-        if not self.engine_tag:
-            return []
-        return engine_filters(self.engine_tag) + [follow_filter(tag) for tag in sorted(self.followed)]
+    @property
+    def engine_tag(self) -> str:
+        return self.filters.tag
+
+    @property
+    def followed(self) -> set[str]:
+        return self.filters.followed
 
     def follow(self, tag: str) -> None:
         """Hear the calls the engine ``tag`` placed here too (adoption), on this connection and the
-        next ones. Once this returns, FreeSWITCH sends their events (its reply comes after the filter
+        next ones. Once this returns FreeSWITCH sends their events (its reply comes after the filter
         is in place); raises NotConnectedError if the connection dropped (the next one has it)."""
-        if not self.engine_tag or tag == self.engine_tag or tag in self.followed:
-            return
-        self.followed.add(tag)
-        conn = self.conn
-        if conn is None:
-            raise NotConnectedError("not connected")
-        conn.send(follow_filter(tag))
+        command = self.filters.follow(tag)
+        if command is not None:
+            if self.conn is None:
+                raise NotConnectedError("not connected")
+            self.conn.send(command)
 
     def unfollow(self, tag: str) -> None:
         """Stop hearing the calls of ``tag`` (its adopted calls are settled)."""
-        if tag not in self.followed:
-            return
-        self.followed.discard(tag)
-        conn = self.conn
-        if conn is not None and not conn.closed.is_set():
+        command = self.filters.unfollow(tag)
+        if command is not None and self.conn is not None and not self.conn.closed.is_set():
             try:
-                conn.send(f"filter delete variable_autocall_engine {tag}")
+                self.conn.send(command)
             except NotConnectedError:
                 pass  # the next connection is made without it
 

@@ -39,7 +39,7 @@ SUBSCRIPTION = (
 
 
 def engine_filters(tag: str) -> list[str]:
-    """What dialer/esl/node.py sends (engine_filters there), with a test tag."""
+    """What dialer/esl/filters.py has an engine send (engine_filters there), with a test tag."""
     return [
         "filter Event-Name HEARTBEAT",
         "filter Event-Name SHUTDOWN",
