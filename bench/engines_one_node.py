@@ -1,6 +1,6 @@
 """Engines sharing one FreeSWITCH node: CPU per call of 1 engine vs 2 engines on the same node.
 
-    .venv/bin/python bench/engines_one_node.py [--calls 6000] [--cap 400] [--repeats 2]
+    .venv/bin/python bench/engines_one_node.py [--calls 10000] [--cap 400] [--repeats 2]
 
 Each engine is its own process, wired as ``autocall serve`` wires it (bench/enginebench/rig.py:
 engine, API, webhook sender, JSON logs), on one private ``redis-server`` and one ``autocall
@@ -10,7 +10,9 @@ same run's 1-engine figure). Printed: calls/s, each engine's CPU-ms per call it 
 from /proc/<pid>/stat between the start and the last CDR), all engines' CPU-ms per call, Redis
 commands and Redis CPU-ms per call (INFO commandstats / cpu), and the ratio 2 engines / 1 engine of
 the engines' CPU per call (issue 18's goal: at most 1.1; before each engine heard only its own
-calls it was ~1.9).
+calls it was ~1.9). Each engine's idle CPU (4 s connected with nothing to dial, before the start)
+is printed too, and the figures less that idle cost for as long as the run lasted: an engine
+process pays it per second, not per call, so two engines pay it twice.
 
 It runs against whatever ``dialer`` is importable from the repository it sits in; to measure an
 older checkout, run a copy of this file from there (it needs only bench/enginebench/).
@@ -43,6 +45,7 @@ from dialer.domain.enums import CampaignStatus  # noqa: E402
 from dialer.domain.models import Campaign, Lead, Template  # noqa: E402
 from dialer.store.store import Store  # noqa: E402
 
+IDLE_S = 4.0
 SCENARIO = """rules:
   - match: "^098"
     ring: 0.05
@@ -94,6 +97,11 @@ def one_run(workdir: Path, redis_port: int, engines: int, calls: int, cap: int, 
         if time.monotonic() > deadline:
             raise SystemExit(f"engines did not start: see {workdir}/engine*.log")
         time.sleep(0.05)
+    # What an engine costs with nothing to dial (liveness beats, lease renewals, checks, HEARTBEATs,
+    # the webhook sender's and API's loops), per second: paid per process, not per call.
+    idle0, t_idle = [cpu_pid(p.pid) for p in procs], time.monotonic()
+    time.sleep(IDLE_S)
+    idle = [(cpu_pid(p.pid) - c0) / (time.monotonic() - t_idle) for p, c0 in zip(procs, idle0, strict=True)]
     meter = RedisMeter(redis.Redis(port=redis_port))
     meter.start()
     cpu0 = [cpu_pid(p.pid) for p in procs]
@@ -123,6 +131,7 @@ def one_run(workdir: Path, redis_port: int, engines: int, calls: int, cap: int, 
         "wall": wall,
         "placed": placed,
         "cpu": cpu,
+        "idle": idle,
         "sim_cpu": sim_cpu,
         "redis_commands": redis_figures["commands"],
         "redis_cpu": redis_figures["cpu"],
@@ -130,21 +139,28 @@ def one_run(workdir: Path, redis_port: int, engines: int, calls: int, cap: int, 
     }
 
 
+def net(run: dict) -> float:
+    """The engines' CPU-seconds less what they would have spent idle for as long."""
+    return sum(c - i * run["wall"] for c, i in zip(run["cpu"], run["idle"], strict=True))
+
+
 def show(run: dict) -> str:
     calls = run["calls"]
     per_engine = ", ".join(
         f"{c * 1000 / max(n, 1):.3f} ({n} calls)" for c, n in zip(run["cpu"], run["placed"], strict=True)
     )
+    idle = ", ".join(f"{i * 1000:.1f}" for i in run["idle"])
     return (
         f"{run['engines']} engine(s): {calls / run['wall']:7.0f} calls/s | engine CPU-ms/call: each {per_engine}; "
-        f"all {sum(run['cpu']) * 1000 / calls:.3f} | Redis {run['redis_commands'] / calls:.2f} commands/call, "
+        f"all {sum(run['cpu']) * 1000 / calls:.3f}, less idle {net(run) * 1000 / calls:.3f} "
+        f"(idle {idle} CPU-ms/s) | Redis {run['redis_commands'] / calls:.2f} commands/call, "
         f"{run['redis_cpu'] * 1000 / calls:.3f} CPU-ms/call | simulator {run['sim_cpu'] * 1000 / calls:.3f} CPU-ms/call"
     )
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--calls", type=int, default=6000)
+    p.add_argument("--calls", type=int, default=10000)
     p.add_argument("--cap", type=int, default=400, help="the campaign's concurrent_call")
     p.add_argument("--sps", type=int, default=2000, help="each engine's originate rate limit on the node")
     p.add_argument("--repeats", type=int, default=2)
@@ -174,11 +190,15 @@ def main() -> None:
             stop_all()
             stop(redis_proc)
     per_call = {n: [sum(r["cpu"]) * 1000 / r["calls"] for r in rs] for n, rs in runs.items()}
-    one, two = min(per_call[1]), min(per_call[2])
-    print(f"engine CPU-ms per call, best of {args.repeats}: 1 engine {one:.3f}, 2 engines on the same node {two:.3f}")
-    ratio = two / one
-    print(f"2 engines / 1 engine: x{ratio:.2f} ({'PASS' if ratio <= 1.1 else 'FAIL'}: the goal is at most x1.1)")
-    print(json.dumps({"one": per_call[1], "two": per_call[2]}))
+    net_per_call = {n: [net(r) * 1000 / r["calls"] for r in rs] for n, rs in runs.items()}
+    for label, figures in (("all CPU", per_call), ("less idle", net_per_call)):
+        one, two = min(figures[1]), min(figures[2])
+        ratio = two / one
+        print(
+            f"engine CPU-ms per call ({label}), best of {args.repeats}: 1 engine {one:.3f}, 2 engines on the same "
+            f"node {two:.3f}: x{ratio:.2f} ({'PASS' if ratio <= 1.1 else 'MISS'}: the goal is at most x1.1)"
+        )
+    print(json.dumps({"one": per_call[1], "two": per_call[2], "one_net": net_per_call[1], "two_net": net_per_call[2]}))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ value), ``filter delete all`` every one; ``filter add <header> <value>`` is ``fi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -77,13 +78,14 @@ class EventFilter:
         self.rules.append(_rule(header, value))
         return f"+OK filter added. [{header}]=[{value}]"
 
-    def passes(self, headers: dict[str, str]) -> bool:
-        """Whether an event with these headers (names lower-cased, first value of each) is sent."""
+    def passes(self, header: Callable[[str], str | None]) -> bool:
+        """Whether an event is sent; ``header(name)``: its first value of that header (the name
+        lower-cased), None if it has none."""
         if not self.rules:
             return True
         send = False
         for rule in self.rules:
-            value = headers.get(rule.key)
+            value = header(rule.key)
             if value is None or (send and rule.positive):
                 continue
             if rule.regex is not None:

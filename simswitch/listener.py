@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid as uuidlib
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import gevent
@@ -70,8 +71,8 @@ class Listener:
             return "CUSTOM" in self.events and (not self.subclasses or subclass in self.subclasses)
         return event_name in self.events
 
-    def passes_filters(self, values: dict[str, str]) -> bool:
-        return self.filters.passes(values)
+    def passes_filters(self, header: Callable[[str], str | None]) -> bool:
+        return self.filters.passes(header)
 
     def deliver(self, data: bytes) -> None:
         if self.closed:
