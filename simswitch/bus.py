@@ -21,7 +21,7 @@ class Subscriber(Protocol):
 
     def wants(self, event_name: str, subclass: str) -> bool: ...
 
-    def passes_filters(self, values: dict[str, str]) -> bool: ...
+    def passes_filters(self, header: Callable[[str], str | None]) -> bool: ...  # header(lower-cased name)
 
     def deliver(self, data: bytes) -> None: ...
 
@@ -117,30 +117,12 @@ class EventBus:
         ctx["seq"] = seq
         ctx["now_us"] = self.clock.now_us()
         rendered: dict[str, bytes] = {}
-        flat: dict[str, str] | None = None
         for sub in targets:
-            if getattr(sub, "filters", None):
-                if flat is None:  # the header values, only for a listener that filters on them
-                    flat = _flatten(template.values(ctx))
-                if not sub.passes_filters(flat):
-                    continue
+            # A listener's filters look up only the headers they name (Template.header), never render
+            if getattr(sub, "filters", None) and not sub.passes_filters(lambda name: template.header(ctx, name)):
+                continue
             data = rendered.get(sub.fmt)
             if data is None:
                 data = rendered[sub.fmt] = template.render(ctx, sub.fmt)
             sub.deliver(data)
         self.emitted += 1
-
-
-def _flatten(values: list[tuple[str, str, bool]]) -> dict[str, str]:
-    from urllib.parse import unquote
-
-    out: dict[str, str] = {}
-    for a, b, static in values:
-        if static:
-            for line in a.split("\n"):
-                if line:
-                    k, _, v = line.partition(": ")
-                    out.setdefault(k, unquote(v))
-        else:
-            out.setdefault(a, b)
-    return out

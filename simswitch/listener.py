@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import uuid as uuidlib
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import gevent
 from gevent import socket
 from gevent.event import AsyncResult, Event
 from gevent.lock import Semaphore
+
+from simswitch.esl_filter import EventFilter
 
 if TYPE_CHECKING:
     from simswitch.server import SimServer
@@ -45,7 +48,7 @@ class Listener:
         self.events: set[str] = set()
         self.all_events = False
         self.subclasses: set[str] = set()
-        self.filters: list[tuple[str, str]] = []
+        self.filters = EventFilter()  # mod_event_socket's filter command (esl_filter.py)
         self.authed = False
         self.closed = False
         self._out: deque[bytes] = deque()
@@ -68,8 +71,8 @@ class Listener:
             return "CUSTOM" in self.events and (not self.subclasses or subclass in self.subclasses)
         return event_name in self.events
 
-    def passes_filters(self, values: dict[str, str]) -> bool:
-        return any(values.get(k) == v for k, v in self.filters)
+    def passes_filters(self, header: Callable[[str], str | None]) -> bool:
+        return self.filters.passes(header)
 
     def deliver(self, data: bytes) -> None:
         if self.closed:
@@ -241,7 +244,7 @@ class Listener:
                     self.all_events = False
             self.switch.bus.subscriptions_changed()
             self._send(command_reply("+OK events nixed"))
-        elif cmd == "filter":
+        elif cmd == "filter" and " " in line:  # a bare "filter" is no command to FreeSWITCH
             self._filter(arg)
         elif cmd == "linger":
             self._send(command_reply("+OK will linger"))
@@ -278,18 +281,7 @@ class Listener:
         self._send(command_reply(f"+OK event listener enabled {fmt}"))
 
     def _filter(self, arg: str) -> None:
-        words = arg.split(" ", 1)
-        if words[0] == "delete" and len(words) > 1:
-            key, _, value = words[1].partition(" ")
-            self.filters = [(k, v) for k, v in self.filters if not (k == key and (not value or v == value))]
-            self._send(command_reply(f"+OK filter deleted. [{key}]=[{value}]"))
-            return
-        if len(words) < 2:
-            self._send(command_reply("-ERR invalid syntax"))
-            return
-        key, value = words[0], words[1]
-        self.filters.append((key, value))
-        self._send(command_reply(f"+OK filter added. [{key}]=[{value}]"))
+        self._send(command_reply(self.filters.command(arg)))
 
     def _api(self, arg: str) -> None:
         cmd, _, rest = arg.partition(" ")

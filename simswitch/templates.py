@@ -35,7 +35,7 @@ class Template:
     nested body (BACKGROUND_JOB's result).
     """
 
-    __slots__ = ("_compiled", "event_name", "has_body", "name", "parts")
+    __slots__ = ("_compiled", "_first", "_ov_at", "event_name", "has_body", "name", "parts")
 
     def __init__(self, name: str, items: list[list[str]]):
         self.name = name
@@ -43,12 +43,17 @@ class Template:
         self.has_body = any(k == "Content-Length" for k, _ in items)
         parts: list[Any] = []
         compiled: list[tuple[Any, ...]] = []  # the same headers, for render.py
-        for key, value in items:
+        # For ESL filters (``header``): each header name, lower-cased -> (position, value or getter)
+        # of its first occurrence; where the originate's variables go.
+        self._first: dict[str, tuple[int, Any]] = {}
+        self._ov_at: int | None = None
+        for at, (key, value) in enumerate(items):
             if key == "Content-Length":
                 continue  # re-added after the body is known
             if key == ORIGINATE_VARS:
                 parts.append((ORIGINATE_VARS, None))
                 compiled.append(("ov",))
+                self._ov_at = at if self._ov_at is None else self._ov_at
             elif key in RULES:
                 getter: Callable[[Ctx], str | None] = (lambda r, s: lambda ctx: r(ctx, s))(RULES[key], value)
                 if key in OPTIONAL:
@@ -57,10 +62,12 @@ class Template:
                     getter = _non_empty(getter)
                 parts.append((key, getter))
                 compiled.append(("rule", key, RULES[key], value, OPTIONAL.get(key), key in NON_EMPTY))
+                self._first.setdefault(key.lower(), (at, getter))
             elif _PLACEHOLDER.search(value):
                 pieces = _PLACEHOLDER.split(value)  # literal, key, literal, key, ...
                 parts.append((key, _formatter(pieces)))
                 compiled.append(("ph", key, pieces))
+                self._first.setdefault(key.lower(), (at, parts[-1][1]))
             else:
                 plain, js = (
                     f"{key}: {url_encode(value)}\n",
@@ -68,9 +75,23 @@ class Template:
                 )
                 parts.append(((plain, js), None))
                 compiled.append(("static", plain, js))
+                self._first.setdefault(key.lower(), (at, value))
         self.parts = _merge_static(parts)
         # compiled at load (all of them take ~25 ms), never in the middle of a call's timing
         self._compiled = {fmt: compile_template(compiled, fmt) for fmt in ("plain", "json")}
+
+    def header(self, ctx: Ctx, name: str) -> str | None:
+        """The value of header ``name`` (lower-cased) this event would carry, its first one; None if
+        it has none. What an ESL filter looks at, without rendering the event."""
+        first = self._first.get(name)
+        if self._ov_at is not None and name.startswith("variable_") and (first is None or self._ov_at < first[0]):
+            for k, v in ctx.get("originate_vars", ()):
+                if k.lower() == name[9:]:
+                    return v
+        if first is None:
+            return None
+        found = first[1]
+        return found if isinstance(found, str) else found(ctx)
 
     def values(self, ctx: Ctx) -> list[tuple[str, str, bool]]:
         """(plain, json, static) for static chunks, (name, value, False) else."""

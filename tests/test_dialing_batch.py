@@ -46,7 +46,9 @@ def dialling(tmp_path: Path):
         sent.append(commands)
         return [accepted] * len(commands)
 
-    node = SimpleNamespace(name="fs1", ready=True, conn=None, command_timeout=1.0, send_originates=send_originates)
+    node = SimpleNamespace(
+        name="fs1", ready=True, conn=None, command_timeout=1.0, send_originates=send_originates, engine_tag=""
+    )
     tracker = Tracker()
     dialer = Dialer(
         [node],  # type: ignore[list-item]

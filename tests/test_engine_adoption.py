@@ -6,6 +6,7 @@ from dialer.store.script_results import Deletion
 from simswitch import Scenario
 from tests.engine_fixtures import audio_campaign, make_engine, wait_until
 from tests.factories import leads
+from tests.test_engine_switch_cdrs import cdr_url, posting  # noqa: F401 (cdr_url: a fixture)
 
 LONG = Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 2.0}}])
 
@@ -41,9 +42,9 @@ def answered_then_crashed(store, server, tmp_path, **fields):
     return first, camp, lead
 
 
-def survivor(store, server, tmp_path):
+def survivor(store, server, tmp_path, **kw):
     """A second engine that judges others quickly (short liveness keys)."""
-    return make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1, beat_s=0.1, beat_ttl_s=0.5)
+    return make_engine(store, server, tmp_path / "audio", adopt_every_s=0.1, beat_s=0.1, beat_ttl_s=0.5, **kw)
 
 
 def test_a_call_of_a_dead_engine_is_adopted_and_gets_its_real_result(store, simswitch, tmp_path):
@@ -61,24 +62,79 @@ def test_a_call_of_a_dead_engine_is_adopted_and_gets_its_real_result(store, sims
         second.stop(drain_timeout=2)
 
 
-def test_a_hangup_that_arrives_before_the_adoption_is_kept_for_it(store, simswitch, tmp_path):
-    server = simswitch(LONG, time_scale=1.0)
+def hung_up_before_adoption(store, server, tmp_path, **survivor_kw):
+    """The first engine dies with its call up; the call ends while that engine still looks alive
+    (nobody may adopt it yet); then its liveness expires. Returns (second engine, campaign, lead)."""
     first, camp, lead = answered_then_crashed(store, server, tmp_path)
     store.engines.beat(first.engine_id, 60_000)  # the dead engine still looks alive: nobody may adopt yet
-    second = survivor(store, server, tmp_path)
+    second = survivor(store, server, tmp_path, **survivor_kw)
+    wait_until(lambda: not server.switch.channels, timeout=5)  # the call ends: nobody tracks it
+    mark = second.adoption.passes
+    wait_until(lambda: second.adoption.passes > mark + 1, timeout=5)  # a whole pass began after it
+    assert second.adopted == 0
+    store.engines.forget(first.engine_id)  # its liveness expires
+    return second, camp, lead
+
+
+def test_a_hangup_before_the_adoption_is_not_heard_and_without_cdrs_the_call_is_lost(store, simswitch, tmp_path):
+    """Changed in issue 18 (each engine hears only its own calls): no engine keeps the hangup of
+    another engine's call any more; without FreeSWITCH's CDRs that call is recorded lost."""
+    server = simswitch(LONG, time_scale=1.0)
+    second, camp, lead = hung_up_before_adoption(store, server, tmp_path)
     try:
-        wait_until(lambda: not server.switch.channels, timeout=5)  # the call ends: nobody tracks it
-        mark = second.adoption.passes
-        wait_until(lambda: second.adoption.passes > mark + 1, timeout=5)  # a whole pass began after it
-        assert second.adopted == 0
-        store.engines.forget(first.engine_id)  # its liveness expires
         wait_until(lambda: store.calls.in_flight(camp.campaign_uuid) == 0, timeout=5)
         second.flush()
         cdr = only_cdr(store, lead)
-        assert cdr["hangup_cause"] == "NORMAL_CLEARING" and cdr["recall_status"] == "answered"
-        assert second.lost == 0
+        assert cdr["hangup_cause"] == "AUTOCALL_LOST" and second.lost == 1
     finally:
         second.stop(drain_timeout=2)
+
+
+def test_a_hangup_before_the_adoption_is_recorded_from_freeswitchs_cdr(store, simswitch, tmp_path, cdr_url):  # noqa: F811
+    server = simswitch(LONG, time_scale=1.0, json_cdr=posting(cdr_url, tmp_path))
+    second, camp, lead = hung_up_before_adoption(store, server, tmp_path, switch_cdrs=True, cdr_wait_s=5)
+    try:
+        wait_until(lambda: store.calls.in_flight(camp.campaign_uuid) == 0, timeout=8)
+        second.flush()
+        cdr = only_cdr(store, lead)
+        assert cdr["hangup_cause"] == "NORMAL_CLEARING" and cdr["recall_status"] == "answered"
+        assert second.lost == 0  # the CDR came with the adopted slot (adopt.lua)
+    finally:
+        second.stop(drain_timeout=2)
+
+
+def test_the_adopter_hears_the_dead_engines_calls_until_they_are_settled(store, simswitch, tmp_path):
+    server = simswitch(LONG, time_scale=1.0)
+    first, camp, _ = answered_then_crashed(store, server, tmp_path)
+    second = survivor(store, server, tmp_path)
+    try:
+        wait_until(lambda: second.adopted == 1, timeout=5)
+        assert second.nodes[0].followed == {first.engine_id}  # in place before FreeSWITCH is asked
+        wait_until(lambda: store.calls.in_flight(camp.campaign_uuid) == 0, timeout=5)
+        wait_until(lambda: not second.nodes[0].followed, timeout=5)
+        (listener,) = server.switch.bus.listeners
+        assert not any(first.engine_id in rule.value for rule in listener.filters.rules)
+    finally:
+        second.stop(drain_timeout=2)
+
+
+def test_the_adopter_of_an_adopter_follows_the_engine_that_placed_the_call(store, simswitch, tmp_path):
+    server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 5.0}}]), time_scale=1.0)
+    first, camp, lead = answered_then_crashed(store, server, tmp_path)
+    second = survivor(store, server, tmp_path)
+    wait_until(lambda: second.adopted == 1, timeout=5)
+    crash(second)
+    third = survivor(store, server, tmp_path)
+    try:
+        wait_until(lambda: third.adopted == 1, timeout=5)
+        assert third.nodes[0].followed == {first.engine_id}
+        wait_until(lambda: store.calls.in_flight(camp.campaign_uuid) == 0, timeout=8)
+        third.flush()
+        cdr = only_cdr(store, lead)
+        assert cdr["hangup_cause"] == "NORMAL_CLEARING" and cdr["recall_status"] == "answered"
+        assert third.lost == 0
+    finally:
+        third.stop(drain_timeout=2)
 
 
 def test_a_call_that_ended_while_no_engine_listened_is_recorded_lost_once(store, simswitch, tmp_path):

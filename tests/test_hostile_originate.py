@@ -49,10 +49,11 @@ def originates(server) -> list[str]:
     return [c for c in server.received if c.startswith("bgapi originate")]
 
 
-def expected(camp, lead: str, call: str, path: str, number: str, timeout: int) -> str:
+def expected(camp, lead: str, call: str, path: str, number: str, timeout: int, engine: str) -> str:
     return (
         f"bgapi originate {{originate_timeout={timeout},ignore_early_media=true,"
-        f"autocall_campaign={camp.campaign_uuid},autocall_lead={lead},autocall_call={call},autocall_file={path}}}"
+        f"autocall_campaign={camp.campaign_uuid},autocall_lead={lead},autocall_call={call},autocall_file={path},"
+        f"autocall_engine={engine}}}"
         f"[origination_uuid={call},origination_caller_id_number=02812345678]sofia/gateway/gw1/{number}"
         f" autocall XML autocall\nJob-UUID: {job_uuid(call)}"
     )
@@ -74,7 +75,9 @@ def test_hostile_fields_names_and_ids_leave_the_originate_exactly_as_built(api_i
         engine.wake(camp.campaign_uuid)
         wait_until(lambda: originates(server))
         (command,) = originates(server)
-        assert command == expected(camp, lead, call, str(services.audio_dir / "hello.wav"), "0981234567", 30)
+        assert command == expected(
+            camp, lead, call, str(services.audio_dir / "hello.wav"), "0981234567", 30, engine.engine_id
+        )
     finally:
         engine.stop(drain_timeout=2)
 
@@ -135,6 +138,6 @@ def test_hostile_template_text_becomes_speech_in_a_file_never_text_in_the_comman
         path = re.search(r"autocall_file=([^,}]+)", command).group(1)
         assert re.fullmatch(re.escape(str(services.audio_dir / "tts")) + r"/[0-9a-f/]+\.wav", path), path
         call = re.search(r"autocall_call=([0-9a-f-]+)", command).group(1)
-        assert command == expected(camp, lead.lead_uuid, call, path, "0980000000", camp.call_timeout)
+        assert command == expected(camp, lead.lead_uuid, call, path, "0980000000", camp.call_timeout, engine.engine_id)
     finally:
         engine.stop(drain_timeout=2)

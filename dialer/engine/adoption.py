@@ -4,9 +4,11 @@ Every engine's slots are leased and owned (claim.lua); an engine beats its
 liveness key while it lives. The reap loop here, every few seconds: asks
 recovery.py about calls older than the longest call; once this engine has
 been in touch with Redis long enough to judge others, re-owns the slots on
-its own FreeSWITCH nodes whose engine died (``adopt``: adopt.lua) and
-follows those calls from then on (settled at once by recovery.py, with the
-hangups heard or kept meanwhile); and records, from their CDR or as lost,
+its own FreeSWITCH nodes whose engine died (``adopt``: adopt.lua), has
+FreeSWITCH send it their events (an ESL filter on the tag of the engine that
+placed them, esl/node.py ``follow``, removed once they are settled) and
+follows those calls from then on (settled by recovery.py: still up, or
+ended meanwhile and recorded from FreeSWITCH's CDR, or lost); and records, from their CDR or as lost,
 the slots of dead engines on nodes that are not ours once their lease
 expired (``reap``). Docs: docs/engine.md, "Crashes".
 """
@@ -29,6 +31,7 @@ from dialer.engine.events import Events
 from dialer.engine.recorder import build_finish, dialled
 from dialer.engine.recovery import Recovery
 from dialer.engine.writer import Writer
+from dialer.esl.connection import NotConnectedError
 from dialer.esl.node import Node, NodeConfig
 from dialer.outcomes.own_causes import LOST
 from dialer.routing.dialstring import Leg
@@ -78,6 +81,9 @@ class Adoption:
         self.clock = clock
         self.adopting = True  # False: a one-off process (test-call) that must not take over others' calls
         self.adopted = 0
+        # The dead engines whose calls each node's connection lets through, and the calls adopted
+        # under each: the filter goes once they are all settled (``unfollow_settled``).
+        self.following: dict[tuple[Node, str], list[InFlight]] = {}
         self.passes = 0  # reap-loop passes finished (a test awaits one instead of sleeping)
 
     def run(self) -> None:
@@ -89,6 +95,7 @@ class Adoption:
         while True:
             gevent.sleep(self.every_s)
             try:
+                self.unfollow_settled()
                 self.recovery.check_long_calls()
                 if not self.may_judge_others():
                     continue
@@ -104,7 +111,7 @@ class Adoption:
                                 log.info(
                                     "adopted calls of a dead engine", extra={"node": node.name, "calls": len(adopted)}
                                 )
-                                gevent.spawn(self.recovery.settle, adopted, node)
+                                gevent.spawn(self.recovery.settle_adopted, adopted, node)
                     self.store.engines.bury(dead)
                 if periodic:
                     last_reap = time.monotonic()
@@ -117,8 +124,9 @@ class Adoption:
                 self.passes += 1
 
     def adopt(self, node: Node) -> list[InFlight]:
-        """Re-own the slots on ``node`` whose engine died; track their calls from now on.
-        Hangups that arrived while nobody tracked them are applied at once."""
+        """Re-own the slots on ``node`` whose engine died and track their calls from now on: their
+        events come from here on (the filter for the engine that placed them is in place when this
+        returns, before recovery asks FreeSWITCH about them). CDRs kept meanwhile are applied at once."""
         now_ms = int(self.clock() * 1000)
         adopted: list[InFlight] = []
         for campaign_uuid in self.store.calls.campaigns_with_slots():
@@ -128,7 +136,7 @@ class Adoption:
                 log.error("adoption failed; retried later", extra={"node": node.name, "error": str(exc)})
                 break
             tracked = self.tracker.by_campaign.get(campaign_uuid, {})
-            for call, lead, network, _node_name, start_ms, kept in rows:
+            for call, lead, network, _node_name, start_ms, kept, origin in rows:
                 if call in tracked:
                     continue  # ours, its renewal was only late (Redis was away); adopt.lua renewed it
                 att = self._rebuild(campaign_uuid, lead, call, network, node, start_ms)
@@ -142,13 +150,27 @@ class Adoption:
                 self.tracker.add(att)
                 self.adopted += 1
                 adopted.append(att)
+                if origin and origin != node.engine_tag:
+                    self.following.setdefault((node, origin), []).append(att)
                 for leg in att.legs:
-                    memory = self.events.take_orphan(leg)
-                    hangup = memory if memory is not None else kept.get(leg)
+                    hangup = kept.get(leg)
                     if hangup is not None and not att.done:
                         att.live_legs.update(x for x in att.legs if x not in att.hangups)
                         self.tracker.hung_up(att, leg, hangup)
+        for node_, origin in list(self.following):
+            if node_ is node:
+                try:
+                    node.follow(origin)
+                except NotConnectedError:
+                    pass  # dropped: the next connection has the filter, and its reconnect settles the calls
         return adopted
+
+    def unfollow_settled(self) -> None:
+        """Remove the filter of a dead engine from a node once every call adopted under it is settled."""
+        for key, atts in list(self.following.items()):
+            if all(a.done for a in atts):
+                del self.following[key]
+                key[0].unfollow(key[1])
 
     def _rebuild(
         self, campaign_uuid: str, lead: str, call: str, network: str, node: Node, start_ms: int

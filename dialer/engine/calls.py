@@ -90,13 +90,11 @@ class CallTracker:
         on_end: Callable[[InFlight], None],
         *,
         on_answer: Callable[[InFlight], None] | None = None,
-        on_orphan: Callable[[str, str, str, dict[str, str]], None] | None = None,
         grace: float = 2.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.on_end = on_end
         self.on_answer = on_answer or (lambda att: None)
-        self.on_orphan = on_orphan or (lambda campaign, call, leg, hangup: None)
         self.on_undecided: Callable[[InFlight], None] = lambda att: self.end(att)
         self.grace = grace
         self.clock = clock
@@ -160,12 +158,7 @@ class CallTracker:
     def _hangup(self, event: dict[str, Any]) -> None:
         leg = event.get("Unique-ID", "")
         att = self.by_leg.get(leg)
-        if att is None:
-            call, campaign = event.get("variable_autocall_call"), event.get("variable_autocall_campaign")
-            if call and campaign:  # one of autocall's, not tracked (yet): keep it for its adopter
-                self.on_orphan(campaign, call, leg, {k: event[k] for k in HANGUP_FIELDS if k in event})
-            return
-        if not att.done:
+        if att is not None and not att.done:  # untracked: not ours (yet); adoption settles it without this event
             self.hung_up(att, leg, {k: event[k] for k in HANGUP_FIELDS if k in event})
 
     def hung_up(self, att: InFlight, leg: str, hangup: dict[str, str]) -> None:

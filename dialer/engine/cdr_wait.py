@@ -58,12 +58,12 @@ class CdrWait:
         self.enabled = enabled  # AUTOCALL_CDR_SECRET is set: this deployment takes FreeSWITCH's CDRs in
         self.wait_s, self.poll_s = wait_s, poll_s
         self.clock = clock
-        self.from_cdrs = 0  # attempts settled from a kept hangup (a CDR, or another engine's)
+        self.from_cdrs = 0  # attempts settled from a kept hangup (FreeSWITCH's CDR)
         self.not_run = 0
         self.barriers = 0
 
     def apply_kept(self, atts: list[InFlight]) -> None:
-        """Give the attempts the hangups kept for them in Redis (CDRs, or hangups another engine heard)."""
+        """Give the attempts the hangups kept for them in Redis (FreeSWITCH's CDRs, switch_cdrs.py)."""
         atts = [a for a in atts if not a.done]
         if not atts:
             return

@@ -296,6 +296,8 @@ class Dialer:
             "autocall_call": claim.call_uuid,
             "autocall_file": str(path),
         }
+        if att.node.engine_tag:  # the engine's ESL filter lets its calls' events through (esl/node.py)
+            variables["autocall_engine"] = att.node.engine_tag
         if not campaign.voicemail_detection:  # the dialplan skips avmd_start/avmd_stop
             variables["autocall_avmd"] = "false"
         if campaign.dtmf_wait_ms:  # the dialplan waits for a key after the message

@@ -117,6 +117,7 @@ class Engine:
                 command_timeout=command_timeout,
                 keepalive=keepalive_s,
                 clock=clock,
+                engine_tag=self.engine_id,
             )
             for c in nodes
         ]
@@ -252,8 +253,8 @@ class Engine:
 
     @adopting.setter
     def adopting(self, value: bool) -> None:
-        """False: a one-off process (test-call) that neither takes over others' calls nor keeps hangups for them."""
-        self.adoption.adopting = self.events.adopting = value
+        """False: a one-off process (test-call) that does not take over others' calls."""
+        self.adoption.adopting = value
 
     @property
     def finished(self) -> int:

@@ -1,10 +1,10 @@
 """Event handling: what FreeSWITCH's events do to the calls this engine follows.
 
 Every node hands its events here (in the reader's greenlet: nothing here
-blocks on I/O). The call tracker (calls.py) decides when an attempt is
-over; this module turns an answer into its webhook, an ending into its
-record (recorder.build_finish) and a hangup of a call nobody here tracks
-into a kept hangup, all put on the writer's queue (writer.py). It also lets
+blocks on I/O; the node's ESL filter lets through only this engine's
+calls, esl/node.py). The call tracker (calls.py) decides when an attempt is
+over; this module turns an answer into its webhook and an ending into its
+record (recorder.build_finish), both put on the writer's queue (writer.py). It also lets
 a node know what its calls reveal about it: an originate refused for the
 switch's own limits, an answered call that found no dialplan.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -22,12 +21,10 @@ from dialer.domain.cdr import CallRecord
 from dialer.engine.calls import CallTracker, InFlight
 from dialer.engine.counts import Counts
 from dialer.engine.recorder import REFUSALS, answer_body, build_finish, message_played
-from dialer.engine.writer import AnswerHook, KeptHangup, Writer
+from dialer.engine.writer import AnswerHook, Writer
 from dialer.esl.node import Node
 
 log = logging.getLogger("autocall.engine")
-ORPHANS_MAX = 50_000  # hangups of untracked autocall calls kept for adoption (by leg uuid)
-ORPHAN_AGE_S = 600.0
 
 
 class Events:
@@ -37,11 +34,7 @@ class Events:
         self.writer = writer
         self.counts = counts
         self.clock = clock
-        self.tracker = CallTracker(
-            self._ended, on_answer=self._answered, on_orphan=self._orphan, grace=grace, clock=clock
-        )
-        self.adopting = True  # False: a one-off process (test-call) keeps nothing for others
-        self._orphans: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()
+        self.tracker = CallTracker(self._ended, on_answer=self._answered, grace=grace, clock=clock)
 
     def on_event(self, node: Node, event: dict[str, Any]) -> None:
         try:
@@ -55,11 +48,6 @@ class Events:
                 "event handling failed",
                 extra={"node": node.name, "event": event.get("Event-Name"), "uuid": event.get("Unique-ID")},
             )
-
-    def take_orphan(self, leg: str) -> dict[str, str] | None:
-        """The hangup of ``leg`` heard while nobody tracked its call (adoption applies it), if any."""
-        memory = self._orphans.pop(leg, None)
-        return memory[1] if memory is not None else None
 
     def _answered(self, att: InFlight) -> None:
         url = att.campaign.answer_callback_url
@@ -95,19 +83,3 @@ class Events:
                 },
             )
         self.writer.put(finish)
-
-    def _orphan(self, campaign_uuid: str, call: str, leg: str, hangup: dict[str, str]) -> None:
-        """An autocall call we do not track hung up (its engine died, or it is another
-        engine's): keep the hangup in memory for our own adoption, and in the call's hash
-        (keep_hangups.lua) for whichever engine adopts it, even after we die too."""
-        if not self.adopting:  # a one-off process (test-call) keeps nothing for others
-            return
-        hangup = {k: v for k, v in hangup.items() if k != "Caller-Destination-Number"}  # no number at rest
-        self.writer.put(KeptHangup(campaign_uuid, call, leg, hangup))
-        now = time.monotonic()
-        self._orphans[leg] = (now, hangup)
-        while self._orphans:
-            first = next(iter(self._orphans.values()))
-            if len(self._orphans) <= ORPHANS_MAX and now - first[0] < ORPHAN_AGE_S:
-                break
-            self._orphans.popitem(last=False)

@@ -7,7 +7,8 @@ ran; a new Core-UUID means FreeSWITCH itself restarted and every old call
 ended when the connection dropped; so does a node whose every connect is
 refused for a while (its process is gone). A call older than the longest call
 is asked about too, and hung up. Calls of dead engines are adopted first
-(adoption.py) and then settled here the same way (docs/engine.md, "Crashes").
+(adoption.py) and then settled here the same way, asked about twice
+(docs/engine.md, "Crashes").
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ class Recovery:
             gevent.sleep(self.tracker.grace)
             self.settle(absent, node, recheck=False)
             return
-        self.cdrs.apply_kept(absent)  # hangups kept in Redis: FreeSWITCH's CDRs, other engines' hangups
+        self.cdrs.apply_kept(absent)  # hangups kept in Redis: FreeSWITCH's CDRs
         unheard: list[InFlight] = []
         for att in absent:
             if att.done:
@@ -214,6 +215,18 @@ class Recovery:
             log.warning("call ended while autocall was not listening: recorded as lost", extra=att.log_extra())
             att.detail = att.detail or "the call ended while autocall was disconnected from FreeSWITCH"
             self.tracker.fail(att, LOST)
+
+    def settle_adopted(self, atts: list[InFlight], node: Node) -> None:
+        """Calls just adopted (their events come from now on): settled as after a reconnect, and
+        those FreeSWITCH still showed are asked about once more a moment later. ``show channels``
+        reads FreeSWITCH's channel table, written a little after the events: a call that hung up
+        just before its events were let through can still be listed, and no hangup will come."""
+        try:
+            self.settle(atts, node)
+            gevent.sleep(self.tracker.grace)
+            self.settle(atts, node)
+        except Exception:
+            log.exception("settling adopted calls failed", extra={"node": node.name})
 
     def check_long_calls(self) -> None:
         """A call older than max_call_s (the dialplan's sched_hangup should have ended it):

@@ -1,8 +1,7 @@
 """The Redis writer: one greenlet drains the engine's bounded write queue in batches.
 
 Event handlers never block on Redis: they put what a call produced on the
-queue (a finished attempt, an answer webhook, the hangup of a call nobody
-here tracks) and go on. The writer takes up to ``WRITE_BATCH`` items at a
+queue (a finished attempt, an answer webhook) and go on. The writer takes up to ``WRITE_BATCH`` items at a
 time and writes each kind in one script call (finish.lua for many finished
 attempts at once), which is what lets one core keep up with thousands of
 calls per second. When Redis is slow the queue fills and ``put`` blocks the
@@ -40,19 +39,8 @@ class AnswerHook:
     campaign_uuid: str
 
 
-@dataclass(frozen=True, slots=True)
-class KeptHangup:
-    """The hangup of an autocall call no engine here tracks, kept in its call hash for whichever
-    engine adopts it (keep_hangups.lua)."""
-
-    campaign_uuid: str
-    call_uuid: str
-    leg: str
-    hangup: dict[str, str]
-
-
-# What the queue carries: a finished attempt (finish.lua), an answer webhook, a kept hangup.
-Write = Finish | AnswerHook | KeptHangup
+# What the queue carries: a finished attempt (finish.lua), an answer webhook.
+Write = Finish | AnswerHook
 
 
 class Writer:
@@ -109,10 +97,8 @@ class Writer:
 
     def _write(self, batch: list[Write], finishes: list[Finish]) -> None:
         answers = [(b.url, b.body, b.campaign_uuid) for b in batch if isinstance(b, AnswerHook)]
-        hangups = [(b.campaign_uuid, b.call_uuid, b.leg, b.hangup) for b in batch if isinstance(b, KeptHangup)]
 
         def write() -> None:
-            self.store.calls.keep_hangups(hangups)
             self.store.calls.finish(finishes, int(self.clock() * 1000))
             if answers:
                 self.store.webhook_queue.queue(answers, int(self.clock() * 1000))

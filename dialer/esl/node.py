@@ -28,6 +28,7 @@ import tenacity
 from dialer.esl.capacity import Capacity
 from dialer.esl.checks import SwitchState, read_state
 from dialer.esl.connection import ESLConnection, NotConnectedError
+from dialer.esl.filters import EngineFilters
 from dialer.esl.node_config import NodeConfig
 from dialer.esl.readiness import Readiness
 from dialer.retry import reconnecting
@@ -71,8 +72,12 @@ class Node:
         keepalive: float = 5.0,
         check_every: float = CHECK_EVERY_S,
         clock: Callable[[], float] = time.time,
+        engine_tag: str = "",
     ) -> None:
         self.config = config
+        # The engine's id, in the originates' {autocall_engine=...}: the connection is filtered to
+        # its calls and to those it adopted (filters.py). "": no filter.
+        self.filters = EngineFilters(engine_tag)
         self.keepalive = keepalive  # probe a silent connection this often (a stalled FreeSWITCH)
         self.check_every = check_every
         self.clock = clock  # wall clock (the engine's): when the connection dropped
@@ -269,9 +274,10 @@ class Node:
         self.capacity.sessions(0, None)  # a restarted FreeSWITCH has none; the checks say how many
         try:
             conn.connect()
-            reply = conn.send(SUBSCRIPTION)
-            if not reply.ok:
-                raise NotConnectedError(f"subscription refused: {reply.text}")
+            # The filters before the subscription (one write): no other engine's event ever comes.
+            for reply in conn.send_many([*self.filters.commands(), SUBSCRIPTION]):
+                if not reply.ok:
+                    raise NotConnectedError(f"filter or subscription refused: {reply.text}")
             self.conn = conn
             events = self.readiness.shutdown_events
             state = read_state(conn)
@@ -283,6 +289,33 @@ class Node:
             self.core_started_ms = int(self.clock() * 1000) - state.uptime_ms
         self.apply_state(state, events, connecting=True)
         return conn
+
+    @property
+    def engine_tag(self) -> str:
+        return self.filters.tag
+
+    @property
+    def followed(self) -> set[str]:
+        return self.filters.followed
+
+    def follow(self, tag: str) -> None:
+        """Hear the calls the engine ``tag`` placed here too (adoption), on this connection and the
+        next ones. Once this returns FreeSWITCH sends their events (its reply comes after the filter
+        is in place); raises NotConnectedError if the connection dropped (the next one has it)."""
+        command = self.filters.follow(tag)
+        if command is not None:
+            if self.conn is None:
+                raise NotConnectedError("not connected")
+            self.conn.send(command)
+
+    def unfollow(self, tag: str) -> None:
+        """Stop hearing the calls of ``tag`` (its adopted calls are settled)."""
+        command = self.filters.unfollow(tag)
+        if command is not None and self.conn is not None and not self.conn.closed.is_set():
+            try:
+                self.conn.send(command)
+            except NotConnectedError:
+                pass  # the next connection is made without it
 
     def _reconnect(self) -> ESLConnection | None:
         """Connected, after as many tries as it takes (back-off from 0.2 s doubling to 30 s, each

@@ -106,11 +106,11 @@ class Calls:
         self, campaign_uuid: str, now_ms: int, engine_id: str, lease_ms: int, nodes: list[str], limit: int = 1000
     ) -> list[AdoptedSlot]:
         """Re-own (atomically) this campaign's slots on ``nodes`` whose engine died, with
-        the hangups other engines kept for them (leg -> CDR fields)."""
+        the CDRs kept for them (leg -> CDR fields) and the engine that placed each."""
         return self.scripts.adopt(campaign_uuid, now_ms, engine_id, lease_ms, nodes, limit)
 
     def keep_hangups(self, hangups: list[tuple[str, str, str, dict[str, str]]], client: Any = None) -> int:
-        """Keep (campaign, call, leg, CDR fields) of untracked calls for their adopter. With a
+        """Keep (campaign, call, leg, CDR fields) of FreeSWITCH's CDRs for whoever settles the call. With a
         pipeline as ``client`` the script is only queued (its count comes with the pipeline's answers)."""
         if not hangups:
             return 0

@@ -98,7 +98,8 @@ class ExpiredSlot(NamedTuple):
 
 
 class AdoptedSlot(NamedTuple):
-    """A slot re-owned from a dead engine (adopt.lua), with the hangups kept for it (leg -> CDR fields)."""
+    """A slot re-owned from a dead engine (adopt.lua), with the hangups kept for it (leg -> CDR fields)
+    and the engine that placed the call (its channels' ``autocall_engine``; "" if unknown)."""
 
     call: str
     lead: str
@@ -106,6 +107,7 @@ class AdoptedSlot(NamedTuple):
     node: str
     start_ms: int
     hangups: dict[str, dict[str, str]]
+    origin: str
 
 
 class ClaimedDelivery(NamedTuple):

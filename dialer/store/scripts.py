@@ -241,8 +241,8 @@ class Scripts:
         keys = [self.keys.calls(campaign_uuid), self.keys.call_prefix, self.keys.engine_prefix]
         raw = self._run("adopt", keys, [now_ms, engine_id, lease_ms, json.dumps(nodes), limit])
         return [
-            AdoptedSlot(c, lead, net, node, int(start), {leg: json.loads(h) for leg, h in hangups.items()})
-            for c, lead, net, node, start, hangups in json.loads(raw)
+            AdoptedSlot(c, lead, net, node, int(start), {leg: json.loads(h) for leg, h in hangups.items()}, origin)
+            for c, lead, net, node, start, hangups, origin in json.loads(raw)
         ]
 
     def keep_hangups(self, payload: str, client: Any = None) -> Any:

@@ -2,8 +2,7 @@
 
 A CDR of one of autocall's calls is kept in that call's hash as the hangup of
 its leg (``hangup:<leg>``, keep_hangups.lua: only while the call still holds
-its slot, so a call already recorded is never touched again), exactly where
-an engine keeps a hangup it heard for another engine's call. Whoever settles
+its slot, so a call already recorded is never touched again). Whoever settles
 the call then finds it there: adoption (adopt.lua returns it) or an engine
 that saw the call's channel vanish (:meth:`SwitchCdrs.kept`). Writing the same
 CDR twice (FreeSWITCH retrying a POST whose answer it lost) writes the same

@@ -12,8 +12,10 @@
 -- hashes, so their keys are built from the declared prefixes (docs/redis-keys.md, "Keys the
 -- scripts touch").
 -- ARGV: now ms, new owner, lease ms, JSON list of node names, limit
--- Returns JSON [[call, lead, network, node, start_ms, {leg: hangup JSON}], ...] (hangups kept by
--- keep_hangups.lua while nobody tracked the call)
+-- Returns JSON [[call, lead, network, node, start_ms, {leg: hangup JSON}, origin], ...] (hangups:
+-- FreeSWITCH's CDRs kept by keep_hangups.lua; origin: the engine that placed the call, whose id its
+-- channels carry as autocall_engine and whose ESL filter the adopter adds. Kept in the call hash
+-- (`origin`) at the first adoption, so an adopter of an adopter still knows it.)
 local calls_k, call_prefix, engine_prefix = KEYS[1], KEYS[2], KEYS[3]
 local now, me = tonumber(ARGV[1]), ARGV[2]
 local lease, limit = tonumber(ARGV[3]), tonumber(ARGV[5])
@@ -25,7 +27,7 @@ for i = 1, #slots, 2 do
   if #out >= limit then break end
   local call, lease_end = slots[i], tonumber(slots[i + 1])
   local ck = call_prefix .. call
-  local h = redis.call('HMGET', ck, 'owner', 'node', 'lead', 'network', 'start_ms')
+  local h = redis.call('HMGET', ck, 'owner', 'node', 'lead', 'network', 'start_ms', 'origin')
   local owner = h[1] or ''
   local orphaned
   if owner == me then
@@ -34,14 +36,19 @@ for i = 1, #slots, 2 do
     orphaned = owner == '' or redis.call('EXISTS', engine_prefix .. owner) == 0
   end
   if nodes[h[2] or ''] and orphaned then
-    redis.call('HSET', ck, 'owner', me)
+    local origin = h[6] or owner
+    if origin ~= owner or owner == me then
+      redis.call('HSET', ck, 'owner', me)
+    else
+      redis.call('HSET', ck, 'owner', me, 'origin', origin)
+    end
     redis.call('ZADD', calls_k, 'XX', now + lease, call)
     local hangups = {}
     for _, field in ipairs(redis.call('HKEYS', ck)) do
       if string.sub(field, 1, 7) == 'hangup:' then hangups[string.sub(field, 8)] = redis.call('HGET', ck, field) end
     end
     if next(hangups) == nil then hangups = cjson.decode('{}') end
-    out[#out + 1] = {call, h[3] or '', h[4] or 'offnet', h[2], tonumber(h[5]) or 0, hangups}
+    out[#out + 1] = {call, h[3] or '', h[4] or 'offnet', h[2], tonumber(h[5]) or 0, hangups, origin}
   end
 end
 return cjson.encode(out)

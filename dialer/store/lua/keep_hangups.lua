@@ -1,11 +1,12 @@
--- keep_hangups.lua: hangups of calls this engine does not track, kept for their adopter.
+-- keep_hangups.lua: FreeSWITCH's CDRs of calls, kept as their legs' hangups.
 --
--- Every engine on a FreeSWITCH hears every hangup. One for an autocall call
--- nobody here tracks (its engine died, or another engine owns it) is written
--- into that call's hash as `hangup:<leg>` = the event's CDR fields (JSON), but
--- only while the call still holds its slot: the owner may have recorded it
--- already. The adopter applies them (adopt.lua returns them); finish.lua
--- removes them. So a hangup heard by any engine survives its crash.
+-- The CDR mod_json_cdr posts for a channel of an autocall call (switch_cdrs.py)
+-- is written into that call's hash as `hangup:<leg>` = the event's CDR fields
+-- (JSON), but only while the call still holds its slot: its engine may have
+-- recorded it already. An engine settling a call whose hangup it did not hear
+-- (a reconnect, an adoption: adopt.lua returns them) applies them; finish.lua
+-- removes them. (Until issue 18 engines also kept here the hangups they heard
+-- of other engines' calls; each engine now hears only its own calls.)
 --
 -- KEYS: the campaign key PREFIX (e.g. 'autocall:campaign:'), the call key PREFIX (e.g. 'autocall:call:')
 -- A batch spans campaigns, each row naming its own campaign and call, so their keys are built
