@@ -12,6 +12,7 @@ import redis
 
 from dialer.store.keys import Keys
 from dialer.store.records import CDR_SHAPES, Claim, Finish
+from dialer.store.replication import Replication
 from dialer.store.replies import record, texts
 from dialer.store.script_results import AdoptedSlot, ClaimInfo, ExpiredSlot
 from dialer.store.scripts import Scripts
@@ -21,11 +22,19 @@ _SHAPES = orjson.dumps(CDR_SHAPES)  # finish.lua's ARGV[3]: the call hash's fiel
 
 
 class Calls:
-    def __init__(self, client: redis.Redis, keys: Keys, scripts: Scripts, sealed: SealedFields) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: Keys,
+        scripts: Scripts,
+        sealed: SealedFields,
+        replication: Replication | None = None,
+    ) -> None:
         self.r = client
         self.keys = keys
         self.scripts = scripts
         self.sealed = sealed
+        self.replication = replication or Replication(client, keys)
 
     # -- the dialling cycle ---------------------------------------------------------
     def claim(
@@ -39,8 +48,16 @@ class Calls:
         owner: str = "",
     ) -> tuple[list[Claim], ClaimInfo]:
         """Up to ``want`` leads taken into slots leased until ``now_ms + lease_ms`` (claim.lua),
-        their sealed numbers and fields opened."""
+        their sealed numbers and fields opened.
+
+        With replicas to wait for, the claims are on one before they are returned: a claim a
+        failover lost would put its leads back in their queue while their originates are sent. When
+        the wait fails (the primary died meanwhile) nothing is returned: the leads are either back in
+        their queue (the claim was lost) or in slots the engine adopts when their lease ends, never
+        dialled twice."""
         claimed = self.scripts.claim(campaign_uuid, now_ms, want, node, lease_ms, call_uuids, owner)
+        if claimed.rows:
+            self.replication.confirm("claim")
         claims = []
         for row in claimed.rows:
             lead, call, net, idx, numbers, fields, attempts, first_ms, ext, max_attempts, cuts = row
