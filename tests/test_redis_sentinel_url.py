@@ -54,6 +54,7 @@ def test_a_sentinel_url_connects_through_sentinel_to_the_primary_and_waits_for_o
     pool = client.connection_pool
     assert isinstance(pool, SentinelConnectionPool) and pool.is_master and pool.service_name == "autocall"
     assert pool.connection_kwargs["db"] == 3
+    assert pool.connection_kwargs["retry"].get_retries() == 0, "a failed command is autocall's to retry, not redis-py's"
     assert wait == WaitPolicy(replicas=1, timeout_ms=500)
 
 

@@ -35,6 +35,9 @@ class Calls:
         self.scripts = scripts
         self.sealed = sealed
         self.replication = replication or Replication(client, keys)
+        # Claims whose answer never came: (campaign, owner, node, start ms, lease ms), given back first
+        self._unanswered: list[tuple[str, str, str, int, int]] = []
+        self.given_back = 0  # slots of those given back
 
     # -- the dialling cycle ---------------------------------------------------------
     def claim(
@@ -51,13 +54,20 @@ class Calls:
         their sealed numbers and fields opened.
 
         With replicas to wait for, the claims are on one before they are returned: a claim a
-        failover lost would put its leads back in their queue while their originates are sent. When
-        the wait fails (the primary died meanwhile) nothing is returned: the leads are either back in
-        their queue (the claim was lost) or in slots the engine adopts when their lease ends, never
-        dialled twice."""
-        claimed = self.scripts.claim(campaign_uuid, now_ms, want, node, lease_ms, call_uuids, owner)
-        if claimed.rows:
-            self.replication.confirm("claim")
+        failover lost would put its leads back in their queue while their originates are sent.
+
+        A claim that fails (its answer or the wait's never came: the primary died, the connection
+        broke) returns nothing, so nothing of it is dialled: the claim was lost with the primary, or
+        its slots are given back (unclaim.lua) before this store's next claim, their leads at the
+        front of the hopper; a slot adopted first (its lease ended) is left to the adopter."""
+        self._give_back_unanswered()
+        try:
+            claimed = self.scripts.claim(campaign_uuid, now_ms, want, node, lease_ms, call_uuids, owner)
+            if claimed.rows:
+                self.replication.confirm("claim")
+        except redis.RedisError:
+            self._unanswered.append((campaign_uuid, owner, node, now_ms, lease_ms))
+            raise
         claims = []
         for row in claimed.rows:
             lead, call, net, idx, numbers, fields, attempts, first_ms, ext, max_attempts, cuts = row
@@ -83,6 +93,16 @@ class Calls:
                 )
             )
         return claims, claimed.info
+
+    def _give_back_unanswered(self) -> None:
+        """unclaim.lua for each claim whose answer never came (raises while Redis is still away)."""
+        while self._unanswered:
+            unanswered = self._unanswered.pop(0)  # taken first: another greenlet's claim may run this meanwhile
+            try:
+                self.given_back += self.scripts.unclaim(*unanswered)
+            except BaseException:
+                self._unanswered.insert(0, unanswered)
+                raise
 
     def renew(self, campaign_uuid: str, calls: list[str], until_ms: int) -> None:
         if calls:

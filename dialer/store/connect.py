@@ -25,6 +25,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import redis
 import redis.connection
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 SENTINEL_SCHEMES = ("redis+sentinel", "rediss+sentinel")
@@ -102,6 +104,11 @@ def connect(url: str) -> tuple[redis.Redis, WaitPolicy]:
     }
     sentinels = Sentinel(parsed.sentinels, sentinel_kwargs=sentinel_kwargs)
     server_kwargs: dict[str, Any] = {
+        # No silent retry inside redis-py: a failed command is autocall's to retry (the writer, a pacer's next turn,
+        # a 503), never re-run by the client on whichever primary answers next. A claim.lua whose answer a failover
+        # cut off would run twice (the same call uuids for other leads), and a WAIT would be asked of the new primary
+        # about a write the old one took: both must fail instead (replication.py).
+        "retry": Retry(NoBackoff(), 0),
         "socket_connect_timeout": PRIMARY_CONNECT_TIMEOUT,
         "socket_keepalive": True,
         "health_check_interval": HEALTH_CHECK_S,

@@ -11,6 +11,10 @@ client may send it on a connection that wrote nothing. So a fence (a 1-byte key 
 10 s) is written first on the same connection, in one round trip: once a replica acknowledges
 it, it has every write the primary took before it, whoever made them.
 
+The wait must be answered by the server that took the write: with Sentinel the client never retries
+a command by itself (connect.py), so a write and its ``confirm`` either both reach the same primary
+or the ``confirm`` fails (a RedisError: the caller does not act on the write, and redoes it).
+
 A bounded wait, never a refusal: when no replica answers within ``timeout_ms`` autocall goes on
 (and logs it), and when none is online and keeping up (``INFO replication``, read at most once a
 second) it does not wait at all: the survivor of a failover runs alone until the old primary
