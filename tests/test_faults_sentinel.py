@@ -165,3 +165,19 @@ def test_after_a_switchover_the_next_claim_goes_to_the_new_primary(redis_ha, tmp
     second, _ = store.calls.claim(camp.campaign_uuid, 1, "fs1", int(time.time() * 1000), 60_000, ["c-2"])
     assert redis_ha.primary_name() != old
     assert len(first) == len(second) == 1 and first[0].lead_uuid != second[0].lead_uuid
+
+
+def test_the_servers_password_and_the_sentinels_own_are_each_sent_where_they_belong(tmp_path):
+    workdir = tmp_path / "redis-ha-auth"
+    workdir.mkdir()
+    ha = RedisHa(workdir, password="data-pw", sentinel_password="sentinel-pw")
+    try:
+        ha.start()
+        store = Store.from_url(ha.url(query="sentinel_password=sentinel-pw"))
+        camp = audio_campaign(store, concurrent_call=10)
+        assert store.campaigns.get(camp.campaign_uuid) is not None
+        assert store.replication.confirm("test") == 1
+        with pytest.raises(redis.ConnectionError):  # the Sentinels refuse a client without their password
+            Store.from_url(ha.url()).r.ping()
+    finally:
+        ha.stop()

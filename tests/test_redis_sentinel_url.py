@@ -55,6 +55,8 @@ def test_a_sentinel_url_connects_through_sentinel_to_the_primary_and_waits_for_o
     assert isinstance(pool, SentinelConnectionPool) and pool.is_master and pool.service_name == "autocall"
     assert pool.connection_kwargs["db"] == 3
     assert pool.connection_kwargs["retry"].get_retries() == 0, "a failed command is autocall's to retry, not redis-py's"
+    sentinels = pool.sentinel_manager.sentinels
+    assert [s.get_retry().get_retries() for s in sentinels] == [0, 0], "a Sentinel that fails: the next one, at once"
     assert wait == WaitPolicy(replicas=1, timeout_ms=500)
 
 
@@ -71,5 +73,5 @@ def test_wait_replicas_0_turns_the_wait_off_with_sentinel():
 
 
 def test_both_passwords_are_scrubbed_from_the_logs():
-    settings = Settings(redis_url="redis+sentinel://:data%2Fpw@h:1,h:2/svc?sentinel_password=sentinel-pw")
-    assert {"data%2Fpw", "data/pw", "sentinel-pw"} <= set(settings.secrets())
+    settings = Settings(redis_url="redis+sentinel://:data%2Fpw@h:1,h:2/svc?sentinel_password=sentinel%23pw")
+    assert {"data%2Fpw", "data/pw", "sentinel%23pw", "sentinel#pw"} <= set(settings.secrets())

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit
 
 import redis
 import redis.connection
@@ -68,9 +68,10 @@ def secrets_in(url: str) -> list[str]:
     password = urlsplit(url).password
     if password:
         found += [password, unquote(password)]
-    for name, value in parse_qsl(urlsplit(url).query):
-        if name == "sentinel_password" and value:
-            found.append(value)
+    for piece in urlsplit(url).query.split("&"):
+        name, _, raw = piece.partition("=")
+        if name == "sentinel_password" and raw:
+            found += [raw, unquote_plus(raw)]
     return found
 
 
@@ -95,6 +96,8 @@ def connect(url: str) -> tuple[redis.Redis, WaitPolicy]:
     parsed = parse_sentinel_url(url)
     shared = {k: v for k, v in parsed.options.items() if k.startswith(("socket_", "ssl"))}
     sentinel_kwargs: dict[str, Any] = {
+        # A Sentinel that fails is skipped for the next one at once (redis-py would retry it 10 times, seconds)
+        "retry": Retry(NoBackoff(), 0),
         "socket_timeout": SENTINEL_SOCKET_TIMEOUT,
         "socket_connect_timeout": SENTINEL_SOCKET_TIMEOUT,
         **shared,
