@@ -26,6 +26,7 @@ from pydantic_settings import (
 
 from dialer.esl.node import NodeConfig
 from dialer.listen import parse_listen
+from dialer.store.connect import check_url, secrets_in
 from dialer.store.sealing import parse_key
 
 
@@ -112,6 +113,12 @@ class Settings(BaseSettings):
                 NodeConfig.from_url(url)
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_parses(cls, value: SecretStr) -> SecretStr:
+        check_url(value.get_secret_value())  # a Sentinel URL's shape, the wait_* options
+        return value
+
     @field_validator("encryption_key", "encryption_old_keys")
     @classmethod
     def _keys_parse(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
@@ -142,14 +149,10 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret these settings hold, for the log scrubber (dialer/logs.py)."""
-        from urllib.parse import unquote, urlsplit
-
         keys = [self.encryption_key.get_secret_value(), *self.encryption_old_keys.get_secret_value().split(",")]
         found = [*self.tokens(), *(n.password for n in self.nodes()), *keys]
         found += [s.get_secret_value() for s in (self.webhook_secret, self.cdr_secret, self.tts_key)]
-        password = urlsplit(self.redis_url.get_secret_value()).password
-        if password:
-            found += [password, unquote(password)]
+        found += secrets_in(self.redis_url.get_secret_value())  # the servers' password, a Sentinel's
         return [s.strip() for s in found if s.strip()]
 
     @classmethod

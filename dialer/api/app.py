@@ -139,6 +139,8 @@ class Api:
             with cyclic_gc_paused() if route.sliced else contextlib.nullcontext():
                 call = self._call(route, req, params)
                 result = route.handler(call)
+                if req.method != "GET":  # a change is answered once a replica has it (Sentinel: engine.md)
+                    self.services.replicated(f"{req.method} {route.path}")
                 self._render(resp, route, result)
         except HttpError as exc:
             self._send(resp, dialect.http_status(exc.status), dialect.error(exc.status, exc.message), exc.headers)

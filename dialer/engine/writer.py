@@ -102,6 +102,7 @@ class Writer:
             self.store.calls.finish(finishes, int(self.clock() * 1000))
             if answers:
                 self.store.webhook_queue.queue(answers, int(self.clock() * 1000))
+            self.store.replication.confirm("results")
 
         def failed(exc: Exception) -> None:
             log.error("redis write failed; retrying", extra={"error": str(exc), "batch": len(batch)})

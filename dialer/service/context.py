@@ -30,3 +30,8 @@ class Services:
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
+
+    def replicated(self, what: str) -> None:
+        """Return once a replica has every write so far (with Sentinel: an answered change survives a
+        failover); at once with one Redis. Raises StoreError when Redis does not answer."""
+        self.store.replication.confirm(what)

@@ -12,6 +12,7 @@ import redis
 
 from dialer.store.keys import Keys
 from dialer.store.records import CDR_SHAPES, Claim, Finish
+from dialer.store.replication import Replication
 from dialer.store.replies import record, texts
 from dialer.store.script_results import AdoptedSlot, ClaimInfo, ExpiredSlot
 from dialer.store.scripts import Scripts
@@ -21,11 +22,22 @@ _SHAPES = orjson.dumps(CDR_SHAPES)  # finish.lua's ARGV[3]: the call hash's fiel
 
 
 class Calls:
-    def __init__(self, client: redis.Redis, keys: Keys, scripts: Scripts, sealed: SealedFields) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: Keys,
+        scripts: Scripts,
+        sealed: SealedFields,
+        replication: Replication | None = None,
+    ) -> None:
         self.r = client
         self.keys = keys
         self.scripts = scripts
         self.sealed = sealed
+        self.replication = replication or Replication(client, keys)
+        # Claims whose answer never came: (campaign, owner, node, start ms, lease ms), given back first
+        self._unanswered: list[tuple[str, str, str, int, int]] = []
+        self.given_back = 0  # slots of those given back
 
     # -- the dialling cycle ---------------------------------------------------------
     def claim(
@@ -39,8 +51,23 @@ class Calls:
         owner: str = "",
     ) -> tuple[list[Claim], ClaimInfo]:
         """Up to ``want`` leads taken into slots leased until ``now_ms + lease_ms`` (claim.lua),
-        their sealed numbers and fields opened."""
-        claimed = self.scripts.claim(campaign_uuid, now_ms, want, node, lease_ms, call_uuids, owner)
+        their sealed numbers and fields opened.
+
+        With replicas to wait for, the claims are on one before they are returned: a claim a
+        failover lost would put its leads back in their queue while their originates are sent.
+
+        A claim that fails (its answer or the wait's never came: the primary died, the connection
+        broke) returns nothing, so nothing of it is dialled: the claim was lost with the primary, or
+        its slots are given back (unclaim.lua) before this store's next claim, their leads at the
+        front of the hopper; a slot adopted first (its lease ended) is left to the adopter."""
+        self._give_back_unanswered()
+        try:
+            claimed = self.scripts.claim(campaign_uuid, now_ms, want, node, lease_ms, call_uuids, owner)
+            if claimed.rows:
+                self.replication.confirm("claim")
+        except redis.RedisError:
+            self._unanswered.append((campaign_uuid, owner, node, now_ms, lease_ms))
+            raise
         claims = []
         for row in claimed.rows:
             lead, call, net, idx, numbers, fields, attempts, first_ms, ext, max_attempts, cuts = row
@@ -66,6 +93,16 @@ class Calls:
                 )
             )
         return claims, claimed.info
+
+    def _give_back_unanswered(self) -> None:
+        """unclaim.lua for each claim whose answer never came (raises while Redis is still away)."""
+        while self._unanswered:
+            unanswered = self._unanswered.pop(0)  # taken first: another greenlet's claim may run this meanwhile
+            try:
+                self.given_back += self.scripts.unclaim(*unanswered)
+            except BaseException:
+                self._unanswered.insert(0, unanswered)
+                raise
 
     def renew(self, campaign_uuid: str, calls: list[str], until_ms: int) -> None:
         if calls:

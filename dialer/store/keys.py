@@ -132,6 +132,10 @@ class Keys:
     def probe(self) -> str:  # STRING /readyz's write probe: "1", expires after 10 s
         return f"{self.prefix}:probe"
 
+    @property
+    def wait_fence(self) -> str:  # STRING written before each WAIT (replication.py): "1", expires after 10 s
+        return f"{self.prefix}:wait-fence"
+
     def carrier(self, uuid: str) -> str:  # HASH
         return f"{self.prefix}:carrier:{uuid}"
 

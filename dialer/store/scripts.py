@@ -51,6 +51,7 @@ NAMES = (
     "reclaim_creation",
     "release_slot",
     "stage_leads",
+    "unclaim",
     "update_campaign",
 )
 
@@ -229,6 +230,11 @@ class Scripts:
     def release_slot(self, campaign_uuid: str, call: str, network: str) -> None:
         keys = [self.keys.calls(campaign_uuid), self.keys.busy(campaign_uuid), self.keys.call(call)]
         self._run("release_slot", keys, [call, network])
+
+    def unclaim(self, campaign_uuid: str, owner: str, node: str, start_ms: int, lease_ms: int) -> int:
+        k = self.keys
+        keys = [k.calls(campaign_uuid), k.busy(campaign_uuid), k.hopper(campaign_uuid), k.lead_prefix, k.call_prefix]
+        return int(self._run("unclaim", keys, [owner, node, start_ms, start_ms + lease_ms]))
 
     def reap(self, campaign_uuid: str, now_ms: int, limit: int) -> list[ExpiredSlot]:
         keys = [self.keys.calls(campaign_uuid), self.keys.call_prefix, self.keys.engine_prefix]

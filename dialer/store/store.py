@@ -21,10 +21,12 @@ its own module of dialer/store/:
 ``store.engine_listing``  the engines alive, for ``autocall status`` (engine_listing.py)
 ``store.subscriptions``   the events channel the engines listen on (subscription.py)
 ``store.external_ids``    a campaign's external id → lead uuid walk (external_ids.py)
+``store.replication``     WAIT for a replica before a write is acted on (replication.py)
 ========================  =====================================================================
 
 Single-key writes are plain commands; every multi-key change is one Lua script (``lua/``) or one
 MULTI transaction, so greenlets and processes never race on a read-modify-write.
+:meth:`Store.from_url` connects to one Redis or, through Sentinel, to its current primary (connect.py).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from dialer.store.calls import Calls
 from dialer.store.campaigns import Campaigns
 from dialer.store.catalog import Catalog
 from dialer.store.cdr_reads import CdrReads
+from dialer.store.connect import WaitPolicy, connect
 from dialer.store.engine_listing import EngineListing
 from dialer.store.engines import Engines
 from dialer.store.external_ids import ExternalIds
@@ -43,6 +46,7 @@ from dialer.store.imports import LeadImports
 from dialer.store.keys import Keys
 from dialer.store.leads import Leads
 from dialer.store.queue_counts import QueueCountReads
+from dialer.store.replication import Replication
 from dialer.store.reports import Reports
 from dialer.store.scripts import Scripts
 from dialer.store.sealed_fields import SealedFields
@@ -54,18 +58,25 @@ from dialer.store.webhook_queue import WebhookQueue
 
 class Store:
     def __init__(
-        self, client: redis.Redis, prefix: str = "autocall", sealer: Sealer | None = None, *, keys: Keys | None = None
+        self,
+        client: redis.Redis,
+        prefix: str = "autocall",
+        sealer: Sealer | None = None,
+        *,
+        keys: Keys | None = None,
+        wait: WaitPolicy | None = None,
     ) -> None:
         self.r = client  # raw access, only for dialer/store's own helpers (holds, switch_cdrs...)
         self.keys = keys or Keys(prefix)  # ``keys``: other names (a test that loses every pub/sub message)
         self.prefix = prefix
         self.sealer = sealer or Sealer()  # no key: plain campaigns only (enable_encrypt ones are refused)
         self.scripts = Scripts(client, self.keys)
+        self.replication = Replication(client, self.keys, wait)  # ``wait``: replicas to wait for (none: one Redis)
         self.sealed = SealedFields(client, self.keys, self.sealer)
         self.campaigns = Campaigns(client, self.keys, self.scripts)
         self.catalog = Catalog(client, self.keys, self.campaigns)
         self.leads = Leads(client, self.keys, self.scripts, self.sealed)
-        self.calls = Calls(client, self.keys, self.scripts, self.sealed)
+        self.calls = Calls(client, self.keys, self.scripts, self.sealed, self.replication)
         self.engines = Engines(client, self.keys)
         self.webhook_queue = WebhookQueue(client, self.keys, self.scripts, self.sealed)
         self.health = Health(client, self.keys)
@@ -81,5 +92,5 @@ class Store:
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "autocall", sealer: Sealer | None = None) -> Store:
-        client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
-        return cls(client, prefix, sealer)
+        client, wait = connect(url)
+        return cls(client, prefix, sealer, wait=wait)
