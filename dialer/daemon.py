@@ -201,7 +201,7 @@ def serve(settings: Settings, slot: WorkerSlot | None = None) -> int:
     engine.start()
     webhooks.start()
     janitor = gevent.spawn(_janitor, store) if first else None
-    publisher = keep_publishing(store, engine, worker, supervisor) if worker and not first else None
+    publisher = keep_publishing(store, engine, worker, supervisor) if worker and settings.api and not first else None
     redis_shown = redact_url(settings.redis_url.get_secret_value())  # never its password
     log.info(
         "autocall started",
