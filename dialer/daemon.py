@@ -6,8 +6,9 @@ Redis, then the process exits. A call still up after the drain keeps its
 slot until its lease expires; the next engine records it as lost.
 
 As worker I of N (``--workers N``, dialer/workers.py) it paces to 1/N of each
-node's budget, serves the API only as worker 1, and drains when its
-supervisor is gone.
+node's budget, serves the API only as worker 1 (whose ``/metrics`` shows every
+worker's engine: dialer/worker_metrics.py, the others publish theirs), and
+drains when its supervisor is gone.
 """
 
 from __future__ import annotations

@@ -21,13 +21,13 @@ class Services:
     import_staging_s: float = 600.0  # AUTOCALL_IMPORT_STAGING_SECONDS: how long a bulk import's staged rows live
     idempotency_s: float = 86_400.0  # AUTOCALL_IDEMPOTENCY_SECONDS: how long an Idempotency-Key's answer is kept
     engine: Any = None  # the engine of this process, when it dials (/metrics, /readyz); None in API-only tests
-    engine_metrics: Any = None  # --workers N: every worker's engine families for /metrics (None: ``engine``'s)
     cdr_secret: str = field(default="", repr=False)  # AUTOCALL_CDR_SECRET: FreeSWITCH's CDRs (mod_json_cdr)
     # What the engines dial with (AUTOCALL_DEFAULT_GATEWAY, AUTOCALL_TTS_ENGINE): a start is refused
     # when the campaign could not place a call with them (dialer/service/readiness.py)
     default_gateway: str = ""
     speech: bool = True
     webhook_allow_private: bool = False  # AUTOCALL_WEBHOOK_ALLOW_PRIVATE: webhook URLs may name internal addresses
+    engine_metrics: Any = None  # --workers N: every worker's engine families for /metrics (None: ``engine``'s)
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
