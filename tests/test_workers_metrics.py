@@ -4,6 +4,7 @@ both workers' engine families. Real processes, a real Redis, the simulator over 
 
 from __future__ import annotations
 
+import json
 import urllib.request
 
 from dialer.store.store import Store
@@ -78,3 +79,29 @@ def test_only_the_workers_without_the_api_publish_their_figures(
     wait_until(lambda: store.r.exists(store.keys.engine_metrics(by_worker[2])), timeout=30)
     assert {dict(ls)["worker"] for (n, ls) in scrape(url) if n == "autocall_freeswitch_up"} == {"1", "2"}
     assert not store.r.exists(store.keys.engine_metrics(by_worker[1]))  # worker 1 shows its own live
+
+
+def test_a_draining_worker_publishes_the_outcomes_of_its_last_calls(
+    redis_client, redis_server, simswitch, daemons, tmp_path
+):
+    store = Store(redis_client)
+    server = simswitch(SHORT, time_scale=0.5, password=PASSWORD, limits=Limits(sps=100))
+    settings, _ = with_api(env(redis_server["url"], server, tmp_path, wav_s=2))
+    daemon = daemons(settings, tmp_path / "log")
+    daemon.start()
+    wait_until(lambda: len(started_engines(tmp_path / "log")) == 2, timeout=30)
+    second = next(e for e, worker in started_engines(tmp_path / "log").items() if worker == 2)
+    camp = audio_campaign(store, concurrent_call=20, call_timeout=20)
+    leads(store, camp, 200)
+    store.campaigns.wake(camp.campaign_uuid)
+
+    def seconds_calls() -> list[dict]:
+        calls = [store.calls.get(c) for c in list(server.switch.first_legs_by_call)]
+        return [c for c in calls if c.get("owner") == second]
+
+    wait_until(lambda: sum(1 for c in seconds_calls() if not c.get("hangup_cause")) >= 3, timeout=30)
+    daemon.stop()  # SIGTERM: worker 2 drains its calls in flight, then publishes once more
+    recorded = sum(1 for c in seconds_calls() if c.get("hangup_cause"))
+    families = json.loads(store.r.hget(store.keys.engine_metrics(second), "families"))
+    outcomes = next(samples for name, _, _, samples in families if name == "autocall_outcomes")
+    assert sum(value for _, labels, value in outcomes if labels["campaign"] == camp.campaign_uuid) == recorded > 0
