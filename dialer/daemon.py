@@ -6,13 +6,15 @@ Redis, then the process exits. A call still up after the drain keeps its
 slot until its lease expires; the next engine records it as lost.
 
 As worker I of N (``--workers N``, dialer/workers.py) it paces to 1/N of each
-node's budget, serves the API only as worker 1, and drains when its
-supervisor is gone.
+node's budget, serves the API only as worker 1 (whose ``/metrics`` shows every
+worker's engine: dialer/worker_metrics.py, the others publish theirs), and
+drains when its supervisor is gone.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 
 import gevent
@@ -24,12 +26,14 @@ from dialer.config import Settings
 from dialer.engine.engine import Engine
 from dialer.logs import redact_url, setup_logging
 from dialer.media import MessageFiles
+from dialer.metrics import EngineCollector
 from dialer.service.context import Services
 from dialer.status import policy_problem
 from dialer.store.errors import StoreError
 from dialer.store.sealing import Sealer
 from dialer.store.store import Store
 from dialer.webhooks import WebhookSender
+from dialer.worker_metrics import HostEngineCollector, keep_publishing, publish_or_log, supervisor_of
 from dialer.workers import WorkerSlot, watch_parent
 
 log = logging.getLogger("autocall.daemon")
@@ -84,14 +88,16 @@ def build_engine(settings: Settings, workers: int = 1) -> tuple[Store, Engine, W
     return store, engine, sender
 
 
-def build_api(settings: Settings, store: Store, engine: Engine | None = None):
-    """The API's server, and the probe listener's (None unless ``AUTOCALL_PROBE_LISTEN``)."""
+def build_api(settings: Settings, store: Store, engine: Engine | None = None, engine_metrics=None):
+    """The API's server, and the probe listener's (None unless ``AUTOCALL_PROBE_LISTEN``).
+    ``engine_metrics``: the engine families ``/metrics`` shows, when not ``engine``'s alone (``--workers N``)."""
     services = Services(
         store,
         settings.audio_dir,
         domain_uuid=settings.domain_uuid,
         max_import_bytes=settings.max_import_bytes,
         engine=engine,
+        engine_metrics=engine_metrics,
         import_staging_s=settings.import_staging_seconds,
         idempotency_s=settings.idempotency_seconds,
         cdr_secret=settings.cdr_secret.get_secret_value(),
@@ -176,7 +182,11 @@ def serve(settings: Settings, slot: WorkerSlot | None = None) -> int:
     first = slot is None or slot.serves_api  # the API and the housekeeping: one process of the host's
     policy = check_redis(store)
     fd_limit = raise_fd_limit()  # idle HTTP connections hold a descriptor each (dialer/api/server.py)
-    server, probe = build_api(settings, store, engine) if settings.api and first else (None, None)
+    # --workers N: worker 1's /metrics shows every worker's engine families, the others publish theirs
+    worker = slot.index if slot is not None and slot.count > 1 else 0  # 0: the host's only engine
+    supervisor = supervisor_of(os.getppid()) if worker else ""
+    host_metrics = HostEngineCollector(store, EngineCollector(engine), worker, supervisor) if worker and first else None
+    server, probe = build_api(settings, store, engine, host_metrics) if settings.api and first else (None, None)
     stop = gevent.event.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(sig, stop.set)
@@ -192,6 +202,7 @@ def serve(settings: Settings, slot: WorkerSlot | None = None) -> int:
     engine.start()
     webhooks.start()
     janitor = gevent.spawn(_janitor, store) if first else None
+    publisher = keep_publishing(store, engine, worker, supervisor) if worker and settings.api and not first else None
     redis_shown = redact_url(settings.redis_url.get_secret_value())  # never its password
     log.info(
         "autocall started",
@@ -215,6 +226,9 @@ def serve(settings: Settings, slot: WorkerSlot | None = None) -> int:
             housekeeping.kill()
     log.info("draining: no new calls; waiting for calls in flight", extra={"in_flight": engine.tracker.count()})
     engine.stop(drain_timeout=settings.drain_seconds)
+    if publisher is not None:  # the drain's last outcomes, shown until the hash expires
+        publisher.kill()
+        publish_or_log(store, engine, worker, supervisor)
     webhooks.stop()
     log.info("autocall engine stopped")
     return 0

@@ -142,10 +142,13 @@ class StoreCollector(Collector):
         yield GaugeMetricFamily("autocall_campaigns_running", "Campaigns with status start", value=len(running))
 
 
-def exposition(store: Store, engine: Engine | None) -> bytes:
-    """The text Prometheus scrapes (a fresh registry each time: nothing global)."""
+def exposition(store: Store, engine: Engine | None, engines: Collector | None = None) -> bytes:
+    """The text Prometheus scrapes (a fresh registry each time: nothing global). ``engines``: the
+    engine families to show instead of ``engine``'s (``--workers N``: every worker's, dialer/worker_metrics.py)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(store))
-    if engine is not None:
+    if engines is not None:
+        registry.register(engines)
+    elif engine is not None:
         registry.register(EngineCollector(engine))
     return generate_latest(registry)

@@ -19,7 +19,8 @@ OPS = Routes(Dialect())
 
 @OPS.route("GET", "/metrics", "Prometheus metrics (text exposition format)", response_type=CONTENT_TYPE)
 def metrics(call: Call) -> Reply:
-    return Reply(body=exposition(call.services.store, call.services.engine), content_type=CONTENT_TYPE)
+    services = call.services
+    return Reply(body=exposition(services.store, services.engine, services.engine_metrics), content_type=CONTENT_TYPE)
 
 
 @OPS.route(

@@ -27,6 +27,7 @@ class Services:
     default_gateway: str = ""
     speech: bool = True
     webhook_allow_private: bool = False  # AUTOCALL_WEBHOOK_ALLOW_PRIVATE: webhook URLs may name internal addresses
+    engine_metrics: Any = None  # --workers N: every worker's engine families for /metrics (None: ``engine``'s)
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)

@@ -125,6 +125,9 @@ class Keys:
     def engine(self, uuid: str) -> str:  # STRING a running engine's liveness (expires: the engine died)
         return f"{self.prefix}:engine:{uuid}"
 
+    def engine_metrics(self, uuid: str) -> str:  # HASH a worker's engine metric families (--workers N; expires)
+        return f"{self.prefix}:engine-metrics:{uuid}"
+
     def cdr_probe(self, uuid: str) -> str:  # STRING "1": the CDR of this barrier channel came (expires in 1 h)
         return f"{self.prefix}:freeswitch:cdr-probe:{uuid}"
 

@@ -19,6 +19,7 @@ its own module of dialer/store/:
 ``store.webhook_backlog`` webhook counts, dead letters, requeue and delete (webhook_backlog.py)
 ``store.queue_counts``    the live view's and status's counts per campaign (queue_counts.py)
 ``store.engine_listing``  the engines alive, for ``autocall status`` (engine_listing.py)
+``store.engine_metrics``  workers' engine metric families for ``/metrics`` (engine_metrics.py)
 ``store.subscriptions``   the events channel the engines listen on (subscription.py)
 ``store.external_ids``    a campaign's external id → lead uuid walk (external_ids.py)
 ``store.replication``     WAIT for a replica before a write is acted on (replication.py)
@@ -39,6 +40,7 @@ from dialer.store.catalog import Catalog
 from dialer.store.cdr_reads import CdrReads
 from dialer.store.connect import WaitPolicy, connect
 from dialer.store.engine_listing import EngineListing
+from dialer.store.engine_metrics import EngineMetrics
 from dialer.store.engines import Engines
 from dialer.store.external_ids import ExternalIds
 from dialer.store.health import Health
@@ -87,6 +89,7 @@ class Store:
         self.webhook_backlog = WebhookBacklog(client, self.keys)
         self.queue_counts = QueueCountReads(client, self.keys)
         self.engine_listing = EngineListing(client, self.keys)
+        self.engine_metrics = EngineMetrics(client, self.keys)
         self.subscriptions = EventSubscriptions(client, self.keys)
         self.external_ids = ExternalIds(client, self.keys)
 
