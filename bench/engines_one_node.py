@@ -11,9 +11,11 @@ the same run's 1-engine figure). Printed: calls/s, each engine's CPU-ms per call
 from /proc/<pid>/stat between the start and the last CDR), all engines' CPU-ms per call, Redis
 commands and Redis CPU-ms per call (INFO commandstats / cpu), and the ratio 2 engines / 1 engine of
 the engines' CPU per call (issue 18's goal: at most 1.1; before each engine heard only its own
-calls it was ~1.9). Each engine's idle CPU (4 s connected with nothing to dial, before the start)
-is printed too, and the figures less that idle cost for as long as the run lasted: an engine
-process pays it per second, not per call, so two engines pay it twice.
+calls it was ~1.9). Each engine's idle CPU (4 s connected with nothing to dial, before the start;
+from /proc/<pid>/task/*/schedstat: ns, not 10 ms ticks) is printed too, and the figures less that
+idle cost for as long as the run lasted: an engine process pays it per second, not per call, so two
+engines pay it twice. The engine processes wait for the end blocked on Redis (BLPOP), as ``serve``
+waits on its stop event: a polling loop here would count as the engine's idle cost.
 
 It runs against whatever ``dialer`` is importable from the repository it sits in; to measure an
 older checkout, run a copy of this file from there (it needs only bench/enginebench/).
@@ -54,6 +56,18 @@ SCENARIO = """rules:
 """
 
 
+def cpu_ns(pid: int) -> int:
+    """Nanoseconds on a CPU of all a process's threads (/proc/<pid>/task/*/schedstat): /proc/<pid>/stat
+    counts 10 ms ticks, too coarse for a few CPU-ms per second over a few seconds."""
+    total = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(stat.read_text().split()[0])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
 def engine_main(args: argparse.Namespace) -> None:
     """One engine process: connect, say ready, wait for the end, report the calls it recorded."""
     from enginebench.rig import Rig
@@ -63,8 +77,9 @@ def engine_main(args: argparse.Namespace) -> None:
     rig.start()
     r = redis.Redis(port=args.redis_port, decode_responses=True)
     r.set(f"bench:ready:{args.index}", "1")
-    while not r.exists("bench:stop"):
-        time.sleep(0.05)
+    # Blocked on Redis until told to stop, as `serve` waits on its stop event: polling here (it once
+    # ran EXISTS 20 times a second) would count as the engine's idle cost.
+    r.blpop([f"bench:stop:{args.index}"])
     rig.engine.writer.flush()
     r.set(f"bench:finished:{args.index}", rig.engine.writer.finished)
     rig.stop(drain=2)
@@ -110,9 +125,9 @@ def one_run(workdir: Path, redis_port: int, engines: int, nodes: int, calls: int
         time.sleep(0.05)
     # What an engine costs with nothing to dial (liveness beats, lease renewals, checks, HEARTBEATs,
     # the webhook sender's and API's loops), per second: paid per process, not per call.
-    idle0, t_idle = [cpu_pid(p.pid) for p in procs], time.monotonic()
+    idle0, t_idle = [cpu_ns(p.pid) for p in procs], time.monotonic()
     time.sleep(IDLE_S)
-    idle = [(cpu_pid(p.pid) - c0) / (time.monotonic() - t_idle) for p, c0 in zip(procs, idle0, strict=True)]
+    idle = [(cpu_ns(p.pid) - c0) / 1e9 / (time.monotonic() - t_idle) for p, c0 in zip(procs, idle0, strict=True)]
     meter = RedisMeter(redis.Redis(port=redis_port))
     meter.start()
     cpu0 = [cpu_pid(p.pid) for p in procs]
@@ -128,7 +143,8 @@ def one_run(workdir: Path, redis_port: int, engines: int, nodes: int, calls: int
     cpu = [cpu_pid(p.pid) - c0 for p, c0 in zip(procs, cpu0, strict=True)]
     sim_cpu = sum(sim.cpu() for sim in sims)
     redis_figures = meter.stop()
-    r.set("bench:stop", "1")
+    for i in range(engines):
+        r.rpush(f"bench:stop:{i}", "1")
     deadline = time.monotonic() + 30
     while sum(r.exists(f"bench:finished:{i}") for i in range(engines)) < engines and time.monotonic() < deadline:
         time.sleep(0.05)
