@@ -139,17 +139,24 @@ class Adoption:
                         att = self._track(campaign_uuid, row, by_name[row.node])
                         if att is not None:
                             adopted.setdefault(att.node, []).append(att)
+                    if rows:
+                        self._follow(by_name)  # at once: a hangup before the filter is not heard
                     if cursor == "0":
                         break
         except StoreError as exc:  # keep what was adopted so far: it must be settled
             log.error("adoption failed; retried later", extra={"error": str(exc)})
+        self._follow(by_name)
+        return adopted
+
+    def _follow(self, nodes: dict[str, Node]) -> None:
+        """On each of ``nodes``, the filters of the engines whose calls were adopted there (a filter
+        already in place is not sent again)."""
         for node, origin in list(self.following):
-            if node.name in by_name:
+            if node.name in nodes:
                 try:
                     node.follow(origin)
                 except NotConnectedError:
                     pass  # dropped: the next connection has the filter, and its reconnect settles the calls
-        return adopted
 
     def _track(self, campaign_uuid: str, row: AdoptedSlot, node: Node) -> InFlight | None:
         """Track one adopted slot's call (None: it was tracked already, or it had nothing to record against)."""
