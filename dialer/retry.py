@@ -7,7 +7,7 @@
   ``time.sleep``, which is the hub's ``gevent.sleep`` because ``autocall``
   patches before redis is imported (dialer/cli.py; tests/test_retry.py
   checks it), as every socket redis-py opens already relies on.
-* FreeSWITCH (a node's supervisor, dialer/esl/node.py): reconnects retry
+* FreeSWITCH (a node's reconnects, dialer/esl/reconnects.py): reconnects retry
   until connected or the node stops, waiting ``first`` doubling to ``cap``,
   each wait scaled by a random factor so that many engines do not reconnect
   in step after a FreeSWITCH restart. tenacity takes its sleep as an

@@ -201,3 +201,59 @@ def test_an_engine_that_died_is_noticed_and_forgotten_once_its_calls_are_taken(s
         assert store.r.smembers(store.keys.engines) == {second.engine_id}
     finally:
         second.stop(drain_timeout=2)
+
+
+def on_nodes(store, servers, tmp_path, sessions=1000, **kw):
+    """An engine connected to each simulator in ``servers`` (fs1, fs2, ...), ``sessions`` on each."""
+    from dialer.engine.engine import Engine
+    from dialer.esl.node import NodeConfig
+    from dialer.media import MessageFiles
+    from tests.engine_fixtures import write_wav
+
+    write_wav(tmp_path / "audio" / "hello.wav", seconds=5.0)
+    configs = [
+        NodeConfig(f"fs{i}", *s.address, "ClueCon", sps=1000, max_sessions=sessions) for i, s in enumerate(servers, 1)
+    ]
+    engine = Engine(
+        store, configs, MessageFiles(tmp_path / "audio"), default_gateway="gw1", default_caller_id="02812345678", **kw
+    )
+    engine.start()
+    wait_until(lambda: all(node.up.is_set() for node in engine.nodes), timeout=5)
+    return engine
+
+
+def test_one_adopt_script_per_window_takes_a_dead_engines_calls_on_all_its_nodes(store, simswitch, tmp_path):
+    talk = Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 8.0}}])  # hello.wav ends it at 5 s
+    servers = [simswitch(talk, time_scale=1.0, seed=1), simswitch(talk, time_scale=1.0, seed=2)]
+    first = on_nodes(store, servers, tmp_path, sessions=3)  # 2 calls on each (one session kept free)
+    camp = audio_campaign(store, concurrent_call=10)
+    leads(store, camp, 4)
+    first.wake(camp.campaign_uuid)
+    wait_until(lambda: sum(s.switch.stats.answered for s in servers) == 4)
+    placed = {
+        c: store.r.hget(store.keys.call(c), "node") for c in store.r.zrange(store.keys.calls(camp.campaign_uuid), 0, -1)
+    }
+    assert sorted(placed.values()) == ["fs1"] * 2 + ["fs2"] * 2, "calls up on both nodes"
+    crash(first)
+    asked: list[list[str]] = []
+    adopt = store.calls.adopt
+
+    def counted(*args, **kw):
+        asked.append(args[4])
+        return adopt(*args, **kw)
+
+    store.calls.adopt = counted  # type: ignore[method-assign]
+    second = on_nodes(store, servers, tmp_path, adopt_every_s=0.1, beat_s=0.1, beat_ttl_s=0.5)
+    try:
+        wait_until(lambda: second.adopted == 4, timeout=5)
+        assert asked and all(nodes == ["fs1", "fs2"] for nodes in asked), "one script for both nodes"
+        tracked = {a.call_uuid: a.node.name for calls in second.tracker.by_campaign.values() for a in calls.values()}
+        assert tracked == placed, "each call tracked on the node it is up on"
+        assert all(node.followed == {first.engine_id} for node in second.nodes)
+        wait_until(lambda: store.calls.in_flight(camp.campaign_uuid) == 0, timeout=12)
+        second.flush()
+        cdrs = [store.calls.get(c) for c in placed]
+        assert all(cdr["recall_status"] == "answered" for cdr in cdrs) and second.lost == 0
+        assert sum(s.switch.stats.originated for s in servers) == 4
+    finally:
+        second.stop(drain_timeout=2)

@@ -53,7 +53,7 @@ def test_a_slot_adopted_before_the_next_claim_is_left_to_its_adopter(store):
     with pytest.raises(redis.ConnectionError):
         claim(store, camp, 1, 1_000, ["a-1"])
     cut_off = store.r.zrange(store.keys.calls(camp.campaign_uuid), 0, -1)
-    adopted = store.calls.adopt(camp.campaign_uuid, 1_000 + LEASE_MS + 1, "engine-1", LEASE_MS, ["fs1"])
+    adopted = store.calls.adopt_all(camp.campaign_uuid, 1_000 + LEASE_MS + 1, "engine-1", LEASE_MS, ["fs1"])
     assert [row[0] for row in adopted] == cut_off  # its lease ended: adoption settles it
     again, _ = claim(store, camp, 1, 70_000, ["b-1"])
     assert [c.call_uuid for c in again] != cut_off, "another lead: the cut-off one is the adopter's"

@@ -180,11 +180,12 @@ def step_in_flight(env: Env, *, nodes: int, target: int, tag: str) -> dict:
     up = rig.engine.tracker.count()
     rss = rss_mb() - rss0
     memory = meter.read()["used_memory"]
-    # One periodic adoption pass (dialer/engine/adoption.py run(): every lease/4 s, per node this
-    # engine is connected to, adopt.lua over each campaign's slots), called as the loop calls it.
+    # One periodic adoption pass (dialer/engine/adoption.py run(): every lease/4 s, for the nodes this
+    # engine is connected to, adopt.lua over each campaign's slots in windows), called as the loop calls it.
     meter.start()
     t0 = time.perf_counter()
-    adopted = sum(len(rig.engine.adoption.adopt(node)) for node in rig.engine.nodes)
+    connected = [node for node in rig.engine.nodes if node.up.is_set()]
+    adopted = sum(len(atts) for atts in rig.engine.adoption.adopt(connected).values())
     pass_wall = time.perf_counter() - t0
     adoption = meter.read()
     return {

@@ -38,6 +38,7 @@ from dialer.routing.dialstring import Leg
 from dialer.routing.numbers import InvalidNumber
 from dialer.store.errors import StoreError
 from dialer.store.records import Claim
+from dialer.store.script_results import AdoptedSlot
 from dialer.store.store import Store
 
 log = logging.getLogger("autocall.engine")
@@ -104,14 +105,9 @@ class Adoption:
                 dead = self.store.engines.dead()
                 periodic = time.monotonic() - last_reap >= every
                 if self.adopting and (dead or periodic):
-                    for node in self.nodes:
-                        if node.up.is_set():
-                            adopted = self.adopt(node)
-                            if adopted:
-                                log.info(
-                                    "adopted calls of a dead engine", extra={"node": node.name, "calls": len(adopted)}
-                                )
-                                gevent.spawn(self.recovery.settle_adopted, adopted, node)
+                    for node, adopted in self.adopt([n for n in self.nodes if n.up.is_set()]).items():
+                        log.info("adopted calls of a dead engine", extra={"node": node.name, "calls": len(adopted)})
+                        gevent.spawn(self.recovery.settle_adopted, adopted, node)
                     self.store.engines.bury(dead)
                 if periodic:
                     last_reap = time.monotonic()
@@ -123,47 +119,66 @@ class Adoption:
             finally:
                 self.passes += 1
 
-    def adopt(self, node: Node) -> list[InFlight]:
-        """Re-own the slots on ``node`` whose engine died and track their calls from now on: their
-        events come from here on (the filter for the engine that placed them is in place when this
-        returns, before recovery asks FreeSWITCH about them). CDRs kept meanwhile are applied at once."""
-        now_ms = int(self.clock() * 1000)
-        adopted: list[InFlight] = []
-        for campaign_uuid in self.store.calls.campaigns_with_slots():
-            try:
-                rows = self.store.calls.adopt(campaign_uuid, now_ms, self.engine_id, self.lease_ms, [node.name])
-            except StoreError as exc:  # keep what was adopted so far: it must be settled
-                log.error("adoption failed; retried later", extra={"node": node.name, "error": str(exc)})
-                break
-            tracked = self.tracker.by_campaign.get(campaign_uuid, {})
-            for call, lead, network, _node_name, start_ms, kept, origin in rows:
-                if call in tracked:
-                    continue  # ours, its renewal was only late (Redis was away); adopt.lua renewed it
-                att = self._rebuild(campaign_uuid, lead, call, network, node, start_ms)
-                if att is None:  # its lead or campaign is gone: nothing to record it against
-                    log.warning(
-                        "slot with no lead or campaign released", extra={"campaign": campaign_uuid, "call": call}
+    def adopt(self, nodes: list[Node]) -> dict[Node, list[InFlight]]:
+        """Re-own the slots on ``nodes`` whose engine died and track their calls from now on, per node:
+        their events come from here on (the filter for the engine that placed them is in place on
+        their node when this returns, before recovery asks FreeSWITCH about them). CDRs kept meanwhile
+        are applied at once. One adopt.lua per window of each campaign's slots for all the nodes: a
+        pass costs Redis the same whatever the number of nodes, and no call holds it long."""
+        by_name = {node.name: node for node in nodes}
+        adopted: dict[Node, list[InFlight]] = {}
+        try:
+            for campaign_uuid in self.store.calls.campaigns_with_slots() if nodes else []:
+                cursor = "0"
+                while True:
+                    now_ms = int(self.clock() * 1000)
+                    cursor, rows = self.store.calls.adopt(
+                        campaign_uuid, now_ms, self.engine_id, self.lease_ms, list(by_name), cursor
                     )
-                    self.store.calls.release_slot(campaign_uuid, call, network)
-                    continue
-                att.unknown_job = True
-                self.tracker.add(att)
-                self.adopted += 1
-                adopted.append(att)
-                if origin and origin != node.engine_tag:
-                    self.following.setdefault((node, origin), []).append(att)
-                for leg in att.legs:
-                    hangup = kept.get(leg)
-                    if hangup is not None and not att.done:
-                        att.live_legs.update(x for x in att.legs if x not in att.hangups)
-                        self.tracker.hung_up(att, leg, hangup)
-        for node_, origin in list(self.following):
-            if node_ is node:
+                    for row in rows:
+                        att = self._track(campaign_uuid, row, by_name[row.node])
+                        if att is not None:
+                            adopted.setdefault(att.node, []).append(att)
+                    if rows:
+                        self._follow(by_name)  # at once: a hangup before the filter is not heard
+                    if cursor == "0":
+                        break
+        except StoreError as exc:  # keep what was adopted so far: it must be settled
+            log.error("adoption failed; retried later", extra={"error": str(exc)})
+        self._follow(by_name)
+        return adopted
+
+    def _follow(self, nodes: dict[str, Node]) -> None:
+        """On each of ``nodes``, the filters of the engines whose calls were adopted there (a filter
+        already in place is not sent again)."""
+        for node, origin in list(self.following):
+            if node.name in nodes:
                 try:
                     node.follow(origin)
                 except NotConnectedError:
                     pass  # dropped: the next connection has the filter, and its reconnect settles the calls
-        return adopted
+
+    def _track(self, campaign_uuid: str, row: AdoptedSlot, node: Node) -> InFlight | None:
+        """Track one adopted slot's call (None: it was tracked already, or it had nothing to record against)."""
+        call, lead, network, _node_name, start_ms, kept, origin = row
+        if call in self.tracker.by_campaign.get(campaign_uuid, {}):
+            return None  # ours, its renewal was only late (Redis was away); adopt.lua renewed it
+        att = self._rebuild(campaign_uuid, lead, call, network, node, start_ms)
+        if att is None:  # its lead or campaign is gone: nothing to record it against
+            log.warning("slot with no lead or campaign released", extra={"campaign": campaign_uuid, "call": call})
+            self.store.calls.release_slot(campaign_uuid, call, network)
+            return None
+        att.unknown_job = True
+        self.tracker.add(att)
+        self.adopted += 1
+        if origin and origin != node.engine_tag:
+            self.following.setdefault((node, origin), []).append(att)
+        for leg in att.legs:
+            hangup = kept.get(leg)
+            if hangup is not None and not att.done:
+                att.live_legs.update(x for x in att.legs if x not in att.hangups)
+                self.tracker.hung_up(att, leg, hangup)
+        return att
 
     def unfollow_settled(self) -> None:
         """Remove the filter of a dead engine from a node once every call adopted under it is settled."""

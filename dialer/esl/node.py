@@ -1,10 +1,11 @@
 """One FreeSWITCH node: a supervised ESL connection, fed to its readiness (readiness.py) and capacity.
 
-The supervisor connects with exponential back-off (jittered; tenacity, dialer/retry.py), subscribes
+The supervisor connects with exponential back-off (jittered: reconnects.py), subscribes
 narrowly, asks FreeSWITCH who it is, what its limits are and whether it can
 place autocall's calls (checks.py), reports up/down to the engine (which
 settles the calls it may have missed: the reconnect, or a new Core-UUID when
-FreeSWITCH itself restarted), and starts over when the connection drops.
+FreeSWITCH itself restarted), and starts over when the connection drops; a
+silent connection is probed and given up (keepalive.py).
 
 A node is *dialled* only while it is up and has no problem (readiness.py).
 The checks run again every ``check_every`` seconds (every second while a
@@ -23,15 +24,15 @@ from typing import Any
 
 import gevent
 import gevent.event
-import tenacity
 
+from dialer.esl import keepalive
 from dialer.esl.capacity import Capacity
 from dialer.esl.checks import SwitchState, read_state
 from dialer.esl.connection import ESLConnection, NotConnectedError
 from dialer.esl.filters import EngineFilters
 from dialer.esl.node_config import NodeConfig
 from dialer.esl.readiness import Readiness
-from dialer.retry import reconnecting
+from dialer.esl.reconnects import Reconnects
 
 # NodeConfig lives in node_config.py; the engine, config.py, bench and the tests import it from here.
 __all__ = ["Node", "NodeConfig"]
@@ -48,7 +49,6 @@ SUBSCRIPTION = (
 CHECK_EVERY_S = 10.0  # re-read the limits and re-check the node this often
 RECHECK_S = 1.0  # ...and this often while it has a problem, or right after a refusal
 SIGNED = 1 << 31
-RECONNECT_FIRST_S, RECONNECT_CAP_S, RECONNECT_SPREAD = 0.2, 30.0, 0.2  # dialer/retry.py reconnecting()
 
 
 def _signed(value: str | None) -> int | None:
@@ -101,11 +101,10 @@ class Node:
         self.dropped_ms = 0  # when the last connection dropped (engine clock)
         self.reconnects = 0
         self.down_since = time.monotonic()  # while not up: since when
-        # While down: the first and the last of the connects refused in a row since (monotonic; 0: none).
-        # A refusal is the host saying nothing listens on the port: FreeSWITCH's process is gone.
-        self.refused_since = self.refused_last = 0.0
         self._greenlet: gevent.Greenlet | None = None
         self._stopping = False
+        # The tries to reconnect while down, and the refusals among them (reconnects.py)
+        self.reconnecting = Reconnects(config.name, lambda: self._stopping)
         self._recheck = gevent.event.Event()
 
     # -- readiness (readiness.py) ------------------------------------------------------
@@ -317,44 +316,17 @@ class Node:
             except NotConnectedError:
                 pass  # the next connection is made without it
 
-    def _reconnect(self) -> ESLConnection | None:
-        """Connected, after as many tries as it takes (back-off from 0.2 s doubling to 30 s, each
-        wait ±20 %: engines do not reconnect in step); None once the node is stopping."""
-        retrying = reconnecting(
-            on=(NotConnectedError, OSError),
-            first=RECONNECT_FIRST_S,
-            cap=RECONNECT_CAP_S,
-            spread=RECONNECT_SPREAD,
-            stop=lambda: self._stopping,
-            before_sleep=self._unreachable,
-        )
-        try:
-            return retrying(self._connect)
-        except tenacity.RetryError:
-            return None
-
-    def _unreachable(self, exc: BaseException, wait: float) -> None:
-        if isinstance(exc.__cause__, ConnectionRefusedError):
-            self.refused_last = time.monotonic()
-            self.refused_since = self.refused_since or self.refused_last
-        else:  # a timeout, no route, a silent peer: a hung or cut-off FreeSWITCH may still have calls up
-            self.refused_since = self.refused_last = 0.0
-        log.warning(
-            "freeswitch unreachable; retrying",
-            extra={"node": self.name, "error": str(exc), "retry_in": round(wait, 2)},
-        )
-
     def refused_for(self) -> float:
-        """Seconds between the first and the last of the connects refused in a row while down (0: none)."""
-        return 0.0 if self.up.is_set() else self.refused_last - self.refused_since
+        """Seconds between the first and the last of the connects refused in a row while down (0: none).
+        A refusal is the host saying nothing listens on the port: FreeSWITCH's process is gone."""
+        return 0.0 if self.up.is_set() else self.reconnecting.refused_for()
 
     def _supervise(self) -> None:
         while not self._stopping:
-            conn = self._reconnect()
+            conn = self.reconnecting.connect(self._connect)
             if conn is None:
                 return
             self.up.set()
-            self.refused_since = self.refused_last = 0.0
             log.info(
                 "freeswitch connected",
                 extra={
@@ -363,7 +335,8 @@ class Node:
                     "restarted": bool(self.previous_core) and self.previous_core != self.core_uuid,
                 },
             )
-            helpers = [gevent.spawn(self._watch, conn), gevent.spawn(self._check_loop, conn)]
+            keep = gevent.spawn(keepalive.watch, conn, self.name, self.keepalive, self.command_timeout)
+            helpers = [keep, gevent.spawn(self._check_loop, conn)]
             try:
                 self._on_up(self)
             except Exception:
@@ -399,28 +372,6 @@ class Node:
                 self.apply_state(read_state(conn), events)
             except NotConnectedError:
                 return
-
-    def _watch(self, conn: ESLConnection) -> None:
-        """A connection that stays silent is probed; no reply within the command
-        timeout closes it (the supervisor reconnects). A stalled FreeSWITCH is
-        found even when the engine has no command to send."""
-        while not conn.closed.is_set():
-            gevent.sleep(self.keepalive)
-            silent = time.monotonic() - conn.last_rx
-            if conn.closed.is_set() or silent < self.keepalive:
-                continue
-            if silent >= self.keepalive + self.command_timeout:
-                # Our probe is stuck behind a blocked write, or lost: give the connection up here.
-                log.warning("freeswitch silent; reconnecting", extra={"node": self.name, "silent_s": round(silent, 1)})
-                conn.close("silent for too long")
-                return
-            gevent.spawn(self._probe, conn)
-
-    def _probe(self, conn: ESLConnection) -> None:
-        try:
-            conn.send("api version")
-        except NotConnectedError as exc:
-            log.warning("freeswitch stopped answering; reconnecting", extra={"node": self.name, "error": str(exc)})
 
     def _dispatch(self, event: dict[str, Any]) -> None:
         name = event.get("Event-Name")

@@ -19,6 +19,8 @@ from dialer.store.scripts import Scripts
 from dialer.store.sealed_fields import SealedFields
 
 _SHAPES = orjson.dumps(CDR_SHAPES)  # finish.lua's ARGV[3]: the call hash's field names per record shape
+# Slots adopt.lua reads per call (about: ZSCAN's COUNT); ~2.5 us of Redis each, so a call holds Redis ~1 ms
+ADOPT_WINDOW = 500
 
 
 class Calls:
@@ -140,11 +142,30 @@ class Calls:
         return self.scripts.reap(campaign_uuid, now_ms, limit)
 
     def adopt(
-        self, campaign_uuid: str, now_ms: int, engine_id: str, lease_ms: int, nodes: list[str], limit: int = 1000
+        self,
+        campaign_uuid: str,
+        now_ms: int,
+        engine_id: str,
+        lease_ms: int,
+        nodes: list[str],
+        cursor: str = "0",
+        window: int = ADOPT_WINDOW,
+    ) -> tuple[str, list[AdoptedSlot]]:
+        """Re-own (atomically) the slots on ``nodes`` whose engine died, in one window of about ``window``
+        of the campaign's slots from ``cursor`` (adopt.lua), with the CDRs kept for them (leg -> CDR
+        fields) and the engine that placed each. Returns the cursor of the next window ("0": the last
+        one was read): a campaign is read in several short scripts, not one that holds Redis for all."""
+        return self.scripts.adopt(campaign_uuid, now_ms, engine_id, lease_ms, nodes, cursor, window)
+
+    def adopt_all(
+        self, campaign_uuid: str, now_ms: int, engine_id: str, lease_ms: int, nodes: list[str]
     ) -> list[AdoptedSlot]:
-        """Re-own (atomically) this campaign's slots on ``nodes`` whose engine died, with
-        the CDRs kept for them (leg -> CDR fields) and the engine that placed each."""
-        return self.scripts.adopt(campaign_uuid, now_ms, engine_id, lease_ms, nodes, limit)
+        """:meth:`adopt` over every window of the campaign."""
+        cursor, adopted = self.adopt(campaign_uuid, now_ms, engine_id, lease_ms, nodes)
+        while cursor != "0":
+            cursor, more = self.adopt(campaign_uuid, now_ms, engine_id, lease_ms, nodes, cursor)
+            adopted += more
+        return adopted
 
     def keep_hangups(self, hangups: list[tuple[str, str, str, dict[str, str]]], client: Any = None) -> int:
         """Keep (campaign, call, leg, CDR fields) of FreeSWITCH's CDRs for whoever settles the call. With a

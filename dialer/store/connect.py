@@ -8,6 +8,8 @@
   primary's ``READONLY`` reply into a ``ConnectionError`` (so a write is retried on the new
   primary like after any dropped connection: a failover looks like a short outage).
 
+Either way redis-py never re-runs a command itself (``never_retried``): its callers retry.
+
 The password in the URL is the servers' (``requirepass``/ACL user); a Sentinel's own
 (its ``requirepass``) is ``?sentinel_password=`` (and ``?sentinel_username=``). Other query
 options are redis-py's ``from_url`` ones (``socket_timeout=``, ``ssl_ca_certs=``...), given to
@@ -82,6 +84,17 @@ def check_url(url: str) -> None:
         parse_sentinel_url(url)
 
 
+def never_retried() -> Retry:
+    """No silent retry inside redis-py, on one Redis as through Sentinel: a failed command is autocall's to
+    retry (the writer's back-off, a pacer's next turn, the API's 503), never re-run by the client on the next
+    connection. redis-py re-sends a command whose answer a broken connection lost (10 times by default): a
+    claim.lua re-run would hand the call uuids of a claim that did run to other leads (the first leads stuck
+    in ``dialing``, their network counted twice); the claim must fail instead, to be given back (calls.py).
+    A pooled connection Redis closed meanwhile is replaced before use (redis-py's pool), so a restart costs
+    no failed command."""
+    return Retry(NoBackoff(), 0)
+
+
 def connect(url: str) -> tuple[redis.Redis, WaitPolicy]:
     """A client (``decode_responses``) for ``url`` and the replicas its writes wait for."""
     query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
@@ -92,7 +105,10 @@ def connect(url: str) -> tuple[redis.Redis, WaitPolicy]:
         if any(k.startswith("wait_") for k in query):  # ours, not redis-py's
             rest = {k: v for k, v in query.items() if not k.startswith("wait_")}
             plain = url.split("?", 1)[0] + (f"?{urlencode(rest)}" if rest else "")
-        return redis.Redis.from_url(plain, decode_responses=True, health_check_interval=HEALTH_CHECK_S), policy
+        client = redis.Redis.from_url(
+            plain, decode_responses=True, health_check_interval=HEALTH_CHECK_S, retry=never_retried()
+        )
+        return client, policy
     parsed = parse_sentinel_url(url)
     shared = {k: v for k, v in parsed.options.items() if k.startswith(("socket_", "ssl"))}
     sentinel_kwargs: dict[str, Any] = {
@@ -107,11 +123,9 @@ def connect(url: str) -> tuple[redis.Redis, WaitPolicy]:
     }
     sentinels = Sentinel(parsed.sentinels, sentinel_kwargs=sentinel_kwargs)
     server_kwargs: dict[str, Any] = {
-        # No silent retry inside redis-py: a failed command is autocall's to retry (the writer, a pacer's next turn,
-        # a 503), never re-run by the client on whichever primary answers next. A claim.lua whose answer a failover
-        # cut off would run twice (the same call uuids for other leads), and a WAIT would be asked of the new primary
-        # about a write the old one took: both must fail instead (replication.py).
-        "retry": Retry(NoBackoff(), 0),
+        # never_retried(), and here also: a WAIT re-asked of the new primary would vouch for a write the old
+        # one took (replication.py).
+        "retry": never_retried(),
         "socket_connect_timeout": PRIMARY_CONNECT_TIMEOUT,
         "socket_keepalive": True,
         "health_check_interval": HEALTH_CHECK_S,

@@ -242,14 +242,16 @@ class Scripts:
         return [ExpiredSlot(call, lead, net, node, int(start)) for call, lead, net, node, start in rows]
 
     def adopt(
-        self, campaign_uuid: str, now_ms: int, engine_id: str, lease_ms: int, nodes: list[str], limit: int
-    ) -> list[AdoptedSlot]:
+        self, campaign_uuid: str, now_ms: int, engine_id: str, lease_ms: int, nodes: list[str], cursor: str, window: int
+    ) -> tuple[str, list[AdoptedSlot]]:
+        """One window of the campaign's slots from ``cursor``: the next cursor ("0": done) and the slots adopted."""
         keys = [self.keys.calls(campaign_uuid), self.keys.call_prefix, self.keys.engine_prefix]
-        raw = self._run("adopt", keys, [now_ms, engine_id, lease_ms, json.dumps(nodes), limit])
-        return [
+        following, raw = self._run("adopt", keys, [now_ms, engine_id, lease_ms, json.dumps(nodes), cursor, window])
+        adopted = [
             AdoptedSlot(c, lead, net, node, int(start), {leg: json.loads(h) for leg, h in hangups.items()}, origin)
-            for c, lead, net, node, start, hangups, origin in json.loads(raw)
+            for c, lead, net, node, start, hangups, origin in json.loads(raw) or []
         ]
+        return str(following), adopted
 
     def keep_hangups(self, payload: str, client: Any = None) -> Any:
         """With a pipeline as ``client`` the script is only queued: the count comes with its answers."""
