@@ -223,24 +223,9 @@ def cdr_object(call_id: str, cdr: Mapping[str, Any], tz: ZoneInfo) -> dict[str, 
 
 
 def answer_object(call_id: str, facts: Mapping[str, Any], tz: ZoneInfo) -> dict[str, Any]:
-    """The answer callback's body: :func:`cdr_object` of what is known at the answer, its ``ANSWER_FIELDS``
-    (each mapped by the same helpers as there, without the fields the answer does not carry)."""
-    start_ms, answer_ms = _int(facts.get("start_ms")), _int(facts.get("answer_ms"))
-    return {
-        "call_id": call_id,
-        "campaign_uuid": _text(facts.get("campaign")),
-        "lead_uuid": _text(facts.get("lead")),
-        "external_id": _text(facts.get("external_id")),
-        "attempt": _int(facts.get("attempt")),
-        "phone_numbers": _numbers(facts.get("numbers")),
-        "answered_number": _text(facts.get("answered_number")),
-        "caller_id": _text(facts.get("caller_id")),
-        "network": _text(facts.get("network")),
-        "start": _local(start_ms, tz),
-        "answer": _local(answer_ms, tz),
-        "start_ms": start_ms,
-        "answer_ms": answer_ms,
-    }
+    """The answer callback's body: :func:`cdr_object` of what is known at the answer, its ``ANSWER_FIELDS``."""
+    body = cdr_object(call_id, facts, tz)
+    return {name: body[name] for name in ANSWER_FIELDS}
 
 
 # The record's values record_object reads, and the type each is taken as it is in; a record holding
