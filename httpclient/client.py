@@ -1,7 +1,8 @@
 """autocall's one HTTP client: pooled HTTP/1.1 connections, one total deadline, no redirects.
 
-Webhook delivery (``dialer/webhooks.py``) and the cloud TTS engine
-(``tts/engines/http.py``) both POST through a :class:`Client`; it sits in a
+Webhook delivery (``dialer/webhooks.py``) and the cloud TTS engines
+(``tts/engines/``) POST through a :class:`Client` (the TTS vendors that answer with
+an audio URL also GET it); it sits in a
 package of its own so that ``tts`` uses it without importing ``dialer``.
 
 What a :class:`Client` does (HTTP/1.1 itself is the standard library's ``http.client``, on
@@ -142,6 +143,24 @@ class Client:
 
         Raises :class:`DeadlineExceeded`, or what went wrong underneath (see the module docstring).
         """
+        return self._request("POST", url, body, headers, max_body, body_wait)
+
+    def get(self, url: str, headers: Mapping[str, str], *, max_body: int) -> Answer:
+        """GET ``url`` (path and query) and read at most ``max_body`` bytes of its body, within the deadline.
+
+        Same rules as :meth:`post`: one deadline, pooled connections, no redirects (a 3xx is the answer).
+        """
+        return self._request("GET", url, None, headers, max_body, None)
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        max_body: int,
+        body_wait: float | None,
+    ) -> Answer:
         where = target(url)
         check_headers(headers)  # before any connection: nothing a caller gives reaches the wire unchecked
         deadline = DeadlineExceeded(f"no complete answer within {self.timeout:g} s")
@@ -149,7 +168,7 @@ class Client:
         try:
             with gevent.Timeout(self.timeout, deadline):
                 conn = self._take(where)
-                answer, reusable = self._exchange(conn, where, body, headers, max_body, body_wait)
+                answer, reusable = self._exchange(conn, where, method, body, headers, max_body, body_wait)
         except TimeoutError as exc:  # a socket operation's own timeout: the same deadline
             if conn is not None:
                 conn.close()
@@ -165,12 +184,14 @@ class Client:
         self,
         conn: Connection,
         where: Target,
-        body: bytes,
+        method: str,
+        body: bytes | None,
         headers: Mapping[str, str],
         max_body: int,
         body_wait: float | None,
     ) -> tuple[Answer, bool]:
-        conn.post(where.path, where.host_header, headers, body)  # http.client adds "Accept-Encoding: identity"
+        # http.client adds "Accept-Encoding: identity"
+        conn.send_request(method, where.path, where.host_header, headers, body)
         if QUICKACK is not None and conn.sock is not None:
             # On a kept connection Linux delays the ACK of an answer's first segment, to ride on the next
             # request; a server that writes its answer in two sends with Nagle's algorithm on (gevent.pywsgi,

@@ -95,11 +95,16 @@ class Connection(http.client.HTTPConnection):
     def post(self, path: str, host: str, headers: Mapping[str, str], body: bytes) -> None:
         """Send a POST: ``http.client``'s request line and headers (``Host`` as given, ``Content-Length``
         added; it checks the path: ``InvalidURL``) and ``body``, in one send, connecting first if need be."""
-        self.putrequest("POST", path, skip_host=True)
+        self.send_request("POST", path, host, headers, body)
+
+    def send_request(self, method: str, path: str, host: str, headers: Mapping[str, str], body: bytes | None) -> None:
+        """Send ``method`` (``POST``, or ``GET`` with ``body`` None: no ``Content-Length``) in one send."""
+        self.putrequest(method, path, skip_host=True)
         self.putheader("Host", host)
         for name, value in headers.items():
             self.putheader(name, value)
-        self.putheader("Content-Length", str(len(body)))
+        if body is not None:
+            self.putheader("Content-Length", str(len(body)))
         self._body = body
         try:
             self.endheaders()

@@ -20,6 +20,7 @@ class Request:
     path: str
     headers: dict[str, str]  # lower-case names, dashes
     body: bytes
+    method: str = "POST"
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -62,7 +63,8 @@ class WebhookReceiver:
     def _app(self, environ, start_response):
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
-        request = Request(environ["PATH_INFO"], headers, body)
+        path = environ["PATH_INFO"] + (f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else "")
+        request = Request(path, headers, body, environ["REQUEST_METHOD"])
         for sink, shape in self._sinks:
             sink.append(shape(request))
         self.in_flight += 1

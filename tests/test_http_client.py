@@ -50,6 +50,25 @@ def test_a_server_with_nagles_algorithm_on_keeps_its_connection_with_its_body_in
         client.close()
 
 
+def test_a_get_sends_its_path_and_query_without_a_body_and_keeps_the_connection():
+    with WebhookReceiver(nodelay=True) as receiver:
+        got = receiver.record(lambda q: (q.method, q.path, q.body, "content-length" in q.headers))
+        receiver.status["body"] = b"RIFF audio"
+        client = Client(timeout=5)
+        answers = [client.get(f"{receiver.url}/audio/1.wav?sig=a%20b", {"Accept": "*/*"}, max_body=1024) for _ in "ab"]
+        assert [(a.status, a.body, a.truncated) for a in answers] == [(200, b"RIFF audio", False)] * 2
+        assert got == [("GET", "/audio/1.wav?sig=a%20b", b"", False)] * 2
+        assert receiver.connections == 1
+        client.close()
+
+
+def test_a_get_is_cut_at_the_deadline_like_a_post():
+    with WebhookReceiver() as receiver:
+        receiver.status["hang"] = 30
+        with pytest.raises(DeadlineExceeded):
+            Client(timeout=0.2).get(f"{receiver.url}/slow", {}, max_body=10)
+
+
 def test_a_redirect_is_an_answer_not_followed():
     with WebhookReceiver() as target, WebhookReceiver() as redirecting:
         got = target.record(lambda q: q.path)
