@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tts.numbers import number_words
-from tts.prompt_keys import KEY_OF_WORD, REQUIRED, is_prompt_key, missing
+from tts.prompt_keys import KEY_OF_WORD, REQUIRED, is_prompt_key, missing, phrases
 from tts.reading import speak_value
 
 
@@ -27,3 +29,12 @@ def test_phrases_are_lower_case_ascii_names_and_other_keys_are_refused():
 
 def test_missing_names_the_required_prompts_absent_in_order():
     assert missing(set(REQUIRED) - {"9", "otp-again"}) == ["9", "otp-again"]
+
+
+def test_a_templates_recorded_phrases_are_listed_once_in_order():
+    assert phrases("[[chao]] {{ten}} [[nhac_no]] [[ chao ]] {{so_tien}}") == ["chao", "nhac_no"]
+
+
+def test_a_phrase_slot_with_a_bad_name_is_refused_naming_it():
+    with pytest.raises(ValueError, match=r"\[\[Chào bạn\]\] is not a recorded phrase name"):
+        phrases("[[Chào bạn]] {{ten}}")

@@ -46,6 +46,7 @@ PROMPTS: dict[str, str] = {**REQUIRED, **OPTIONAL}
 
 PHRASE_PREFIX = "phrase-"
 PHRASE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # [[name]] in a template; file phrase-<name>.wav
+PHRASE_SLOT = re.compile(r"\[\[\s*([^\[\]]*?)\s*\]\]")  # [[name]] in a template's text
 # One word of spoken text -> its key, for the words a set may hold ("năm" is the digit 5: one recording).
 KEY_OF_WORD: dict[str, str] = {word: key for key, word in PROMPTS.items() if " " not in word}
 
@@ -60,3 +61,17 @@ def is_prompt_key(key: str) -> bool:
 def missing(keys: set[str] | frozenset[str]) -> list[str]:
     """The required keys not among ``keys``, in :data:`REQUIRED`'s order."""
     return [key for key in REQUIRED if key not in keys]
+
+
+def phrases(text: str) -> list[str]:
+    """The ``[[name]]`` recorded phrases a template's text names, in order of first use.
+
+    ``ValueError`` naming a slot whose name is not a phrase name (lower-case ASCII letters, digits, ``_``, ``-``).
+    """
+    names: list[str] = []
+    for name in PHRASE_SLOT.findall(text):
+        if not PHRASE_NAME.fullmatch(name):
+            raise ValueError(f"[[{name}]] is not a recorded phrase name (a-z, 0-9, _ and -, at most 40)")
+        if name not in names:
+            names.append(name)
+    return names
