@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
+import gevent
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -109,6 +110,12 @@ def test_a_service_account_token_is_minted_once_and_reused(stub, key_file):
     assert len(stub.requests_to("/token")) == 1
     assert [r.headers["authorization"] for r in synth_requests(stub)] == ["Bearer ya29.stub-1"] * 2
     assert all("x-goog-api-key" not in r.headers for r in synth_requests(stub))
+
+
+def test_requests_at_once_on_a_fresh_engine_share_one_minted_token(stub, key_file):
+    engine = google.build(GoogleConfig(credentials_file=key_file, url=stub.url))
+    gevent.joinall([gevent.spawn(engine.synthesize, SENTENCE) for _ in range(3)], raise_error=True)
+    assert len(stub.requests_to("/token")) == 1 and len(synth_requests(stub)) == 3
 
 
 def test_the_assertion_is_a_jwt_for_the_cloud_platform_scope_at_the_token_uri(stub, key_file):
