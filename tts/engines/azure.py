@@ -36,8 +36,8 @@ from xml.sax.saxutils import escape, quoteattr
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from httpclient import Answer, Client
-from tts.decode import decode_audio
 from tts.engines.base import SynthesisError
+from tts.engines.decode import decode_audio
 from tts.engines.vendor_call import CONNECTIONS, USER_AGENT, audible, check_url, need_text, post, rate_limited, snippet
 
 VENDOR = "Azure Speech"

@@ -41,8 +41,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from httpclient import Answer, Client
 from tts.audio import resample
-from tts.decode import decode_audio
 from tts.engines.base import SynthesisError
+from tts.engines.decode import decode_audio
 from tts.engines.google_auth import AccessToken, load_service_account
 from tts.engines.vendor_call import (
     CONNECTIONS,

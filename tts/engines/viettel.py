@@ -17,7 +17,7 @@ Sources ([doc]: Viettel's documentation; [3p]: third-party code; [unknown]: not 
   **inside** it (``"token": <token>``): set ``url`` to it and ``token_in_body: true``.
 - [unknown]: error bodies and codes, the HTTP status of a rate limit or quota, the text-length
   limit, the WAV's sample rate. So the answer is judged by its bytes: a WAV (or an MP3, should the
-  option be ignored) is decoded (:func:`tts.decode.decode_audio`); anything else, even with status
+  option be ignored) is decoded (:func:`tts.engines.decode.decode_audio`); anything else, even with status
   200 (some Vietnamese APIs answer errors so), is a SynthesisError quoting what came back. 429 is
   taken as a rate limit, as HTTP means it.
 """
@@ -31,8 +31,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from httpclient import Answer, Client
-from tts.decode import decode_audio, sniff
 from tts.engines.base import SynthesisError
+from tts.engines.decode import decode_audio, sniff
 from tts.engines.vendor_call import CONNECTIONS, USER_AGENT, audible, check_url, need_text, post, rate_limited, snippet
 
 VENDOR = "Viettel AI"
