@@ -17,7 +17,7 @@ The synthesizer resamples to 8/16 kHz afterwards (``tts.audio.convert``).
 from __future__ import annotations
 
 from tts.audio import read_wav, to_mono
-from tts.engines.base import SynthesisError
+from tts.errors import SynthesisError
 
 
 def sniff(body: bytes) -> str:

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from tts.errors import SynthesisError  # defined below tts.engines and tts.decode (no import cycle)
 
-class SynthesisError(Exception):
-    """Speech could not be produced: engine missing, failed, timed out, or returned no usable audio.
-
-    Every engine raises only this (with a message saying what went wrong), so a
-    caller catches one type.
-    """
+__all__ = ["SpeechEngine", "SynthesisError"]
 
 
 @runtime_checkable
