@@ -81,6 +81,7 @@ class UrlVendorStub:
         self.slow = 0.0  # seconds the API waits before answering
         self.garbage: bytes | None = None  # served in place of every audio file
         self.ready_after = 0  # GETs of each audio file answered 404 before the file is there
+        self.audio_ready_after: int | None = None  # the same for files only, when a job's polls use ready_after
         self.audio_status: int | None = None  # every audio GET answered with this status instead
         self.audio = tone()  # what publish("wav") serves
         self.mp3 = MP3_24K  # what publish("mp3") serves
@@ -126,7 +127,8 @@ class UrlVendorStub:
         self.gets[path] += 1
         if self.audio_status:
             return self.audio_status, [("Content-Type", "text/plain")], b"storage says no"
-        if path not in self.files or self.gets[path] <= self.ready_after:
+        ready_after = self.ready_after if self.audio_ready_after is None else self.audio_ready_after
+        if path not in self.files or self.gets[path] <= ready_after:
             return 404, [("Content-Type", "application/xml")], b"<Error><Code>NoSuchKey</Code></Error>"
         body = self.garbage if self.garbage is not None else self.files[path]
         kind = "audio/mpeg" if path.endswith(".mp3") else "audio/wav"
