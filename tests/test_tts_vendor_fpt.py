@@ -20,7 +20,7 @@ def stub():
 
 
 def engine(stub: FptStub, **settings) -> FptEngine:
-    values = {"api_key": stub.key, "url": stub.endpoint, "poll_interval": 0.01, **settings}
+    values = {"key": stub.key, "url": stub.endpoint, "poll_interval": 0.01, **settings}
     return build(CONFIG(**values))
 
 
@@ -69,7 +69,7 @@ def test_text_over_5000_characters_goes_in_pieces_cut_at_sentence_ends(stub):
 def test_a_refusal_names_vendor_status_code_and_message(stub, status):
     stub.error_status = status
     with pytest.raises(SynthesisError) as caught:
-        engine(stub, api_key="wrong").synthesize("Xin chào")
+        engine(stub, key="wrong").synthesize("Xin chào")
     assert str(caught.value) == f"FPT.AI: HTTP {status}, error 1: Invalid API key"
 
 
@@ -128,12 +128,17 @@ def test_empty_text_is_refused_without_a_request(stub):
 @pytest.mark.parametrize("speed", [-4, 4])
 def test_speed_outside_fpts_scale_is_refused(speed):
     with pytest.raises(pydantic.ValidationError, match=r"FPT.AI speed is an integer from -3 \(slowest\) to \+3"):
-        CONFIG(api_key="k", speed=speed)
+        CONFIG(key="k", speed=speed)
 
 
 def test_defaults_and_cache_identity():
-    fpt = build(CONFIG(api_key="k"))
+    fpt = build(CONFIG(key="k"))
     assert (fpt.name, fpt.voice) == ("fpt", "banmai")
     assert fpt.settings == "url=https://api.fpt.ai/hmi/tts/v5 speed=0 format=wav"
     with pytest.raises(pydantic.ValidationError):
-        CONFIG(api_key="k", colour="blue")
+        CONFIG(key="k", colour="blue")
+
+
+def test_blank_url_and_voice_are_the_defaults():
+    config = CONFIG(key="k", url="", voice="")  # AUTOCALL_TTS_URL / _VOICE left empty
+    assert (config.url, config.voice) == ("https://api.fpt.ai/hmi/tts/v5", "banmai")

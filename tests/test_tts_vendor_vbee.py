@@ -209,3 +209,8 @@ def test_defaults_and_cache_identity():
     assert realtime.settings == "url=https://api.vbee.vn/v1/tts speed=1.0 audio_type=wav"
     legacy = build(CONFIG(token="t", app_id="a", speed=0.9, audio_type="mp3"))
     assert legacy.settings == "url=https://vbee.vn/api/v1/tts speed=0.9 audio_type=mp3 bitrate=128"
+
+
+def test_blank_url_and_voice_are_the_defaults():
+    config = CONFIG(token="t", app_id="a", url="", voice="")
+    assert (config.url, config.voice) == ("https://vbee.vn/api/v1/tts", NGOC_HUYEN)

@@ -20,7 +20,7 @@ def stub():
 
 
 def engine(stub: ZaloStub, **settings) -> ZaloEngine:
-    values = {"api_key": stub.key, "url": stub.endpoint, "poll_interval": 0.01, **settings}
+    values = {"key": stub.key, "url": stub.endpoint, "poll_interval": 0.01, **settings}
     return build(CONFIG(**values))
 
 
@@ -53,7 +53,7 @@ def test_polls_the_audio_url_until_the_file_is_there(stub):
 def test_a_refusal_names_vendor_status_code_and_message(stub, status):
     stub.error_status = status
     with pytest.raises(SynthesisError) as caught:
-        engine(stub, api_key="wrong").synthesize("Xin chào")
+        engine(stub, key="wrong").synthesize("Xin chào")
     assert str(caught.value) == f"Zalo AI: HTTP {status}, error 401: Invalid apikey"
 
 
@@ -130,10 +130,15 @@ def test_empty_text_is_refused_without_a_request(stub):
 @pytest.mark.parametrize("speed", [0.79, 1.21])
 def test_speed_outside_zalos_scale_is_refused(speed):
     with pytest.raises(pydantic.ValidationError, match=r"Zalo AI speed is from 0\.8 \(slowest\) to 1\.2 \(fastest\)"):
-        CONFIG(api_key="k", speed=speed)
+        CONFIG(key="k", speed=speed)
 
 
 def test_defaults_and_cache_identity():
-    zalo = build(CONFIG(api_key="k"))
+    zalo = build(CONFIG(key="k"))
     assert (zalo.name, zalo.voice) == ("zalo", "2")
     assert zalo.settings == "url=https://api.zalo.ai/v1/tts/synthesize speed=1 encode_type=0"
+
+
+def test_blank_url_and_voice_are_the_defaults():
+    config = CONFIG(key="k", url="", voice="")
+    assert (config.url, config.voice) == ("https://api.zalo.ai/v1/tts/synthesize", "2")

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from tts.engines.base import SynthesisError
 from tts.engines.url_vendor import (
@@ -58,7 +58,7 @@ class FptConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     engine: Literal["fpt"] = "fpt"
-    api_key: SecretStr
+    key: SecretStr
     voice: str = Field("banmai", pattern=VOICE_PATTERN)
     speed: int = 0
     format: Literal["wav", "mp3"] = "wav"
@@ -66,6 +66,11 @@ class FptConfig(BaseModel):
     timeout: float = Field(8.0, gt=0, le=60)
     poll_timeout: float = Field(30.0, gt=0, le=180)
     poll_interval: float = Field(1.0, gt=0, le=10)
+
+    @field_validator("url", "voice", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
+        return cls.model_fields[str(info.field_name)].default if value == "" else value  # AUTOCALL_TTS_URL="" etc.
 
     @field_validator("speed")
     @classmethod
@@ -98,7 +103,7 @@ class FptEngine:
         """(headers, body) of the POST for one piece of text, as FPT.AI's page shows it."""
         text = text + "." * (MIN_CHARS - len(text))  # "ba" → "ba.": FPT refuses fewer than 3 characters
         headers = {
-            "api_key": self.config.api_key.get_secret_value(),
+            "api_key": self.config.key.get_secret_value(),
             "voice": self.config.voice,
             "speed": str(self.config.speed),
             "format": self.config.format,

@@ -52,7 +52,7 @@ import urllib.parse
 from typing import Any, Literal
 
 import gevent
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from httpclient import Answer
 from tts.decode import decode_audio, sniff
@@ -98,6 +98,11 @@ class VbeeConfig(BaseModel):
     timeout: float = Field(8.0, gt=0, le=60)
     poll_timeout: float = Field(30.0, gt=0, le=180)
     poll_interval: float = Field(1.0, gt=0, le=10)
+
+    @field_validator("url", "voice", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
+        return cls.model_fields[str(info.field_name)].default if value == "" else value  # AUTOCALL_TTS_URL="" etc.
 
     @field_validator("speed")
     @classmethod

@@ -32,7 +32,7 @@ from __future__ import annotations
 import urllib.parse
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from tts.engines.base import SynthesisError
 from tts.engines.url_vendor import VOICE_PATTERN, Vendor, audio_url, check_api_url, deadline, fetch_audio, vendor_error
@@ -47,7 +47,7 @@ class ZaloConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     engine: Literal["zalo"] = "zalo"
-    api_key: SecretStr
+    key: SecretStr
     voice: str = Field("2", pattern=VOICE_PATTERN)  # speaker_id: 2 = female, northern
     speed: float = 1.0
     encode_type: Literal[0, 1] = 0
@@ -55,6 +55,11 @@ class ZaloConfig(BaseModel):
     timeout: float = Field(8.0, gt=0, le=60)
     poll_timeout: float = Field(15.0, gt=0, le=180)
     poll_interval: float = Field(0.5, gt=0, le=10)
+
+    @field_validator("url", "voice", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
+        return cls.model_fields[str(info.field_name)].default if value == "" else value  # AUTOCALL_TTS_URL="" etc.
 
     @field_validator("speed")
     @classmethod
@@ -92,7 +97,7 @@ class ZaloEngine:
             "encode_type": str(self.config.encode_type),
         }
         headers = {
-            "apikey": self.config.api_key.get_secret_value(),
+            "apikey": self.config.key.get_secret_value(),
             "Content-Type": "application/x-www-form-urlencoded",
         }
         return headers, urllib.parse.urlencode(form).encode("ascii")
