@@ -7,8 +7,8 @@ github.com/dvthanh1209/Project1-call ([3p]). Research: docs/tts-vendors.md "FPT.
 What is sent and read:
 
 - [doc] ``POST https://api.fpt.ai/hmi/tts/v5``; the body is the raw UTF-8 text, 3 to 5,000 characters;
-  parameters travel as **headers**: ``api_key`` (with an underscore: some proxies, nginx by default,
-  drop such headers), ``voice`` (``banmai``, ``lannhi``, ``leminh``, ``myan``, ``thuminh``,
+  parameters travel as **headers**: ``api_key`` (with an underscore: a proxy on the way that drops such
+  headers, nginx by default, loses it), ``voice`` (``banmai``, ``lannhi``, ``leminh``, ``myan``, ``thuminh``,
   ``giahuy``, ``linhsan``), ``speed`` (integer -3..+3), ``format`` (``mp3`` default, or ``wav``:
   we ask ``wav``).
 - [doc] the answer: JSON ``{"async": "<audio URL>", "error": 0, "message": …, "request_id": …}``;
