@@ -142,3 +142,9 @@ def test_defaults_and_cache_identity():
 def test_blank_url_and_voice_are_the_defaults():
     config = CONFIG(key="k", url="", voice="")  # AUTOCALL_TTS_URL / _VOICE left empty
     assert (config.url, config.voice) == ("https://api.fpt.ai/hmi/tts/v5", "banmai")
+
+
+def test_the_overall_deadline_covers_the_post_too(stub):
+    stub.slow = 5  # within the 8 s exchange timeout, beyond the overall deadline
+    with pytest.raises(SynthesisError, match=r"^FPT\.AI: no audio within 0\.3 s"):
+        engine(stub, poll_timeout=0.3).synthesize("Xin chào")
