@@ -8,6 +8,7 @@ clip played where.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from tts.assemble import BOUNDARY_GAP_MS, PUNCTUATION_GAP_MS, WORD_GAP_MS
 from tts.audio import peak, trim_silence, wav_info
 from tts.cache import AudioCache
 from tts.otp import OtpReader
+from tts.prompt_keys import PROMPTS, REQUIRED
 from tts.prompts import IncompletePromptSet, PromptSet, PromptSetError
 from tts.renderer import TtsRenderer
 from tts.synth import PEAK_DBFS, Synthesizer
@@ -242,3 +244,9 @@ def test_the_assembled_message_is_made_once_per_set_and_code(renderer, full_set)
     first = renderer.render_otp("5678", 2, prompts=full_set)
     misses = renderer.otp.output.misses
     assert renderer.render_otp("5678", 2, prompts=full_set) == first and renderer.otp.output.misses == misses
+
+
+def test_the_docs_list_every_prompt_with_its_word():
+    doc = (Path(__file__).parent.parent / "docs" / "tts.md").read_text()
+    for key, word in PROMPTS.items():
+        assert f"| `{key}` | {word} | {'required' if key in REQUIRED else 'optional'} |" in doc
