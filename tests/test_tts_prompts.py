@@ -16,6 +16,7 @@ from tests.prompt_fixtures import FREQ, TTS, ToneEngine, names, prompt_set, requ
 from tts.assemble import BOUNDARY_GAP_MS, PUNCTUATION_GAP_MS, WORD_GAP_MS
 from tts.audio import peak, trim_silence, wav_info
 from tts.cache import AudioCache
+from tts.engines.base import SynthesisError
 from tts.otp import OtpReader
 from tts.prompt_keys import PROMPTS, REQUIRED
 from tts.prompts import IncompletePromptSet, PromptSet, PromptSetError
@@ -250,3 +251,15 @@ def test_the_docs_list_every_prompt_with_its_word():
     doc = (Path(__file__).parent.parent / "docs" / "tts.md").read_text()
     for key, word in PROMPTS.items():
         assert f"| `{key}` | {word} | {'required' if key in REQUIRED else 'optional'} |" in doc
+
+
+def test_a_symlink_in_a_set_is_not_a_recording(tmp_path, full_set):
+    (full_set / "3.wav").unlink()
+    (full_set / "3.wav").symlink_to(full_set / "4.wav")
+    assert PromptSet(full_set, 8000).missing() == ["3"]
+
+
+def test_a_message_of_only_punctuation_has_nothing_to_say(renderer, engine, full_set):
+    with pytest.raises(SynthesisError, match="nothing to say"):
+        renderer.render_text("… {{x}} !", {"x": "."}, prompts=full_set)
+    assert engine.said == []

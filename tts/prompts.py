@@ -54,7 +54,9 @@ class PromptSet:
             if not entry.name.endswith(".wav") or not is_prompt_key(key):
                 continue  # an upload's temporary file, or not a prompt
             try:
-                st = entry.stat()
+                if not entry.is_file(follow_symlinks=False):
+                    continue  # a symlink or a directory is not a recording the API wrote
+                st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue  # replaced or removed while listed
             self._files[key] = (entry.path, st.st_ino, st.st_mtime_ns, st.st_size)
@@ -84,7 +86,9 @@ class PromptSet:
         """The prompt ``key`` as mono 16-bit PCM at :attr:`rate`, trimmed and normalised (``KeyError`` if absent)."""
         path = self._files[key][0]
         try:
-            st = os.stat(path)  # the file now: re-recorded since the listing is fine, it is just newer
+            st = os.stat(
+                path, follow_symlinks=False
+            )  # the file now: re-recorded since the listing is fine, it is just newer
         except OSError as exc:
             raise PromptSetError(f"prompt set {self.directory.name}: {key}.wav: {exc.strerror}") from None
         cache_key = ((path, st.st_ino, st.st_mtime_ns, st.st_size), self.rate)
