@@ -31,7 +31,7 @@ clips is the gap below plus up to 60 ms of those margins:
 The assembled WAV goes to the OTP reader's output cache under a key holding the
 plan, the engine, the rate and every file identity of the set: a new recording
 is never served stale. :class:`Assembled` says which sources spoke
-(``"prompts"`` and/or the engine's name), whether the file was made or found.
+(``"prompts"`` and/or the engine's name), on a cache hit as on a miss.
 """
 
 from __future__ import annotations
