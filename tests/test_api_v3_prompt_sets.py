@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import stat
 
+import gevent
 import pytest
 
 from dialer.domain.prompt_sets import PromptSet
 from dialer.service import templates as template_service
 from tests.api_fixtures import snapshot
 from tests.engine_fixtures import write_wav
+from tests.factories import campaign
 from tests.test_api_v3_templates import wav_bytes
 from tts.prompt_keys import OPTIONAL, REQUIRED
 from tts.template import check_text, placeholders
@@ -363,3 +365,21 @@ def test_every_prompt_set_endpoint_needs_the_bearer_token(api, store):
     ]:
         assert api(method, path, auth=False).status_code == 401, (method, path)
     assert store.prompt_sets.get(UUID) is not None
+
+
+def test_uploading_a_prompt_tells_the_engines_to_reload_the_campaigns_whose_template_names_the_set(
+    api, store, tmp_path
+):
+    uuid = complete_set(api, tmp_path)
+    template = create_template(api, prompt_set_uuid=uuid).json["template_uuid"]
+    camp = campaign(store, template_uuid=template)
+    campaign(store, campaign_name="other")  # names no template: not reloaded
+    pubsub = store.r.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(store.keys.events)
+    pubsub.get_message(timeout=1)
+    upload(api, uuid, "otp-again", good_wav(tmp_path, seconds=1.0))
+    with gevent.Timeout(5):
+        while (msg := pubsub.get_message(timeout=1)) is None:
+            pass
+    assert msg["data"] == f"changed {camp.campaign_uuid}"
+    pubsub.close()
