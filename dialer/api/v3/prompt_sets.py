@@ -35,6 +35,7 @@ PROMPT_SETS = Resource(
     view=PromptSetView,
     page=PromptSetPage,
     derived=prompt_sets.view_fields,
+    used_by="template",
 )
 serve(routes, PROMPT_SETS)
 
