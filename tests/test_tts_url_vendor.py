@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tts.engines import SynthesisError
-from tts.engines.url_vendor import audio_url, join_pcm, split_text, vendor_error
+from tts.engines.url_vendor import audio_url, join_pcm, split_text
+from tts.engines.vendor_call import vendor_error
 
 HTTPS_API = "https://api.vendor.example/tts"
 HTTP_API = "http://127.0.0.1:8080/tts"
