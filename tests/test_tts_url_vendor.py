@@ -1,4 +1,4 @@
-"""tts/engines/url_vendor.py: the audio-URL host policy, the vendor error message, text pieces."""
+"""tts/engines/url_vendor.py (the audio-URL host policy, text pieces) and vendor_call.vendor_error (the message)."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ import re
 from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 
-from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from httpclient import Answer
 from tts.engines.base import SynthesisError
@@ -54,8 +54,6 @@ MEANINGS = {
 
 class AzureConfig(VendorConfig):
     """Settings of the ``azure`` engine (docs/tts-vendors.md). ``region`` or ``url``, one of them."""
-
-    model_config = ConfigDict(frozen=True)
 
     engine: Literal["azure"] = "azure"
     voice: str = Field("vi-VN-HoaiMyNeural", min_length=1)

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from httpclient import Answer
 from tts.audio import resample
@@ -53,8 +53,6 @@ MAX_INPUT_BYTES = 5000  # [doc] per request, not increasable
 
 class GoogleConfig(VendorConfig):
     """Settings of the ``google`` engine (docs/tts-vendors.md). One of ``api_key`` or ``credentials_file``."""
-
-    model_config = ConfigDict(frozen=True)
 
     engine: Literal["google"] = "google"
     voice: str = Field("vi-VN-Wavenet-A", min_length=1)

@@ -52,9 +52,9 @@ ApiUrl = Annotated[str, AfterValidator(check_url)]
 
 
 class VendorConfig(BaseModel):
-    """The base of a vendor engine's settings: unknown settings refused, a blank ``url``/``voice`` is the default."""
+    """A vendor engine's settings: frozen, unknown settings refused, a blank ``url``/``voice`` the default."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)  # the engine is built once from it
 
     @model_validator(mode="before")
     @classmethod

@@ -28,7 +28,7 @@ import json
 import uuid
 from typing import Literal
 
-from pydantic import ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from httpclient import Answer
 from tts.engines.base import SynthesisError
@@ -42,8 +42,6 @@ RETURN_WAV = 2
 
 class ViettelConfig(VendorConfig):
     """Settings of the ``viettel`` engine (docs/tts-vendors.md)."""
-
-    model_config = ConfigDict(frozen=True)
 
     engine: Literal["viettel"] = "viettel"
     voice: str = Field("hn-quynhanh", min_length=1)
