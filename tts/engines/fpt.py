@@ -34,8 +34,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
-from tts.engines.url_vendor import audio_url, deadline, fetch_audio, join_pcm, split_text
-from tts.engines.vendor_call import VOICE_PATTERN, ApiUrl, Vendor, VendorConfig, need_text, vendor_error
+from tts.engines.url_vendor import audio_url, deadline, fetch_audio, join_pcm
+from tts.engines.vendor_call import VOICE_PATTERN, ApiUrl, Vendor, VendorConfig, need_text, split_text, vendor_error
 
 VENDOR = "FPT.AI"
 URL = "https://api.fpt.ai/hmi/tts/v5"

@@ -31,7 +31,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,7 +43,17 @@ from tts.audio import resample
 from tts.engines.base import SynthesisError
 from tts.engines.decode import decode_audio
 from tts.engines.google_auth import AccessToken, load_service_account
-from tts.engines.vendor_call import ApiUrl, Vendor, VendorConfig, audible, need_text, refused, snippet
+from tts.engines.vendor_call import (
+    ApiUrl,
+    Vendor,
+    VendorConfig,
+    audible,
+    need_text,
+    refused,
+    snippet,
+    split_text,
+    utf8_size,
+)
 
 VENDOR = "Google Cloud TTS"
 DEFAULT_URL = "https://texttospeech.googleapis.com/v1/text:synthesize"
@@ -81,26 +90,11 @@ class GoogleConfig(VendorConfig):
 
 CONFIG = GoogleConfig
 
-# Where a piece may end, best first: after a sentence, after a clause, between words.
-_CUTS = (re.compile(r"[.!?…\n](?=\s)"), re.compile(r"[;:,](?=\s)"), re.compile(r"(?=\s)"))
-
 
 def split_utf8(text: str, limit: int = MAX_INPUT_BYTES) -> list[str]:
-    """``text`` in pieces of at most ``limit`` UTF-8 bytes, each cut after a sentence end where one fits,
-    else after a clause (``;:,``), else at the last space, else between two characters (a run of
-    ``limit`` bytes without a space)."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest.encode("utf-8")) > limit:
-        head = rest.encode("utf-8")[:limit].decode("utf-8", "ignore")  # whole characters only
-        cut = next((ends[-1] for ends in ([m.end() for m in c.finditer(head)] for c in _CUTS) if ends), 0)
-        if cut <= 0:
-            cut = len(head)
-        pieces.append(rest[:cut].strip())
-        rest = rest[cut:].strip()
-    if rest:
-        pieces.append(rest)
-    return [p for p in pieces if p]
+    """``text`` in pieces of at most ``limit`` UTF-8 bytes (Google's input limit is in bytes), cut as
+    :func:`tts.engines.vendor_call.split_text` cuts."""
+    return split_text(text, limit, utf8_size)
 
 
 def _google_error(body: bytes) -> tuple[str, str]:

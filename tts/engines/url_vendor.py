@@ -19,14 +19,13 @@ and the error wording are :mod:`tts.engines.vendor_call`'s; this module holds th
   200 mean "not there yet" (storage answers so before the file is written),
   anything else that is not audio is an error; the audio is decoded with
   :func:`tts.engines.decode.decode_audio` (WAV or MP3 sniffed from the bytes).
-- :func:`split_text`: long text cut at sentence ends (then commas, then spaces)
-  for vendors with a per-request limit; :func:`join_pcm` puts the pieces back.
+- :func:`join_pcm`: the PCM of the pieces a long text was cut into
+  (:func:`tts.engines.vendor_call.split_text`) put back together.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 import urllib.parse
 from collections.abc import Iterator
 
@@ -86,40 +85,6 @@ def fetch_audio(vendor: Vendor, link: str, interval: float) -> tuple[bytes, int]
                 f"{vendor.name} audio URL ({host})", answer.status, None, snippet(answer.body), answer.headers
             )
         gevent.sleep(interval)
-
-
-_BREAKS = (re.compile(r"(?<=[.!?…;:])\s+"), re.compile(r"(?<=,)\s+"), re.compile(r"\s+"))
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """``text`` (whitespace collapsed) in pieces of at most ``limit`` characters, cut at sentence ends where
-    possible, else at commas, else between words, else anywhere."""
-    return list(_pack(" ".join(text.split()), limit, 0))
-
-
-def _pack(text: str, limit: int, level: int) -> Iterator[str]:
-    if len(text) <= limit:
-        yield text
-        return
-    if level == len(_BREAKS):
-        yield from (text[at : at + limit] for at in range(0, len(text), limit))
-        return
-    chunk = ""
-    for piece in _BREAKS[level].split(text):
-        if len(piece) > limit:
-            if chunk:
-                yield chunk
-                chunk = ""
-            yield from _pack(piece, limit, level + 1)
-        elif not chunk:
-            chunk = piece
-        elif len(chunk) + 1 + len(piece) <= limit:
-            chunk = f"{chunk} {piece}"
-        else:
-            yield chunk
-            chunk = piece
-    if chunk:
-        yield chunk
 
 
 def join_pcm(parts: list[tuple[bytes, int]], vendor: str) -> tuple[bytes, int]:

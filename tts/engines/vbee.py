@@ -57,7 +57,7 @@ from pydantic import Field, SecretStr, field_validator
 from httpclient import Answer
 from tts.engines.base import SynthesisError
 from tts.engines.decode import decode_audio, sniff
-from tts.engines.url_vendor import audio_url, deadline, fetch_audio, join_pcm, split_text
+from tts.engines.url_vendor import audio_url, deadline, fetch_audio, join_pcm
 from tts.engines.vendor_call import (
     VOICE_PATTERN,
     ApiUrl,
@@ -65,6 +65,7 @@ from tts.engines.vendor_call import (
     VendorConfig,
     need_text,
     snippet,
+    split_text,
     vendor_error,
 )
 

@@ -12,7 +12,8 @@ Every vendor engine (``google``, ``azure``, ``viettel``, ``fpt``, ``vbee``, ``za
   or an exhausted quota (HTTP 429 or 402, or a message that says so) ends the same way for all six:
   ``(rate limit or quota reached[, Retry-After: N]; not retried)``. Nothing here retries into it: the
   fallback chain moves on to the next engine at once.
-- :func:`need_text` (empty text is refused before any request), :func:`audible` (silence is not a voice)
+- :func:`need_text` (empty text is refused before any request), :func:`split_text` (long text cut for a
+  vendor's per-request limit, in characters or UTF-8 bytes), :func:`audible` (silence is not a voice)
   and :func:`speech` (an answer's audio, decoded and audible).
 
 What only the vendors that answer with an audio URL add (polling, the audio host policy, the
@@ -24,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
@@ -137,6 +138,60 @@ def need_text(vendor: str, text: str) -> None:
     """SynthesisError for empty text: nothing to send (and nothing to pay for)."""
     if not text or not text.strip():
         raise SynthesisError(f"{vendor}: nothing to say (empty text)")
+
+
+# Where a piece of long text may end, best first: after a sentence, after a clause, between words.
+_BREAKS = (re.compile(r"(?<=[.!?…])\s+"), re.compile(r"(?<=[;:,])\s+"), re.compile(r"\s+"))
+
+
+def utf8_size(text: str) -> int:
+    """The size of ``text`` in UTF-8 bytes (Vietnamese with diacritics: 1 to 3 a character)."""
+    return len(text.encode("utf-8"))
+
+
+def split_text(text: str, limit: int, size: Callable[[str], int] = len) -> list[str]:
+    """``text`` (whitespace collapsed) in pieces of at most ``limit``, measured by ``size`` (characters, or
+    :func:`utf8_size` for a byte limit): cut after sentence ends where possible, else after clauses
+    (``;:,``), else between words, else between characters (never inside one)."""
+    return list(_pack(" ".join(text.split()), limit, 0, size))
+
+
+def _pack(text: str, limit: int, level: int, size: Callable[[str], int]) -> Iterator[str]:
+    if size(text) <= limit:
+        yield text
+        return
+    if level == len(_BREAKS):
+        yield from _cut(text, limit, size)
+        return
+    chunk, used = "", 0
+    for piece in _BREAKS[level].split(text):
+        length = size(piece)
+        if length > limit:
+            if chunk:
+                yield chunk
+                chunk, used = "", 0
+            yield from _pack(piece, limit, level + 1, size)
+        elif not chunk:
+            chunk, used = piece, length
+        elif used + 1 + length <= limit:
+            chunk, used = f"{chunk} {piece}", used + 1 + length
+        else:
+            yield chunk
+            chunk, used = piece, length
+    if chunk:
+        yield chunk
+
+
+def _cut(text: str, limit: int, size: Callable[[str], int]) -> Iterator[str]:
+    """``text`` (a run without spaces) in runs of whole characters of at most ``limit``."""
+    run, used = "", 0
+    for char in text:
+        if run and used + size(char) > limit:
+            yield run
+            run, used = "", 0
+        run, used = run + char, used + size(char)
+    if run:
+        yield run
 
 
 def audible(vendor: str, pcm: bytes) -> bytes:
