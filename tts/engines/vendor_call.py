@@ -163,23 +163,23 @@ def _pack(text: str, limit: int, level: int, size: Callable[[str], int]) -> Iter
     if level == len(_BREAKS):
         yield from _cut(text, limit, size)
         return
-    chunk, used = "", 0
+    chunk: list[str] = []  # the pieces of the piece being filled, joined by one space
+    used = -1
     for piece in _BREAKS[level].split(text):
         length = size(piece)
         if length > limit:
             if chunk:
-                yield chunk
-                chunk, used = "", 0
+                yield " ".join(chunk)
+                chunk, used = [], -1
             yield from _pack(piece, limit, level + 1, size)
-        elif not chunk:
-            chunk, used = piece, length
         elif used + 1 + length <= limit:
-            chunk, used = f"{chunk} {piece}", used + 1 + length
+            chunk.append(piece)
+            used += 1 + length
         else:
-            yield chunk
-            chunk, used = piece, length
+            yield " ".join(chunk)
+            chunk, used = [piece], length
     if chunk:
-        yield chunk
+        yield " ".join(chunk)
 
 
 def _cut(text: str, limit: int, size: Callable[[str], int]) -> Iterator[str]:
