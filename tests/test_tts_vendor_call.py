@@ -6,7 +6,7 @@ import pydantic
 import pytest
 
 from tts.engines import azure, fpt, google, vbee, viettel, zalo
-from tts.engines.vendor_call import refused, split_text, utf8_size
+from tts.engines.vendor_call import limit_said, limit_status, refused, split_text, utf8_size
 
 NOTE = " (rate limit or quota reached; not retried)"
 CREDENTIALS = {
@@ -21,23 +21,31 @@ MODULES = {"google": google, "azure": azure, "viettel": viettel, "fpt": fpt, "vb
 
 
 def test_a_message_naming_a_quota_is_a_rate_limit_whatever_the_status():
-    said = str(refused("Viettel AI answered HTTP 400: Bạn đã vượt quá hạn mức", 400, "Bạn đã vượt quá hạn mức", {}))
-    assert said == "Viettel AI answered HTTP 400: Bạn đã vượt quá hạn mức" + NOTE
+    assert limit_said(400, "Bạn đã vượt quá hạn mức ký tự") and limit_said(200, "Request limit exceeded")
 
 
-def test_402_is_a_quota():
-    assert str(refused("Azure Speech answered HTTP 402", 402, "", {})).endswith(NOTE)
+def test_402_and_429_are_a_rate_limit_or_quota_by_status_alone():
+    assert limit_status(402) and limit_status(429) and limit_said(429, "")
+
+
+def test_other_statuses_and_messages_are_not():
+    assert not limit_status(400) and not limit_said(400, "Invalid voice")
+
+
+def test_a_limited_refusal_ends_with_the_one_note():
+    assert str(refused("Viettel AI answered HTTP 429: Too Many Requests", True, {})) == (
+        "Viettel AI answered HTTP 429: Too Many Requests" + NOTE
+    )
 
 
 def test_retry_after_is_quoted_in_the_note():
-    said = str(refused("V answered HTTP 429", 429, "", {"Retry-After": " 7 "}))
+    said = str(refused("V answered HTTP 429", True, {"Retry-After": " 7 "}))
     assert said == "V answered HTTP 429 (rate limit or quota reached, Retry-After: 7; not retried)"
 
 
 def test_other_refusals_get_no_note():
-    assert str(refused("Google Cloud TTS answered HTTP 400 INVALID_ARGUMENT: bad voice", 400, "bad voice", {})) == (
-        "Google Cloud TTS answered HTTP 400 INVALID_ARGUMENT: bad voice"
-    )
+    said = "Google Cloud TTS answered HTTP 400 INVALID_ARGUMENT: quota project not set"
+    assert str(refused(said, False, {"Retry-After": "7"})) == said
 
 
 def test_a_sentence_that_fits_is_kept_whole_rather_than_cut_at_a_clause():

@@ -37,7 +37,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from httpclient import Answer
 from tts.engines.base import SynthesisError
-from tts.engines.vendor_call import ApiUrl, Vendor, VendorConfig, need_text, refused, snippet, speech
+from tts.engines.vendor_call import ApiUrl, Vendor, VendorConfig, limit_status, need_text, refused, snippet, speech
 
 VENDOR = "Azure Speech"
 OUTPUT_FORMATS = {8000: "riff-8khz-16bit-mono-pcm", 16000: "riff-16khz-16bit-mono-pcm"}
@@ -142,7 +142,7 @@ class AzureEngine:
         detail = snippet(answer.body)
         meaning = MEANINGS.get(answer.status, "server error" if answer.status >= 500 else "unexpected status")
         return refused(
-            f"{VENDOR} answered HTTP {answer.status} ({meaning}): {detail}", answer.status, detail, answer.headers
+            f"{VENDOR} answered HTTP {answer.status} ({meaning}): {detail}", limit_status(answer.status), answer.headers
         )
 
 

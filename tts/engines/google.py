@@ -48,6 +48,7 @@ from tts.engines.vendor_call import (
     Vendor,
     VendorConfig,
     audible,
+    limit_status,
     need_text,
     refused,
     snippet,
@@ -178,7 +179,7 @@ class GoogleEngine:
         if answer.status == 401 and self.token is not None:
             self.token.forget()  # revoked or expired early: the next request mints a new one
         said = f"{VENDOR} answered HTTP {answer.status} {status}: {message}".replace("  ", " ")
-        return refused(said, answer.status, f"{status} {message}", answer.headers)
+        return refused(said, limit_status(answer.status) or status == "RESOURCE_EXHAUSTED", answer.headers)
 
 
 def build(config: GoogleConfig) -> GoogleEngine:

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from gevent.lock import BoundedSemaphore
 
-from tts.engines.vendor_call import Vendor, check_url, refused, snippet
+from tts.engines.vendor_call import Vendor, check_url, limit_status, refused, snippet
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -133,7 +133,7 @@ class AccessToken:
                 error = f"{reply.get('error')}: {reply.get('error_description', '')}".rstrip(": ")
             detail = error or snippet(answer.body)
             said = f"{where} at {self.account.token_uri} answered HTTP {answer.status}: {detail}"
-            raise refused(said, answer.status, detail, answer.headers)
+            raise refused(said, limit_status(answer.status), answer.headers)
         lifetime = reply.get("expires_in", ASSERTION_SECONDS)
         if not isinstance(lifetime, int | float) or lifetime <= 0:
             lifetime = ASSERTION_SECONDS

@@ -9,7 +9,8 @@ Every vendor engine (``google``, ``azure``, ``viettel``, ``fpt``, ``vbee``, ``za
   no redirects, no proxy) bounded by the engine's ``timeout``; every failure to get a whole answer
   (refused, reset, no answer in time, too big) is a :class:`SynthesisError` naming the vendor and host.
 - :func:`refused` / :func:`vendor_error`: the vendor's answer as a :class:`SynthesisError`; a rate limit
-  or an exhausted quota (HTTP 429 or 402, or a message that says so) ends the same way for all six:
+  or an exhausted quota (HTTP 429 or 402; for the vendors whose signal is undocumented, also a message
+  that says so: :func:`limit_said`) ends the same way for all six:
   ``(rate limit or quota reached[, Retry-After: N]; not retried)``. Nothing here retries into it: the
   fallback chain moves on to the next engine at once.
 - :func:`need_text` (empty text is refused before any request), :func:`split_text` (long text cut for a
@@ -71,15 +72,21 @@ def snippet(body: bytes, limit: int = 200) -> str:
     return " ".join(text.split()) or "(empty body)"
 
 
-def limit_reached(status: int, message: str) -> bool:
-    """Whether an answer says a rate limit or quota: HTTP 429 or 402, or a message naming one."""
-    return status in (402, 429) or bool(_LIMIT_WORDS.search(message))
+def limit_status(status: int) -> bool:
+    """Whether an HTTP status says a rate limit or quota: 429 (Too Many Requests) or 402 (a prepaid quota spent)."""
+    return status in (402, 429)
 
 
-def refused(said: str, status: int, message: str, headers: Mapping[str, str]) -> SynthesisError:
-    """``said`` (the vendor's refusal, worded by its engine) as a SynthesisError, ending with the rate-limit
-    note when the answer says a limit or quota (with ``Retry-After`` when the vendor sent one)."""
-    if limit_reached(status, message):
+def limit_said(status: int, message: str) -> bool:
+    """:func:`limit_status`, or a message naming a rate limit or quota (English or Vietnamese): for the vendors
+    whose rate-limit answer is undocumented (Google's and Azure's are: their engines judge by status)."""
+    return limit_status(status) or bool(_LIMIT_WORDS.search(message))
+
+
+def refused(said: str, limited: bool, headers: Mapping[str, str]) -> SynthesisError:
+    """``said`` (the vendor's refusal, worded by its engine) as a SynthesisError, ending with the one rate-limit
+    note of every vendor when ``limited`` (with ``Retry-After`` when the vendor sent one)."""
+    if limited:
         retry = headers.get("Retry-After", "").strip()
         said += " (rate limit or quota reached" + (f", Retry-After: {retry}" if retry else "") + "; not retried)"
     return SynthesisError(said)
@@ -95,7 +102,7 @@ def vendor_error(
     message = " ".join(str(message or "").split())[:200]
     if message:
         said += f": {message}"
-    return refused(said, status, message, headers or {})
+    return refused(said, limit_said(status, message), headers or {})
 
 
 class Vendor:

@@ -33,7 +33,7 @@ from pydantic import Field, SecretStr, field_validator
 from httpclient import Answer
 from tts.engines.base import SynthesisError
 from tts.engines.decode import sniff
-from tts.engines.vendor_call import ApiUrl, Vendor, VendorConfig, need_text, refused, snippet, speech
+from tts.engines.vendor_call import ApiUrl, Vendor, VendorConfig, limit_said, need_text, refused, snippet, speech
 
 VENDOR = "Viettel AI"
 DEFAULT_URL = "https://viettelgroup.ai/voice/api/tts/v1/rest/syn"
@@ -108,7 +108,9 @@ class ViettelEngine:
         detail = snippet(answer.body)
         meaning = " (token rejected)" if answer.status in (401, 403) else ""
         return refused(
-            f"{VENDOR} answered HTTP {answer.status}{meaning}: {detail}", answer.status, detail, answer.headers
+            f"{VENDOR} answered HTTP {answer.status}{meaning}: {detail}",
+            limit_said(answer.status, detail),
+            answer.headers,
         )
 
 
