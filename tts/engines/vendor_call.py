@@ -2,7 +2,7 @@
 
 Every vendor engine (``google``, ``azure``, ``viettel``, ``fpt``, ``vbee``, ``zalo``) uses:
 
-- :class:`VendorConfig`: the base of each ``CONFIG`` (``extra="forbid"``; a blank ``url`` or ``voice``,
+- :class:`VendorConfig`: the base of each ``CONFIG`` (frozen, ``extra="forbid"``; a blank ``url`` or ``voice``,
   an environment variable left empty, is the default) and :data:`ApiUrl`, a setting that must be an
   http(s) URL with a host (:func:`check_url`).
 - :class:`Vendor`: a request through autocall's one HTTP client (:class:`httpclient.Client`: pooled,
