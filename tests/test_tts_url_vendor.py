@@ -1,11 +1,12 @@
-"""tts/engines/url_vendor.py: the audio-URL host policy, the vendor error message, text pieces."""
+"""tts/engines/url_vendor.py: the audio-URL host policy and joined pieces; vendor_call: split_text, vendor_error."""
 
 from __future__ import annotations
 
 import pytest
 
 from tts.engines import SynthesisError
-from tts.engines.url_vendor import audio_url, join_pcm, split_text, vendor_error
+from tts.engines.url_vendor import audio_url, join_pcm
+from tts.engines.vendor_call import split_text, vendor_error
 
 HTTPS_API = "https://api.vendor.example/tts"
 HTTP_API = "http://127.0.0.1:8080/tts"

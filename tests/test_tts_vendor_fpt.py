@@ -6,7 +6,7 @@ import pydantic
 import pytest
 
 from tests.tts_stubs.fpt import PATH, FptStub
-from tests.tts_stubs.url_stub import GARBAGE, TONE_RATE
+from tests.tts_stubs.stub_server import GARBAGE, TONE_RATE
 from tts.engines import SynthesisError
 from tts.engines.fpt import CONFIG, FptEngine, build
 

@@ -209,22 +209,24 @@ def test_resource_exhausted_is_a_rate_limit_and_is_not_retried(stub):
     with pytest.raises(SynthesisError) as caught:
         keyed(stub).synthesize(SENTENCE)
     assert str(caught.value) == (
-        "Google Cloud TTS rate limit or quota exceeded (HTTP 429): "
-        "RESOURCE_EXHAUSTED Quota exceeded for quota metric 'Requests per minute'."
+        "Google Cloud TTS answered HTTP 429 RESOURCE_EXHAUSTED: "
+        "Quota exceeded for quota metric 'Requests per minute'. (rate limit or quota reached; not retried)"
     )
     assert len(synth_requests(stub)) == 1
 
 
 def test_a_rate_limit_says_retry_after_when_google_sends_it(stub):
     stub.switches.rate_limited, stub.switches.retry_after = True, "30"
-    with pytest.raises(SynthesisError, match=r"rate limit or quota exceeded \(HTTP 429, Retry-After: 30\)"):
+    with pytest.raises(
+        SynthesisError, match=r"HTTP 429 .*\(rate limit or quota reached, Retry-After: 30; not retried\)$"
+    ):
         keyed(stub).synthesize(SENTENCE)
     assert len(synth_requests(stub)) == 1
 
 
 def test_no_answer_within_the_timeout_is_a_synthesis_error(stub):
     stub.switches.slow = 30
-    with pytest.raises(SynthesisError, match=r"Google Cloud TTS \(.*\) did not answer within 0.2 s"):
+    with pytest.raises(SynthesisError, match=r"^Google Cloud TTS: 127\.0\.0\.1:\d+ did not answer within 0\.2 s"):
         keyed(stub, timeout=0.2).synthesize(SENTENCE)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from tests.tts_stubs.url_stub import GARBAGE, TONE_RATE
+from tests.tts_stubs.stub_server import GARBAGE, TONE_RATE
 from tests.tts_stubs.zalo import PATH, ZaloStub
 from tts.engines import SynthesisError
 from tts.engines.zalo import CONFIG, ZaloEngine, build

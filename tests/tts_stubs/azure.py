@@ -11,15 +11,11 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from tests.tts_stubs.sync_server import Answer, Recorded, VendorStub, tone_wav
+from tests.tts_stubs.stub_server import Reply, Request, VendorStub, text_reply, tone_wav
 
 FORMATS = {"riff-8khz-16bit-mono-pcm": 8000, "riff-16khz-16bit-mono-pcm": 16000, "riff-24khz-16bit-mono-pcm": 24000}
 VOICES = {"vi-VN-HoaiMyNeural", "vi-VN-NamMinhNeural"}
 NS = "{http://www.w3.org/2001/10/synthesis}"
-
-
-def _text(status: int, message: str) -> Answer:
-    return status, [("Content-Type", "text/plain")], message.encode()
 
 
 class AzureStub(VendorStub):
@@ -31,35 +27,35 @@ class AzureStub(VendorStub):
     def url(self) -> str:
         return f"{self.base}/cognitiveservices/v1"
 
-    def route(self, request: Recorded) -> Answer:
+    def route(self, request: Request) -> Reply:
         if request.method != "POST" or request.path != "/cognitiveservices/v1":
-            return _text(404, "Not Found")
+            return text_reply(404, "Not Found")
         if request.headers.get("ocp-apim-subscription-key") != self.key:
             return 401, [], b""
         switched = self.switched(request)
         if switched:
             return switched
         if request.headers.get("content-type") != "application/ssml+xml":
-            return _text(415, "Unsupported media type")
+            return text_reply(415, "Unsupported media type")
         rate = FORMATS.get(request.headers.get("x-microsoft-outputformat", ""))
         if rate is None or not request.headers.get("user-agent"):
-            return _text(400, "Bad request: output format or user agent")
+            return text_reply(400, "Bad request: output format or user agent")
         return self.speak(request, rate)
 
-    def speak(self, request: Recorded, rate: int) -> Answer:
+    def speak(self, request: Request, rate: int) -> Reply:
         try:
             speak = ET.fromstring(request.body)
         except ET.ParseError as exc:
-            return _text(400, f"SSML is not well formed: {exc}")
+            return text_reply(400, f"SSML is not well formed: {exc}")
         voice = speak.find(f"{NS}voice")
         if speak.tag != f"{NS}speak" or voice is None or voice.get("name") not in VOICES:
-            return _text(400, "Unsupported voice or SSML")
+            return text_reply(400, "Unsupported voice or SSML")
         for prosody in voice.iter(f"{NS}prosody"):
             change = re.fullmatch(r"([+-]\d+)%", prosody.get("rate", ""))
             if change is None or not 0.5 <= 1 + int(change.group(1)) / 100 <= 2:
-                return _text(400, "prosody rate out of range")
+                return text_reply(400, "prosody rate out of range")
         return 200, [("Content-Type", "audio/x-wav")], tone_wav(rate)
 
-    def spoken_text(self, request: Recorded) -> str:
+    def spoken_text(self, request: Request) -> str:
         """The text the SSML of ``request`` speaks (entities resolved)."""
         return "".join(ET.fromstring(request.body).itertext())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.tts_stubs.url_stub import Reply, Request, UrlVendorStub, json_reply
+from tests.tts_stubs.stub_server import Reply, Request, UrlVendorStub, json_reply
 
 PATH = "/hmi/tts/v5"
 VOICES = {"banmai", "lannhi", "leminh", "myan", "thuminh", "giahuy", "linhsan"}

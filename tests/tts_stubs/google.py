@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.tts_stubs.sync_server import Answer, Recorded, VendorStub, json_answer, tone_wav
+from tests.tts_stubs.stub_server import Reply, Request, VendorStub, json_reply, tone_wav
 
 VOICES = {f"vi-VN-{kind}-{letter}" for kind in ("Standard", "Wavenet") for letter in "ABCD"} | {
     "vi-VN-Neural2-A",
@@ -28,8 +28,8 @@ VOICES = {f"vi-VN-{kind}-{letter}" for kind in ("Standard", "Wavenet") for lette
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 
-def google_error(code: int, status: str, message: str) -> Answer:
-    return json_answer(code, {"error": {"code": code, "message": message, "status": status}})
+def google_error(code: int, status: str, message: str) -> Reply:
+    return json_reply(code, {"error": {"code": code, "message": message, "status": status}})
 
 
 def _unb64(part: str) -> bytes:
@@ -62,17 +62,17 @@ class GoogleStub(VendorStub):
             out.append((json.loads(_unb64(head)), json.loads(_unb64(claims))))
         return out
 
-    def route(self, request: Recorded) -> Answer:
+    def route(self, request: Request) -> Reply:
         if request.method == "POST" and request.path == "/token":
             return self.token(request)
         if request.method == "POST" and request.path == "/v1/text:synthesize":
             return self.synthesize(request)
         return google_error(404, "NOT_FOUND", f"{request.path} not found")
 
-    def token(self, request: Recorded) -> Answer:
+    def token(self, request: Request) -> Reply:
         form = urllib.parse.parse_qs(request.body.decode())
         if form.get("grant_type") != ["urn:ietf:params:oauth:grant-type:jwt-bearer"]:
-            return json_answer(400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type"})
+            return json_reply(400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type"})
         jwt = form.get("assertion", [""])[0]
         try:
             head, claims, signature = jwt.split(".")
@@ -80,21 +80,21 @@ class GoogleStub(VendorStub):
             self.public_key.verify(_unb64(signature), f"{head}.{claims}".encode(), padding.PKCS1v15(), hashes.SHA256())
             decoded = json.loads(_unb64(claims))
         except (ValueError, AssertionError, InvalidSignature):
-            return json_answer(400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+            return json_reply(400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
         if self.refuse_grant or decoded.get("aud") != self.token_uri or decoded.get("scope") != SCOPE:
-            return json_answer(400, {"error": "invalid_grant", "error_description": "Invalid JWT: bad claims."})
+            return json_reply(400, {"error": "invalid_grant", "error_description": "Invalid JWT: bad claims."})
         token = f"ya29.stub-{len(self.issued) + 1}"
         self.issued.append(token)
-        return json_answer(200, {"access_token": token, "expires_in": self.token_lifetime, "token_type": "Bearer"})
+        return json_reply(200, {"access_token": token, "expires_in": self.token_lifetime, "token_type": "Bearer"})
 
-    def rate_limit_answer(self, request: Recorded) -> Answer:
+    def rate_limit_answer(self, request: Request) -> Reply:
         return google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Requests per minute'.")
 
-    def server_error_answer(self, status: int) -> Answer:
+    def server_error_answer(self, status: int) -> Reply:
         name = {500: "INTERNAL", 503: "UNAVAILABLE"}.get(status, "UNKNOWN")
         return google_error(status, name, "The service is currently unavailable.")
 
-    def synthesize(self, request: Recorded) -> Answer:
+    def synthesize(self, request: Request) -> Reply:
         refused = self.authenticate(request)
         if refused:
             return refused
@@ -118,9 +118,9 @@ class GoogleStub(VendorStub):
         if audio.get("audioEncoding") != "LINEAR16":
             return google_error(400, "INVALID_ARGUMENT", "This stub speaks only LINEAR16.")
         wav = tone_wav(int(audio.get("sampleRateHertz") or 24000))
-        return json_answer(200, {"audioContent": base64.b64encode(wav).decode("ascii")})
+        return json_reply(200, {"audioContent": base64.b64encode(wav).decode("ascii")})
 
-    def authenticate(self, request: Recorded) -> Answer | None:
+    def authenticate(self, request: Request) -> Reply | None:
         bearer = request.headers.get("authorization", "")
         if bearer.startswith("Bearer "):
             if bearer[7:] in self.issued:

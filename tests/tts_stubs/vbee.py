@@ -19,7 +19,7 @@ import base64
 import uuid
 from typing import Any
 
-from tests.tts_stubs.url_stub import Reply, Request, UrlVendorStub, json_reply
+from tests.tts_stubs.stub_server import Reply, Request, UrlVendorStub, json_reply
 
 LEGACY = "/api/v1/tts"
 REALTIME = "/v1/tts"

@@ -10,9 +10,7 @@ refusal (200 imitates an API that answers errors with status 200), and the body 
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.tts_stubs.sync_server import Answer, Recorded, VendorStub, json_answer, tone_wav
+from tests.tts_stubs.stub_server import MP3_24K, Reply, Request, VendorStub, json_reply, tone_wav
 
 VOICES = {
     "doanngocle",
@@ -25,7 +23,6 @@ VOICES = {
     "hue-baoquoc",
     "hcm-minhquan",
 }
-MP3 = Path(__file__).resolve().parents[1] / "fixtures" / "tts" / "tone-24k-mono.mp3"
 RATE = 22050
 
 
@@ -42,10 +39,10 @@ class ViettelStub(VendorStub):
     def url(self) -> str:
         return f"{self.base}/voice/api/tts/v1/rest/syn"
 
-    def refuse(self, status: int, code: int, message: str) -> Answer:
-        return json_answer(status, {"code": code, "message": message})
+    def refuse(self, status: int, code: int, message: str) -> Reply:
+        return json_reply(status, {"code": code, "message": message})
 
-    def route(self, request: Recorded) -> Answer:
+    def route(self, request: Request) -> Reply:
         if request.method != "POST" or request.path != "/voice/api/tts/v1/rest/syn":
             return self.refuse(404, 404, "not found")
         try:
@@ -61,7 +58,7 @@ class ViettelStub(VendorStub):
             return switched
         return self.speak(body)
 
-    def speak(self, body: dict) -> Answer:
+    def speak(self, body: dict) -> Reply:
         text, speed, option = body.get("text"), body.get("speed"), body.get("tts_return_option")
         if not isinstance(text, str) or not text.strip() or len(text) > self.max_chars:
             return self.refuse(self.error_status, 400, f"text must be 1 to {self.max_chars} characters")
@@ -72,5 +69,5 @@ class ViettelStub(VendorStub):
         if option not in (1, 2, 3) or not isinstance(body.get("id"), str):
             return self.refuse(self.error_status, 400, "bad tts_return_option or id")
         if option == 3 or self.ignore_option:
-            return 200, [("Content-Type", "audio/mpeg")], MP3.read_bytes()
+            return 200, [("Content-Type", "audio/mpeg")], MP3_24K
         return 200, [("Content-Type", "audio/wav")], tone_wav(RATE)

@@ -10,7 +10,7 @@ was not readable; see tts/engines/zalo.py).
 
 from __future__ import annotations
 
-from tests.tts_stubs.url_stub import Reply, Request, UrlVendorStub, json_reply
+from tests.tts_stubs.stub_server import Reply, Request, UrlVendorStub, json_reply
 
 PATH = "/v1/tts/synthesize"
 

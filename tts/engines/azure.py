@@ -33,12 +33,11 @@ import re
 from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
-from httpclient import Answer, Client
+from httpclient import Answer
 from tts.engines.base import SynthesisError
-from tts.engines.decode import decode_audio
-from tts.engines.vendor_call import CONNECTIONS, USER_AGENT, audible, check_url, need_text, post, rate_limited, snippet
+from tts.engines.vendor_call import ApiUrl, Vendor, VendorConfig, limit_status, need_text, refused, snippet, speech
 
 VENDOR = "Azure Speech"
 OUTPUT_FORMATS = {8000: "riff-8khz-16bit-mono-pcm", 16000: "riff-16khz-16bit-mono-pcm"}
@@ -47,15 +46,14 @@ MEANINGS = {
     401: "unauthorized: key invalid or not for this region",
     403: "forbidden",
     415: "unsupported media type",
+    429: "quota or rate of requests exceeded",
     502: "bad gateway",
     503: "service unavailable",
 }
 
 
-class AzureConfig(BaseModel):
+class AzureConfig(VendorConfig):
     """Settings of the ``azure`` engine (docs/tts-vendors.md). ``region`` or ``url``, one of them."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     engine: Literal["azure"] = "azure"
     voice: str = Field("vi-VN-HoaiMyNeural", min_length=1)
@@ -64,7 +62,7 @@ class AzureConfig(BaseModel):
     rate: Literal[8000, 16000] = 8000
     key: SecretStr
     region: str | None = Field(None, pattern=r"^[a-z0-9]+$")  # e.g. southeastasia
-    url: str | None = None
+    url: ApiUrl | None = None
     timeout: float = Field(10.0, gt=0, le=120)
 
     @field_validator("speed")
@@ -75,11 +73,6 @@ class AzureConfig(BaseModel):
                 f"Azure's prosody rate is 0.5 to 2.0 times the voice's pace (1.0 = unchanged), got {value:g}"
             )
         return value
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        return None if value is None else check_url(value, "azure url")
 
     @model_validator(mode="after")
     def _region_or_url(self) -> AzureConfig:
@@ -125,7 +118,7 @@ class AzureEngine:
         self.url = config.endpoint
         self.output_format = OUTPUT_FORMATS[config.rate]
         self.settings = f"{self.url} {config.language} speed={config.speed:g} {self.output_format}"
-        self.client = Client(timeout=config.timeout, per_host=CONNECTIONS)
+        self.vendor = Vendor(VENDOR, config.timeout)
 
     def request(self, text: str) -> tuple[dict[str, str], bytes]:
         """(headers, SSML body) of the synthesis POST for ``text``."""
@@ -133,7 +126,6 @@ class AzureEngine:
             "Ocp-Apim-Subscription-Key": self.config.key.get_secret_value(),
             "Content-Type": "application/ssml+xml",
             "X-Microsoft-OutputFormat": self.output_format,
-            "User-Agent": USER_AGENT,
         }
         body = ssml(text, self.config.voice, self.config.language, self.config.speed)
         return headers, body.encode("utf-8")
@@ -141,18 +133,17 @@ class AzureEngine:
     def synthesize(self, text: str) -> tuple[bytes, int]:
         need_text(VENDOR, text)
         headers, body = self.request(text)
-        answer = post(self.client, VENDOR, self.url, body, headers)
+        answer = self.vendor.request("POST", self.url, headers, body)
         if answer.status != 200:
             raise self._refusal(answer)
-        pcm, rate = decode_audio(answer.body, VENDOR)
-        return audible(VENDOR, pcm), rate
+        return speech(VENDOR, answer.body)
 
     def _refusal(self, answer: Answer) -> SynthesisError:
         detail = snippet(answer.body)
-        if answer.status == 429:
-            return rate_limited(VENDOR, answer.status, answer.headers, detail)
         meaning = MEANINGS.get(answer.status, "server error" if answer.status >= 500 else "unexpected status")
-        return SynthesisError(f"{VENDOR} answered HTTP {answer.status} ({meaning}): {detail}")
+        return refused(
+            f"{VENDOR} answered HTTP {answer.status} ({meaning}): {detail}", limit_status(answer.status), answer.headers
+        )
 
 
 def build(config: AzureConfig) -> AzureEngine:

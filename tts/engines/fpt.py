@@ -32,45 +32,28 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, field_validator
 
-from tts.engines.base import SynthesisError
-from tts.engines.url_vendor import (
-    VOICE_PATTERN,
-    Vendor,
-    audio_url,
-    check_api_url,
-    deadline,
-    fetch_audio,
-    join_pcm,
-    split_text,
-    vendor_error,
-)
+from tts.engines.url_vendor import audio_url, deadline, fetch_audio, join_pcm
+from tts.engines.vendor_call import VOICE_PATTERN, ApiUrl, Vendor, VendorConfig, need_text, split_text, vendor_error
 
 VENDOR = "FPT.AI"
 URL = "https://api.fpt.ai/hmi/tts/v5"
 MIN_CHARS, MAX_CHARS = 3, 5000  # [doc]
 
 
-class FptConfig(BaseModel):
+class FptConfig(VendorConfig):
     """Settings of the ``fpt`` engine (docs/tts-vendors.md, "FPT.AI")."""
-
-    model_config = ConfigDict(extra="forbid")
 
     engine: Literal["fpt"] = "fpt"
     key: SecretStr
     voice: str = Field("banmai", pattern=VOICE_PATTERN)
     speed: int = 0
     format: Literal["wav", "mp3"] = "wav"
-    url: str = URL
+    url: ApiUrl = URL
     timeout: float = Field(8.0, gt=0, le=60)
     poll_timeout: float = Field(30.0, gt=0, le=180)
     poll_interval: float = Field(1.0, gt=0, le=10)
-
-    @field_validator("url", "voice", mode="before")
-    @classmethod
-    def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
-        return cls.model_fields[str(info.field_name)].default if value == "" else value  # AUTOCALL_TTS_URL="" etc.
 
     @field_validator("speed")
     @classmethod
@@ -78,11 +61,6 @@ class FptConfig(BaseModel):
         if not -3 <= value <= 3:
             raise ValueError(f"FPT.AI speed is an integer from -3 (slowest) to +3 (fastest), got {value}")
         return value
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return check_api_url(value)
 
 
 CONFIG = FptConfig
@@ -112,8 +90,7 @@ class FptEngine:
         return headers, text.encode("utf-8")
 
     def synthesize(self, text: str) -> tuple[bytes, int]:
-        if not text or not text.strip():
-            raise SynthesisError(f"{VENDOR}: nothing to say (empty text)")
+        need_text(VENDOR, text)
         with deadline(self.config.poll_timeout, VENDOR):
             parts = [self._piece(piece) for piece in split_text(text, MAX_CHARS)]
         return join_pcm(parts, VENDOR)

@@ -31,28 +31,29 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
-from httpclient import Answer, Client
+from httpclient import Answer
 from tts.audio import resample
 from tts.engines.base import SynthesisError
 from tts.engines.decode import decode_audio
 from tts.engines.google_auth import AccessToken, load_service_account
 from tts.engines.vendor_call import (
-    CONNECTIONS,
-    USER_AGENT,
+    ApiUrl,
+    Vendor,
+    VendorConfig,
     audible,
-    check_url,
+    limit_status,
     need_text,
-    post,
-    rate_limited,
+    refused,
     snippet,
+    split_text,
+    utf8_size,
 )
 
 VENDOR = "Google Cloud TTS"
@@ -60,10 +61,8 @@ DEFAULT_URL = "https://texttospeech.googleapis.com/v1/text:synthesize"
 MAX_INPUT_BYTES = 5000  # [doc] per request, not increasable
 
 
-class GoogleConfig(BaseModel):
+class GoogleConfig(VendorConfig):
     """Settings of the ``google`` engine (docs/tts-vendors.md). One of ``api_key`` or ``credentials_file``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     engine: Literal["google"] = "google"
     voice: str = Field("vi-VN-Wavenet-A", min_length=1)
@@ -73,7 +72,7 @@ class GoogleConfig(BaseModel):
     effects_profile: str = ""
     api_key: SecretStr | None = None
     credentials_file: Path | None = None
-    url: str = DEFAULT_URL
+    url: ApiUrl = DEFAULT_URL
     timeout: float = Field(10.0, gt=0, le=120)
 
     @field_validator("speed")
@@ -82,11 +81,6 @@ class GoogleConfig(BaseModel):
         if not 0.25 <= value <= 4.0:
             raise ValueError(f"Google's speakingRate is 0.25 to 4.0 (1.0 = the voice's own pace), got {value:g}")
         return value
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return check_url(value, "google url")
 
     @model_validator(mode="after")
     def _one_credential(self) -> GoogleConfig:
@@ -97,26 +91,11 @@ class GoogleConfig(BaseModel):
 
 CONFIG = GoogleConfig
 
-# Where a piece may end, best first: after a sentence, after a clause, between words.
-_CUTS = (re.compile(r"[.!?…\n](?=\s)"), re.compile(r"[;:,](?=\s)"), re.compile(r"(?=\s)"))
-
 
 def split_utf8(text: str, limit: int = MAX_INPUT_BYTES) -> list[str]:
-    """``text`` in pieces of at most ``limit`` UTF-8 bytes, each cut after a sentence end where one fits,
-    else after a clause (``;:,``), else at the last space, else between two characters (a run of
-    ``limit`` bytes without a space)."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest.encode("utf-8")) > limit:
-        head = rest.encode("utf-8")[:limit].decode("utf-8", "ignore")  # whole characters only
-        cut = next((ends[-1] for ends in ([m.end() for m in c.finditer(head)] for c in _CUTS) if ends), 0)
-        if cut <= 0:
-            cut = len(head)
-        pieces.append(rest[:cut].strip())
-        rest = rest[cut:].strip()
-    if rest:
-        pieces.append(rest)
-    return [p for p in pieces if p]
+    """``text`` in pieces of at most ``limit`` UTF-8 bytes (Google's input limit is in bytes), cut as
+    :func:`tts.engines.vendor_call.split_text` cuts."""
+    return split_text(text, limit, utf8_size)
 
 
 def _google_error(body: bytes) -> tuple[str, str]:
@@ -140,11 +119,11 @@ class GoogleEngine:
         self.voice = config.voice
         profile = f" profile={config.effects_profile}" if config.effects_profile else ""
         self.settings = f"{config.url} {config.language} speed={config.speed:g} LINEAR16@{config.rate}{profile}"
-        self.client = Client(timeout=config.timeout, per_host=CONNECTIONS)
+        self.vendor = Vendor(VENDOR, config.timeout)
         self.token: AccessToken | None = None
         if config.credentials_file is not None:
             account = load_service_account(config.credentials_file)
-            self.token = AccessToken(account, self.client, VENDOR, clock)
+            self.token = AccessToken(account, self.vendor, clock)
 
     def request_body(self, text: str) -> bytes:
         """The JSON ``text:synthesize`` takes for ``text`` (one piece of at most 5,000 bytes)."""
@@ -163,7 +142,7 @@ class GoogleEngine:
         return json.dumps(request, ensure_ascii=False).encode("utf-8")
 
     def _headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+        headers = {"Content-Type": "application/json; charset=utf-8"}
         if self.token is not None:
             headers["Authorization"] = f"Bearer {self.token.bearer()}"
         elif self.config.api_key is not None:
@@ -183,7 +162,7 @@ class GoogleEngine:
         return audible(VENDOR, b"".join(parts)), rate
 
     def _speak(self, piece: str) -> tuple[bytes, int]:
-        answer = post(self.client, VENDOR, self.config.url, self.request_body(piece), self._headers())
+        answer = self.vendor.request("POST", self.config.url, self._headers(), self.request_body(piece))
         if answer.status != 200:
             raise self._refusal(answer)
         try:
@@ -197,11 +176,10 @@ class GoogleEngine:
 
     def _refusal(self, answer: Answer) -> SynthesisError:
         status, message = _google_error(answer.body)
-        if answer.status == 429 or status == "RESOURCE_EXHAUSTED":
-            return rate_limited(VENDOR, answer.status, answer.headers, f"{status} {message}".strip())
         if answer.status == 401 and self.token is not None:
             self.token.forget()  # revoked or expired early: the next request mints a new one
-        return SynthesisError(f"{VENDOR} answered HTTP {answer.status} {status}: {message}".replace("  ", " "))
+        said = f"{VENDOR} answered HTTP {answer.status} {status}: {message}".replace("  ", " ")
+        return refused(said, limit_status(answer.status) or status == "RESOURCE_EXHAUSTED", answer.headers)
 
 
 def build(config: GoogleConfig) -> GoogleEngine:

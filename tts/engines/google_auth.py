@@ -32,9 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from gevent.lock import BoundedSemaphore
 
-from httpclient import Client
-from tts.engines.base import SynthesisError
-from tts.engines.vendor_call import USER_AGENT, check_url, post, rate_limited, snippet
+from tts.engines.vendor_call import Vendor, check_url, limit_status, refused, snippet
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -100,12 +98,9 @@ class AccessToken:
     ``clock``: epoch seconds (``time.time``); a test injects its own to expire a token.
     """
 
-    def __init__(
-        self, account: ServiceAccount, client: Client, vendor: str, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, account: ServiceAccount, vendor: Vendor, clock: Callable[[], float] = time.time) -> None:
         self.account = account
-        self.client = client
-        self.vendor = vendor
+        self.vendor = vendor  # the engine's: its pool, its timeout, its name in errors
         self.clock = clock
         self._token = ""
         self._expires = 0.0
@@ -125,9 +120,9 @@ class AccessToken:
     def _exchange(self) -> tuple[str, float]:
         now = self.clock()
         form = urllib.parse.urlencode({"grant_type": GRANT_TYPE, "assertion": assertion(self.account, now)})
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT}
-        where = f"{self.vendor} token exchange"
-        answer = post(self.client, where, self.account.token_uri, form.encode("ascii"), headers)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        where = f"{self.vendor.name} token exchange"
+        answer = self.vendor.request("POST", self.account.token_uri, headers, form.encode("ascii"))
         try:
             reply = json.loads(answer.body)
         except ValueError:
@@ -137,9 +132,8 @@ class AccessToken:
             if isinstance(reply, dict) and "error" in reply:
                 error = f"{reply.get('error')}: {reply.get('error_description', '')}".rstrip(": ")
             detail = error or snippet(answer.body)
-            if answer.status == 429:
-                raise rate_limited(where, answer.status, answer.headers, detail)
-            raise SynthesisError(f"{where} at {self.account.token_uri} answered HTTP {answer.status}: {detail}")
+            said = f"{where} at {self.account.token_uri} answered HTTP {answer.status}: {detail}"
+            raise refused(said, limit_status(answer.status), answer.headers)
         lifetime = reply.get("expires_in", ASSERTION_SECONDS)
         if not isinstance(lifetime, int | float) or lifetime <= 0:
             lifetime = ASSERTION_SECONDS

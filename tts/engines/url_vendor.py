@@ -1,21 +1,14 @@
-"""What the TTS vendors that answer with an audio URL (FPT.AI, Vbee, Zalo AI) share.
+"""What the TTS vendors that answer with an audio URL (FPT.AI, Vbee, Zalo AI) add to :mod:`tts.engines.vendor_call`.
 
 Those vendors answer a POST with JSON naming an audio file (FPT.AI's ``async``,
 Vbee's ``audio_link`` once its job is done, Zalo's ``data.url``) that may appear
 only seconds later. Each engine (``tts/engines/fpt.py``, ``vbee.py``,
-``zalo.py``) builds its vendor's request and reads its answer; this module holds
-the rest:
+``zalo.py``) builds its vendor's request and reads its answer; the exchange itself
+and the error wording are :mod:`tts.engines.vendor_call`'s; this module holds the rest:
 
 - :func:`deadline`: **one overall deadline** per synthesis, covering the POST,
   every poll and the audio download (``poll_timeout``); each single exchange is
   also bounded by the client's ``timeout``. Polls sleep with ``gevent.sleep``.
-- :class:`Vendor`: a request whose every failure (refused, reset, no answer in
-  time, too big) is a :class:`SynthesisError` naming the vendor.
-- :func:`vendor_error`: the vendor's own error as a :class:`SynthesisError`
-  naming vendor, HTTP status, error code and message; a rate limit or quota
-  (HTTP 429 or 402, or a message that says so) says "rate limit or quota",
-  with ``Retry-After`` when given. Nothing here retries into it: the fallback
-  chain moves on.
 - :func:`audio_url`: the **host policy** for a URL taken from a vendor's answer:
   ``https`` only, or ``http`` when the configured API URL itself is ``http``
   (a local stub, a test endpoint); no user-info; any host (vendors serve audio
@@ -26,58 +19,21 @@ the rest:
   200 mean "not there yet" (storage answers so before the file is written),
   anything else that is not audio is an error; the audio is decoded with
   :func:`tts.engines.decode.decode_audio` (WAV or MP3 sniffed from the bytes).
-- :func:`split_text`: long text cut at sentence ends (then commas, then spaces)
-  for vendors with a per-request limit; :func:`join_pcm` puts the pieces back.
+- :func:`join_pcm`: the PCM of the pieces a long text was cut into
+  (:func:`tts.engines.vendor_call.split_text`) put back together.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import re
 import urllib.parse
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 import gevent
 
-from httpclient import Answer, Client, DeadlineExceeded
 from tts.engines.base import SynthesisError
 from tts.engines.decode import decode_audio
-from tts.engines.http import CONNECTIONS, MAX_RESPONSE_BYTES, USER_AGENT
-
-VOICE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"  # a vendor's voice code: it may travel in a header
-_LIMIT_WORDS = re.compile(r"rate.?limit|too many|quota|exceed|hạn mức|vượt quá|giới hạn", re.IGNORECASE)
-
-
-def check_api_url(url: str) -> str:
-    """``url`` if it is an http(s) URL with a host (a settings validator's check), else ``ValueError``."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"must be an http:// or https:// URL with a host, got {url!r}")
-    return url
-
-
-def snippet(body: bytes, limit: int = 200) -> str:
-    text = body[:limit].decode("utf-8", "replace").strip()
-    return " ".join(text.split()) or "(empty body)"
-
-
-def vendor_error(
-    vendor: str, status: int, code: object, message: str, headers: Mapping[str, str] | None = None
-) -> SynthesisError:
-    """The vendor's error as a :class:`SynthesisError`: vendor, HTTP status, its code and message; a rate limit
-    or quota says so (with ``Retry-After`` when the answer has one)."""
-    text = f"{vendor}: HTTP {status}"
-    if code is not None:
-        text += f", error {code}"
-    message = " ".join(str(message or "").split())[:200]
-    if message:
-        text += f": {message}"
-    if status in (402, 429) or _LIMIT_WORDS.search(message):
-        retry = (headers or {}).get("Retry-After")
-        text += " (rate limit or quota reached" + (f", Retry-After: {retry}" if retry else "") + "; not retried)"
-    return SynthesisError(text)
+from tts.engines.vendor_call import Vendor, audible, snippet, vendor_error
 
 
 class _Overdue(BaseException):
@@ -101,41 +57,6 @@ def deadline(seconds: float, vendor: str) -> Iterator[None]:
         ) from None
     finally:
         timer.cancel()
-
-
-class Vendor:
-    """One vendor's HTTP side: its name (in every error), a pooled client, each exchange bounded by ``timeout``."""
-
-    def __init__(self, name: str, timeout: float, connections: int = CONNECTIONS) -> None:
-        self.name = name
-        self.timeout = float(timeout)
-        self.client = Client(timeout=self.timeout, per_host=connections)
-
-    def request(self, method: str, url: str, headers: Mapping[str, str], body: bytes = b"") -> Answer:
-        where = urllib.parse.urlsplit(url).netloc
-        headers = {"User-Agent": USER_AGENT, **headers}
-        try:
-            if method == "GET":
-                answer = self.client.get(url, headers, max_body=MAX_RESPONSE_BYTES)
-            else:
-                answer = self.client.post(url, body, headers, max_body=MAX_RESPONSE_BYTES)
-        except DeadlineExceeded:
-            raise SynthesisError(f"{self.name}: {where} did not answer within {self.timeout:g} s") from None
-        except Exception as exc:  # refused, reset, not HTTP, TLS...: as the client raised it
-            raise SynthesisError(f"{self.name}: {method} {where} failed: {exc!r}") from exc
-        if answer.truncated:
-            raise SynthesisError(f"{self.name}: {where} answered more than {MAX_RESPONSE_BYTES} bytes")
-        return answer
-
-    def json(self, answer: Answer) -> dict[str, Any]:
-        """The answer's JSON object; anything else is an error quoting the start of the body."""
-        try:
-            reply = json.loads(answer.body)
-        except ValueError:
-            reply = None
-        if isinstance(reply, dict):
-            return reply
-        raise vendor_error(self.name, answer.status, None, f"not a JSON object: {snippet(answer.body)}", answer.headers)
 
 
 def audio_url(link: object, api_url: str, vendor: str) -> str:
@@ -166,46 +87,9 @@ def fetch_audio(vendor: Vendor, link: str, interval: float) -> tuple[bytes, int]
         gevent.sleep(interval)
 
 
-_BREAKS = (re.compile(r"(?<=[.!?…;:])\s+"), re.compile(r"(?<=,)\s+"), re.compile(r"\s+"))
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """``text`` (whitespace collapsed) in pieces of at most ``limit`` characters, cut at sentence ends where
-    possible, else at commas, else between words, else anywhere."""
-    return list(_pack(" ".join(text.split()), limit, 0))
-
-
-def _pack(text: str, limit: int, level: int) -> Iterator[str]:
-    if len(text) <= limit:
-        yield text
-        return
-    if level == len(_BREAKS):
-        yield from (text[at : at + limit] for at in range(0, len(text), limit))
-        return
-    chunk = ""
-    for piece in _BREAKS[level].split(text):
-        if len(piece) > limit:
-            if chunk:
-                yield chunk
-                chunk = ""
-            yield from _pack(piece, limit, level + 1)
-        elif not chunk:
-            chunk = piece
-        elif len(chunk) + 1 + len(piece) <= limit:
-            chunk = f"{chunk} {piece}"
-        else:
-            yield chunk
-            chunk = piece
-    if chunk:
-        yield chunk
-
-
 def join_pcm(parts: list[tuple[bytes, int]], vendor: str) -> tuple[bytes, int]:
     """The pieces' PCM end to end, checked to be one rate and not silent."""
     rates = {rate for _, rate in parts}
     if len(rates) != 1:
         raise SynthesisError(f"{vendor}: the pieces of one text came back at different rates {sorted(rates)}")
-    pcm = b"".join(pcm for pcm, _ in parts)
-    if not pcm.strip(b"\0"):
-        raise SynthesisError(f"{vendor}: returned empty (silent) audio")
-    return pcm, rates.pop()
+    return audible(vendor, b"".join(pcm for pcm, _ in parts)), rates.pop()

@@ -52,19 +52,18 @@ import urllib.parse
 from typing import Any, Literal
 
 import gevent
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from httpclient import Answer
 from tts.engines.base import SynthesisError
 from tts.engines.decode import decode_audio, sniff
-from tts.engines.url_vendor import (
+from tts.engines.url_vendor import audio_url, deadline, fetch_audio, join_pcm
+from tts.engines.vendor_call import (
     VOICE_PATTERN,
+    ApiUrl,
     Vendor,
-    audio_url,
-    check_api_url,
-    deadline,
-    fetch_audio,
-    join_pcm,
+    VendorConfig,
+    need_text,
     snippet,
     split_text,
     vendor_error,
@@ -78,10 +77,8 @@ REALTIME_MAX = 300  # characters per realtime request [doc]
 LEGACY_MAX = 100_000  # characters per job [3p]
 
 
-class VbeeConfig(BaseModel):
+class VbeeConfig(VendorConfig):
     """Settings of the ``vbee`` engine (docs/tts-vendors.md, "Vbee")."""
-
-    model_config = ConfigDict(extra="forbid")
 
     engine: Literal["vbee"] = "vbee"
     token: SecretStr
@@ -90,19 +87,14 @@ class VbeeConfig(BaseModel):
     speed: float = 1.0
     audio_type: Literal["wav", "mp3"] = "wav"
     bitrate: Literal[8, 16, 32, 64, 128, 160] = 128  # kb/s, mp3 only
-    url: str = URL
-    callback_url: str = "https://example.invalid/autocall-polls-instead"
+    url: ApiUrl = URL
+    callback_url: ApiUrl = "https://example.invalid/autocall-polls-instead"
     realtime: bool = True
-    realtime_url: str = REALTIME_URL
+    realtime_url: ApiUrl = REALTIME_URL
     realtime_voices: tuple[str, ...] = (NGOC_HUYEN,)
     timeout: float = Field(8.0, gt=0, le=60)
     poll_timeout: float = Field(30.0, gt=0, le=180)
     poll_interval: float = Field(1.0, gt=0, le=10)
-
-    @field_validator("url", "voice", mode="before")
-    @classmethod
-    def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
-        return cls.model_fields[str(info.field_name)].default if value == "" else value  # AUTOCALL_TTS_URL="" etc.
 
     @field_validator("speed")
     @classmethod
@@ -110,11 +102,6 @@ class VbeeConfig(BaseModel):
         if not 0.1 <= value <= 1.9 or round(value, 1) != value:
             raise ValueError(f"Vbee speed is from 0.1 to 1.9 with one decimal (1.0 normal), got {value}")
         return value
-
-    @field_validator("url", "realtime_url", "callback_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return check_api_url(value)
 
 
 CONFIG = VbeeConfig
@@ -168,8 +155,7 @@ class VbeeEngine:
         return headers, json.dumps(body, ensure_ascii=False).encode("utf-8")
 
     def synthesize(self, text: str) -> tuple[bytes, int]:
-        if not text or not text.strip():
-            raise SynthesisError(f"{VENDOR}: nothing to say (empty text)")
+        need_text(VENDOR, text)
         realtime = self.uses_realtime
         with deadline(self.config.poll_timeout, VENDOR):
             if realtime:

@@ -28,22 +28,20 @@ import json
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 
-from httpclient import Answer, Client
+from httpclient import Answer
 from tts.engines.base import SynthesisError
-from tts.engines.decode import decode_audio, sniff
-from tts.engines.vendor_call import CONNECTIONS, USER_AGENT, audible, check_url, need_text, post, rate_limited, snippet
+from tts.engines.decode import sniff
+from tts.engines.vendor_call import ApiUrl, Vendor, VendorConfig, limit_said, need_text, refused, snippet, speech
 
 VENDOR = "Viettel AI"
 DEFAULT_URL = "https://viettelgroup.ai/voice/api/tts/v1/rest/syn"
 RETURN_WAV = 2
 
 
-class ViettelConfig(BaseModel):
+class ViettelConfig(VendorConfig):
     """Settings of the ``viettel`` engine (docs/tts-vendors.md)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     engine: Literal["viettel"] = "viettel"
     voice: str = Field("hn-quynhanh", min_length=1)
@@ -51,7 +49,7 @@ class ViettelConfig(BaseModel):
     token: SecretStr
     token_in_body: bool = False  # the newer viettelai.vn host reads the token from the JSON body [3p]
     without_filter: bool = False  # false: Viettel's quality filter on (slower) [doc]
-    url: str = DEFAULT_URL
+    url: ApiUrl = DEFAULT_URL
     timeout: float = Field(10.0, gt=0, le=120)
 
     @field_validator("speed")
@@ -60,11 +58,6 @@ class ViettelConfig(BaseModel):
         if not 0.7 <= value <= 1.3:
             raise ValueError(f"Viettel's speed is 0.7 to 1.3 (1.0 = the voice's own pace), got {value:g}")
         return value
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return check_url(value, "viettel url")
 
 
 CONFIG = ViettelConfig
@@ -80,12 +73,12 @@ class ViettelEngine:
         self.voice = config.voice
         nofilter = " without_filter" if config.without_filter else ""
         self.settings = f"{config.url} speed={config.speed:g}{nofilter}"
-        self.client = Client(timeout=config.timeout, per_host=CONNECTIONS)
+        self.vendor = Vendor(VENDOR, config.timeout)
 
     def request(self, text: str) -> tuple[dict[str, str], bytes]:
         """(headers, JSON body) of the synthesis POST for ``text``."""
         token = self.config.token.get_secret_value()
-        headers = {"Content-Type": "application/json", "Accept": "*/*", "User-Agent": USER_AGENT}
+        headers = {"Content-Type": "application/json", "Accept": "*/*"}
         body: dict[str, object] = {
             "text": text,
             "voice": self.config.voice,
@@ -103,21 +96,22 @@ class ViettelEngine:
     def synthesize(self, text: str) -> tuple[bytes, int]:
         need_text(VENDOR, text)
         headers, body = self.request(text)
-        answer = post(self.client, VENDOR, self.config.url, body, headers)
+        answer = self.vendor.request("POST", self.config.url, headers, body)
         if answer.status != 200:
             raise self._refusal(answer)
         if not sniff(answer.body):  # a 200 that is not audio: JSON, HTML, text — Viettel's errors are undocumented
             kind = answer.headers.get("Content-Type", "no content type")
             raise SynthesisError(f"{VENDOR} answered HTTP 200 with no audio ({kind}): {snippet(answer.body)}")
-        pcm, rate = decode_audio(answer.body, VENDOR)
-        return audible(VENDOR, pcm), rate
+        return speech(VENDOR, answer.body)
 
     def _refusal(self, answer: Answer) -> SynthesisError:
         detail = snippet(answer.body)
-        if answer.status == 429:
-            return rate_limited(VENDOR, answer.status, answer.headers, detail)
         meaning = " (token rejected)" if answer.status in (401, 403) else ""
-        return SynthesisError(f"{VENDOR} answered HTTP {answer.status}{meaning}: {detail}")
+        return refused(
+            f"{VENDOR} answered HTTP {answer.status}{meaning}: {detail}",
+            limit_said(answer.status, detail),
+            answer.headers,
+        )
 
 
 def build(config: ViettelConfig) -> ViettelEngine:

@@ -32,34 +32,27 @@ from __future__ import annotations
 import urllib.parse
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, field_validator
 
-from tts.engines.base import SynthesisError
-from tts.engines.url_vendor import VOICE_PATTERN, Vendor, audio_url, check_api_url, deadline, fetch_audio, vendor_error
+from tts.engines.url_vendor import audio_url, deadline, fetch_audio
+from tts.engines.vendor_call import VOICE_PATTERN, ApiUrl, Vendor, VendorConfig, audible, need_text, vendor_error
 
 VENDOR = "Zalo AI"
 URL = "https://api.zalo.ai/v1/tts/synthesize"
 
 
-class ZaloConfig(BaseModel):
+class ZaloConfig(VendorConfig):
     """Settings of the ``zalo`` engine (docs/tts-vendors.md, "Zalo AI")."""
-
-    model_config = ConfigDict(extra="forbid")
 
     engine: Literal["zalo"] = "zalo"
     key: SecretStr
     voice: str = Field("2", pattern=VOICE_PATTERN)  # speaker_id: 2 = female, northern
     speed: float = 1.0
     encode_type: Literal[0, 1] = 0
-    url: str = URL
+    url: ApiUrl = URL
     timeout: float = Field(8.0, gt=0, le=60)
     poll_timeout: float = Field(15.0, gt=0, le=180)
     poll_interval: float = Field(0.5, gt=0, le=10)
-
-    @field_validator("url", "voice", mode="before")
-    @classmethod
-    def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
-        return cls.model_fields[str(info.field_name)].default if value == "" else value  # AUTOCALL_TTS_URL="" etc.
 
     @field_validator("speed")
     @classmethod
@@ -67,11 +60,6 @@ class ZaloConfig(BaseModel):
         if not 0.8 <= value <= 1.2:
             raise ValueError(f"Zalo AI speed is from 0.8 (slowest) to 1.2 (fastest), 1.0 normal, got {value}")
         return value
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return check_api_url(value)
 
 
 CONFIG = ZaloConfig
@@ -103,8 +91,7 @@ class ZaloEngine:
         return headers, urllib.parse.urlencode(form).encode("ascii")
 
     def synthesize(self, text: str) -> tuple[bytes, int]:
-        if not text or not text.strip():
-            raise SynthesisError(f"{VENDOR}: nothing to say (empty text)")
+        need_text(VENDOR, text)
         headers, body = self.request(" ".join(text.split()))
         with deadline(self.config.poll_timeout, VENDOR):
             answer = self.vendor.request("POST", self.config.url, headers, body)
@@ -115,9 +102,7 @@ class ZaloEngine:
             data = reply.get("data")
             link = audio_url(data.get("url") if isinstance(data, dict) else None, self.config.url, VENDOR)
             pcm, rate = fetch_audio(self.vendor, link, self.config.poll_interval)
-        if not pcm.strip(b"\0"):
-            raise SynthesisError(f"{VENDOR}: returned empty (silent) audio")
-        return pcm, rate
+        return audible(VENDOR, pcm), rate
 
 
 def build(config: ZaloConfig) -> ZaloEngine:
