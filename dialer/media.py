@@ -33,23 +33,32 @@ from dialer.domain.enums import TypeAutocall
 from dialer.domain.models import Campaign, Template
 
 
+def spoken_by(path: Path) -> tuple[str, str]:
+    """(voices, engines) that spoke a rendered message, comma-separated, as its CDR shows them; ("", "") for
+    an audio file or a renderer that does not say (see SpeechRenderer)."""
+    return ",".join(getattr(path, "voices", ())), ",".join(getattr(path, "engines", ()))
+
+
 class MessageUnavailable(Exception):
     """The call has nothing to play; the attempt fails without dialling."""
 
 
 class SpeechRenderer(Protocol):
-    def render_text(self, template_text: str, fields: dict[str, Any]) -> Path: ...
+    """``voice``: the template's voice ("" = the default). The path returned may also say who spoke it
+    (``voices`` and ``engines`` attributes, tts.spoken.Spoken): the CDR's tts_voice / tts_engine."""
 
-    def render_otp(self, code: str, repeat: int = 2, intro: str = "") -> Path: ...
+    def render_text(self, template_text: str, fields: dict[str, Any], voice: str = "") -> Path: ...
+
+    def render_otp(self, code: str, repeat: int = 2, intro: str = "", voice: str = "") -> Path: ...
 
 
 class NoSpeech:
     """Until the tts package is configured: TTS campaigns cannot dial."""
 
-    def render_text(self, template_text: str, fields: dict[str, Any]) -> Path:
+    def render_text(self, template_text: str, fields: dict[str, Any], voice: str = "") -> Path:
         raise MessageUnavailable("no speech renderer configured for autocall_voice_tts")
 
-    def render_otp(self, code: str, repeat: int = 2, intro: str = "") -> Path:
+    def render_otp(self, code: str, repeat: int = 2, intro: str = "", voice: str = "") -> Path:
         raise MessageUnavailable("no speech renderer configured for autocall_voice_otp")
 
 
@@ -114,10 +123,11 @@ class MessageFiles:
                 raise MessageUnavailable(f"voice OTP lead has no {name!r} field")
             repeat = template.otp_repeat if template is not None else 2
             intro = template.text if template is not None else ""
-            return self._rendered(lambda: self.renderer.render_otp(code, repeat, intro))
+            voice = template.voice if template is not None else ""
+            return self._rendered(lambda: self.renderer.render_otp(code, repeat, intro, voice=voice))
         if template is None or not template.text:
             raise MessageUnavailable(f"campaign {campaign.campaign_uuid} has no text template")
-        return self._rendered(lambda: self.renderer.render_text(template.text, fields))
+        return self._rendered(lambda: self.renderer.render_text(template.text, fields, voice=template.voice))
 
     @staticmethod
     def _rendered(make) -> Path:
