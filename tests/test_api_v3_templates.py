@@ -241,6 +241,7 @@ def test_get_answers_every_field(api):
         "audio_file",
         "otp_field",
         "otp_repeat",
+        "voice",
         "created_at",
         "updated_at",
     }

@@ -35,6 +35,11 @@ class TemplateUpdate(BaseModel):
     otp_repeat: Annotated[int, Field(ge=1, le=5), INTEGRAL] | None = Field(
         None, description="voice OTP: times the code is read (default 2)"
     )
+    voice: str | None = Field(
+        None,
+        max_length=64,
+        description='TTS / voice OTP: a configured voice (AUTOCALL_TTS_VOICES, docs/tts.md); "" for the default',
+    )
     created_at: str | None = Field(None, max_length=64)
     updated_at: str | None = Field(None, max_length=64)
     placeholders: list[Any] | None = Field(None, max_length=1000)
@@ -73,6 +78,7 @@ class TemplateView(BaseModel):
     audio_file: str
     otp_field: str
     otp_repeat: int
+    voice: str = Field(description='the voice that speaks it ("" = the default voice)')
     created_at: datetime | None
     updated_at: datetime | None
 
