@@ -84,7 +84,7 @@ def test_when_every_voice_fails_the_error_names_each(voices):
     chain, engines = voices
     for engine in engines.values():
         engine.down = True
-    with pytest.raises(SynthesisError, match="vendor: vendor: HTTP 503; backup: .*; espeak: "):
+    with pytest.raises(SynthesisError, match=r"vendor: vendor: HTTP 503; backup: .*; espeak: "):
         chain.speak("Xin chào")
 
 
