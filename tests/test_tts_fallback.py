@@ -207,3 +207,11 @@ def test_the_renderer_passes_the_template_voice(voices):
     assert renderer.render_text("Chào {{ ten }}", {"ten": "An"}, voice="backup").voices == ("backup",)
     assert renderer.render_otp("1234", 1, voice="backup").voices == ("backup",)
     assert engines["vendor"].said == []
+
+
+def test_a_render_in_flight_when_the_breaker_opened_does_not_close_it_by_succeeding_late(clock):
+    breaker = Breaker(30.0, clock)
+    assert breaker.admit() and breaker.admit()  # two renders in flight
+    breaker.failed()  # the first fails: open
+    breaker.succeeded()  # the second answers late
+    assert breaker.state == "open" and not breaker.admit()

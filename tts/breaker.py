@@ -4,7 +4,8 @@ So a vendor outage costs one timeout (per render running at that moment), not
 one per message: while the breaker is open, renders skip the voice at once and
 go down its fallback chain. After ``cooldown_s`` the next render is let through
 alone (the probe; the others still skip): its success closes the breaker, its
-failure (or its render being killed) opens it for another cool-down.
+failure (or its render being killed) opens it for another cool-down. Renders
+already in flight when it opened do not close it by succeeding late.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ class Breaker:
         return True
 
     def succeeded(self) -> None:
+        """A render's engine answered. While open, only the probe's answer closes the breaker: a render
+        that started before it opened (still in flight then) says nothing about the engine now."""
+        if self.open_until and not self.probing:
+            return
         self.open_until, self.probing = 0.0, False
 
     def failed(self) -> None:
