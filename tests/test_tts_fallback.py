@@ -215,3 +215,20 @@ def test_a_render_in_flight_when_the_breaker_opened_does_not_close_it_by_succeed
     breaker.failed()  # the first fails: open
     breaker.succeeded()  # the second answers late
     assert breaker.state == "open" and not breaker.admit()
+
+
+def test_metrics_show_renders_by_outcome_fallbacks_and_resting_voices(voices):
+    from dialer.metrics import voice_families
+
+    chain, engines = voices
+    engines["vendor"].down = True
+    chain.speak("một")
+    chain.speak("hai")
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value for family in voice_families(chain) for s in family.samples
+    }
+    assert samples[("autocall_tts_renders_total", (("outcome", "failed"), ("voice", "vendor")))] == 1
+    assert samples[("autocall_tts_renders_total", (("outcome", "resting"), ("voice", "vendor")))] == 1
+    assert samples[("autocall_tts_fallbacks_total", (("spoken_by", "backup"), ("voice", "vendor")))] == 2
+    assert samples[("autocall_tts_voice_resting", (("voice", "vendor"),))] == 1
+    assert samples[("autocall_tts_voice_resting", (("voice", "backup"),))] == 0
