@@ -58,6 +58,7 @@ class VoiceChain:
         self.reserve_s = min(reserve_s, budget_s / 4)
         self.outcomes: Counter[tuple[str, str]] = Counter()  # (voice, ok|failed|resting|no_time)
         self.fallbacks: Counter[tuple[str, str]] = Counter()  # (voice asked for, voice that spoke)
+        self.errors: dict[str, str] = {}  # voice -> its engine's last error (autocall tts render says it)
 
     @classmethod
     def build(
@@ -126,6 +127,7 @@ class VoiceChain:
                 continue
             except SynthesisError as exc:
                 self.outcomes[name, "failed"] += 1
+                self.errors[name] = str(exc)
                 log.warning("tts voice failed; trying the next", extra={"voice": name, "error": str(exc)})
                 why.append(f"{name}: {exc}")
                 continue
