@@ -55,7 +55,9 @@ def build_renderer(settings: Settings):
         book,
         AudioCache(settings.audio_dir / "tts", settings.tts_cache_bytes),
         settings.tts_rate,
-        budget_s=settings.lease_seconds / 3,  # the dialler's render budget for a batch (engine/dialing.py)
+        # The dialler's render budget for a batch (engine/dialing.py: a third of the lease, counted once the batch's
+        # renders are spawned); a chain starts a moment after that clock, so half a second less.
+        budget_s=max(1.0, settings.lease_seconds / 3 - 0.5),
         cooldown_s=settings.tts_cooldown_seconds,
     )
     codes = AudioCache(settings.audio_dir / "tts-otp", 64 << 20)  # one file per code: kept apart, small bound

@@ -163,3 +163,15 @@ def test_without_a_voices_file_the_old_settings_describe_the_default_voice():
     assert book.voices["http"].config.voice == "banmai"  # type: ignore[attr-defined]
     assert single("espeak", voice="vi").chain() == ("espeak",)
     assert Settings(tts_engine="none").voice_book() is None
+
+
+def test_the_daemon_builds_every_voice_with_the_render_budget_of_the_lease(tmp_path, monkeypatch):
+    from dialer.daemon import build_renderer
+
+    monkeypatch.setenv("CLOUD_KEY", "k-123")
+    path = write(tmp_path, f'default = "cloud"\n{HTTP}key = "env:CLOUD_KEY"\n')
+    settings = Settings(tts_voices=str(path), audio_dir=tmp_path / "audio", lease_seconds=30)
+    renderer = build_renderer(settings)
+    assert renderer.voices.names() == ("cloud", "espeak") and renderer.voices.budget_s == 9.5
+    assert renderer.voices.synths["cloud"].engine.key == "k-123"
+    assert "k-123" in settings.secrets()  # the log scrubber hides it
