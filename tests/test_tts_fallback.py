@@ -232,3 +232,18 @@ def test_metrics_show_renders_by_outcome_fallbacks_and_resting_voices(voices):
     assert samples[("autocall_tts_fallbacks_total", (("spoken_by", "backup"), ("voice", "vendor")))] == 2
     assert samples[("autocall_tts_voice_resting", (("voice", "vendor"),))] == 1
     assert samples[("autocall_tts_voice_resting", (("voice", "backup"),))] == 0
+
+
+def test_a_campaign_speaks_with_its_templates_voice(voices, tmp_path):
+    from dialer.domain.enums import TypeAutocall
+    from dialer.domain.models import Campaign, Template
+    from dialer.media import MessageFiles, spoken_by
+
+    chain, engines = voices
+    files = MessageFiles(tmp_path, renderer=TtsRenderer(chain))
+    template = Template(template_name="t", text="Chào {{ ten }}", voice="backup")
+    tts = Campaign(campaign_name="c", type_autocall=TypeAutocall.VOICE_TTS)
+    otp = Campaign(campaign_name="o", type_autocall=TypeAutocall.VOICE_OTP)
+    assert spoken_by(files.for_call(tts, template, {"ten": "An"})) == ("backup", "backup-engine")
+    assert spoken_by(files.for_call(otp, template.model_copy(update={"text": ""}), {"otp": "1234"}))[0] == "backup"
+    assert engines["vendor"].said == []

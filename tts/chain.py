@@ -59,6 +59,7 @@ class VoiceChain:
         self.outcomes: Counter[tuple[str, str]] = Counter()  # (voice, ok|failed|resting|no_time)
         self.fallbacks: Counter[tuple[str, str]] = Counter()  # (voice asked for, voice that spoke)
         self.errors: dict[str, str] = {}  # voice -> its engine's last error (autocall tts render says it)
+        self._unknown: set[str] = set()  # voices asked for that are not configured (warned about once)
 
     @classmethod
     def build(
@@ -106,7 +107,9 @@ class VoiceChain:
         if asked in self.synths:
             order = self.order(asked)
         else:  # a template written before its voice left the voices file: the call is not lost for it
-            log.warning("tts voice not configured; the default speaks", extra={"voice": asked})
+            if asked not in self._unknown:
+                self._unknown.add(asked)  # said once per voice, not once per message
+                log.warning("tts voice not configured; the default speaks", extra={"voice": asked})
             order = self.order(self.default)
         if deadline is None:
             deadline = time.monotonic() + self.budget_s

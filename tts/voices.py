@@ -32,7 +32,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
@@ -117,8 +117,11 @@ def load(path: str | Path, environ: Mapping[str, str] | None = None) -> VoiceBoo
 
 
 def parse(data: Mapping[str, Any], source: str, environ: Mapping[str, str]) -> VoiceBook:
-    problems = [f"unknown top-level key {k!r} (expected default and [voice.<name>])" for k in data]
-    problems = [p for p, k in zip(problems, data, strict=True) if k not in ("default", "voice")]
+    problems = [
+        f"unknown top-level key {k!r} (expected default and [voice.<name>])"
+        for k in data
+        if k not in ("default", "voice")
+    ]
     tables = data.get("voice", {})
     if not isinstance(tables, dict):
         tables, problems = {}, [*problems, "voice must be tables: [voice.<name>]"]
@@ -160,9 +163,7 @@ def parse(data: Mapping[str, Any], source: str, environ: Mapping[str, str]) -> V
     default = data.get("default", "")
     if not isinstance(default, str) or not default:
         problems.append('default is missing: default = "<voice name>" (the voice of a template that names none)')
-    elif default not in voices and default in tables:
-        pass  # that voice's own problem is reported
-    elif default not in voices:
+    elif default not in voices and default not in tables:  # (a voice with problems of its own: reported above)
         problems.append(f"default names unknown voice {default!r}; voices: {', '.join(sorted(voices))}")
     if problems:
         raise VoicesError(f"voices file {source}: " + "; ".join(problems))
@@ -176,7 +177,8 @@ def _from_environment(
     missing = []
     for field, info in model.model_fields.items():
         value = fields.get(field)
-        if info.annotation is SecretStr and isinstance(value, str) and value.startswith(ENV_PREFIX):
+        secret = info.annotation is SecretStr or SecretStr in get_args(info.annotation)  # SecretStr | None too
+        if secret and isinstance(value, str) and value.startswith(ENV_PREFIX):
             var = value[len(ENV_PREFIX) :]
             if var in environ:
                 fields[field] = environ[var]
