@@ -38,25 +38,41 @@ from dialer.domain.prompt_sets import prompt_dir
 from tts.prompt_keys import PHRASE_PREFIX, missing, phrases
 
 
+def spoken_by(path: Path) -> tuple[str, str]:
+    """(voices, engines) that spoke a rendered message, comma-separated, as its CDR shows them; ("", "") for
+    an audio file or a renderer that does not say (see SpeechRenderer)."""
+    return ",".join(getattr(path, "voices", ())), ",".join(getattr(path, "engines", ()))
+
+
 class MessageUnavailable(Exception):
     """The call has nothing to play; the attempt fails without dialling."""
 
 
 class SpeechRenderer(Protocol):
-    """``prompts``: the directory of the template's recorded prompt set, given only when it names one."""
+    """``voice``: the template's voice ("" = the default). ``prompts``: the directory of the template's
+    recorded prompt set, given only when it names one. The path returned may also say who spoke it
+    (``voices`` and ``engines`` attributes, tts.spoken.Spoken): the CDR's tts_voice / tts_engine."""
 
-    def render_text(self, template_text: str, fields: dict[str, Any], *, prompts: Path | None = None) -> Path: ...
+    def render_text(
+        self, template_text: str, fields: dict[str, Any], voice: str = "", *, prompts: Path | None = None
+    ) -> Path: ...
 
-    def render_otp(self, code: str, repeat: int = 2, intro: str = "", *, prompts: Path | None = None) -> Path: ...
+    def render_otp(
+        self, code: str, repeat: int = 2, intro: str = "", voice: str = "", *, prompts: Path | None = None
+    ) -> Path: ...
 
 
 class NoSpeech:
     """Until the tts package is configured: TTS campaigns cannot dial."""
 
-    def render_text(self, template_text: str, fields: dict[str, Any], *, prompts: Path | None = None) -> Path:
+    def render_text(
+        self, template_text: str, fields: dict[str, Any], voice: str = "", *, prompts: Path | None = None
+    ) -> Path:
         raise MessageUnavailable("no speech renderer configured for autocall_voice_tts")
 
-    def render_otp(self, code: str, repeat: int = 2, intro: str = "", *, prompts: Path | None = None) -> Path:
+    def render_otp(
+        self, code: str, repeat: int = 2, intro: str = "", voice: str = "", *, prompts: Path | None = None
+    ) -> Path:
         raise MessageUnavailable("no speech renderer configured for autocall_voice_otp")
 
 
@@ -128,12 +144,13 @@ class MessageFiles:
                 raise MessageUnavailable(f"voice OTP lead has no {name!r} field")
             repeat = template.otp_repeat if template is not None else 2
             intro = template.text if template is not None else ""
+            voice = template.voice if template is not None else ""
             sets = self.prompts(template)
-            return self._rendered(lambda: self.renderer.render_otp(code, repeat, intro, **sets))
+            return self._rendered(lambda: self.renderer.render_otp(code, repeat, intro, voice=voice, **sets))
         if template is None or not template.text:
             raise MessageUnavailable(f"campaign {campaign.campaign_uuid} has no text template")
         sets = self.prompts(template)
-        return self._rendered(lambda: self.renderer.render_text(template.text, fields, **sets))
+        return self._rendered(lambda: self.renderer.render_text(template.text, fields, voice=template.voice, **sets))
 
     def prompts(self, template: Template | None) -> dict[str, Path]:
         """``{"prompts": <the set's directory>}`` when the template names a recorded prompt set, else {}:

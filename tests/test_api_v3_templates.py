@@ -242,6 +242,7 @@ def test_get_answers_every_field(api):
         "otp_field",
         "otp_repeat",
         "prompt_set_uuid",
+        "voice",
         "created_at",
         "updated_at",
     }

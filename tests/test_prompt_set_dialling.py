@@ -37,12 +37,12 @@ class Renderer:
 
 
 class OldRenderer:
-    """A renderer that knows nothing of prompt sets (the tests' fakes before issue 20)."""
+    """A renderer that knows nothing of prompt sets (it takes the template's voice, nothing else)."""
 
-    def render_text(self, template_text, fields):
+    def render_text(self, template_text, fields, voice=""):
         return Path("/tmp/old.wav")
 
-    def render_otp(self, code, repeat=2, intro=""):
+    def render_otp(self, code, repeat=2, intro="", voice=""):
         return Path("/tmp/old.wav")
 
 
@@ -61,7 +61,7 @@ def test_a_template_naming_a_set_hands_the_renderer_its_directory(tmp_path, camp
     files = MessageFiles(tmp_path, renderer=renderer)
     template = Template(template_name="t", text="Chào {{ ten }}", prompt_set_uuid=SET)
     files.for_call(campaign, template, {"ten": "An", "otp": "4829"})
-    assert renderer.asked == [(kind, {"prompts": tmp_path.resolve() / "prompts" / SET})]
+    assert renderer.asked == [(kind, {"voice": "", "prompts": tmp_path.resolve() / "prompts" / SET})]
 
 
 @pytest.mark.parametrize(("campaign", "kind"), [(TTS, "text"), (OTP, "otp")])
@@ -69,7 +69,7 @@ def test_a_template_without_a_set_asks_the_renderer_as_before(tmp_path, campaign
     renderer = Renderer(tmp_path / "out.wav")
     files = MessageFiles(tmp_path, renderer=renderer)
     files.for_call(campaign, Template(template_name="t", text="Chào {{ ten }}"), {"ten": "An", "otp": "4829"})
-    assert renderer.asked == [(kind, {})]
+    assert renderer.asked == [(kind, {"voice": ""})]
     old = MessageFiles(tmp_path, renderer=OldRenderer())
     assert old.for_call(campaign, Template(template_name="t", text="x"), {"otp": "1"}) == Path("/tmp/old.wav")
 

@@ -90,8 +90,8 @@ def test_an_otp_keeps_the_readers_pause_between_recorded_digits(engine, tmp_path
 
 
 def test_an_otp_says_which_sources_spoke(renderer, full_set):
-    assert renderer.assembled_otp("1234", 1, "", full_set).sources == ("prompts",)
-    assert renderer.assembled_otp("1234", 1, "Mã OTP là", full_set).sources == ("fake", "prompts")
+    assert renderer.render_otp("1234", 1, "", prompts=full_set).voices == ("prompts",)
+    assert renderer.render_otp("1234", 1, "Mã OTP là", prompts=full_set).voices == ("fake", "prompts")
 
 
 def test_without_a_prompt_set_an_otp_is_synthesised_as_before(renderer, engine):
@@ -138,14 +138,14 @@ def test_punctuation_after_a_number_is_a_pause_not_a_text(renderer, engine, full
 
 
 def test_a_text_message_says_which_sources_spoke(renderer, full_set):
-    assert renderer.assembled_text(AMOUNT, {"amount": 5}, full_set).sources == ("fake", "prompts")
-    assert renderer.assembled_text("{{amount}}", {"amount": 5}, full_set).sources == ("prompts",)
+    assert renderer.render_text(AMOUNT, {"amount": 5}, prompts=full_set).voices == ("fake", "prompts")
+    assert renderer.render_text("{{amount}}", {"amount": 5}, prompts=full_set).voices == ("prompts",)
 
 
 def test_without_a_prompt_set_a_text_message_is_one_synthesis_as_before(renderer, engine):
     path = renderer.render_text(AMOUNT, {"amount": "10410000"})
     assert engine.said == ["Khoản nợ mười triệu bốn trăm mười nghìn đồng"]
-    assert path == renderer.synth.speak("Khoản nợ mười triệu bốn trăm mười nghìn đồng")
+    assert path == renderer.voices.speak("Khoản nợ mười triệu bốn trăm mười nghìn đồng")
 
 
 # --------------------------------------------------------------------------- recorded phrases

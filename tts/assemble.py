@@ -28,19 +28,24 @@ clips is the gap below plus up to 60 ms of those margins:
   "," or "." right after a number), the pause TTS would have made for it;
 - :data:`EDGE_MS` (300 ms) of silence at each end, as the OTP reader has.
 
-The assembled WAV goes to the OTP reader's output cache under a key holding the
-plan, the engine, the rate and every file identity of the set: a new recording
-is never served stale. :class:`Assembled` says which sources spoke
-(``"prompts"`` and/or the engine's name), on a cache hit as on a miss.
+The TTS parts are spoken by the template's voice through its fallback chain
+(:class:`tts.chain.VoiceChain`, one time budget for the whole message), before
+anything is joined. The assembled WAV goes to the OTP reader's output cache under
+a key holding the plan, the rate, every TTS clip's path (content-addressed: which
+voice, engine and settings made it) and every file identity of the set: a new
+recording, or a vendor back after a fallback, is never served stale. The
+:class:`~tts.spoken.Spoken` returned says who spoke, in the order heard:
+``"prompts"`` for the recordings (voice and engine alike), the voices of the TTS parts.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tts.audio import read_wav, trim_silence, write_wav
 from tts.cache import AudioCache
@@ -49,31 +54,30 @@ from tts.prompt_keys import KEY_OF_WORD, PHRASE_PREFIX
 from tts.prompts import PromptSet
 from tts.reading import otp_words
 from tts.segments import Segment, render_segments
-from tts.synth import FORMAT, Synthesizer
+from tts.spoken import Spoken, unique
+from tts.synth import FORMAT
+
+if TYPE_CHECKING:
+    from tts.chain import VoiceChain
 
 WORD_GAP_MS = 60
 BOUNDARY_GAP_MS = 150
 PUNCTUATION_GAP_MS = 250
 EDGE_MS = 300
-PROMPTS = "prompts"  # the source name of recorded prompts in Assembled.sources
+PROMPTS = "prompts"  # who spoke the recordings, in Spoken.voices and Spoken.engines (the CDR's tts_voice)
 
 Part = tuple[str, str]  # ("prompt", key) | ("tts", text) | ("silence", ms)
 
 
-@dataclass(frozen=True)
-class Assembled:
-    path: Path
-    sources: tuple[str, ...]  # who spoke, in order of first use: "prompts", the engine's name
-
-
 class PromptAssembler:
-    def __init__(self, synth: Synthesizer, output: AudioCache, *, pause_ms: int = 600, gap_ms: int = 1000) -> None:
-        self.synth = synth
+    def __init__(self, voices: VoiceChain, output: AudioCache, *, pause_ms: int = 600, gap_ms: int = 1000) -> None:
+        self.voices = voices
+        self.rate = voices.rate
         self.output = output
         self.pause_ms = pause_ms
         self.gap_ms = gap_ms
 
-    def text(self, template_text: str, fields: dict[str, Any], directory: Path) -> Assembled:
+    def text(self, template_text: str, fields: dict[str, Any], directory: Path, voice: str = "") -> Spoken:
         """A template's message with its numbers and ``[[name]]`` phrases from the set at ``directory``.
 
         Errors: the template's (:class:`~tts.template.TextRefused`, :class:`~tts.template.MissingFields`),
@@ -81,20 +85,20 @@ class PromptAssembler:
         :class:`~tts.engines.base.SynthesisError`.
         """
         segments = render_segments(template_text, fields)
-        prompts = PromptSet(directory, self.synth.rate)
+        prompts = PromptSet(directory, self.rate)
         prompts.require([s.text for s in segments if s.kind == "phrase"])
         plan = _text_plan(segments, prompts)
         if not any(kind != "silence" for kind, _ in plan):
             raise SynthesisError("nothing to say: empty text")
-        return self._assemble("text", plan, prompts)
+        return self._assemble("text", plan, prompts, voice)
 
-    def otp(self, code: str, repeat: int, intro: str, directory: Path) -> Assembled:
+    def otp(self, code: str, repeat: int, intro: str, directory: Path, voice: str = "") -> Spoken:
         """``code`` read ``repeat`` times from the set's digits; ``intro`` (TTS) instead of ``otp-intro`` if given."""
         otp_words(code)  # ValueError for anything but 3-12 digits
         digits = list(code)  # the digit keys "0".."9"
         if not 1 <= repeat <= 5:
             raise ValueError("repeat must be 1 to 5")
-        prompts = PromptSet(directory, self.synth.rate)
+        prompts = PromptSet(directory, self.rate)
         prompts.require()
         intro = " ".join(intro.split())
         pause, gap = ("silence", str(self.pause_ms)), ("silence", str(self.gap_ms))
@@ -105,38 +109,36 @@ class PromptAssembler:
             for d in digits:
                 plan += [("prompt", d), pause]
         plan.append(("silence", str(EDGE_MS)))
-        return self._assemble("otp", plan, prompts)
+        return self._assemble("otp", plan, prompts, voice)
 
-    def _assemble(self, kind: str, plan: list[Part], prompts: PromptSet) -> Assembled:
-        engine = self.synth.engine
+    def _assemble(self, kind: str, plan: list[Part], prompts: PromptSet, voice: str) -> Spoken:
+        deadline = time.monotonic() + self.voices.budget_s  # one budget for all the message's TTS parts
+        texts = list(dict.fromkeys(value for part, value in plan if part == "tts"))
+        clips = {text: self.voices.speak(text, voice, deadline=deadline) for text in texts}
         key = self.output.key(
             "prompts-" + kind,
             FORMAT,
-            str(self.synth.rate),
-            engine.name,
-            engine.voice,
-            str(getattr(engine, "settings", "")),
+            str(self.rate),
+            *(str(clips[text]) for text in texts),  # content-addressed: which voice, engine and settings made each
             json.dumps(plan, ensure_ascii=False),
             json.dumps(prompts.identity()),
         )
-        sources: list[str] = []
-        for part, _ in plan:
-            source = {"prompt": PROMPTS, "tts": engine.name}.get(part)
-            if source and source not in sources:
-                sources.append(source)
+        said = [part if part == "prompt" else value for part, value in plan if part in ("prompt", "tts")]
+        voices = unique([v for who in said for v in ((PROMPTS,) if who == "prompt" else clips[who].voices)])
+        engines = unique([e for who in said for e in ((PROMPTS,) if who == "prompt" else clips[who].engines)])
 
         def make(path: Path) -> None:
-            write_wav(path, b"".join(self._pcm(part, prompts) for part in plan), self.synth.rate)
+            write_wav(path, b"".join(self._pcm(part, prompts, clips) for part in plan), self.rate)
 
-        return Assembled(self.output.get_or_make(key, make), tuple(sources))
+        return Spoken.of(self.output.get_or_make(key, make), voices, engines)
 
-    def _pcm(self, part: Part, prompts: PromptSet) -> bytes:
+    def _pcm(self, part: Part, prompts: PromptSet, clips: Mapping[str, Path]) -> bytes:
         kind, value = part
         if kind == "silence":
-            return b"\x00\x00" * (self.synth.rate * int(value) // 1000)
+            return b"\x00\x00" * (self.rate * int(value) // 1000)
         if kind == "prompt":
             return prompts.clip(value)
-        pcm, rate, _channels = read_wav(self.synth.speak(value).read_bytes())
+        pcm, rate, _channels = read_wav(clips[value].read_bytes())
         return trim_silence(pcm, rate)  # the synthesizer's own edges off: the gaps are the plan's
 
 

@@ -17,6 +17,8 @@ campaign never finds out at dial time that its script cannot be played:
   WAV FreeSWITCH plays without surprises: PCM 16-bit, mono, 8 or 16 kHz,
   0.1 s to 10 min (:func:`wav_seconds`). Uploads obey the same rules and are
   stored as ``template-<uuid>.wav``, written atomically.
+* ``voice`` ("" = the default) must be a configured voice (``AUTOCALL_TTS_VOICES``,
+  docs/tts.md); a campaign speaks with its template's voice.
 
 Create, get, page, update and delete are the carriers' too
 (dialer/service/catalog.py); :class:`Templates` adds the checks above, the
@@ -155,13 +157,17 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 # -- the catalog kind -------------------------------------------------------------
 def _check(svc: Services, values: dict[str, Any], current: Template | None) -> None:
-    """The text and the audio file, when given: every problem at once."""
+    """The text, the voice and the audio file, when given: every problem at once."""
     errors: list[tuple[str, str]] = []
     if "text" in values:
         try:
             check_text(values["text"])
         except TextRefused as exc:
             errors.append(("text", str(exc)))
+    voice = values.get("voice")
+    if voice and voice not in svc.voices and (current is None or voice != current.voice):
+        known = ", ".join(svc.voices) if svc.voices else "none (AUTOCALL_TTS_ENGINE=none)"
+        errors.append(("voice", f"unknown voice {voice!r}; configured voices: {known}"))
     name = values.get("audio_file")
     # An unchanged name is not checked again: a GET body sent back is always accepted.
     if name and (current is None or name != current.audio_file):
