@@ -5,7 +5,9 @@ What FreeSWITCH itself says it did, heard on its Event Socket beside autocall (`
 call was answered, ``playback`` opened the very file autocall rendered (``PLAYBACK_START`` /
 ``PLAYBACK_STOP`` with its ``Playback-File-Path``), read it to the end (``Playback-Status: done``,
 ``Application-Response: FILE PLAYED``, ``playback_samples`` = every sample of the file), then our
-dialplan hung up (NORMAL_CLEARING, ``send_bye``); and autocall's CDR says who spoke (``tts_voice``).
+dialplan hung up (NORMAL_CLEARING, ``send_bye``). The far end (``0978…``) records what it hears
+(``record_session``, read side only): that recording is the file, waveform for waveform over G.711. And
+autocall's CDR says who spoke (``tts_voice``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.prompt_fixtures import FREQ, names, tone
@@ -24,9 +27,11 @@ from tests.realfs.fswatch import FsWatch
 from tts.audio import read_wav, wav_bytes
 from tts.prompt_keys import REQUIRED
 
-LISTENER = "0979000001"  # answers after 1 s and stays 30 s: the message plays to its end, our BYE ends it
+RECORDER = "0978000001"  # answers after 1 s, records what it hears, stays 30 s: our BYE ends the message
 OTP = "4829"
-EVENTS = "CHANNEL_ANSWER PLAYBACK_START PLAYBACK_STOP CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP_COMPLETE"
+EVENTS = "CHANNEL_ANSWER PLAYBACK_START PLAYBACK_STOP CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP_COMPLETE RECORD_STOP"
+PACKET, SEARCH, LOUD_RMS = 160, 1600, 300.0  # 20 ms at 8 kHz; 10 packets either side; not silence
+LATE_START = 5  # packets the far end may miss before its record_session listens (1 seen)
 SETTLED_S = 90.0  # generous: a few seconds of message on a loaded 2-core box
 
 
@@ -76,6 +81,48 @@ def played(watch: FsWatch, results: Results, campaign: Campaign, number: str) ->
     return Path(file), hangup
 
 
+def heard(watch: FsWatch, number: str) -> Path:
+    """The far end's recording of what it heard on the call to ``number`` (closed: RECORD_STOP)."""
+    stop = watch.wait(
+        lambda e: e["Event-Name"] == "RECORD_STOP" and f"{number[1:]}-" in e.get("Record-File-Path", ""),
+        15,
+        f"the far end's recording of {number}",
+    )
+    return Path(stop["Record-File-Path"])
+
+
+def packets_heard(sent: Path, received: Path) -> tuple[int, int]:
+    """(how many of the loud 20 ms packets of ``sent`` (after its first ``LATE_START``) are in ``received``,
+    how many there are). A packet is in it when some stretch of the recording within ``SEARCH`` samples of
+    where it was sent has the same waveform (normalised cross-correlation above 0.99; G.711 alone keeps it
+    above 0.999). Searched near each packet, not at one lag for the whole file: the far end's recording
+    starts a packet late and once skipped a packet (in a silence between two digits, on this loaded box)."""
+    x = np.frombuffer(read_wav(sent.read_bytes())[0], dtype=np.int16).astype(np.float64)
+    y = np.frombuffer(read_wav(received.read_bytes())[0], dtype=np.int16).astype(np.float64)
+    energy = np.concatenate([[0.0], np.cumsum(y * y)])
+    loud = found = 0
+    for start in range(LATE_START * PACKET, len(x) - PACKET + 1, PACKET):
+        packet = x[start : start + PACKET]
+        if np.sqrt(np.mean(packet * packet)) < LOUD_RMS:
+            continue
+        loud += 1
+        lo, hi = max(0, start - SEARCH), min(len(y), start + PACKET + SEARCH)
+        if hi - lo < PACKET:
+            continue
+        dots = np.correlate(y[lo:hi], packet, "valid")
+        norms = np.sqrt(np.maximum(energy[lo + PACKET : hi + 1] - energy[lo : hi - PACKET + 1], 1e-9))
+        found += bool(np.max(dots / (norms * np.linalg.norm(packet))) > 0.99)
+    return found, loud
+
+
+def assert_heard(sent: Path, recording: Path) -> None:
+    """The far end heard ``sent`` itself: at least 98 % of its loud packets, waveform for waveform (a lost
+    RTP packet is not a failure of autocall's)."""
+    found, loud = packets_heard(sent, recording)
+    print(f"the far end heard {found} of the {loud} loud 20 ms packets of the message")
+    assert loud > 0 and found >= 0.98 * loud, (found, loud)
+
+
 def test_a_voice_otp_from_an_uploaded_prompt_set_is_played_by_freeswitch_and_its_cdr_says_prompts(
     realfs, autocall_factory, store
 ):
@@ -84,18 +131,21 @@ def test_a_voice_otp_from_an_uploaded_prompt_set_is_played_by_freeswitch_and_its
     with FsWatch(realfs, EVENTS) as watch:
         campaign = start_campaign(
             autocall,
-            [LISTENER],
+            [RECORDER],
             template={"prompt_set_uuid": prompt_set, "otp_repeat": 2},
             param={"otp": OTP},
             type_autocall="autocall_voice_otp",
             call_timeout=15,
         )
         results = Results(store, campaign)
-        file, _hangup = played(watch, results, campaign, LISTENER)
+        file, _hangup = played(watch, results, campaign, RECORDER)
+        recording = heard(watch, RECORDER)
 
-    # the file FreeSWITCH played is the code read twice from the recordings, nothing synthesised
+    # the file FreeSWITCH played is the code read twice from the recordings, nothing synthesised, and the
+    # far end heard exactly that
     digits = list(OTP)
-    assert names(file) == ["otp-intro", *digits, "otp-again", *digits]
+    assert names(file) == names(recording) == ["otp-intro", *digits, "otp-again", *digits]
+    assert_heard(file, recording)
     (cdr,) = results.cdrs(autocall)
     assert (cdr["recall_status"], cdr["tts_voice"], cdr["tts_engine"]) == ("answered", "prompts", "prompts"), cdr
     assert f"Can't open {file}" not in realfs.log_text()
@@ -124,15 +174,17 @@ def test_a_tts_message_whose_http_voice_is_refused_falls_back_to_espeak_and_free
     with FsWatch(realfs, EVENTS) as watch:
         campaign = start_campaign(
             autocall,
-            [LISTENER],
+            [RECORDER],
             template={"text": "Xin chào {{ ten }}, đây là cuộc gọi thử.", "voice": "vendor"},
             param={"ten": "Lan"},
             type_autocall="autocall_voice_tts",
             call_timeout=15,
         )
         results = Results(store, campaign)
-        file, _hangup = played(watch, results, campaign, LISTENER)
+        file, _hangup = played(watch, results, campaign, RECORDER)
+        recording = heard(watch, RECORDER)
 
+    assert_heard(file, recording)  # espeak-ng's speech, sample for sample (G.711 aside)
     (cdr,) = results.cdrs(autocall)
     assert (cdr["recall_status"], cdr["tts_voice"], cdr["tts_engine"]) == ("answered", "espeak", "espeak"), cdr
     assert autocall.metric("autocall_tts_fallbacks_total", voice="vendor", spoken_by="espeak") == 1.0
