@@ -54,20 +54,35 @@ class Campaign:
 
 
 def start_campaign(
-    autocall: AutocallServe, numbers: list[str], *, message_seconds: float = 1.0, start: bool = True, **fields: Any
+    autocall: AutocallServe,
+    numbers: list[str],
+    *,
+    message_seconds: float = 1.0,
+    start: bool = True,
+    template: dict[str, Any] | None = None,
+    param: dict[str, str] | None = None,
+    **fields: Any,
 ) -> Campaign:
-    """Template + campaign + CSV import (+ run/start) over HTTP; the leads by number."""
+    """Template + campaign + CSV import (+ run/start) over HTTP; the leads by number.
+
+    ``template``: the template's other fields (a TTS text, a prompt set, a voice) instead of a
+    ``message_seconds`` WAV; ``param``: columns every row of the CSV has (a lead's ``param``)."""
     name = f"realfs-{uuid.uuid4().hex[:8]}"
-    audio = f"{name}.wav"
-    write_wav(autocall.audio_dir / audio, message_seconds)
-    template = autocall.api("POST", "/v3/template", {"template_name": name, "audio_file": audio})
-    spec = {**BASE_CAMPAIGN, "campaign_name": name, "template_uuid": template["template_uuid"], **fields}
+    if template is None:
+        audio = f"{name}.wav"
+        write_wav(autocall.audio_dir / audio, message_seconds)
+        template = {"audio_file": audio}
+    made = autocall.api("POST", "/v3/template", {"template_name": name, **template})
+    spec = {**BASE_CAMPAIGN, "campaign_name": name, "template_uuid": made["template_uuid"], **fields}
     campaign_uuid = autocall.api("POST", "/v3/campaign", spec)["campaign_uuid"]
-    rows = "".join(f"{number},ext-{i:05d}\n" for i, number in enumerate(numbers))
+    param = param or {}
+    columns = "".join(f",{value}" for value in param.values())
+    rows = "".join(f"{number},ext-{i:05d}{columns}\n" for i, number in enumerate(numbers))
+    header = ",".join(["phone_number", "external_id", *param])
     imported = autocall.api(
         "POST",
         f"/v3/autocall/import/bulk?campaign_uuid={campaign_uuid}&with_leads=true",
-        ("phone_number,external_id\n" + rows).encode(),
+        (header + "\n" + rows).encode(),
         "text/csv",
     )
     assert imported["imported"] == len(numbers), imported

@@ -56,6 +56,7 @@ FAREND_NUMBERS = {
     "098…": "rings, answers after 1 s, hangs up (BYE) 3 s later",
     "0979…": "rings, answers after 1 s, hangs up (BYE) 30 s later",
     "0977…": "rings 2 s, then 486 Busy Here (USER_BUSY after ringing)",
+    "0978…": "rings, answers after 1 s, records what it hears (recordings/farend-<number>-<uuid>.wav), BYE 30 s later",
 }
 
 FAREND_DIALPLAN = """\
@@ -79,6 +80,12 @@ FAREND_DIALPLAN = """\
     <extension name="listener"><condition field="destination_number" expression="^(0|84)?979">
       <action application="ring_ready"/><action application="sleep" data="1000"/>
       <action application="answer"/><action application="sleep" data="30000"/>
+      <action application="hangup" data="NORMAL_CLEARING"/></condition></extension>
+    <extension name="recorder"><condition field="destination_number" expression="^(0|84)?978">
+      <action application="ring_ready"/><action application="sleep" data="1000"/><action application="answer"/>
+      <action application="set" data="RECORD_READ_ONLY=true"/>
+      <action application="record_session" data="$${recordings_dir}/farend-${destination_number}-${uuid}.wav"/>
+      <action application="sleep" data="30000"/>
       <action application="hangup" data="NORMAL_CLEARING"/></condition></extension>
     <extension name="busy-late"><condition field="destination_number" expression="^(0|84)?977">
       <action application="ring_ready"/><action application="sleep" data="2000"/>

@@ -2,7 +2,8 @@
 
 ``FAREND_SCENARIO`` is the simulator's scenario file (docs/simswitch.md) for the same numbers, with the
 far end's timings: 486/404/480/503 at once, 0983… rings until ``originate_timeout``, 098… rings 1 s,
-answers and hangs up 3 s later, 0979… the same after 30 s, 0977… rings 2 s then 486.
+answers and hangs up 3 s later, 0979… the same after 30 s (0978… too; it records
+what it hears), 0977… rings 2 s then 486.
 ``SimSwitch(workdir)`` runs ``autocall simswitch --scenario <that file> --time-scale 1 --heartbeat 1`` on a free
 port; ``esl_url`` is for AUTOCALL_FREESWITCH; ``extra_rules`` go before the far end's.
 """
@@ -30,6 +31,7 @@ FAREND_SCENARIO = {
         {"match": "^(0|84)?985", "sip": 503},
         {"match": "^(0|84)?98", "ring": 1, "answer": {"talk": 3, "hangup": "remote"}},
         {"match": "^(0|84)?979", "ring": 1, "answer": {"talk": 30, "hangup": "remote"}},
+        {"match": "^(0|84)?978", "ring": 1, "answer": {"talk": 30, "hangup": "remote"}},  # (records too)
         {"match": "^(0|84)?977", "ring": 2, "sip": 486},
     ],
     # A number no rule matches is a mistake in the test: make it obvious.
