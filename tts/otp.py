@@ -23,16 +23,24 @@ AGAIN = "Xin nhắc lại"
 
 class OtpReader:
     def __init__(
-        self, synth: Synthesizer, *, pause_ms: int = 600, gap_ms: int = 1000, output: AudioCache | None = None
+        self,
+        synth: Synthesizer,
+        *,
+        pause_ms: int = 600,
+        gap_ms: int = 1000,
+        output: AudioCache | None = None,
+        intro_gap_ms: int | None = None,
     ) -> None:
-        if not (100 <= pause_ms <= 3000 and 100 <= gap_ms <= 5000):
-            raise ValueError("pause_ms must be 100-3000 and gap_ms 100-5000")
+        intro_gap_ms = pause_ms if intro_gap_ms is None else intro_gap_ms
+        if not (100 <= pause_ms <= 3000 and 100 <= gap_ms <= 5000 and 100 <= intro_gap_ms <= 5000):
+            raise ValueError("pause_ms must be 100-3000, gap_ms and intro_gap_ms 100-5000")
         self.synth = synth
         # Assembled codes go to their own small cache (every code is new): they never push
         # the reusable prompts and digit clips out of the synthesizer's cache.
         self.output = output if output is not None else synth.cache  # (an empty cache is falsy)
         self.pause_ms = pause_ms
         self.gap_ms = gap_ms
+        self.intro_gap_ms = intro_gap_ms  # silence after the intro and "xin nhắc lại", before the first digit
 
     def _clip(self, text: str) -> bytes:
         pcm, _rate, _channels = read_wav(self.synth.speak(text).read_bytes())
@@ -58,15 +66,17 @@ class OtpReader:
             str(repeat),
             str(self.pause_ms),
             str(self.gap_ms),
+            str(self.intro_gap_ms),
         )
 
         def make(path: Path) -> None:
             clips = {w: self._clip(w) for w in sorted(set(words))}
             pause, gap = self._silence(self.pause_ms), self._silence(self.gap_ms)
-            parts = [self._silence(300), self._clip(intro), pause]
+            lead = self._silence(self.intro_gap_ms)
+            parts = [self._silence(300), self._clip(intro), lead]
             for n in range(repeat):
                 if n:
-                    parts += [gap, self._clip(AGAIN), pause]
+                    parts += [gap, self._clip(AGAIN), lead]
                 for w in words:
                     parts += [clips[w], pause]
             parts.append(self._silence(300))
