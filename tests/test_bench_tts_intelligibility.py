@@ -1,0 +1,98 @@
+"""bench/intelbench: the intelligibility bench's pure parts (no recogniser needed): word error rate,
+Vietnamese digit words to digits, OTP digits recognised in position, G.711 mu-law."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from bench.intelbench.phone import through, ulaw_decode, ulaw_encode
+from bench.intelbench.scoring import DIGIT_OF_WORD, Tally, edits, heard_digits, matches, words
+
+
+def test_words_are_lower_case_without_punctuation():
+    assert words("Chào bạn, NGUYỄN Văn A!  Số: 09.") == ["chào", "bạn", "nguyễn", "văn", "a", "số", "09"]
+
+
+def test_words_compose_decomposed_vietnamese():
+    assert words("khoe\u0302\u0301") == ["khoế"]  # e + circumflex + acute, as some recognisers emit
+
+
+def test_edits_count_substitutions_deletions_and_insertions():
+    said = "một hai ba bốn".split()
+    assert edits(said, "một hai ba bốn".split()) == 0
+    assert edits(said, "một hai bà bốn".split()) == 1
+    assert edits(said, "một ba bốn".split()) == 1
+    assert edits(said, "một hai ba ba bốn".split()) == 1
+    assert edits(said, []) == 4
+
+
+def test_sentence_wer_is_edits_over_words_said():
+    tally = Tally()
+    tally.sentence("Vui lòng thanh toán", "vui lòng thanh")
+    tally.sentence("trước ngày ba", "trước ngày ba mươi")
+    assert (tally.word_edits, tally.words_said, tally.wer) == (2, 7, 2 / 7)
+
+
+VARIANTS = [("không", "0"), ("linh", "0"), ("lẻ", "0"), ("mốt", "1"), ("tư", "4"), ("bốn", "4"), ("lăm", "5")]
+VARIANTS += [("nhăm", "5"), ("năm", "5"), ("bẩy", "7"), ("bảy", "7"), ("chín", "9")]
+
+
+@pytest.mark.parametrize(("word", "digit"), VARIANTS)
+def test_digit_words_and_their_variants_map_to_digits(word, digit):
+    assert DIGIT_OF_WORD[word] == digit
+
+
+def test_heard_digits_keep_digit_words_and_numerals_and_drop_other_words():
+    assert heard_digits("Mã của bạn là không, lăm tư 78\nchín") == list("054789")
+
+
+def test_matches_credit_only_digits_aligned_with_themselves():
+    said = list("0385")
+    assert matches(said, list("385")) == [False, True, True, True]  # the first lost
+    assert matches(said, list("0395")) == [True, True, False, True]  # one misheard
+    assert matches(said, list("03185")) == [True, True, True, True]  # an extra digit costs nothing here
+
+
+def test_otp_tally_counts_digits_first_digits_zeros_and_whole_codes():
+    tally = Tally()
+    tally.otp("0385", 1, "mở của bạn là ba tám năm")
+    tally.otp("1234", 1, "một hai ba bốn")
+    assert (tally.digits_hit, tally.digits_said, tally.digit_accuracy) == (7, 8, 7 / 8)
+    assert (tally.first_hit, tally.first_said) == (1, 2)
+    assert (tally.zero_hit, tally.zero_said) == (0, 1)
+    assert (tally.codes_right, tally.codes) == (1, 2)
+
+
+def test_otp_tally_counts_the_first_digit_of_each_reading():
+    tally = Tally()
+    tally.otp("12", 2, "hai một hai")
+    assert (tally.first_hit, tally.first_said) == (1, 2)
+
+
+def test_mulaw_round_trip_keeps_the_signal_within_its_step_size():
+    x = (np.sin(np.arange(8000) * 2 * np.pi * 440 / 8000) * 20000).astype(np.int16)
+    y = through(x, "pcmu")
+    step = np.maximum(np.abs(x.astype(np.int32)) / 16, 8)  # 4 bits of mantissa per segment
+    assert np.all(np.abs(y.astype(np.int32) - x) <= step)
+
+
+def test_mulaw_decoding_is_the_inverse_of_encoding_on_every_code():
+    code = np.arange(256, dtype=np.uint8)
+    again = ulaw_encode(ulaw_decode(code))
+    assert np.array_equal(again[code != 0x7F], code[code != 0x7F])  # 0x7F and 0xFF both decode to 0
+
+
+def test_mulaw_matches_the_standard_library_on_every_16_bit_value():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        audioop = pytest.importorskip("audioop", reason="audioop left the standard library in Python 3.13")
+    x = np.arange(-32768, 32768, dtype=np.int16)
+    assert ulaw_encode(x).tobytes() == audioop.lin2ulaw(x.tobytes(), 2)
+    code = np.arange(256, dtype=np.uint8)
+    assert ulaw_decode(code).tobytes() == audioop.ulaw2lin(code.tobytes(), 2)
+
+
+def test_plain_pcm_path_is_unchanged():
+    x = np.array([0, 1, -1, 32767, -32768], dtype=np.int16)
+    assert np.array_equal(through(x, "l16"), x)
