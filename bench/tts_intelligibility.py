@@ -9,7 +9,7 @@ transcribed by viet-asr (PyPI, the model inside its wheel: the ``asr`` extra). P
 the word error rate on the sentences, OTP digit accuracy, the first digit after the intro, the
 zeros ("không"), CPU per item and the recogniser's CPU per second of audio. Rows: the settings
 before issue 20's tuning (espeak-ng 150 wpm, 600 ms digit pause) against today's defaults, on
-mu-law and plain PCM, the wideband path (16 kHz, no codec) for scale, and a stand-in recorded
+mu-law and plain PCM (``--full``: the wideband path too, 16 kHz and no codec), and a stand-in recorded
 prompt set (tts.prompt_keys.REQUIRED, each word synthesised alone and trimmed).
 
 Default: 12 sentences and 20 codes (a few minutes on a quiet 2-core box); ``--quick``: 6 and 8;
@@ -95,8 +95,9 @@ def main() -> None:
     line("before", BEFORE_VOICE, BEFORE_OTP)
     line("now", now_voice, now_otp)
     if not args.quick:
-        line("before", BEFORE_VOICE, BEFORE_OTP, "l16")
         line("now", now_voice, now_otp, "l16")
+    if args.full:
+        line("before", BEFORE_VOICE, BEFORE_OTP, "l16")
         line("now, wideband", now_voice, now_otp, rate=16000)
     prompt_set_row(bench, now_voice, code_list)
     print(f"  OTP now: {now_otp.label()}; before: {BEFORE_OTP.label()}")

@@ -96,3 +96,18 @@ def test_mulaw_matches_the_standard_library_on_every_16_bit_value():
 def test_plain_pcm_path_is_unchanged():
     x = np.array([0, 1, -1, 32767, -32768], dtype=np.int16)
     assert np.array_equal(through(x, "l16"), x)
+
+
+def test_otp_tally_counts_each_digit_recognised_and_said():
+    tally = Tally()
+    tally.otp("0385", 1, "ba tám năm")
+    tally.otp("505", 1, "năm không năm")
+    assert tally.digits_line() == "0 1/2  3 1/1  5 3/3  8 1/1"
+
+
+def test_a_stand_in_prompt_is_trimmed_to_its_sound_with_a_20_ms_margin():
+    from bench.intelbench.standins import trim
+
+    sound = np.full(800, 10000, dtype=np.int16)
+    pcm = np.concatenate([np.zeros(4000, np.int16), sound, np.full(100, 50, np.int16), np.zeros(4000, np.int16)])
+    assert len(np.frombuffer(trim(pcm.tobytes(), 8000), dtype=np.int16)) == 160 + 800 + 160

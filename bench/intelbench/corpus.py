@@ -1,7 +1,8 @@
 """What the bench has said: reminder sentences (templates rendered by tts.template.render) and OTP codes.
 
 Two sets of sentences (A, B) and two of codes, so a setting chosen on one can be checked on the
-other: the recogniser is deterministic, so the noise in a figure is the sample, not the run.
+other, and a third (C) held out to check the choice: the recogniser is deterministic, so the noise
+in a figure is the sample, not the run.
 Sentences are like the seed's reminders (debt, appointment, delivery), with amounts, dates,
 times and digit strings read by our own rules.
 """
@@ -64,7 +65,34 @@ _SET_B = [
         {"phone": "19001234"},
     ),
 ]
-SENTENCE_SETS = {"A": _SET_A, "B": _SET_B}
+# Held out: never used to choose a setting, only to check the choice made on A and B (--full's last stage).
+_SET_C = [
+    (
+        "Chào anh {{name}}, khoản phí dịch vụ tháng {{month}} là {{amount}} đồng",
+        {"name": "Vũ Đức Thắng", "month": "11", "amount": "199000"},
+    ),
+    (
+        "Thẻ tín dụng của chị {{name}} có dư nợ {{amount}} đồng, ngày đến hạn là {{date}}",
+        {"name": "Nguyễn Thị Lan", "amount": "7350000", "date": "25/12/2026"},
+    ),
+    (
+        "Phòng khám nha khoa xin nhắc lịch hẹn của bạn lúc {{hour}} giờ ngày {{date}}",
+        {"hour": "14", "date": "09/12/2026"},
+    ),
+    (
+        "Gói cước của thuê bao {{phone}} sẽ được gia hạn tự động sau {{days}} ngày",
+        {"phone": "0987654321", "days": "3"},
+    ),
+    (
+        "Kiện hàng mã {{order}} đang trên đường giao, người nhận vui lòng chuẩn bị {{amount}} đồng",
+        {"order": "55012", "amount": "620000"},
+    ),
+    (
+        "Trường học thông báo học phí học kỳ một là {{amount}} đồng, hạn nộp ngày {{date}}",
+        {"amount": "4800000", "date": "15/01/2027"},
+    ),
+]
+SENTENCE_SETS = {"A": _SET_A, "B": _SET_B, "C": _SET_C}
 
 
 def sentences(set_name: str) -> list[str]:
@@ -85,4 +113,4 @@ def codes(count: int, seed: int) -> list[str]:
     return out
 
 
-CODE_SETS = {"A": 101, "B": 202}  # set name -> seed
+CODE_SETS = {"A": 101, "B": 202, "C": 303}  # set name -> seed; C held out like the sentences

@@ -17,7 +17,11 @@ What this bench leaves out (read no figure for more than it is):
   - a small sample: 6-12 sentences and 8-20 codes per row (one sentence is ~12-20 words);
   - vendor engines (FPT, Viettel, Vbee, Zalo, Google, Azure): they need credentials and the network;
   - the OTP is read once per code in the figures (repeat 1): the second reading after "xin nhắc lại"
-    has the same shape (silence after the phrase, then the digits).
+    has the same shape (silence after the phrase, then the digits);
+  - what the OTP's silences do for a listener: the digit clips are the same files whatever the pause, so a
+    pause or intro-gap figure measures how the recogniser cuts the audio into utterances (a digit alone
+    between silences is recognised worse than digits run together), not whether a callee can write the
+    code down; the sweep prints them, the defaults do not follow them (docs/tts-synthesis.md).
 Digit accuracy: digit words (and variants: lăm/nhăm 5, tư 4, linh/lẻ 0, mốt 1, bẩy 7) and numerals in the
 transcript, aligned with the digits said (minimum edits); a digit counts when aligned with itself.
 "first" = the first digit after the intro; "không" = the zeros said."""
@@ -49,7 +53,8 @@ def row(label: str, path: str, sentences: Outcome | None, otps: Outcome | None, 
     cpu = sum(x.synth_cpu_s for x in (sentences, otps) if x)
     synth = f"{cpu / items * 1000:9.1f}" if items else f"{'-':>9}"
     ratio = f"{asr_ratio:6.2f}" if asr_ratio is not None else f"{'-':>6}"
-    return f"{label[:46]:46} {path:6} {wer} {digits} {codes} {first} {zero} {synth} {ratio}"
+    line = f"{label[:46]:46} {path:6} {wer} {digits} {codes} {first} {zero} {synth} {ratio}"
+    return f"{line}\n{'':8}per digit (recognised/said): {o.digits_line()}" if o else line
 
 
 FOOTER = """\

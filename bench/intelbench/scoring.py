@@ -17,7 +17,7 @@ An extra digit heard costs nothing here but shows in the codes wholly right (no 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DIGIT_OF_WORD: dict[str, str] = {
     "không": "0",
@@ -106,6 +106,7 @@ class Tally:
     first_hit: int = 0
     zero_said: int = 0  # "không"
     zero_hit: int = 0
+    per_digit: dict[str, list[int]] = field(default_factory=dict)  # digit -> [recognised, said]
 
     def sentence(self, said: str, heard: str) -> None:
         ref = words(said)
@@ -124,9 +125,16 @@ class Tally:
             self.first_said += 1
             self.first_hit += hit[n * len(code)]
         for d, h in zip(said, hit, strict=True):
+            counts = self.per_digit.setdefault(d, [0, 0])
+            counts[0] += h
+            counts[1] += 1
             if d == "0":
                 self.zero_said += 1
                 self.zero_hit += h
+
+    def digits_line(self) -> str:
+        """Recognised/said per digit, "0 1/12  1 3/9 ...": which digit words the recogniser misses."""
+        return "  ".join(f"{d} {h}/{n}" for d, (h, n) in sorted(self.per_digit.items()))
 
     @property
     def wer(self) -> float | None:

@@ -71,4 +71,14 @@ def run(bench: Bench, n_codes: int) -> tuple[Voice, Voice, OtpShape]:
         key=lambda s: _otp_line(bench, otp_voice, s, code_sets),
     )
     print(f"  best for OTP: {otp_voice.label()}, {shape.label()}")
+    held_out(bench, n_codes, [Voice(), best], [(Voice(), OtpShape()), (otp_voice, shape)])
     return best, otp_voice, shape
+
+
+def held_out(bench: Bench, n_codes: int, voices: list[Voice], otp: list[tuple[Voice, OtpShape]]) -> None:
+    """The choice checked on set C, which chose nothing: the settings before against the best."""
+    print("Check on the held-out set C (sentences and codes that chose nothing)")
+    for voice in voices:
+        _wer_line(bench, voice, {"C": sentences("C")})
+    for voice, shape in otp:
+        _otp_line(bench, voice, shape, {"C": codes(n_codes, CODE_SETS["C"])})
