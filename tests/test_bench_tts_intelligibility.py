@@ -111,3 +111,13 @@ def test_a_stand_in_prompt_is_trimmed_to_its_sound_with_a_20_ms_margin():
     sound = np.full(800, 10000, dtype=np.int16)
     pcm = np.concatenate([np.zeros(4000, np.int16), sound, np.full(100, 50, np.int16), np.zeros(4000, np.int16)])
     assert len(np.frombuffer(trim(pcm.tobytes(), 8000), dtype=np.int16)) == 160 + 800 + 160
+
+
+def test_squeezing_cuts_long_silences_to_the_kept_length_and_leaves_sound_and_short_gaps():
+    from bench.intelbench.phone import squeeze_silences
+
+    tone = np.full(400, 5000, dtype=np.int16)
+    pcm = np.concatenate([tone, np.zeros(8000, np.int16), tone, np.zeros(800, np.int16), tone])
+    out = squeeze_silences(pcm, 8000, keep_ms=150)
+    assert len(out) == 400 + 1200 + 400 + 800 + 400
+    assert np.count_nonzero(out) == 1200

@@ -28,7 +28,7 @@ transcript, aligned with the digits said (minimum edits); a digit counts when al
 
 HEADER = (
     f"{'engine / setting':46} {'path':6} {'WER':>6} {'digits':>7} {'codes':>6} {'first':>6} {'không':>6}"
-    f" {'synth ms':>9} {'asr x':>6}"
+    f" {'squeezed':>8} {'synth ms':>9} {'asr x':>6}"
 )
 
 
@@ -49,15 +49,22 @@ def row(label: str, path: str, sentences: Outcome | None, otps: Outcome | None, 
     codes = _pct(o.codes_right, o.codes) if o else f"{'-':>6}"
     first = _pct(o.first_hit, o.first_said) if o else f"{'-':>6}"
     zero = _pct(o.zero_hit, o.zero_said) if o else f"{'-':>6}"
+    q = otps.squeezed if otps else None
+    squeezed = f"{q.digit_accuracy:8.1%}" if q and q.digit_accuracy is not None else f"{'-':>8}"
     items = sum(x.items for x in (sentences, otps) if x)
     cpu = sum(x.synth_cpu_s for x in (sentences, otps) if x)
     synth = f"{cpu / items * 1000:9.1f}" if items else f"{'-':>9}"
     ratio = f"{asr_ratio:6.2f}" if asr_ratio is not None else f"{'-':>6}"
-    line = f"{label[:46]:46} {path:6} {wer} {digits} {codes} {first} {zero} {synth} {ratio}"
-    return f"{line}\n{'':8}per digit (recognised/said): {o.digits_line()}" if o else line
+    line = f"{label[:46]:46} {path:6} {wer} {digits} {codes} {first} {zero} {squeezed} {synth} {ratio}"
+    if not o:
+        return line
+    line += f"\n{'':8}per digit (recognised/said): {o.digits_line()}"
+    return line + (f"\n{'':8}squeezed, per digit:         {q.digits_line()}" if q and q.digits_said else "")
 
 
 FOOTER = """\
 WER: word edits / words said over the sentences (lower is better). digits: OTP digits recognised in
-position / digits said. codes: codes heard exactly (no digit missing or extra). synth ms: CPU-ms per item
-to make its audio (this process + espeak-ng), cold cache. asr x: the recogniser's CPU-s per second of audio."""
+position / digits said. squeezed: the same with the OTP's silences cut to 150 ms before the recogniser
+(what the digit clips themselves are worth to it, whatever the pause). codes: codes heard exactly (no
+digit missing or extra). synth ms: CPU-ms per item to make its audio (this process + espeak-ng), cold cache.
+asr x: the recogniser's CPU-s per second of audio."""

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.intelbench.asr import Recogniser
-from bench.intelbench.phone import through, to_recogniser
+from bench.intelbench.phone import squeeze_silences, through, to_recogniser
 from bench.intelbench.scoring import Tally
 from tts.audio import read_wav
 from tts.cache import AudioCache
@@ -70,6 +70,7 @@ class OtpShape:
 @dataclass
 class Outcome:
     tally: Tally = field(default_factory=Tally)
+    squeezed: Tally = field(default_factory=Tally)  # OTPs only: the same audio with its silences squeezed
     synth_cpu_s: float = 0.0  # this process + espeak-ng children
     items: int = 0
     audio_s: float = 0.0
@@ -91,11 +92,14 @@ class Bench:
         self.root = Path(tempfile.mkdtemp(prefix="autocall-intelligibility-"))
         self.made = 0
 
-    def hear(self, wav: Path, codec: str | None = None) -> str:
+    def hear(self, wav: Path, codec: str | None = None, squeeze: bool = False) -> str:
         pcm, rate, _ = read_wav(wav.read_bytes())
         samples = np.frombuffer(pcm, dtype=np.int16)
         if rate == 8000:  # the phone path; a 16 kHz file is the wideband comparison, no codec
-            samples = to_recogniser(through(samples, codec or self.codec), self.asr_rate)
+            samples = through(samples, codec or self.codec)
+            samples = to_recogniser(squeeze_silences(samples, 8000) if squeeze else samples, self.asr_rate)
+        elif squeeze:
+            samples = squeeze_silences(samples, rate)
         return self.asr.transcribe(samples, rate if rate != 8000 else self.asr_rate)
 
     def synth(self, voice: Voice, rate: int = 8000) -> Synthesizer:
@@ -116,8 +120,11 @@ class Bench:
             out.misheard.append((text, heard))
         return out
 
-    def otps(self, make: Callable[[str], Path], codes: list[str], repeat: int, codec: str | None = None) -> Outcome:
-        """``make(code)``: the WAV of the code (an OtpReader's render, or a prompt set's)."""
+    def otps(
+        self, make: Callable[[str], Path], codes: list[str], repeat: int, codec: str | None = None, squeeze: bool = True
+    ) -> Outcome:
+        """``make(code)``: the WAV of the code (an OtpReader's render, or a prompt set's); heard as made and,
+        when ``squeeze``, with its silences squeezed (:func:`~bench.intelbench.phone.squeeze_silences`)."""
         out = Outcome()
         for code in codes:
             start = _cpu_with_children()
@@ -125,6 +132,8 @@ class Bench:
             out.synth_cpu_s += _cpu_with_children() - start
             heard = self.hear(wav, codec)
             out.tally.otp(code, repeat, heard)
+            if squeeze:
+                out.squeezed.otp(code, repeat, self.hear(wav, codec, squeeze=True))
             out.items += 1
             out.audio_s += wav.stat().st_size / 2 / 8000
             out.misheard.append((code, heard))

@@ -34,7 +34,10 @@ def _wer_line(bench: Bench, voice: Voice, texts: dict[str, list[str]]) -> float:
 def _otp_line(bench: Bench, voice: Voice, shape: OtpShape, code_sets: dict[str, list[str]]) -> float:
     synth = bench.synth(voice)
     make = bench.otp_reader(synth, shape)
-    figures = {name: bench.otps(make, c, shape.repeat).tally for name, c in code_sets.items()}
+    outcomes = {name: bench.otps(make, c, shape.repeat) for name, c in code_sets.items()}
+    figures = {name: o.tally for name, o in outcomes.items()}
+    squeezed = [o.squeezed for o in outcomes.values()]
+    sq = sum(t.digits_hit for t in squeezed) / max(1, sum(t.digits_said for t in squeezed))
     hit = sum(t.digits_hit for t in figures.values())
     said = sum(t.digits_said for t in figures.values())
     first = sum(t.first_hit for t in figures.values()) / sum(t.first_said for t in figures.values())
@@ -42,7 +45,7 @@ def _otp_line(bench: Bench, voice: Voice, shape: OtpShape, code_sets: dict[str, 
     parts = "  ".join(f"{name} {t.digit_accuracy:.1%}" for name, t in figures.items())
     print(
         f"  {voice.speed} wpm, {shape.label():40} digits {parts}  all {hit / said:.1%}"
-        f"  first {first:.0%}  không {zeros[0]}/{zeros[1]}",
+        f"  first {first:.0%}  không {zeros[0]}/{zeros[1]}  squeezed {sq:.1%}",
         flush=True,
     )
     return hit / said
