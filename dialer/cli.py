@@ -105,7 +105,19 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", metavar="WAV", help="where to write the WAV (required unless --text-only)")
     render.add_argument("--text-only", action="store_true", help="print the exact spoken text; synthesise nothing")
     render.add_argument("--rate", type=int, choices=(8000, 16000), default=8000)
-    render.add_argument("--voice", default="vi", help="espeak-ng voice")
+    render.add_argument(
+        "--voices",
+        metavar="TOML",
+        default=os.environ.get("AUTOCALL_TTS_VOICES", ""),
+        help="the voices file (default: $AUTOCALL_TTS_VOICES); without one, espeak-ng speaks",
+    )
+    render.add_argument(
+        "--voice",
+        default="",
+        metavar="NAME",
+        help="a voice of the voices file (default: its default voice); without a voices file, the espeak-ng "
+        "voice (default vi). Exit status 3 when the voice failed and its fallback spoke instead",
+    )
 
     call = sub.add_parser("test-call", help="ring a softphone (a FreeSWITCH directory user) through the engine")
     call.add_argument("extension", help="the directory user to ring, e.g. 1000 (freeswitch-conf/directory/)")
@@ -269,19 +281,33 @@ def run_tts_render(args: argparse.Namespace) -> int:
     if not args.out:
         print("autocall tts render: --out is required (or --text-only)", file=sys.stderr)
         return 2
+    from tts import voices
     from tts.cache import AudioCache
-    from tts.engines.espeak import EspeakEngine
-    from tts.synth import Synthesizer
+    from tts.chain import VoiceChain
 
+    try:
+        book = voices.load(args.voices) if args.voices else voices.single("espeak", voice=args.voice)
+    except voices.VoicesError as exc:
+        print(f"autocall tts render: {exc}", file=sys.stderr)
+        return 2
+    asked = (args.voice if args.voices else "") or book.default
+    if asked not in book.voices:
+        print(f"autocall tts render: unknown voice {asked!r}; voices: {', '.join(book.names())}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="autocall-tts-") as scratch:
-        synth = Synthesizer(EspeakEngine(args.voice), AudioCache(Path(scratch)), args.rate)
+        chain = VoiceChain.build(book, AudioCache(Path(scratch)), args.rate)
         try:
-            made = synth.speak(spoken)
-        except Exception as exc:  # SynthesisError: espeak-ng missing or failing
+            made = chain.speak(spoken, asked)
+        except Exception as exc:  # SynthesisError: every voice of the chain failed
             print(f"autocall tts render: {exc}", file=sys.stderr)
             return 1
         shutil.copyfile(made, args.out)
-    print(f"{args.out}: {spoken}")
+    speaker = f"{made.voices[0]} ({made.engines[0]})"
+    print(f"{args.out}: spoken by {speaker}: {spoken}")
+    if made.voices[0] != asked:
+        why = chain.errors.get(asked, "")
+        print(f"autocall tts render: voice {asked!r} did not speak ({why}); {speaker} did", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -13,7 +13,7 @@ asks for it with ``.get_secret_value()``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import yaml
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -28,6 +28,9 @@ from dialer.esl.node import NodeConfig
 from dialer.listen import parse_listen
 from dialer.store.connect import check_url, secrets_in
 from dialer.store.sealing import parse_key
+
+if TYPE_CHECKING:
+    from tts.voices import VoiceBook
 
 
 def _upper(value: object) -> object:
@@ -98,12 +101,38 @@ class Settings(BaseSettings):
     encryption_old_keys: SecretStr = SecretStr("")  # comma-separated, after a rotation
     # Speech (tts package): the engine that speaks autocall_voice_tts / _otp messages
     tts_engine: Literal["espeak", "http", "none"] = "espeak"
+    # The voices file (TOML, docs/tts.md): named voices, their engines and fallbacks; when set, it replaces
+    # tts_voice/_url/_key (AUTOCALL_TTS_ENGINE=none still turns speech off)
+    tts_voices: str = ""
     tts_voice: str = ""  # espeak: "vi" when empty; http: the vendor's voice name
     tts_url: str = ""  # http engine: where to POST {"text", "voice"}
     tts_key: SecretStr = SecretStr("")  # http engine: sent as Authorization: Bearer <key>
+    # A voice whose engine failed is skipped for this long (then one render probes it): its fallback speaks
+    tts_cooldown_seconds: float = Field(30.0, ge=1, le=3600)
     tts_rate: TtsRate = 8000  # Hz
     tts_cache_bytes: int = Field(512 << 20, ge=1 << 20)  # bound of <audio_dir>/tts
     otp_pause_ms: int = Field(600, ge=100, le=3000)  # silence between OTP digits
+
+    @field_validator("tts_voices")
+    @classmethod
+    def _voices_parse(cls, value: str) -> str:
+        if value:
+            from tts.voices import load  # the engines' settings models: only when a voices file is named
+
+            load(value)  # VoicesError (a ValueError) names every problem
+        return value
+
+    def voice_book(self) -> VoiceBook | None:
+        """The voices that speak (the voices file's, or the one AUTOCALL_TTS_ENGINE describes); None: no speech."""
+        if self.tts_engine == "none":
+            return None
+        from tts import voices
+
+        if self.tts_voices:
+            return voices.load(self.tts_voices)
+        return voices.single(
+            self.tts_engine, url=self.tts_url, key=self.tts_key.get_secret_value(), voice=self.tts_voice
+        )
 
     @field_validator("freeswitch")
     @classmethod
@@ -152,6 +181,9 @@ class Settings(BaseSettings):
         keys = [self.encryption_key.get_secret_value(), *self.encryption_old_keys.get_secret_value().split(",")]
         found = [*self.tokens(), *(n.password for n in self.nodes()), *keys]
         found += [s.get_secret_value() for s in (self.webhook_secret, self.cdr_secret, self.tts_key)]
+        book = self.voice_book() if self.tts_voices else None
+        if book is not None:
+            found += book.secrets()  # the keys of the voices file (or those it took from the environment)
         found += secrets_in(self.redis_url.get_secret_value())  # the servers' password, a Sentinel's
         return [s.strip() for s in found if s.strip()]
 

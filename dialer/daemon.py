@@ -41,28 +41,27 @@ log = logging.getLogger("autocall.daemon")
 
 def build_renderer(settings: Settings):
     """The speech renderer for TTS and OTP campaigns (None: such campaigns cannot dial)."""
-    if settings.tts_engine == "none":
+    book = settings.voice_book()
+    if book is None:
         return None
     # Imported here, not at the top: optional parts (numpy and soxr cost ~45 ms of import), only
-    # for a server that speaks; an HTTP engine does not need espeak-ng's module, nor espeak the HTTP one.
+    # for a server that speaks; each voice's engine module is imported by name (tts/engines/registry.py).
     from tts.cache import AudioCache
-    from tts.engines.base import SpeechEngine
+    from tts.chain import VoiceChain
     from tts.otp import OtpReader
     from tts.renderer import TtsRenderer
-    from tts.synth import Synthesizer
 
-    engine: SpeechEngine
-    if settings.tts_engine == "http":
-        from tts.engines.http import HttpEngine
-
-        engine = HttpEngine(settings.tts_url, settings.tts_key.get_secret_value(), settings.tts_voice)
-    else:
-        from tts.engines.espeak import EspeakEngine
-
-        engine = EspeakEngine(settings.tts_voice or "vi")
-    synth = Synthesizer(engine, AudioCache(settings.audio_dir / "tts", settings.tts_cache_bytes), settings.tts_rate)
+    voices = VoiceChain.build(
+        book,
+        AudioCache(settings.audio_dir / "tts", settings.tts_cache_bytes),
+        settings.tts_rate,
+        # The dialler's render budget for a batch (engine/dialing.py: a third of the lease, counted once the batch's
+        # renders are spawned); a chain starts a moment after that clock, so half a second less.
+        budget_s=max(1.0, settings.lease_seconds / 3 - 0.5),
+        cooldown_s=settings.tts_cooldown_seconds,
+    )
     codes = AudioCache(settings.audio_dir / "tts-otp", 64 << 20)  # one file per code: kept apart, small bound
-    return TtsRenderer(synth, OtpReader(synth, pause_ms=settings.otp_pause_ms, output=codes))
+    return TtsRenderer(voices, OtpReader(voices, pause_ms=settings.otp_pause_ms, output=codes))
 
 
 def build_engine(settings: Settings, workers: int = 1) -> tuple[Store, Engine, WebhookSender]:
@@ -103,6 +102,7 @@ def build_api(settings: Settings, store: Store, engine: Engine | None = None, en
         cdr_secret=settings.cdr_secret.get_secret_value(),
         default_gateway=settings.default_gateway,
         speech=settings.tts_engine != "none",
+        voices=_voice_names(settings),
         webhook_allow_private=settings.webhook_allow_private,
     )
     app = Api(services, settings.tokens(), public_docs=settings.public_docs).app
@@ -125,6 +125,12 @@ def build_api(settings: Settings, store: Store, engine: Engine | None = None, en
 
 
 PROBE_PATHS = ("/healthz", "/readyz")
+
+
+def _voice_names(settings: Settings) -> tuple[str, ...]:
+    """The voices a template may name (checked when a template is written)."""
+    book = settings.voice_book()
+    return book.names() if book is not None else ()
 
 
 DEFAULT_ESL_PASSWORD = "ClueCon"  # FreeSWITCH's stock event_socket.conf.xml password

@@ -3,7 +3,10 @@
 * ``autocall_audio``: the template's audio file, under ``AUTOCALL_AUDIO_DIR``.
 * ``autocall_voice_tts`` / ``autocall_voice_otp``: a file rendered by a
   :class:`SpeechRenderer` (the ``tts`` package implements it) from the
-  template text and the lead's fields, or from the lead's OTP code.
+  template text and the lead's fields, or from the lead's OTP code; when
+  the template names a recorded prompt set, the renderer is handed the
+  set's directory (``prompts=``) and plays numbers, OTP digits and
+  ``[[name]]`` phrases from its recordings.
 
 The path is rendered before the originate is sent, so the callee never
 hears dead air while a file is being made. The FreeSWITCH dialplan
@@ -31,6 +34,14 @@ from typing import Any, Protocol
 
 from dialer.domain.enums import TypeAutocall
 from dialer.domain.models import Campaign, Template
+from dialer.domain.prompt_sets import prompt_dir
+from tts.prompt_keys import PHRASE_PREFIX, missing, phrases
+
+
+def spoken_by(path: Path) -> tuple[str, str]:
+    """(voices, engines) that spoke a rendered message, comma-separated, as its CDR shows them; ("", "") for
+    an audio file or a renderer that does not say (see SpeechRenderer)."""
+    return ",".join(getattr(path, "voices", ())), ",".join(getattr(path, "engines", ()))
 
 
 class MessageUnavailable(Exception):
@@ -38,22 +49,41 @@ class MessageUnavailable(Exception):
 
 
 class SpeechRenderer(Protocol):
-    def render_text(self, template_text: str, fields: dict[str, Any]) -> Path: ...
+    """``voice``: the template's voice ("" = the default). ``prompts``: the directory of the template's
+    recorded prompt set, given only when it names one. The path returned may also say who spoke it
+    (``voices`` and ``engines`` attributes, tts.spoken.Spoken): the CDR's tts_voice / tts_engine."""
 
-    def render_otp(self, code: str, repeat: int = 2, intro: str = "") -> Path: ...
+    def render_text(
+        self, template_text: str, fields: dict[str, Any], voice: str = "", *, prompts: Path | None = None
+    ) -> Path: ...
+
+    def render_otp(
+        self, code: str, repeat: int = 2, intro: str = "", voice: str = "", *, prompts: Path | None = None
+    ) -> Path: ...
 
 
 class NoSpeech:
     """Until the tts package is configured: TTS campaigns cannot dial."""
 
-    def render_text(self, template_text: str, fields: dict[str, Any]) -> Path:
+    def render_text(
+        self, template_text: str, fields: dict[str, Any], voice: str = "", *, prompts: Path | None = None
+    ) -> Path:
         raise MessageUnavailable("no speech renderer configured for autocall_voice_tts")
 
-    def render_otp(self, code: str, repeat: int = 2, intro: str = "") -> Path:
+    def render_otp(
+        self, code: str, repeat: int = 2, intro: str = "", voice: str = "", *, prompts: Path | None = None
+    ) -> Path:
         raise MessageUnavailable("no speech renderer configured for autocall_voice_otp")
 
 
 RECHECK_S = 2.0  # an audio file found for a call is looked up again this often (the holds' pace)
+
+
+def _regular(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file(follow_symlinks=False)
+    except OSError:  # removed while listed
+        return False
 
 
 class MessageFiles:
@@ -114,10 +144,35 @@ class MessageFiles:
                 raise MessageUnavailable(f"voice OTP lead has no {name!r} field")
             repeat = template.otp_repeat if template is not None else 2
             intro = template.text if template is not None else ""
-            return self._rendered(lambda: self.renderer.render_otp(code, repeat, intro))
+            voice = template.voice if template is not None else ""
+            sets = self.prompts(template)
+            return self._rendered(lambda: self.renderer.render_otp(code, repeat, intro, voice=voice, **sets))
         if template is None or not template.text:
             raise MessageUnavailable(f"campaign {campaign.campaign_uuid} has no text template")
-        return self._rendered(lambda: self.renderer.render_text(template.text, fields))
+        sets = self.prompts(template)
+        return self._rendered(lambda: self.renderer.render_text(template.text, fields, voice=template.voice, **sets))
+
+    def prompts(self, template: Template | None) -> dict[str, Path]:
+        """``{"prompts": <the set's directory>}`` when the template names a recorded prompt set, else {}:
+        a renderer is asked exactly as before for a template without one."""
+        if template is None or not template.prompt_set_uuid:
+            return {}
+        return {"prompts": prompt_dir(self.audio_dir, template.prompt_set_uuid)}
+
+    def prompts_lacking(self, template: Template) -> list[str]:
+        """The recordings the template's prompt set lacks on disk, looked up now (the campaign holds ask
+        this; one directory listing): its required keys, then a ``phrase-<name>`` per ``[[name]]`` of the text."""
+        folder = prompt_dir(self.audio_dir, template.prompt_set_uuid)
+        try:
+            # What the renderer counts: regular files (an uploaded WAV), never a symlink or a directory.
+            present = {e.name[:-4] for e in os.scandir(folder) if e.name.endswith(".wav") and _regular(e)}
+        except OSError:
+            raise MessageUnavailable(f"prompt set {template.prompt_set_uuid} has no directory {folder}") from None
+        try:
+            names = [PHRASE_PREFIX + name for name in phrases(template.text)]
+        except ValueError:  # a text written behind the API's back: the renderer says what is wrong with it
+            names = []
+        return missing(present) + [key for key in names if key not in present]
 
     @staticmethod
     def _rendered(make) -> Path:

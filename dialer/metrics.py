@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -106,6 +106,33 @@ class EngineCollector(Collector):
         yield GaugeMetricFamily(
             "autocall_write_queue", "Results waiting to be written to Redis", value=engine.write_queue_size()
         )
+        yield from voice_families(getattr(engine.files.renderer, "voices", None))
+
+
+def voice_families(voices: Any) -> Iterator[Metric]:
+    """The TTS voices' renders by outcome, fallbacks and resting breakers (a tts.chain.VoiceChain; None: no TTS)."""
+    if voices is None:
+        return
+    renders = CounterMetricFamily(
+        "autocall_tts_renders",
+        "Texts a voice was asked for: ok (spoken or cached), failed (its engine), resting (its breaker open), "
+        "no_time (the render budget spent)",
+        labels=["voice", "outcome"],
+    )
+    for (voice, outcome), count in sorted(voices.outcomes.items()):
+        renders.add_metric([voice, outcome], count)
+    fallbacks = CounterMetricFamily(
+        "autocall_tts_fallbacks", "Texts spoken by another voice than the one asked for", labels=["voice", "spoken_by"]
+    )
+    for (voice, spoken_by), count in sorted(voices.fallbacks.items()):
+        fallbacks.add_metric([voice, spoken_by], count)
+    resting = GaugeMetricFamily(
+        "autocall_tts_voice_resting", "1 while a voice's breaker is open (its fallback speaks)", labels=["voice"]
+    )
+    for name, synth in sorted(voices.synths.items()):
+        breaker = getattr(synth, "breaker", None)
+        resting.add_metric([name], 1 if breaker is not None and breaker.state != "closed" else 0)
+    yield from (renders, fallbacks, resting)
 
 
 class StoreCollector(Collector):

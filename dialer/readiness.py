@@ -66,7 +66,24 @@ def _message(campaign: Campaign, template: Template | None, means: Means) -> lis
             out.append(f"template {_name(template)} has no text, and autocall_voice_tts speaks it")
     if not means.speech:
         out.append(f"no speech engine on this server (AUTOCALL_TTS_ENGINE=none): {kind.value} cannot speak")
+    if template is not None and template.prompt_set_uuid:
+        out += _prompt_set(template, means)
     return out
+
+
+def _prompt_set(template: Template, means: Means) -> list[str]:
+    """The recordings a TTS or OTP template's prompt set lacks (a prompt deleted since the template was written)."""
+    uuid = template.prompt_set_uuid
+    try:
+        lacking = means.files.prompts_lacking(template)
+    except MessageUnavailable as exc:
+        return [f"template {_name(template)}: {exc}"]
+    if not lacking:
+        return []
+    return [
+        f"template {_name(template)}: prompt set {uuid} lacks the recordings {', '.join(lacking)} "
+        f"(upload them: PUT /v3/prompt-set/{uuid}/prompt/<key>)"
+    ]
 
 
 def _route(campaign: Campaign, carrier: Carrier | None, means: Means) -> list[str]:

@@ -5,7 +5,7 @@ nothing (to Redis or the audio directory).
 Bounded and deterministic (``derandomize``): the same cases on every run. Per operation that is
 schemathesis' coverage phase (boundary and wrong-type values, unexpected methods, missing auth)
 and ``EXAMPLES`` generated cases (valid and invalid). Real objects exist first (a campaign,
-template, carrier, dead webhook), and about half the ids and phone numbers in a case are swapped
+template, carrier, prompt set, dead webhook), and about half the ids and phone numbers in a case are swapped
 for real ones, so requests get past "no such object". ``FUZZ_EXAMPLES=500`` runs a deeper,
 randomised fuzz locally.
 """
@@ -153,6 +153,7 @@ def known(api_inproc, store) -> dict[str, Any]:
     api = api_inproc
     template = api("POST", "/v3/template", json={"template_name": "fuzz-template", "text": "Xin chào {{ ten }}"})
     carrier = api("POST", "/v3/carrier", json={"carrier_name": "fuzz-carrier", "gateways": {"offnet": "gw1"}})
+    prompt_set = api("POST", "/v3/prompt-set", json={"prompt_set_name": "fuzz-prompts"})
     campaign = api(
         "POST",
         "/v3/campaign",
@@ -163,7 +164,9 @@ def known(api_inproc, store) -> dict[str, Any]:
             "carrier_uuid": carrier.json["carrier_uuid"],
         },
     )
-    assert template.status_code == carrier.status_code == campaign.status_code == 200, campaign.text
+    assert template.status_code == carrier.status_code == campaign.status_code == prompt_set.status_code == 200, (
+        campaign.text
+    )
     campaign_uuid = campaign.json["campaign_uuid"]
     store.r.hset(
         store.keys.webhook("42"),
@@ -174,6 +177,7 @@ def known(api_inproc, store) -> dict[str, Any]:
         "campaign_uuid": campaign_uuid,
         "template_uuid": template.json["template_uuid"],
         "carrier_uuid": carrier.json["carrier_uuid"],
+        "prompt_set_uuid": prompt_set.json["prompt_set_uuid"],
         "delivery_id": "42",
         "campaignId": api("GET", f"/v3/campaign/{campaign_uuid}").json["campaign_id"],
         "queue_code": "fuzz-queue",

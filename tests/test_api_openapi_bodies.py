@@ -53,6 +53,8 @@ BASES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/v3/template"): {"template_name": "probe", "text": "Xin chào {{ ten }}"},
     ("PUT", "/v3/template/{template_uuid}"): {"template_name": "probe"},
+    ("POST", "/v3/prompt-set"): {"prompt_set_name": "probe"},
+    ("PUT", "/v3/prompt-set/{prompt_set_uuid}"): {"prompt_set_name": "probe"},
     ("POST", "/v3/webhook/dead/retry"): {},
     ("POST", "/v3/webhook/dead/{delivery_id}/retry"): {},
     ("POST", "/v2/autocall/queue"): {

@@ -116,11 +116,11 @@ def test_voice_otp_reads_the_templates_otp_field_as_often_as_it_says(tmp_path):
     heard = []
 
     class Renderer:
-        def render_otp(self, code, repeat=2, intro=""):
+        def render_otp(self, code, repeat=2, intro="", voice=""):
             heard.append((code, repeat))
             return tmp_path / "otp.wav"
 
-        def render_text(self, text, fields):
+        def render_text(self, text, fields, voice=""):
             raise AssertionError
 
     files = MessageFiles(tmp_path, renderer=Renderer())

@@ -241,6 +241,8 @@ def test_get_answers_every_field(api):
         "audio_file",
         "otp_field",
         "otp_repeat",
+        "prompt_set_uuid",
+        "voice",
         "created_at",
         "updated_at",
     }

@@ -67,6 +67,8 @@ def random_record(rng: random.Random) -> CallRecord:
         reason=text(rng),
         dtmf=text(rng),
         recall_at_ms=rng.choice([0, -1_000, ms + 60_000]),
+        tts_voice=text(rng),
+        tts_engine=text(rng),
     )
 
 

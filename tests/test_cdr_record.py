@@ -34,6 +34,8 @@ RECORD = CallRecord(
     reason="answered",
     dtmf="1#",
     recall_at_ms=0,
+    tts_voice="fpt-banmai,espeak",
+    tts_engine="fpt,espeak",
 )
 
 
@@ -64,6 +66,8 @@ def test_the_call_hash_is_every_field_as_a_string_in_the_stored_order():
         ("reason", "answered"),
         ("dtmf", "1#"),
         ("recall_at_ms", "0"),
+        ("tts_voice", "fpt-banmai,espeak"),
+        ("tts_engine", "fpt,espeak"),
         ("reported", "1"),
     ]
 

@@ -1,4 +1,4 @@
-"""tts.decode: a vendor's audio answer (WAV or MP3, sniffed from its bytes) as mono PCM and its rate."""
+"""tts.engines.decode: a vendor's audio answer (WAV or MP3, sniffed from its bytes) as mono PCM and its rate."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tts.audio import wav_bytes
-from tts.decode import decode_audio, sniff
 from tts.engines.base import SynthesisError
+from tts.engines.decode import decode_audio, sniff
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tts"  # 0.6 s 440 Hz tones written by libsndfile's MP3 encoder
 

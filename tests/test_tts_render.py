@@ -175,10 +175,10 @@ def test_a_message_not_ready_within_a_third_of_the_lease_fails_instead_of_outliv
     import gevent
 
     class Stuck:
-        def render_text(self, text, fields):
+        def render_text(self, text, fields, voice=""):
             gevent.sleep(30)  # an HTTP engine that hangs
 
-        def render_otp(self, code, repeat=2, intro=""):
+        def render_otp(self, code, repeat=2, intro="", voice=""):
             gevent.sleep(30)
 
     server = simswitch(Scenario(rules=[{"match": "^098", "ring": 0.1, "answer": {"talk": 1.0}}]), time_scale=0.01)

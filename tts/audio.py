@@ -234,3 +234,27 @@ def resample(pcm: bytes, src_rate: int, dst_rate: int, *, pause: Pause = None) -
 def normalize(pcm: bytes, peak_dbfs: float = -1.0, max_gain_db: float = 20.0, *, pause: Pause = None) -> bytes:
     """Scale 16-bit PCM so its peak is ``peak_dbfs`` dB below full scale (32767), gain capped at ``max_gain_db``."""
     return _scaled(_signal(pcm), peak_dbfs, max_gain_db, pause)
+
+
+def trim_silence(pcm: bytes, rate: int, floor_db: float = -40.0, lead_ms: int = 20, tail_ms: int = 40) -> bytes:
+    """Mono 16-bit PCM without its leading and trailing silence.
+
+    Silence is a 10 ms frame whose RMS is more than ``-floor_db`` dB below the loudest
+    frame's (so the cut follows the clip's own level, whatever the recording gain). A
+    margin of ``lead_ms`` before the first loud frame and ``tail_ms`` after the last is
+    kept: soft onsets (s, x, th) and the decay of final nasals (năm, mươi) sit in it.
+    A clip with no loud frame (digital silence) is returned as it is.
+    """
+    x = _signal(pcm)
+    frame = max(1, rate // 100)
+    n = len(x) // frame
+    if n == 0:
+        return pcm
+    energy = np.sqrt(np.mean(np.square(x[: n * frame].reshape(n, frame)), axis=1))
+    top = float(energy.max())
+    if top <= 0:
+        return pcm
+    loud = np.flatnonzero(energy >= top * 10.0 ** (floor_db / 20.0))
+    start = max(0, int(loud[0]) * frame - rate * lead_ms // 1000)
+    stop = min(len(x), (int(loud[-1]) + 1) * frame + rate * tail_ms // 1000)
+    return pcm[2 * start : 2 * stop]

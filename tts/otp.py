@@ -6,15 +6,24 @@ text), then joined with exact silences: ``pause_ms`` between digits,
 ``gap_ms`` before each repetition. So the pause is the same on every engine,
 and after the first few calls an OTP costs no synthesis at all, only
 joining ~3 s of audio (the import → originate path stays fast).
+
+Each clip is spoken through the voice's fallback chain (:mod:`tts.chain`), all
+within one budget; if a vendor fails half-way, the code is assembled from the
+clips each voice made, and the result names every voice heard. The assembled
+file's key is the clips' own (content-addressed) paths, so a code assembled
+from fallback clips is assembled again from the vendor's once it is back.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from tts.audio import read_wav, write_wav
 from tts.cache import AudioCache
+from tts.chain import VoiceChain
 from tts.reading import otp_words
+from tts.spoken import Spoken, unique
 from tts.synth import Synthesizer
 
 DEFAULT_INTRO = "Mã xác thực của bạn là"
@@ -24,7 +33,7 @@ AGAIN = "Xin nhắc lại"
 class OtpReader:
     def __init__(
         self,
-        synth: Synthesizer,
+        synth: Synthesizer | VoiceChain,
         *,
         pause_ms: int = 600,
         gap_ms: int = 1000,
@@ -34,33 +43,37 @@ class OtpReader:
         intro_gap_ms = pause_ms if intro_gap_ms is None else intro_gap_ms
         if not (100 <= pause_ms <= 3000 and 100 <= gap_ms <= 5000 and 100 <= intro_gap_ms <= 5000):
             raise ValueError("pause_ms must be 100-3000, gap_ms and intro_gap_ms 100-5000")
-        self.synth = synth
+        self.voices = synth if isinstance(synth, VoiceChain) else VoiceChain.of(synth)
+        self.rate = self.voices.rate
         # Assembled codes go to their own small cache (every code is new): they never push
         # the reusable prompts and digit clips out of the synthesizer's cache.
-        self.output = output if output is not None else synth.cache  # (an empty cache is falsy)
+        self.output = output if output is not None else self.voices.cache  # (an empty cache is falsy)
         self.pause_ms = pause_ms
         self.gap_ms = gap_ms
         self.intro_gap_ms = intro_gap_ms  # silence after the intro and "xin nhắc lại", before the first digit
 
-    def _clip(self, text: str) -> bytes:
-        pcm, _rate, _channels = read_wav(self.synth.speak(text).read_bytes())
+    @staticmethod
+    def _pcm(clip: Path) -> bytes:
+        pcm, _rate, _channels = read_wav(clip.read_bytes())
         return pcm
 
     def _silence(self, ms: int) -> bytes:
-        return b"\x00\x00" * (self.synth.rate * ms // 1000)
+        return b"\x00\x00" * (self.rate * ms // 1000)
 
-    def render(self, code: str, repeat: int = 2, intro: str = "") -> Path:
-        """The WAV of ``code`` read ``repeat`` times (1-5) after ``intro``."""
+    def render(self, code: str, repeat: int = 2, intro: str = "", voice: str = "") -> Spoken:
+        """The WAV of ``code`` read ``repeat`` times (1-5) after ``intro``, by ``voice`` ("" = the default)."""
         words = otp_words(code)  # ValueError for anything but 3-12 digits
         if not 1 <= repeat <= 5:
             raise ValueError("repeat must be 1 to 5")
         intro = " ".join((intro or DEFAULT_INTRO).split())
-        engine = self.synth.engine
+        deadline = time.monotonic() + self.voices.budget_s  # one budget for all the clips
+        texts = [intro, *([AGAIN] if repeat > 1 else []), *sorted(set(words))]
+        clips = {t: self.voices.speak(t, voice, deadline=deadline) for t in texts}
+        heard = [intro, *[w for n in range(repeat) for w in ([AGAIN] if n else []) + words]]
         key = self.output.key(
             "otp",
-            engine.name,
-            engine.voice,
-            str(self.synth.rate),
+            *(str(clips[t]) for t in texts),  # content-addressed: which engine, voice and settings made each
+            str(self.rate),
             intro,
             code,
             str(repeat),
@@ -70,16 +83,18 @@ class OtpReader:
         )
 
         def make(path: Path) -> None:
-            clips = {w: self._clip(w) for w in sorted(set(words))}
+            pcm = {t: self._pcm(clip) for t, clip in clips.items()}
             pause, gap = self._silence(self.pause_ms), self._silence(self.gap_ms)
             lead = self._silence(self.intro_gap_ms)
-            parts = [self._silence(300), self._clip(intro), lead]
+            parts = [self._silence(300), pcm[intro], lead]
             for n in range(repeat):
                 if n:
-                    parts += [gap, self._clip(AGAIN), lead]
+                    parts += [gap, pcm[AGAIN], lead]
                 for w in words:
-                    parts += [clips[w], pause]
+                    parts += [pcm[w], pause]
             parts.append(self._silence(300))
-            write_wav(path, b"".join(parts), self.synth.rate)
+            write_wav(path, b"".join(parts), self.rate)
 
-        return self.output.get_or_make(key, make)
+        path = self.output.get_or_make(key, make)
+        voices = unique([v for t in heard for v in clips[t].voices])
+        return Spoken.of(path, voices, unique([e for t in heard for e in clips[t].engines]))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 from tts.numbers import DIGITS, digit_words, number_words
@@ -40,6 +41,11 @@ _TOKEN = re.compile(
 _SPACED_DIGITS = re.compile(r"[0-9]+(?:\s+[0-9]+)+")
 _OTP = re.compile(r"[0-9]{3,12}")
 _MONTHS = {4: "tư"}  # "tháng tư", never "tháng bốn"; every other month is its number
+Mark = Callable[[str], str]  # wraps a run of words the number reader said (tts.segments: recorded prompts)
+
+
+def _plain(words: str) -> str:
+    return words
 
 
 def _year_words(year: int) -> str:
@@ -78,47 +84,49 @@ def _decimal_words(sign: str, whole: int, frac: str, *, le: bool) -> str:
     return f"âm {words}" if sign and (whole or frac.strip("0")) else words
 
 
-def _token_words(m: re.Match[str], *, le: bool) -> str:
+def _token_words(m: re.Match[str], *, le: bool, mark: Mark) -> str:
     if m["hash"] is not None:
         n = int(m["hash"].replace(".", ""))
-        return number_words(-n if m["hash_sign"] else n, le=le)
+        return mark(number_words(-n if m["hash_sign"] else n, le=le))
     if m["y"] is not None or m["iy"] is not None:
         day, month, year = (m["d"], m["m"], m["y"]) if m["y"] is not None else (m["id"], m["im"], m["iy"])
         try:
-            return date_words(int(day), int(month), int(year))
+            return mark(date_words(int(day), int(month), int(year)))
         except ValueError:
             return m[0]  # not a real date (31/02/2021): left as written
     digits = m["int"]
     if m["sign"] is None and m["frac"] is None and len(digits) > 1 and digits[0] == "0":
-        return digit_words(digits)  # 0331111111: a phone number or code, never an amount
-    return _decimal_words(m["sign"] or "", int(digits.replace(".", "")), m["frac"] or "", le=le)
+        return mark(digit_words(digits))  # 0331111111: a phone number or code, never an amount
+    return mark(_decimal_words(m["sign"] or "", int(digits.replace(".", "")), m["frac"] or "", le=le))
 
 
-def _float_words(value: float, *, le: bool) -> str:
+def _float_words(value: float, *, le: bool, mark: Mark) -> str:
     if not math.isfinite(value):
         return str(value)
     text = format(Decimal(repr(value)), "f")  # the shortest decimal that round-trips: 0.1 → "0.1"
     sign = "-" if text.startswith("-") else ""
     whole, _, frac = text.removeprefix("-").partition(".")
-    return _decimal_words(sign, int(whole), frac.rstrip("0"), le=le)
+    return mark(_decimal_words(sign, int(whole), frac.rstrip("0"), le=le))
 
 
-def speak_value(value: object, *, le: bool = False) -> str:
+def speak_value(value: object, *, le: bool = False, mark: Mark = _plain) -> str:
     """One field value as the words to speak (see the module docstring).
 
     ``None`` → ""; ``True``/``False`` → "true"/"false" (as JSON writes them); an int is
     an amount; a float is an amount with "phẩy" and its decimals one by one; a string
-    follows the rules. ``le=True`` says "lẻ" instead of "linh".
+    follows the rules. ``le=True`` says "lẻ" instead of "linh". ``mark`` is applied to
+    each run of words the number reader produced (numbers, dates, digit strings), and to
+    nothing else: recorded prompt sets play exactly those words from recordings.
     """
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return number_words(value, le=le)
+        return mark(number_words(value, le=le))
     if isinstance(value, float):
-        return _float_words(value, le=le)
+        return _float_words(value, le=le, mark=mark)
     text = str(value).strip()
     if _SPACED_DIGITS.fullmatch(text):
-        return digit_words(text)
-    return _TOKEN.sub(lambda m: _token_words(m, le=le), text)
+        return mark(digit_words(text))
+    return _TOKEN.sub(lambda m: _token_words(m, le=le, mark=mark), text)

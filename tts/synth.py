@@ -25,6 +25,9 @@ On a miss, inside a semaphore of ``concurrency`` renders:
    several would multiply the wait of everything else on the hub).
 3. the atomic WAV write (a temporary file, ``os.replace``, mode 0644).
 
+With a :class:`~tts.breaker.Breaker`, an engine whose breaker is open is not
+asked (:class:`~tts.breaker.VoiceResting`); a cached file is still served.
+
 Errors are :class:`~tts.engines.base.SynthesisError` (nothing is cached then).
 """
 
@@ -37,6 +40,7 @@ import gevent
 from gevent.lock import BoundedSemaphore
 
 from tts.audio import convert, write_wav
+from tts.breaker import Breaker, VoiceResting
 from tts.cache import AudioCache
 from tts.engines.base import SpeechEngine, SynthesisError
 
@@ -52,7 +56,14 @@ _CPU = BoundedSemaphore(1)
 
 
 class Synthesizer:
-    def __init__(self, engine: SpeechEngine, cache: AudioCache, rate: int = 8000, concurrency: int = 4) -> None:
+    def __init__(
+        self,
+        engine: SpeechEngine,
+        cache: AudioCache,
+        rate: int = 8000,
+        concurrency: int = 4,
+        breaker: Breaker | None = None,
+    ) -> None:
         if rate not in RATES:
             raise ValueError(f"rate must be one of {RATES}, got {rate!r}")
         if concurrency < 1:
@@ -63,6 +74,8 @@ class Synthesizer:
         self.concurrency = concurrency
         self._slots = BoundedSemaphore(concurrency)
         self.renders = 0  # engine calls made (misses that got as far as the engine)
+        # Asked inside the slot, just before the engine: renders queued behind a failing one skip it.
+        self.breaker = breaker
 
     def key(self, text: str) -> str:
         settings = getattr(self.engine, "settings", "")
@@ -76,8 +89,18 @@ class Synthesizer:
 
     def _render(self, text: str, tmp: Path) -> None:
         with self._slots:
+            breaker = self.breaker
+            if breaker is not None and not breaker.admit():
+                raise VoiceResting(f"engine {self.engine.name} is resting after a failure (circuit open)")
             self.renders += 1
-            pcm, src_rate = self.engine.synthesize(text)
+            try:
+                pcm, src_rate = self.engine.synthesize(text)
+            except BaseException:  # a failure, its timeout, or the render killed: the probe is over too
+                if breaker is not None:
+                    breaker.failed()
+                raise
+            if breaker is not None:
+                breaker.succeeded()
             if not pcm or src_rate <= 0:
                 raise SynthesisError(f"engine {self.engine.name} returned no audio")
             try:

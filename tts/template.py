@@ -8,6 +8,9 @@ anyway (defence in depth). Each value goes through the Vietnamese reading
 rules (:func:`tts.reading.speak_value`) as it is inserted: ``10410000`` is
 spoken as an amount, ``30/01/2021`` as a date; numbers in the template's own
 words follow the same rules (other words are left as written).
+
+:func:`render_marked` is the same message with the number reader's words and
+the ``[[name]]`` recorded phrases marked, for :mod:`tts.segments`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from tts.prompt_keys import PHRASE_SLOT
 from tts.reading import speak_value
 
 MAX_TEXT = 4000  # characters of template text (the API's limit too)
@@ -38,13 +42,31 @@ class MissingFields(ValueError):
         self.names = names
 
 
+# render_marked's marks: private-use characters, removed from the text and values first so input cannot forge them.
+NUMBER_START, NUMBER_END, PHRASE_START, PHRASE_END = "\ue000", "\ue001", "\ue002", "\ue003"
+_MARKS = {ord(c): None for c in (NUMBER_START, NUMBER_END, PHRASE_START, PHRASE_END)}
+
+
 def _speak(value: Any) -> str:
     return speak_value(value)
 
 
-_ENV = SandboxedEnvironment(
-    undefined=StrictUndefined, autoescape=False, finalize=_speak, cache_size=1000, keep_trailing_newline=False
-)
+def _number(words: str) -> str:
+    return f"{NUMBER_START}{words}{NUMBER_END}"
+
+
+def _speak_marked(value: Any) -> str:
+    return speak_value(value.translate(_MARKS) if isinstance(value, str) else value, mark=_number)
+
+
+def _env(finalize: Any) -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, finalize=finalize, cache_size=1000, keep_trailing_newline=False
+    )
+
+
+_ENV = _env(_speak)
+_MARKED_ENV = _env(_speak_marked)
 
 
 # Names Jinja2 resolves itself (globals, the template's own objects): never a field.
@@ -114,10 +136,39 @@ def _read_literal(data: str) -> str:
     return data[: len(data) - len(data.lstrip())] + speak_value(core) + data[len(data.rstrip()) :]
 
 
+def _read_literal_marked(data: str) -> str:
+    """A literal run with its ``[[name]]`` slots marked as phrases (never read as numbers: ``[[2]]``)
+    and the text between them read with the number reader's words marked."""
+    parts = PHRASE_SLOT.split(data.translate(_MARKS))  # text, name, text, name, ..., text
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(f" {PHRASE_START}{part}{PHRASE_END} ")
+        elif any(c.isdigit() for c in part):
+            core = part.strip()
+            lead, tail = part[: len(part) - len(part.lstrip())], part[len(part.rstrip()) :]
+            out.append(lead + speak_value(core, mark=_number) + tail)
+        else:
+            out.append(part)
+    return "".join(out)
+
+
 def render(text: str, fields: dict[str, Any]) -> str:
     """The words to speak: ``text`` with each placeholder replaced by its field's value,
     read by the Vietnamese reading rules. :class:`TextRefused` for a text that is not
     plain placeholders, :class:`MissingFields` when the lead lacks one."""
+    return _render(text, fields, marked=False)
+
+
+def render_marked(text: str, fields: dict[str, Any]) -> str:
+    """:func:`render`'s message with each run of words the number reader said between
+    :data:`NUMBER_START` and :data:`NUMBER_END`, and each ``[[name]]`` slot of the
+    template's own text as the name between :data:`PHRASE_START` and :data:`PHRASE_END`
+    (a space either side). Whitespace is left as rendered (:mod:`tts.segments` collapses it)."""
+    return _render(text, fields, marked=True)
+
+
+def _render(text: str, fields: dict[str, Any], *, marked: bool) -> str:
     names = check_text(text)
     missing = sorted(n for n in names if fields.get(n) is None)
     if missing:
@@ -127,14 +178,16 @@ def render(text: str, fields: dict[str, Any]) -> str:
             raise TextRefused(f"field {n} is {len(str(fields[n]))} characters long; at most {MAX_VALUE}")
     # The template's own words follow the same rules as the values ("ngày 15" is "ngày mười
     # lăm", never espeak's own digit reading): each literal run is read, its edges kept.
-    tree = _ENV.parse(text)
+    env, read_literal = (_MARKED_ENV, _read_literal_marked) if marked else (_ENV, _read_literal)
+    tree = env.parse(text)
     for node in tree.find_all(nodes.TemplateData):
-        node.data = _read_literal(node.data)
+        node.data = read_literal(node.data)
     try:
-        spoken = _ENV.from_string(tree).render({n: fields[n] for n in names})
+        spoken = env.from_string(tree).render({n: fields[n] for n in names})
     except UndefinedError as exc:  # unreachable after the check above; kept as the sandbox's own guard
         raise MissingFields([str(exc)]) from None
     spoken = " ".join(spoken.split())  # newlines and runs of spaces: one space
-    if len(spoken) > MAX_SPOKEN:
-        raise TextRefused(f"renders to {len(spoken)} characters; at most {MAX_SPOKEN}")
+    size = len(spoken.translate(_MARKS)) if marked else len(spoken)
+    if size > MAX_SPOKEN:
+        raise TextRefused(f"renders to {size} characters; at most {MAX_SPOKEN}")
     return spoken

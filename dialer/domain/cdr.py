@@ -65,6 +65,8 @@ class CallRecord:
     reason: str
     dtmf: str
     recall_at_ms: int
+    tts_voice: str = ""  # the voice(s) that spoke the message, comma-separated; "" for audio / no message
+    tts_engine: str = ""
     reported: str = "1"
 
     def as_hash(self) -> dict[str, str]:
@@ -131,6 +133,11 @@ class Cdr(BaseModel):
     dtmf: str = Field(description="keys the callee pressed")
     recall_at: str = Field(description="when the recall this attempt scheduled is due; empty: none")
     recall_at_ms: int
+    tts_voice: str = Field(
+        description="the configured voice(s) that spoke a TTS/OTP message, comma-separated in the order heard "
+        "(a fallback's name when the template's voice failed); empty for audio templates or no message"
+    )
+    tts_engine: str = Field(description="the engine of each voice in tts_voice (espeak, http, fpt, google, ...)")
 
 
 FIELDS = tuple(Cdr.model_fields)  # the JSON object's keys and the CSV's columns, in order
@@ -219,6 +226,8 @@ def cdr_object(call_id: str, cdr: Mapping[str, Any], tz: ZoneInfo) -> dict[str, 
         "dtmf": _text(cdr.get("dtmf")),
         "recall_at": _local(recall_at_ms, tz),
         "recall_at_ms": recall_at_ms,
+        "tts_voice": _text(cdr.get("tts_voice")),
+        "tts_engine": _text(cdr.get("tts_engine")),
     }
 
 
@@ -233,7 +242,7 @@ def answer_object(call_id: str, facts: Mapping[str, Any], tz: ZoneInfo) -> dict[
 _OBJECT_FIELDS = (
     *("campaign", "lead", "external_id", "attempt", "numbers", "answered_number", "caller_id", "network"),
     *("start_ms", "answer_ms", "end_ms", "duration", "billsec", "waitsec", "hangup_cause", "sip_status"),
-    *("recall_status", "report_key", "reason", "dtmf", "recall_at_ms"),
+    *("recall_status", "report_key", "reason", "dtmf", "recall_at_ms", "tts_voice", "tts_engine"),
 )
 _INTS = frozenset({"attempt", "start_ms", "answer_ms", "end_ms", "duration", "billsec", "waitsec", "recall_at_ms"})
 _PLAIN_TYPES = tuple(list if n == "numbers" else int if n in _INTS else str for n in _OBJECT_FIELDS)
@@ -249,7 +258,7 @@ def record_object(call_id: str, record: CallRecord, tz: ZoneInfo) -> dict[str, A
         return cdr_object(call_id, record.as_hash(), tz)
     (campaign, lead, external_id, attempt, numbers, answered_number, caller_id, network) = values[:8]
     (start_ms, answer_ms, end_ms, duration, billsec, waitsec, hangup_cause, sip_status) = values[8:16]
-    (recall_status, report_key, reason, dtmf, recall_at_ms) = values[16:]
+    (recall_status, report_key, reason, dtmf, recall_at_ms, tts_voice, tts_engine) = values[16:]
     return {
         "call_id": call_id,
         "campaign_uuid": campaign,
@@ -277,4 +286,6 @@ def record_object(call_id: str, record: CallRecord, tz: ZoneInfo) -> dict[str, A
         "dtmf": dtmf,
         "recall_at": local_text(recall_at_ms, tz) if recall_at_ms else "",
         "recall_at_ms": recall_at_ms,
+        "tts_voice": tts_voice,
+        "tts_engine": tts_engine,
     }

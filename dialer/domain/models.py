@@ -121,6 +121,8 @@ class Template(BaseModel):
     audio_file: str = ""  # a file name under AUTOCALL_AUDIO_DIR
     otp_field: str = "otp"  # the import ``param`` key whose value is the code
     otp_repeat: int = Field(2, ge=1, le=5)  # times the code is read
+    prompt_set_uuid: str = ""  # a recorded prompt set: numbers, OTP codes and [[phrase]]s are played from it
+    voice: str = Field("", max_length=64)  # a configured voice (AUTOCALL_TTS_VOICES); "" = the default voice
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

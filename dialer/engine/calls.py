@@ -58,6 +58,8 @@ class InFlight:
     timer: gevent.Greenlet | None = None
     caller_ids: list[str] = field(default_factory=list)  # the caller ID (hotline) of each leg, in leg order
     detail: str = ""  # why autocall itself ended it (e.g. the tts error): the CDR's reason
+    tts_voice: str = ""  # the voice(s) that spoke its message, comma-separated (the CDR's tts_voice)
+    tts_engine: str = ""  # their engines, in the same order
     # The originate's job result may never arrive: the originate was sent but not
     # acknowledged (the connection broke), or the call was adopted from an engine
     # that died. Such an attempt ends when its answered leg hangs up, or when

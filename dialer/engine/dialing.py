@@ -31,7 +31,7 @@ from dialer.engine.calls import CallTracker, InFlight
 from dialer.engine.counts import Counts
 from dialer.esl.connection import NotConnectedError, WriteFailed
 from dialer.esl.node import Node
-from dialer.media import MessageFiles, MessageUnavailable, NoSpeech
+from dialer.media import MessageFiles, MessageUnavailable, NoSpeech, spoken_by
 from dialer.outcomes.own_causes import NO_MESSAGE, NOT_SENT, UNREADABLE
 from dialer.readiness import Means
 from dialer.routing.dialstring import Leg, OriginatePlan, UnsafeValue
@@ -290,6 +290,7 @@ class Dialer:
         if isinstance(message, Exception):
             raise message if isinstance(message, MessageUnavailable) else MessageUnavailable(str(message))
         path = message or self.files.for_call(campaign, ctx.template, claim.fields)
+        att.tts_voice, att.tts_engine = spoken_by(path)
         variables = {
             "autocall_campaign": campaign.campaign_uuid,
             "autocall_lead": claim.lead_uuid,

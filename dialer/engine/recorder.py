@@ -223,6 +223,8 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
         reason=reason,
         dtmf=att.dtmf,
         recall_at_ms=step.recall_at_ms,
+        tts_voice=att.tts_voice,
+        tts_engine=att.tts_engine,
     )
     stats = {
         "total_calls": 1,

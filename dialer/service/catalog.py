@@ -29,7 +29,7 @@ from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
 from dialer.service.schema_errors import schema_errors
 from dialer.store.catalog import HashRecords
-from dialer.store.errors import InUse
+from dialer.store.errors import InUse, MissingReference
 from dialer.store.store import Store
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -86,8 +86,11 @@ class Catalog(ABC, Generic[Model]):
         uuid = values.pop(self.uuid_field, "") or new_uuid()
         self.check_given(svc, values, None)
         obj = self.validated({**values, self.uuid_field: uuid, **self._stamps(svc, created=True)})
-        if not self.records(svc.store).create(obj, svc.now_ms()):
-            raise Conflict(f"{self.uuid_field} is already taken")
+        try:
+            if not self.records(svc.store).create(obj, svc.now_ms()):
+                raise Conflict(f"{self.uuid_field} is already taken")
+        except MissingReference as exc:  # checked before, deleted since
+            raise Invalid.one(str(exc), "names an object that does not exist") from None
         return obj
 
     def get(self, svc: Services, uuid: str) -> Model:
@@ -126,6 +129,8 @@ class Catalog(ABC, Generic[Model]):
             new = self.records(svc.store).rewrite(uuid, change)
         except KeyError:
             raise NotFound() from None
+        except MissingReference as exc:  # checked before, deleted since
+            raise Invalid.one(str(exc), "names an object that does not exist") from None
         campaigns = svc.store.campaigns
         users = [c.campaign_uuid for c in campaigns.get_many(campaigns.uuids()) if getattr(c, self.uuid_field) == uuid]
         if users:

@@ -26,6 +26,7 @@ class Services:
     # when the campaign could not place a call with them (dialer/service/readiness.py)
     default_gateway: str = ""
     speech: bool = True
+    voices: tuple[str, ...] = ()  # the configured voices a template may name (AUTOCALL_TTS_VOICES)
     webhook_allow_private: bool = False  # AUTOCALL_WEBHOOK_ALLOW_PRIVATE: webhook URLs may name internal addresses
     engine_metrics: Any = None  # --workers N: every worker's engine families for /metrics (None: ``engine``'s)
 

@@ -9,11 +9,16 @@ campaign never finds out at dial time that its script cannot be played:
 * ``text`` must be a Jinja2 template (sandboxed) made of plain text and
   ``{{ name }}`` placeholders only: no ``{% %}`` statements, filters,
   attribute or item access, calls or constants. :func:`placeholders` lists the
-  names; the lead import requires each of them in ``param``.
+  names; the lead import requires each of them in ``param``. ``[[name]]``
+  (a recorded phrase) is plain text to Jinja2; it needs ``prompt_set_uuid``.
+* ``prompt_set_uuid`` must name a complete recorded prompt set holding each
+  ``[[name]]`` phrase of the text (dialer/service/prompt_set_refs.py).
 * ``audio_file`` must be a plain file name in the audio directory holding a
   WAV FreeSWITCH plays without surprises: PCM 16-bit, mono, 8 or 16 kHz,
   0.1 s to 10 min (:func:`wav_seconds`). Uploads obey the same rules and are
   stored as ``template-<uuid>.wav``, written atomically.
+* ``voice`` ("" = the default) must be a configured voice (``AUTOCALL_TTS_VOICES``,
+  docs/tts.md); a campaign speaks with its template's voice.
 
 Create, get, page, update and delete are the carriers' too
 (dialer/service/catalog.py); :class:`Templates` adds the checks above, the
@@ -36,6 +41,7 @@ from dialer.routing.dialstring import UnsafeValue, escape_value
 from dialer.service.catalog import Catalog, local_now
 from dialer.service.context import Services
 from dialer.service.errors import Invalid, NotFound, ServiceError
+from dialer.service.prompt_set_refs import problems, text_phrases
 from dialer.store.catalog import HashRecords
 from dialer.store.store import Store
 from tts.template import TextRefused, check_text
@@ -151,19 +157,34 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 # -- the catalog kind -------------------------------------------------------------
 def _check(svc: Services, values: dict[str, Any], current: Template | None) -> None:
-    """The text and the audio file, when given: every problem at once."""
+    """The text, the voice and the audio file, when given: every problem at once."""
     errors: list[tuple[str, str]] = []
     if "text" in values:
         try:
             check_text(values["text"])
         except TextRefused as exc:
             errors.append(("text", str(exc)))
+    voice = values.get("voice")
+    if voice and voice not in svc.voices and (current is None or voice != current.voice):
+        known = ", ".join(svc.voices) if svc.voices else "none (AUTOCALL_TTS_ENGINE=none)"
+        errors.append(("voice", f"unknown voice {voice!r}; configured voices: {known}"))
     name = values.get("audio_file")
     # An unchanged name is not checked again: a GET body sent back is always accepted.
     if name and (current is None or name != current.audio_file):
         errors += [("audio_file", message) for message in audio_file_errors(svc, name)]
+    errors += _prompt_set_errors(svc, values, current) if not errors else []
     if errors:
         raise Invalid(errors)
+
+
+def _prompt_set_errors(svc: Services, values: dict[str, Any], current: Template | None) -> list[tuple[str, str]]:
+    """The prompt set and the text's [[name]] phrases, when either changes (dialer/service/prompt_set_refs.py)."""
+    text = values.get("text", current.text if current else "")
+    prompt_set_uuid = values.get("prompt_set_uuid", current.prompt_set_uuid if current else "")
+    if current is not None and (text, prompt_set_uuid) == (current.text, current.prompt_set_uuid):
+        return []
+    names, why = text_phrases(text)
+    return [("text", why)] if why else problems(svc, prompt_set_uuid, names)
 
 
 class Templates(Catalog[Template]):

@@ -15,7 +15,7 @@ import redis
 
 from dialer.domain.models import Carrier, Template
 from dialer.store.campaigns import Campaigns
-from dialer.store.errors import InUse
+from dialer.store.errors import InUse, MissingReference
 from dialer.store.keys import Keys
 from dialer.store.replies import fields, record, texts
 
@@ -37,6 +37,7 @@ class HashRecords(Generic[T]):
         to_hash: Callable[[T], dict[str, str]],
         from_hash: Callable[[dict[str, str]], T],
         used_by: str,
+        refers: Callable[[T], dict[str, str]] | None = None,
     ) -> None:
         self.r = client
         self.campaigns = campaigns
@@ -46,6 +47,19 @@ class HashRecords(Generic[T]):
         self.to_hash = to_hash
         self.from_hash = from_hash
         self.used_by = used_by  # the campaign field that names one of these
+        # field -> key of the object it names (a template's prompt set): it must exist when written
+        self.refers = refers or (lambda obj: {})
+
+    def _check_refers(self, pipe: redis.client.Pipeline, obj: T) -> None:
+        """Watch what ``obj`` names and check it exists: a delete of it meanwhile makes the write retry.
+        :class:`MissingReference` (the field) if one does not exist."""
+        refers = self.refers(obj)
+        if not refers:
+            return
+        pipe.watch(*refers.values())
+        for field, key in refers.items():
+            if not pipe.exists(key):
+                raise MissingReference(field)
 
     # -- reads ----------------------------------------------------------------------
     def get(self, uuid: str) -> T | None:
@@ -76,7 +90,8 @@ class HashRecords(Generic[T]):
         pipe.execute()
 
     def create(self, obj: T, now_ms: int) -> bool:
-        """Write it and index it unless its uuid exists; False if it does."""
+        """Write it and index it unless its uuid exists; False if it does (:class:`MissingReference`
+        if what it names does not exist)."""
         uuid = self.uuid_of(obj)
         key = self.key(uuid)
         with self.r.pipeline(transaction=True) as pipe:
@@ -85,6 +100,7 @@ class HashRecords(Generic[T]):
                     pipe.watch(key)
                     if pipe.exists(key):
                         return False
+                    self._check_refers(pipe, obj)
                     pipe.multi()
                     pipe.hset(key, mapping=fields(self.to_hash(obj)))
                     pipe.zadd(self.index, {uuid: now_ms}, nx=True)
@@ -98,7 +114,7 @@ class HashRecords(Generic[T]):
         """Replace the existing hash with ``change(current)`` in one transaction.
 
         KeyError if it does not exist (a deleted object is never resurrected);
-        whatever ``change`` raises (validation) writes nothing.
+        whatever ``change`` raises (validation) writes nothing, nor does :class:`MissingReference`.
         """
         key = self.key(uuid)
         with self.r.pipeline(transaction=True) as pipe:
@@ -109,6 +125,7 @@ class HashRecords(Generic[T]):
                     if not current:
                         raise KeyError(key)
                     new = change(current)
+                    self._check_refers(pipe, self.from_hash(new))
                     pipe.multi()
                     pipe.delete(key)
                     pipe.hset(key, mapping=fields(new))
@@ -186,4 +203,5 @@ class Catalog:
             to_hash=Template.to_redis,
             from_hash=Template.from_redis,
             used_by="template_uuid",
+            refers=lambda t: {"prompt_set_uuid": keys.prompt_set(t.prompt_set_uuid)} if t.prompt_set_uuid else {},
         )

@@ -32,3 +32,11 @@ class InUse(Exception):
     def __init__(self, campaign_name: str) -> None:
         super().__init__(campaign_name)
         self.campaign_name = campaign_name
+
+
+class NamedByTemplates(Exception):
+    """A recorded prompt set templates still name (their names, in creation order)."""
+
+    def __init__(self, template_names: list[str]) -> None:
+        super().__init__(", ".join(template_names))
+        self.template_names = template_names

@@ -58,6 +58,10 @@ class Keys:
     def templates(self) -> str:  # ZSET template uuid -> creation ms
         return f"{self.prefix}:templates"
 
+    @property
+    def prompt_sets(self) -> str:  # ZSET prompt set uuid -> creation ms
+        return f"{self.prefix}:prompt-sets"
+
     def seq(self, name: str) -> str:  # STRING counters
         return f"{self.prefix}:seq:{name}"
 
@@ -144,6 +148,9 @@ class Keys:
 
     def template(self, uuid: str) -> str:  # HASH
         return f"{self.prefix}:template:{uuid}"
+
+    def prompt_set(self, uuid: str) -> str:  # HASH
+        return f"{self.prefix}:prompt-set:{uuid}"
 
     # -- webhooks -----------------------------------------------------------
     @property

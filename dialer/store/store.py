@@ -6,6 +6,7 @@ its own module of dialer/store/:
 ========================  =====================================================================
 ``store.campaigns``       campaigns, their indexes, status, wake-ups, the janitor (campaigns.py)
 ``store.catalog``         carriers and templates, one generic hash record each (catalog.py)
+``store.prompt_sets``     recorded prompt sets, deleted only while no template names them (prompt_sets.py)
 ``store.leads``           seeding leads, reading one, the do-not-call list (leads.py)
 ``store.imports``         imports that land whole or not at all (imports.py)
 ``store.calls``           slots: claim, renew, finish, expired, adopt, kept hangups (calls.py)
@@ -47,6 +48,7 @@ from dialer.store.health import Health
 from dialer.store.imports import LeadImports
 from dialer.store.keys import Keys
 from dialer.store.leads import Leads
+from dialer.store.prompt_sets import PromptSetRecords
 from dialer.store.queue_counts import QueueCountReads
 from dialer.store.replication import Replication
 from dialer.store.reports import Reports
@@ -77,6 +79,7 @@ class Store:
         self.sealed = SealedFields(client, self.keys, self.sealer)
         self.campaigns = Campaigns(client, self.keys, self.scripts)
         self.catalog = Catalog(client, self.keys, self.campaigns)
+        self.prompt_sets = PromptSetRecords(client, self.keys, self.campaigns, self.catalog.templates)
         self.leads = Leads(client, self.keys, self.scripts, self.sealed)
         self.calls = Calls(client, self.keys, self.scripts, self.sealed, self.replication)
         self.engines = Engines(client, self.keys)

@@ -15,8 +15,10 @@ peaks near full scale; the synthesizer resamples and normalises it.
 from __future__ import annotations
 
 import shutil
+from typing import Literal
 
 from gevent import subprocess
+from pydantic import BaseModel, ConfigDict, Field
 
 from tts.audio import read_wav
 from tts.engines.base import SynthesisError
@@ -101,3 +103,20 @@ class EspeakEngine:
         if not pcm or not pcm.strip(b"\0"):
             raise SynthesisError(f"espeak-ng produced empty audio for {len(text)} characters of text")
         return pcm, rate
+
+
+class CONFIG(BaseModel):
+    """A ``[voice.<name>]`` of engine ``espeak`` in the voices file (docs/tts.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    engine: Literal["espeak"]
+    voice: str = "vi"
+    speed: int | None = Field(None, ge=80, le=450)  # words per minute; None: the engine's own default
+    binary: str = DEFAULT_BINARY
+    timeout: float = Field(30.0, gt=0, le=300)
+
+
+def build(config: CONFIG) -> EspeakEngine:
+    if config.speed is None:  # the engine's default speed, whatever the tuning of the day says
+        return EspeakEngine(config.voice, binary=config.binary, timeout=config.timeout)
+    return EspeakEngine(config.voice, config.speed, binary=config.binary, timeout=config.timeout)

@@ -27,6 +27,9 @@ from __future__ import annotations
 import json
 import urllib.parse
 from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from httpclient import Client, DeadlineExceeded
 from tts.audio import read_wav, to_mono
@@ -100,3 +103,18 @@ class HttpEngine:
         if not pcm or not pcm.strip(b"\0"):
             raise SynthesisError(f"TTS service {self.url} returned empty (silent) audio")
         return pcm, rate
+
+
+class CONFIG(BaseModel):
+    """A ``[voice.<name>]`` of engine ``http`` in the voices file (docs/tts.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    engine: Literal["http"]
+    url: str
+    key: SecretStr = SecretStr("")
+    voice: str = ""
+    timeout: float = Field(10.0, gt=0, le=120)
+
+
+def build(config: CONFIG) -> HttpEngine:
+    return HttpEngine(config.url, config.key.get_secret_value(), config.voice, config.timeout)

@@ -9,7 +9,17 @@ def table() -> list[Route]:
     """Every v3 route (importing a module registers its routes)."""
     # Imported here, not at the top (no cycle: the contracts in pyproject.toml check): the handlers load
     # when the app asks for its routes, not whenever a model module of the package is imported.
-    from dialer.api.v3 import campaigns, carriers, cdrs, leads, live, report, templates, webhooks  # noqa: F401
+    from dialer.api.v3 import (  # noqa: F401
+        campaigns,
+        carriers,
+        cdrs,
+        leads,
+        live,
+        prompt_sets,
+        report,
+        templates,
+        webhooks,
+    )
     from dialer.api.v3.dialect import routes
 
     return routes.table

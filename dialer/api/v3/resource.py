@@ -38,6 +38,7 @@ class Resource(Generic[Model]):
     view: type[BaseModel]  # GET's answer
     page: type[BaseModel]  # GET list's answer: {"data": [view...], "limit", "offset", "total"}
     derived: Callable[[Model], dict[str, Any]] = _nothing_more  # fields a view adds to the stored ones
+    used_by: str = "campaign"  # what refers to one: DELETE is refused while one does
 
     def show(self, obj: Model) -> dict[str, Any]:
         data = {**obj.model_dump(mode="json"), **self.derived(obj)}
@@ -80,7 +81,7 @@ def serve(routes: Routes, res: Resource[Any]) -> None:
         res.catalog.update(call.services, call.params[field], call.body.given())
         return res.ref_to(call.params[field])
 
-    @route("DELETE", one, f"Delete a {kind} no campaign uses", response=res.ref, errors=(401, 404, 409))
+    @route("DELETE", one, f"Delete a {kind} no {res.used_by} uses", response=res.ref, errors=(401, 404, 409))
     def delete(call: Call) -> BaseModel:
         res.catalog.delete(call.services, call.params[field])
         return res.ref_to(call.params[field])

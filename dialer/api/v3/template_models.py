@@ -35,6 +35,16 @@ class TemplateUpdate(BaseModel):
     otp_repeat: Annotated[int, Field(ge=1, le=5), INTEGRAL] | None = Field(
         None, description="voice OTP: times the code is read (default 2)"
     )
+    prompt_set_uuid: Uuid | None = Field(
+        None,
+        description="a complete recorded prompt set: numbers, OTP codes and [[name]] phrases are played from it; "
+        '"" for none',
+    )
+    voice: str | None = Field(
+        None,
+        max_length=64,
+        description='TTS / voice OTP: a configured voice (AUTOCALL_TTS_VOICES, docs/tts.md); "" for the default',
+    )
     created_at: str | None = Field(None, max_length=64)
     updated_at: str | None = Field(None, max_length=64)
     placeholders: list[Any] | None = Field(None, max_length=1000)
@@ -73,6 +83,8 @@ class TemplateView(BaseModel):
     audio_file: str
     otp_field: str
     otp_repeat: int
+    prompt_set_uuid: str
+    voice: str = Field(description='the voice that speaks it ("" = the default voice)')
     created_at: datetime | None
     updated_at: datetime | None
 

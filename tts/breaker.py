@@ -1,0 +1,60 @@
+"""A voice's circuit breaker: after a failure its engine rests for a cool-down, then one render probes it.
+
+So a vendor outage costs one timeout (per render running at that moment), not
+one per message: while the breaker is open, renders skip the voice at once and
+go down its fallback chain. After ``cooldown_s`` the next render is let through
+alone (the probe; the others still skip): its success closes the breaker, its
+failure (or its render being killed) opens it for another cool-down. Renders
+already in flight when it opened do not close it by succeeding late.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from tts.engines.base import SynthesisError
+
+COOLDOWN_S = 30.0
+
+
+class VoiceResting(SynthesisError):
+    """The voice's breaker is open: its engine is not asked (the chain moves on at once)."""
+
+
+class Breaker:
+    def __init__(self, cooldown_s: float = COOLDOWN_S, clock: Callable[[], float] = time.monotonic) -> None:
+        if cooldown_s <= 0:
+            raise ValueError("cooldown_s must be positive")
+        self.cooldown_s = cooldown_s
+        self.clock = clock
+        self.open_until = 0.0  # 0: closed
+        self.probing = False
+        self.opened = 0  # times it opened (a closed-to-open change, for the metrics)
+
+    @property
+    def state(self) -> str:
+        if not self.open_until:
+            return "closed"
+        return "probing" if self.probing else "open"
+
+    def admit(self) -> bool:
+        """May the engine be asked now? Closed: yes. Open: only one render (the probe) once the cool-down is over."""
+        if not self.open_until:
+            return True
+        if self.probing or self.clock() < self.open_until:
+            return False
+        self.probing = True
+        return True
+
+    def succeeded(self) -> None:
+        """A render's engine answered. While open, only the probe's answer closes the breaker: a render
+        that started before it opened (still in flight then) says nothing about the engine now."""
+        if self.open_until and not self.probing:
+            return
+        self.open_until, self.probing = 0.0, False
+
+    def failed(self) -> None:
+        if not self.open_until:
+            self.opened += 1
+        self.open_until, self.probing = self.clock() + self.cooldown_s, False
