@@ -58,7 +58,7 @@ def prompt_set_row(bench: Bench, voice: Voice, code_list: list[str]) -> None:
         print("prompt set row skipped: tts prompt sets not on this branch")
         return
     out = bench.otps(make, code_list, 1)
-    print(report.row("prompt set (stand-ins: espeak-ng 100 wpm, trimmed)", "pcmu", None, out, None))
+    print(report.row("prompt set: espeak-ng words, 100 wpm, trimmed", "pcmu", None, out, None))
 
 
 def main() -> None:

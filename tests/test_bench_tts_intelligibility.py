@@ -121,3 +121,20 @@ def test_squeezing_cuts_long_silences_to_the_kept_length_and_leaves_sound_and_sh
     out = squeeze_silences(pcm, 8000, keep_ms=150)
     assert len(out) == 400 + 1200 + 400 + 800 + 400
     assert np.count_nonzero(out) == 1200
+
+
+def test_every_bench_sentence_has_its_numbers_read_as_words():
+    from bench.intelbench.corpus import SENTENCE_SETS, sentences
+
+    for name in SENTENCE_SETS:
+        texts = sentences(name)
+        assert len(texts) == 6 and not any(ch.isdigit() for text in texts for ch in text)
+
+
+def test_bench_codes_are_4_to_6_digits_fixed_by_their_seed_and_every_third_starts_with_0():
+    from bench.intelbench.corpus import codes
+
+    got = codes(10, 101)
+    assert got == codes(10, 101) and got != codes(10, 202)
+    assert [len(c) for c in got] == [4, 5, 6] * 3 + [4] and all(c.isdigit() for c in got)
+    assert all(c.startswith("0") for c in got[::3])

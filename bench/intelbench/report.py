@@ -14,7 +14,7 @@ What this bench leaves out (read no figure for more than it is):
   - one recogniser (viet-asr 0.1.0.dev11), itself imperfect: its errors are in every figure, and a person
     hears differently (a listening test is the real measure); its ceiling on natural speech is not measured:
     no natural Vietnamese voice installs offline (issue 20), so no better source was run;
-  - a small sample: 6-12 sentences and 8-20 codes per row (one sentence is ~12-20 words);
+  - a small sample: 6-12 sentences (about 28 words each) and 8-20 codes per row;
   - vendor engines (FPT, Viettel, Vbee, Zalo, Google, Azure): they need credentials and the network;
   - the OTP is read once per code in the figures (repeat 1): the second reading after "xin nhắc lại"
     has the same shape (silence after the phrase, then the digits);
