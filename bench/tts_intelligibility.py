@@ -61,7 +61,7 @@ def prompt_set_row(bench: Bench, voice: Voice, code_list: list[str]) -> None:
     print(report.row("prompt set: espeak-ng words, 100 wpm, trimmed", "pcmu", None, out, None))
 
 
-def main() -> None:
+def main(root: Path) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="6 sentences, 8 codes, mu-law only")
@@ -79,7 +79,7 @@ def main() -> None:
     texts = sentences("A") if args.quick else sentences("A") + sentences("B")
     code_list = codes(8, CODE_SETS["A"]) if args.quick else codes(10, CODE_SETS["A"]) + codes(10, CODE_SETS["B"])
     print(f"{len(texts)} sentences, {len(code_list)} codes (4-6 digits)\n")
-    bench = Bench(recogniser)
+    bench = Bench(recogniser, root)
     now_voice, now_otp = today()
     started = time.monotonic()
     print(report.HEADER)
@@ -111,5 +111,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    with tempfile.TemporaryDirectory():
-        main()
+    with tempfile.TemporaryDirectory(prefix="autocall-intelligibility-") as tmp:
+        main(Path(tmp))

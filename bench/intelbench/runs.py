@@ -10,7 +10,6 @@ through :func:`bench.intelbench.phone.through` and up to 16 kHz for the recognis
 from __future__ import annotations
 
 import resource
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,11 +84,11 @@ def _cpu_with_children() -> float:
 class Bench:
     """Transcribes audio files through the phone path; one per run (it holds the recogniser)."""
 
-    def __init__(self, asr: Recogniser, codec: str = "pcmu", asr_rate: int = 16000) -> None:
+    def __init__(self, asr: Recogniser, root: Path, codec: str = "pcmu", asr_rate: int = 16000) -> None:
         self.asr = asr
         self.codec = codec
         self.asr_rate = asr_rate
-        self.root = Path(tempfile.mkdtemp(prefix="autocall-intelligibility-"))
+        self.root = root  # the caches and the stand-in prompt set; the caller removes it
         self.made = 0
 
     def hear(self, wav: Path, codec: str | None = None, squeeze: bool = False) -> str:
