@@ -15,7 +15,8 @@ What this bench leaves out (read no figure for more than it is):
     hears differently (a listening test is the real measure); its ceiling on natural speech is not measured:
     no natural Vietnamese voice installs offline (issue 20), so no better source was run;
   - a small sample: 6-12 sentences (about 28 words each) and 8-20 codes per row;
-  - vendor engines (FPT, Viettel, Vbee, Zalo, Google, Azure): they need credentials and the network;
+  - vendor engines (FPT, Viettel, Vbee, Zalo, Google, Azure) unless --voices names them: they need their
+    credentials and the network;
   - the OTP is read once per code in the figures (repeat 1): the second reading after "xin nhắc lại"
     has the same shape (silence after the phrase, then the digits);
   - what the OTP's silences do for a listener: the digit clips are the same files whatever the pause, so a
