@@ -138,3 +138,22 @@ def test_bench_codes_are_4_to_6_digits_fixed_by_their_seed_and_every_third_start
     assert got == codes(10, 101) and got != codes(10, 202)
     assert [len(c) for c in got] == [4, 5, 6] * 3 + [4] and all(c.isdigit() for c in got)
     assert all(c.startswith("0") for c in got[::3])
+
+
+def test_a_voices_file_voice_becomes_an_8khz_synthesizer_of_its_own_engine(tmp_path):
+    from bench.intelbench.voicefile import synths
+
+    path = tmp_path / "voices.toml"
+    path.write_text('default = "slow"\n\n[voice.slow]\nengine = "espeak"\nspeed = 110\n')
+    [(label, synth)] = synths(str(path), [], tmp_path / "cache")
+    assert label == "slow (espeak vi speed=110)" and synth.rate == 8000 and synth.engine.speed_wpm == 110
+
+
+def test_an_unknown_voice_of_a_voices_file_is_refused_naming_the_voices(tmp_path):
+    from bench.intelbench.voicefile import synths
+    from tts.voices import VoicesError
+
+    path = tmp_path / "voices.toml"
+    path.write_text('default = "slow"\n\n[voice.slow]\nengine = "espeak"\n')
+    with pytest.raises(VoicesError, match=r"no voice 'fast'.*slow"):
+        synths(str(path), ["fast"], tmp_path / "cache")
