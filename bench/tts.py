@@ -3,7 +3,7 @@
     .venv/bin/python bench/tts.py [--quick]
 
 Prints, for the seed sentence (SPEC.md's full example, 6.6 s of speech at
-espeak-ng's default speed, about 7.7 s at the engine's 150 wpm):
+espeak-ng's default speed, about 8.8 s at the engine's 130 wpm, 7.7 s at the 150 it had before issue 20):
 
   1. baseline: one raw ``espeak-ng --stdout`` subprocess (gevent.subprocess), no parsing or conversion;
   2. EspeakEngine.synthesize (subprocess + WAV parse);

@@ -4,9 +4,9 @@ library's wave (tts/audio.py, NEW).
 
     .venv/bin/python bench/tts_audio.py [--runs N]
 
-Audio: the seed sentence (SPEC.md's full example) from espeak-ng at the engine's 150 wpm, 7.65 s at
-22,050 Hz; without espeak-ng a synthetic stand-in of the same length (a swept tone over noise), and the
-first line says so.
+Audio: the seed sentence (SPEC.md's full example) from espeak-ng at the engine's default speed, 8.8 s
+at 22,050 Hz (130 wpm since issue 20; docs/tts-synthesis.md's figures were taken at 150 wpm, 7.65 s);
+without espeak-ng a synthetic stand-in of 7.65 s (a swept tone over noise), and the first line says so.
 
 Speed, baseline and new and the ratio (medians of N runs, minimum in brackets):
   1. read_wav of espeak-ng's stdout bytes (its streaming header);

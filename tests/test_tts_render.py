@@ -84,6 +84,19 @@ def test_otp_pause_is_configurable(engine, tmp_path):
     assert long - short == pytest.approx(5 * 1.0, abs=0.05)  # intro + 4 digits, 1 s more pause each
 
 
+@pytest.mark.parametrize("intro_gap_ms", [99, 5001])
+def test_a_silence_after_the_intro_outside_100_to_5000_ms_is_refused(engine, tmp_path, intro_gap_ms):
+    with pytest.raises(ValueError, match="intro_gap_ms"):
+        OtpReader(Synthesizer(engine, AudioCache(tmp_path / "tts"), 8000), intro_gap_ms=intro_gap_ms)
+
+
+def test_the_silence_after_the_intro_is_configurable_apart_from_the_digit_pause(engine, tmp_path):
+    synth = Synthesizer(engine, AudioCache(tmp_path / "tts"), 8000)
+    short = wav_info(OtpReader(synth, pause_ms=600, intro_gap_ms=600).render("1234", 2))[3]
+    long = wav_info(OtpReader(synth, pause_ms=600, intro_gap_ms=1600).render("1234", 2))[3]
+    assert long - short == pytest.approx(2 * 1.0, abs=0.05)  # after the intro and after "xin nhắc lại"
+
+
 @pytest.fixture
 def tts_dialer(store, simswitch, tmp_path):
     """An engine with the espeak renderer, against a simulator that answers 098 numbers."""

@@ -130,6 +130,25 @@ def test_espeak_engine_output_and_streaming_header():
 
 
 @needs_espeak
+def test_espeak_word_gap_lengthens_the_pauses_between_words():
+    plain = len(EspeakEngine(word_gap=0).synthesize("một hai ba bốn năm")[0])
+    gapped = len(EspeakEngine(word_gap=20).synthesize("một hai ba bốn năm")[0])
+    assert gapped - plain >= 4 * 0.15 * 22050 * 2  # four gaps of 200 ms (at least 150 ms each kept)
+
+
+@pytest.mark.parametrize("gap", [-1, 101])
+def test_espeak_word_gap_outside_0_to_100_is_refused(gap):
+    with pytest.raises(ValueError, match="word_gap"):
+        EspeakEngine(word_gap=gap)
+
+
+def test_espeak_word_gap_is_part_of_the_cache_key(cache):
+    assert Synthesizer(EspeakEngine(word_gap=2), cache).key("a") != Synthesizer(EspeakEngine(word_gap=4), cache).key(
+        "a"
+    )
+
+
+@needs_espeak
 def test_espeak_errors():
     with pytest.raises(SynthesisError, match="exited with status"):
         EspeakEngine(voice="nosuchvoice").synthesize("xin chào")

@@ -38,9 +38,11 @@ class OtpReader:
         pause_ms: int = 600,
         gap_ms: int = 1000,
         output: AudioCache | None = None,
+        intro_gap_ms: int | None = None,
     ) -> None:
-        if not (100 <= pause_ms <= 3000 and 100 <= gap_ms <= 5000):
-            raise ValueError("pause_ms must be 100-3000 and gap_ms 100-5000")
+        intro_gap_ms = pause_ms if intro_gap_ms is None else intro_gap_ms
+        if not (100 <= pause_ms <= 3000 and 100 <= gap_ms <= 5000 and 100 <= intro_gap_ms <= 5000):
+            raise ValueError("pause_ms must be 100-3000, gap_ms and intro_gap_ms 100-5000")
         self.voices = synth if isinstance(synth, VoiceChain) else VoiceChain.of(synth)
         self.rate = self.voices.rate
         # Assembled codes go to their own small cache (every code is new): they never push
@@ -48,6 +50,7 @@ class OtpReader:
         self.output = output if output is not None else self.voices.cache  # (an empty cache is falsy)
         self.pause_ms = pause_ms
         self.gap_ms = gap_ms
+        self.intro_gap_ms = intro_gap_ms  # silence after the intro and "xin nhắc lại", before the first digit
 
     @staticmethod
     def _pcm(clip: Path) -> bytes:
@@ -76,15 +79,17 @@ class OtpReader:
             str(repeat),
             str(self.pause_ms),
             str(self.gap_ms),
+            str(self.intro_gap_ms),
         )
 
         def make(path: Path) -> None:
             pcm = {t: self._pcm(clip) for t, clip in clips.items()}
             pause, gap = self._silence(self.pause_ms), self._silence(self.gap_ms)
-            parts = [self._silence(300), pcm[intro], pause]
+            lead = self._silence(self.intro_gap_ms)
+            parts = [self._silence(300), pcm[intro], lead]
             for n in range(repeat):
                 if n:
-                    parts += [gap, pcm[AGAIN], pause]
+                    parts += [gap, pcm[AGAIN], lead]
                 for w in words:
                     parts += [pcm[w], pause]
             parts.append(self._silence(300))

@@ -1,0 +1,1 @@
+"""The parts of bench/tts_intelligibility.py: scoring, the phone path, the texts, the recogniser, the runs."""
