@@ -19,7 +19,7 @@ from dialer.api.v3.prompt_set_models import (
     PromptUploaded,
 )
 from dialer.api.v3.resource import Resource, serve
-from dialer.api.v3.templates import AUDIO_TYPES, UnsupportedMediaType
+from dialer.api.v3.templates import require_wav_body
 from dialer.service import prompt_sets
 
 TAG = "prompt sets"
@@ -53,12 +53,7 @@ serve(routes, PROMPT_SETS)
     errors=(400, 401, 404, 413, 415),
 )
 def put_prompt(call: Call) -> PromptUploaded:
-    kind = call.content_type.split(";")[0].strip().lower()
-    if kind not in AUDIO_TYPES:
-        raise UnsupportedMediaType(
-            f"Content-Type must be audio/wav or application/octet-stream, not "
-            f"{kind or 'none'} (curl --data-binary @file.wav -H 'Content-Type: audio/wav')"
-        )
+    require_wav_body(call)
     key = call.params["key"]
     stored, recorded = prompt_sets.set_prompt(call.services, call.params["prompt_set_uuid"], key, call.raw)
     missing = stored.missing()

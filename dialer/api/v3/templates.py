@@ -50,6 +50,16 @@ TEMPLATES = Resource(
 serve(routes, TEMPLATES)
 
 
+def require_wav_body(call: Call) -> None:
+    """An upload's body must say it is a WAV (or bytes): :class:`UnsupportedMediaType` otherwise."""
+    kind = call.content_type.split(";")[0].strip().lower()
+    if kind not in AUDIO_TYPES:
+        raise UnsupportedMediaType(
+            f"Content-Type must be audio/wav or application/octet-stream, not "
+            f"{kind or 'none'} (curl --data-binary @file.wav -H 'Content-Type: audio/wav')"
+        )
+
+
 @routes.route(
     "PUT",
     "/v3/template/{template_uuid}/audio",
@@ -62,11 +72,6 @@ serve(routes, TEMPLATES)
     errors=(400, 401, 404, 413, 415),
 )
 def put_audio(call: Call) -> TemplateAudio:
-    kind = call.content_type.split(";")[0].strip().lower()
-    if kind not in AUDIO_TYPES:
-        raise UnsupportedMediaType(
-            f"Content-Type must be audio/wav or application/octet-stream, not "
-            f"{kind or 'none'} (curl --data-binary @file.wav -H 'Content-Type: audio/wav')"
-        )
+    require_wav_body(call)
     template, seconds = templates.set_audio(call.services, call.params["template_uuid"], call.raw)
     return TemplateAudio(template_uuid=template.template_uuid, audio_file=template.audio_file, seconds=seconds)
