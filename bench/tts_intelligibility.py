@@ -17,7 +17,9 @@ fallback: a vendor's (with its key, over the network) is the nearest thing to th
 
 Default: 12 sentences and 20 codes (a few minutes on a quiet 2-core box); ``--quick``: 6 and 8;
 ``--full``: the default rows, then the sweep that chose the defaults (bench/intelbench/sweep.py;
-tens of minutes). Skips, saying why, without viet-asr or espeak-ng. What it leaves out is printed first.
+tens of minutes); ``--otp-pass AB`` (or ``C``): only the OTP second pass's rows (digit by digit or in
+groups, clip speed) on those code sets. Skips, saying why, without viet-asr or espeak-ng. What it
+leaves out is printed first.
 """
 
 import argparse
@@ -39,7 +41,8 @@ from tts.renderer import TtsRenderer  # noqa: E402
 from tts.synth import Synthesizer  # noqa: E402
 from tts.voices import VoicesError  # noqa: E402
 
-BEFORE_VOICE, BEFORE_OTP = Voice(speed=150, gap=0), OtpShape(pause_ms=600, intro_gap_ms=600)  # issue 20's start
+BEFORE_VOICE = Voice(speed=150, gap=0)  # issue 20's start
+BEFORE_OTP = OtpShape(pause_ms=600, intro_gap_ms=600, group_size=1)  # digit by digit
 
 
 def today() -> tuple[Voice, OtpShape]:
@@ -48,7 +51,8 @@ def today() -> tuple[Voice, OtpShape]:
     reader = OtpReader.__init__.__kwdefaults__ or {}
     pause = reader.get("pause_ms", 600)
     gap = reader.get("intro_gap_ms")
-    return Voice(engine.voice, engine.speed_wpm, getattr(engine, "word_gap", 0)), OtpShape(pause, gap or pause)
+    shape = OtpShape(pause, gap or pause, group_size=reader.get("group_size", 1), joiner=reader.get("joiner"))
+    return Voice(engine.voice, engine.speed_wpm, getattr(engine, "word_gap", 0)), shape
 
 
 def prompt_set_row(bench: Bench, voice: Voice, code_list: list[str]) -> None:
@@ -76,6 +80,7 @@ def main(root: Path) -> None:
     parser.add_argument(
         "--voice", action="append", default=[], help="a voice of --voices (repeatable; default: its default)"
     )
+    parser.add_argument("--otp-pass", help="only the OTP second pass's rows, on these code sets (e.g. AB or C)")
     args = parser.parse_args()
     print(report.LEAVES_OUT)
     if not available():
@@ -86,6 +91,10 @@ def main(root: Path) -> None:
         print(f"\nSKIPPED: {about}")
         return
     print(f"\nRecogniser: {about}. Machine: {report.load()}")
+    if args.otp_pass:
+        sweep.otp_second_pass(Bench(recogniser, root), 10, tuple(args.otp_pass))
+        print(f"Machine at the end: {report.load()}")
+        return
     texts = sentences("A") if args.quick else sentences("A") + sentences("B")
     code_list = codes(8, CODE_SETS["A"]) if args.quick else codes(10, CODE_SETS["A"]) + codes(10, CODE_SETS["B"])
     print(f"{len(texts)} sentences, {len(code_list)} codes (4-6 digits)\n")

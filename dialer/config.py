@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     tts_cooldown_seconds: float = Field(30.0, ge=1, le=3600)
     tts_rate: TtsRate = 8000  # Hz
     tts_cache_bytes: int = Field(512 << 20, ge=1 << 20)  # bound of <audio_dir>/tts
-    otp_pause_ms: int = Field(600, ge=100, le=3000)  # silence between OTP digits
+    otp_pause_ms: int = Field(600, ge=100, le=3000)  # silence after each group of OTP digits (pairs)
 
     @field_validator("tts_voices")
     @classmethod

@@ -59,17 +59,17 @@ def test_the_same_message_is_synthesised_once(renderer, engine):
     assert renderer.render_text(SEED_TEMPLATE, dict(FIELDS)) == first and len(engine.said) == 1
 
 
-def test_an_otp_is_read_digit_by_digit_and_repeated(renderer, engine):
+def test_an_otp_is_read_in_pairs_and_repeated(renderer, engine):
     path = renderer.render_otp("482915", 2)
-    assert "bốn" in engine.said and "chín" in engine.said
-    assert wav_info(path)[3] > 2 * 6 * 0.6  # twelve digits, each followed by a 600 ms pause
+    assert {"bốn, tám", "hai, chín", "một, năm"} <= set(engine.said)
+    assert wav_info(path)[3] > 2 * 4 * 0.6  # two readings: after the intro or "xin nhắc lại" and each pair, 600 ms
 
 
-def test_a_second_otp_reuses_the_digit_clips(renderer, engine):
+def test_a_second_otp_reuses_the_group_clips(renderer, engine):
     renderer.render_otp("482915", 2)
     before = len(engine.said)
-    renderer.render_otp("158924", 2)
-    assert len(engine.said) == before  # the same six digits: nothing new to synthesise
+    renderer.render_otp("154829", 2)
+    assert len(engine.said) == before  # the same three pairs: nothing new to synthesise
 
 
 def test_an_otp_template_text_is_its_intro(renderer, engine):
@@ -81,7 +81,7 @@ def test_otp_pause_is_configurable(engine, tmp_path):
     synth = Synthesizer(engine, AudioCache(tmp_path / "tts"), 8000)
     short = wav_info(OtpReader(synth, pause_ms=200).render("1234", 1))[3]
     long = wav_info(OtpReader(synth, pause_ms=1200).render("1234", 1))[3]
-    assert long - short == pytest.approx(5 * 1.0, abs=0.05)  # intro + 4 digits, 1 s more pause each
+    assert long - short == pytest.approx(3 * 1.0, abs=0.05)  # intro + 2 groups ("12 34"), 1 s more pause each
 
 
 @pytest.mark.parametrize("intro_gap_ms", [99, 5001])

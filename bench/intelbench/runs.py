@@ -60,10 +60,19 @@ class OtpShape:
     pause_ms: int = 600
     intro_gap_ms: int | None = None  # None: OtpReader's default
     repeat: int = 1
+    group_size: int | None = None  # None: OtpReader's default (1 = digit by digit, 3 = "482 915")
+    joiner: str | None = None  # None: OtpReader's default (between a group's digit words: " " or ", ")
 
     def label(self) -> str:
         lead = "default" if self.intro_gap_ms is None else f"{self.intro_gap_ms}"
-        return f"pause {self.pause_ms} ms, after intro {lead}, x{self.repeat}"
+        extra = "" if self.group_size is None else f", groups of {self.group_size}"
+        extra += "" if self.joiner is None else f", joined {self.joiner!r}"
+        return f"pause {self.pause_ms} ms, after intro {lead}, x{self.repeat}{extra}"
+
+    def kwargs(self) -> dict[str, int | str]:
+        """OtpReader's keyword arguments for what this shape sets (the rest: the reader's defaults)."""
+        given = {"intro_gap_ms": self.intro_gap_ms, "group_size": self.group_size, "joiner": self.joiner}
+        return {"pause_ms": self.pause_ms, **{k: v for k, v in given.items() if v is not None}}
 
 
 @dataclass
@@ -139,6 +148,5 @@ class Bench:
         return out
 
     def otp_reader(self, synth: Synthesizer, shape: OtpShape) -> Callable[[str], Path]:
-        kwargs = {} if shape.intro_gap_ms is None else {"intro_gap_ms": shape.intro_gap_ms}
-        reader = OtpReader(synth, pause_ms=shape.pause_ms, **kwargs)
+        reader = OtpReader(synth, **shape.kwargs())  # type: ignore[arg-type]
         return lambda code: reader.render(code, shape.repeat)

@@ -42,10 +42,13 @@ def _otp_line(bench: Bench, voice: Voice, shape: OtpShape, code_sets: dict[str, 
     said = sum(t.digits_said for t in figures.values())
     first = sum(t.first_hit for t in figures.values()) / sum(t.first_said for t in figures.values())
     zeros = sum(t.zero_hit for t in figures.values()), sum(t.zero_said for t in figures.values())
+    sixes = [t.per_digit.get("6", [0, 0]) for t in figures.values()]
+    exact = sum(t.codes_right for t in figures.values()), sum(t.codes for t in figures.values())
     parts = "  ".join(f"{name} {t.digit_accuracy:.1%}" for name, t in figures.items())
     print(
         f"  {voice.speed} wpm, {shape.label():40} digits {parts}  all {hit / said:.1%}"
-        f"  first {first:.0%}  không {zeros[0]}/{zeros[1]}  squeezed {sq:.1%}",
+        f"  first {first:.0%}  không {zeros[0]}/{zeros[1]}  sáu {sum(s[0] for s in sixes)}/{sum(s[1] for s in sixes)}"
+        f"  codes {exact[0]}/{exact[1]}  squeezed {sq:.1%}",
         flush=True,
     )
     return hit / said
@@ -76,6 +79,29 @@ def run(bench: Bench, n_codes: int) -> tuple[Voice, Voice, OtpShape]:
     print(f"  best for OTP: {otp_voice.label()}, {shape.label()}")
     held_out(bench, n_codes, [Voice(), best], [(Voice(), OtpShape()), (otp_voice, shape)])
     return best, otp_voice, shape
+
+
+SECOND_PASS = (  # issue 20's second pass on the OTP: clip speed x grouping (a "." ending is the same audio)
+    (150, OtpShape(group_size=1)),  # before
+    (130, OtpShape(group_size=1)),  # the first pass's default
+    (150, OtpShape(group_size=2)),
+    (150, OtpShape(group_size=3)),
+    (130, OtpShape(group_size=3)),
+    (150, OtpShape(group_size=3, joiner=", ")),
+    (130, OtpShape(group_size=3, joiner=", ")),
+    (150, OtpShape(pause_ms=800, group_size=3)),
+    (130, OtpShape(group_size=2, joiner=", ")),
+    (130, OtpShape(pause_ms=800, group_size=3, joiner=", ")),
+)
+
+
+def otp_second_pass(bench: Bench, n_codes: int, sets: tuple[str, ...] = ("A", "B"), rows: slice = slice(None)) -> None:
+    """The OTP's reading: digit by digit or in groups synthesised in one breath (words joined by a space or a
+    comma), at the clips' speed; pause between groups. One line per setting."""
+    code_sets = {name: codes(n_codes, CODE_SETS[name]) for name in sets}
+    print(f"OTP second pass (sets {'+'.join(sets)}): clip speed, groups, joiner")
+    for speed, shape in SECOND_PASS[rows]:
+        _otp_line(bench, Voice(speed=speed), shape, code_sets)
 
 
 def held_out(bench: Bench, n_codes: int, voices: list[Voice], otp: list[tuple[Voice, OtpShape]]) -> None:
