@@ -161,6 +161,18 @@ def test_a_hanging_engine_is_cut_off_leaving_the_last_resort_its_reserve(tmp_pat
     assert synths["vendor"].breaker is not None and synths["vendor"].breaker.state == "open"
 
 
+def test_the_last_resort_is_asked_even_while_its_breaker_is_open(voices):
+    # One espeak-ng failure (a render timed out on a loaded box) must not leave every call whose vendor is
+    # down without audio for the whole cool-down: nothing comes after the last resort.
+    chain, engines = voices
+    engines["espeak"].down = True
+    with pytest.raises(SynthesisError):
+        chain.speak("espeak", "espeak")  # espeak's breaker opens
+    engines["espeak"].down = False
+    engines["vendor"].down = engines["backup"].down = True
+    assert chain.speak("Xin chào").voices == ("espeak",)
+
+
 def test_a_voice_with_no_time_left_is_skipped_but_the_last_resort_is_tried(voices):
     import time
 
