@@ -263,3 +263,15 @@ def test_a_message_of_only_punctuation_has_nothing_to_say(renderer, engine, full
     with pytest.raises(SynthesisError, match="nothing to say"):
         renderer.render_text("… {{x}} !", {"x": "."}, prompts=full_set)
     assert engine.said == []
+
+
+def test_a_long_recording_is_converted_without_holding_the_hub(tmp_path):
+    # A phrase may be 10 minutes: its first load (resampled and normalised on the hub) must let other
+    # greenlets (calls, ESL, timers) run part way, as a TTS clip's conversion does.
+    import gevent
+
+    write_prompt(tmp_path, "phrase-terms", 16000, freq=440.0, seconds=600.0)
+    ran = []
+    gevent.spawn(ran.append, "other greenlet")  # runs only if the load yields to the hub
+    pcm = PromptSet(tmp_path, 8000).clip("phrase-terms")
+    assert ran == ["other greenlet"] and len(pcm) > 8000 * 2 * 590
