@@ -202,6 +202,12 @@ def test_a_re_recorded_prompt_is_used_at_once(renderer, full_set):
     assert second != first and names(second) == ["otp-intro", "phrase-chao", "phrase-chao", "phrase-chao"]
 
 
+def test_a_recording_the_message_does_not_play_leaves_its_cached_file_in_use(renderer, full_set):
+    first = renderer.render_otp("444", 1, prompts=full_set)
+    write_prompt(full_set, "phrase-late-fee", 8000, freq=FREQ["phrase-chao"])  # another template's phrase
+    assert renderer.render_otp("444", 1, prompts=full_set) == first
+
+
 def test_a_re_recorded_prompt_of_the_same_size_and_second_is_seen(tmp_path, full_set):
     before = PromptSet(full_set, 8000).clip("7")
     stat = os.stat(full_set / "7.wav")

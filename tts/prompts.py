@@ -78,9 +78,10 @@ class PromptSet:
         if absent:
             raise IncompletePromptSet(self.directory, absent)
 
-    def identity(self) -> list[FileId]:
-        """Every file's identity, sorted: part of an assembled message's cache key (a new recording, a new key)."""
-        return sorted(self._files.values())
+    def identity(self, keys: list[str] | tuple[str, ...]) -> list[FileId]:
+        """The identities of the files of ``keys`` (those a message plays), sorted: part of an assembled
+        message's cache key (a new recording of one of them, a new key; a recording it does not play, none)."""
+        return sorted(self._files[key] for key in set(keys) if key in self._files)
 
     def clip(self, key: str) -> bytes:
         """The prompt ``key`` as mono 16-bit PCM at :attr:`rate`, trimmed and normalised (``KeyError`` if absent)."""
