@@ -173,6 +173,21 @@ def test_the_last_resort_is_asked_even_while_its_breaker_is_open(voices):
     assert chain.speak("Xin chào").voices == ("espeak",)
 
 
+def test_a_render_waiting_on_one_cut_off_by_its_deadline_makes_the_audio_itself(voices):
+    # Two batches say the same text (a message without personal fields): the first's espeak-ng render
+    # is cut off by its own deadline; the second, with time left, must not inherit that and lose its call.
+    import time
+
+    chain, engines = voices
+    engines["espeak"].hang = gevent.event.Event()
+    first = gevent.spawn(chain.speak, "Xin chào", "espeak", deadline=time.monotonic() + 0.05)
+    second = gevent.spawn(chain.speak, "Xin chào", "espeak")
+    first.join()
+    engines["espeak"].hang.set()
+    assert isinstance(first.exception, SynthesisError)
+    assert second.get().voices == ("espeak",)
+
+
 def test_a_voice_with_no_time_left_is_skipped_but_the_last_resort_is_tried(voices):
     import time
 

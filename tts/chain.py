@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 import gevent
 
 from tts.breaker import Breaker, VoiceResting
-from tts.cache import AudioCache
+from tts.cache import AudioCache, CutOff
 from tts.engines import registry
 from tts.engines.base import SynthesisError
 from tts.spoken import Spoken
@@ -125,7 +125,7 @@ class VoiceChain:
                 why.append(f"{name}: no time left")
                 continue
             try:
-                with gevent.Timeout(allowance, SynthesisError(f"no audio within {allowance:.1f} s")):
+                with gevent.Timeout(allowance, CutOff(f"no audio within {allowance:.1f} s")):
                     path = self.synths[name].speak(text, last_resort=last)
             except VoiceResting as exc:
                 self.outcomes[name, "resting"] += 1
