@@ -244,6 +244,30 @@ def test_a_render_in_flight_when_the_breaker_opened_does_not_close_it_by_succeed
     assert breaker.state == "open" and not breaker.admit()
 
 
+def opened_with_a_render_still_in_flight(clock) -> Breaker:
+    breaker = Breaker(30.0, clock)
+    assert breaker.admit() and breaker.admit()  # two renders in flight
+    breaker.failed()  # the first fails: open
+    clock.now += 31
+    return breaker
+
+
+def test_a_render_in_flight_when_the_breaker_opened_does_not_close_it_while_the_probe_is_out(clock):
+    breaker = opened_with_a_render_still_in_flight(clock)
+    assert breaker.admit()  # the probe goes out
+    breaker.succeeded()  # the second (let in while closed) answers late
+    assert breaker.state == "probing"
+
+
+def test_a_render_in_flight_when_the_breaker_opened_failing_late_does_not_void_the_probe(clock):
+    breaker = opened_with_a_render_still_in_flight(clock)
+    probe = breaker.admit()
+    breaker.failed()  # the second (let in while closed) fails late
+    assert not breaker.admit()
+    breaker.succeeded(probe)  # the probe's answer is the one that counts
+    assert breaker.state == "closed"
+
+
 def test_metrics_show_renders_by_outcome_fallbacks_and_resting_voices(voices):
     from dialer.metrics import voice_families
 

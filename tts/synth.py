@@ -42,7 +42,7 @@ import gevent
 from gevent.lock import BoundedSemaphore
 
 from tts.audio import convert, write_wav
-from tts.breaker import Breaker, VoiceResting
+from tts.breaker import PROBE, Breaker, VoiceResting
 from tts.cache import AudioCache
 from tts.engines.base import SpeechEngine, SynthesisError
 
@@ -93,17 +93,20 @@ class Synthesizer:
     def _render(self, text: str, tmp: Path, last_resort: bool = False) -> None:
         with self._slots:
             breaker = self.breaker
-            if breaker is not None and not breaker.admit() and not last_resort:
-                raise VoiceResting(f"engine {self.engine.name} is resting after a failure (circuit open)")
+            admitted = breaker.admit() if breaker is not None else ""
+            if breaker is not None and not admitted:
+                if not last_resort:
+                    raise VoiceResting(f"engine {self.engine.name} is resting after a failure (circuit open)")
+                admitted = PROBE  # asked all the same: what it does now is news about the engine
             self.renders += 1
             try:
                 pcm, src_rate = self.engine.synthesize(text)
             except BaseException:  # a failure, its timeout, or the render killed: the probe is over too
                 if breaker is not None:
-                    breaker.failed()
+                    breaker.failed(admitted)
                 raise
             if breaker is not None:
-                breaker.succeeded()
+                breaker.succeeded(admitted)
             if not pcm or src_rate <= 0:
                 raise SynthesisError(f"engine {self.engine.name} returned no audio")
             try:
