@@ -97,3 +97,15 @@ def test_a_credential_the_header_check_refuses_is_not_quoted_in_the_error(engine
     with pytest.raises(SynthesisError) as caught:
         module.build(config).synthesize("Xin chào")
     assert "s3cret-key-42" not in str(caught.value) and "s3cret-key-42" not in repr(caught.value.__cause__)
+
+
+@pytest.mark.parametrize("engine", sorted(MODULES))
+def test_a_url_with_user_info_is_refused_without_quoting_it(engine):
+    # The host part of the URL is in every error message ("<vendor>: <host> did not answer ..."),
+    # so a password there would reach the log and the CDR.
+    credentials = dict(CREDENTIALS[engine])
+    credentials.pop("region", None)
+    with pytest.raises(pydantic.ValidationError) as caught:
+        MODULES[engine].CONFIG(engine=engine, url="https://ops:pa55word-9@tts.example.com/v1", **credentials)
+    said = " ".join(e["msg"] for e in caught.value.errors())  # what the voices file's loader shows
+    assert "user-info" in said and "pa55word-9" not in said
