@@ -30,10 +30,13 @@ _FOLD = re.compile(r"\r?\n[ \t]+")  # an obsolete folded line in an answer's hea
 
 
 def check_headers(headers: Mapping[str, str]) -> None:
-    """Raise ``ValueError`` for a header that could smuggle in another line or is no token."""
+    """Raise ``ValueError`` for a header that could smuggle in another line or is no token.
+    The message never quotes the value: it is often a credential (an API key with its line end)."""
     for name, value in headers.items():
-        if not _TOKEN.match(name) or _BAD_VALUE.search(value):
-            raise ValueError(f"invalid header {name!r}: {value!r}")
+        if not _TOKEN.match(name):
+            raise ValueError(f"invalid header name {name!r}")
+        if _BAD_VALUE.search(value):
+            raise ValueError(f"invalid header {name!r}: its value holds a CR, LF or NUL")
 
 
 class Headers(Mapping[str, str]):

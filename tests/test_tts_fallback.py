@@ -161,6 +161,33 @@ def test_a_hanging_engine_is_cut_off_leaving_the_last_resort_its_reserve(tmp_pat
     assert synths["vendor"].breaker is not None and synths["vendor"].breaker.state == "open"
 
 
+def test_the_last_resort_is_asked_even_while_its_breaker_is_open(voices):
+    # One espeak-ng failure (a render timed out on a loaded box) must not leave every call whose vendor is
+    # down without audio for the whole cool-down: nothing comes after the last resort.
+    chain, engines = voices
+    engines["espeak"].down = True
+    with pytest.raises(SynthesisError):
+        chain.speak("espeak", "espeak")  # espeak's breaker opens
+    engines["espeak"].down = False
+    engines["vendor"].down = engines["backup"].down = True
+    assert chain.speak("Xin chào").voices == ("espeak",)
+
+
+def test_a_render_waiting_on_one_cut_off_by_its_deadline_makes_the_audio_itself(voices):
+    # Two batches say the same text (a message without personal fields): the first's espeak-ng render
+    # is cut off by its own deadline; the second, with time left, must not inherit that and lose its call.
+    import time
+
+    chain, engines = voices
+    engines["espeak"].hang = gevent.event.Event()
+    first = gevent.spawn(chain.speak, "Xin chào", "espeak", deadline=time.monotonic() + 0.05)
+    second = gevent.spawn(chain.speak, "Xin chào", "espeak")
+    first.join()
+    engines["espeak"].hang.set()
+    assert isinstance(first.exception, SynthesisError)
+    assert second.get().voices == ("espeak",)
+
+
 def test_a_voice_with_no_time_left_is_skipped_but_the_last_resort_is_tried(voices):
     import time
 
@@ -215,6 +242,30 @@ def test_a_render_in_flight_when_the_breaker_opened_does_not_close_it_by_succeed
     breaker.failed()  # the first fails: open
     breaker.succeeded()  # the second answers late
     assert breaker.state == "open" and not breaker.admit()
+
+
+def opened_with_a_render_still_in_flight(clock) -> Breaker:
+    breaker = Breaker(30.0, clock)
+    assert breaker.admit() and breaker.admit()  # two renders in flight
+    breaker.failed()  # the first fails: open
+    clock.now += 31
+    return breaker
+
+
+def test_a_render_in_flight_when_the_breaker_opened_does_not_close_it_while_the_probe_is_out(clock):
+    breaker = opened_with_a_render_still_in_flight(clock)
+    assert breaker.admit()  # the probe goes out
+    breaker.succeeded()  # the second (let in while closed) answers late
+    assert breaker.state == "probing"
+
+
+def test_a_render_in_flight_when_the_breaker_opened_failing_late_does_not_void_the_probe(clock):
+    breaker = opened_with_a_render_still_in_flight(clock)
+    probe = breaker.admit()
+    breaker.failed()  # the second (let in while closed) fails late
+    assert not breaker.admit()
+    breaker.succeeded(probe)  # the probe's answer is the one that counts
+    assert breaker.state == "closed"
 
 
 def test_metrics_show_renders_by_outcome_fallbacks_and_resting_voices(voices):

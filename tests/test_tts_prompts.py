@@ -202,6 +202,12 @@ def test_a_re_recorded_prompt_is_used_at_once(renderer, full_set):
     assert second != first and names(second) == ["otp-intro", "phrase-chao", "phrase-chao", "phrase-chao"]
 
 
+def test_a_recording_the_message_does_not_play_leaves_its_cached_file_in_use(renderer, full_set):
+    first = renderer.render_otp("444", 1, prompts=full_set)
+    write_prompt(full_set, "phrase-late-fee", 8000, freq=FREQ["phrase-chao"])  # another template's phrase
+    assert renderer.render_otp("444", 1, prompts=full_set) == first
+
+
 def test_a_re_recorded_prompt_of_the_same_size_and_second_is_seen(tmp_path, full_set):
     before = PromptSet(full_set, 8000).clip("7")
     stat = os.stat(full_set / "7.wav")
@@ -263,3 +269,15 @@ def test_a_message_of_only_punctuation_has_nothing_to_say(renderer, engine, full
     with pytest.raises(SynthesisError, match="nothing to say"):
         renderer.render_text("… {{x}} !", {"x": "."}, prompts=full_set)
     assert engine.said == []
+
+
+def test_a_long_recording_is_converted_without_holding_the_hub(tmp_path):
+    # A phrase may be 10 minutes: its first load (resampled and normalised on the hub) must let other
+    # greenlets (calls, ESL, timers) run part way, as a TTS clip's conversion does.
+    import gevent
+
+    write_prompt(tmp_path, "phrase-terms", 16000, freq=440.0, seconds=600.0)
+    ran = []
+    gevent.spawn(ran.append, "other greenlet")  # runs only if the load yields to the hub
+    pcm = PromptSet(tmp_path, 8000).clip("phrase-terms")
+    assert ran == ["other greenlet"] and len(pcm) > 8000 * 2 * 590

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from tts.engines import azure, fpt, google, vbee, viettel, zalo
+from tts.engines import SynthesisError, azure, fpt, google, vbee, viettel, zalo
 from tts.engines.vendor_call import limit_said, limit_status, refused, split_text, utf8_size
 
 NOTE = " (rate limit or quota reached; not retried)"
@@ -83,3 +83,29 @@ def test_settings_are_frozen_once_made(engine):
 def test_a_url_that_is_not_http_is_refused(engine):
     with pytest.raises(pydantic.ValidationError, match="must be an http:// or https:// URL with a host"):
         MODULES[engine].CONFIG(**CREDENTIALS[engine], url="ftp://vendor.example/tts")
+
+
+@pytest.mark.parametrize("engine", sorted(MODULES))
+def test_a_credential_the_header_check_refuses_is_not_quoted_in_the_error(engine):
+    # A key pasted with its line end (a secrets file read whole): the client refuses the header before any
+    # connection, and that error reaches the log, `autocall tts render` and the CDR's reason.
+    secret = "s3cret-key-42\n"
+    credentials = {name: secret if value in ("k", "t") else value for name, value in CREDENTIALS[engine].items()}
+    credentials.pop("region", None)  # azure: the url instead
+    module = MODULES[engine]
+    config = module.CONFIG(engine=engine, url="http://127.0.0.1:9/tts", **credentials)
+    with pytest.raises(SynthesisError) as caught:
+        module.build(config).synthesize("Xin chào")
+    assert "s3cret-key-42" not in str(caught.value) and "s3cret-key-42" not in repr(caught.value.__cause__)
+
+
+@pytest.mark.parametrize("engine", sorted(MODULES))
+def test_a_url_with_user_info_is_refused_without_quoting_it(engine):
+    # The host part of the URL is in every error message ("<vendor>: <host> did not answer ..."),
+    # so a password there would reach the log and the CDR.
+    credentials = dict(CREDENTIALS[engine])
+    credentials.pop("region", None)
+    with pytest.raises(pydantic.ValidationError) as caught:
+        MODULES[engine].CONFIG(engine=engine, url="https://ops:pa55word-9@tts.example.com/v1", **credentials)
+    said = " ".join(e["msg"] for e in caught.value.errors())  # what the voices file's loader shows
+    assert "user-info" in said and "pa55word-9" not in said

@@ -32,8 +32,9 @@ The TTS parts are spoken by the template's voice through its fallback chain
 (:class:`tts.chain.VoiceChain`, one time budget for the whole message), before
 anything is joined. The assembled WAV goes to the OTP reader's output cache under
 a key holding the plan, the rate, every TTS clip's path (content-addressed: which
-voice, engine and settings made it) and every file identity of the set: a new
-recording, or a vendor back after a fallback, is never served stale. The
+voice, engine and settings made it) and the file identity of every recording it
+plays: a new recording, or a vendor back after a fallback, is never served stale,
+and a recording it does not play (another template's phrase) changes nothing. The
 :class:`~tts.spoken.Spoken` returned says who spoke, in the order heard:
 ``"prompts"`` for the recordings (voice and engine alike), the voices of the TTS parts.
 """
@@ -121,7 +122,7 @@ class PromptAssembler:
             str(self.rate),
             *(str(clips[text]) for text in texts),  # content-addressed: which voice, engine and settings made each
             json.dumps(plan, ensure_ascii=False),
-            json.dumps(prompts.identity()),
+            json.dumps(prompts.identity([value for part, value in plan if part == "prompt"])),
         )
         said = [part if part == "prompt" else value for part, value in plan if part in ("prompt", "tts")]
         voices = unique([v for who in said for v in ((PROMPTS,) if who == "prompt" else clips[who].voices)])

@@ -5,7 +5,9 @@ one per message: while the breaker is open, renders skip the voice at once and
 go down its fallback chain. After ``cooldown_s`` the next render is let through
 alone (the probe; the others still skip): its success closes the breaker, its
 failure (or its render being killed) opens it for another cool-down. Renders
-already in flight when it opened do not close it by succeeding late.
+already in flight when it opened neither close it by succeeding late nor, by
+failing late, extend the rest and void the probe out at the time (whose success
+was then ignored: the voice stayed resting for another cool-down though back).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from tts.engines.base import SynthesisError
 
 COOLDOWN_S = 30.0
+CLOSED, PROBE = "closed", "probe"  # what admit() let a render in as
 
 
 class VoiceResting(SynthesisError):
@@ -38,23 +41,29 @@ class Breaker:
             return "closed"
         return "probing" if self.probing else "open"
 
-    def admit(self) -> bool:
-        """May the engine be asked now? Closed: yes. Open: only one render (the probe) once the cool-down is over."""
+    def admit(self) -> str:
+        """May the engine be asked now? Closed: yes (``"closed"``). Open: only one render (the probe,
+        ``"probe"``) once the cool-down is over; else ``""`` (no). Hand the answer back to
+        :meth:`succeeded` / :meth:`failed`: only the probe's outcome moves an open breaker."""
         if not self.open_until:
-            return True
+            return CLOSED
         if self.probing or self.clock() < self.open_until:
-            return False
+            return ""
         self.probing = True
-        return True
+        return PROBE
 
-    def succeeded(self) -> None:
+    def succeeded(self, admitted: str = CLOSED) -> None:
         """A render's engine answered. While open, only the probe's answer closes the breaker: a render
         that started before it opened (still in flight then) says nothing about the engine now."""
-        if self.open_until and not self.probing:
+        if self.open_until and admitted != PROBE:
             return
         self.open_until, self.probing = 0.0, False
 
-    def failed(self) -> None:
+    def failed(self, admitted: str = CLOSED) -> None:
+        """A render's engine failed: a closed breaker opens, a failed probe rests the voice again. A render
+        let in before it opened failing late changes nothing (it is open already; the probe is the probe)."""
+        if self.open_until and admitted != PROBE:
+            return
         if not self.open_until:
             self.opened += 1
         self.open_until, self.probing = self.clock() + self.cooldown_s, False

@@ -7,7 +7,9 @@ them as given.
 
 - **Single flight.** Concurrent ``get_or_make`` calls for one key (greenlets in
   this process) run ``make`` once; the others wait for its result. A failure
-  reaches every waiter and is not cached: the next call tries again.
+  reaches every waiter and is not cached: the next call tries again. A maker
+  cut off by its own caller (:class:`CutOff`: its deadline, a kill) is not a
+  failure of the text: a waiter then makes it itself, within its own deadline.
 - **Atomic.** ``make`` writes a temporary file (``.<key>.<random>.tmp``, same
   directory); the cache then sets mode 0644 and ``os.replace``-s it into place,
   so a reader sees the whole file or none.
@@ -42,6 +44,11 @@ from tts.engines.base import SynthesisError
 
 MIN_FILE_BYTES = 44  # a WAV header: anything shorter is a torn write (a crash before os.replace) and is ignored
 STALE_TMP_SECONDS = 3600.0
+
+
+class CutOff(SynthesisError):
+    """A maker cut off by its own caller (its deadline, a kill), not failed by its engine: a caller waiting
+    for the same file tries to make it itself instead of failing with it (its deadline may be later)."""
 
 
 class AudioCache:
@@ -170,7 +177,10 @@ class AudioCache:
         pending = self._inflight.get(key)
         if pending is not None:  # someone is making it: wait for their result (or their exception)
             self.hits += 1
-            return pending.get()
+            try:
+                return pending.get()
+            except CutOff:  # its maker's own deadline, not the engine: this caller may have time to make it
+                return self.get_or_make(key, make)
         self.misses += 1
         if key in self._files:  # evicted behind our back (another process)
             self._total -= self._files.pop(key)
@@ -191,8 +201,8 @@ class AudioCache:
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            # waiters get the same exception; a kill (GreenletExit) reaches them as a SynthesisError
-            result.set_exception(exc if isinstance(exc, Exception) else SynthesisError(f"interrupted: {exc!r}"))
+            # waiters get the same exception; a kill (GreenletExit, a Timeout) reaches them as a CutOff
+            result.set_exception(exc if isinstance(exc, Exception) else CutOff(f"interrupted: {exc!r}"))
             raise
         finally:
             del self._inflight[key]

@@ -13,7 +13,9 @@ try or from the caller's ``deadline``. Each try but the last is bounded by what
 is left minus ``reserve_s`` (time kept for the last resort, which is local and
 fast); the last try gets all that is left. A try that fails (its
 :class:`~tts.engines.base.SynthesisError`, its timeout) moves on at once, and
-opens that voice's breaker (:mod:`tts.breaker`).
+opens that voice's breaker (:mod:`tts.breaker`). The last voice (espeak-ng) is
+asked even while its breaker is open: a timed-out or killed espeak-ng render
+must not leave every fallback without audio for a cool-down.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from collections.abc import Callable, Mapping
 import gevent
 
 from tts.breaker import Breaker, VoiceResting
-from tts.cache import AudioCache
+from tts.cache import AudioCache, CutOff
 from tts.engines import registry
 from tts.engines.base import SynthesisError
 from tts.spoken import Spoken
@@ -116,14 +118,15 @@ class VoiceChain:
         why: list[str] = []
         for n, name in enumerate(order):
             left = deadline - time.monotonic()
-            allowance = left if n == len(order) - 1 else left - self.reserve_s
+            last = n == len(order) - 1
+            allowance = left if last else left - self.reserve_s
             if allowance <= 0:
                 self.outcomes[name, "no_time"] += 1
                 why.append(f"{name}: no time left")
                 continue
             try:
-                with gevent.Timeout(allowance, SynthesisError(f"no audio within {allowance:.1f} s")):
-                    path = self.synths[name].speak(text)
+                with gevent.Timeout(allowance, CutOff(f"no audio within {allowance:.1f} s")):
+                    path = self.synths[name].speak(text, last_resort=last)
             except VoiceResting as exc:
                 self.outcomes[name, "resting"] += 1
                 why.append(f"{name}: {exc}")

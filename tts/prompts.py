@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tts.audio import convert, read_wav, to_mono, trim_silence
 from tts.prompt_keys import PHRASE_PREFIX, is_prompt_key, missing
-from tts.synth import PEAK_DBFS
+from tts.synth import _CPU, PEAK_DBFS, _Pacer
 
 MAX_CACHED_BYTES = 32 << 20  # about 1,000 sets' digits at 16 kHz; least recently used clips go first
 
@@ -78,9 +78,10 @@ class PromptSet:
         if absent:
             raise IncompletePromptSet(self.directory, absent)
 
-    def identity(self) -> list[FileId]:
-        """Every file's identity, sorted: part of an assembled message's cache key (a new recording, a new key)."""
-        return sorted(self._files.values())
+    def identity(self, keys: list[str] | tuple[str, ...]) -> list[FileId]:
+        """The identities of the files of ``keys`` (those a message plays), sorted: part of an assembled
+        message's cache key (a new recording of one of them, a new key; a recording it does not play, none)."""
+        return sorted(self._files[key] for key in set(keys) if key in self._files)
 
     def clip(self, key: str) -> bytes:
         """The prompt ``key`` as mono 16-bit PCM at :attr:`rate`, trimmed and normalised (``KeyError`` if absent)."""
@@ -108,7 +109,8 @@ class PromptSet:
         if not pcm:
             raise PromptSetError(f"prompt set {self.directory.name}: {key}.wav holds no audio")
         pcm = trim_silence(to_mono(pcm, channels), rate)
-        return convert(pcm, rate, self.rate, PEAK_DBFS)
+        with _CPU:  # as a TTS clip's conversion: one at a time, yielding to the hub (a phrase may be 10 min)
+            return convert(pcm, rate, self.rate, PEAK_DBFS, pause=_Pacer())
 
 
 def _remember(cache_key: tuple[FileId, int], pcm: bytes) -> None:

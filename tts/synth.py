@@ -26,7 +26,9 @@ On a miss, inside a semaphore of ``concurrency`` renders:
 3. the atomic WAV write (a temporary file, ``os.replace``, mode 0644).
 
 With a :class:`~tts.breaker.Breaker`, an engine whose breaker is open is not
-asked (:class:`~tts.breaker.VoiceResting`); a cached file is still served.
+asked (:class:`~tts.breaker.VoiceResting`); a cached file is still served. The
+chain's last resort is asked whatever its breaker says (``speak(last_resort=True)``):
+resting it would turn one slow espeak-ng render into 30 s of calls without audio.
 
 Errors are :class:`~tts.engines.base.SynthesisError` (nothing is cached then).
 """
@@ -40,7 +42,7 @@ import gevent
 from gevent.lock import BoundedSemaphore
 
 from tts.audio import convert, write_wav
-from tts.breaker import Breaker, VoiceResting
+from tts.breaker import PROBE, Breaker, VoiceResting
 from tts.cache import AudioCache
 from tts.engines.base import SpeechEngine, SynthesisError
 
@@ -81,26 +83,30 @@ class Synthesizer:
         settings = getattr(self.engine, "settings", "")
         return self.cache.key(self.engine.name, self.engine.voice, str(settings), text, str(self.rate), FORMAT)
 
-    def speak(self, text: str) -> Path:
-        """Absolute path of the WAV for ``text`` (synthesised on a cache miss). Raises SynthesisError."""
+    def speak(self, text: str, *, last_resort: bool = False) -> Path:
+        """Absolute path of the WAV for ``text`` (synthesised on a cache miss). Raises SynthesisError.
+        ``last_resort``: ask the engine even while its breaker is open (nothing is left to fall back to)."""
         if not isinstance(text, str) or not text.strip():
             raise SynthesisError("nothing to say: empty text")
-        return self.cache.get_or_make(self.key(text), lambda tmp: self._render(text, tmp))
+        return self.cache.get_or_make(self.key(text), lambda tmp: self._render(text, tmp, last_resort))
 
-    def _render(self, text: str, tmp: Path) -> None:
+    def _render(self, text: str, tmp: Path, last_resort: bool = False) -> None:
         with self._slots:
             breaker = self.breaker
-            if breaker is not None and not breaker.admit():
-                raise VoiceResting(f"engine {self.engine.name} is resting after a failure (circuit open)")
+            admitted = breaker.admit() if breaker is not None else ""
+            if breaker is not None and not admitted:
+                if not last_resort:
+                    raise VoiceResting(f"engine {self.engine.name} is resting after a failure (circuit open)")
+                admitted = PROBE  # asked all the same: what it does now is news about the engine
             self.renders += 1
             try:
                 pcm, src_rate = self.engine.synthesize(text)
             except BaseException:  # a failure, its timeout, or the render killed: the probe is over too
                 if breaker is not None:
-                    breaker.failed()
+                    breaker.failed(admitted)
                 raise
             if breaker is not None:
-                breaker.succeeded()
+                breaker.succeeded(admitted)
             if not pcm or src_rate <= 0:
                 raise SynthesisError(f"engine {self.engine.name} returned no audio")
             try:

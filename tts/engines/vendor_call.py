@@ -43,8 +43,12 @@ _LIMIT_WORDS = re.compile(r"rate.?limit|too many|quota|exceed|hạn mức|vượ
 
 
 def check_url(url: str, what: str = "") -> str:
-    """``url`` if it is http(s) with a host, else ValueError (naming ``what`` when given: pydantic names the field)."""
+    """``url`` if it is http(s) with a host and no user-info, else ValueError (naming ``what`` when given:
+    pydantic names the field). User-info is refused without quoting it: it would be a credential, and a
+    URL's host (with its user-info) is in every error message; vendors take their keys in headers."""
     parts = urllib.parse.urlsplit(url)
+    if "@" in parts.netloc:
+        raise ValueError(f"{what} must not hold user-info (user:password@); the key has its own setting".lstrip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{what} must be an http:// or https:// URL with a host, got {url!r}".lstrip())
     return url
