@@ -557,3 +557,13 @@ def test_http_engine_connection_refused():
 def test_http_engine_url_validation():
     with pytest.raises(ValueError):
         HttpEngine("ftp://example.invalid/tts")
+
+
+def test_http_engine_errors_name_the_service_without_a_key_in_its_url(stub):
+    stub.status, stub.body = "503 Service Unavailable", b"down"
+    port = stub.url.split(":")[2].split("/")[0]
+    url = f"http://user:sekrit1@127.0.0.1:{port}/v1/tts?key=sekrit2"
+    with pytest.raises(SynthesisError) as info:
+        HttpEngine(url).synthesize("xin chào")
+    assert str(info.value).startswith(f"TTS service http://127.0.0.1:{port}/v1/tts answered HTTP 503")
+    assert "sekrit" not in str(info.value)

@@ -55,8 +55,10 @@ class HttpEngine:
     ) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"TTS URL must be http:// or https:// with a host, got {url!r}")
+            raise ValueError("TTS URL must be http:// or https:// with a host")
         self.url = url
+        # What errors name: no user-info, no query (either may hold a key, and errors reach logs and CDRs).
+        self.shown = urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
         self.key = key
         self.voice = voice
         self.timeout = float(timeout)
@@ -76,13 +78,13 @@ class HttpEngine:
     def parse_response(self, status: int, headers: Mapping[str, str], body: bytes) -> tuple[bytes, int]:
         """(mono PCM, rate) from a response. Override for a vendor that answers JSON or raw PCM."""
         if status != 200:
-            raise SynthesisError(f"TTS service {self.url} answered HTTP {status}: {_snippet(body)}")
+            raise SynthesisError(f"TTS service {self.shown} answered HTTP {status}: {_snippet(body)}")
         try:
             pcm, rate, channels = read_wav(body)
         except ValueError as exc:
             kind = headers.get("Content-Type", "no content type")
             detail = f"{exc}; {kind}, {len(body)} bytes: {_snippet(body, 60)}"
-            raise SynthesisError(f"TTS service {self.url} returned no usable WAV ({detail})") from exc
+            raise SynthesisError(f"TTS service {self.shown} returned no usable WAV ({detail})") from exc
         return to_mono(pcm, channels), rate
 
     # -- transport ----------------------------------------------------------------------
@@ -94,14 +96,14 @@ class HttpEngine:
         try:
             answer = self.client.post(self.url, body, headers, max_body=MAX_RESPONSE_BYTES)
         except DeadlineExceeded:
-            raise SynthesisError(f"TTS service {self.url} did not answer within {self.timeout:g} s") from None
+            raise SynthesisError(f"TTS service {self.shown} did not answer within {self.timeout:g} s") from None
         except Exception as exc:  # refused, reset, not HTTP, TLS...: what went wrong, as the client raised it
-            raise SynthesisError(f"TTS service {self.url} request failed: {exc!r}") from exc
+            raise SynthesisError(f"TTS service {self.shown} request failed: {exc!r}") from exc
         if answer.truncated:
-            raise SynthesisError(f"TTS service {self.url} returned more than {MAX_RESPONSE_BYTES} bytes")
+            raise SynthesisError(f"TTS service {self.shown} returned more than {MAX_RESPONSE_BYTES} bytes")
         pcm, rate = self.parse_response(answer.status, answer.headers, answer.body)
         if not pcm or not pcm.strip(b"\0"):
-            raise SynthesisError(f"TTS service {self.url} returned empty (silent) audio")
+            raise SynthesisError(f"TTS service {self.shown} returned empty (silent) audio")
         return pcm, rate
 
 
