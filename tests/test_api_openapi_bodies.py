@@ -55,6 +55,11 @@ BASES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/v3/template/{template_uuid}"): {"template_name": "probe"},
     ("POST", "/v3/prompt-set"): {"prompt_set_name": "probe"},
     ("PUT", "/v3/prompt-set/{prompt_set_uuid}"): {"prompt_set_name": "probe"},
+    ("POST", "/v3/agent"): {"extension": "1001"},
+    ("PUT", "/v3/agent/{agent_uuid}"): {"name": "probe"},
+    ("POST", "/v3/agent/{agent_uuid}/login"): {},
+    ("POST", "/v3/agent/{agent_uuid}/logout"): {},
+    ("PUT", "/v3/agent/{agent_uuid}/status"): {"status": "On Break"},
     ("POST", "/v3/webhook/dead/retry"): {},
     ("POST", "/v3/webhook/dead/{delivery_id}/retry"): {},
     ("POST", "/v2/autocall/queue"): {

@@ -12,7 +12,7 @@ from dialer.domain.ids import new_uuid
 from dialer.domain.models import Campaign
 from dialer.domain.webhook_targets import host_problem
 from dialer.domain.window import zone
-from dialer.service import readiness
+from dialer.service import agents, readiness
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
 from dialer.service.schema_errors import schema_errors
@@ -74,6 +74,8 @@ def _check_references(svc: Services, campaign: Campaign, changed: set[str]) -> N
             errors.append((name, f"{name} {problem}"))
     if "enable_encrypt" in changed and campaign.enable_encrypt and not svc.store.sealer.ready:
         errors.append(("enable_encrypt", NO_ENCRYPTION_KEY))  # its leads could not be stored sealed
+    if changed & {"type", "users", "groups"}:  # an autodialer's users must be agents (docs/autodialer.md, "Agents")
+        errors += agents.campaign_problems(svc, campaign)
     if errors:
         raise Invalid(errors)
 

@@ -40,3 +40,20 @@ class NamedByTemplates(Exception):
     def __init__(self, template_names: list[str]) -> None:
         super().__init__(", ".join(template_names))
         self.template_names = template_names
+
+
+class AgentTaken(Exception):
+    """An agent's ``agent_uuid`` or ``extension`` another agent holds (the field's name, and who holds it)."""
+
+    def __init__(self, field: str, holder: str) -> None:
+        super().__init__(field)
+        self.field = field
+        self.holder = holder  # the agent uuid holding it
+
+
+class NamedByCampaigns(Exception):
+    """An agent ``autodialer`` campaigns name in their ``users`` (their names, in creation order)."""
+
+    def __init__(self, campaign_names: list[str]) -> None:
+        super().__init__(", ".join(campaign_names))
+        self.campaign_names = campaign_names

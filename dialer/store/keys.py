@@ -62,6 +62,18 @@ class Keys:
     def prompt_sets(self) -> str:  # ZSET prompt set uuid -> creation ms
         return f"{self.prefix}:prompt-sets"
 
+    @property
+    def agents(self) -> str:  # ZSET agent uuid -> creation ms
+        return f"{self.prefix}:agents"
+
+    @property
+    def agent_extensions(self) -> str:  # HASH extension -> agent uuid (extensions are unique)
+        return f"{self.prefix}:agent-extensions"
+
+    @property
+    def agents_version(self) -> str:  # STRING counter: one more on every operator write of an agent
+        return f"{self.prefix}:agents:version"
+
     def seq(self, name: str) -> str:  # STRING counters
         return f"{self.prefix}:seq:{name}"
 
@@ -152,6 +164,12 @@ class Keys:
     def prompt_set(self, uuid: str) -> str:  # HASH
         return f"{self.prefix}:prompt-set:{uuid}"
 
+    def agent(self, uuid: str) -> str:  # HASH json: what the operator wrote (dialer/domain/agents.py Agent)
+        return f"{self.prefix}:agent:{uuid}"
+
+    def agent_live(self, uuid: str) -> str:  # HASH what the engine learnt from mod_callcenter (AgentLive)
+        return f"{self.prefix}:agent-live:{uuid}"
+
     # -- webhooks -----------------------------------------------------------
     @property
     def webhooks(self) -> str:  # ZSET delivery id -> due ms
@@ -181,6 +199,10 @@ class Keys:
     @property
     def engine_prefix(self) -> str:  # + engine id: the owner named in a call hash
         return self.engine("")
+
+    @property
+    def agent_live_prefix(self) -> str:  # + agent uuid: the agent agent_live.lua finds by its extension
+        return self.agent_live("")
 
     @property
     def webhook_prefix(self) -> str:  # + delivery id: deliveries read from the due line

@@ -37,6 +37,7 @@ from dialer.store.script_results import (
 
 NAMES = (
     "abandon_import",
+    "agent_live",
     "add_dnc",
     "add_leads",
     "adopt",
@@ -256,6 +257,14 @@ class Scripts:
     def keep_hangups(self, payload: str, client: Any = None) -> Any:
         """With a pipeline as ``client`` the script is only queued: the count comes with its answers."""
         return self._run("keep_hangups", [self.keys.campaign_prefix, self.keys.call_prefix], [payload], client)
+
+    # -- agents ---------------------------------------------------------------------
+    def agent_live(self, extension: str, values: Mapping[str, str], increments: Mapping[str, int]) -> str | None:
+        """Write an agent's live fields by its extension: its uuid, or None when no agent has it."""
+        keys = [self.keys.agent_extensions, self.keys.agent_live_prefix]
+        args = [extension, len(values), *_pairs(values), *_pairs(increments)]
+        uuid = self._run("agent_live", keys, args)
+        return str(uuid) if uuid else None
 
     # -- webhooks -------------------------------------------------------------------
     def claim_webhooks(

@@ -7,6 +7,7 @@ its own module of dialer/store/:
 ``store.campaigns``       campaigns, their indexes, status, wake-ups, the janitor (campaigns.py)
 ``store.catalog``         carriers and templates, one generic hash record each (catalog.py)
 ``store.prompt_sets``     recorded prompt sets, deleted only while no template names them (prompt_sets.py)
+``store.agents``          autodialer agents, their live state and version (agents.py)
 ``store.leads``           seeding leads, reading one, the do-not-call list (leads.py)
 ``store.imports``         imports that land whole or not at all (imports.py)
 ``store.calls``           slots: claim, renew, finish, expired, adopt, kept hangups (calls.py)
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import redis
 
+from dialer.store.agents import Agents
 from dialer.store.calls import Calls
 from dialer.store.campaigns import Campaigns
 from dialer.store.catalog import Catalog
@@ -80,6 +82,7 @@ class Store:
         self.campaigns = Campaigns(client, self.keys, self.scripts)
         self.catalog = Catalog(client, self.keys, self.campaigns)
         self.prompt_sets = PromptSetRecords(client, self.keys, self.campaigns, self.catalog.templates)
+        self.agents = Agents(client, self.keys, self.scripts, self.campaigns)
         self.leads = Leads(client, self.keys, self.scripts, self.sealed)
         self.calls = Calls(client, self.keys, self.scripts, self.sealed, self.replication)
         self.engines = Engines(client, self.keys)

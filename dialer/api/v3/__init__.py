@@ -10,6 +10,7 @@ def table() -> list[Route]:
     # Imported here, not at the top (no cycle: the contracts in pyproject.toml check): the handlers load
     # when the app asks for its routes, not whenever a model module of the package is imported.
     from dialer.api.v3 import (  # noqa: F401
+        agents,
         campaigns,
         carriers,
         cdrs,
