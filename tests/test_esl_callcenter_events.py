@@ -25,6 +25,7 @@ from dialer.esl.callcenter_events import (
     parse_event,
     queue_outcome,
 )
+from dialer.esl.json_cdr import read
 
 QUEUE = "0b6f8a52-1d8e-4c1e-9d53-5f0e8f1a2b3c"
 LEAD = "5d2c7a10-8f0e-4b8e-a6a1-2f3b4c5d6e7f"  # the lead's channel: autocall's origination_uuid
@@ -298,3 +299,11 @@ def test_an_agent_found_but_never_bridged_is_abandoned_not_bridged():
 
 def test_a_lead_that_never_joined_a_queue_has_no_outcome():
     assert queue_outcome({"Unique-ID": LEAD, "variable_end_uepoch": "1700000020000000"}) is None
+
+
+def test_the_queue_variables_are_kept_from_a_cdr_as_from_the_hangup_event():
+    # mod_json_cdr's "variables" (URL-encoded values) read as the event's variable_* headers
+    names = [k.removeprefix("variable_") for k in ANSWERED if k.startswith("variable_cc_")]
+    doc = {"variables": {"uuid": LEAD, **{n: ANSWERED[f"variable_{n}"] for n in names}}}
+    hangup = read(doc).hangup
+    assert queue_outcome({**hangup, "variable_end_uepoch": "1700000073500000"}) == queue_outcome(ANSWERED)
