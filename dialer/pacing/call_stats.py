@@ -18,18 +18,19 @@ What is counted:
 Windows, all on per-minute buckets (at most 24 h of them, so memory is bounded whatever the rate):
 
 * **abandon rate**: abandoned / answered humans (connected + abandoned) over the last 24 h, the
-  regulators' figure: Ofcom counts abandoned calls as a share of live calls "for any 24-hour period
-  for each campaign" (Persistent Misuse statement, 2016, annex "Calculating the Abandoned Call
-  Rate"); the US Telemarketing Sales Rule's safe harbour, 3 % of calls answered by a live person
-  per campaign over 30 days (16 CFR 310.4(b)(4)), is a looser window of the same ratio. Machines
+  regulators' figure: Ofcom's persistent-misuse policy counts abandoned calls as a share of live
+  calls per campaign over any 24 hours (its 2008 statement: at most 3 %; the 2016 statement keeps
+  the annex "Calculating the Abandoned Call Rate"); the US Telemarketing Sales Rule's safe
+  harbour, 3 % of calls answered by a live person per campaign over 30 days (16 CFR
+  310.4(b)(4)(i)), is a longer window of the same ratio. Machines
   do not count; a machine the engine could not tell (it timed out in the queue before its beep)
   counts as abandoned, so the figure errs high, never low. The window is the current minute and
   the 1,439 before it.
 * **answer rate, time to answer** (from attempts) and **talk, wrap-up** (from handled calls): the
   last 15 minutes, or further back (up to 24 h) until the window holds 200 attempts (50 handled
-  calls for talk and wrap-up). 15 minutes follows IBM SPSS Dimensions' Predict algorithms
-  ("Calculate statistics for 15 minutes (900 seconds) of call attempts"); the minimum count keeps
-  a slow campaign's figures from resting on a handful of calls.
+  calls for talk and wrap-up). 15 minutes follows the Predict algorithms of UNICOM Intelligence's
+  Interviewer Server dialer (statistics over "15 minutes (900 seconds) of call attempts"); the
+  minimum count keeps a slow campaign's figures from resting on a handful of calls.
 """
 
 from __future__ import annotations
