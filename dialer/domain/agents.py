@@ -19,6 +19,7 @@ agent uuids) and ``groups`` (group names): :func:`campaign_users`, :func:`campai
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -240,3 +241,25 @@ def campaign_groups(campaign: Campaign) -> list[str]:
     if campaign.type is not CampaignType.AUTODIALER:
         return []
     return list(dict.fromkeys(g for g in campaign.groups or [] if group_problem(g) is None))
+
+
+def named_agents(agents: list[Agent], users: Iterable[str], groups: Iterable[str]) -> tuple[list[Agent], list[str]]:
+    """The ``agents`` that ``users`` (lookup keys: :func:`user_key`) or ``groups`` name, in the order of
+    ``agents``, each once; and the users naming none of them."""
+    by_key = {key: a for a in agents for key in (a.agent_uuid, a.extension)}
+    chosen: set[str] = set()
+    missing: list[str] = []
+    for user in users:
+        agent = by_key.get(user)
+        if agent is None:
+            missing.append(user)
+        else:
+            chosen.add(agent.agent_uuid)
+    wanted = set(groups)
+    chosen |= {a.agent_uuid for a in agents if wanted.intersection(a.groups)}
+    return [a for a in agents if a.agent_uuid in chosen], missing
+
+
+def campaign_agents(agents: list[Agent], campaign: Campaign) -> list[Agent]:
+    """The agents of ``agents`` an autodialer campaign's ``users`` and ``groups`` name (none for other types)."""
+    return named_agents(agents, campaign_users(campaign), campaign_groups(campaign))[0]

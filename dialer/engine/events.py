@@ -35,6 +35,7 @@ class Events:
         self.counts = counts
         self.clock = clock
         self.tracker = CallTracker(self._ended, on_answer=self._answered, grace=grace, clock=clock)
+        self.on_call_end: Callable[[InFlight], None] = lambda att: None  # autodialer figures (autodialer.py)
 
     def on_event(self, node: Node, event: dict[str, Any]) -> None:
         try:
@@ -69,6 +70,10 @@ class Events:
                 )
             elif hang.get("Hangup-Cause") == "DESTINATION_OUT_OF_ORDER":
                 att.node.recheck()  # an application of the dialplan is missing (mod_avmd unloaded?)
+        try:
+            self.on_call_end(att)
+        except Exception:  # the figures must never cost a result
+            log.exception("call end hook failed", extra=att.log_extra())
         finish = build_finish(att, int(self.clock() * 1000))
         self.counts.outcome(finish)
         cdr = finish.cdr

@@ -1,0 +1,146 @@
+"""What to tell mod_callcenter so it holds autocall's agents and tiers as the operator wrote them.
+
+Pure: the roster (dialer/store/agents.py), what mod_callcenter holds now (``agent list``, ``tier
+list``: dialer/esl/callcenter.py), the statuses last pushed, and the queues the started autodialer
+campaigns want, in; the ``callcenter_config`` commands out (callcenter_sync.py sends them). Only
+what differs is sent, so a sync with nothing changed sends nothing but the two lists.
+
+* An agent mod_callcenter lacks is added (type callback), then its contact, ``max_no_answer`` and
+  ``wrap_up_time`` set; for one it has, those that differ.
+* Its **status** is pushed only when the operator's differs from the one last pushed
+  (``agents:pushed``, kept in Redis so an engine restart changes nothing) and from what
+  mod_callcenter says: mod_callcenter puts an agent ``On Break`` itself after ``max_no_answer``
+  calls it did not answer, and a sync must not undo that; the operator's next change (a login)
+  does. An agent new to mod_callcenter gets the operator's status at once.
+* An agent of autocall's (``<extension>@autocall``) the roster no longer has is deleted (with its
+  tiers). Agents of other names are never touched.
+* **Tiers**: each started campaign's queue gets one (level 1, position 1) per agent that serves it
+  and loses those of autocall's agents that no longer do. A queue no autodialer campaign names
+  any more (a deleted campaign) loses autocall's tiers; a stopped campaign's are left (members may
+  still wait in it).
+* **Queues**: ``queue load`` before a queue's first tier (mod_callcenter asks autocall's
+  ``POST /freeswitch/config`` for it), ``queue reload`` when its campaign's strategy changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dialer.domain.agents import Agent, AgentStatus, callcenter_name, contact_of, extension_of
+from dialer.esl import callcenter as cc
+from dialer.esl.callcenter import AgentRow, BadArgument, TierRow
+
+
+@dataclass(frozen=True, slots=True)
+class QueueWant:
+    """A started autodialer campaign's queue: its name, what reloads it when it changes, its agents."""
+
+    queue: str
+    signature: str  # the campaign's strategy: a change is a ``queue reload``
+    agents: tuple[str, ...]  # mod_callcenter names of the agents that serve the campaign
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    text: str  # the callcenter_config command, as sent after "api "
+    agent: str = ""  # the agent it is about ("": a queue)
+    queue: str = ""  # the queue it is about ("": an agent)
+
+
+@dataclass(slots=True)
+class Plan:
+    commands: list[Command] = field(default_factory=list)
+    pushed: dict[str, str] = field(default_factory=dict)  # agent -> the status now pushed (or found there)
+    forgotten: list[str] = field(default_factory=list)  # agents deleted: their pushed status goes
+    tiers: dict[str, set[str]] = field(default_factory=dict)  # queue -> the agents with a tier once it ran
+    loaded: dict[str, str] = field(default_factory=dict)  # queue -> the signature it is loaded with
+    problems: list[str] = field(default_factory=list)  # agents that cannot be sent (said, skipped)
+
+
+def _agent(plan: Plan, agent: Agent, row: AgentRow | None, pushed: str | None) -> None:
+    name = callcenter_name(agent)
+    status = agent.status.value
+    try:
+        if row is None:
+            commands = [
+                cc.agent_add(name),
+                cc.agent_set_contact(name, contact_of(agent)),
+                cc.agent_set_number("max_no_answer", name, agent.max_no_answer),
+                cc.agent_set_number("wrap_up_time", name, agent.wrap_up_time),
+            ]
+            if status != AgentStatus.LOGGED_OUT.value:  # mod_callcenter adds it Logged Out
+                commands.append(cc.agent_set_status(name, status))
+        else:
+            commands = []
+            if row.contact != contact_of(agent):
+                commands.append(cc.agent_set_contact(name, contact_of(agent)))
+            if row.max_no_answer != agent.max_no_answer:
+                commands.append(cc.agent_set_number("max_no_answer", name, agent.max_no_answer))
+            if row.wrap_up_time != agent.wrap_up_time:
+                commands.append(cc.agent_set_number("wrap_up_time", name, agent.wrap_up_time))
+            if pushed != status and row.status != status:  # the operator changed it since the last push
+                commands.append(cc.agent_set_status(name, status))
+    except BadArgument as exc:
+        plan.problems.append(f"agent {name}: {exc}")
+        return
+    plan.commands += [Command(c, agent=name) for c in commands]
+    if pushed != status:
+        plan.pushed[name] = status
+
+
+def plan(
+    agents: list[Agent],
+    rows: list[AgentRow],
+    tiers: list[TierRow],
+    pushed: dict[str, str],
+    queues: list[QueueWant],
+    loaded: dict[str, str],
+    known_queues: set[str],
+) -> Plan:
+    """The commands that make mod_callcenter hold ``agents`` and ``queues``' tiers (see the module)."""
+    out = Plan()
+    by_name = {row.name: row for row in rows}
+    names = set()
+    good = []
+    for queue in queues:
+        try:
+            cc.check_name("queue", queue.queue)
+        except BadArgument as exc:  # the API refuses such a name: a campaign written before it did
+            out.problems.append(str(exc))
+            continue
+        good.append(queue)
+        if loaded.get(queue.queue) != queue.signature:
+            verb = cc.queue_load if queue.queue not in loaded else cc.queue_reload
+            out.commands.append(Command(verb(queue.queue), queue=queue.queue))
+        out.loaded[queue.queue] = queue.signature
+    queues = good
+    for agent in agents:
+        name = callcenter_name(agent)
+        names.add(name)
+        _agent(out, agent, by_name.get(name), pushed.get(name))
+    gone = [row.name for row in rows if extension_of(row.name) is not None and row.name not in names]
+    for name in gone:
+        out.commands.append(Command(cc.agent_del(name), agent=name))
+    out.forgotten = sorted(set(gone) | {n for n in pushed if n not in names})
+    _tiers(out, tiers, queues, known_queues, set(gone))
+    return out
+
+
+def _tiers(out: Plan, tiers: list[TierRow], queues: list[QueueWant], known: set[str], gone: set[str]) -> None:
+    ours: dict[str, set[str]] = {}
+    for tier in tiers:
+        if extension_of(tier.agent) is not None and tier.agent not in gone:
+            ours.setdefault(tier.queue, set()).add(tier.agent)
+    wanted = {q.queue: set(q.agents) for q in queues}
+    for queue in queues:
+        have = ours.get(queue.queue, set())
+        for agent in queue.agents:
+            if agent not in have:
+                out.commands.append(Command(cc.tier_add(queue.queue, agent), agent=agent, queue=queue.queue))
+        for agent in sorted(have - set(queue.agents)):
+            out.commands.append(Command(cc.tier_del(queue.queue, agent), agent=agent, queue=queue.queue))
+        out.tiers[queue.queue] = set(queue.agents)
+    for queue_name, have in sorted(ours.items()):
+        if queue_name not in wanted and queue_name not in known:
+            for agent in sorted(have):
+                out.commands.append(Command(cc.tier_del(queue_name, agent), agent=agent, queue=queue_name))
