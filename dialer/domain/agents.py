@@ -96,6 +96,9 @@ class Agent(BaseModel):
     max_no_answer: int = Field(3, ge=0, le=100)
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # When the operator last set ``status`` (a login, logout or break, or a write that changed it): the
+    # engine pushes the status into mod_callcenter again then, and only then (docs/autodialer.md, "The engine")
+    status_at: datetime | None = None
 
     @field_validator("agent_uuid")
     @classmethod
@@ -197,6 +200,12 @@ def extension_of(name: str) -> str | None:
     if not at or domain != CALLCENTER_DOMAIN or extension_problem(extension):
         return None
     return extension
+
+
+def status_push(agent: Agent) -> str:
+    """The operator's status and when it was set: what the engine records as pushed into mod_callcenter
+    (``agents:pushed``), so the same status set again (a login after mod_callcenter's break) is a new push."""
+    return f"{agent.status.value}|{agent.status_at.isoformat() if agent.status_at else ''}"
 
 
 def contact_of(agent: Agent) -> str:

@@ -7,11 +7,12 @@ what differs is sent, so a sync with nothing changed sends nothing but the two l
 
 * An agent mod_callcenter lacks is added (type callback), then its contact, ``max_no_answer`` and
   ``wrap_up_time`` set; for one it has, those that differ.
-* Its **status** is pushed only when the operator's differs from the one last pushed
-  (``agents:pushed``, kept in Redis so an engine restart changes nothing) and from what
-  mod_callcenter says: mod_callcenter puts an agent ``On Break`` itself after ``max_no_answer``
-  calls it did not answer, and a sync must not undo that; the operator's next change (a login)
-  does. An agent new to mod_callcenter gets the operator's status at once.
+* Its **status** is pushed only when the operator set it since the last push (the status and
+  ``status_at`` differ from ``agents:pushed``, kept in Redis so an engine restart changes nothing)
+  and mod_callcenter says another: mod_callcenter puts an agent ``On Break`` itself after
+  ``max_no_answer`` calls it did not answer, and a sync must not undo that; the operator's next
+  status action (a login, even of an agent the operator never logged out) does. An agent new to
+  mod_callcenter gets the operator's status at once.
 * An agent of autocall's (``<extension>@autocall``) the roster no longer has is deleted (with its
   tiers). Agents of other names are never touched.
 * **Tiers**: each started campaign's queue gets one (level 1, position 1) per agent that serves it
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dialer.domain.agents import Agent, AgentStatus, callcenter_name, contact_of, extension_of
+from dialer.domain.agents import Agent, AgentStatus, callcenter_name, contact_of, extension_of, status_push
 from dialer.esl import callcenter as cc
 from dialer.esl.callcenter import AgentRow, BadArgument, TierRow
 
@@ -50,7 +51,7 @@ class Command:
 @dataclass(slots=True)
 class Plan:
     commands: list[Command] = field(default_factory=list)
-    pushed: dict[str, str] = field(default_factory=dict)  # agent -> the status now pushed (or found there)
+    pushed: dict[str, str] = field(default_factory=dict)  # agent -> status_push() now pushed (or found there)
     forgotten: list[str] = field(default_factory=list)  # agents deleted: their pushed status goes
     tiers: dict[str, set[str]] = field(default_factory=dict)  # queue -> the agents with a tier once it ran
     loaded: dict[str, str] = field(default_factory=dict)  # queue -> the signature it is loaded with
@@ -59,7 +60,7 @@ class Plan:
 
 def _agent(plan: Plan, agent: Agent, row: AgentRow | None, pushed: str | None) -> None:
     name = callcenter_name(agent)
-    status = agent.status.value
+    status, key = agent.status.value, status_push(agent)
     try:
         if row is None:
             commands = [
@@ -78,14 +79,14 @@ def _agent(plan: Plan, agent: Agent, row: AgentRow | None, pushed: str | None) -
                 commands.append(cc.agent_set_number("max_no_answer", name, agent.max_no_answer))
             if row.wrap_up_time != agent.wrap_up_time:
                 commands.append(cc.agent_set_number("wrap_up_time", name, agent.wrap_up_time))
-            if pushed != status and row.status != status:  # the operator changed it since the last push
+            if pushed != key and row.status != status:  # the operator set it since the last push
                 commands.append(cc.agent_set_status(name, status))
     except BadArgument as exc:
         plan.problems.append(f"agent {name}: {exc}")
         return
     plan.commands += [Command(c, agent=name) for c in commands]
-    if pushed != status:
-        plan.pushed[name] = status
+    if pushed != key:
+        plan.pushed[name] = key
 
 
 def plan(

@@ -128,7 +128,7 @@ class CallcenterSync:
         rows = [row for row in cc.parse_agents(agents_reply.text, "agent list") if extension_of(row.name)]
         tier_rows = cc.parse_tiers(tiers_reply.text, "tier list")
         self.state.seed(rows, heard)
-        self._ours_seen = bool(rows)
+        self._ours_seen = bool(rows or self.roster.agents)  # after this pass, mod_callcenter holds some
         todo = plan(self.roster.agents, rows, tier_rows, self.store.agents.pushed(), queues, self.loaded, known)
         for problem in todo.problems:
             self._say(problem, "agent or queue not sent to mod_callcenter", problem)
