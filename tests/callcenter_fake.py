@@ -5,7 +5,10 @@ mod_callcenter is used over a real socket."""
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
+from typing import Any
 
+import gevent
 import gevent.event
 
 from dialer.esl.connection import NotConnectedError, Reply
@@ -24,6 +27,22 @@ class FakeCallcenter:
         self.queues: set[str] = set()
         self.sent: list[str] = []  # every callcenter_config command, in order
         self.loaded = True  # False: FreeSWITCH without mod_callcenter
+        # where its callcenter::info events go (each in a greenlet of its own, as a reader hands them on)
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+
+    def emit(self, **headers: str) -> None:
+        event = {"Event-Name": "CUSTOM", "Event-Subclass": "callcenter::info"}
+        event |= {k.replace("_", "-"): v for k, v in headers.items()}
+        for listener in self.listeners:
+            gevent.spawn(listener, dict(event))
+
+    def set_agent(self, name: str, key: str, value: str) -> None:
+        """What an agent's change does in mod_callcenter (cc_agent_update): the value, and its event."""
+        self.agents[name][key] = value
+        if key == "status":
+            self.emit(CC_Agent=name, CC_Action="agent-status-change", CC_Agent_Status=value)
+        elif key == "state":
+            self.emit(CC_Agent=name, CC_Action="agent-state-change", CC_Agent_State=value)
 
     def answer(self, command: str) -> str:
         if not command.startswith("callcenter_config "):
@@ -50,7 +69,7 @@ class FakeCallcenter:
     def _agent_set(self, key: str, name: str, value: str) -> str:
         if name not in self.agents:
             return "-ERR Agent not found!\n"
-        self.agents[name][key] = value
+        self.set_agent(name, key, value)
         return "+OK\n"
 
     def _agent_list(self) -> str:

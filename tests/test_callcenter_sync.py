@@ -120,6 +120,7 @@ def test_an_agent_created_since_the_last_pass_is_pushed_at_the_next(cc):
         "callcenter_config agent set max_no_answer 1003@autocall 3",
         "callcenter_config agent set wrap_up_time 1003@autocall 10",
         "callcenter_config agent set status 1003@autocall 'On Break'",
+        "callcenter_config agent list",  # for the new agent's state: mod_callcenter fires no event of it
     ]
 
 

@@ -6,7 +6,8 @@ channel said ``agents``), an autodialer campaign started, stopped or changed, an
 anyway (a message lost while the subscription was down). A pass reads the roster (only if its
 version moved), asks mod_callcenter ``agent list`` and ``tier list`` over the node's ESL command
 path (``api``, from this greenlet: never the event reader), seeds the agents' live state from the
-list (callcenter_state.py), sends what differs in batches, and records the statuses it pushed.
+list (callcenter_state.py), sends what differs in batches, and records the statuses it pushed. An
+agent it added is listed again for its state (mod_callcenter fires no event for a new agent).
 
 Pacing counts only the agents whose tier in the campaign's queue a pass has made sure of, in a
 queue it has loaded (:attr:`CallcenterSync.tiers`): no call is placed for an agent mod_callcenter
@@ -32,7 +33,7 @@ from dialer.engine.agent_roster import AgentRoster
 from dialer.engine.callcenter_plan import Command, QueueWant, plan
 from dialer.engine.callcenter_state import CallcenterState
 from dialer.esl import callcenter as cc
-from dialer.esl.callcenter import CallcenterError
+from dialer.esl.callcenter import AgentRow, CallcenterError
 from dialer.esl.connection import NotConnectedError
 from dialer.esl.node import Node
 from dialer.store.errors import StoreError
@@ -43,6 +44,7 @@ EVERY_S = 30.0  # a pass at least this often (lost messages)
 CHUNK = 50  # commands per write: a reply is awaited for each batch within the command timeout
 SAY_EVERY_S = 60.0  # the same failure is logged at most this often
 RETRY_S = 1.0  # a pass that failed on Redis is tried again after this
+ADD = f"{cc.COMMAND} agent add "
 
 
 class CallcenterSync:
@@ -125,7 +127,7 @@ class CallcenterSync:
             return
         heard = self.state.heard
         agents_reply, tiers_reply = node.api_many([cc.agent_list(), cc.tier_list()])
-        rows = [row for row in cc.parse_agents(agents_reply.text, "agent list") if extension_of(row.name)]
+        rows = self._ours(agents_reply.text)
         tier_rows = cc.parse_tiers(tiers_reply.text, "tier list")
         self.state.seed(rows, heard)
         self._ours_seen = bool(rows or self.roster.agents)  # after this pass, mod_callcenter holds some
@@ -133,6 +135,9 @@ class CallcenterSync:
         for problem in todo.problems:
             self._say(problem, "agent or queue not sent to mod_callcenter", problem)
         failed = self._send(node, todo.commands)
+        if any(c.text.startswith(ADD) for c in todo.commands):  # mod_callcenter says nothing of a new agent's state
+            heard = self.state.heard
+            self.state.seed(self._ours(node.api_many([cc.agent_list()])[0].text), heard)
         bad_agents = {c.agent for c in failed if c.agent}
         bad_queues = {c.queue for c in failed if c.queue and not c.agent}
         pushed = {name: status for name, status in todo.pushed.items() if name not in bad_agents}
@@ -155,6 +160,10 @@ class CallcenterSync:
                 },
             )
         self._ended()
+
+    @staticmethod
+    def _ours(text: str) -> list[AgentRow]:
+        return [row for row in cc.parse_agents(text, "agent list") if extension_of(row.name)]
 
     def _ended(self) -> None:
         self.passes += 1
