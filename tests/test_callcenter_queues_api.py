@@ -2,9 +2,9 @@
 (dialer/service/callcenter_queues.py).
 
 The form is what mod_xml_curl.c's ``xml_url_fetch`` posts for mod_callcenter.c's ``load_queue``
-(FreeSWITCH 1.10.12): ``hostname``, ``section``, ``tag_name``, ``key_name``, ``key_value``, then
-the REQUEST_PARAMS event's headers URL-encoded (switch_event_build_param_string), ``CC-Queue``
-last.
+(FreeSWITCH 1.10.12): ``hostname``, ``section``, ``tag_name``, ``key_name``, ``key_value`` (not
+encoded), then the REQUEST_PARAMS event's headers URL-encoded (switch_event_build_param_string):
+only ``CC-Queue`` with freeswitch-conf's ``enable-post-var``, every header without it.
 """
 
 from __future__ import annotations
@@ -24,16 +24,17 @@ SECRET = "config-secret-0123"
 QUEUE = "0b6f8a52-1d8e-4c1e-9d53-5f0e8f1a2b3c"
 
 
-def form(key_value: str = "callcenter.conf", queue: str | None = QUEUE) -> str:
-    """mod_xml_curl's POST body (the basic fields are not encoded; the event's values are)."""
-    body = (
-        "hostname=fs1&section=configuration&tag_name=configuration&key_name=name"
-        f"&key_value={key_value}&Event-Name=REQUEST_PARAMS&Core-UUID=6f0bd1b4-2a8c-4e0c-9d0e-0a1b2c3d4e5f"
-        "&FreeSWITCH-Hostname=fs1&FreeSWITCH-Switchname=fs1&FreeSWITCH-IPv4=10.0.0.5&FreeSWITCH-IPv6=%3A%3A1"
-        "&Event-Date-Local=2024-05-01%2010%3A00%3A00&Event-Date-GMT=Wed,%2001%20May%202024%2003%3A00%3A00%20GMT"
-        "&Event-Date-Timestamp=1714532400000000&Event-Calling-File=mod_callcenter.c"
-        "&Event-Calling-Function=load_queue&Event-Calling-Line-Number=725&Event-Sequence=512"
-    )
+def form(key_value: str = "callcenter.conf", queue: str | None = QUEUE, *, every_header: bool = False) -> str:
+    """mod_xml_curl's POST body."""
+    body = f"hostname=fs1&section=configuration&tag_name=configuration&key_name=name&key_value={key_value}"
+    if every_header:  # a binding without enable-post-var
+        body += (
+            "&Event-Name=REQUEST_PARAMS&Core-UUID=6f0bd1b4-2a8c-4e0c-9d0e-0a1b2c3d4e5f"
+            "&FreeSWITCH-Hostname=fs1&FreeSWITCH-Switchname=fs1&FreeSWITCH-IPv4=10.0.0.5&FreeSWITCH-IPv6=%3A%3A1"
+            "&Event-Date-Local=2024-05-01%2010%3A00%3A00&Event-Date-GMT=Wed,%2001%20May%202024%2003%3A00%3A00%20GMT"
+            "&Event-Date-Timestamp=1714532400000000&Event-Calling-File=mod_callcenter.c"
+            "&Event-Calling-Function=load_queue&Event-Calling-Line-Number=725&Event-Sequence=512"
+        )
     return body + (f"&CC-Queue={quote(queue, safe='')}" if queue is not None else "")
 
 
@@ -84,6 +85,11 @@ def test_an_autodialer_campaigns_queue_is_served_with_its_strategy_and_waits(fs_
             "abandoned-resume-allowed": "false",
         },
     )
+
+
+def test_a_binding_posting_every_header_gets_the_same_queue(fs_api, store):
+    campaign(store, type=CampaignType.AUTODIALER, call_center_queue_uuid=QUEUE)
+    assert served_queue(ask(fs_api, form(every_header=True))) == served_queue(ask(fs_api, form()))
 
 
 def test_a_campaign_without_a_strategy_gets_longest_idle_agent(fs_api, store):

@@ -18,7 +18,7 @@ AGENT = "1001@autocall"
 
 # -- the commands ----------------------------------------------------------------------------------
 def test_agent_add_is_a_callback_agent():
-    assert cc.agent_add(AGENT) == "callcenter_config agent add 1001@autocall Callback"
+    assert cc.agent_add(AGENT) == "callcenter_config agent add 1001@autocall callback"
 
 
 def test_agent_set_contact_sends_the_dial_string_as_one_argument():
