@@ -107,7 +107,10 @@ MAX_NO_ANSWER = event(
     CC_Member_UUID=OTHER_MEMBER,
     CC_Member_Session_UUID=OTHER_LEAD,
 )
-# Not captured yet (a bridge): the headers outbound_agent_thread_run adds, with the AGENT channel's data.
+# tests/captures/batch5/cc-bridge-agent-hangs-up.plain.esl: a lead bridged to 1001@autocall, who hangs up after 3 s.
+# bridge-agent-* carry the AGENT leg's channel data (its Unique-ID); member-queue-end the lead's.
+BRIDGED_LEAD, BRIDGED_MEMBER = "0aebb4a4-164d-477f-ad1e-264d8bcadde4", "ecf514a5-8485-4603-a34f-f5af4aee0856"
+AGENT_LEG = "a5847743-f424-41ec-a57e-9bca1bce8927"
 BRIDGE_START = {
     **event(
         CC_Queue=QUEUE,
@@ -115,50 +118,62 @@ BRIDGE_START = {
         CC_Agent="1001@autocall",
         CC_Agent_System="single_box",
         CC_Agent_UUID=AGENT_LEG,
-        CC_Agent_Called_Time="1700000010",
-        CC_Agent_Answered_Time="1700000013",
-        CC_Member_Joined_Time="1700000009",
-        CC_Member_UUID=MEMBER,
-        CC_Member_Session_UUID=LEAD,
+        CC_Agent_Called_Time="1796310371",
+        CC_Agent_Answered_Time="1796310372",
+        CC_Member_Joined_Time="1796310371",
+        CC_Member_UUID=BRIDGED_MEMBER,
+        CC_Member_Session_UUID=BRIDGED_LEAD,
+        CC_Member_CID_Name="0979000001",
+        CC_Member_CID_Number="0979000001",
+        CC_Member_DNIS="0979000001",
     ),
     "Unique-ID": AGENT_LEG,
+    "variable_cc_side": "agent",
 }
 BRIDGE_END = {
     **event(
         CC_Queue=QUEUE,
         CC_Action="bridge-agent-end",
-        CC_Hangup_Cause="NONE",
+        CC_Hangup_Cause="SUCCESS",
         CC_Agent="1001@autocall",
         CC_Agent_System="single_box",
         CC_Agent_UUID=AGENT_LEG,
         CC_Agent_Bridged="true",
-        CC_Agent_Called_Time="1700000010",
-        CC_Agent_Answered_Time="1700000013",
-        CC_Member_Joined_Time="1700000009",
-        CC_Bridge_Terminated_Time="1700000073",
-        CC_Member_UUID=MEMBER,
-        CC_Member_Session_UUID=LEAD,
+        CC_Agent_Called_Time="1796310371",
+        CC_Agent_Answered_Time="1796310372",
+        CC_Member_Joined_Time="1796310371",
+        CC_Bridge_Terminated_Time="1796310375",
+        CC_Member_UUID=BRIDGED_MEMBER,
+        CC_Member_Session_UUID=BRIDGED_LEAD,
+        CC_Member_CID_Name="0979000001",
+        CC_Member_CID_Number="0979000001",
     ),
     "Unique-ID": AGENT_LEG,
+    "Hangup-Cause": "NORMAL_CLEARING",
+    "variable_cc_side": "agent",
 }
-# outbound_agent_thread_run, "Caller off event" after the bridge
 QUEUE_END_TERMINATED = {
     **event(
         CC_Queue=QUEUE,
         CC_Action="member-queue-end",
-        CC_Hangup_Cause="NONE",
+        CC_Hangup_Cause="SUCCESS",
         CC_Cause="Terminated",
         CC_Agent="1001@autocall",
         CC_Agent_System="single_box",
         CC_Agent_UUID=AGENT_LEG,
-        CC_Agent_Called_Time="1700000010",
-        CC_Agent_Answered_Time="1700000013",
-        CC_Member_Leaving_Time="1700000073",
-        CC_Member_Joined_Time="1700000009",
-        CC_Member_UUID=MEMBER,
-        CC_Member_Session_UUID=LEAD,
+        CC_Agent_Called_Time="1796310371",
+        CC_Agent_Answered_Time="1796310372",
+        CC_Member_Leaving_Time="1796310375",
+        CC_Member_Joined_Time="1796310371",
+        CC_Member_UUID=BRIDGED_MEMBER,
+        CC_Member_Session_UUID=BRIDGED_LEAD,
+        CC_Member_CID_Name="0979000001",
+        CC_Member_CID_Number="0979000001",
     ),
-    **LEAD_DATA,
+    "Unique-ID": BRIDGED_LEAD,
+    "Hangup-Cause": "NORMAL_CLEARING",
+    "variable_autocall_call": "caps5-call-0aebb4a4",
+    "variable_cc_side": "member",
 }
 
 
@@ -186,13 +201,21 @@ def test_agent_offering_names_the_agent_and_the_lead():
 
 def test_bridge_agent_start_names_the_leads_channel_not_the_agents_unique_id():
     assert parse_event(BRIDGE_START) == BridgeAgentStart(
-        QUEUE, LEAD, MEMBER, "1001@autocall", AGENT_LEG, 1700000010, 1700000013, 1700000009
+        QUEUE, BRIDGED_LEAD, BRIDGED_MEMBER, "1001@autocall", AGENT_LEG, 1796310371, 1796310372, 1796310371
     )
 
 
 def test_bridge_agent_end_carries_when_the_bridge_ended():
     assert parse_event(BRIDGE_END) == BridgeAgentEnd(
-        QUEUE, LEAD, MEMBER, "1001@autocall", AGENT_LEG, 1700000013, 1700000009, 1700000073, bridged=True
+        QUEUE,
+        BRIDGED_LEAD,
+        BRIDGED_MEMBER,
+        "1001@autocall",
+        AGENT_LEG,
+        1796310372,
+        1796310371,
+        1796310375,
+        bridged=True,
     )
 
 
@@ -210,7 +233,15 @@ def test_member_queue_end_cancelled_carries_the_reason_and_epochs():
 
 def test_member_queue_end_terminated_names_the_agent():
     assert parse_event(QUEUE_END_TERMINATED) == MemberQueueEnd(
-        QUEUE, LEAD, MEMBER, "Terminated", "", "1001@autocall", 1700000009, 1700000073, call="caps5-call-de4485ca"
+        QUEUE,
+        BRIDGED_LEAD,
+        BRIDGED_MEMBER,
+        "Terminated",
+        "",
+        "1001@autocall",
+        1796310371,
+        1796310375,
+        call="caps5-call-0aebb4a4",
     )
 
 
@@ -249,20 +280,25 @@ def test_a_time_that_is_not_a_number_reads_as_zero():
 
 
 # -- the lead's hangup: cc_* variables set "for xml_cdr needs" ----------------------------------------
-# Talked to an agent: callcenter_function sets cc_queue, cc_queue_joined_epoch, cc_member_uuid,
-# cc_cause=answered; the agent's thread cc_agent_bridged, cc_agent, cc_queue_answered_epoch and,
-# once the agent's leg is down, cc_queue_terminated_epoch.
+# Talked to an agent: the lead's CHANNEL_HANGUP_COMPLETE in cc-bridge-agent-hangs-up.plain.esl. callcenter_function
+# set cc_queue, cc_queue_joined_epoch, cc_cause=answered; the agent's thread cc_agent_bridged, cc_agent,
+# cc_queue_answered_epoch; cc_queue_terminated_epoch, set once the agent's leg is down, came after the
+# lead's channel was reported (the hangup came before bridge-agent-end, in both bridge captures).
 ANSWERED = {
-    "Unique-ID": LEAD,
+    "Hangup-Cause": "NORMAL_CLEARING",
+    "Unique-ID": BRIDGED_LEAD,
+    "variable_autocall_call": "caps5-call-0aebb4a4",
     "variable_cc_side": "member",
+    "variable_cc_member_uuid": BRIDGED_MEMBER,
+    "variable_cc_queue_joined_epoch": "1796310371",
     "variable_cc_queue": QUEUE,
-    "variable_cc_queue_joined_epoch": "1700000009",
+    "variable_cc_agent_uuid": AGENT_LEG,
+    "variable_cc_cause": "answered",
     "variable_cc_agent_bridged": "true",
     "variable_cc_agent": "1001@autocall",
-    "variable_cc_queue_answered_epoch": "1700000013",
-    "variable_cc_queue_terminated_epoch": "1700000073",
-    "variable_cc_cause": "answered",
-    "variable_end_uepoch": "1700000073500000",
+    "variable_cc_queue_answered_epoch": "1796310372",
+    "variable_answer_uepoch": "1796310371758185",
+    "variable_end_uepoch": "1796310375898191",
 }
 # Abandoned: cc_queue_canceled_epoch, cc_cause=cancel, cc_cancel_reason. The lead's CHANNEL_HANGUP_COMPLETE
 # in tests/captures/batch5/cc-abandon-timeout.plain.esl (max-wait-time 8; then the abandon message played).
@@ -306,13 +342,14 @@ AGENT_LEG_HANGUP = {
 
 
 def test_a_lead_that_talked_to_an_agent():
-    assert queue_outcome(ANSWERED) == QueueOutcome(QUEUE, "1001@autocall", 4, 60, False, "")
+    # waited 1 s, talked until its channel was reported (3 s: agent list's talk_time said 3 too)
+    assert queue_outcome(ANSWERED) == QueueOutcome(QUEUE, "1001@autocall", 1, 3, False, "")
 
 
-def test_without_the_terminated_epoch_the_talk_ends_with_the_hangup():
-    # the agent's thread sets it after the lead's channel may already have been reported
-    without = {k: v for k, v in ANSWERED.items() if k != "variable_cc_queue_terminated_epoch"}
-    assert queue_outcome(without) == QueueOutcome(QUEUE, "1001@autocall", 4, 60, False, "")
+def test_the_bridges_end_is_taken_when_the_lead_has_it():
+    # a CDR written later, or a lead that outlived its agent's leg, has cc_queue_terminated_epoch
+    later = {**ANSWERED, "variable_cc_queue_terminated_epoch": "1796310374"}
+    assert queue_outcome(later) == QueueOutcome(QUEUE, "1001@autocall", 1, 2, False, "")
 
 
 def test_a_lead_that_no_agent_took_in_time_is_abandoned_with_the_reason():
@@ -345,8 +382,19 @@ def test_a_lead_that_never_joined_a_queue_has_no_outcome():
 
 
 def test_the_queue_variables_are_kept_from_a_cdr_as_from_the_hangup_event():
-    # mod_json_cdr's "variables" (URL-encoded values) read as the event's variable_* headers
-    names = [k.removeprefix("variable_") for k in ANSWERED if k.startswith("variable_cc_")]
-    doc = {"variables": {"uuid": LEAD, **{n: ANSWERED[f"variable_{n}"] for n in names}}}
-    hangup = read(doc).hangup
-    assert queue_outcome({**hangup, "variable_end_uepoch": "1700000073500000"}) == queue_outcome(ANSWERED)
+    # tests/captures/batch5/json_cdr/cc-bridge-agent-hangs-up.plain.lead.json: the same channel's CDR, its
+    # "variables" URL-encoded (encode-values)
+    variables = {
+        "uuid": BRIDGED_LEAD,
+        "cc_side": "member",
+        "cc_member_uuid": BRIDGED_MEMBER,
+        "cc_queue_joined_epoch": "1796310371",
+        "cc_queue": QUEUE,
+        "cc_agent_uuid": AGENT_LEG,
+        "cc_cause": "answered",
+        "cc_agent_bridged": "true",
+        "cc_agent": "1001%40autocall",
+        "cc_queue_answered_epoch": "1796310372",
+        "end_uepoch": "1796310375898191",
+    }
+    assert queue_outcome(read({"variables": variables}).hangup) == queue_outcome(ANSWERED)

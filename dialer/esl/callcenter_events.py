@@ -261,8 +261,8 @@ def queue_outcome(hangup: Mapping[str, Any]) -> QueueOutcome | None:
     agent's leg (``cc_side`` ``agent``: mod_callcenter gives it the queue's variables too).
 
     The bridge's end is ``cc_queue_terminated_epoch``, set by the agent's thread once the agent's leg
-    is down; when the lead's channel was reported first it is missing, and the hangup's
-    ``variable_end_uepoch`` stands for it."""
+    is down (it polls every 100 ms): the lead's channel is reported before that, whoever hung up
+    first (tests/captures/batch5, cc-bridge-*), so the hangup's ``variable_end_uepoch`` stands for it."""
     get = hangup.get
     queue, joined = get("variable_cc_queue") or "", _epoch(get("variable_cc_queue_joined_epoch"))
     if get("variable_cc_side") != "member" or not queue or not joined:
