@@ -377,8 +377,34 @@ def test_an_agent_found_but_never_bridged_is_abandoned_not_bridged():
     assert queue_outcome(gone) == QueueOutcome(QUEUE, "", 3, 0, True, NOT_BRIDGED)
 
 
+def test_a_lead_held_past_the_max_wait_by_a_ringing_agent_is_measured_as_it_waited():
+    # tests/captures/batch5/cc-agent-ringing-past-max-wait.plain.esl: max-wait-time 8, but the member thread waits
+    # while an agent is being called (agent-originate-timeout); the lead hung up after 30 s
+    ringing = {
+        "Hangup-Cause": "NORMAL_CLEARING",
+        "variable_cc_side": "member",
+        "variable_cc_member_uuid": "70550eea-7e78-455f-a461-d44ed00989dd",
+        "variable_cc_queue_joined_epoch": "1796310493",
+        "variable_cc_queue": QUEUE,
+        "variable_sip_hangup_disposition": "recv_bye",
+        "variable_cc_queue_canceled_epoch": "1796310523",
+        "variable_cc_cause": "cancel",
+        "variable_cc_cancel_reason": "BREAK_OUT",
+        "variable_end_uepoch": "1796310523698184",
+        "variable_last_app": "callcenter",
+    }
+    assert queue_outcome(ringing) == QueueOutcome(QUEUE, "", 30, 0, True, "BREAK_OUT")
+
+
 def test_a_lead_that_never_joined_a_queue_has_no_outcome():
-    assert queue_outcome({"Unique-ID": LEAD, "variable_end_uepoch": "1700000020000000"}) is None
+    # tests/captures/batch5/cc-queue-unknown.plain.esl: callcenter found no such queue, the abandon message played
+    unknown = {
+        "Hangup-Cause": "NORMAL_CLEARING",
+        "variable_end_uepoch": "1796310430158206",
+        "variable_last_app": "hangup",
+        "variable_sip_hangup_disposition": "send_bye",
+    }
+    assert queue_outcome(unknown) is None
 
 
 def test_the_queue_variables_are_kept_from_a_cdr_as_from_the_hangup_event():
