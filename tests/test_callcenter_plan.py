@@ -30,7 +30,7 @@ def texts(p) -> list[str]:
 def test_an_agent_mod_callcenter_lacks_is_added_with_its_settings_and_status():
     p = plan([agent(status=AgentStatus.AVAILABLE, contact="sofia/gateway/gw1/0901")], [], [], {}, [], {}, set())
     assert texts(p) == [
-        "callcenter_config agent add 1001@autocall Callback",
+        "callcenter_config agent add 1001@autocall callback",
         "callcenter_config agent set contact 1001@autocall sofia/gateway/gw1/0901",
         "callcenter_config agent set max_no_answer 1001@autocall 3",
         "callcenter_config agent set wrap_up_time 1001@autocall 10",

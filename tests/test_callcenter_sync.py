@@ -115,7 +115,7 @@ def test_an_agent_created_since_the_last_pass_is_pushed_at_the_next(cc):
     cc.agent("1003", status=AgentStatus.ON_BREAK)
     sent = cc.pass_after(cc.sync.kick)  # the engine kicks it when the events channel says "agents"
     assert sent[2:] == [
-        "callcenter_config agent add 1003@autocall Callback",
+        "callcenter_config agent add 1003@autocall callback",
         "callcenter_config agent set contact 1003@autocall user/1003",
         "callcenter_config agent set max_no_answer 1003@autocall 3",
         "callcenter_config agent set wrap_up_time 1003@autocall 10",
