@@ -84,8 +84,7 @@ class CallcenterSync:
             return
         self.node = node
         self.loaded.clear()  # a new connection: FreeSWITCH may have restarted and lost them
-        self.tiers = {}
-        self.state.node_down()
+        self.tiers = {}  # pacing waits for this connection's first pass
         self.kick()
 
     def node_down(self, node: Node) -> None:
