@@ -20,6 +20,9 @@ AGENT_COLUMNS = (
 )
 
 
+NUMBERS = ("max_no_answer", "wrap_up_time", "reject_delay_time", "busy_delay_time", "no_answer_delay_time")
+
+
 class FakeCallcenter:
     def __init__(self) -> None:
         self.agents: dict[str, dict[str, str]] = {}
@@ -58,7 +61,7 @@ class FakeCallcenter:
         if name in self.agents:
             return "-ERR Agent already exist!\n"
         self.agents[name] = {"contact": "", "status": "Logged Out", "state": "Waiting"}
-        self.agents[name] |= {"max_no_answer": "0", "wrap_up_time": "0"}
+        self.agents[name] |= dict.fromkeys(NUMBERS, "0")
         return "+OK\n"
 
     def _agent_del(self, name: str) -> str:
@@ -76,8 +79,9 @@ class FakeCallcenter:
         if not self.agents:
             return "+OK\n"
         rows = [
-            f"{name}|single_box||callback|{a['contact']}|{a['status']}|{a['state']}|{a['max_no_answer']}|"
-            f"{a['wrap_up_time']}|0|0|0|0|0|0|0|0|0|0|0|0"
+            f"{name}|single_box||callback|{a['contact']}|{a['status']}|{a['state']}|"
+            + "|".join(a[k] for k in NUMBERS)
+            + "|0|0|0|0|0|0|0|0|0"
             for name, a in self.agents.items()
         ]
         return "\n".join([AGENT_COLUMNS, *rows, "+OK"]) + "\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from dialer.domain.agents import Agent, AgentStatus, status_push
-from dialer.engine.callcenter_plan import QueueWant, plan
+from dialer.engine.callcenter_plan import AgentDefaults, QueueWant, plan
 from dialer.esl.callcenter import AgentRow, TierRow
 
 Q = "5a1e0c1d-0b5e-4c55-9a41-000000000005"
@@ -18,9 +18,10 @@ def agent(extension: str = "1001", **fields) -> Agent:
 
 
 def row(name: str = "1001@autocall", **fields) -> AgentRow:
-    """An agent as mod_callcenter lists it, matching autocall's defaults unless told."""
-    values = {"contact": f"user/{name.split('@')[0]}", "status": "Logged Out", "state": "Waiting"}
-    return AgentRow(name=name, **{**values, "max_no_answer": 3, "wrap_up_time": 10, **fields})
+    """An agent as mod_callcenter lists it, as autocall pushed it with its defaults unless told."""
+    values = {"contact": f"[leg_timeout=5]user/{name.split('@')[0]}", "status": "Logged Out", "state": "Waiting"}
+    delays = {"no_answer_delay_time": 30, "busy_delay_time": 30, "reject_delay_time": 30}
+    return AgentRow(name=name, **{**values, "max_no_answer": 3, "wrap_up_time": 10, **delays, **fields})
 
 
 def texts(p) -> list[str]:
@@ -31,9 +32,12 @@ def test_an_agent_mod_callcenter_lacks_is_added_with_its_settings_and_status():
     p = plan([agent(status=AgentStatus.AVAILABLE, contact="sofia/gateway/gw1/0901")], [], [], {}, [], {}, set())
     assert texts(p) == [
         "callcenter_config agent add 1001@autocall callback",
-        "callcenter_config agent set contact 1001@autocall sofia/gateway/gw1/0901",
+        "callcenter_config agent set contact 1001@autocall [leg_timeout=5]sofia/gateway/gw1/0901",
         "callcenter_config agent set max_no_answer 1001@autocall 3",
         "callcenter_config agent set wrap_up_time 1001@autocall 10",
+        "callcenter_config agent set no_answer_delay_time 1001@autocall 30",
+        "callcenter_config agent set busy_delay_time 1001@autocall 30",
+        "callcenter_config agent set reject_delay_time 1001@autocall 30",
         "callcenter_config agent set status 1001@autocall Available",
     ]
     assert p.pushed == {"1001@autocall": "Available|"}
@@ -69,8 +73,19 @@ def test_a_changed_contact_and_wrap_up_are_set():
     changed = agent(contact="user/2001", wrap_up_time=30)
     p = plan([changed], [row()], [], {"1001@autocall": "Logged Out|"}, [], {}, set())
     assert texts(p) == [
-        "callcenter_config agent set contact 1001@autocall user/2001",
+        "callcenter_config agent set contact 1001@autocall [leg_timeout=5]user/2001",
         "callcenter_config agent set wrap_up_time 1001@autocall 30",
+    ]
+
+
+def test_every_contact_rings_at_most_the_queues_max_wait_unless_the_operator_wrote_its_own_bracket():
+    defaults = AgentDefaults(ring_s=8, retry_delay_s=30)
+    agents = [agent("1001"), agent("1002", contact="[leg_timeout=20]user/1002")]
+    p = plan(agents, [], [], {}, [], {}, set(), defaults)
+    contacts = [t for t in texts(p) if "set contact" in t]
+    assert contacts == [
+        "callcenter_config agent set contact 1001@autocall [leg_timeout=8]user/1001",
+        "callcenter_config agent set contact 1002@autocall [leg_timeout=20]user/1002",
     ]
 
 

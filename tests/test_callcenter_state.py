@@ -19,7 +19,7 @@ class Recorder:
         self.handled: list[tuple[str, float, float]] = []
 
 
-def tracker(wrap_up: int = 0) -> tuple[CallcenterState, Recorder]:
+def tracker(wrap_up: int = 0, retry_delay: int = 0) -> tuple[CallcenterState, Recorder]:
     seen = Recorder()
     state = CallcenterState(
         write_live=lambda name, update: seen.live.append((name, update)),
@@ -27,6 +27,7 @@ def tracker(wrap_up: int = 0) -> tuple[CallcenterState, Recorder]:
         wake_queue=seen.queues_woken.append,
         wrap_up_of=lambda name: wrap_up,
         on_handled=lambda queue, talk, wrap: seen.handled.append((queue, talk, wrap)),
+        retry_delay_s=retry_delay,
         clock=lambda: NOW,
     )
     return state, seen
@@ -76,6 +77,16 @@ def test_an_agent_in_wrap_up_is_not_free_until_its_wrap_up_ends():
     free = state.free_agents(["1001@autocall"], NOW)
     assert (free.free, free.logged_in, free.wrap_up_ends) == (0, 1, (NOW + 6,))
     assert state.free_agents(["1001@autocall"], NOW + 6).free == 1
+
+
+def test_an_agent_that_let_an_offer_ring_out_is_not_free_until_its_retry_delay_ends():
+    state, _ = tracker(retry_delay=30)
+    state.on_event(status("1001@autocall", "Available"))
+    state.on_event(state_of("1001@autocall", "Waiting"))
+    fail = member("bridge-agent-fail", "lead-1", CC_Agent="1001@autocall", CC_Hangup_Cause="NO_ANSWER")
+    state.on_event({**fail, "CC-Agent-Aborted-Time": str(int(NOW))})
+    assert state.free_agents(["1001@autocall"], NOW).wrap_up_ends == (NOW + 30,)
+    assert state.free_agents(["1001@autocall"], NOW + 30).free == 1
 
 
 def test_members_are_counted_waiting_offered_and_bridged_by_the_leads_channel():

@@ -85,20 +85,15 @@ def test_a_new_connection_to_the_autodialer_node_pushes_every_agent(cc):
     cc.agent("1002", contact="sofia/gateway/gw1/0901234567")
     sent = cc.connect()
     assert sent[:2] == ["callcenter_config agent list", "callcenter_config tier list"]
+    settings = {"max_no_answer": "3", "wrap_up_time": "10"}
+    settings |= {"reject_delay_time": "30", "busy_delay_time": "30", "no_answer_delay_time": "30"}
     assert cc.callcenter.agents == {
-        "1001@autocall": {
-            "contact": "user/1001",
-            "status": "Available",
-            "state": "Waiting",
-            "max_no_answer": "3",
-            "wrap_up_time": "10",
-        },
+        "1001@autocall": {"contact": "[leg_timeout=5]user/1001", "status": "Available", "state": "Waiting", **settings},
         "1002@autocall": {
-            "contact": "sofia/gateway/gw1/0901234567",
+            "contact": "[leg_timeout=5]sofia/gateway/gw1/0901234567",
             "status": "Logged Out",
             "state": "Waiting",
-            "max_no_answer": "3",
-            "wrap_up_time": "10",
+            **settings,
         },
     }
 
@@ -116,9 +111,12 @@ def test_an_agent_created_since_the_last_pass_is_pushed_at_the_next(cc):
     sent = cc.pass_after(cc.sync.kick)  # the engine kicks it when the events channel says "agents"
     assert sent[2:] == [
         "callcenter_config agent add 1003@autocall callback",
-        "callcenter_config agent set contact 1003@autocall user/1003",
+        "callcenter_config agent set contact 1003@autocall [leg_timeout=5]user/1003",
         "callcenter_config agent set max_no_answer 1003@autocall 3",
         "callcenter_config agent set wrap_up_time 1003@autocall 10",
+        "callcenter_config agent set no_answer_delay_time 1003@autocall 30",
+        "callcenter_config agent set busy_delay_time 1003@autocall 30",
+        "callcenter_config agent set reject_delay_time 1003@autocall 30",
         "callcenter_config agent set status 1003@autocall 'On Break'",
         "callcenter_config agent list",  # for the new agent's state: mod_callcenter fires no event of it
     ]

@@ -24,7 +24,7 @@ from dialer.domain.enums import CampaignStatus, CampaignType
 from dialer.engine.agent_pacing import AgentPacing, CampaignFigures
 from dialer.engine.agent_roster import AgentRoster
 from dialer.engine.autodialer_lease import AutodialerLeases
-from dialer.engine.callcenter_plan import QueueWant
+from dialer.engine.callcenter_plan import AgentDefaults, QueueWant
 from dialer.engine.callcenter_state import CallcenterState
 from dialer.engine.callcenter_sync import CallcenterSync
 from dialer.engine.calls import CallTracker, InFlight
@@ -62,9 +62,12 @@ class Autodialer:
         engine_id: str,
         node_name: str,
         abandon_cap_pct: float = ABANDON_CAP_PCT,
+        max_wait_s: int = 5,
         clock: Callable[[], float] = time.time,
         sync_every_s: float = 30.0,
     ) -> None:
+        # every agent's contact rings at most the queue's max wait (AUTOCALL_AUTODIALER_MAX_WAIT)
+        defaults = AgentDefaults(ring_s=max_wait_s)
         self.store = store
         self.node_name = node_name  # AUTOCALL_AUTODIALER_NODE: the one node autodialer campaigns dial on
         self.writer = writer
@@ -76,6 +79,7 @@ class Autodialer:
             wake_queue=self._wake_queue,
             wrap_up_of=self._wrap_up_of,
             on_handled=self._handled,
+            retry_delay_s=defaults.retry_delay_s,
             clock=clock,
         )
         self.sync = CallcenterSync(
@@ -86,6 +90,7 @@ class Autodialer:
             queues=self._queues,
             on_synced=self._wake_all,
             every_s=sync_every_s,
+            defaults=defaults,
         )
         self.leases = AutodialerLeases(store, engine_id)
         self.figures = CampaignFigures(clock)

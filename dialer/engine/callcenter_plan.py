@@ -5,8 +5,14 @@ list``: dialer/esl/callcenter.py), the statuses last pushed, and the queues the 
 campaigns want, in; the ``callcenter_config`` commands out (callcenter_sync.py sends them). Only
 what differs is sent, so a sync with nothing changed sends nothing but the two lists.
 
-* An agent mod_callcenter lacks is added (type callback), then its contact, ``max_no_answer`` and
-  ``wrap_up_time`` set; for one it has, those that differ.
+* An agent mod_callcenter lacks is added (type callback), then its contact, ``max_no_answer``,
+  ``wrap_up_time`` and the three retry delays set; for one it has, those that differ. The contact
+  rings for at most ``ring_s`` (``[leg_timeout=N]``, the queue's max wait): the ``user/`` endpoint
+  would ring for 60 s, and mod_callcenter keeps a lead waiting past its max wait while an agent
+  rings (tests/captures/batch5, facts 6 and 7); a contact the operator wrote with its own ``[...]``
+  or ``{...}`` is sent as written. The delays (``no_answer_delay_time``, ``busy_delay_time``,
+  ``reject_delay_time``: ``retry_delay_s``) keep mod_callcenter from offering the next lead to the
+  agent that just let one ring out, again and again, while a free one waits (fact 13).
 * Its **status** is pushed only when the operator set it since the last push (the status and
   ``status_at`` differ from ``agents:pushed``, kept in Redis so an engine restart changes nothing)
   and mod_callcenter says another: mod_callcenter puts an agent ``On Break`` itself after
@@ -30,6 +36,25 @@ from dataclasses import dataclass, field
 from dialer.domain.agents import Agent, AgentStatus, callcenter_name, contact_of, extension_of, status_push
 from dialer.esl import callcenter as cc
 from dialer.esl.callcenter import AgentRow, BadArgument, TierRow
+
+DELAYS = ("no_answer_delay_time", "busy_delay_time", "reject_delay_time")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDefaults:
+    """What autocall adds to every agent it pushes."""
+
+    ring_s: int = 5  # leg_timeout of the contact: AUTOCALL_AUTODIALER_MAX_WAIT
+    retry_delay_s: int = 30  # an agent that did not take an offer is offered nothing for this long
+
+
+DEFAULTS = AgentDefaults()
+
+
+def dial_contact(agent: Agent, ring_s: int) -> str:
+    """What mod_callcenter dials: the agent's contact (``user/<extension>`` by default), ringing ``ring_s`` at most."""
+    contact = contact_of(agent)
+    return contact if contact.startswith(("[", "{")) else f"[leg_timeout={ring_s}]{contact}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,27 +83,21 @@ class Plan:
     problems: list[str] = field(default_factory=list)  # agents that cannot be sent (said, skipped)
 
 
-def _agent(plan: Plan, agent: Agent, row: AgentRow | None, pushed: str | None) -> None:
+def _agent(plan: Plan, agent: Agent, row: AgentRow | None, pushed: str | None, defaults: AgentDefaults) -> None:
     name = callcenter_name(agent)
     status, key = agent.status.value, status_push(agent)
+    contact = dial_contact(agent, defaults.ring_s)
+    numbers = {"max_no_answer": agent.max_no_answer, "wrap_up_time": agent.wrap_up_time}
+    numbers |= dict.fromkeys(DELAYS, defaults.retry_delay_s)
     try:
         if row is None:
-            commands = [
-                cc.agent_add(name),
-                cc.agent_set_contact(name, contact_of(agent)),
-                cc.agent_set_number("max_no_answer", name, agent.max_no_answer),
-                cc.agent_set_number("wrap_up_time", name, agent.wrap_up_time),
-            ]
+            commands = [cc.agent_add(name), cc.agent_set_contact(name, contact)]
+            commands += [cc.agent_set_number(k, name, v) for k, v in numbers.items()]
             if status != AgentStatus.LOGGED_OUT.value:  # mod_callcenter adds it Logged Out
                 commands.append(cc.agent_set_status(name, status))
         else:
-            commands = []
-            if row.contact != contact_of(agent):
-                commands.append(cc.agent_set_contact(name, contact_of(agent)))
-            if row.max_no_answer != agent.max_no_answer:
-                commands.append(cc.agent_set_number("max_no_answer", name, agent.max_no_answer))
-            if row.wrap_up_time != agent.wrap_up_time:
-                commands.append(cc.agent_set_number("wrap_up_time", name, agent.wrap_up_time))
+            commands = [cc.agent_set_contact(name, contact)] if row.contact != contact else []
+            commands += [cc.agent_set_number(k, name, v) for k, v in numbers.items() if getattr(row, k) != v]
             if pushed != key and row.status != status:  # the operator set it since the last push
                 commands.append(cc.agent_set_status(name, status))
     except BadArgument as exc:
@@ -97,6 +116,7 @@ def plan(
     queues: list[QueueWant],
     loaded: dict[str, str],
     known_queues: set[str],
+    defaults: AgentDefaults = DEFAULTS,
 ) -> Plan:
     """The commands that make mod_callcenter hold ``agents`` and ``queues``' tiers (see the module)."""
     out = Plan()
@@ -118,7 +138,7 @@ def plan(
     for agent in agents:
         name = callcenter_name(agent)
         names.add(name)
-        _agent(out, agent, by_name.get(name), pushed.get(name))
+        _agent(out, agent, by_name.get(name), pushed.get(name), defaults)
     gone = [row.name for row in rows if extension_of(row.name) is not None and row.name not in names]
     for name in gone:
         out.commands.append(Command(cc.agent_del(name), agent=name))

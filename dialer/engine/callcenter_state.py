@@ -47,16 +47,13 @@ from dialer.esl.callcenter_events import (
 
 AVAILABLE = ("Available", "Available (On Demand)")
 WAITING = AgentState.WAITING.value
-# A bridge-agent-fail that is not the agent's no-answer (mod_callcenter.c, its hangup cause switch)
-NOT_NO_ANSWER = (
-    "LOSE_RACE",
-    "ORIGINATOR_CANCEL",
-    "NORMAL_CIRCUIT_CONGESTION",
-    "USER_BUSY",
-    "CALL_REJECTED",
-    "USER_NOT_REGISTERED",
-)
-UNREGISTERED_DELAY_S = 5  # mod_callcenter offers an unregistered agent nothing for 5 s
+# How mod_callcenter.c takes a failed offer (its hangup cause switch): no delay and no no-answer
+# counted; the busy or reject delay; 5 s for an unregistered agent; anything else is a no-answer
+NO_DELAY = ("LOSE_RACE", "ORIGINATOR_CANCEL")
+BUSY = ("NORMAL_CIRCUIT_CONGESTION", "USER_BUSY")
+REJECTED = "CALL_REJECTED"
+UNREGISTERED = "USER_NOT_REGISTERED"
+UNREGISTERED_DELAY_S = 5
 LEFT_KEPT = 10_000  # members that left, remembered for their call's outcome (the oldest go first)
 
 
@@ -111,8 +108,11 @@ class CallcenterState:
         wake_queue: Callable[[str], None],
         wrap_up_of: Callable[[str], int],
         on_handled: Callable[[str, float, float], None] = lambda queue, talk_s, wrap_s: None,
+        retry_delay_s: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        # the agents' no_answer/busy/reject_delay_time, as the sync pushed them (callcenter_plan.py)
+        self.retry_delay_s = retry_delay_s
         self.write_live = write_live  # (agent name, update): onto the writer's queue
         self.wake_agent = wake_agent  # the pacers of the campaigns this agent serves
         self.wake_queue = wake_queue  # the pacer of the campaign of this queue
@@ -191,10 +191,13 @@ class CallcenterState:
         if member is not None:
             member.offered = False  # the next agent may be offered it
         view = self._agent(cc.agent)
-        if cc.cause == "USER_NOT_REGISTERED":
-            view.ready_time = max(view.ready_time, (cc.aborted or self.clock()) + UNREGISTERED_DELAY_S)
-            gevent.spawn_later(UNREGISTERED_DELAY_S, self.wake_agent, cc.agent)
-        if cc.cause not in NOT_NO_ANSWER:
+        if cc.cause in NO_DELAY:
+            return
+        delay = UNREGISTERED_DELAY_S if cc.cause == UNREGISTERED else self.retry_delay_s
+        if delay > 0:  # mod_callcenter sets the agent's ready_time: offered nothing until then
+            view.ready_time = max(view.ready_time, (cc.aborted or self.clock()) + delay)
+            gevent.spawn_later(delay, self.wake_agent, cc.agent)
+        if cc.cause not in BUSY and cc.cause not in (REJECTED, UNREGISTERED):
             view.no_answer_count += 1
             self.write_live(cc.agent, LiveUpdate(no_answer_count=view.no_answer_count))
 

@@ -30,7 +30,7 @@ import gevent.event
 
 from dialer.domain.agents import extension_of
 from dialer.engine.agent_roster import AgentRoster
-from dialer.engine.callcenter_plan import Command, QueueWant, plan
+from dialer.engine.callcenter_plan import DEFAULTS, AgentDefaults, Command, QueueWant, plan
 from dialer.engine.callcenter_state import CallcenterState
 from dialer.esl import callcenter as cc
 from dialer.esl.callcenter import AgentRow, CallcenterError
@@ -58,7 +58,9 @@ class CallcenterSync:
         queues: Callable[[], tuple[list[QueueWant], set[str]]],
         on_synced: Callable[[], None] = lambda: None,
         every_s: float = EVERY_S,
+        defaults: AgentDefaults = DEFAULTS,
     ) -> None:
+        self.defaults = defaults  # the contact's ring time and the retry delays every agent gets
         self.store = store
         self.roster = roster
         self.state = state
@@ -130,7 +132,8 @@ class CallcenterSync:
         tier_rows = cc.parse_tiers(tiers_reply.text, "tier list")
         self.state.seed(rows, heard)
         self._ours_seen = bool(rows or self.roster.agents)  # after this pass, mod_callcenter holds some
-        todo = plan(self.roster.agents, rows, tier_rows, self.store.agents.pushed(), queues, self.loaded, known)
+        pushed = self.store.agents.pushed()
+        todo = plan(self.roster.agents, rows, tier_rows, pushed, queues, self.loaded, known, self.defaults)
         for problem in todo.problems:
             self._say(problem, "agent or queue not sent to mod_callcenter", problem)
         failed = self._send(node, todo.commands)

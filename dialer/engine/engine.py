@@ -83,6 +83,7 @@ class Engine:
         gone_after_refused_s: float = GONE_AFTER_REFUSED_S,
         autodialer_node: str = "",
         abandon_cap_pct: float = ABANDON_CAP_PCT,
+        autodialer_max_wait_s: int = 5,
     ) -> None:
         self.store = store
         self.engine_id = uuid.uuid4().hex  # owner of the slots this process claims (adoption)
@@ -122,6 +123,7 @@ class Engine:
             engine_id=self.engine_id,
             node_name=autodialer_node or (nodes[0].name if nodes else ""),
             abandon_cap_pct=abandon_cap_pct,
+            max_wait_s=autodialer_max_wait_s,
             clock=clock,
         )
         self.events.on_call_end = self.autodialer.call_ended
