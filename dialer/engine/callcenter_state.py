@@ -7,7 +7,9 @@ Redis here: dialer/engine/writer.py) and the pacers' wake-ups to ``wake``. Pacin
 (dialer/engine/agent_pacing.py):
 
 * per agent (by mod_callcenter name): status, state, when its last call ended (its wrap-up runs from
-  there), until when mod_callcenter will not offer it a call (``ready_time``), its no-answers;
+  there), until when mod_callcenter will not offer it a call (``ready_time``), its no-answers; the
+  times are this engine's clock when the event came, not FreeSWITCH's epochs (the two hosts' clocks
+  may differ; an agent list's are not taken: an agent seeded in wrap-up counts as free);
 * per queue, the members waiting, offered to an agent, or bridged, by the lead's channel uuid
   (``CC-Member-Session-UUID``: the leg's ``origination_uuid``), and, for a while after they leave,
   whether they talked to an agent (the call's outcome, dialer/engine/agent_pacing.py).
@@ -61,8 +63,8 @@ LEFT_KEPT = 10_000  # members that left, remembered for their call's outcome (th
 class AgentView:
     status: str = ""
     state: str = ""
-    last_bridge_end: float = 0.0  # epoch s
-    ready_time: float = 0.0  # epoch s: not offered a call before
+    last_bridge_end: float = 0.0  # epoch s (this engine's clock): its wrap-up runs from here
+    ready_time: float = 0.0  # epoch s (this engine's clock): not offered a call before
     no_answer_count: int = 0
     heard: int = 0  # the event count when this agent was last heard of (seeds older than it are ignored)
 
@@ -195,7 +197,7 @@ class CallcenterState:
             return
         delay = UNREGISTERED_DELAY_S if cc.cause == UNREGISTERED else self.retry_delay_s
         if delay > 0:  # mod_callcenter sets the agent's ready_time: offered nothing until then
-            view.ready_time = max(view.ready_time, (cc.aborted or self.clock()) + delay)
+            view.ready_time = max(view.ready_time, self.clock() + delay)
             gevent.spawn_later(delay, self.wake_agent, cc.agent)
         if cc.cause not in BUSY and cc.cause not in (REJECTED, UNREGISTERED):
             view.no_answer_count += 1
@@ -203,15 +205,15 @@ class CallcenterState:
 
     def _bridge_ended(self, cc: BridgeAgentEnd) -> None:
         view = self._agent(cc.agent)
-        ended = cc.ended or self.clock()
-        view.last_bridge_end = ended
+        view.last_bridge_end = self.clock()  # its wrap-up, on this engine's clock (FreeSWITCH's may differ)
+        ended = cc.ended or view.last_bridge_end
         talk = max(0.0, ended - cc.agent_answered) if cc.agent_answered else 0.0
         self.write_live(cc.agent, LiveUpdate(last_bridge_end=_time(ended), add_talk_time=int(talk)))
         wrap = self.wrap_up_of(cc.agent)
         if cc.bridged:
             self.on_handled(cc.queue, talk, float(wrap))
         if wrap > 0:  # mod_callcenter offers it nothing until then, and says nothing when the time comes
-            gevent.spawn_later(max(0.0, ended + wrap - self.clock()) + 0.01, self.wake_agent, cc.agent)
+            gevent.spawn_later(wrap + 0.01, self.wake_agent, cc.agent)
 
     def _member_left(self, cc: MemberQueueEnd) -> None:
         queue = self.members.get(cc.queue)
@@ -270,15 +272,15 @@ class CallcenterState:
             view = self.agents.get(row.name)
             if view is not None and view.heard > heard_before:
                 continue  # an event newer than the list
-            seen = (row.status, row.state, float(row.last_bridge_end), row.no_answer_count)
-            if view is not None and (view.status, view.state, view.last_bridge_end, view.no_answer_count) == seen:
-                view.ready_time = float(row.ready_time)
+            if view is not None and (view.status, view.state, view.no_answer_count) == (
+                row.status,
+                row.state,
+                row.no_answer_count,
+            ):
                 continue  # nothing new to write
             view = self.agents[row.name] = AgentView(
                 status=row.status,
                 state=row.state,
-                last_bridge_end=float(row.last_bridge_end),
-                ready_time=float(row.ready_time),
                 no_answer_count=row.no_answer_count,
                 heard=heard_before,
             )
