@@ -266,6 +266,22 @@ class Recorder:
         sc.close()
         self.save_cdr(name, leg)
 
+    def agent_noanswer_reoffered(self, fmt: str) -> None:
+        """B (never bridged, so first) does not answer and has no no_answer_delay_time nor max_no_answer:
+        longest-idle-agent offers the lead to B again and again; A is never offered it."""
+        name = f"cc-agent-noanswer-reoffered.{fmt}"
+        self.agents["1001"].phone("answer_bye")
+        self.agents["1002"].phone("noanswer")
+        sc = Scenario(self.fs, name, fmt)
+        self.statuses(sc, A="Available", B="Available", C="Logged Out")
+        sc.api(f"callcenter_config agent list {B}")
+        leg, _ = self.call(sc, self.lead_number("0979"))
+        sc.cc("member-queue-end", 30)
+        sc.hangup_complete(leg)
+        sc.settle()
+        sc.close()
+        self.save_cdr(name, leg)
+
     def agent_unreachable(self, fmt: str) -> None:
         """C (user 1003) is Available but not registered: USER_NOT_REGISTERED, then the lead is abandoned."""
         name = f"cc-agent-unregistered.{fmt}"
@@ -418,9 +434,9 @@ def config_replies(fs: RealFreeSwitch, fmt: str = "plain") -> None:
     sc.close()
 
 
-def setup_agents(fs: RealFreeSwitch) -> None:
+def setup_agents(fs: RealFreeSwitch, name: str = "cc-setup") -> None:
     """The agents the call scenarios use: A (1001) and B (1002) registered, C (1003) not; tiers: B 1, A 2, C 3."""
-    sc = Scenario(fs, "cc-setup", "plain")
+    sc = Scenario(fs, name, "plain")
     sc.api(f"callcenter_config queue load {QUEUE}")
     for agent, user, pos in ((B, "1002", 1), (A, "1001", 2), (C, "1003", 3)):
         sc.api(f"callcenter_config agent add {agent} callback")
@@ -452,6 +468,9 @@ def xml_curl_down(fs: RealFreeSwitch, server: ConfigServer) -> None:
 
 
 def main() -> None:
+    """All of batch 5; with ``--extra``, a second run: its own setup (cc-setup.extra) and the scenarios
+    added after the first run (cc-agent-noanswer-reoffered), appended to runs.txt."""
+    extra = "--extra" in sys.argv[1:]
     prefix = os.environ.get("AUTOCALL_REALFS", "/opt/freeswitch")
     server = ConfigServer(SECRET).start()
     server.queues[QUEUE] = dict(QUEUE_PARAMS)
@@ -477,6 +496,12 @@ def main() -> None:
             agents[user] = SipAgent(fs.host, fs.sip_ports["internal"], user, password, fs.workdir / "sipp")
             agents[user].register()
         rec = Recorder(fs, server, agents, abandon)
+        if extra:
+            setup_agents(fs, "cc-setup.extra")
+            rec.agent_noanswer_reoffered("plain")
+            fs.stop()
+            runs.append(f"SIGTERM: exited after {fs.stop_seconds:.2f} s")
+            return
         config_replies(fs)
         setup_agents(fs)
         for fmt in ("plain", "json"):
@@ -497,8 +522,10 @@ def main() -> None:
             agent.close()
         fs.cleanup()
         (OUT / "xml_curl").mkdir(exist_ok=True)
-        (OUT / "xml_curl" / "requests.json").write_text(json.dumps(server.requests, indent=1) + "\n")
-        (OUT / "runs.txt").write_text("\n".join(runs) + "\n")
+        suffix = ".extra" if extra else ""
+        (OUT / "xml_curl" / f"requests{suffix}.json").write_text(json.dumps(server.requests, indent=1) + "\n")
+        with open(OUT / "runs.txt", "a" if extra else "w") as out:
+            out.write("".join(f"{'extra run: ' if extra else ''}{line}\n" for line in runs))
     print("\n".join(runs))
 
 
