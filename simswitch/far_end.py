@@ -106,7 +106,8 @@ def answer(sw: Switch, ch: Channel) -> None:
     sw.emit(ch, "CHANNEL_STATE(CS_EXECUTE)")
     o = ch.outcome
     if o.hangup == "remote":
-        sw.after(ch, o.talk, remote_bye, sw, ch)
+        ch.bye = sw.sched.after(o.talk, remote_bye, sw, ch)
+        ch.timers.append(ch.bye)
     if o.dtmf:
         sw.after(ch, 1.0, send_dtmf, sw, ch)
     next_app(sw, ch)

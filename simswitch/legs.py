@@ -31,6 +31,9 @@ def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     sw.stats.attempts_by_number[ep.user] += 1
     # Failures that never create a channel: no channel events at all.
     early_cause = None
+    outcome = None
+    if ep.raw.startswith("user/"):  # a directory user: its softphone (scenario ``agents``), if registered
+        outcome = sw.scenario.user_outcome(ep.user, sw.rng)
     if ep.kind == "error":
         early_cause = str2cause(ep.user)
     elif ep.kind == "unknown" or (sw.endpoints_gone and ep.kind != "loopback"):
@@ -41,6 +44,8 @@ def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     elif ep.kind == "sofia" and not ep.user:
         lone_destroy(sw, job, ch_uuid, index, "USER_NOT_REGISTERED")
         return
+    elif ep.raw.startswith("user/") and outcome is None:
+        early_cause = "USER_NOT_REGISTERED"  # the user's dial string is error/user_not_registered
     elif ch_uuid in sw.channels or ch_uuid in job.used_uuids:
         early_cause = "DESTINATION_OUT_OF_ORDER"  # [CRIT] Duplicate UUID!
     elif not sw.take_session():
@@ -57,7 +62,8 @@ def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     if ep.kind == "null":
         null_channel(sw, job, ep, variables, ch_uuid)
         return
-    outcome = sw.scenario.outcome(ep.user, sw.rng)
+    if outcome is None:
+        outcome = sw.scenario.outcome(ep.user, sw.rng)
     if outcome.kind == "answer":
         src = "early" if outcome.early_media is not None else "bye"
     elif outcome.kind == "no_answer" or outcome.ring > 0.5:
