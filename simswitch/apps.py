@@ -41,6 +41,8 @@ def next_app(sw: Switch, ch: Channel) -> None:
         ch.app = ""
         return
     if app == RETURN:  # the extension's applications ran: execute_extension returns
+        if ch.frames:
+            ch.frames.pop()
         ch.ctx.update(app="execute_extension", app_data=data, app_no_data=not data)
         ch.app = "execute_extension"
         app_done(sw, ch)
@@ -149,6 +151,7 @@ def execute_extension(sw: Switch, ch: Channel, data: str) -> None:
     if found is not None:
         inner = route(found.apps, lambda name: exten if name == DESTINATION else variable(ch, name))
     ch.apps[:0] = [*inner, (RETURN, data)]
+    ch.frames.append(data)
     next_app(sw, ch)
 
 

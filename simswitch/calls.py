@@ -73,6 +73,7 @@ class Channel:
     # CHANNEL_EXECUTE_COMPLETE), and who waits for the leg's end (after its CHANNEL_DESTROY).
     on_break: Callable[[], None] | None = None
     on_hangup: list[Callable[[], None]] = field(default_factory=list)
+    frames: list[str] = field(default_factory=list)  # the data of each execute_extension running
 
     def var(self, name: str, value: str) -> None:
         pairs = self.ctx["originate_vars"]

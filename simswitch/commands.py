@@ -95,7 +95,8 @@ class Api:
         if "mod_callcenter" not in self.switch.modules:
             reply("-ERR callcenter_config Command not found!\n")
             return
-        self.switch.callcenter.api(arg, reply)
+        # mod_event_socket answers a command that printed nothing "-ERR no reply" (batch5 cc-config)
+        self.switch.callcenter.api(arg, lambda body: reply(body or "-ERR no reply\n"))
 
     def _channel(self, uuid: str):
         return self.switch.channels.get(uuid.strip())

@@ -62,6 +62,9 @@ def hangup_leg(sw: Switch, ch: Channel, cause: str, kind: str) -> None:
             on_break()
         if ch.app:
             sw.emit(ch, app_slot(sw, apps_family(ch), "CHANNEL_EXECUTE_COMPLETE", ch.app))
+        while ch.frames:  # the execute_extension(s) it ran inside return too (batch5)
+            ch.ctx.update(app="execute_extension", app_data=ch.frames.pop(), app_no_data=False)
+            sw.emit(ch, app_slot(sw, apps_family(ch), "CHANNEL_EXECUTE_COMPLETE", "execute_extension"))
     job_here(BETWEEN)
     sw.emit(ch, f"{src}:CHANNEL_STATE(CS_HANGUP)")
     sw.emit(ch, f"{src}:CHANNEL_CALLSTATE(HANGUP)")

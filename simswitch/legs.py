@@ -22,6 +22,8 @@ from simswitch.null_endpoint import null_channel
 if TYPE_CHECKING:
     from simswitch.switch import Switch
 
+DEFAULT_DOMAIN = "127.0.0.1"  # $${domain} of the stock vars.xml on a box whose address is 127.0.0.1
+
 
 def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     """Create leg ``index`` of ``job``'s current group, or record why it could not be created."""
@@ -33,6 +35,7 @@ def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     early_cause = None
     outcome = None
     if ep.raw.startswith("user/"):  # a directory user: its softphone (scenario ``agents``), if registered
+        user_dial_string(sw, ep)
         outcome = sw.scenario.user_outcome(ep.user, sw.rng)
     if ep.kind == "error":
         early_cause = str2cause(ep.user)
@@ -84,6 +87,15 @@ def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     for slot in SETUP:
         sw.emit(ch, slot)
     far_end.schedule_outcome(sw, ch)
+
+
+def user_dial_string(sw: Switch, ep: Endpoint) -> None:
+    """mod_dptools' user endpoint expands the user's dial-string, as the stock directory writes it:
+    ``${sofia_contact(*/<user>@<domain>)},${verto_contact(<user>@<domain>)}``, two api calls (batch5)."""
+    domain = ep.raw.partition("@")[2] or DEFAULT_DOMAIN
+    template = sw.templates["refuse:API"]
+    for cmd, arg in (("sofia_contact", f"*/{ep.user}@{domain}"), ("verto_contact", f"{ep.user}@{domain}")):
+        sw.bus.emit(template, {**sw.bus.base, "api_cmd": cmd, "api_arg": arg})
 
 
 def leg_ctx(

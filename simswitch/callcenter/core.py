@@ -17,6 +17,7 @@ import gevent
 
 from simswitch import package_data
 from simswitch.callcenter import events
+from simswitch.callcenter.hashtable import SwitchHash
 from simswitch.callcenter.model import (
     AGENT_STATES,
     AGENT_STATUSES,
@@ -46,6 +47,7 @@ OK = "ok"  # cc_status_t values, by name: CC_STATUS_SUCCESS ...
 AGENT_NOT_FOUND, QUEUE_NOT_FOUND, AGENT_EXISTS = "agent_not_found", "queue_not_found", "agent_exists"
 INVALID_TYPE, INVALID_STATUS, INVALID_STATE = "invalid_type", "invalid_status", "invalid_state"
 TIER_EXISTS, TIER_NOT_FOUND, TIER_INVALID_STATE, INVALID_KEY = "tier_exists", "tier_not_found", "tier_state", "key"
+DISPATCH_PERIOD = 0.1  # cc_agent_dispatch_thread_run's switch_yield(100000)
 AGENT_INT_KEYS = ("max_no_answer", "wrap_up_time")  # atoi()
 AGENT_LONG_KEYS = ("ready_time", "busy_delay_time", "reject_delay_time", "no_answer_delay_time")  # atol()
 
@@ -93,13 +95,14 @@ class CallCenter:
         self.sw = sw
         self.settings = settings
         self.tables = Tables()
-        self.queues: dict[str, Queue] = {}
+        self.queues: SwitchHash[Queue] = SwitchHash()  # globals.queue_hash: ``queue list`` prints its order
         self.xml_curl = XmlCurl(settings.bindings)
         self.sessions: dict[str, MemberSession] = {}  # member uuid -> its session, while in the application
         self.agent_originate_timeout = 60
         self._loading: dict[str, list[Callable[[Queue | None], None]]] = {}
         self._wake: Timer | None = None
-        self._woken_at: float | None = None
+        self._woken_at: float | None = None  # when the pass set up runs (simulated seconds)
+        self._last_pass = -1.0
         # The package wires its modules in (simswitch/callcenter/__init__.py).
         self.dispatch: Callable[[], None] = lambda: None
         self.app: Callable[[Channel, str], None] = lambda ch, data: None
@@ -111,18 +114,22 @@ class CallCenter:
         return self.sw.clock.now_us() // 1_000_000
 
     def wake(self, after: float = 0.0) -> None:
-        """Run a dispatch pass ``after`` simulated seconds from now (the module's dispatch thread
-        runs every 100 ms; here a pass runs when something it looks at changed or comes due)."""
-        at = self.sw.sched.clock.wall() + after * self.sw.clock.scale
-        if self._wake is not None and not self._wake.cancelled and self._woken_at is not None:
+        """Have a dispatch pass run ``after`` simulated seconds from now. The module's dispatch
+        thread runs a pass every 100 ms; here a pass runs when something it looks at changed or
+        comes due, never sooner than 100 ms after the previous one (an agent that fails at once is
+        offered again 100 ms later, as in batch5)."""
+        now = self.sw.clock.now_us() / 1e6
+        at = max(now + after, self._last_pass + DISPATCH_PERIOD)
+        if self._wake is not None and self._woken_at is not None:
             if self._woken_at <= at:
                 return
             self._wake.cancel()
         self._woken_at = at
-        self._wake = self.sw.sched.after(after, self._run_dispatch)
+        self._wake = self.sw.sched.after(at - now, self._run_dispatch)
 
     def _run_dispatch(self) -> None:
         self._wake = self._woken_at = None
+        self._last_pass = self.sw.clock.now_us() / 1e6
         self.dispatch()
 
     # -- events ------------------------------------------------------------------------
@@ -278,6 +285,8 @@ class CallCenter:
         self.sessions.clear()
         self.queues.clear()
         self._loading.clear()
+        if self._wake is not None:
+            self._wake.cancel()
         self._wake = self._woken_at = None
         self.load_config()
 

@@ -1,7 +1,7 @@
 """What ``callcenter_config ... list`` and ``... count`` print (list_result_callback and the queue lines).
 
 Rows print as mod_callcenter's SQL callback prints them: the column names once, ``|`` between
-values, a NULL as glibc prints a NULL ``%s`` (``(null)``), then ``+OK``.
+values, a NULL as an empty value, then ``+OK`` (batch5 cc-config).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ QUEUE_LIST_HEADER = (
 
 
 def _text(value: object) -> str:
-    return "(null)" if value is None else str(value)
+    return "" if value is None else str(value)  # a NULL column prints empty (batch5 cc-config)
 
 
 def rows(columns: Sequence[str], values: list[list[str | None]]) -> str:

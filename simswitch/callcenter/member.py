@@ -53,9 +53,10 @@ def run(cc: CallCenter, ch: Channel, data: str) -> None:
 
 
 def caller_id(ch: Channel) -> tuple[str, str]:
-    """The member's caller_id_name and caller_id_number: a call answered into the dialplan has its
-    caller profile flipped, so they are the called party's ("Outbound Call", the number dialled)."""
-    return "Outbound Call", str(ch.ctx.get("dest", ""))
+    """The member's caller_id_name and caller_id_number: an outbound call answered into the
+    dialplan has its caller profile flipped, so both are the number dialled (batch5)."""
+    dest = str(ch.ctx.get("dest", ""))
+    return dest, dest
 
 
 def join(cc: CallCenter, ch: Channel, queue: Queue) -> None:

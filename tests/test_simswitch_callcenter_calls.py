@@ -1,0 +1,256 @@
+"""mod_callcenter's members and agents: leads originated into the autodialer dialplan wait in the
+campaign's queue, are offered to agents' softphones, bridged, or abandoned with the message played.
+
+Times are the simulator's (Event-Date-Timestamp, the cc_* epochs), never the wall clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.callcenter_fixtures import (
+    ABANDON,
+    QUEUE,
+    QUEUE_PARAMS,
+    ConfigServer,
+    add_agent,
+    api,
+    cc,
+    connect,
+    hangup_of,
+    lead,
+    scenario,
+    wait_cc,
+)
+
+
+@pytest.fixture
+def config():
+    server = ConfigServer({QUEUE: QUEUE_PARAMS})
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def switch(simswitch, config):
+    """``switch(agents=..., **lead)``: a simulated FreeSWITCH whose mod_xml_curl asks ``config``."""
+    return lambda agents=None, **lead: simswitch(scenario(agents, **lead), callcenter=config.settings())
+
+
+def at(event) -> float:
+    return int(event.get("Event-Date-Timestamp")) / 1e6
+
+
+def test_an_available_agent_is_offered_the_lead_and_bridged_to_it(switch):
+    client = connect(switch())
+    agent = add_agent(client, "1001")
+    uuid = lead(client, 1)
+    offering = wait_cc(client, "agent-offering")
+    start = wait_cc(client, "bridge-agent-start")
+    assert (offering.get("CC-Agent"), offering.get("CC-Member-Session-UUID")) == (agent, uuid)
+    assert (start.get("CC-Agent"), start.get("Channel-Name")) == (agent, "sofia/internal/1001@127.0.0.1:5060")
+    assert start.get("variable_cc_member_session_uuid") == uuid
+
+
+def test_a_bridged_lead_carries_the_agent_and_the_queue_times_in_its_hangup(switch):
+    client = connect(switch())
+    add_agent(client, "1001")
+    hc = hangup_of(client, lead(client, 1))
+    joined, answered, ended = (
+        int(hc.get(f"variable_cc_queue_{w}_epoch")) for w in ("joined", "answered", "terminated")
+    )
+    assert hc.get("variable_cc_cause") == "answered" and hc.get("variable_cc_agent") == "1001@autocall"
+    assert joined <= answered and ended - answered in (3, 4, 5)  # the softphone talks 4 s
+    assert hc.get("Hangup-Cause") == "NORMAL_CLEARING"
+
+
+def test_agent_states_go_receiving_in_a_queue_call_then_waiting(switch):
+    client = connect(switch())
+    add_agent(client, "1001")
+    lead(client, 1)
+    wait_cc(client, "member-queue-end", CC_Cause="Terminated")
+    wait_cc(client, "agent-state-change", CC_Agent_State="Waiting")
+    states = [e.get("CC-Agent-State") for e in cc(client) if e.get("CC-Action") == "agent-state-change"]
+    assert states == ["Receiving", "In a queue call", "Waiting"]
+
+
+def test_after_its_wrap_up_time_the_agent_takes_the_next_lead(switch):
+    client = connect(switch())
+    add_agent(client, "1001", wrap_up_time=5)
+    lead(client, 1)
+    end = wait_cc(client, "bridge-agent-end")
+    lead(client, 2)
+    second = wait_cc(client, "agent-offering", CC_Member_Session_UUID="00000000-0000-4000-8000-000000000002")
+    wrap_over = int(end.get("CC-Bridge-Terminated-Time")) + 5
+    assert wrap_over < at(second) <= wrap_over + 1.2  # last_bridge_end < now - wrap_up_time, whole seconds
+
+
+def test_an_available_on_demand_agent_is_idle_after_its_call(switch):
+    client = connect(switch())
+    add_agent(client, "1001", status="Available (On Demand)")
+    lead(client, 1)
+    wait_cc(client, "agent-state-change", CC_Agent_State="Idle")
+    assert api(client, "agent get state 1001@autocall") == "Idle"
+
+
+def test_with_no_agent_the_lead_is_abandoned_after_max_wait_and_hears_the_message(switch):
+    client = connect(switch())
+    uuid = lead(client, 1)
+    start = wait_cc(client, "member-queue-start")
+    end = wait_cc(client, "member-queue-end")
+    played = client.wait_event("PLAYBACK_START", Playback_File_Path=ABANDON)
+    hc = hangup_of(client, uuid)
+    assert (end.get("CC-Cause"), end.get("CC-Cancel-Reason")) == ("Cancel", "TIMEOUT")
+    assert 7 <= at(end) - at(start) <= 8.5  # max-wait-time 8, checked every 0.5 s in whole seconds
+    assert played.get("Unique-ID") == uuid
+    assert (hc.get("variable_cc_cause"), hc.get("variable_cc_cancel_reason")) == ("cancel", "TIMEOUT")
+
+
+def test_the_lead_hears_the_queues_music_while_it_waits(switch):
+    client = connect(switch())
+    lead(client, 1)
+    moh = client.wait_event("PLAYBACK_START")
+    stop = client.wait_event("PLAYBACK_STOP")
+    assert moh.get("Playback-File-Path") == QUEUE_PARAMS["moh-sound"] and moh.get("Application") is None
+    assert stop.get("Playback-File-Path") == QUEUE_PARAMS["moh-sound"]
+    assert moh.get("variable_current_application") == "callcenter"
+
+
+def test_a_lead_that_hangs_up_while_waiting_leaves_the_queue_break_out(switch):
+    client = connect(switch(talk=3))
+    uuid = lead(client, 1)
+    end = wait_cc(client, "member-queue-end")
+    hc = hangup_of(client, uuid)
+    assert end.get("CC-Cancel-Reason") == "BREAK_OUT" and hc.get("variable_cc_cancel_reason") == "BREAK_OUT"
+    assert not [e for e in client.events() if e.get("Playback-File-Path") == ABANDON]
+    seq = [f"{e.name} {e.get('CC-Action') or e.get('Application') or ''}" for e in client.events()]
+    seq = seq[seq.index("CHANNEL_HANGUP ") :]
+    assert seq[:5] == [  # batch5 cc-abandon-lead-hangs-up
+        "CHANNEL_HANGUP ",
+        "PLAYBACK_STOP ",
+        "CUSTOM member-queue-end",
+        "CUSTOM members-count",
+        "CHANNEL_EXECUTE_COMPLETE callcenter",
+    ]
+
+
+def test_a_lead_for_a_queue_nobody_serves_hears_the_message_at_once(switch, config):
+    client = connect(switch())
+    uuid = lead(client, 1, queue="no-such-queue")
+    hc = hangup_of(client, uuid)
+    assert hc.get("variable_cc_cause") is None and not cc(client)
+    assert [e.get("Application") for e in client.events() if e.name == "CHANNEL_EXECUTE"] == [
+        "sched_hangup",
+        "answer",
+        "callcenter",
+        "execute_extension",
+        "playback",
+        "hangup",
+    ]
+    assert [dict(f).get("CC-Queue") for f in config.forms] == ["no-such-queue"]
+
+
+def test_an_agent_that_does_not_answer_is_skipped_for_the_next(switch):
+    client = connect(switch({"default": {"ring": 1, "talk": 4}, "phones": {"1001": {"answer": 0}}}))
+    add_agent(client, "1001", contact="[leg_timeout=3]user/1001", no_answer_delay_time=30)
+    add_agent(client, "1002")
+    lead(client, 1)
+    fail = wait_cc(client, "bridge-agent-fail")
+    start = wait_cc(client, "bridge-agent-start")
+    assert (fail.get("CC-Agent"), fail.get("CC-Hangup-Cause")) == ("1001@autocall", "NO_ANSWER")
+    assert start.get("CC-Agent") == "1002@autocall"
+    row = api(client, "agent list 1001@autocall").split("\n")[1].split("|")
+    assert row[16] == "1" and int(row[19]) == int(fail.get("CC-Agent-Aborted-Time")) + 30  # no_answer_count, ready_time
+
+
+def test_max_no_answer_puts_the_agent_on_break(switch):
+    client = connect(switch({"default": {"answer": 0}}))
+    add_agent(client, "1001", contact="[leg_timeout=2]user/1001", max_no_answer=1)
+    lead(client, 1)
+    limit = wait_cc(client, "agent-max-no-answer")
+    status = wait_cc(client, "agent-status-change", CC_Agent_Status="On Break")
+    assert (limit.get("CC-Agent-No-Answer-Count"), limit.get("CC-Agent-No-Answer-Status")) == ("1", "On Break")
+    assert at(status) >= at(limit)
+    assert api(client, "agent get status 1001@autocall") == "On Break"
+
+
+def test_a_busy_agent_rests_its_busy_delay(switch):
+    client = connect(switch({"default": {"answer": 0, "refuse": 486, "ring": 0.2}}))
+    add_agent(client, "1001", busy_delay_time=7)
+    lead(client, 1)
+    fail = wait_cc(client, "bridge-agent-fail")
+    assert fail.get("CC-Hangup-Cause") == "USER_BUSY"
+    row = api(client, "agent list 1001@autocall").split("\n")[1].split("|")
+    assert (row[16], int(row[19])) == ("0", int(fail.get("CC-Agent-Aborted-Time")) + 7)
+
+
+def test_an_unregistered_agent_fails_without_a_channel_and_rests_5_seconds(switch):
+    client = connect(switch({"phones": {"1003": {"registered": False}}}))
+    add_agent(client, "1003")
+    lead(client, 1)
+    first = wait_cc(client, "bridge-agent-fail")
+    second = wait_cc(client, "bridge-agent-fail", CC_Agent_Called_Time=str(int(first.get("CC-Agent-Aborted-Time")) + 5))
+    assert first.get("CC-Hangup-Cause") == "USER_NOT_REGISTERED"
+    assert not [e for e in client.events() if str(e.get("Channel-Name", "")).startswith("sofia/internal/1003")]
+    apis = [(e.get("API-Command"), e.get("API-Command-Argument")) for e in client.events() if e.name == "API"]
+    assert ("sofia_contact", "*/1003@127.0.0.1") in apis and ("verto_contact", "1003@127.0.0.1") in apis
+    assert second.get("CC-Agent") == "1003@autocall"
+
+
+def test_an_agent_that_hangs_up_ends_the_call_and_the_lead_is_hung_up_after(switch):
+    client = connect(switch({"default": {"ring": 1, "talk": 3, "hangup": "agent"}}))
+    add_agent(client, "1001")
+    uuid = lead(client, 1)
+    start = wait_cc(client, "bridge-agent-start")
+    agent_hc = hangup_of(client, start.get("CC-Agent-UUID"))
+    lead_hc = hangup_of(client, uuid)
+    names = [e.name + str(e.get("CC-Action") or "") for e in client.events()]
+    assert names.index("CUSTOMbridge-agent-end") < names.index("CUSTOMmember-queue-end")
+    assert agent_hc.get("Hangup-Cause") == lead_hc.get("Hangup-Cause") == "NORMAL_CLEARING"
+    assert at(lead_hc) >= at(agent_hc)
+    assert [
+        e.get("Application") for e in client.events() if e.name == "CHANNEL_EXECUTE" and e.get("Unique-ID") == uuid
+    ][-2:] == ["execute_extension", "hangup"]
+
+
+def test_a_lead_that_hangs_up_during_the_call_hangs_the_agent_up(switch):
+    client = connect(switch({"default": {"ring": 1, "talk": 3, "hangup": "lead"}}))
+    add_agent(client, "1001")
+    uuid = lead(client, 1)
+    start = wait_cc(client, "bridge-agent-start")
+    lead_hc = hangup_of(client, uuid)
+    agent_hc = hangup_of(client, start.get("CC-Agent-UUID"))
+    end = wait_cc(client, "bridge-agent-end")
+    assert at(agent_hc) >= at(lead_hc) and lead_hc.get("variable_cc_cause") == "answered"
+    assert end.get("CC-Agent-Bridged") == "true"
+    assert api(client, "agent get state 1001@autocall") == "Waiting"
+
+
+def test_logging_out_an_agent_being_rung_cancels_its_call(switch):
+    client = connect(switch({"default": {"ring": 30}}))
+    add_agent(client, "1001")
+    lead(client, 1)
+    wait_cc(client, "agent-offering")
+    client.wait_event("CHANNEL_PROGRESS")  # the softphone rings
+    assert api(client, "agent set status 1001@autocall 'Logged Out'") == "+OK\n"
+    fail = wait_cc(client, "bridge-agent-fail")
+    assert fail.get("CC-Hangup-Cause") == "ORIGINATOR_CANCEL"
+    assert api(client, "agent get status 1001@autocall") == "Logged Out"
+
+
+def test_agents_on_break_or_logged_out_are_not_offered_leads(switch):
+    client = connect(switch())
+    add_agent(client, "1001", status="On Break")
+    add_agent(client, "1002", status="Logged Out")
+    lead(client, 1)
+    wait_cc(client, "member-queue-end")
+    assert "agent-offering" not in [e.get("CC-Action") for e in cc(client)]
+
+
+def test_events_can_be_taken_as_json(switch):
+    server = switch()
+    client = connect(server, "CUSTOM callcenter::info")
+    client.command("event json CUSTOM callcenter::info")
+    add_agent(client, "1001")
+    lead(client, 1)
+    start = wait_cc(client, "bridge-agent-start")
+    assert start.get("CC-Queue") == QUEUE and start.get("Event-Subclass") == "callcenter::info"
