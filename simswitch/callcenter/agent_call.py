@@ -235,7 +235,10 @@ def _answered(o: Offer) -> None:
         _connect_ended(o)
         _done(o, READY, bridged=False)
         return
+    # uuid_bridge: the member's application sees its channel transferred and returns (its
+    # members-count still counts it: the row is Trying until the bridge is up, batch5)
     session.agent_found = session.bridged = True
+    member_app.leave(cc, session)
     member_ch.var("cc_agent_bridged", "true")
     agent_ch.var("cc_agent_bridged", "true")
     row = cc.tables.members.get(o.member_uuid)
@@ -254,7 +257,6 @@ def _answered(o: Offer) -> None:
         tier.state = ACTIVE_INBOUND
     cc.update_agent("state", IN_A_QUEUE_CALL, o.agent)
     _connect_ended(o)
-    member_app.leave(cc, session)  # uuid_bridge takes the member out of its application
     _talk(o, member_ch, agent_ch)
 
 
