@@ -51,16 +51,25 @@ def test_an_available_agent_is_offered_the_lead_and_bridged_to_it(switch):
     assert start.get("variable_cc_member_session_uuid") == uuid
 
 
-def test_a_bridged_lead_carries_the_agent_and_the_queue_times_in_its_hangup(switch):
+def test_a_bridged_lead_hangs_up_with_freeswitchs_cc_variables_in_their_order(switch):
     client = connect(switch())
     add_agent(client, "1001")
     hc = hangup_of(client, lead(client, 1))
-    joined, answered, ended = (
-        int(hc.get(f"variable_cc_queue_{w}_epoch")) for w in ("joined", "answered", "terminated")
-    )
-    assert hc.get("variable_cc_cause") == "answered" and hc.get("variable_cc_agent") == "1001@autocall"
-    assert joined <= answered and ended - answered >= 3  # the softphone talks 4 s
-    assert hc.get("Hangup-Cause") == "NORMAL_CLEARING"
+    assert [k[9:] for k, _ in hc.items if k.startswith("variable_cc_")] == [  # batch5 cc-bridge-agent-hangs-up
+        "cc_side",
+        "cc_member_uuid",
+        "cc_queue_joined_epoch",
+        "cc_queue",
+        "cc_agent_uuid",
+        "cc_cause",
+        "cc_agent_bridged",
+        "cc_agent",
+        "cc_queue_answered_epoch",
+    ]
+    assert (hc.get("variable_cc_cause"), hc.get("variable_cc_agent")) == ("answered", "1001@autocall")
+    end = wait_cc(client, "bridge-agent-end")  # once the lead is gone: no cc_queue_terminated_epoch on it
+    talked = int(end.get("CC-Bridge-Terminated-Time")) - int(hc.get("variable_cc_queue_answered_epoch"))
+    assert talked >= 3 and hc.get("Hangup-Cause") == "NORMAL_CLEARING"  # the softphone talks 4 s
 
 
 def test_agent_states_go_receiving_in_a_queue_call_then_waiting(switch):
@@ -197,20 +206,42 @@ def test_an_unregistered_agent_fails_without_a_channel_and_rests_5_seconds(switc
     assert second.get("CC-Agent") == "1003@autocall"
 
 
-def test_an_agent_that_hangs_up_ends_the_call_and_the_lead_is_hung_up_after(switch):
+def test_an_agent_that_hangs_up_lets_the_lead_go_on_with_its_dialplan(switch):
     client = connect(switch({"default": {"ring": 1, "talk": 3, "hangup": "agent"}}))
     add_agent(client, "1001")
     uuid = lead(client, 1)
-    start = wait_cc(client, "bridge-agent-start")
-    agent_hc = hangup_of(client, start.get("CC-Agent-UUID"))
-    lead_hc = hangup_of(client, uuid)
-    names = [e.name + str(e.get("CC-Action") or "") for e in client.events()]
-    assert names.index("CUSTOMbridge-agent-end") < names.index("CUSTOMmember-queue-end")
-    assert agent_hc.get("Hangup-Cause") == lead_hc.get("Hangup-Cause") == "NORMAL_CLEARING"
-    assert at(lead_hc) >= at(agent_hc)
-    assert [
-        e.get("Application") for e in client.events() if e.name == "CHANNEL_EXECUTE" and e.get("Unique-ID") == uuid
-    ][-2:] == ["execute_extension", "hangup"]
+    agent = wait_cc(client, "bridge-agent-start").get("CC-Agent-UUID")
+    wait_cc(client, "agent-state-change", CC_Agent_State="Waiting")
+    seq = [
+        (e.name, e.get("CC-Action") or e.get("Application"), e.get("Unique-ID") if e.name != "CUSTOM" else None)
+        for e in client.events()
+        if e.name in ("CHANNEL_HANGUP_COMPLETE", "CHANNEL_UNBRIDGE", "CHANNEL_EXECUTE", "CUSTOM")
+    ]
+    seq = seq[seq.index(("CHANNEL_HANGUP_COMPLETE", None, agent)) :]
+    assert seq == [  # batch5 cc-bridge-agent-hangs-up (avmd aside)
+        ("CHANNEL_HANGUP_COMPLETE", None, agent),
+        ("CHANNEL_UNBRIDGE", None, uuid),
+        ("CHANNEL_EXECUTE", "execute_extension", uuid),
+        ("CHANNEL_EXECUTE", "hangup", uuid),
+        ("CHANNEL_HANGUP_COMPLETE", None, uuid),
+        ("CUSTOM", "bridge-agent-end", None),
+        ("CUSTOM", "member-queue-end", None),
+        ("CUSTOM", "agent-state-change", None),
+    ]
+
+
+def test_the_lead_is_bridged_to_the_agent_in_a_uuid_bridge(switch):
+    client = connect(switch())
+    add_agent(client, "1001")
+    uuid = lead(client, 1)
+    bridge = client.wait_event("CHANNEL_BRIDGE")
+    agent = wait_cc(client, "bridge-agent-start").get("CC-Agent-UUID")
+    executed = [e for e in client.events() if e.get("Application") == "uuid_bridge"]
+    assert (bridge.get("Bridge-A-Unique-ID"), bridge.get("Bridge-B-Unique-ID")) == (uuid, agent)
+    assert [(e.get("Unique-ID"), e.get("Application-Data"), e.get("Application-UUID")) for e in executed] == [
+        (uuid, agent, None)
+    ]
+    assert bridge.get("Channel-State") == "CS_SOFT_EXECUTE"
 
 
 def test_a_lead_that_hangs_up_during_the_call_hangs_the_agent_up(switch):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from simswitch import apps
+from simswitch.callcenter import bridge
 from simswitch.callcenter import member as member_app
 from simswitch.callcenter.core import MemberSession
 from simswitch.callcenter.model import (
@@ -38,7 +39,6 @@ from simswitch.callcenter.model import (
 from simswitch.calls import OriginateJob
 from simswitch.dialplan_xml import expand_variables
 from simswitch.dialstring import DialStringError, parse_originate
-from simswitch.far_end import remote_bye
 
 if TYPE_CHECKING:
     from simswitch.callcenter.core import CallCenter
@@ -239,6 +239,7 @@ def _answered(o: Offer) -> None:
     # members-count still counts it: the row is Trying until the bridge is up, batch5)
     session.agent_found = session.bridged = True
     member_app.leave(cc, session)
+    bridge.start(sw, member_ch, agent_ch)
     member_ch.var("cc_agent_bridged", "true")
     agent_ch.var("cc_agent_bridged", "true")
     row = cc.tables.members.get(o.member_uuid)
@@ -257,27 +258,17 @@ def _answered(o: Offer) -> None:
         tier.state = ACTIVE_INBOUND
     cc.update_agent("state", IN_A_QUEUE_CALL, o.agent)
     _connect_ended(o)
-    _talk(o, member_ch, agent_ch)
-
-
-def _talk(o: Offer, member_ch: Channel, agent_ch: Channel) -> None:
-    """The conversation: whoever the agent's softphone says hangs up after its talk time; either
-    side's hangup ends the bridge (the other side is hung up, or goes on with its dialplan)."""
-    sw = o.cc.sw
-    if agent_ch.outcome.hangup == "local":  # the lead ends it
-        if agent_ch.bye is not None:
-            agent_ch.bye.cancel()
-        if member_ch.bye is not None:
-            member_ch.bye.cancel()
-        member_ch.bye = sw.sched.after(agent_ch.outcome.talk, remote_bye, sw, member_ch)
-        member_ch.timers.append(member_ch.bye)
-    elif member_ch.bye is not None:
-        member_ch.bye.cancel()  # the agent ends it: the lead listens until then
-    member_ch.on_hangup.append(lambda: None if agent_ch.hung_up else sw.kill(agent_ch, "NORMAL_CLEARING"))
-    agent_ch.on_hangup.append(lambda: _bridge_ended(o, member_ch, agent_ch))
+    bridge.talk(
+        sw,
+        member_ch,
+        agent_ch,
+        on_unbridge=lambda: member_app.after_bridge(cc, session),
+        on_end=lambda: _bridge_ended(o, member_ch, agent_ch),
+    )
 
 
 def _bridge_ended(o: Offer, member_ch: Channel, agent_ch: Channel) -> None:
+    """The agent thread sees the agent's channel down: the bridge's end, the member's row gone."""
     cc = o.cc
     now = cc.epoch()
     values = o.values()
@@ -290,13 +281,14 @@ def _bridge_ended(o: Offer, member_ch: Channel, agent_ch: Channel) -> None:
         terminated=now,
         **values,
     )
-    member_ch.var("cc_queue_terminated_epoch", str(now))
+    member_ch.var("cc_queue_terminated_epoch", str(now))  # too late for a member that hung up already
     agent = cc.tables.agents.get(o.agent)
     if agent is not None:
         agent.uuid = ""
         agent.last_bridge_end = now
         agent.talk_time += now - agent.last_bridge_start
     cc.tables.members.pop(o.member_uuid, None)
+    cc.sessions.pop(o.member_uuid, None)
     cc.fire(
         "member-queue-end(terminated)",
         member_ch,
@@ -306,8 +298,6 @@ def _bridge_ended(o: Offer, member_ch: Channel, agent_ch: Channel) -> None:
         **values,
     )
     _done(o, READY, bridged=True)
-    if o.session is not None:
-        member_app.after_bridge(cc, o.session)
 
 
 def _connect_ended(o: Offer) -> None:

@@ -6,8 +6,8 @@ that carry a channel the channel's data (switch_channel_event_set_data: the memb
 bridge-agent-start/-end the agent's), then its ``CC-*`` headers. As mod_event_socket hands a
 listener a copy (switch_event_dup), ``Event-Subclass`` comes first, as in every captured CUSTOM
 event. The common headers and the channel's data are cut from captured events (the
-gateway call in the dialplan for a member, the answered sofia leg for an agent); where batch5
-recorded the event itself, ``captured`` replaces what is built here.
+gateway call in the dialplan for a member, the answered sofia leg for an agent). batch5 recorded
+every one of them: the names and order of their headers are these (tests/test_simswitch_callcenter_events.py).
 """
 
 from __future__ import annotations
@@ -211,18 +211,14 @@ EVENTS: dict[str, tuple[str, int, str, list[tuple[str, str]]]] = {
         ],
     ),
 }
-# The events batch5 recorded: action -> the captured template's key in the library (extract.py)
-CAPTURED: dict[str, str] = {}
-
-
 @cache
-def template(action: str) -> Template:
-    """The event ``action`` (a key of EVENTS) as a template: captured when recorded, else built."""
+def template(action: str, empty: tuple[str, ...] = ()) -> Template:
+    """The event ``action`` (a key of EVENTS) as a template, without the headers whose values are
+    ``empty`` (switch_event_add_header_string adds no header for an empty value: batch5's
+    agent-uuid-get of an agent with no uuid has no CC-Agent-UUID)."""
     lib = library()
-    key = CAPTURED.get(action)
-    if key is not None and key in lib.templates:
-        return lib.templates[key]
     function, line, data, cc_headers = EVENTS[action]
+    cc_headers = [(k, v) for k, v in cc_headers if v.strip("@") not in empty]
     items: list[list[str]] = [["Event-Subclass", SUBCLASS]]
     for k, v in template_raw_common():
         v = {
@@ -247,10 +243,15 @@ def template_raw_common() -> list[list[str]]:
 def channel_data(event: list[list[str]]) -> list[list[str]]:
     """switch_channel_event_set_data's part of a captured channel event: what follows the common headers."""
     start = next(i for i, (k, _) in enumerate(event) if k == "Event-Sequence") + 1
-    return [[k, v] for k, v in event[start:] if k not in NOT_CHANNEL_DATA]
+    out = [[k, v] for k, v in event[start:] if k not in NOT_CHANNEL_DATA]
+    if not any(k == "Hangup-Cause" for k, _ in out):  # a hung-up channel's data has its cause (a header rule)
+        at = next(i for i, (k, _) in enumerate(out) if k == "Answer-State") + 1
+        out.insert(at, ["Hangup-Cause", ""])
+    return out
 
 
 def fire(sw: Switch, action: str, values: dict[str, Any], ch: Channel | None = None) -> None:
     """Fire ``action`` with its CC values (``cc_*`` keys), over ``ch``'s data when it carries a channel's."""
     ctx = {**(ch.ctx if ch is not None else sw.bus.base), **values}
-    sw.bus.emit(template(action), ctx, SUBCLASS)
+    empty = tuple(sorted(k for k, v in values.items() if v == ""))
+    sw.bus.emit(template(action, empty), ctx, SUBCLASS)

@@ -276,7 +276,6 @@ def after_bridge(cc: CallCenter, session: MemberSession) -> None:
     """The agent's side of the bridge ended: the member's dialplan goes on (CS_EXECUTE), or it
     hangs up when hangup_after_bridge is set."""
     ch = session.channel
-    cc.sessions.pop(session.member_uuid, None)
     if ch.hung_up:
         return
     if switch_true(ch.get_var("hangup_after_bridge") or ""):
