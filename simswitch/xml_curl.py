@@ -3,8 +3,9 @@
 A binding (``xml_curl.conf.xml``: ``gateway-url`` with the sections it serves, ``gateway-credentials``,
 ``timeout``) is asked before the files, for every ``switch_xml_locate`` of its sections: ``POST <url>``
 with ``Content-Type: application/x-www-form-urlencoded`` and ``User-Agent: freeswitch-xml/1.0``, the
-body ``hostname=<switchname>&section=<s>&tag_name=<t>&key_name=<k>&key_value=<v>`` then every header of
-the request's parameters event as ``name=<url-encoded value>`` (switch_event_build_param_string). Only
+body ``hostname=<switchname>&section=<s>&tag_name=<t>&key_name=<k>&key_value=<v>`` then each header of
+the request's parameters event as ``name=<url-encoded value>`` (switch_event_build_param_string): all of
+them, or only those ``enable-post-var`` names (freeswitch-conf's binding posts ``CC-Queue`` alone). Only
 a 200 is an answer; a document whose ``<section name="result"><result status="not found"/>`` says
 so, an error status, a timeout or an unreachable server make FreeSWITCH fall back to its files.
 """
@@ -132,8 +133,8 @@ def _post(binding: XmlCurlBinding, body: bytes) -> bytes | None:
                 conn.putheader("Authorization", "Basic " + base64.b64encode(binding.cred.encode()).decode())
             conn.putheader("User-Agent", USER_AGENT)
             conn.putheader("Accept", "*/*")
+            conn.putheader("Content-Length", str(len(body)))  # before the module's own header (batch5)
             conn.putheader("Content-Type", "application/x-www-form-urlencoded")
-            conn.putheader("Content-Length", str(len(body)))
             if len(body) > 1024 and not binding.disable100continue:
                 conn.putheader("Expect", "100-continue")  # libcurl 7.88 asks so for bodies over 1 KiB
             conn.endheaders(body)

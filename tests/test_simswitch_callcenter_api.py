@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from dialer.esl.protocol import StreamParser
+from simswitch.callcenter import CallCenterSettings
+from simswitch.callcenter.queues import parse_conf
 from tests.callcenter_fixtures import OTHER_QUEUE, QUEUE, QUEUE_PARAMS, ConfigServer, api, connect, scenario
 
 CAPTURE = Path(__file__).parent / "captures" / "batch5" / "cc-config.plain"
+REQUESTS = Path(__file__).parent / "captures" / "batch5" / "xml_curl" / "requests.json"  # every POST mod_xml_curl made
 EPOCH = re.compile(r"(?<![0-9])1[0-9]{9}(?![0-9])")  # a time the module wrote (last_status_change)
 
 
@@ -65,21 +69,17 @@ def test_a_queue_is_loaded_once_and_the_configuration_asked_with_its_name_only(c
     ]
 
 
-def test_mod_xml_curl_posts_a_form_with_curls_headers_and_basic_auth(client, config):
+def test_mod_xml_curl_posts_what_batch5_recorded(client, config):
     api(client, f"queue load {QUEUE}")
     head, _, body = config.raw[0].partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
+    (recorded,) = [r for r in json.loads(REQUESTS.read_text()) if r["body"].endswith(f"CC-Queue={QUEUE}")][:1]
+    host = f"127.0.0.1:{config.server.server_port}"
     assert lines[0] == b"POST /freeswitch/config HTTP/1.1"
-    assert [h.split(b": ")[0] for h in lines[1:]] == [
-        b"Host",
-        b"Authorization",
-        b"User-Agent",
-        b"Accept",
-        b"Content-Type",
-        b"Content-Length",
+    assert [h.decode().split(": ", 1) for h in lines[1:]] == [
+        [k, host if k == "Host" else v] for k, v in recorded["headers"]
     ]
-    assert b"User-Agent: freeswitch-xml/1.0" in lines and b"Content-Type: application/x-www-form-urlencoded" in lines
-    assert body.endswith(b"&CC-Queue=" + QUEUE.encode())
+    assert body.decode() == recorded["body"]
 
 
 def test_reload_reads_the_queues_new_parameters(client, config):
@@ -126,3 +126,16 @@ def test_status_and_state_changes_fire_their_events(client):
         ("agent-contact-change", None),
     ]
     assert seen.get("CC-Agent-Contact") == "user/1001"
+
+
+def test_the_simulator_reads_freeswitch_confs_binding_with_autocalls_globals():
+    settings = CallCenterSettings.autocall("http://10.0.0.5:8080/freeswitch/config", {"AUTOCALL_FS_CDR_SECRET": "s3"})
+    (binding,) = settings.bindings
+    assert (binding.url, binding.cred, binding.post_vars) == (
+        "http://10.0.0.5:8080/freeswitch/config",
+        "freeswitch:s3",
+        ("CC-Queue",),
+    )
+    assert binding.serves("configuration") and not binding.serves("dialplan") and binding.timeout == 2
+    assert settings.conf is not None and parse_conf(settings.conf) is not None
+    assert CallCenterSettings.autocall("", {}).bindings == []  # no URL: the files only

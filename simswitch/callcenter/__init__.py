@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from simswitch.callcenter import config_api, dispatch, member
-from simswitch.callcenter.core import CallCenter, CallCenterSettings
+from simswitch.callcenter.config_source import CallCenterSettings
+from simswitch.callcenter.core import CallCenter
 
 if TYPE_CHECKING:
     from simswitch.switch import Switch

@@ -50,11 +50,8 @@ EVENTS: dict[str, tuple[str, str, list[list[str]]]] = {
 def template(event: str) -> Template:
     """The member's ``event`` of the bridge, on the member channel's captured data."""
     function, line, own = EVENTS[event]
-    items = [
-        [k, {"Event-Name": event, "Event-Calling-File": "switch_ivr_bridge.c"}.get(k, v)]
-        for k, v in template_raw_common()
-    ]
-    items[-4:-1] = [
+    items = [[k, event if k == "Event-Name" else v] for k, v in template_raw_common()]
+    items[-4:-1] = [  # Event-Calling-File, -Function, -Line-Number
         ["Event-Calling-File", "switch_ivr_bridge.c"],
         ["Event-Calling-Function", function],
         ["Event-Calling-Line-Number", line],

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import gevent
 
-from simswitch import package_data
-from simswitch.callcenter import events
+from simswitch.callcenter import config_source, events
+from simswitch.callcenter.config_source import CallCenterSettings
 from simswitch.callcenter.hashtable import SwitchHash
 from simswitch.callcenter.model import (
     AGENT_STATES,
@@ -35,8 +35,7 @@ from simswitch.callcenter.model import (
     same,
 )
 from simswitch.callcenter.queues import CallcenterConf, Queue, atoi, parse_conf, parse_params
-from simswitch.header_rules import RULES
-from simswitch.xml_curl import XmlCurl, XmlCurlBinding
+from simswitch.xml_curl import XmlCurl
 
 if TYPE_CHECKING:
     from simswitch.calls import Channel
@@ -50,24 +49,6 @@ TIER_EXISTS, TIER_NOT_FOUND, TIER_INVALID_STATE, INVALID_KEY = "tier_exists", "t
 DISPATCH_PERIOD = 0.1  # cc_agent_dispatch_thread_run's switch_yield(100000)
 AGENT_INT_KEYS = ("max_no_answer", "wrap_up_time")  # atoi()
 AGENT_LONG_KEYS = ("ready_time", "busy_delay_time", "reject_delay_time", "no_answer_delay_time")  # atol()
-
-
-@dataclass
-class CallCenterSettings:
-    """What this FreeSWITCH's mod_callcenter reads its configuration from: mod_xml_curl's bindings
-    (asked first), then ``callcenter.conf.xml`` of its files (``conf``: its text; None: none)."""
-
-    bindings: list[XmlCurlBinding] = field(default_factory=list)
-    conf: str | None = None
-
-    @classmethod
-    def autocall(cls, config_url: str, env: dict[str, str]) -> CallCenterSettings:
-        """freeswitch-conf's callcenter.conf.xml, and its xml_curl.conf.xml's binding with the
-        globals 00_autocall_vars.xml sets: ``config_url`` (AUTOCALL_FS_CONFIG_URL) and the
-        credentials ``freeswitch:<AUTOCALL_FS_CDR_SECRET>``; no URL: no binding."""
-        variables = {"autocall_config_url": config_url, "autocall_cdr_secret": env.get("AUTOCALL_FS_CDR_SECRET", "")}
-        bindings = XmlCurlBinding.from_xml(package_data.read_text(package_data.XML_CURL_CONF), variables)
-        return cls(bindings if config_url else [], package_data.read_text(package_data.CALLCENTER_CONF))
 
 
 @dataclass
@@ -177,7 +158,7 @@ class CallCenter:
             if found is not None:
                 queue = self.queues[name] = Queue(name, parse_params(found))
                 if agents_and_tiers and conf is not None:
-                    self.import_agents_and_tiers(conf, tiers_of=None)
+                    self.import_agents_and_tiers(conf)
             for waiter in self._loading.pop(name, []):
                 waiter(queue)
 
@@ -195,36 +176,11 @@ class CallCenter:
         self.queues.pop(name, None)
 
     def configuration(self, params: list[tuple[str, str]] | None) -> CallcenterConf | None:
-        """switch_xml_open_cfg("callcenter.conf"): a binding's document when it has one, else the files'."""
-        if self.xml_curl.bindings:
-            answer = self.xml_curl.fetch(
-                self.sw.hostname, "configuration", "configuration", "name", "callcenter.conf", params or []
-            )
-            conf = parse_conf(answer) if answer is not None else None
-            if conf is not None:
-                return conf
-        return parse_conf(self.settings.conf) if self.settings.conf else None
+        """switch_xml_open_cfg("callcenter.conf") (config_source.py)."""
+        return config_source.configuration(self.sw.hostname, self.xml_curl, self.settings, params)
 
     def request_params(self, function: str, line: int, extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """The headers of a REQUEST_PARAMS event mod_callcenter makes for switch_xml_open_cfg."""
-        common = {k: v for k, v in events.template_raw_common()}
-        ctx = {"now_us": self.sw.clock.now_us()}
-        return [
-            ("Event-Name", "REQUEST_PARAMS"),
-            ("Core-UUID", self.sw.core_uuid),
-            ("FreeSWITCH-Hostname", self.sw.hostname),
-            ("FreeSWITCH-Switchname", self.sw.hostname),
-            ("FreeSWITCH-IPv4", common["FreeSWITCH-IPv4"]),
-            ("FreeSWITCH-IPv6", common["FreeSWITCH-IPv6"]),
-            ("Event-Date-Local", RULES["Event-Date-Local"](ctx, "")),
-            ("Event-Date-GMT", RULES["Event-Date-GMT"](ctx, "")),
-            ("Event-Date-Timestamp", str(ctx["now_us"])),
-            ("Event-Calling-File", events.FILE),
-            ("Event-Calling-Function", function),
-            ("Event-Calling-Line-Number", str(line)),
-            ("Event-Sequence", str(self.sw.bus.sequence())),
-            *extra,
-        ]
+        return config_source.request_params(self.sw, function, line, extra)
 
     def load_config(self) -> None:
         """The module's load (load_config): its queues, agents and tiers of callcenter.conf. From
@@ -234,9 +190,9 @@ class CallCenter:
             return
         for name, params in conf.queues.items():
             self.queues[name] = Queue(name, parse_params(params))
-        self.import_agents_and_tiers(conf, tiers_of=None)
+        self.import_agents_and_tiers(conf)
 
-    def import_agents_and_tiers(self, conf: CallcenterConf, tiers_of: str | None) -> None:
+    def import_agents_and_tiers(self, conf: CallcenterConf) -> None:
         """load_agent for every <agent>, then load_tiers(load_all) (queue load|reload, module load)."""
         for attrs in conf.agents:
             self.load_agent(attrs)

@@ -211,6 +211,8 @@ EVENTS: dict[str, tuple[str, int, str, list[tuple[str, str]]]] = {
         ],
     ),
 }
+
+
 @cache
 def template(action: str, empty: tuple[str, ...] = ()) -> Template:
     """The event ``action`` (a key of EVENTS) as a template, without the headers whose values are
