@@ -286,3 +286,24 @@ def test_events_can_be_taken_as_json(switch):
     lead(client, 1)
     start = wait_cc(client, "bridge-agent-start")
     assert start.get("CC-Queue") == QUEUE and start.get("Event-Subclass") == "callcenter::info"
+
+
+def test_a_lead_that_hangs_up_while_an_agent_rings_cancels_the_agents_call_after_leaving(switch):
+    client = connect(switch({"default": {"ring": 30}}, talk=3))
+    add_agent(client, "1001")
+    lead(client, 1)
+    fail = wait_cc(client, "bridge-agent-fail")
+    assert fail.get("CC-Hangup-Cause") == "ORIGINATOR_CANCEL"
+    order = [e.get("CC-Action") for e in cc(client)]
+    assert order.index("member-queue-end") < order.index("bridge-agent-fail")  # batch5 cc-agent-ringing-past-max-wait
+
+
+def test_music_from_a_local_stream_the_switch_lacks_plays_nothing(simswitch):
+    config = ConfigServer({QUEUE: {**QUEUE_PARAMS, "moh-sound": "local_stream://moh", "max-wait-time": "3"}})
+    client = connect(simswitch(scenario(), callcenter=config.settings()))
+    uuid = lead(client, 1)
+    wait_cc(client, "member-queue-end", CC_Cancel_Reason="TIMEOUT")
+    hangup_of(client, uuid)
+    played = [e.get("Playback-File-Path") for e in client.events() if e.name == "PLAYBACK_START"]
+    assert played == [ABANDON]  # batch5 cc-moh-local-stream
+    config.stop()

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from simswitch.calls import Channel
 
 TICK = 0.5  # the member thread's switch_yield(500000)
-ENDLESS = ("local_stream://",)  # music that plays until stopped
+# A local stream plays only where its music is installed; autocall's FreeSWITCH has none, and
+# batch5's cc-moh-local-stream shows what then happens: "Couldn't play file", no PLAYBACK events.
+SILENT = ("local_stream://",)
 
 
 def run(cc: CallCenter, ch: Channel, data: str) -> None:
@@ -131,9 +133,9 @@ def _member_values(session: MemberSession) -> dict[str, str]:
 def _play(cc: CallCenter, session: MemberSession, path: str) -> None:
     """One switch_ivr_play_file of the music; the next starts 1 ms after it ends."""
     ch, sw = session.channel, cc.sw
-    if session.left or ch.hung_up:
+    if session.left or ch.hung_up or path.startswith(SILENT):
         return
-    endless = path.startswith(ENDLESS) or "loops=-1" in path
+    endless = "loops=-1" in path  # plays until stopped
     ms = 0 if endless else playback_ms(path, sw.scenario.playback_seconds)
     ch.ctx.update(moh_path=path, playback_type=path.split("://", 1)[0] if "://" in path else "native")
     ch.ctx["playback_ms"] = ms
@@ -240,7 +242,9 @@ def leave(cc: CallCenter, session: MemberSession) -> None:
         member = cc.tables.members.get(session.member_uuid)
         if member is not None:
             member.state, member.session_uuid, member.abandoned_epoch = M_ABANDONED, "", now
-        cc.hupall_matching("cc_member_pre_answer_uuid", session.member_uuid, "ORIGINATOR_CANCEL")
+        # the agents rung for it are cancelled; their hangup and bridge-agent-fail follow the
+        # member's events (they run in other threads: batch5 cc-agent-ringing-past-max-wait)
+        cc.sw.sched.after(0, cc.hupall_matching, "cc_member_pre_answer_uuid", session.member_uuid, "ORIGINATOR_CANCEL")
         cc.fire(
             "member-queue-end(cancel)",
             ch,
