@@ -11,7 +11,7 @@ from xml.sax.saxutils import quoteattr
 
 from gevent.server import StreamServer
 
-from dialer.esl.protocol import Event
+from dialer.esl.protocol import Event, parse_event_body
 from simswitch import Scenario
 from simswitch.callcenter import CallCenterSettings
 from simswitch.xml_curl import XmlCurlBinding
@@ -157,6 +157,19 @@ def actions(client: RawClient) -> list[str]:
 def wait_cc(client: RawClient, action: str, timeout: float = 10, **headers: str) -> Event:
     """The first callcenter::info event ``action`` with those headers (``CC_Agent_State`` -> CC-Agent-State)."""
     return client.wait_event("CUSTOM", timeout=timeout, CC_Action=action, **headers)
+
+
+def wait_nth(client: RawClient, n: int, action: str, timeout: float = 10) -> Event:
+    """The n-th (1-based) callcenter::info event ``action``."""
+    seen: list[Event] = []
+
+    def match(m) -> bool:
+        if m.is_event and (e := parse_event_body(m)).get("CC-Action") == action:
+            seen.append(e)
+        return len(seen) >= n
+
+    client.wait_for(match, timeout)
+    return seen[n - 1]
 
 
 def hangup_of(client: RawClient, uuid: str, timeout: float = 10) -> Event:
