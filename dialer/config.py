@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     cdr_secret: SecretStr = SecretStr("")
     # How long a call with no channel left waits for FreeSWITCH's CDR barrier before it is recorded lost
     cdr_wait_seconds: float = Field(60.0, ge=1, le=3600)
+    # Autodialer campaigns' mod_callcenter queues, as POST /freeswitch/config serves them (docs/autodialer.md):
+    # what a lead hears while it waits for an agent ("": silence), and how long it waits before it is
+    # abandoned (max-wait-time; also the longest it is held while no agent is logged in)
+    autodialer_moh: str = Field("local_stream://moh", max_length=1024)
+    autodialer_max_wait: int = Field(5, ge=1, le=3600)
     # enable_encrypt campaigns: base64 of 32 random bytes (dialer/store/sealing.py); old keys only open
     encryption_key: SecretStr = SecretStr("")
     encryption_old_keys: SecretStr = SecretStr("")  # comma-separated, after a rotation

@@ -100,6 +100,8 @@ def build_api(settings: Settings, store: Store, engine: Engine | None = None, en
         import_staging_s=settings.import_staging_seconds,
         idempotency_s=settings.idempotency_seconds,
         cdr_secret=settings.cdr_secret.get_secret_value(),
+        autodialer_moh=settings.autodialer_moh,
+        autodialer_max_wait=settings.autodialer_max_wait,
         default_gateway=settings.default_gateway,
         speech=settings.tts_engine != "none",
         voices=_voice_names(settings),

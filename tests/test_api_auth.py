@@ -91,9 +91,10 @@ def test_the_right_token_in_the_right_place_passes_auth(api, route):
 
 # probes carry no token; they show up/down only. /live is a page without data (it asks /v3/live with the token).
 PUBLIC = {"GET /healthz", "GET /readyz", "GET /live"}
-# No bearer token, but a credential of their own: FreeSWITCH's CDRs carry HTTP Basic with AUTOCALL_CDR_SECRET
-# (tests/test_switch_cdrs_api.py checks it is refused without it).
-OWN_CREDENTIAL = {"POST /freeswitch/cdr"}
+# No bearer token, but a credential of their own: FreeSWITCH's CDRs and configuration questions carry HTTP Basic
+# with AUTOCALL_CDR_SECRET (tests/test_switch_cdrs_api.py, tests/test_callcenter_queues_api.py check it is refused
+# without it).
+OWN_CREDENTIAL = {"POST /freeswitch/cdr", "POST /freeswitch/config"}
 
 
 def test_every_route_is_covered_and_only_the_probes_are_public():

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from dialer.esl.callcenter_events import QUEUE_FIELDS
+
 # The fields of CHANNEL_HANGUP_COMPLETE a result needs (the event has ~150).
 HANGUP_FIELDS = (
     "Unique-ID",
@@ -35,6 +37,8 @@ HANGUP_FIELDS = (
     # Absent when the dialplan never ran an application / never played the message (no context).
     "variable_last_app",
     "variable_playback_ms",
+    # An autodialer lead's time in its mod_callcenter queue (callcenter_events.queue_outcome).
+    *QUEUE_FIELDS,
 )
 # The CDR barrier (dialer/engine/cdr_wait.py): a channel of mod_loopback's null endpoint that ends at once.
 PROBE_VARIABLE = "autocall_cdr_probe"

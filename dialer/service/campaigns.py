@@ -12,6 +12,7 @@ from dialer.domain.ids import new_uuid
 from dialer.domain.models import Campaign
 from dialer.domain.webhook_targets import host_problem
 from dialer.domain.window import zone
+from dialer.esl.callcenter import STRATEGIES, BadArgument, check_name
 from dialer.service import agents, readiness
 from dialer.service.context import Services
 from dialer.service.errors import Conflict, Invalid, NotFound
@@ -20,6 +21,7 @@ from dialer.store.errors import MissingReference, NameTaken, Taken
 from dialer.store.script_results import Deletion
 
 NAME_TAKEN = "campaign_name is already taken"
+QUEUE_TAKEN = "call_center_queue_uuid is already the queue of autodialer campaign {uuid}"
 TAKEN = {"campaign_uuid": "campaign_uuid is already taken", "campaign_id": "campaign_id is already taken"}
 MUST_BE_INACTIVE = "campaign must be deactive"  # the seed's wording
 NO_ENCRYPTION_KEY = (
@@ -76,8 +78,51 @@ def _check_references(svc: Services, campaign: Campaign, changed: set[str]) -> N
         errors.append(("enable_encrypt", NO_ENCRYPTION_KEY))  # its leads could not be stored sealed
     if changed & {"type", "users", "groups"}:  # an autodialer's users must be agents (docs/autodialer.md, "Agents")
         errors += agents.campaign_problems(svc, campaign)
+    if campaign.type is CampaignType.AUTODIALER and changed & {"type", *QUEUE_FIELDS}:
+        errors += _queue_problems(svc, campaign)
     if errors:
         raise Invalid(errors)
+
+
+QUEUE_FIELDS = ("call_center_queue_uuid", "call_center_queue_strategy")
+
+
+def _queue_problems(svc: Services, campaign: Campaign) -> list[tuple[str, str]]:
+    """An autodialer campaign's queue becomes a mod_callcenter queue of that name, with that strategy
+    (docs/autodialer.md). mod_callcenter itself takes any strategy name and silently orders agents by
+    level and position for one it does not know: a typo is refused here instead."""
+    errors = []
+    strategy = campaign.call_center_queue_strategy
+    if strategy and strategy not in STRATEGIES:
+        errors.append(
+            (
+                "call_center_queue_strategy",
+                f"call_center_queue_strategy {strategy!r} is not one of mod_callcenter's: {', '.join(STRATEGIES)}",
+            )
+        )
+    if campaign.call_center_queue_uuid:
+        try:
+            check_name("call_center_queue_uuid", campaign.call_center_queue_uuid)
+        except BadArgument as exc:
+            errors.append(("call_center_queue_uuid", str(exc)))
+    return errors
+
+
+def _with_queue(campaign: Campaign) -> Campaign:
+    """An autodialer campaign without a queue gets a new one (a queue name nobody else holds)."""
+    if campaign.type is not CampaignType.AUTODIALER or campaign.call_center_queue_uuid:
+        return campaign
+    return campaign.model_copy(update={"call_center_queue_uuid": new_uuid()})
+
+
+def _queue_free(svc: Services, campaign: Campaign, changed: set[str]) -> None:
+    """A queue the client named must not be another autodialer campaign's (checked, not locked: two
+    requests naming the same new queue at once could both pass)."""
+    if campaign.type is not CampaignType.AUTODIALER or not changed & {"type", "call_center_queue_uuid"}:
+        return
+    holder = svc.store.campaigns.by_queue(campaign.call_center_queue_uuid)
+    if holder is not None and holder.campaign_uuid != campaign.campaign_uuid:
+        raise Conflict(QUEUE_TAKEN.format(uuid=holder.campaign_uuid))
 
 
 def _stamp_schedules(campaign: Campaign, domain_uuid: str) -> Campaign:
@@ -102,7 +147,8 @@ def create(svc: Services, values: dict[str, Any], *, uuid: str = "") -> Campaign
         values["campaign_uuid"] = uuid
     campaign = _validated(values)
     _check_references(svc, campaign, set(values))
-    campaign = _stamp_schedules(campaign, svc.domain_uuid)
+    _queue_free(svc, campaign, set(values))
+    campaign = _stamp_schedules(_with_queue(campaign), svc.domain_uuid)
     try:
         return svc.store.campaigns.create(campaign)
     except NameTaken:
@@ -153,6 +199,11 @@ def update(svc: Services, uuid: str, values: dict[str, Any], *, activating: bool
     values = {k: v for k, v in values.items() if k not in READ_ONLY and k not in IDS}
     merged = _validated({**current.model_dump(), **values})
     _check_references(svc, merged, set(values))
+    _queue_free(svc, merged, set(values))
+    queued = _with_queue(merged)
+    if queued is not merged:  # becomes (or stays) autodialer with no queue: it gets one, written with the rest
+        merged = queued
+        values["call_center_queue_uuid"] = merged.call_center_queue_uuid
     if _starts(current, merged) or (activating and merged.status is CampaignStatus.START):
         _can_dial(svc, merged)
     merged = _stamp_schedules(merged, svc.domain_uuid)
@@ -235,6 +286,7 @@ NOT_CLONED = frozenset(
         "run_id",
         "orig_campaign_uuid",
         "schedules",
+        "call_center_queue_uuid",  # a clone of an autodialer campaign gets a queue of its own
     }
 )
 

@@ -22,6 +22,9 @@ class Services:
     idempotency_s: float = 86_400.0  # AUTOCALL_IDEMPOTENCY_SECONDS: how long an Idempotency-Key's answer is kept
     engine: Any = None  # the engine of this process, when it dials (/metrics, /readyz); None in API-only tests
     cdr_secret: str = field(default="", repr=False)  # AUTOCALL_CDR_SECRET: FreeSWITCH's CDRs (mod_json_cdr)
+    # AUTOCALL_AUTODIALER_MOH, AUTOCALL_AUTODIALER_MAX_WAIT: the queues served to mod_xml_curl
+    autodialer_moh: str = "local_stream://moh"
+    autodialer_max_wait: int = 5
     # What the engines dial with (AUTOCALL_DEFAULT_GATEWAY, AUTOCALL_TTS_ENGINE): a start is refused
     # when the campaign could not place a call with them (dialer/service/readiness.py)
     default_gateway: str = ""

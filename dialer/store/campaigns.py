@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 
-from dialer.domain.enums import CampaignStatus
+from dialer.domain.enums import CampaignStatus, CampaignType
 from dialer.domain.models import Campaign
 from dialer.domain.window import zone
 from dialer.store.errors import MissingReference, NameTaken, Taken
@@ -119,6 +119,23 @@ class Campaigns:
 
     def uuid_by_id(self, campaign_id: int) -> str | None:
         return text(self.r.hget(self.keys.campaign_ids, str(campaign_id)))
+
+    def by_queue(self, queue: str) -> Campaign | None:
+        """The oldest live autodialer campaign whose mod_callcenter queue (``call_center_queue_uuid``)
+        is ``queue``; None if none. A scan, two fields a campaign in one round trip, and no index to
+        keep: it is asked when FreeSWITCH loads a queue (dialer/service/callcenter_queues.py) and when
+        a client names a queue itself, both rare."""
+        if not queue:
+            return None
+        uuids = self.uuids()
+        pipe = self.r.pipeline(transaction=False)
+        for uuid in uuids:
+            pipe.hmget(self.keys.campaign(uuid), "type", "call_center_queue_uuid")
+        for uuid, (kind, name) in zip(uuids, pipe.execute(), strict=True):
+            campaign = self.get(uuid) if kind == CampaignType.AUTODIALER.value and name == queue else None
+            if campaign is not None:  # (not deleted meanwhile)
+                return campaign
+        return None
 
     # -- the engines' wake-ups (pub/sub) --------------------------------------------
     def wake(self, uuid: str) -> None:
