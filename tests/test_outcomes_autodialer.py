@@ -108,8 +108,15 @@ def test_an_abandoned_call_is_not_recalled_when_recall_status_leaves_it_out(stor
     assert store.r.hget(store.keys.lead(att.claim.lead_uuid), "state") == "done"
 
 
-def test_the_default_recall_status_recalls_abandoned_calls():
-    assert R.ABANDONED in DEFAULT_RECALL_STATUS
+def test_a_new_autodialer_campaign_recalls_abandoned_calls_by_default(api, store):
+    body = {"campaign_name": "agents", "type": "autodialer", "concurrent_call": 2, "type_autocall": "autocall_audio"}
+    res = api("POST", "/v3/campaign", json=body)
+    assert res.status_code == 200, res.json
+    assert store.campaigns.get(res.json["campaign_uuid"]).recall_status == [*DEFAULT_RECALL_STATUS, R.ABANDONED]
+
+
+def test_other_campaign_types_keep_the_seeds_default_recall_status():
+    assert R.ABANDONED not in DEFAULT_RECALL_STATUS
 
 
 def test_the_v3_api_accepts_abandoned_in_recall_status(api, store):
