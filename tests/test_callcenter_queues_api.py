@@ -2,9 +2,10 @@
 (dialer/service/callcenter_queues.py).
 
 The form is what mod_xml_curl.c's ``xml_url_fetch`` posts for mod_callcenter.c's ``load_queue``
-(FreeSWITCH 1.10.12): ``hostname``, ``section``, ``tag_name``, ``key_name``, ``key_value``, then
-the REQUEST_PARAMS event's headers URL-encoded (switch_event_build_param_string), ``CC-Queue``
-last.
+(FreeSWITCH 1.10.12): ``hostname``, ``section``, ``tag_name``, ``key_name``, ``key_value`` (not
+encoded), then the REQUEST_PARAMS event's headers URL-encoded (switch_event_build_param_string):
+only ``CC-Queue`` with freeswitch-conf's ``enable-post-var``, as tests/captures/batch5/xml_curl/requests.json
+shows it (quoted below), every header without it.
 """
 
 from __future__ import annotations
@@ -20,20 +21,32 @@ from dialer.domain.enums import CampaignType
 from tests.api_fixtures import TOKEN, Client
 from tests.factories import campaign
 
-SECRET = "config-secret-0123"
-QUEUE = "0b6f8a52-1d8e-4c1e-9d53-5f0e8f1a2b3c"
+SECRET = "caps5-secret"
+QUEUE = "5a1e0c1d-0b5e-4c55-9a41-000000000005"
+# tests/captures/batch5/xml_curl/requests.json: a queue load, and questions FreeSWITCH asks as it starts
+CAPTURED_LOAD = (
+    "hostname=vm&section=configuration&tag_name=configuration&key_name=name&key_value=callcenter.conf"
+    "&CC-Queue=5a1e0c1d-0b5e-4c55-9a41-000000000005"
+)
+CAPTURED_AT_START = [
+    "hostname=vm&section=configuration&tag_name=configuration&key_name=name&key_value=event_socket.conf",
+    "hostname=vm&section=configuration&tag_name=configuration&key_name=name&key_value=acl.conf",
+    "hostname=vm&section=configuration&tag_name=configuration&key_name=name&key_value=post_load_switch.conf",
+]
+CAPTURED_AUTHORIZATION = {"Authorization": "Basic ZnJlZXN3aXRjaDpjYXBzNS1zZWNyZXQ="}  # freeswitch:caps5-secret
 
 
-def form(key_value: str = "callcenter.conf", queue: str | None = QUEUE) -> str:
-    """mod_xml_curl's POST body (the basic fields are not encoded; the event's values are)."""
-    body = (
-        "hostname=fs1&section=configuration&tag_name=configuration&key_name=name"
-        f"&key_value={key_value}&Event-Name=REQUEST_PARAMS&Core-UUID=6f0bd1b4-2a8c-4e0c-9d0e-0a1b2c3d4e5f"
-        "&FreeSWITCH-Hostname=fs1&FreeSWITCH-Switchname=fs1&FreeSWITCH-IPv4=10.0.0.5&FreeSWITCH-IPv6=%3A%3A1"
-        "&Event-Date-Local=2024-05-01%2010%3A00%3A00&Event-Date-GMT=Wed,%2001%20May%202024%2003%3A00%3A00%20GMT"
-        "&Event-Date-Timestamp=1714532400000000&Event-Calling-File=mod_callcenter.c"
-        "&Event-Calling-Function=load_queue&Event-Calling-Line-Number=725&Event-Sequence=512"
-    )
+def form(key_value: str = "callcenter.conf", queue: str | None = QUEUE, *, every_header: bool = False) -> str:
+    """mod_xml_curl's POST body."""
+    body = f"hostname=vm&section=configuration&tag_name=configuration&key_name=name&key_value={key_value}"
+    if every_header:  # a binding without enable-post-var
+        body += (
+            "&Event-Name=REQUEST_PARAMS&Core-UUID=6f0bd1b4-2a8c-4e0c-9d0e-0a1b2c3d4e5f"
+            "&FreeSWITCH-Hostname=fs1&FreeSWITCH-Switchname=fs1&FreeSWITCH-IPv4=10.0.0.5&FreeSWITCH-IPv6=%3A%3A1"
+            "&Event-Date-Local=2024-05-01%2010%3A00%3A00&Event-Date-GMT=Wed,%2001%20May%202024%2003%3A00%3A00%20GMT"
+            "&Event-Date-Timestamp=1714532400000000&Event-Calling-File=mod_callcenter.c"
+            "&Event-Calling-Function=load_queue&Event-Calling-Line-Number=725&Event-Sequence=512"
+        )
     return body + (f"&CC-Queue={quote(queue, safe='')}" if queue is not None else "")
 
 
@@ -84,6 +97,23 @@ def test_an_autodialer_campaigns_queue_is_served_with_its_strategy_and_waits(fs_
             "abandoned-resume-allowed": "false",
         },
     )
+
+
+def test_the_captured_queue_load_with_its_credentials_gets_the_queue(fs_api, store):
+    campaign(store, type=CampaignType.AUTODIALER, call_center_queue_uuid=QUEUE)
+    res = ask(fs_api, CAPTURED_LOAD, CAPTURED_AUTHORIZATION)
+    assert res.status_code == 200 and served_queue(res)[0] == QUEUE
+
+
+@pytest.mark.parametrize("body", CAPTURED_AT_START, ids=lambda b: b.rsplit("=", 1)[1])
+def test_what_freeswitch_asks_as_it_starts_is_not_found(fs_api, store, body):
+    campaign(store, type=CampaignType.AUTODIALER, call_center_queue_uuid=QUEUE)
+    assert not_found(ask(fs_api, body, CAPTURED_AUTHORIZATION))
+
+
+def test_a_binding_posting_every_header_gets_the_same_queue(fs_api, store):
+    campaign(store, type=CampaignType.AUTODIALER, call_center_queue_uuid=QUEUE)
+    assert served_queue(ask(fs_api, form(every_header=True))) == served_queue(ask(fs_api, form()))
 
 
 def test_a_campaign_without_a_strategy_gets_longest_idle_agent(fs_api, store):

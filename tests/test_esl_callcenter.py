@@ -12,13 +12,13 @@ import pytest
 from dialer.esl import callcenter as cc
 from dialer.esl.callcenter import AgentRow, BadArgument, CallcenterError, TierRow
 
-QUEUE = "0b6f8a52-1d8e-4c1e-9d53-5f0e8f1a2b3c"
+QUEUE = "5a1e0c1d-0b5e-4c55-9a41-000000000005"
 AGENT = "1001@autocall"
 
 
 # -- the commands ----------------------------------------------------------------------------------
 def test_agent_add_is_a_callback_agent():
-    assert cc.agent_add(AGENT) == "callcenter_config agent add 1001@autocall Callback"
+    assert cc.agent_add(AGENT) == "callcenter_config agent add 1001@autocall callback"
 
 
 def test_agent_set_contact_sends_the_dial_string_as_one_argument():
@@ -155,8 +155,14 @@ def test_no_such_agent_or_queue_is_told_apart():
         assert caught.value.missing and not caught.value.exists
 
 
+def test_an_action_callcenter_config_does_not_know_is_an_error():
+    # it writes nothing ("goto done"), and mod_event_socket answers so (cc-config: `callcenter_config foo bar`)
+    with pytest.raises(CallcenterError) as caught:
+        cc.expect_ok("-ERR no reply\n")
+    assert caught.value.reason == "no reply"
+
+
 def test_an_empty_answer_is_an_error():
-    # an action callcenter_config does not know writes nothing (it falls through to "goto done")
     with pytest.raises(CallcenterError, match="no answer"):
         cc.expect_ok("")
 
@@ -172,10 +178,15 @@ def test_a_table_where_ok_was_expected_is_an_error():
         cc.expect_ok("queue|agent|state|level|position\n+OK\n")
 
 
-# The table cc_config_api_function prints for `tier list` (list_result_callback: the SQL column names
-# joined by '|', then each row, then "+OK").
-TIERS = f"queue|agent|state|level|position\n{QUEUE}|1001@autocall|Ready|1|1\n{QUEUE}|1002@autocall|No Answer|2|3\n+OK\n"
-# `agent list`: the agents table's columns (agents_sql); uuid and contact are NULL until set.
+# `tier list` in tests/captures/batch5/cc-setup.summary.txt (list_result_callback: the SQL column names joined
+# by '|', then each row, then "+OK")
+TIERS = (
+    "queue|agent|state|level|position\n"
+    "5a1e0c1d-0b5e-4c55-9a41-000000000005|1002@autocall|Ready|1|1\n"
+    "5a1e0c1d-0b5e-4c55-9a41-000000000005|1001@autocall|Ready|1|2\n"
+    "5a1e0c1d-0b5e-4c55-9a41-000000000005|1003@autocall|Ready|1|3\n+OK\n"
+)
+# The agents table's columns (agents_sql), as `agent list` prints them (cc-config); uuid is NULL until a bridge.
 AGENTS_HEADER = (
     "name|instance_id|uuid|type|contact|status|state|max_no_answer|wrap_up_time|reject_delay_time|"
     "busy_delay_time|no_answer_delay_time|last_bridge_start|last_bridge_end|last_offered_call|"
@@ -185,38 +196,52 @@ AGENTS_HEADER = (
 
 def test_a_tier_list_reads_as_rows():
     assert cc.parse_tiers(TIERS) == [
-        TierRow(QUEUE, "1001@autocall", "Ready", 1, 1),
-        TierRow(QUEUE, "1002@autocall", "No Answer", 2, 3),
+        TierRow(QUEUE, "1002@autocall", "Ready", 1, 1),
+        TierRow(QUEUE, "1001@autocall", "Ready", 1, 2),
+        TierRow(QUEUE, "1003@autocall", "Ready", 1, 3),
     ]
 
 
 def test_a_list_with_no_row_is_only_ok():
-    # no row: list_result_callback never runs, so not even the header is printed
+    # no row: list_result_callback never runs, so not even the header is printed (cc-config: `agent list` after
+    # `agent del`; `queue list agents no-such-queue`)
     assert cc.parse_agents("+OK\n") == []
 
 
-def test_an_agent_list_reads_its_columns_by_name_with_null_as_empty_or_zero():
-    row = (
-        "1001@autocall|single_box||Callback|user/1001|Available|Waiting|3|10|0|0|0|0|1700000000|0|1699999999|0|5|120||0"
-    )
+def test_an_agent_list_reads_its_columns_by_name_with_null_as_empty():
+    # cc-config: `agent list` after agent add, set contact, status, max_no_answer, wrap_up_time, *_delay_time
+    row = "1001@autocall|single_box||callback|user/1001|On Break|Waiting|3|2|5|5|5|0|0|0|1796309683|0|0|0|0|0"
     (agent,) = cc.parse_agents(f"{AGENTS_HEADER}\n{row}\n+OK\n")
     assert agent == AgentRow(
         name="1001@autocall",
-        type="Callback",
+        type="callback",
         contact="user/1001",
-        status="Available",
+        status="On Break",
         state="Waiting",
         max_no_answer=3,
-        wrap_up_time=10,
-        last_bridge_end=1700000000,
-        last_status_change=1699999999,
-        calls_answered=5,
-        talk_time=120,
+        wrap_up_time=2,
+        reject_delay_time=5,
+        busy_delay_time=5,
+        no_answer_delay_time=5,
+        last_status_change=1796309683,
     )
 
 
+def test_queue_list_agents_reads_as_agents():
+    # cc-setup: `queue list agents <queue>` (SELECT agents.* ... tiers): a contact with a leg variable
+    rows = (
+        "1002@autocall|single_box||callback|[leg_timeout=3]user/1002|Logged Out|Waiting|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
+        "1001@autocall|single_box||callback|user/1001|Logged Out|Waiting|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
+    )
+    agents = cc.parse_agents(f"{AGENTS_HEADER}\n{rows}+OK\n")
+    assert [(a.name, a.contact, a.status) for a in agents] == [
+        ("1002@autocall", "[leg_timeout=3]user/1002", "Logged Out"),
+        ("1001@autocall", "user/1001", "Logged Out"),
+    ]
+
+
 def test_a_contact_holding_a_pipe_keeps_its_row_whole():
-    row = "1001@autocall|single_box||Callback|user/1001|user/1002|Available|Waiting|0|0|0|0|0|0|0|0|0|0|0|0|0|0"
+    row = "1001@autocall|single_box||callback|user/1001|user/1002|Available|Waiting|0|0|0|0|0|0|0|0|0|0|0|0|0|0"
     (agent,) = cc.parse_agents(f"{AGENTS_HEADER}\n{row}\n+OK\n")
     assert (agent.contact, agent.status, agent.external_calls_count) == ("user/1001|user/1002", "Available", 0)
 

@@ -10,7 +10,9 @@ Every fact here is FreeSWITCH 1.10.12's mod_callcenter.c (``cc_config_api_functi
 * Replies are ``+OK`` or ``-ERR <reason>`` (``-ERR Agent already exist!``), one line each;
   ``agent list``, ``tier list`` and ``queue list agents <queue>`` answer a table: a header of the
   SQL columns joined by ``|``, one row per line, then ``+OK`` (no header at all when there is no
-  row). A NULL column prints as nothing (FreeSWITCH's sqlite-derived printf).
+  row). A NULL column prints as nothing (FreeSWITCH's sqlite-derived printf). An action
+  callcenter_config does not know writes nothing, and mod_event_socket answers ``-ERR no reply``
+  (tests/captures/batch5, cc-config).
 
 The builders return the command as the ESL layer sends it after ``api `` or ``bgapi ``
 (``ESLConnection.api(command)``, as dialer/esl/checks.py does). Parsing is pure.
@@ -54,7 +56,9 @@ __all__ = [
 ]
 
 COMMAND = "callcenter_config"
-AGENT_TYPE = "Callback"  # CC_AGENT_TYPE_CALLBACK: mod_callcenter originates to the agent's contact
+# CC_AGENT_TYPE_CALLBACK ("Callback", compared case-insensitively, stored as sent): mod_callcenter
+# originates to the agent's contact
+AGENT_TYPE = "callback"
 # AGENT_STATUS_CHART, AGENT_STATE_CHART, STATE_CHART (tiers) without "Unknown" (what a bad name maps to)
 AGENT_STATUSES = ("Logged Out", "Available", "Available (On Demand)", "On Break")
 AGENT_STATES = ("Waiting", "Receiving", "In a queue call", "Idle", "Reserved")
@@ -115,7 +119,7 @@ def _command(*words: str) -> str:
 
 # -- agents -----------------------------------------------------------------------------------
 def agent_add(name: str) -> str:
-    """A new agent of type Callback (mod_callcenter starts it Logged Out, Waiting)."""
+    """A new agent of type callback (mod_callcenter starts it Logged Out, Waiting)."""
     return _command("agent", "add", check_name("agent", name), AGENT_TYPE)
 
 

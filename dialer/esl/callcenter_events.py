@@ -229,6 +229,7 @@ def parse_event(event: Mapping[str, Any]) -> CallcenterEvent | None:
 # The variables callcenter_function and the agent thread set on the lead's channel "for xml_cdr
 # needs", as CHANNEL_HANGUP_COMPLETE carries them (a JSON CDR has them without the prefix).
 QUEUE_FIELDS = (
+    "variable_cc_side",
     "variable_cc_queue",
     "variable_cc_queue_joined_epoch",
     "variable_cc_queue_answered_epoch",
@@ -256,15 +257,16 @@ class QueueOutcome:
 
 def queue_outcome(hangup: Mapping[str, Any]) -> QueueOutcome | None:
     """The outcome from the lead's hangup fields (``variable_cc_*``, as in CHANNEL_HANGUP_COMPLETE or
-    dialer/esl/json_cdr.py's reading of a CDR); None when the lead never joined a queue.
+    dialer/esl/json_cdr.py's reading of a CDR); None when the lead never joined a queue, and for an
+    agent's leg (``cc_side`` ``agent``: mod_callcenter gives it the queue's variables too).
 
     The bridge's end is ``cc_queue_terminated_epoch``, set by the agent's thread once the agent's leg
-    is down; when the lead's channel was reported first it is missing, and the hangup's
-    ``variable_end_uepoch`` stands for it."""
+    is down (it polls every 100 ms): the lead's channel is reported before that, whoever hung up
+    first (tests/captures/batch5, cc-bridge-*), so the hangup's ``variable_end_uepoch`` stands for it."""
     get = hangup.get
     queue, joined = get("variable_cc_queue") or "", _epoch(get("variable_cc_queue_joined_epoch"))
-    if not queue or not joined:
-        return None
+    if get("variable_cc_side") != "member" or not queue or not joined:
+        return None  # an agent's leg carries cc_queue, cc_agent and the joined epoch too (cc_side agent)
     end = _epoch(get("variable_end_uepoch")) // 1_000_000
     answered = _epoch(get("variable_cc_queue_answered_epoch"))
     bridged = get("variable_cc_agent_bridged") == "true" and answered > 0
