@@ -30,7 +30,12 @@ def autodialer(store: Store, **fields: Any) -> Campaign:
 
 
 def _queued(joined: int, **cc: str) -> dict[str, str]:
-    return {"variable_cc_queue": QUEUE, "variable_cc_queue_joined_epoch": str(joined), **cc}
+    return {
+        "variable_cc_side": "member",
+        "variable_cc_queue": QUEUE,
+        "variable_cc_queue_joined_epoch": str(joined),
+        **cc,
+    }
 
 
 def hangup(kind: str, start: int = T0, agent: str = "1001", talk: int = 60, wait: int = 4) -> dict[str, str]:

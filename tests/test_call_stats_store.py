@@ -7,6 +7,7 @@ import pytest
 
 from dialer.domain.agents import Agent
 from dialer.domain.enums import CampaignType
+from dialer.pacing.call_stats import CallStats
 from dialer.store.call_stats import DAY_MINUTES, MinuteStats
 from tests.autodialer_calls import T0, attempt, autodialer, finish, hangup
 
@@ -25,29 +26,32 @@ def finish_all(store, camp, kinds, start=T0):
 
 
 def test_each_outcome_adds_to_the_minute_it_ended_in(store, campaign):
-    finish_all(store, campaign, ["bridged", "timeout", "beep", "busy"])  # all end within minute + 1
-    window = store.call_stats.read(campaign.campaign_uuid, (T0 + 120) * 1000)
-    assert window.totals(15).sums == MinuteStats(MINUTE - 12, 4, 1, 1, 1, 3, 6.0, 1, 60.0, 15.0)
+    finish_all(store, campaign, ["bridged", "timeout", "beep", "busy"])  # T0 is 20 s into MINUTE
+    rows = store.call_stats.read(campaign.campaign_uuid, (T0 + 120) * 1000).rows
+    # timeout ends at T0 + 13, beep at T0 + 6, busy at T0 + 4; the bridged call at T0 + 66
+    assert rows == [MinuteStats(MINUTE, 3, 0, 1, 1, 2, 4.0), MinuteStats(MINUTE + 1, 1, 1, 0, 0, 1, 2.0, 1, 60.0, 15.0)]
 
 
-def test_the_pacers_figures_are_read_back(store, campaign):
+def test_the_pacing_model_reads_the_figures_back(store, campaign):
     finish_all(store, campaign, ["bridged", "timeout", "beep", "busy"])
-    totals = store.call_stats.read(campaign.campaign_uuid, (T0 + 120) * 1000).totals(15)
-    assert (totals.humans, totals.answer_rate, totals.abandon_rate) == (2, 0.5, 0.5)
-    assert (totals.mean_handle_s, totals.mean_ring_s) == (75.0, 2.0)  # 60 s talk + the agent's 15 s wrap-up
+    now = T0 + 120
+    saved = store.call_stats.read(campaign.campaign_uuid, now * 1000).saved()
+    got = CallStats.from_dict(saved, lambda: now).figures()
+    assert (got.attempts, got.humans, got.answer_rate, got.abandoned_24h, got.abandon_rate) == (4, 2, 0.5, 1, 0.5)
+    assert (got.handle_s, got.mean_ring_s) == (75.0, 2.0)  # 60 s talk + the agent's 15 s wrap-up
 
 
 def test_an_agent_that_is_gone_adds_no_wrap_up(store, campaign):
     finish(store, attempt(store, campaign, hangup("bridged", agent="2002")))
-    assert store.call_stats.read(campaign.campaign_uuid, (T0 + 120) * 1000).totals().sums.wrap_s == 0.0
+    (row,) = store.call_stats.read(campaign.campaign_uuid, (T0 + 120) * 1000).rows
+    assert (row.handled, row.wrap_s) == (1, 0.0)
 
 
 def test_minutes_older_than_a_day_are_not_read(store, campaign):
     finish_all(store, campaign, ["timeout"])
     ended = (T0 + 2 + 10) * 1000
-    assert (
-        store.call_stats.read(campaign.campaign_uuid, ended + (DAY_MINUTES - 1) * 60_000).totals().sums.abandoned == 1
-    )
+    (row,) = store.call_stats.read(campaign.campaign_uuid, ended + (DAY_MINUTES - 1) * 60_000).rows
+    assert row.abandoned == 1
     assert store.call_stats.read(campaign.campaign_uuid, ended + DAY_MINUTES * 60_000).rows == []
 
 
@@ -61,10 +65,11 @@ def test_a_minute_expires_a_day_after_it(store, campaign, redis_client):
 
 def test_the_rows_are_the_pacing_models_saved_buckets(store, campaign):
     finish_all(store, campaign, ["bridged", "timeout"])
-    saved = store.call_stats.read(campaign.campaign_uuid, (T0 + 120) * 1000).saved()
-    assert (saved["version"], saved["bucket_s"]) == (1, 60)
+    now = T0 + 120
+    saved = store.call_stats.read(campaign.campaign_uuid, now * 1000).saved()
     abandoned, bridged = [MINUTE, 1, 0, 1, 0, 1, 2.0, 0, 0.0, 0.0], [MINUTE + 1, 1, 1, 0, 0, 1, 2.0, 1, 60.0, 15.0]
-    assert saved["buckets"] == [abandoned, bridged]  # oldest first: T0 is 20 s into MINUTE
+    assert saved == {"version": 1, "bucket_s": 60, "buckets": [abandoned, bridged]}
+    assert CallStats.from_dict(saved, lambda: now).to_dict() == saved
 
 
 def test_a_call_the_engine_cancelled_while_ringing_is_not_counted(store, campaign):

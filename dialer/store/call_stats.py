@@ -10,8 +10,8 @@ agent's own ``wrap_up_time`` (mod_callcenter keeps the agent from its next call 
 each bridge ends: docs/autodialer.md, "Results and reports").
 
 :meth:`CallStatsReads.read` gives the minutes back oldest first, as rows in the order of the
-pacing model's buckets (dialer/pacing/call_stats.py: ``CallStats.from_dict(window.saved(),
-clock)`` rebuilds it), and :meth:`CallStatsWindow.totals` sums any last stretch of them.
+pacing model's buckets: ``CallStats.from_dict(window.saved(), clock).figures()``
+(dialer/pacing/call_stats.py) is what the pacer reads.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ _READ = (*SAMPLE_FIELDS, WRAP_FIELD)
 class MinuteStats(NamedTuple):
     """One minute's counters, in the order of dialer/pacing/call_stats.py's bucket."""
 
-    minute: int  # epoch seconds // 60 (for totals: the first minute summed)
+    minute: int  # epoch seconds // 60
     attempts: int = 0
     connected: int = 0
     abandoned: int = 0
@@ -50,58 +50,15 @@ class MinuteStats(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class CallTotals:
-    """The sums of a stretch of minutes, and what a pacer reads of them (0.0 when nothing was measured)."""
-
-    minutes: int  # how many minutes were summed (the stretch, not only those with attempts)
-    sums: MinuteStats
-
-    @property
-    def humans(self) -> int:
-        """Answered by a person: bridged or abandoned (a machine is not a live call)."""
-        return self.sums.connected + self.sums.abandoned
-
-    @property
-    def answer_rate(self) -> float:
-        """Humans per attempt: how many calls end up wanting an agent."""
-        return self.humans / self.sums.attempts if self.sums.attempts else 0.0
-
-    @property
-    def abandon_rate(self) -> float:
-        return self.sums.abandoned / self.humans if self.humans else 0.0
-
-    @property
-    def mean_handle_s(self) -> float:
-        """Agent talk plus wrap-up per handled call."""
-        s = self.sums
-        return (s.talk_s + s.wrap_s) / s.handled if s.handled else 0.0
-
-    @property
-    def mean_ring_s(self) -> float:
-        """Originate to answer, per answered call."""
-        return self.sums.ring_s / self.sums.ring_n if self.sums.ring_n else 0.0
-
-
-@dataclass(frozen=True, slots=True)
 class CallStatsWindow:
     """The minutes read, oldest first; minutes without attempts are left out."""
 
     now_minute: int
     rows: list[MinuteStats]
 
-    def totals(self, minutes: int = DAY_MINUTES) -> CallTotals:
-        """The sums of the last ``minutes`` minutes (the current one included)."""
-        first = self.now_minute - minutes + 1
-        sums = [0.0] * 9
-        for row in self.rows:
-            if row.minute >= first:
-                for i, value in enumerate(row[1:]):
-                    sums[i] += value
-        n = [int(v) for v in sums]
-        return CallTotals(minutes, MinuteStats(first, n[0], n[1], n[2], n[3], n[4], sums[5], n[6], sums[7], sums[8]))
-
     def saved(self) -> dict[str, Any]:
-        """The rows in the shape dialer/pacing/call_stats.py's ``CallStats.from_dict`` reads."""
+        """The rows in the shape dialer/pacing/call_stats.py's ``CallStats.from_dict`` reads: the pacing
+        model does the arithmetic (windows, rates, means), so it is done in one place."""
         return {"version": 1, "bucket_s": BUCKET_S, "buckets": [list(row) for row in self.rows]}
 
 
