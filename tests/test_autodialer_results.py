@@ -75,6 +75,15 @@ def test_the_callback_url_body_carries_the_agent_fields_as_the_cdr_api_shows_the
     assert agent_fields(bodies[atts[0].call_uuid]) == ("1001", 4, 60, False)
 
 
+def test_a_vbot_body_keeps_its_fields_and_names_the_agent_in_its_action_log(store):
+    camp = autodialer(store, callback_url="http://127.0.0.1:9/vbot", webhook_format="vbot", campaign_id=7)
+    done = finish(store, attempt(store, camp, hangup("bridged")))
+    ((_, body),) = done.webhooks
+    sent = json.loads(body)
+    assert not set(AGENT_FIELDS) & set(sent) and sent["status"] == 200
+    assert "bridged to agent 1001 after 4 s in the queue, 60 s talk" in sent["action_log"]
+
+
 # -- the report -----------------------------------------------------------------------------------------
 @pytest.fixture
 def day(store):

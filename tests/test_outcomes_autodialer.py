@@ -33,7 +33,7 @@ def test_a_call_bridged_to_an_agent_is_answered_with_its_agent_and_times(store):
     assert (got.recall_status, got.report_key) == (R.ANSWERED, K.ANSWERED)
     assert isinstance(cdr, AgentCallRecord)
     assert (cdr.agent, cdr.queuesec, cdr.agentsec, cdr.abandoned) == ("1001", 4, 60, 0)
-    assert got.reason == "answered, bridged to agent 1001@autocall after 4 s in the queue, 60 s talk"
+    assert got.reason == "answered, bridged to agent 1001 after 4 s in the queue, 60 s talk"
 
 
 def test_a_call_no_agent_took_within_the_queues_wait_is_abandoned_and_reported_answered(store):

@@ -18,6 +18,7 @@ autodialer call a human answered, the queue then says whether a person of ours t
 
 from __future__ import annotations
 
+from dialer.domain.agents import extension_of
 from dialer.domain.enums import RecallStatus, ReportKey
 from dialer.esl.callcenter_events import NOT_BRIDGED, QueueOutcome
 from dialer.outcomes.classify import Outcome
@@ -42,7 +43,7 @@ def classify_queued(outcome: Outcome, queue: QueueOutcome | None, *, hangup_know
     if outcome.report_key is not ReportKey.ANSWERED:
         return outcome  # never answered, or answered into a dialplan that ran nothing (rule 0)
     if queue is not None and not queue.abandoned:
-        agent = f" {queue.agent}" if queue.agent else ""
+        agent = f" {extension_of(queue.agent) or queue.agent}" if queue.agent else ""
         reason = f"answered, bridged to agent{agent} after {queue.wait_s} s in the queue, {queue.talk_s} s talk"
         return Outcome(RecallStatus.ANSWERED, ReportKey.ANSWERED, outcome.cause, reason)
     if outcome.recall_status is RecallStatus.VOICEMAIL:
