@@ -12,12 +12,14 @@ Names and labels: docs/observability.md.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from dialer.domain import agent_counts
 
 if TYPE_CHECKING:
     from dialer.engine.engine import Engine
@@ -136,10 +138,12 @@ def voice_families(voices: Any) -> Iterator[Metric]:
 
 
 class StoreCollector(Collector):
-    """Queues as Redis holds them: per-campaign hopper, fresh, recalls and slots; webhook backlog."""
+    """Queues as Redis holds them: per-campaign hopper, fresh, recalls and slots; webhook backlog;
+    agents by status and state (two round trips for every agent, dialer/domain/agent_counts.py's rule)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
         self.store = store
+        self.clock = clock
 
     def collect(self) -> Iterator[Metric]:
         store = self.store
@@ -159,7 +163,8 @@ class StoreCollector(Collector):
             for name, family in families.items():
                 family.add_metric([campaign_uuid], sizes[name])
         yield from families.values()
-        webhooks = store.webhook_backlog.counts(int(time.time() * 1000))
+        now_ms = int(self.clock() * 1000)
+        webhooks = store.webhook_backlog.counts(now_ms)
         yield GaugeMetricFamily(
             "autocall_webhook_backlog", "Webhook deliveries waiting or retrying", value=webhooks.queued
         )
@@ -167,6 +172,28 @@ class StoreCollector(Collector):
             "autocall_webhooks_dead", "Webhook deliveries that failed for good", value=webhooks.dead
         )
         yield GaugeMetricFamily("autocall_campaigns_running", "Campaigns with status start", value=len(running))
+        yield from agent_families(store, now_ms)
+
+
+def agent_families(store: Store, now_ms: int) -> Iterator[Metric]:
+    """Agents by status, logged-in agents by state, and the free ones (the live page's *waiting*)."""
+    agents = store.agents.with_live()
+    statuses = GaugeMetricFamily(
+        "autocall_agents", "Agents by status (mod_callcenter's once reported, else the operator's)", labels=["status"]
+    )
+    for status, n in agent_counts.by_status(agents).items():
+        statuses.add_metric([status], n)
+    states = GaugeMetricFamily(
+        "autocall_agents_state", "Logged-in agents by mod_callcenter state (Unknown: no event yet)", labels=["state"]
+    )
+    for state, n in agent_counts.by_state(agents).items():
+        states.add_metric([state], n)
+    free = GaugeMetricFamily(
+        "autocall_agents_free",
+        "Agents free for a call now: Available, Waiting and past their wrap-up",
+        value=agent_counts.count(agents, now_ms).waiting,
+    )
+    yield from (statuses, states, free)
 
 
 def exposition(store: Store, engine: Engine | None, engines: Collector | None = None) -> bytes:

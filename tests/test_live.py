@@ -275,6 +275,10 @@ def expected(world) -> dict[str, Any]:
                 "today": outcomes(0, 0, zero_rs()),
             },
         ],
+        "agent_totals": dict.fromkeys(
+            ("agents", "logged_in", "available", "waiting", "wrap_up", "in_a_call", "on_break"), 0
+        ),
+        "agents": [],  # no agent: the page shows no agents section
     }
 
 

@@ -19,6 +19,7 @@ agent uuids) and ``groups`` (group names): :func:`campaign_users`, :func:`campai
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -233,6 +234,12 @@ def campaign_users(campaign: Campaign) -> list[str]:
         return []
     users = [user_key(u) for u in campaign.users or [] if user_problem(u) is None]
     return list(dict.fromkeys(users))
+
+
+def serves(agent: Agent, users: Collection[str], groups: Collection[str]) -> bool:
+    """Whether a campaign whose ``users`` are these lookup keys (:func:`campaign_users`) and whose
+    ``groups`` are these names (:func:`campaign_groups`) is served by the agent."""
+    return agent.agent_uuid in users or agent.extension in users or not set(groups).isdisjoint(agent.groups)
 
 
 def campaign_groups(campaign: Campaign) -> list[str]:

@@ -2,10 +2,11 @@
 
 Everything is read from Redis, never from an engine's memory, so the
 snapshot is the same whichever process dials (one daemon, several, or
-none of them this one). It costs three round trips whatever the load:
+none of them this one). It costs five round trips whatever the load:
 the ``running`` set, the campaigns' hashes, then one pipeline of counts
 per campaign (ZCARD/ZCOUNT and today's hourly counters, at most 25
-HGETALLs of a few fields).
+HGETALLs of a few fields); then the agents' registry and one pipeline of
+every agent's two hashes (dialer/service/live_agents.py).
 
 * **in flight**: ``:calls`` (the slots held, one per attempt dialling).
 * **calls/s**: attempts that ended in the last 10 s and 60 s (``:cdrs`` by
@@ -21,6 +22,9 @@ HGETALLs of a few fields).
 * **held**: why an engine holds the campaign (it cannot place a call, so it
   claims nothing: dialer/engine/holds.py), from the ``held`` hash; empty
   while it dials.
+* **agents**: every agent, its status and mod_callcenter state and since
+  when, its calls, the running campaigns it serves, and the totals
+  (dialer/domain/agent_counts.py counts them).
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from dialer.domain.agent_counts import AgentTotals
 from dialer.domain.enums import RecallStatus, ReportKey
 from dialer.domain.models import Campaign
 from dialer.domain.window import in_window, zone
 from dialer.service.context import Services
+from dialer.service.live_agents import LiveAgent, agents_now
 from dialer.store.holds import parse
 from dialer.store.queue_counts import CountsWanted
 
@@ -116,6 +122,8 @@ class LiveSnapshot(BaseModel):
     now_ms: int = Field(description="the server's clock when the snapshot was read (epoch ms)")
     totals: LiveTotals
     campaigns: list[LiveCampaign] = Field(description="running campaigns, in listing order (campaign_id)")
+    agent_totals: AgentTotals = Field(description="every agent counted by status and state")
+    agents: list[LiveAgent] = Field(description="every agent, in creation order (none: no autodialer agents)")
 
 
 def today_hours(time_zone: str, now_s: float) -> tuple[str, list[str]]:
@@ -207,7 +215,8 @@ def snapshot(svc: Services) -> LiveSnapshot:
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
         totals.today.add(row.today)
     totals.cps_10s, totals.cps_60s = _rate(totals.calls_10s, 10), _rate(totals.calls_60s, 60)
-    return LiveSnapshot(now_ms=now_ms, totals=totals, campaigns=rows)
+    agents, agent_totals = agents_now(svc, campaigns, now_ms)
+    return LiveSnapshot(now_ms=now_ms, totals=totals, campaigns=rows, agent_totals=agent_totals, agents=agents)
 
 
 def _rate(count: int, seconds: int) -> float:

@@ -102,6 +102,25 @@ class Agents:
             pipe.hgetall(self.keys.agent_live(uuid))
         return {uuid: AgentLive.model_validate(data) for uuid, data in zip(uuids, pipe.execute(), strict=True)}
 
+    def with_live(self) -> list[tuple[Agent, AgentLive]]:
+        """Every agent in creation order with its live state: two round trips whatever their number
+        (the registry, then one pipeline of their hashes). The live view and /metrics read it on every
+        poll and scrape. Not one Lua script: measured, it cost Redis about 4 times the CPU of these
+        plain commands (a script's redis.call and reply conversion), in one blocking run."""
+        uuids = self.uuids()
+        if not uuids:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for uuid in uuids:
+            pipe.hget(self.keys.agent(uuid), "json")
+            pipe.hgetall(self.keys.agent_live(uuid))
+        replies = pipe.execute()
+        return [
+            (_agent(raw), AgentLive.model_validate(live))
+            for raw, live in zip(replies[::2], replies[1::2], strict=True)
+            if raw  # deleted between the two round trips
+        ]
+
     def resolve(self, users: Iterable[str], groups: Iterable[str]) -> Resolution:
         """The agents named by ``users`` (extensions, or agent uuids in lower case:
         :func:`dialer.domain.agents.campaign_users`) or belonging to one of ``groups``."""

@@ -1,4 +1,4 @@
-"""``GET /v3/live`` (autocall): the running campaigns now, for the ``/live`` page and for monitoring
+"""``GET /v3/live`` (autocall): the running campaigns and the agents now, for the ``/live`` page and for monitoring
 (dialer/service/live.py says what each number counts; docs/live.md shows the answer)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dialer.service.live import LiveSnapshot
 @routes.route(
     "GET",
     "/v3/live",
-    "Running campaigns now: in flight, calls/s, today's outcomes, queues",
+    "Running campaigns now: in flight, calls/s, today's outcomes, queues; agents and their states",
     response=LiveSnapshot,
     tag="live",
     errors=(401,),
