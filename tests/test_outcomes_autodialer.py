@@ -11,13 +11,16 @@ from urllib.parse import quote
 from dialer.api.app import build_app
 from dialer.domain.cdr import AgentCallRecord, CallRecord
 from dialer.domain.enums import CampaignType, RecallStatus, ReportKey
-from dialer.domain.models import DEFAULT_RECALL_STATUS
+from dialer.domain.models import DEFAULT_RECALL_STATUS, Template
 from dialer.engine import recorder
 from dialer.outcomes.vbot_codes import Disposition, VBotStatus, vbot_disposition, vbot_status
 from dialer.store.switch_cdrs import SwitchCdrs
 from tests.api_fixtures import TOKEN, Client
 from tests.autodialer_calls import attempt, autodialer, finish, hangup
+from tests.factories import campaign
 from tests.seed_examples import examples
+from tests.test_api_vbot import PATH as VBOT_PATH
+from tests.test_api_vbot import unmasked
 from tests.test_switch_cdrs_api import ANSWERED, SECRET, basic
 
 R, K = RecallStatus, ReportKey
@@ -147,3 +150,15 @@ def test_the_agent_fields_come_from_freeswitchs_cdr_when_the_hangup_was_not_hear
     att.hangups.update(SwitchCdrs(store).kept([att.call_uuid])[att.call_uuid])
     done = finish(store, att)
     assert (done.cdr.recall_status, done.cdr.agent, done.cdr.queuesec, done.cdr.agentsec) == ("answered", "1001", 4, 60)
+
+
+def test_a_vbot_clone_keeps_its_template_campaigns_abandoned_recalls(api, store):
+    store.r.set(store.keys.seq("campaign"), 2931)  # the seed's body clones campaign 2932
+    template = Template(template_name="nhac_no", audio_file="a.wav")
+    store.catalog.templates.put(template)
+    recalls = [R.BUSY, R.ABANDONED]
+    campaign(store, campaign_name="mau", template_uuid=template.template_uuid, recall_status=recalls, recall_times=1)
+    res = api("POST", VBOT_PATH, body=unmasked())
+    assert res.status_code == 200, res.json
+    clone = store.campaigns.get(store.campaigns.uuid_by_id(res.json["data"]))
+    assert clone.recall_status == recalls
