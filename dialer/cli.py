@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--dialplan",
         metavar="FILE",
         help="FreeSWITCH XML dialplan file whose contexts replace the scenario's "
-        "(default: freeswitch-conf/dialplan/autocall.xml)",
+        "(default: freeswitch-conf/dialplan/autocall.xml and autodialer.xml)",
     )
     sim.add_argument("--time-scale", type=float, default=1.0, help="multiply every call duration (0.01: 100x faster)")
     sim.add_argument("--seed", type=int, default=None, help="seed for the outcome mix and ordering races")
@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="mod_json_cdr posts each channel's CDR here, as freeswitch-conf's json_cdr.conf.xml says "
         "(default: AUTOCALL_FS_CDR_URL; AUTOCALL_FS_CDR_SECRET, _RETRIES as there)",
+    )
+    sim.add_argument(
+        "--config-url",
+        default=os.environ.get("AUTOCALL_FS_CONFIG_URL", ""),
+        metavar="URL",
+        help="mod_xml_curl asks this URL for mod_callcenter's queues, as freeswitch-conf's xml_curl.conf.xml "
+        "says (default: AUTOCALL_FS_CONFIG_URL; credentials freeswitch:AUTOCALL_FS_CDR_SECRET)",
     )
     sim.add_argument(
         "--cdr-log-dir",
@@ -315,7 +322,8 @@ def run_simswitch(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from simswitch import Limits, SimServer, Switch, load_scenario
-    from simswitch.dialplan_xml import load_dialplan_xml
+    from simswitch.callcenter import CallCenterSettings
+    from simswitch.dialplan_xml import load_dialplan_xml, load_extensions
     from simswitch.json_cdr import autocall_settings
     from simswitch.package_data import PackageDataError
     from simswitch.server import dedicate_process
@@ -323,6 +331,7 @@ def run_simswitch(args: argparse.Namespace) -> int:
     try:
         scenario = load_scenario(args.scenario)
         json_cdr = autocall_settings(args.cdr_url, dict(os.environ), args.cdr_log_dir) if args.cdr_url else None
+        callcenter = CallCenterSettings.autocall(args.config_url, dict(os.environ))
     except PackageDataError as exc:  # a broken install: refuse to start rather than park every call
         print(f"autocall simswitch: {exc}", file=sys.stderr)
         return 2
@@ -332,6 +341,7 @@ def run_simswitch(args: argparse.Namespace) -> int:
     if args.dialplan:
         try:
             scenario.dialplan.update(load_dialplan_xml(args.dialplan))
+            scenario.extensions.update(load_extensions(args.dialplan))
         except (OSError, ValueError, SyntaxError) as exc:  # ET.ParseError is a SyntaxError
             print(f"autocall simswitch: bad dialplan {args.dialplan}: {exc}", file=sys.stderr)
             return 2
@@ -344,6 +354,7 @@ def run_simswitch(args: argparse.Namespace) -> int:
         races=args.races,
         json_cdr=json_cdr,
         originate_log=args.originate_log,
+        callcenter=callcenter,
     )
     host, port = args.listen
     server = SimServer(switch, host, port, args.password, heartbeat=args.heartbeat, stats_file=args.stats_file)

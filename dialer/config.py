@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     # Autodialer campaigns' mod_callcenter queues, as POST /freeswitch/config serves them (docs/autodialer.md):
     # what a lead hears while it waits for an agent ("": silence), and how long it waits before it is
     # abandoned (max-wait-time; also the longest it is held while no agent is logged in)
-    autodialer_moh: str = Field("local_stream://moh", max_length=1024)
+    autodialer_moh: str = Field("tone_stream://%(1000,4000,425);loops=-1", max_length=1024)
     autodialer_max_wait: int = Field(5, ge=1, le=3600)
     # The FreeSWITCH node (its name in AUTOCALL_FREESWITCH) autodialer campaigns dial on: their agents are
     # users registered there ("": the first node)

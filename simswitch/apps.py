@@ -11,13 +11,21 @@ from typing import TYPE_CHECKING
 
 from simswitch.calls import Channel, playback_ms
 from simswitch.causes import str2cause
-from simswitch.dialplan_xml import expand_variables
+from simswitch.dialplan_xml import DESTINATION, expand_variables, route
 from simswitch.ids import random_uuid
 
 if TYPE_CHECKING:
     from simswitch.switch import Switch
 
-APP_MODULES = {"avmd_start": "mod_avmd", "avmd_stop": "mod_avmd", "avmd": "mod_avmd"}
+APP_MODULES = {
+    "avmd_start": "mod_avmd",
+    "avmd_stop": "mod_avmd",
+    "avmd": "mod_avmd",
+    "callcenter": "mod_callcenter",
+    "callcenter_track": "mod_callcenter",
+}
+HOLD = "@hold"  # not an application: an originated leg with nowhere to go waits (mod_callcenter's agent)
+RETURN = "@return"  # not an application: the end of an execute_extension's applications
 
 
 def next_app(sw: Switch, ch: Channel) -> None:
@@ -29,6 +37,16 @@ def next_app(sw: Switch, ch: Channel) -> None:
         sw.hangup(ch, "NORMAL_CLEARING", "end")
         return
     app, data = ch.apps.pop(0)
+    if app == HOLD:
+        ch.app = ""
+        return
+    if app == RETURN:  # the extension's applications ran: execute_extension returns
+        if ch.frames:
+            ch.frames.pop()
+        ch.ctx.update(app="execute_extension", app_data=data, app_no_data=not data)
+        ch.app = "execute_extension"
+        app_done(sw, ch)
+        return
     if APP_MODULES.get(app, "mod_dptools") not in sw.modules:
         # switch_core_session_execute_application: "Invalid Application", hung up
         ch.apps = []
@@ -85,6 +103,10 @@ def next_app(sw: Switch, ch: Channel) -> None:
             cause = str2cause(cause) if cause.strip() else "ALLOTTED_TIMEOUT"
             sw.after(ch, max(0.0, delay), sched_hangup, sw, ch, cause)
         app_done(sw, ch)
+    elif app == "execute_extension":
+        execute_extension(sw, ch, data)
+    elif app == "callcenter":
+        sw.callcenter.app(ch, data)  # mod_callcenter's member: it ends the application itself (app_done)
     elif app in ("set", "export") and "=" in data:
         k, _, v = data.partition("=")
         ch.var(k, v)
@@ -116,6 +138,21 @@ def app_slot(sw: Switch, family: str, event: str, app: str) -> str:
 
 
 _SLOTS: dict[tuple[str, str, str], str] = {}  # (family, event, app) -> its slot (the library never changes)
+
+
+def execute_extension(sw: Switch, ch: Channel, data: str) -> None:
+    """``execute_extension EXTEN [DIALPLAN] [CONTEXT]``: the first extension of the context whose
+    destination matches, routed now (its conditions see the variables set so far), run inline."""
+    words = data.split()
+    exten = words[0] if words else ""
+    context = words[2] if len(words) > 2 else ch.job.spec.context
+    found = next((e for e in sw.scenario.extensions.get(context, []) if e.matches(exten)), None)
+    inner = []
+    if found is not None:
+        inner = route(found.apps, lambda name: exten if name == DESTINATION else variable(ch, name))
+    ch.apps[:0] = [*inner, (RETURN, data)]
+    ch.frames.append(data)
+    next_app(sw, ch)
 
 
 def sched_hangup(sw: Switch, ch: Channel, cause: str) -> None:

@@ -106,6 +106,11 @@ class EventBus:
     def wants(self, event_name: str, subclass: str = "") -> bool:
         return bool(self._targets(event_name, subclass))
 
+    def sequence(self) -> int:
+        """Take the next sequence number for an event that is built but never fired (a request's
+        parameters: switch_event_create numbers every event it makes)."""
+        return next(self._seq)
+
     def emit(self, template: Template, ctx: dict[str, Any], subclass: str = "") -> None:
         # Every fired event takes a sequence number, listened to or not.
         seq = next(self._seq)

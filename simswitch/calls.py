@@ -67,6 +67,13 @@ class Channel:
     avmd: bool = False
     digits: str = ""
     index: int = 0  # position in its parallel group (dial order)
+    bye: Timer | None = None  # the far end's BYE, once scheduled (mod_callcenter moves it to the bridge)
+    playing: bool = False  # a file plays inside the running application (mod_callcenter's music on hold)
+    # The running application's own end when the leg hangs up (after CHANNEL_HANGUP, before its
+    # CHANNEL_EXECUTE_COMPLETE), and who waits for the leg's end (after its CHANNEL_DESTROY).
+    on_break: Callable[[], None] | None = None
+    on_hangup: list[Callable[[], None]] = field(default_factory=list)
+    frames: list[str] = field(default_factory=list)  # the data of each execute_extension running
 
     def var(self, name: str, value: str) -> None:
         pairs = self.ctx["originate_vars"]
@@ -75,6 +82,11 @@ class Channel:
                 pairs[i] = (name, value)
                 return
         pairs.append((name, value))
+
+    def unset(self, name: str) -> None:
+        """switch_channel_set_variable(name, NULL)."""
+        pairs = self.ctx["originate_vars"]
+        pairs[:] = [(k, v) for k, v in pairs if k != name]
 
     def get_var(self, name: str) -> str | None:
         for k, v in self.ctx["originate_vars"]:

@@ -64,6 +64,8 @@ class Api:
             return
         if cmd == "originate":
             handler(arg, reply, job_uuid)
+        elif cmd == "callcenter_config":
+            handler(arg, reply)  # may answer once mod_xml_curl answered
         elif cmd == "fsctl" and self._drain_mode(arg):
             # fsctl shutdown asap|elegant answers when the drain ends (it blocks an ``api``)
             self.shutdown(arg.split()[1:], lambda: reply("+OK\n"))
@@ -87,6 +89,14 @@ class Api:
             reply(USAGE)
             return
         self.switch.originate(arg, spec, reply, job_uuid)
+
+    def cmd_callcenter_config(self, arg: str, reply: Reply) -> None:
+        """mod_callcenter's api (simswitch/callcenter/config_api.py)."""
+        if "mod_callcenter" not in self.switch.modules:
+            reply("-ERR callcenter_config Command not found!\n")
+            return
+        # mod_event_socket answers a command that printed nothing "-ERR no reply" (batch5 cc-config)
+        self.switch.callcenter.api(arg, lambda body: reply(body or "-ERR no reply\n"))
 
     def _channel(self, uuid: str):
         return self.switch.channels.get(uuid.strip())

@@ -14,6 +14,7 @@ MODULES = frozenset(
     (
         "mod_console mod_logfile mod_event_socket mod_sofia mod_loopback mod_commands mod_dptools mod_db mod_hash"
         " mod_expr mod_avmd mod_dialplan_xml mod_sndfile mod_native_file mod_tone_stream mod_json_cdr"
+        " mod_callcenter mod_xml_curl"
     ).split()
 )
 

@@ -44,6 +44,8 @@ AUTOCALL_CONTEXT = "autocall"
 # conf/dialplan/, as the package ships it (package_data.py): the simulator and a real
 # FreeSWITCH run the very same file, from a checkout or a wheel.
 AUTOCALL_DIALPLAN = package_data.AUTOCALL_DIALPLAN
+AUTODIALER_CONTEXT = "autodialer"
+AUTODIALER_DIALPLAN = package_data.AUTODIALER_DIALPLAN  # freeswitch-conf/dialplan/autodialer.xml
 VAR = re.compile(r"\$\{([^${}]+)\}")
 DESTINATION = "destination_number"
 NO_ROUTE = "@no_route"  # not an application: the dialplan has no extension for the call
@@ -100,6 +102,46 @@ def parse_dialplan_xml(text: bytes, path: str) -> dict[str, list[DialplanApp]]:
     return out
 
 
+class Extension(BaseModel):
+    """One ``<extension>`` of a context, for ``execute_extension`` and ``transfer``: the
+    destination_number expression of its first condition ("": none) and its applications."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = ""
+    destination: str = ""
+    apps: list[DialplanApp] = []
+
+    def matches(self, exten: str) -> bool:
+        return not self.destination or re.search(self.destination, exten) is not None
+
+
+def load_extensions(path: str | Path) -> dict[str, list[Extension]]:
+    """``parse_extensions`` of a dialplan file."""
+    return parse_extensions(Path(path).read_bytes(), str(path))
+
+
+def parse_extensions(text: bytes, path: str) -> dict[str, list[Extension]]:
+    """Every extension of every context of a dialplan file, in order."""
+    root = ET.fromstring(text)
+    contexts = [root] if root.tag == "context" else root.iter("context")
+    out: dict[str, list[Extension]] = {}
+    for context in contexts:
+        name = context.get("name")
+        if not name:
+            raise ValueError(f"{path}: <context> without a name")
+        if name in out:
+            continue
+        out[name] = []
+        for extension in context.findall("extension"):
+            first = extension.find("condition")
+            destination = ""
+            if first is not None and first.get("field") == DESTINATION:
+                destination = first.get("expression", "")
+            apps = [app for condition in extension.iter("condition") for app in _condition_apps(condition)]
+            out[name].append(Extension(name=extension.get("name", ""), destination=destination, apps=apps))
+    return out
+
+
 def _condition_apps(condition: ET.Element) -> list[DialplanApp]:
     field = condition.get("field", "")
     guarded = field.startswith("${") or field == DESTINATION
@@ -122,6 +164,26 @@ def _condition_apps(condition: ET.Element) -> list[DialplanApp]:
             if a.get("application")
         ]
     return apps
+
+
+@lru_cache(maxsize=1)
+def _autodialer() -> tuple[tuple[DialplanApp, ...], tuple[Extension, ...]]:
+    text = package_data.read_bytes(AUTODIALER_DIALPLAN)
+    try:
+        extensions = parse_extensions(text, str(AUTODIALER_DIALPLAN)).get(AUTODIALER_CONTEXT)
+        apps = parse_dialplan_xml(text, str(AUTODIALER_DIALPLAN)).get(AUTODIALER_CONTEXT)
+    except (ET.ParseError, ValueError) as exc:
+        raise package_data.PackageDataError(f"the packaged autodialer dialplan is broken: {exc}") from exc
+    if apps is None or extensions is None:
+        raise package_data.PackageDataError(f'{AUTODIALER_DIALPLAN} has no <context name="{AUTODIALER_CONTEXT}">')
+    return tuple(apps), tuple(extensions)
+
+
+def autodialer_context() -> tuple[list[DialplanApp], list[Extension]]:
+    """The ``autodialer`` context the package ships (freeswitch-conf/dialplan/autodialer.xml): its
+    first extension's applications, and all its extensions (execute_extension runs the others)."""
+    apps, extensions = _autodialer()
+    return [a.model_copy() for a in apps], [e.model_copy(deep=True) for e in extensions]
 
 
 @lru_cache(maxsize=1)

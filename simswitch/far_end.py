@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simswitch.apps import next_app
+from simswitch.apps import HOLD, next_app
 from simswitch.calls import ANSWER, Channel
 from simswitch.causes import SIP_PHRASES, sip_to_cause
 from simswitch.dialplan_xml import NO_ROUTE
@@ -86,6 +86,19 @@ def answer(sw: Switch, ch: Channel) -> None:
     ch.ctx["answered_us"] = sw.clock.now_us()
     sw.stats.answered += 1
     job = ch.job
+    if job.spec.app == HOLD:
+        # nowhere to go (mod_callcenter's agent leg): it stays in CS_CONSUME_MEDIA and sofia
+        # fires CHANNEL_OUTGOING again; the originator bridges it (batch5 cc-bridge-*)
+        for slot in ANSWER[:-1]:
+            sw.emit(ch, slot)
+        sw.emit(ch, "CHANNEL_OUTGOING")
+        if ch.outcome.hangup == "remote":
+            ch.bye = sw.sched.after(ch.outcome.talk, remote_bye, sw, ch)
+            ch.timers.append(ch.bye)
+        if not job.finished:
+            job.leg_answered(ch)
+            job.finish(f"+OK {ch.uuid}\n")
+        return
     # ``&app(...)``: CALL_UPDATE, then the job. ``EXTEN XML CONTEXT``: the job, then the
     # leg goes back to CS_ROUTING for the dialplan, then CALL_UPDATE (batch2 captures).
     dialplan = not job.spec.app
@@ -106,7 +119,8 @@ def answer(sw: Switch, ch: Channel) -> None:
     sw.emit(ch, "CHANNEL_STATE(CS_EXECUTE)")
     o = ch.outcome
     if o.hangup == "remote":
-        sw.after(ch, o.talk, remote_bye, sw, ch)
+        ch.bye = sw.sched.after(o.talk, remote_bye, sw, ch)
+        ch.timers.append(ch.bye)
     if o.dtmf:
         sw.after(ch, 1.0, send_dtmf, sw, ch)
     next_app(sw, ch)

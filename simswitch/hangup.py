@@ -53,11 +53,18 @@ def hangup_leg(sw: Switch, ch: Channel, cause: str, kind: str) -> None:
     if ch.app == "park" and kind in ("bye", "kill"):
         sw.emit(ch, f"{src}:CHANNEL_UNPARK")
         sw.emit(ch, f"{src}:CHANNEL_EXECUTE_COMPLETE(park)")
-    elif ch.app == "playback":
-        sw.emit(ch, f"{apps_family(ch)}:PLAYBACK_STOP")
-        sw.emit(ch, app_slot(sw, apps_family(ch), "CHANNEL_EXECUTE_COMPLETE", ch.app))
-    elif ch.app:
-        sw.emit(ch, app_slot(sw, apps_family(ch), "CHANNEL_EXECUTE_COMPLETE", ch.app))
+    else:
+        if ch.app == "playback" or ch.playing:
+            ch.playing = False
+            sw.emit(ch, f"{apps_family(ch)}:PLAYBACK_STOP")
+        if ch.on_break is not None:  # the application sees the hangup and ends its own way first
+            on_break, ch.on_break = ch.on_break, None
+            on_break()
+        if ch.app:
+            sw.emit(ch, app_slot(sw, apps_family(ch), "CHANNEL_EXECUTE_COMPLETE", ch.app))
+        while ch.frames:  # the execute_extension(s) it ran inside return too (batch5)
+            ch.ctx.update(app="execute_extension", app_data=ch.frames.pop(), app_no_data=False)
+            sw.emit(ch, app_slot(sw, apps_family(ch), "CHANNEL_EXECUTE_COMPLETE", "execute_extension"))
     job_here(BETWEEN)
     sw.emit(ch, f"{src}:CHANNEL_STATE(CS_HANGUP)")
     sw.emit(ch, f"{src}:CHANNEL_CALLSTATE(HANGUP)")
@@ -103,6 +110,8 @@ def complete(
     sw.remove_channel(ch)
     if job_here is not None:
         job_here(AFTER_DESTROY)
+    for waiter in ch.on_hangup:
+        waiter()
 
 
 def job_position(sw: Switch, kind: str) -> str:

@@ -151,7 +151,11 @@ RULES: dict[str, Rule] = {
     "Application-UUID": _key("app_uuid"),
     "Application-Response": _key("app_response"),
     "variable_current_application_response": _key("app_response"),
-    "Playback-File-Path": _key("app_data"),
+    # the application's file, or the music on hold mod_callcenter plays inside its application
+    "Playback-File-Path": _inline(
+        lambda ctx, static: str(ctx.get("moh_path", ctx.get("app_data", static))),
+        "str(get('moh_path', get('app_data', {s})))",
+    ),
     "Playback-File-Type": _key("playback_type"),
     "variable_playback_seconds": _time("playback_ms", 1000),
     "variable_playback_ms": _time("playback_ms"),

@@ -22,6 +22,8 @@ from simswitch.null_endpoint import null_channel
 if TYPE_CHECKING:
     from simswitch.switch import Switch
 
+DEFAULT_DOMAIN = "127.0.0.1"  # $${domain} of the stock vars.xml on a box whose address is 127.0.0.1
+
 
 def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     """Create leg ``index`` of ``job``'s current group, or record why it could not be created."""
@@ -31,6 +33,10 @@ def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     sw.stats.attempts_by_number[ep.user] += 1
     # Failures that never create a channel: no channel events at all.
     early_cause = None
+    outcome = None
+    if ep.raw.startswith("user/"):  # a directory user: its softphone (scenario ``agents``), if registered
+        user_dial_string(sw, ep)
+        outcome = sw.scenario.user_outcome(ep.user, sw.rng)
     if ep.kind == "error":
         early_cause = str2cause(ep.user)
     elif ep.kind == "unknown" or (sw.endpoints_gone and ep.kind != "loopback"):
@@ -41,6 +47,8 @@ def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     elif ep.kind == "sofia" and not ep.user:
         lone_destroy(sw, job, ch_uuid, index, "USER_NOT_REGISTERED")
         return
+    elif ep.raw.startswith("user/") and outcome is None:
+        early_cause = "USER_NOT_REGISTERED"  # the user's dial string is error/user_not_registered
     elif ch_uuid in sw.channels or ch_uuid in job.used_uuids:
         early_cause = "DESTINATION_OUT_OF_ORDER"  # [CRIT] Duplicate UUID!
     elif not sw.take_session():
@@ -57,7 +65,8 @@ def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     if ep.kind == "null":
         null_channel(sw, job, ep, variables, ch_uuid)
         return
-    outcome = sw.scenario.outcome(ep.user, sw.rng)
+    if outcome is None:
+        outcome = sw.scenario.outcome(ep.user, sw.rng)
     if outcome.kind == "answer":
         src = "early" if outcome.early_media is not None else "bye"
     elif outcome.kind == "no_answer" or outcome.ring > 0.5:
@@ -78,6 +87,15 @@ def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     for slot in SETUP:
         sw.emit(ch, slot)
     far_end.schedule_outcome(sw, ch)
+
+
+def user_dial_string(sw: Switch, ep: Endpoint) -> None:
+    """mod_dptools' user endpoint expands the user's dial-string, as the stock directory writes it:
+    ``${sofia_contact(*/<user>@<domain>)},${verto_contact(<user>@<domain>)}``, two api calls (batch5)."""
+    domain = ep.raw.partition("@")[2] or DEFAULT_DOMAIN
+    template = sw.templates["refuse:API"]
+    for cmd, arg in (("sofia_contact", f"*/{ep.user}@{domain}"), ("verto_contact", f"{ep.user}@{domain}")):
+        sw.bus.emit(template, {**sw.bus.base, "api_cmd": cmd, "api_arg": arg})
 
 
 def leg_ctx(

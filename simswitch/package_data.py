@@ -20,9 +20,18 @@ PACKAGE: Traversable = resources.files("simswitch")
 TEMPLATES = PACKAGE / "fs_1_10_12.json"
 CONF = PACKAGE / "conf"
 # freeswitch-conf/<path> → conf/<path>, for every file the simulator reads.
-MIRRORED = ("dialplan/autocall.xml", "autoload_configs/json_cdr.conf.xml")
+MIRRORED = (
+    "dialplan/autocall.xml",
+    "dialplan/autodialer.xml",
+    "autoload_configs/json_cdr.conf.xml",
+    "autoload_configs/xml_curl.conf.xml",
+    "autoload_configs/callcenter.conf.xml",
+)
 AUTOCALL_DIALPLAN = CONF / "dialplan" / "autocall.xml"
+AUTODIALER_DIALPLAN = CONF / "dialplan" / "autodialer.xml"  # autodialer campaigns (docs/autodialer.md)
 JSON_CDR_CONF = CONF / "autoload_configs" / "json_cdr.conf.xml"
+XML_CURL_CONF = CONF / "autoload_configs" / "xml_curl.conf.xml"
+CALLCENTER_CONF = CONF / "autoload_configs" / "callcenter.conf.xml"
 
 
 class PackageDataError(RuntimeError):

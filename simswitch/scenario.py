@@ -17,16 +17,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simswitch.causes import sip_to_cause
-from simswitch.dialplan_xml import DialplanApp, autocall_context
-
-Seconds = float | tuple[float, float]
-
-
-def _pick(rng: random.Random, value: Seconds) -> float:
-    if isinstance(value, tuple):
-        lo, hi = value
-        return rng.uniform(lo, hi)
-    return float(value)
+from simswitch.dialplan_xml import AUTODIALER_CONTEXT, DialplanApp, Extension, autocall_context, autodialer_context
+from simswitch.softphones import Seconds, Softphones
+from simswitch.softphones import pick as _pick
 
 
 class Answer(BaseModel):
@@ -94,15 +87,23 @@ class Scenario(BaseModel):
     # in the package; missing, the scenario is refused); ``autocall_dialplan: false``
     # leaves it out (a stock configuration).
     dialplan: dict[str, list[DialplanApp]] = Field(default_factory=dict)
+    # Every extension of a context, for execute_extension (a context given in ``dialplan`` only
+    # has the one extension of its list). ``autodialer`` is freeswitch-conf's file, like ``autocall``.
+    extensions: dict[str, list[Extension]] = Field(default_factory=dict)
     autocall_dialplan: bool = True
     # Modules this FreeSWITCH lacks (``module_exists`` says false; their applications
     # are invalid: a call that runs one is hung up DESTINATION_OUT_OF_ORDER).
     missing_modules: list[str] = []
+    # The agents' softphones, rung by mod_callcenter at their ``user/<extension>`` contacts
+    # (softphones.py); without it a user/ leg follows ``rules`` like any number.
+    agents: Softphones | None = None
 
     @model_validator(mode="after")
     def _autocall_dialplan(self) -> Scenario:
         if "autocall" not in self.dialplan and self.autocall_dialplan:
             self.dialplan["autocall"] = autocall_context()
+        if AUTODIALER_CONTEXT not in self.dialplan and self.autocall_dialplan:
+            self.dialplan[AUTODIALER_CONTEXT], self.extensions[AUTODIALER_CONTEXT] = autodialer_context()
         return self
 
     def outcome(self, number: str, rng: random.Random) -> Outcome:
@@ -110,6 +111,21 @@ class Scenario(BaseModel):
             if re.search(rule.match, number):
                 return _from_rule(rule, rng, self.default)
         return _from_mix(self.default, rng)
+
+    def user_outcome(self, extension: str, rng: random.Random) -> Outcome | None:
+        """What ``user/<extension>`` does when rung: None when its phone is not registered."""
+        if self.agents is None:
+            return self.outcome(extension, rng)
+        phone = self.agents.phone(extension)
+        if not phone.registered:
+            return None
+        ring = _pick(rng, phone.ring)
+        if rng.random() >= phone.answer:
+            if phone.refuse is not None:
+                return Outcome("sip", ring=ring, sip=phone.refuse)
+            return Outcome("no_answer", ring=0.02)
+        hangup = "remote" if phone.hangup == "agent" else "local"  # local: the lead ends it (callcenter)
+        return Outcome("answer", ring=ring, talk=_pick(rng, phone.talk), hangup=hangup)
 
 
 @dataclass(slots=True)

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from simswitch import apps, core_info, hangup, legs
+from simswitch import callcenter as callcenter_module
 from simswitch.bus import EventBus
+from simswitch.callcenter import CallCenterSettings
 from simswitch.calls import Channel, OriginateJob
 from simswitch.clock import Scheduler, SimClock
 from simswitch.dialplan_xml import context_xml
@@ -47,6 +49,7 @@ class Switch:
         profiles: tuple[str, ...] = ("internal", "external"),
         json_cdr: JsonCdrSettings | None = None,
         originate_log: str | None = None,
+        callcenter: CallCenterSettings | None = None,
     ) -> None:
         self.scenario = scenario or Scenario()
         self.clock = SimClock(time_scale)
@@ -91,6 +94,8 @@ class Switch:
         self.json_cdr = JsonCdr(json_cdr) if json_cdr is not None else None  # mod_json_cdr, when loaded
         # --originate-log: when each originate arrived (benches measure latency at receipt)
         self.originate_log = OriginateLog(originate_log) if originate_log else None
+        # mod_callcenter: its configuration comes from mod_xml_curl's bindings, then its file
+        self.callcenter = callcenter_module.load(self, callcenter)
 
     # -- sessions and limits -------------------------------------------------
     @property
@@ -231,6 +236,7 @@ class Switch:
         self.endpoints_waiting = None
         self.endpoints_gone = False
         self.modules = set(core_info.MODULES) - set(self.scenario.missing_modules)
+        self.callcenter.restart()  # the same database, the configuration asked again
 
     def global_vars(self) -> dict[str, str]:
         """``global_getvar``: the globals a dialer asks for (no newline in the answer)."""

@@ -188,6 +188,7 @@ def library() -> TemplateLibrary:
 class TemplateLibrary:
     def __init__(self, data: dict):
         self.version: str = data["freeswitch_version"]
+        self.raw: dict[str, list[list[str]]] = data["templates"]  # the captured header lists (events built on them)
         self.templates = {k: Template(k, v) for k, v in data["templates"].items()}
         self.replays = {
             k: [(offset, Template(f"{k}#{i}", items)) for i, (offset, items) in enumerate(seq)]

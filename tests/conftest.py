@@ -20,6 +20,7 @@ import redis
 
 from dialer.store.store import Store
 from simswitch import Limits, Scenario, SimServer, Switch, load_scenario
+from simswitch.callcenter import CallCenterSettings
 from simswitch.json_cdr import JsonCdrSettings
 
 HERE = Path(__file__).parent
@@ -131,6 +132,7 @@ def simswitch(capture_scenario):
         races: bool = False,
         stats_file: str | None = None,
         json_cdr: JsonCdrSettings | None = None,
+        callcenter: CallCenterSettings | None = None,
     ) -> SimServer:
         # A switch configured for fast tests unless a test says otherwise: FreeSWITCH's own default
         # (30 sessions per second) would pace every engine test at 22.5 calls/s.
@@ -143,6 +145,7 @@ def simswitch(capture_scenario):
             hostname="vm",
             races=races,
             json_cdr=json_cdr,
+            callcenter=callcenter,
         )
         server = SimServer(switch, "127.0.0.1", 0, password, heartbeat=heartbeat, stats_file=stats_file)
         server.start()

@@ -88,7 +88,7 @@ def test_an_autodialer_campaigns_queue_is_served_with_its_strategy_and_waits(fs_
         QUEUE,
         {
             "strategy": "ring-all",
-            "moh-sound": "local_stream://moh",
+            "moh-sound": "tone_stream://%(1000,4000,425);loops=-1",
             "max-wait-time": "5",
             "max-wait-time-with-no-agent": "5",
             "max-wait-time-with-no-agent-time-reached": "0",

@@ -13,7 +13,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dialer.domain import json_text
-from dialer.domain.cdr import ANSWER_FIELDS, CallRecord, answer_object, cdr_object, record_object
+from dialer.domain.cdr import (
+    ANSWER_FIELDS,
+    CALL_FIELDS,
+    AgentCallRecord,
+    CallRecord,
+    answer_object,
+    cdr_object,
+    record_object,
+)
 from dialer.domain.enums import RecallStatus, ScheduleRecall
 from dialer.domain.local_time import LOCAL, local_text
 from dialer.domain.models import Campaign
@@ -80,6 +88,17 @@ def test_the_end_body_from_the_record_is_the_stored_hash_mapped():
         got = record_object("call-1", record, tz)
         assert list(got.items()) == list(want.items())
         assert json_text.dumps(got) == json.dumps(want, ensure_ascii=False)
+
+
+def test_an_autodialer_record_is_the_stored_hash_mapped_too():
+    rng = random.Random(21)
+    for _ in range(1000):
+        base, tz = random_record(rng), ZoneInfo(rng.choice(ZONES))
+        queue = {"agent": text(rng), "queuesec": rng.randrange(100), "agentsec": rng.randrange(1000)}
+        record = AgentCallRecord(**{n: getattr(base, n) for n in CALL_FIELDS}, **queue, abandoned=rng.randrange(2))
+        want = cdr_object("call-1", record.as_hash(), tz)
+        assert list(record_object("call-1", record, tz).items()) == list(want.items())
+        assert want["abandoned"] is (record.abandoned == 1)
 
 
 class Status(StrEnum):

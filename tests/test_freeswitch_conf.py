@@ -24,7 +24,7 @@ from dialer.config import Settings
 from dialer.domain.enums import Network
 from dialer.service.carriers import GATEWAY
 from simswitch import Scenario
-from simswitch.dialplan_xml import AUTOCALL_DIALPLAN, load_dialplan_xml, route
+from simswitch.dialplan_xml import AUTOCALL_DIALPLAN, load_dialplan_xml, parse_dialplan_xml, route
 from tests.fidelity import assert_span
 from tests.test_simswitch_dialplan import answering, engine_originate, executed, login, write_wav
 
@@ -34,6 +34,7 @@ VARS_TEXT = (CONF / "autoload_configs" / "00_autocall_vars.xml").read_text()
 README = (CONF / "README.md").read_text()
 VARS = CONF / "autoload_configs" / "00_autocall_vars.xml"
 DIALPLAN = CONF / "dialplan" / "autocall.xml"
+AUTODIALER = CONF / "dialplan" / "autodialer.xml"
 FILES = sorted(CONF.rglob("*.xml"))
 # Globals the stock configuration or the core defines before any file is read
 # (conf/vanilla/vars.xml; core_uuid and local_ip_v4 are computed at start).
@@ -41,6 +42,9 @@ STOCK_GLOBALS = {"domain", "local_ip_v4", "internal_sip_port", "core_uuid"}
 # Channel variables the dialplan may read that the engine does not set on every
 # call: optional switches documented in freeswitch-conf/README.md.
 OPTIONAL_CHANNEL_VARS = {"autocall_avmd", "autocall_dtmf_ms"}
+# What autodialer.xml reads besides: the autodialer engine's variables (docs/autodialer.md) and the
+# result mod_callcenter leaves on the lead (tests/captures/batch5), documented in the README's section 8.
+AUTODIALER_CHANNEL_VARS = {"autocall_queue", "autocall_abandon_file", "cc_cause"}
 PREPROCESS = re.compile(r'<X-PRE-PROCESS\s+cmd="([^"]*)"\s+data="([^"]*)"\s*/>', re.IGNORECASE)
 GLOBAL_REF = re.compile(r"\$\$\{([^}]*)\}")
 CHANNEL_REF = re.compile(r"(?<!\$)\$\{([^${}]+)\}")
@@ -193,10 +197,11 @@ def test_every_channel_variable_the_dialplans_read_is_set_by_the_engine_or_docum
     engine = engine_variables()
     assert engine == {"autocall_campaign", "autocall_lead", "autocall_call", "autocall_file"}
     for path in (CONF / "dialplan").glob("*.xml"):
+        allowed = engine | OPTIONAL_CHANNEL_VARS | (AUTODIALER_CHANNEL_VARS if path == AUTODIALER else set())
         used = set(CHANNEL_REF.findall(path.read_text()))
-        assert used <= engine | OPTIONAL_CHANNEL_VARS, (path, used - engine - OPTIONAL_CHANNEL_VARS)
+        assert used <= allowed, (path, used - allowed)
     assert "${autocall_file}" in DIALPLAN.read_text()
-    for name in OPTIONAL_CHANNEL_VARS:
+    for name in OPTIONAL_CHANNEL_VARS | AUTODIALER_CHANNEL_VARS:
         assert f"`{name}`" in README, name
 
 
@@ -277,10 +282,16 @@ def test_the_safety_hangup_stays_below_autocalls_own_guard():
     assert seconds < Settings.model_fields["max_call_seconds"].default
 
 
-def test_mod_avmd_and_mod_json_cdr_are_loaded_after_the_stock_modules():
+def test_the_modules_autocall_needs_are_loaded_after_the_stock_modules_xml_curl_last():
     root = ET.parse(CONF / "autoload_configs" / "post_load_modules.conf.xml").getroot()
     assert root.get("name") == "post_load_modules.conf"
-    assert [m.get("module") for m in root.iter("load")] == ["mod_avmd", "mod_json_cdr"]
+    # mod_xml_curl last: nothing FreeSWITCH reads while it starts depends on autocall
+    assert [m.get("module") for m in root.iter("load")] == [
+        "mod_avmd",
+        "mod_json_cdr",
+        "mod_callcenter",
+        "mod_xml_curl",
+    ]
 
 
 def test_json_cdr_posts_every_leg_to_autocall_queued_with_the_shared_secret():
@@ -290,6 +301,30 @@ def test_json_cdr_posts_every_leg_to_autocall_queued_with_the_shared_secret():
     assert settings["encode"] == "false"  # the body is the JSON itself (application/json)
     assert int(settings["queue-capacity"]) > 0  # never delays CHANNEL_HANGUP_COMPLETE (batch2 README, 6)
     assert settings["retries"] == "$${autocall_cdr_retries}" and int(settings["delay"]) >= 1
+
+
+def test_xml_curl_asks_autocall_for_configuration_only_with_the_shared_secret_and_a_short_timeout():
+    root = ET.parse(CONF / "autoload_configs" / "xml_curl.conf.xml").getroot()
+    assert root.get("name") == "xml_curl.conf"
+    bindings = list(root.iter("binding"))
+    assert len(bindings) == 1
+    url = next(p for p in bindings[0].iter("param") if p.get("name") == "gateway-url")
+    assert url.get("value") == "$${autocall_config_url}"
+    assert url.get("bindings") == "configuration"  # never the directory or the dialplan
+    settings = params(bindings[0])
+    assert settings["gateway-credentials"] == "freeswitch:$${autocall_cdr_secret}"
+    assert settings["auth-scheme"] == "basic"
+    assert 1 <= int(settings["timeout"]) <= 5  # autocall hung: each lookup waits this long
+    assert settings["enable-post-var"] == "CC-Queue"  # the form autocall reads (batch5 README, fact 9)
+    globals_, _ = preprocess({})
+    assert globals_["autocall_config_url"] == f"http://{Settings.model_fields['listen'].default}/freeswitch/config"
+
+
+def test_callcenter_keeps_no_static_queue_agent_or_tier_in_sqlite():
+    root = ET.parse(CONF / "autoload_configs" / "callcenter.conf.xml").getroot()
+    assert root.get("name") == "callcenter.conf"
+    assert not list(root.iter("queue")) and not list(root.iter("agent")) and not list(root.iter("tier"))
+    assert "odbc-dsn" not in params(root)  # the built-in SQLite; PostgreSQL is documented, not shipped
 
 
 # -- gateways and users ------------------------------------------------------------------------
@@ -388,8 +423,46 @@ def test_routing_decides_the_conditions_like_mod_dialplan_xml():
         assert all(app != "play_and_get_digits" for app, _ in apps_for({"autocall_dtmf_ms": no_wait})), no_wait
 
 
+def autodialer_apps(extension: str, variables: dict[str, str]) -> list[tuple[str, str]]:
+    """The apps one extension of autodialer.xml runs, conditions decided as mod_dialplan_xml does
+    (the simulator's routing keeps a context's first extension only: each is routed on its own)."""
+    root = ET.parse(AUTODIALER).getroot()
+    ext = next(e for e in root.iter("extension") if e.get("name") == extension)
+    context = f'<context name="autodialer">{ET.tostring(ext, encoding="unicode")}</context>'.encode()
+    apps = parse_dialplan_xml(context, str(AUTODIALER))["autodialer"]
+    return route(apps, {"destination_number": extension, **variables}.get)
+
+
+def test_the_autodialer_joins_the_queue_then_routes_what_follows_on_the_queue_result():
+    assert autodialer_apps("autodialer", {}) == [
+        ("sched_hangup", "+3000 ALLOTTED_TIMEOUT"),
+        ("answer", ""),
+        ("avmd_start", ""),
+        ("callcenter", "${autocall_queue}"),
+        ("execute_extension", "autodialer_after XML autodialer"),
+    ]
+    assert ("avmd_start", "") not in autodialer_apps("autodialer", {"autocall_avmd": "false"})
+
+
+@pytest.mark.parametrize(("cc_cause", "hears_the_abandon_file"), [("answered", False), ("cancel", True), ("", True)])
+def test_after_the_queue_only_a_lead_no_agent_took_hears_the_abandon_file(cc_cause, hears_the_abandon_file):
+    apps = autodialer_apps("autodialer_after", {"cc_cause": cc_cause, "autocall_avmd": "false"})
+    abandon = [("playback", "${autocall_abandon_file}")] if hears_the_abandon_file else []
+    assert apps == [*abandon, ("hangup", "NORMAL_CLEARING")]
+    assert autodialer_apps("autodialer_after", {"cc_cause": cc_cause})[0] == ("avmd_stop", "")
+
+
+def test_the_autodialer_safety_hangup_stays_below_autocalls_own_guard():
+    data = autodialer_apps("autodialer", {})[0][1]
+    seconds = int(re.fullmatch(r"\+(\d+) ALLOTTED_TIMEOUT", data).group(1))
+    assert 600 < seconds < Settings.model_fields["max_call_seconds"].default
+
+
 def test_the_dialplan_expressions_are_plain_pcre():
-    for condition in ET.parse(DIALPLAN).getroot().iter("condition"):
+    for condition in [
+        *ET.parse(DIALPLAN).getroot().iter("condition"),
+        *ET.parse(AUTODIALER).getroot().iter("condition"),
+    ]:
         re.compile(condition.get("expression"))
         assert condition.get("break", "on-false") in {"on-false", "never"}
         if condition.get("field", "").startswith("${"):

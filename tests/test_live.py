@@ -158,6 +158,7 @@ def zero_rs(**counts: int) -> dict[str, int]:
             "phone-block",
             "congestion",
             "cancel",
+            "abandoned",
         )
     }
     return {**out, **counts}
@@ -397,6 +398,7 @@ BARS = {
     "busy": "e8590c",
     "not-available": "7048e8",
     "voicemail": "1c7ed6",
+    "abandoned": "ae3ec9",
     "cancel": "0c8599",
     "failed": "e03131",
     "invalid-number": "868e96",

@@ -17,6 +17,12 @@ def test_every_key_in_keys_py_is_documented():
             key = getattr(keys, name)
         else:
             params = list(inspect.signature(member).parameters)[1:]
-            placeholder = {"uuid": "<uuid>", "hour": "<YYYYMMDDHH>", "delivery": "<id>", "name": "<name>"}
+            placeholder = {
+                "uuid": "<uuid>",
+                "hour": "<YYYYMMDDHH>",
+                "delivery": "<id>",
+                "name": "<name>",
+                "minute": "<minute>",
+            }
             key = member(keys, *[placeholder[p] for p in params])
         assert f"`{key}`" in DOC, key

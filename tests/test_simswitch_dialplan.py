@@ -13,7 +13,15 @@ import gevent
 import pytest
 
 from simswitch import Scenario, load_scenario
-from simswitch.dialplan_xml import AUTOCALL_DIALPLAN, NO_ROUTE, DialplanApp, expand_variables, load_dialplan_xml, route
+from simswitch.dialplan_xml import (
+    AUTOCALL_DIALPLAN,
+    AUTODIALER_DIALPLAN,
+    NO_ROUTE,
+    DialplanApp,
+    expand_variables,
+    load_dialplan_xml,
+    route,
+)
 from tests.conftest import free_port
 from tests.eslclient import RawClient
 from tests.fidelity import assert_span
@@ -35,6 +43,7 @@ SHIPPED = [
     DialplanApp(app="avmd_stop", **AVMD),
     DialplanApp(app="hangup", data="NORMAL_CLEARING", **EXTEN),
 ]
+AUTODIALER = load_dialplan_xml(str(AUTODIALER_DIALPLAN))["autodialer"]  # the autodialer context as shipped
 
 
 def engine_originate(
@@ -122,7 +131,7 @@ def test_every_scenario_gets_the_autocall_context_unless_it_has_its_own(tmp_path
     assert load_scenario(plain).dialplan["autocall"] == SHIPPED
     own = tmp_path / "own.yaml"
     own.write_text("dialplan:\n  autocall:\n    - {app: park}\n")
-    assert load_scenario(own).dialplan == {"autocall": [DialplanApp(app="park")]}
+    assert load_scenario(own).dialplan == {"autocall": [DialplanApp(app="park")], "autodialer": AUTODIALER}
 
 
 def test_variables_expand_like_freeswitch():

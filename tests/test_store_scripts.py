@@ -51,6 +51,7 @@ def test_the_suffixes_the_scripts_add_to_a_campaign_are_the_store_keys():
             keys.external("u"),
             keys.leads("u"),
             keys.stats("u", ""),
+            keys.call_stats("u", ""),
         )
     }
     used: set[str] = set()
@@ -65,6 +66,7 @@ def test_key_prefixes_are_the_keys_of_an_empty_id():
     assert keys.lead_prefix + "x" == keys.lead("x") and keys.call_prefix + "x" == keys.call("x")
     assert keys.campaign_prefix + "x" == keys.campaign("x") and keys.engine_prefix + "x" == keys.engine("x")
     assert keys.webhook_prefix + "7" == keys.webhook("7")
+    assert keys.agent_prefix + "x" == keys.agent("x")
 
 
 def test_a_slot_is_released_once_and_its_network_counted_down_once(store):

@@ -1,9 +1,10 @@
 """An attempt's call record, as written and as every native consumer sees it.
 
-Three shapes, one way: :class:`CallRecord` (or :class:`RetryRecord` for an
-originate FreeSWITCH refused) is written once, by the recorder, when the
-attempt ends; its :meth:`CallRecord.as_hash` is the call hash stored in Redis
-(every value a string: numbers ``str()``'d, lists JSON); :func:`cdr_object`
+Three shapes, one way: :class:`CallRecord` (:class:`AgentCallRecord` for an
+``autodialer`` call, :class:`RetryRecord` for an originate FreeSWITCH refused)
+is written once, by the recorder, when the attempt ends; its
+:meth:`CallRecord.as_hash` is the call hash stored in Redis (every value a
+string: numbers ``str()``'d, lists JSON); :func:`cdr_object`
 maps that hash, read back, to :class:`Cdr`, the public object: the items of
 ``GET /v3/autocall/cdr`` (and its CSV columns), the native ``callback_url``
 body, and (a subset, :data:`ANSWER_FIELDS`) the ``answer_callback_url`` body.
@@ -71,11 +72,25 @@ class CallRecord:
 
     def as_hash(self) -> dict[str, str]:
         """The call hash's fields, exactly as stored."""
-        return dict(zip(CALL_FIELDS, self.hash_values(), strict=True))
+        return dict(zip(_RECORD_FIELDS[type(self)], self.hash_values(), strict=True))
 
     def hash_values(self) -> list[str]:
-        """The call hash's values, exactly as stored, in the order of :data:`CALL_FIELDS`."""
-        return [v if type(v) is str else str(v) if type(v) is int else hash_value(v) for v in _call_values(self)]
+        """The call hash's values, exactly as stored, in the order of :data:`CALL_FIELDS`
+        (:data:`AGENT_CALL_FIELDS` for an :class:`AgentCallRecord`)."""
+        values = _RECORD_VALUES[type(self)](self)
+        return [v if type(v) is str else str(v) if type(v) is int else hash_value(v) for v in values]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentCallRecord(CallRecord):
+    """The record of an ``autodialer`` attempt: a :class:`CallRecord` and what its time in the
+    campaign's mod_callcenter queue was (docs/autodialer.md, "Results and reports"). Only these
+    calls store the four fields; any other call's CDR shows them empty / 0 / false."""
+
+    agent: str = ""  # the extension of the agent it was bridged to ("" : none)
+    queuesec: int = 0  # s in the queue: joined -> an agent answered, or -> left it
+    agentsec: int = 0  # s bridged to the agent
+    abandoned: int = 0  # 1: a human answered and no agent took the call (recall_status abandoned)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,9 +114,11 @@ class RetryRecord:
 
 # The call hash's field names, in the stored order (the values of hash_values() go with them).
 CALL_FIELDS = tuple(f.name for f in fields(CallRecord))
+AGENT_CALL_FIELDS = tuple(f.name for f in fields(AgentCallRecord))  # CALL_FIELDS, then the queue's four
 RETRY_FIELDS = tuple(f.name for f in fields(RetryRecord))
-_call_values = attrgetter(*CALL_FIELDS)
 _retry_values = attrgetter(*RETRY_FIELDS)
+_RECORD_FIELDS = {CallRecord: CALL_FIELDS, AgentCallRecord: AGENT_CALL_FIELDS}
+_RECORD_VALUES = {CallRecord: attrgetter(*CALL_FIELDS), AgentCallRecord: attrgetter(*AGENT_CALL_FIELDS)}
 
 
 class Cdr(BaseModel):
@@ -138,6 +155,17 @@ class Cdr(BaseModel):
         "(a fallback's name when the template's voice failed); empty for audio templates or no message"
     )
     tts_engine: str = Field(description="the engine of each voice in tts_voice (espeak, http, fpt, google, ...)")
+    agent: str = Field(
+        description="autodialer: the extension of the agent the call was bridged to; empty when none (or not "
+        "an autodialer call)"
+    )
+    queuesec: int = Field(
+        description="autodialer: seconds in the agents' queue, from joining it to an agent answering or to leaving it"
+    )
+    agentsec: int = Field(description="autodialer: seconds bridged to the agent (talk with the agent)")
+    abandoned: bool = Field(
+        description="autodialer: a human answered and no agent took the call (recall_status abandoned)"
+    )
 
 
 FIELDS = tuple(Cdr.model_fields)  # the JSON object's keys and the CSV's columns, in order
@@ -228,6 +256,10 @@ def cdr_object(call_id: str, cdr: Mapping[str, Any], tz: ZoneInfo) -> dict[str, 
         "recall_at_ms": recall_at_ms,
         "tts_voice": _text(cdr.get("tts_voice")),
         "tts_engine": _text(cdr.get("tts_engine")),
+        "agent": _text(cdr.get("agent")),
+        "queuesec": _int(cdr.get("queuesec")),
+        "agentsec": _int(cdr.get("agentsec")),
+        "abandoned": _int(cdr.get("abandoned")) == 1,
     }
 
 
@@ -247,6 +279,8 @@ _OBJECT_FIELDS = (
 _INTS = frozenset({"attempt", "start_ms", "answer_ms", "end_ms", "duration", "billsec", "waitsec", "recall_at_ms"})
 _PLAIN_TYPES = tuple(list if n == "numbers" else int if n in _INTS else str for n in _OBJECT_FIELDS)
 _object_values = attrgetter(*_OBJECT_FIELDS)
+_queue_values = attrgetter("agent", "queuesec", "agentsec", "abandoned")  # an AgentCallRecord's own four
+_QUEUE_TYPES = (str, int, int, int)
 _STR = frozenset({str})
 
 
@@ -256,6 +290,13 @@ def record_object(call_id: str, record: CallRecord, tz: ZoneInfo) -> dict[str, A
     values = _object_values(record)
     if tuple(map(type, values)) != _PLAIN_TYPES or not set(map(type, values[4])) <= _STR:
         return cdr_object(call_id, record.as_hash(), tz)
+    if type(record) is AgentCallRecord:
+        queue = _queue_values(record)
+        if tuple(map(type, queue)) != _QUEUE_TYPES:
+            return cdr_object(call_id, record.as_hash(), tz)
+        agent, queuesec, agentsec, abandoned = queue
+    else:
+        agent, queuesec, agentsec, abandoned = "", 0, 0, 0
     (campaign, lead, external_id, attempt, numbers, answered_number, caller_id, network) = values[:8]
     (start_ms, answer_ms, end_ms, duration, billsec, waitsec, hangup_cause, sip_status) = values[8:16]
     (recall_status, report_key, reason, dtmf, recall_at_ms, tts_voice, tts_engine) = values[16:]
@@ -288,4 +329,8 @@ def record_object(call_id: str, record: CallRecord, tz: ZoneInfo) -> dict[str, A
         "recall_at_ms": recall_at_ms,
         "tts_voice": tts_voice,
         "tts_engine": tts_engine,
+        "agent": agent,
+        "queuesec": queuesec,
+        "agentsec": agentsec,
+        "abandoned": abandoned == 1,
     }

@@ -30,6 +30,9 @@ class RecallStatus(StrEnum):
     # autocall: cancelled on our side while ringing (the report's ``cancel``). Not in the seeds' list,
     # where such a call was ``failed``: a campaign whose recall_status names failed recalls it too.
     CANCEL = "cancel"
+    # autocall: an autodialer call a human answered that no agent took (mod_callcenter's queue wait ran out,
+    # or the callee hung up waiting): docs/outcomes.md, "Autodialer calls". Its report key is ``answered``.
+    ABANDONED = "abandoned"
 
 
 class ReportKey(StrEnum):

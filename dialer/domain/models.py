@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dialer.domain.enums import (
     CampaignStatus,
@@ -28,10 +28,12 @@ from dialer.domain.enums import (
 from dialer.domain.ids import new_uuid
 
 DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
-# Every status but answered (cancel is not named: failed covers it, as in the seeds' lists).
+# Every status of the seeds' lists but answered (cancel is not named: failed covers it, as in the seeds' lists).
 DEFAULT_RECALL_STATUS: list[RecallStatus] = [
-    s for s in RecallStatus if s not in (RecallStatus.ANSWERED, RecallStatus.CANCEL)
+    s for s in RecallStatus if s not in (RecallStatus.ANSWERED, RecallStatus.CANCEL, RecallStatus.ABANDONED)
 ]
+# An autodialer campaign's also recalls the people no agent took (docs/outcomes.md, "Autodialer calls").
+AUTODIALER_RECALL_STATUS: list[RecallStatus] = [*DEFAULT_RECALL_STATUS, RecallStatus.ABANDONED]
 # Campaign ids are VBot's integers (seed 003: campaignId) and must stay exact in Redis' Lua (doubles): int32.
 MAX_CAMPAIGN_ID = 2**31 - 1
 
@@ -198,6 +200,15 @@ class Campaign(BaseModel):
     JSON_FIELDS: ClassVar[frozenset[str]] = frozenset(
         {"network", "users", "groups", "statuses", "schedules", "recall_status"}
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _autodialer_recalls_abandoned(cls, data: Any) -> Any:
+        """A new autodialer campaign given no recall_status recalls abandoned calls too; other types keep
+        the seeds' default (abandoned never happens to them)."""
+        if isinstance(data, dict) and data.get("recall_status") is None and data.get("type") == CampaignType.AUTODIALER:
+            return {**data, "recall_status": list(AUTODIALER_RECALL_STATUS)}
+        return data
 
     @field_validator("mode_call", mode="before")
     @classmethod

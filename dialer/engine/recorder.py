@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from dialer.domain import json_text
-from dialer.domain.cdr import CallRecord, RetryRecord, answer_object, record_object
+from dialer.domain.cdr import AgentCallRecord, CallRecord, RetryRecord, answer_object, record_object
 from dialer.domain.enums import ModeCall, ReportKey
 from dialer.domain.local_time import local_text
 from dialer.domain.window import zone
+from dialer.engine import queued_results
 from dialer.engine.calls import InFlight
 from dialer.outcomes import recall, vbot
 from dialer.outcomes.classify import Outcome, classify_cached
@@ -107,7 +108,8 @@ def outcome_of(att: InFlight) -> tuple[Outcome, dict[str, Any]]:
         att.campaign.min_recall_duration,  # min_answered_seconds
         message_played(hang),
     )
-    return outcome, hang
+    # An autodialer call a human answered: its time in the agents' queue decides (outcomes/queued.py).
+    return queued_results.refine(att, outcome, hang), hang
 
 
 def report_hour(ms: int, time_zone: str) -> str:
@@ -197,7 +199,9 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
     elif fault and not uncounted:
         reason += f"; cut short by {fault} {recall.SWITCH_CUTS_MAX} times in a row: counted as an attempt this time"
     answered = answered_number(att)
-    cdr = CallRecord(
+    queue_fields = queued_results.agent_fields(outcome, queued_results.queue_of(att, hang))
+    record_type = CallRecord if queue_fields is None else AgentCallRecord
+    cdr = record_type(
         campaign=claim.campaign_uuid,
         lead=claim.lead_uuid,
         external_id=claim.external_id,
@@ -225,6 +229,7 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
         recall_at_ms=step.recall_at_ms,
         tts_voice=att.tts_voice,
         tts_engine=att.tts_engine,
+        **(queue_fields or {}),
     )
     stats = {
         "total_calls": 1,
@@ -234,6 +239,13 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
         cdr.report_key: 1,  # outcome.report_key.value: an Enum's value is slow to read, the CDR has it
         f"rs:{cdr.recall_status}": 1,
     }
+    sample: dict[str, int] = {}
+    wrap_agent = ""
+    if queued_results.is_autodialer(att):
+        if type(cdr) is AgentCallRecord:
+            stats.update(queued_results.report_counters(cdr))
+        if not cancelled and not uncounted:  # the engine's own cancel, FreeSWITCH's death: not the lead's doing
+            sample, wrap_agent = queued_results.call_sample(cdr, outcome)
     webhooks = []
     if campaign.callback_url:
         webhooks.append((campaign.callback_url, json_text.dumps(end_body(att, cdr, outcome))))
@@ -252,6 +264,8 @@ def build_finish(att: InFlight, now_ms: int) -> Finish:
         next_call="",
         stats=stats,
         webhooks=webhooks,
+        call_stats=sample,
+        wrap_agent=wrap_agent,
     )
 
 

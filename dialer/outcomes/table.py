@@ -15,9 +15,11 @@ import sys
 from pathlib import Path
 
 from dialer.domain.enums import RecallStatus, ReportKey
+from dialer.esl.callcenter_events import QueueOutcome
 from dialer.esl.causes import Q850, SIP_PHRASES, SIP_TO_CAUSE, sip_to_cause
 from dialer.outcomes.cause_rules import CAUSE_RULES
 from dialer.outcomes.classify import Outcome, classify
+from dialer.outcomes.queued import classify_queued
 from dialer.outcomes.sip_rules import SIP_OVERRIDES
 from dialer.outcomes.vbot_codes import VBotStatus, vbot_disposition, vbot_status
 
@@ -90,6 +92,14 @@ def vbot_cases() -> list[tuple[str, Outcome]]:
             classify(cause="NORMAL_CLEARING", answered=True, billsec=1, min_answered_seconds=5),
         ),
         ("avmd beep before answer (carrier voicemail in early media)", classify(cause=None, answered=False, beep=True)),
+        (
+            "autodialer: answered, no agent took it (the queue's wait ran out, or the callee hung up waiting)",
+            classify_queued(
+                classify(cause="NORMAL_CLEARING", answered=True, billsec=10),
+                QueueOutcome("queue", "", 5, 0, True, "TIMEOUT"),
+                hangup_known=True,
+            ),
+        ),
         (
             "the engine cancelled it while ringing (campaign stopped)",
             classify(cause="ORIGINATOR_CANCEL", answered=False, cancelled_by_us=True),

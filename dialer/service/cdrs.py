@@ -168,6 +168,8 @@ def page(
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as the JSON object spells it (csv would write True)
     if isinstance(value, list):
         value = " ".join(value)
     if isinstance(value, str) and value.startswith(_FORMULA):

@@ -23,7 +23,7 @@ class Services:
     engine: Any = None  # the engine of this process, when it dials (/metrics, /readyz); None in API-only tests
     cdr_secret: str = field(default="", repr=False)  # AUTOCALL_CDR_SECRET: FreeSWITCH's CDRs (mod_json_cdr)
     # AUTOCALL_AUTODIALER_MOH, AUTOCALL_AUTODIALER_MAX_WAIT: the queues served to mod_xml_curl
-    autodialer_moh: str = "local_stream://moh"
+    autodialer_moh: str = "tone_stream://%(1000,4000,425);loops=-1"
     autodialer_max_wait: int = 5
     # What the engines dial with (AUTOCALL_DEFAULT_GATEWAY, AUTOCALL_TTS_ENGINE): a start is refused
     # when the campaign could not place a call with them (dialer/service/readiness.py)

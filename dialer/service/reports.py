@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dialer.domain.enums import RecallStatus, ReportKey
+from dialer.domain.agent_figures import autodialer_report, has_queue_figures
+from dialer.domain.enums import CampaignType, RecallStatus, ReportKey
 from dialer.domain.window import zone
 from dialer.service.context import Services
 from dialer.service.errors import Invalid, NotFound
@@ -132,10 +133,13 @@ def report(svc: Services, campaign_uuid: str, start: str | None, end: str | None
         lo = max(lo, campaign.created_at.replace(minute=0, second=0, microsecond=0))
     hi = min(hi, datetime.fromtimestamp(svc.clock(), lo.tzinfo) + timedelta(hours=1))
     totals = svc.store.reports.report(campaign, lo, hi) if lo < hi else {}
-    return {
+    out = {
         "status": {k.value: int(totals.get(k.value, 0)) for k in ReportKey},
         **{f: int(totals.get(f, 0)) for f in REPORT_FIELDS},
         # autocall: the finer statuses the seed's six fold, beside them
         "recall_status": {s.value: int(totals.get(f"rs:{s.value}", 0)) for s in RecallStatus},
         **used,
     }
+    if campaign.type is CampaignType.AUTODIALER or has_queue_figures(totals):
+        out["autodialer"] = autodialer_report(totals)  # autocall: agents and abandoned calls
+    return out

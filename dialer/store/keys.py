@@ -112,6 +112,9 @@ class Keys:
     def stats(self, uuid: str, hour: str) -> str:  # HASH report counters of one local hour YYYYMMDDHH
         return f"{self.prefix}:campaign:{uuid}:stats:{hour}"
 
+    def call_stats(self, uuid: str, minute: int | str) -> str:  # HASH call stats of one minute (epoch // 60)
+        return f"{self.prefix}:campaign:{uuid}:callstats:{minute}"
+
     def dnc(self, uuid: str) -> str:  # SET external ids on the do-not-call list
         return f"{self.prefix}:campaign:{uuid}:dnc"
 
@@ -206,6 +209,10 @@ class Keys:
     @property
     def engine_prefix(self) -> str:  # + engine id: the owner named in a call hash
         return self.engine("")
+
+    @property
+    def agent_prefix(self) -> str:  # + agent uuid: the agent finish.lua finds by its extension (its wrap-up)
+        return self.agent("")
 
     @property
     def agent_live_prefix(self) -> str:  # + agent uuid: the agent agent_live.lua finds by its extension

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialer.domain.cdr import CALL_FIELDS, RETRY_FIELDS, CallRecord, RetryRecord
+from dialer.domain.cdr import AGENT_CALL_FIELDS, CALL_FIELDS, RETRY_FIELDS, AgentCallRecord, CallRecord, RetryRecord
 
 # The record shapes finish.lua writes as a call hash, their field names in the stored order
 # (finish.lua's ARGV[3]): a finish names its shape by position (1-based) and sends only the values.
-CDR_SHAPES: tuple[tuple[str, ...], ...] = (CALL_FIELDS, RETRY_FIELDS)
+CDR_SHAPES: tuple[tuple[str, ...], ...] = (CALL_FIELDS, RETRY_FIELDS, AGENT_CALL_FIELDS)
 
 
 @dataclass(slots=True)
@@ -52,12 +52,17 @@ class Finish:
     next_call: str = ""
     stats: dict[str, int] = field(default_factory=dict)
     webhooks: list[tuple[str, str]] = field(default_factory=list)
+    # An autodialer attempt's sample for its campaign's pacer (dialer/store/call_stats.py): counters added
+    # to the minute it ended; and the agent whose wrap-up time finish.lua adds to it ("": none).
+    call_stats: dict[str, int] = field(default_factory=dict)
+    wrap_agent: str = ""
 
     def as_lua(self) -> list[Any]:
         """The list finish.lua reads, by position (finish.lua names them): campaign, lead, call, network,
         end ms, hour, the CDR's shape (1 CallRecord, 2 RetryRecord: :data:`CDR_SHAPES`) and values,
         the lead update flattened (name, value, ...), reported 1/0, the queue to requeue in ("": none),
-        due ms, next call, the counters flattened, the webhooks flattened (url, body, ...)."""
+        due ms, next call, the counters flattened, the webhooks flattened (url, body, ...), the pacer's
+        counters flattened, the agent whose wrap-up counts (3 is an :class:`AgentCallRecord`)."""
         lead: list[str] = []
         for k, v in self.lead_update.items():
             lead += (k, v if type(v) is str else str(v))
@@ -67,6 +72,11 @@ class Finish:
         hooks: list[str] = []
         for url, body in self.webhooks:
             hooks += (url, body)
+        pacing: list[Any] = []
+        for k, n in self.call_stats.items():
+            pacing += (k, n)
+        cdr = self.cdr
+        shape = 3 if type(cdr) is AgentCallRecord else 1 if isinstance(cdr, CallRecord) else 2
         return [
             self.campaign_uuid,
             self.lead_uuid,
@@ -74,8 +84,8 @@ class Finish:
             self.network,
             self.end_ms,
             self.hour,
-            1 if isinstance(self.cdr, CallRecord) else 2,
-            self.cdr.hash_values(),
+            shape,
+            cdr.hash_values(),
             lead or ["updated_ms", str(self.end_ms)],
             1 if self.reported else 0,
             self.requeue or "",
@@ -83,4 +93,6 @@ class Finish:
             self.next_call or "",
             stats,
             hooks,
+            pacing,
+            self.wrap_agent,
         ]

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import redis
 
+from dialer.domain.agent_figures import queue_counters
 from dialer.domain.enums import ReportKey
 from dialer.domain.models import Campaign
 from dialer.domain.window import zone
@@ -13,6 +14,18 @@ from dialer.store.keys import Keys
 from dialer.store.replies import texts
 
 REPORT_FIELDS = ("total_calls", "total_duration", "total_billsec", "total_waitsec")
+# What an edge hour reads of each CDR: the seed's counters, then an autodialer call's agent fields.
+_EDGE_FIELDS = (
+    *("report_key", "recall_status", "duration", "billsec", "waitsec", "reported"),
+    *("agent", "queuesec", "agentsec", "abandoned"),
+)
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
 
 
 class Reports:
@@ -76,12 +89,13 @@ class Reports:
             )
             pipe = self.r.pipeline(transaction=False)
             for call in ids:
-                pipe.hmget(
-                    self.keys.call(call), "report_key", "recall_status", "duration", "billsec", "waitsec", "reported"
-                )
-            for key, rs, duration, billsec, waitsec, reported in pipe.execute() if ids else []:
+                pipe.hmget(self.keys.call(call), _EDGE_FIELDS)
+            for key, rs, duration, billsec, waitsec, reported, *queue in pipe.execute() if ids else []:
                 if reported == "0":
                     continue
+                agent, queuesec, agentsec, abandoned = queue  # an autodialer call's (agent_figures.py)
+                for name, n in queue_counters(agent or "", _int(queuesec), _int(agentsec), abandoned == "1").items():
+                    totals[name] = totals.get(name, 0) + n
                 totals["total_calls"] += 1
                 totals["total_duration"] += int(duration or 0)
                 totals["total_billsec"] += int(billsec or 0)

@@ -223,6 +223,7 @@ class Scripts:
         ``sealed_as``: JSON {campaign: 1 | 0}, whether the payload's attempts of it were sealed."""
         k = self.keys
         keys = [k.webhooks, k.seq("webhook"), k.campaign_prefix, k.call_prefix, k.lead_prefix, k.webhook_prefix]
+        keys += [k.agent_extensions, k.agent_prefix]
         recorded, wrong = self._run("finish", keys, [now_ms, payload, shapes, sealed_as])
         return Finished(
             [str(call) for call in recorded],

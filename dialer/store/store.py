@@ -15,6 +15,7 @@ its own module of dialer/store/:
 ``store.webhook_queue``   webhook deliveries: queue, lease, retry, dead list (webhook_queue.py)
 ``store.health``          is Redis up and writable (health.py)
 ``store.reports``         report counters and queue sizes (reports.py)
+``store.call_stats``      an autodialer campaign's per-minute call stats, for its pacer (call_stats.py)
 ``store.sealed``          enable_encrypt: sealing and opening number-bearing fields (sealed_fields.py)
 ``store.scripts``         the Lua scripts, one typed call each (scripts.py)
 ``store.cdr_reads``       a campaign's CDRs in end order, a range's first and last (cdr_reads.py)
@@ -37,6 +38,7 @@ from __future__ import annotations
 import redis
 
 from dialer.store.agents import Agents
+from dialer.store.call_stats import CallStatsReads
 from dialer.store.calls import Calls
 from dialer.store.campaigns import Campaigns
 from dialer.store.catalog import Catalog
@@ -89,6 +91,7 @@ class Store:
         self.webhook_queue = WebhookQueue(client, self.keys, self.scripts, self.sealed)
         self.health = Health(client, self.keys)
         self.reports = Reports(client, self.keys)
+        self.call_stats = CallStatsReads(client, self.keys)
         self.imports = LeadImports(client, self.keys, self.scripts, self.sealed)
         # Reads and moves the services, status and metrics make
         self.cdr_reads = CdrReads(client, self.keys)

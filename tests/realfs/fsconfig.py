@@ -22,7 +22,10 @@ with any other FreeSWITCH on the machine:
   ``autocall-{viettel,mobi,vina,tel,offnet}`` point at it through ``AUTOCALL_FS_GW_<NET>_PROXY`` (or at
   another instance's far end: ``gateway_proxy``);
 * with ``cdr=True``, mod_json_cdr posts to ``cdr_url`` with ``cdr_secret`` (AUTOCALL_FS_CDR_URL /
-  AUTOCALL_FS_CDR_SECRET): the autocall started with ``autocall_env()`` listens there with that secret.
+  AUTOCALL_FS_CDR_SECRET): the autocall started with ``autocall_env()`` listens there with that secret;
+* mod_xml_curl asks ``config_url`` for configuration (AUTOCALL_FS_CONFIG_URL): by default a loopback port
+  nobody listens on (refused at once: FreeSWITCH reads its files), never freeswitch-conf's 127.0.0.1:8080,
+  where another autocall may run.
 
 Everything FreeSWITCH writes (logs, db, run, temp, cache, ...) stays in the working directory.
 Running the process is fsharness.py's job.
@@ -192,6 +195,7 @@ class FreeSwitchConfig:
         extra_env: dict[str, str] | None = None,
         workdir: str | os.PathLike | None = None,
         cdr: bool = False,
+        config_url: str | None = None,
         fsconf: str | os.PathLike = FSCONF,
     ):
         prefix = prefix or os.environ.get(ENV_PREFIX)
@@ -230,6 +234,8 @@ class FreeSwitchConfig:
         self.cdr = cdr
         self.cdr_listen = f"127.0.0.1:{free_port(used)}" if cdr else None
         self.cdr_secret = secrets.token_hex(16) if cdr else None
+        # mod_xml_curl's URL: the test's own config server, or a port where nobody answers (files only)
+        self.config_url = config_url or f"http://127.0.0.1:{free_port(used)}/freeswitch/config"
         self.build()
 
     @property
@@ -344,6 +350,7 @@ class FreeSwitchConfig:
             # Nobody takes the CDRs (freeswitch-conf's default URL, 127.0.0.1:8080): one try each, not two
             # minutes of retries, which a SIGTERM shutdown would wait for (stop() would time out).
             env["AUTOCALL_FS_CDR_RETRIES"] = "0"
+        env["AUTOCALL_FS_CONFIG_URL"] = self.config_url
         proxy = self.gateway_proxy or (self.farend_proxy if self.farend else None)
         if proxy:
             for net in NETWORKS:

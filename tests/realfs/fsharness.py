@@ -62,7 +62,8 @@ def _kill_leftovers() -> None:
 class RealFreeSwitch(FreeSwitchConfig):
     """One private FreeSWITCH process. Built at construction (options: see ``FreeSwitchConfig`` and
     README.md: ``autocall_context``, ``avmd``, ``farend``, ``gateway_proxy``, ``heartbeat``, ``sps``,
-    ``max_sessions``, ``rtp_ports``, ``password``, ``extra_env``, ``workdir``, ``cdr``), then ``start()``."""
+    ``max_sessions``, ``rtp_ports``, ``password``, ``extra_env``, ``workdir``, ``cdr``, ``config_url``), then
+    ``start()``."""
 
     def __init__(self, *args, **kwargs):
         self.proc: subprocess.Popen | None = None

@@ -36,6 +36,23 @@ class ReportStatus(BaseModel):
     failed: int
 
 
+class AgentFigures(BaseModel):
+    agent: str = Field(description="the agent's extension")
+    calls: int = Field(description="calls bridged to the agent")
+    total_agentsec: int = Field(description="seconds the agent talked on them")
+    total_queuesec: int = Field(description="seconds those calls waited in the queue before the agent answered")
+
+
+class AutodialerFigures(BaseModel):
+    humans: int = Field(description="answered calls a person answered: connected + abandoned (machines do not count)")
+    connected: int = Field(description="answered calls bridged to an agent")
+    abandoned: int = Field(description="answered calls no agent took (recall_status abandoned)")
+    abandon_rate: float = Field(description="abandoned / humans, 4 decimals; 0.0 when there were none")
+    total_queuesec: int = Field(description="seconds the humans waited in the agents' queue")
+    total_agentsec: int = Field(description="seconds bridged to agents")
+    agents: list[AgentFigures] = Field(description="each agent that took calls in the range, by extension")
+
+
 class ReportData(BaseModel):
     status: ReportStatus
     total_calls: int
@@ -49,6 +66,9 @@ class ReportData(BaseModel):
     )
     start_date: str = Field(description="autocall: the range counted, from (ISO 8601, the campaign's offset)")
     end_date: str = Field(description="autocall: the range counted, to (inclusive to the second)")
+    autodialer: AutodialerFigures | None = Field(
+        None, description="autocall: an autodialer campaign's agent figures (only for those campaigns)"
+    )
 
 
 class Report(BaseModel):

@@ -4,7 +4,8 @@
 -- count, write the CDR into the call hash, index it, append it to the lead's
 -- history, update the lead, requeue it (recall, or retry that does not count)
 -- unless it was put on the do-not-call list meanwhile, add the report
--- counters, and queue the webhooks. An attempt whose slot is already gone
+-- counters (and an autodialer attempt's sample to its campaign's per-minute
+-- call stats, for its pacer), and queue the webhooks. An attempt whose slot is already gone
 -- (finished before, or reaped) is skipped: no attempt is counted twice.
 --
 -- Redis work per attempt is kept to five commands (the hangups kept in its call hash, the CDR, the
@@ -18,9 +19,10 @@
 --
 -- KEYS: webhooks (the due line), seq:webhook, then the key PREFIXES of campaigns, calls, leads and
 --       webhook deliveries (e.g. 'autocall:campaign:', 'autocall:call:', 'autocall:lead:',
---       'autocall:webhook:').
--- A batch spans campaigns, each finish naming its own campaign, call and lead, and a delivery's
--- id comes from seq:webhook here, so those keys are built from the declared prefixes
+--       'autocall:webhook:'), agent-extensions, the agent key PREFIX ('autocall:agent:').
+-- A batch spans campaigns, each finish naming its own campaign, call and lead, a delivery's
+-- id comes from seq:webhook here, and the agent whose wrap-up time a call stats sample adds is
+-- the one the extension index names, so those keys are built from the declared prefixes
 -- (docs/redis-keys.md, "Keys the scripts touch").
 -- ARGV: now ms, JSON list of finishes (each a list, see dialer/store/records.py Finish.as_lua),
 --       JSON list of the call hash's field names per record shape (the CDR values come in this
@@ -29,13 +31,33 @@
 
 local webhooks_k, seq_k = KEYS[1], KEYS[2]
 local campaign_prefix, call_prefix, lead_prefix, webhook_prefix = KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local extensions_k, agent_prefix = KEYS[7], KEYS[8]
 local now = tonumber(ARGV[1])
 local batch = cjson.decode(ARGV[2])
 local shapes = cjson.decode(ARGV[3])
 local sealed_as = cjson.decode(ARGV[4])
 -- The positions in a finish (Finish.as_lua).
 local CAMPAIGN, LEAD, CALL, NETWORK, END_MS, HOUR, SHAPE, CDR, LEAD_UPDATE = 1, 2, 3, 4, 5, 6, 7, 8, 9
-local REPORTED, REQUEUE, DUE_MS, NEXT_CALL, STATS, WEBHOOKS = 10, 11, 12, 13, 14, 15
+local REPORTED, REQUEUE, DUE_MS, NEXT_CALL, STATS, WEBHOOKS, CALL_STATS, WRAP_AGENT = 10, 11, 12, 13, 14, 15, 16, 17
+-- Call stats: one hash per campaign and minute (of the attempt's end), kept a day after that minute.
+local MINUTE_MS, KEEP_MINUTES = 60000, 1441
+
+-- The wrap-up time (s) mod_callcenter gives the agent with this extension after a call: the
+-- agent's operator-written wrap_up_time; 0 for an extension that is no agent (deleted meanwhile).
+local wraps = {}
+local function wrap_up(extension)
+  local wrap = wraps[extension]
+  if wrap ~= nil then return wrap end
+  wrap = 0
+  local uuid = redis.call('HGET', extensions_k, extension)
+  local raw = uuid and redis.call('HGET', agent_prefix .. uuid, 'json')
+  if raw then
+    local ok, agent = pcall(cjson.decode, raw)
+    if ok and type(agent) == 'table' then wrap = tonumber(agent['wrap_up_time']) or 0 end
+  end
+  wraps[extension] = wrap
+  return wrap
+end
 
 -- One command for many members, in slices: Lua's unpack has a stack limit (~8,000 values).
 local function each_slice(cmd, key, items)
@@ -83,7 +105,7 @@ for _, c in ipairs(campaigns) do
 end
 
 local done = {}
-local busy, cdrs, queued, counters, hooks = {}, {}, {}, {}, {}
+local busy, cdrs, queued, counters, hooks, minutes = {}, {}, {}, {}, {}, {}
 local function add(tbl, key, value)
   local list = tbl[key]
   if not list then list = {}; tbl[key] = list; tbl[#tbl + 1] = key end
@@ -137,6 +159,20 @@ for _, f in ipairs(batch) do
         if not sums[stats[i]] then sums[stats[i]] = 0; sums[#sums + 1] = stats[i] end
         sums[stats[i]] = sums[stats[i]] + stats[i + 1]
       end
+      local sample = f[CALL_STATS] or {}
+      if #sample > 0 then
+        local minute = math.floor(f[END_MS] / MINUTE_MS)
+        local mk = ck .. ':callstats:' .. string.format('%d', minute)
+        if not counters[mk] then counters[mk] = {}; counters[#counters + 1] = mk; minutes[mk] = minute end
+        local sums = counters[mk]
+        if (f[WRAP_AGENT] or '') ~= '' then
+          sample[#sample + 1] = 'wrap_s'; sample[#sample + 1] = wrap_up(f[WRAP_AGENT])
+        end
+        for i = 1, #sample, 2 do
+          if not sums[sample[i]] then sums[sample[i]] = 0; sums[#sums + 1] = sample[i] end
+          sums[sample[i]] = sums[sample[i]] + sample[i + 1]
+        end
+      end
     end
     local webhooks = f[WEBHOOKS]
     for i = 1, #webhooks, 2 do hooks[#hooks + 1] = {webhooks[i], webhooks[i + 1], c, call} end
@@ -156,7 +192,11 @@ for _, key in ipairs(cdrs) do each_slice('ZADD', key, cdrs[key]) end
 for _, key in ipairs(queued) do each_slice('ZADD', key, queued[key]) end
 for _, sk in ipairs(counters) do
   local sums = counters[sk]
-  for _, name in ipairs(sums) do redis.call('HINCRBY', sk, name, sums[name]) end
+  for _, name in ipairs(sums) do redis.call('HINCRBY', sk, name, string.format('%d', sums[name])) end
+  local minute = minutes[sk]
+  if minute then  -- a call stats minute: gone a day after it (never sooner than a minute from now)
+    redis.call('PEXPIRE', sk, string.format('%d', math.max(MINUTE_MS, (minute + KEEP_MINUTES) * MINUTE_MS - now)))
+  end
 end
 if #hooks > 0 then
   -- The ids INCR would have handed out one delivery at a time.
