@@ -16,7 +16,6 @@ class Recorder:
         self.live: list[tuple[str, LiveUpdate]] = []
         self.agents_woken: list[str] = []
         self.queues_woken: list[str] = []
-        self.handled: list[tuple[str, float, float]] = []
 
 
 def tracker(wrap_up: int = 0, retry_delay: int = 0) -> tuple[CallcenterState, Recorder]:
@@ -26,7 +25,6 @@ def tracker(wrap_up: int = 0, retry_delay: int = 0) -> tuple[CallcenterState, Re
         wake_agent=seen.agents_woken.append,
         wake_queue=seen.queues_woken.append,
         wrap_up_of=lambda name: wrap_up,
-        on_handled=lambda queue, talk, wrap: seen.handled.append((queue, talk, wrap)),
         retry_delay_s=retry_delay,
         clock=lambda: NOW,
     )
@@ -107,7 +105,7 @@ def test_a_member_leaving_wakes_the_queues_pacer_and_its_outcome_is_kept():
     assert state.joined(Q, ["lead-1"]) and not state.talked(["lead-1"])  # left without an agent: abandoned
 
 
-def test_a_bridged_call_is_written_to_the_agents_live_state_and_its_handling_measured():
+def test_a_bridged_call_is_written_to_the_agents_live_state():
     state, seen = tracker(wrap_up=10)
     state.on_event(member("member-queue-start", "lead-1"))
     start = member("bridge-agent-start", "lead-1", CC_Agent="1001@autocall", CC_Agent_Answered_Time=str(int(NOW)))
@@ -125,7 +123,6 @@ def test_a_bridged_call_is_written_to_the_agents_live_state_and_its_handling_mea
     updates = [u for name, u in seen.live if name == "1001@autocall"]
     assert (updates[0].add_calls_answered, updates[0].last_call_uuid) == (1, "lead-1")
     assert updates[1].add_talk_time == 42
-    assert seen.handled == [(Q, 42.0, 10.0)]
 
 
 def test_an_agents_no_answers_are_counted_but_not_its_busy_or_cancelled_offers():

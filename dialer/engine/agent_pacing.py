@@ -13,12 +13,11 @@ this module gathers its inputs:
   ``waiting`` / ``offered`` / ``bridged`` (mod_callcenter's events: every engine's);
 * ``ratio``, ``AUTOCALL_ABANDON_CAP_PERCENT``, and the campaign's call figures.
 
-**The figures (a seam).** Until the outcome side persists each campaign's ``CallStats``
-(dialer/pacing/call_stats.py) through the store, they live here, in memory, per campaign, fed by
-this engine's own finished calls (:meth:`AgentPacing.call_ended`: unanswered, connected, abandoned,
-voicemail) and the agents' finished calls (:meth:`AgentPacing.handled`). An engine restart forgets
-them (warm-up again, and the abandon guard forgets the day); :class:`CampaignFigures` is the one
-place to swap for the persisted ones.
+**The figures** (dialer/pacing/call_stats.py's ``CallStats``): finish.lua adds each autodialer
+attempt's sample to its campaign's minute in Redis with its result (dialer/store/call_stats.py).
+:class:`CampaignFigures` reads the day once when this engine starts pacing a campaign (a start, a
+takeover of its lease) and then keeps it up to date from the results this engine queues
+(:meth:`CampaignFigures.record`), never re-reading every turn (a day is 1,440 reads).
 
 The decision's reason is logged (INFO) when the campaign's mode changes or it starts or stops
 having calls to place, and at DEBUG whenever it changes.
@@ -33,26 +32,56 @@ from collections.abc import Callable
 from dialer.domain.context import CampaignContext
 from dialer.engine.agent_roster import AgentRoster
 from dialer.engine.callcenter_state import CallcenterState
-from dialer.engine.calls import CallTracker, InFlight
+from dialer.engine.calls import CallTracker
 from dialer.pacing.agents import ABANDON_CAP_PCT, Decision, PacingInputs, decide
 from dialer.pacing.call_stats import CallStats, Outcome
+from dialer.store.records import Finish
+from dialer.store.store import Store
 
 log = logging.getLogger("autocall.pacer")
+ANSWERED = (Outcome.CONNECTED, Outcome.ABANDONED, Outcome.VOICEMAIL)  # a sample's counter for each
 NOT_SYNCED = "the campaign's queue and tiers are not in mod_callcenter yet (the sync has not run)"
 
 
 class CampaignFigures:
-    """Each autodialer campaign's call figures, in memory (see the module: the seam)."""
+    """Each autodialer campaign's call figures, as this engine paces it (see the module)."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: Store, wrap_up_of: Callable[[str], int], clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.wrap_up_of = wrap_up_of  # an agent's wrap_up_time by extension (finish.lua adds it in Redis)
         self.clock = clock
         self._stats: dict[str, CallStats] = {}
 
     def of(self, campaign_uuid: str) -> CallStats:
+        """The campaign's figures: the day read from Redis the first time (raises StoreError)."""
         stats = self._stats.get(campaign_uuid)
         if stats is None:
-            stats = self._stats[campaign_uuid] = CallStats(self.clock)
+            window = self.store.call_stats.read(campaign_uuid, int(self.clock() * 1000))
+            try:
+                stats = CallStats.from_dict(window.saved(), self.clock)
+            except ValueError as exc:  # nothing the pacer can use: it starts over (warm-up)
+                log.error("call stats unreadable", extra={"campaign": campaign_uuid, "error": str(exc)})
+                stats = CallStats(self.clock)
+            self._stats[campaign_uuid] = stats
         return stats
+
+    def record(self, finish: Finish) -> None:
+        """An attempt this engine recorded: its sample, for a campaign whose day was read already (one
+        read later has it from Redis)."""
+        stats = self._stats.get(finish.campaign_uuid)
+        sample = finish.call_stats
+        if stats is None or not sample:
+            return
+        outcome = next((o for o in ANSWERED if sample.get(o.value)), Outcome.UNANSWERED)
+        ring = sample["ring_ms"] / 1000 if sample.get("ring_n") else None
+        stats.attempt(outcome, ring)
+        if sample.get("handled"):
+            wrap = self.wrap_up_of(finish.wrap_agent) if finish.wrap_agent else 0
+            stats.handled(float(sample.get("talk_s", 0)), float(wrap))
+
+    def forget(self, campaign_uuid: str) -> None:
+        """No longer paced here: the next start reads the day again (other engines may have added to it)."""
+        self._stats.pop(campaign_uuid, None)
 
 
 class AgentPacing:
@@ -126,26 +155,4 @@ class AgentPacing:
         """The campaign is no longer paced here."""
         self._said.pop(campaign_uuid, None)
         self.decisions.pop(campaign_uuid, None)
-
-    # -- the figures (the seam: CampaignFigures) ----------------------------------------------------
-    def call_ended(self, att: InFlight) -> None:
-        """One of this engine's autodialer calls ended: its outcome for the campaign's figures."""
-        if not att.campaign.call_center_queue_uuid or att.problem:
-            return  # never placed (not sent, no route...): not an attempt the figures count
-        if not att.answered_ms:
-            outcome, ring = Outcome.UNANSWERED, None
-        else:
-            ring = max(0.0, (att.answered_ms - att.start_ms) / 1000)
-            if self.state.talked(att.legs):
-                outcome = Outcome.CONNECTED
-            elif att.beep:
-                outcome = Outcome.VOICEMAIL
-            else:  # answered, and no agent took it (a machine that timed out before its beep counts here)
-                outcome = Outcome.ABANDONED
-        self.figures.of(att.claim.campaign_uuid).attempt(outcome, ring)
-
-    def handled(self, queue: str, talk_s: float, wrap_s: float) -> None:
-        """An agent finished a call of ``queue``: its talk and wrap-up for the campaign's figures."""
-        uuid = self.campaign_of_queue.get(queue)
-        if uuid is not None:
-            self.figures.of(uuid).handled(talk_s, wrap_s)
+        self.figures.forget(campaign_uuid)

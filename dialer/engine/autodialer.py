@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from dialer.domain.agents import CALLCENTER_DOMAIN
 from dialer.domain.context import CampaignContext
 from dialer.domain.enums import CampaignStatus, CampaignType
 from dialer.engine.agent_pacing import AgentPacing, CampaignFigures
@@ -27,13 +28,14 @@ from dialer.engine.autodialer_lease import AutodialerLeases
 from dialer.engine.callcenter_plan import AgentDefaults, QueueWant
 from dialer.engine.callcenter_state import CallcenterState
 from dialer.engine.callcenter_sync import CallcenterSync
-from dialer.engine.calls import CallTracker, InFlight
+from dialer.engine.calls import CallTracker
 from dialer.engine.campaigns import Campaigns
 from dialer.engine.writer import AgentLiveWrite, Writer
 from dialer.esl.callcenter_events import SUBCLASS
 from dialer.esl.node import Node
 from dialer.pacing.agents import ABANDON_CAP_PCT
 from dialer.store.errors import StoreError
+from dialer.store.records import Finish
 from dialer.store.store import Store
 
 log = logging.getLogger("autocall.engine")
@@ -78,7 +80,6 @@ class Autodialer:
             wake_agent=self._wake_agent,
             wake_queue=self._wake_queue,
             wrap_up_of=self._wrap_up_of,
-            on_handled=self._handled,
             retry_delay_s=defaults.retry_delay_s,
             clock=clock,
         )
@@ -93,7 +94,7 @@ class Autodialer:
             defaults=defaults,
         )
         self.leases = AutodialerLeases(store, engine_id)
-        self.figures = CampaignFigures(clock)
+        self.figures = CampaignFigures(store, lambda ext: self._wrap_up_of(f"{ext}@{CALLCENTER_DOMAIN}"), clock)
         self.pacing = AgentPacing(
             state=self.state,
             roster=self.roster,
@@ -139,9 +140,9 @@ class Autodialer:
     def node_down(self, node: Node) -> None:
         self.sync.node_down(node)
 
-    def call_ended(self, att: InFlight) -> None:
-        if att.campaign.type is CampaignType.AUTODIALER:
-            self.pacing.call_ended(att)
+    def finished(self, finish: Finish) -> None:
+        """An attempt's result, as queued for Redis: its sample for the campaign's figures."""
+        self.figures.record(finish)
 
     def agents_changed(self) -> None:
         """The events channel said ``agents``: read them again, push them, look at the holds again."""
@@ -184,9 +185,6 @@ class Autodialer:
     def _wrap_up_of(self, name: str) -> int:
         agent = self.roster.by_name.get(name)
         return agent.wrap_up_time if agent is not None else 0
-
-    def _handled(self, queue: str, talk_s: float, wrap_s: float) -> None:
-        self.pacing.handled(queue, talk_s, wrap_s)
 
     def _paced(self) -> list[CampaignContext]:
         """The autodialer campaigns this engine runs a pacer for."""

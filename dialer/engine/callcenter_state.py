@@ -109,7 +109,6 @@ class CallcenterState:
         wake_agent: Callable[[str], None],
         wake_queue: Callable[[str], None],
         wrap_up_of: Callable[[str], int],
-        on_handled: Callable[[str, float, float], None] = lambda queue, talk_s, wrap_s: None,
         retry_delay_s: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -119,7 +118,6 @@ class CallcenterState:
         self.wake_agent = wake_agent  # the pacers of the campaigns this agent serves
         self.wake_queue = wake_queue  # the pacer of the campaign of this queue
         self.wrap_up_of = wrap_up_of  # the agent's wrap_up_time (s), as the operator set it
-        self.on_handled = on_handled  # (queue, talk s, wrap-up s) of a call an agent finished
         self.clock = clock
         self.agents: dict[str, AgentView] = {}
         self.members: dict[str, dict[str, Member]] = {}  # queue -> session -> member
@@ -210,8 +208,6 @@ class CallcenterState:
         talk = max(0.0, ended - cc.agent_answered) if cc.agent_answered else 0.0
         self.write_live(cc.agent, LiveUpdate(last_bridge_end=_time(ended), add_talk_time=int(talk)))
         wrap = self.wrap_up_of(cc.agent)
-        if cc.bridged:
-            self.on_handled(cc.queue, talk, float(wrap))
         if wrap > 0:  # mod_callcenter offers it nothing until then, and says nothing when the time comes
             gevent.spawn_later(wrap + 0.01, self.wake_agent, cc.agent)
 

@@ -126,7 +126,7 @@ class Engine:
             max_wait_s=autodialer_max_wait_s,
             clock=clock,
         )
-        self.events.on_call_end = self.autodialer.call_ended
+        self.events.on_finish = self.autodialer.finished
         self.nodes = [
             Node(
                 c,
