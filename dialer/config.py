@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import yaml
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -101,6 +109,11 @@ class Settings(BaseSettings):
     # abandoned (max-wait-time; also the longest it is held while no agent is logged in)
     autodialer_moh: str = Field("tone_stream://%(1000,4000,425);loops=-1", max_length=1024)
     autodialer_max_wait: int = Field(5, ge=1, le=3600)
+    # The FreeSWITCH node (its name in AUTOCALL_FREESWITCH) autodialer campaigns dial on: their agents are
+    # users registered there ("": the first node)
+    autodialer_node: str = ""
+    # Predictive autodialer campaigns over-dial less as their abandon rate (24 h) nears this, and not at all at it
+    abandon_cap_percent: float = Field(3.0, gt=0, le=100)
     # enable_encrypt campaigns: base64 of 32 random bytes (dialer/store/sealing.py); old keys only open
     encryption_key: SecretStr = SecretStr("")
     encryption_old_keys: SecretStr = SecretStr("")  # comma-separated, after a rotation
@@ -146,6 +159,21 @@ class Settings(BaseSettings):
             if url.strip():
                 NodeConfig.from_url(url)
         return value
+
+    @model_validator(mode="after")
+    def _autodialer_node_is_a_node(self) -> Settings:
+        names = [node.name for node in self.nodes()]
+        if self.autodialer_node and names and self.autodialer_node not in names:
+            raise ValueError(
+                f"AUTOCALL_AUTODIALER_NODE names no node of AUTOCALL_FREESWITCH (their names: {', '.join(names)}; "
+                "a node is named by ?name= in its URL, else HOST:PORT)"
+            )
+        return self
+
+    def autodialer_node_name(self) -> str:
+        """The node autodialer campaigns dial on: AUTOCALL_AUTODIALER_NODE, else the first node's name."""
+        names = [node.name for node in self.nodes()]
+        return self.autodialer_node or (names[0] if names else "")
 
     @field_validator("redis_url")
     @classmethod

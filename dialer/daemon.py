@@ -81,6 +81,9 @@ def build_engine(settings: Settings, workers: int = 1) -> tuple[Store, Engine, W
         max_call_s=settings.max_call_seconds,
         switch_cdrs=bool(cdr_secret),
         cdr_wait_s=settings.cdr_wait_seconds,
+        autodialer_node=settings.autodialer_node_name(),
+        abandon_cap_pct=settings.abandon_cap_percent,
+        autodialer_max_wait_s=settings.autodialer_max_wait,
     )
     secret = settings.webhook_secret.get_secret_value()
     sender = WebhookSender(store, secret=secret, allow_private=settings.webhook_allow_private)

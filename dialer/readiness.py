@@ -15,6 +15,13 @@ disagree (given the same settings: ``AUTOCALL_AUDIO_DIR``,
 Only what fails *every* call of the campaign is checked here: a problem of
 one lead (a number no gateway of the carrier serves, a TTS field the lead
 lacks) fails that lead's attempt, as before.
+
+An ``autodialer`` campaign (docs/autodialer.md) needs what an ``autocall``
+one does (its message is what a lead no agent took hears before the hangup,
+and its calls go out the same way) and, besides, a mod_callcenter queue and
+at least one agent its ``users`` and ``groups`` name (the caller counts
+them: the store knows the agents, this module does not). Whether any of them
+is logged in is pacing's business, not a hold: agents come and go all day.
 """
 
 from __future__ import annotations
@@ -26,6 +33,12 @@ from dialer.domain.models import Campaign, Carrier, Template
 from dialer.media import MessageFiles, MessageUnavailable
 
 CANNOT_DIAL = "campaign cannot place a call"
+DIALLED_TYPES = (CampaignType.AUTOCALL, CampaignType.AUTODIALER)
+NO_AGENT = (
+    "no agent serves this campaign: its users and groups name no agent (create agents with POST /v3/agent, "
+    "then name them in users, by extension, or in groups)"
+)
+NO_QUEUE = "no mod_callcenter queue (call_center_queue_uuid is empty)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +111,35 @@ def _route(campaign: Campaign, carrier: Carrier | None, means: Means) -> list[st
     return []
 
 
+def _agents(campaign: Campaign, agents: int | None) -> list[str]:
+    out = [] if campaign.call_center_queue_uuid else [NO_QUEUE]
+    if agents is not None and agents <= 0:
+        out.append(NO_AGENT)
+    return out
+
+
 def missing(
-    campaign: Campaign, template: Template | None, carrier: Carrier | None, means: Means, *, route: bool = True
+    campaign: Campaign,
+    template: Template | None,
+    carrier: Carrier | None,
+    means: Means,
+    *,
+    route: bool = True,
+    agents: int | None = None,
 ) -> list[str]:
     """What the campaign lacks to place any call (empty: it can). ``template`` and ``carrier`` are the
     ones its ``template_uuid`` and ``carrier_uuid`` name, None when they do not exist (or name none);
-    ``route=False`` leaves out the gateway (a test call dials a directory user)."""
-    if campaign.type is not CampaignType.AUTOCALL:
-        return [f"type {campaign.type.value} is not supported yet: autocall dials campaigns of type autocall"]
-    return _message(campaign, template, means) + (_route(campaign, carrier, means) if route else [])
+    ``route=False`` leaves out the gateway (a test call dials a directory user); ``agents``: how many
+    agents an autodialer campaign's ``users`` and ``groups`` name (None: not looked at)."""
+    if campaign.type not in DIALLED_TYPES:
+        return [
+            f"type {campaign.type.value} is not dialled: autocall places the calls of autocall and autodialer "
+            "campaigns only"
+        ]
+    out = _message(campaign, template, means) + (_route(campaign, carrier, means) if route else [])
+    if campaign.type is CampaignType.AUTODIALER:
+        out += _agents(campaign, agents)
+    return out
 
 
 def explain(why: list[str]) -> str:

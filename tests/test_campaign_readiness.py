@@ -9,8 +9,10 @@ import logging
 
 import pytest
 
-from dialer.domain.models import Carrier, Template
+from dialer.domain.models import Campaign, Carrier, Template
 from dialer.logs import JsonFormatter
+from dialer.media import MessageFiles
+from dialer.readiness import NO_AGENT, NO_QUEUE, Means, missing
 from dialer.status import gather, render
 from simswitch import Scenario
 from tests.api_fixtures import snapshot
@@ -108,16 +110,32 @@ def test_a_carrier_without_any_gateway_is_refused(api, store, redis_client, audi
     refused(api, redis_client, "POST", START.format(uuid), cannot("carrier 'trong' has no gateway"))
 
 
-@pytest.mark.parametrize("kind", ["autodialer", "inbound", "manual"])
+def not_dialled(kind: str) -> str:
+    return f"type {kind} is not dialled: autocall places the calls of autocall and autodialer campaigns only"
+
+
+@pytest.mark.parametrize("kind", ["inbound", "manual"])
 def test_a_type_the_engine_does_not_run_is_refused(api, redis_client, audio_template, kind):
     uuid = create(api, type=kind, template_uuid=audio_template.template_uuid)
-    refused(
-        api,
-        redis_client,
-        "POST",
-        START.format(uuid),
-        cannot(f"type {kind} is not supported yet: autocall dials campaigns of type autocall"),
-    )
+    refused(api, redis_client, "POST", START.format(uuid), cannot(not_dialled(kind)))
+
+
+def test_an_autodialer_campaign_whose_users_and_groups_name_no_agent_is_refused(api, redis_client, audio_template):
+    uuid = create(api, type="autodialer", template_uuid=audio_template.template_uuid, groups=["sales"])
+    refused(api, redis_client, "POST", START.format(uuid), cannot(NO_AGENT))
+
+
+def test_an_autodialer_campaign_with_an_agent_starts(api, audio_template):
+    assert api("POST", "/v3/agent", json={"extension": "1001", "groups": ["sales"]}).status_code == 200
+    uuid = create(api, type="autodialer", template_uuid=audio_template.template_uuid, groups=["sales"])
+    assert api("POST", START.format(uuid), json={}).json == {"campaign_uuid": uuid}
+
+
+def test_an_autodialer_campaign_without_a_queue_cannot_dial(tmp_path):
+    write_wav(tmp_path / "a.wav")
+    camp = Campaign(campaign_name="c", type="autodialer", template_uuid="t")
+    template = Template(template_uuid="t", audio_file="a.wav")
+    assert missing(camp, template, None, Means(MessageFiles(tmp_path), "gw1", True), agents=1) == [NO_QUEUE]
 
 
 def test_a_speaking_campaign_on_a_server_without_speech_is_refused(api, store, redis_client, services):
@@ -346,14 +364,9 @@ def test_a_running_campaign_of_a_type_the_engine_does_not_run_is_held(api, store
     engine, server = dialer()
     uuid = create(api, template_uuid=audio_template.template_uuid)
     assert api("POST", START.format(uuid), json={}).status_code == 200
-    body = {"campaign_name": "c", "type": "autodialer"}
+    body = {"campaign_name": "c", "type": "inbound"}
     assert api("PUT", f"/v3/campaign/{uuid}", json=body).status_code == 200
-    wait_until(
-        lambda: (
-            live_row(api, uuid)["held"]
-            == ["type autodialer is not supported yet: autocall dials campaigns of type autocall"]
-        )
-    )
+    wait_until(lambda: live_row(api, uuid)["held"] == [not_dialled("inbound")])
     waiting = import_leads(api, uuid, "0981000002")
     a_turn_later(engine, uuid)
     assert untouched(store, waiting) and server.switch.stats.originated == 0

@@ -19,7 +19,7 @@ agent uuids) and ``groups`` (group names): :func:`campaign_users`, :func:`campai
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -96,6 +96,9 @@ class Agent(BaseModel):
     max_no_answer: int = Field(3, ge=0, le=100)
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # When the operator last set ``status`` (a login, logout or break, or a write that changed it): the
+    # engine pushes the status into mod_callcenter again then, and only then (docs/autodialer.md, "The engine")
+    status_at: datetime | None = None
 
     @field_validator("agent_uuid")
     @classmethod
@@ -199,6 +202,12 @@ def extension_of(name: str) -> str | None:
     return extension
 
 
+def status_push(agent: Agent) -> str:
+    """The operator's status and when it was set: what the engine records as pushed into mod_callcenter
+    (``agents:pushed``), so the same status set again (a login after mod_callcenter's break) is a new push."""
+    return f"{agent.status.value}|{agent.status_at.isoformat() if agent.status_at else ''}"
+
+
 def contact_of(agent: Agent) -> str:
     """The dial string mod_callcenter rings the agent on: its contact, else ``user/<extension>``."""
     return agent.contact or f"user/{agent.extension}"
@@ -247,3 +256,25 @@ def campaign_groups(campaign: Campaign) -> list[str]:
     if campaign.type is not CampaignType.AUTODIALER:
         return []
     return list(dict.fromkeys(g for g in campaign.groups or [] if group_problem(g) is None))
+
+
+def named_agents(agents: list[Agent], users: Iterable[str], groups: Iterable[str]) -> tuple[list[Agent], list[str]]:
+    """The ``agents`` that ``users`` (lookup keys: :func:`user_key`) or ``groups`` name, in the order of
+    ``agents``, each once; and the users naming none of them."""
+    by_key = {key: a for a in agents for key in (a.agent_uuid, a.extension)}
+    chosen: set[str] = set()
+    missing: list[str] = []
+    for user in users:
+        agent = by_key.get(user)
+        if agent is None:
+            missing.append(user)
+        else:
+            chosen.add(agent.agent_uuid)
+    wanted = set(groups)
+    chosen |= {a.agent_uuid for a in agents if wanted.intersection(a.groups)}
+    return [a for a in agents if a.agent_uuid in chosen], missing
+
+
+def campaign_agents(agents: list[Agent], campaign: Campaign) -> list[Agent]:
+    """The agents of ``agents`` an autodialer campaign's ``users`` and ``groups`` name (none for other types)."""
+    return named_agents(agents, campaign_users(campaign), campaign_groups(campaign))[0]

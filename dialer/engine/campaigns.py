@@ -22,6 +22,7 @@ from dialer.domain.enums import CampaignStatus
 from dialer.engine.holds import Holds
 from dialer.pacing.pacer import CampaignPacer
 from dialer.retry import redis_forever
+from dialer.store.agents import AGENTS_EVENT
 from dialer.store.errors import StoreError
 from dialer.store.store import Store
 from dialer.store.subscription import Subscription
@@ -46,6 +47,9 @@ class Campaigns:
         self.cancel_ringing = cancel_ringing  # a stopped campaign's ringing calls (dialing.py)
         self.reconcile_every_s = reconcile_every_s  # campaigns re-read from Redis (missed pub/sub messages)
         self.pacers: dict[str, CampaignPacer] = {}
+        # autodialer campaigns (dialer/engine/autodialer.py): a campaign reloaded (None: gone), the agents changed
+        self.on_change: Callable[[CampaignContext | None], None] = lambda ctx: None
+        self.on_agents: Callable[[], None] = lambda: None
         self.stopping = False  # the engine drains: no pacer is started any more
         self._contexts: dict[str, CampaignContext] = {}
         self._retry = redis_forever(SUBSCRIBE_FIRST_S, SUBSCRIBE_CAP_S)
@@ -68,6 +72,10 @@ class Campaigns:
         self._contexts[campaign_uuid] = ctx
         return ctx
 
+    def loaded(self) -> list[CampaignContext]:
+        """Every campaign context loaded here (running or not)."""
+        return list(self._contexts.values())
+
     def to_record(self, campaign_uuid: str) -> CampaignContext | None:
         """The campaign of a call another process started, even if deleted since: its
         slot must still be recorded (the janitor purges a campaign only once it has none)."""
@@ -84,6 +92,7 @@ class Campaigns:
     def changed(self, campaign_uuid: str) -> None:
         """Reload a campaign after a change (any process) and act on its status."""
         ctx = self._load(campaign_uuid)
+        self.on_change(ctx)
         status = ctx.campaign.status if ctx else CampaignStatus.STOP
         running = ctx is not None and status is CampaignStatus.START and ctx.campaign.active
         pacer = self.pacers.get(campaign_uuid)
@@ -128,6 +137,7 @@ class Campaigns:
         uuids = self.store.campaigns.running() | set(self.pacers) | set(self._contexts)
         for campaign_uuid in sorted(uuids):
             self.changed(campaign_uuid)
+        self.on_agents()  # an ``agents`` message may have been lost too
         return len(uuids)
 
     # -- the subscription --------------------------------------------------------------
@@ -171,6 +181,8 @@ class Campaigns:
                         self.wake(campaign_uuid)
                     elif kind in ("status", "changed"):
                         self.changed(campaign_uuid)
+                    elif kind == AGENTS_EVENT:  # an operator wrote an agent (dialer/store/agents.py)
+                        self.on_agents()
             except StoreError as exc:
                 self._lost(exc)
                 gevent.sleep(SUBSCRIBE_FIRST_S)  # the back-off's first step: never a busy loop

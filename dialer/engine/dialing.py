@@ -25,7 +25,7 @@ import gevent
 import gevent.pool
 
 from dialer.domain.context import CampaignContext
-from dialer.domain.enums import ModeCall, TypeAutocall
+from dialer.domain.enums import CampaignType, ModeCall, TypeAutocall
 from dialer.domain.ids import job_uuid, leg_uuid
 from dialer.engine.calls import CallTracker, InFlight
 from dialer.engine.counts import Counts
@@ -40,6 +40,7 @@ from dialer.store.records import Claim
 
 log = logging.getLogger("autocall.engine")
 DESTINATION = "autocall XML autocall"  # freeswitch-conf/dialplan/autocall.xml
+AUTODIALER_DESTINATION = "autodialer XML autodialer"  # freeswitch-conf/dialplan/autodialer.xml
 
 
 class NoRoute(ValueError):
@@ -77,13 +78,16 @@ class Dialer:
         return Means(self.files, self.default_gateway, not isinstance(self.files.renderer, NoSpeech))
 
     # -- which node ---------------------------------------------------------------
-    def pick_node(self, voicemail_detection: bool = False) -> Node | None:
+    def pick_node(self, voicemail_detection: bool = False, only: str = "") -> Node | None:
         """The node that can take the most originates now among those with free sessions that a
         campaign may be dialled on: the fewer of its free sessions and of the room in its reply
         window (a pacer never waits on a full window while another node has room); between equals,
-        and when every window is full (the pacer then waits for room), the most free sessions."""
+        and when every window is full (the pacer then waits for room), the most free sessions.
+        ``only``: that node or none (an autodialer campaign's agents are on one node)."""
         best, rank = None, (0, 0)
         for node in self.nodes:
+            if only and node.name != only:
+                continue
             if node.dialable(voicemail_detection) is None:
                 free = node.free_sessions()
                 if free > 0:
@@ -92,9 +96,13 @@ class Dialer:
                         best, rank = node, here
         return best
 
-    def why_not_dialled(self, voicemail_detection: bool = False) -> str:
+    def why_not_dialled(self, voicemail_detection: bool = False, only: str = "") -> str:
         """Why no node may take a campaign's calls now (each node's reason), "" if one may."""
-        reasons = [(node.name, node.dialable(voicemail_detection)) for node in self.nodes]
+        reasons = [
+            (node.name, node.dialable(voicemail_detection)) for node in self.nodes if not only or node.name == only
+        ]
+        if only and not reasons:
+            return f"{only}: no such FreeSWITCH node on this engine (AUTOCALL_AUTODIALER_NODE)"
         if any(why is None for _, why in reasons):
             return ""
         return "; ".join(f"{name}: {why}" for name, why in reasons)
@@ -303,6 +311,9 @@ class Dialer:
             variables["autocall_avmd"] = "false"
         if campaign.dtmf_wait_ms:  # the dialplan waits for a key after the message
             variables["autocall_dtmf_ms"] = str(campaign.dtmf_wait_ms)
+        if campaign.type is CampaignType.AUTODIALER:  # it joins the campaign's queue; abandoned, it hears the message
+            variables["autocall_queue"] = campaign.call_center_queue_uuid
+            variables["autocall_abandon_file"] = str(path)
         arg = self._plan(ctx).build(legs, variables)
         return f"bgapi originate {arg}\nJob-UUID: {att.job_uuid}"
 
@@ -313,6 +324,8 @@ class Dialer:
         plan = ctx.prepared.get("originate")
         if not isinstance(plan, OriginatePlan):
             campaign = ctx.campaign
-            plan = OriginatePlan(campaign.mode_call, timeout=campaign.call_timeout, destination=DESTINATION)
+            autodialer = campaign.type is CampaignType.AUTODIALER
+            destination = AUTODIALER_DESTINATION if autodialer else DESTINATION
+            plan = OriginatePlan(campaign.mode_call, timeout=campaign.call_timeout, destination=destination)
             ctx.prepared["originate"] = plan
         return plan

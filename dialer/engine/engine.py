@@ -32,7 +32,9 @@ from typing import Any
 import gevent
 
 from dialer.domain.context import CampaignContext
+from dialer.domain.enums import CampaignType
 from dialer.engine.adoption import Adoption
+from dialer.engine.autodialer import Autodialer
 from dialer.engine.campaigns import Campaigns
 from dialer.engine.cdr_wait import CdrWait
 from dialer.engine.counts import Counts
@@ -44,6 +46,7 @@ from dialer.engine.recovery import GONE_AFTER_REFUSED_S, Recovery
 from dialer.engine.writer import Writer
 from dialer.esl.node import Node, NodeConfig
 from dialer.media import MessageFiles
+from dialer.pacing.agents import ABANDON_CAP_PCT
 from dialer.pacing.pacer import CampaignPacer, PacerPorts
 from dialer.store.records import Claim
 from dialer.store.script_results import ClaimInfo
@@ -78,6 +81,9 @@ class Engine:
         reconcile_every_s: float = 30.0,
         hold_check_s: float = EVERY_S,
         gone_after_refused_s: float = GONE_AFTER_REFUSED_S,
+        autodialer_node: str = "",
+        abandon_cap_pct: float = ABANDON_CAP_PCT,
+        autodialer_max_wait_s: int = 5,
     ) -> None:
         self.store = store
         self.engine_id = uuid.uuid4().hex  # owner of the slots this process claims (adoption)
@@ -109,11 +115,24 @@ class Engine:
             clock=clock,
         )
         self.tracker.on_undecided = lambda att: gevent.spawn(self.recovery.resettle, att)
+        # autodialer campaigns: their agents, mod_callcenter, their pacing (autodialer.py)
+        self.autodialer = Autodialer(
+            store,
+            self.tracker,
+            self.writer,
+            engine_id=self.engine_id,
+            node_name=autodialer_node or (nodes[0].name if nodes else ""),
+            abandon_cap_pct=abandon_cap_pct,
+            max_wait_s=autodialer_max_wait_s,
+            clock=clock,
+        )
+        self.events.on_finish = self.autodialer.finished
         self.nodes = [
             Node(
                 c,
-                on_event=self.events.on_event,
-                on_up=self.recovery.node_up,
+                on_event=self._on_event,
+                on_up=self._node_up,
+                on_down=self.autodialer.node_down,
                 command_timeout=command_timeout,
                 keepalive=keepalive_s,
                 clock=clock,
@@ -124,7 +143,14 @@ class Engine:
         for node in self.nodes:
             node.expects_cdrs = switch_cdrs
         self.recovery.nodes = self.nodes
-        self.holds = Holds(store, lambda: self.dialer.means(), self.engine_id, every_s=hold_check_s, clock=clock)
+        self.holds = Holds(
+            store,
+            lambda: self.dialer.means(),
+            self.engine_id,
+            every_s=hold_check_s,
+            clock=clock,
+            agents=self.autodialer.agents_serving,
+        )
         self.dialer = Dialer(
             self.nodes,
             self.tracker,
@@ -145,6 +171,9 @@ class Engine:
             reconcile_every_s=reconcile_every_s,
         )
         self.pacers = self.campaigns.pacers
+        self.autodialer.campaigns = self.campaigns
+        self.campaigns.on_change = self.autodialer.campaign_changed
+        self.campaigns.on_agents = self.autodialer.agents_changed
         self.adoption = Adoption(
             store,
             self.nodes,
@@ -168,12 +197,33 @@ class Engine:
             hold_every_s=self.holds.every_s,
             clock=clock,
             can_open_sealed=lambda: store.sealer.ready,
-            pick_node=self.dialer.pick_node,
-            why_not_dialled=self.dialer.why_not_dialled,
+            pick_node=self._pick_node,
+            why_not_dialled=self._why_not_dialled,
             claim=self._claim,
             dial=self.dial,
             fail_unreadable=self.dialer.fail_unreadable,
+            paces=self.autodialer.paces,
+            agent_allowance=self.autodialer.allowance,
+            stopped=self.autodialer.pacer_stopped,
         )
+
+    def _on_event(self, node: Node, event: dict[str, Any]) -> None:
+        if not self.autodialer.on_event(node, event):  # mod_callcenter's callcenter::info, or a call's
+            self.events.on_event(node, event)
+
+    def _node_up(self, node: Node) -> None:
+        self.recovery.node_up(node)
+        self.autodialer.node_up(node)
+
+    def _only(self, ctx: CampaignContext) -> str:
+        """The one node a campaign may be dialled on ("": any): an autodialer campaign's agents are on one."""
+        return self.autodialer.node_name if ctx.campaign.type is CampaignType.AUTODIALER else ""
+
+    def _pick_node(self, ctx: CampaignContext) -> Node | None:
+        return self.dialer.pick_node(ctx.campaign.voicemail_detection, self._only(ctx))
+
+    def _why_not_dialled(self, ctx: CampaignContext) -> str:
+        return self.dialer.why_not_dialled(ctx.campaign.voicemail_detection, self._only(ctx))
 
     def _new_pacer(self, campaign_uuid: str) -> CampaignPacer:
         return CampaignPacer(self.pacer_ports, campaign_uuid)
@@ -198,6 +248,7 @@ class Engine:
             gevent.spawn(self.adoption.run),
             gevent.spawn(self.campaigns.listen),
             gevent.spawn(self.campaigns.reconcile_loop),
+            gevent.spawn(self.autodialer.sync.run),
         ]
         for node in self.nodes:
             node.start()
@@ -219,6 +270,7 @@ class Engine:
         for node in self.nodes:
             node.stop()
         self.liveness.forget()  # our calls still up (if any) can be adopted at once by another engine
+        self.autodialer.leases.give_up_all()  # another engine may pace our autodialer campaigns at once
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until every queued write reached Redis."""

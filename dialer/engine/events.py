@@ -23,6 +23,7 @@ from dialer.engine.counts import Counts
 from dialer.engine.recorder import REFUSALS, answer_body, build_finish, message_played
 from dialer.engine.writer import AnswerHook, Writer
 from dialer.esl.node import Node
+from dialer.store.records import Finish
 
 log = logging.getLogger("autocall.engine")
 
@@ -35,6 +36,8 @@ class Events:
         self.counts = counts
         self.clock = clock
         self.tracker = CallTracker(self._ended, on_answer=self._answered, grace=grace, clock=clock)
+        # an attempt's result, as queued for Redis: autodialer campaigns' pacing figures (autodialer.py)
+        self.on_finish: Callable[[Finish], None] = lambda finish: None
 
     def on_event(self, node: Node, event: dict[str, Any]) -> None:
         try:
@@ -70,6 +73,10 @@ class Events:
             elif hang.get("Hangup-Cause") == "DESTINATION_OUT_OF_ORDER":
                 att.node.recheck()  # an application of the dialplan is missing (mod_avmd unloaded?)
         finish = build_finish(att, int(self.clock() * 1000))
+        try:
+            self.on_finish(finish)
+        except Exception:  # the figures must never cost a result
+            log.exception("call end hook failed", extra=att.log_extra())
         self.counts.outcome(finish)
         cdr = finish.cdr
         # reported: the recorder wrote a CallRecord (the line's fields are gathered only if it is logged)

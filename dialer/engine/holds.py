@@ -47,8 +47,10 @@ class Holds:
         *,
         every_s: float = EVERY_S,
         clock: Callable[[], float] = time.time,
+        agents: Callable[[CampaignContext], int | None] = lambda ctx: None,
     ) -> None:
         self.records = HeldCampaigns(store)
+        self.agents = agents  # how many agents an autodialer campaign's users and groups name (agent_roster.py)
         self.means = means  # read at each look: the speech renderer may be set after the engine is built
         self.engine_id = engine_id
         self.every_s = every_s
@@ -84,7 +86,9 @@ class Holds:
 
     def _look(self, ctx: CampaignContext) -> list[str]:
         uuid = ctx.campaign.campaign_uuid
-        why = missing(ctx.campaign, ctx.template, ctx.carrier, self.means(), route=not ctx.directory_user)
+        why = missing(
+            ctx.campaign, ctx.template, ctx.carrier, self.means(), route=not ctx.directory_user, agents=self.agents(ctx)
+        )
         self._say(uuid, why)
         self._seen[uuid] = _Seen(ctx, time.monotonic(), why)
         return why

@@ -1,7 +1,8 @@
 """The Redis writer: one greenlet drains the engine's bounded write queue in batches.
 
 Event handlers never block on Redis: they put what a call produced on the
-queue (a finished attempt, an answer webhook) and go on. The writer takes up to ``WRITE_BATCH`` items at a
+queue (a finished attempt, an answer webhook, what mod_callcenter said of an
+agent) and go on. The writer takes up to ``WRITE_BATCH`` items at a
 time and writes each kind in one script call (finish.lua for many finished
 attempts at once), which is what lets one core keep up with thousands of
 calls per second. When Redis is slow the queue fills and ``put`` blocks the
@@ -21,6 +22,7 @@ import gevent
 import gevent.event
 import gevent.queue
 
+from dialer.domain.agents import LiveUpdate
 from dialer.retry import redis_forever
 from dialer.store.records import Finish
 from dialer.store.store import Store
@@ -39,8 +41,16 @@ class AnswerHook:
     campaign_uuid: str
 
 
-# What the queue carries: a finished attempt (finish.lua), an answer webhook.
-Write = Finish | AnswerHook
+@dataclass(frozen=True, slots=True)
+class AgentLiveWrite:
+    """What a mod_callcenter event said of an agent (dialer/engine/callcenter_state.py)."""
+
+    name: str  # mod_callcenter's name, <extension>@autocall
+    update: LiveUpdate
+
+
+# What the queue carries: a finished attempt (finish.lua), an answer webhook, an agent's live state.
+Write = Finish | AnswerHook | AgentLiveWrite
 
 
 class Writer:
@@ -97,8 +107,12 @@ class Writer:
 
     def _write(self, batch: list[Write], finishes: list[Finish]) -> None:
         answers = [(b.url, b.body, b.campaign_uuid) for b in batch if isinstance(b, AnswerHook)]
+        lives = [b for b in batch if isinstance(b, AgentLiveWrite)]
 
         def write() -> None:
+            while lives:  # in the order heard (a later state wins); each once, though the batch is retried
+                self.store.agents.write_live(lives[0].name, lives[0].update)
+                lives.pop(0)
             self.store.calls.finish(finishes, int(self.clock() * 1000))
             if answers:
                 self.store.webhook_queue.queue(answers, int(self.clock() * 1000))

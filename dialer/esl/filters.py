@@ -10,11 +10,17 @@ no channel data at all), so DTMF comes node-wide (one event per key pressed; ano
 ignored) and a beep is read from the hangup's ``variable_avmd_detect``. HEARTBEAT and SHUTDOWN*
 are about the node. An engine that adopts the calls of a dead one follows that engine's tag too,
 until they are settled (engine/adoption.py).
+
+mod_callcenter's ``CUSTOM callcenter::info`` events pass by their subclass: the agents' ones
+(``agent-status-change``, ``agent-state-change``, ``agent-offering``, ``bridge-agent-fail``)
+carry no channel data at all, and every engine dialling autodialer campaigns on the node keeps
+the agents' state (the one that holds a campaign's pacer lease dials for them: engine/autodialer_lease.py).
 """
 
 from __future__ import annotations
 
 NODE_WIDE = ("HEARTBEAT", "SHUTDOWN", "SHUTDOWN_REQUESTED", "DTMF")
+SUBCLASSES = ("callcenter::info",)  # node-wide CUSTOM events, by their Event-Subclass
 
 
 def follow_filter(tag: str) -> str:
@@ -26,6 +32,7 @@ def engine_filters(tag: str) -> list[str]:
     """Every filter of the engine ``tag``: node-wide events, its calls' events, its originates' jobs."""
     return [
         *(f"filter Event-Name {name}" for name in NODE_WIDE),
+        *(f"filter Event-Subclass {name}" for name in SUBCLASSES),
         follow_filter(tag),
         f"filter Job-Command-Arg /autocall_engine={tag}[,}}]/",
     ]

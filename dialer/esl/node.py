@@ -28,7 +28,7 @@ import gevent.event
 from dialer.esl import keepalive
 from dialer.esl.capacity import Capacity
 from dialer.esl.checks import SwitchState, read_state
-from dialer.esl.connection import ESLConnection, NotConnectedError
+from dialer.esl.connection import ESLConnection, NotConnectedError, Reply
 from dialer.esl.filters import EngineFilters
 from dialer.esl.node_config import NodeConfig
 from dialer.esl.readiness import Readiness
@@ -41,10 +41,12 @@ log = logging.getLogger("autocall.esl")
 
 # A narrow subscription: the events a dialer needs, nothing per-state. SHUTDOWN and
 # SHUTDOWN_REQUESTED come once per shutdown; a plain subscription without them hears
-# of a shutdown only from refused originates (esl-captures batch2).
+# of a shutdown only from refused originates (esl-captures batch2). callcenter::info is
+# mod_callcenter's (autodialer campaigns: agents and queue members, docs/autodialer.md);
+# a FreeSWITCH without mod_callcenter simply never fires it.
 SUBSCRIPTION = (
     "event json CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB HEARTBEAT DTMF SHUTDOWN "
-    "SHUTDOWN_REQUESTED CUSTOM avmd::beep"
+    "SHUTDOWN_REQUESTED CUSTOM avmd::beep callcenter::info"
 )
 CHECK_EVERY_S = 10.0  # re-read the limits and re-check the node this often
 RECHECK_S = 1.0  # ...and this often while it has a problem, or right after a refusal
@@ -181,6 +183,15 @@ class Node:
         results = conn.send_nowait(commands)
         self.capacity.window.written(results)
         return results
+
+    def api_many(self, commands: list[str]) -> list[Reply]:
+        """Run ``api`` commands (one write, replies in order) and wait for their replies: from a
+        greenlet of its own, never the event reader. NotConnectedError while not up (or when the
+        connection drops, or a reply is late: the connection is then given up, as for any command)."""
+        conn = self.conn
+        if not self.up.is_set() or conn is None:
+            raise NotConnectedError(f"{self.name}: not connected")
+        return conn.send_many([f"api {command}" for command in commands])
 
     def wait_time(self) -> float:
         return self.capacity.bucket.wait_time()

@@ -11,6 +11,15 @@ A campaign that cannot place a call (no usable template, no way out, a type
 the engine does not run: dialer/readiness.py) is held: nothing is
 claimed until it can (dialer/engine/holds.py).
 
+An ``autodialer`` campaign (docs/autodialer.md, "The engine") is dialled on
+one node (``pick_node`` is handed the campaign), by one engine at a time (a
+lease, ``paces``: a pacer without it claims nothing and looks again every
+``LEASE_POLL``), and never for more calls than its agents can take
+(``agent_allowance``: pacing's decision over the free agents and the calls
+in progress); no allowance, no claim: a free agent, a member leaving the
+queue or a finished call wakes the pacer. The caps, sps and windows apply as
+to any campaign.
+
 ``enable_encrypt`` (docs/api-v3.md): an engine without
 ``AUTOCALL_ENCRYPTION_KEY`` claims nothing of such a campaign (it is held,
 with an error logged every minute), so no lead is dialled, used up or
@@ -31,7 +40,7 @@ import gevent
 import gevent.event
 
 from dialer.domain.context import CampaignContext
-from dialer.domain.enums import CampaignStatus, ModeCall
+from dialer.domain.enums import CampaignStatus, CampaignType, ModeCall
 from dialer.domain.ids import random_uuids
 from dialer.domain.window import in_window, next_opening
 from dialer.esl.node import Node
@@ -43,6 +52,7 @@ IDLE_POLL = 1.0  # s: re-check even without a wake-up (other processes' releases
 MAX_BATCH = 200
 NO_NODE_POLL = 0.1  # s: no FreeSWITCH may be dialled now (down, shutting down, no dialplan): look again
 NO_KEY_POLL = 5.0  # s: an enable_encrypt campaign without a key is looked at again this often
+LEASE_POLL = 1.0  # s: an autodialer campaign another engine paces is looked at again this often
 REPEAT_LOG_EVERY = 60.0  # s: a campaign held (no key, no FreeSWITCH to take it) is said so at most this often
 
 
@@ -55,13 +65,18 @@ class PacerPorts:
     hold_every_s: float  # a held campaign is looked at again this often
     clock: Callable[[], float]  # wall clock, epoch seconds
     can_open_sealed: Callable[[], bool]  # this engine has AUTOCALL_ENCRYPTION_KEY
-    pick_node: Callable[[bool], Node | None]  # (voicemail_detection) the node to dial on now
-    why_not_dialled: Callable[[bool], str]  # (voicemail_detection) why no node may take the calls
+    pick_node: Callable[[CampaignContext], Node | None]  # the node to dial the campaign on now
+    why_not_dialled: Callable[[CampaignContext], str]  # why no node may take the campaign's calls
     # (campaign, want, node name, now_ms, call uuids) -> claims and claim.lua's info; the engine
     # adds its lease and its id as the slots' owner
     claim: Callable[[str, int, str, int, list[str]], tuple[list[Claim], ClaimInfo]]
     dial: Callable[[Node, CampaignContext, list[Claim]], None]  # originate these claims on this node
     fail_unreadable: Callable[[CampaignContext, Node, list[Claim]], None]  # end at once: lead cannot be opened
+    # autodialer campaigns: this engine holds the campaign's pacer lease (taken or renewed now)
+    paces: Callable[[str], bool] = lambda campaign_uuid: True
+    # autodialer campaigns: how many new calls their agents can take now (pacing's decision)
+    agent_allowance: Callable[[CampaignContext], int] = lambda ctx: 0
+    stopped: Callable[[str], None] = lambda campaign_uuid: None  # the pacer ended (its lease is given up)
 
 
 class CampaignPacer:
@@ -99,14 +114,17 @@ class CampaignPacer:
         self._wake.clear()
 
     def _run(self) -> None:
-        while not self.stopped:
-            self.turns += 1
-            try:
-                self._turn()
-            except Exception:
-                log.exception("pacer turn failed", extra={"campaign": self.campaign_uuid})
-                self._sleep(IDLE_POLL)
-            self.turns_decided = self.turns
+        try:
+            while not self.stopped:
+                self.turns += 1
+                try:
+                    self._turn()
+                except Exception:
+                    log.exception("pacer turn failed", extra={"campaign": self.campaign_uuid})
+                    self._sleep(IDLE_POLL)
+                self.turns_decided = self.turns
+        finally:
+            self.ports.stopped(self.campaign_uuid)
 
     def _turn(self) -> None:
         ports = self.ports
@@ -126,13 +144,21 @@ class CampaignPacer:
         if campaign.enable_encrypt and not ports.can_open_sealed():
             self._hold_without_key()
             return
-        node = ports.pick_node(campaign.voicemail_detection)
+        node = ports.pick_node(ctx)
         if node is None:  # none connected, or none may take this campaign's calls now (node.dialable)
-            self._say_why_not(ports.why_not_dialled(campaign.voicemail_detection))
+            self._say_why_not(ports.why_not_dialled(ctx))
             self._sleep(NO_NODE_POLL)
             return
         self._say_why_not("")
         want = min(MAX_BATCH, campaign.concurrent_call)
+        if campaign.type is CampaignType.AUTODIALER:
+            if not ports.paces(self.campaign_uuid):  # another engine paces it (its lease)
+                self._sleep(LEASE_POLL)
+                return
+            want = min(want, ports.agent_allowance(ctx))
+            if want <= 0:  # no agent to take another call: a free agent or a call ending wakes us
+                self._sleep(IDLE_POLL)
+                return
         k = node.take(want)
         if k == 0:
             if node.wake_on_room(self.wake):  # originates await FreeSWITCH's replies: one wakes us

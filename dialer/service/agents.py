@@ -41,7 +41,7 @@ from dialer.store.agents import Resolution
 from dialer.store.errors import AgentTaken, NamedByCampaigns
 
 # Set by autocall, never by a request: a body may carry them (echoing a GET), they are ignored.
-READ_ONLY = frozenset({"created_at", "updated_at", "live", "callcenter_name", "callcenter_contact"})
+READ_ONLY = frozenset({"created_at", "updated_at", "status_at", "live", "callcenter_name", "callcenter_contact"})
 CREATE_FIRST = "create the agent first (POST /v3/agent)"
 
 
@@ -70,7 +70,7 @@ def create(svc: Services, values: dict[str, Any]) -> Agent:
     values = {k: v for k, v in values.items() if k not in READ_ONLY}
     uuid = values.pop("agent_uuid", "") or new_uuid()
     now = local_now(svc)
-    agent = _validated({**values, "agent_uuid": uuid, "created_at": now, "updated_at": now})
+    agent = _validated({**values, "agent_uuid": uuid, "created_at": now, "updated_at": now, "status_at": now})
     try:
         svc.store.agents.create(agent, svc.now_ms())
     except AgentTaken as exc:
@@ -102,9 +102,11 @@ def page(
     return agents[offset : offset + limit], len(agents)
 
 
-def update(svc: Services, uuid: str, values: dict[str, Any]) -> Agent:
+def update(svc: Services, uuid: str, values: dict[str, Any], *, status_set: bool = False) -> Agent:
     """Change the fields given (a field left out keeps its value). An extension change is refused
-    while a campaign names the agent by its old extension (409)."""
+    while a campaign names the agent by its old extension (409). ``status_set``: a status action
+    (login, logout, break): the status counts as set even when it is the same (``status_at``: the
+    engine pushes it into mod_callcenter again, undoing a break mod_callcenter gave)."""
     body_uuid = values.get("agent_uuid")
     if body_uuid and body_uuid.lower() != uuid.lower():
         raise Invalid.one("agent_uuid", "agent_uuid in the body differs from the one in the URL")
@@ -112,7 +114,10 @@ def update(svc: Services, uuid: str, values: dict[str, Any]) -> Agent:
     now = local_now(svc)
 
     def change(current: Agent) -> Agent:
-        return _validated({**current.model_dump(), **values, "updated_at": now})
+        new = _validated({**current.model_dump(), **values, "updated_at": now})
+        if status_set or new.status is not current.status:
+            new = new.model_copy(update={"status_at": now})
+        return new
 
     try:
         return svc.store.agents.rewrite(uuid, change)
@@ -128,7 +133,7 @@ def update(svc: Services, uuid: str, values: dict[str, Any]) -> Agent:
 
 
 def set_status(svc: Services, uuid: str, status: AgentStatus) -> Agent:
-    return update(svc, uuid, {"status": status})
+    return update(svc, uuid, {"status": status}, status_set=True)
 
 
 def login(svc: Services, uuid: str) -> Agent:

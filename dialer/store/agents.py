@@ -22,12 +22,12 @@ from dataclasses import dataclass
 
 import redis
 
-from dialer.domain.agents import Agent, AgentLive, LiveUpdate, campaign_users, extension_of
+from dialer.domain.agents import Agent, AgentLive, LiveUpdate, campaign_users, extension_of, named_agents
 from dialer.store.campaigns import Campaigns
 from dialer.store.catalog import WATCH_RETRIES
 from dialer.store.errors import AgentTaken, NamedByCampaigns
 from dialer.store.keys import Keys
-from dialer.store.replies import record, text, texts
+from dialer.store.replies import fields, record, text, texts
 from dialer.store.scripts import Scripts
 
 AGENTS_EVENT = "agents"  # published on the events channel after every operator write
@@ -124,19 +124,7 @@ class Agents:
     def resolve(self, users: Iterable[str], groups: Iterable[str]) -> Resolution:
         """The agents named by ``users`` (extensions, or agent uuids in lower case:
         :func:`dialer.domain.agents.campaign_users`) or belonging to one of ``groups``."""
-        agents = self.all()
-        by_key = {key: a for a in agents for key in (a.agent_uuid, a.extension)}
-        chosen: set[str] = set()
-        missing: list[str] = []
-        for user in users:
-            agent = by_key.get(user)
-            if agent is None:
-                missing.append(user)
-            else:
-                chosen.add(agent.agent_uuid)
-        wanted = set(groups)
-        chosen |= {a.agent_uuid for a in agents if wanted.intersection(a.groups)}
-        return Resolution([a for a in agents if a.agent_uuid in chosen], missing)
+        return Resolution(*named_agents(self.all(), users, groups))
 
     # -- the operator's writes ------------------------------------------------------
     def _changed(self, pipe: redis.client.Pipeline) -> None:
@@ -246,6 +234,22 @@ class Agents:
         raise redis.RedisError(f"{key} kept changing; gave up after {WATCH_RETRIES} attempts")
 
     # -- the engine's writes --------------------------------------------------------
+    def pushed(self) -> dict[str, str]:
+        """mod_callcenter agent name -> the operator's status the engines last pushed to it."""
+        return record(self.r.hgetall(self.keys.agents_pushed))
+
+    def record_pushed(self, statuses: dict[str, str], forgotten: Iterable[str] = ()) -> None:
+        """The statuses just pushed into mod_callcenter (or found there), and the agents deleted from it."""
+        gone = list(forgotten)
+        if not statuses and not gone:
+            return
+        pipe = self.r.pipeline(transaction=True)
+        if statuses:
+            pipe.hset(self.keys.agents_pushed, mapping=fields(statuses))
+        if gone:
+            pipe.hdel(self.keys.agents_pushed, *gone)
+        pipe.execute()
+
     def write_live(self, callcenter_name: str, update: LiveUpdate) -> str | None:
         """Write what a mod_callcenter event says about the agent it names (``<extension>@autocall``):
         the agent's uuid, or None when it names none of autocall's agents (nothing written)."""

@@ -74,6 +74,10 @@ class Keys:
     def agents_version(self) -> str:  # STRING counter: one more on every operator write of an agent
         return f"{self.prefix}:agents:version"
 
+    @property
+    def agents_pushed(self) -> str:  # HASH mod_callcenter agent name -> the operator's status last pushed to it
+        return f"{self.prefix}:agents:pushed"
+
     def seq(self, name: str) -> str:  # STRING counters
         return f"{self.prefix}:seq:{name}"
 
@@ -116,6 +120,9 @@ class Keys:
 
     def external(self, uuid: str) -> str:  # HASH external id -> lead uuid
         return f"{self.prefix}:campaign:{uuid}:external"
+
+    def pacer_lease(self, uuid: str) -> str:  # STRING engine id (PX): the one engine pacing this autodialer campaign
+        return f"{self.prefix}:campaign:{uuid}:pacer"
 
     def numbers(self, uuid: str) -> str:  # HASH number (or its digest) -> the last lead imported with it
         return f"{self.prefix}:campaign:{uuid}:numbers"

@@ -48,6 +48,7 @@ NAMES = (
     "delete_campaign",
     "finish",
     "keep_hangups",
+    "pacer_lease",
     "reap",
     "reclaim_creation",
     "release_slot",
@@ -266,6 +267,11 @@ class Scripts:
         args = [extension, len(values), *_pairs(values), *_pairs(increments)]
         uuid = self._run("agent_live", keys, args)
         return str(uuid) if uuid else None
+
+    def pacer_lease(self, campaign_uuid: str, owner: str, lease_ms: int) -> bool:
+        """Take or renew the lease on pacing an autodialer campaign (True: ``owner`` holds it now);
+        ``lease_ms`` 0 gives it up when ``owner`` holds it."""
+        return bool(self._run("pacer_lease", [self.keys.pacer_lease(campaign_uuid)], [owner, lease_ms]))
 
     # -- webhooks -------------------------------------------------------------------
     def claim_webhooks(
