@@ -18,6 +18,12 @@ class SimClock:
     With ``time_scale`` 0.01 a 30 s call takes 0.3 s of wall time, and the
     CDR it produces still says 30 s: simulated time runs 1/scale times faster
     than the wall clock, from the moment the simulator started.
+
+    While the scheduler runs a timer, "now" (for that greenlet) is the moment
+    the timer was due, not the moment the busy hub got to it: a far end that
+    hangs up 30 s after answering is stamped 30 s after the answer, and what
+    the timer schedules next counts from there, however late the process ran
+    it (at time-scale 0.01 a hub 20 ms late would otherwise add 2 s to a CDR).
     """
 
     def __init__(self, time_scale: float = 1.0):
@@ -26,9 +32,21 @@ class SimClock:
         self.scale = time_scale
         self._mono0 = time.monotonic()
         self._epoch0_us = time.time_ns() // 1000
+        self._due: float | None = None  # the monotonic moment of the timer being run
+        self._due_in: object = None  # ... by this greenlet (the scheduler's)
+
+    def monotonic(self) -> float:
+        """time.monotonic(), or inside a timer the moment it was due."""
+        if self._due is not None and gevent.getcurrent() is self._due_in:
+            return self._due
+        return time.monotonic()
 
     def now_us(self) -> int:
-        return self._epoch0_us + int((time.monotonic() - self._mono0) / self.scale * 1_000_000)
+        return self.at_us(self.monotonic())
+
+    def at_us(self, monotonic: float) -> int:
+        """The simulated epoch µs of a moment on the monotonic clock."""
+        return self._epoch0_us + int((monotonic - self._mono0) / self.scale * 1_000_000)
 
     def wall(self) -> float:
         return time.monotonic()
@@ -62,7 +80,7 @@ class Scheduler:
         return self.after_wall(max(0.0, sim_seconds) * self.clock.scale, fn, *args)
 
     def after_wall(self, seconds: float, fn: Callable[..., Any], *args: Any) -> Timer:
-        timer = Timer(time.monotonic() + seconds, fn, args)
+        timer = Timer(self.clock.monotonic() + seconds, fn, args)
         first = not self._heap or timer.deadline < self._heap[0][0]
         heapq.heappush(self._heap, (timer.deadline, next(self._count), timer))
         if first:
@@ -78,6 +96,14 @@ class Scheduler:
             self._greenlet.kill()
             self._greenlet = None
 
+    def _fire(self, timer: Timer) -> None:
+        clock = self.clock
+        clock._due, clock._due_in = timer.deadline, gevent.getcurrent()
+        try:
+            timer.fn(*timer.args)
+        finally:
+            clock._due, clock._due_in = None, None
+
     def _run(self) -> None:
         heap = self._heap
         while True:
@@ -86,7 +112,7 @@ class Scheduler:
             while heap and heap[0][0] <= now:
                 _, _, timer = heapq.heappop(heap)
                 if not timer.cancelled:
-                    timer.fn(*timer.args)
+                    self._fire(timer)
                 ran += 1
                 if ran % 256 == 0:
                     gevent.sleep(0)  # let sockets drain during a burst
