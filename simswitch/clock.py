@@ -5,7 +5,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import gevent
@@ -19,11 +20,12 @@ class SimClock:
     CDR it produces still says 30 s: simulated time runs 1/scale times faster
     than the wall clock, from the moment the simulator started.
 
-    While the scheduler runs a timer, "now" (for that greenlet) is the moment
-    the timer was due, not the moment the busy hub got to it: a far end that
-    hangs up 30 s after answering is stamped 30 s after the answer, and what
-    the timer schedules next counts from there, however late the process ran
-    it (at time-scale 0.01 a hub 20 ms late would otherwise add 2 s to a CDR).
+    What happens at one instant is stamped with one instant, however long a
+    busy CPU takes to run it (at time-scale 0.01 a process held up 20 ms would
+    otherwise add 2 s to a CDR): inside :meth:`frozen` "now" stays put for the
+    greenlet. The scheduler runs each timer frozen at the moment it was due, so
+    what the timer schedules next counts from there; an originate is frozen at
+    its arrival, so its legs' creation and their first timers share a moment.
     """
 
     def __init__(self, time_scale: float = 1.0):
@@ -32,14 +34,31 @@ class SimClock:
         self.scale = time_scale
         self._mono0 = time.monotonic()
         self._epoch0_us = time.time_ns() // 1000
-        self._due: float | None = None  # the monotonic moment of the timer being run
-        self._due_in: object = None  # ... by this greenlet (the scheduler's)
+        self._frozen: dict[object, float] = {}  # greenlet -> the monotonic moment it runs at
 
     def monotonic(self) -> float:
-        """time.monotonic(), or inside a timer the moment it was due."""
-        if self._due is not None and gevent.getcurrent() is self._due_in:
-            return self._due
+        """time.monotonic(), or the moment the current greenlet is frozen at."""
+        if self._frozen:
+            moment = self._frozen.get(gevent.getcurrent())
+            if moment is not None:
+                return moment
         return time.monotonic()
+
+    @contextmanager
+    def frozen(self, moment: float | None = None) -> Iterator[None]:
+        """Within, now is ``moment`` (a monotonic time; default: now, or the moment already frozen
+        at) for this greenlet. Only around code that does not wait: a greenlet that waited would
+        stamp what comes after with the moment it started."""
+        me = gevent.getcurrent()
+        outer = self._frozen.get(me)
+        self._frozen[me] = moment if moment is not None else outer if outer is not None else time.monotonic()
+        try:
+            yield
+        finally:
+            if outer is None:
+                del self._frozen[me]
+            else:
+                self._frozen[me] = outer
 
     def now_us(self) -> int:
         return self.at_us(self.monotonic())
@@ -97,12 +116,8 @@ class Scheduler:
             self._greenlet = None
 
     def _fire(self, timer: Timer) -> None:
-        clock = self.clock
-        clock._due, clock._due_in = timer.deadline, gevent.getcurrent()
-        try:
+        with self.clock.frozen(timer.deadline):
             timer.fn(*timer.args)
-        finally:
-            clock._due, clock._due_in = None, None
 
     def _run(self) -> None:
         heap = self._heap

@@ -34,3 +34,17 @@ def test_a_late_timer_is_stamped_when_it_was_due_and_what_it_schedules_counts_fr
     assert at_answer == clock.at_us(ring.deadline)
     assert abs(at_bye - at_answer - 25_000_000) <= 1  # float rounding of the µs
     assert after >= clock.at_us(unblocked)  # outside a timer, now is the wall clock's again
+
+
+def test_what_happens_at_one_instant_is_stamped_with_one_instant():
+    """An originate (frozen at its arrival, switch.py): its leg's creation and the timer it sets share a moment,
+    however long the busy process takes in between."""
+    clock = SimClock(time_scale=0.01)
+    sched = Scheduler(clock)
+    with clock.frozen():
+        created = clock.now_us()
+        block_hub(0.05)  # 5 simulated seconds of a process held up
+        timeout = sched.after(20, lambda: None)  # originate_timeout 20
+        assert clock.now_us() == created
+    assert abs(clock.at_us(timeout.deadline) - created - 20_000_000) <= 1  # float rounding of the µs
+    assert clock.now_us() - created >= 5_000_000  # unfrozen: the wall clock's now again
