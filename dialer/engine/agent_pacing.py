@@ -122,6 +122,9 @@ class AgentPacing:
             return 0
         now = self.clock()
         names = [name for name in self.roster.names_serving(campaign) if name in tiered]
+        # read (Redis: it yields) before the rest, which must not: another pacer sharing these agents
+        # would otherwise decide between this one's count and its grant, and dial for them too
+        figures = self.figures.of(uuid).figures()
         self._serving[uuid] = (queue, frozenset(names))
         agents = self.state.free_agents(names, now)
         members = self.state.queue_counts(queue)
@@ -135,7 +138,7 @@ class AgentPacing:
                 dialling=dialling,
                 waiting=members.waiting,
                 bridged=members.bridged,
-                figures=self.figures.of(uuid).figures(),
+                figures=figures,
                 offered=members.offered,
                 wrap_up_ends=agents.wrap_up_ends,
                 abandon_cap_pct=self.abandon_cap_pct,
