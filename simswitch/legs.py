@@ -36,7 +36,7 @@ def start_leg(sw: Switch, job: OriginateJob, leg: Leg, index: int) -> None:
     outcome = None
     if ep.raw.startswith("user/"):  # a directory user: its softphone (scenario ``agents``), if registered
         user_dial_string(sw, ep)
-        outcome = sw.scenario.user_outcome(ep.user, sw.rng)
+        outcome = sw.scenario.user_outcome(ep.user, sw.rng, sw.stats.attempts_by_number[ep.user])
     if ep.kind == "error":
         early_cause = str2cause(ep.user)
     elif ep.kind == "unknown" or (sw.endpoints_gone and ep.kind != "loopback"):

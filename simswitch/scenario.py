@@ -112,12 +112,14 @@ class Scenario(BaseModel):
                 return _from_rule(rule, rng, self.default)
         return _from_mix(self.default, rng)
 
-    def user_outcome(self, extension: str, rng: random.Random) -> Outcome | None:
-        """What ``user/<extension>`` does when rung: None when its phone is not registered."""
+    def user_outcome(self, extension: str, rng: random.Random, rung: int = 1) -> Outcome | None:
+        """What ``user/<extension>`` does when rung for the ``rung``-th time: None when its phone is not
+        registered (or no longer: ``unregister_after``)."""
         if self.agents is None:
             return self.outcome(extension, rng)
         phone = self.agents.phone(extension)
-        if not phone.registered:
+        gone = phone.unregister_after is not None and rung > phone.unregister_after
+        if not phone.registered or gone:
             return None
         ring = _pick(rng, phone.ring)
         if rng.random() >= phone.answer:

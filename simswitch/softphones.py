@@ -1,7 +1,8 @@
 """The agents' softphones: what a directory user (``user/<extension>``) does when FreeSWITCH rings it.
 
 mod_callcenter reaches an agent at its contact, ``user/<extension>`` for autocall's agents: a
-phone that is registered or not (``USER_NOT_REGISTERED``, no channel at all), rings for a while,
+phone that is registered or not (``USER_NOT_REGISTERED``, no channel at all; ``unregister_after``: it
+goes away after that many calls, as a softphone closed mid-shift), rings for a while,
 answers or not (no answer rings until the originate gives up; ``refuse`` answers a SIP error, 486
 busy or 603 decline, instead), then talks and hangs up, or waits for the lead to hang up. A
 scenario's ``agents:`` section says so for every extension (``default``) and per extension
@@ -30,6 +31,7 @@ def pick(rng: random.Random, value: Seconds) -> float:
 class Softphone(BaseModel):
     model_config = ConfigDict(extra="forbid")
     registered: bool = True  # False: USER_NOT_REGISTERED, as the user endpoint answers without a contact
+    unregister_after: int | None = Field(None, ge=0)  # rung this many times, then not registered
     ring: Seconds = 2.0  # seconds of ringing before it answers (or refuses)
     answer: float = Field(1.0, ge=0.0, le=1.0)  # the chance it answers a call
     refuse: int | None = Field(None, ge=300, le=699)  # not answering: this SIP response; None: it rings on
@@ -42,6 +44,7 @@ class SoftphoneOverride(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     registered: bool | None = None
+    unregister_after: int | None = Field(None, ge=0)
     ring: Seconds | None = None
     answer: float | None = Field(None, ge=0.0, le=1.0)
     refuse: int | None = Field(None, ge=300, le=699)

@@ -86,6 +86,32 @@ def test_an_agent_that_let_an_offer_ring_out_is_not_free_until_its_retry_delay_e
     assert state.free_agents(["1001@autocall"], NOW + 30).free == 1
 
 
+def test_an_agent_whose_phone_is_not_registered_is_not_counted_for_a_minute_after_each_failed_offer():
+    state, _ = tracker()
+    state.on_event(status("1001@autocall", "Available"))
+    state.on_event(state_of("1001@autocall", "Waiting"))
+    state.on_event(
+        member("bridge-agent-fail", "lead-1", CC_Agent="1001@autocall", CC_Hangup_Cause="USER_NOT_REGISTERED")
+    )
+    gone = state.free_agents(["1001@autocall"], NOW + 5)  # mod_callcenter offers it a lead again from now
+    assert (gone.free, gone.logged_in, gone.wrap_up_ends) == (0, 0, ())
+    assert state.free_agents(["1001@autocall"], NOW + 60).free == 1
+
+
+def test_an_unreachable_agent_counts_again_once_it_takes_a_call_or_is_logged_in_again():
+    state, _ = tracker()
+    state.on_event(status("1001@autocall", "Available"))
+    state.on_event(state_of("1001@autocall", "Waiting"))
+    state.on_event(status("1002@autocall", "Available"))
+    state.on_event(state_of("1002@autocall", "Waiting"))
+    for agent in ("1001@autocall", "1002@autocall"):
+        state.on_event(member("bridge-agent-fail", "lead-1", CC_Agent=agent, CC_Hangup_Cause="USER_NOT_REGISTERED"))
+    state.on_event(member("bridge-agent-start", "lead-2", CC_Agent="1001@autocall", CC_Agent_UUID="a-1"))
+    state.on_event(member("bridge-agent-end", "lead-2", CC_Agent="1001@autocall", CC_Agent_UUID="a-1"))
+    state.on_event(status("1002@autocall", "Available"))  # the operator logged it in again
+    assert state.free_agents(["1001@autocall", "1002@autocall"], NOW + 5).free == 2
+
+
 def test_members_are_counted_waiting_offered_and_bridged_by_the_leads_channel():
     state, _ = tracker()
     for lead in ("lead-1", "lead-2", "lead-3"):

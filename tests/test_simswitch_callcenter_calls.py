@@ -12,6 +12,7 @@ from tests.callcenter_fixtures import (
     QUEUE,
     QUEUE_PARAMS,
     ConfigServer,
+    actions,
     add_agent,
     api,
     cc,
@@ -211,6 +212,21 @@ def test_an_unregistered_agent_fails_without_a_channel_and_rests_5_seconds(switc
     apis = [(e.get("API-Command"), e.get("API-Command-Argument")) for e in client.events() if e.name == "API"]
     assert ("sofia_contact", "*/1003@127.0.0.1") in apis and ("verto_contact", "1003@127.0.0.1") in apis
     assert second.get("CC-Agent") == "1003@autocall"
+
+
+def test_a_softphone_that_unregisters_after_its_first_calls_fails_user_not_registered_from_then_on(switch):
+    client = connect(switch({"default": {"ring": 1, "talk": 2}, "phones": {"1001": {"unregister_after": 2}}}))
+    add_agent(client, "1001")
+    for n in (1, 2):
+        lead(client, n)
+        wait_nth(client, n, "member-queue-end")
+    lead(client, 3)
+    fail = wait_cc(client, "bridge-agent-fail")
+    offers = [a for a in actions(client) if a in ("bridge-agent-start", "bridge-agent-fail")]
+    assert offers == ["bridge-agent-start", "bridge-agent-start", "bridge-agent-fail"]
+    assert fail.get("CC-Hangup-Cause") == "USER_NOT_REGISTERED"
+    phone = [e for e in client.events() if str(e.get("Channel-Name", "")).startswith("sofia/internal/1001")]
+    assert len({e.get("Unique-ID") for e in phone}) == 2  # its two calls; the third finds no phone: no channel
 
 
 def test_an_agent_that_hangs_up_lets_the_lead_go_on_with_its_dialplan(switch):

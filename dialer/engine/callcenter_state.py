@@ -56,6 +56,12 @@ BUSY = ("NORMAL_CIRCUIT_CONGESTION", "USER_BUSY")
 REJECTED = "CALL_REJECTED"
 UNREGISTERED = "USER_NOT_REGISTERED"
 UNREGISTERED_DELAY_S = 5
+# An agent whose phone is not registered is not counted free (nor logged in) for this long after each
+# offer that failed so (mod_callcenter itself offers it a waiting lead every 5 s, and each failure
+# extends it): a call placed for it would only reach another agent, or be abandoned. Its next bridge or
+# status change (the operator logs it in again) ends it; so does this long without a failed offer, so
+# a campaign whose only agents were unreachable dials again once a phone may be back.
+UNREACHABLE_S = 60
 LEFT_KEPT = 10_000  # members that left, remembered for their call's outcome (the oldest go first)
 
 
@@ -65,6 +71,7 @@ class AgentView:
     state: str = ""
     last_bridge_end: float = 0.0  # epoch s (this engine's clock): its wrap-up runs from here
     ready_time: float = 0.0  # epoch s (this engine's clock): not offered a call before
+    unreachable_until: float = 0.0  # epoch s (this engine's clock): its phone was not registered (UNREACHABLE_S)
     no_answer_count: int = 0
     heard: int = 0  # the event count when this agent was last heard of (seeds older than it are ignored)
 
@@ -79,7 +86,7 @@ class Member:
 @dataclass(frozen=True, slots=True)
 class FreeAgents:
     free: int  # Available, Waiting, past wrap-up and ready_time
-    logged_in: int  # Available, any state
+    logged_in: int  # Available, any state (an unreachable phone aside)
     wrap_up_ends: tuple[float, ...]  # Available and Waiting, but not before these (epoch s)
 
 
@@ -134,6 +141,7 @@ class CallcenterState:
         if isinstance(cc, AgentStatusChange):
             view = self._agent(cc.agent)
             view.status = cc.status
+            view.unreachable_until = 0.0  # logged in again: its phone is worth a call
             self.write_live(cc.agent, LiveUpdate(callcenter_status=cc.status, status_changed_at=_time(now)))
             self._maybe_free(cc.agent, view)
         elif isinstance(cc, AgentStateChange):
@@ -175,6 +183,7 @@ class CallcenterState:
             member.bridged = True
         view = self._agent(cc.agent)
         view.no_answer_count = 0  # mod_callcenter resets it when the agent answers
+        view.unreachable_until = 0.0
         started = cc.agent_answered or int(now)
         self.write_live(
             cc.agent,
@@ -194,6 +203,9 @@ class CallcenterState:
         if cc.cause in NO_DELAY:
             return
         delay = UNREGISTERED_DELAY_S if cc.cause == UNREGISTERED else self.retry_delay_s
+        if cc.cause == UNREGISTERED:
+            view.unreachable_until = self.clock() + UNREACHABLE_S
+            gevent.spawn_later(UNREACHABLE_S, self.wake_agent, cc.agent)
         if delay > 0:  # mod_callcenter sets the agent's ready_time: offered nothing until then
             view.ready_time = max(view.ready_time, self.clock() + delay)
             gevent.spawn_later(delay, self.wake_agent, cc.agent)
@@ -230,7 +242,7 @@ class CallcenterState:
         ends: list[float] = []
         for name in names:
             view = self.agents.get(name)
-            if view is None or view.status not in AVAILABLE:
+            if view is None or view.status not in AVAILABLE or view.unreachable_until > now:
                 continue
             logged_in += 1
             if view.state != WAITING:
@@ -279,6 +291,7 @@ class CallcenterState:
                 state=row.state,
                 no_answer_count=row.no_answer_count,
                 heard=heard_before,
+                unreachable_until=view.unreachable_until if view is not None else 0.0,  # no list says so
             )
             state = _state(row.state)
             self.write_live(
