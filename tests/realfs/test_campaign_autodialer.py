@@ -13,9 +13,12 @@ from __future__ import annotations
 import pytest
 
 from tests.realfs.autocall_serve import wait_for
-from tests.realfs.autodialer_rig import MAX_WAIT, LiveStates, in_order, make_rig
+from tests.realfs.autodialer_rig import MAX_WAIT, LiveStates, Rig, in_order, make_rig
 from tests.realfs.campaigns import Results, start_campaign
+from tests.realfs.esl_client import EslClient
+from tests.realfs.fsconfig import free_port
 from tests.realfs.fswatch import FsWatch
+from tests.realfs.simfarend import SimSwitch
 from tests.realfs.sipagents import sipp_binary
 
 AGENTS = ("1001", "1002")
@@ -216,3 +219,72 @@ def test_an_answered_lead_no_agent_takes_hears_the_abandon_message_and_is_record
     assert (cdr["recall_status"], cdr["status"], cdr["abandoned"]) == ("abandoned", "answered", True)
     assert (cdr["agent"], cdr["queuesec"], cdr["agentsec"]) == ("", waited, 0)
     assert rig.live("1001")["no_answer_count"] >= 1
+
+
+class _SimEsl:
+    """What FsWatch needs of a switch (``connect``), for ``autocall simswitch``."""
+
+    def __init__(self, sim: SimSwitch) -> None:
+        self.sim = sim
+
+    def connect(self, events: str | None = None, timeout: float = 10.0) -> EslClient:
+        esl = EslClient("127.0.0.1", self.sim.port, self.sim.password, timeout=timeout)
+        if events:
+            esl.subscribe(events)
+        return esl
+
+
+def run_and_read(rig: Rig, watch_on, store) -> tuple[dict[str, dict], dict[str, list[str]]]:
+    """The LEADS campaign to its end: per number, what FreeSWITCH did with the lead and what autocall
+    recorded (times aside); per agent, the live states the API showed."""
+    with FsWatch(watch_on, EVENTS) as watch, LiveStates(rig) as live:
+        campaign = start_campaign(rig.autocall, list(LEADS), message_seconds=2.0, **CAMPAIGN)
+        results = Results(store, campaign)
+        results.wait_settled(timeout=120)
+        wait_for(lambda: all(rig.live(ext)["state"] == "Waiting" for ext in AGENTS), 10, "agents Waiting again")
+        cdrs = {cdr["call_id"]: cdr for cdr in results.cdrs(rig.autocall)}
+    rig.autocall.api("POST", f"/v1/campaign/{campaign.uuid}/run/stop", {})
+    by_lead = {lead: number for number, lead in campaign.leads.items()}
+    leads = {}
+    for leg, hangup in lead_hangups(watch, campaign.uuid).items():
+        actions = watch.where(lambda e, leg=leg: e.get("CC-Member-Session-UUID") == leg)
+        cdr = cdrs[leg]
+        leads[by_lead[hangup["variable_autocall_lead"]]] = {
+            "callcenter": [e["CC-Action"] for e in actions if e.get("CC-Action") != "members-count"],
+            "hangup": [hangup.get(k) for k in ("Hangup-Cause", "variable_sip_hangup_disposition", "variable_cc_cause")],
+            "cc_variables": sorted(k for k in hangup if k.startswith("variable_cc_")),
+            "cdr": [cdr[k] for k in ("hangup_cause", "recall_status", "status", "abandoned", "attempt")],
+            "agent": bool(cdr["agent"]),
+            "seconds": [cdr[k] for k in ("billsec", "queuesec", "agentsec")],
+        }
+    return leads, live.changes
+
+
+def test_the_campaign_ends_lead_by_lead_as_on_the_simulator(rig, autocall_factory, store, tmp_path):
+    """The same campaign on ``autocall simswitch`` (its mod_callcenter, softphones like the SIPp phones:
+    answer after 1 s, hang up 3 s later; the far end's scenario, simfarend.py): each lead goes through
+    the same mod_callcenter events, ends with the same cause and ``cc_*`` variables, and autocall records
+    the same outcome; the agents' live states follow the same steps. Times (whole seconds of FreeSWITCH's
+    clock, fact 5) may differ by one."""
+    for ext in AGENTS:
+        rig.agent(ext)
+    real, real_live = run_and_read(rig, rig.fs, store)
+    rig.autocall.stop()  # a second engine on the same Redis would dial the next campaign too
+    listen, secret = f"127.0.0.1:{free_port()}", "realfs-sim-secret"
+    agents = {"default": {"ring": 1, "talk": 3, "hangup": "agent"}}
+    sim = SimSwitch(tmp_path / "sim", agents=agents, config_url=f"http://{listen}/freeswitch/config", cdr_secret=secret)
+    sim.start()
+    try:
+        env = {"AUTOCALL_LISTEN": listen, "AUTOCALL_CDR_SECRET": secret, "AUTOCALL_AUTODIALER_MAX_WAIT": str(MAX_WAIT)}
+        on_sim = Rig(rig.fs, autocall_factory(sim.esl_url + "?name=fs1", env=env), {}, dict(rig.agents))
+        simulated, sim_live = run_and_read(on_sim, _SimEsl(sim), store)
+    finally:
+        sim.stop()
+    assert set(real) == set(simulated) == set(LEADS)
+    for number, behaviour in LEADS.items():
+        ours, theirs = dict(real[number]), dict(simulated[number])
+        print(f"{number} ({behaviour}): real {ours} | simulator {theirs}")
+        seconds = zip(ours.pop("seconds"), theirs.pop("seconds"), strict=True)
+        assert ours == theirs, f"{number} ({behaviour})"
+        assert all(abs(a - b) <= 1 for a, b in seconds), f"{number} ({behaviour})"
+    assert real_live == sim_live
