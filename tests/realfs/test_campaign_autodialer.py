@@ -257,6 +257,13 @@ def run_and_read(rig: Rig, watch_on, store) -> tuple[dict[str, dict], dict[str, 
             "agent": bool(cdr["agent"]),
             "seconds": [cdr[k] for k in ("billsec", "queuesec", "agentsec")],
         }
+    at = {
+        action: {e["CC-Member-Session-UUID"]: int(e["Event-Date-Timestamp"]) for e in cc_events(watch, action)}
+        for action in ("member-queue-start", "agent-offering")
+    }
+    joined, offered = at["member-queue-start"], at["agent-offering"]
+    delays = sorted(round((offered[leg] - joined[leg]) / 1000) for leg in offered if leg in joined)
+    print(f"\nms from member-queue-start to agent-offering: {delays}")
     return leads, live.changes
 
 
