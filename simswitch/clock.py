@@ -5,7 +5,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import gevent
@@ -18,6 +19,13 @@ class SimClock:
     With ``time_scale`` 0.01 a 30 s call takes 0.3 s of wall time, and the
     CDR it produces still says 30 s: simulated time runs 1/scale times faster
     than the wall clock, from the moment the simulator started.
+
+    What happens at one instant is stamped with one instant, however long a
+    busy CPU takes to run it (at time-scale 0.01 a process held up 20 ms would
+    otherwise add 2 s to a CDR): inside :meth:`frozen` "now" stays put for the
+    greenlet. The scheduler runs each timer frozen at the moment it was due, so
+    what the timer schedules next counts from there; an originate is frozen at
+    its arrival, so its legs' creation and their first timers share a moment.
     """
 
     def __init__(self, time_scale: float = 1.0):
@@ -26,9 +34,38 @@ class SimClock:
         self.scale = time_scale
         self._mono0 = time.monotonic()
         self._epoch0_us = time.time_ns() // 1000
+        self._frozen: dict[object, float] = {}  # greenlet -> the monotonic moment it runs at
+
+    def monotonic(self) -> float:
+        """time.monotonic(), or the moment the current greenlet is frozen at."""
+        if self._frozen:
+            moment = self._frozen.get(gevent.getcurrent())
+            if moment is not None:
+                return moment
+        return time.monotonic()
+
+    @contextmanager
+    def frozen(self, moment: float | None = None) -> Iterator[None]:
+        """Within, now is ``moment`` (a monotonic time; default: now, or the moment already frozen
+        at) for this greenlet. Only around code that does not wait: a greenlet that waited would
+        stamp what comes after with the moment it started."""
+        me = gevent.getcurrent()
+        outer = self._frozen.get(me)
+        self._frozen[me] = moment if moment is not None else outer if outer is not None else time.monotonic()
+        try:
+            yield
+        finally:
+            if outer is None:
+                del self._frozen[me]
+            else:
+                self._frozen[me] = outer
 
     def now_us(self) -> int:
-        return self._epoch0_us + int((time.monotonic() - self._mono0) / self.scale * 1_000_000)
+        return self.at_us(self.monotonic())
+
+    def at_us(self, monotonic: float) -> int:
+        """The simulated epoch µs of a moment on the monotonic clock."""
+        return self._epoch0_us + int((monotonic - self._mono0) / self.scale * 1_000_000)
 
     def wall(self) -> float:
         return time.monotonic()
@@ -62,7 +99,7 @@ class Scheduler:
         return self.after_wall(max(0.0, sim_seconds) * self.clock.scale, fn, *args)
 
     def after_wall(self, seconds: float, fn: Callable[..., Any], *args: Any) -> Timer:
-        timer = Timer(time.monotonic() + seconds, fn, args)
+        timer = Timer(self.clock.monotonic() + seconds, fn, args)
         first = not self._heap or timer.deadline < self._heap[0][0]
         heapq.heappush(self._heap, (timer.deadline, next(self._count), timer))
         if first:
@@ -78,6 +115,15 @@ class Scheduler:
             self._greenlet.kill()
             self._greenlet = None
 
+    def _fire(self, timer: Timer) -> None:
+        # clock.frozen(timer.deadline), inlined: this runs for every timer of every call.
+        frozen, me = self.clock._frozen, gevent.getcurrent()
+        frozen[me] = timer.deadline
+        try:
+            timer.fn(*timer.args)
+        finally:
+            del frozen[me]
+
     def _run(self) -> None:
         heap = self._heap
         while True:
@@ -86,7 +132,7 @@ class Scheduler:
             while heap and heap[0][0] <= now:
                 _, _, timer = heapq.heappop(heap)
                 if not timer.cancelled:
-                    timer.fn(*timer.args)
+                    self._fire(timer)
                 ran += 1
                 if ran % 256 == 0:
                     gevent.sleep(0)  # let sockets drain during a burst

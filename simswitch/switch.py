@@ -139,7 +139,8 @@ class Switch:
         if self.endpoints_waiting is not None:
             self.endpoints_waiting.append(job.start)  # mod_sofia is unloading: wait for it
         else:
-            job.start()
+            with self.clock.frozen():  # its legs are created, and their first timers set, at one moment
+                job.start()
         for hook in self.on_originate:
             hook(self.stats.originated)
         return job

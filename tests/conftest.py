@@ -158,4 +158,4 @@ def simswitch(capture_scenario):
 
 
 os.environ.setdefault("AUTOCALL_TEST", "1")
-pytest_plugins = ["tests.api_fixtures", "tests.processes"]  # processes: the daemons fixture
+pytest_plugins = ["tests.api_fixtures", "tests.processes", "tests.xdist_schedule"]  # processes: the daemons fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import gevent
 from gevent import socket
 from gevent.event import Event
@@ -86,3 +88,23 @@ class RawClient:
             self.sock.close()
         finally:
             self._reader.kill()
+
+
+def connect_to_process(proc: subprocess.Popen, port: int, password: str | None = None) -> RawClient:
+    """A RawClient on the simulator that ``proc`` starts on ``port`` (logged in with ``password``), once it
+    listens (and, with a password, once it answers the login: a restarting simulator may accept and close).
+    Retried while the process runs, with no deadline of its own: how long a Python process takes to start
+    depends on what else the CPU runs (other xdist workers), so a deadline here would time the machine, not
+    the simulator. A process that exits fails at once; one that never listens meets pytest-timeout."""
+    while True:
+        client = None
+        try:
+            client = RawClient("127.0.0.1", port)
+            if password is not None:
+                client.login(password)
+            return client
+        except (OSError, AssertionError):
+            if client is not None:
+                client.close()
+            assert proc.poll() is None, f"the simulator exited ({proc.returncode}) before it listened"
+            gevent.sleep(0.05)

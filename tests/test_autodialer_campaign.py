@@ -185,3 +185,15 @@ def test_an_agent_who_lets_calls_ring_out_is_put_on_break_by_mod_callcenter_and_
     assert talked and abandoned <= played and len(answered) == 20
     assert all(e.get("variable_cc_agent") == "1001@autocall" for e in talked)
     print(f"\n20 leads, 1 agent answering and 1 not: {len(talked)} talked, {len(abandoned)} abandoned")
+
+
+def test_a_machine_whose_beep_is_heard_before_an_agent_answers_is_hung_up_as_a_voicemail_never_bridged(
+    store, api, setup
+):
+    slow_agent = {"default": {"ring": 3, "talk": [2, 6], "hangup": "agent"}}  # the beep comes 1 s after the answer
+    _, listener = setup(calls(agents=slow_agent, beep=True))
+    agent(api, "1001")
+    _, leads = campaign(api, setup.template, 1)
+    wait_until(lambda: store.leads.get(leads[0])["state"] == "done", timeout=60)
+    assert store.leads.get(leads[0])["last_status"] == "voicemail"
+    assert not [e for e in events(listener) if e.get("CC-Action") == "bridge-agent-start"]

@@ -179,3 +179,18 @@ def test_an_autodialer_campaign_is_dialled_only_on_the_autodialer_node(store, en
     assert engines.server.switch.stats.originated == 0
     assert engine.why_not_dialled(False) == ""  # fs1 takes any other campaign's calls
     assert engine._why_not_dialled(engine.campaigns.context(camp.campaign_uuid)).startswith("fs2: ")
+
+
+def test_two_campaigns_sharing_their_agents_never_dial_more_than_those_agents_together(store, engines):
+    agents(store, 3)
+    engine = engines()
+    first = autodialer(store)
+    second = autodialer(store, call_center_queue_uuid="5a1e0c1d-0b5e-4c55-9a41-000000000006")
+    engine.campaign_changed(first.campaign_uuid)
+    engine.campaign_changed(second.campaign_uuid)
+    wait_until(lambda: in_flight(engine, first) + in_flight(engine, second) == 3)
+    for _ in range(3):  # turns of each that would have dialled for the other's agents again
+        await_turn(engine, first.campaign_uuid)
+        await_turn(engine, second.campaign_uuid)
+    assert in_flight(engine, first) + in_flight(engine, second) == 3
+    assert engines.server.switch.stats.originated == 3

@@ -340,7 +340,10 @@ def test_a_node_down_from_the_start_leaves_the_campaign_to_the_others_and_is_nam
     two that are up, and ``autocall status`` and ``/readyz`` say which node is down."""
     sims = start_nodes(sim_processes, tmp_path, names=("fs1", "fs2"))
     never = SimProcess(tmp_path / "nodes", "fs3", [])  # its port, never started
-    engine = start_engine(store, [*sims, never], tmp_path)
+    # fs3 is down because its connects are refused, not because it is silent: the engine's own keepalive and
+    # command timeout (5 s, 10 s), not this file's 0.5 s and 1 s, which a busy CPU can miss while the two
+    # simulators carry 30 calls (fs1 was then reconnecting, and named down, as /readyz was asked).
+    engine = start_engine(store, [*sims, never], tmp_path, command_timeout=10.0, keepalive_s=5.0)
     try:
         fs1, fs2, fs3 = engine.nodes
         assert fs1.up.wait(10) and fs2.up.wait(10) and not fs3.up.is_set()

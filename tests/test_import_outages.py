@@ -243,8 +243,10 @@ def each_row_once(store: Store, dialect: Dialect) -> None:
 
 def staged_rows_expire(store: Store) -> None:
     """What the failed import staged carries a TTL no longer than the staging's, and goes by itself."""
-    staged = [k for k in lead_keys(store) if store.r.pttl(k) > 0]
-    assert staged and all(0 < store.r.pttl(k) <= STAGING_S * 1000 for k in staged)
+    # Each key's TTL read once: a second read may find it already gone (-2), expired on time in between.
+    ttls = {k: store.r.pttl(k) for k in lead_keys(store)}
+    staged = [k for k, ttl in ttls.items() if ttl > 0]
+    assert staged and all(ttls[k] <= STAGING_S * 1000 for k in staged)
     wait_until(lambda: not any(store.r.exists(k) for k in staged), timeout=STAGING_S + 20)
 
 

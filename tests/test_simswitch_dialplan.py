@@ -23,7 +23,7 @@ from simswitch.dialplan_xml import (
     route,
 )
 from tests.conftest import free_port
-from tests.eslclient import RawClient
+from tests.eslclient import RawClient, connect_to_process
 from tests.fidelity import assert_span
 
 CALL = "00000000-0000-4000-8000-00000000d001"
@@ -257,13 +257,7 @@ def test_the_cli_runs_a_dialplan_file(tmp_path):
         ]
     )
     try:
-        with gevent.Timeout(10):
-            while True:
-                try:
-                    client = RawClient("127.0.0.1", port)
-                    break
-                except OSError:
-                    gevent.sleep(0.05)
+        client = connect_to_process(proc, port)
         client.login("ClueCon")
         client.command("event plain CHANNEL_HANGUP_COMPLETE")
         # The default mix may not answer: retry until one call is answered.

@@ -6,12 +6,10 @@ import subprocess
 import sys
 import time
 
-import gevent
-
 from simswitch import Scenario
 from simswitch.originate_log import OriginateLog
 from tests.conftest import free_port
-from tests.eslclient import RawClient
+from tests.eslclient import RawClient, connect_to_process
 
 BUSY = Scenario.model_validate({"rules": [{"match": ".", "sip": 486}]})
 UUID_A = "00000000-0000-4000-8000-0000000000a1"
@@ -60,13 +58,7 @@ def test_the_cli_appends_to_the_log_line_by_line(tmp_path):
     cmd = [sys.executable, "-m", "dialer.cli", "simswitch", "--listen", f"127.0.0.1:{port}", "--password", "pw"]
     proc = subprocess.Popen([*cmd, "--scenario", str(scen), "--originate-log", str(path)])
     try:
-        with gevent.Timeout(10):
-            while True:
-                try:
-                    client = RawClient("127.0.0.1", port)
-                    break
-                except OSError:
-                    gevent.sleep(0.05)
+        client = connect_to_process(proc, port)
         client.login("pw")
         client.command("event plain BACKGROUND_JOB")
         client.command(f"bgapi originate {{origination_uuid={UUID_A}}}sofia/gateway/gw1/0913000001 &park()")

@@ -11,7 +11,7 @@ import pytest
 
 from simswitch import Limits, Scenario
 from simswitch.shutdown import FSCTL, SIGTERM, Shutdown
-from tests.eslclient import RawClient
+from tests.eslclient import RawClient, connect_to_process
 from tests.test_simswitch_behaviour import login, wait_count
 
 ANSWER = {"ring": 0.0, "answer": {"talk": 600, "hangup": "remote"}}
@@ -193,14 +193,7 @@ def test_the_cli_simulator_comes_back_after_fsctl_shutdown_as_a_new_freeswitch(t
     )
 
     def connect() -> RawClient:
-        with gevent.Timeout(15):
-            while True:
-                try:
-                    client = RawClient("127.0.0.1", port)
-                    client.login("s3cret")
-                    return client
-                except (OSError, AssertionError):
-                    gevent.sleep(0.05)
+        return connect_to_process(proc, port, "s3cret")
 
     try:
         first = connect()

@@ -105,6 +105,11 @@ class AgentPacing:
         self.clock = clock
         self.decisions: dict[str, Decision] = {}  # the last decision per campaign (logs, tests)
         self.campaign_of_queue: dict[str, str] = {}  # queues of the campaigns paced here
+        # each campaign paced here: its queue and the agents (tiered) that serve it, as of its last turn
+        self._serving: dict[str, tuple[str, frozenset[str]]] = {}
+        # each campaign's last allowance and its calls tracked then: the calls it may still be claiming
+        # and originating (its pacer yields to the others meanwhile, before the tracker has them)
+        self._granted: dict[str, tuple[int, int]] = {}
         self._said: dict[str, tuple[str, bool, str]] = {}
 
     def allowance(self, ctx: CampaignContext) -> int:
@@ -117,27 +122,53 @@ class AgentPacing:
             return 0
         now = self.clock()
         names = [name for name in self.roster.names_serving(campaign) if name in tiered]
+        # read (Redis: it yields) before the rest, which must not: another pacer sharing these agents
+        # would otherwise decide between this one's count and its grant, and dial for them too
+        figures = self.figures.of(uuid).figures()
+        self._serving[uuid] = (queue, frozenset(names))
         agents = self.state.free_agents(names, now)
         members = self.state.queue_counts(queue)
-        dialling = sum(1 for att in self.tracker.of_campaign(uuid) if not self.state.joined(queue, att.legs))
+        dialling = self._dialling(uuid, queue)
         decision = decide(
             PacingInputs(
                 now=now,
                 ratio=campaign.ratio,
-                free_agents=agents.free,
+                free_agents=max(0, agents.free - self._taken_by_others(uuid, frozenset(names), now)),
                 logged_in_agents=agents.logged_in,
                 dialling=dialling,
                 waiting=members.waiting,
                 bridged=members.bridged,
-                figures=self.figures.of(uuid).figures(),
+                figures=figures,
                 offered=members.offered,
                 wrap_up_ends=agents.wrap_up_ends,
                 abandon_cap_pct=self.abandon_cap_pct,
             )
         )
         self.decisions[uuid] = decision
+        self._granted[uuid] = (decision.calls, len(self.tracker.of_campaign(uuid)))
         self._say(uuid, decision, decision.reason)
         return decision.calls
+
+    def _dialling(self, uuid: str, queue: str) -> int:
+        return sum(1 for att in self.tracker.of_campaign(uuid) if not self.state.joined(queue, att.legs))
+
+    def _taken_by_others(self, uuid: str, names: frozenset[str], now: float) -> int:
+        """Free agents of ``names`` the calls in progress of the other campaigns paced here that share
+        them will take: each free agent serving two campaigns is counted by both pacers, so what one
+        has dialled for it must not be dialled again by the other (the other's calls go to its own
+        agents first). Their members waiting are the queue's, whatever engine dialled them."""
+        taken = 0
+        for other, (queue, theirs) in self._serving.items():
+            shared = names & theirs
+            if other == uuid or not shared:
+                continue
+            members = self.state.queue_counts(queue)
+            granted, tracked = self._granted.get(other, (0, 0))
+            placing = max(0, granted - (len(self.tracker.of_campaign(other)) - tracked))
+            pending = self._dialling(other, queue) + placing + members.waiting - members.offered
+            own = self.state.free_agents(list(theirs - names), now).free
+            taken += min(self.state.free_agents(list(shared), now).free, max(0, pending - own))
+        return taken
 
     def _say(self, uuid: str, decision: Decision | None, reason: str) -> None:
         mode = decision.mode.value if decision is not None else "not synced"
@@ -154,5 +185,7 @@ class AgentPacing:
     def forget(self, campaign_uuid: str) -> None:
         """The campaign is no longer paced here."""
         self._said.pop(campaign_uuid, None)
+        self._serving.pop(campaign_uuid, None)
+        self._granted.pop(campaign_uuid, None)
         self.decisions.pop(campaign_uuid, None)
         self.figures.forget(campaign_uuid)

@@ -21,6 +21,7 @@ class AgentRoster:
         self.agents: list[Agent] = []
         self.by_name: dict[str, Agent] = {}  # by mod_callcenter name, <extension>@autocall
         self._serving: dict[str, tuple[Campaign, list[Agent]]] = {}
+        self._names: dict[str, tuple[Campaign, frozenset[str]]] = {}  # the same, by name (campaigns_of)
 
     def refresh(self) -> bool:
         """Read the agents again if their version moved (True: it had). Raises StoreError."""
@@ -31,6 +32,7 @@ class AgentRoster:
         self.agents = roster.agents
         self.by_name = {callcenter_name(a): a for a in roster.agents}
         self._serving.clear()
+        self._names.clear()
         return True
 
     def serving(self, campaign: Campaign) -> list[Agent]:
@@ -52,4 +54,14 @@ class AgentRoster:
         agent = self.by_name.get(name)
         if agent is None:
             return set()
-        return {c.campaign_uuid for c in campaigns if agent in self.serving(c)}
+        return {c.campaign_uuid for c in campaigns if name in self._names_of(c)}
+
+    def _names_of(self, campaign: Campaign) -> frozenset[str]:
+        # a set of names, not ``agent in serving(c)``: that compares pydantic models one by one, 12 ms
+        # for 1,000 agents, per campaign, for every agent event in the reader's greenlet
+        seen = self._names.get(campaign.campaign_uuid)
+        if seen is not None and seen[0] is campaign:
+            return seen[1]
+        names = frozenset(self.names_serving(campaign))
+        self._names[campaign.campaign_uuid] = (campaign, names)
+        return names

@@ -32,6 +32,7 @@ from dialer.engine.calls import CallTracker
 from dialer.engine.campaigns import Campaigns
 from dialer.engine.writer import AgentLiveWrite, Writer
 from dialer.esl.callcenter_events import SUBCLASS
+from dialer.esl.connection import NotConnectedError
 from dialer.esl.node import Node
 from dialer.pacing.agents import ABANDON_CAP_PCT
 from dialer.store.errors import StoreError
@@ -71,6 +72,7 @@ class Autodialer:
         # every agent's contact rings at most the queue's max wait (AUTOCALL_AUTODIALER_MAX_WAIT)
         defaults = AgentDefaults(ring_s=max_wait_s)
         self.store = store
+        self.tracker = tracker
         self.node_name = node_name  # AUTOCALL_AUTODIALER_NODE: the one node autodialer campaigns dial on
         self.writer = writer
         self.campaigns: Campaigns | None = None  # set by the engine once built (it is built after this)
@@ -133,6 +135,23 @@ class Autodialer:
             except Exception:  # one bad event must not take the connection down
                 log.exception("callcenter event handling failed", extra={"node": node.name})
         return True
+
+    def beep(self, node: Node, event: dict[str, Any]) -> None:
+        """mod_avmd heard a machine on a lead: one no agent talks to yet is hung up at once (the
+        dialplan only listens; left in the queue it would be bridged to an agent, who would talk to a
+        machine, and the call would count as a human connected). Its result reads the beep: voicemail."""
+        if event.get("Event-Subclass") != "avmd::beep":
+            return
+        leg = event.get("Unique-ID", "")
+        att = self.tracker.by_leg.get(leg)
+        if att is None or att.campaign.type is not CampaignType.AUTODIALER or self.state.talked(att.legs):
+            return
+        conn = node.conn
+        if conn is not None:
+            try:
+                conn.send_nowait([f"bgapi uuid_kill {leg} NORMAL_CLEARING"])
+            except NotConnectedError:
+                pass  # the call went with the connection
 
     def node_up(self, node: Node) -> None:
         self.sync.node_up(node)

@@ -210,6 +210,7 @@ class Engine:
     def _on_event(self, node: Node, event: dict[str, Any]) -> None:
         if not self.autodialer.on_event(node, event):  # mod_callcenter's callcenter::info, or a call's
             self.events.on_event(node, event)
+            self.autodialer.beep(node, event)  # a machine on an autodialer lead waiting for an agent
 
     def _node_up(self, node: Node) -> None:
         self.recovery.node_up(node)

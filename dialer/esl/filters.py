@@ -7,7 +7,9 @@ and no negative one does (tests/captures/batch4). An engine's calls carry
 CHANNEL_HANGUP_COMPLETE carry it as ``variable_autocall_engine``, and the originate's
 BACKGROUND_JOB has it in ``Job-Command-Arg``. DTMF carries no channel variables (and avmd::beep
 no channel data at all), so DTMF comes node-wide (one event per key pressed; another engine's is
-ignored) and a beep is read from the hangup's ``variable_avmd_detect``. HEARTBEAT and SHUTDOWN*
+ignored) and a beep is read from the hangup's ``variable_avmd_detect``; avmd::beep comes node-wide
+too (by its subclass: one event per machine heard), as an autodialer lead a machine answered is hung
+up at the beep, before an agent takes it (engine/autodialer.py). HEARTBEAT and SHUTDOWN*
 are about the node. An engine that adopts the calls of a dead one follows that engine's tag too,
 until they are settled (engine/adoption.py).
 
@@ -20,7 +22,7 @@ the agents' state (the one that holds a campaign's pacer lease dials for them: e
 from __future__ import annotations
 
 NODE_WIDE = ("HEARTBEAT", "SHUTDOWN", "SHUTDOWN_REQUESTED", "DTMF")
-SUBCLASSES = ("callcenter::info",)  # node-wide CUSTOM events, by their Event-Subclass
+SUBCLASSES = ("callcenter::info", "avmd::beep")  # node-wide CUSTOM events, by their Event-Subclass
 
 
 def follow_filter(tag: str) -> str:
