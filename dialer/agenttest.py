@@ -1,26 +1,20 @@
-"""``autocall agent-test 1001``: check an agent's softphone end to end with one queue call.
+"""``autocall agent-test 1001``: check an agent's softphone end to end with one queue call, saying each
+step as FreeSWITCH reports it (docs/autodialer.md, "Checking an agent: autocall agent-test").
 
-What an autodialer campaign does for a lead, once, for one agent, saying each step as FreeSWITCH
-reports it (docs/autodialer.md, "Checking an agent: autocall agent-test"):
-
-1. **The agent** is autocall's (``/v3/agent``, by extension; ``--create`` adds it, logged out).
-   Its own mod_callcenter agent, ``<extension>@autocall``, is never touched: the operator and the
-   engines own its status. The test refuses an agent that is on a call, or logged in while it
-   serves a running autodialer campaign (a lead of theirs could ring the phone meanwhile).
-2. **Its twin**, ``<extension>@autocall-test`` (dialer/domain/agent_test.py), is pushed into
-   mod_callcenter with the contact autocall pushes for the agent (ringing ``--ring`` s), logged in
-   (``Available``) with one tier, in ``autocall-agent-test-<extension>``: mod_callcenter loads
-   that queue from autocall's ``POST /freeswitch/config`` (mod_xml_curl), as a campaign's.
-3. **One call** placed as an autodialer campaign's (the engine's own ``dial()``: ``autodialer XML
-   autodialer``, ``autocall_queue``, ``autocall_abandon_file``) to the lead: by default FreeSWITCH's
-   stock echo test, ``loopback/9196/default`` (it answers at once and sends the agent's voice back:
-   the agent hears themselves), or ``--number`` through the default gateway, or ``--user``, another
-   directory user. Answered, it joins the queue, mod_callcenter rings the agent's softphone, bridges.
-4. **The result** as the CDR would have it: recall_status, agent, queuesec, agentsec, abandoned.
-   Exit 0 when the call was bridged to the agent; 1 with the reason otherwise (not registered, no
-   answer, the lead did not answer, abandoned...); 2 for bad input.
-5. **Cleanup**, whatever happened: the twin is deleted (its tier with it) and the queue unloaded.
-   Nothing is written to Redis (but the agent ``--create`` makes), and no campaign is touched.
+1. **The agent** is autocall's (``/v3/agent``; ``--create`` adds it, logged out). Its own mod_callcenter
+   agent, ``<extension>@autocall``, whose status the operator and the engines own, is never touched; the
+   test refuses an agent on a call, or logged in while it serves a running autodialer campaign.
+2. **Its twin** ``<extension>@autocall-test`` (dialer/domain/agent_test.py) is pushed with the contact
+   autocall pushes for the agent (ringing ``--ring`` s), logged in with one tier in
+   ``autocall-agent-test-<extension>``, which mod_callcenter loads from autocall's ``POST
+   /freeswitch/config`` (mod_xml_curl), as a campaign's queue.
+3. **One call**, placed as an autodialer campaign's (the engine's own ``dial()`` into ``autodialer XML
+   autodialer``), to the lead: FreeSWITCH's stock echo test ``loopback/9196/default`` (the agent hears
+   their own voice), ``--number`` through the default gateway, or ``--user``, another directory user.
+4. **The result** as the CDR would have it (recall_status, agent, queuesec, agentsec, abandoned); exit 0
+   when bridged to the agent, 1 with the reason otherwise, 2 for bad input.
+5. **Cleanup** whatever happened: the twin deleted (its tier with it), the queue unloaded. Nothing is
+   written to Redis (but ``--create``'s agent), and no campaign is touched.
 """
 
 from __future__ import annotations
@@ -59,6 +53,7 @@ from dialer.store.store import Store
 from tts.template import render
 
 ECHO = ("9196", "default")  # the stock dialplan's echo test (conf/dialplan/default.xml): answers, echoes
+ECHO_TEXT = "FreeSWITCH's echo test loopback/9196/default (the agent hears their own voice)"
 DEFAULT_TEXT = "Xin lỗi, cuộc gọi thử của autocall không gặp được điện thoại viên."
 LOGGED_IN = ("Available", "Available (On Demand)")
 ON_A_CALL = ("Receiving", "In a queue call")
@@ -343,8 +338,8 @@ def _call(
     out(f"abandon message: {message}" + (f" ({render(template.text, {})})" if template.text else ""))
     steps = Steps(node, {leg_uuid(call, 0)}, agent_test.agent_test_name(agent.extension), agent.extension, contact, out)
     _watch(engine, steps)
-    where = {True: "FreeSWITCH's echo test loopback/9196/default (the agent hears their own voice)", False: ""}[echo]
-    steps.say(f"calling the lead {where or ('user/' + user if user else number)} on {node.name} (call {call})")
+    shown = ECHO_TEXT if echo else f"user/{user}" if user else number
+    steps.say(f"calling the lead {shown} on {node.name} (call {call})")
     engine.dial(node, ctx, [claim])
     att = next((calls[call] for calls in engine.tracker.by_campaign.values() if call in calls), None)
     if not isinstance(att, InFlight):
