@@ -155,8 +155,12 @@ def run_agent_test(
         if agent is None:
             return 1
         serving = _running_campaigns_served(store, agent)
+        holder = store.campaigns.by_queue(agent_test.agent_test_queue(extension))
     except StoreError as exc:
         out(f"autocall agent-test: Redis unavailable: {exc}")
+        return 1
+    if holder is not None:  # stored before the API reserved the name: its tiers are not ours to touch
+        out(f"autocall agent-test: campaign {holder.campaign_name} uses the test's queue name: rename its queue first")
         return 1
     template = Template(template_name="autocall agent test", audio_file=audio) if audio else None
     template = template or Template(template_name="autocall agent test", text=text)

@@ -173,6 +173,16 @@ def test_a_logged_in_agent_serving_a_running_campaign_is_not_tested(check, api, 
     assert not [c for c in server.received if "originate" in c or "@autocall-test" in c]
 
 
+def test_a_campaign_holding_the_tests_queue_name_is_left_alone(check, api, store):
+    """Stored before the API reserved autocall-agent-test-<extension>: the test would load and unload it."""
+    agent(api, "1001")
+    campaign(store, type=CampaignType.AUTODIALER, call_center_queue_uuid="autocall-agent-test-1001", campaign_name="Cũ")
+    server, _ = check.start()
+    code, out = check("1001", "--number", "0980000001", "--audio", "xin-loi.wav")
+    assert code == 1 and "campaign Cũ uses the test's queue name" in out, out
+    assert not [c for c in server.received if "originate" in c or "callcenter_config" in c]
+
+
 def test_a_queue_freeswitch_cannot_get_from_autocall_is_reported(check, api):
     agent(api, "1001")
     server, _ = check.start(secret="not-the-secret")  # /freeswitch/config answers 401
