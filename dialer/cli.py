@@ -138,6 +138,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="the zone {{gio}} is spoken in, as a campaign's time_zone (not the server's)",
     )
 
+    check = sub.add_parser(
+        "agent-test",
+        help="check an autodialer agent's softphone: one queue call bridged to it through mod_callcenter",
+    )
+    check.add_argument("extension", help="the agent's extension (/v3/agent), e.g. 1001")
+    check.add_argument("--config", help="YAML or JSON settings file (environment variables override it)")
+    lead = check.add_mutually_exclusive_group()
+    lead.add_argument(
+        "--number",
+        help="the lead: this number, through AUTOCALL_DEFAULT_GATEWAY (default: FreeSWITCH's echo test, "
+        "loopback/9196/default: the agent hears their own voice)",
+    )
+    lead.add_argument("--user", help="the lead: another directory user (a second softphone), e.g. 1000")
+    check.add_argument("--ring", type=int, default=30, help="seconds the agent's softphone rings (5 to 55)")
+    check.add_argument("--timeout", type=float, default=120.0, help="seconds before the test call is hung up")
+    check.add_argument("--create", action="store_true", help="create the agent (Logged Out) if /v3/agent has none")
+    check.add_argument("--text", help="the abandon message a lead no agent took hears (TTS)")
+    check.add_argument("--audio", help="play this file of AUTOCALL_AUDIO_DIR as the abandon message instead of TTS")
+
     status = sub.add_parser("status", help="campaigns, engines (and their FreeSWITCH nodes) and queues, from Redis")
     status.add_argument("--config", help="YAML or JSON settings file (AUTOCALL_REDIS_URL, AUTOCALL_REDIS_PREFIX)")
     status.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -183,6 +202,24 @@ def main(argv: list[str] | None = None) -> int:
             audio=args.audio or "",
             timeout_s=args.timeout,
             time_zone=args.time_zone,
+        )
+    if args.command == "agent-test":
+        from dialer.agenttest import DEFAULT_TEXT as ABANDON_TEXT
+        from dialer.agenttest import run_agent_test
+
+        settings = _settings(args, "agent-test")
+        if settings is None:
+            return 2
+        return run_agent_test(
+            settings,
+            args.extension,
+            number=args.number or "",
+            user=args.user or "",
+            ring_s=args.ring,
+            timeout_s=args.timeout,
+            create=args.create,
+            text=args.text or ABANDON_TEXT,
+            audio=args.audio or "",
         )
     if args.command == "cdr-spool":
         from dialer import cdr_spool

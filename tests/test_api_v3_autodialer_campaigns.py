@@ -117,6 +117,14 @@ def test_a_queue_name_that_would_break_the_api_line_is_refused(api, queue):
     assert "cannot be a mod_callcenter name" in error["call_center_queue_uuid"]
 
 
+def test_an_agent_tests_queue_name_is_refused(api):
+    body = {"campaign_name": "Sales", "type": "autodialer", "call_center_queue_uuid": "autocall-agent-test-1001"}
+    res = api("POST", "/v3/campaign", json=body)
+    assert res.status_code == 400
+    (error,) = res.json["error"]
+    assert "reserved for autocall agent-test" in error["call_center_queue_uuid"]
+
+
 def test_a_queue_another_autodialer_campaign_holds_is_refused(api):
     holder = create(api, campaign_name="A", call_center_queue_uuid="sales")
     body = {"campaign_name": "B", "type": "autodialer", "call_center_queue_uuid": "sales"}

@@ -200,3 +200,20 @@ def test_the_store_finds_the_oldest_autodialer_campaign_of_a_queue(store):
     found = store.campaigns.by_queue(QUEUE)
     assert found is not None and found.campaign_uuid == first.campaign_uuid
     assert store.campaigns.by_queue("") is None and store.campaigns.by_queue("none") is None
+
+
+def test_an_agent_tests_queue_is_served_with_a_minutes_wait(fs_api, store):
+    """autocall agent-test's one call (dialer/agenttest.py): no campaign names the queue."""
+    name, params = served_queue(ask(fs_api, form(queue="autocall-agent-test-1001")))
+    assert name == "autocall-agent-test-1001" and params["strategy"] == "longest-idle-agent"
+    assert params["max-wait-time"] == params["max-wait-time-with-no-agent"] == "60"
+
+
+def test_a_campaign_naming_an_agent_tests_queue_gets_its_own(fs_api, store):
+    queue = "autocall-agent-test-1001"
+    campaign(store, type=CampaignType.AUTODIALER, call_center_queue_uuid=queue, call_center_queue_strategy="ring-all")
+    assert served_queue(ask(fs_api, form(queue=queue)))[1]["strategy"] == "ring-all"
+
+
+def test_an_agent_tests_queue_of_no_extension_is_not_found(fs_api, store):
+    assert not_found(ask(fs_api, form(queue="autocall-agent-test-")))

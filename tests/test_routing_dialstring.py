@@ -426,6 +426,26 @@ def test_a_leading_plus_in_the_number_reaches_the_endpoint():
     assert fs_read(build([leg(number="+84982596021")])).legs[0].endpoint == "sofia/gateway/viettel_1/+84982596021"
 
 
+def test_a_directory_user_and_a_loopback_extension_are_their_endpoints():
+    user = Leg(uuid=U1, gateway="", number="1000", caller_id="", directory_user=True)
+    echo = Leg(uuid=U2, gateway="", number="9196", caller_id="", loopback_context="default")
+    assert [x.endpoint for x in fs_read(build([user, echo], ModeCall.SERIAL)).legs] == [
+        "user/1000",
+        "loopback/9196/default",
+    ]
+
+
+@pytest.mark.parametrize("context", ["de fault", "default/x", "a,b", "x}", "default\n", "a]b"])
+def test_a_loopback_context_that_is_not_a_plain_name_is_refused(context):
+    with pytest.raises(UnsafeValue, match=r"^loopback_context "):
+        Leg(uuid=U1, gateway="", number="9196", caller_id="", loopback_context=context)
+
+
+def test_a_loopback_leg_through_a_gateway_is_refused():
+    with pytest.raises(UnsafeValue, match="loopback leg"):
+        Leg(uuid=U1, gateway="gw", number="9196", caller_id="", loopback_context="default")
+
+
 def test_the_mode_may_be_given_as_its_string_value():
     assert build([leg(U1), leg(U2)], "parralel") == build([leg(U1), leg(U2)], ModeCall.PARALLEL)  # type: ignore[arg-type]
 

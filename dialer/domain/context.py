@@ -22,5 +22,6 @@ class CampaignContext:
     carrier: Carrier | None
     template: Template | None
     directory_user: bool = False  # dial user/<number> (autocall test-call), not a gateway
+    loopback_context: str = ""  # dial loopback/<number>/<context> (autocall agent-test's echo), not a gateway
     # Worked out at the first call and reused for every other (dialer/engine/dialing.py).
     prepared: dict[str, object] = field(default_factory=dict, compare=False, repr=False)

@@ -260,14 +260,15 @@ class Dialer:
             numbers = [claim.numbers[claim.number_idx % len(claim.numbers)]]
         else:
             numbers = list(claim.numbers)
-        if ctx.directory_user:
+        if ctx.directory_user or ctx.loopback_context:  # test-call, agent-test: FreeSWITCH's own users or dialplan
             return [
                 Leg(
                     uuid=leg_uuid(claim.call_uuid, i),
                     gateway="",
                     number=number,
                     caller_id=self.default_caller_id,
-                    directory_user=True,
+                    directory_user=ctx.directory_user,
+                    loopback_context=ctx.loopback_context,
                 )
                 for i, number in enumerate(numbers)
             ]

@@ -173,7 +173,9 @@ def _check_name(value: object) -> str:
 @dataclass(frozen=True, slots=True)
 class Leg:
     """One endpoint of an originate: ``sofia/gateway/<gateway>/<number>`` with its own uuid,
-    or ``user/<number>`` (a user of FreeSWITCH's directory: ``autocall test-call``)."""
+    or ``user/<number>`` (a user of FreeSWITCH's directory: ``autocall test-call``), or
+    ``loopback/<number>/<loopback_context>`` (an extension of FreeSWITCH's own dialplan, such as the
+    stock ``9196`` echo test: ``autocall agent-test``)."""
 
     uuid: str  # canonical lowercase UUID; becomes the leg's channel uuid
     gateway: str  # "" for a directory user
@@ -181,10 +183,15 @@ class Leg:
     caller_id: str  # digits, may be empty (the gateway's default then applies)
     variables: Mapping[str, str] = field(default_factory=dict, hash=False)  # this leg only
     directory_user: bool = False
+    loopback_context: str = ""  # a dialplan context: the leg is mod_loopback's, into that context
 
     def __post_init__(self) -> None:
         _require(_UUID, self.uuid, "uuid", "a canonical lowercase UUID (8-4-4-4-12 hex digits)")
-        if self.directory_user:
+        if self.loopback_context:
+            _require(_GATEWAY, self.loopback_context, "loopback_context", "letters, digits, '_', '.' and '-' only")
+            if self.gateway or self.directory_user:
+                raise UnsafeValue("a loopback leg is dialled without a gateway and is not a directory user")
+        elif self.directory_user:
             if self.gateway:
                 raise UnsafeValue("a directory user is dialled without a gateway")
         else:
@@ -324,7 +331,12 @@ def _leg_text(leg: Leg, global_names: set[str]) -> str:
         for name, value in leg.variables.items():
             if value != "":
                 block += f",{name}={escape_value(value)}"
-    endpoint = f"user/{leg.number}" if leg.directory_user else f"sofia/gateway/{leg.gateway}/{leg.number}"
+    if leg.loopback_context:
+        endpoint = f"loopback/{leg.number}/{leg.loopback_context}"
+    elif leg.directory_user:
+        endpoint = f"user/{leg.number}"
+    else:
+        endpoint = f"sofia/gateway/{leg.gateway}/{leg.number}"
     return f"[{block}]{endpoint}"
 
 

@@ -8,10 +8,11 @@ bindings with a ``CC-Queue`` parameter. mod_xml_curl POSTs that question as a fo
 ``Core-UUID``, … ``CC-Queue=<queue>``) (mod_xml_curl.c ``xml_url_fetch``, FreeSWITCH 1.10.12).
 
 For the queue of an autodialer campaign (its ``call_center_queue_uuid``) the answer is a
-``callcenter.conf`` holding that one queue; for anything else (another file, the module's own load
-without ``CC-Queue``, an operator's queue) it is the "not found" result, and FreeSWITCH falls back
-to its files (``switch_xml_locate``). The credentials are mod_json_cdr's: HTTP Basic with
-``AUTOCALL_CDR_SECRET``.
+``callcenter.conf`` holding that one queue (and for ``autocall agent-test``'s queue,
+``autocall-agent-test-<extension>``, the same with a minute's wait: dialer/domain/agent_test.py);
+for anything else (another file, the module's own load without ``CC-Queue``, an operator's
+queue) it is the "not found" result, and FreeSWITCH falls back to its files
+(``switch_xml_locate``). The credentials are mod_json_cdr's: HTTP Basic with ``AUTOCALL_CDR_SECRET``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import logging
 from urllib.parse import parse_qs
 from xml.etree import ElementTree as ET
 
+from dialer.domain import agent_test
+from dialer.domain.agent_test import is_agent_test_queue
 from dialer.domain.models import Campaign
 from dialer.esl.callcenter import STRATEGIES
 from dialer.service.context import Services
@@ -55,6 +58,10 @@ def queue_params(campaign: Campaign, moh: str, max_wait: int) -> list[tuple[str,
             extra={"campaign": campaign.campaign_uuid, "strategy": strategy, "default": DEFAULT_STRATEGY},
         )
         strategy = DEFAULT_STRATEGY
+    return _params(strategy, moh, max_wait)
+
+
+def _params(strategy: str, moh: str, max_wait: int) -> list[tuple[str, str]]:
     params = [("strategy", strategy)]
     if moh:  # none: the lead waits in silence (callcenter_function collects digits instead)
         params.append(("moh-sound", moh))
@@ -109,6 +116,9 @@ def answer(svc: Services, raw: bytes, authorization: str) -> str:
         )
     queue = asked_queue(raw)
     campaign = svc.store.campaigns.by_queue(queue) if queue else None
+    if campaign is None and is_agent_test_queue(queue):  # autocall agent-test's one call (dialer/agenttest.py)
+        log.info("serving an agent test's queue to FreeSWITCH", extra={"queue": queue})
+        return queue_document(queue, _params(DEFAULT_STRATEGY, svc.autodialer_moh, agent_test.MAX_WAIT_S))
     if campaign is None:
         return NOT_FOUND
     log.info(

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from dialer.domain.agent_test import QUEUE_PREFIX, is_agent_test_queue
 from dialer.domain.enums import CampaignStatus, CampaignType
 from dialer.domain.ids import new_uuid
 from dialer.domain.models import Campaign
@@ -105,6 +106,9 @@ def _queue_problems(svc: Services, campaign: Campaign) -> list[tuple[str, str]]:
             check_name("call_center_queue_uuid", campaign.call_center_queue_uuid)
         except BadArgument as exc:
             errors.append(("call_center_queue_uuid", str(exc)))
+        if is_agent_test_queue(campaign.call_center_queue_uuid):  # autocall agent-test loads and unloads these
+            reserved = f"call_center_queue_uuid {campaign.call_center_queue_uuid!r}: {QUEUE_PREFIX}<extension> is"
+            errors.append(("call_center_queue_uuid", f"{reserved} reserved for autocall agent-test"))
     return errors
 
 

@@ -5,12 +5,15 @@ far end's timings: 486/404/480/503 at once, 0983… rings until ``originate_time
 answers and hangs up 3 s later, 0979… the same after 30 s (0978… too; it records
 what it hears), 0977… rings 2 s then 486.
 ``SimSwitch(workdir)`` runs ``autocall simswitch --scenario <that file> --time-scale 1 --heartbeat 1`` on a free
-port; ``esl_url`` is for AUTOCALL_FREESWITCH; ``extra_rules`` go before the far end's.
+port; ``esl_url`` is for AUTOCALL_FREESWITCH; ``extra_rules`` go before the far end's; ``agents`` is the
+scenario's ``agents:`` (the agents' softphones), ``config_url`` and ``cdr_secret`` where and as whom its
+mod_xml_curl asks for mod_callcenter's queues (``--config-url``, ``AUTOCALL_FS_CDR_SECRET``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import signal
 import socket
@@ -50,11 +53,16 @@ class SimSwitch:
         max_sessions: int = 2000,
         heartbeat: float = 1.0,
         extra_rules: list[dict] | None = None,
+        agents: dict | None = None,
+        config_url: str = "",
+        cdr_secret: str = "",
     ) -> None:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.scenario_path = self.workdir / "farend-scenario.json"
         scenario = {**FAREND_SCENARIO, "rules": [*(extra_rules or []), *FAREND_SCENARIO["rules"]]}
+        if agents is not None:
+            scenario["agents"] = agents
         self.scenario_path.write_text(json.dumps(scenario, indent=2))
         self.password = secrets.token_hex(16)
         self.port = free_port()
@@ -78,6 +86,9 @@ class SimSwitch:
             "--stats-file",
             str(self.workdir / "simswitch-stats.json"),
         ]
+        if config_url:  # mod_xml_curl asks there for mod_callcenter's queues
+            self.args += ["--config-url", config_url]
+        self.env = {**os.environ, "AUTOCALL_FS_CDR_SECRET": cdr_secret} if cdr_secret else None
         self.log_path = self.workdir / "simswitch.log"
         self.proc: subprocess.Popen | None = None
 
@@ -93,6 +104,7 @@ class SimSwitch:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
+                env=self.env,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
